@@ -4,4 +4,6 @@
 //! later stages cluster, order, pyramid and draw it.
 #![deny(unsafe_code)]
 
+pub mod generate;
 pub mod input;
+pub mod progress;

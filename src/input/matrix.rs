@@ -1,20 +1,216 @@
-//! The [`Matrix`] every later stage reads.
+//! The [`Matrix`] every later stage reads, and how a file becomes one.
 
-/// A read-only, row-major `f32` matrix with labels.
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use memmap2::Mmap;
+
+use super::cache::{self, ReaderKind, SourceKey};
+use super::error::InputError;
+use super::labels::Labels;
+use super::mmap::map_readonly;
+use super::npy::{self, NpyInfo};
+use super::text;
+
+/// A read-only, row-major `f32` matrix with row and column labels.
+///
+/// A matrix opened from a file is a memory map: its values are paged in as
+/// they are read and never copied whole into RAM. NaN marks a missing value;
+/// infinities are rejected on the way in (text and converted files) or by
+/// the first full pass ([`super::scan`]) for `f32` files mapped in place.
 pub struct Matrix {
     rows: usize,
     cols: usize,
-    data: Vec<f32>,
+    storage: Storage,
+    row_labels: Labels,
+    col_labels: Labels,
+    source: Source,
+}
+
+enum Storage {
+    Owned(Vec<f32>),
+    Mapped { map: Arc<Mmap>, offset: usize },
+}
+
+/// Where a matrix came from and how it was opened.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The file given by the user (empty for an in-memory matrix).
+    pub path: PathBuf,
+    /// How that file stores its values, e.g. `text, tab-separated` or `npy <f8`.
+    pub stored_as: String,
+    /// Whether and how the binary cache was involved.
+    pub cache: CacheUse,
+    /// Things the user should know that did not stop the open (repeated labels…).
+    pub warnings: Vec<String>,
+}
+
+/// How the values reached memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CacheUse {
+    /// Built in memory (tests, small generated data).
+    InMemory,
+    /// The source file itself is mapped (`f32` `.npy`).
+    InPlace,
+    /// An existing, valid cache file was mapped.
+    Reused(PathBuf),
+    /// The source was converted into this new cache file, then mapped.
+    Built(PathBuf),
+}
+
+/// How to open a matrix file.
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    /// Where cache files live; `None` means [`cache::default_cache_dir`].
+    pub cache_dir: Option<PathBuf>,
+    /// A file with one row label per line (for `.npy`, whose labels are not
+    /// in the file). For `X.npy`, `X.rows.txt` is used when present.
+    pub row_labels: Option<PathBuf>,
+    /// Likewise for column labels (`X.cols.txt`).
+    pub col_labels: Option<PathBuf>,
 }
 
 impl Matrix {
-    /// An in-memory matrix (for small data and tests).
+    /// An in-memory matrix (for small data and tests), labelled `row_i`/`col_j`.
     ///
     /// # Panics
     /// If `data.len() != rows * cols`.
     pub fn from_vec(rows: usize, cols: usize, data: Vec<f32>) -> Self {
         assert_eq!(data.len(), rows * cols, "data length must be rows * cols");
-        Self { rows, cols, data }
+        let source = Source {
+            path: PathBuf::new(),
+            stored_as: "memory".to_owned(),
+            cache: CacheUse::InMemory,
+            warnings: Vec::new(),
+        };
+        Matrix {
+            rows,
+            cols,
+            storage: Storage::Owned(data),
+            row_labels: Labels::generated("row", rows),
+            col_labels: Labels::generated("col", cols),
+            source,
+        }
+    }
+
+    /// Replaces the labels.
+    ///
+    /// # Panics
+    /// If a label count does not match the matrix.
+    pub fn with_labels(mut self, row_labels: Labels, col_labels: Labels) -> Self {
+        assert_eq!(row_labels.len(), self.rows, "one row label per row");
+        assert_eq!(col_labels.len(), self.cols, "one column label per column");
+        self.row_labels = row_labels;
+        self.col_labels = col_labels;
+        self
+    }
+
+    /// Opens a matrix file: `.npy`, or delimited text (TSV/CSV, optionally
+    /// gzip-compressed), told apart by content rather than by name.
+    ///
+    /// Text and non-`f32` `.npy` files are converted into the binary cache on
+    /// first open; later opens of the unchanged file map the cache directly.
+    pub fn open(path: &Path, options: &OpenOptions) -> Result<Self, InputError> {
+        let meta = fs::metadata(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => InputError::NotFound { path: path.to_owned() },
+            _ => InputError::Read { path: path.to_owned(), source },
+        })?;
+        if meta.is_dir() {
+            return Err(InputError::IsDirectory { path: path.to_owned() });
+        }
+        if meta.len() == 0 {
+            return Err(InputError::Empty { path: path.to_owned() });
+        }
+        let read_error = |source| InputError::Read { path: path.to_owned(), source };
+        let mut file = File::open(path).map_err(read_error)?;
+        let mut magic = [0u8; 6];
+        let n = file.read(&mut magic).map_err(read_error)?;
+        let dir = options.cache_dir.clone().unwrap_or_else(cache::default_cache_dir);
+        let mut matrix =
+            if magic[..n] == *npy::MAGIC { Self::open_npy(path, &dir)? } else { Self::open_text(path, &dir)? };
+        let sibling = |suffix: &str| {
+            let candidate = path.with_extension(suffix);
+            (path.extension().is_some_and(|e| e == "npy") && candidate.is_file()).then_some(candidate)
+        };
+        if let Some(file) = options.row_labels.clone().or_else(|| sibling("rows.txt")) {
+            matrix.row_labels = read_label_file(&file, matrix.rows, "rows")?;
+            let (repeated, first) = matrix.row_labels.duplicates();
+            if let Some(first) = first {
+                matrix.source.warnings.push(format!(
+                    "{}: {repeated} row labels repeat an earlier one (first: '{first}'); all rows are kept",
+                    file.display()
+                ));
+            }
+        }
+        if let Some(file) = options.col_labels.clone().or_else(|| sibling("cols.txt")) {
+            matrix.col_labels = read_label_file(&file, matrix.cols, "columns")?;
+        }
+        Ok(matrix)
+    }
+
+    fn open_text(path: &Path, dir: &Path) -> Result<Self, InputError> {
+        let key = SourceKey::of(path, ReaderKind::Text)?;
+        let cache_path = key.cache_path(dir);
+        if let Some(cached) = cache::open_valid(&cache_path, &key) {
+            return Ok(Self::from_cache(path, cached, CacheUse::Reused(cache_path)));
+        }
+        let converted = text::convert(path, &key, dir)?;
+        let cached = reopen(&converted.cache_path, &key)?;
+        let mut matrix = Self::from_cache(path, cached, CacheUse::Built(converted.cache_path));
+        matrix.source.warnings = converted.warnings;
+        Ok(matrix)
+    }
+
+    fn open_npy(path: &Path, dir: &Path) -> Result<Self, InputError> {
+        let file = File::open(path).map_err(|source| InputError::Read { path: path.to_owned(), source })?;
+        let info = NpyInfo::read(path, &file)?;
+        let map = map_readonly(&file).ok().map(Arc::new);
+        if let (true, Some(map)) = (info.maps_in_place(), &map) {
+            let source = Source {
+                path: path.to_owned(),
+                stored_as: info.description(),
+                cache: CacheUse::InPlace,
+                warnings: Vec::new(),
+            };
+            return Ok(Matrix {
+                rows: info.rows,
+                cols: info.cols,
+                storage: Storage::Mapped { map: Arc::clone(map), offset: info.data_offset as usize },
+                row_labels: Labels::generated("row", info.rows),
+                col_labels: Labels::generated("col", info.cols),
+                source,
+            });
+        }
+        let key = SourceKey::of(path, ReaderKind::Npy)?;
+        let cache_path = key.cache_path(dir);
+        if let Some(cached) = cache::open_valid(&cache_path, &key) {
+            return Ok(Self::from_cache(path, cached, CacheUse::Reused(cache_path)));
+        }
+        let built = npy::convert(path, &info, file, map.as_deref(), &key, dir)?;
+        let cached = reopen(&built, &key)?;
+        Ok(Self::from_cache(path, cached, CacheUse::Built(built)))
+    }
+
+    fn from_cache(path: &Path, cached: cache::CachedMatrix, cache: CacheUse) -> Self {
+        let mut warnings = Vec::new();
+        if cached.duplicate_row_labels > 0 {
+            warnings.push(format!(
+                "{}: {} row labels repeat an earlier one; all rows are kept",
+                path.display(),
+                cached.duplicate_row_labels
+            ));
+        }
+        let source = Source { path: path.to_owned(), stored_as: cached.description, cache, warnings };
+        Matrix {
+            rows: cached.rows,
+            cols: cached.cols,
+            row_labels: cached.row_labels.unwrap_or_else(|| Labels::generated("row", cached.rows)),
+            col_labels: cached.col_labels.unwrap_or_else(|| Labels::generated("col", cached.cols)),
+            storage: Storage::Mapped { map: cached.map, offset: cache::DATA_OFFSET as usize },
+            source,
+        }
     }
 
     /// Number of rows.
@@ -35,6 +231,55 @@ impl Matrix {
     /// All values, row-major. For a mapped matrix this is the mapping itself:
     /// touching it pages data in on demand; it is never copied.
     pub fn data(&self) -> &[f32] {
-        &self.data
+        match &self.storage {
+            Storage::Owned(values) => values,
+            Storage::Mapped { map, offset } => bytemuck::cast_slice(&map[*offset..*offset + self.rows * self.cols * 4]),
+        }
     }
+
+    /// Row labels, in storage order.
+    pub fn row_labels(&self) -> &Labels {
+        &self.row_labels
+    }
+
+    /// Column labels, in storage order.
+    pub fn col_labels(&self) -> &Labels {
+        &self.col_labels
+    }
+
+    /// Where the matrix came from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+}
+
+/// Maps a cache file that was just written; failing validation now means the
+/// disk lost what was written.
+fn reopen(path: &Path, key: &SourceKey) -> Result<cache::CachedMatrix, InputError> {
+    cache::open_valid(path, key).ok_or_else(|| InputError::CacheWrite {
+        path: path.to_owned(),
+        source: std::io::Error::other("the file just written fails validation"),
+    })
+}
+
+/// Reads a label side file: one label per line, UTF-8, exactly `expected` lines.
+fn read_label_file(path: &Path, expected: usize, axis: &'static str) -> Result<Labels, InputError> {
+    let bytes = fs::read(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => InputError::NotFound { path: path.to_owned() },
+        _ => InputError::Read { path: path.to_owned(), source },
+    })?;
+    let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    let mut labels = Vec::with_capacity(expected);
+    if !body.is_empty() {
+        for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let label = std::str::from_utf8(line)
+                .map_err(|_| InputError::NotUtf8 { path: path.to_owned(), line: i as u64 + 1 })?;
+            labels.push(label);
+        }
+    }
+    if labels.len() != expected {
+        return Err(InputError::LabelCount { path: path.to_owned(), found: labels.len(), expected, axis });
+    }
+    Ok(Labels::from_strings(labels))
 }

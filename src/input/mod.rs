@@ -1,6 +1,21 @@
 //! Getting a matrix into heatscope: a read-only, row-major `f32` block,
 //! memory-mapped where possible, with row and column labels.
+//!
+//! `.npy` files of little-endian `f32` in C order are mapped in place. Text
+//! (TSV/CSV, optionally gzip) and every other `.npy` dtype or order are
+//! converted once, in a streaming pass, into the binary cache ([`cache`]),
+//! which is then mapped.
 
+pub mod cache;
+mod error;
+mod labels;
 mod matrix;
+mod mmap;
+mod npy;
+mod stats;
+mod text;
 
-pub use matrix::Matrix;
+pub use error::InputError;
+pub use labels::Labels;
+pub use matrix::{CacheUse, Matrix, OpenOptions, Source};
+pub use stats::{Stats, scan};

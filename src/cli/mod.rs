@@ -1,0 +1,82 @@
+//! Command definitions and the code that runs each one.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use heatscope::generate::GenerateError;
+use heatscope::input::{InputError, OpenOptions};
+
+mod generate;
+mod info;
+
+/// Clustered heatmaps of matrices far larger than memory.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+    /// Hide progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Shape, storage, missing values, range and labels of a matrix file.
+    Info(info::InfoArgs),
+    /// Write a synthetic matrix with planted row and column clusters.
+    Generate(generate::GenerateArgs),
+}
+
+/// How to find and open the input matrix; shared by every command that reads one.
+#[derive(clap::Args, Debug)]
+pub struct InputArgs {
+    /// The matrix: .npy, or TSV/CSV text (header row of column names, first
+    /// column of row names), optionally .gz.
+    pub file: PathBuf,
+    /// Folder for the binary cache (default: the platform cache folder).
+    #[arg(long, env = "HEATSCOPE_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Row labels, one per line (for .npy; X.rows.txt beside X.npy is used by default).
+    #[arg(long, value_name = "FILE")]
+    pub row_labels: Option<PathBuf>,
+    /// Column labels, one per line (for .npy; X.cols.txt beside X.npy is used by default).
+    #[arg(long, value_name = "FILE")]
+    pub col_labels: Option<PathBuf>,
+}
+
+impl InputArgs {
+    /// Opens the matrix and prints any warnings about it.
+    pub fn open(&self) -> Result<heatscope::input::Matrix, InputError> {
+        let options = OpenOptions {
+            cache_dir: self.cache_dir.clone(),
+            row_labels: self.row_labels.clone(),
+            col_labels: self.col_labels.clone(),
+        };
+        let matrix = heatscope::input::Matrix::open(&self.file, &options)?;
+        for warning in &matrix.source().warnings {
+            eprintln!("warning: {warning}");
+        }
+        Ok(matrix)
+    }
+}
+
+/// Runs the chosen command.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Command::Info(info) => info::run(&info),
+        Command::Generate(generate) => generate::run(generate),
+    }
+}
+
+/// 2 for bad input or bad parameters, 130 for Ctrl-C, 1 for anything else.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    if let Some(input) = error.downcast_ref::<InputError>() {
+        return input.exit_code() as u8;
+    }
+    match error.downcast_ref::<GenerateError>() {
+        Some(GenerateError::Param { .. }) => 2,
+        Some(GenerateError::Interrupted) => 130,
+        _ => 1,
+    }
+}

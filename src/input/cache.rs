@@ -1,0 +1,314 @@
+//! The binary matrix cache: heatscope's own on-disk format, written once from
+//! a text or non-`f32` source and memory-mapped on every later open.
+//!
+//! Layout, version 1 (integers little-endian):
+//!
+//! | offset | bytes | field |
+//! |-------:|------:|-------|
+//! | 0      | 8     | magic `HSMATRIX` |
+//! | 8      | 4     | format version, 1 |
+//! | 12     | 4     | dtype of the data, 1 = `f32` little-endian |
+//! | 16     | 8     | rows |
+//! | 24     | 8     | columns |
+//! | 32     | 8     | data offset, 4096 (page-aligned, so the data maps in place) |
+//! | 40     | 8     | row-label block offset, 0 = no labels stored |
+//! | 48     | 8     | column-label block offset, 0 = no labels stored |
+//! | 56     | 8     | total file length |
+//! | 64     | 8     | source identity: FNV-1a of the canonical source path and reader kind |
+//! | 72     | 8     | source length in bytes |
+//! | 80     | 8     | source modification time, nanoseconds since the Unix epoch |
+//! | 88     | 8     | number of repeated row labels |
+//! | 96     | 32    | how the source stored its values, UTF-8, zero-padded (e.g. `text`, `<f8`) |
+//! | 128    | 8     | FNV-1a checksum of bytes 0..128 |
+//!
+//! The data (`rows × cols` row-major `f32`) starts at the data offset. Each
+//! label block starts 8-aligned after it: a `u64` count `n`, then `n + 1`
+//! `u64` end offsets into the text (the first is 0), then the UTF-8 text.
+//!
+//! A cache is written to a temporary file in the cache folder, synced, and
+//! renamed over its final name, so a reader sees either a whole file or none.
+//! One that fails any check on open is rebuilt, never used.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use memmap2::Mmap;
+
+use super::error::InputError;
+use super::labels::Labels;
+use super::mmap::map_readonly;
+
+#[cfg(target_endian = "big")]
+compile_error!("heatscope's on-disk formats are little-endian; big-endian hosts are not supported");
+
+const MAGIC: &[u8; 8] = b"HSMATRIX";
+/// Bump when the layout or the meaning of a field changes.
+pub const FORMAT_VERSION: u32 = 1;
+const DTYPE_F32: u32 = 1;
+const HEADER_LEN: usize = 136;
+pub(crate) const DATA_OFFSET: u64 = 4096;
+const DESCRIPTION_LEN: usize = 32;
+
+/// Which reader produced a cache; part of its identity, so that the same path
+/// read two ways never shares a cache file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReaderKind {
+    Text = 1,
+    Npy = 2,
+}
+
+/// What identifies the source a cache was built from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SourceKey {
+    identity: u64,
+    len: u64,
+    mtime_ns: u64,
+    stem: String,
+}
+
+impl SourceKey {
+    /// The key of `path` as it is now on disk.
+    pub(crate) fn of(path: &Path, kind: ReaderKind) -> Result<Self, InputError> {
+        let read_error = |source| InputError::Read { path: path.to_owned(), source };
+        let canonical = fs::canonicalize(path).map_err(read_error)?;
+        let meta = fs::metadata(&canonical).map_err(read_error)?;
+        let mtime_ns =
+            meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as u64);
+        let mut identity = fnv1a(FNV_OFFSET, canonical.as_os_str().as_encoded_bytes());
+        identity = fnv1a(identity, &(kind as u32).to_le_bytes());
+        let stem = canonical
+            .file_name()
+            .map(|n| n.to_string_lossy().chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect())
+            .unwrap_or_default();
+        Ok(SourceKey { identity, len: meta.len(), mtime_ns, stem })
+    }
+
+    /// The cache file for this source in `dir`. Its name depends on the path
+    /// only, so a changed source replaces its old cache instead of piling up.
+    pub(crate) fn cache_path(&self, dir: &Path) -> PathBuf {
+        dir.join(format!("{}-{:016x}.hsm", self.stem, self.identity))
+    }
+}
+
+/// The default cache folder: the platform cache dir (e.g. `~/.cache/heatscope`).
+pub fn default_cache_dir() -> PathBuf {
+    dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("heatscope")
+}
+
+/// A validated cache file, mapped.
+pub(crate) struct CachedMatrix {
+    pub map: Arc<Mmap>,
+    pub rows: usize,
+    pub cols: usize,
+    pub row_labels: Option<Labels>,
+    pub col_labels: Option<Labels>,
+    pub duplicate_row_labels: u64,
+    pub description: String,
+}
+
+/// Opens the cache at `path` if it exists, was built from `key`'s source as it
+/// is now, and passes every structural check; `None` means "rebuild it".
+pub(crate) fn open_valid(path: &Path, key: &SourceKey) -> Option<CachedMatrix> {
+    let file = File::open(path).ok()?;
+    let map = Arc::new(map_readonly(&file).ok()?);
+    validate(map, key)
+}
+
+fn validate(map: Arc<Mmap>, key: &SourceKey) -> Option<CachedMatrix> {
+    let bytes: &[u8] = &map;
+    if bytes.len() < DATA_OFFSET as usize || &bytes[..8] != MAGIC {
+        return None;
+    }
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+    let header_ok = u32_at(8) == FORMAT_VERSION
+        && u32_at(12) == DTYPE_F32
+        && u64_at(32) == DATA_OFFSET
+        && u64_at(56) == bytes.len() as u64
+        && u64_at(64) == key.identity
+        && u64_at(72) == key.len
+        && u64_at(80) == key.mtime_ns
+        && u64_at(128) == fnv1a(FNV_OFFSET, &bytes[..128]);
+    if !header_ok {
+        return None;
+    }
+    let (rows, cols) = (u64_at(16), u64_at(24));
+    let data_end = rows.checked_mul(cols)?.checked_mul(4)?.checked_add(DATA_OFFSET)?;
+    if rows == 0 || cols == 0 || data_end > bytes.len() as u64 {
+        return None;
+    }
+    let row_labels = label_block(&map, u64_at(40), data_end, rows)?;
+    let col_labels = label_block(&map, u64_at(48), data_end, cols)?;
+    let description = String::from_utf8_lossy(&bytes[96..96 + DESCRIPTION_LEN]).trim_end_matches('\0').to_owned();
+    Some(CachedMatrix {
+        rows: usize::try_from(rows).ok()?,
+        cols: usize::try_from(cols).ok()?,
+        row_labels,
+        col_labels,
+        duplicate_row_labels: u64_at(88),
+        description,
+        map,
+    })
+}
+
+/// Checks one label block; `Some(None)` means "no labels stored".
+fn label_block(map: &Arc<Mmap>, offset: u64, data_end: u64, expected: u64) -> Option<Option<Labels>> {
+    if offset == 0 {
+        return Some(None);
+    }
+    let bytes: &[u8] = map;
+    if offset < data_end || !offset.is_multiple_of(8) || offset.checked_add(8)? > bytes.len() as u64 {
+        return None;
+    }
+    let at = offset as usize;
+    let count = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+    if count != expected {
+        return None;
+    }
+    let ends_at = at + 8;
+    let text_at = (count.checked_add(1)?.checked_mul(8)?).checked_add(ends_at as u64)?;
+    if text_at > bytes.len() as u64 {
+        return None;
+    }
+    let text_at = text_at as usize;
+    let ends: &[u64] = bytemuck::try_cast_slice(&bytes[ends_at..text_at]).ok()?;
+    let text_len = *ends.last()?;
+    if ends[0] != 0 || ends.windows(2).any(|w| w[0] > w[1]) || text_at as u64 + text_len > bytes.len() as u64 {
+        return None;
+    }
+    std::str::from_utf8(&bytes[text_at..text_at + text_len as usize]).ok()?;
+    Some(Some(Labels::mapped(Arc::clone(map), ends_at, text_at, count as usize)))
+}
+
+/// Writes a cache file row block by row block, then labels, then the header.
+pub(crate) struct CacheWriter {
+    final_path: PathBuf,
+    temp: tempfile::NamedTempFile,
+    out: BufWriter<File>,
+    key: SourceKey,
+    cols: u64,
+    values: u64,
+}
+
+impl CacheWriter {
+    /// Starts a cache for `key` in `dir`, for a matrix of `cols` columns.
+    pub(crate) fn create(dir: &Path, key: &SourceKey, cols: usize) -> Result<Self, InputError> {
+        let final_path = key.cache_path(dir);
+        let write_error = |source| InputError::CacheWrite { path: final_path.clone(), source };
+        fs::create_dir_all(dir).map_err(write_error)?;
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", key.stem))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(write_error)?;
+        let file = temp.as_file().try_clone().map_err(write_error)?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        out.write_all(&[0; DATA_OFFSET as usize]).map_err(write_error)?;
+        Ok(CacheWriter { final_path, temp, out, key: key.clone(), cols: cols as u64, values: 0 })
+    }
+
+    /// Appends whole rows (a multiple of `cols` values).
+    pub(crate) fn write_rows(&mut self, values: &[f32]) -> Result<(), InputError> {
+        debug_assert_eq!(values.len() as u64 % self.cols, 0);
+        self.out.write_all(bytemuck::cast_slice(values)).map_err(|e| self.error(e))?;
+        self.values += values.len() as u64;
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub(crate) fn rows(&self) -> u64 {
+        self.values / self.cols
+    }
+
+    /// Writes the labels and the header, syncs, and renames the file into
+    /// place. Returns the final path.
+    pub(crate) fn finish(
+        mut self,
+        row_labels: Option<&Labels>,
+        col_labels: Option<&Labels>,
+        duplicate_row_labels: u64,
+        description: &str,
+    ) -> Result<PathBuf, InputError> {
+        let result = self.write_tail(row_labels, col_labels, duplicate_row_labels, description);
+        result.map_err(|e| self.error(e))?;
+        let CacheWriter { final_path, temp, .. } = self;
+        temp.persist(&final_path).map_err(|e| InputError::CacheWrite { path: final_path.clone(), source: e.error })?;
+        Ok(final_path)
+    }
+
+    fn write_tail(
+        &mut self,
+        row_labels: Option<&Labels>,
+        col_labels: Option<&Labels>,
+        duplicate_row_labels: u64,
+        description: &str,
+    ) -> io::Result<()> {
+        let mut position = DATA_OFFSET + self.values * 4;
+        let mut label_offsets = [0u64; 2];
+        for (slot, labels) in label_offsets.iter_mut().zip([row_labels, col_labels]) {
+            let Some((ends, text)) = labels.and_then(Labels::packed_bytes) else { continue };
+            let padding = position.next_multiple_of(8) - position;
+            self.out.write_all(&[0; 8][..padding as usize])?;
+            *slot = position + padding;
+            self.out.write_all(&(ends.len() as u64 - 1).to_le_bytes())?;
+            self.out.write_all(bytemuck::cast_slice(&ends))?;
+            self.out.write_all(&text)?;
+            position = *slot + 8 + 8 * ends.len() as u64 + text.len() as u64;
+        }
+        let mut header = [0u8; HEADER_LEN];
+        let mut put = |at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
+        put(0, MAGIC);
+        put(8, &FORMAT_VERSION.to_le_bytes());
+        put(12, &DTYPE_F32.to_le_bytes());
+        put(16, &(self.values / self.cols).to_le_bytes());
+        put(24, &self.cols.to_le_bytes());
+        put(32, &DATA_OFFSET.to_le_bytes());
+        put(40, &label_offsets[0].to_le_bytes());
+        put(48, &label_offsets[1].to_le_bytes());
+        put(56, &position.to_le_bytes());
+        put(64, &self.key.identity.to_le_bytes());
+        put(72, &self.key.len.to_le_bytes());
+        put(80, &self.key.mtime_ns.to_le_bytes());
+        put(88, &duplicate_row_labels.to_le_bytes());
+        let description = description.as_bytes();
+        put(96, &description[..description.len().min(DESCRIPTION_LEN)]);
+        let checksum = fnv1a(FNV_OFFSET, &header[..128]);
+        header[128..136].copy_from_slice(&checksum.to_le_bytes());
+        self.out.flush()?;
+        let file = self.out.get_mut();
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(&header)?;
+        file.sync_all()
+    }
+
+    fn error(&self, source: io::Error) -> InputError {
+        InputError::CacheWrite { path: self.final_path.clone(), source }
+    }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a, 64-bit: a stable hash for cache names and header checksums (not
+/// cryptographic; it guards against damage, not against tampering).
+fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_the_reference_vectors() {
+        assert_eq!(fnv1a(FNV_OFFSET, b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(FNV_OFFSET, b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(FNV_OFFSET, b"foobar"), 0x8594_4171_f739_67e8);
+    }
+}

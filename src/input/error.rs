@@ -1,0 +1,101 @@
+//! Everything that can go wrong while getting a matrix in, each as one line
+//! that names the file, the place and what to do.
+
+use std::io;
+use std::path::PathBuf;
+
+/// An error reading or caching a matrix. Its `Display` is the one line a user sees.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The file does not exist.
+    #[error("{}: no such file; check the path", path.display())]
+    NotFound { path: PathBuf },
+
+    /// A directory was given where a file was expected.
+    #[error("{} is a directory; give a matrix file (.tsv, .csv, .txt, .npy, optionally .gz)", path.display())]
+    IsDirectory { path: PathBuf },
+
+    /// Reading failed (permissions, a device error, a corrupt gzip stream…).
+    #[error("{}: cannot read it ({source}); check that the file is readable and complete", path.display())]
+    Read { path: PathBuf, source: io::Error },
+
+    /// The file holds no bytes at all.
+    #[error("{} is empty; expected a header row of column names, then one row per line", path.display())]
+    Empty { path: PathBuf },
+
+    /// A text matrix with a header but no data.
+    #[error("{}: has a header but no data rows; add rows below the header line", path.display())]
+    NoDataRows { path: PathBuf },
+
+    /// A text matrix whose header names no data column.
+    #[error("{}: line 1 has no delimiter (tab, comma or semicolon); the header must be the row-name column followed by one name per data column", path.display())]
+    NoDelimiter { path: PathBuf },
+
+    /// A data line with the wrong number of fields.
+    #[error("{}: line {line} has {found} fields but the header has {expected}; check the delimiter and fix that line (quoted fields holding the delimiter are not supported)", path.display())]
+    Ragged { path: PathBuf, line: u64, found: usize, expected: usize },
+
+    /// A data field that is neither a number nor a missing-value marker.
+    #[error("{}: line {line}, column {column} ('{column_name}'): '{text}' is not a number; write missing values as NA, NaN, ? or an empty field", path.display())]
+    NotANumber { path: PathBuf, line: u64, column: usize, column_name: String, text: String },
+
+    /// A text field that parses as ±infinity.
+    #[error("{}: line {line}, column {column} ('{column_name}') is infinite; heatscope reads only NaN as missing: replace it with NA or a finite value", path.display())]
+    InfiniteText { path: PathBuf, line: u64, column: usize, column_name: String },
+
+    /// A binary value that is ±infinity (0-based row and column).
+    #[error("{}: row {row}, column {column} (0-based) is infinite; heatscope reads only NaN as missing: replace infinities with NaN or finite values", path.display())]
+    InfiniteValue { path: PathBuf, row: u64, column: u64 },
+
+    /// Bytes that are not UTF-8 where a label is expected.
+    #[error("{}: line {line} is not valid UTF-8; re-save the file as UTF-8", path.display())]
+    NotUtf8 { path: PathBuf, line: u64 },
+
+    /// A `.npy` file whose header cannot be read.
+    #[error("{}: not a readable NumPy .npy file ({reason}); re-save it with numpy.save", path.display())]
+    BadNpy { path: PathBuf, reason: String },
+
+    /// A `.npy` dtype heatscope cannot turn into numbers.
+    #[error("{}: unsupported dtype {dtype}; save a numeric array, e.g. numpy.save(path, a.astype('float32'))", path.display())]
+    UnsupportedDtype { path: PathBuf, dtype: String },
+
+    /// A `.npy` array that is not 2-D.
+    #[error("{}: the array has shape {shape:?} but a matrix must be 2-D; reshape it (a.reshape(-1, 1) for one column)", path.display())]
+    NotTwoDimensional { path: PathBuf, shape: Vec<u64> },
+
+    /// A matrix with no rows or no columns.
+    #[error("{}: the matrix is {rows} × {cols}; it needs at least one row and one column", path.display())]
+    ZeroSized { path: PathBuf, rows: u64, cols: u64 },
+
+    /// A `.npy` file shorter than its header promises.
+    #[error("{}: truncated: the header promises {expected} bytes of data but only {found} follow; re-export the array", path.display())]
+    Truncated { path: PathBuf, expected: u64, found: u64 },
+
+    /// A shape whose byte size does not fit in this machine's address space.
+    #[error("{}: a {rows} × {cols} matrix is too large to address on this machine; split it or check the header", path.display())]
+    TooLarge { path: PathBuf, rows: u64, cols: u64 },
+
+    /// A label side file whose line count does not match the matrix.
+    #[error("{}: {found} labels for {expected} {axis}; give exactly one label per line", path.display())]
+    LabelCount { path: PathBuf, found: usize, expected: usize, axis: &'static str },
+
+    /// The binary cache could not be written.
+    #[error("cannot write the cache file {} ({source}); free disk space or choose another folder with --cache-dir", path.display())]
+    CacheWrite { path: PathBuf, source: io::Error },
+
+    /// The user pressed Ctrl-C during a long pass.
+    #[error("interrupted; nothing half-written was kept")]
+    Interrupted,
+}
+
+impl InputError {
+    /// The process exit code for this error: 2 for bad input, 1 for a failing
+    /// environment (a cache that cannot be written), 130 for Ctrl-C.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            InputError::CacheWrite { .. } => 1,
+            InputError::Interrupted => 130,
+            _ => 2,
+        }
+    }
+}

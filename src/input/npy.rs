@@ -1,0 +1,231 @@
+//! NumPy `.npy` files: little-endian `f32` in C order is used in place;
+//! every other numeric dtype, byte order and Fortran order is converted once,
+//! in a streaming pass, into the binary cache.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+use npyz::{DType, Endianness, NpyHeader, Order, TypeChar};
+use rayon::prelude::*;
+
+use super::cache::{CacheWriter, SourceKey};
+use super::error::InputError;
+use crate::progress;
+
+/// The first bytes of every `.npy` file.
+pub(crate) const MAGIC: &[u8] = b"\x93NUMPY";
+
+/// Bytes of output per conversion band.
+const BAND_BYTES: usize = 8 << 20;
+
+/// What the header of a `.npy` file says.
+pub(crate) struct NpyInfo {
+    pub rows: usize,
+    pub cols: usize,
+    pub data_offset: u64,
+    element: Element,
+    big_endian: bool,
+    fortran: bool,
+    /// The dtype as numpy writes it, e.g. `<f8`.
+    pub descr: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Element {
+    Bool,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F16,
+    F32,
+    F64,
+}
+
+impl Element {
+    fn size(self) -> usize {
+        match self {
+            Element::Bool | Element::I8 | Element::U8 => 1,
+            Element::I16 | Element::U16 | Element::F16 => 2,
+            Element::I32 | Element::U32 | Element::F32 => 4,
+            Element::I64 | Element::U64 | Element::F64 => 8,
+        }
+    }
+}
+
+impl NpyInfo {
+    /// Reads and checks the header of `file`.
+    pub(crate) fn read(path: &Path, file: &File) -> Result<Self, InputError> {
+        let bad = |reason: String| InputError::BadNpy { path: path.to_owned(), reason };
+        let mut counted = CountingRead { inner: file, count: 0 };
+        let header = NpyHeader::from_reader(&mut counted).map_err(|e| {
+            bad(match e.kind() {
+                io::ErrorKind::UnexpectedEof => "the header is cut short".to_owned(),
+                _ => format!("damaged header: {e}"),
+            })
+        })?;
+        let data_offset = counted.count;
+        let DType::Plain(type_str) = header.dtype() else {
+            let dtype = header.dtype().descr();
+            return Err(InputError::UnsupportedDtype { path: path.to_owned(), dtype });
+        };
+        let descr = type_str.to_string();
+        let unsupported = || InputError::UnsupportedDtype { path: path.to_owned(), dtype: descr.clone() };
+        let element = match (type_str.type_char(), type_str.size_field()) {
+            (TypeChar::Bool, 1) => Element::Bool,
+            (TypeChar::Int, 1) => Element::I8,
+            (TypeChar::Int, 2) => Element::I16,
+            (TypeChar::Int, 4) => Element::I32,
+            (TypeChar::Int, 8) => Element::I64,
+            (TypeChar::Uint, 1) => Element::U8,
+            (TypeChar::Uint, 2) => Element::U16,
+            (TypeChar::Uint, 4) => Element::U32,
+            (TypeChar::Uint, 8) => Element::U64,
+            (TypeChar::Float, 2) => Element::F16,
+            (TypeChar::Float, 4) => Element::F32,
+            (TypeChar::Float, 8) => Element::F64,
+            _ => return Err(unsupported()),
+        };
+        let shape = header.shape().to_vec();
+        let &[rows, cols] = shape.as_slice() else {
+            return Err(InputError::NotTwoDimensional { path: path.to_owned(), shape });
+        };
+        if rows == 0 || cols == 0 {
+            return Err(InputError::ZeroSized { path: path.to_owned(), rows, cols });
+        }
+        let too_large = || InputError::TooLarge { path: path.to_owned(), rows, cols };
+        let expected = rows
+            .checked_mul(cols)
+            .and_then(|n| n.checked_mul(element.size() as u64))
+            .filter(|&n| usize::try_from(n).is_ok())
+            .ok_or_else(too_large)?;
+        let file_len = file.metadata().map_err(|source| InputError::Read { path: path.to_owned(), source })?.len();
+        let found = file_len.saturating_sub(data_offset);
+        if found < expected {
+            return Err(InputError::Truncated { path: path.to_owned(), expected, found });
+        }
+        Ok(NpyInfo {
+            rows: rows as usize,
+            cols: cols as usize,
+            data_offset,
+            element,
+            big_endian: type_str.endianness() == Endianness::Big,
+            fortran: header.order() == Order::Fortran,
+            descr,
+        })
+    }
+
+    /// Whether the data can be read in place: `f32`, native (little-endian)
+    /// byte order, C order, 4-byte aligned.
+    pub(crate) fn maps_in_place(&self) -> bool {
+        self.element == Element::F32 && !self.big_endian && !self.fortran && self.data_offset.is_multiple_of(4)
+    }
+
+    /// A short description of how the file stores its values.
+    pub(crate) fn description(&self) -> String {
+        format!("npy {}{}", self.descr, if self.fortran { ", Fortran order" } else { "" })
+    }
+
+    fn decode(&self, bytes: &[u8]) -> f32 {
+        macro_rules! num {
+            ($t:ty) => {{
+                let raw = bytes.try_into().expect("element-sized chunk");
+                if self.big_endian { <$t>::from_be_bytes(raw) } else { <$t>::from_le_bytes(raw) }
+            }};
+        }
+        match self.element {
+            Element::Bool => f32::from(bytes[0] != 0),
+            Element::I8 => f32::from(bytes[0] as i8),
+            Element::U8 => f32::from(bytes[0]),
+            Element::I16 => f32::from(num!(i16)),
+            Element::U16 => f32::from(num!(u16)),
+            Element::I32 => num!(i32) as f32,
+            Element::U32 => num!(u32) as f32,
+            Element::I64 => num!(i64) as f32,
+            Element::U64 => num!(u64) as f32,
+            Element::F16 => half::f16::from_bits(num!(u16)).to_f32(),
+            Element::F32 => num!(f32),
+            Element::F64 => num!(f64) as f32,
+        }
+    }
+}
+
+/// Converts the array into a new cache file for `key` in `dir`. C-order data
+/// is read sequentially; Fortran-order data needs `map` for its column reads.
+pub(crate) fn convert(
+    path: &Path,
+    info: &NpyInfo,
+    mut file: File,
+    map: Option<&Mmap>,
+    key: &SourceKey,
+    dir: &Path,
+) -> Result<PathBuf, InputError> {
+    let read_error = |source| InputError::Read { path: path.to_owned(), source };
+    let (rows, cols, size) = (info.rows, info.cols, info.element.size());
+    let band_rows = (BAND_BYTES / (cols * 4)).max(1);
+    let mut writer = CacheWriter::create(dir, key, cols)?;
+    let bar = progress::bytes_bar((rows * cols * size) as u64, "converting");
+    let mut source = Vec::new();
+    let mut band = Vec::new();
+    file.seek(SeekFrom::Start(info.data_offset)).map_err(read_error)?;
+    for first_row in (0..rows).step_by(band_rows) {
+        if progress::interrupted() {
+            return Err(InputError::Interrupted);
+        }
+        let n = band_rows.min(rows - first_row);
+        band.resize(n * cols, 0.0);
+        if info.fortran {
+            let map = map
+                .ok_or_else(|| read_error(io::Error::other("Fortran-order arrays must be memory-mapped to convert")))?;
+            let data = &map[info.data_offset as usize..];
+            // Rows of a band in groups, each reading a short contiguous run
+            // of every column.
+            band.par_chunks_mut(64 * cols).enumerate().for_each(|(group, out)| {
+                let row0 = first_row + group * 64;
+                let group_rows = out.len() / cols;
+                for c in 0..cols {
+                    let column = &data[(c * rows + row0) * size..(c * rows + row0 + group_rows) * size];
+                    for (r, bytes) in column.chunks_exact(size).enumerate() {
+                        out[r * cols + c] = info.decode(bytes);
+                    }
+                }
+            });
+        } else {
+            source.resize(n * cols * size, 0);
+            file.read_exact(&mut source).map_err(read_error)?;
+            band.par_chunks_mut(cols).zip(source.par_chunks(cols * size)).for_each(|(out, row)| {
+                for (value, bytes) in out.iter_mut().zip(row.chunks_exact(size)) {
+                    *value = info.decode(bytes);
+                }
+            });
+        }
+        if let Some(i) = band.iter().position(|v| v.is_infinite()) {
+            let (row, column) = ((first_row + i / cols) as u64, (i % cols) as u64);
+            return Err(InputError::InfiniteValue { path: path.to_owned(), row, column });
+        }
+        writer.write_rows(&band)?;
+        bar.inc((n * cols * size) as u64);
+    }
+    bar.finish_and_clear();
+    writer.finish(None, None, 0, &info.description())
+}
+
+/// Counts the bytes the header parser consumes: that is the data offset.
+struct CountingRead<'a> {
+    inner: &'a File,
+    count: u64,
+}
+
+impl Read for CountingRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}

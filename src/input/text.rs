@@ -1,0 +1,468 @@
+//! Delimited text matrices (TSV, CSV, optionally gzip-compressed), parsed in
+//! parallel blocks straight into the binary cache.
+//!
+//! The first line holds the column names (its first field, the corner, is
+//! ignored; a header with one field fewer than the data lines, as R writes
+//! it, has no corner). Every later line is a row name followed by one value
+//! per column. `NA`, `NaN`, `nan`, `?` and empty fields are missing (NaN);
+//! blank lines are skipped; infinities are rejected. The delimiter is the
+//! most frequent of tab, comma and semicolon on the header line.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+
+use super::cache::{CacheWriter, SourceKey};
+use super::error::InputError;
+use super::labels::{Labels, LabelsBuilder};
+use crate::progress;
+
+/// Bytes read per block; each block is split into pieces parsed in parallel
+/// while the next block is read.
+const BLOCK_BYTES: usize = 16 << 20;
+const PIECE_BYTES: usize = 512 << 10;
+
+const MISSING: [&[u8]; 5] = [b"", b"NA", b"NaN", b"nan", b"?"];
+
+/// What a successful conversion reports besides the cache path.
+pub(crate) struct Converted {
+    pub cache_path: PathBuf,
+    pub warnings: Vec<String>,
+}
+
+/// Parses the text matrix at `path` into a new cache file for `key` in `dir`.
+pub(crate) fn convert(path: &Path, key: &SourceKey, dir: &Path) -> Result<Converted, InputError> {
+    let read_error = |source| InputError::Read { path: path.to_owned(), source };
+    let file = File::open(path).map_err(read_error)?;
+    let total = file.metadata().map_err(read_error)?.len();
+    let bar = progress::bytes_bar(total, "parsing");
+    let counted = Counted { inner: file, bar: bar.clone() };
+    let mut gzip = false;
+    let mut reader: Box<dyn Read + Send> = {
+        let mut peek = BufReader::with_capacity(1 << 20, counted);
+        let magic = io::BufRead::fill_buf(&mut peek).map_err(read_error)?;
+        if magic.starts_with(&[0x1f, 0x8b]) {
+            gzip = true;
+            Box::new(flate2::read::MultiGzDecoder::new(peek))
+        } else {
+            Box::new(peek)
+        }
+    };
+    let result = Parser::new(path).run(&mut reader, key, dir, gzip);
+    bar.finish_and_clear();
+    result
+}
+
+/// A reader that advances a progress bar by the bytes it reads.
+struct Counted {
+    inner: File,
+    bar: ProgressBar,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+struct Parser<'a> {
+    path: &'a Path,
+    delimiter: u8,
+    column_names: Vec<String>,
+    /// Line number (1-based) of the first line of the next block.
+    next_line: u64,
+}
+
+/// One parsed piece of a block.
+#[derive(Default)]
+struct Piece {
+    values: Vec<f32>,
+    labels: LabelsBuilder,
+    lines: u64,
+    /// The first bad line: its index within the piece and what is wrong.
+    error: Option<(u64, LineError)>,
+}
+
+#[derive(Debug, PartialEq)]
+enum LineError {
+    Ragged { found: usize },
+    NotANumber { field: usize, text: String },
+    Infinite { field: usize },
+    NotUtf8,
+}
+
+impl<'a> Parser<'a> {
+    fn new(path: &'a Path) -> Self {
+        Parser { path, delimiter: b'\t', column_names: Vec::new(), next_line: 1 }
+    }
+
+    fn run(
+        mut self,
+        reader: &mut (dyn Read + Send),
+        key: &SourceKey,
+        dir: &Path,
+        gzip: bool,
+    ) -> Result<Converted, InputError> {
+        let read_error = |source| InputError::Read { path: self.path.to_owned(), source };
+        let mut block = Vec::with_capacity(BLOCK_BYTES);
+        let mut eof = fill(reader, &mut block, BLOCK_BYTES).map_err(read_error)?;
+        let body_start = loop {
+            match self.read_header(&block, eof)? {
+                Some(start) => break start,
+                None => {
+                    let target = block.len() + BLOCK_BYTES;
+                    eof = fill(reader, &mut block, target).map_err(read_error)?;
+                }
+            }
+        };
+        block.drain(..body_start);
+        let mut writer = CacheWriter::create(dir, key, self.column_names.len())?;
+        let mut row_labels = LabelsBuilder::default();
+        loop {
+            if progress::interrupted() {
+                return Err(InputError::Interrupted);
+            }
+            let cut = if eof {
+                block.len()
+            } else {
+                match memchr::memrchr(b'\n', &block) {
+                    Some(i) => i + 1,
+                    None => {
+                        // One line longer than a block: read on until it ends.
+                        let target = block.len() + BLOCK_BYTES;
+                        eof = fill(reader, &mut block, target).map_err(read_error)?;
+                        continue;
+                    }
+                }
+            };
+            let (complete, rest) = block.split_at(cut);
+            let mut next = Vec::with_capacity(BLOCK_BYTES + rest.len());
+            next.extend_from_slice(rest);
+            let done = eof;
+            let (pieces, filled) = rayon::join(
+                || self.parse_block(complete),
+                || if done { Ok(true) } else { fill(reader, &mut next, BLOCK_BYTES) },
+            );
+            for piece in self.check(pieces)? {
+                writer.write_rows(&piece.values)?;
+                row_labels.append(&piece.labels);
+            }
+            if done {
+                break;
+            }
+            eof = filled.map_err(read_error)?;
+            block = next;
+        }
+        if writer.rows() == 0 {
+            return Err(InputError::NoDataRows { path: self.path.to_owned() });
+        }
+        let row_labels = row_labels.finish();
+        let col_labels = Labels::from_strings(&self.column_names);
+        let mut warnings = Vec::new();
+        let (repeated, first) = row_labels.duplicates();
+        if let Some(first) = first {
+            warnings.push(format!(
+                "{}: {repeated} row labels repeat an earlier one (first: '{first}'); all rows are kept",
+                self.path.display()
+            ));
+        }
+        if let (n, Some(first)) = col_labels.duplicates() {
+            warnings.push(format!(
+                "{}: {n} column names repeat an earlier one (first: '{first}'); all columns are kept",
+                self.path.display()
+            ));
+        }
+        let name = match self.delimiter {
+            b'\t' => "tab",
+            b',' => "comma",
+            _ => "semicolon",
+        };
+        let description = format!("text, {name}-separated{}", if gzip { ", gzip" } else { "" });
+        let cache_path = writer.finish(Some(&row_labels), Some(&col_labels), repeated as u64, &description)?;
+        Ok(Converted { cache_path, warnings })
+    }
+
+    /// Reads the header from the start of `block`. Returns where the data
+    /// lines begin, or `None` if more bytes are needed to decide.
+    fn read_header(&mut self, block: &[u8], eof: bool) -> Result<Option<usize>, InputError> {
+        self.next_line = 1;
+        let bom = if block.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 };
+        let block = &block[bom..];
+        let mut lines = LineIter { bytes: block, at: 0, eof };
+        // Skip leading blank lines.
+        let (header, header_line) = loop {
+            let Some((line, _)) = lines.next() else {
+                if eof {
+                    return Err(InputError::Empty { path: self.path.to_owned() });
+                }
+                return Ok(None);
+            };
+            self.next_line += 1;
+            if !trim(line).is_empty() {
+                break (line, self.next_line - 1);
+            }
+        };
+        let count = |d: u8| memchr::memchr_iter(d, header).count();
+        let (delimiter, n) =
+            [b'\t', b',', b';'].into_iter().map(|d| (d, count(d))).max_by_key(|&(d, n)| (n, d == b'\t')).unwrap();
+        if n == 0 {
+            return Err(InputError::NoDelimiter { path: self.path.to_owned() });
+        }
+        self.delimiter = delimiter;
+        let mut names = Vec::with_capacity(n + 1);
+        for field in header.split(|&b| b == delimiter) {
+            let name = std::str::from_utf8(unquote(trim(field)))
+                .map_err(|_| InputError::NotUtf8 { path: self.path.to_owned(), line: header_line })?;
+            names.push(name.to_owned());
+        }
+        // R writes the header without a corner field: then the first data
+        // line has one field more than the header.
+        let data_start = lines.at;
+        let first_data = loop {
+            match lines.next() {
+                Some((line, _)) if trim(line).is_empty() => continue,
+                Some((line, complete)) if complete || eof => break Some(line),
+                Some(_) => return Ok(None),
+                None if eof => break None,
+                None => return Ok(None),
+            }
+        };
+        let corner = first_data.is_none_or(|line| memchr::memchr_iter(delimiter, line).count() != names.len());
+        if corner {
+            names.remove(0);
+        }
+        self.column_names = names;
+        Ok(Some(bom + data_start))
+    }
+
+    /// Parses a block of whole lines in parallel pieces.
+    fn parse_block(&self, block: &[u8]) -> Vec<Piece> {
+        let mut bounds = vec![0];
+        while let Some(&start) = bounds.last() {
+            if start >= block.len() {
+                break;
+            }
+            let target = (start + PIECE_BYTES).min(block.len());
+            let end = memchr::memchr(b'\n', &block[target..]).map_or(block.len(), |i| target + i + 1);
+            bounds.push(end);
+        }
+        bounds.par_windows(2).map(|w| self.parse_piece(&block[w[0]..w[1]])).collect()
+    }
+
+    fn parse_piece(&self, piece: &[u8]) -> Piece {
+        let cols = self.column_names.len();
+        let mut out = Piece { values: Vec::with_capacity(piece.len() / 4), ..Piece::default() };
+        for (line, _) in (LineIter { bytes: piece, at: 0, eof: true }) {
+            out.lines += 1;
+            if trim(line).is_empty() {
+                continue;
+            }
+            let before = out.values.len();
+            match parse_line(line, self.delimiter, cols, &mut out.values) {
+                Ok(label) => out.labels.push(label),
+                Err(e) => {
+                    out.values.truncate(before);
+                    out.error = Some((out.lines - 1, e));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Turns the first line error of a block into an [`InputError`] with its
+    /// line number in the file, and advances the line count.
+    fn check(&mut self, pieces: Vec<Piece>) -> Result<Vec<Piece>, InputError> {
+        for piece in &pieces {
+            if let Some((index, error)) = &piece.error {
+                let line = self.next_line + index;
+                let path = self.path.to_owned();
+                let column_name = |field: usize| self.column_names.get(field - 2).cloned().unwrap_or_default();
+                return Err(match error {
+                    LineError::Ragged { found } => {
+                        InputError::Ragged { path, line, found: *found, expected: self.column_names.len() + 1 }
+                    }
+                    LineError::NotANumber { field, text } => InputError::NotANumber {
+                        path,
+                        line,
+                        column: *field,
+                        column_name: column_name(*field),
+                        text: text.clone(),
+                    },
+                    LineError::Infinite { field } => {
+                        InputError::InfiniteText { path, line, column: *field, column_name: column_name(*field) }
+                    }
+                    LineError::NotUtf8 => InputError::NotUtf8 { path, line },
+                });
+            }
+            self.next_line += piece.lines;
+        }
+        Ok(pieces)
+    }
+}
+
+/// Splits bytes into lines without their `\n` or `\r\n`; a last line without
+/// a newline counts only at the end of the input. Yields whether the line
+/// ended with a newline.
+struct LineIter<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    eof: bool,
+}
+
+impl<'a> Iterator for LineIter<'a> {
+    type Item = (&'a [u8], bool);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = &self.bytes[self.at..];
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, complete) = match memchr::memchr(b'\n', rest) {
+            Some(i) => {
+                self.at += i + 1;
+                (&rest[..i], true)
+            }
+            None if self.eof => {
+                self.at = self.bytes.len();
+                (rest, false)
+            }
+            None => return None,
+        };
+        Some((line.strip_suffix(b"\r").unwrap_or(line), complete))
+    }
+}
+
+/// Parses one data line: pushes its `cols` values and returns its row label.
+/// Fields are numbered from 1, the row label being field 1.
+fn parse_line<'l>(line: &'l [u8], delimiter: u8, cols: usize, values: &mut Vec<f32>) -> Result<&'l str, LineError> {
+    let count_fields = |bytes: &[u8]| memchr::memchr_iter(delimiter, bytes).count() + 1;
+    let Some(label_end) = memchr::memchr(delimiter, line) else {
+        return Err(LineError::Ragged { found: 1 });
+    };
+    let label = std::str::from_utf8(unquote(trim(&line[..label_end]))).map_err(|_| LineError::NotUtf8)?;
+    let mut at = label_end + 1;
+    for c in 0..cols {
+        let field = c + 2;
+        let rest = &line[at..];
+        let (value, len) = match fast_float2::parse_partial::<f32, _>(rest) {
+            Ok((value, len)) if len == rest.len() || rest[len] == delimiter => (value, len),
+            _ => {
+                let len = memchr::memchr(delimiter, rest).unwrap_or(rest.len());
+                (parse_field(&rest[..len], field)?, len)
+            }
+        };
+        if value.is_infinite() {
+            return Err(LineError::Infinite { field });
+        }
+        values.push(value);
+        at += len;
+        let last = c + 1 == cols;
+        match (at == line.len(), last) {
+            (true, true) => return Ok(label),
+            (true, false) => return Err(LineError::Ragged { found: field }),
+            (false, true) => return Err(LineError::Ragged { found: field + count_fields(&line[at + 1..]) }),
+            (false, false) => at += 1,
+        }
+    }
+    unreachable!("a matrix has at least one column")
+}
+
+/// The slow path for one field: surrounding spaces and quotes, missing-value
+/// markers, and the error message.
+fn parse_field(raw: &[u8], field: usize) -> Result<f32, LineError> {
+    let text = unquote(trim(raw));
+    if MISSING.contains(&text) {
+        return Ok(f32::NAN);
+    }
+    fast_float2::parse::<f32, _>(text).map_err(|_| LineError::NotANumber {
+        field,
+        text: String::from_utf8_lossy(&raw[..raw.len().min(40)]).into_owned(),
+    })
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    bytes.trim_ascii()
+}
+
+fn unquote(bytes: &[u8]) -> &[u8] {
+    match bytes {
+        [b'"', inner @ .., b'"'] | [b'\'', inner @ .., b'\''] => inner,
+        _ => bytes,
+    }
+}
+
+/// Reads until `buf` holds at least `target` bytes or the input ends.
+/// Returns whether the input ended.
+fn fill(reader: &mut (dyn Read + Send), buf: &mut Vec<u8>, target: usize) -> io::Result<bool> {
+    while buf.len() < target {
+        let start = buf.len();
+        buf.resize(target, 0);
+        match reader.read(&mut buf[start..]) {
+            Ok(0) => {
+                buf.truncate(start);
+                return Ok(true);
+            }
+            Ok(n) => buf.truncate(start + n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(start),
+            Err(e) => {
+                buf.truncate(start);
+                return Err(e);
+            }
+        }
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str, cols: usize) -> Result<(String, Vec<f32>), LineError> {
+        let mut values = Vec::new();
+        let label = parse_line(line.as_bytes(), b'\t', cols, &mut values)?;
+        Ok((label.to_owned(), values))
+    }
+
+    #[test]
+    fn a_line_yields_its_label_and_values() {
+        let (label, values) = parse("g1\t1.5\t-2e3\t0", 3).unwrap();
+        assert_eq!(label, "g1");
+        assert_eq!(values, [1.5, -2000.0, 0.0]);
+    }
+
+    #[test]
+    fn missing_markers_become_nan_and_spaces_and_quotes_are_ignored() {
+        let (label, values) = parse("\"g 2\"\tNA\t\tnan\t?\tNaN\t 3.25 \t\"4\"", 7).unwrap();
+        assert_eq!(label, "g 2");
+        assert!(values[..5].iter().all(|v| v.is_nan()));
+        assert_eq!(values[5..], [3.25, 4.0]);
+    }
+
+    #[test]
+    fn wrong_field_counts_are_ragged() {
+        assert_eq!(parse("g\t1\t2", 3).unwrap_err(), LineError::Ragged { found: 3 });
+        assert_eq!(parse("g\t1\t2\t3\t4\t5", 3).unwrap_err(), LineError::Ragged { found: 6 });
+        assert_eq!(parse("g", 3).unwrap_err(), LineError::Ragged { found: 1 });
+    }
+
+    #[test]
+    fn text_and_infinity_are_rejected_with_their_field() {
+        assert_eq!(
+            parse("g\t1\tnanog\t3", 3).unwrap_err(),
+            LineError::NotANumber { field: 3, text: "nanog".to_owned() }
+        );
+        assert_eq!(parse("g\t1\t2\t-inf", 3).unwrap_err(), LineError::Infinite { field: 4 });
+    }
+
+    #[test]
+    fn windows_line_endings_are_stripped() {
+        let lines: Vec<_> = LineIter { bytes: b"a\r\nb\nc", at: 0, eof: true }.map(|(l, _)| l).collect();
+        assert_eq!(lines, [&b"a"[..], b"b", b"c"]);
+    }
+}
