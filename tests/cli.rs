@@ -1,0 +1,228 @@
+//! The `heatscope` binary as a user runs it: answers on good input, and on
+//! bad input exit code 2 with one line that names the file, the place and
+//! the fix.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn heatscope(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_heatscope"))
+        .args(args)
+        .env("HEATSCOPE_CACHE_DIR", cache)
+        .output()
+        .expect("the binary runs")
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Runs `info FILE` and checks: exit code 2, exactly one line on stderr,
+/// naming the file and containing `expected`.
+fn assert_bad_input(path: &Path, expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = heatscope(dir.path(), &["info", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}: stderr was {stderr}", path.display());
+    assert_eq!(stderr.lines().count(), 1, "one line expected, got: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    let name = path.file_name().unwrap().to_str().unwrap();
+    assert!(stderr.contains(name), "the message names the file: {stderr}");
+    assert!(stderr.contains(expected), "expected '{expected}' in: {stderr}");
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+}
+
+fn npy_header(descr: &str, shape: &str) -> Vec<u8> {
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    bytes
+}
+
+#[test]
+fn bad_text_files_fail_with_one_line_and_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cases: [(&str, &[u8], &str); 8] = [
+        ("ragged.tsv", b"g\tA\tB\nr1\t1\t2\nr2\t3\n", "line 3 has 2 fields but the header has 3"),
+        ("word.tsv", b"g\tA\tB\nr1\t1\tabc\n", "line 2, column 3 ('B'): 'abc' is not a number"),
+        ("empty.tsv", b"", "is empty"),
+        ("blank.tsv", b"\n\n", "is empty"),
+        ("header.tsv", b"g\tA\tB\n", "has a header but no data rows"),
+        ("latin1.tsv", b"g\tA\nM\xfcller\t1\n", "line 2 is not valid UTF-8"),
+        ("inf.csv", b"g,A,B\nr,1,inf\n", "line 2, column 3 ('B') is infinite"),
+        ("onecol.tsv", b"names\na\nb\n", "line 1 has no delimiter"),
+    ];
+    for (name, bytes, expected) in cases {
+        assert_bad_input(&write(d, name, bytes), expected);
+    }
+}
+
+#[test]
+fn bad_npy_files_fail_with_one_line_and_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut truncated = npy_header("<f4", "(3, 4)");
+    truncated.extend_from_slice(&[0; 40]);
+    let mut complex = npy_header("<c8", "(2, 2)");
+    complex.extend_from_slice(&[0; 32]);
+    let mut strings = npy_header("<U3", "(1, 1)");
+    strings.extend_from_slice(&[0; 12]);
+    let mut zero = npy_header("<f4", "(0, 5)");
+    zero.push(0);
+    let mut vector = npy_header("<f4", "(3,)");
+    vector.extend_from_slice(&[0; 12]);
+    let mut absurd = npy_header("<f8", "(4000000000000, 4000000000000)");
+    absurd.extend_from_slice(&[0; 8]);
+    let mut infinite = npy_header("<f4", "(2, 2)");
+    for v in [0.0f32, 1.0, 2.0, f32::INFINITY] {
+        infinite.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut f64_infinite = npy_header("<f8", "(1, 2)");
+    for v in [f64::NEG_INFINITY, 1.0] {
+        f64_infinite.extend_from_slice(&v.to_le_bytes());
+    }
+    let cases: [(&str, Vec<u8>, &str); 9] = [
+        ("truncated.npy", truncated, "truncated: the header promises 48 bytes of data but only 40 follow"),
+        ("complex.npy", complex, "unsupported dtype <c8"),
+        ("strings.npy", strings, "unsupported dtype <U3"),
+        ("zero.npy", zero, "the matrix is 0 × 5"),
+        ("vector.npy", vector, "shape [3] but a matrix must be 2-D"),
+        ("absurd.npy", absurd, "too large to address"),
+        ("garbage.npy", b"\x93NUMPY\x01\x00\xff\xffnot a dict".to_vec(), "not a readable NumPy .npy file"),
+        ("infinite.npy", infinite, "row 1, column 1 (0-based) is infinite"),
+        ("f64inf.npy", f64_infinite, "row 0, column 0 (0-based) is infinite"),
+    ];
+    for (name, bytes, expected) in cases {
+        assert_bad_input(&write(d, name, &bytes), expected);
+    }
+}
+
+#[test]
+fn missing_files_directories_and_bad_label_files_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_bad_input(&dir.path().join("nowhere.tsv"), "no such file");
+    let folder = dir.path().join("folder.tsv");
+    fs::create_dir(&folder).unwrap();
+    assert_bad_input(&folder, "is a directory");
+
+    let mut npy = npy_header("<f4", "(2, 1)");
+    npy.extend_from_slice(&[0; 8]);
+    let matrix = write(dir.path(), "m.npy", &npy);
+    let labels = write(dir.path(), "bad_labels.txt", b"ok\n\xff\xfe\n");
+    let out = heatscope(dir.path(), &["info", matrix.to_str().unwrap(), "--row-labels", labels.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr.trim_end(),
+        format!("error: {}: line 2 is not valid UTF-8; re-save the file as UTF-8", labels.display())
+    );
+}
+
+#[test]
+fn repeated_row_names_warn_and_carry_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "dup.tsv", b"g\tA\nx\t1\nx\t2\n");
+    let out = heatscope(dir.path(), &["info", path.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("warning: ") && stderr.contains("1 row labels repeat an earlier one (first: 'x')"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rows"], 2);
+}
+
+#[test]
+fn info_json_reports_shape_missing_values_and_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "m.csv", b"gene,a,b,c\ng1,1.5,NA,-2\ng2,,7.25,0\n");
+    let out = heatscope(dir.path(), &["info", path.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rows"], 2);
+    assert_eq!(report["cols"], 3);
+    assert_eq!(report["nan_count"], 2);
+    assert_eq!(report["min"], -2.0);
+    assert_eq!(report["max"], 7.25);
+    assert_eq!(report["cache"], "built");
+    assert_eq!(report["row_labels"], serde_json::json!(["g1", "g2"]));
+    let again = heatscope(dir.path(), &["info", path.to_str().unwrap(), "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(report["cache"], "reused");
+}
+
+#[test]
+fn generate_plants_the_clusters_it_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("syn.npy");
+    let args = ["generate", "--rows", "60", "--cols", "9", "--row-clusters", "4", "--col-clusters", "3"];
+    let out = heatscope(
+        dir.path(),
+        &[&args[..], &["--noise", "0", "--seed", "5", "-o", out_path.to_str().unwrap()]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let options = heatscope::input::OpenOptions { cache_dir: Some(dir.path().into()), ..Default::default() };
+    let m = heatscope::input::Matrix::open(&out_path, &options).unwrap();
+    assert_eq!((m.rows(), m.cols()), (60, 9));
+    assert_eq!(m.row_labels().get(0), "gene00");
+    assert_eq!(m.col_labels().get(8), "sample8");
+    let truth = |name: &str| -> Vec<usize> {
+        let text = fs::read_to_string(dir.path().join(name)).unwrap();
+        text.lines().skip(1).map(|l| l.split('\t').nth(1).unwrap().parse().unwrap()).collect()
+    };
+    let (rows, cols) = (truth("syn.truth.tsv"), truth("syn.col_truth.tsv"));
+    assert_eq!(rows.len(), 60);
+    assert_eq!(cols.len(), 9);
+    for k in 0..4 {
+        assert_eq!(rows.iter().filter(|&&g| g == k).count(), 15, "row cluster {k} has 60 / 4 rows");
+    }
+    // Without noise a cell is its block's mean: same planted pair, same value.
+    for i in 0..60 {
+        for j in 0..9 {
+            let first_i = rows.iter().position(|&g| g == rows[i]).unwrap();
+            let first_j = cols.iter().position(|&g| g == cols[j]).unwrap();
+            assert_eq!(m.row(i)[j], m.row(first_i)[first_j], "cell ({i}, {j})");
+        }
+    }
+}
+
+#[test]
+fn generate_is_the_same_for_a_seed_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let path = dir.path().join(format!("t{threads}.npy"));
+        let out = Command::new(env!("CARGO_BIN_EXE_heatscope"))
+            .args(["generate", "--rows", "3000", "--cols", "1500", "--nan-fraction", "0.1", "--seed", "9", "-o"])
+            .arg(&path)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        outputs.push(fs::read(&path).unwrap());
+    }
+    assert_eq!(outputs[0].len(), 128 + 3000 * 1500 * 4);
+    assert!(outputs[0] == outputs[1], "byte-identical output");
+}
+
+#[test]
+fn generate_refuses_impossible_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = heatscope(dir.path(), &["generate", "--rows", "5", "--cols", "5", "--row-clusters", "9", "-o", "x.npy"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "error: --row-clusters 9: must be between 1 and --rows"
+    );
+}
