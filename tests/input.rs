@@ -188,7 +188,8 @@ fn other_npy_dtypes_orders_and_byte_orders_are_converted_once() {
     let expected = [1.0f32, -2.0, 3.0, 4.0, 0.0, 6.0];
     // Row-major values of a 2 × 3 matrix, and the same in column-major order.
     let column_major: [f32; 6] = [1.0, 4.0, -2.0, 0.0, 3.0, 6.0];
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    type Writer<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: Vec<(&str, Writer)> = vec![
         ("<f8", Box::new(|p| write_npy(p, "<f8", [2, 3], false, &expected.map(f64::from)))),
         (">f4", Box::new(|p| write_npy(p, ">f4", [2, 3], false, &expected))),
         ("<f8 F", Box::new(|p| write_npy(p, "<f8", [2, 3], true, &column_major.map(f64::from)))),
