@@ -12,6 +12,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use npyz::WriterBuilder;
@@ -217,7 +218,14 @@ fn write_atomically(
 ) -> Result<(), GenerateError> {
     let error = |source| GenerateError::Write { path: path.to_owned(), source };
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let temp = tempfile::Builder::new().prefix(".heatscope-").suffix(".tmp").tempfile_in(dir).map_err(error)?;
+    // Outputs are the user's files: readable by others as usual (a temporary
+    // file would otherwise keep its private 0600 mode).
+    let temp = tempfile::Builder::new()
+        .prefix(".heatscope-")
+        .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(0o644))
+        .tempfile_in(dir)
+        .map_err(error)?;
     let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file());
     body(&mut writer).map_err(error)?;
     writer.flush().map_err(error)?;

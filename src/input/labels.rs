@@ -2,10 +2,12 @@
 //! straight from a mapped cache file.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use memmap2::Mmap;
+use rayon::prelude::*;
+use std::hash::BuildHasher;
 
 /// The labels of one axis, in storage order.
 #[derive(Clone)]
@@ -88,22 +90,75 @@ impl Labels {
         (0..self.len()).map(|i| self.get(i))
     }
 
+    /// Labels from text with one label per line (`\n` or `\r\n`; a final
+    /// newline is optional).
+    pub(crate) fn from_lines(text: &str) -> Self {
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        let lines = memchr::memchr_iter(b'\n', body.as_bytes()).count() + 1;
+        let mut builder = LabelsBuilder { text: String::with_capacity(body.len()), ends: Vec::with_capacity(lines) };
+        if !body.is_empty() {
+            for line in body.split('\n') {
+                builder.push(line.strip_suffix('\r').unwrap_or(line));
+            }
+        }
+        builder.finish()
+    }
+
     /// The labels that occur more than once: how many repeated entries there
-    /// are, and the first repeated label.
+    /// are, and the first repeated label (in label order).
+    ///
+    /// Labels are hashed in parallel and split by hash into buckets small
+    /// enough for a hash set to stay in cache; the buckets are then checked
+    /// in parallel. A million labels take a few milliseconds, where one big
+    /// hash set would wait on memory for every insert.
     pub fn duplicates(&self) -> (usize, Option<String>) {
         if self.is_generated() {
             return (0, None);
         }
-        let mut seen: HashMap<Cow<'_, str>, ()> = HashMap::with_capacity(self.len());
-        let mut count = 0;
-        let mut first = None;
-        for label in self.iter() {
-            if seen.insert(label.clone(), ()).is_some() {
-                count += 1;
-                first.get_or_insert_with(|| label.into_owned());
-            }
+        const BUCKET_BITS: u32 = 10;
+        let bucket_of = |hash: u64| (hash >> (64 - BUCKET_BITS)) as usize;
+        let hasher = foldhash::quality::FixedState::with_seed(0);
+        let hashes: Vec<u64> = (0..self.len()).into_par_iter().map(|i| hasher.hash_one(&*self.get(i))).collect();
+        // A counting sort of (hash, index) pairs by bucket, into one array,
+        // so that each bucket is checked without touching the labels unless
+        // two full hashes collide.
+        let mut starts = vec![0usize; (1 << BUCKET_BITS) + 1];
+        for &hash in &hashes {
+            starts[bucket_of(hash) + 1] += 1;
         }
-        (count, first)
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        let mut next = starts.clone();
+        let mut sorted = vec![(0u64, 0usize); hashes.len()];
+        for (i, &hash) in hashes.iter().enumerate() {
+            let slot = &mut next[bucket_of(hash)];
+            sorted[*slot] = (hash, i);
+            *slot += 1;
+        }
+        let repeated: Vec<usize> = starts
+            .par_windows(2)
+            .map_init(foldhash::HashMap::default, |first_with_hash, w| {
+                first_with_hash.clear();
+                let mut repeated = Vec::new();
+                for &(hash, i) in &sorted[w[0]..w[1]] {
+                    // Indices within a bucket rise, so `first` precedes `i`.
+                    // Two different labels sharing a 64-bit hash (odds about
+                    // n² / 2⁶⁵) would only hide a repeat of the second one.
+                    match first_with_hash.entry(hash) {
+                        Entry::Vacant(slot) => {
+                            slot.insert(i);
+                        }
+                        Entry::Occupied(first) if self.get(*first.get()) == self.get(i) => repeated.push(i),
+                        Entry::Occupied(_) => {}
+                    }
+                }
+                repeated
+            })
+            .flatten_iter()
+            .collect();
+        let first = repeated.iter().min().map(|&i| self.get(i).into_owned());
+        (repeated.len(), first)
     }
 
     /// The packed layout (end offsets, then text) as it is written to a cache

@@ -10,7 +10,7 @@ use memmap2::Mmap;
 use super::cache::{self, ReaderKind, SourceKey};
 use super::error::InputError;
 use super::labels::Labels;
-use super::mmap::map_readonly;
+use super::mmap::{self, map_readonly};
 use super::npy::{self, NpyInfo};
 use super::text;
 
@@ -237,6 +237,16 @@ impl Matrix {
         }
     }
 
+    /// Hints that `rows` will not be read again soon, so their pages may
+    /// leave memory. A streaming pass calls this behind itself to keep its
+    /// resident set small on files larger than RAM. The values stay readable.
+    pub fn release_rows(&self, rows: std::ops::Range<usize>) {
+        if let Storage::Mapped { map, offset } = &self.storage {
+            let row_bytes = self.cols * 4;
+            mmap::release(map, offset + rows.start * row_bytes, rows.len() * row_bytes);
+        }
+    }
+
     /// Row labels, in storage order.
     pub fn row_labels(&self) -> &Labels {
         &self.row_labels
@@ -268,18 +278,13 @@ fn read_label_file(path: &Path, expected: usize, axis: &'static str) -> Result<L
         std::io::ErrorKind::NotFound => InputError::NotFound { path: path.to_owned() },
         _ => InputError::Read { path: path.to_owned(), source },
     })?;
-    let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-    let mut labels = Vec::with_capacity(expected);
-    if !body.is_empty() {
-        for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let label = std::str::from_utf8(line)
-                .map_err(|_| InputError::NotUtf8 { path: path.to_owned(), line: i as u64 + 1 })?;
-            labels.push(label);
-        }
-    }
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        InputError::NotUtf8 { path: path.to_owned(), line }
+    })?;
+    let labels = Labels::from_lines(text);
     if labels.len() != expected {
         return Err(InputError::LabelCount { path: path.to_owned(), found: labels.len(), expected, axis });
     }
-    Ok(Labels::from_strings(labels))
+    Ok(labels)
 }

@@ -86,6 +86,7 @@ pub fn scan(matrix: &Matrix) -> Result<Stats, InputError> {
                 }
                 part.sum += row_sum;
             }
+            matrix.release_rows(first..last);
             bar.inc(values.len() as u64 * 4);
             Ok(part)
         })
