@@ -14,7 +14,8 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // Each error's own line already names its cause.
+            eprintln!("error: {error}");
             ExitCode::from(cli::exit_code(&error))
         }
     }

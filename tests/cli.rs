@@ -226,3 +226,73 @@ fn generate_refuses_impossible_parameters() {
         "error: --row-clusters 9: must be between 1 and --rows"
     );
 }
+
+#[test]
+fn a_damaged_gzip_stream_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, "g\tA\n".repeat(2000).as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    let path = write(dir.path(), "cut.tsv.gz", &bytes[..bytes.len() / 2]);
+    assert_bad_input(&path, "cannot read it");
+}
+
+/// Starts `heatscope info` on a named pipe and returns the child and the
+/// pipe's writing end, after writing `text` into it.
+fn info_on_a_pipe(dir: &Path, text: &[u8]) -> (std::process::Child, fs::File) {
+    let fifo = dir.join("stream.tsv");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let child = Command::new(env!("CARGO_BIN_EXE_heatscope"))
+        .args(["info", "--json"])
+        .arg(&fifo)
+        .env("HEATSCOPE_CACHE_DIR", dir.join("cache"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut writer = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    std::io::Write::write_all(&mut writer, text).unwrap();
+    (child, writer)
+}
+
+#[test]
+fn a_pipe_is_read_as_text_and_its_cache_is_never_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    for value in ["1.5", "2.5"] {
+        let (child, writer) = info_on_a_pipe(dir.path(), format!("g\tA\nr\t{value}\n").as_bytes());
+        drop(writer);
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["cache"], "built");
+        assert_eq!(report["max"], value.parse::<f64>().unwrap());
+        fs::remove_file(dir.path().join("stream.tsv")).unwrap();
+    }
+}
+
+#[test]
+fn ctrl_c_during_a_conversion_exits_130_and_leaves_no_cache_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, mut writer) = info_on_a_pipe(dir.path(), b"g\tA\tB\n");
+    // More than one 16 MiB block, so that the first block is parsed and the
+    // cache file started while heatscope waits for the rest of the stream.
+    let feeder = std::thread::spawn(move || {
+        let lines = "row\t1.25\t-3.5\n".repeat(2 << 20);
+        std::io::Write::write_all(&mut writer, lines.as_bytes()).unwrap();
+        writer
+    });
+    let cache = dir.path().join("cache");
+    let started = std::time::Instant::now();
+    while fs::read_dir(&cache).map_or(0, |d| d.count()) == 0 {
+        assert!(started.elapsed().as_secs() < 60, "the conversion never started");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    drop(feeder.join().unwrap());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end(), "error: interrupted; nothing half-written was kept");
+    assert_eq!(fs::read_dir(&cache).unwrap().count(), 0, "the temporary file was removed");
+}

@@ -67,14 +67,19 @@ pub(crate) struct SourceKey {
     len: u64,
     mtime_ns: u64,
     stem: String,
+    /// False for pipes and other non-regular files: their content can differ
+    /// on every read, so a cache built from one is never reused.
+    pub reusable: bool,
 }
 
 impl SourceKey {
     /// The key of `path` as it is now on disk.
     pub(crate) fn of(path: &Path, kind: ReaderKind) -> Result<Self, InputError> {
         let read_error = |source| InputError::Read { path: path.to_owned(), source };
-        let canonical = fs::canonicalize(path).map_err(read_error)?;
-        let meta = fs::metadata(&canonical).map_err(read_error)?;
+        let meta = fs::metadata(path).map_err(read_error)?;
+        // A pipe (`<(zcat x.gz)`) has no canonical path; its own name will do,
+        // since its cache is never reused.
+        let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
         let mtime_ns =
             meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as u64);
         let mut identity = fnv1a(FNV_OFFSET, canonical.as_os_str().as_encoded_bytes());
@@ -83,7 +88,7 @@ impl SourceKey {
             .file_name()
             .map(|n| n.to_string_lossy().chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect())
             .unwrap_or_default();
-        Ok(SourceKey { identity, len: meta.len(), mtime_ns, stem })
+        Ok(SourceKey { identity, len: meta.len(), mtime_ns, stem, reusable: meta.is_file() })
     }
 
     /// The cache file for this source in `dir`. Its name depends on the path
@@ -111,6 +116,7 @@ pub(crate) struct CachedMatrix {
 
 /// Opens the cache at `path` if it exists, was built from `key`'s source as it
 /// is now, and passes every structural check; `None` means "rebuild it".
+/// Callers reuse a cache only when `key.reusable`.
 pub(crate) fn open_valid(path: &Path, key: &SourceKey) -> Option<CachedMatrix> {
     let file = File::open(path).ok()?;
     let map = Arc::new(map_readonly(&file).ok()?);

@@ -120,16 +120,15 @@ impl Matrix {
         if meta.is_dir() {
             return Err(InputError::IsDirectory { path: path.to_owned() });
         }
-        if meta.len() == 0 {
+        if meta.is_file() && meta.len() == 0 {
             return Err(InputError::Empty { path: path.to_owned() });
         }
-        let read_error = |source| InputError::Read { path: path.to_owned(), source };
-        let mut file = File::open(path).map_err(read_error)?;
-        let mut magic = [0u8; 6];
-        let n = file.read(&mut magic).map_err(read_error)?;
         let dir = options.cache_dir.clone().unwrap_or_else(cache::default_cache_dir);
-        let mut matrix =
-            if magic[..n] == *npy::MAGIC { Self::open_npy(path, &dir)? } else { Self::open_text(path, &dir)? };
+        let mut matrix = if meta.is_file() && starts_with(path, npy::MAGIC)? {
+            Self::open_npy(path, &dir)?
+        } else {
+            Self::open_text(path, &dir)?
+        };
         let sibling = |suffix: &str| {
             let candidate = path.with_extension(suffix);
             (path.extension().is_some_and(|e| e == "npy") && candidate.is_file()).then_some(candidate)
@@ -153,7 +152,9 @@ impl Matrix {
     fn open_text(path: &Path, dir: &Path) -> Result<Self, InputError> {
         let key = SourceKey::of(path, ReaderKind::Text)?;
         let cache_path = key.cache_path(dir);
-        if let Some(cached) = cache::open_valid(&cache_path, &key) {
+        if key.reusable
+            && let Some(cached) = cache::open_valid(&cache_path, &key)
+        {
             return Ok(Self::from_cache(path, cached, CacheUse::Reused(cache_path)));
         }
         let converted = text::convert(path, &key, dir)?;
@@ -185,7 +186,9 @@ impl Matrix {
         }
         let key = SourceKey::of(path, ReaderKind::Npy)?;
         let cache_path = key.cache_path(dir);
-        if let Some(cached) = cache::open_valid(&cache_path, &key) {
+        if key.reusable
+            && let Some(cached) = cache::open_valid(&cache_path, &key)
+        {
             return Ok(Self::from_cache(path, cached, CacheUse::Reused(cache_path)));
         }
         let built = npy::convert(path, &info, file, map.as_deref(), &key, dir)?;
@@ -261,6 +264,15 @@ impl Matrix {
     pub fn source(&self) -> &Source {
         &self.source
     }
+}
+
+/// Whether the file starts with `magic`. Only for regular files: peeking at a
+/// pipe would consume what it peeked, so pipes are read as text.
+fn starts_with(path: &Path, magic: &[u8]) -> Result<bool, InputError> {
+    let read_error = |source| InputError::Read { path: path.to_owned(), source };
+    let mut head = vec![0u8; magic.len()];
+    let n = File::open(path).and_then(|mut f| f.read(&mut head)).map_err(read_error)?;
+    Ok(head[..n] == *magic)
 }
 
 /// Maps a cache file that was just written; failing validation now means the
