@@ -83,11 +83,12 @@ fn mapped_open_and_scan(c: &mut Criterion) {
 
 /// Opening a large file someone already has: `HEATSCOPE_BENCH_OPEN=FILE`
 /// (e.g. the 4 GB output of `heatscope generate --rows 1000000 --cols 1000`,
-/// or a text file whose cache is already built).
+/// or a text file whose cache is already built in `HEATSCOPE_CACHE_DIR`).
 fn open_large(c: &mut Criterion) {
     let Some(path) = std::env::var_os("HEATSCOPE_BENCH_OPEN") else { return };
     let path = std::path::PathBuf::from(path);
-    let options = OpenOptions::default();
+    let cache_dir = std::env::var_os("HEATSCOPE_CACHE_DIR").map(Into::into);
+    let options = OpenOptions { cache_dir, ..OpenOptions::default() };
     let m = Matrix::open(&path, &options).unwrap();
     let name = format!("open/{}x{}", m.rows(), m.cols());
     c.bench_function(&name, |b| b.iter(|| Matrix::open(&path, &options).unwrap()));
