@@ -90,7 +90,8 @@ fn bad_npy_files_fail_with_one_line_and_exit_code_2() {
     for v in [f64::NEG_INFINITY, 1.0] {
         f64_infinite.extend_from_slice(&v.to_le_bytes());
     }
-    let cases: [(&str, Vec<u8>, &str); 9] = [
+    let cases: [(&str, Vec<u8>, &str); 10] = [
+        ("data.h5ad", b"\x89HDF\r\n\x1a\n\0\0\0\0".to_vec(), "a binary file heatscope cannot read"),
         ("truncated.npy", truncated, "truncated: the header promises 48 bytes of data but only 40 follow"),
         ("complex.npy", complex, "unsupported dtype <c8"),
         ("strings.npy", strings, "unsupported dtype <U3"),

@@ -23,6 +23,10 @@ pub enum InputError {
     #[error("{} is empty; expected a header row of column names, then one row per line", path.display())]
     Empty { path: PathBuf },
 
+    /// A binary file that is neither `.npy` nor gzip-compressed text.
+    #[error("{}: a binary file heatscope cannot read; give a .npy file or TSV/CSV text (optionally .gz)", path.display())]
+    UnknownBinary { path: PathBuf },
+
     /// A text matrix with a header but no data.
     #[error("{}: has a header but no data rows; add rows below the header line", path.display())]
     NoDataRows { path: PathBuf },

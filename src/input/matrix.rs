@@ -124,10 +124,12 @@ impl Matrix {
             return Err(InputError::Empty { path: path.to_owned() });
         }
         let dir = options.cache_dir.clone().unwrap_or_else(cache::default_cache_dir);
-        let mut matrix = if meta.is_file() && starts_with(path, npy::MAGIC)? {
-            Self::open_npy(path, &dir)?
-        } else {
-            Self::open_text(path, &dir)?
+        // Peeking at a pipe would consume what it peeked: pipes are text.
+        let kind = if meta.is_file() { sniff(path)? } else { Kind::Text };
+        let mut matrix = match kind {
+            Kind::Npy => Self::open_npy(path, &dir)?,
+            Kind::Text => Self::open_text(path, &dir)?,
+            Kind::OtherBinary => return Err(InputError::UnknownBinary { path: path.to_owned() }),
         };
         let sibling = |suffix: &str| {
             let candidate = path.with_extension(suffix);
@@ -266,13 +268,28 @@ impl Matrix {
     }
 }
 
-/// Whether the file starts with `magic`. Only for regular files: peeking at a
-/// pipe would consume what it peeked, so pipes are read as text.
-fn starts_with(path: &Path, magic: &[u8]) -> Result<bool, InputError> {
-    let read_error = |source| InputError::Read { path: path.to_owned(), source };
-    let mut head = vec![0u8; magic.len()];
-    let n = File::open(path).and_then(|mut f| f.read(&mut head)).map_err(read_error)?;
-    Ok(head[..n] == *magic)
+/// What a file's first bytes say it is.
+enum Kind {
+    Npy,
+    /// Delimited text, plain or gzip-compressed.
+    Text,
+    /// Binary data of another format (HDF5, zip, …).
+    OtherBinary,
+}
+
+fn sniff(path: &Path) -> Result<Kind, InputError> {
+    const GZIP: &[u8] = &[0x1f, 0x8b];
+    let mut head = Vec::with_capacity(4096);
+    File::open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .map_err(|source| InputError::Read { path: path.to_owned(), source })?;
+    Ok(if head.starts_with(npy::MAGIC) {
+        Kind::Npy
+    } else if head.starts_with(GZIP) || !head.contains(&0) {
+        Kind::Text
+    } else {
+        Kind::OtherBinary
+    })
 }
 
 /// Maps a cache file that was just written; failing validation now means the
