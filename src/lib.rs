@@ -5,5 +5,8 @@
 #![deny(unsafe_code)]
 
 pub mod generate;
+pub mod hash;
 pub mod input;
+mod mmap;
 pub mod progress;
+pub mod pyramid;

@@ -39,7 +39,8 @@ use memmap2::Mmap;
 
 use super::error::InputError;
 use super::labels::Labels;
-use super::mmap::map_readonly;
+use crate::hash::{Fnv, fnv1a};
+use crate::mmap::map_readonly;
 
 #[cfg(target_endian = "big")]
 compile_error!("heatscope's on-disk formats are little-endian; big-endian hosts are not supported");
@@ -82,8 +83,7 @@ impl SourceKey {
         let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
         let mtime_ns =
             meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as u64);
-        let mut identity = fnv1a(FNV_OFFSET, canonical.as_os_str().as_encoded_bytes());
-        identity = fnv1a(identity, &(kind as u32).to_le_bytes());
+        let identity = Fnv::default().bytes(canonical.as_os_str().as_encoded_bytes()).u64(kind as u64).finish();
         let stem = canonical
             .file_name()
             .map(|n| n.to_string_lossy().chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect())
@@ -137,7 +137,7 @@ fn validate(map: Arc<Mmap>, key: &SourceKey) -> Option<CachedMatrix> {
         && u64_at(64) == key.identity
         && u64_at(72) == key.len
         && u64_at(80) == key.mtime_ns
-        && u64_at(128) == fnv1a(FNV_OFFSET, &bytes[..128]);
+        && u64_at(128) == fnv1a(&bytes[..128]);
     if !header_ok {
         return None;
     }
@@ -281,7 +281,7 @@ impl CacheWriter {
         put(88, &duplicate_row_labels.to_le_bytes());
         let description = description.as_bytes();
         put(96, &description[..description.len().min(DESCRIPTION_LEN)]);
-        let checksum = fnv1a(FNV_OFFSET, &header[..128]);
+        let checksum = fnv1a(&header[..128]);
         header[128..136].copy_from_slice(&checksum.to_le_bytes());
         self.out.flush()?;
         let file = self.out.get_mut();
@@ -292,29 +292,5 @@ impl CacheWriter {
 
     fn error(&self, source: io::Error) -> InputError {
         InputError::CacheWrite { path: self.final_path.clone(), source }
-    }
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// FNV-1a, 64-bit: a stable hash for cache names and header checksums (not
-/// cryptographic; it guards against damage, not against tampering).
-fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fnv1a_matches_the_reference_vectors() {
-        assert_eq!(fnv1a(FNV_OFFSET, b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(FNV_OFFSET, b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a(FNV_OFFSET, b"foobar"), 0x8594_4171_f739_67e8);
     }
 }

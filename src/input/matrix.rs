@@ -4,15 +4,17 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::UNIX_EPOCH;
 
 use memmap2::Mmap;
 
 use super::cache::{self, ReaderKind, SourceKey};
 use super::error::InputError;
 use super::labels::Labels;
-use super::mmap::{self, map_readonly};
 use super::npy::{self, NpyInfo};
 use super::text;
+use crate::hash::Fnv;
+use crate::mmap::{self, map_readonly};
 
 /// A read-only, row-major `f32` matrix with row and column labels.
 ///
@@ -27,6 +29,7 @@ pub struct Matrix {
     row_labels: Labels,
     col_labels: Labels,
     source: Source,
+    fingerprint: u64,
 }
 
 enum Storage {
@@ -85,9 +88,11 @@ impl Matrix {
             cache: CacheUse::InMemory,
             warnings: Vec::new(),
         };
+        let fingerprint = Fnv::default().u64(rows as u64).u64(cols as u64).bytes(bytemuck::cast_slice(&data)).finish();
         Matrix {
             rows,
             cols,
+            fingerprint,
             storage: Storage::Owned(data),
             row_labels: Labels::generated("row", rows),
             col_labels: Labels::generated("col", cols),
@@ -180,6 +185,7 @@ impl Matrix {
             return Ok(Matrix {
                 rows: info.rows,
                 cols: info.cols,
+                fingerprint: file_fingerprint(path),
                 storage: Storage::Mapped { map: Arc::clone(map), offset: info.data_offset as usize },
                 row_labels: Labels::generated("row", info.rows),
                 col_labels: Labels::generated("col", info.cols),
@@ -207,8 +213,13 @@ impl Matrix {
                 cached.duplicate_row_labels
             ));
         }
+        let fingerprint = match &cache {
+            CacheUse::Reused(file) | CacheUse::Built(file) => file_fingerprint(file),
+            _ => file_fingerprint(path),
+        };
         let source = Source { path: path.to_owned(), stored_as: cached.description, cache, warnings };
         Matrix {
+            fingerprint,
             rows: cached.rows,
             cols: cached.cols,
             row_labels: cached.row_labels.unwrap_or_else(|| Labels::generated("row", cached.rows)),
@@ -262,10 +273,29 @@ impl Matrix {
         &self.col_labels
     }
 
+    /// Identifies these values: the mapped file's path, size and
+    /// modification time, or a hash of an in-memory matrix's values. Later
+    /// stages key their own caches on it.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
     /// Where the matrix came from.
     pub fn source(&self) -> &Source {
         &self.source
     }
+}
+
+/// The path, size and modification time of the file a matrix maps.
+fn file_fingerprint(path: &Path) -> u64 {
+    let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let meta = fs::metadata(&canonical).ok();
+    let mtime = meta.as_ref().and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(UNIX_EPOCH).ok());
+    Fnv::default()
+        .bytes(canonical.as_os_str().as_encoded_bytes())
+        .u64(meta.map_or(0, |m| m.len()))
+        .u64(mtime.map_or(0, |d| d.as_nanos() as u64))
+        .finish()
 }
 
 /// What a file's first bytes say it is.

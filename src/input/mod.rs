@@ -10,7 +10,6 @@ pub mod cache;
 mod error;
 mod labels;
 mod matrix;
-mod mmap;
 mod npy;
 mod stats;
 mod text;

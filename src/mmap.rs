@@ -1,4 +1,4 @@
-//! The one place heatscope maps a file into memory.
+//! The one place heatscope maps files into memory: the only `unsafe` code.
 #![allow(unsafe_code)]
 
 use std::fs::File;
@@ -13,7 +13,7 @@ use memmap2::Mmap;
 pub(crate) fn map_readonly(file: &File) -> io::Result<Mmap> {
     // SAFETY: the mapping is only ever read. Its contract is that no one
     // truncates or rewrites the file while it is mapped: heatscope's own cache
-    // files are replaced by rename (the old inode, and so the mapping, stays
+    // and pyramid files are replaced by rename (the old inode, and so the mapping, stays
     // intact), and users are told in the README not to overwrite an input
     // while heatscope has it open. Violating that would make reads fault
     // (SIGBUS) or see new bytes, never write memory.

@@ -1,0 +1,12 @@
+//! The level-of-detail pyramid of the reordered matrix: every zoom level,
+//! cut into tiles, stored in one memory-mapped file.
+
+mod build;
+pub mod layout;
+pub mod select;
+mod store;
+
+pub use build::{PyramidError, PyramidOrigin, build_or_open};
+pub use layout::{Geometry, Level, TILE, TileId};
+pub use select::{Selection, View, select};
+pub use store::{Aggregate, FORMAT_VERSION, Pyramid, Tile, TileData, ValueStats};

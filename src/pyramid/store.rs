@@ -1,0 +1,296 @@
+//! The pyramid file: format, validation on open, and reading tiles.
+//!
+//! Layout, version 1 (integers little-endian):
+//!
+//! | offset | bytes | field |
+//! |-------:|------:|-------|
+//! | 0   | 8 | magic `HSPYRAMD` |
+//! | 8   | 4 | format version, 1 |
+//! | 12  | 4 | tile side in cells, 256 |
+//! | 16  | 4 | shrink factor per level, 4 |
+//! | 24  | 8 | matrix rows |
+//! | 32  | 8 | matrix columns |
+//! | 40  | 8 | key: hash of the matrix fingerprint, both orders and the version |
+//! | 48  | 8 | total file length |
+//! | 56  | 4 | min (`f32`, NaN when every value is missing) |
+//! | 60  | 4 | max |
+//! | 64  | 8 | mean (`f64`) |
+//! | 72  | 8 | NaN count |
+//! | 80  | 8 | finite count |
+//! | 88  | 4 | 2nd percentile |
+//! | 92  | 4 | 98th percentile |
+//! | 96  | 8 | values sampled for the percentiles |
+//! | 104 | 8 | FNV-1a checksum of bytes 0..104 |
+//!
+//! From byte 4096, the levels in [`Geometry::levels`] order, each starting
+//! 64-aligned; within a level, tiles by tile row then tile column (so a tile
+//! row of the level is contiguous). A full-resolution tile is its `h × w`
+//! `f32` values, row-major. An aggregate tile is a centre and a scale (`f32`
+//! each), then for each cell the mean, minimum and maximum of the finite
+//! matrix cells under it as `f16` in units of the tile: value = centre +
+//! scale × stored. Per-tile scaling bounds the `f16` error by 1/8192 of the
+//! tile's own value range (NaN where every cell under it is missing).
+
+use std::fs::File;
+use std::path::Path;
+
+use half::f16;
+use memmap2::Mmap;
+
+use super::layout::{CellRect, FACTOR, Geometry, Level, TILE, TileId};
+use crate::hash::fnv1a;
+use crate::mmap::map_readonly;
+
+pub(crate) const MAGIC: &[u8; 8] = b"HSPYRAMD";
+/// Bump when the layout or the meaning of a field changes.
+pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const HEADER_LEN: usize = 112;
+pub(crate) const DATA_OFFSET: u64 = 4096;
+/// Bytes of an aggregate tile's centre and scale.
+pub(crate) const TILE_HEADER: usize = 8;
+/// Bytes per aggregate cell: mean, min, max as `f16`.
+pub(crate) const AGGREGATE_CELL: usize = 6;
+
+/// Statistics of all matrix values, for colour scales.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ValueStats {
+    /// Smallest and largest finite value (NaN when there is none).
+    pub min: f32,
+    pub max: f32,
+    /// Mean of the finite values (NaN when there is none).
+    pub mean: f64,
+    pub nan_count: u64,
+    pub finite_count: u64,
+    /// 2nd and 98th percentiles of the finite values, from a uniform random
+    /// sample of about 2²⁰ of them (all of them in smaller matrices): by the
+    /// Dvoretzky–Kiefer–Wolfowitz inequality their rank is within 0.2
+    /// percentage points of the true one with probability above 99.9%.
+    pub p02: f32,
+    pub p98: f32,
+    pub sampled: u64,
+}
+
+/// Where each level and tile lies in the file.
+#[derive(Clone, Debug)]
+pub(crate) struct FileLayout {
+    pub geometry: Geometry,
+    level_offsets: Vec<u64>,
+    pub total: u64,
+}
+
+impl FileLayout {
+    pub fn new(geometry: Geometry) -> Self {
+        let mut level_offsets = Vec::new();
+        let mut at = DATA_OFFSET;
+        for level in geometry.levels() {
+            at = at.next_multiple_of(64);
+            level_offsets.push(at);
+            let (rows, cols) = geometry.level_shape(level);
+            let (tile_rows, tile_cols) = geometry.tile_counts(level);
+            let full_bands = (tile_rows - 1) as usize;
+            let last_band = rows - full_bands * TILE;
+            at += (full_bands * band_bytes(level, TILE, cols, tile_cols)
+                + band_bytes(level, last_band, cols, tile_cols)) as u64;
+        }
+        FileLayout { geometry, level_offsets, total: at }
+    }
+
+    fn level_index(&self, level: Level) -> usize {
+        let (_, col_levels) = self.geometry.level_counts();
+        (level.row * col_levels + level.col) as usize
+    }
+
+    /// Byte offset and length of a tile.
+    pub fn tile_span(&self, tile: TileId) -> (u64, usize) {
+        let (_, cols) = self.geometry.level_shape(tile.level);
+        let (_, tile_cols) = self.geometry.tile_counts(tile.level);
+        let rect = self.geometry.tile_rect(tile);
+        let full_band = band_bytes(tile.level, TILE, cols, tile_cols) as u64;
+        let band_start = self.level_offsets[self.level_index(tile.level)] + tile.ty as u64 * full_band;
+        let before = tile.tx as usize * tile_bytes(tile.level, rect.height, TILE);
+        (band_start + before as u64, tile_bytes(tile.level, rect.height, rect.width))
+    }
+
+    /// Byte offset of the tile row (band) `ty` of `level`.
+    pub fn band_offset(&self, level: Level, ty: u32) -> u64 {
+        self.tile_span(TileId { level, ty, tx: 0 }).0
+    }
+}
+
+/// Bytes of one tile of `height × width` cells.
+pub(crate) fn tile_bytes(level: Level, height: usize, width: usize) -> usize {
+    if level.is_aggregate() { TILE_HEADER + AGGREGATE_CELL * height * width } else { 4 * height * width }
+}
+
+/// Bytes of a band of `height` rows across `cols` cells in `tile_cols` tiles.
+fn band_bytes(level: Level, height: usize, cols: usize, tile_cols: u32) -> usize {
+    if level.is_aggregate() {
+        TILE_HEADER * tile_cols as usize + AGGREGATE_CELL * height * cols
+    } else {
+        4 * height * cols
+    }
+}
+
+/// The values of one tile, as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TileData {
+    /// Full-resolution values, row-major.
+    Exact(Vec<f32>),
+    /// Per cell mean, min and max of the matrix cells under it, scaled:
+    /// value = `center + scale × stored`.
+    Aggregate { center: f32, scale: f32, cells: Vec<[f16; 3]> },
+}
+
+/// One tile read from the store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tile {
+    pub id: TileId,
+    /// The cells it covers, in its level's cells.
+    pub rect: CellRect,
+    pub data: TileData,
+}
+
+/// Which of a cell's aggregates to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aggregate {
+    Mean,
+    Min,
+    Max,
+}
+
+impl Tile {
+    /// The value of cell (`y`, `x`) of the tile: the aggregate asked for, or
+    /// the value itself at full resolution.
+    pub fn value(&self, y: usize, x: usize, which: Aggregate) -> f32 {
+        let i = y * self.rect.width + x;
+        match &self.data {
+            TileData::Exact(values) => values[i],
+            TileData::Aggregate { center, scale, cells } => {
+                let stored = cells[i][which as usize].to_f32();
+                if stored.is_nan() { f32::NAN } else { center + scale * stored }
+            }
+        }
+    }
+
+    /// Bytes this tile holds in memory.
+    pub fn bytes(&self) -> usize {
+        match &self.data {
+            TileData::Exact(values) => 4 * values.len(),
+            TileData::Aggregate { cells, .. } => AGGREGATE_CELL * cells.len() + TILE_HEADER,
+        }
+    }
+}
+
+/// An open, validated pyramid file.
+pub struct Pyramid {
+    map: Mmap,
+    layout: FileLayout,
+    stats: ValueStats,
+}
+
+impl Pyramid {
+    /// Opens the pyramid at `path` if it exists, was built with `key`, and
+    /// passes every check; `None` means "build it again".
+    pub(crate) fn open_valid(path: &Path, key: u64) -> Option<Pyramid> {
+        let map = map_readonly(&File::open(path).ok()?).ok()?;
+        let bytes: &[u8] = &map;
+        if bytes.len() < DATA_OFFSET as usize || &bytes[..8] != MAGIC {
+            return None;
+        }
+        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+        let f32_at = |at: usize| f32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let (rows, cols) = (usize::try_from(u64_at(24)).ok()?, usize::try_from(u64_at(32)).ok()?);
+        let header_ok = u32_at(8) == FORMAT_VERSION
+            && u32_at(12) as usize == TILE
+            && u32_at(16) as usize == FACTOR
+            && u64_at(40) == key
+            && u64_at(104) == fnv1a(&bytes[..104])
+            && rows > 0
+            && cols > 0;
+        if !header_ok {
+            return None;
+        }
+        let layout = FileLayout::new(Geometry::new(rows, cols));
+        if u64_at(48) != layout.total || bytes.len() as u64 != layout.total {
+            return None;
+        }
+        let stats = ValueStats {
+            min: f32_at(56),
+            max: f32_at(60),
+            mean: f64::from_le_bytes(bytes[64..72].try_into().unwrap()),
+            nan_count: u64_at(72),
+            finite_count: u64_at(80),
+            p02: f32_at(88),
+            p98: f32_at(92),
+            sampled: u64_at(96),
+        };
+        Some(Pyramid { map, layout, stats })
+    }
+
+    /// Levels and tiles.
+    pub fn geometry(&self) -> &Geometry {
+        &self.layout.geometry
+    }
+
+    /// Statistics of all values, computed while building.
+    pub fn stats(&self) -> &ValueStats {
+        &self.stats
+    }
+
+    /// Bytes of the file.
+    pub fn file_bytes(&self) -> u64 {
+        self.layout.total
+    }
+
+    /// Reads one tile (copied out of the map).
+    ///
+    /// # Panics
+    /// If the tile is not in the pyramid.
+    pub fn tile(&self, id: TileId) -> Tile {
+        let rect = self.layout.geometry.tile_rect(id);
+        let (offset, len) = self.layout.tile_span(id);
+        let bytes = &self.map[offset as usize..offset as usize + len];
+        let data = if id.level.is_aggregate() {
+            let center = f32::from_le_bytes(bytes[0..4].try_into().unwrap());
+            let scale = f32::from_le_bytes(bytes[4..8].try_into().unwrap());
+            let cells = bytes[TILE_HEADER..]
+                .chunks_exact(AGGREGATE_CELL)
+                .map(|c| [0, 2, 4].map(|k| f16::from_le_bytes([c[k], c[k + 1]])))
+                .collect();
+            TileData::Aggregate { center, scale, cells }
+        } else {
+            TileData::Exact(bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect())
+        };
+        Tile { id, rect, data }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_fill_the_file_without_overlapping() {
+        for (rows, cols) in [(1100, 1030), (1, 1), (70_000, 300), (257, 1025)] {
+            let layout = FileLayout::new(Geometry::new(rows, cols));
+            let g = layout.geometry;
+            let mut spans: Vec<(u64, usize)> = g
+                .levels()
+                .flat_map(|level| {
+                    let (ty, tx) = g.tile_counts(level);
+                    (0..ty).flat_map(move |ty| (0..tx).map(move |tx| TileId { level, ty, tx }))
+                })
+                .map(|tile| layout.tile_span(tile))
+                .collect();
+            spans.sort();
+            let mut end = DATA_OFFSET;
+            for (offset, len) in spans {
+                assert!(offset >= end, "{rows}×{cols}: a tile at {offset} overlaps the one ending at {end}");
+                assert!(offset - end < 64, "{rows}×{cols}: only level alignment separates tiles");
+                end = offset + len as u64;
+            }
+            assert_eq!(end, layout.total, "{rows}×{cols}: the last tile ends the file");
+        }
+    }
+}

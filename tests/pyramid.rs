@@ -1,0 +1,208 @@
+//! The level-of-detail pyramid against a naive computation.
+
+use heatscope::input::{Matrix, OpenOptions};
+use heatscope::pyramid::{Aggregate, Level, Pyramid, PyramidOrigin, TILE, TileId, build_or_open};
+
+/// Deterministic values: xorshift.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn permutation(&mut self, n: usize) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        for i in (1..n).rev() {
+            order.swap(i, (self.next() * (i + 1) as f64) as usize);
+        }
+        order
+    }
+}
+
+fn random_matrix(rows: usize, cols: usize, nan_fraction: f64, rng: &mut Rng) -> Matrix {
+    let data = (0..rows * cols)
+        .map(|_| if rng.next() < nan_fraction { f32::NAN } else { (rng.next() * 20.0 - 5.0) as f32 })
+        .collect();
+    Matrix::from_vec(rows, cols, data)
+}
+
+/// Mean, min and max of the finite cells of the display-ordered matrix in
+/// the block a level cell covers, computed directly.
+fn naive(m: &Matrix, rows: &[u32], cols: &[u32], level: Level, y: usize, x: usize) -> [f32; 3] {
+    let span = |shrink: u32, i: usize, n: usize| {
+        let per = 4usize.pow(shrink);
+        i * per..((i + 1) * per).min(n)
+    };
+    let (mut sum, mut count, mut lo, mut hi) = (0.0f64, 0, f32::INFINITY, f32::NEG_INFINITY);
+    for r in span(level.row, y, m.rows()) {
+        for c in span(level.col, x, m.cols()) {
+            let v = m.row(rows[r] as usize)[cols[c] as usize];
+            if !v.is_nan() {
+                sum += f64::from(v);
+                count += 1;
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+        }
+    }
+    if count == 0 { [f32::NAN; 3] } else { [(sum / count as f64) as f32, lo, hi] }
+}
+
+fn every_tile(p: &Pyramid) -> Vec<TileId> {
+    let g = p.geometry();
+    g.levels()
+        .flat_map(|level| {
+            let (ty, tx) = g.tile_counts(level);
+            (0..ty).flat_map(move |ty| (0..tx).map(move |tx| TileId { level, ty, tx }))
+        })
+        .collect()
+}
+
+#[test]
+fn every_level_equals_the_naive_aggregate() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let m = random_matrix(1100, 1030, 0.15, &mut rng);
+    let (rows, cols) = (rng.permutation(1100), rng.permutation(1030));
+    let dir = tempfile::tempdir().unwrap();
+    let (p, origin) = build_or_open(&m, &rows, &cols, dir.path()).unwrap();
+    assert!(matches!(origin, PyramidOrigin::Built(_)));
+    assert_eq!(p.geometry().level_counts(), (3, 3), "1100 → 275 → 69 rows; 1030 → 258 → 65 columns");
+    let mut checked = 0;
+    for id in every_tile(&p) {
+        let tile = p.tile(id);
+        let range = (0..tile.rect.height)
+            .flat_map(|y| (0..tile.rect.width).map(move |x| (y, x)))
+            .map(|(y, x)| naive(&m, &rows, &cols, id.level, tile.rect.row + y, tile.rect.col + x))
+            .filter(|v| !v[0].is_nan())
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v[1]), hi.max(v[2])));
+        // f16 in units of the tile's own range: error at most range / 8192.
+        let tolerance = (range.1 - range.0) / 8192.0 + 1e-6;
+        for y in 0..tile.rect.height {
+            for x in 0..tile.rect.width {
+                let expected = naive(&m, &rows, &cols, id.level, tile.rect.row + y, tile.rect.col + x);
+                for (k, which) in [Aggregate::Mean, Aggregate::Min, Aggregate::Max].into_iter().enumerate() {
+                    let got = tile.value(y, x, which);
+                    if id.level == Level::BASE {
+                        assert!(got == expected[k] || (got.is_nan() && expected[k].is_nan()), "{id:?} ({y},{x})");
+                        break;
+                    }
+                    if expected[k].is_nan() {
+                        assert!(got.is_nan(), "{id:?} ({y},{x}) {which:?}: {got} should be NaN");
+                    } else {
+                        assert!(
+                            (got - expected[k]).abs() <= tolerance,
+                            "{id:?} ({y},{x}) {which:?}: {got} vs {}",
+                            expected[k]
+                        );
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    let (base, aggregate) = p.geometry().cell_counts();
+    assert_eq!(checked as u64, base + aggregate, "every cell of every level was checked");
+}
+
+#[test]
+fn statistics_match_the_values() {
+    let mut rng = Rng(77);
+    let m = random_matrix(300, 200, 0.05, &mut rng);
+    let dir = tempfile::tempdir().unwrap();
+    let identity = |n: usize| (0..n as u32).collect::<Vec<_>>();
+    let (p, _) = build_or_open(&m, &identity(300), &identity(200), dir.path()).unwrap();
+    let mut finite: Vec<f32> = m.data().iter().copied().filter(|v| !v.is_nan()).collect();
+    finite.sort_by(f32::total_cmp);
+    let s = p.stats();
+    assert_eq!(s.nan_count + s.finite_count, 60_000);
+    assert_eq!(s.finite_count as usize, finite.len());
+    assert_eq!((s.min, s.max), (finite[0], *finite.last().unwrap()));
+    let mean = finite.iter().map(|&v| f64::from(v)).sum::<f64>() / finite.len() as f64;
+    assert!((s.mean - mean).abs() < 1e-9);
+    // Small enough that every value is sampled: the percentiles are exact.
+    assert_eq!(s.sampled as usize, finite.len());
+    let at = |q: f64| finite[(q * (finite.len() - 1) as f64).round() as usize];
+    assert_eq!((s.p02, s.p98), (at(0.02), at(0.98)));
+}
+
+#[test]
+fn a_single_outlier_stays_visible_at_the_coarsest_level() {
+    let (rows, cols) = (200_000, 8);
+    let mut data: Vec<f32> = (0..rows * cols).map(|i| ((i % 7) as f32 - 3.0) * 0.1).collect();
+    data[123_457 * cols + 5] = 50.0;
+    let m = Matrix::from_vec(rows, cols, data);
+    let identity = |n: usize| (0..n as u32).collect::<Vec<_>>();
+    let dir = tempfile::tempdir().unwrap();
+    let (p, _) = build_or_open(&m, &identity(rows), &identity(cols), dir.path()).unwrap();
+    let (row_levels, _) = p.geometry().level_counts();
+    let coarsest = Level { row: row_levels - 1, col: 0 };
+    assert_eq!(p.geometry().level_shape(coarsest), (196, 8), "200,000 rows shown as 196");
+    let tile = p.tile(TileId { level: coarsest, ty: 0, tx: 0 });
+    let y = 123_457 / 4usize.pow(row_levels - 1);
+    assert!((tile.value(y, 5, Aggregate::Max) - 50.0).abs() < 0.01, "the outlier is the max of its cell");
+    assert!(tile.value(y, 5, Aggregate::Mean) < 0.1, "but barely moves the mean");
+    for other in (0..196).filter(|&r| r != y) {
+        assert!(tile.value(other, 5, Aggregate::Max) < 0.31, "row {other}");
+    }
+}
+
+#[test]
+fn a_pyramid_is_reused_until_its_matrix_or_orders_change_and_never_trusted_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let tsv = dir.path().join("m.tsv");
+    std::fs::write(&tsv, "g\ta\tb\nx\t1\t2\ny\t3\t4\nz\t5\tNA\n").unwrap();
+    let options = OpenOptions { cache_dir: Some(dir.path().join("cache")), ..OpenOptions::default() };
+    let m = Matrix::open(&tsv, &options).unwrap();
+    let pyramids = dir.path().join("pyramids");
+    let (first, origin) = build_or_open(&m, &[2, 0, 1], &[1, 0], &pyramids).unwrap();
+    let PyramidOrigin::Built(path) = origin else { panic!("expected a new pyramid") };
+    let tile = TileId { level: Level::BASE, ty: 0, tx: 0 };
+    let TileDataExact(values) = exact(&first, tile);
+    assert!(values[0].is_nan() && values[1..] == [5.0, 2.0, 1.0, 4.0, 3.0]);
+    assert_eq!(build_or_open(&m, &[2, 0, 1], &[1, 0], &pyramids).unwrap().1, PyramidOrigin::Reused(path.clone()));
+
+    // Other orders: another pyramid.
+    let (_, other) = build_or_open(&m, &[0, 1, 2], &[0, 1], &pyramids).unwrap();
+    assert!(matches!(other, PyramidOrigin::Built(p) if p != path));
+
+    // A damaged or cut file is rebuilt under the same name.
+    for damage in [|b: &mut Vec<u8>| b.truncate(b.len() - 1), |b: &mut Vec<u8>| b[30] ^= 0x40] {
+        let mut bytes = std::fs::read(&path).unwrap();
+        damage(&mut bytes);
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(build_or_open(&m, &[2, 0, 1], &[1, 0], &pyramids).unwrap().1, PyramidOrigin::Built(path.clone()));
+    }
+
+    // The source changes: new values, new pyramid.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&tsv, "g\ta\tb\nx\t9\t2\ny\t3\t4\nz\t5\tNA\n").unwrap();
+    let changed = Matrix::open(&tsv, &options).unwrap();
+    let (p, origin) = build_or_open(&changed, &[2, 0, 1], &[1, 0], &pyramids).unwrap();
+    assert!(matches!(origin, PyramidOrigin::Built(_)));
+    let TileDataExact(values) = exact(&p, tile);
+    assert_eq!(values[4..], [4.0, 3.0]);
+    assert_eq!(values[3], 9.0);
+}
+
+struct TileDataExact(Vec<f32>);
+
+fn exact(p: &Pyramid, id: TileId) -> TileDataExact {
+    match p.tile(id).data {
+        heatscope::pyramid::TileData::Exact(v) => TileDataExact(v),
+        other => panic!("expected full-resolution values, got {other:?}"),
+    }
+}
+
+#[test]
+fn orders_must_be_permutations() {
+    let m = Matrix::from_vec(2, 2, vec![1.0; 4]);
+    let dir = tempfile::tempdir().unwrap();
+    let err = build_or_open(&m, &[0, 0], &[0, 1], dir.path()).err().unwrap();
+    assert_eq!(err.to_string(), "the row order has 2 entries for 2 rows, or is not a permutation of them");
+    assert!(build_or_open(&m, &[0, 1], &[1], dir.path()).is_err());
+    let _ = TILE;
+}
