@@ -206,3 +206,41 @@ fn orders_must_be_permutations() {
     assert!(build_or_open(&m, &[0, 1], &[1], dir.path()).is_err());
     let _ = TILE;
 }
+
+#[test]
+fn the_loader_serves_tiles_from_workers_then_from_its_bounded_cache() {
+    use heatscope::pyramid::TileLoader;
+    let mut rng = Rng(5);
+    let m = random_matrix(1500, 600, 0.0, &mut rng);
+    let identity = |n: usize| (0..n as u32).collect::<Vec<_>>();
+    let dir = tempfile::tempdir().unwrap();
+    let (p, _) = build_or_open(&m, &identity(1500), &identity(600), dir.path()).unwrap();
+    let p = std::sync::Arc::new(p);
+    let tiles: Vec<TileId> = every_tile(&p);
+    let full_tile = 4 * TILE * TILE;
+    let mut loader = TileLoader::new(std::sync::Arc::clone(&p), 2, 3 * full_tile);
+    for &id in &tiles {
+        loader.request(id);
+        loader.request(id); // asked twice while loading: read once
+    }
+    let mut got = Vec::new();
+    while let Some(tile) = loader.wait() {
+        got.push(tile);
+    }
+    assert_eq!(got.len(), tiles.len());
+    for tile in &got {
+        assert_eq!(**tile, p.tile(tile.id), "{:?}", tile.id);
+    }
+    let stats = loader.stats();
+    assert_eq!(stats.reads, tiles.len() as u64);
+    assert!(stats.resident_bytes <= 3 * full_tile, "the cache keeps to its budget: {stats:?}");
+
+    // The most recent tile is still cached: served without a read.
+    let last = got.last().unwrap().id;
+    loader.request(last);
+    let again = loader.poll();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].id, last);
+    assert_eq!(loader.stats().hits, 1);
+    assert_eq!(loader.stats().reads, tiles.len() as u64);
+}

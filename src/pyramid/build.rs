@@ -13,6 +13,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use half::f16;
+use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
 
 use super::layout::{FACTOR, Geometry, Level, TILE, shrink};
@@ -95,50 +96,173 @@ fn check_order(order: &[u32], n: usize, axis: &'static str) -> Result<(), Pyrami
     Ok(())
 }
 
-/// Sums, counts and extremes of the finite matrix cells under one cell.
-#[derive(Clone, Copy, Debug)]
-struct Agg {
-    sum: f64,
-    count: u32,
-    min: f32,
-    max: f32,
+/// Aggregates of a block of cells, `width` per row, one array per quantity
+/// so that merging loops vectorise: the mean, count, minimum and maximum of
+/// the finite matrix cells under each cell (mean 0, count 0, min +∞ and
+/// max −∞ where there is none). Means are merged weighted by counts.
+#[derive(Default)]
+struct Cells {
+    width: usize,
+    mean: Vec<f32>,
+    count: Vec<u32>,
+    min: Vec<f32>,
+    max: Vec<f32>,
 }
 
-impl Agg {
-    const EMPTY: Agg = Agg { sum: 0.0, count: 0, min: f32::INFINITY, max: f32::NEG_INFINITY };
+/// One row of [`Cells`], writable.
+struct RowMut<'a> {
+    mean: &'a mut [f32],
+    count: &'a mut [u32],
+    min: &'a mut [f32],
+    max: &'a mut [f32],
+}
 
-    fn of(value: f32) -> Agg {
-        if value.is_nan() { Agg::EMPTY } else { Agg { sum: f64::from(value), count: 1, min: value, max: value } }
-    }
-
-    fn merge(&mut self, other: &Agg) {
-        self.sum += other.sum;
-        self.count += other.count;
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
-    }
-
-    /// Mean, min and max; NaN for all three when no cell was finite.
-    fn values(&self) -> [f32; 3] {
-        if self.count == 0 { [f32::NAN; 3] } else { [(self.sum / f64::from(self.count)) as f32, self.min, self.max] }
+impl RowMut<'_> {
+    /// Sets each mean from its sum of values and the count already set.
+    fn set_means(self, sums: &[f32]) {
+        for ((mean, &count), &sum) in self.mean.iter_mut().zip(self.count.iter()).zip(sums) {
+            *mean = if count > 0 { sum / count as f32 } else { 0.0 };
+        }
     }
 }
 
-/// Rows of one row level, at every column level: `data[j]` holds
-/// `rows × width(j)` cells.
-struct Batch {
-    rows: usize,
-    data: Vec<Vec<Agg>>,
+impl Cells {
+    fn empty(width: usize) -> Self {
+        Cells { width, ..Cells::default() }
+    }
+
+    fn rows(&self) -> usize {
+        self.count.len() / self.width.max(1)
+    }
+
+    /// `rows` rows of empty cells.
+    fn blank(width: usize, rows: usize) -> Self {
+        let n = width * rows;
+        Cells {
+            width,
+            mean: vec![0.0; n],
+            count: vec![0; n],
+            min: vec![f32::INFINITY; n],
+            max: vec![f32::NEG_INFINITY; n],
+        }
+    }
+
+    /// Runs `f(row index, row)` on every row, in parallel.
+    fn par_rows(&mut self, f: impl Fn(usize, RowMut) + Sync + Send) {
+        let w = self.width;
+        self.mean
+            .par_chunks_mut(w)
+            .zip(self.count.par_chunks_mut(w))
+            .zip(self.min.par_chunks_mut(w))
+            .zip(self.max.par_chunks_mut(w))
+            .enumerate()
+            .for_each(|(r, (((mean, count), min), max))| f(r, RowMut { mean, count, min, max }));
+    }
+
+    /// Cells that each aggregate a block of `block_rows × block_cols`
+    /// full-resolution values (`width` per row; edge blocks are smaller).
+    fn from_value_blocks(values: &[f32], width: usize, block_rows: usize, block_cols: usize) -> Self {
+        let rows = values.len() / width;
+        let out_w = width.div_ceil(block_cols);
+        let mut out = Cells::blank(out_w, rows.div_ceil(block_rows));
+        out.par_rows(|o, row| {
+            let mut sum = vec![0.0f32; out_w];
+            for r in o * block_rows..((o + 1) * block_rows).min(rows) {
+                let source = &values[r * width..(r + 1) * width];
+                for (x, block) in source.chunks(block_cols).enumerate() {
+                    for &v in block {
+                        let finite = !v.is_nan();
+                        sum[x] += if finite { v } else { 0.0 };
+                        row.count[x] += u32::from(finite);
+                        row.min[x] = row.min[x].min(v);
+                        row.max[x] = row.max[x].max(v);
+                    }
+                }
+            }
+            row.set_means(&sum);
+        });
+        out
+    }
+
+    /// Merges every `FACTOR` neighbouring cells of each row into one.
+    fn shrink_columns(&self) -> Cells {
+        let (w, out_w) = (self.width, self.width.div_ceil(FACTOR));
+        let mut out = Cells::blank(out_w, self.rows());
+        out.par_rows(|r, row| {
+            for x in 0..out_w {
+                let (mut sum, mut count) = (0.0f32, 0u32);
+                for i in r * w + x * FACTOR..r * w + ((x + 1) * FACTOR).min(w) {
+                    sum += self.count[i] as f32 * self.mean[i];
+                    count += self.count[i];
+                    row.min[x] = row.min[x].min(self.min[i]);
+                    row.max[x] = row.max[x].max(self.max[i]);
+                }
+                row.count[x] = count;
+                row.mean[x] = if count > 0 { sum / count as f32 } else { 0.0 };
+            }
+        });
+        out
+    }
+
+    /// Merges every `FACTOR` consecutive rows into one; a last group may be short.
+    fn shrink_rows(&self) -> Cells {
+        let (w, rows) = (self.width, self.rows());
+        let mut out = Cells::blank(w, rows.div_ceil(FACTOR));
+        out.par_rows(|o, row| {
+            let mut sum = vec![0.0f32; w];
+            for r in o * FACTOR..((o + 1) * FACTOR).min(rows) {
+                let cells = r * w..(r + 1) * w;
+                let inputs = self.count[cells.clone()].iter().zip(&self.mean[cells.clone()]);
+                for ((s, count), (&c, &m)) in sum.iter_mut().zip(row.count.iter_mut()).zip(inputs) {
+                    *s += c as f32 * m;
+                    *count += c;
+                }
+                for (lo, &v) in row.min.iter_mut().zip(&self.min[cells.clone()]) {
+                    *lo = lo.min(v);
+                }
+                for (hi, &v) in row.max.iter_mut().zip(&self.max[cells]) {
+                    *hi = hi.max(v);
+                }
+            }
+            row.set_means(&sum);
+        });
+        out
+    }
+
+    /// Appends the rows of `other`.
+    fn append(&mut self, other: &Cells) {
+        self.mean.extend_from_slice(&other.mean);
+        self.count.extend_from_slice(&other.count);
+        self.min.extend_from_slice(&other.min);
+        self.max.extend_from_slice(&other.max);
+    }
+
+    /// Removes and returns the first `rows` rows.
+    fn take_front(&mut self, rows: usize) -> Cells {
+        let n = rows * self.width;
+        let mut rest = Cells::empty(self.width);
+        rest.mean = self.mean.split_off(n);
+        rest.count = self.count.split_off(n);
+        rest.min = self.min.split_off(n);
+        rest.max = self.max.split_off(n);
+        std::mem::replace(self, rest)
+    }
+
+    /// Mean, min and max of cell `i`; NaN for all three when it has no finite cell.
+    fn values(&self, i: usize) -> [f32; 3] {
+        if self.count[i] == 0 { [f32::NAN; 3] } else { [self.mean[i], self.min[i], self.max[i]] }
+    }
 }
 
-/// The state of one row level ≥ 1 of the cascade.
+/// The state of one row level ≥ 1 of the cascade: per column level, the
+/// finer rows not yet merged (fewer than `FACTOR`) and the rows made but not
+/// yet written (fewer than a tile row).
 struct RowLevel {
     level_row: u32,
-    /// Rows of the finer level not yet merged (fewer than `FACTOR`).
-    carry: Batch,
-    /// Finished rows not yet written: `(mean, min, max)` per cell and column level.
-    pending: Vec<Vec<[f32; 3]>>,
-    pending_rows: usize,
+    /// Whether this is the coarsest row level (nothing to merge for).
+    coarsest: bool,
+    carry: Vec<Cells>,
+    pending: Vec<Cells>,
     next_band: u32,
 }
 
@@ -170,37 +294,35 @@ impl Writer<'_> {
     }
 
     /// Writes one band of aggregate cells, each tile scaled to its own range.
-    fn aggregate_band(&self, level: Level, ty: u32, cells: &[[f32; 3]], rows: usize) -> Result<(), PyramidError> {
-        let cols = self.widths[level.col as usize];
+    fn aggregate_band(&self, level: Level, ty: u32, cells: &Cells) -> Result<(), PyramidError> {
+        let (cols, rows) = (cells.width, cells.rows());
         let tiles: Vec<Vec<u8>> = (0..cols)
             .step_by(TILE)
             .collect::<Vec<_>>()
             .par_iter()
             .map(|&x0| {
                 let w = TILE.min(cols - x0);
-                let cell = |r: usize, c: usize| &cells[r * cols + x0 + c];
                 let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
                 for r in 0..rows {
-                    for c in 0..w {
-                        let [_, min, max] = *cell(r, c);
-                        if !min.is_nan() {
-                            lo = lo.min(min);
-                            hi = hi.max(max);
-                        }
-                    }
+                    let at = r * cols + x0;
+                    lo = cells.min[at..at + w].iter().fold(lo, |a, &b| a.min(b));
+                    hi = cells.max[at..at + w].iter().fold(hi, |a, &b| a.max(b));
                 }
                 let (center, scale) =
                     if lo <= hi { ((lo + hi) / 2.0, ((hi - lo) / 2.0).max(f32::MIN_POSITIVE)) } else { (0.0, 1.0) };
+                let inverse = 1.0 / scale;
+                let mut scaled = Vec::with_capacity(3 * rows * w);
+                for r in 0..rows {
+                    for i in r * cols + x0..r * cols + x0 + w {
+                        scaled.extend(cells.values(i).map(|v| (v - center) * inverse));
+                    }
+                }
+                let mut halves = vec![f16::ZERO; scaled.len()];
+                halves.convert_from_f32_slice(&scaled);
                 let mut out = Vec::with_capacity(TILE_HEADER + AGGREGATE_CELL * rows * w);
                 out.extend_from_slice(&center.to_le_bytes());
                 out.extend_from_slice(&scale.to_le_bytes());
-                for r in 0..rows {
-                    for c in 0..w {
-                        for v in cell(r, c) {
-                            out.extend_from_slice(&f16::from_f32((v - center) / scale).to_le_bytes());
-                        }
-                    }
-                }
+                out.extend_from_slice(bytemuck::cast_slice(&halves));
                 out
             })
             .collect();
@@ -208,71 +330,48 @@ impl Writer<'_> {
     }
 }
 
-/// Shrinks rows of `width` values along the columns: cell `c` of the
-/// result merges cells `FACTOR c .. FACTOR c + FACTOR` of the input.
-fn shrink_columns(input: &[Agg], width: usize) -> Vec<Agg> {
-    let out_width = width.div_ceil(FACTOR);
-    let mut out = vec![Agg::EMPTY; input.len() / width * out_width];
-    out.par_chunks_mut(out_width).zip(input.par_chunks(width)).for_each(|(out_row, in_row)| {
-        for (cell, group) in out_row.iter_mut().zip(in_row.chunks(FACTOR)) {
-            for a in group {
-                cell.merge(a);
-            }
-        }
-    });
-    out
-}
-
 impl RowLevel {
-    fn new(level_row: u32, widths: &[usize]) -> Self {
+    fn new(level_row: u32, coarsest: bool, widths: &[usize]) -> Self {
         RowLevel {
             level_row,
-            carry: Batch { rows: 0, data: widths.iter().map(|_| Vec::new()).collect() },
-            pending: widths.iter().map(|_| Vec::new()).collect(),
-            pending_rows: 0,
+            coarsest,
+            carry: widths.iter().map(|&w| Cells::empty(w)).collect(),
+            pending: widths.iter().map(|&w| Cells::empty(w)).collect(),
             next_band: 0,
         }
     }
 
-    /// Merges the finer level's rows into this level's, writes every full
-    /// band (all remaining rows when `last`), and returns the new rows.
-    fn push(&mut self, input: Batch, last: bool, writer: &Writer) -> Result<Batch, PyramidError> {
-        let total = self.carry.rows + input.rows;
-        let out_rows = if last { total.div_ceil(FACTOR) } else { total / FACTOR };
-        let consumed = if last { total } else { out_rows * FACTOR };
-        let mut data = Vec::with_capacity(input.data.len());
-        for (j, rows_in) in input.data.into_iter().enumerate() {
-            let width = writer.widths[j];
-            let mut all = std::mem::take(&mut self.carry.data[j]);
-            all.extend(rows_in);
-            let mut out = vec![Agg::EMPTY; out_rows * width];
-            out.par_chunks_mut(width).enumerate().for_each(|(o, out_row)| {
-                let first = o * FACTOR;
-                for r in first..(first + FACTOR).min(total) {
-                    for (cell, a) in out_row.iter_mut().zip(&all[r * width..(r + 1) * width]) {
-                        cell.merge(a);
-                    }
-                }
-            });
-            self.carry.data[j] = all.split_off(consumed * width);
-            self.pending[j].extend(out.iter().map(Agg::values));
-            data.push(out);
-        }
-        self.carry.rows = total - consumed;
-        self.pending_rows += out_rows;
-        while self.pending_rows >= TILE || (last && self.pending_rows > 0) {
-            let rows = TILE.min(self.pending_rows);
-            for j in 0..self.pending.len() {
-                let width = writer.widths[j];
-                let rest = self.pending[j].split_off(rows * width);
-                let band = std::mem::replace(&mut self.pending[j], rest);
-                let level = Level { row: self.level_row, col: j as u32 };
-                writer.aggregate_band(level, self.next_band, &band, rows)?;
+    /// Takes this level's new rows (one [`Cells`] per column level), writes
+    /// every full tile row (everything when `last`), and returns the rows of
+    /// the next level that they complete.
+    fn push(&mut self, input: Vec<Cells>, last: bool, writer: &Writer) -> Result<Vec<Cells>, PyramidError> {
+        let mut output = Vec::with_capacity(input.len());
+        for (j, rows_in) in input.into_iter().enumerate() {
+            self.pending[j].append(&rows_in);
+            if self.coarsest {
+                continue;
             }
-            self.pending_rows -= rows;
+            let carry = &mut self.carry[j];
+            let merged = if carry.rows() == 0 && (last || rows_in.rows() % FACTOR == 0) {
+                rows_in.shrink_rows()
+            } else {
+                carry.append(&rows_in);
+                let ready = if last { carry.rows() } else { carry.rows() / FACTOR * FACTOR };
+                carry.take_front(ready).shrink_rows()
+            };
+            output.push(merged);
+        }
+        let rows = self.pending[0].rows();
+        let bands = if last { rows.div_ceil(TILE) } else { rows / TILE };
+        for _ in 0..bands {
+            for j in 0..self.pending.len() {
+                let band_rows = TILE.min(self.pending[j].rows());
+                let band = self.pending[j].take_front(band_rows);
+                writer.aggregate_band(Level { row: self.level_row, col: j as u32 }, self.next_band, &band)?;
+            }
             self.next_band += 1;
         }
-        Ok(Batch { rows: out_rows, data })
+        Ok(output)
     }
 }
 
@@ -344,7 +443,7 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
     let temp = tempfile::Builder::new().prefix(".pyramid.").suffix(".tmp").tempfile_in(dir).map_err(write_error)?;
     temp.as_file().set_len(layout.total).map_err(write_error)?;
     let writer = Writer { file: temp.as_file(), path, layout: &layout, widths: widths.clone() };
-    let mut cascade: Vec<RowLevel> = (1..row_levels).map(|i| RowLevel::new(i, &widths)).collect();
+    let mut cascade: Vec<RowLevel> = (1..row_levels).map(|i| RowLevel::new(i, i + 1 == row_levels, &widths)).collect();
     let sample_p = (SAMPLE_TARGET / (rows as f64 * cols as f64)).min(1.0);
     let mut total = Partial { min: f32::INFINITY, max: f32::NEG_INFINITY, ..Partial::default() };
     let bar = progress::bytes_bar((rows * cols * 4) as u64, "pyramid");
@@ -378,17 +477,28 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
         }
         writer.base_band(ty as u32, &values, band_rows)?;
 
-        let mut data = vec![values.par_iter().map(|&v| Agg::of(v)).collect::<Vec<_>>()];
-        for j in 1..col_levels as usize {
-            let shrunk = shrink_columns(&data[j - 1], widths[j - 1]);
-            let cells: Vec<[f32; 3]> = shrunk.iter().map(Agg::values).collect();
-            writer.aggregate_band(Level { row: 0, col: j as u32 }, ty as u32, &cells, band_rows)?;
-            data.push(shrunk);
+        // Full-resolution rows shrunk along columns: level (0, j ≥ 1).
+        let mut shrunk: Option<Cells> = None;
+        for j in 1..col_levels {
+            let cells = match &shrunk {
+                None => Cells::from_value_blocks(&values, cols, 1, FACTOR),
+                Some(finer) => finer.shrink_columns(),
+            };
+            writer.aggregate_band(Level { row: 0, col: j }, ty as u32, &cells)?;
+            shrunk = Some(cells);
         }
+        // Level-1 rows (4 full-resolution rows each; a band is a multiple of
+        // 4 rows except the last), at every column level, go down the cascade.
         let last = first + band_rows == rows;
-        let mut batch = Batch { rows: band_rows, data };
-        for level in &mut cascade {
-            batch = level.push(batch, last, &writer)?;
+        if row_levels > 1 {
+            let mut batch = vec![Cells::from_value_blocks(&values, cols, FACTOR, 1)];
+            for j in 1..col_levels as usize {
+                let cells = batch[j - 1].shrink_columns();
+                batch.push(cells);
+            }
+            for level in &mut cascade {
+                batch = level.push(batch, last, &writer)?;
+            }
         }
 
         since_release += band_rows * cols * 4;

@@ -1,0 +1,169 @@
+//! Serving tiles on worker threads: a request is a [`TileId`], the answer a
+//! [`Tile`], both plain values. Recently served tiles stay in RAM up to a
+//! byte budget, least recently used first out.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use super::layout::TileId;
+use super::store::{Pyramid, Tile};
+
+/// Counters for a heads-up display and for tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoaderStats {
+    /// Requests answered from the RAM cache.
+    pub hits: u64,
+    /// Tiles read from the store by a worker.
+    pub reads: u64,
+    /// Tiles and bytes held in the RAM cache now.
+    pub resident_tiles: usize,
+    pub resident_bytes: usize,
+}
+
+/// Loads tiles of one pyramid on worker threads.
+pub struct TileLoader {
+    requests: Option<Sender<TileId>>,
+    responses: Receiver<Tile>,
+    workers: Vec<JoinHandle<()>>,
+    in_flight: HashSet<TileId>,
+    /// Served from the cache, waiting for the next [`TileLoader::poll`].
+    ready: Vec<Arc<Tile>>,
+    cache: Lru,
+    stats: LoaderStats,
+}
+
+impl TileLoader {
+    /// Starts `workers` threads reading from `pyramid`, keeping at most
+    /// `budget_bytes` of tiles in RAM.
+    pub fn new(pyramid: Arc<Pyramid>, workers: usize, budget_bytes: usize) -> Self {
+        let (request_tx, request_rx) = mpsc::channel::<TileId>();
+        let (response_tx, responses) = mpsc::channel();
+        let request_rx = Arc::new(Mutex::new(request_rx));
+        let workers = (0..workers.max(1))
+            .map(|_| {
+                let (pyramid, requests, responses) =
+                    (Arc::clone(&pyramid), Arc::clone(&request_rx), response_tx.clone());
+                std::thread::spawn(move || {
+                    loop {
+                        // The lock is held only to take one request.
+                        let next = requests.lock().map(|r| r.recv());
+                        let Ok(Ok(id)) = next else { return };
+                        if responses.send(pyramid.tile(id)).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        TileLoader {
+            requests: Some(request_tx),
+            responses,
+            workers,
+            in_flight: HashSet::new(),
+            ready: Vec::new(),
+            cache: Lru::new(budget_bytes),
+            stats: LoaderStats::default(),
+        }
+    }
+
+    /// Asks for a tile. It arrives from a later [`TileLoader::poll`] (at once
+    /// if it is in the RAM cache); asking again while it loads does nothing.
+    pub fn request(&mut self, id: TileId) {
+        if let Some(tile) = self.cache.get(id) {
+            self.stats.hits += 1;
+            self.ready.push(tile);
+        } else if self.in_flight.insert(id)
+            && let Some(requests) = &self.requests
+        {
+            // Workers outlive the sender, so this cannot fail.
+            let _ = requests.send(id);
+        }
+    }
+
+    /// The tiles that arrived since the last call, without waiting.
+    pub fn poll(&mut self) -> Vec<Arc<Tile>> {
+        let mut arrived = std::mem::take(&mut self.ready);
+        while let Ok(tile) = self.responses.try_recv() {
+            arrived.push(self.admit(tile));
+        }
+        arrived
+    }
+
+    /// Waits for the next tile still loading; `None` when nothing is in flight.
+    pub fn wait(&mut self) -> Option<Arc<Tile>> {
+        if let Some(tile) = self.ready.pop() {
+            return Some(tile);
+        }
+        if self.in_flight.is_empty() {
+            return None;
+        }
+        let tile = self.responses.recv().ok()?;
+        Some(self.admit(tile))
+    }
+
+    fn admit(&mut self, tile: Tile) -> Arc<Tile> {
+        self.in_flight.remove(&tile.id);
+        self.stats.reads += 1;
+        let tile = Arc::new(tile);
+        self.cache.insert(Arc::clone(&tile));
+        tile
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> LoaderStats {
+        LoaderStats { resident_tiles: self.cache.tiles.len(), resident_bytes: self.cache.bytes, ..self.stats }
+    }
+}
+
+impl Drop for TileLoader {
+    fn drop(&mut self) {
+        // Closing the request channel lets every worker finish.
+        self.requests = None;
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}
+
+/// Tiles by id, evicting the least recently used beyond a byte budget.
+struct Lru {
+    budget: usize,
+    bytes: usize,
+    tick: u64,
+    tiles: HashMap<TileId, (Arc<Tile>, u64)>,
+    by_use: BTreeMap<u64, TileId>,
+}
+
+impl Lru {
+    fn new(budget: usize) -> Self {
+        Lru { budget, bytes: 0, tick: 0, tiles: HashMap::new(), by_use: BTreeMap::new() }
+    }
+
+    fn get(&mut self, id: TileId) -> Option<Arc<Tile>> {
+        self.tick += 1;
+        let (tile, used) = self.tiles.get_mut(&id)?;
+        self.by_use.remove(used);
+        *used = self.tick;
+        self.by_use.insert(self.tick, id);
+        Some(Arc::clone(tile))
+    }
+
+    fn insert(&mut self, tile: Arc<Tile>) {
+        self.tick += 1;
+        let id = tile.id;
+        self.bytes += tile.bytes();
+        if let Some((old, used)) = self.tiles.insert(id, (tile, self.tick)) {
+            self.bytes -= old.bytes();
+            self.by_use.remove(&used);
+        }
+        self.by_use.insert(self.tick, id);
+        while self.bytes > self.budget {
+            let Some((_, oldest)) = self.by_use.pop_first() else { break };
+            if let Some((old, _)) = self.tiles.remove(&oldest) {
+                self.bytes -= old.bytes();
+            }
+        }
+    }
+}
