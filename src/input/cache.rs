@@ -105,6 +105,7 @@ pub fn default_cache_dir() -> PathBuf {
 
 /// A validated cache file, mapped.
 pub(crate) struct CachedMatrix {
+    pub file: Arc<File>,
     pub map: Arc<Mmap>,
     pub rows: usize,
     pub cols: usize,
@@ -120,10 +121,10 @@ pub(crate) struct CachedMatrix {
 pub(crate) fn open_valid(path: &Path, key: &SourceKey) -> Option<CachedMatrix> {
     let file = File::open(path).ok()?;
     let map = Arc::new(map_readonly(&file).ok()?);
-    validate(map, key)
+    validate(Arc::new(file), map, key)
 }
 
-fn validate(map: Arc<Mmap>, key: &SourceKey) -> Option<CachedMatrix> {
+fn validate(file: Arc<File>, map: Arc<Mmap>, key: &SourceKey) -> Option<CachedMatrix> {
     let bytes: &[u8] = &map;
     if bytes.len() < DATA_OFFSET as usize || &bytes[..8] != MAGIC {
         return None;
@@ -156,6 +157,7 @@ fn validate(map: Arc<Mmap>, key: &SourceKey) -> Option<CachedMatrix> {
         col_labels,
         duplicate_row_labels: u64_at(88),
         description,
+        file,
         map,
     })
 }

@@ -34,7 +34,12 @@ pub struct Matrix {
 
 enum Storage {
     Owned(Vec<f32>),
-    Mapped { map: Arc<Mmap>, offset: usize },
+    /// The file is kept open beside its map for [`Matrix::read_row`].
+    Mapped {
+        file: Arc<File>,
+        map: Arc<Mmap>,
+        offset: usize,
+    },
 }
 
 /// Where a matrix came from and how it was opened.
@@ -176,6 +181,7 @@ impl Matrix {
         let info = NpyInfo::read(path, &file)?;
         let map = map_readonly(&file).ok().map(Arc::new);
         if let (true, Some(map)) = (info.maps_in_place(), &map) {
+            let file = Arc::new(file);
             let source = Source {
                 path: path.to_owned(),
                 stored_as: info.description(),
@@ -186,7 +192,7 @@ impl Matrix {
                 rows: info.rows,
                 cols: info.cols,
                 fingerprint: file_fingerprint(path),
-                storage: Storage::Mapped { map: Arc::clone(map), offset: info.data_offset as usize },
+                storage: Storage::Mapped { file, map: Arc::clone(map), offset: info.data_offset as usize },
                 row_labels: Labels::generated("row", info.rows),
                 col_labels: Labels::generated("col", info.cols),
                 source,
@@ -224,7 +230,7 @@ impl Matrix {
             cols: cached.cols,
             row_labels: cached.row_labels.unwrap_or_else(|| Labels::generated("row", cached.rows)),
             col_labels: cached.col_labels.unwrap_or_else(|| Labels::generated("col", cached.cols)),
-            storage: Storage::Mapped { map: cached.map, offset: cache::DATA_OFFSET as usize },
+            storage: Storage::Mapped { file: cached.file, map: cached.map, offset: cache::DATA_OFFSET as usize },
             source,
         }
     }
@@ -249,7 +255,31 @@ impl Matrix {
     pub fn data(&self) -> &[f32] {
         match &self.storage {
             Storage::Owned(values) => values,
-            Storage::Mapped { map, offset } => bytemuck::cast_slice(&map[*offset..*offset + self.rows * self.cols * 4]),
+            Storage::Mapped { map, offset, .. } => {
+                bytemuck::cast_slice(&map[*offset..*offset + self.rows * self.cols * 4])
+            }
+        }
+    }
+
+    /// Copies row `i` into `out` (`cols` values). A mapped matrix is read
+    /// from its file rather than through the map: a pass that visits rows in
+    /// an arbitrary order (display order after clustering) then leaves no
+    /// pages mapped behind it, where touching the map would map whole folios
+    /// around each row.
+    ///
+    /// # Panics
+    /// If `out.len() != self.cols()`.
+    pub fn read_row(&self, i: usize, out: &mut [f32]) -> std::io::Result<()> {
+        assert_eq!(out.len(), self.cols, "one value per column");
+        match &self.storage {
+            Storage::Owned(_) => {
+                out.copy_from_slice(self.row(i));
+                Ok(())
+            }
+            Storage::Mapped { file, offset, .. } => {
+                let at = (offset + i * self.cols * 4) as u64;
+                std::os::unix::fs::FileExt::read_exact_at(&**file, bytemuck::cast_slice_mut(out), at)
+            }
         }
     }
 
@@ -257,7 +287,7 @@ impl Matrix {
     /// leave memory. A streaming pass calls this behind itself to keep its
     /// resident set small on files larger than RAM. The values stay readable.
     pub fn release_rows(&self, rows: std::ops::Range<usize>) {
-        if let Storage::Mapped { map, offset } = &self.storage {
+        if let Storage::Mapped { map, offset, .. } = &self.storage {
             let row_bytes = self.cols * 4;
             mmap::release(map, offset + rows.start * row_bytes, rows.len() * row_bytes);
         }

@@ -24,8 +24,6 @@ use crate::progress;
 
 /// Target number of values sampled for the percentiles.
 const SAMPLE_TARGET: f64 = (1 << 20) as f64;
-/// Bytes of source read between releases of the matrix's mapped pages.
-const RELEASE_EVERY: usize = 256 << 20;
 
 /// Why a pyramid could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +32,8 @@ pub enum PyramidError {
     BadOrder { axis: &'static str, found: usize, expected: usize },
     #[error("cannot write the pyramid file {} ({source}); free disk space or choose another folder with --cache-dir", path.display())]
     Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot read the matrix {} ({source})", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
     #[error("interrupted; nothing half-written was kept")]
     Interrupted,
 }
@@ -159,27 +159,53 @@ impl Cells {
             .for_each(|(r, (((mean, count), min), max))| f(r, RowMut { mean, count, min, max }));
     }
 
-    /// Cells that each aggregate a block of `block_rows × block_cols`
-    /// full-resolution values (`width` per row; edge blocks are smaller).
-    fn from_value_blocks(values: &[f32], width: usize, block_rows: usize, block_cols: usize) -> Self {
+    /// Cells that each merge `FACTOR` consecutive rows of full-resolution
+    /// values (`width` per row; the last group may be short).
+    fn from_value_rows(values: &[f32], width: usize) -> Self {
         let rows = values.len() / width;
-        let out_w = width.div_ceil(block_cols);
-        let mut out = Cells::blank(out_w, rows.div_ceil(block_rows));
+        let mut out = Cells::blank(width, rows.div_ceil(FACTOR));
         out.par_rows(|o, row| {
-            let mut sum = vec![0.0f32; out_w];
-            for r in o * block_rows..((o + 1) * block_rows).min(rows) {
+            let mut sum = vec![0.0f32; width];
+            for r in o * FACTOR..((o + 1) * FACTOR).min(rows) {
                 let source = &values[r * width..(r + 1) * width];
-                for (x, block) in source.chunks(block_cols).enumerate() {
-                    for &v in block {
-                        let finite = !v.is_nan();
-                        sum[x] += if finite { v } else { 0.0 };
-                        row.count[x] += u32::from(finite);
-                        row.min[x] = row.min[x].min(v);
-                        row.max[x] = row.max[x].max(v);
-                    }
+                for (s, (c, &v)) in sum.iter_mut().zip(row.count.iter_mut().zip(source)) {
+                    let finite = !v.is_nan();
+                    *s += if finite { v } else { 0.0 };
+                    *c += u32::from(finite);
                 }
+                fold_extremes(row.min, row.max, source);
             }
             row.set_means(&sum);
+        });
+        out
+    }
+
+    /// Cells that each merge `FACTOR` neighbouring full-resolution values
+    /// of a row (`width` per row; the last group may be short).
+    fn from_value_columns(values: &[f32], width: usize) -> Self {
+        let out_w = width.div_ceil(FACTOR);
+        let mut out = Cells::blank(out_w, values.len() / width);
+        out.par_rows(|r, row| {
+            let groups = values[r * width..(r + 1) * width].chunks(FACTOR);
+            for ((((mean, count), lo), hi), group) in row
+                .mean
+                .iter_mut()
+                .zip(row.count.iter_mut())
+                .zip(row.min.iter_mut())
+                .zip(row.max.iter_mut())
+                .zip(groups)
+            {
+                let (mut sum, mut n) = (0.0f32, 0u32);
+                for &v in group {
+                    let finite = !v.is_nan();
+                    sum += if finite { v } else { 0.0 };
+                    n += u32::from(finite);
+                    *lo = if v < *lo { v } else { *lo };
+                    *hi = if v > *hi { v } else { *hi };
+                }
+                *count = n;
+                *mean = if n > 0 { sum / n as f32 } else { 0.0 };
+            }
         });
         out
     }
@@ -189,16 +215,31 @@ impl Cells {
         let (w, out_w) = (self.width, self.width.div_ceil(FACTOR));
         let mut out = Cells::blank(out_w, self.rows());
         out.par_rows(|r, row| {
-            for x in 0..out_w {
-                let (mut sum, mut count) = (0.0f32, 0u32);
-                for i in r * w + x * FACTOR..r * w + ((x + 1) * FACTOR).min(w) {
-                    sum += self.count[i] as f32 * self.mean[i];
-                    count += self.count[i];
-                    row.min[x] = row.min[x].min(self.min[i]);
-                    row.max[x] = row.max[x].max(self.max[i]);
+            let cells = r * w..(r + 1) * w;
+            let inputs = self.count[cells.clone()]
+                .chunks(FACTOR)
+                .zip(self.mean[cells.clone()].chunks(FACTOR))
+                .zip(self.min[cells.clone()].chunks(FACTOR))
+                .zip(self.max[cells].chunks(FACTOR));
+            for ((((mean, count), lo), hi), (((counts, means), mins), maxs)) in row
+                .mean
+                .iter_mut()
+                .zip(row.count.iter_mut())
+                .zip(row.min.iter_mut())
+                .zip(row.max.iter_mut())
+                .zip(inputs)
+            {
+                let (mut sum, mut n) = (0.0f32, 0u32);
+                for (&c, &m) in counts.iter().zip(means) {
+                    sum += c as f32 * m;
+                    n += c;
                 }
-                row.count[x] = count;
-                row.mean[x] = if count > 0 { sum / count as f32 } else { 0.0 };
+                for (&a, &b) in mins.iter().zip(maxs) {
+                    *lo = if a < *lo { a } else { *lo };
+                    *hi = if b > *hi { b } else { *hi };
+                }
+                *count = n;
+                *mean = if n > 0 { sum / n as f32 } else { 0.0 };
             }
         });
         out
@@ -217,12 +258,8 @@ impl Cells {
                     *s += c as f32 * m;
                     *count += c;
                 }
-                for (lo, &v) in row.min.iter_mut().zip(&self.min[cells.clone()]) {
-                    *lo = lo.min(v);
-                }
-                for (hi, &v) in row.max.iter_mut().zip(&self.max[cells]) {
-                    *hi = hi.max(v);
-                }
+                fold_min(row.min, &self.min[cells.clone()]);
+                fold_max(row.max, &self.max[cells]);
             }
             row.set_means(&sum);
         });
@@ -251,6 +288,26 @@ impl Cells {
     /// Mean, min and max of cell `i`; NaN for all three when it has no finite cell.
     fn values(&self, i: usize) -> [f32; 3] {
         if self.count[i] == 0 { [f32::NAN; 3] } else { [self.mean[i], self.min[i], self.max[i]] }
+    }
+}
+
+/// `lo[x] = min(lo[x], v[x])`, `hi[x] = max(hi[x], v[x])`; NaN in `v` is
+/// skipped (every comparison with it is false), and the selects vectorise
+/// where `f32::min` would not.
+fn fold_extremes(lo: &mut [f32], hi: &mut [f32], values: &[f32]) {
+    fold_min(lo, values);
+    fold_max(hi, values);
+}
+
+fn fold_min(lo: &mut [f32], values: &[f32]) {
+    for (l, &v) in lo.iter_mut().zip(values) {
+        *l = if v < *l { v } else { *l };
+    }
+}
+
+fn fold_max(hi: &mut [f32], values: &[f32]) {
+    for (h, &v) in hi.iter_mut().zip(values) {
+        *h = if v > *h { v } else { *h };
     }
 }
 
@@ -406,15 +463,13 @@ impl SplitMix {
 fn row_stats(row: &[f32], display_row: usize, p: f64) -> Partial {
     let mut part = Partial { min: f32::INFINITY, max: f32::NEG_INFINITY, ..Partial::default() };
     for &v in row {
-        if v.is_nan() {
-            part.nan += 1;
-        } else {
-            part.finite += 1;
-            part.sum += f64::from(v);
-            part.min = part.min.min(v);
-            part.max = part.max.max(v);
-        }
+        let finite = !v.is_nan();
+        part.nan += u64::from(!finite);
+        part.sum += if finite { f64::from(v) } else { 0.0 };
+        part.min = if v < part.min { v } else { part.min };
+        part.max = if v > part.max { v } else { part.max };
     }
+    part.finite = row.len() as u64 - part.nan;
     let mut rng = SplitMix(fnv1a(&(display_row as u64).to_le_bytes()));
     let mut at = 0usize;
     loop {
@@ -431,7 +486,13 @@ fn row_stats(row: &[f32], display_row: usize, p: f64) -> Partial {
     part
 }
 
+thread_local! {
+    /// One source row per worker thread, for reordering columns.
+    static ROW: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key: u64) -> Result<(), PyramidError> {
+    let row_buffer = &ROW;
     let (rows, cols) = (matrix.rows(), matrix.cols());
     let geometry = Geometry::new(rows, cols);
     let layout = FileLayout::new(geometry);
@@ -447,7 +508,7 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
     let sample_p = (SAMPLE_TARGET / (rows as f64 * cols as f64)).min(1.0);
     let mut total = Partial { min: f32::INFINITY, max: f32::NEG_INFINITY, ..Partial::default() };
     let bar = progress::bytes_bar((rows * cols * 4) as u64, "pyramid");
-    let mut since_release = 0;
+    let columns_in_place = col_order.iter().enumerate().all(|(i, &c)| i == c as usize);
     let mut values = Vec::new();
 
     for (ty, first) in (0..rows).step_by(TILE).enumerate() {
@@ -459,14 +520,24 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
         let parts: Vec<Partial> = values
             .par_chunks_mut(cols)
             .enumerate()
-            .map(|(r, out)| {
-                let source = matrix.row(row_order[first + r] as usize);
-                for (v, &c) in out.iter_mut().zip(col_order) {
-                    *v = source[c as usize];
-                }
-                row_stats(out, first + r, sample_p)
+            .map(|(r, out)| -> Result<Partial, PyramidError> {
+                let source_row = row_order[first + r] as usize;
+                let read = if columns_in_place {
+                    matrix.read_row(source_row, out)
+                } else {
+                    row_buffer.with_borrow_mut(|source| {
+                        source.resize(cols, 0.0);
+                        matrix.read_row(source_row, source)?;
+                        for (v, &c) in out.iter_mut().zip(col_order) {
+                            *v = source[c as usize];
+                        }
+                        Ok(())
+                    })
+                };
+                read.map_err(|source| PyramidError::Read { path: matrix.source().path.clone(), source })?;
+                Ok(row_stats(out, first + r, sample_p))
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         for part in parts {
             total.nan += part.nan;
             total.finite += part.finite;
@@ -481,7 +552,7 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
         let mut shrunk: Option<Cells> = None;
         for j in 1..col_levels {
             let cells = match &shrunk {
-                None => Cells::from_value_blocks(&values, cols, 1, FACTOR),
+                None => Cells::from_value_columns(&values, cols),
                 Some(finer) => finer.shrink_columns(),
             };
             writer.aggregate_band(Level { row: 0, col: j }, ty as u32, &cells)?;
@@ -491,7 +562,7 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
         // 4 rows except the last), at every column level, go down the cascade.
         let last = first + band_rows == rows;
         if row_levels > 1 {
-            let mut batch = vec![Cells::from_value_blocks(&values, cols, FACTOR, 1)];
+            let mut batch = vec![Cells::from_value_rows(&values, cols)];
             for j in 1..col_levels as usize {
                 let cells = batch[j - 1].shrink_columns();
                 batch.push(cells);
@@ -501,12 +572,6 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
             }
         }
 
-        since_release += band_rows * cols * 4;
-        if since_release >= RELEASE_EVERY {
-            // Display order jumps around the file: let go of everything read.
-            matrix.release_rows(0..rows);
-            since_release = 0;
-        }
         bar.inc((band_rows * cols * 4) as u64);
     }
     bar.finish_and_clear();
