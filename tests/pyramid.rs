@@ -198,6 +198,18 @@ fn exact(p: &Pyramid, id: TileId) -> TileDataExact {
 }
 
 #[test]
+fn an_infinite_value_is_refused_with_its_display_row() {
+    let mut data = vec![0.5f32; 600 * 3];
+    data[431 * 3 + 2] = f32::NEG_INFINITY;
+    let m = Matrix::from_vec(600, 3, data);
+    let rows: Vec<u32> = (0..600).rev().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let err = build_or_open(&m, &rows, &[0, 1, 2], dir.path()).err().unwrap();
+    assert!(err.to_string().contains("display row 168 holds an infinite value"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file is left behind");
+}
+
+#[test]
 fn orders_must_be_permutations() {
     let m = Matrix::from_vec(2, 2, vec![1.0; 4]);
     let dir = tempfile::tempdir().unwrap();

@@ -17,4 +17,4 @@ mod text;
 pub use error::InputError;
 pub use labels::Labels;
 pub use matrix::{CacheUse, Matrix, OpenOptions, Source};
-pub use stats::{Stats, scan};
+pub use stats::{Stats, Summary, scan};

@@ -20,22 +20,44 @@ pub struct Stats {
     pub mean: Option<f64>,
 }
 
-/// Partial sums of one block of rows.
-#[derive(Clone, Copy)]
-struct Partial {
-    nan: u64,
-    finite: u64,
-    sum: f64,
-    min: f32,
-    max: f32,
+/// Running totals over values: how many are missing, finite or infinite,
+/// the sum and extremes of the finite ones. Shared by every streaming pass
+/// that reports statistics.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Summary {
+    pub nan: u64,
+    pub infinite: u64,
+    pub finite: u64,
+    pub sum: f64,
+    pub min: f32,
+    pub max: f32,
 }
 
-impl Partial {
-    const EMPTY: Partial = Partial { nan: 0, finite: 0, sum: 0.0, min: f32::INFINITY, max: f32::NEG_INFINITY };
+impl Summary {
+    /// No values yet.
+    pub const EMPTY: Summary =
+        Summary { nan: 0, infinite: 0, finite: 0, sum: 0.0, min: f32::INFINITY, max: f32::NEG_INFINITY };
 
-    fn merge(self, other: Partial) -> Partial {
-        Partial {
+    /// Adds `values`. Written with selects rather than branches so that it
+    /// vectorises: NaN fails every comparison, so it never reaches min/max.
+    pub fn add(&mut self, values: &[f32]) {
+        let (nan_before, infinite_before) = (self.nan, self.infinite);
+        for &v in values {
+            let finite = v.is_finite();
+            self.nan += u64::from(v.is_nan());
+            self.infinite += u64::from(v.is_infinite());
+            self.sum += if finite { f64::from(v) } else { 0.0 };
+            self.min = if finite && v < self.min { v } else { self.min };
+            self.max = if finite && v > self.max { v } else { self.max };
+        }
+        self.finite += values.len() as u64 - (self.nan - nan_before) - (self.infinite - infinite_before);
+    }
+
+    /// Totals of both.
+    pub fn merge(self, other: Summary) -> Summary {
+        Summary {
             nan: self.nan + other.nan,
+            infinite: self.infinite + other.infinite,
             finite: self.finite + other.finite,
             sum: self.sum + other.sum,
             min: self.min.min(other.min),
@@ -55,7 +77,7 @@ pub fn scan(matrix: &Matrix) -> Result<Stats, InputError> {
     let (rows, cols) = (matrix.rows(), matrix.cols());
     let bar = progress::bytes_bar((rows * cols * 4) as u64, "scanning");
     let step = block_rows(cols);
-    let blocks: Vec<Result<Partial, InputError>> = (0..rows.div_ceil(step))
+    let blocks: Vec<Result<Summary, InputError>> = (0..rows.div_ceil(step))
         .into_par_iter()
         .map(|block| {
             if progress::interrupted() {
@@ -64,27 +86,15 @@ pub fn scan(matrix: &Matrix) -> Result<Stats, InputError> {
             let first = block * step;
             let last = (first + step).min(rows);
             let values = &matrix.data()[first * cols..last * cols];
-            let mut part = Partial::EMPTY;
-            // Sum in f64 per row so a billion values keep their precision.
-            for (r, row) in values.chunks_exact(cols).enumerate() {
-                let mut row_sum = 0.0f64;
-                for (c, &v) in row.iter().enumerate() {
-                    if v.is_nan() {
-                        part.nan += 1;
-                    } else if v.is_infinite() {
-                        return Err(InputError::InfiniteValue {
-                            path: matrix.source().path.clone(),
-                            row: (first + r) as u64,
-                            column: c as u64,
-                        });
-                    } else {
-                        part.finite += 1;
-                        row_sum += f64::from(v);
-                        part.min = part.min.min(v);
-                        part.max = part.max.max(v);
-                    }
-                }
-                part.sum += row_sum;
+            let mut part = Summary::EMPTY;
+            part.add(values);
+            if part.infinite > 0 {
+                let at = values.iter().position(|v| v.is_infinite()).unwrap_or(0);
+                return Err(InputError::InfiniteValue {
+                    path: matrix.source().path.clone(),
+                    row: (first + at / cols) as u64,
+                    column: (at % cols) as u64,
+                });
             }
             matrix.release_rows(first..last);
             bar.inc(values.len() as u64 * 4);
@@ -92,7 +102,7 @@ pub fn scan(matrix: &Matrix) -> Result<Stats, InputError> {
         })
         .collect();
     bar.finish_and_clear();
-    let mut total = Partial::EMPTY;
+    let mut total = Summary::EMPTY;
     for block in blocks {
         total = total.merge(block?);
     }

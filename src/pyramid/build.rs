@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use super::layout::{FACTOR, Geometry, Level, TILE, shrink};
 use super::store::{self, AGGREGATE_CELL, FileLayout, HEADER_LEN, Pyramid, TILE_HEADER, ValueStats};
 use crate::hash::{Fnv, fnv1a};
-use crate::input::Matrix;
+use crate::input::{Matrix, Summary};
 use crate::progress;
 
 /// Target number of values sampled for the percentiles.
@@ -32,6 +32,8 @@ pub enum PyramidError {
     BadOrder { axis: &'static str, found: usize, expected: usize },
     #[error("cannot write the pyramid file {} ({source}); free disk space or choose another folder with --cache-dir", path.display())]
     Write { path: PathBuf, source: std::io::Error },
+    #[error("{}: display row {display_row} holds an infinite value; heatscope reads only NaN as missing", path.display())]
+    Infinite { path: PathBuf, display_row: usize },
     #[error("cannot read the matrix {} ({source})", path.display())]
     Read { path: PathBuf, source: std::io::Error },
     #[error("interrupted; nothing half-written was kept")]
@@ -432,14 +434,9 @@ impl RowLevel {
     }
 }
 
-/// Partial statistics of some rows.
-#[derive(Default)]
+/// Statistics of some rows, with the values sampled for the percentiles.
 struct Partial {
-    nan: u64,
-    finite: u64,
-    sum: f64,
-    min: f32,
-    max: f32,
+    summary: Summary,
     samples: Vec<f32>,
 }
 
@@ -461,15 +458,8 @@ impl SplitMix {
 /// not its length). The row's own generator keeps the sample independent of
 /// the thread count.
 fn row_stats(row: &[f32], display_row: usize, p: f64) -> Partial {
-    let mut part = Partial { min: f32::INFINITY, max: f32::NEG_INFINITY, ..Partial::default() };
-    for &v in row {
-        let finite = !v.is_nan();
-        part.nan += u64::from(!finite);
-        part.sum += if finite { f64::from(v) } else { 0.0 };
-        part.min = if v < part.min { v } else { part.min };
-        part.max = if v > part.max { v } else { part.max };
-    }
-    part.finite = row.len() as u64 - part.nan;
+    let mut part = Partial { summary: Summary::EMPTY, samples: Vec::new() };
+    part.summary.add(row);
     let mut rng = SplitMix(fnv1a(&(display_row as u64).to_le_bytes()));
     let mut at = 0usize;
     loop {
@@ -486,13 +476,17 @@ fn row_stats(row: &[f32], display_row: usize, p: f64) -> Partial {
     part
 }
 
+/// The display row of the first infinite value in a band.
+fn first_infinite_row(values: &[f32], cols: usize, first_row: usize) -> usize {
+    first_row + values.iter().position(|v| v.is_infinite()).unwrap_or(0) / cols
+}
+
 thread_local! {
     /// One source row per worker thread, for reordering columns.
     static ROW: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key: u64) -> Result<(), PyramidError> {
-    let row_buffer = &ROW;
     let (rows, cols) = (matrix.rows(), matrix.cols());
     let geometry = Geometry::new(rows, cols);
     let layout = FileLayout::new(geometry);
@@ -506,7 +500,7 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
     let writer = Writer { file: temp.as_file(), path, layout: &layout, widths: widths.clone() };
     let mut cascade: Vec<RowLevel> = (1..row_levels).map(|i| RowLevel::new(i, i + 1 == row_levels, &widths)).collect();
     let sample_p = (SAMPLE_TARGET / (rows as f64 * cols as f64)).min(1.0);
-    let mut total = Partial { min: f32::INFINITY, max: f32::NEG_INFINITY, ..Partial::default() };
+    let mut total = Partial { summary: Summary::EMPTY, samples: Vec::new() };
     let bar = progress::bytes_bar((rows * cols * 4) as u64, "pyramid");
     let columns_in_place = col_order.iter().enumerate().all(|(i, &c)| i == c as usize);
     let mut values = Vec::new();
@@ -525,7 +519,7 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
                 let read = if columns_in_place {
                     matrix.read_row(source_row, out)
                 } else {
-                    row_buffer.with_borrow_mut(|source| {
+                    ROW.with_borrow_mut(|source| {
                         source.resize(cols, 0.0);
                         matrix.read_row(source_row, source)?;
                         for (v, &c) in out.iter_mut().zip(col_order) {
@@ -539,11 +533,11 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
             })
             .collect::<Result<_, _>>()?;
         for part in parts {
-            total.nan += part.nan;
-            total.finite += part.finite;
-            total.sum += part.sum;
-            total.min = total.min.min(part.min);
-            total.max = total.max.max(part.max);
+            if part.summary.infinite > 0 {
+                let row = first_infinite_row(&values, cols, first);
+                return Err(PyramidError::Infinite { path: matrix.source().path.clone(), display_row: row });
+            }
+            total.summary = total.summary.merge(part.summary);
             total.samples.extend(part.samples);
         }
         writer.base_band(ty as u32, &values, band_rows)?;
@@ -581,13 +575,14 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
         let n = total.samples.len();
         if n == 0 { f32::NAN } else { total.samples[((q * (n - 1) as f64).round() as usize).min(n - 1)] }
     };
-    let any = total.finite > 0;
+    let summary = total.summary;
+    let any = summary.finite > 0;
     let stats = ValueStats {
-        min: if any { total.min } else { f32::NAN },
-        max: if any { total.max } else { f32::NAN },
-        mean: if any { total.sum / total.finite as f64 } else { f64::NAN },
-        nan_count: total.nan,
-        finite_count: total.finite,
+        min: if any { summary.min } else { f32::NAN },
+        max: if any { summary.max } else { f32::NAN },
+        mean: if any { summary.sum / summary.finite as f64 } else { f64::NAN },
+        nan_count: summary.nan,
+        finite_count: summary.finite,
         p02: percentile(0.02),
         p98: percentile(0.98),
         sampled: total.samples.len() as u64,
