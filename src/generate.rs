@@ -12,7 +12,6 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use npyz::WriterBuilder;
@@ -21,6 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
+use crate::output::write_atomically;
 use crate::progress;
 
 /// Spread of the block means.
@@ -158,13 +158,13 @@ pub fn generate(params: &CheckedParams, out: &Path) -> Result<Generated, Generat
         row_truth: out.with_extension("truth.tsv"),
         col_truth: out.with_extension("col_truth.tsv"),
     };
-    write_atomically(&files.col_labels, |w| (0..p.cols).try_for_each(|j| writeln!(w, "{}", col_label(j))))?;
-    write_atomically(&files.col_truth, |w| {
+    write_file(&files.col_labels, |w| (0..p.cols).try_for_each(|j| writeln!(w, "{}", col_label(j))))?;
+    write_file(&files.col_truth, |w| {
         writeln!(w, "label\tcluster")?;
         (0..p.cols).try_for_each(|j| writeln!(w, "{}\t{}", col_label(j), col_groups[j as usize]))
     })?;
-    write_atomically(&files.row_labels, |w| (0..p.rows).try_for_each(|i| writeln!(w, "{}", row_label(i))))?;
-    write_atomically(&files.row_truth, |w| {
+    write_file(&files.row_labels, |w| (0..p.rows).try_for_each(|i| writeln!(w, "{}", row_label(i))))?;
+    write_file(&files.row_truth, |w| {
         writeln!(w, "label\tcluster")?;
         (0..p.rows).try_for_each(|i| writeln!(w, "{}\t{}", row_label(i), row_planting.group(i)))
     })?;
@@ -173,7 +173,7 @@ pub fn generate(params: &CheckedParams, out: &Path) -> Result<Generated, Generat
     let block_rows = (BLOCK_BYTES / (cols * 4)).max(1);
     let bar = progress::bytes_bar(p.rows * p.cols * 4, "generating");
     let mut block = Vec::new();
-    let result = write_atomically(out, |w| {
+    let result = write_file(out, |w| {
         npyz::WriteOptions::new_header_only()
             .dtype(npyz::DType::new_scalar("<f4".parse().expect("a valid dtype")))
             .shape(&[p.rows, p.cols])
@@ -210,28 +210,9 @@ pub fn generate(params: &CheckedParams, out: &Path) -> Result<Generated, Generat
     }
 }
 
-/// Writes `path` through a temporary file beside it, renamed into place only
-/// when `body` succeeds.
-fn write_atomically(
-    path: &Path,
-    body: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
-) -> Result<(), GenerateError> {
-    let error = |source| GenerateError::Write { path: path.to_owned(), source };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    // Outputs are the user's files: readable by others as usual (a temporary
-    // file would otherwise keep its private 0600 mode).
-    let temp = tempfile::Builder::new()
-        .prefix(".heatscope-")
-        .suffix(".tmp")
-        .permissions(std::fs::Permissions::from_mode(0o644))
-        .tempfile_in(dir)
-        .map_err(error)?;
-    let mut writer = BufWriter::with_capacity(1 << 20, temp.as_file());
-    body(&mut writer).map_err(error)?;
-    writer.flush().map_err(error)?;
-    drop(writer);
-    temp.persist(path).map_err(|e| error(e.error))?;
-    Ok(())
+/// [`write_atomically`] with the error naming the file.
+fn write_file(path: &Path, body: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>) -> Result<(), GenerateError> {
+    write_atomically(path, body).map_err(|source| GenerateError::Write { path: path.to_owned(), source })
 }
 
 #[cfg(test)]

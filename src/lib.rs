@@ -8,5 +8,6 @@ pub mod generate;
 pub mod hash;
 pub mod input;
 mod mmap;
+pub mod output;
 pub mod progress;
 pub mod pyramid;
