@@ -4,4 +4,5 @@
 //! later stages cluster, order, pyramid and draw it.
 #![deny(unsafe_code)]
 
+pub mod cluster;
 pub mod input;

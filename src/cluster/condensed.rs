@@ -1,0 +1,309 @@
+//! Condensed pairwise distances and their parallel, blocked computation.
+
+use indicatif::ProgressBar;
+use ndarray::{ArrayView2, linalg::general_mat_mul};
+use rayon::prelude::*;
+
+use super::metric::{self, Metric, Prepared};
+use super::{Axis, ClusterError};
+use crate::input::Matrix;
+
+/// The upper triangle of a symmetric distance matrix without its diagonal,
+/// row by row, as scipy's condensed form: `n(n−1)/2` values, `d(i, j)` for
+/// `i < j` at `n·i − i(i+1)/2 + (j − i − 1)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CondensedMatrix {
+    n: usize,
+    data: Vec<f32>,
+}
+
+impl CondensedMatrix {
+    /// Wraps condensed values for `n` items.
+    ///
+    /// # Panics
+    /// If `data.len() != n(n−1)/2`.
+    pub fn from_vec(n: usize, data: Vec<f32>) -> Self {
+        assert_eq!(data.len(), n * n.saturating_sub(1) / 2, "condensed length");
+        Self { n, data }
+    }
+
+    /// An all-zero matrix for `n` items, or [`ClusterError::OutOfMemory`].
+    pub(crate) fn zeros(n: usize) -> Result<Self, ClusterError> {
+        let len = n * n.saturating_sub(1) / 2;
+        let mut data = Vec::new();
+        data.try_reserve_exact(len)
+            .map_err(|_| ClusterError::OutOfMemory {
+                bytes: (len * size_of::<f32>()) as u64,
+            })?;
+        data.resize(len, 0.0);
+        Ok(Self { n, data })
+    }
+
+    /// Number of items.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// The condensed values.
+    pub fn as_slice(&self) -> &[f32] {
+        &self.data
+    }
+
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
+    /// Position of `d(i, j)`, `i < j`, in the condensed values.
+    #[inline]
+    pub fn index(&self, i: usize, j: usize) -> usize {
+        debug_assert!(i < j && j < self.n);
+        row_start(self.n, i) + (j - i - 1)
+    }
+
+    /// `d(i, j)` for `i ≠ j`.
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> f32 {
+        let (i, j) = if i < j { (i, j) } else { (j, i) };
+        self.data[self.index(i, j)]
+    }
+}
+
+/// Where row `i` (the distances `d(i, j)`, `j > i`) starts.
+#[inline]
+pub(crate) fn row_start(n: usize, i: usize) -> usize {
+    n * i - i * (i + 1) / 2
+}
+
+/// Items per computation tile: a tile's prepared vectors and its
+/// `TILE × TILE` block of dot products stay in a core's L2 cache.
+const TILE: usize = 128;
+
+/// The largest panel of prepared items held at once (bytes of `f64`): the
+/// whole set for typical matrices, a bounded slice for huge ones.
+const PANEL_BYTES: usize = 256 << 20;
+
+/// Pairwise distances between the items of `matrix` along `axis`, as
+/// scipy's `pdist(X, metric)` (see the module documentation of
+/// [`crate::cluster`] for missing values and undefined correlations).
+///
+/// Items are prepared in panels of bounded size (columns are gathered panel
+/// by panel, streaming over the rows, so the matrix is never copied or
+/// transposed whole); each panel pair is computed in parallel tiles, with
+/// dot products as blocked matrix products where the metric allows.
+pub fn pdist(
+    matrix: &Matrix,
+    axis: Axis,
+    metric: Metric,
+    progress: Option<&ProgressBar>,
+) -> Result<CondensedMatrix, ClusterError> {
+    let n = axis.len(matrix);
+    let dim = axis.dim(matrix);
+    if n < 2 {
+        return Err(ClusterError::TooFewItems {
+            n,
+            item: axis.item_name(),
+        });
+    }
+    if dim == 0 {
+        return Err(ClusterError::NoFiniteValue {
+            item: axis.item_name(),
+            index: 0,
+        });
+    }
+    let center = center(matrix, axis);
+    let panel = (PANEL_BYTES / (dim * size_of::<f64>())).max(TILE);
+    let mut dist = CondensedMatrix::zeros(n)?;
+    if let Some(p) = progress {
+        // One unit per row of a panel per panel pair it takes part in.
+        let units: usize = (0..n)
+            .step_by(panel)
+            .map(|a0| (n - a0).div_ceil(panel) * (n - a0).min(panel))
+            .sum();
+        p.set_length(units as u64);
+        p.set_position(0);
+        p.set_message("distances");
+    }
+    let mut any_missing_pair = false;
+    let mut max_finite = 0.0f32;
+    for a0 in (0..n).step_by(panel) {
+        let a1 = (a0 + panel).min(n);
+        let pa = prepare(matrix, axis, metric, &center, a0..a1)?;
+        for b0 in (a0..n).step_by(panel) {
+            let b1 = (b0 + panel).min(n);
+            let pb_owned;
+            let pb = if b0 == a0 {
+                &pa
+            } else {
+                pb_owned = prepare(matrix, axis, metric, &center, b0..b1)?;
+                &pb_owned
+            };
+            let (missing, max) = panel_pair(&mut dist, metric, (a0, &pa), (b0, pb), progress);
+            any_missing_pair |= missing;
+            max_finite = max_finite.max(max);
+        }
+    }
+    if any_missing_pair {
+        // Pairs without a common coordinate were marked NaN; now that the
+        // largest finite distance is known they get it (documented value).
+        dist.as_mut_slice().par_iter_mut().for_each(|d| {
+            if d.is_nan() {
+                *d = max_finite;
+            }
+        });
+    }
+    Ok(dist)
+}
+
+/// The shift that centres the euclidean-type items: the mean of each
+/// coordinate over the finite values, found in one streaming pass.
+fn center(matrix: &Matrix, axis: Axis) -> Vec<f64> {
+    let dim = axis.dim(matrix);
+    let mut sum = vec![0.0f64; dim];
+    let mut count = vec![0u64; dim];
+    for r in 0..matrix.rows() {
+        let row = matrix.row(r);
+        match axis {
+            Axis::Rows => {
+                for (c, &v) in row.iter().enumerate() {
+                    if v.is_finite() {
+                        sum[c] += f64::from(v);
+                        count[c] += 1;
+                    }
+                }
+            }
+            Axis::Cols => {
+                let finite = row.iter().filter(|v| v.is_finite());
+                count[r] = finite.clone().count() as u64;
+                sum[r] = finite.map(|&v| f64::from(v)).sum();
+            }
+        }
+    }
+    sum.iter()
+        .zip(&count)
+        .map(|(&s, &c)| if c > 0 { s / c as f64 } else { 0.0 })
+        .collect()
+}
+
+/// Prepares the items `range` along `axis`; for columns this gathers the
+/// panel's values from every row (the only transposition ever made).
+fn prepare(
+    matrix: &Matrix,
+    axis: Axis,
+    metric: Metric,
+    center: &[f64],
+    range: std::ops::Range<usize>,
+) -> Result<Prepared, ClusterError> {
+    let dim = axis.dim(matrix);
+    let item = axis.item_name();
+    match axis {
+        Axis::Rows => {
+            let raw = &matrix.data()[range.start * dim..range.end * dim];
+            Prepared::new(metric, raw, dim, center, range.start, item)
+        }
+        Axis::Cols => {
+            let width = range.len();
+            let mut raw = vec![0.0f32; width * dim];
+            for r in 0..matrix.rows() {
+                for (k, &v) in matrix.row(r)[range.clone()].iter().enumerate() {
+                    raw[k * dim + r] = v;
+                }
+            }
+            Prepared::new(metric, &raw, dim, center, range.start, item)
+        }
+    }
+}
+
+/// Computes every pair `(i, j)`, `i < j`, with `i` in panel `a` and `j` in
+/// panel `b` (`b` starts at or after `a`). Returns whether a pair had no
+/// common coordinate (left as NaN) and the largest finite distance.
+fn panel_pair(
+    dist: &mut CondensedMatrix,
+    metric: Metric,
+    (a0, pa): (usize, &Prepared),
+    (b0, pb): (usize, &Prepared),
+    progress: Option<&ProgressBar>,
+) -> (bool, f32) {
+    let n = dist.n();
+    let a1 = a0 + pa.len();
+    // Hand each tile of rows its own slice of the condensed values, so that
+    // tiles run in parallel without sharing anything mutable.
+    let start = row_start(n, a0);
+    let end = row_start(n, a1.min(n - 1));
+    let mut rest = &mut dist.as_mut_slice()[start..end];
+    let mut tiles = Vec::new();
+    for t0 in (a0..a1.min(n - 1)).step_by(TILE) {
+        let t1 = (t0 + TILE).min(a1).min(n - 1);
+        let (head, tail) = rest.split_at_mut(row_start(n, t1) - row_start(n, t0));
+        tiles.push((t0, t1, head));
+        rest = tail;
+    }
+    tiles
+        .into_par_iter()
+        .map(|(t0, t1, out)| {
+            let result = row_tile(n, metric, (t0, t1, out), (a0, pa), (b0, pb));
+            if let Some(p) = progress {
+                p.inc((t1 - t0) as u64);
+            }
+            result
+        })
+        .reduce(|| (false, 0.0), |x, y| (x.0 | y.0, x.1.max(y.1)))
+}
+
+/// Computes rows `t0..t1` (of panel `a`) against the items of panel `b`,
+/// writing into `out`, the condensed rows `t0..t1`.
+fn row_tile(
+    n: usize,
+    metric: Metric,
+    (t0, t1, out): (usize, usize, &mut [f32]),
+    (a0, pa): (usize, &Prepared),
+    (b0, pb): (usize, &Prepared),
+) -> (bool, f32) {
+    let dim = pa.dim;
+    let b1 = b0 + pb.len();
+    let mut missing = false;
+    let mut max = 0.0f32;
+    let mut gram = vec![0.0f64; TILE * TILE];
+    let rows = t1 - t0;
+    let a_view = ArrayView2::from_shape((rows, dim), &pa.values[(t0 - a0) * dim..(t1 - a0) * dim])
+        .expect("panel shape");
+    // Only the columns after the tile's first row are needed.
+    for j0 in (b0.max(t0 + 1)..b1).step_by(TILE) {
+        let j1 = (j0 + TILE).min(b1);
+        let cols = j1 - j0;
+        if metric.uses_dot() {
+            let b_view =
+                ArrayView2::from_shape((cols, dim), &pb.values[(j0 - b0) * dim..(j1 - b0) * dim])
+                    .expect("panel shape");
+            let mut g = ndarray::ArrayViewMut2::from_shape((rows, cols), &mut gram[..rows * cols])
+                .expect("tile shape");
+            general_mat_mul(1.0, &a_view, &b_view.t(), 0.0, &mut g);
+        }
+        for i in t0..t1 {
+            let ia = i - a0;
+            let row = &mut out[row_start(n, i) - row_start(n, t0)..][..n - i - 1];
+            for j in j0.max(i + 1)..j1 {
+                let jb = j - b0;
+                let dot_form = if metric.uses_dot() && pa.complete[ia] && pb.complete[jb] {
+                    let g = gram[(i - t0) * cols + (j - j0)];
+                    metric::from_dot(metric, g, pa.sqnorm[ia], pb.sqnorm[jb])
+                } else {
+                    None
+                };
+                let d = dot_form.or_else(|| metric::direct(metric, pa.item(ia), pb.item(jb)));
+                row[j - i - 1] = match d {
+                    Some(d) => {
+                        // Heights are stored as f32; keep them finite.
+                        let d = (d as f32).min(f32::MAX);
+                        max = max.max(d);
+                        d
+                    }
+                    None => {
+                        missing = true;
+                        f32::NAN
+                    }
+                };
+            }
+        }
+    }
+    (missing, max)
+}
