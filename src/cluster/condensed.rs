@@ -11,11 +11,21 @@ use crate::input::Matrix;
 /// The upper triangle of a symmetric distance matrix without its diagonal,
 /// row by row, as scipy's condensed form: `n(n−1)/2` values, `d(i, j)` for
 /// `i < j` at `n·i − i(i+1)/2 + (j − i − 1)`.
-#[derive(Clone, Debug, PartialEq)]
 pub struct CondensedMatrix {
     n: usize,
-    data: Vec<f32>,
+    data: Storage,
 }
+
+/// Where the values live: large matrices in anonymous memory asking for
+/// huge pages (the linkage reads columns of the triangle, one value per
+/// row, and 4 KiB pages would make nearly each of those reads a TLB miss).
+enum Storage {
+    Heap(Vec<f32>),
+    Anon(memmap2::MmapMut),
+}
+
+/// From this size on, distances go to huge-page anonymous memory.
+const ANON_BYTES: usize = 32 << 20;
 
 impl CondensedMatrix {
     /// Wraps condensed values for `n` items.
@@ -24,18 +34,32 @@ impl CondensedMatrix {
     /// If `data.len() != n(n−1)/2`.
     pub fn from_vec(n: usize, data: Vec<f32>) -> Self {
         assert_eq!(data.len(), n * n.saturating_sub(1) / 2, "condensed length");
-        Self { n, data }
+        Self {
+            n,
+            data: Storage::Heap(data),
+        }
     }
 
     /// An all-zero matrix for `n` items, or [`ClusterError::OutOfMemory`].
+    /// Pages are zeroed by the kernel when first written, which the parallel
+    /// distance computation does from every thread.
     pub(crate) fn zeros(n: usize) -> Result<Self, ClusterError> {
         let len = n * n.saturating_sub(1) / 2;
-        let mut data = Vec::new();
-        data.try_reserve_exact(len)
-            .map_err(|_| ClusterError::OutOfMemory {
-                bytes: (len * size_of::<f32>()) as u64,
-            })?;
-        data.resize(len, 0.0);
+        let bytes = len * size_of::<f32>();
+        let oom = || ClusterError::OutOfMemory {
+            bytes: bytes as u64,
+        };
+        let data = if bytes >= ANON_BYTES {
+            let map = memmap2::MmapMut::map_anon(bytes).map_err(|_| oom())?;
+            // Only a hint: without huge pages everything still works.
+            let _ = map.advise(memmap2::Advice::HugePage);
+            Storage::Anon(map)
+        } else {
+            let mut data = Vec::new();
+            data.try_reserve_exact(len).map_err(|_| oom())?;
+            data.resize(len, 0.0);
+            Storage::Heap(data)
+        };
         Ok(Self { n, data })
     }
 
@@ -46,11 +70,17 @@ impl CondensedMatrix {
 
     /// The condensed values.
     pub fn as_slice(&self) -> &[f32] {
-        &self.data
+        match &self.data {
+            Storage::Heap(v) => v,
+            Storage::Anon(m) => bytemuck::cast_slice(m),
+        }
     }
 
     pub(crate) fn as_mut_slice(&mut self) -> &mut [f32] {
-        &mut self.data
+        match &mut self.data {
+            Storage::Heap(v) => v,
+            Storage::Anon(m) => bytemuck::cast_slice_mut(m),
+        }
     }
 
     /// Position of `d(i, j)`, `i < j`, in the condensed values.
@@ -64,7 +94,28 @@ impl CondensedMatrix {
     #[inline]
     pub fn get(&self, i: usize, j: usize) -> f32 {
         let (i, j) = if i < j { (i, j) } else { (j, i) };
-        self.data[self.index(i, j)]
+        self.as_slice()[self.index(i, j)]
+    }
+}
+
+impl Clone for CondensedMatrix {
+    fn clone(&self) -> Self {
+        Self::from_vec(self.n, self.as_slice().to_vec())
+    }
+}
+
+impl PartialEq for CondensedMatrix {
+    fn eq(&self, other: &Self) -> bool {
+        self.n == other.n && self.as_slice() == other.as_slice()
+    }
+}
+
+impl std::fmt::Debug for CondensedMatrix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CondensedMatrix")
+            .field("n", &self.n)
+            .field("len", &self.as_slice().len())
+            .finish()
     }
 }
 
@@ -124,7 +175,6 @@ pub fn pdist(
         p.set_message("distances");
     }
     let mut any_missing_pair = false;
-    let mut max_finite = 0.0f32;
     for a0 in (0..n).step_by(panel) {
         let a1 = (a0 + panel).min(n);
         let pa = prepare(matrix, axis, metric, &center, a0..a1)?;
@@ -137,14 +187,18 @@ pub fn pdist(
                 pb_owned = prepare(matrix, axis, metric, &center, b0..b1)?;
                 &pb_owned
             };
-            let (missing, max) = panel_pair(&mut dist, metric, (a0, &pa), (b0, pb), progress);
-            any_missing_pair |= missing;
-            max_finite = max_finite.max(max);
+            any_missing_pair |= panel_pair(&mut dist, metric, (a0, &pa), (b0, pb), progress);
         }
     }
     if any_missing_pair {
-        // Pairs without a common coordinate were marked NaN; now that the
+        // Pairs without a common coordinate were left NaN; now that the
         // largest finite distance is known they get it (documented value).
+        let max_finite = dist
+            .as_slice()
+            .par_iter()
+            .filter(|d| !d.is_nan())
+            .copied()
+            .reduce(|| 0.0, f32::max);
         dist.as_mut_slice().par_iter_mut().for_each(|d| {
             if d.is_nan() {
                 *d = max_finite;
@@ -215,14 +269,14 @@ fn prepare(
 
 /// Computes every pair `(i, j)`, `i < j`, with `i` in panel `a` and `j` in
 /// panel `b` (`b` starts at or after `a`). Returns whether a pair had no
-/// common coordinate (left as NaN) and the largest finite distance.
+/// common coordinate (left as NaN).
 fn panel_pair(
     dist: &mut CondensedMatrix,
     metric: Metric,
     (a0, pa): (usize, &Prepared),
     (b0, pb): (usize, &Prepared),
     progress: Option<&ProgressBar>,
-) -> (bool, f32) {
+) -> bool {
     let n = dist.n();
     let a1 = a0 + pa.len();
     // Hand each tile of rows its own slice of the condensed values, so that
@@ -246,7 +300,7 @@ fn panel_pair(
             }
             result
         })
-        .reduce(|| (false, 0.0), |x, y| (x.0 | y.0, x.1.max(y.1)))
+        .reduce(|| false, |x, y| x | y)
 }
 
 /// Computes rows `t0..t1` (of panel `a`) against the items of panel `b`,
@@ -257,11 +311,10 @@ fn row_tile(
     (t0, t1, out): (usize, usize, &mut [f32]),
     (a0, pa): (usize, &Prepared),
     (b0, pb): (usize, &Prepared),
-) -> (bool, f32) {
+) -> bool {
     let dim = pa.dim;
     let b1 = b0 + pb.len();
     let mut missing = false;
-    let mut max = 0.0f32;
     let mut gram = vec![0.0f64; TILE * TILE];
     let rows = t1 - t0;
     let a_view = ArrayView2::from_shape((rows, dim), &pa.values[(t0 - a0) * dim..(t1 - a0) * dim])
@@ -280,30 +333,27 @@ fn row_tile(
         }
         for i in t0..t1 {
             let ia = i - a0;
-            let row = &mut out[row_start(n, i) - row_start(n, t0)..][..n - i - 1];
-            for j in j0.max(i + 1)..j1 {
-                let jb = j - b0;
-                let dot_form = if metric.uses_dot() && pa.complete[ia] && pb.complete[jb] {
-                    let g = gram[(i - t0) * cols + (j - j0)];
-                    metric::from_dot(metric, g, pa.sqnorm[ia], pb.sqnorm[jb])
-                } else {
-                    None
-                };
-                let d = dot_form.or_else(|| metric::direct(metric, pa.item(ia), pb.item(jb)));
-                row[j - i - 1] = match d {
-                    Some(d) => {
-                        // Heights are stored as f32; keep them finite.
-                        let d = (d as f32).min(f32::MAX);
-                        max = max.max(d);
-                        d
+            let lo = j0.max(i + 1);
+            if lo >= j1 {
+                continue;
+            }
+            let row = &mut out[row_start(n, i) - row_start(n, t0)..][lo - i - 1..j1 - i - 1];
+            if metric.uses_dot() && pa.complete[ia] {
+                let g = &gram[(i - t0) * cols + (lo - j0)..(i - t0 + 1) * cols];
+                metric::from_dots(metric, pa.sqnorm[ia], &pb.sqnorm[lo - b0..j1 - b0], g, row);
+            } else {
+                row.fill(f32::NAN);
+            }
+            // NaN marks the pairs the dot form cannot give.
+            for (k, v) in row.iter_mut().enumerate() {
+                if v.is_nan() {
+                    match metric::direct(metric, pa.item(ia), pb.item(lo + k - b0)) {
+                        Some(d) => *v = (d as f32).min(f32::MAX),
+                        None => missing = true,
                     }
-                    None => {
-                        missing = true;
-                        f32::NAN
-                    }
-                };
+                }
             }
         }
     }
-    (missing, max)
+    missing
 }

@@ -1,19 +1,20 @@
-//! Linkage algorithms on condensed distances, each a line-by-line match of
+//! Linkage algorithms on condensed distances, each making the decisions of
 //! scipy's (`scipy/cluster/_hierarchy.pyx`) so that ties are broken the same
 //! way: Prim's minimum spanning tree for single linkage, the
-//! nearest-neighbour chain for the reducible methods, and the generic
-//! algorithm of Müllner ("Modern hierarchical, agglomerative clustering
-//! algorithms", 2011) for centroid and median.
+//! nearest-neighbour chain for the reducible methods (in [`super::nn_chain`]),
+//! and the generic algorithm of Müllner ("Modern hierarchical, agglomerative
+//! clustering algorithms", 2011) for centroid and median.
 
 use indicatif::ProgressBar;
 
 use super::Method;
 use super::condensed::{CondensedMatrix, row_start};
 use super::dendrogram::{Dendrogram, Merge};
+use super::nn_chain::nn_chain;
 
 /// A merge as an algorithm finds it: two cluster slots, `x < y`, whose
 /// labels are fixed afterwards by [`sort_and_label`].
-type RawMerge = (u32, u32, f64);
+pub(crate) type RawMerge = (u32, u32, f64);
 
 /// Up to this many items the linkage works on an `f64` copy of the
 /// distances (at most 64 MiB), as scipy does, so that distances closer than
@@ -22,7 +23,7 @@ type RawMerge = (u32, u32, f64);
 pub(crate) const F64_WORKSPACE_MAX: usize = 4096;
 
 /// The float type cluster distances are kept in while linking.
-trait Dist: Copy + PartialOrd + Send + Sync {
+pub(crate) trait Dist: Copy + PartialOrd + Send + Sync {
     const INFINITY: Self;
     fn from_f64(v: f64) -> Self;
     fn to_f64(self) -> f64;
@@ -48,9 +49,9 @@ impl Dist for f64 {
     }
 }
 
-/// Below this many candidates a scan runs on one thread: splitting it would
-/// cost more than it saves.
-const PARALLEL_SCAN: usize = 1 << 14;
+/// Below this many candidates a pass runs on one thread: splitting it
+/// would cost more than it saves.
+const PARALLEL: usize = 1 << 13;
 
 /// Builds the tree of `dist` with `method`, as
 /// `scipy.cluster.hierarchy.linkage(dist, method)`.
@@ -74,23 +75,26 @@ pub fn linkage(
     let merges = if n <= F64_WORKSPACE_MAX {
         let mut wide: Vec<f64> = dist.as_slice().iter().map(|&v| f64::from(v)).collect();
         drop(dist);
-        link(n, &mut wide, method, progress)
+        link(n, &mut wide, method, PARALLEL, progress)
     } else {
-        link(n, dist.as_mut_slice(), method, progress)
+        link(n, dist.as_mut_slice(), method, PARALLEL, progress)
     };
     Dendrogram::from_merges(n, merges)
 }
 
+/// Runs `method` on distances kept as `T`; passes over at least `parallel`
+/// clusters are split between threads.
 fn link<T: Dist>(
     n: usize,
     d: &mut [T],
     method: Method,
+    parallel: usize,
     progress: Option<&ProgressBar>,
 ) -> Vec<Merge> {
     match method {
-        Method::Single => sort_and_label(n, mst(n, d, progress)),
+        Method::Single => sort_and_label(n, mst(n, d, parallel, progress)),
         Method::Complete | Method::Average | Method::Weighted | Method::Ward => {
-            sort_and_label(n, nn_chain(n, d, method, progress))
+            sort_and_label(n, nn_chain(n, d, method, parallel, progress))
         }
         Method::Centroid | Method::Median => generic(n, d, method, progress),
     }
@@ -99,7 +103,15 @@ fn link<T: Dist>(
 /// The Lance–Williams update: the distance from cluster `i` to the union of
 /// `x` and `y`, in `f64` as scipy computes it.
 #[inline]
-fn update<T: Dist>(method: Method, d_xi: T, d_yi: T, d_xy: T, nx: u32, ny: u32, ni: u32) -> T {
+pub(crate) fn update<T: Dist>(
+    method: Method,
+    d_xi: T,
+    d_yi: T,
+    d_xy: T,
+    nx: u32,
+    ny: u32,
+    ni: u32,
+) -> T {
     let (d_xi, d_yi, d_xy) = (d_xi.to_f64(), d_yi.to_f64(), d_xy.to_f64());
     let (nx, ny, ni) = (f64::from(nx), f64::from(ny), f64::from(ni));
     let d = match method {
@@ -134,39 +146,15 @@ fn at(n: usize, i: usize, j: usize) -> usize {
     row_start(n, i) + (j - i - 1)
 }
 
-/// The first candidate (in order) with the smallest distance to `x`, among
-/// `candidates` (sorted, without `x`): `(position in candidates, distance)`.
-/// Returns `None` only for an empty list.
-fn first_min<T: Dist>(n: usize, d: &[T], x: usize, candidates: &[u32]) -> Option<(usize, T)> {
-    let scan = |offset: usize, part: &[u32]| -> Option<(usize, T)> {
-        let mut best: Option<(usize, T)> = None;
-        for (k, &i) in part.iter().enumerate() {
-            let v = d[at(n, x, i as usize)];
-            if best.is_none_or(|(_, b)| v < b) {
-                best = Some((offset + k, v));
-            }
-        }
-        best
-    };
-    if candidates.len() < PARALLEL_SCAN {
-        return scan(0, candidates);
-    }
-    let half = candidates.len() / 2;
-    let (left, right) = rayon::join(
-        || scan(0, &candidates[..half]),
-        || scan(half, &candidates[half..]),
-    );
-    match (left, right) {
-        // Ties go to the earlier candidate, as in a sequential scan.
-        (Some(l), Some(r)) => Some(if r.1 < l.1 { r } else { l }),
-        (l, r) => l.or(r),
-    }
-}
-
 /// Prim's algorithm as scipy's `mst_single_linkage`: grow the tree from
 /// item 0, each step joining the outside item nearest to the tree (the
 /// first such in index order).
-fn mst<T: Dist>(n: usize, d: &[T], progress: Option<&ProgressBar>) -> Vec<RawMerge> {
+fn mst<T: Dist>(
+    n: usize,
+    d: &[T],
+    parallel: usize,
+    progress: Option<&ProgressBar>,
+) -> Vec<RawMerge> {
     // The items not yet in the tree, in index order, with their distance to
     // the tree so far.
     let mut outside: Vec<u32> = (1..n as u32).collect();
@@ -187,7 +175,7 @@ fn mst<T: Dist>(n: usize, d: &[T], progress: Option<&ProgressBar>) -> Vec<RawMer
             }
             best
         };
-        let (pos, h) = if outside.len() < PARALLEL_SCAN {
+        let (pos, h) = if outside.len() < parallel {
             relax(0, &outside, &mut reach)
         } else {
             let half = outside.len() / 2;
@@ -201,69 +189,6 @@ fn mst<T: Dist>(n: usize, d: &[T], progress: Option<&ProgressBar>) -> Vec<RawMer
         reach.remove(pos);
         merges.push((x as u32, y as u32, h.to_f64()));
         x = y;
-        if let Some(p) = progress {
-            p.inc(1);
-        }
-    }
-    merges
-}
-
-/// The nearest-neighbour chain as scipy's `nn_chain`: follow nearest
-/// neighbours (preferring the chain's previous element on ties) until two
-/// clusters are each other's nearest, merge them into the slot of the
-/// larger index, and continue from the rest of the chain.
-fn nn_chain<T: Dist>(
-    n: usize,
-    d: &mut [T],
-    method: Method,
-    progress: Option<&ProgressBar>,
-) -> Vec<RawMerge> {
-    let mut size = vec![1u32; n];
-    let mut active: Vec<u32> = (0..n as u32).collect();
-    let mut chain: Vec<u32> = Vec::with_capacity(n);
-    let mut merges = Vec::with_capacity(n - 1);
-    let mut others: Vec<u32> = Vec::with_capacity(n);
-    for _ in 0..n - 1 {
-        if chain.is_empty() {
-            chain.push(active[0]);
-        }
-        let (x, y, h) = loop {
-            let x = *chain.last().expect("chain is not empty") as usize;
-            let prev = (chain.len() > 1).then(|| chain[chain.len() - 2] as usize);
-            others.clear();
-            others.extend(active.iter().copied().filter(|&i| i as usize != x));
-            let (pos, v) = first_min(n, d, x, &others).expect("two clusters remain");
-            let mut y = others[pos] as usize;
-            let mut h = v;
-            if let Some(p) = prev {
-                let dp = d[at(n, x, p)];
-                // The previous element wins unless something is strictly
-                // nearer: this is what stops the chain from cycling.
-                if dp <= v {
-                    y = p;
-                    h = dp;
-                }
-            }
-            if Some(y) == prev {
-                break (x, y, h);
-            }
-            chain.push(y as u32);
-        };
-        chain.truncate(chain.len() - 2);
-        let (x, y) = (x.min(y), x.max(y));
-        let (nx, ny) = (size[x], size[y]);
-        merges.push((x as u32, y as u32, h.to_f64()));
-        size[x] = 0;
-        size[y] = nx + ny;
-        let xpos = active.binary_search(&(x as u32)).expect("x is active");
-        active.remove(xpos);
-        for &i in &active {
-            let i = i as usize;
-            if i != y {
-                let (ix, iy) = (at(n, i, x), at(n, i, y));
-                d[iy] = update(method, d[ix], d[iy], h, nx, ny, size[i]);
-            }
-        }
         if let Some(p) = progress {
             p.inc(1);
         }
@@ -508,6 +433,48 @@ mod tests {
             .map(|m| (m.a, m.b, m.height, m.size))
             .collect();
         assert_eq!(rows, vec![(2, 3, 1.0, 2), (0, 1, 2.0, 2), (4, 5, 3.0, 4)]);
+    }
+
+    /// Distances of `n` points on a seeded pseudo-random walk in 3-d.
+    fn walk(n: usize) -> Vec<f64> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let points: Vec<[f64; 3]> = (0..n).map(|_| [next(), next(), next()]).collect();
+        let mut d = Vec::new();
+        for i in 0..n {
+            for j in i + 1..n {
+                let s: f64 = (0..3).map(|k| (points[i][k] - points[j][k]).powi(2)).sum();
+                // Rounded to f32 first, so both widths start equal.
+                d.push(f64::from(s.sqrt() as f32));
+            }
+        }
+        d
+    }
+
+    #[test]
+    fn f32_and_threaded_passes_give_the_f64_tree() {
+        // Large problems link in f32 with passes split between threads;
+        // forced here on a small one, they must give the same tree.
+        let n = 700;
+        let d64 = walk(n);
+        let d32: Vec<f32> = d64.iter().map(|&v| v as f32).collect();
+        for method in Method::ALL {
+            let wide = link(n, &mut d64.clone(), method, usize::MAX, None);
+            let narrow = link(n, &mut d32.clone(), method, 64, None);
+            for (w, s) in wide.iter().zip(&narrow) {
+                assert_eq!((w.a, w.b, w.size), (s.a, s.b, s.size), "{}", method.name());
+                assert!(
+                    (w.height - s.height).abs() <= 1e-5 * w.height,
+                    "{}",
+                    method.name()
+                );
+            }
+        }
     }
 
     #[test]

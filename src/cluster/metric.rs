@@ -77,7 +77,8 @@ impl std::str::FromStr for Metric {
 pub(crate) struct Prepared {
     pub dim: usize,
     pub values: Vec<f64>,
-    /// `|v|²` of each prepared vector (used by the euclidean types).
+    /// `|v|²` of each prepared vector (used by the euclidean types); NaN for
+    /// items with a NaN, which marks them for the direct kernel.
     pub sqnorm: Vec<f64>,
     /// Whether each item is free of NaN.
     pub complete: Vec<bool>,
@@ -120,7 +121,7 @@ impl Prepared {
                 };
             }
             prepare_one(metric, dst, center, complete[k]);
-            sqnorm[k] = if complete[k] { dot(dst, dst) } else { 0.0 };
+            sqnorm[k] = if complete[k] { dot(dst, dst) } else { f64::NAN };
         }
         Ok(Self {
             dim,
@@ -301,26 +302,38 @@ fn ratio(ab: f64, norms: f64) -> f64 {
     if norms > 0.0 { ab / norms.sqrt() } else { 0.0 }
 }
 
-/// The distance of two complete items from their prepared dot product `g`
-/// (and squared norms, for the euclidean types), or `None` where the dot
-/// form would lose more than `f32` precision and [`direct`] must be used.
-pub(crate) fn from_dot(metric: Metric, g: f64, sa: f64, sb: f64) -> Option<f64> {
+/// Distances of a complete item (squared norm `sa`) to a run of items
+/// (squared norms `sb`, NaN for items with a NaN) from their prepared dot
+/// products `g`, into `out`. Leaves NaN where [`direct`] must be used: items
+/// with a NaN, and euclidean-type pairs where the dot form would lose more
+/// than `f32` precision. Written as plain loops over slices so that they
+/// vectorise.
+pub(crate) fn from_dots(metric: Metric, sa: f64, sb: &[f64], g: &[f64], out: &mut [f32]) {
+    let lanes = sb.iter().zip(g).zip(out.iter_mut());
     match metric {
         Metric::Euclidean | Metric::SqEuclidean => {
-            let d2 = sa + sb - 2.0 * g;
-            // The f64 dot product errs by ~1e-15·(|a|² + |b|²); below this
-            // bound that error would show in the f32 result.
-            if d2 < 1e-5 * (sa + sb) {
-                return None;
+            let root = metric == Metric::Euclidean;
+            for ((&sb, &g), o) in lanes {
+                let d2 = sa + sb - 2.0 * g;
+                // The f64 dot product errs by ~1e-15·(|a|² + |b|²); below this
+                // bound that error would show in the f32 result (and a NaN
+                // norm fails the test too).
+                let ok = d2 >= 1e-5 * (sa + sb);
+                let d = if root { d2.sqrt() } else { d2 };
+                *o = if ok {
+                    (d as f32).min(f32::MAX)
+                } else {
+                    f32::NAN
+                };
             }
-            Some(if metric == Metric::Euclidean {
-                d2.sqrt()
-            } else {
-                d2
-            })
         }
-        Metric::Cosine | Metric::Correlation | Metric::Spearman => Some((1.0 - g).clamp(0.0, 2.0)),
-        Metric::Cityblock => None,
+        Metric::Cosine | Metric::Correlation | Metric::Spearman => {
+            for ((&sb, &g), o) in lanes {
+                let d = (1.0 - g).clamp(0.0, 2.0) as f32;
+                *o = if sb.is_nan() { f32::NAN } else { d };
+            }
+        }
+        Metric::Cityblock => out.fill(f32::NAN),
     }
 }
 

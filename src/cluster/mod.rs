@@ -39,6 +39,7 @@ mod dendrogram;
 mod linkage;
 mod memory;
 mod metric;
+mod nn_chain;
 mod ordering;
 
 use indicatif::ProgressBar;
