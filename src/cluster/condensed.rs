@@ -8,17 +8,23 @@ use super::metric::{self, Metric, Prepared};
 use super::{Axis, ClusterError};
 use crate::input::Matrix;
 
-/// The upper triangle of a symmetric distance matrix without its diagonal,
-/// row by row, as scipy's condensed form: `n(n−1)/2` values, `d(i, j)` for
-/// `i < j` at `n·i − i(i+1)/2 + (j − i − 1)`.
+/// The distances between `n` items: the upper triangle of a symmetric
+/// matrix without its diagonal, the same values as scipy's condensed form.
+///
+/// They are stored in 4 × 4 blocks (64 bytes, one cache line of `f32`), the
+/// blocks of the upper triangle row after row (see [`Blocks`]): the linkage
+/// reads whole rows and whole columns of the triangle, and in blocks a
+/// column read brings in four useful values per cache line instead of one.
+/// [`CondensedMatrix::from_vec`] and [`CondensedMatrix::to_vec`] convert
+/// from and to scipy's order.
 pub struct CondensedMatrix {
     n: usize,
+    blocks: Blocks,
     data: Storage,
 }
 
 /// Where the values live: large matrices in anonymous memory asking for
-/// huge pages (the linkage reads columns of the triangle, one value per
-/// row, and 4 KiB pages would make nearly each of those reads a TLB miss).
+/// huge pages (4 KiB pages would make most column reads a TLB miss too).
 enum Storage {
     Heap(Vec<f32>),
     Anon(memmap2::MmapMut),
@@ -27,24 +33,109 @@ enum Storage {
 /// From this size on, distances go to huge-page anonymous memory.
 const ANON_BYTES: usize = 32 << 20;
 
+/// Side of a block: 4 × 4 `f32` fill one 64-byte cache line.
+const B: usize = 4;
+
+/// Positions in the blocked triangle. Block `(I, J)`, `I ≤ J`, holds
+/// `d(i, j)` for `i` in `4I..4I+4` and `j` in `4J..4J+4` at
+/// `(i mod 4)·4 + (j mod 4)`; blocks are laid out row of blocks after row of
+/// blocks. Diagonal blocks waste their lower half, `2n` values in all.
+#[derive(Clone, Debug)]
+pub(crate) struct Blocks {
+    /// Where each row of blocks starts (in values), plus the total.
+    row: Vec<usize>,
+}
+
+impl Blocks {
+    pub(crate) fn new(n: usize) -> Self {
+        let nb = n.div_ceil(B);
+        let mut row = Vec::with_capacity(nb + 1);
+        let mut at = 0;
+        for i in 0..=nb {
+            row.push(at);
+            at += (nb - i.min(nb)) * B * B;
+        }
+        Self { row }
+    }
+
+    /// Number of values stored.
+    pub(crate) fn len(&self) -> usize {
+        *self.row.last().expect("total")
+    }
+
+    /// Position of `d(i, j)`, `i < j`.
+    #[inline]
+    pub(crate) fn upper(&self, i: usize, j: usize) -> usize {
+        let (bi, bj) = (i / B, j / B);
+        self.row[bi] + (bj - bi) * B * B + (i % B) * B + j % B
+    }
+
+    /// Position of `d(i, j)`, `i ≠ j`.
+    #[inline]
+    pub(crate) fn pos(&self, i: usize, j: usize) -> usize {
+        if i < j {
+            self.upper(i, j)
+        } else {
+            self.upper(j, i)
+        }
+    }
+
+    /// The unused diagonal slot of item `i`: between the positions of its
+    /// column (`d(k, i)`, `k < i`) and of its row (`d(i, k)`, `k > i`).
+    #[inline]
+    pub(crate) fn diagonal(&self, i: usize) -> usize {
+        self.row[i / B] + (i % B) * (B + 1)
+    }
+
+    /// Where the blocks of rows `4I..` start: rows `r0..r1` (multiples of 4,
+    /// or `r1 = n`) occupy `block_row(r0)..block_row(r1)`.
+    pub(crate) fn block_row(&self, r: usize) -> usize {
+        self.row[r.div_ceil(B)]
+    }
+}
+
 impl CondensedMatrix {
-    /// Wraps condensed values for `n` items.
+    /// The distances given in scipy's condensed order.
     ///
     /// # Panics
-    /// If `data.len() != n(n−1)/2`.
-    pub fn from_vec(n: usize, data: Vec<f32>) -> Self {
-        assert_eq!(data.len(), n * n.saturating_sub(1) / 2, "condensed length");
+    /// If `condensed.len() != n(n−1)/2`.
+    pub fn from_vec(n: usize, condensed: Vec<f32>) -> Self {
+        assert_eq!(
+            condensed.len(),
+            n * n.saturating_sub(1) / 2,
+            "condensed length"
+        );
+        let blocks = Blocks::new(n);
+        let mut data = vec![0.0f32; blocks.len()];
+        let mut k = 0;
+        for i in 0..n {
+            for j in i + 1..n {
+                data[blocks.upper(i, j)] = condensed[k];
+                k += 1;
+            }
+        }
         Self {
             n,
+            blocks,
             data: Storage::Heap(data),
         }
+    }
+
+    /// The distances in scipy's condensed order.
+    pub fn to_vec(&self) -> Vec<f32> {
+        let mut out = Vec::with_capacity(self.n * self.n.saturating_sub(1) / 2);
+        for i in 0..self.n {
+            out.extend((i + 1..self.n).map(|j| self.raw()[self.blocks.upper(i, j)]));
+        }
+        out
     }
 
     /// An all-zero matrix for `n` items, or [`ClusterError::OutOfMemory`].
     /// Pages are zeroed by the kernel when first written, which the parallel
     /// distance computation does from every thread.
     pub(crate) fn zeros(n: usize) -> Result<Self, ClusterError> {
-        let len = n * n.saturating_sub(1) / 2;
+        let blocks = Blocks::new(n);
+        let len = blocks.len();
         let bytes = len * size_of::<f32>();
         let oom = || ClusterError::OutOfMemory {
             bytes: bytes as u64,
@@ -60,7 +151,7 @@ impl CondensedMatrix {
             data.resize(len, 0.0);
             Storage::Heap(data)
         };
-        Ok(Self { n, data })
+        Ok(Self { n, blocks, data })
     }
 
     /// Number of items.
@@ -68,45 +159,46 @@ impl CondensedMatrix {
         self.n
     }
 
-    /// The condensed values.
-    pub fn as_slice(&self) -> &[f32] {
+    /// `d(i, j)` for `i ≠ j`.
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> f32 {
+        self.raw()[self.blocks.pos(i, j)]
+    }
+
+    pub(crate) fn blocks(&self) -> &Blocks {
+        &self.blocks
+    }
+
+    /// The stored values, in blocks.
+    pub(crate) fn raw(&self) -> &[f32] {
         match &self.data {
             Storage::Heap(v) => v,
             Storage::Anon(m) => bytemuck::cast_slice(m),
         }
     }
 
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [f32] {
+    pub(crate) fn raw_mut(&mut self) -> &mut [f32] {
         match &mut self.data {
             Storage::Heap(v) => v,
             Storage::Anon(m) => bytemuck::cast_slice_mut(m),
         }
     }
-
-    /// Position of `d(i, j)`, `i < j`, in the condensed values.
-    #[inline]
-    pub fn index(&self, i: usize, j: usize) -> usize {
-        debug_assert!(i < j && j < self.n);
-        row_start(self.n, i) + (j - i - 1)
-    }
-
-    /// `d(i, j)` for `i ≠ j`.
-    #[inline]
-    pub fn get(&self, i: usize, j: usize) -> f32 {
-        let (i, j) = if i < j { (i, j) } else { (j, i) };
-        self.as_slice()[self.index(i, j)]
-    }
 }
 
 impl Clone for CondensedMatrix {
     fn clone(&self) -> Self {
-        Self::from_vec(self.n, self.as_slice().to_vec())
+        Self {
+            n: self.n,
+            blocks: self.blocks.clone(),
+            data: Storage::Heap(self.raw().to_vec()),
+        }
     }
 }
 
 impl PartialEq for CondensedMatrix {
     fn eq(&self, other: &Self) -> bool {
-        self.n == other.n && self.as_slice() == other.as_slice()
+        // Unused slots are zero in both, so the stored values compare.
+        self.n == other.n && self.raw() == other.raw()
     }
 }
 
@@ -114,15 +206,8 @@ impl std::fmt::Debug for CondensedMatrix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CondensedMatrix")
             .field("n", &self.n)
-            .field("len", &self.as_slice().len())
             .finish()
     }
-}
-
-/// Where row `i` (the distances `d(i, j)`, `j > i`) starts.
-#[inline]
-pub(crate) fn row_start(n: usize, i: usize) -> usize {
-    n * i - i * (i + 1) / 2
 }
 
 /// Items per computation tile: a tile's prepared vectors and its
@@ -162,7 +247,8 @@ pub fn pdist(
         });
     }
     let center = center(matrix, axis);
-    let panel = (PANEL_BYTES / (dim * size_of::<f64>())).max(TILE);
+    // Panels start on tile boundaries, so tiles own whole rows of blocks.
+    let panel = (PANEL_BYTES / (dim * size_of::<f64>())).max(TILE) / TILE * TILE;
     let mut dist = CondensedMatrix::zeros(n)?;
     if let Some(p) = progress {
         // One unit per row of a panel per panel pair it takes part in.
@@ -194,12 +280,12 @@ pub fn pdist(
         // Pairs without a common coordinate were left NaN; now that the
         // largest finite distance is known they get it (documented value).
         let max_finite = dist
-            .as_slice()
+            .raw()
             .par_iter()
             .filter(|d| !d.is_nan())
             .copied()
             .reduce(|| 0.0, f32::max);
-        dist.as_mut_slice().par_iter_mut().for_each(|d| {
+        dist.raw_mut().par_iter_mut().for_each(|d| {
             if d.is_nan() {
                 *d = max_finite;
             }
@@ -277,24 +363,23 @@ fn panel_pair(
     (b0, pb): (usize, &Prepared),
     progress: Option<&ProgressBar>,
 ) -> bool {
-    let n = dist.n();
     let a1 = a0 + pa.len();
     // Hand each tile of rows its own slice of the condensed values, so that
     // tiles run in parallel without sharing anything mutable.
-    let start = row_start(n, a0);
-    let end = row_start(n, a1.min(n - 1));
-    let mut rest = &mut dist.as_mut_slice()[start..end];
+    let blocks = dist.blocks().clone();
+    let (start, end) = (blocks.block_row(a0), blocks.block_row(a1));
+    let mut rest = &mut dist.raw_mut()[start..end];
     let mut tiles = Vec::new();
-    for t0 in (a0..a1.min(n - 1)).step_by(TILE) {
-        let t1 = (t0 + TILE).min(a1).min(n - 1);
-        let (head, tail) = rest.split_at_mut(row_start(n, t1) - row_start(n, t0));
+    for t0 in (a0..a1).step_by(TILE) {
+        let t1 = (t0 + TILE).min(a1);
+        let (head, tail) = rest.split_at_mut(blocks.block_row(t1) - blocks.block_row(t0));
         tiles.push((t0, t1, head));
         rest = tail;
     }
     tiles
         .into_par_iter()
         .map(|(t0, t1, out)| {
-            let result = row_tile(n, metric, (t0, t1, out), (a0, pa), (b0, pb));
+            let result = row_tile(&blocks, metric, (t0, t1, out), (a0, pa), (b0, pb));
             if let Some(p) = progress {
                 p.inc((t1 - t0) as u64);
             }
@@ -304,9 +389,9 @@ fn panel_pair(
 }
 
 /// Computes rows `t0..t1` (of panel `a`) against the items of panel `b`,
-/// writing into `out`, the condensed rows `t0..t1`.
+/// writing into `out`, the blocks of rows `t0..t1`.
 fn row_tile(
-    n: usize,
+    blocks: &Blocks,
     metric: Metric,
     (t0, t1, out): (usize, usize, &mut [f32]),
     (a0, pa): (usize, &Prepared),
@@ -316,6 +401,8 @@ fn row_tile(
     let b1 = b0 + pb.len();
     let mut missing = false;
     let mut gram = vec![0.0f64; TILE * TILE];
+    let mut line = vec![0.0f32; TILE];
+    let base = blocks.block_row(t0);
     let rows = t1 - t0;
     let a_view = ArrayView2::from_shape((rows, dim), &pa.values[(t0 - a0) * dim..(t1 - a0) * dim])
         .expect("panel shape");
@@ -337,7 +424,7 @@ fn row_tile(
             if lo >= j1 {
                 continue;
             }
-            let row = &mut out[row_start(n, i) - row_start(n, t0)..][lo - i - 1..j1 - i - 1];
+            let row = &mut line[..j1 - lo];
             if metric.uses_dot() && pa.complete[ia] {
                 let g = &gram[(i - t0) * cols + (lo - j0)..(i - t0 + 1) * cols];
                 metric::from_dots(metric, pa.sqnorm[ia], &pb.sqnorm[lo - b0..j1 - b0], g, row);
@@ -352,6 +439,9 @@ fn row_tile(
                         None => missing = true,
                     }
                 }
+            }
+            for (k, &v) in row.iter().enumerate() {
+                out[blocks.upper(i, lo + k) - base] = v;
             }
         }
     }

@@ -8,7 +8,7 @@
 use indicatif::ProgressBar;
 
 use super::Method;
-use super::condensed::{CondensedMatrix, row_start};
+use super::condensed::{Blocks, CondensedMatrix};
 use super::dendrogram::{Dendrogram, Merge};
 use super::nn_chain::nn_chain;
 
@@ -72,12 +72,13 @@ pub fn linkage(
     if n < 2 {
         return Dendrogram::from_merges(n, Vec::new());
     }
+    let tri = dist.blocks().clone();
     let merges = if n <= F64_WORKSPACE_MAX {
-        let mut wide: Vec<f64> = dist.as_slice().iter().map(|&v| f64::from(v)).collect();
+        let mut wide: Vec<f64> = dist.raw().iter().map(|&v| f64::from(v)).collect();
         drop(dist);
-        link(n, &mut wide, method, PARALLEL, progress)
+        link(n, &tri, &mut wide, method, PARALLEL, progress)
     } else {
-        link(n, dist.as_mut_slice(), method, PARALLEL, progress)
+        link(n, &tri, dist.raw_mut(), method, PARALLEL, progress)
     };
     Dendrogram::from_merges(n, merges)
 }
@@ -86,17 +87,18 @@ pub fn linkage(
 /// clusters are split between threads.
 fn link<T: Dist>(
     n: usize,
+    tri: &Blocks,
     d: &mut [T],
     method: Method,
     parallel: usize,
     progress: Option<&ProgressBar>,
 ) -> Vec<Merge> {
     match method {
-        Method::Single => sort_and_label(n, mst(n, d, parallel, progress)),
+        Method::Single => sort_and_label(n, mst(n, tri, d, parallel, progress)),
         Method::Complete | Method::Average | Method::Weighted | Method::Ward => {
-            sort_and_label(n, nn_chain(n, d, method, parallel, progress))
+            sort_and_label(n, nn_chain(n, tri, d, method, parallel, progress))
         }
-        Method::Centroid | Method::Median => generic(n, d, method, progress),
+        Method::Centroid | Method::Median => generic(n, tri, d, method, progress),
     }
 }
 
@@ -139,18 +141,12 @@ pub(crate) fn update<T: Dist>(
     T::from_f64(d)
 }
 
-/// Position of `d(i, j)` for `i ≠ j`.
-#[inline]
-fn at(n: usize, i: usize, j: usize) -> usize {
-    let (i, j) = if i < j { (i, j) } else { (j, i) };
-    row_start(n, i) + (j - i - 1)
-}
-
 /// Prim's algorithm as scipy's `mst_single_linkage`: grow the tree from
 /// item 0, each step joining the outside item nearest to the tree (the
 /// first such in index order).
 fn mst<T: Dist>(
     n: usize,
+    tri: &Blocks,
     d: &[T],
     parallel: usize,
     progress: Option<&ProgressBar>,
@@ -165,7 +161,7 @@ fn mst<T: Dist>(
         let relax = |offset: usize, ids: &[u32], reach: &mut [T]| -> (usize, T) {
             let mut best = (usize::MAX, T::INFINITY);
             for (k, (&i, r)) in ids.iter().zip(reach.iter_mut()).enumerate() {
-                let v = d[at(n, x, i as usize)];
+                let v = d[tri.pos(x, i as usize)];
                 if *r > v {
                     *r = v;
                 }
@@ -317,13 +313,14 @@ impl<T: Dist> Heap<T> {
 
 /// The nearest active cluster after `x` (among higher indices), as scipy's
 /// `find_min_dist`: `(index, distance)`, or `None` if there is none.
-fn nearest_after<T: Dist>(n: usize, d: &[T], size: &[u32], x: usize) -> Option<(usize, T)> {
-    let row = &d[row_start(n, x)..row_start(n, x) + (n - x - 1)];
+fn nearest_after<T: Dist>(tri: &Blocks, d: &[T], size: &[u32], x: usize) -> Option<(usize, T)> {
     let mut best: Option<(usize, T)> = None;
-    for (k, &v) in row.iter().enumerate() {
-        let i = x + 1 + k;
-        if size[i] > 0 && best.is_none_or(|(_, b)| v < b) {
-            best = Some((i, v));
+    for (i, &s) in size.iter().enumerate().skip(x + 1) {
+        if s > 0 {
+            let v = d[tri.upper(x, i)];
+            if best.is_none_or(|(_, b)| v < b) {
+                best = Some((i, v));
+            }
         }
     }
     best
@@ -340,6 +337,7 @@ const LAST_SLOT_ACTIVE: &str = "slot n − 1 stays active";
 /// and median linkage may decrease).
 fn generic<T: Dist>(
     n: usize,
+    tri: &Blocks,
     d: &mut [T],
     method: Method,
     progress: Option<&ProgressBar>,
@@ -349,7 +347,7 @@ fn generic<T: Dist>(
     let mut neighbor = vec![0usize; n - 1];
     let mut min_dist = vec![T::INFINITY; n - 1];
     for x in 0..n - 1 {
-        let (y, v) = nearest_after(n, d, &size, x).expect(LAST_SLOT_ACTIVE);
+        let (y, v) = nearest_after(tri, d, &size, x).expect(LAST_SLOT_ACTIVE);
         neighbor[x] = y;
         min_dist[x] = v;
     }
@@ -361,11 +359,11 @@ fn generic<T: Dist>(
         for _ in 0..n - k {
             let (x, h) = heap.min();
             let y = neighbor[x];
-            if h == d[at(n, x, y)] {
+            if h == d[tri.pos(x, y)] {
                 found = Some((x, y, h));
                 break;
             }
-            let (y, v) = nearest_after(n, d, &size, x).expect(LAST_SLOT_ACTIVE);
+            let (y, v) = nearest_after(tri, d, &size, x).expect(LAST_SLOT_ACTIVE);
             neighbor[x] = y;
             min_dist[x] = v;
             heap.change(x, v);
@@ -386,7 +384,7 @@ fn generic<T: Dist>(
         cluster_id[y] = n + k;
         for (z, &nz) in size.iter().enumerate() {
             if nz > 0 && z != y {
-                let (zx, zy) = (at(n, z, x), at(n, z, y));
+                let (zx, zy) = (tri.pos(z, x), tri.pos(z, y));
                 d[zy] = update(method, d[zx], d[zy], h, nx, ny, nz);
             }
         }
@@ -397,7 +395,7 @@ fn generic<T: Dist>(
         }
         for z in 0..y {
             if size[z] > 0 {
-                let v = d[at(n, z, y)];
+                let v = d[tri.pos(z, y)];
                 if v < min_dist[z] {
                     neighbor[z] = y;
                     min_dist[z] = v;
@@ -406,7 +404,7 @@ fn generic<T: Dist>(
             }
         }
         if y < n - 1 {
-            let (z, v) = nearest_after(n, d, &size, y).expect(LAST_SLOT_ACTIVE);
+            let (z, v) = nearest_after(tri, d, &size, y).expect(LAST_SLOT_ACTIVE);
             neighbor[y] = z;
             min_dist[y] = v;
             heap.change(y, v);
@@ -435,8 +433,8 @@ mod tests {
         assert_eq!(rows, vec![(2, 3, 1.0, 2), (0, 1, 2.0, 2), (4, 5, 3.0, 4)]);
     }
 
-    /// Distances of `n` points on a seeded pseudo-random walk in 3-d.
-    fn walk(n: usize) -> Vec<f64> {
+    /// Condensed distances of `n` seeded pseudo-random points in 3-d.
+    fn walk(n: usize) -> Vec<f32> {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {
             state ^= state << 13;
@@ -449,8 +447,7 @@ mod tests {
         for i in 0..n {
             for j in i + 1..n {
                 let s: f64 = (0..3).map(|k| (points[i][k] - points[j][k]).powi(2)).sum();
-                // Rounded to f32 first, so both widths start equal.
-                d.push(f64::from(s.sqrt() as f32));
+                d.push(s.sqrt() as f32);
             }
         }
         d
@@ -461,11 +458,13 @@ mod tests {
         // Large problems link in f32 with passes split between threads;
         // forced here on a small one, they must give the same tree.
         let n = 700;
-        let d64 = walk(n);
-        let d32: Vec<f32> = d64.iter().map(|&v| v as f32).collect();
+        let dist = CondensedMatrix::from_vec(n, walk(n));
+        let d32 = dist.raw().to_vec();
+        let d64: Vec<f64> = d32.iter().map(|&v| f64::from(v)).collect();
+        let tri = dist.blocks();
         for method in Method::ALL {
-            let wide = link(n, &mut d64.clone(), method, usize::MAX, None);
-            let narrow = link(n, &mut d32.clone(), method, 64, None);
+            let wide = link(n, tri, &mut d64.clone(), method, usize::MAX, None);
+            let narrow = link(n, tri, &mut d32.clone(), method, 64, None);
             for (w, s) in wide.iter().zip(&narrow) {
                 assert_eq!((w.a, w.b, w.size), (s.a, s.b, s.size), "{}", method.name());
                 assert!(

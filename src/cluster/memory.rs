@@ -1,6 +1,7 @@
 //! How much memory exact clustering needs, and the budget it must fit.
 
 use super::ClusterError;
+use super::linkage::F64_WORKSPACE_MAX;
 
 /// The largest default budget: beyond it a machine is likely shared.
 const DEFAULT_CAP: u64 = 8 << 30;
@@ -47,16 +48,19 @@ impl MemoryBudget {
 }
 
 /// Bytes exact clustering of `n` items of dimension `dim` needs at its
-/// peak: the condensed `f32` distances, the prepared `f64` panel of items
-/// (at most 256 MiB), per-item bookkeeping and, for optimal ordering, a copy
-/// of the distances and an `n × n` `f64` table.
+/// peak: the `f32` distances, the prepared `f64` panel of items (at most
+/// 256 MiB), per-item bookkeeping, the `f64` working copy small problems
+/// link in and, for optimal ordering, a copy of the distances and two
+/// `n × n` tables (`f32` distances, `f64` path lengths).
 pub fn exact_memory_bytes(n: usize, dim: usize, optimal_ordering: bool) -> u64 {
+    let wide = n <= F64_WORKSPACE_MAX;
     let (n, dim) = (n as u64, dim as u64);
-    let condensed = n * n.saturating_sub(1) / 2 * 4;
+    // n(n−1)/2 values, plus the unused halves of the 4 × 4 diagonal blocks.
+    let condensed = (n * n.saturating_sub(1) / 2 + 8 * n + 16) * 4;
     let panel = (n * dim * 8).min(256 << 20);
-    let per_item = n * 64;
+    let per_item = n * 64 + if wide { 2 * condensed } else { 0 };
     let ordering = if optimal_ordering {
-        condensed + n * n * 8
+        condensed + n * n * 12
     } else {
         0
     };

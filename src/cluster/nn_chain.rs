@@ -15,32 +15,21 @@
 use indicatif::ProgressBar;
 
 use super::Method;
-use super::condensed::row_start;
+use super::condensed::Blocks;
 use super::linkage::{Dist, RawMerge, update};
 
-/// Row starts of the condensed triangle, positions in it, and from how
-/// many clusters on a pass is split between threads.
-struct Layout {
-    start: Vec<usize>,
+/// Positions in the blocked triangle, and from how many clusters on a pass
+/// is split between threads.
+struct Layout<'a> {
+    tri: &'a Blocks,
     parallel: usize,
 }
 
-impl Layout {
-    fn new(n: usize, parallel: usize) -> Self {
-        Self {
-            start: (0..n).map(|i| row_start(n, i)).collect(),
-            parallel,
-        }
-    }
-
+impl Layout<'_> {
     /// Position of `d(i, j)`, `i ≠ j`.
     #[inline]
     fn pos(&self, i: usize, j: usize) -> usize {
-        if i < j {
-            self.start[i] + j - i - 1
-        } else {
-            self.start[j] + i - j - 1
-        }
+        self.tri.pos(i, j)
     }
 
     /// Where the update of `d(i, y)` writes, also defined for `i = y`:
@@ -49,7 +38,7 @@ impl Layout {
     #[inline]
     fn write_pos(&self, i: usize, y: usize) -> usize {
         if i == y {
-            self.start[y]
+            self.tri.diagonal(y)
         } else {
             self.pos(i, y)
         }
@@ -84,40 +73,35 @@ impl<T: Dist> Neighbour<T> {
 
 /// The nearest neighbour of every item, from one pass over the triangle.
 fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Neighbour<T>> {
-    // Rows split so that each part holds about the same number of values;
-    // each part collects candidates for every item, merged afterwards.
+    use rayon::prelude::*;
+    // Rows of blocks split so that each part holds about the same number of
+    // values; each part collects candidates for every item, merged after.
+    let rows = n.div_ceil(4);
     let parts = rayon::current_num_threads().max(1) * 4;
-    let total = d.len();
+    let total = layout.tri.block_row(n);
     let mut bounds = vec![0usize];
-    for i in 0..n {
-        if layout.start[i] * parts >= total * bounds.len() {
-            bounds.push(i);
+    for r in 0..rows {
+        if layout.tri.block_row(4 * r) * parts >= total * bounds.len() {
+            bounds.push(r);
         }
     }
-    bounds.push(n);
+    bounds.push(rows);
     bounds.dedup();
     let ranges: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
-    use rayon::prelude::*;
     ranges
         .into_par_iter()
         .map(|(r0, r1)| {
             let mut best = vec![Neighbour::NONE; n];
-            for i in r0..r1 {
-                let row = &d[layout.start[i]..layout.start[i] + (n - i - 1)];
-                let mut own = best[i];
-                for (k, (&v, b)) in row.iter().zip(&mut best[i + 1..]).enumerate() {
-                    // Candidates reach each item in increasing index order.
-                    if v < own.d {
-                        own = Neighbour {
-                            d: v,
-                            j: (i + 1 + k) as u32,
-                        };
-                    }
-                    if v < b.d {
-                        *b = Neighbour { d: v, j: i as u32 };
-                    }
+            for i in 4 * r0..(4 * r1).min(n) {
+                for j in i + 1..n {
+                    let v = d[layout.tri.upper(i, j)];
+                    let (to_j, to_i) = (
+                        Neighbour { d: v, j: j as u32 },
+                        Neighbour { d: v, j: i as u32 },
+                    );
+                    best[i] = best[i].min(to_j);
+                    best[j] = best[j].min(to_i);
                 }
-                best[i] = own;
             }
             best
         })
@@ -256,13 +240,14 @@ fn update_pass<T: Dist>(
 /// the rest of the chain.
 pub(crate) fn nn_chain<T: Dist>(
     n: usize,
+    tri: &Blocks,
     d: &mut [T],
     method: Method,
     parallel: usize,
     progress: Option<&ProgressBar>,
 ) -> Vec<RawMerge> {
     use rayon::prelude::*;
-    let layout = Layout::new(n, parallel);
+    let layout = Layout { tri, parallel };
     let mut size = vec![1u32; n];
     let mut active: Vec<u32> = (0..n as u32).collect();
     let mut nn = initial_neighbours(n, d, &layout);

@@ -46,8 +46,8 @@ impl Dendrogram {
     /// `optimal_leaf_ordering(Z, y)` (the same optimum; among equally good
     /// orders the one found first is kept).
     ///
-    /// Takes `O(n²)` memory (an `n × n` table of best path lengths) and at
-    /// most `O(n³)` time, parallel within each merge.
+    /// Takes `O(n²)` memory (`n × n` tables of distances and of best path
+    /// lengths) and at most `O(n³)` time, parallel within each merge.
     ///
     /// [`leaves`]: Dendrogram::leaves
     ///
@@ -60,32 +60,53 @@ impl Dendrogram {
             return self.clone();
         }
         // Work in positions of the default order: every cluster is then a
-        // contiguous range, and so are the rows of the table it fills.
+        // contiguous range, and so are the rows of the tables below.
         let leaves = self.leaves();
-        let d = |p: usize, q: usize| f64::from(dist.get(leaves[p], leaves[q]));
         let spans = self.spans(&leaves);
+        // The distances by position, dense, so that the inner loops run
+        // along contiguous rows.
+        let mut near = vec![0.0f32; n * n];
+        near.par_chunks_mut(n).enumerate().for_each(|(p, row)| {
+            for (q, v) in row.iter_mut().enumerate() {
+                if q != p {
+                    *v = dist.get(leaves[p], leaves[q]);
+                }
+            }
+        });
+        let d = |p: usize, q: usize| f64::from(near[p * n + q]);
         // best[u·n + w]: the shortest path through the smallest cluster
         // holding positions u and w, starting at u and ending at w.
         let mut best = vec![0.0f64; n * n];
-        for (i, m) in self.merges().iter().enumerate() {
+        for m in self.merges() {
             let (sa, sb) = (spans[m.a], spans[m.b]);
             let (start, mid, end) = (sa.start, sb.start, sb.end);
-            let (rows_a, rest) = best[start * n..end * n].split_at_mut((mid - start) * n);
+            let (rows_a, rows_b) = best[start * n..end * n].split_at_mut((mid - start) * n);
+            let rows_b = &*rows_b;
             rows_a.par_chunks_mut(n).enumerate().for_each(|(k, row)| {
                 let u = start + k;
-                // Shortest path from u through a, then a step into b at q.
-                let into_b: Vec<f64> = (mid..end)
-                    .map(|q| {
-                        sa.opposite(u)
-                            .map(|p| row[p] + d(p, q))
-                            .fold(f64::INFINITY, f64::min)
-                    })
-                    .collect();
-                for w in mid..end {
-                    row[w] = sb
-                        .opposite(w)
-                        .map(|q| into_b[q - mid] + rest[(q - mid) * n + w])
-                        .fold(f64::INFINITY, f64::min);
+                // Shortest path from u through a, then a step to q in b.
+                let mut into_b = vec![f64::INFINITY; end - mid];
+                for p in sa.opposite(u) {
+                    let (to_p, near_p) = (row[p], &near[p * n + mid..p * n + end]);
+                    for (t, &dq) in into_b.iter_mut().zip(near_p) {
+                        *t = t.min(to_p + f64::from(dq));
+                    }
+                }
+                // Then through b from q to w on b's other side.
+                let out = &mut row[mid..end];
+                match sb.mid {
+                    None => out.copy_from_slice(&into_b),
+                    Some(bm) => {
+                        out.fill(f64::INFINITY);
+                        for q in mid..end {
+                            let (lo, hi) = if q < bm { (bm, end) } else { (mid, bm) };
+                            let through = &rows_b[(q - mid) * n + lo..(q - mid) * n + hi];
+                            let to_q = into_b[q - mid];
+                            for (o, &t) in out[lo - mid..hi - mid].iter_mut().zip(through) {
+                                *o = o.min(to_q + t);
+                            }
+                        }
+                    }
                 }
             });
             // The table is symmetric: copy a's rows into b's.
@@ -95,7 +116,6 @@ impl Dendrogram {
                     row[u] = rows_a[(u - start) * n + mid + k];
                 }
             });
-            debug_assert_eq!(spans[n + i].end, end);
         }
         self.swapped(&spans, &best, &d)
     }
