@@ -28,11 +28,21 @@
 //! so the distance is 1: such an item is unrelated to every other, even to a
 //! copy of itself. scipy would return NaN there and refuse to cluster.
 //!
-//! # Ties and determinism
+//! # Ties, precision and determinism
 //! Ties are broken exactly as scipy breaks them (first index in scan order,
 //! the chain predecessor first in the nearest-neighbour chain, a stable sort
-//! by height). Every distance is computed by the same code whatever the
-//! number of threads, so the same input gives the same tree.
+//! by height), so on the same distances the linkage matrix is scipy's, ids
+//! included. Distances are computed in `f64` and stored as `f32` (heights
+//! agree with scipy's to about 1e-7 relative). Up to 4,096 items the linkage
+//! works on an `f64` copy, as scipy does; beyond, in place in `f32`, where
+//! two cluster distances closer than `f32` resolution count as tied. Every
+//! distance is computed by the same code whatever the number of threads, so
+//! the same input gives the same tree.
+//!
+//! # Memory
+//! Exact clustering holds `n(n−1)/2` `f32` distances (1.5 GiB for 28,000
+//! items); [`MemoryBudget::check`] refuses a problem beyond the budget
+//! before anything is allocated, saying what it would need.
 
 mod condensed;
 mod dendrogram;
