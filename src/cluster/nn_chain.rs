@@ -64,15 +64,48 @@ impl<T: Dist> Neighbour<T> {
     fn before(self, other: Self) -> bool {
         self.d < other.d || (self.d == other.d && self.j < other.j)
     }
+}
 
-    #[inline]
-    fn min(self, other: Self) -> Self {
-        if other.before(self) { other } else { self }
+/// A cluster's two nearest neighbours (first indices at the smallest
+/// distances). `second` is `None` when unknown: when the nearest merges
+/// away, a known second one often gives the new nearest without a scan.
+#[derive(Clone, Copy)]
+struct Near<T> {
+    best: Neighbour<T>,
+    second: Option<Neighbour<T>>,
+}
+
+impl<T: Dist> Near<T> {
+    /// The two nearest of the candidates in `top` (as a search leaves it).
+    fn known(top: [Neighbour<T>; 2]) -> Self {
+        Self {
+            best: top[0],
+            second: (top[1].j != u32::MAX).then_some(top[1]),
+        }
     }
 }
 
-/// The nearest neighbour of every item, from one pass over the triangle.
-fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Neighbour<T>> {
+/// Keeps the two first of all candidates offered.
+#[inline]
+fn offer<T: Dist>(top: &mut [Neighbour<T>; 2], c: Neighbour<T>) {
+    if c.before(top[0]) {
+        top[1] = top[0];
+        top[0] = c;
+    } else if c.before(top[1]) {
+        top[1] = c;
+    }
+}
+
+/// The two first of the union of two searches.
+fn union<T: Dist>(mut a: [Neighbour<T>; 2], b: [Neighbour<T>; 2]) -> [Neighbour<T>; 2] {
+    offer(&mut a, b[0]);
+    offer(&mut a, b[1]);
+    a
+}
+
+/// The two nearest neighbours of every item, from one pass over the
+/// triangle.
+fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Near<T>> {
     use rayon::prelude::*;
     // Rows of blocks split so that each part holds about the same number of
     // values; each part collects candidates for every item, merged after.
@@ -91,40 +124,40 @@ fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Neighb
     ranges
         .into_par_iter()
         .map(|(r0, r1)| {
-            let mut best = vec![Neighbour::NONE; n];
+            let mut top = vec![[Neighbour::NONE; 2]; n];
             for i in 4 * r0..(4 * r1).min(n) {
                 for j in i + 1..n {
                     let v = d[layout.tri.upper(i, j)];
-                    let (to_j, to_i) = (
-                        Neighbour { d: v, j: j as u32 },
-                        Neighbour { d: v, j: i as u32 },
-                    );
-                    best[i] = best[i].min(to_j);
-                    best[j] = best[j].min(to_i);
+                    offer(&mut top[i], Neighbour { d: v, j: j as u32 });
+                    offer(&mut top[j], Neighbour { d: v, j: i as u32 });
                 }
             }
-            best
+            top
         })
         .reduce_with(|mut a, b| {
             for (x, y) in a.iter_mut().zip(b) {
-                *x = x.min(y);
+                *x = union(*x, y);
             }
             a
         })
         .expect("at least one part")
+        .into_iter()
+        .map(Near::known)
+        .collect()
 }
 
-/// The nearest active cluster to `x` (first index at the smallest distance).
-fn scan<T: Dist>(d: &[T], layout: &Layout, active: &[u32], x: usize) -> Neighbour<T> {
+/// The two nearest active clusters to `x`.
+fn scan<T: Dist>(d: &[T], layout: &Layout, active: &[u32], x: usize) -> Near<T> {
     let part = |ids: &[u32]| {
-        let mut best = Neighbour::NONE;
+        let mut top = [Neighbour::NONE; 2];
         for &i in ids {
             let v = d[layout.pos(i as usize, x)];
-            if v < best.d {
-                best = Neighbour { d: v, j: i };
+            // Indices grow, so only a strictly smaller distance enters.
+            if v < top[1].d {
+                offer(&mut top, Neighbour { d: v, j: i });
             }
         }
-        best
+        top
     };
     // Without x, split where the positions change from its column (one
     // value per row) to its row (contiguous).
@@ -132,12 +165,12 @@ fn scan<T: Dist>(d: &[T], layout: &Layout, active: &[u32], x: usize) -> Neighbou
     let (before, after) = (&active[..at], &active[at..]);
     let after = after.strip_prefix(&[x as u32]).unwrap_or(after);
     if active.len() < layout.parallel {
-        return part(before).min(part(after));
+        return Near::known(union(part(before), part(after)));
     }
     // The column part costs most (a cache line per value): halve it.
     let (b1, b2) = before.split_at(before.len() / 2);
-    let (l, r) = rayon::join(|| part(b1), || part(b2).min(part(after)));
-    l.min(r)
+    let (l, r) = rayon::join(|| part(b1), || union(part(b2), part(after)));
+    Near::known(union(l, r))
 }
 
 /// What the update pass needs besides the matrix.
@@ -163,8 +196,9 @@ fn update_pass<T: Dist>(
     ids: &[u32],
     dx: &[T],
     (d, offset): (&mut [T], usize),
-    (nn, nn_offset): (&mut [Neighbour<T>], usize),
-) -> (Neighbour<T>, Vec<u32>) {
+    (nn, nn_offset): (&mut [Near<T>], usize),
+    stale: &[bool],
+) -> ([Neighbour<T>; 2], Vec<u32>) {
     if ids.len() >= layout.parallel {
         let mid = ids.len() / 2;
         let split_d = layout.write_pos(ids[mid] as usize, m.y) - offset;
@@ -181,6 +215,7 @@ fn update_pass<T: Dist>(
                     &dx[..mid],
                     (d_l, offset),
                     (nn_l, nn_offset),
+                    stale,
                 )
             },
             || {
@@ -194,13 +229,14 @@ fn update_pass<T: Dist>(
                     &dx[mid..],
                     (d_r, d_offset),
                     (nn_r, nn_off),
+                    stale,
                 )
             },
         );
         again.extend(again_r);
-        return (best_l.min(best_r), again);
+        return (union(best_l, best_r), again);
     }
-    let mut best = Neighbour::NONE;
+    let mut best = [Neighbour::NONE; 2];
     let mut again = Vec::new();
     for (&i, &d_ix) in ids.iter().zip(dx) {
         let iu = i as usize;
@@ -210,28 +246,62 @@ fn update_pass<T: Dist>(
         let p = layout.pos(iu, m.y) - offset;
         let v = update(m.method, d_ix, d[p], m.h, m.nx, m.ny, size[iu]);
         d[p] = v;
-        if v < best.d {
-            best = Neighbour { d: v, j: i };
+        if v < best[1].d {
+            offer(&mut best, Neighbour { d: v, j: i });
         }
-        let cache = &mut nn[iu - nn_offset];
-        let merged = Neighbour {
-            d: v,
-            j: m.y as u32,
-        };
-        if cache.j as usize == m.y {
-            // Still the nearest unless the distance grew.
-            if v <= cache.d {
-                cache.d = v;
-            } else {
-                again.push(i);
-            }
-        } else if cache.j as usize == m.x {
+        if !stale[iu] && !refresh(&mut nn[iu - nn_offset], v, m) {
             again.push(i);
-        } else if merged.before(*cache) {
-            *cache = merged;
         }
     }
     (best, again)
+}
+
+/// Brings cluster `i`'s cache up to date after `x` merged into `y`, now at
+/// distance `v` from `i`; `false` if it must be found again by a scan.
+/// Every case keeps the cache exact: a neighbour is only promoted when
+/// nothing unseen can come before it.
+#[inline]
+fn refresh<T: Dist>(near: &mut Near<T>, v: T, m: &Merged<T>) -> bool {
+    let (x, y) = (m.x as u32, m.y as u32);
+    let merged = Neighbour { d: v, j: y };
+    let gone = |c: Neighbour<T>| c.j == x || c.j == y;
+    let best = near.best;
+    if best.j == y && v <= best.d {
+        // Still the nearest, nearer or as near as before.
+        near.best = merged;
+        if near.second.is_some_and(|s| s.j == x) {
+            near.second = None;
+        }
+        return true;
+    }
+    if gone(best) {
+        // Everything else is at least as far as the known second.
+        return match near.second {
+            Some(s) if !gone(s) => {
+                if merged.before(s) {
+                    near.best = merged;
+                } else {
+                    near.best = s;
+                    near.second = None;
+                }
+                true
+            }
+            _ => false,
+        };
+    }
+    if merged.before(best) {
+        near.second = Some(best);
+        near.best = merged;
+        return true;
+    }
+    near.second = match near.second {
+        // y came closer than (or as close as) it was: still second.
+        Some(s) if s.j == y => (v <= s.d).then_some(merged),
+        Some(s) if s.j == x => None,
+        Some(s) if merged.before(s) => Some(merged),
+        other => other,
+    };
+    true
 }
 
 /// The nearest-neighbour chain: follow nearest neighbours (preferring the
@@ -267,12 +337,13 @@ pub(crate) fn nn_chain<T: Dist>(
                 nn[x] = scan(d, &layout, &active, x);
                 stale[x] = false;
             }
+            let near = nn[x].best;
             let prev = (chain.len() > 1).then(|| chain[chain.len() - 2] as usize);
             // scipy starts its scan from the previous element, which keeps
             // it unless something is strictly nearer: no cycles.
             let (y, h) = match prev {
-                Some(p) if d[layout.pos(x, p)] <= nn[x].d => (p, d[layout.pos(x, p)]),
-                _ => (nn[x].j as usize, nn[x].d),
+                Some(p) if d[layout.pos(x, p)] <= near.d => (p, d[layout.pos(x, p)]),
+                _ => (near.j as usize, near.d),
             };
             if Some(y) == prev {
                 break (x, y, h);
@@ -314,9 +385,17 @@ pub(crate) fn nn_chain<T: Dist>(
             nx,
             ny,
         };
-        let (best, again) =
-            update_pass(&merged, &layout, &size, &active, &dx, (d, 0), (&mut nn, 0));
-        nn[y] = best;
+        let (best, again) = update_pass(
+            &merged,
+            &layout,
+            &size,
+            &active,
+            &dx,
+            (d, 0),
+            (&mut nn, 0),
+            &stale,
+        );
+        nn[y] = Near::known(best);
         stale[y] = false;
         for i in again {
             stale[i as usize] = true;
