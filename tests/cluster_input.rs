@@ -5,6 +5,7 @@ use heatscope::cluster::{
     Axis, ClusterError, ClusterOptions, MemoryBudget, Method, Metric, cluster, pdist,
 };
 use heatscope::input::Matrix;
+use indicatif::ProgressBar;
 
 const NAN: f32 = f32::NAN;
 
@@ -145,6 +146,22 @@ fn over_budget_fails_before_allocating() {
         "{text}"
     );
     assert!(text.contains("--approx"), "{text}");
+}
+
+#[test]
+fn a_progress_bar_runs_to_its_end() {
+    let data = (0..60).map(|v| (v * 7 % 11) as f32).collect();
+    let m = Matrix::from_vec(20, 3, data);
+    let bar = ProgressBar::hidden();
+    cluster(
+        &m,
+        Axis::Rows,
+        &options(Method::Ward, Metric::Euclidean),
+        Some(&bar),
+    )
+    .unwrap();
+    // The last stage is the linkage: one step per merge.
+    assert_eq!((bar.position(), bar.length()), (19, Some(19)));
 }
 
 #[test]
