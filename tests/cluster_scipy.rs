@@ -151,6 +151,15 @@ fn same_order(ours: &[f32], theirs: &[f64]) -> bool {
     })
 }
 
+fn assert_no_failures(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn linkage_on_the_same_distances_equals_scipy_exactly() {
     let mut failures = Vec::new();
@@ -168,12 +177,7 @@ fn linkage_on_the_same_distances_equals_scipy_exactly() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures);
 }
 
 #[test]
@@ -215,12 +219,7 @@ fn distances_and_trees_from_the_matrix_match_scipy() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures(&failures);
     // Only rank correlations of heavily tied data are left out.
     assert!(
         compared >= 28,

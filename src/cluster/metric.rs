@@ -56,13 +56,7 @@ impl std::str::FromStr for Metric {
     type Err = ClusterError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Metric::ALL
-            .into_iter()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| ClusterError::UnknownName {
-                kind: "metric",
-                name: s.to_string(),
-            })
+        super::by_name(&Metric::ALL, Metric::name, "metric", s)
     }
 }
 
@@ -204,41 +198,34 @@ pub(crate) fn rank_in_place(v: &mut [f64]) {
     }
 }
 
-/// Dot product with four independent accumulators, so that it vectorises.
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+/// `Σ f(a_k, b_k)` with four independent accumulators, so that it
+/// vectorises (floating-point sums are not reordered otherwise).
+#[inline]
+fn lanes(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64) -> f64 {
     let mut acc = [0.0f64; 4];
     let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
     let tail: f64 = ca
         .remainder()
         .iter()
         .zip(cb.remainder())
-        .map(|(x, y)| x * y)
+        .map(|(&x, &y)| f(x, y))
         .sum();
     for (x, y) in ca.zip(cb) {
         for l in 0..4 {
-            acc[l] += x[l] * y[l];
+            acc[l] += f(x[l], y[l]);
         }
     }
     acc.iter().sum::<f64>() + tail
 }
 
-/// `Σ (a−b)²` of two complete vectors, with four accumulators.
+/// Dot product.
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    lanes(a, b, |x, y| x * y)
+}
+
+/// `Σ (a−b)²` of two complete vectors.
 pub(crate) fn squared_difference(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for l in 0..4 {
-            let d = x[l] - y[l];
-            acc[l] += d * d;
-        }
-    }
-    acc.iter().sum::<f64>() + tail
+    lanes(a, b, |x, y| (x - y) * (x - y))
 }
 
 /// Distance of two prepared items computed coordinate by coordinate over

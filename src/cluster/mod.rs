@@ -156,14 +156,25 @@ impl std::str::FromStr for Method {
     type Err = ClusterError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Method::ALL
-            .into_iter()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| ClusterError::UnknownName {
-                kind: "method",
-                name: s.to_string(),
-            })
+        by_name(&Method::ALL, Method::name, "method", s)
     }
+}
+
+/// The one of `all` called `s` (scipy's spelling), or an error naming
+/// the `kind` of name.
+fn by_name<T: Copy>(
+    all: &[T],
+    name: fn(T) -> &'static str,
+    kind: &'static str,
+    s: &str,
+) -> Result<T, ClusterError> {
+    all.iter()
+        .copied()
+        .find(|&m| name(m) == s)
+        .ok_or_else(|| ClusterError::UnknownName {
+            kind,
+            name: s.to_string(),
+        })
 }
 
 /// Everything that can go wrong while clustering.
