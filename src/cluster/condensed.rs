@@ -12,7 +12,7 @@ use crate::input::Matrix;
 /// matrix without its diagonal, the same values as scipy's condensed form.
 ///
 /// They are stored in 4 × 4 blocks (64 bytes, one cache line of `f32`), the
-/// blocks of the upper triangle row after row (see [`Blocks`]): the linkage
+/// blocks of the upper triangle row after row: the linkage
 /// reads whole rows and whole columns of the triangle, and in blocks a
 /// column read brings in four useful values per cache line instead of one.
 /// [`CondensedMatrix::from_vec`] and [`CondensedMatrix::to_vec`] convert

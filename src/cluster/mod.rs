@@ -6,12 +6,14 @@
 //! [`Dendrogram::optimal_leaf_ordering`]. [`cluster`] runs the whole pipeline
 //! after checking the [`MemoryBudget`].
 //!
-//! Definitions follow scipy: `linkage(pdist(X, metric), method)` gives the
-//! same tree (heights to `f32` precision, the same merge order and labels),
-//! and [`Dendrogram::to_linkage_matrix`] gives scipy's `(n−1) × 4` matrix.
+//! Definitions follow scipy: [`linkage`] of [`pdist`] gives the tree of
+//! `linkage(pdist(X, metric), method)` (heights to `f32` precision, the same
+//! merge order and labels; see below for near-ties), and
+//! [`Dendrogram::to_linkage_matrix`] gives scipy's `(n−1) × 4` matrix.
+//! Clustering both axes is two calls, one per [`Axis`].
 //!
 //! # Missing values
-//! NaN marks a missing value. The distance between two items uses the
+//! NaN (and ±∞) marks a missing value. The distance between two items uses the
 //! coordinates finite in both (pairwise-complete, as Cluster 3.0 does):
 //! euclidean, sqeuclidean and cityblock sums are rescaled by `d / n_common`
 //! (so a pair missing half its coordinates is not half as far apart);
