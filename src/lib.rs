@@ -4,6 +4,7 @@
 //! later stages cluster, order, pyramid and draw it.
 #![deny(unsafe_code)]
 
+pub mod cluster;
 pub mod generate;
 pub mod hash;
 pub mod input;

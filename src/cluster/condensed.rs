@@ -1,0 +1,463 @@
+//! Condensed pairwise distances and their parallel, blocked computation.
+
+use indicatif::ProgressBar;
+use ndarray::{ArrayView2, linalg::general_mat_mul};
+use rayon::prelude::*;
+
+use super::metric::{self, Metric, Prepared};
+use super::{Axis, ClusterError};
+use crate::input::Matrix;
+
+/// The distances between `n` items: the upper triangle of a symmetric
+/// matrix without its diagonal, the same values as scipy's condensed form.
+///
+/// They are stored in 4 × 4 blocks (64 bytes, one cache line of `f32`), the
+/// blocks of the upper triangle row after row: the linkage
+/// reads whole rows and whole columns of the triangle, and in blocks a
+/// column read brings in four useful values per cache line instead of one.
+/// [`CondensedMatrix::from_vec`] and [`CondensedMatrix::to_vec`] convert
+/// from and to scipy's order.
+pub struct CondensedMatrix {
+    n: usize,
+    blocks: Blocks,
+    data: Storage,
+}
+
+/// Where the values live: large matrices in anonymous memory asking for
+/// huge pages (4 KiB pages would make most column reads a TLB miss too).
+enum Storage {
+    Heap(Vec<f32>),
+    Anon(memmap2::MmapMut),
+}
+
+/// From this size on, distances go to huge-page anonymous memory.
+const ANON_BYTES: usize = 32 << 20;
+
+/// Side of a block: 4 × 4 `f32` fill one 64-byte cache line.
+const B: usize = 4;
+
+/// Positions in the blocked triangle. Block `(I, J)`, `I ≤ J`, holds
+/// `d(i, j)` for `i` in `4I..4I+4` and `j` in `4J..4J+4` at
+/// `(i mod 4)·4 + (j mod 4)`; blocks are laid out row of blocks after row of
+/// blocks. Diagonal blocks waste their lower half, `2n` values in all.
+#[derive(Clone, Debug)]
+pub(crate) struct Blocks {
+    /// Where each row of blocks starts (in values), plus the total.
+    row: Vec<usize>,
+}
+
+impl Blocks {
+    pub(crate) fn new(n: usize) -> Self {
+        let nb = n.div_ceil(B);
+        let mut row = Vec::with_capacity(nb + 1);
+        let mut at = 0;
+        for i in 0..=nb {
+            row.push(at);
+            at += (nb - i.min(nb)) * B * B;
+        }
+        Self { row }
+    }
+
+    /// Number of values stored.
+    pub(crate) fn len(&self) -> usize {
+        *self.row.last().expect("total")
+    }
+
+    /// Position of `d(i, j)`, `i < j`.
+    #[inline]
+    pub(crate) fn upper(&self, i: usize, j: usize) -> usize {
+        let (bi, bj) = (i / B, j / B);
+        self.row[bi] + (bj - bi) * B * B + (i % B) * B + j % B
+    }
+
+    /// Position of `d(i, j)`, `i ≠ j`.
+    #[inline]
+    pub(crate) fn pos(&self, i: usize, j: usize) -> usize {
+        if i < j { self.upper(i, j) } else { self.upper(j, i) }
+    }
+
+    /// The unused diagonal slot of item `i`: between the positions of its
+    /// column (`d(k, i)`, `k < i`) and of its row (`d(i, k)`, `k > i`).
+    #[inline]
+    pub(crate) fn diagonal(&self, i: usize) -> usize {
+        self.row[i / B] + (i % B) * (B + 1)
+    }
+
+    /// Where the blocks of rows `4I..` start: rows `r0..r1` (multiples of 4,
+    /// or `r1 = n`) occupy `block_row(r0)..block_row(r1)`.
+    pub(crate) fn block_row(&self, r: usize) -> usize {
+        self.row[r.div_ceil(B)]
+    }
+}
+
+impl CondensedMatrix {
+    /// The distances given in scipy's condensed order.
+    ///
+    /// # Panics
+    /// If `condensed.len() != n(n−1)/2`.
+    pub fn from_vec(n: usize, condensed: Vec<f32>) -> Self {
+        assert_eq!(condensed.len(), n * n.saturating_sub(1) / 2, "condensed length");
+        let blocks = Blocks::new(n);
+        let mut data = vec![0.0f32; blocks.len()];
+        let mut k = 0;
+        for i in 0..n {
+            for j in i + 1..n {
+                data[blocks.upper(i, j)] = condensed[k];
+                k += 1;
+            }
+        }
+        Self { n, blocks, data: Storage::Heap(data) }
+    }
+
+    /// The distances in scipy's condensed order.
+    pub fn to_vec(&self) -> Vec<f32> {
+        let mut out = Vec::with_capacity(self.n * self.n.saturating_sub(1) / 2);
+        for i in 0..self.n {
+            out.extend((i + 1..self.n).map(|j| self.raw()[self.blocks.upper(i, j)]));
+        }
+        out
+    }
+
+    /// An all-zero matrix for `n` items, or [`ClusterError::OutOfMemory`].
+    /// Pages are zeroed by the kernel when first written, which the parallel
+    /// distance computation does from every thread.
+    pub(crate) fn zeros(n: usize) -> Result<Self, ClusterError> {
+        let blocks = Blocks::new(n);
+        let len = blocks.len();
+        let bytes = len * size_of::<f32>();
+        let oom = || ClusterError::OutOfMemory { bytes: bytes as u64 };
+        let data = if bytes >= ANON_BYTES {
+            let map = memmap2::MmapMut::map_anon(bytes).map_err(|_| oom())?;
+            // Only a hint: without huge pages everything still works.
+            let _ = map.advise(memmap2::Advice::HugePage);
+            Storage::Anon(map)
+        } else {
+            let mut data = Vec::new();
+            data.try_reserve_exact(len).map_err(|_| oom())?;
+            data.resize(len, 0.0);
+            Storage::Heap(data)
+        };
+        Ok(Self { n, blocks, data })
+    }
+
+    /// Number of items.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// `d(i, j)` for `i ≠ j`.
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> f32 {
+        self.raw()[self.blocks.pos(i, j)]
+    }
+
+    pub(crate) fn blocks(&self) -> &Blocks {
+        &self.blocks
+    }
+
+    /// The stored values, in blocks.
+    pub(crate) fn raw(&self) -> &[f32] {
+        match &self.data {
+            Storage::Heap(v) => v,
+            Storage::Anon(m) => bytemuck::cast_slice(m),
+        }
+    }
+
+    pub(crate) fn raw_mut(&mut self) -> &mut [f32] {
+        match &mut self.data {
+            Storage::Heap(v) => v,
+            Storage::Anon(m) => bytemuck::cast_slice_mut(m),
+        }
+    }
+}
+
+impl Clone for CondensedMatrix {
+    fn clone(&self) -> Self {
+        Self { n: self.n, blocks: self.blocks.clone(), data: Storage::Heap(self.raw().to_vec()) }
+    }
+}
+
+impl PartialEq for CondensedMatrix {
+    fn eq(&self, other: &Self) -> bool {
+        // Unused slots are zero in both, so the stored values compare.
+        self.n == other.n && self.raw() == other.raw()
+    }
+}
+
+impl std::fmt::Debug for CondensedMatrix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CondensedMatrix").field("n", &self.n).finish()
+    }
+}
+
+/// Items per computation tile: a tile's prepared vectors and its
+/// `TILE × TILE` block of dot products stay in a core's L2 cache.
+const TILE: usize = 128;
+
+/// The largest panel of prepared items held at once (bytes of `f64`): the
+/// whole set for typical matrices, a bounded slice for huge ones.
+const PANEL_BYTES: usize = 256 << 20;
+
+/// Pairwise distances between the items of `matrix` along `axis`, as
+/// scipy's `pdist(X, metric)` (see the module documentation of
+/// [`crate::cluster`] for missing values and undefined correlations).
+///
+/// Items are prepared in panels of bounded size (columns are gathered panel
+/// by panel, streaming over the rows, so the matrix is never copied or
+/// transposed whole); each panel pair is computed in parallel tiles, with
+/// dot products as blocked matrix products where the metric allows.
+pub fn pdist(
+    matrix: &Matrix,
+    axis: Axis,
+    metric: Metric,
+    progress: Option<&ProgressBar>,
+) -> Result<CondensedMatrix, ClusterError> {
+    let n = axis.len(matrix);
+    let dim = axis.dim(matrix);
+    if n < 2 {
+        return Err(ClusterError::TooFewItems { n, item: axis.item_name() });
+    }
+    if dim == 0 {
+        return Err(ClusterError::NoFiniteValue { item: axis.item_name(), index: 0 });
+    }
+    // Panels start on tile boundaries, so tiles own whole rows of blocks.
+    let panel = (PANEL_BYTES / (dim * size_of::<f64>())).max(TILE) / TILE * TILE;
+    in_panels(matrix, axis, metric, progress, panel)
+}
+
+/// [`pdist`] on valid input, preparing at most `panel` items at a time.
+fn in_panels(
+    matrix: &Matrix,
+    axis: Axis,
+    metric: Metric,
+    progress: Option<&ProgressBar>,
+    panel: usize,
+) -> Result<CondensedMatrix, ClusterError> {
+    let n = axis.len(matrix);
+    let center = center(matrix, axis);
+    let mut dist = CondensedMatrix::zeros(n)?;
+    if let Some(p) = progress {
+        // One unit per row of a panel per panel pair it takes part in.
+        let units: usize = (0..n).step_by(panel).map(|a0| (n - a0).div_ceil(panel) * (n - a0).min(panel)).sum();
+        p.set_length(units as u64);
+        p.set_position(0);
+        p.set_message("distances");
+    }
+    let mut any_missing_pair = false;
+    for a0 in (0..n).step_by(panel) {
+        let a1 = (a0 + panel).min(n);
+        let pa = prepare(matrix, axis, metric, &center, a0..a1)?;
+        for b0 in (a0..n).step_by(panel) {
+            let b1 = (b0 + panel).min(n);
+            let pb_owned;
+            let pb = if b0 == a0 {
+                &pa
+            } else {
+                pb_owned = prepare(matrix, axis, metric, &center, b0..b1)?;
+                &pb_owned
+            };
+            any_missing_pair |= panel_pair(&mut dist, metric, (a0, &pa), (b0, pb), progress);
+        }
+    }
+    if any_missing_pair {
+        // Pairs without a common coordinate were left NaN; now that the
+        // largest finite distance is known they get it (documented value).
+        let max_finite = dist.raw().par_iter().filter(|d| !d.is_nan()).copied().reduce(|| 0.0, f32::max);
+        dist.raw_mut().par_iter_mut().for_each(|d| {
+            if d.is_nan() {
+                *d = max_finite;
+            }
+        });
+    }
+    Ok(dist)
+}
+
+/// The shift that centres the euclidean-type items: the mean of each
+/// coordinate over the finite values, found in one streaming pass.
+fn center(matrix: &Matrix, axis: Axis) -> Vec<f64> {
+    let dim = axis.dim(matrix);
+    let mut sum = vec![0.0f64; dim];
+    let mut count = vec![0u64; dim];
+    for r in 0..matrix.rows() {
+        let row = matrix.row(r);
+        match axis {
+            Axis::Rows => {
+                for (c, &v) in row.iter().enumerate() {
+                    if v.is_finite() {
+                        sum[c] += f64::from(v);
+                        count[c] += 1;
+                    }
+                }
+            }
+            Axis::Cols => {
+                let finite = row.iter().filter(|v| v.is_finite());
+                count[r] = finite.clone().count() as u64;
+                sum[r] = finite.map(|&v| f64::from(v)).sum();
+            }
+        }
+    }
+    sum.iter().zip(&count).map(|(&s, &c)| if c > 0 { s / c as f64 } else { 0.0 }).collect()
+}
+
+/// Prepares the items `range` along `axis`; for columns this gathers the
+/// panel's values from every row (the only transposition ever made).
+fn prepare(
+    matrix: &Matrix,
+    axis: Axis,
+    metric: Metric,
+    center: &[f64],
+    range: std::ops::Range<usize>,
+) -> Result<Prepared, ClusterError> {
+    let dim = axis.dim(matrix);
+    let item = axis.item_name();
+    match axis {
+        Axis::Rows => {
+            let raw = &matrix.data()[range.start * dim..range.end * dim];
+            Prepared::new(metric, raw, dim, center, range.start, item)
+        }
+        Axis::Cols => {
+            let width = range.len();
+            let mut raw = vec![0.0f32; width * dim];
+            for r in 0..matrix.rows() {
+                for (k, &v) in matrix.row(r)[range.clone()].iter().enumerate() {
+                    raw[k * dim + r] = v;
+                }
+            }
+            Prepared::new(metric, &raw, dim, center, range.start, item)
+        }
+    }
+}
+
+/// Computes every pair `(i, j)`, `i < j`, with `i` in panel `a` and `j` in
+/// panel `b` (`b` starts at or after `a`). Returns whether a pair had no
+/// common coordinate (left as NaN).
+fn panel_pair(
+    dist: &mut CondensedMatrix,
+    metric: Metric,
+    (a0, pa): (usize, &Prepared),
+    (b0, pb): (usize, &Prepared),
+    progress: Option<&ProgressBar>,
+) -> bool {
+    let a1 = a0 + pa.len();
+    // Hand each tile of rows its own slice of the condensed values, so that
+    // tiles run in parallel without sharing anything mutable.
+    let blocks = dist.blocks().clone();
+    let (start, end) = (blocks.block_row(a0), blocks.block_row(a1));
+    let mut rest = &mut dist.raw_mut()[start..end];
+    let mut tiles = Vec::new();
+    for t0 in (a0..a1).step_by(TILE) {
+        let t1 = (t0 + TILE).min(a1);
+        let (head, tail) = rest.split_at_mut(blocks.block_row(t1) - blocks.block_row(t0));
+        tiles.push((t0, t1, head));
+        rest = tail;
+    }
+    tiles
+        .into_par_iter()
+        .map(|(t0, t1, out)| {
+            let result = row_tile(&blocks, metric, (t0, t1, out), (a0, pa), (b0, pb));
+            if let Some(p) = progress {
+                p.inc((t1 - t0) as u64);
+            }
+            result
+        })
+        .reduce(|| false, |x, y| x | y)
+}
+
+/// Computes rows `t0..t1` (of panel `a`) against the items of panel `b`,
+/// writing into `out`, the blocks of rows `t0..t1`.
+fn row_tile(
+    blocks: &Blocks,
+    metric: Metric,
+    (t0, t1, out): (usize, usize, &mut [f32]),
+    (a0, pa): (usize, &Prepared),
+    (b0, pb): (usize, &Prepared),
+) -> bool {
+    let dim = pa.dim;
+    let b1 = b0 + pb.len();
+    let mut missing = false;
+    let mut gram = vec![0.0f64; TILE * TILE];
+    let mut line = vec![0.0f32; TILE];
+    let base = blocks.block_row(t0);
+    let rows = t1 - t0;
+    let a_view =
+        ArrayView2::from_shape((rows, dim), &pa.values[(t0 - a0) * dim..(t1 - a0) * dim]).expect("panel shape");
+    // Only the columns after the tile's first row are needed.
+    for j0 in (b0.max(t0 + 1)..b1).step_by(TILE) {
+        let j1 = (j0 + TILE).min(b1);
+        let cols = j1 - j0;
+        if metric.uses_dot() {
+            let b_view =
+                ArrayView2::from_shape((cols, dim), &pb.values[(j0 - b0) * dim..(j1 - b0) * dim]).expect("panel shape");
+            let mut g = ndarray::ArrayViewMut2::from_shape((rows, cols), &mut gram[..rows * cols]).expect("tile shape");
+            general_mat_mul(1.0, &a_view, &b_view.t(), 0.0, &mut g);
+        }
+        for i in t0..t1 {
+            let ia = i - a0;
+            let lo = j0.max(i + 1);
+            if lo >= j1 {
+                continue;
+            }
+            let row = &mut line[..j1 - lo];
+            if metric.uses_dot() && pa.complete[ia] {
+                let g = &gram[(i - t0) * cols + (lo - j0)..(i - t0 + 1) * cols];
+                metric::from_dots(metric, pa.sqnorm[ia], &pb.sqnorm[lo - b0..j1 - b0], g, row);
+            } else {
+                row.fill(f32::NAN);
+            }
+            // NaN marks the pairs the dot form cannot give.
+            for (k, v) in row.iter_mut().enumerate() {
+                if v.is_nan() {
+                    match metric::direct(metric, pa.item(ia), pb.item(lo + k - b0)) {
+                        Some(d) => *v = (d as f32).min(f32::MAX),
+                        None => missing = true,
+                    }
+                }
+            }
+            for (k, &v) in row.iter().enumerate() {
+                out[blocks.upper(i, lo + k) - base] = v;
+            }
+        }
+    }
+    missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A seeded matrix with a few missing values (and one row and column
+    /// sharing no coordinate with some others).
+    fn sample(rows: usize, cols: usize) -> Matrix {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let data = (0..rows * cols)
+            .map(|k| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let v = (state >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 2.0;
+                let (r, c) = (k / cols, k % cols);
+                if (r * 7 + c * 3) % 23 == 0 || (r == 5 && c % 2 == 0) || (r == 9 && c % 2 == 1) { f32::NAN } else { v }
+            })
+            .collect();
+        Matrix::from_vec(rows, cols, data)
+    }
+
+    #[test]
+    fn panels_give_the_distances_of_one_panel() {
+        // Huge matrices are prepared a panel at a time; forced here on a
+        // small one, every panel pair must give what one panel gives.
+        for (axis, m) in [(Axis::Rows, sample(300, 7)), (Axis::Cols, sample(7, 300))] {
+            for metric in Metric::ALL {
+                let whole = in_panels(&m, axis, metric, None, 1 << 20).unwrap().to_vec();
+                let panels = in_panels(&m, axis, metric, None, TILE).unwrap().to_vec();
+                for (k, (a, b)) in whole.iter().zip(&panels).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-6 * a.abs().max(1.0),
+                        "{axis:?} {}: pair {k}: {a} vs {b}",
+                        metric.name()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! Linkage algorithms on condensed distances, each making the decisions of
+//! scipy's (`scipy/cluster/_hierarchy.pyx`) so that ties are broken the same
+//! way: Prim's minimum spanning tree for single linkage, the
+//! nearest-neighbour chain for the reducible methods (in [`super::nn_chain`]),
+//! and the generic algorithm of Müllner ("Modern hierarchical, agglomerative
+//! clustering algorithms", 2011) for centroid and median.
+
+use indicatif::ProgressBar;
+
+use super::Method;
+use super::condensed::{Blocks, CondensedMatrix};
+use super::dendrogram::{Dendrogram, Merge};
+use super::nn_chain::nn_chain;
+
+/// A merge as an algorithm finds it: two cluster slots, `x < y`, whose
+/// labels are fixed afterwards by [`sort_and_label`].
+pub(crate) type RawMerge = (u32, u32, f64);
+
+/// Up to this many items the linkage works on an `f64` copy of the
+/// distances (at most 64 MiB), as scipy does, so that distances closer than
+/// `f32` can tell apart are still ordered as scipy orders them; beyond it,
+/// in place in `f32`, which halves the memory of large problems.
+pub(crate) const F64_WORKSPACE_MAX: usize = 4096;
+
+/// The float type cluster distances are kept in while linking.
+pub(crate) trait Dist: Copy + PartialOrd + Send + Sync {
+    const INFINITY: Self;
+    fn from_f64(v: f64) -> Self;
+    fn to_f64(self) -> f64;
+}
+
+impl Dist for f32 {
+    const INFINITY: Self = f32::INFINITY;
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Dist for f64 {
+    const INFINITY: Self = f64::INFINITY;
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+/// Below this many candidates a pass runs on one thread: splitting it
+/// would cost more than it saves.
+const PARALLEL: usize = 1 << 13;
+
+/// Builds the tree of `dist` with `method`, as
+/// `scipy.cluster.hierarchy.linkage(dist, method)`.
+///
+/// The distances are consumed: the algorithms update them in place, which
+/// is what keeps exact clustering within `n(n−1)/2` floats.
+pub fn linkage(mut dist: CondensedMatrix, method: Method, progress: Option<&ProgressBar>) -> Dendrogram {
+    let n = dist.n();
+    if let Some(p) = progress {
+        p.set_length(n.saturating_sub(1) as u64);
+        p.set_position(0);
+        p.set_message(format!("{} linkage", method.name()));
+    }
+    if n < 2 {
+        return Dendrogram::from_merges(n, Vec::new());
+    }
+    let tri = dist.blocks().clone();
+    let merges = if n <= F64_WORKSPACE_MAX {
+        let mut wide: Vec<f64> = dist.raw().iter().map(|&v| f64::from(v)).collect();
+        drop(dist);
+        link(n, &tri, &mut wide, method, PARALLEL, progress)
+    } else {
+        link(n, &tri, dist.raw_mut(), method, PARALLEL, progress)
+    };
+    Dendrogram::from_merges(n, merges)
+}
+
+/// Runs `method` on distances kept as `T`; passes over at least `parallel`
+/// clusters are split between threads.
+fn link<T: Dist>(
+    n: usize,
+    tri: &Blocks,
+    d: &mut [T],
+    method: Method,
+    parallel: usize,
+    progress: Option<&ProgressBar>,
+) -> Vec<Merge> {
+    match method {
+        Method::Single => sort_and_label(n, mst(n, tri, d, parallel, progress)),
+        Method::Complete | Method::Average | Method::Weighted | Method::Ward => {
+            sort_and_label(n, nn_chain(n, tri, d, method, parallel, progress))
+        }
+        Method::Centroid | Method::Median => generic(n, tri, d, method, progress),
+    }
+}
+
+/// The Lance–Williams update: the distance from cluster `i` to the union of
+/// `x` and `y`, in `f64` as scipy computes it.
+#[inline]
+pub(crate) fn update<T: Dist>(method: Method, d_xi: T, d_yi: T, d_xy: T, nx: u32, ny: u32, ni: u32) -> T {
+    let (d_xi, d_yi, d_xy) = (d_xi.to_f64(), d_yi.to_f64(), d_xy.to_f64());
+    let (nx, ny, ni) = (f64::from(nx), f64::from(ny), f64::from(ni));
+    let d = match method {
+        Method::Single => d_xi.min(d_yi),
+        Method::Complete => d_xi.max(d_yi),
+        Method::Average => (nx * d_xi + ny * d_yi) / (nx + ny),
+        Method::Weighted => 0.5 * (d_xi + d_yi),
+        Method::Ward => {
+            let t = 1.0 / (nx + ny + ni);
+            ((ni + nx) * t * d_xi * d_xi + (ni + ny) * t * d_yi * d_yi - ni * t * d_xy * d_xy).max(0.0).sqrt()
+        }
+        // Rounding can make the radicand slightly negative, where scipy
+        // would produce a NaN height; 0 is the value it approximates.
+        Method::Centroid => {
+            ((nx * d_xi * d_xi + ny * d_yi * d_yi - nx * ny * d_xy * d_xy / (nx + ny)) / (nx + ny)).max(0.0).sqrt()
+        }
+        Method::Median => (0.5 * (d_xi * d_xi + d_yi * d_yi) - 0.25 * d_xy * d_xy).max(0.0).sqrt(),
+    };
+    T::from_f64(d)
+}
+
+/// Prim's algorithm as scipy's `mst_single_linkage`: grow the tree from
+/// item 0, each step joining the outside item nearest to the tree (the
+/// first such in index order).
+fn mst<T: Dist>(n: usize, tri: &Blocks, d: &[T], parallel: usize, progress: Option<&ProgressBar>) -> Vec<RawMerge> {
+    // The items not yet in the tree, in index order, with their distance to
+    // the tree so far.
+    let mut outside: Vec<u32> = (1..n as u32).collect();
+    let mut reach = vec![T::INFINITY; n - 1];
+    let mut merges = Vec::with_capacity(n - 1);
+    let mut x = 0usize;
+    for _ in 0..n - 1 {
+        let relax = |offset: usize, ids: &[u32], reach: &mut [T]| -> (usize, T) {
+            let mut best = (usize::MAX, T::INFINITY);
+            for (k, (&i, r)) in ids.iter().zip(reach.iter_mut()).enumerate() {
+                let v = d[tri.pos(x, i as usize)];
+                if *r > v {
+                    *r = v;
+                }
+                if *r < best.1 {
+                    best = (offset + k, *r);
+                }
+            }
+            best
+        };
+        let (pos, h) = if outside.len() < parallel {
+            relax(0, &outside, &mut reach)
+        } else {
+            let half = outside.len() / 2;
+            let (ids_l, ids_r) = outside.split_at(half);
+            let (reach_l, reach_r) = reach.split_at_mut(half);
+            let (l, r) = rayon::join(|| relax(0, ids_l, reach_l), || relax(half, ids_r, reach_r));
+            if r.1 < l.1 { r } else { l }
+        };
+        // Every distance is finite, so a candidate was always found.
+        let y = outside.remove(pos) as usize;
+        reach.remove(pos);
+        merges.push((x as u32, y as u32, h.to_f64()));
+        x = y;
+        if let Some(p) = progress {
+            p.inc(1);
+        }
+    }
+    merges
+}
+
+/// Orders merges by height (stably) and gives them scipy's labels: the
+/// smaller of the two merged clusters' current labels first, new clusters
+/// numbered `n, n+1, …` in merge order (scipy's `label`).
+fn sort_and_label(n: usize, mut raw: Vec<RawMerge>) -> Vec<Merge> {
+    raw.sort_by(|a, b| a.2.total_cmp(&b.2));
+    let mut parent: Vec<usize> = (0..2 * n - 1).collect();
+    let mut size = vec![1usize; 2 * n - 1];
+    let find = |parent: &mut Vec<usize>, mut x: usize| {
+        let mut root = x;
+        while parent[root] != root {
+            root = parent[root];
+        }
+        while parent[x] != root {
+            let next = parent[x];
+            parent[x] = root;
+            x = next;
+        }
+        root
+    };
+    raw.iter()
+        .enumerate()
+        .map(|(k, &(x, y, h))| {
+            let rx = find(&mut parent, x as usize);
+            let ry = find(&mut parent, y as usize);
+            let label = n + k;
+            parent[rx] = label;
+            parent[ry] = label;
+            size[label] = size[rx] + size[ry];
+            Merge { a: rx.min(ry), b: rx.max(ry), height: h, size: size[label] }
+        })
+        .collect()
+}
+
+/// A binary min-heap of values keyed `0..len`, with the same sift rules as
+/// scipy's `Heap`, so that equal values come out in the same order.
+struct Heap<T> {
+    index_by_key: Vec<usize>,
+    key_by_index: Vec<usize>,
+    values: Vec<T>,
+    size: usize,
+}
+
+impl<T: Dist> Heap<T> {
+    fn new(values: Vec<T>) -> Self {
+        let size = values.len();
+        let mut heap = Self { index_by_key: (0..size).collect(), key_by_index: (0..size).collect(), values, size };
+        for i in (0..size / 2).rev() {
+            heap.sift_down(i);
+        }
+        heap
+    }
+
+    fn min(&self) -> (usize, T) {
+        (self.key_by_index[0], self.values[0])
+    }
+
+    fn remove_min(&mut self) {
+        self.swap(0, self.size - 1);
+        self.size -= 1;
+        self.sift_down(0);
+    }
+
+    fn change(&mut self, key: usize, value: T) {
+        let index = self.index_by_key[key];
+        let old = self.values[index];
+        self.values[index] = value;
+        if value < old {
+            self.sift_up(index);
+        } else {
+            self.sift_down(index);
+        }
+    }
+
+    fn sift_up(&mut self, mut index: usize) {
+        while index > 0 {
+            let parent = (index - 1) / 2;
+            if self.values[parent] > self.values[index] {
+                self.swap(index, parent);
+                index = parent;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn sift_down(&mut self, mut index: usize) {
+        let mut child = 2 * index + 1;
+        while child < self.size {
+            if child + 1 < self.size && self.values[child + 1] < self.values[child] {
+                child += 1;
+            }
+            if self.values[index] > self.values[child] {
+                self.swap(index, child);
+                index = child;
+                child = 2 * index + 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn swap(&mut self, i: usize, j: usize) {
+        self.values.swap(i, j);
+        self.key_by_index.swap(i, j);
+        self.index_by_key[self.key_by_index[i]] = i;
+        self.index_by_key[self.key_by_index[j]] = j;
+    }
+}
+
+/// The nearest active cluster after `x` (among higher indices), as scipy's
+/// `find_min_dist`: `(index, distance)`, or `None` if there is none.
+fn nearest_after<T: Dist>(tri: &Blocks, d: &[T], size: &[u32], x: usize) -> Option<(usize, T)> {
+    let mut best: Option<(usize, T)> = None;
+    for (i, &s) in size.iter().enumerate().skip(x + 1) {
+        if s > 0 {
+            let v = d[tri.upper(x, i)];
+            if best.is_none_or(|(_, b)| v < b) {
+                best = Some((i, v));
+            }
+        }
+    }
+    best
+}
+
+/// A merge keeps the higher of its two slots, so slot `n − 1` is never
+/// dropped and every lower active slot has an active successor.
+const LAST_SLOT_ACTIVE: &str = "slot n − 1 stays active";
+
+/// The generic algorithm as scipy's `fast_linkage`: each cluster keeps a
+/// candidate nearest neighbour among higher indices and a lower bound of its
+/// distance in a heap; candidates are re-checked lazily when they reach the
+/// top. Merges come out labelled, in the order found (heights of centroid
+/// and median linkage may decrease).
+fn generic<T: Dist>(n: usize, tri: &Blocks, d: &mut [T], method: Method, progress: Option<&ProgressBar>) -> Vec<Merge> {
+    let mut size = vec![1u32; n];
+    let mut cluster_id: Vec<usize> = (0..n).collect();
+    let mut neighbor = vec![0usize; n - 1];
+    let mut min_dist = vec![T::INFINITY; n - 1];
+    for x in 0..n - 1 {
+        let (y, v) = nearest_after(tri, d, &size, x).expect(LAST_SLOT_ACTIVE);
+        neighbor[x] = y;
+        min_dist[x] = v;
+    }
+    let mut heap = Heap::new(min_dist.clone());
+    let mut merges = Vec::with_capacity(n - 1);
+    for k in 0..n - 1 {
+        let mut found = None;
+        // A fixed bound, as in scipy: at most n − k re-checks find the pair.
+        for _ in 0..n - k {
+            let (x, h) = heap.min();
+            let y = neighbor[x];
+            if h == d[tri.pos(x, y)] {
+                found = Some((x, y, h));
+                break;
+            }
+            let (y, v) = nearest_after(tri, d, &size, x).expect(LAST_SLOT_ACTIVE);
+            neighbor[x] = y;
+            min_dist[x] = v;
+            heap.change(x, v);
+            found = Some((x, y, v));
+        }
+        let (x, y, h) = found.expect("n − k ≥ 1 tries");
+        heap.remove_min();
+        let (id_x, id_y) = (cluster_id[x], cluster_id[y]);
+        let (nx, ny) = (size[x], size[y]);
+        merges.push(Merge { a: id_x.min(id_y), b: id_x.max(id_y), height: h.to_f64(), size: (nx + ny) as usize });
+        size[x] = 0;
+        size[y] = nx + ny;
+        cluster_id[y] = n + k;
+        for (z, &nz) in size.iter().enumerate() {
+            if nz > 0 && z != y {
+                let (zx, zy) = (tri.pos(z, x), tri.pos(z, y));
+                d[zy] = update(method, d[zx], d[zy], h, nx, ny, nz);
+            }
+        }
+        for z in 0..x {
+            if size[z] > 0 && neighbor[z] == x {
+                neighbor[z] = y;
+            }
+        }
+        for z in 0..y {
+            if size[z] > 0 {
+                let v = d[tri.pos(z, y)];
+                if v < min_dist[z] {
+                    neighbor[z] = y;
+                    min_dist[z] = v;
+                    heap.change(z, v);
+                }
+            }
+        }
+        if y < n - 1 {
+            let (z, v) = nearest_after(tri, d, &size, y).expect(LAST_SLOT_ACTIVE);
+            neighbor[y] = z;
+            min_dist[y] = v;
+            heap.change(y, v);
+        }
+        if let Some(p) = progress {
+            p.inc(1);
+        }
+    }
+    merges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_follow_scipy() {
+        // Merges found as slots (2,3), (0,1), (1,3): after sorting by height
+        // the union of {2,3} is 4, of {0,1} is 5, and the last joins 5 and 4.
+        let raw = vec![(1, 3, 3.0), (2, 3, 1.0), (0, 1, 2.0)];
+        let merges = sort_and_label(4, raw);
+        let rows: Vec<_> = merges.iter().map(|m| (m.a, m.b, m.height, m.size)).collect();
+        assert_eq!(rows, vec![(2, 3, 1.0, 2), (0, 1, 2.0, 2), (4, 5, 3.0, 4)]);
+    }
+
+    /// Condensed distances of `n` seeded pseudo-random points in 3-d.
+    fn walk(n: usize) -> Vec<f32> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let points: Vec<[f64; 3]> = (0..n).map(|_| [next(), next(), next()]).collect();
+        let mut d = Vec::new();
+        for i in 0..n {
+            for j in i + 1..n {
+                let s: f64 = (0..3).map(|k| (points[i][k] - points[j][k]).powi(2)).sum();
+                d.push(s.sqrt() as f32);
+            }
+        }
+        d
+    }
+
+    #[test]
+    fn f32_and_threaded_passes_give_the_f64_tree() {
+        // Large problems link in f32 with passes split between threads;
+        // forced here on a small one, they must give the same tree.
+        let n = 700;
+        let dist = CondensedMatrix::from_vec(n, walk(n));
+        let d32 = dist.raw().to_vec();
+        let d64: Vec<f64> = d32.iter().map(|&v| f64::from(v)).collect();
+        let tri = dist.blocks();
+        for method in Method::ALL {
+            let wide = link(n, tri, &mut d64.clone(), method, usize::MAX, None);
+            let narrow = link(n, tri, &mut d32.clone(), method, 64, None);
+            for (w, s) in wide.iter().zip(&narrow) {
+                assert_eq!((w.a, w.b, w.size), (s.a, s.b, s.size), "{}", method.name());
+                assert!((w.height - s.height).abs() <= 1e-5 * w.height, "{}", method.name());
+            }
+        }
+    }
+
+    #[test]
+    fn ward_update_of_three_points_on_a_line() {
+        // Points 0, 1, 3: merging 0 and 1 (d = 1), the Ward distance to 3 is
+        // sqrt(2·n_i·n_xy / (n_i + n_xy))·|3 − 0.5| = sqrt(4/3)·2.5.
+        let v = update(Method::Ward, 3.0f64, 2.0, 1.0, 1, 1, 1);
+        assert!((v - (4.0f64 / 3.0).sqrt() * 2.5).abs() < 1e-12);
+    }
+}

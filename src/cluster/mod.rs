@@ -1,0 +1,272 @@
+//! Exact hierarchical clustering of the rows or columns of a [`Matrix`].
+//!
+//! The pipeline is: pairwise distances ([`pdist`], condensed `f32` storage of
+//! `n(n−1)/2` values) → linkage ([`linkage`]) → a [`Dendrogram`], whose leaf
+//! order is scipy's `dendrogram(Z)['leaves']`, or the optimal leaf order of
+//! [`Dendrogram::optimal_leaf_ordering`]. [`cluster`] runs the whole pipeline
+//! after checking the [`MemoryBudget`].
+//!
+//! Definitions follow scipy: [`linkage`] of [`pdist`] gives the tree of
+//! `linkage(pdist(X, metric), method)` (heights to `f32` precision, the same
+//! merge order and labels; see below for near-ties), and
+//! [`Dendrogram::to_linkage_matrix`] gives scipy's `(n−1) × 4` matrix.
+//! Clustering both axes is two calls, one per [`Axis`].
+//!
+//! # Missing values
+//! NaN (and ±∞) marks a missing value. The distance between two items uses the
+//! coordinates finite in both (pairwise-complete, as Cluster 3.0 does):
+//! euclidean, sqeuclidean and cityblock sums are rescaled by `d / n_common`
+//! (so a pair missing half its coordinates is not half as far apart);
+//! cosine, correlation and spearman are computed on the common coordinates
+//! (spearman ranks each item over its own finite values, ties averaged).
+//! A pair with no common finite coordinate gets the largest finite distance
+//! of the whole matrix: it is as far apart as anything measured, and it is
+//! never NaN. An item with no finite value at all is an error
+//! ([`ClusterError::NoFiniteValue`]).
+//!
+//! # Undefined correlations
+//! Where cosine, correlation or spearman divide by zero (a zero vector, or a
+//! constant one over the common coordinates), the correlation is taken as 0,
+//! so the distance is 1: such an item is unrelated to every other, even to a
+//! copy of itself. scipy would return NaN there and refuse to cluster.
+//!
+//! # Ties, precision and determinism
+//! Ties are broken exactly as scipy breaks them (first index in scan order,
+//! the chain predecessor first in the nearest-neighbour chain, a stable sort
+//! by height), so on the same distances the linkage matrix is scipy's, ids
+//! included. Distances are computed in `f64` and stored as `f32` (heights
+//! agree with scipy's to about 1e-7 relative). Up to 4,096 items the linkage
+//! works on an `f64` copy, as scipy does; beyond, in place in `f32`, where
+//! two cluster distances closer than `f32` resolution count as tied. Every
+//! distance is computed by the same code whatever the number of threads, so
+//! the same input gives the same tree.
+//!
+//! # Memory
+//! Exact clustering holds `n(n−1)/2` `f32` distances (1.5 GiB for 28,000
+//! items); [`MemoryBudget::check`] refuses a problem beyond the budget
+//! before anything is allocated, saying what it would need.
+
+mod condensed;
+mod dendrogram;
+mod linkage;
+mod memory;
+mod metric;
+mod nn_chain;
+mod ordering;
+
+use indicatif::ProgressBar;
+use thiserror::Error;
+
+use crate::input::Matrix;
+
+pub use condensed::{CondensedMatrix, pdist};
+pub use dendrogram::{Dendrogram, Merge};
+pub use linkage::linkage;
+pub use memory::{MemoryBudget, exact_memory_bytes};
+pub use metric::Metric;
+
+/// Which items are clustered: the rows, or the columns (clustered on the
+/// transposed view, gathered in bounded panels, never transposed whole).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Axis {
+    /// Cluster the rows; each row is a vector of `cols` values.
+    Rows,
+    /// Cluster the columns; each column is a vector of `rows` values.
+    Cols,
+}
+
+impl Axis {
+    /// The number of items clustered along this axis.
+    pub fn len(self, matrix: &Matrix) -> usize {
+        match self {
+            Axis::Rows => matrix.rows(),
+            Axis::Cols => matrix.cols(),
+        }
+    }
+
+    /// The length of each item's vector.
+    pub fn dim(self, matrix: &Matrix) -> usize {
+        match self {
+            Axis::Rows => matrix.cols(),
+            Axis::Cols => matrix.rows(),
+        }
+    }
+
+    /// The lower-case name used in messages ("row", "column").
+    pub fn item_name(self) -> &'static str {
+        match self {
+            Axis::Rows => "row",
+            Axis::Cols => "column",
+        }
+    }
+}
+
+/// The linkage criterion, with scipy's Lance–Williams definitions.
+///
+/// Ward, centroid and median are meant for Euclidean distances; with another
+/// metric they give what scipy gives for `linkage(pdist(X, metric), method)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// Minimum distance between members (minimum spanning tree).
+    Single,
+    /// Maximum distance between members.
+    Complete,
+    /// Mean distance between members (UPGMA).
+    Average,
+    /// Mean of the two merged clusters' distances (WPGMA).
+    Weighted,
+    /// Increase in within-cluster variance.
+    Ward,
+    /// Distance between centroids (UPGMC); heights may decrease.
+    Centroid,
+    /// Distance between WPGMC midpoints; heights may decrease.
+    Median,
+}
+
+impl Method {
+    /// All methods, in scipy's documentation order.
+    pub const ALL: [Method; 7] = [
+        Method::Single,
+        Method::Complete,
+        Method::Average,
+        Method::Weighted,
+        Method::Centroid,
+        Method::Median,
+        Method::Ward,
+    ];
+
+    /// scipy's name for the method.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Single => "single",
+            Method::Complete => "complete",
+            Method::Average => "average",
+            Method::Weighted => "weighted",
+            Method::Ward => "ward",
+            Method::Centroid => "centroid",
+            Method::Median => "median",
+        }
+    }
+
+    /// Whether merge heights never decrease (all but centroid and median).
+    pub fn is_monotone(self) -> bool {
+        !matches!(self, Method::Centroid | Method::Median)
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = ClusterError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        by_name(&Method::ALL, Method::name, "method", s)
+    }
+}
+
+/// The one of `all` called `s` (scipy's spelling), or an error naming
+/// the `kind` of name.
+fn by_name<T: Copy>(all: &[T], name: fn(T) -> &'static str, kind: &'static str, s: &str) -> Result<T, ClusterError> {
+    all.iter().copied().find(|&m| name(m) == s).ok_or_else(|| ClusterError::UnknownName { kind, name: s.to_string() })
+}
+
+/// Everything that can go wrong while clustering.
+#[derive(Debug, Error)]
+pub enum ClusterError {
+    /// Clustering needs at least two items.
+    #[error("cannot cluster {n} {item}(s): at least 2 are needed")]
+    TooFewItems {
+        /// How many items there were.
+        n: usize,
+        /// "row" or "column".
+        item: &'static str,
+    },
+    /// An item has no finite value, so no distance to it is defined.
+    #[error("{item} {index} has no finite value (all NaN): remove it before clustering")]
+    NoFiniteValue {
+        /// "row" or "column".
+        item: &'static str,
+        /// Its index (0-based).
+        index: usize,
+    },
+    /// Exact clustering would need more memory than the budget allows.
+    #[error(
+        "exact clustering of {n} items needs {} of memory, over the budget of {}; \
+         raise --memory-budget or use the approximate mode (--approx)",
+        memory::human_bytes(*.needed),
+        memory::human_bytes(*.budget)
+    )]
+    OverBudget {
+        /// Number of items.
+        n: usize,
+        /// Bytes exact clustering needs.
+        needed: u64,
+        /// Bytes allowed.
+        budget: u64,
+    },
+    /// The allocator refused memory that the budget allowed.
+    #[error(
+        "could not allocate {} for the distance matrix; \
+         lower --memory-budget or use the approximate mode (--approx)",
+        memory::human_bytes(*.bytes)
+    )]
+    OutOfMemory {
+        /// Bytes requested.
+        bytes: u64,
+    },
+    /// A linkage matrix read from elsewhere is not a valid scipy linkage.
+    #[error("invalid linkage matrix: {0}")]
+    InvalidLinkage(String),
+    /// The number of labels given does not match the number of leaves.
+    #[error("{labels} labels given for a tree of {leaves} leaves")]
+    LabelCount {
+        /// Labels given.
+        labels: usize,
+        /// Leaves in the tree.
+        leaves: usize,
+    },
+    /// A method or metric name that is not known.
+    #[error("unknown {kind} {name:?}")]
+    UnknownName {
+        /// "method" or "metric".
+        kind: &'static str,
+        /// The name given.
+        name: String,
+    },
+}
+
+/// What [`cluster`] computes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClusterOptions {
+    /// The linkage criterion.
+    pub method: Method,
+    /// The distance between items.
+    pub metric: Metric,
+    /// Reorder the leaves to minimise the summed distance between neighbours
+    /// (scipy's `optimal_leaf_ordering`) instead of scipy's default order.
+    pub optimal_ordering: bool,
+    /// The most memory exact clustering may use.
+    pub budget: MemoryBudget,
+}
+
+/// Clusters the items of `matrix` along `axis`: checks the memory budget
+/// before allocating anything, computes the distances, the linkage and, if
+/// asked, the optimal leaf order.
+///
+/// `progress`, if given, is reset and advanced through each stage.
+pub fn cluster(
+    matrix: &Matrix,
+    axis: Axis,
+    options: &ClusterOptions,
+    progress: Option<&ProgressBar>,
+) -> Result<Dendrogram, ClusterError> {
+    let n = axis.len(matrix);
+    options.budget.check(n, axis.dim(matrix), options.optimal_ordering)?;
+    let dist = pdist(matrix, axis, options.metric, progress)?;
+    if options.optimal_ordering {
+        // The linkage overwrites the distances it is given, and the ordering
+        // needs the originals: the budget check counted this copy.
+        let tree = linkage(dist.clone(), options.method, progress);
+        Ok(tree.optimal_leaf_ordering(&dist))
+    } else {
+        Ok(linkage(dist, options.method, progress))
+    }
+}
