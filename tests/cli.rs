@@ -297,3 +297,69 @@ fn ctrl_c_during_a_conversion_exits_130_and_leaves_no_cache_file() {
     assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end(), "error: interrupted; nothing half-written was kept");
     assert_eq!(fs::read_dir(&cache).unwrap().count(), 0, "the temporary file was removed");
 }
+
+#[test]
+fn cluster_writes_scipy_outputs_and_reuses_its_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "m.tsv", b"g\ts1\ts2\ts3\na\t0\t0\t1\nb\t10\t10\t11\nc\t0\t1\t1\nd\t10\t11\t11\n");
+    let out = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let args = [
+        "cluster",
+        path.to_str().unwrap(),
+        "--axis",
+        "both",
+        "--method",
+        "single",
+        "--order-out",
+        &out("rows.txt"),
+        "--linkage-out",
+        &out("z.npy"),
+        "--newick-out",
+        &out("rows.nwk"),
+        "--cols-order-out",
+        &out("cols.txt"),
+    ];
+    let first = heatscope(dir.path(), &args);
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(stderr.contains("rows: 4 leaves, single linkage of euclidean distances") && stderr.contains("computed"));
+    // a–c and b–d are 1 apart; the closest members of the two pairs, c and
+    // b, are √281 apart: scipy's single linkage merges (0, 2), then (1, 3)
+    // at height 1, then the pairs at √281.
+    let bytes = fs::read(out("z.npy")).unwrap();
+    let z: Vec<f64> = npyz::NpyFile::new(&bytes[..]).unwrap().into_vec().unwrap();
+    assert_eq!(z[..8], [0.0, 2.0, 1.0, 2.0, 1.0, 3.0, 1.0, 2.0]);
+    assert_eq!(z[8..10], [4.0, 5.0]);
+    assert!((z[10] - 281f64.sqrt()).abs() < 1e-5, "{}", z[10]);
+    assert_eq!(fs::read_to_string(out("rows.txt")).unwrap(), "a\nc\nb\nd\n");
+    assert_eq!(fs::read_to_string(out("rows.nwk")).unwrap().matches(',').count(), 3);
+    assert_eq!(fs::read_to_string(out("cols.txt")).unwrap().lines().count(), 3);
+
+    let again = heatscope(dir.path(), &args[..6]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("reused from the cache"));
+}
+
+#[test]
+fn cluster_refuses_what_it_cannot_do_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "m.tsv", b"g\ts1\ts2\na\t0\t1\nb\t1\t0\n");
+    let file = path.to_str().unwrap();
+    let cases: [(&[&str], &str); 3] = [
+        (&["cluster", file, "--cols-order-out", "x.txt"], "error: the --cols-*-out options go with --axis both"),
+        (&["cluster", file, "--memory-budget", "10"], "raise --memory-budget"),
+        (&["cluster", file, "--axis", "cols", "--metric", "correlation", "--memory-budget", "0.5x"], "unknown unit"),
+    ];
+    for (args, expected) in cases {
+        let out = heatscope(dir.path(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let one_row = write(dir.path(), "one.tsv", b"g\ts1\ts2\na\t0\t1\n");
+    let out = heatscope(dir.path(), &["cluster", one_row.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "error: cannot cluster 1 row(s): at least 2 are needed"
+    );
+}

@@ -93,7 +93,7 @@ fn over_budget_fails_before_allocating() {
     assert!(matches!(err, ClusterError::OverBudget { n: 200_000, .. }));
     let text = err.to_string();
     assert!(text.starts_with("exact clustering of 200000 items needs 74.5 GiB"), "{text}");
-    assert!(text.contains("--approx"), "{text}");
+    assert!(text.contains("raise --memory-budget"), "{text}");
 }
 
 #[test]

@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use heatscope::cluster::ClusterError;
 use heatscope::generate::GenerateError;
 use heatscope::input::{InputError, OpenOptions};
 
+mod cluster;
 mod generate;
 mod info;
 
@@ -26,6 +28,8 @@ enum Command {
     Info(info::InfoArgs),
     /// Write a synthetic matrix with planted row and column clusters.
     Generate(generate::GenerateArgs),
+    /// Cluster rows and/or columns hierarchically (as scipy's linkage) and write the trees.
+    Cluster(cluster::ClusterArgs),
 }
 
 /// How to find and open the input matrix; shared by every command that reads one.
@@ -66,13 +70,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Command::Info(info) => info::run(&info),
         Command::Generate(generate) => generate::run(generate),
+        Command::Cluster(cluster) => cluster::run(&cluster),
     }
 }
+
+/// Options that do not go together.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
 
 /// 2 for bad input or bad parameters, 130 for Ctrl-C, 1 for anything else.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     if let Some(input) = error.downcast_ref::<InputError>() {
         return input.exit_code() as u8;
+    }
+    if error.is::<UsageError>() {
+        return 2;
+    }
+    if let Some(cluster) = error.downcast_ref::<ClusterError>() {
+        return match cluster {
+            ClusterError::OutOfMemory { .. } | ClusterError::CacheWrite { .. } => 1,
+            _ => 2,
+        };
     }
     match error.downcast_ref::<GenerateError>() {
         Some(GenerateError::Param { .. }) => 2,

@@ -86,7 +86,7 @@ mod tests {
         let err = MemoryBudget(8 << 30).check(100_000, 10, false).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("100000 items needs 18.6 GiB"), "{text}");
-        assert!(text.contains("8.0 GiB") && text.contains("--approx"), "{text}");
+        assert!(text.contains("8.0 GiB") && text.contains("raise --memory-budget"), "{text}");
         assert!(MemoryBudget(8 << 30).check(20_000, 100, false).is_ok());
     }
 

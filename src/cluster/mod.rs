@@ -46,6 +46,7 @@
 //! items); [`MemoryBudget::check`] refuses a problem beyond the budget
 //! before anything is allocated, saying what it would need.
 
+mod cache;
 mod condensed;
 mod dendrogram;
 mod linkage;
@@ -59,6 +60,7 @@ use thiserror::Error;
 
 use crate::input::Matrix;
 
+pub use cache::{TreeOrigin, cluster_cached};
 pub use condensed::{CondensedMatrix, pdist};
 pub use dendrogram::{Dendrogram, Merge};
 pub use linkage::linkage;
@@ -165,7 +167,11 @@ impl std::str::FromStr for Method {
 /// The one of `all` called `s` (scipy's spelling), or an error naming
 /// the `kind` of name.
 fn by_name<T: Copy>(all: &[T], name: fn(T) -> &'static str, kind: &'static str, s: &str) -> Result<T, ClusterError> {
-    all.iter().copied().find(|&m| name(m) == s).ok_or_else(|| ClusterError::UnknownName { kind, name: s.to_string() })
+    all.iter().copied().find(|&m| name(m) == s).ok_or_else(|| ClusterError::UnknownName {
+        kind,
+        name: s.to_string(),
+        known: all.iter().map(|&m| name(m)).collect::<Vec<_>>().join(", "),
+    })
 }
 
 /// Everything that can go wrong while clustering.
@@ -190,7 +196,7 @@ pub enum ClusterError {
     /// Exact clustering would need more memory than the budget allows.
     #[error(
         "exact clustering of {n} items needs {} of memory, over the budget of {}; \
-         raise --memory-budget or use the approximate mode (--approx)",
+         raise --memory-budget if this machine has that much free",
         memory::human_bytes(*.needed),
         memory::human_bytes(*.budget)
     )]
@@ -205,7 +211,7 @@ pub enum ClusterError {
     /// The allocator refused memory that the budget allowed.
     #[error(
         "could not allocate {} for the distance matrix; \
-         lower --memory-budget or use the approximate mode (--approx)",
+         free memory by closing other programs, or lower --memory-budget",
         memory::human_bytes(*.bytes)
     )]
     OutOfMemory {
@@ -223,13 +229,23 @@ pub enum ClusterError {
         /// Leaves in the tree.
         leaves: usize,
     },
+    /// A computed tree could not be stored in the cache.
+    #[error("cannot write the cache file {} ({source}); free disk space or choose another folder with --cache-dir", path.display())]
+    CacheWrite {
+        /// The cache file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A method or metric name that is not known.
-    #[error("unknown {kind} {name:?}")]
+    #[error("unknown {kind} {name:?}; use one of {known}")]
     UnknownName {
         /// "method" or "metric".
         kind: &'static str,
         /// The name given.
         name: String,
+        /// The names that are known, comma-separated.
+        known: String,
     },
 }
 

@@ -1,0 +1,138 @@
+//! Clustering results kept on disk beside the matrix cache, so that
+//! rendering or viewing a matrix never clusters it twice.
+//!
+//! A tree file is named by a hash of the matrix fingerprint, the axis, the
+//! method, the metric and the leaf ordering. Layout (little-endian): magic
+//! `HSTREE\0\0`, format version (`u32`), axis (`u32`: 0 rows, 1 columns),
+//! leaves (`u64`), the key (`u64`), an FNV-1a checksum of the payload
+//! (`u64`), then scipy's linkage matrix, `(n − 1) × 4` `f64`. Written to a
+//! temporary file and renamed; a file that fails any check is recomputed.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use indicatif::ProgressBar;
+
+use super::{Axis, ClusterError, ClusterOptions, Dendrogram, cluster};
+use crate::hash::{Fnv, fnv1a};
+use crate::input::Matrix;
+
+const MAGIC: &[u8; 8] = b"HSTREE\0\0";
+/// Bump when the layout or the clustering definitions change.
+const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 40;
+
+/// Whether a tree came from the cache or was computed now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TreeOrigin {
+    Reused(PathBuf),
+    Computed(PathBuf),
+}
+
+/// The tree of `matrix` along `axis`: read from `dir` when it was computed
+/// before for the same values and options, otherwise computed and stored.
+pub fn cluster_cached(
+    matrix: &Matrix,
+    axis: Axis,
+    options: &ClusterOptions,
+    dir: &Path,
+    progress: Option<&ProgressBar>,
+) -> Result<(Dendrogram, TreeOrigin), ClusterError> {
+    let axis_code = match axis {
+        Axis::Rows => 0u32,
+        Axis::Cols => 1,
+    };
+    let key = Fnv::default()
+        .u64(matrix.fingerprint())
+        .u64(u64::from(axis_code))
+        .bytes(options.method.name().as_bytes())
+        .bytes(b"/")
+        .bytes(options.metric.name().as_bytes())
+        .u64(u64::from(options.optimal_ordering))
+        .u64(u64::from(FORMAT_VERSION))
+        .finish();
+    let path = dir.join(format!("tree-{key:016x}.hst"));
+    let n = axis.len(matrix);
+    if let Some(tree) = read(&path, key, axis_code, n) {
+        return Ok((tree, TreeOrigin::Reused(path)));
+    }
+    let tree = cluster(matrix, axis, options, progress)?;
+    write(&path, key, axis_code, &tree).map_err(|source| ClusterError::CacheWrite { path: path.clone(), source })?;
+    Ok((tree, TreeOrigin::Computed(path)))
+}
+
+fn read(path: &Path, key: u64, axis: u32, n: usize) -> Option<Dendrogram> {
+    let bytes = fs::read(path).ok()?;
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+    let payload_len = (n.checked_sub(1)?).checked_mul(32)?;
+    let ok = bytes.len() == HEADER_LEN + payload_len
+        && &bytes[..8] == MAGIC
+        && u32_at(8) == FORMAT_VERSION
+        && u32_at(12) == axis
+        && u64_at(16) == n as u64
+        && u64_at(24) == key
+        && u64_at(32) == fnv1a(&bytes[HEADER_LEN..]);
+    if !ok {
+        return None;
+    }
+    let z: Vec<[f64; 4]> = bytes[HEADER_LEN..]
+        .chunks_exact(32)
+        .map(|row| std::array::from_fn(|k| f64::from_le_bytes(row[8 * k..8 * k + 8].try_into().unwrap())))
+        .collect();
+    Dendrogram::from_linkage_matrix(&z).ok()
+}
+
+fn write(path: &Path, key: u64, axis: u32, tree: &Dendrogram) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let payload: Vec<u8> = tree.to_linkage_matrix().iter().flatten().flat_map(|v| v.to_le_bytes()).collect();
+    let mut temp = tempfile::Builder::new().prefix(".tree.").suffix(".tmp").tempfile_in(dir)?;
+    temp.write_all(MAGIC)?;
+    temp.write_all(&FORMAT_VERSION.to_le_bytes())?;
+    temp.write_all(&axis.to_le_bytes())?;
+    temp.write_all(&(tree.n_leaves() as u64).to_le_bytes())?;
+    temp.write_all(&key.to_le_bytes())?;
+    temp.write_all(&fnv1a(&payload).to_le_bytes())?;
+    temp.write_all(&payload)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{MemoryBudget, Method, Metric};
+
+    #[test]
+    fn a_tree_is_reused_until_its_options_change_and_never_trusted_damaged() {
+        let m = Matrix::from_vec(5, 2, vec![0.0, 0.0, 5.0, 5.0, 0.5, 0.0, 5.0, 6.0, 9.0, 9.0]);
+        let dir = tempfile::tempdir().unwrap();
+        let options = ClusterOptions {
+            method: Method::Average,
+            metric: Metric::Euclidean,
+            optimal_ordering: false,
+            budget: MemoryBudget(1 << 30),
+        };
+        let (tree, origin) = cluster_cached(&m, Axis::Rows, &options, dir.path(), None).unwrap();
+        let TreeOrigin::Computed(path) = origin else { panic!("expected a computed tree") };
+        let (again, origin) = cluster_cached(&m, Axis::Rows, &options, dir.path(), None).unwrap();
+        assert_eq!(origin, TreeOrigin::Reused(path.clone()));
+        assert_eq!(again.to_linkage_matrix(), tree.to_linkage_matrix());
+
+        let ward = ClusterOptions { method: Method::Ward, ..options };
+        assert!(matches!(cluster_cached(&m, Axis::Rows, &ward, dir.path(), None).unwrap().1, TreeOrigin::Computed(_)));
+        let columns = cluster_cached(&m, Axis::Cols, &options, dir.path(), None).unwrap();
+        assert!(matches!(columns.1, TreeOrigin::Computed(p) if p != path));
+
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let (repaired, origin) = cluster_cached(&m, Axis::Rows, &options, dir.path(), None).unwrap();
+        assert_eq!(origin, TreeOrigin::Computed(path));
+        assert_eq!(repaired.to_linkage_matrix(), tree.to_linkage_matrix());
+    }
+}
