@@ -111,5 +111,8 @@ fn names_parse_as_scipy_spells_them() {
     assert_eq!("ward".parse::<Method>().unwrap(), Method::Ward);
     assert_eq!("cityblock".parse::<Metric>().unwrap(), Metric::Cityblock);
     let err = "manhattan".parse::<Metric>().unwrap_err();
-    assert_eq!(err.to_string(), "unknown metric \"manhattan\"");
+    assert_eq!(
+        err.to_string(),
+        "unknown metric \"manhattan\"; use one of euclidean, sqeuclidean, cityblock, cosine, correlation, spearman"
+    );
 }
