@@ -16,7 +16,7 @@ use half::f16;
 use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
 
-use super::layout::{FACTOR, Geometry, Level, TILE, shrink};
+use super::layout::{FACTOR, Geometry, Level, TILE, TileId, shrink};
 use super::store::{self, AGGREGATE_CELL, FileLayout, HEADER_LEN, Pyramid, TILE_HEADER, ValueStats};
 use crate::hash::{Fnv, fnv1a};
 use crate::input::{Matrix, Summary};
@@ -286,11 +286,6 @@ impl Cells {
         rest.max = self.max.split_off(n);
         std::mem::replace(self, rest)
     }
-
-    /// Mean, min and max of cell `i`; NaN for all three when it has no finite cell.
-    fn values(&self, i: usize) -> [f32; 3] {
-        if self.count[i] == 0 { [f32::NAN; 3] } else { [self.mean[i], self.min[i], self.max[i]] }
-    }
 }
 
 /// `lo[x] = min(lo[x], v[x])`, `hi[x] = max(hi[x], v[x])`; NaN in `v` is
@@ -354,39 +349,57 @@ impl Writer<'_> {
 
     /// Writes one band of aggregate cells, each tile scaled to its own range.
     fn aggregate_band(&self, level: Level, ty: u32, cells: &Cells) -> Result<(), PyramidError> {
-        let (cols, rows) = (cells.width, cells.rows());
-        let tiles: Vec<Vec<u8>> = (0..cols)
-            .step_by(TILE)
-            .collect::<Vec<_>>()
-            .par_iter()
-            .map(|&x0| {
-                let w = TILE.min(cols - x0);
-                let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-                for r in 0..rows {
-                    let at = r * cols + x0;
-                    lo = cells.min[at..at + w].iter().fold(lo, |a, &b| a.min(b));
-                    hi = cells.max[at..at + w].iter().fold(hi, |a, &b| a.max(b));
-                }
-                let (center, scale) =
-                    if lo <= hi { ((lo + hi) / 2.0, ((hi - lo) / 2.0).max(f32::MIN_POSITIVE)) } else { (0.0, 1.0) };
-                let inverse = 1.0 / scale;
-                let mut scaled = Vec::with_capacity(3 * rows * w);
-                for r in 0..rows {
-                    for i in r * cols + x0..r * cols + x0 + w {
-                        scaled.extend(cells.values(i).map(|v| (v - center) * inverse));
-                    }
-                }
-                let mut halves = vec![f16::ZERO; scaled.len()];
-                halves.convert_from_f32_slice(&scaled);
-                let mut out = Vec::with_capacity(TILE_HEADER + AGGREGATE_CELL * rows * w);
-                out.extend_from_slice(&center.to_le_bytes());
-                out.extend_from_slice(&scale.to_le_bytes());
-                out.extend_from_slice(bytemuck::cast_slice(&halves));
-                out
-            })
-            .collect();
-        self.write_at(&tiles.concat(), self.layout.band_offset(level, ty))
+        let cols = cells.width;
+        let starts: Vec<usize> = (0..cols).step_by(TILE).collect();
+        starts.into_par_iter().enumerate().try_for_each(|(tx, x0)| {
+            let tile = encode_tile(cells, x0, TILE.min(cols - x0));
+            let bytes: &[u8] = bytemuck::cast_slice(&tile);
+            let (offset, len) = self.layout.tile_span(TileId { level, ty, tx: tx as u32 });
+            debug_assert_eq!(len, bytes.len());
+            self.write_at(bytes, offset)
+        })
     }
+}
+
+/// One aggregate tile: columns `x0 .. x0 + w` of every row of `cells`, as
+/// the file stores it (centre, scale, then `f16` mean, min, max per cell),
+/// in 16-bit words so that the `f16` part is aligned.
+fn encode_tile(cells: &Cells, x0: usize, w: usize) -> Vec<u16> {
+    let (cols, rows) = (cells.width, cells.rows());
+    let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+    for r in 0..rows {
+        let at = r * cols + x0;
+        for (&min, &max) in cells.min[at..at + w].iter().zip(&cells.max[at..at + w]) {
+            lo = if min < lo { min } else { lo };
+            hi = if max > hi { max } else { hi };
+        }
+    }
+    let (center, scale) =
+        if lo <= hi { ((lo + hi) / 2.0, ((hi - lo) / 2.0).max(f32::MIN_POSITIVE)) } else { (0.0, 1.0) };
+    let inverse = 1.0 / scale;
+    let mut scaled = vec![0.0f32; 3 * rows * w];
+    for r in 0..rows {
+        let at = r * cols + x0;
+        let out = &mut scaled[3 * r * w..3 * (r + 1) * w];
+        let inputs = cells.count[at..at + w]
+            .iter()
+            .zip(&cells.mean[at..at + w])
+            .zip(&cells.min[at..at + w])
+            .zip(&cells.max[at..at + w]);
+        for (cell, (((&count, &mean), &min), &max)) in out.chunks_exact_mut(3).zip(inputs) {
+            let empty = count == 0;
+            cell[0] = if empty { f32::NAN } else { (mean - center) * inverse };
+            cell[1] = if empty { f32::NAN } else { (min - center) * inverse };
+            cell[2] = if empty { f32::NAN } else { (max - center) * inverse };
+        }
+    }
+    let mut out = vec![0u16; (TILE_HEADER + AGGREGATE_CELL * rows * w) / 2];
+    let header: &mut [u8] = bytemuck::cast_slice_mut(&mut out[..TILE_HEADER / 2]);
+    header[0..4].copy_from_slice(&center.to_le_bytes());
+    header[4..8].copy_from_slice(&scale.to_le_bytes());
+    let halves: &mut [f16] = bytemuck::cast_slice_mut(&mut out[TILE_HEADER / 2..]);
+    halves.convert_from_f32_slice(&scaled);
+    out
 }
 
 impl RowLevel {
