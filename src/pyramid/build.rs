@@ -22,6 +22,9 @@ use crate::hash::{Fnv, fnv1a};
 use crate::input::{Matrix, Summary};
 use crate::progress;
 
+/// Full-resolution rows handled per step: several tile rows, so that each
+/// parallel section has enough work to outweigh its start and join.
+const CHUNK_ROWS: usize = 4 * TILE;
 /// Target number of values sampled for the percentiles.
 const SAMPLE_TARGET: f64 = (1 << 20) as f64;
 
@@ -348,26 +351,31 @@ impl Writer<'_> {
     }
 
     /// Writes one band of aggregate cells, each tile scaled to its own range.
-    fn aggregate_band(&self, level: Level, ty: u32, cells: &Cells) -> Result<(), PyramidError> {
-        let cols = cells.width;
-        let starts: Vec<usize> = (0..cols).step_by(TILE).collect();
-        starts.into_par_iter().enumerate().try_for_each(|(tx, x0)| {
-            let tile = encode_tile(cells, x0, TILE.min(cols - x0));
+    /// Writes the tile rows `first_ty, first_ty + 1, …` that `cells` holds
+    /// (256 rows each; the last may be shorter), each tile scaled to its own
+    /// range.
+    fn aggregate_band(&self, level: Level, first_ty: u32, cells: &Cells) -> Result<(), PyramidError> {
+        let (cols, rows) = (cells.width, cells.rows());
+        let tiles: Vec<(usize, usize)> =
+            (0..rows.div_ceil(TILE)).flat_map(|k| (0..cols.div_ceil(TILE)).map(move |tx| (k, tx))).collect();
+        tiles.into_par_iter().try_for_each(|(k, tx)| {
+            let (r0, x0) = (k * TILE, tx * TILE);
+            let tile = encode_tile(cells, r0..(r0 + TILE).min(rows), x0, TILE.min(cols - x0));
             let bytes: &[u8] = bytemuck::cast_slice(&tile);
-            let (offset, len) = self.layout.tile_span(TileId { level, ty, tx: tx as u32 });
+            let (offset, len) = self.layout.tile_span(TileId { level, ty: first_ty + k as u32, tx: tx as u32 });
             debug_assert_eq!(len, bytes.len());
             self.write_at(bytes, offset)
         })
     }
 }
 
-/// One aggregate tile: columns `x0 .. x0 + w` of every row of `cells`, as
-/// the file stores it (centre, scale, then `f16` mean, min, max per cell),
-/// in 16-bit words so that the `f16` part is aligned.
-fn encode_tile(cells: &Cells, x0: usize, w: usize) -> Vec<u16> {
-    let (cols, rows) = (cells.width, cells.rows());
+/// One aggregate tile: columns `x0 .. x0 + w` of rows `rows` of `cells`,
+/// as the file stores it (centre, scale, then `f16` mean, min, max per
+/// cell), in 16-bit words so that the `f16` part is aligned.
+fn encode_tile(cells: &Cells, rows: std::ops::Range<usize>, x0: usize, w: usize) -> Vec<u16> {
+    let cols = cells.width;
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-    for r in 0..rows {
+    for r in rows.clone() {
         let at = r * cols + x0;
         for (&min, &max) in cells.min[at..at + w].iter().zip(&cells.max[at..at + w]) {
             lo = if min < lo { min } else { lo };
@@ -377,10 +385,9 @@ fn encode_tile(cells: &Cells, x0: usize, w: usize) -> Vec<u16> {
     let (center, scale) =
         if lo <= hi { ((lo + hi) / 2.0, ((hi - lo) / 2.0).max(f32::MIN_POSITIVE)) } else { (0.0, 1.0) };
     let inverse = 1.0 / scale;
-    let mut scaled = vec![0.0f32; 3 * rows * w];
-    for r in 0..rows {
+    let mut scaled = vec![0.0f32; 3 * rows.len() * w];
+    for (out, r) in scaled.chunks_exact_mut(3 * w).zip(rows.clone()) {
         let at = r * cols + x0;
-        let out = &mut scaled[3 * r * w..3 * (r + 1) * w];
         let inputs = cells.count[at..at + w]
             .iter()
             .zip(&cells.mean[at..at + w])
@@ -393,7 +400,7 @@ fn encode_tile(cells: &Cells, x0: usize, w: usize) -> Vec<u16> {
             cell[2] = if empty { f32::NAN } else { (max - center) * inverse };
         }
     }
-    let mut out = vec![0u16; (TILE_HEADER + AGGREGATE_CELL * rows * w) / 2];
+    let mut out = vec![0u16; (TILE_HEADER + AGGREGATE_CELL * rows.len() * w) / 2];
     let header: &mut [u8] = bytemuck::cast_slice_mut(&mut out[..TILE_HEADER / 2]);
     header[0..4].copy_from_slice(&center.to_le_bytes());
     header[4..8].copy_from_slice(&scale.to_le_bytes());
@@ -518,12 +525,13 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
     let columns_in_place = col_order.iter().enumerate().all(|(i, &c)| i == c as usize);
     let mut values = Vec::new();
 
-    for (ty, first) in (0..rows).step_by(TILE).enumerate() {
+    for first in (0..rows).step_by(CHUNK_ROWS) {
         if progress::interrupted() {
             return Err(PyramidError::Interrupted);
         }
-        let band_rows = TILE.min(rows - first);
-        values.resize(band_rows * cols, 0.0);
+        let ty = first / TILE;
+        let chunk_rows = CHUNK_ROWS.min(rows - first);
+        values.resize(chunk_rows * cols, 0.0);
         let parts: Vec<Partial> = values
             .par_chunks_mut(cols)
             .enumerate()
@@ -553,7 +561,10 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
             total.summary = total.summary.merge(part.summary);
             total.samples.extend(part.samples);
         }
-        writer.base_band(ty as u32, &values, band_rows)?;
+        values
+            .par_chunks(TILE * cols)
+            .enumerate()
+            .try_for_each(|(k, band)| writer.base_band((ty + k) as u32, band, band.len() / cols))?;
 
         // Full-resolution rows shrunk along columns: level (0, j ≥ 1).
         let mut shrunk: Option<Cells> = None;
@@ -565,9 +576,9 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
             writer.aggregate_band(Level { row: 0, col: j }, ty as u32, &cells)?;
             shrunk = Some(cells);
         }
-        // Level-1 rows (4 full-resolution rows each; a band is a multiple of
+        // Level-1 rows (4 full-resolution rows each; a chunk is a multiple of
         // 4 rows except the last), at every column level, go down the cascade.
-        let last = first + band_rows == rows;
+        let last = first + chunk_rows == rows;
         if row_levels > 1 {
             let mut batch = vec![Cells::from_value_rows(&values, cols)];
             for j in 1..col_levels as usize {
@@ -579,7 +590,7 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
             }
         }
 
-        bar.inc((band_rows * cols * 4) as u64);
+        bar.inc((chunk_rows * cols * 4) as u64);
     }
     bar.finish_and_clear();
 
