@@ -10,8 +10,7 @@
 //! from its own ChaCha8 stream, so the output depends on the seed alone, not
 //! on the thread count. Rows are generated and written a block at a time.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use npyz::WriterBuilder;
@@ -211,7 +210,7 @@ pub fn generate(params: &CheckedParams, out: &Path) -> Result<Generated, Generat
 }
 
 /// [`write_atomically`] with the error naming the file.
-fn write_file(path: &Path, body: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>) -> Result<(), GenerateError> {
+fn write_file(path: &Path, body: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), GenerateError> {
     write_atomically(path, body).map_err(|source| GenerateError::Write { path: path.to_owned(), source })
 }
 

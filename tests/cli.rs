@@ -156,7 +156,8 @@ fn info_json_reports_shape_missing_values_and_range() {
     assert_eq!(report["min"], -2.0);
     assert_eq!(report["max"], 7.25);
     assert_eq!(report["cache"], "built");
-    assert_eq!(report["row_labels"], serde_json::json!(["g1", "g2"]));
+    assert_eq!(report["row_labels_first"], serde_json::json!(["g1", "g2"]));
+    assert_eq!(report["row_labels_last"], serde_json::json!([]));
     let again = heatscope(dir.path(), &["info", path.to_str().unwrap(), "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(report["cache"], "reused");
@@ -362,4 +363,24 @@ fn cluster_refuses_what_it_cannot_do_in_one_line() {
         String::from_utf8_lossy(&out.stderr).trim_end(),
         "error: cannot cluster 1 row(s): at least 2 are needed"
     );
+}
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "m.tsv", b"g\ta\nx\t1\n");
+    for args in [vec!["info", path.to_str().unwrap()], vec!["cluster", path.to_str().unwrap(), "--order-out", "-"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_heatscope"))
+            .args(&args)
+            .env("HEATSCOPE_CACHE_DIR", dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }

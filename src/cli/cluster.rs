@@ -1,6 +1,5 @@
 //! `heatscope cluster`: hierarchical clustering of rows, columns or both.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

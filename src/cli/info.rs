@@ -28,6 +28,8 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<()> {
         CacheUse::Built(path) => ("built", Some(path)),
     };
     if args.json {
+        let (row_first, row_last) = ends(matrix.row_labels());
+        let (col_first, col_last) = ends(matrix.col_labels());
         let report = json!({
             "file": source.path,
             "rows": matrix.rows(),
@@ -39,33 +41,39 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<()> {
             "mean": stats.mean,
             "cache": cache.split(' ').next(),
             "cache_path": cache_path,
-            "row_labels": examples(matrix.row_labels()),
-            "col_labels": examples(matrix.col_labels()),
+            "row_labels_first": row_first,
+            "row_labels_last": row_last,
+            "col_labels_first": col_first,
+            "col_labels_last": col_last,
             "row_labels_generated": matrix.row_labels().is_generated(),
             "col_labels_generated": matrix.col_labels().is_generated(),
         });
-        println!("{report}");
-        return Ok(());
+        return super::print_stdout(&format!("{report}\n"));
     }
     let cells = (matrix.rows() * matrix.cols()) as f64;
-    let number = |v: Option<f32>| v.map_or("none".to_owned(), |v| format!("{v}"));
-    println!("file       {}", source.path.display());
-    println!("shape      {} rows × {} columns", matrix.rows(), matrix.cols());
-    println!("stored as  {}", source.stored_as);
+    let number = |v: Option<f64>| v.map_or("none".to_owned(), super::human_number);
+    let mut text = String::new();
+    let mut line = |s: String| {
+        text.push_str(&s);
+        text.push('\n');
+    };
+    line(format!("file       {}", source.path.display()));
+    line(format!("shape      {} rows × {} columns", matrix.rows(), matrix.cols()));
+    line(format!("stored as  {}", source.stored_as));
     match cache_path {
-        Some(path) => println!("cache      {cache}: {}", path.display()),
-        None => println!("cache      {cache}"),
+        Some(path) => line(format!("cache      {cache}: {}", path.display())),
+        None => line(format!("cache      {cache}")),
     }
-    println!(
+    line(format!(
         "values     min {}, max {}, mean {}",
-        number(stats.min),
-        number(stats.max),
-        stats.mean.map_or("none".to_owned(), |m| format!("{m:.6}"))
-    );
-    println!("missing    {} NaN ({:.2}%)", stats.nan_count, 100.0 * stats.nan_count as f64 / cells);
-    println!("rows       {}", summary(matrix.row_labels()));
-    println!("columns    {}", summary(matrix.col_labels()));
-    Ok(())
+        number(stats.min.map(shortest)),
+        number(stats.max.map(shortest)),
+        number(stats.mean)
+    ));
+    line(format!("missing    {} NaN ({:.2}%)", stats.nan_count, 100.0 * stats.nan_count as f64 / cells));
+    line(format!("rows       {}", summary(matrix.row_labels())));
+    line(format!("columns    {}", summary(matrix.col_labels())));
+    super::print_stdout(&text)
 }
 
 /// An `f32` as the `f64` with the same shortest decimal form, so JSON shows
@@ -74,20 +82,22 @@ fn shortest(value: f32) -> f64 {
     value.to_string().parse().unwrap_or(f64::from(value))
 }
 
-fn examples(labels: &Labels) -> Vec<String> {
+/// The first and the last few labels (each label once, so a short axis has
+/// all its labels in `first` and none in `last`).
+fn ends(labels: &Labels) -> (Vec<String>, Vec<String>) {
     let n = labels.len();
-    let mut shown: Vec<usize> = (0..n.min(EXAMPLES)).collect();
-    shown.extend(n.saturating_sub(EXAMPLES).max(EXAMPLES)..n);
-    shown.into_iter().map(|i| labels.get(i).into_owned()).collect()
+    let first = (0..n.min(EXAMPLES)).map(|i| labels.get(i).into_owned()).collect();
+    let last = (n.saturating_sub(EXAMPLES).max(EXAMPLES)..n).map(|i| labels.get(i).into_owned()).collect();
+    (first, last)
 }
 
 fn summary(labels: &Labels) -> String {
     let n = labels.len();
-    let shown = examples(labels);
+    let (first, last) = ends(labels);
     let text = if n > 2 * EXAMPLES {
-        format!("{}, …, {}", shown[..EXAMPLES].join(", "), shown[EXAMPLES..].join(", "))
+        format!("{}, …, {}", first.join(", "), last.join(", "))
     } else {
-        shown.join(", ")
+        [first, last].concat().join(", ")
     };
     let generated = if labels.is_generated() { ", numbered: the file has no labels" } else { "" };
     format!("{text} ({n}{generated})")

@@ -74,6 +74,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
+/// Writes `text` to standard output. A reader that went away (`| head`) is
+/// not an error: there is simply no one left to tell.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// A number for people: plain when it reads well, in exponent form when it
+/// is very large or very small.
+pub fn human_number(x: f64) -> String {
+    let size = x.abs();
+    if x == 0.0 || (1e-4..1e7).contains(&size) {
+        let text = format!("{x:.6}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        format!("{x:.6e}")
+    }
+}
+
 /// Options that do not go together.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -97,5 +119,19 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         Some(GenerateError::Param { .. }) => 2,
         Some(GenerateError::Interrupted) => 130,
         _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_number;
+
+    #[test]
+    fn numbers_read_plainly_unless_very_large_or_small() {
+        assert_eq!(human_number(-0.000455), "-0.000455");
+        assert_eq!(human_number(28.408), "28.408");
+        assert_eq!(human_number(0.0), "0");
+        assert_eq!(human_number(-2.5e37), "-2.500000e37");
+        assert_eq!(human_number(1.5e-50), "1.500000e-50");
     }
 }
