@@ -368,7 +368,7 @@ fn cluster_refuses_what_it_cannot_do_in_one_line() {
 #[test]
 fn a_reader_that_goes_away_is_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "m.tsv", b"g\ta\nx\t1\n");
+    let path = write(dir.path(), "m.tsv", b"g\ta\nx\t1\ny\t2\n");
     for args in [vec!["info", path.to_str().unwrap()], vec!["cluster", path.to_str().unwrap(), "--order-out", "-"]] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_heatscope"))
             .args(&args)
