@@ -100,6 +100,21 @@ fn second_open_maps_the_cache_and_a_changed_source_is_reparsed() {
 }
 
 #[test]
+fn a_rewrite_that_keeps_size_and_modification_time_is_still_noticed() {
+    // As `cp -p` or `rsync -a` over the file would leave it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "m.tsv", b"g\tA\nr\t1\n");
+    let modified = fs::metadata(&path).unwrap().modified().unwrap();
+    assert_eq!(values(&Matrix::open(&path, &options(dir.path())).unwrap()), [1.0]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    fs::write(&path, b"g\tA\nr\t7\n").unwrap();
+    fs::File::options().write(true).open(&path).unwrap().set_modified(modified).unwrap();
+    let m = Matrix::open(&path, &options(dir.path())).unwrap();
+    assert!(matches!(m.source().cache, CacheUse::Built(_)));
+    assert_eq!(values(&m), [7.0]);
+}
+
+#[test]
 fn a_damaged_or_half_written_cache_is_rebuilt_not_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "m.tsv", b"g\tA\tB\nr1\t1\t2\nr2\t3\t4\n");

@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use heatscope::cluster::{Axis, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, TreeOrigin, cluster_cached};
 use heatscope::input::Matrix;
-use heatscope::input::cache::default_cache_dir;
 use heatscope::output::write_atomically;
 use npyz::WriterBuilder;
 
@@ -87,7 +86,7 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
         order: args.cols_order_out.as_deref(),
         newick: args.cols_newick_out.as_deref(),
     };
-    let dir = args.input.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    let dir = args.input.cache_dir();
     match args.axis {
         AxisChoice::Rows => one_axis(&matrix, Axis::Rows, &options, &dir, &first),
         AxisChoice::Cols => one_axis(&matrix, Axis::Cols, &options, &dir, &first),

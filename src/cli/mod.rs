@@ -38,9 +38,9 @@ pub struct InputArgs {
     /// The matrix: .npy, or TSV/CSV text (header row of column names, first
     /// column of row names), optionally .gz.
     pub file: PathBuf,
-    /// Folder for the binary cache (default: the platform cache folder).
-    #[arg(long, env = "HEATSCOPE_CACHE_DIR", value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
+    /// Folder for the binary cache [default: $HEATSCOPE_CACHE_DIR, else the platform cache folder]
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
     /// Row labels, one per line (for .npy; X.rows.txt beside X.npy is used by default).
     #[arg(long, value_name = "FILE")]
     pub row_labels: Option<PathBuf>,
@@ -50,10 +50,19 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
+    /// The cache folder: `--cache-dir`, else a non-empty `HEATSCOPE_CACHE_DIR`,
+    /// else the platform cache folder.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cache_dir
+            .clone()
+            .or_else(|| std::env::var_os("HEATSCOPE_CACHE_DIR").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .unwrap_or_else(heatscope::input::cache::default_cache_dir)
+    }
+
     /// Opens the matrix and prints any warnings about it.
     pub fn open(&self) -> Result<heatscope::input::Matrix, InputError> {
         let options = OpenOptions {
-            cache_dir: self.cache_dir.clone(),
+            cache_dir: Some(self.cache_dir()),
             row_labels: self.row_labels.clone(),
             col_labels: self.col_labels.clone(),
         };

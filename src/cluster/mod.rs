@@ -230,7 +230,7 @@ pub enum ClusterError {
         leaves: usize,
     },
     /// A computed tree could not be stored in the cache.
-    #[error("cannot write the cache file {} ({source}); free disk space or choose another folder with --cache-dir", path.display())]
+    #[error("cannot write the cache file {} ({source}); check that the cache folder is a folder you can write to, with free space, or choose another with --cache-dir", path.display())]
     CacheWrite {
         /// The cache file.
         path: std::path::PathBuf,

@@ -16,7 +16,7 @@
 //! | 56     | 8     | total file length |
 //! | 64     | 8     | source identity: FNV-1a of the canonical source path and reader kind |
 //! | 72     | 8     | source length in bytes |
-//! | 80     | 8     | source modification time, nanoseconds since the Unix epoch |
+//! | 80     | 8     | source change stamp: hash of its modification and status-change times, inode and device |
 //! | 88     | 8     | number of repeated row labels |
 //! | 96     | 32    | how the source stored its values, UTF-8, zero-padded (e.g. `text`, `<f8`) |
 //! | 128    | 8     | FNV-1a checksum of bytes 0..128 |
@@ -66,7 +66,7 @@ pub(crate) enum ReaderKind {
 pub(crate) struct SourceKey {
     identity: u64,
     len: u64,
-    mtime_ns: u64,
+    stamp: u64,
     stem: String,
     /// False for pipes and other non-regular files: their content can differ
     /// on every read, so a cache built from one is never reused.
@@ -81,14 +81,12 @@ impl SourceKey {
         // A pipe (`<(zcat x.gz)`) has no canonical path; its own name will do,
         // since its cache is never reused.
         let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-        let mtime_ns =
-            meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as u64);
         let identity = Fnv::default().bytes(canonical.as_os_str().as_encoded_bytes()).u64(kind as u64).finish();
         let stem = canonical
             .file_name()
             .map(|n| n.to_string_lossy().chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect())
             .unwrap_or_default();
-        Ok(SourceKey { identity, len: meta.len(), mtime_ns, stem, reusable: meta.is_file() })
+        Ok(SourceKey { identity, len: meta.len(), stamp: change_stamp(&meta), stem, reusable: meta.is_file() })
     }
 
     /// The cache file for this source in `dir`. Its name depends on the path
@@ -96,6 +94,21 @@ impl SourceKey {
     pub(crate) fn cache_path(&self, dir: &Path) -> PathBuf {
         dir.join(format!("{}-{:016x}.hsm", self.stem, self.identity))
     }
+}
+
+/// What changes whenever a file's content may have: its modification time,
+/// its status-change time (which no copy tool can set back, so `cp -p` or
+/// `rsync -a` over a file is noticed), its inode and its device.
+pub(crate) fn change_stamp(meta: &fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as u64);
+    Fnv::default()
+        .u64(mtime)
+        .u64(meta.ctime() as u64)
+        .u64(meta.ctime_nsec() as u64)
+        .u64(meta.ino())
+        .u64(meta.dev())
+        .finish()
 }
 
 /// The default cache folder: the platform cache dir (e.g. `~/.cache/heatscope`).
@@ -137,7 +150,7 @@ fn validate(file: Arc<File>, map: Arc<Mmap>, key: &SourceKey) -> Option<CachedMa
         && u64_at(56) == bytes.len() as u64
         && u64_at(64) == key.identity
         && u64_at(72) == key.len
-        && u64_at(80) == key.mtime_ns
+        && u64_at(80) == key.stamp
         && u64_at(128) == fnv1a(&bytes[..128]);
     if !header_ok {
         return None;
@@ -279,7 +292,7 @@ impl CacheWriter {
         put(56, &position.to_le_bytes());
         put(64, &self.key.identity.to_le_bytes());
         put(72, &self.key.len.to_le_bytes());
-        put(80, &self.key.mtime_ns.to_le_bytes());
+        put(80, &self.key.stamp.to_le_bytes());
         put(88, &duplicate_row_labels.to_le_bytes());
         let description = description.as_bytes();
         put(96, &description[..description.len().min(DESCRIPTION_LEN)]);

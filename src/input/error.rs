@@ -84,7 +84,7 @@ pub enum InputError {
     LabelCount { path: PathBuf, found: usize, expected: usize, axis: &'static str },
 
     /// The binary cache could not be written.
-    #[error("cannot write the cache file {} ({source}); free disk space or choose another folder with --cache-dir", path.display())]
+    #[error("cannot write the cache file {} ({source}); check that the cache folder is a folder you can write to, with free space, or choose another with --cache-dir", path.display())]
     CacheWrite { path: PathBuf, source: io::Error },
 
     /// The user pressed Ctrl-C during a long pass.

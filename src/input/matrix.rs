@@ -4,7 +4,6 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
 
 use memmap2::Mmap;
 
@@ -316,15 +315,14 @@ impl Matrix {
     }
 }
 
-/// The path, size and modification time of the file a matrix maps.
+/// The path, size and change stamp of the file a matrix maps.
 fn file_fingerprint(path: &Path) -> u64 {
     let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
     let meta = fs::metadata(&canonical).ok();
-    let mtime = meta.as_ref().and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(UNIX_EPOCH).ok());
     Fnv::default()
         .bytes(canonical.as_os_str().as_encoded_bytes())
-        .u64(meta.map_or(0, |m| m.len()))
-        .u64(mtime.map_or(0, |d| d.as_nanos() as u64))
+        .u64(meta.as_ref().map_or(0, |m| m.len()))
+        .u64(meta.as_ref().map_or(0, cache::change_stamp))
         .finish()
 }
 

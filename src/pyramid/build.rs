@@ -33,7 +33,7 @@ const SAMPLE_TARGET: f64 = (1 << 20) as f64;
 pub enum PyramidError {
     #[error("the {axis} order has {found} entries for {expected} {axis}s, or is not a permutation of them")]
     BadOrder { axis: &'static str, found: usize, expected: usize },
-    #[error("cannot write the pyramid file {} ({source}); free disk space or choose another folder with --cache-dir", path.display())]
+    #[error("cannot write the pyramid file {} ({source}); check that the cache folder is a folder you can write to, with free space, or choose another with --cache-dir", path.display())]
     Write { path: PathBuf, source: std::io::Error },
     #[error("{}: display row {display_row} holds an infinite value; heatscope reads only NaN as missing", path.display())]
     Infinite { path: PathBuf, display_row: usize },
