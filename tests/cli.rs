@@ -51,7 +51,11 @@ fn npy_header(descr: &str, shape: &str) -> Vec<u8> {
 fn bad_text_files_fail_with_one_line_and_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let cases: [(&str, &[u8], &str); 8] = [
+    let cases: [(&str, &[u8], &str); 12] = [
+        ("decimal_comma.csv", b"gene;s1;s2\nA;1,5;2\n", "'1,5' is not a number; decimal commas are not read"),
+        ("quoted.csv", b"gene,s1,s2\nA,\"1,5\",2\n", "quoted fields holding the delimiter are not supported"),
+        ("huge.tsv", b"g\ts1\nA\t1e39\n", "1e39 is beyond the float32 range"),
+        ("savetxt.tsv", b"0.5\t1.5\t2.5\n3.5\t4.5\t5.5\n", "line 1 is all numbers, so the file has no header row"),
         ("ragged.tsv", b"g\tA\tB\nr1\t1\t2\nr2\t3\n", "line 3 has 2 fields but the header has 3"),
         ("word.tsv", b"g\tA\tB\nr1\t1\tabc\n", "line 2, column 3 ('B'): 'abc' is not a number"),
         ("empty.tsv", b"", "is empty"),
@@ -90,7 +94,12 @@ fn bad_npy_files_fail_with_one_line_and_exit_code_2() {
     for v in [f64::NEG_INFINITY, 1.0] {
         f64_infinite.extend_from_slice(&v.to_le_bytes());
     }
-    let cases: [(&str, Vec<u8>, &str); 10] = [
+    let mut huge = npy_header("<f8", "(1, 2)");
+    for v in [1.0f64, 1e300] {
+        huge.extend_from_slice(&v.to_le_bytes());
+    }
+    let cases: [(&str, Vec<u8>, &str); 11] = [
+        ("huge.npy", huge, "row 0, column 1 (0-based) is beyond the float32 range"),
         ("data.h5ad", b"\x89HDF\r\n\x1a\n\0\0\0\0".to_vec(), "a binary file heatscope cannot read"),
         ("truncated.npy", truncated, "truncated: the header promises 48 bytes of data but only 40 follow"),
         ("complex.npy", complex, "unsupported dtype <c8"),

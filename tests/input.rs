@@ -69,6 +69,15 @@ fn csv_with_bom_crlf_quotes_and_an_r_style_header() {
 }
 
 #[test]
+fn a_trailing_delimiter_on_every_line_adds_no_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "trail.tsv", b"gene\ts1\ts2\t\nA\t1\t2\t\nB\t3\tNA\t\n");
+    let m = Matrix::open(&path, &options(dir.path())).unwrap();
+    assert_eq!((m.rows(), m.cols()), (2, 2));
+    assert_same(&values(&m), &[1.0, 2.0, 3.0, f32::NAN]);
+}
+
+#[test]
 fn gzip_text_reads_like_plain_text() {
     let dir = tempfile::tempdir().unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

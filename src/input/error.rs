@@ -40,8 +40,20 @@ pub enum InputError {
     Ragged { path: PathBuf, line: u64, found: usize, expected: usize },
 
     /// A data field that is neither a number nor a missing-value marker.
-    #[error("{}: line {line}, column {column} ('{column_name}'): '{text}' is not a number; write missing values as NA, NaN, ? or an empty field", path.display())]
-    NotANumber { path: PathBuf, line: u64, column: usize, column_name: String, text: String },
+    #[error("{}: line {line}, column {column} ('{column_name}'): '{text}' is not a number; {advice}", path.display())]
+    NotANumber { path: PathBuf, line: u64, column: usize, column_name: String, text: String, advice: &'static str },
+
+    /// A finite number too large for `f32`.
+    #[error("{}: line {line}, column {column} ('{column_name}'): {text} is beyond the float32 range (±3.4e38); rescale the data (a log transform, say)", path.display())]
+    OutOfRange { path: PathBuf, line: u64, column: usize, column_name: String, text: String },
+
+    /// A binary value too large for `f32` (0-based row and column).
+    #[error("{}: row {row}, column {column} (0-based) is beyond the float32 range (±3.4e38); rescale the data (a log transform, say)", path.display())]
+    ValueOutOfRange { path: PathBuf, row: u64, column: u64 },
+
+    /// A text file whose first line is data.
+    #[error("{}: line 1 is all numbers, so the file has no header row or no row names; heatscope needs a header of column names and a first column of row names (for a plain numeric array, save a .npy with numpy.save)", path.display())]
+    NoHeader { path: PathBuf },
 
     /// A text field that parses as ±infinity.
     #[error("{}: line {line}, column {column} ('{column_name}') is infinite; heatscope reads only NaN as missing: replace it with NA or a finite value", path.display())]

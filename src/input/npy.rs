@@ -207,7 +207,26 @@ pub(crate) fn convert(
         }
         if let Some(i) = band.iter().position(|v| v.is_infinite()) {
             let (row, column) = ((first_row + i / cols) as u64, (i % cols) as u64);
-            return Err(InputError::InfiniteValue { path: path.to_owned(), row, column });
+            // A float64 value can be finite and still beyond what f32 holds.
+            let size = info.element.size();
+            let index = if info.fortran {
+                column as usize * rows + row as usize
+            } else {
+                row as usize * cols + column as usize
+            };
+            let at = info.data_offset as usize + index * size;
+            let source_finite = info.element == Element::F64
+                && map.is_some_and(|m| {
+                    let bytes: [u8; 8] = m[at..at + 8].try_into().expect("8 bytes");
+                    let v = if info.big_endian { f64::from_be_bytes(bytes) } else { f64::from_le_bytes(bytes) };
+                    v.is_finite()
+                });
+            let path = path.to_owned();
+            return Err(if source_finite {
+                InputError::ValueOutOfRange { path, row, column }
+            } else {
+                InputError::InfiniteValue { path, row, column }
+            });
         }
         writer.write_rows(&band)?;
         bar.inc((n * cols * size) as u64);

@@ -74,6 +74,9 @@ struct Parser<'a> {
     path: &'a Path,
     delimiter: u8,
     column_names: Vec<String>,
+    /// The header ended with a delimiter (a spreadsheet's trailing empty
+    /// column): each line may too.
+    trailing_delimiter: bool,
     /// Line number (1-based) of the first line of the next block.
     next_line: u64,
 }
@@ -92,13 +95,14 @@ struct Piece {
 enum LineError {
     Ragged { found: usize },
     NotANumber { field: usize, text: String },
+    OutOfRange { field: usize, text: String },
     Infinite { field: usize },
     NotUtf8,
 }
 
 impl<'a> Parser<'a> {
     fn new(path: &'a Path) -> Self {
-        Parser { path, delimiter: b'\t', column_names: Vec::new(), next_line: 1 }
+        Parser { path, delimiter: b'\t', column_names: Vec::new(), trailing_delimiter: false, next_line: 1 }
     }
 
     fn run(
@@ -233,8 +237,18 @@ impl<'a> Parser<'a> {
             }
         };
         let corner = first_data.is_none_or(|line| memchr::memchr_iter(delimiter, line).count() != names.len());
+        let corner_field = names[0].clone();
+        let corner_field = corner_field.as_str();
         if corner {
             names.remove(0);
+        }
+        if names.len() > 1 && names.last().is_some_and(|n| n.is_empty()) {
+            names.pop();
+            self.trailing_delimiter = true;
+        }
+        let is_number = |s: &str| fast_float2::parse::<f64, _>(s.trim()).is_ok();
+        if is_number(corner_field) && names.iter().all(|n| is_number(n)) {
+            return Err(InputError::NoHeader { path: self.path.to_owned() });
         }
         self.column_names = names;
         Ok(Some(bom + data_start))
@@ -263,7 +277,7 @@ impl<'a> Parser<'a> {
                 continue;
             }
             let before = out.values.len();
-            match parse_line(line, self.delimiter, cols, &mut out.values) {
+            match parse_line(line, self.delimiter, cols, self.trailing_delimiter, &mut out.values) {
                 Ok(label) => out.labels.push(label),
                 Err(e) => {
                     out.values.truncate(before);
@@ -288,6 +302,14 @@ impl<'a> Parser<'a> {
                         InputError::Ragged { path, line, found: *found, expected: self.column_names.len() + 1 }
                     }
                     LineError::NotANumber { field, text } => InputError::NotANumber {
+                        path,
+                        line,
+                        column: *field,
+                        column_name: column_name(*field),
+                        advice: advice_for(text),
+                        text: text.clone(),
+                    },
+                    LineError::OutOfRange { field, text } => InputError::OutOfRange {
                         path,
                         line,
                         column: *field,
@@ -340,7 +362,15 @@ impl<'a> Iterator for LineIter<'a> {
 
 /// Parses one data line: pushes its `cols` values and returns its row label.
 /// Fields are numbered from 1, the row label being field 1.
-fn parse_line<'l>(line: &'l [u8], delimiter: u8, cols: usize, values: &mut Vec<f32>) -> Result<&'l str, LineError> {
+/// With `trailing_delimiter` (the header ended with one), a line may end with
+/// one more delimiter and nothing after it.
+fn parse_line<'l>(
+    line: &'l [u8],
+    delimiter: u8,
+    cols: usize,
+    trailing_delimiter: bool,
+    values: &mut Vec<f32>,
+) -> Result<&'l str, LineError> {
     let count_fields = |bytes: &[u8]| memchr::memchr_iter(delimiter, bytes).count() + 1;
     let Some(label_end) = memchr::memchr(delimiter, line) else {
         return Err(LineError::Ragged { found: 1 });
@@ -358,12 +388,18 @@ fn parse_line<'l>(line: &'l [u8], delimiter: u8, cols: usize, values: &mut Vec<f
             }
         };
         if value.is_infinite() {
+            let text = unquote(trim(&rest[..len]));
+            // Finite, but beyond what f32 holds (about ±3.4e38)?
+            if fast_float2::parse::<f64, _>(text).is_ok_and(f64::is_finite) {
+                return Err(LineError::OutOfRange { field, text: String::from_utf8_lossy(text).into_owned() });
+            }
             return Err(LineError::Infinite { field });
         }
         values.push(value);
         at += len;
         let last = c + 1 == cols;
-        match (at == line.len(), last) {
+        let only_trailing_delimiter = trailing_delimiter && at + 1 == line.len();
+        match (at == line.len() || (last && only_trailing_delimiter), last) {
             (true, true) => return Ok(label),
             (true, false) => return Err(LineError::Ragged { found: field }),
             (false, true) => return Err(LineError::Ragged { found: field + count_fields(&line[at + 1..]) }),
@@ -371,6 +407,22 @@ fn parse_line<'l>(line: &'l [u8], delimiter: u8, cols: usize, values: &mut Vec<f
         }
     }
     unreachable!("a matrix has at least one column")
+}
+
+/// What to say about a field that is not a number, from what it looks like.
+fn advice_for(text: &str) -> &'static str {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let unsigned = text.trim().trim_start_matches(['-', '+']);
+    if let Some((whole, fraction)) = unsigned.split_once(',')
+        && digits(whole)
+        && digits(fraction)
+    {
+        "decimal commas are not read: save the file with '.' as the decimal mark"
+    } else if text.starts_with('"') || text.starts_with('\'') {
+        "quoted fields holding the delimiter are not supported: save without quotes or with another delimiter"
+    } else {
+        "write missing values as NA, NaN, ? or an empty field"
+    }
 }
 
 /// The slow path for one field: surrounding spaces and quotes, missing-value
@@ -425,7 +477,7 @@ mod tests {
 
     fn parse(line: &str, cols: usize) -> Result<(String, Vec<f32>), LineError> {
         let mut values = Vec::new();
-        let label = parse_line(line.as_bytes(), b'\t', cols, &mut values)?;
+        let label = parse_line(line.as_bytes(), b'\t', cols, false, &mut values)?;
         Ok((label.to_owned(), values))
     }
 
@@ -458,6 +510,27 @@ mod tests {
             LineError::NotANumber { field: 3, text: "nanog".to_owned() }
         );
         assert_eq!(parse("g\t1\t2\t-inf", 3).unwrap_err(), LineError::Infinite { field: 4 });
+    }
+
+    #[test]
+    fn numbers_beyond_f32_are_out_of_range_not_infinite() {
+        assert_eq!(parse("g\t1e39\t1", 2).unwrap_err(), LineError::OutOfRange { field: 2, text: "1e39".to_owned() });
+    }
+
+    #[test]
+    fn a_trailing_delimiter_is_allowed_when_the_header_has_one() {
+        let mut values = Vec::new();
+        assert_eq!(parse_line(b"g\t1\t2\t", b'\t', 2, true, &mut values), Ok("g"));
+        assert_eq!(values, [1.0, 2.0]);
+        assert_eq!(parse("g\t1\t2\t", 2).unwrap_err(), LineError::Ragged { found: 4 });
+    }
+
+    #[test]
+    fn advice_follows_what_the_field_looks_like() {
+        assert!(advice_for("1,5").starts_with("decimal commas"));
+        assert!(advice_for("-12,25").starts_with("decimal commas"));
+        assert!(advice_for("\"1").starts_with("quoted fields"));
+        assert!(advice_for("abc").starts_with("write missing values"));
     }
 
     #[test]
