@@ -98,7 +98,12 @@ fn bad_npy_files_fail_with_one_line_and_exit_code_2() {
     for v in [1.0f64, 1e300] {
         huge.extend_from_slice(&v.to_le_bytes());
     }
-    let cases: [(&str, Vec<u8>, &str); 11] = [
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &npy_header("<f4", "(1, 1)")).unwrap();
+    let npy_gz = gz.finish().unwrap();
+    let cases: [(&str, Vec<u8>, &str); 13] = [
+        ("text.npy", b"g\ta\nx\t1\n".to_vec(), "named .npy but does not start with the NumPy header"),
+        ("m.npy.gz", npy_gz, "a .npy read through a pipe or gzip cannot be mapped"),
         ("huge.npy", huge, "row 0, column 1 (0-based) is beyond the float32 range"),
         ("data.h5ad", b"\x89HDF\r\n\x1a\n\0\0\0\0".to_vec(), "a binary file heatscope cannot read"),
         ("truncated.npy", truncated, "truncated: the header promises 48 bytes of data but only 40 follow"),
@@ -230,6 +235,9 @@ fn generate_is_the_same_for_a_seed_whatever_the_thread_count() {
 #[test]
 fn generate_refuses_impossible_parameters() {
     let dir = tempfile::tempdir().unwrap();
+    let out = heatscope(dir.path(), &["generate", "--rows", "5", "--cols", "5", "-o", "x.tsv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give it a name ending in .npy"));
     let out = heatscope(dir.path(), &["generate", "--rows", "5", "--cols", "5", "--row-clusters", "9", "-o", "x.npy"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
@@ -370,8 +378,13 @@ fn cluster_refuses_what_it_cannot_do_in_one_line() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim_end(),
-        "error: cannot cluster 1 row(s): at least 2 are needed"
+        format!("error: {}: cannot cluster 1 row(s): at least 2 are needed", one_row.display())
     );
+    let nan_row = write(dir.path(), "nan.tsv", b"g\ts1\ts2\na\t0\t1\nempty\tNA\tNA\nc\t2\t3\n");
+    let out = heatscope(dir.path(), &["cluster", nan_row.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("nan.tsv: row 'empty' (row 2 of 3) has no finite value (all NaN)"), "{stderr}");
 }
 
 #[test]

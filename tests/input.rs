@@ -247,7 +247,7 @@ fn npy_labels_come_from_side_files_given_or_beside_it() {
     assert_eq!(m.row_labels().iter().collect::<Vec<_>>(), ["TP53", "BRCA1"]);
     assert!(m.col_labels().is_generated());
 
-    let cols = write(dir.path(), "samples.txt", b"patient 7\r\n");
+    let cols = write(dir.path(), "samples.txt", b"\xef\xbb\xbfpatient 7\r\n\r\n\n");
     let opts = OpenOptions { col_labels: Some(cols), ..options(dir.path()) };
     assert_eq!(Matrix::open(&path, &opts).unwrap().col_labels().get(0), "patient 7");
 

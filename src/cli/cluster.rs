@@ -3,12 +3,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use heatscope::cluster::{Axis, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, TreeOrigin, cluster_cached};
-use heatscope::input::Matrix;
+use heatscope::cluster::{
+    Axis, ClusterError, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, TreeOrigin, cluster_cached,
+};
+use heatscope::input::{Labels, Matrix};
 use heatscope::output::write_atomically;
 use npyz::WriterBuilder;
 
-use super::InputArgs;
+use super::{CliError, InputArgs};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum AxisChoice {
@@ -67,7 +69,8 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
     if args.axis != AxisChoice::Both
         && (args.cols_linkage_out.is_some() || args.cols_order_out.is_some() || args.cols_newick_out.is_some())
     {
-        return Err(super::UsageError("the --cols-*-out options go with --axis both".to_owned()).into());
+        let message = "the --cols-*-out options go with --axis both".to_owned();
+        return Err(CliError { message, code: 2 }.into());
     }
     let matrix = args.input.open()?;
     let options = ClusterOptions {
@@ -100,12 +103,13 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
 fn one_axis(matrix: &Matrix, axis: Axis, options: &ClusterOptions, dir: &Path, out: &Outputs) -> anyhow::Result<()> {
     let start = Instant::now();
     let bar = heatscope::progress::items_bar(0, &format!("{}s", axis.item_name()));
-    let (tree, origin) = cluster_cached(matrix, axis, options, dir, Some(&bar))?;
-    bar.finish_and_clear();
     let labels = match axis {
         Axis::Rows => matrix.row_labels(),
         Axis::Cols => matrix.col_labels(),
     };
+    let (tree, origin) =
+        cluster_cached(matrix, axis, options, dir, Some(&bar)).map_err(|e| about_file(e, matrix, labels))?;
+    bar.finish_and_clear();
     let how = match origin {
         TreeOrigin::Reused(_) => "reused from the cache",
         TreeOrigin::Computed(_) => "computed",
@@ -143,6 +147,22 @@ fn one_axis(matrix: &Matrix, axis: Axis, options: &ClusterOptions, dir: &Path, o
     Ok(())
 }
 
+/// A clustering error about the input, worded with the file and the label.
+fn about_file(error: ClusterError, matrix: &Matrix, labels: &Labels) -> anyhow::Error {
+    let path = matrix.source().path.display();
+    let message = match &error {
+        ClusterError::NoFiniteValue { item, index } => format!(
+            "{path}: {item} '{}' ({item} {} of {}) has no finite value (all NaN); remove it before clustering",
+            labels.get(*index),
+            index + 1,
+            labels.len()
+        ),
+        ClusterError::TooFewItems { .. } | ClusterError::OverBudget { .. } => format!("{path}: {error}"),
+        _ => return error.into(),
+    };
+    CliError { message, code: 2 }.into()
+}
+
 /// scipy's linkage matrix as an `(n − 1) × 4` `float64` `.npy`.
 fn write_linkage(path: &Path, tree: &Dendrogram) -> std::io::Result<()> {
     let z = tree.to_linkage_matrix();
@@ -168,7 +188,11 @@ fn parse_size(text: &str) -> Result<u64, String> {
         "T" => 1 << 40,
         _ => return Err(format!("'{text}': unknown unit; use K, M, G or T")),
     };
-    Ok((number * scale as f64) as u64)
+    let bytes = number * scale as f64;
+    if !(bytes.is_finite() && bytes < u64::MAX as f64) {
+        return Err(format!("'{text}' is more bytes than can be counted"));
+    }
+    Ok(bytes as u64)
 }
 
 #[cfg(test)]
@@ -183,5 +207,6 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("3X").is_err());
+        assert!(parse_size("99999999999T").is_err());
     }
 }

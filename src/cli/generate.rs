@@ -33,6 +33,11 @@ pub struct GenerateArgs {
 }
 
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
+    if args.output.extension().is_none_or(|e| !e.eq_ignore_ascii_case("npy")) {
+        let message =
+            format!("-o {}: the output is a NumPy file; give it a name ending in .npy", args.output.display());
+        return Err(super::CliError { message, code: 2 }.into());
+    }
     let params = GenerateParams {
         rows: args.rows,
         cols: args.cols,

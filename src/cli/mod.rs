@@ -105,18 +105,21 @@ pub fn human_number(x: f64) -> String {
     }
 }
 
-/// Options that do not go together.
+/// An error already worded for the user, with its exit code.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+#[error("{message}")]
+pub struct CliError {
+    pub message: String,
+    pub code: u8,
+}
 
 /// 2 for bad input or bad parameters, 130 for Ctrl-C, 1 for anything else.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     if let Some(input) = error.downcast_ref::<InputError>() {
         return input.exit_code() as u8;
     }
-    if error.is::<UsageError>() {
-        return 2;
+    if let Some(cli) = error.downcast_ref::<CliError>() {
+        return cli.code;
     }
     if let Some(cluster) = error.downcast_ref::<ClusterError>() {
         return match cluster {

@@ -90,10 +90,10 @@ impl Labels {
         (0..self.len()).map(|i| self.get(i))
     }
 
-    /// Labels from text with one label per line (`\n` or `\r\n`; a final
-    /// newline is optional).
+    /// Labels from text with one label per line (`\n` or `\r\n`); blank
+    /// lines at the end are not labels.
     pub(crate) fn from_lines(text: &str) -> Self {
-        let body = text.strip_suffix('\n').unwrap_or(text);
+        let body = text.trim_end_matches(['\n', '\r']);
         let lines = memchr::memchr_iter(b'\n', body.as_bytes()).count() + 1;
         let mut builder = LabelsBuilder { text: String::with_capacity(body.len()), ends: Vec::with_capacity(lines) };
         if !body.is_empty() {

@@ -137,6 +137,10 @@ impl Matrix {
         let kind = if meta.is_file() { sniff(path)? } else { Kind::Text };
         let mut matrix = match kind {
             Kind::Npy => Self::open_npy(path, &dir)?,
+            Kind::Text if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy")) => {
+                let reason = "it is named .npy but does not start with the NumPy header".to_owned();
+                return Err(InputError::BadNpy { path: path.to_owned(), reason });
+            }
             Kind::Text => Self::open_text(path, &dir)?,
             Kind::OtherBinary => return Err(InputError::UnknownBinary { path: path.to_owned() }),
         };
@@ -365,7 +369,8 @@ fn read_label_file(path: &Path, expected: usize, axis: &'static str) -> Result<L
         std::io::ErrorKind::NotFound => InputError::NotFound { path: path.to_owned() },
         _ => InputError::Read { path: path.to_owned(), source },
     })?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
         InputError::NotUtf8 { path: path.to_owned(), line }
     })?;

@@ -115,6 +115,13 @@ impl<'a> Parser<'a> {
         let read_error = |source| InputError::Read { path: self.path.to_owned(), source };
         let mut block = Vec::with_capacity(BLOCK_BYTES);
         let mut eof = fill(reader, &mut block, BLOCK_BYTES).map_err(read_error)?;
+        if block.starts_with(super::npy::MAGIC) {
+            return Err(InputError::BadNpy {
+                path: self.path.to_owned(),
+                reason: "a .npy read through a pipe or gzip cannot be mapped: give heatscope the .npy file itself"
+                    .to_owned(),
+            });
+        }
         let body_start = loop {
             match self.read_header(&block, eof)? {
                 Some(start) => break start,
