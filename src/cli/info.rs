@@ -1,6 +1,9 @@
 //! `heatscope info`: what a matrix file holds.
 
-use heatscope::input::{CacheUse, Labels, scan};
+use std::path::{Path, PathBuf};
+
+use heatscope::cluster::read_tree;
+use heatscope::input::{CacheUse, Labels, cdt_ids, scan};
 use serde_json::json;
 
 use super::InputArgs;
@@ -73,7 +76,28 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<()> {
     line(format!("missing    {} NaN ({:.2}%)", stats.nan_count, 100.0 * stats.nan_count as f64 / cells));
     line(format!("rows       {}", summary(matrix.row_labels())));
     line(format!("columns    {}", summary(matrix.col_labels())));
+    for (path, leaves) in saved_trees(&source.path)? {
+        line(format!("tree       {} ({leaves} leaves)", path.display()));
+    }
     super::print_stdout(&text)
+}
+
+/// The Cluster 3.0 trees saved beside a CDT file (`X.gtr`, `X.atr`), read
+/// and checked against it, with their leaf counts.
+fn saved_trees(path: &Path) -> anyhow::Result<Vec<(PathBuf, usize)>> {
+    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("cdt")) {
+        return Ok(Vec::new());
+    }
+    let ids = cdt_ids(path)?;
+    let mut trees = Vec::new();
+    for (extension, ids) in [("gtr", ids.rows), ("atr", ids.cols)] {
+        let tree_path = path.with_extension(extension);
+        if let (true, Some(ids)) = (tree_path.is_file(), ids) {
+            let tree = read_tree(&tree_path, &ids).map_err(|e| super::CliError { message: e.to_string(), code: 2 })?;
+            trees.push((tree_path, tree.n_leaves()));
+        }
+    }
+    Ok(trees)
 }
 
 /// An `f32` as the `f64` with the same shortest decimal form, so JSON shows

@@ -47,6 +47,7 @@
 //! before anything is allocated, saying what it would need.
 
 mod cache;
+mod cluster3;
 mod condensed;
 mod dendrogram;
 mod linkage;
@@ -61,6 +62,7 @@ use thiserror::Error;
 use crate::input::Matrix;
 
 pub use cache::{TreeOrigin, cluster_cached};
+pub use cluster3::read_tree;
 pub use condensed::{CondensedMatrix, pdist};
 pub use dendrogram::{Dendrogram, Merge};
 pub use linkage::linkage;
@@ -228,6 +230,16 @@ pub enum ClusterError {
         labels: usize,
         /// Leaves in the tree.
         leaves: usize,
+    },
+    /// A Cluster 3.0 tree file (`.gtr`, `.atr`) that cannot be read.
+    #[error("{}: line {line}: {message}; re-save the tree with Cluster 3.0, or cluster again", path.display())]
+    TreeFile {
+        /// The tree file.
+        path: std::path::PathBuf,
+        /// Its line (0: the file as a whole).
+        line: usize,
+        /// What is wrong.
+        message: String,
     },
     /// A computed tree could not be stored in the cache.
     #[error("cannot write the cache file {} ({source}); check that the cache folder is a folder you can write to, with free space, or choose another with --cache-dir", path.display())]

@@ -18,3 +18,4 @@ pub use error::InputError;
 pub use labels::Labels;
 pub use matrix::{CacheUse, Matrix, OpenOptions, Source};
 pub use stats::{Stats, Summary, scan};
+pub use text::{CdtIds, cdt_ids};

@@ -74,9 +74,9 @@ struct Parser<'a> {
     path: &'a Path,
     delimiter: u8,
     column_names: Vec<String>,
-    /// The header ended with a delimiter (a spreadsheet's trailing empty
-    /// column): each line may too.
-    trailing_delimiter: bool,
+    layout: LineLayout,
+    /// A Cluster 3.0 CDT file: `AID` and `EWEIGHT` lines are not data.
+    cdt: bool,
     /// Line number (1-based) of the first line of the next block.
     next_line: u64,
 }
@@ -102,7 +102,14 @@ enum LineError {
 
 impl<'a> Parser<'a> {
     fn new(path: &'a Path) -> Self {
-        Parser { path, delimiter: b'\t', column_names: Vec::new(), trailing_delimiter: false, next_line: 1 }
+        Parser {
+            path,
+            delimiter: b'\t',
+            column_names: Vec::new(),
+            layout: LineLayout::plain(b'\t', 0),
+            cdt: false,
+            next_line: 1,
+        }
     }
 
     fn run(
@@ -193,7 +200,8 @@ impl<'a> Parser<'a> {
             b',' => "comma",
             _ => "semicolon",
         };
-        let description = format!("text, {name}-separated{}", if gzip { ", gzip" } else { "" });
+        let kind = if self.cdt { "CDT" } else { "text" };
+        let description = format!("{kind}, {name}-separated{}", if gzip { ", gzip" } else { "" });
         let cache_path = writer.finish(Some(&row_labels), Some(&col_labels), repeated as u64, &description)?;
         Ok(Converted { cache_path, warnings })
     }
@@ -231,9 +239,21 @@ impl<'a> Parser<'a> {
                 .map_err(|_| InputError::NotUtf8 { path: self.path.to_owned(), line: header_line })?;
             names.push(name.to_owned());
         }
+        let data_start = lines.at;
+        if let Some((label_field, first_value_field)) = cdt_columns(&names) {
+            self.cdt = true;
+            names.drain(..first_value_field);
+            let trailing_delimiter = names.len() > 1 && names.last().is_some_and(|n| n.is_empty());
+            if trailing_delimiter {
+                names.pop();
+            }
+            self.layout =
+                LineLayout { delimiter, cols: names.len(), label_field, first_value_field, trailing_delimiter };
+            self.column_names = names;
+            return Ok(Some(bom + data_start));
+        }
         // R writes the header without a corner field: then the first data
         // line has one field more than the header.
-        let data_start = lines.at;
         let first_data = loop {
             match lines.next() {
                 Some((line, _)) if trim(line).is_empty() => continue,
@@ -249,14 +269,17 @@ impl<'a> Parser<'a> {
         if corner {
             names.remove(0);
         }
+        let mut layout = LineLayout::plain(delimiter, 0);
         if names.len() > 1 && names.last().is_some_and(|n| n.is_empty()) {
             names.pop();
-            self.trailing_delimiter = true;
+            layout.trailing_delimiter = true;
         }
         let is_number = |s: &str| fast_float2::parse::<f64, _>(s.trim()).is_ok();
         if is_number(corner_field) && names.iter().all(|n| is_number(n)) {
             return Err(InputError::NoHeader { path: self.path.to_owned() });
         }
+        layout.cols = names.len();
+        self.layout = layout;
         self.column_names = names;
         Ok(Some(bom + data_start))
     }
@@ -276,15 +299,17 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_piece(&self, piece: &[u8]) -> Piece {
-        let cols = self.column_names.len();
         let mut out = Piece { values: Vec::with_capacity(piece.len() / 4), ..Piece::default() };
         for (line, _) in (LineIter { bytes: piece, at: 0, eof: true }) {
             out.lines += 1;
             if trim(line).is_empty() {
                 continue;
             }
+            if self.cdt && is_cdt_extra_row(line, self.delimiter) {
+                continue;
+            }
             let before = out.values.len();
-            match parse_line(line, self.delimiter, cols, self.trailing_delimiter, &mut out.values) {
+            match parse_line(line, &self.layout, &mut out.values) {
                 Ok(label) => out.labels.push(label),
                 Err(e) => {
                     out.values.truncate(before);
@@ -303,11 +328,17 @@ impl<'a> Parser<'a> {
             if let Some((index, error)) = &piece.error {
                 let line = self.next_line + index;
                 let path = self.path.to_owned();
-                let column_name = |field: usize| self.column_names.get(field - 2).cloned().unwrap_or_default();
+                let first_value = self.layout.first_value_field + 1;
+                let column_name = |field: usize| {
+                    self.column_names.get(field.saturating_sub(first_value)).cloned().unwrap_or_default()
+                };
                 return Err(match error {
-                    LineError::Ragged { found } => {
-                        InputError::Ragged { path, line, found: *found, expected: self.column_names.len() + 1 }
-                    }
+                    LineError::Ragged { found } => InputError::Ragged {
+                        path,
+                        line,
+                        found: *found,
+                        expected: self.layout.first_value_field + self.layout.cols,
+                    },
                     LineError::NotANumber { field, text } => InputError::NotANumber {
                         path,
                         line,
@@ -367,25 +398,48 @@ impl<'a> Iterator for LineIter<'a> {
     }
 }
 
-/// Parses one data line: pushes its `cols` values and returns its row label.
-/// Fields are numbered from 1, the row label being field 1.
-/// With `trailing_delimiter` (the header ended with one), a line may end with
-/// one more delimiter and nothing after it.
-fn parse_line<'l>(
-    line: &'l [u8],
+/// Where things are on a data line.
+#[derive(Clone, Copy, Debug)]
+struct LineLayout {
     delimiter: u8,
+    /// Number of value columns.
     cols: usize,
+    /// 0-based field holding the row label.
+    label_field: usize,
+    /// 0-based field of the first value; the fields between the label and
+    /// the values are annotations (a CDT's NAME and GWEIGHT), skipped.
+    first_value_field: usize,
+    /// The header ended with a delimiter (a spreadsheet's trailing empty
+    /// column): each line may end with one more delimiter and nothing after.
     trailing_delimiter: bool,
-    values: &mut Vec<f32>,
-) -> Result<&'l str, LineError> {
+}
+
+impl LineLayout {
+    /// A plain matrix: the label, then the values.
+    fn plain(delimiter: u8, cols: usize) -> Self {
+        LineLayout { delimiter, cols, label_field: 0, first_value_field: 1, trailing_delimiter: false }
+    }
+}
+
+/// Parses one data line: pushes its values and returns its row label.
+/// Fields are numbered from 1 in errors, as a spreadsheet shows them.
+fn parse_line<'l>(line: &'l [u8], layout: &LineLayout, values: &mut Vec<f32>) -> Result<&'l str, LineError> {
+    let LineLayout { delimiter, cols, label_field, first_value_field, trailing_delimiter } = *layout;
     let count_fields = |bytes: &[u8]| memchr::memchr_iter(delimiter, bytes).count() + 1;
-    let Some(label_end) = memchr::memchr(delimiter, line) else {
-        return Err(LineError::Ragged { found: 1 });
-    };
-    let label = std::str::from_utf8(unquote(trim(&line[..label_end]))).map_err(|_| LineError::NotUtf8)?;
-    let mut at = label_end + 1;
+    // Field starts up to the first value.
+    let mut at = 0;
+    let mut label = "";
+    for field in 0..first_value_field {
+        let Some(end) = memchr::memchr(delimiter, &line[at..]).map(|i| at + i) else {
+            return Err(LineError::Ragged { found: field + 1 });
+        };
+        if field == label_field {
+            label = std::str::from_utf8(unquote(trim(&line[at..end]))).map_err(|_| LineError::NotUtf8)?;
+        }
+        at = end + 1;
+    }
     for c in 0..cols {
-        let field = c + 2;
+        let field = first_value_field + c + 1;
         let rest = &line[at..];
         let (value, len) = match fast_float2::parse_partial::<f32, _>(rest) {
             Ok((value, len)) if len == rest.len() || rest[len] == delimiter => (value, len),
@@ -414,6 +468,73 @@ fn parse_line<'l>(
         }
     }
     unreachable!("a matrix has at least one column")
+}
+
+/// The ids a CDT gives its rows and columns, which its `.gtr` and `.atr`
+/// trees refer to.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CdtIds {
+    /// The `GID` column, in file order; `None` without one.
+    pub rows: Option<Vec<String>>,
+    /// The `AID` line; `None` without one.
+    pub cols: Option<Vec<String>>,
+}
+
+/// Reads a CDT's [`CdtIds`] (both `None` for a file that is not a CDT).
+pub fn cdt_ids(path: &Path) -> Result<CdtIds, InputError> {
+    let read_error = |source| InputError::Read { path: path.to_owned(), source };
+    let mut bytes = std::fs::read(path).map_err(read_error)?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut text = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut text).map_err(read_error)?;
+        bytes = text;
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|e| InputError::NotUtf8 {
+        path: path.to_owned(),
+        line: bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1,
+    })?;
+    let mut lines = text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.trim().is_empty());
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or_default()
+        .split('\t')
+        .map(|f| String::from_utf8_lossy(unquote(trim(f.as_bytes()))).into_owned())
+        .collect();
+    let Some((_, first_value)) = cdt_columns(&header) else {
+        return Ok(CdtIds::default());
+    };
+    let has_gid = header[0].eq_ignore_ascii_case("GID");
+    let (mut genes, mut arrays) = (Vec::new(), None);
+    for line in lines {
+        let fields: Vec<&str> = line.split('\t').map(str::trim).collect();
+        match fields[0] {
+            "AID" => arrays = Some(fields.iter().skip(first_value).map(|s| s.to_string()).collect()),
+            "EWEIGHT" => {}
+            gid => genes.push(gid.to_string()),
+        }
+    }
+    Ok(CdtIds { rows: has_gid.then_some(genes), cols: arrays })
+}
+
+/// For a Cluster 3.0 / Java TreeView CDT header, the fields holding the
+/// row label and the first value. Its annotation columns run up to
+/// `GWEIGHT` (or are `GID`, the unique id and `NAME` without it); the unique
+/// id (`UID`, `YORF`, … : the column after `GID`, or the first) is the label.
+fn cdt_columns(names: &[String]) -> Option<(usize, usize)> {
+    let has_gid = names.first().is_some_and(|n| n.eq_ignore_ascii_case("GID"));
+    let gweight = names.iter().position(|n| n.eq_ignore_ascii_case("GWEIGHT"));
+    if !has_gid && gweight.is_none() {
+        return None;
+    }
+    let label_field = usize::from(has_gid);
+    let first_value_field = gweight.map_or(label_field + 2, |g| g + 1);
+    (first_value_field < names.len()).then_some((label_field, first_value_field))
+}
+
+/// A CDT's `AID` (array ids) or `EWEIGHT` (array weights) line.
+fn is_cdt_extra_row(line: &[u8], delimiter: u8) -> bool {
+    let first = line.split(|&b| b == delimiter).next().unwrap_or_default();
+    matches!(unquote(trim(first)), b"AID" | b"EWEIGHT")
 }
 
 /// What to say about a field that is not a number, from what it looks like.
@@ -484,7 +605,7 @@ mod tests {
 
     fn parse(line: &str, cols: usize) -> Result<(String, Vec<f32>), LineError> {
         let mut values = Vec::new();
-        let label = parse_line(line.as_bytes(), b'\t', cols, false, &mut values)?;
+        let label = parse_line(line.as_bytes(), &LineLayout::plain(b'\t', cols), &mut values)?;
         Ok((label.to_owned(), values))
     }
 
@@ -527,7 +648,8 @@ mod tests {
     #[test]
     fn a_trailing_delimiter_is_allowed_when_the_header_has_one() {
         let mut values = Vec::new();
-        assert_eq!(parse_line(b"g\t1\t2\t", b'\t', 2, true, &mut values), Ok("g"));
+        let layout = LineLayout { trailing_delimiter: true, ..LineLayout::plain(b'\t', 2) };
+        assert_eq!(parse_line(b"g\t1\t2\t", &layout, &mut values), Ok("g"));
         assert_eq!(values, [1.0, 2.0]);
         assert_eq!(parse("g\t1\t2\t", 2).unwrap_err(), LineError::Ragged { found: 4 });
     }

@@ -1,0 +1,107 @@
+//! Trees saved by Cluster 3.0 beside a CDT file, as Java TreeView reads
+//! them: `.gtr` for the rows, `.atr` for the columns.
+//!
+//! Each line is one merge, in merge order: `NODE<k>X`, the two merged items
+//! (leaves `GENE<i>X` / `ARRY<j>X` as named in the CDT's `GID` column or
+//! `AID` row, or earlier nodes), and the similarity at which they merge; an
+//! optional first line is a header (`NODEID LEFT RIGHT CORRELATION`, or
+//! `… TIME`). The height of a merge is `1 − similarity`, the distance that
+//! a correlation similarity stands for.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::{ClusterError, Dendrogram};
+
+/// Reads the tree at `path` over leaves named `leaf_ids`, in the order the
+/// CDT shows them. Each merge's children are ordered so that the tree draws
+/// its leaves in that order, as Java TreeView shows them.
+pub fn read_tree(path: &Path, leaf_ids: &[String]) -> Result<Dendrogram, ClusterError> {
+    let error = |line: usize, message: String| ClusterError::TreeFile { path: path.to_owned(), line, message };
+    let text = std::fs::read_to_string(path).map_err(|e| error(0, format!("cannot read it ({e})")))?;
+    let n = leaf_ids.len();
+    let mut ids: HashMap<&str, usize> = leaf_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    if ids.len() != n {
+        return Err(error(0, "the CDT names a leaf twice".to_owned()));
+    }
+    // Leftmost display position and size of every cluster so far.
+    let mut leftmost: Vec<usize> = (0..n).collect();
+    let mut size = vec![1usize; n];
+    let mut rows: Vec<[f64; 4]> = Vec::with_capacity(n.saturating_sub(1));
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let fields: Vec<&str> = line.trim_end_matches('\r').split('\t').map(str::trim).collect();
+        if fields.iter().all(|f| f.is_empty()) || (index == 0 && fields[0].eq_ignore_ascii_case("NODEID")) {
+            continue;
+        }
+        let [node, left, right, similarity, ..] = fields[..] else {
+            return Err(error(
+                number,
+                format!("{} fields where 4 are needed (node, left, right, similarity)", fields.len()),
+            ));
+        };
+        let child = |name: &str| {
+            ids.get(name)
+                .copied()
+                .ok_or_else(|| error(number, format!("'{name}' is neither a leaf of the CDT nor an earlier node")))
+        };
+        let (mut a, mut b) = (child(left)?, child(right)?);
+        let similarity: f64 =
+            similarity.parse().map_err(|_| error(number, format!("similarity '{similarity}' is not a number")))?;
+        if !similarity.is_finite() {
+            return Err(error(number, format!("similarity '{similarity}' is not finite")));
+        }
+        if leftmost[b] < leftmost[a] {
+            std::mem::swap(&mut a, &mut b);
+        }
+        let cluster = n + rows.len();
+        if ids.insert(node, cluster).is_some() {
+            return Err(error(number, format!("node '{node}' is defined twice, or has a leaf's name")));
+        }
+        leftmost.push(leftmost[a]);
+        size.push(size[a] + size[b]);
+        rows.push([a as f64, b as f64, 1.0 - similarity, size[cluster] as f64]);
+    }
+    if rows.len() + 1 != n {
+        return Err(error(
+            0,
+            format!("{} merges for {n} leaves; a tree over them has {}", rows.len(), n.saturating_sub(1)),
+        ));
+    }
+    Dendrogram::from_linkage_matrix(&rows).map_err(|e| error(0, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_small_tree_reads_with_its_heights_and_display_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.gtr");
+        // Display order: GENE2X, GENE0X, GENE1X. GENE1X joins the first pair last.
+        std::fs::write(
+            &path,
+            "NODEID\tLEFT\tRIGHT\tCORRELATION\nNODE1X\tGENE0X\tGENE2X\t0.9\nNODE2X\tGENE1X\tNODE1X\t0.25\n",
+        )
+        .unwrap();
+        let tree = read_tree(&path, &ids(&["GENE2X", "GENE0X", "GENE1X"])).unwrap();
+        let z = tree.to_linkage_matrix();
+        assert_eq!(z[0], [0.0, 1.0, 1.0 - 0.9, 2.0]);
+        assert_eq!(z[1], [3.0, 2.0, 0.75, 3.0]);
+        assert_eq!(tree.leaves(), [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_tree_naming_a_missing_node_is_refused_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.gtr");
+        std::fs::write(&path, "NODE1X\tGENE0X\tGENE1X\t0.9\nNODE2X\tGENE2X\tNODE7X\t0.5\n").unwrap();
+        let err = read_tree(&path, &ids(&["GENE0X", "GENE1X", "GENE2X"])).unwrap_err();
+        assert!(err.to_string().contains("line 2: 'NODE7X' is neither a leaf of the CDT nor an earlier node"), "{err}");
+    }
+}

@@ -1,0 +1,70 @@
+//! Cluster 3.0 / Java TreeView files: the Spellman yeast cell-cycle example.
+
+use std::path::Path;
+
+use heatscope::cluster::read_tree;
+use heatscope::input::{Matrix, OpenOptions, cdt_ids, scan};
+
+fn data(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(name)
+}
+
+#[test]
+fn the_spellman_cdt_is_97_genes_by_60_arrays_with_404_missing_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = OpenOptions { cache_dir: Some(dir.path().into()), ..OpenOptions::default() };
+    let m = Matrix::open(&data("spellman.cdt"), &options).unwrap();
+    assert_eq!((m.rows(), m.cols()), (97, 60));
+    assert_eq!(scan(&m).unwrap().nan_count, 404);
+    assert_eq!(m.row_labels().get(0), "YKR091W");
+    assert_eq!(m.row_labels().get(96), "YKR030W");
+    assert_eq!(m.col_labels().get(0), "y744n103 alpha factor release sample029");
+    // GENE94X's first values: 0.10 −0.36 −0.08; the ninth is missing.
+    assert_eq!(m.row(0)[..3], [0.10, -0.36, -0.08]);
+    assert!(m.row(0)[8].is_nan());
+    assert_eq!(m.source().stored_as, "CDT, tab-separated");
+}
+
+#[test]
+fn the_spellman_trees_read_in_the_order_the_cdt_shows() {
+    let ids = cdt_ids(&data("spellman.cdt")).unwrap();
+    let (genes, arrays) = (ids.rows.unwrap(), ids.cols.unwrap());
+    assert_eq!((genes.len(), arrays.len()), (97, 60));
+    assert_eq!((genes[0].as_str(), arrays[0].as_str()), ("GENE94X", "ARRY16X"));
+
+    let rows = read_tree(&data("spellman.gtr"), &genes).unwrap();
+    assert_eq!(rows.n_leaves(), 97);
+    assert_eq!(rows.leaves(), (0..97).collect::<Vec<_>>(), "the tree draws the CDT's row order");
+    // NODE1X joins GENE9X and GENE8X at similarity 0.946388.
+    let first = rows.merges()[0];
+    let pair = [genes[first.a].as_str(), genes[first.b].as_str()];
+    assert!(pair.contains(&"GENE9X") && pair.contains(&"GENE8X"));
+    assert!((first.height - (1.0 - 0.946388)).abs() < 1e-12);
+
+    let cols = read_tree(&data("spellman.atr"), &arrays).unwrap();
+    assert_eq!(cols.n_leaves(), 60);
+    assert_eq!(cols.leaves(), (0..60).collect::<Vec<_>>(), "the tree draws the CDT's column order");
+}
+
+#[test]
+fn a_tree_naming_a_missing_node_fails_info_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["spellman.cdt", "spellman.atr"] {
+        std::fs::copy(data(name), dir.path().join(name)).unwrap();
+    }
+    let gtr = std::fs::read_to_string(data("spellman.gtr")).unwrap();
+    std::fs::write(dir.path().join("spellman.gtr"), gtr.replace("GENE66X", "GENE666X")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"))
+        .arg("info")
+        .arg(dir.path().join("spellman.cdt"))
+        .env("HEATSCOPE_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1);
+    assert!(
+        stderr.contains("spellman.gtr: line 3: 'GENE666X' is neither a leaf of the CDT nor an earlier node"),
+        "{stderr}"
+    );
+}
