@@ -68,3 +68,52 @@ fn a_tree_naming_a_missing_node_fails_info_with_one_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_written_cdt_reads_back_with_the_same_order_values_and_heights() {
+    use heatscope::cluster::{Axis, ClusterOptions, MemoryBudget, Method, Metric, cluster, write_cdt};
+    let (rows, cols) = (40, 12);
+    let mut state = 0x853c_49e6_748f_ea9bu64;
+    let data: Vec<f32> = (0..rows * cols)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            if state % 17 == 0 { f32::NAN } else { (state % 1000) as f32 / 100.0 - 5.0 }
+        })
+        .collect();
+    let m = Matrix::from_vec(rows, cols, data);
+    let options = ClusterOptions {
+        method: Method::Average,
+        metric: Metric::Correlation,
+        optimal_ordering: false,
+        budget: MemoryBudget(1 << 30),
+    };
+    let row_tree = cluster(&m, Axis::Rows, &options, None).unwrap();
+    let col_tree = cluster(&m, Axis::Cols, &options, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("out");
+    let written = write_cdt(&prefix, &m, Some(&row_tree), Some(&col_tree)).unwrap();
+    assert_eq!(written.len(), 3);
+
+    let open = OpenOptions { cache_dir: Some(dir.path().join("cache")), ..OpenOptions::default() };
+    let back = Matrix::open(&dir.path().join("out.cdt"), &open).unwrap();
+    let (row_order, col_order) = (row_tree.leaves(), col_tree.leaves());
+    assert_eq!((back.rows(), back.cols()), (rows, cols));
+    for (display_row, &r) in row_order.iter().enumerate() {
+        assert_eq!(back.row_labels().get(display_row), format!("row_{r}"));
+        for (display_col, &c) in col_order.iter().enumerate() {
+            let (got, want) = (back.row(display_row)[display_col], m.row(r)[c]);
+            assert!(got == want || (got.is_nan() && want.is_nan()), "({r}, {c}): {got} vs {want}");
+        }
+    }
+    let ids = cdt_ids(&dir.path().join("out.cdt")).unwrap();
+    for (tree, ids, extension) in [(&row_tree, ids.rows.unwrap(), "gtr"), (&col_tree, ids.cols.unwrap(), "atr")] {
+        let read = read_tree(&dir.path().join(format!("out.{extension}")), &ids).unwrap();
+        assert_eq!(read.leaves(), (0..tree.n_leaves()).collect::<Vec<_>>(), "{extension}: the file's order");
+        for (a, b) in read.merges().iter().zip(tree.merges()) {
+            assert!((a.height - b.height).abs() < 1e-12, "{extension}: {} vs {}", a.height, b.height);
+            assert_eq!(a.size, b.size);
+        }
+    }
+}

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use heatscope::cluster::{
-    Axis, ClusterError, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, TreeOrigin, cluster_cached,
+    Axis, ClusterError, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, TreeOrigin, cluster_cached, write_cdt,
 };
 use heatscope::input::{Labels, Matrix};
 use heatscope::output::write_atomically;
@@ -56,6 +56,9 @@ pub struct ClusterArgs {
     /// With --axis both: the columns' tree in Newick format.
     #[arg(long, value_name = "TREE.nwk")]
     cols_newick_out: Option<PathBuf>,
+    /// Write PREFIX.cdt with PREFIX.gtr / PREFIX.atr, the Cluster 3.0 files Java TreeView opens.
+    #[arg(long, value_name = "PREFIX")]
+    cdt_out: Option<PathBuf>,
 }
 
 /// Where one axis's results go.
@@ -90,17 +93,31 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
         newick: args.cols_newick_out.as_deref(),
     };
     let dir = args.input.cache_dir();
-    match args.axis {
-        AxisChoice::Rows => one_axis(&matrix, Axis::Rows, &options, &dir, &first),
-        AxisChoice::Cols => one_axis(&matrix, Axis::Cols, &options, &dir, &first),
-        AxisChoice::Both => {
-            one_axis(&matrix, Axis::Rows, &options, &dir, &first)?;
-            one_axis(&matrix, Axis::Cols, &options, &dir, &columns)
-        }
+    let (rows, cols) = match args.axis {
+        AxisChoice::Rows => (Some(one_axis(&matrix, Axis::Rows, &options, &dir, &first)?), None),
+        AxisChoice::Cols => (None, Some(one_axis(&matrix, Axis::Cols, &options, &dir, &first)?)),
+        AxisChoice::Both => (
+            Some(one_axis(&matrix, Axis::Rows, &options, &dir, &first)?),
+            Some(one_axis(&matrix, Axis::Cols, &options, &dir, &columns)?),
+        ),
+    };
+    if let Some(prefix) = &args.cdt_out {
+        write_cdt(prefix, &matrix, rows.as_ref(), cols.as_ref()).map_err(|e| cannot_write(prefix, &e))?;
     }
+    Ok(())
 }
 
-fn one_axis(matrix: &Matrix, axis: Axis, options: &ClusterOptions, dir: &Path, out: &Outputs) -> anyhow::Result<()> {
+fn cannot_write(path: &Path, error: &std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!("cannot write {} ({error}); check the folder exists and has space", path.display())
+}
+
+fn one_axis(
+    matrix: &Matrix,
+    axis: Axis,
+    options: &ClusterOptions,
+    dir: &Path,
+    out: &Outputs,
+) -> anyhow::Result<Dendrogram> {
     let start = Instant::now();
     let bar = heatscope::progress::items_bar(0, &format!("{}s", axis.item_name()));
     let labels = match axis {
@@ -144,7 +161,7 @@ fn one_axis(matrix: &Matrix, axis: Axis, options: &ClusterOptions, dir: &Path, o
         let newick = tree.to_newick(&names)?;
         written(path, write_atomically(path, |w| w.write_all(newick.as_bytes())))?;
     }
-    Ok(())
+    Ok(tree)
 }
 
 /// A clustering error about the input, worded with the file and the label.

@@ -9,9 +9,11 @@
 //! a correlation similarity stands for.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{ClusterError, Dendrogram};
+use crate::input::Matrix;
+use crate::output::write_atomically;
 
 /// Reads the tree at `path` over leaves named `leaf_ids`, in the order the
 /// CDT shows them. Each merge's children are ordered so that the tree draws
@@ -69,6 +71,74 @@ pub fn read_tree(path: &Path, leaf_ids: &[String]) -> Result<Dendrogram, Cluster
         ));
     }
     Dendrogram::from_linkage_matrix(&rows).map_err(|e| error(0, e.to_string()))
+}
+
+/// Writes `PREFIX.cdt`, with `PREFIX.gtr` for a row tree and `PREFIX.atr`
+/// for a column tree, in the layout Cluster 3.0 writes and Java TreeView
+/// opens: rows and columns in leaf order, `GENE<i>X` / `ARRY<j>X` ids
+/// (matrix indices), every weight 1, similarity = `1 − height`, missing
+/// values as empty fields.
+pub fn write_cdt(
+    prefix: &Path,
+    matrix: &Matrix,
+    rows: Option<&Dendrogram>,
+    cols: Option<&Dendrogram>,
+) -> std::io::Result<Vec<PathBuf>> {
+    let path = |extension: &str| {
+        let mut name = prefix.as_os_str().to_owned();
+        name.push(".");
+        name.push(extension);
+        PathBuf::from(name)
+    };
+    let row_order = rows.map_or_else(|| (0..matrix.rows()).collect(), Dendrogram::leaves);
+    let col_order = cols.map_or_else(|| (0..matrix.cols()).collect(), Dendrogram::leaves);
+    let cdt = path("cdt");
+    write_atomically(&cdt, |w| {
+        write!(w, "GID\tUNIQID\tNAME\tGWEIGHT")?;
+        for &c in &col_order {
+            write!(w, "\t{}", matrix.col_labels().get(c))?;
+        }
+        writeln!(w)?;
+        if cols.is_some() {
+            write!(w, "AID\t\t\t")?;
+            for &c in &col_order {
+                write!(w, "\tARRY{c}X")?;
+            }
+            writeln!(w)?;
+        }
+        write!(w, "EWEIGHT\t\t\t")?;
+        for _ in &col_order {
+            write!(w, "\t1")?;
+        }
+        writeln!(w)?;
+        for &r in &row_order {
+            let label = matrix.row_labels().get(r);
+            write!(w, "GENE{r}X\t{label}\t{label}\t1")?;
+            let values = matrix.row(r);
+            for &c in &col_order {
+                let v = values[c];
+                if v.is_nan() { write!(w, "\t")? } else { write!(w, "\t{v}")? }
+            }
+            writeln!(w)?;
+        }
+        Ok(())
+    })?;
+    let mut written = vec![cdt];
+    for (tree, extension, leaf) in [(rows, "gtr", "GENE"), (cols, "atr", "ARRY")] {
+        let Some(tree) = tree else { continue };
+        let n = tree.n_leaves();
+        let name = |id: usize| if id < n { format!("{leaf}{id}X") } else { format!("NODE{}X", id - n + 1) };
+        let file = path(extension);
+        write_atomically(&file, |w| {
+            writeln!(w, "NODEID\tLEFT\tRIGHT\tCORRELATION")?;
+            for (k, merge) in tree.merges().iter().enumerate() {
+                writeln!(w, "NODE{}X\t{}\t{}\t{}", k + 1, name(merge.a), name(merge.b), 1.0 - merge.height)?;
+            }
+            Ok(())
+        })?;
+        written.push(file);
+    }
+    Ok(written)
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ use thiserror::Error;
 use crate::input::Matrix;
 
 pub use cache::{TreeOrigin, cluster_cached};
-pub use cluster3::read_tree;
+pub use cluster3::{read_tree, write_cdt};
 pub use condensed::{CondensedMatrix, pdist};
 pub use dendrogram::{Dendrogram, Merge};
 pub use linkage::linkage;
