@@ -79,7 +79,7 @@ fn a_written_cdt_reads_back_with_the_same_order_values_and_heights() {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            if state % 17 == 0 { f32::NAN } else { (state % 1000) as f32 / 100.0 - 5.0 }
+            if state.is_multiple_of(17) { f32::NAN } else { (state % 1000) as f32 / 100.0 - 5.0 }
         })
         .collect();
     let m = Matrix::from_vec(rows, cols, data);
