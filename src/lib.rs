@@ -12,3 +12,9 @@ mod mmap;
 pub mod output;
 pub mod progress;
 pub mod pyramid;
+
+// Buffers of a few megabytes come and go in every streaming pass; the
+// system allocator hands them back to the kernel and faults fresh pages in
+// each time, which on virtual machines costs as much as the work itself.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
