@@ -662,6 +662,43 @@ mod tests {
         assert!(advice_for("abc").starts_with("write missing values"));
     }
 
+    /// One field as a file might write it, with the value it stands for.
+    fn field() -> impl proptest::strategy::Strategy<Value = (String, f32)> {
+        use proptest::prelude::*;
+        let number = (any::<f32>().prop_filter("finite", |v| v.is_finite()), 0..3usize, " {0,2}", " {0,2}").prop_map(
+            |(v, style, before, after)| {
+                let text = match style {
+                    0 => format!("{v}"),
+                    1 => format!("{v:e}"),
+                    _ => format!("\"{v}\""),
+                };
+                (format!("{before}{text}{after}"), v)
+            },
+        );
+        let missing =
+            prop::sample::select(vec!["", "NA", "NaN", "nan", "?", " NA "]).prop_map(|m| (m.to_owned(), f32::NAN));
+        prop_oneof![4 => number, 1 => missing]
+    }
+
+    proptest::proptest! {
+        /// The fast path (parse in place, fall back per field) agrees with
+        /// splitting the line and parsing each field with the standard library.
+        #[test]
+        fn lines_parse_as_a_plain_split_would(label in "[A-Za-z][A-Za-z0-9_.-]{0,12}", fields in proptest::collection::vec(field(), 1..12)) {
+            let line = std::iter::once(label.clone()).chain(fields.iter().map(|(t, _)| t.clone())).collect::<Vec<_>>().join("\t");
+            let (got_label, values) = parse(&line, fields.len()).unwrap();
+            proptest::prop_assert_eq!(got_label, label);
+            for (got, (text, _)) in values.iter().zip(&fields) {
+                let trimmed = text.trim().trim_matches('"');
+                let want = if MISSING.contains(&trimmed.as_bytes()) { f32::NAN } else { trimmed.parse::<f32>().unwrap() };
+                proptest::prop_assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()), "{text:?}: {got} vs {want}");
+            }
+            // One field fewer or one more: ragged, never a misread.
+            let short = parse(&line, fields.len() + 1).unwrap_err();
+            proptest::prop_assert_eq!(short, LineError::Ragged { found: fields.len() + 1 });
+        }
+    }
+
     #[test]
     fn windows_line_endings_are_stripped() {
         let lines: Vec<_> = LineIter { bytes: b"a\r\nb\nc", at: 0, eof: true }.map(|(l, _)| l).collect();
