@@ -17,10 +17,17 @@ pub fn set_enabled(enabled: bool) {
 }
 
 /// Makes Ctrl-C set a flag that long passes poll, so they can stop between
-/// blocks and remove their temporary files instead of dying mid-write.
+/// blocks and remove their temporary files instead of dying mid-write. A
+/// second Ctrl-C quits at once (exit code 130), for a stage that does not
+/// poll; what it leaves is at most a temporary file, never a cache file.
 pub fn install_interrupt_handler() {
     // A second handler cannot be installed; the first one is all we need.
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping… (Ctrl-C again to quit at once)");
+    });
 }
 
 /// Whether the user has pressed Ctrl-C.

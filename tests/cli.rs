@@ -312,7 +312,11 @@ fn ctrl_c_during_a_conversion_exits_130_and_leaves_no_cache_file() {
     drop(feeder.join().unwrap());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end(), "error: interrupted; nothing half-written was kept");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "stopping… (Ctrl-C again to quit at once)\nerror: interrupted; nothing half-written was kept"
+    );
     assert_eq!(fs::read_dir(&cache).unwrap().count(), 0, "the temporary file was removed");
 }
 
@@ -405,4 +409,20 @@ fn a_reader_that_goes_away_is_not_an_error() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+}
+
+#[test]
+fn a_second_ctrl_c_quits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // The stream never ends: only the second Ctrl-C can stop heatscope.
+    let (child, writer) = info_on_a_pipe(dir.path(), b"g\tA\nr1\t1\n");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid = child.id().to_string();
+    for _ in 0..2 {
+        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let out = child.wait_with_output().unwrap();
+    drop(writer);
+    assert_eq!(out.status.code(), Some(130));
 }
