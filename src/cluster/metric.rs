@@ -257,9 +257,11 @@ pub(crate) fn direct(metric: Metric, a: &[f64], b: &[f64]) -> Option<f64> {
     Some(d)
 }
 
-/// `ab / sqrt(norms)`, or 0 (the documented value) when `norms` is 0.
+/// `ab / sqrt(norms)`, or 0 (the documented value) when `norms` is 0;
+/// kept within [−1, 1], where rounding can otherwise push a perfect
+/// correlation a hair past 1 and its distance below 0.
 fn ratio(ab: f64, norms: f64) -> f64 {
-    if norms > 0.0 { ab / norms.sqrt() } else { 0.0 }
+    if norms > 0.0 { (ab / norms.sqrt()).clamp(-1.0, 1.0) } else { 0.0 }
 }
 
 /// Distances of a complete item (squared norm `sa`) to a run of items
@@ -296,6 +298,15 @@ pub(crate) fn from_dots(metric: Metric, sa: f64, sb: &[f64], g: &[f64], out: &mu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_perfect_correlation_is_distance_zero_never_below() {
+        // Two common coordinates: any two distinct pairs correlate ±1 exactly
+        // in theory, and a hair beyond in floating point.
+        assert!(ratio(0.1 + 0.2, 0.3 * 0.3) <= 1.0);
+        assert_eq!(ratio(3.0, 4.0), 1.0);
+        assert_eq!(ratio(-3.0, 4.0), -1.0);
+    }
 
     #[test]
     fn ranks_average_ties_like_rankdata() {

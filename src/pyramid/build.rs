@@ -1,8 +1,8 @@
 //! Building the pyramid in one streamed, parallel pass over the reordered
 //! matrix, and the on-disk cache of built pyramids.
 //!
-//! The matrix is read 256 display rows at a time (one tile row): the rows
-//! are gathered in display order, shrunk along the columns, written as the
+//! The matrix is read 1,024 display rows at a time (four tile rows): the
+//! rows are gathered in display order, shrunk along the columns, written as the
 //! level's tiles, then handed down a cascade of row levels, each of which
 //! merges groups of 4 rows and writes its tiles whenever 256 of its rows are
 //! complete. Memory: about 30 KB per matrix column (one tile row pending per
@@ -382,8 +382,11 @@ fn encode_tile(cells: &Cells, rows: std::ops::Range<usize>, x0: usize, w: usize)
             hi = if max > hi { max } else { hi };
         }
     }
-    let (center, scale) =
-        if lo <= hi { ((lo + hi) / 2.0, ((hi - lo) / 2.0).max(f32::MIN_POSITIVE)) } else { (0.0, 1.0) };
+    // Halves first, so that values near the f32 limits cannot overflow; a
+    // tile of one value gets scale 1 (a mean that rounds an ulp away from
+    // that value must not be blown up to infinity).
+    let (center, half_range) = if lo <= hi { (lo / 2.0 + hi / 2.0, hi / 2.0 - lo / 2.0) } else { (0.0, 0.0) };
+    let scale = if half_range.is_normal() { half_range } else { 1.0 };
     let inverse = 1.0 / scale;
     let mut scaled = vec![0.0f32; 3 * rows.len() * w];
     for (out, r) in scaled.chunks_exact_mut(3 * w).zip(rows.clone()) {
@@ -395,9 +398,10 @@ fn encode_tile(cells: &Cells, rows: std::ops::Range<usize>, x0: usize, w: usize)
             .zip(&cells.max[at..at + w]);
         for (cell, (((&count, &mean), &min), &max)) in out.chunks_exact_mut(3).zip(inputs) {
             let empty = count == 0;
-            cell[0] = if empty { f32::NAN } else { (mean - center) * inverse };
-            cell[1] = if empty { f32::NAN } else { (min - center) * inverse };
-            cell[2] = if empty { f32::NAN } else { (max - center) * inverse };
+            let unit = |v: f32| ((v - center) * inverse).clamp(-1.0, 1.0);
+            cell[0] = if empty { f32::NAN } else { unit(mean) };
+            cell[1] = if empty { f32::NAN } else { unit(min) };
+            cell[2] = if empty { f32::NAN } else { unit(max) };
         }
     }
     let mut out = vec![0u16; (TILE_HEADER + AGGREGATE_CELL * rows.len() * w) / 2];
