@@ -426,3 +426,56 @@ fn a_second_ctrl_c_quits_at_once() {
     drop(writer);
     assert_eq!(out.status.code(), Some(130));
 }
+
+#[test]
+fn cluster_never_overwrites_its_inputs_or_one_output_with_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "m.tsv", b"g\ts1\ts2\na\t0\t1\nb\t1\t0\nc\t2\t2\n");
+    let file = path.to_str().unwrap();
+    let sub = dir.path().join("sub");
+    fs::create_dir(&sub).unwrap();
+    let cdt = write(dir.path(), "c.cdt", b"GID\tID\tNAME\ts1\ts2\nGENE0X\ta\ta\t0\t1\nGENE1X\tb\tb\t1\t0\n");
+    write(dir.path(), "c.gtr", b"NODE1X\tGENE0X\tGENE1X\t0.5\n");
+    let out =
+        heatscope(dir.path(), &["cluster", cdt.to_str().unwrap(), "--cdt-out", dir.path().join("c").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("c.cdt: that is an input of this run"));
+    let cases: [(Vec<&str>, &str); 4] = [
+        (vec!["--order-out", file], "that is an input of this run"),
+        (vec!["--order-out", "x.txt", "--newick-out", "./x.txt"], "--order-out writes there too"),
+        (vec!["--order-out", sub.to_str().unwrap()], "that is a directory"),
+        (vec!["--cdt-out", "-"], "--cdt-out writes three files"),
+    ];
+    for (extra, expected) in cases {
+        let out = heatscope(dir.path(), &[&["cluster", file][..], &extra].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+    }
+    assert_eq!(fs::read_to_string(&path).unwrap(), "g\ts1\ts2\na\t0\t1\nb\t1\t0\nc\t2\t2\n", "the input is intact");
+}
+
+#[test]
+fn cluster_writes_nothing_when_an_axis_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "one_col.tsv", b"g\ta\nr1\t1\nr2\t2\n");
+    let z = dir.path().join("z.npy");
+    let out = heatscope(
+        dir.path(),
+        &["cluster", path.to_str().unwrap(), "--axis", "both", "--linkage-out", z.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot cluster 1 column(s)"));
+    assert!(!z.exists(), "no output for the axis that succeeded");
+}
+
+#[test]
+fn cdt_out_accepts_a_name_ending_in_cdt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "m.tsv", b"g\ts1\ts2\na\t0\t1\nb\t1\t0\nc\t2\t2\n");
+    let prefix = dir.path().join("res.cdt");
+    let out = heatscope(dir.path(), &["cluster", path.to_str().unwrap(), "--cdt-out", prefix.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("res.cdt").is_file() && dir.path().join("res.gtr").is_file());
+    assert!(!dir.path().join("res.cdt.cdt").exists());
+}

@@ -69,13 +69,24 @@ struct Outputs<'a> {
 }
 
 pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
+    let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
     if args.axis != AxisChoice::Both
         && (args.cols_linkage_out.is_some() || args.cols_order_out.is_some() || args.cols_newick_out.is_some())
     {
-        let message = "the --cols-*-out options go with --axis both".to_owned();
-        return Err(CliError { message, code: 2 }.into());
+        return Err(usage("the --cols-*-out options go with --axis both".to_owned()));
     }
+    let cdt_prefix = match &args.cdt_out {
+        Some(prefix) if prefix.as_os_str() == "-" => {
+            return Err(usage("--cdt-out writes three files, so it needs a name, not -".to_owned()));
+        }
+        // `--cdt-out results.cdt` names the files results.cdt, results.gtr…
+        Some(prefix) if prefix.extension().is_some_and(|e| e.eq_ignore_ascii_case("cdt")) => {
+            Some(prefix.with_extension(""))
+        }
+        other => other.clone(),
+    };
     let matrix = args.input.open()?;
+    check_outputs(args, cdt_prefix.as_deref(), &matrix)?;
     let options = ClusterOptions {
         method: args.method,
         metric: args.metric,
@@ -93,39 +104,100 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
         newick: args.cols_newick_out.as_deref(),
     };
     let dir = args.input.cache_dir();
-    let (rows, cols) = match args.axis {
-        AxisChoice::Rows => (Some(one_axis(&matrix, Axis::Rows, &options, &dir, &first)?), None),
-        AxisChoice::Cols => (None, Some(one_axis(&matrix, Axis::Cols, &options, &dir, &first)?)),
-        AxisChoice::Both => (
-            Some(one_axis(&matrix, Axis::Rows, &options, &dir, &first)?),
-            Some(one_axis(&matrix, Axis::Cols, &options, &dir, &columns)?),
-        ),
+    // Every axis is clustered before anything is written, so a failure on
+    // the second leaves no half set of outputs.
+    let axes: &[(Axis, &Outputs)] = match args.axis {
+        AxisChoice::Rows => &[(Axis::Rows, &first)],
+        AxisChoice::Cols => &[(Axis::Cols, &first)],
+        AxisChoice::Both => &[(Axis::Rows, &first), (Axis::Cols, &columns)],
     };
-    if let Some(prefix) = &args.cdt_out {
-        write_cdt(prefix, &matrix, rows.as_ref(), cols.as_ref()).map_err(|e| cannot_write(prefix, &e))?;
+    let mut trees = Vec::new();
+    for &(axis, _) in axes {
+        trees.push(cluster_axis(&matrix, axis, &options, &dir)?);
+    }
+    if heatscope::progress::interrupted() {
+        return Err(heatscope::input::InputError::Interrupted.into());
+    }
+    for (&(axis, outputs), tree) in axes.iter().zip(&trees) {
+        write_outputs(&matrix, axis, tree, outputs)?;
+    }
+    if let Some(prefix) = &cdt_prefix {
+        let tree = |wanted: Axis| axes.iter().zip(&trees).find(|((axis, _), _)| *axis == wanted).map(|(_, t)| t);
+        write_cdt(prefix, &matrix, tree(Axis::Rows), tree(Axis::Cols)).map_err(|e| cannot_write(prefix, &e))?;
     }
     Ok(())
+}
+
+/// Refuses outputs that would overwrite the input (the matrix, its label
+/// files, the trees beside a CDT) or each other.
+fn check_outputs(args: &ClusterArgs, cdt_prefix: Option<&Path>, matrix: &Matrix) -> anyhow::Result<()> {
+    let with = |extension: &str| {
+        cdt_prefix.map(|prefix| {
+            let mut name = prefix.as_os_str().to_owned();
+            name.push(format!(".{extension}"));
+            PathBuf::from(name)
+        })
+    };
+    let outputs = [
+        ("--linkage-out", args.linkage_out.clone()),
+        ("--order-out", args.order_out.clone()),
+        ("--newick-out", args.newick_out.clone()),
+        ("--cols-linkage-out", args.cols_linkage_out.clone()),
+        ("--cols-order-out", args.cols_order_out.clone()),
+        ("--cols-newick-out", args.cols_newick_out.clone()),
+        ("--cdt-out", with("cdt")),
+        ("--cdt-out", with("gtr")),
+        ("--cdt-out", with("atr")),
+    ];
+    let source = &matrix.source().path;
+    let mut inputs = vec![source.clone()];
+    if source.extension().is_some_and(|e| e.eq_ignore_ascii_case("cdt")) {
+        inputs.extend([source.with_extension("gtr"), source.with_extension("atr")]);
+    }
+    inputs.extend(args.input.label_files(source));
+    let inputs: Vec<PathBuf> = inputs.iter().filter(|p| p.exists()).map(|p| resolved(p)).collect();
+    let mut taken: Vec<(PathBuf, &str)> = Vec::new();
+    for (flag, path) in outputs.iter().filter_map(|(flag, p)| p.as_ref().map(|p| (*flag, p))) {
+        if path.as_os_str() == "-" {
+            continue;
+        }
+        let target = resolved(path);
+        let refuse = |why: String| CliError { message: format!("{flag} {}: {why}", path.display()), code: 2 };
+        if inputs.contains(&target) {
+            return Err(refuse("that is an input of this run; write the output somewhere else".to_owned()).into());
+        }
+        if let Some((_, other)) = taken.iter().find(|(p, _)| *p == target) {
+            return Err(refuse(format!("{other} writes there too; give each output its own file")).into());
+        }
+        if target.is_dir() {
+            return Err(refuse("that is a directory; give a file name".to_owned()).into());
+        }
+        taken.push((target, flag));
+    }
+    Ok(())
+}
+
+/// The file a path names, with links and `..` resolved where they exist.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(full) = std::fs::canonicalize(path) {
+        return full;
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match (std::fs::canonicalize(parent), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_owned(),
+    }
 }
 
 fn cannot_write(path: &Path, error: &std::io::Error) -> anyhow::Error {
     anyhow::anyhow!("cannot write {} ({error}); check the folder exists and has space", path.display())
 }
 
-fn one_axis(
-    matrix: &Matrix,
-    axis: Axis,
-    options: &ClusterOptions,
-    dir: &Path,
-    out: &Outputs,
-) -> anyhow::Result<Dendrogram> {
+fn cluster_axis(matrix: &Matrix, axis: Axis, options: &ClusterOptions, dir: &Path) -> anyhow::Result<Dendrogram> {
     let start = Instant::now();
     let bar = heatscope::progress::items_bar(0, &format!("{}s", axis.item_name()));
-    let labels = match axis {
-        Axis::Rows => matrix.row_labels(),
-        Axis::Cols => matrix.col_labels(),
-    };
-    let (tree, origin) =
-        cluster_cached(matrix, axis, options, dir, Some(&bar)).map_err(|e| about_file(e, matrix, labels))?;
+    let (tree, origin) = cluster_cached(matrix, axis, options, dir, Some(&bar))
+        .map_err(|e| about_file(e, matrix, labels(matrix, axis)))?;
     bar.finish_and_clear();
     let how = match origin {
         TreeOrigin::Reused(_) => "reused from the cache",
@@ -140,13 +212,21 @@ fn one_axis(
         tree.merges().last().map_or(0.0, |m| m.height),
         start.elapsed().as_secs_f64()
     );
-    let written = |path: &Path, result: std::io::Result<()>| {
-        result.map_err(|e| {
-            anyhow::anyhow!("cannot write {} ({e}); check the folder exists and has space", path.display())
-        })
-    };
+    Ok(tree)
+}
+
+fn labels(matrix: &Matrix, axis: Axis) -> &Labels {
+    match axis {
+        Axis::Rows => matrix.row_labels(),
+        Axis::Cols => matrix.col_labels(),
+    }
+}
+
+fn write_outputs(matrix: &Matrix, axis: Axis, tree: &Dendrogram, out: &Outputs) -> anyhow::Result<()> {
+    let labels = labels(matrix, axis);
+    let written = |path: &Path, result: std::io::Result<()>| result.map_err(|e| cannot_write(path, &e));
     if let Some(path) = out.linkage {
-        written(path, write_linkage(path, &tree))?;
+        written(path, write_linkage(path, tree))?;
     }
     if let Some(path) = out.order {
         written(
@@ -159,9 +239,9 @@ fn one_axis(
     if let Some(path) = out.newick {
         let names: Vec<_> = labels.iter().collect();
         let newick = tree.to_newick(&names)?;
-        written(path, write_atomically(path, |w| w.write_all(newick.as_bytes())))?;
+        written(path, write_atomically(path, |w| writeln!(w, "{newick}")))?;
     }
-    Ok(tree)
+    Ok(())
 }
 
 /// A clustering error about the input, worded with the file and the label.

@@ -146,7 +146,8 @@ impl Matrix {
         };
         let sibling = |suffix: &str| {
             let candidate = path.with_extension(suffix);
-            (path.extension().is_some_and(|e| e == "npy") && candidate.is_file()).then_some(candidate)
+            (path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy")) && candidate.is_file())
+                .then_some(candidate)
         };
         if let Some(file) = options.row_labels.clone().or_else(|| sibling("rows.txt")) {
             matrix.row_labels = read_label_file(&file, matrix.rows, "rows")?;
