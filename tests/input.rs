@@ -78,6 +78,21 @@ fn a_trailing_delimiter_on_every_line_adds_no_column() {
 }
 
 #[test]
+fn numeric_column_names_are_kept_and_data_like_ones_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    // An R time course: no corner field, columns named by minutes.
+    let path = write(dir.path(), "times.tsv", b"0\t5\t10\ng1\t1\t2\t3\n");
+    let m = Matrix::open(&path, &options(dir.path())).unwrap();
+    assert_eq!(m.col_labels().iter().collect::<Vec<_>>(), ["0", "5", "10"]);
+    assert!(m.source().warnings.is_empty());
+    // Row names but no header: the first row became column names.
+    let path = write(dir.path(), "noheader.tsv", b"g1\t1.5\t-2\ng2\t3\t4\n");
+    let m = Matrix::open(&path, &options(dir.path())).unwrap();
+    assert_eq!(m.rows(), 1);
+    assert!(m.source().warnings[0].contains("every column name on line 1 is a number"), "{:?}", m.source().warnings);
+}
+
+#[test]
 fn gzip_text_reads_like_plain_text() {
     let dir = tempfile::tempdir().unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

@@ -77,6 +77,8 @@ struct Parser<'a> {
     layout: LineLayout,
     /// A Cluster 3.0 CDT file: `AID` and `EWEIGHT` lines are not data.
     cdt: bool,
+    /// Every column name is a number, some with a decimal point or sign.
+    header_looks_like_data: bool,
     /// Line number (1-based) of the first line of the next block.
     next_line: u64,
 }
@@ -108,6 +110,7 @@ impl<'a> Parser<'a> {
             column_names: Vec::new(),
             layout: LineLayout::plain(b'\t', 0),
             cdt: false,
+            header_looks_like_data: false,
             next_line: 1,
         }
     }
@@ -182,6 +185,12 @@ impl<'a> Parser<'a> {
         let row_labels = row_labels.finish();
         let col_labels = Labels::from_strings(&self.column_names);
         let mut warnings = Vec::new();
+        if self.header_looks_like_data {
+            warnings.push(format!(
+                "{}: every column name on line 1 is a number, like a data line; if the file has no header, the first row was read as column names: add a header line",
+                self.path.display()
+            ));
+        }
         let (repeated, first) = row_labels.duplicates();
         if let Some(first) = first {
             warnings.push(format!(
@@ -226,12 +235,9 @@ impl<'a> Parser<'a> {
                 break (line, self.next_line - 1);
             }
         };
-        let count = |d: u8| memchr::memchr_iter(d, header).count();
-        let (delimiter, n) =
-            [b'\t', b',', b';'].into_iter().map(|d| (d, count(d))).max_by_key(|&(d, n)| (n, d == b'\t')).unwrap();
-        if n == 0 {
-            return Err(InputError::NoDelimiter { path: self.path.to_owned() });
-        }
+        let delimiter = detect_delimiter(header, lines.clone().find(|(l, _)| !trim(l).is_empty()).map(|(l, _)| l))
+            .ok_or_else(|| InputError::NoDelimiter { path: self.path.to_owned() })?;
+        let n = memchr::memchr_iter(delimiter, header).count();
         self.delimiter = delimiter;
         let mut names = Vec::with_capacity(n + 1);
         for field in header.split(|&b| b == delimiter) {
@@ -275,9 +281,14 @@ impl<'a> Parser<'a> {
             layout.trailing_delimiter = true;
         }
         let is_number = |s: &str| fast_float2::parse::<f64, _>(s.trim()).is_ok();
-        if is_number(corner_field) && names.iter().all(|n| is_number(n)) {
+        // With a corner field that is a number too, line 1 is data (R's
+        // header without a corner can name its columns 0, 15, 60 freely).
+        if corner && is_number(corner_field) && names.iter().all(|n| is_number(n)) {
             return Err(InputError::NoHeader { path: self.path.to_owned() });
         }
+        // Names like 1.5 or -0.3 read as values: likely a data line.
+        self.header_looks_like_data =
+            names.iter().all(|n| is_number(n)) && names.iter().any(|n| n.contains(['.', 'e', 'E', '-']));
         layout.cols = names.len();
         self.layout = layout;
         self.column_names = names;
@@ -369,6 +380,7 @@ impl<'a> Parser<'a> {
 /// Splits bytes into lines without their `\n` or `\r\n`; a last line without
 /// a newline counts only at the end of the input. Yields whether the line
 /// ended with a newline.
+#[derive(Clone)]
 struct LineIter<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -516,6 +528,25 @@ pub fn cdt_ids(path: &Path) -> Result<CdtIds, InputError> {
     Ok(CdtIds { rows: has_gid.then_some(genes), cols: arrays })
 }
 
+/// The delimiter of a text matrix: tab, comma or semicolon. A candidate that
+/// splits the header and the first data line into matching field counts
+/// (equal, or one more on the data line, as R writes) wins, so commas
+/// inside tab-separated column names ("T cell, naive") do not mislead; then
+/// the most frequent on the header, tab first on ties.
+fn detect_delimiter(header: &[u8], first_data: Option<&[u8]>) -> Option<u8> {
+    let count = |line: &[u8], d: u8| memchr::memchr_iter(d, line).count();
+    let candidates = [b'\t', b',', b';'];
+    let consistent = |d: u8| {
+        let h = count(header, d);
+        first_data.is_some_and(|line| h > 0 && (count(line, d) == h || count(line, d) == h + 1))
+    };
+    if let Some(d) = candidates.into_iter().filter(|&d| consistent(d)).max_by_key(|&d| (count(header, d), d == b'\t')) {
+        return Some(d);
+    }
+    let (d, n) = candidates.into_iter().map(|d| (d, count(header, d))).max_by_key(|&(d, n)| (n, d == b'\t'))?;
+    (n > 0).then_some(d)
+}
+
 /// For a Cluster 3.0 / Java TreeView CDT header, the fields holding the
 /// row label and the first value. Its annotation columns run up to
 /// `GWEIGHT` (or are `GID`, the unique id and `NAME` without it); the unique
@@ -652,6 +683,16 @@ mod tests {
         assert_eq!(parse_line(b"g\t1\t2\t", &layout, &mut values), Ok("g"));
         assert_eq!(values, [1.0, 2.0]);
         assert_eq!(parse("g\t1\t2\t", 2).unwrap_err(), LineError::Ragged { found: 4 });
+    }
+
+    #[test]
+    fn the_delimiter_is_the_one_the_data_lines_agree_with() {
+        let header = b"gene\tT cell, naive\tB cell, memory\tNK, CD56 bright, CD16 neg";
+        assert_eq!(detect_delimiter(header, Some(b"r1\t1\t2\t3")), Some(b'\t'));
+        assert_eq!(detect_delimiter(b"g,a,b", Some(b"r,1,2")), Some(b','));
+        assert_eq!(detect_delimiter(b"a;b", Some(b"r;1;2")), Some(b';'), "R style: one more field");
+        assert_eq!(detect_delimiter(b"g\ta", None), Some(b'\t'));
+        assert_eq!(detect_delimiter(b"names", Some(b"a")), None);
     }
 
     #[test]
