@@ -6,8 +6,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// Writes `path` through a temporary file beside it, renamed into place only
-/// when `body` succeeds, so a crash or Ctrl-C never leaves half a file under
-/// the final name. The file gets the usual `rw-r--r--` mode (a temporary
+/// when `body` succeeds and the data is on disk, so a crash, a power cut or
+/// Ctrl-C never leaves half a file under the final name. The file gets the usual `rw-r--r--` mode (a temporary
 /// file would otherwise keep its private one).
 ///
 /// A symbolic link is written through (its target is replaced, the link
@@ -37,6 +37,7 @@ pub fn write_atomically(path: &Path, body: impl FnOnce(&mut dyn Write) -> io::Re
     body(&mut writer)?;
     writer.flush()?;
     drop(writer);
+    temp.as_file().sync_all()?;
     temp.persist(&target).map_err(|e| e.error)?;
     Ok(())
 }

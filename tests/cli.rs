@@ -283,8 +283,9 @@ fn a_pipe_is_read_as_text_and_its_cache_is_never_reused() {
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(report["cache"], "built");
+        assert_eq!(report["cache"], "temporary");
         assert_eq!(report["max"], value.parse::<f64>().unwrap());
+        assert_eq!(fs::read_dir(dir.path().join("cache")).unwrap().count(), 0, "nothing is left in the cache");
         fs::remove_file(dir.path().join("stream.tsv")).unwrap();
     }
 }

@@ -259,9 +259,12 @@ fn the_loader_serves_tiles_from_workers_then_from_its_bounded_cache() {
     let full_tile = 4 * TILE * TILE;
     let mut loader = TileLoader::new(std::sync::Arc::clone(&p), 2, 3 * full_tile);
     for &id in &tiles {
-        loader.request(id);
-        loader.request(id); // asked twice while loading: read once
+        assert!(loader.request(id));
+        assert!(loader.request(id)); // asked twice while loading: read once
     }
+    // A tile the pyramid does not have is refused, not sent to a worker.
+    assert!(!loader.request(TileId { level: Level::BASE, ty: 99, tx: 0 }));
+    assert!(!loader.request(TileId { level: Level { row: 9, col: 0 }, ty: 0, tx: 0 }));
     let mut got = Vec::new();
     while let Some(tile) = loader.wait() {
         got.push(tile);

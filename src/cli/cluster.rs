@@ -6,7 +6,7 @@ use std::time::Instant;
 use heatscope::cluster::{
     Axis, ClusterError, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, TreeOrigin, cluster_cached, write_cdt,
 };
-use heatscope::input::{Labels, Matrix};
+use heatscope::input::{CacheUse, Labels, Matrix};
 use heatscope::output::write_atomically;
 use npyz::WriterBuilder;
 
@@ -87,6 +87,11 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
     };
     let matrix = args.input.open()?;
     check_outputs(args, cdt_prefix.as_deref(), &matrix)?;
+    // Converted files were checked for infinities on the way in; a float32
+    // .npy mapped in place is checked here, as `info` checks it.
+    if matrix.source().cache == CacheUse::InPlace {
+        heatscope::input::scan(&matrix)?;
+    }
     let options = ClusterOptions {
         method: args.method,
         metric: args.metric,

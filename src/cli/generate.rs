@@ -12,12 +12,12 @@ pub struct GenerateArgs {
     /// Number of columns (samples…).
     #[arg(long)]
     cols: u64,
-    /// Planted row clusters.
-    #[arg(long, default_value_t = 8)]
-    row_clusters: u64,
-    /// Planted column clusters.
-    #[arg(long, default_value_t = 4)]
-    col_clusters: u64,
+    /// Planted row clusters [default: 8, or --rows if fewer].
+    #[arg(long)]
+    row_clusters: Option<u64>,
+    /// Planted column clusters [default: 4, or --cols if fewer].
+    #[arg(long)]
+    col_clusters: Option<u64>,
     /// Standard deviation of the noise added to each cluster block's mean (means have sd 2).
     #[arg(long, default_value_t = 1.0)]
     noise: f32,
@@ -41,8 +41,8 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let params = GenerateParams {
         rows: args.rows,
         cols: args.cols,
-        row_clusters: args.row_clusters,
-        col_clusters: args.col_clusters,
+        row_clusters: args.row_clusters.unwrap_or(args.rows.clamp(1, 8)),
+        col_clusters: args.col_clusters.unwrap_or(args.cols.clamp(1, 4)),
         noise: args.noise,
         nan_fraction: args.nan_fraction,
         seed: args.seed,

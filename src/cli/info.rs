@@ -29,6 +29,7 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<()> {
         CacheUse::InPlace => ("none (mapped in place)", None),
         CacheUse::Reused(path) => ("reused", Some(path)),
         CacheUse::Built(path) => ("built", Some(path)),
+        CacheUse::Temporary => ("temporary (the input is a pipe: its cache is not kept)", None),
     };
     if args.json {
         let (row_first, row_last) = ends(matrix.row_labels());

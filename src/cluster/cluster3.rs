@@ -24,7 +24,7 @@ pub fn read_tree(path: &Path, leaf_ids: &[String]) -> Result<Dendrogram, Cluster
     let n = leaf_ids.len();
     let mut ids: HashMap<&str, usize> = leaf_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
     if ids.len() != n {
-        return Err(error(0, "the CDT names a leaf twice".to_owned()));
+        return Err(error(0, "its CDT gives two rows (or columns) the same id".to_owned()));
     }
     // Leftmost display position and size of every cluster so far.
     let mut leftmost: Vec<usize> = (0..n).collect();
@@ -96,7 +96,7 @@ pub fn write_cdt(
     write_atomically(&cdt, |w| {
         write!(w, "GID\tUNIQID\tNAME\tGWEIGHT")?;
         for &c in &col_order {
-            write!(w, "\t{}", matrix.col_labels().get(c))?;
+            write!(w, "\t{}", one_field(&matrix.col_labels().get(c)))?;
         }
         writeln!(w)?;
         if cols.is_some() {
@@ -112,7 +112,7 @@ pub fn write_cdt(
         }
         writeln!(w)?;
         for &r in &row_order {
-            let label = matrix.row_labels().get(r);
+            let label = one_field(&matrix.row_labels().get(r));
             write!(w, "GENE{r}X\t{label}\t{label}\t1")?;
             let values = matrix.row(r);
             for &c in &col_order {
@@ -139,6 +139,11 @@ pub fn write_cdt(
         written.push(file);
     }
     Ok(written)
+}
+
+/// A label as one tab-separated field: tabs and line breaks become spaces.
+fn one_field(label: &str) -> String {
+    label.replace(['\t', '\n', '\r'], " ")
 }
 
 #[cfg(test)]

@@ -232,11 +232,11 @@ pub enum ClusterError {
         leaves: usize,
     },
     /// A Cluster 3.0 tree file (`.gtr`, `.atr`) that cannot be read.
-    #[error("{}: line {line}: {message}; re-save the tree with Cluster 3.0, or cluster again", path.display())]
+    #[error("{}: {}{message}; re-save the tree with Cluster 3.0, or cluster again", path.display(), if *line == 0 { String::new() } else { format!("line {line}: ") })]
     TreeFile {
         /// The tree file.
         path: std::path::PathBuf,
-        /// Its line (0: the file as a whole).
+        /// Its line; 0 for the file as a whole.
         line: usize,
         /// What is wrong.
         message: String,

@@ -92,7 +92,14 @@ impl SourceKey {
     /// The cache file for this source in `dir`. Its name depends on the path
     /// only, so a changed source replaces its old cache instead of piling up.
     pub(crate) fn cache_path(&self, dir: &Path) -> PathBuf {
-        dir.join(format!("{}-{:016x}.hsm", self.stem, self.identity))
+        if self.reusable {
+            dir.join(format!("{}-{:016x}.hsm", self.stem, self.identity))
+        } else {
+            // A pipe's cache is this run's alone: two runs reading the same
+            // /dev/fd/63 at once must not meet.
+            let now = std::time::SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            dir.join(format!("{}-{:016x}-{}-{now}.hsm", self.stem, self.identity, std::process::id()))
+        }
     }
 }
 
@@ -197,7 +204,10 @@ fn label_block(map: &Arc<Mmap>, offset: u64, data_end: u64, expected: u64) -> Op
     let text_at = text_at as usize;
     let ends: &[u64] = bytemuck::try_cast_slice(&bytes[ends_at..text_at]).ok()?;
     let text_len = *ends.last()?;
-    if ends[0] != 0 || ends.windows(2).any(|w| w[0] > w[1]) || text_at as u64 + text_len > bytes.len() as u64 {
+    if ends[0] != 0
+        || ends.windows(2).any(|w| w[0] > w[1])
+        || (text_at as u64).checked_add(text_len)? > bytes.len() as u64
+    {
         return None;
     }
     std::str::from_utf8(&bytes[text_at..text_at + text_len as usize]).ok()?;

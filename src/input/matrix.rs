@@ -65,6 +65,9 @@ pub enum CacheUse {
     Reused(PathBuf),
     /// The source was converted into this new cache file, then mapped.
     Built(PathBuf),
+    /// A pipe was converted into a cache file that was mapped and deleted at
+    /// once: a pipe's content can differ on every read, so it is never reused.
+    Temporary,
 }
 
 /// How to open a matrix file.
@@ -175,7 +178,14 @@ impl Matrix {
         }
         let converted = text::convert(path, &key, dir)?;
         let cached = reopen(&converted.cache_path, &key)?;
-        let mut matrix = Self::from_cache(path, cached, CacheUse::Built(converted.cache_path));
+        let cache = if key.reusable {
+            CacheUse::Built(converted.cache_path)
+        } else {
+            // Nothing will reuse it: the mapping keeps the data until exit.
+            let _ = fs::remove_file(&converted.cache_path);
+            CacheUse::Temporary
+        };
+        let mut matrix = Self::from_cache(path, cached, cache);
         matrix.source.warnings = converted.warnings;
         Ok(matrix)
     }
@@ -195,7 +205,7 @@ impl Matrix {
             return Ok(Matrix {
                 rows: info.rows,
                 cols: info.cols,
-                fingerprint: file_fingerprint(path),
+                fingerprint: file_fingerprint(path, &file),
                 storage: Storage::Mapped { file, map: Arc::clone(map), offset: info.data_offset as usize },
                 row_labels: Labels::generated("row", info.rows),
                 col_labels: Labels::generated("col", info.cols),
@@ -224,8 +234,8 @@ impl Matrix {
             ));
         }
         let fingerprint = match &cache {
-            CacheUse::Reused(file) | CacheUse::Built(file) => file_fingerprint(file),
-            _ => file_fingerprint(path),
+            CacheUse::Reused(file) | CacheUse::Built(file) => file_fingerprint(file, &cached.file),
+            _ => file_fingerprint(path, &cached.file),
         };
         let source = Source { path: path.to_owned(), stored_as: cached.description, cache, warnings };
         Matrix {
@@ -320,10 +330,11 @@ impl Matrix {
     }
 }
 
-/// The path, size and change stamp of the file a matrix maps.
-fn file_fingerprint(path: &Path) -> u64 {
+/// The path, size and change stamp of the file a matrix maps, taken from
+/// the open file itself (not the path, which could name a newer file by now).
+fn file_fingerprint(path: &Path, file: &File) -> u64 {
     let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-    let meta = fs::metadata(&canonical).ok();
+    let meta = file.metadata().ok();
     Fnv::default()
         .bytes(canonical.as_os_str().as_encoded_bytes())
         .u64(meta.as_ref().map_or(0, |m| m.len()))

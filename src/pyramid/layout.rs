@@ -96,6 +96,16 @@ impl Geometry {
         (r.div_ceil(TILE) as u32, c.div_ceil(TILE) as u32)
     }
 
+    /// Whether the pyramid has this tile.
+    pub fn contains(&self, tile: TileId) -> bool {
+        let (row_levels, col_levels) = self.level_counts();
+        if tile.level.row >= row_levels || tile.level.col >= col_levels {
+            return false;
+        }
+        let (ty, tx) = self.tile_counts(tile.level);
+        tile.ty < ty && tile.tx < tx
+    }
+
     /// The cells a tile covers, in its level's cells.
     pub fn tile_rect(&self, tile: TileId) -> CellRect {
         let (r, c) = self.level_shape(tile.level);

@@ -7,7 +7,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use super::layout::TileId;
+use super::layout::{Geometry, TileId};
 use super::store::{Pyramid, Tile};
 
 /// Counters for a heads-up display and for tests.
@@ -24,6 +24,7 @@ pub struct LoaderStats {
 
 /// Loads tiles of one pyramid on worker threads.
 pub struct TileLoader {
+    geometry: Geometry,
     requests: Option<Sender<TileId>>,
     responses: Receiver<Tile>,
     workers: Vec<JoinHandle<()>>,
@@ -38,6 +39,7 @@ impl TileLoader {
     /// Starts `workers` threads reading from `pyramid`, keeping at most
     /// `budget_bytes` of tiles in RAM.
     pub fn new(pyramid: Arc<Pyramid>, workers: usize, budget_bytes: usize) -> Self {
+        let geometry = *pyramid.geometry();
         let (request_tx, request_rx) = mpsc::channel::<TileId>();
         let (response_tx, responses) = mpsc::channel();
         let request_rx = Arc::new(Mutex::new(request_rx));
@@ -58,6 +60,7 @@ impl TileLoader {
             })
             .collect();
         TileLoader {
+            geometry,
             requests: Some(request_tx),
             responses,
             workers,
@@ -70,7 +73,11 @@ impl TileLoader {
 
     /// Asks for a tile. It arrives from a later [`TileLoader::poll`] (at once
     /// if it is in the RAM cache); asking again while it loads does nothing.
-    pub fn request(&mut self, id: TileId) {
+    /// Returns false, and asks nothing, for a tile the pyramid does not have.
+    pub fn request(&mut self, id: TileId) -> bool {
+        if !self.geometry.contains(id) {
+            return false;
+        }
         if let Some(tile) = self.cache.get(id) {
             self.stats.hits += 1;
             self.ready.push(tile);
@@ -80,6 +87,7 @@ impl TileLoader {
             // Workers outlive the sender, so this cannot fail.
             let _ = requests.send(id);
         }
+        true
     }
 
     /// The tiles that arrived since the last call, without waiting.
