@@ -50,7 +50,7 @@ pub enum GenerateError {
     Param { name: &'static str, value: String, why: &'static str },
     #[error("cannot write {} ({source}); check the folder exists and has space", path.display())]
     Write { path: PathBuf, source: io::Error },
-    #[error("interrupted; the partial output was removed")]
+    #[error("interrupted; nothing was written")]
     Interrupted,
 }
 
@@ -157,17 +157,6 @@ pub fn generate(params: &CheckedParams, out: &Path) -> Result<Generated, Generat
         row_truth: out.with_extension("truth.tsv"),
         col_truth: out.with_extension("col_truth.tsv"),
     };
-    write_file(&files.col_labels, |w| (0..p.cols).try_for_each(|j| writeln!(w, "{}", col_label(j))))?;
-    write_file(&files.col_truth, |w| {
-        writeln!(w, "label\tcluster")?;
-        (0..p.cols).try_for_each(|j| writeln!(w, "{}\t{}", col_label(j), col_groups[j as usize]))
-    })?;
-    write_file(&files.row_labels, |w| (0..p.rows).try_for_each(|i| writeln!(w, "{}", row_label(i))))?;
-    write_file(&files.row_truth, |w| {
-        writeln!(w, "label\tcluster")?;
-        (0..p.rows).try_for_each(|i| writeln!(w, "{}\t{}", row_label(i), row_planting.group(i)))
-    })?;
-
     let cols = p.cols as usize;
     let block_rows = (BLOCK_BYTES / (cols * 4)).max(1);
     let bar = progress::bytes_bar(p.rows * p.cols * 4, "generating");
@@ -203,10 +192,23 @@ pub fn generate(params: &CheckedParams, out: &Path) -> Result<Generated, Generat
     bar.finish_and_clear();
     match result {
         Err(GenerateError::Write { source, .. }) if source.kind() == io::ErrorKind::Interrupted => {
-            Err(GenerateError::Interrupted)
+            return Err(GenerateError::Interrupted);
         }
-        other => other.map(|()| files),
+        other => other?,
     }
+    // The side files come after the matrix, so an interrupted run leaves none.
+    write_file(&files.col_labels, |w| (0..p.cols).try_for_each(|j| writeln!(w, "{}", col_label(j))))?;
+    write_file(&files.col_truth, |w| {
+        writeln!(w, "label\tcluster")?;
+        (0..p.cols).try_for_each(|j| writeln!(w, "{}\t{}", col_label(j), col_groups[j as usize]))
+    })?;
+    write_file(&files.row_labels, |w| (0..p.rows).try_for_each(|i| writeln!(w, "{}", row_label(i))))?;
+    write_file(&files.row_truth, |w| {
+        writeln!(w, "label\tcluster")?;
+        (0..p.rows).try_for_each(|i| writeln!(w, "{}\t{}", row_label(i), row_planting.group(i)))
+    })?;
+
+    Ok(files)
 }
 
 /// [`write_atomically`] with the error naming the file.

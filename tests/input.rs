@@ -139,7 +139,7 @@ fn a_rewrite_that_keeps_size_and_modification_time_is_still_noticed() {
 }
 
 #[test]
-fn a_damaged_or_half_written_cache_is_rebuilt_not_trusted() {
+fn a_half_written_cut_or_damaged_header_cache_is_rebuilt_not_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "m.tsv", b"g\tA\tB\nr1\t1\t2\nr2\t3\t4\n");
     let m = Matrix::open(&path, &options(dir.path())).unwrap();

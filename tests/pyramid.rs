@@ -109,6 +109,32 @@ fn every_level_equals_the_naive_aggregate() {
 }
 
 #[test]
+fn deep_row_levels_that_span_several_steps_equal_the_naive_aggregate() {
+    // 300,000 rows make 7 row levels; levels 6 and up merge rows that come
+    // from different 1,024-row steps of the build.
+    let mut rng = Rng(31);
+    let m = random_matrix(300_000, 2, 0.2, &mut rng);
+    let rows = rng.permutation(300_000);
+    let dir = tempfile::tempdir().unwrap();
+    let (p, _) = build_or_open(&m, &rows, &[1, 0], dir.path()).unwrap();
+    assert_eq!(p.geometry().level_counts(), (7, 1));
+    for id in every_tile(&p).into_iter().filter(|id| id.level.row >= 5) {
+        let tile = p.tile(id);
+        for y in 0..tile.rect.height {
+            for x in 0..tile.rect.width {
+                // Values lie in [−5, 15): f16 in units of a tile's range
+                // errs by at most 20 / 8192 < 0.003.
+                let expected = naive(&m, &rows, &[1, 0], id.level, tile.rect.row + y, tile.rect.col + x);
+                for (k, which) in [Aggregate::Mean, Aggregate::Min, Aggregate::Max].into_iter().enumerate() {
+                    let got = tile.value(y, x, which);
+                    assert!((got - expected[k]).abs() < 0.003, "{id:?} ({y},{x}) {which:?}: {got} vs {}", expected[k]);
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn statistics_match_the_values() {
     let mut rng = Rng(77);
     let m = random_matrix(300, 200, 0.05, &mut rng);

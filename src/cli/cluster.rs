@@ -207,6 +207,10 @@ fn cluster_axis(matrix: &Matrix, axis: Axis, options: &ClusterOptions, dir: &Pat
     let how = match origin {
         TreeOrigin::Reused(_) => "reused from the cache",
         TreeOrigin::Computed(_) => "computed",
+        TreeOrigin::NotStored(reason) => {
+            eprintln!("warning: the tree is not cached: {reason}");
+            "computed"
+        }
     };
     eprintln!(
         "{}s: {} leaves, {} linkage of {} distances, top merge at {:.6}, {how} in {:.2} s",

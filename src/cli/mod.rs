@@ -134,7 +134,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     }
     if let Some(cluster) = error.downcast_ref::<ClusterError>() {
         return match cluster {
-            ClusterError::OutOfMemory { .. } | ClusterError::CacheWrite { .. } => 1,
+            ClusterError::OutOfMemory { .. } => 1,
             _ => 2,
         };
     }

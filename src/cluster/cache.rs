@@ -28,6 +28,9 @@ const HEADER_LEN: usize = 40;
 pub enum TreeOrigin {
     Reused(PathBuf),
     Computed(PathBuf),
+    /// Computed, but the cache file could not be written (the reason): the
+    /// tree is good, the next run computes it again.
+    NotStored(String),
 }
 
 /// The tree of `matrix` along `axis`: read from `dir` when it was computed
@@ -58,8 +61,10 @@ pub fn cluster_cached(
         return Ok((tree, TreeOrigin::Reused(path)));
     }
     let tree = cluster(matrix, axis, options, progress)?;
-    write(&path, key, axis_code, &tree).map_err(|source| ClusterError::CacheWrite { path: path.clone(), source })?;
-    Ok((tree, TreeOrigin::Computed(path)))
+    match write(&path, key, axis_code, &tree) {
+        Ok(()) => Ok((tree, TreeOrigin::Computed(path))),
+        Err(e) => Ok((tree, TreeOrigin::NotStored(format!("cannot write {} ({e})", path.display())))),
+    }
 }
 
 fn read(path: &Path, key: u64, axis: u32, n: usize) -> Option<Dendrogram> {

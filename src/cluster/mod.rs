@@ -241,14 +241,6 @@ pub enum ClusterError {
         /// What is wrong.
         message: String,
     },
-    /// A computed tree could not be stored in the cache.
-    #[error("cannot write the cache file {} ({source}); check that the cache folder is a folder you can write to, with free space, or choose another with --cache-dir", path.display())]
-    CacheWrite {
-        /// The cache file.
-        path: std::path::PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
     /// A method or metric name that is not known.
     #[error("unknown {kind} {name:?}; use one of {known}")]
     UnknownName {

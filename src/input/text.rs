@@ -505,24 +505,22 @@ pub fn cdt_ids(path: &Path) -> Result<CdtIds, InputError> {
         path: path.to_owned(),
         line: bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1,
     })?;
-    let mut lines = text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.trim().is_empty());
-    let header: Vec<String> = lines
-        .next()
-        .unwrap_or_default()
-        .split('\t')
-        .map(|f| String::from_utf8_lossy(unquote(trim(f.as_bytes()))).into_owned())
-        .collect();
+    let mut lines = text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.trim().is_empty()).peekable();
+    let header_line = lines.next().unwrap_or_default();
+    let delimiter = detect_delimiter(header_line.as_bytes(), lines.peek().map(|l| l.as_bytes())).unwrap_or(b'\t');
+    let field = |f: &str| String::from_utf8_lossy(unquote(trim(f.as_bytes()))).into_owned();
+    let header: Vec<String> = header_line.split(delimiter as char).map(field).collect();
     let Some((_, first_value)) = cdt_columns(&header) else {
         return Ok(CdtIds::default());
     };
     let has_gid = header[0].eq_ignore_ascii_case("GID");
     let (mut genes, mut arrays) = (Vec::new(), None);
     for line in lines {
-        let fields: Vec<&str> = line.split('\t').map(str::trim).collect();
-        match fields[0] {
-            "AID" => arrays = Some(fields.iter().skip(first_value).map(|s| s.to_string()).collect()),
+        let fields: Vec<String> = line.split(delimiter as char).map(field).collect();
+        match fields[0].as_str() {
+            "AID" => arrays = Some(fields.into_iter().skip(first_value).collect()),
             "EWEIGHT" => {}
-            gid => genes.push(gid.to_string()),
+            _ => genes.push(fields.into_iter().next().unwrap_or_default()),
         }
     }
     Ok(CdtIds { rows: has_gid.then_some(genes), cols: arrays })
