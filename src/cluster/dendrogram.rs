@@ -278,7 +278,8 @@ impl Dendrogram {
 /// A Newick label, single-quoted (quotes doubled) where it holds a
 /// character with a meaning in Newick.
 fn quote(label: &str) -> String {
-    if label.is_empty() || label.chars().any(|c| "()[]':;, \t\n".contains(c)) {
+    // An unquoted underscore reads as a space in Newick: quote it too.
+    if label.is_empty() || label.chars().any(|c| "()[]':;,_ \t\n\r".contains(c)) {
         format!("'{}'", label.replace('\'', "''"))
     } else {
         label.to_string()
