@@ -290,6 +290,14 @@ fn quote(label: &str) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn labels_that_newick_would_misread_are_quoted() {
+        assert_eq!(quote("CD14"), "CD14");
+        assert_eq!(quote("gene_1"), "'gene_1'");
+        assert_eq!(quote("O'Neil"), "'O''Neil'");
+        assert_eq!(quote(""), "''");
+    }
+
     /// scipy's `linkage([[0], [1], [5], [6], [20]], 'single')`.
     fn five() -> Dendrogram {
         Dendrogram::from_linkage_matrix(&[
