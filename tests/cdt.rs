@@ -117,3 +117,23 @@ fn a_written_cdt_reads_back_with_the_same_order_values_and_heights() {
         }
     }
 }
+
+#[test]
+fn a_gzip_compressed_cdt_finds_its_trees() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["spellman.gtr", "spellman.atr"] {
+        std::fs::copy(data(name), dir.path().join(name)).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &std::fs::read(data("spellman.cdt")).unwrap()).unwrap();
+    std::fs::write(dir.path().join("spellman.cdt.gz"), gz.finish().unwrap()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"))
+        .arg("info")
+        .arg(dir.path().join("spellman.cdt.gz"))
+        .env("HEATSCOPE_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("spellman.gtr (97 leaves)") && stdout.contains("spellman.atr (60 leaves)"), "{stdout}");
+}

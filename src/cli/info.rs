@@ -86,13 +86,19 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<()> {
 /// The Cluster 3.0 trees saved beside a CDT file (`X.gtr`, `X.atr`), read
 /// and checked against it, with their leaf counts.
 fn saved_trees(path: &Path) -> anyhow::Result<Vec<(PathBuf, usize)>> {
-    if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("cdt")) {
+    // X.cdt.gz keeps its trees in X.gtr and X.atr.
+    let plain = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
+        path.with_extension("")
+    } else {
+        path.to_owned()
+    };
+    if !plain.extension().is_some_and(|e| e.eq_ignore_ascii_case("cdt")) {
         return Ok(Vec::new());
     }
     let ids = cdt_ids(path)?;
     let mut trees = Vec::new();
     for (extension, ids) in [("gtr", ids.rows), ("atr", ids.cols)] {
-        let tree_path = path.with_extension(extension);
+        let tree_path = plain.with_extension(extension);
         if let (true, Some(ids)) = (tree_path.is_file(), ids) {
             let tree = read_tree(&tree_path, &ids).map_err(|e| super::CliError { message: e.to_string(), code: 2 })?;
             trees.push((tree_path, tree.n_leaves()));
@@ -116,9 +122,20 @@ fn ends(labels: &Labels) -> (Vec<String>, Vec<String>) {
     (first, last)
 }
 
+/// A label cut to a readable length.
+fn short(label: String) -> String {
+    const MAX: usize = 60;
+    match label.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &label[..at]),
+        None => label,
+    }
+}
+
 fn summary(labels: &Labels) -> String {
     let n = labels.len();
     let (first, last) = ends(labels);
+    let (first, last): (Vec<_>, Vec<_>) =
+        (first.into_iter().map(short).collect(), last.into_iter().map(short).collect());
     let text = if n > 2 * EXAMPLES {
         format!("{}, …, {}", first.join(", "), last.join(", "))
     } else {
