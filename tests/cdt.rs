@@ -9,6 +9,16 @@ fn data(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(name)
 }
 
+/// Runs `heatscope info FILE` with its cache in `dir`.
+fn info(file: &Path, dir: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"))
+        .arg("info")
+        .arg(file)
+        .env("HEATSCOPE_CACHE_DIR", dir.join("cache"))
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn the_spellman_cdt_is_97_genes_by_60_arrays_with_404_missing_values() {
     let dir = tempfile::tempdir().unwrap();
@@ -54,12 +64,7 @@ fn a_tree_naming_a_missing_node_fails_info_with_one_line() {
     }
     let gtr = std::fs::read_to_string(data("spellman.gtr")).unwrap();
     std::fs::write(dir.path().join("spellman.gtr"), gtr.replace("GENE66X", "GENE666X")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"))
-        .arg("info")
-        .arg(dir.path().join("spellman.cdt"))
-        .env("HEATSCOPE_CACHE_DIR", dir.path().join("cache"))
-        .output()
-        .unwrap();
+    let out = info(&dir.path().join("spellman.cdt"), dir.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert_eq!(stderr.lines().count(), 1);
@@ -127,12 +132,7 @@ fn a_gzip_compressed_cdt_finds_its_trees() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gz, &std::fs::read(data("spellman.cdt")).unwrap()).unwrap();
     std::fs::write(dir.path().join("spellman.cdt.gz"), gz.finish().unwrap()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"))
-        .arg("info")
-        .arg(dir.path().join("spellman.cdt.gz"))
-        .env("HEATSCOPE_CACHE_DIR", dir.path().join("cache"))
-        .output()
-        .unwrap();
+    let out = info(&dir.path().join("spellman.cdt.gz"), dir.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("spellman.gtr (97 leaves)") && stdout.contains("spellman.atr (60 leaves)"), "{stdout}");
