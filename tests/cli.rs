@@ -256,11 +256,17 @@ fn a_damaged_gzip_stream_is_bad_input() {
     assert_bad_input(&path, "cannot read it");
 }
 
+/// Sends Ctrl-C's signal to a child process.
+fn interrupt(child: &std::process::Child) {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+}
+
 /// Starts `heatscope info` on a named pipe and returns the child and the
 /// pipe's writing end, after writing `text` into it.
 fn info_on_a_pipe(dir: &Path, text: &[u8]) -> (std::process::Child, fs::File) {
     let fifo = dir.join("stream.tsv");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_heatscope"))
         .args(["info", "--json"])
         .arg(&fifo)
@@ -307,8 +313,7 @@ fn ctrl_c_during_a_conversion_exits_130_and_leaves_no_cache_file() {
         assert!(started.elapsed().as_secs() < 60, "the conversion never started");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    interrupt(&child);
     std::thread::sleep(std::time::Duration::from_millis(200));
     drop(feeder.join().unwrap());
     let out = child.wait_with_output().unwrap();
@@ -418,9 +423,8 @@ fn a_second_ctrl_c_quits_at_once() {
     // The stream never ends: only the second Ctrl-C can stop heatscope.
     let (child, writer) = info_on_a_pipe(dir.path(), b"g\tA\nr1\t1\n");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let pid = child.id().to_string();
     for _ in 0..2 {
-        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        interrupt(&child);
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     let out = child.wait_with_output().unwrap();
