@@ -5,7 +5,7 @@
 //! rows are gathered in display order, shrunk along the columns, written as the
 //! level's tiles, then handed down a cascade of row levels, each of which
 //! merges groups of 4 rows and writes its tiles whenever 256 of its rows are
-//! complete. Memory: about 30 KB per matrix column (one tile row pending per
+//! complete. Memory: tens of KB per matrix column (one tile row pending per
 //! level), whatever the number of rows.
 
 use std::fs::File;
@@ -327,7 +327,6 @@ struct Writer<'a> {
     file: &'a File,
     path: &'a Path,
     layout: &'a FileLayout,
-    widths: Vec<usize>,
 }
 
 impl Writer<'_> {
@@ -337,9 +336,9 @@ impl Writer<'_> {
             .map_err(|source| PyramidError::Write { path: self.path.to_owned(), source })
     }
 
-    /// Writes one band (tile row) of full-resolution values.
+    /// Writes one band (tile row) of `rows` rows of full-resolution values.
     fn base_band(&self, ty: u32, values: &[f32], rows: usize) -> Result<(), PyramidError> {
-        let cols = self.widths[0];
+        let cols = values.len() / rows;
         let mut out = Vec::with_capacity(values.len() * 4);
         for x0 in (0..cols).step_by(TILE) {
             let w = TILE.min(cols - x0);
@@ -350,7 +349,6 @@ impl Writer<'_> {
         self.write_at(&out, self.layout.band_offset(Level::BASE, ty))
     }
 
-    /// Writes one band of aggregate cells, each tile scaled to its own range.
     /// Writes the tile rows `first_ty, first_ty + 1, …` that `cells` holds
     /// (256 rows each; the last may be shorter), each tile scaled to its own
     /// range.
@@ -521,7 +519,7 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
     std::fs::create_dir_all(dir).map_err(write_error)?;
     let temp = tempfile::Builder::new().prefix(".pyramid.").suffix(".tmp").tempfile_in(dir).map_err(write_error)?;
     temp.as_file().set_len(layout.total).map_err(write_error)?;
-    let writer = Writer { file: temp.as_file(), path, layout: &layout, widths: widths.clone() };
+    let writer = Writer { file: temp.as_file(), path, layout: &layout };
     let mut cascade: Vec<RowLevel> = (1..row_levels).map(|i| RowLevel::new(i, i + 1 == row_levels, &widths)).collect();
     let sample_p = (SAMPLE_TARGET / (rows as f64 * cols as f64)).min(1.0);
     let mut total = Partial { summary: Summary::EMPTY, samples: Vec::new() };
