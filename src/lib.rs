@@ -5,6 +5,7 @@
 #![deny(unsafe_code)]
 
 pub mod cluster;
+pub mod figure;
 pub mod generate;
 pub mod hash;
 pub mod input;
@@ -12,6 +13,7 @@ mod mmap;
 pub mod output;
 pub mod progress;
 pub mod pyramid;
+pub mod render;
 
 // Buffers of a few megabytes come and go in every streaming pass; the
 // system allocator hands them back to the kernel and faults fresh pages in

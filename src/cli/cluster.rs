@@ -198,7 +198,12 @@ fn cannot_write(path: &Path, error: &std::io::Error) -> anyhow::Error {
     anyhow::anyhow!("cannot write {} ({error}); check the folder exists and has space", path.display())
 }
 
-fn cluster_axis(matrix: &Matrix, axis: Axis, options: &ClusterOptions, dir: &Path) -> anyhow::Result<Dendrogram> {
+pub(super) fn cluster_axis(
+    matrix: &Matrix,
+    axis: Axis,
+    options: &ClusterOptions,
+    dir: &Path,
+) -> anyhow::Result<Dendrogram> {
     let start = Instant::now();
     let bar = heatscope::progress::items_bar(0, &format!("{}s", axis.item_name()));
     let (tree, origin) = cluster_cached(matrix, axis, options, dir, Some(&bar))
@@ -280,7 +285,7 @@ fn write_linkage(path: &Path, tree: &Dendrogram) -> std::io::Result<()> {
 }
 
 /// Parses a size such as `8G`, `512M`, `1.5GiB` or a plain byte count.
-fn parse_size(text: &str) -> Result<u64, String> {
+pub(super) fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);

@@ -4,12 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use heatscope::cluster::ClusterError;
+use heatscope::figure::LabelMode;
 use heatscope::generate::GenerateError;
 use heatscope::input::{InputError, OpenOptions};
 
 mod cluster;
 mod generate;
 mod info;
+mod render;
 
 /// Clustered heatmaps of matrices far larger than memory.
 #[derive(Parser, Debug)]
@@ -30,6 +32,8 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Cluster rows and/or columns hierarchically (as scipy's linkage) and write the trees.
     Cluster(cluster::ClusterArgs),
+    /// Draw the clustered heatmap (trees, annotation bars, colour bar, labels) to a PNG or SVG file.
+    Render(Box<render::RenderArgs>),
 }
 
 /// How to find and open the input matrix; shared by every command that reads one.
@@ -41,12 +45,51 @@ pub struct InputArgs {
     /// Folder for the binary cache [default: $HEATSCOPE_CACHE_DIR, else the platform cache folder]
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
-    /// Row labels, one per line (for .npy; X.rows.txt beside X.npy is used by default).
-    #[arg(long, value_name = "FILE")]
-    pub row_labels: Option<PathBuf>,
-    /// Column labels, one per line (for .npy; X.cols.txt beside X.npy is used by default).
-    #[arg(long, value_name = "FILE")]
-    pub col_labels: Option<PathBuf>,
+    /// Row labels from FILE, one per line (for .npy; X.rows.txt beside X.npy is used by default);
+    /// in figures also which to show: auto (as many as fit), all or none. May be given twice.
+    #[arg(long = "row-labels", value_name = "FILE|auto|all|none", value_parser = LabelsArg::parse)]
+    row_labels: Vec<LabelsArg>,
+    /// Column labels from FILE, one per line (X.cols.txt beside X.npy by default); in figures also auto|all|none.
+    #[arg(long = "col-labels", value_name = "FILE|auto|all|none", value_parser = LabelsArg::parse)]
+    col_labels: Vec<LabelsArg>,
+}
+
+/// A `--row-labels` / `--col-labels` value: which labels a figure shows, or
+/// a file to read them from (`./all` names a file called "all").
+#[derive(Clone, Debug, PartialEq)]
+pub enum LabelsArg {
+    Show(LabelMode),
+    File(PathBuf),
+}
+
+impl LabelsArg {
+    fn parse(text: &str) -> Result<LabelsArg, String> {
+        Ok(match text {
+            "auto" => LabelsArg::Show(LabelMode::Auto),
+            "all" => LabelsArg::Show(LabelMode::All),
+            "none" => LabelsArg::Show(LabelMode::None),
+            _ => LabelsArg::File(text.into()),
+        })
+    }
+}
+
+/// The last file among `args`.
+fn label_file(args: &[LabelsArg]) -> Option<PathBuf> {
+    args.iter().rev().find_map(|a| match a {
+        LabelsArg::File(path) => Some(path.clone()),
+        LabelsArg::Show(_) => None,
+    })
+}
+
+/// The last display choice among `args` (auto when none is given).
+fn label_mode(args: &[LabelsArg]) -> LabelMode {
+    args.iter()
+        .rev()
+        .find_map(|a| match a {
+            LabelsArg::Show(mode) => Some(*mode),
+            LabelsArg::File(_) => None,
+        })
+        .unwrap_or(LabelMode::Auto)
 }
 
 impl InputArgs {
@@ -64,18 +107,26 @@ impl InputArgs {
     pub fn label_files(&self, matrix_path: &std::path::Path) -> Vec<PathBuf> {
         let npy = matrix_path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
         let beside = |suffix: &str| npy.then(|| matrix_path.with_extension(suffix));
-        [self.row_labels.clone().or_else(|| beside("rows.txt")), self.col_labels.clone().or_else(|| beside("cols.txt"))]
-            .into_iter()
-            .flatten()
-            .collect()
+        [
+            label_file(&self.row_labels).or_else(|| beside("rows.txt")),
+            label_file(&self.col_labels).or_else(|| beside("cols.txt")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// Which row and column labels a figure shows.
+    pub fn label_modes(&self) -> (LabelMode, LabelMode) {
+        (label_mode(&self.row_labels), label_mode(&self.col_labels))
     }
 
     /// Opens the matrix and prints any warnings about it.
     pub fn open(&self) -> Result<heatscope::input::Matrix, InputError> {
         let options = OpenOptions {
             cache_dir: Some(self.cache_dir()),
-            row_labels: self.row_labels.clone(),
-            col_labels: self.col_labels.clone(),
+            row_labels: label_file(&self.row_labels),
+            col_labels: label_file(&self.col_labels),
         };
         let matrix = heatscope::input::Matrix::open(&self.file, &options)?;
         for warning in &matrix.source().warnings {
@@ -91,6 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Info(info) => info::run(&info),
         Command::Generate(generate) => generate::run(generate),
         Command::Cluster(cluster) => cluster::run(&cluster),
+        Command::Render(render) => render::run(&render),
     }
 }
 

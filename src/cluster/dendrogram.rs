@@ -82,7 +82,7 @@ impl Dendrogram {
     }
 
     /// The children of cluster `c` (`None` for a leaf).
-    pub(crate) fn children(&self, c: usize) -> Option<(usize, usize)> {
+    pub fn children(&self, c: usize) -> Option<(usize, usize)> {
         (c >= self.n).then(|| {
             let m = &self.merges[c - self.n];
             (m.a, m.b)
@@ -90,7 +90,7 @@ impl Dendrogram {
     }
 
     /// The root cluster's id.
-    pub(crate) fn root(&self) -> usize {
+    pub fn root(&self) -> usize {
         2 * self.n - 2
     }
 
@@ -124,12 +124,7 @@ impl Dendrogram {
         if n < 2 {
             return vec![1; n];
         }
-        // The largest height in each subtree (scipy's `MD`).
-        let mut max_height = vec![0.0f64; n - 1];
-        for (i, m) in self.merges.iter().enumerate() {
-            let below = |c: usize| if c >= n { max_height[c - n] } else { f64::MIN };
-            max_height[i] = m.height.max(below(m.a)).max(below(m.b));
-        }
+        let max_height = self.subtree_max_heights();
         // The lowest cut giving at most k clusters: below every height (all
         // singletons) if k ≥ n, else the first subtree height that does.
         // The count only falls as the cut rises, so bisect the sorted heights.
@@ -142,6 +137,27 @@ impl Dendrogram {
             cuts[cuts.partition_point(|&t| self.count_clusters(&max_height, t, k) > k)]
         };
         self.label_clusters(&max_height, cutoff)
+    }
+
+    /// Flat clusters as scipy's `fcluster(Z, t, criterion='distance')`: each
+    /// cluster's subtree has no merge above `t`. Labelled `1..` from left to
+    /// right, as scipy labels them; one label per leaf.
+    pub fn fcluster_distance(&self, t: f64) -> Vec<usize> {
+        if self.n < 2 {
+            return vec![1; self.n];
+        }
+        self.label_clusters(&self.subtree_max_heights(), t)
+    }
+
+    /// The largest merge height in each merge's subtree (scipy's `MD`).
+    fn subtree_max_heights(&self) -> Vec<f64> {
+        let n = self.n;
+        let mut max_height = vec![0.0f64; self.merges.len()];
+        for (i, m) in self.merges.iter().enumerate() {
+            let below = |c: usize| if c >= n { max_height[c - n] } else { f64::MIN };
+            max_height[i] = m.height.max(below(m.a)).max(below(m.b));
+        }
+        max_height
     }
 
     /// How many clusters cutting at `threshold` gives, counting no further

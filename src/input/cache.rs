@@ -89,6 +89,15 @@ impl SourceKey {
         Ok(SourceKey { identity, len: meta.len(), stamp: change_stamp(&meta), stem, reusable: meta.is_file() })
     }
 
+    /// The key of a matrix computed from another (`fingerprint`) by `what`,
+    /// e.g. a standardised copy: named after the base file's `stem`.
+    pub(crate) fn derived(fingerprint: u64, what: &str, stem: &str) -> Self {
+        let identity = Fnv::default().u64(fingerprint).bytes(what.as_bytes()).finish();
+        let stem =
+            format!("{stem}.{what}").chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
+        SourceKey { identity, len: 0, stamp: fingerprint, stem, reusable: true }
+    }
+
     /// The cache file for this source in `dir`. Its name depends on the path
     /// only, so a changed source replaces its old cache instead of piling up.
     pub(crate) fn cache_path(&self, dir: &Path) -> PathBuf {

@@ -224,7 +224,7 @@ impl Matrix {
         Ok(Self::from_cache(path, cached, CacheUse::Built(built)))
     }
 
-    fn from_cache(path: &Path, cached: cache::CachedMatrix, cache: CacheUse) -> Self {
+    pub(super) fn from_cache(path: &Path, cached: cache::CachedMatrix, cache: CacheUse) -> Self {
         let mut warnings = Vec::new();
         if cached.duplicate_row_labels > 0 {
             warnings.push(format!(
@@ -368,7 +368,7 @@ fn sniff(path: &Path) -> Result<Kind, InputError> {
 
 /// Maps a cache file that was just written; failing validation now means the
 /// disk lost what was written.
-fn reopen(path: &Path, key: &SourceKey) -> Result<cache::CachedMatrix, InputError> {
+pub(super) fn reopen(path: &Path, key: &SourceKey) -> Result<cache::CachedMatrix, InputError> {
     cache::open_valid(path, key).ok_or_else(|| InputError::CacheWrite {
         path: path.to_owned(),
         source: std::io::Error::other("the file just written fails validation"),

@@ -11,11 +11,13 @@ mod error;
 mod labels;
 mod matrix;
 mod npy;
+mod standardize;
 mod stats;
 mod text;
 
 pub use error::InputError;
 pub use labels::Labels;
 pub use matrix::{CacheUse, Matrix, OpenOptions, Source};
+pub use standardize::{Along, Standardize, standardize};
 pub use stats::{Stats, Summary, scan};
 pub use text::{CdtIds, cdt_ids};

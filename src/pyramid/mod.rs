@@ -8,7 +8,7 @@ pub mod select;
 mod store;
 
 pub use build::{PyramidError, PyramidOrigin, build_or_open};
-pub use layout::{Geometry, Level, TILE, TileId};
+pub use layout::{FACTOR, Geometry, Level, TILE, TileId};
 pub use loader::{LoaderStats, TileLoader};
 pub use select::{Selection, View, select};
 pub use store::{Aggregate, FORMAT_VERSION, Pyramid, Tile, TileData, ValueStats};

@@ -1,0 +1,18 @@
+// Shared by every heatscope shader (prepended to each module's source).
+
+// Per-frame uniforms: which part of the figure the render target shows.
+// Keep in sync with `FrameUniforms` in src/render/uniforms.rs.
+struct Frame {
+    // Figure pixel at the target's top-left corner.
+    origin: vec2<f32>,
+    // Target size in pixels.
+    size: vec2<f32>,
+}
+
+@group(0) @binding(0) var<uniform> frame: Frame;
+
+// Clip-space position of a figure pixel coordinate (y down).
+fn clip_from_figure(p: vec2<f32>) -> vec4<f32> {
+    let t = (p - frame.origin) / frame.size;
+    return vec4<f32>(t.x * 2.0 - 1.0, 1.0 - t.y * 2.0, 0.0, 1.0);
+}

@@ -1,0 +1,466 @@
+//! `heatscope render`: the clustered heatmap as a PNG or SVG file.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use heatscope::cluster::{Axis, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric};
+use heatscope::figure::annotation::{AnnotationBar, BarSource, BarTable, assign_palettes};
+use heatscope::figure::dendrogram::TreeGeometry;
+use heatscope::figure::scene::Scene;
+use heatscope::figure::{
+    Agg, AxisSpec, Colormap, FigureOptions, HeatmapStyle, LabelMode, Norm, Rgba, clustermap, svg, text,
+};
+use heatscope::input::{Along, CacheUse, Matrix, Standardize};
+use heatscope::output::write_atomically;
+use heatscope::pyramid::{Pyramid, ValueStats, build_or_open};
+use heatscope::render::{HeatmapSource, Renderer};
+
+use super::{CliError, InputArgs};
+
+#[derive(clap::Args, Debug)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The image to write: .png, or .svg (vectors, the heatmap cells embedded as an image).
+    #[arg(short, long, value_name = "OUT.png|OUT.svg")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub figure: FigureArgs,
+}
+
+/// How the figure looks and what is clustered: shared by `render` and `view`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct FigureArgs {
+    /// Linkage, as scipy: single, complete, average, weighted, centroid, median, ward.
+    #[arg(long, default_value = "average")]
+    pub method: Method,
+    /// Distance, as scipy's pdist: euclidean, sqeuclidean, cityblock, cosine, correlation, spearman.
+    #[arg(long, default_value = "euclidean")]
+    pub metric: Metric,
+    /// Order the leaves to minimise the distances between neighbours.
+    #[arg(long)]
+    pub optimal_ordering: bool,
+    /// The most memory exact clustering may use, e.g. 8G or 512M.
+    #[arg(long, value_name = "SIZE", value_parser = super::cluster::parse_size)]
+    pub memory_budget: Option<u64>,
+    /// Keep the rows in file order (no row tree).
+    #[arg(long)]
+    pub no_row_cluster: bool,
+    /// Keep the columns in file order (no column tree).
+    #[arg(long)]
+    pub no_col_cluster: bool,
+    /// Colour map by matplotlib name (viridis, RdBu_r, …; _r reverses) [default: RdBu_r when the data spans 0, else viridis].
+    #[arg(long, value_name = "NAME")]
+    pub cmap: Option<String>,
+    /// Centre of a diverging colour scale: the norm is made symmetric about it.
+    #[arg(long, value_name = "V", allow_hyphen_values = true)]
+    pub center: Option<f32>,
+    /// Value at the bottom of the colour scale.
+    #[arg(long, value_name = "V", allow_hyphen_values = true)]
+    pub vmin: Option<f32>,
+    /// Value at the top of the colour scale.
+    #[arg(long, value_name = "V", allow_hyphen_values = true)]
+    pub vmax: Option<f32>,
+    /// Colour scale from the 2nd to the 98th percentile instead of the extremes.
+    #[arg(long)]
+    pub robust: bool,
+    /// Standardise each row (or column) to mean 0 and standard deviation 1 before clustering and drawing.
+    #[arg(long, value_name = "AXIS", conflicts_with = "standard_scale")]
+    pub z_score: Option<AxisName>,
+    /// Scale each row (or column) to 0…1 before clustering and drawing.
+    #[arg(long, value_name = "AXIS")]
+    pub standard_scale: Option<AxisName>,
+    /// Row annotation bars: a TSV/CSV table keyed by row label, and its columns (all if none named).
+    #[arg(long, value_name = "FILE[:COLUMN,…]")]
+    pub row_colors: Vec<String>,
+    /// Column annotation bars: a TSV/CSV table keyed by column label, and its columns.
+    #[arg(long, value_name = "FILE[:COLUMN,…]")]
+    pub col_colors: Vec<String>,
+    /// Colour the row tree's K clusters and add their bar.
+    #[arg(long, value_name = "K", conflicts_with = "row_cut_height")]
+    pub row_cut: Option<usize>,
+    /// Colour the column tree's K clusters and add their bar.
+    #[arg(long, value_name = "K", conflicts_with = "col_cut_height")]
+    pub col_cut: Option<usize>,
+    /// Cut the row tree at height H (clusters with no merge above H).
+    #[arg(long, value_name = "H")]
+    pub row_cut_height: Option<f64>,
+    /// Cut the column tree at height H.
+    #[arg(long, value_name = "H")]
+    pub col_cut_height: Option<f64>,
+    /// Label of the colour bar.
+    #[arg(long, value_name = "TEXT")]
+    pub cbar_label: Option<String>,
+    /// Title above the figure.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// Share of the width (height) the row (column) tree takes.
+    #[arg(long, default_value_t = 0.15, value_name = "R")]
+    pub dendrogram_ratio: f32,
+    /// Share of the width (height) each annotation bar takes.
+    #[arg(long, default_value_t = 0.02, value_name = "R")]
+    pub colors_ratio: f32,
+    /// Image width in pixels.
+    #[arg(long, default_value_t = 1200)]
+    pub width: u32,
+    /// Image height in pixels.
+    #[arg(long, default_value_t = 1000)]
+    pub height: u32,
+    /// Label text size in pixels.
+    #[arg(long, default_value_t = 12.0, value_name = "PX")]
+    pub font_size: f32,
+    /// Colour of missing (NaN) cells, #rrggbb.
+    #[arg(long, default_value = "#d3d3d3", value_name = "COLOR")]
+    pub nan_color: String,
+    /// What a pixel covering many cells shows: their mean, or the value farthest from the scale's centre.
+    #[arg(long, value_enum, default_value = "mean")]
+    pub agg: Agg,
+    /// Only the heatmap cells, filling the whole image (no trees, labels or margins).
+    #[arg(long)]
+    pub bare: bool,
+    /// Write where everything landed (panels, labels and their pixel extents) as JSON.
+    #[arg(long, value_name = "LAYOUT.json")]
+    pub layout_out: Option<PathBuf>,
+}
+
+/// An axis named on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AxisName {
+    Rows,
+    Cols,
+}
+
+impl From<AxisName> for Along {
+    fn from(axis: AxisName) -> Along {
+        match axis {
+            AxisName::Rows => Along::Rows,
+            AxisName::Cols => Along::Cols,
+        }
+    }
+}
+
+/// Everything a figure needs, prepared: the (standardised) matrix, trees,
+/// orders, pyramid, bars and colours.
+pub struct Prepared {
+    pub matrix: Matrix,
+    pub row_tree: Option<Dendrogram>,
+    pub col_tree: Option<Dendrogram>,
+    pub row_order: Vec<usize>,
+    pub col_order: Vec<usize>,
+    pub pyramid: Pyramid,
+    pub style: HeatmapStyle,
+    pub row_bars: Vec<AnnotationBar>,
+    pub col_bars: Vec<AnnotationBar>,
+    pub row_groups: Option<Vec<usize>>,
+    pub col_groups: Option<Vec<usize>>,
+    /// Which labels to show (`--row-labels` / `--col-labels`).
+    pub label_modes: (LabelMode, LabelMode),
+}
+
+pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
+    let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
+    let format = match args.output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("png") => Format::Png,
+        Some("svg") => Format::Svg,
+        _ => return Err(usage(format!("-o {}: name a .png or .svg file", args.output.display()))),
+    };
+    let start = Instant::now();
+    let prepared = prepare(&args.input, &args.figure)?;
+    let mut renderer = Renderer::new()?;
+    let figure = &args.figure;
+    let scene = scene(&prepared, figure);
+    let source = HeatmapSource { pyramid: &prepared.pyramid, style: &prepared.style, agg: figure.agg };
+    let bytes = match format {
+        Format::Png => renderer.render(&scene, Some(&source))?.to_png(),
+        Format::Svg => {
+            let cells = scene.heatmap;
+            let (w, h) = (cells.w.round().max(1.0) as u32, cells.h.round().max(1.0) as u32);
+            let image = renderer.render(&Scene::bare(w, h), Some(&source))?;
+            svg::to_svg(&scene, Some(&image.to_png())).into_bytes()
+        }
+    };
+    write_atomically(&args.output, |w| w.write_all(&bytes)).map_err(|e| {
+        anyhow::anyhow!("cannot write {} ({e}); check the folder exists and has space", args.output.display())
+    })?;
+    if let Some(path) = &figure.layout_out {
+        write_layout(path, &scene, &prepared)?;
+    }
+    eprintln!(
+        "{}: {} × {} px, {} × {} matrix, drawn on {} in {:.2} s",
+        args.output.display(),
+        scene.width,
+        scene.height,
+        prepared.matrix.rows(),
+        prepared.matrix.cols(),
+        renderer.describe(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+enum Format {
+    Png,
+    Svg,
+}
+
+/// Opens, standardises, clusters and builds the pyramid; reads the bars;
+/// picks the colours.
+pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepared> {
+    let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
+    check_figure_args(figure)?;
+    let colormap =
+        figure.cmap.as_deref().map(Colormap::by_name).transpose().map_err(|e| usage(format!("--cmap: {e}")))?;
+    let nan_color = Rgba::parse(&figure.nan_color)
+        .ok_or_else(|| usage(format!("--nan-color {}: give a colour as #rrggbb", figure.nan_color)))?;
+    // Tables are read and checked before any long work starts.
+    let tables = |sources: &[String]| -> anyhow::Result<Vec<BarTable>> {
+        sources.iter().map(|s| BarTable::read(&BarSource::parse(s)).map_err(|e| usage(e.to_string()))).collect()
+    };
+    let row_tables = tables(&figure.row_colors)?;
+    let col_tables = tables(&figure.col_colors)?;
+    let dir = input.cache_dir();
+    let mut matrix = input.open()?;
+    if matrix.source().cache == CacheUse::InPlace {
+        heatscope::input::scan(&matrix)?;
+    }
+    let standardize = match (figure.z_score, figure.standard_scale) {
+        (Some(axis), _) => Some(Standardize::ZScore(axis.into())),
+        (_, Some(axis)) => Some(Standardize::StandardScale(axis.into())),
+        _ => None,
+    };
+    if let Some(how) = standardize {
+        matrix = heatscope::input::standardize(&matrix, how, &dir)?;
+    }
+    let options = ClusterOptions {
+        method: figure.method,
+        metric: figure.metric,
+        optimal_ordering: figure.optimal_ordering,
+        budget: figure.memory_budget.map_or_else(MemoryBudget::default, MemoryBudget),
+    };
+    let tree = |axis: Axis, skip: bool| -> anyhow::Result<Option<Dendrogram>> {
+        if skip || axis.len(&matrix) < 2 {
+            return Ok(None);
+        }
+        super::cluster::cluster_axis(&matrix, axis, &options, &dir).map(Some)
+    };
+    let row_tree = tree(Axis::Rows, figure.no_row_cluster)?;
+    let col_tree = tree(Axis::Cols, figure.no_col_cluster)?;
+    if heatscope::progress::interrupted() {
+        return Err(heatscope::input::InputError::Interrupted.into());
+    }
+    let order = |tree: &Option<Dendrogram>, n: usize| tree.as_ref().map_or_else(|| (0..n).collect(), |t| t.leaves());
+    let row_order: Vec<usize> = order(&row_tree, matrix.rows());
+    let col_order: Vec<usize> = order(&col_tree, matrix.cols());
+    let as_u32 = |o: &[usize]| o.iter().map(|&i| i as u32).collect::<Vec<u32>>();
+    let started = Instant::now();
+    let (pyramid, _) = build_or_open(&matrix, &as_u32(&row_order), &as_u32(&col_order), &dir)?;
+    if started.elapsed().as_secs_f64() > 1.0 {
+        eprintln!("pyramid: {:.2} s", started.elapsed().as_secs_f64());
+    }
+    let style = HeatmapStyle {
+        norm: norm(pyramid.stats(), figure, colormap.as_ref()),
+        colormap: colormap.unwrap_or_else(|| default_colormap(pyramid.stats(), figure)),
+        nan_color,
+    };
+
+    let bars = |tables: &[BarTable], axis: &'static str, along_rows: bool| -> anyhow::Result<Vec<AnnotationBar>> {
+        let (labels, order) =
+            if along_rows { (matrix.row_labels(), &row_order) } else { (matrix.col_labels(), &col_order) };
+        let mut all = Vec::new();
+        for table in tables {
+            let (bars, missing) = table.bars(labels, order, axis).map_err(|e| usage(e.to_string()))?;
+            if missing > 0 {
+                eprintln!(
+                    "warning: {}: {missing} of {} {axis}s have no entry; their bar cells are left blank",
+                    table.path().display(),
+                    order.len()
+                );
+            }
+            all.extend(bars);
+        }
+        Ok(all)
+    };
+    let mut row_bars = bars(&row_tables, "row", true)?;
+    let mut col_bars = bars(&col_tables, "column", false)?;
+    let cut = |tree: &Option<Dendrogram>,
+               k: Option<usize>,
+               height: Option<f64>,
+               flag: &str|
+     -> anyhow::Result<Option<Vec<usize>>> {
+        let Some(tree) = tree else {
+            return match (k, height) {
+                (None, None) => Ok(None),
+                _ => Err(usage(format!("{flag} needs a tree on that axis; drop --no-*-cluster"))),
+            };
+        };
+        Ok(match (k, height) {
+            (Some(k), _) => Some(tree.fcluster_maxclust(k)),
+            (_, Some(h)) => Some(tree.fcluster_distance(h)),
+            _ => None,
+        })
+    };
+    let row_groups = cut(&row_tree, figure.row_cut, figure.row_cut_height, "--row-cut")?;
+    let col_groups = cut(&col_tree, figure.col_cut, figure.col_cut_height, "--col-cut")?;
+    if let Some(groups) = &row_groups {
+        row_bars
+            .push(AnnotationBar::clusters("row clusters", &row_order.iter().map(|&i| groups[i]).collect::<Vec<_>>()));
+    }
+    if let Some(groups) = &col_groups {
+        col_bars.push(AnnotationBar::clusters(
+            "column clusters",
+            &col_order.iter().map(|&i| groups[i]).collect::<Vec<_>>(),
+        ));
+    }
+    assign_palettes(&mut row_bars);
+    assign_palettes(&mut col_bars);
+    Ok(Prepared {
+        matrix,
+        row_tree,
+        col_tree,
+        row_order,
+        col_order,
+        pyramid,
+        style,
+        row_bars,
+        col_bars,
+        row_groups,
+        col_groups,
+        label_modes: input.label_modes(),
+    })
+}
+
+/// Refuses figure options that cannot work, before any work is done.
+fn check_figure_args(figure: &FigureArgs) -> anyhow::Result<()> {
+    let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
+    if !(1..=16384).contains(&figure.width) || !(1..=16384).contains(&figure.height) {
+        return Err(usage(format!(
+            "--width {} --height {}: give sizes from 1 to 16384 pixels",
+            figure.width, figure.height
+        )));
+    }
+    if !(0.0..0.5).contains(&figure.dendrogram_ratio) || !(0.0..0.2).contains(&figure.colors_ratio) {
+        return Err(usage("--dendrogram-ratio must be in [0, 0.5) and --colors-ratio in [0, 0.2)".to_owned()));
+    }
+    if !(figure.font_size > 0.0 && figure.font_size <= 200.0) {
+        return Err(usage(format!("--font-size {}: give a size from 1 to 200 pixels", figure.font_size)));
+    }
+    for (flag, value) in [("--vmin", figure.vmin), ("--vmax", figure.vmax), ("--center", figure.center)] {
+        if value.is_some_and(|v| !v.is_finite()) {
+            return Err(usage(format!("{flag}: give a finite number")));
+        }
+    }
+    if let (Some(lo), Some(hi)) = (figure.vmin, figure.vmax)
+        && hi <= lo
+    {
+        return Err(usage(format!("--vmin {lo} --vmax {hi}: vmax must be above vmin")));
+    }
+    for (flag, k) in [("--row-cut", figure.row_cut), ("--col-cut", figure.col_cut)] {
+        if k == Some(0) {
+            return Err(usage(format!("{flag} 0: ask for at least one cluster")));
+        }
+    }
+    Ok(())
+}
+
+/// The colour scale: `--vmin`/`--vmax` where given, else the data's extremes
+/// (or 2nd/98th percentiles with `--robust`); symmetric about `--center`, or
+/// about 0 when a diverging map is used on data spanning 0.
+fn norm(stats: &ValueStats, figure: &FigureArgs, colormap: Option<&Colormap>) -> Norm {
+    let (lo, hi) = if figure.robust { (stats.p02, stats.p98) } else { (stats.min, stats.max) };
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    let vmin = figure.vmin.unwrap_or(lo);
+    let vmax = figure.vmax.unwrap_or(hi);
+    let diverging = colormap.map_or(vmin < 0.0 && vmax > 0.0, Colormap::is_diverging);
+    match figure.center {
+        Some(center) => Norm::centered(vmin, vmax, center),
+        None if diverging && figure.vmin.is_none() && figure.vmax.is_none() && vmin < 0.0 && vmax > 0.0 => {
+            Norm::centered(vmin, vmax, 0.0)
+        }
+        None => Norm::new(vmin, vmax),
+    }
+}
+
+/// RdBu_r when the data spans 0 (or a centre is given), else viridis.
+fn default_colormap(stats: &ValueStats, figure: &FigureArgs) -> Colormap {
+    let spans_zero = stats.min < 0.0 && stats.max > 0.0;
+    let name = if spans_zero || figure.center.is_some() { "RdBu_r" } else { "viridis" };
+    Colormap::by_name(name).expect("built-in colour maps exist")
+}
+
+/// The scene for `prepared` as `figure` asks.
+pub fn scene(prepared: &Prepared, figure: &FigureArgs) -> Scene {
+    if figure.bare {
+        return Scene::bare(figure.width, figure.height);
+    }
+    let geometry = |tree: &Option<Dendrogram>, groups: &Option<Vec<usize>>| {
+        tree.as_ref().map(|t| TreeGeometry::new(t, groups.as_deref()))
+    };
+    let row_geometry = geometry(&prepared.row_tree, &prepared.row_groups);
+    let col_geometry = geometry(&prepared.col_tree, &prepared.col_groups);
+    // A cut's cluster bar is the last of its axis; the tree's branches take its colours.
+    let palette = |groups: &Option<Vec<usize>>, bars: &[AnnotationBar]| {
+        groups.as_ref().and_then(|_| bars.last()).and_then(AnnotationBar::palette).cloned()
+    };
+    let rows = AxisSpec {
+        labels: prepared.matrix.row_labels(),
+        order: &prepared.row_order,
+        tree: row_geometry.as_ref(),
+        cut_palette: palette(&prepared.row_groups, &prepared.row_bars),
+        bars: &prepared.row_bars,
+        label_mode: prepared.label_modes.0,
+    };
+    let cols = AxisSpec {
+        labels: prepared.matrix.col_labels(),
+        order: &prepared.col_order,
+        tree: col_geometry.as_ref(),
+        cut_palette: palette(&prepared.col_groups, &prepared.col_bars),
+        bars: &prepared.col_bars,
+        label_mode: prepared.label_modes.1,
+    };
+    let options = FigureOptions {
+        width: figure.width,
+        height: figure.height,
+        title: figure.title.clone(),
+        cbar_label: figure.cbar_label.clone(),
+        dendrogram_ratio: figure.dendrogram_ratio,
+        colors_ratio: figure.colors_ratio,
+        font_size: figure.font_size,
+    };
+    clustermap(&mut text::font_system(), &options, &rows, &cols, &prepared.style)
+}
+
+/// `--layout-out`: panels, and every row and column label in display order
+/// with its pixel extent and whether it is drawn.
+fn write_layout(path: &Path, scene: &Scene, prepared: &Prepared) -> anyhow::Result<()> {
+    use serde_json::json;
+    let heatmap = scene.heatmap;
+    let axis = |labels: &heatscope::input::Labels, order: &[usize], start: f32, extent: f32, shown: &[usize]| {
+        let step = extent / order.len() as f32;
+        order
+            .iter()
+            .enumerate()
+            .map(|(p, &i)| {
+                let label = labels.get(i);
+                let drawn = shown.binary_search(&p).is_ok();
+                json!({"label": label, "index": i, "from": start + p as f32 * step, "to": start + (p + 1) as f32 * step, "drawn": drawn})
+            })
+            .collect::<Vec<_>>()
+    };
+    let layout = json!({
+        "width": scene.width,
+        "height": scene.height,
+        "panels": scene.panels,
+        "heatmaps": [{
+            "rect": heatmap,
+            "rows": axis(prepared.matrix.row_labels(), &prepared.row_order, heatmap.y, heatmap.h, &scene.shown_rows),
+            "cols": axis(prepared.matrix.col_labels(), &prepared.col_order, heatmap.x, heatmap.w, &scene.shown_cols),
+            "norm": {"vmin": prepared.style.norm.vmin, "vmax": prepared.style.norm.vmax, "center": prepared.style.norm.center},
+            "colormap": prepared.style.colormap.name(),
+        }],
+    });
+    write_atomically(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, &layout)?;
+        writeln!(w)
+    })
+    .map_err(|e| anyhow::anyhow!("cannot write {} ({e}); check the folder exists and has space", path.display()))
+}

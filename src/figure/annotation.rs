@@ -1,0 +1,328 @@
+//! Annotation bars: a categorical or numeric value per row (or column),
+//! read from a table keyed by label, drawn beside the heatmap one pixel at
+//! a time.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::colormap::{Colormap, Norm, Palette, Rgba};
+use crate::input::Labels;
+
+/// Numeric columns with at most this many distinct values are treated as
+/// categories (cluster numbers, phases, batches).
+pub const MAX_NUMERIC_CATEGORIES: usize = 10;
+
+/// A value per row or column, in display order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnnotationBar {
+    pub name: String,
+    pub values: BarValues,
+}
+
+/// What a bar holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BarValues {
+    /// A category index per item (`None` = missing), the category names
+    /// and their colours.
+    Categorical { codes: Vec<Option<u32>>, categories: Vec<String>, palette: Palette },
+    /// A number per item (NaN = missing), coloured through `colormap`.
+    Numeric { values: Vec<f32>, colormap: Colormap, norm: Norm },
+}
+
+/// A problem with an annotation table.
+#[derive(Debug, thiserror::Error)]
+pub enum AnnotationError {
+    #[error("{path}: cannot read it: {source}; check the path")]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("{path}: the file is empty; give a table with a header row and one row per label")]
+    Empty { path: PathBuf },
+    #[error(
+        "{path}: line {line} has {found} fields but the header has {expected}; every line needs one field per column"
+    )]
+    Ragged { path: PathBuf, line: usize, found: usize, expected: usize },
+    #[error("{path}: no column named '{column}'; columns are: {columns}")]
+    NoColumn { path: PathBuf, column: String, columns: String },
+    #[error(
+        "{path}: none of its {rows} labels matches a {axis} label of the matrix; its first column must hold the matrix's {axis} labels"
+    )]
+    NoMatch { path: PathBuf, rows: usize, axis: &'static str },
+}
+
+/// `FILE[:COLUMN[,COLUMN…]]` as given on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BarSource {
+    pub path: PathBuf,
+    pub columns: Vec<String>,
+}
+
+impl BarSource {
+    /// Splits `FILE:COLUMNS`; a path that exists as given is taken whole
+    /// (so a file name may contain ':').
+    pub fn parse(text: &str) -> BarSource {
+        if !Path::new(text).exists()
+            && let Some((path, columns)) = text.rsplit_once(':')
+            && !columns.is_empty()
+        {
+            return BarSource { path: path.into(), columns: columns.split(',').map(str::to_owned).collect() };
+        }
+        BarSource { path: text.into(), columns: Vec::new() }
+    }
+}
+
+/// An annotation table: a header row, the first column the labels, then
+/// the columns chosen for bars (all when none is named).
+pub struct BarTable {
+    path: PathBuf,
+    /// Names of the chosen columns.
+    columns: Vec<String>,
+    /// Label → the chosen columns' values (first row wins for a repeated label).
+    rows: HashMap<String, Vec<String>>,
+}
+
+impl BarTable {
+    /// Reads and checks the table (tab- or comma-separated).
+    pub fn read(source: &BarSource) -> Result<BarTable, AnnotationError> {
+        let path = &source.path;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| AnnotationError::Unreadable { path: path.clone(), source })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+        let header = lines.next().ok_or_else(|| AnnotationError::Empty { path: path.clone() })?;
+        let delimiter = if header.contains('\t') { '\t' } else { ',' };
+        let header: Vec<&str> = header.split(delimiter).map(str::trim).collect();
+        let chosen: Vec<usize> = if source.columns.is_empty() {
+            (1..header.len()).collect()
+        } else {
+            source
+                .columns
+                .iter()
+                .map(|name| {
+                    header.iter().skip(1).position(|h| h == name).map(|i| i + 1).ok_or_else(|| {
+                        AnnotationError::NoColumn {
+                            path: path.clone(),
+                            column: name.clone(),
+                            columns: header[1..].join(", "),
+                        }
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let mut rows = HashMap::new();
+        for (i, line) in lines.enumerate() {
+            let fields: Vec<&str> = line.split(delimiter).map(str::trim).collect();
+            if fields.len() != header.len() {
+                return Err(AnnotationError::Ragged {
+                    path: path.clone(),
+                    line: i + 2,
+                    found: fields.len(),
+                    expected: header.len(),
+                });
+            }
+            rows.entry(fields[0].to_owned()).or_insert_with(|| chosen.iter().map(|&c| fields[c].to_owned()).collect());
+        }
+        let columns = chosen.iter().map(|&c| header[c].to_owned()).collect();
+        Ok(BarTable { path: path.clone(), columns, rows })
+    }
+
+    /// One bar per chosen column for the items `order` (display position →
+    /// index into `labels`). Items whose label is not in the table are
+    /// missing; the count of them comes back too.
+    pub fn bars(
+        &self,
+        labels: &Labels,
+        order: &[usize],
+        axis: &'static str,
+    ) -> Result<(Vec<AnnotationBar>, usize), AnnotationError> {
+        let rows: Vec<Option<&Vec<String>>> = order.iter().map(|&i| self.rows.get(labels.get(i).as_ref())).collect();
+        let missing = rows.iter().filter(|r| r.is_none()).count();
+        if missing == rows.len() && !rows.is_empty() {
+            return Err(AnnotationError::NoMatch { path: self.path.clone(), rows: self.rows.len(), axis });
+        }
+        let bars = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(c, name)| {
+                let cells: Vec<Option<&str>> =
+                    rows.iter().map(|r| r.map(|f| f[c].as_str()).filter(|v| !v.is_empty())).collect();
+                AnnotationBar { name: name.clone(), values: classify(&cells) }
+            })
+            .collect();
+        Ok((bars, missing))
+    }
+
+    /// The file it came from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Numbers when every present value parses as one and there are more than
+/// [`MAX_NUMERIC_CATEGORIES`] distinct values; categories otherwise (in
+/// order of first appearance, or numerically when they are numbers).
+pub fn classify(cells: &[Option<&str>]) -> BarValues {
+    let numbers: Option<Vec<f32>> =
+        cells.iter().map(|c| c.map_or(Some(f32::NAN), |v| v.parse::<f32>().ok().filter(|x| x.is_finite()))).collect();
+    let mut distinct: Vec<&str> = Vec::new();
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    for value in cells.iter().flatten() {
+        index.entry(value).or_insert_with(|| {
+            distinct.push(value);
+            distinct.len() as u32 - 1
+        });
+    }
+    if let Some(values) = &numbers
+        && distinct.len() > MAX_NUMERIC_CATEGORIES
+    {
+        let finite = values.iter().filter(|v| v.is_finite());
+        let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let colormap = Colormap::by_name("viridis").expect("viridis is built in");
+        return BarValues::Numeric { values: values.clone(), colormap, norm: Norm::new(lo, hi) };
+    }
+    if numbers.is_some() {
+        distinct.sort_by(|a, b| a.parse::<f64>().unwrap().total_cmp(&b.parse::<f64>().unwrap()));
+        index = distinct.iter().enumerate().map(|(i, v)| (*v, i as u32)).collect();
+    }
+    let codes = cells.iter().map(|c| c.map(|v| index[v])).collect();
+    let palette = Palette::for_categories(distinct.len());
+    BarValues::Categorical { codes, categories: distinct.into_iter().map(str::to_owned).collect(), palette }
+}
+
+/// Gives each categorical bar of an axis its own palette, in order.
+pub fn assign_palettes(bars: &mut [AnnotationBar]) {
+    let mut index = 0;
+    for bar in bars {
+        if let BarValues::Categorical { categories, palette, .. } = &mut bar.values {
+            *palette = Palette::nth(index, categories.len());
+            index += 1;
+        }
+    }
+}
+
+impl AnnotationBar {
+    /// The palette of a categorical bar.
+    pub fn palette(&self) -> Option<&Palette> {
+        match &self.values {
+            BarValues::Categorical { palette, .. } => Some(palette),
+            BarValues::Numeric { .. } => None,
+        }
+    }
+
+    /// A categorical bar of flat clusters (`1..=k`, as `fcluster` labels
+    /// them) in display order.
+    pub fn clusters(name: &str, labels_in_order: &[usize]) -> AnnotationBar {
+        let k = labels_in_order.iter().copied().max().unwrap_or(0);
+        AnnotationBar {
+            name: name.to_owned(),
+            values: BarValues::Categorical {
+                codes: labels_in_order.iter().map(|&l| Some(l as u32 - 1)).collect(),
+                categories: (1..=k).map(|c| c.to_string()).collect(),
+                palette: Palette::for_categories(k),
+            },
+        }
+    }
+
+    /// Items in the bar.
+    pub fn len(&self) -> usize {
+        match &self.values {
+            BarValues::Categorical { codes, .. } => codes.len(),
+            BarValues::Numeric { values, .. } => values.len(),
+        }
+    }
+
+    /// Never true for a bar built from a matrix axis.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bar's colour for each of `pixels` pixels spanning all its items:
+    /// the most common category (ties to the first) or the mean of the
+    /// numbers under the pixel; `None` where all are missing.
+    pub fn pixel_colors(&self, pixels: usize) -> Vec<Option<Rgba>> {
+        let n = self.len();
+        let items = |p: usize| (p * n / pixels)..((p + 1) * n / pixels).max(p * n / pixels + 1).min(n);
+        (0..pixels)
+            .map(|p| match &self.values {
+                BarValues::Categorical { codes, palette, .. } => {
+                    let mut counts: HashMap<u32, usize> = HashMap::new();
+                    let mut best: Option<(usize, u32)> = None;
+                    for code in codes[items(p)].iter().flatten() {
+                        let count = counts.entry(*code).or_default();
+                        *count += 1;
+                        if best.is_none_or(|(c, _)| *count > c) {
+                            best = Some((*count, *code));
+                        }
+                    }
+                    best.map(|(_, code)| palette.color(code as usize))
+                }
+                BarValues::Numeric { values, colormap, norm } => {
+                    let (sum, count) = values[items(p)]
+                        .iter()
+                        .filter(|v| v.is_finite())
+                        .fold((0.0f64, 0usize), |(s, c), &v| (s + v as f64, c + 1));
+                    (count > 0).then(|| colormap.at(norm.normalise((sum / count as f64) as f32)))
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn few_distinct_numbers_are_categories() {
+        let cells = [Some("2"), Some("10"), None, Some("2")];
+        let BarValues::Categorical { codes, categories, .. } = classify(&cells) else { panic!("categorical") };
+        assert_eq!(categories, vec!["2", "10"]);
+        assert_eq!(codes, vec![Some(0), Some(1), None, Some(0)]);
+        let many: Vec<String> = (0..20).map(|i| format!("{}.5", i)).collect();
+        let cells: Vec<Option<&str>> = many.iter().map(|s| Some(s.as_str())).collect();
+        assert!(matches!(classify(&cells), BarValues::Numeric { .. }));
+    }
+
+    #[test]
+    fn pixels_take_the_commonest_category() {
+        let cells = [Some("a"), Some("b"), Some("b"), Some("a"), None, None];
+        let bar = AnnotationBar { name: "x".into(), values: classify(&cells) };
+        let palette = Palette::for_categories(2);
+        // 6 items on 2 pixels: [a b b] → b, [a - -] → a.
+        assert_eq!(bar.pixel_colors(2), vec![Some(palette.color(1)), Some(palette.color(0))]);
+        // 6 items on 12 pixels: each item twice; missing items stay empty.
+        let wide = bar.pixel_colors(12);
+        assert_eq!(wide[0], Some(palette.color(0)));
+        assert_eq!(wide[3], Some(palette.color(1)));
+        assert_eq!(wide[11], None);
+    }
+
+    #[test]
+    fn tables_are_keyed_by_label_in_display_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("obs.tsv");
+        std::fs::write(&path, "cell\ttype\tscore\nc2\tB\t0.5\nc0\tT\t\nc9\tT\t1\n").unwrap();
+        let source = BarSource { path: path.clone(), columns: vec!["type".into()] };
+        let table = BarTable::read(&source).unwrap();
+        let labels = Labels::from_strings(["c0", "c1", "c2"]);
+        // Display order c2, c0, c1: c1 has no entry.
+        let (bars, missing) = table.bars(&labels, &[2, 0, 1], "row").unwrap();
+        assert_eq!(missing, 1);
+        let BarValues::Categorical { codes, categories, .. } = &bars[0].values else { panic!("categorical") };
+        assert_eq!(categories, &["B", "T"]);
+        assert_eq!(codes, &[Some(0), Some(1), None]);
+        let none = Labels::from_strings(["x", "y"]);
+        assert!(matches!(table.bars(&none, &[0, 1], "row"), Err(AnnotationError::NoMatch { .. })));
+        std::fs::write(&path, "cell\ttype\nc0\tB\textra\n").unwrap();
+        let ragged = BarTable::read(&BarSource { path, columns: vec![] });
+        assert!(matches!(ragged, Err(AnnotationError::Ragged { line: 2, found: 3, expected: 2, .. })));
+    }
+
+    #[test]
+    fn bar_sources_split_columns() {
+        assert_eq!(
+            BarSource::parse("no/such/obs.tsv:bulk_labels,phase"),
+            BarSource { path: "no/such/obs.tsv".into(), columns: vec!["bulk_labels".into(), "phase".into()] }
+        );
+        assert_eq!(BarSource::parse("obs.tsv").columns, Vec::<String>::new());
+    }
+}

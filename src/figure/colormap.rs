@@ -1,0 +1,364 @@
+//! Colour maps (256-entry lookup tables, as matplotlib samples them),
+//! qualitative palettes for categories, and the norm that maps values to
+//! the [0, 1] range of a colour map.
+
+use std::fmt;
+
+/// An 8-bit RGBA colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rgba(pub [u8; 4]);
+
+impl Rgba {
+    pub const BLACK: Rgba = Rgba([0, 0, 0, 255]);
+    pub const WHITE: Rgba = Rgba([255, 255, 255, 255]);
+    /// The default colour of missing values: light grey.
+    pub const LIGHT_GREY: Rgba = Rgba([211, 211, 211, 255]);
+
+    /// Parses `#rrggbb`, `#rrggbbaa` or one of a few common names.
+    pub fn parse(text: &str) -> Option<Rgba> {
+        let named = match text.to_ascii_lowercase().as_str() {
+            "black" => Some("#000000"),
+            "white" => Some("#ffffff"),
+            "lightgrey" | "lightgray" => Some("#d3d3d3"),
+            "grey" | "gray" => Some("#808080"),
+            "red" => Some("#ff0000"),
+            "blue" => Some("#0000ff"),
+            "none" | "transparent" => Some("#00000000"),
+            _ => None,
+        };
+        let hex = named.unwrap_or(text).strip_prefix('#')?;
+        if !(hex.len() == 6 || hex.len() == 8) || !hex.is_ascii() {
+            return None;
+        }
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+        let alpha = if hex.len() == 8 { byte(6)? } else { 255 };
+        Some(Rgba([byte(0)?, byte(2)?, byte(4)?, alpha]))
+    }
+
+    /// The colour moved `amount` (0–1) of the way to white.
+    pub fn lighten(self, amount: f32) -> Rgba {
+        let [r, g, b, a] = self.0;
+        let mix = |c: u8| (c as f32 + (255.0 - c as f32) * amount).round() as u8;
+        Rgba([mix(r), mix(g), mix(b), a])
+    }
+
+    /// `#rrggbb` (alpha left out).
+    pub fn hex(self) -> String {
+        let [r, g, b, _] = self.0;
+        format!("#{r:02x}{g:02x}{b:02x}")
+    }
+}
+
+impl From<colorous::Color> for Rgba {
+    fn from(c: colorous::Color) -> Self {
+        Rgba([c.r, c.g, c.b, 255])
+    }
+}
+
+/// Entries in a colour map's lookup table (matplotlib's default `N`).
+pub const LUT_SIZE: usize = 256;
+
+/// The continuous colour maps, by their matplotlib names.
+const GRADIENTS: &[(&str, colorous::Gradient)] = &[
+    ("viridis", colorous::VIRIDIS),
+    ("inferno", colorous::INFERNO),
+    ("magma", colorous::MAGMA),
+    ("plasma", colorous::PLASMA),
+    ("cividis", colorous::CIVIDIS),
+    ("turbo", colorous::TURBO),
+    ("RdBu", colorous::RED_BLUE),
+    ("RdYlBu", colorous::RED_YELLOW_BLUE),
+    ("RdYlGn", colorous::RED_YELLOW_GREEN),
+    ("RdGy", colorous::RED_GREY),
+    ("PuOr", colorous::PURPLE_ORANGE),
+    ("PiYG", colorous::PINK_GREEN),
+    ("PRGn", colorous::PURPLE_GREEN),
+    ("BrBG", colorous::BROWN_GREEN),
+    ("Spectral", colorous::SPECTRAL),
+    ("Blues", colorous::BLUES),
+    ("Greens", colorous::GREENS),
+    ("Greys", colorous::GREYS),
+    ("Oranges", colorous::ORANGES),
+    ("Purples", colorous::PURPLES),
+    ("Reds", colorous::REDS),
+    ("YlOrRd", colorous::YELLOW_ORANGE_RED),
+    ("YlOrBr", colorous::YELLOW_ORANGE_BROWN),
+    ("YlGnBu", colorous::YELLOW_GREEN_BLUE),
+    ("YlGn", colorous::YELLOW_GREEN),
+    ("OrRd", colorous::ORANGE_RED),
+    ("PuBu", colorous::PURPLE_BLUE),
+    ("BuGn", colorous::BLUE_GREEN),
+    ("BuPu", colorous::BLUE_PURPLE),
+    ("GnBu", colorous::GREEN_BLUE),
+    ("PuRd", colorous::PURPLE_RED),
+    ("RdPu", colorous::RED_PURPLE),
+    ("cubehelix", colorous::CUBEHELIX),
+];
+
+/// Colour maps that diverge from a centre (chosen by default for data that
+/// spans zero).
+const DIVERGING: &[&str] = &["RdBu", "RdYlBu", "RdYlGn", "RdGy", "PuOr", "PiYG", "PRGn", "BrBG", "Spectral"];
+
+/// The qualitative palettes, by their matplotlib/ColorBrewer names.
+const PALETTES: &[(&str, &[colorous::Color])] = &[
+    ("tab10", &colorous::CATEGORY10),
+    ("Tableau10", &colorous::TABLEAU10),
+    ("Set1", &colorous::SET1),
+    ("Set2", &colorous::SET2),
+    ("Set3", &colorous::SET3),
+    ("Dark2", &colorous::DARK2),
+    ("Paired", &colorous::PAIRED),
+    ("Pastel1", &colorous::PASTEL1),
+    ("Pastel2", &colorous::PASTEL2),
+    ("Accent", &colorous::ACCENT),
+];
+
+/// A colour map name that is not known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} '{name}'; choose one of: {choices}")]
+pub struct UnknownName {
+    pub kind: &'static str,
+    pub name: String,
+    pub choices: String,
+}
+
+/// A continuous colour map: a 256-entry lookup table whose entry `i` is the
+/// gradient at `i / 255`, as matplotlib samples its colour maps.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Colormap {
+    name: String,
+    lut: Vec<Rgba>,
+}
+
+impl fmt::Debug for Colormap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Colormap({})", self.name)
+    }
+}
+
+impl Colormap {
+    /// The colour map called `name`; a `_r` suffix reverses it.
+    pub fn by_name(name: &str) -> Result<Colormap, UnknownName> {
+        let (base, reversed) = match name.strip_suffix("_r") {
+            Some(base) => (base, true),
+            None => (name, false),
+        };
+        let gradient = GRADIENTS.iter().find(|(n, _)| n.eq_ignore_ascii_case(base)).map(|(_, g)| g);
+        let Some(gradient) = gradient else {
+            let choices = GRADIENTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+            return Err(UnknownName {
+                kind: "colour map",
+                name: name.to_owned(),
+                choices: format!("{choices} (add _r to reverse)"),
+            });
+        };
+        let mut lut: Vec<Rgba> = (0..LUT_SIZE).map(|i| gradient.eval_rational(i, LUT_SIZE).into()).collect();
+        if reversed {
+            lut.reverse();
+        }
+        Ok(Colormap { name: name.to_owned(), lut })
+    }
+
+    /// Whether this is a diverging map.
+    pub fn is_diverging(&self) -> bool {
+        let base = self.name.strip_suffix("_r").unwrap_or(&self.name);
+        DIVERGING.iter().any(|d| d.eq_ignore_ascii_case(base))
+    }
+
+    /// The name it was asked for by.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The lookup table.
+    pub fn lut(&self) -> &[Rgba] {
+        &self.lut
+    }
+
+    /// The colour for `t` in [0, 1] (clamped), as matplotlib picks it:
+    /// entry `⌊t · 256⌋`, with `t = 1` on the last entry.
+    pub fn at(&self, t: f32) -> Rgba {
+        self.lut[lut_index(t)]
+    }
+}
+
+/// The lookup-table entry for `t` (keep in sync with `lut_index` in
+/// shaders/colormap.wgsl).
+pub fn lut_index(t: f32) -> usize {
+    let scaled = (t * LUT_SIZE as f32).floor();
+    if scaled.is_nan() { 0 } else { scaled.clamp(0.0, (LUT_SIZE - 1) as f32) as usize }
+}
+
+/// A qualitative palette for categories.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Palette {
+    colors: Vec<Rgba>,
+}
+
+impl Palette {
+    /// The palette called `name`.
+    pub fn by_name(name: &str) -> Result<Palette, UnknownName> {
+        match PALETTES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            Some((_, colors)) => Ok(Palette { colors: colors.iter().map(|&c| c.into()).collect() }),
+            None => Err(UnknownName {
+                kind: "palette",
+                name: name.to_owned(),
+                choices: PALETTES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+            }),
+        }
+    }
+
+    /// A palette for `n` categories: tab10 up to 10, then Tableau10 and
+    /// Set3 appended, then the cycle repeats.
+    pub fn for_categories(n: usize) -> Palette {
+        let mut colors: Vec<Rgba> = colorous::CATEGORY10.iter().map(|&c| c.into()).collect();
+        if n > colors.len() {
+            colors.extend(colorous::SET3.iter().map(|&c| Rgba::from(c)));
+            colors.extend(colorous::DARK2.iter().map(|&c| Rgba::from(c)));
+        }
+        Palette { colors }
+    }
+
+    /// The `index`-th palette (cycling through tab10, Set2, Dark2, Set1,
+    /// Pastel1, Set3, Paired) among those with at least `n` colours, so
+    /// neighbouring annotation bars do not share colours; a long palette
+    /// when `n` exceeds them all.
+    pub fn nth(index: usize, n: usize) -> Palette {
+        const ORDER: [&str; 7] = ["tab10", "Set2", "Dark2", "Set1", "Pastel1", "Set3", "Paired"];
+        let fitting: Vec<Palette> =
+            ORDER.iter().map(|name| Palette::by_name(name).expect("built in")).filter(|p| p.len() >= n).collect();
+        if fitting.is_empty() { Palette::for_categories(n) } else { fitting[index % fitting.len()].clone() }
+    }
+
+    /// The colour of category `i` (cycling when there are more categories
+    /// than colours).
+    pub fn color(&self, i: usize) -> Rgba {
+        self.colors[i % self.colors.len()]
+    }
+
+    /// How many distinct colours it has.
+    pub fn len(&self) -> usize {
+        self.colors.len()
+    }
+
+    /// Never true: every palette has colours.
+    pub fn is_empty(&self) -> bool {
+        self.colors.is_empty()
+    }
+}
+
+/// How values become positions on a colour map: linear from `vmin` (0) to
+/// `vmax` (1), clamped. `center` is where the two halves of a diverging map
+/// meet; the extremes of an aggregated cell are judged by their distance
+/// from it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Norm {
+    pub vmin: f32,
+    pub vmax: f32,
+    pub center: f32,
+}
+
+impl Norm {
+    /// A norm from `vmin` to `vmax`, centred between them. A zero-width range
+    /// is widened so every value maps to the middle.
+    pub fn new(vmin: f32, vmax: f32) -> Norm {
+        let (vmin, vmax) = if vmax > vmin { (vmin, vmax) } else { (vmin - 0.5, vmin + 0.5) };
+        Norm { vmin, vmax, center: vmin + (vmax - vmin) / 2.0 }
+    }
+
+    /// A norm symmetric about `center` that covers `vmin..vmax` (seaborn's
+    /// `center`: the larger half-range is used on both sides).
+    pub fn centered(vmin: f32, vmax: f32, center: f32) -> Norm {
+        let half = (vmax - center).max(center - vmin);
+        let half = if half > 0.0 { half } else { 0.5 };
+        Norm { vmin: center - half, vmax: center + half, center }
+    }
+
+    /// The scale factor `1 / (vmax − vmin)` the shader multiplies by.
+    pub fn inv_range(&self) -> f32 {
+        1.0 / (self.vmax - self.vmin)
+    }
+
+    /// Position of `v` on the colour map (not clamped; keep in sync with
+    /// `normalise` in shaders/colormap.wgsl).
+    pub fn normalise(&self, v: f32) -> f32 {
+        (v - self.vmin) * self.inv_range()
+    }
+
+    /// Of a cell's minimum and maximum, the one farther from the centre
+    /// (the maximum on a tie); NaN only when both are.
+    pub fn extreme(&self, min: f32, max: f32) -> f32 {
+        if min.is_nan() {
+            return max;
+        }
+        if max.is_nan() {
+            return min;
+        }
+        if (self.center - min) > (max - self.center) { min } else { max }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn viridis_ends_are_matplotlibs() {
+        let viridis = Colormap::by_name("viridis").unwrap();
+        assert_eq!(viridis.at(0.0), Rgba([0x44, 0x01, 0x54, 255]));
+        assert_eq!(viridis.at(1.0), Rgba([0xfd, 0xe7, 0x25, 255]));
+        let reversed = Colormap::by_name("viridis_r").unwrap();
+        assert_eq!(reversed.at(0.0), Rgba([0xfd, 0xe7, 0x25, 255]));
+    }
+
+    #[test]
+    fn rdbu_runs_from_red_to_blue() {
+        // ColorBrewer's end colours #67001f and #053061; the crate's spline
+        // through the 11 ColorBrewer colours lands within 1 of them.
+        let rdbu = Colormap::by_name("RdBu").unwrap();
+        let near = |a: Rgba, b: [u8; 4]| a.0.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 1);
+        assert!(near(rdbu.at(0.0), [0x67, 0x00, 0x1f, 255]), "{:?}", rdbu.at(0.0));
+        assert!(near(rdbu.at(1.0), [0x05, 0x30, 0x61, 255]), "{:?}", rdbu.at(1.0));
+        assert!(rdbu.is_diverging());
+        assert!(!Colormap::by_name("Blues").unwrap().is_diverging());
+    }
+
+    #[test]
+    fn lookup_follows_matplotlib_indexing() {
+        assert_eq!(lut_index(0.0), 0);
+        assert_eq!(lut_index(-3.0), 0);
+        assert_eq!(lut_index(0.5), 128);
+        assert_eq!(lut_index(255.0 / 256.0), 255);
+        assert_eq!(lut_index(1.0), 255);
+        assert_eq!(lut_index(7.0), 255);
+    }
+
+    #[test]
+    fn unknown_names_list_the_choices() {
+        let e = Colormap::by_name("jet").unwrap_err();
+        assert!(e.to_string().contains("viridis"), "{e}");
+        assert!(Palette::by_name("Set9").is_err());
+        assert_eq!(Palette::by_name("Set1").unwrap().color(0), Rgba([0xe4, 0x1a, 0x1c, 255]));
+    }
+
+    #[test]
+    fn centred_norm_is_symmetric() {
+        let norm = Norm::centered(-1.0, 4.0, 0.0);
+        assert_eq!((norm.vmin, norm.vmax), (-4.0, 4.0));
+        assert_eq!(norm.normalise(0.0), 0.5);
+        assert_eq!(norm.extreme(-3.0, 2.0), -3.0);
+        assert_eq!(norm.extreme(-1.0, 2.0), 2.0);
+        assert_eq!(norm.extreme(f32::NAN, 2.0), 2.0);
+        let flat = Norm::new(3.0, 3.0);
+        assert_eq!(flat.normalise(3.0), 0.5);
+    }
+
+    #[test]
+    fn colours_parse() {
+        assert_eq!(Rgba::parse("#D3D3D3"), Some(Rgba::LIGHT_GREY));
+        assert_eq!(Rgba::parse("lightgrey"), Some(Rgba::LIGHT_GREY));
+        assert_eq!(Rgba::parse("#11223380"), Some(Rgba([0x11, 0x22, 0x33, 0x80])));
+        assert_eq!(Rgba::parse("#12345"), None);
+        assert_eq!(Rgba::LIGHT_GREY.hex(), "#d3d3d3");
+    }
+}

@@ -1,0 +1,369 @@
+//! Dendrograms as line meshes, pruned to the pixels they cover.
+//!
+//! A tree is drawn in *tree space*: `u` runs along the leaves (pixels), `v`
+//! along the heights (pixels, height 0 at the leaves). The caller turns tree
+//! space into figure pixels for a row dendrogram (leaves down the left side)
+//! or a column dendrogram (leaves along the top).
+//!
+//! Pruning keeps a million-leaf tree a readable shape in bounded
+//! primitives: a subtree narrower than one pixel is drawn as one mark (a
+//! stem from its leaves to its top), marks falling in the same pixel
+//! column keep only the tallest, and segments are snapped to pixel centres
+//! and merged where they overlap on the same pixel line.
+
+use std::ops::Range;
+
+use crate::cluster::Dendrogram;
+
+/// No cluster: the branch is above the cut and drawn in the default colour.
+pub const NO_GROUP: u32 = u32::MAX;
+
+/// A tree's layout along the leaf axis, independent of the zoom: where each
+/// node sits (in leaves, leaf `i` of the display order spanning `[i, i+1)`),
+/// which leaves it spans and its height.
+pub struct TreeGeometry {
+    n: usize,
+    /// Children of merge `i` (node `n + i`).
+    children: Vec<(u32, u32)>,
+    /// Per node: position of its stem (leaf centres; a merge sits midway
+    /// between its children, as scipy draws it).
+    position: Vec<f64>,
+    /// Per node: first and one-past-last leaf rank it spans.
+    span: Vec<(u32, u32)>,
+    /// Per node: height (0 for leaves).
+    height: Vec<f64>,
+    /// Per node: cluster of a cut, or [`NO_GROUP`].
+    group: Vec<u32>,
+    max_height: f64,
+}
+
+/// How a tree maps into pixels for one drawing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TreeView {
+    /// `u` of the start of leaf 0, and pixels per leaf.
+    pub leaf_origin: f64,
+    pub px_per_leaf: f64,
+    /// The part of the `u` axis that is visible (nodes wholly outside it are
+    /// skipped).
+    pub visible: Range<f64>,
+    /// Pixels per unit of height (`v = height × px_per_height`).
+    pub px_per_height: f64,
+}
+
+/// One axis-aligned segment in tree space, snapped to pixel centres.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Segment {
+    pub u0: f32,
+    pub v0: f32,
+    pub u1: f32,
+    pub v1: f32,
+    /// Cluster of a cut, or [`NO_GROUP`].
+    pub group: u32,
+    /// Part of a collapsed subtree (drawn lighter, so the branching above
+    /// stands out from the dense body of the tree).
+    pub mark: bool,
+}
+
+impl TreeGeometry {
+    /// The layout of `tree`; `groups` gives each leaf's cluster (e.g. from
+    /// `fcluster_maxclust`, 1-based as scipy labels them), or `None` for a
+    /// plain tree. A merge belongs to a cluster when both its children do.
+    pub fn new(tree: &Dendrogram, groups: Option<&[usize]>) -> TreeGeometry {
+        let n = tree.n_leaves();
+        let nodes = 2 * n - 1;
+        let mut position = vec![0.0; nodes];
+        let mut span = vec![(0u32, 0u32); nodes];
+        let mut height = vec![0.0; nodes];
+        let mut group = vec![NO_GROUP; nodes];
+        for (rank, leaf) in tree.leaves().into_iter().enumerate() {
+            position[leaf] = rank as f64 + 0.5;
+            span[leaf] = (rank as u32, rank as u32 + 1);
+            if let Some(groups) = groups {
+                group[leaf] = groups[leaf] as u32;
+            }
+        }
+        let mut children = Vec::with_capacity(n.saturating_sub(1));
+        let mut max_height: f64 = 0.0;
+        for (i, merge) in tree.merges().iter().enumerate() {
+            let (a, b) = (merge.a, merge.b);
+            let node = n + i;
+            position[node] = (position[a] + position[b]) / 2.0;
+            span[node] = (span[a].0.min(span[b].0), span[a].1.max(span[b].1));
+            height[node] = merge.height;
+            group[node] = if group[a] == group[b] { group[a] } else { NO_GROUP };
+            max_height = max_height.max(merge.height);
+            children.push((a as u32, b as u32));
+        }
+        TreeGeometry { n, children, position, span, height, group, max_height }
+    }
+
+    /// Number of leaves.
+    pub fn n_leaves(&self) -> usize {
+        self.n
+    }
+
+    /// The largest merge height (the root's, unless heights invert).
+    pub fn max_height(&self) -> f64 {
+        self.max_height
+    }
+
+    /// Position of `node`'s stem, in leaves.
+    pub fn position(&self, node: usize) -> f64 {
+        self.position[node]
+    }
+
+    /// The mesh for one drawing: segments merged per pixel line.
+    pub fn mesh(&self, view: &TreeView) -> Vec<Segment> {
+        let mut raw = Vec::new();
+        if self.n < 2 {
+            return raw;
+        }
+        // Marks: per pixel column, the tallest narrow subtree reaching it.
+        let mut marks: std::collections::HashMap<i64, (f64, u32)> = Default::default();
+        let u = |node: usize| view.leaf_origin + self.position[node] * view.px_per_leaf;
+        let v = |node: usize| self.height[node] * view.px_per_height;
+        let extent = |node: usize| {
+            let (lo, hi) = self.span[node];
+            (view.leaf_origin + lo as f64 * view.px_per_leaf, view.leaf_origin + hi as f64 * view.px_per_leaf)
+        };
+        // A narrow subtree becomes a mark from the leaves up to `top` over
+        // every pixel column it touches, so dense leaves leave no gaps.
+        let mut mark = |node: usize, top: f64| {
+            let (start, end) = extent(node);
+            let first = start.max(view.visible.start).floor() as i64;
+            let last = (end.min(view.visible.end).ceil() as i64 - 1).max(first);
+            for column in first..=last {
+                let entry = marks.entry(column).or_insert((f64::NEG_INFINITY, self.group[node]));
+                if top > entry.0 {
+                    *entry = (top, self.group[node]);
+                }
+            }
+        };
+        let root = 2 * self.n - 2;
+        let narrow = |node: usize| {
+            let (start, end) = extent(node);
+            end - start < NARROW_PX
+        };
+        let hidden = |node: usize| {
+            let (start, end) = extent(node);
+            end <= view.visible.start || start >= view.visible.end
+        };
+        if narrow(root) {
+            mark(root, v(root));
+        }
+        let mut stack = if narrow(root) { Vec::new() } else { vec![root] };
+        while let Some(node) = stack.pop() {
+            let (a, b) = self.children[node - self.n];
+            let (a, b) = (a as usize, b as usize);
+            let group = self.group[node];
+            raw.push(Segment {
+                u0: u(a) as f32,
+                v0: v(node) as f32,
+                u1: u(b) as f32,
+                v1: v(node) as f32,
+                group,
+                mark: false,
+            });
+            for child in [a, b] {
+                if hidden(child) {
+                    continue;
+                }
+                if narrow(child) {
+                    mark(child, v(node));
+                    continue;
+                }
+                raw.push(Segment {
+                    u0: u(child) as f32,
+                    v0: v(child) as f32,
+                    u1: u(child) as f32,
+                    v1: v(node) as f32,
+                    group,
+                    mark: false,
+                });
+                if child >= self.n {
+                    stack.push(child);
+                }
+            }
+        }
+        for (column, (top, group)) in marks {
+            let u = column as f32 + 0.5;
+            raw.push(Segment { u0: u, v0: 0.0, u1: u, v1: top as f32, group, mark: true });
+        }
+        merge_on_pixel_lines(raw)
+    }
+}
+
+/// Subtrees (and leaves) narrower than this many pixels are drawn as marks.
+const NARROW_PX: f64 = 2.0;
+
+/// Snaps segments to pixel centres and merges those that overlap on the same
+/// pixel line (same column for stems, same row for crossbars) and colour.
+fn merge_on_pixel_lines(segments: Vec<Segment>) -> Vec<Segment> {
+    let snap = |x: f32| x.floor() + 0.5;
+    // (is crossbar, line, group, mark, from, to); crossbars lie along u.
+    let mut lines: Vec<(bool, i64, u32, bool, f32, f32)> = segments
+        .into_iter()
+        .map(|s| {
+            let crossbar = s.v0 == s.v1;
+            let (line, from, to) = if crossbar {
+                (snap(s.v0), snap(s.u0.min(s.u1)), snap(s.u0.max(s.u1)))
+            } else {
+                (snap(s.u0), snap(s.v0.min(s.v1)), snap(s.v0.max(s.v1)))
+            };
+            (crossbar, line.floor() as i64, s.group, s.mark, from, to)
+        })
+        .collect();
+    lines.sort_by(|x, y| (x.0, x.1, x.2, x.3).cmp(&(y.0, y.1, y.2, y.3)).then(x.4.total_cmp(&y.4)));
+    let mut merged: Vec<(bool, i64, u32, bool, f32, f32)> = Vec::new();
+    for line in lines {
+        match merged.last_mut() {
+            Some(last)
+                if (last.0, last.1, last.2, last.3) == (line.0, line.1, line.2, line.3) && line.4 <= last.5 + 1.0 =>
+            {
+                last.5 = last.5.max(line.5);
+            }
+            _ => merged.push(line),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(crossbar, line, group, mark, from, to)| {
+            let at = line as f32 + 0.5;
+            if crossbar {
+                Segment { u0: from, v0: at, u1: to, v1: at, group, mark }
+            } else {
+                Segment { u0: at, v0: from, u1: at, v1: to, group, mark }
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::Dendrogram;
+
+    /// ((0, 1), 2), (3, 4) with heights 1, 2, 3, 4.
+    fn small() -> Dendrogram {
+        Dendrogram::from_linkage_matrix(&[
+            [0.0, 1.0, 1.0, 2.0],
+            [3.0, 4.0, 2.0, 2.0],
+            [2.0, 5.0, 3.0, 3.0],
+            [6.0, 7.0, 4.0, 5.0],
+        ])
+        .unwrap()
+    }
+
+    fn view(px_per_leaf: f64, px_per_height: f64, leaves: usize) -> TreeView {
+        TreeView { leaf_origin: 0.0, px_per_leaf, visible: 0.0..leaves as f64 * px_per_leaf, px_per_height }
+    }
+
+    #[test]
+    fn stems_sit_on_the_centres_of_the_leaves_they_join() {
+        let tree = small();
+        let geometry = TreeGeometry::new(&tree, None);
+        // Leaves in display order: 3 4 | 2 0 1 (merge 7 = (2, 5) draws 2 left of 5).
+        assert_eq!(tree.leaves(), vec![3, 4, 2, 0, 1]);
+        let mesh = geometry.mesh(&view(10.0, 10.0, 5));
+        // Merge 5 joins leaves 0 and 1 at ranks 3 and 4: stems at the leaf
+        // centres u = 35 and 45 (snapped to 35.5 and 45.5), crossbar at its
+        // height 1 → v = 10.
+        let crossbar = Segment { u0: 35.5, v0: 10.5, u1: 45.5, v1: 10.5, group: NO_GROUP, mark: false };
+        assert!(mesh.contains(&crossbar), "{mesh:?}");
+        let stem = Segment { u0: 35.5, v0: 0.5, u1: 35.5, v1: 10.5, group: NO_GROUP, mark: false };
+        assert!(mesh.contains(&stem), "{mesh:?}");
+        // Merge 7 joins leaf 2 (u = 25) and merge 5 (midway, u = 40) at v = 30;
+        // the root joins merge 6 (u = 10) and merge 7 (u = 32.5) at v = 40.
+        assert!(
+            mesh.contains(&Segment { u0: 25.5, v0: 30.5, u1: 40.5, v1: 30.5, group: NO_GROUP, mark: false }),
+            "{mesh:?}"
+        );
+        assert!(
+            mesh.contains(&Segment { u0: 10.5, v0: 40.5, u1: 32.5, v1: 40.5, group: NO_GROUP, mark: false }),
+            "{mesh:?}"
+        );
+        assert_eq!(geometry.position(8), (geometry.position(6) + geometry.position(7)) / 2.0);
+        // 4 crossbars, 8 stems.
+        assert_eq!(mesh.len(), 12);
+    }
+
+    #[test]
+    fn cut_groups_colour_whole_clusters() {
+        let tree = small();
+        let groups = tree.fcluster_maxclust(2);
+        let geometry = TreeGeometry::new(&tree, Some(&groups));
+        let mesh = geometry.mesh(&view(10.0, 10.0, 5));
+        // Two clusters {3, 4} and {2, 0, 1}: the root's own segments are uncoloured.
+        assert_ne!(groups[3], groups[0]);
+        let root_bar = mesh.iter().find(|s| s.v0 == 40.5 && s.v1 == 40.5).unwrap();
+        assert_eq!(root_bar.group, NO_GROUP);
+        let low_bar = mesh.iter().find(|s| s.v0 == 10.5 && s.v1 == 10.5).unwrap();
+        assert_eq!(low_bar.group, groups[0] as u32);
+        let left_bar = mesh.iter().find(|s| s.v0 == 20.5 && s.v1 == 20.5).unwrap();
+        assert_eq!(left_bar.group, groups[3] as u32);
+    }
+
+    fn caterpillar(n: usize) -> Dendrogram {
+        let mut z = vec![[0.0, 1.0, 1.0, 2.0]];
+        for i in 2..n {
+            z.push([(n + i - 2) as f64, i as f64, i as f64, (i + 1) as f64]);
+        }
+        Dendrogram::from_linkage_matrix(&z).unwrap()
+    }
+
+    fn random_tree(n: usize, seed: u64) -> Dendrogram {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut active: Vec<(usize, usize)> = (0..n).map(|i| (i, 1)).collect();
+        let mut z = Vec::new();
+        while active.len() > 1 {
+            let i = rng.random_range(0..active.len());
+            let a = active.swap_remove(i);
+            let j = rng.random_range(0..active.len());
+            let b = active.swap_remove(j);
+            let id = n + z.len();
+            z.push([a.0 as f64, b.0 as f64, z.len() as f64 + 1.0, (a.1 + b.1) as f64]);
+            active.push((id, a.1 + b.1));
+        }
+        Dendrogram::from_linkage_matrix(&z).unwrap()
+    }
+
+    #[test]
+    fn pruning_bounds_segments_by_the_leaf_axis_pixels() {
+        for (name, tree) in [("caterpillar", caterpillar(200_000)), ("random", random_tree(200_000, 7))] {
+            let geometry = TreeGeometry::new(&tree, None);
+            for pixels in [100usize, 500, 2000] {
+                let px_per_height = 300.0 / geometry.max_height();
+                let mesh = geometry.mesh(&view(pixels as f64 / 200_000.0, px_per_height, 200_000));
+                assert!(mesh.len() <= 4 * pixels + 300, "{name} at {pixels} px: {} segments", mesh.len());
+                assert!(mesh.len() >= pixels / 4, "{name} at {pixels} px: {} segments", mesh.len());
+            }
+        }
+    }
+
+    #[test]
+    fn every_leaf_column_is_reached() {
+        // 100,000 leaves on 200 px: every pixel column holds a stem or mark
+        // reaching the leaves (v = 0.5), so no part of the tree vanishes.
+        let tree = random_tree(100_000, 3);
+        let geometry = TreeGeometry::new(&tree, None);
+        let mesh = geometry.mesh(&view(200.0 / 100_000.0, 1.0, 100_000));
+        for column in 0..200 {
+            let u = column as f32 + 0.5;
+            assert!(mesh.iter().any(|s| s.u0 == u && s.u1 == u && s.v0 == 0.5), "column {column}");
+        }
+    }
+
+    #[test]
+    fn hidden_subtrees_are_skipped() {
+        let tree = small();
+        let geometry = TreeGeometry::new(&tree, None);
+        let mut zoomed = view(10.0, 10.0, 5);
+        zoomed.visible = 0.0..20.0;
+        let mesh = geometry.mesh(&zoomed);
+        // Merge 5 (leaves 0 and 1, u 30–50) lies outside: its crossbar at
+        // v = 10.5 is gone; merge 6's (leaves 3 and 4) at v = 20.5 stays.
+        assert!(!mesh.iter().any(|s| s.v0 == 10.5 && s.v1 == 10.5));
+        assert!(mesh.iter().any(|s| s.v0 == 20.5 && s.v1 == 20.5));
+    }
+}

@@ -1,0 +1,444 @@
+//! The clustered-heatmap layout (seaborn clustermap's): column dendrogram
+//! on top, row dendrogram on the left, annotation bars between each tree
+//! and the heatmap, the colour bar in the top-left corner, row labels on the
+//! right, column labels below (rotated), legends on the far right.
+
+use cosmic_text::FontSystem;
+
+use super::annotation::{AnnotationBar, BarValues};
+use super::colormap::{Colormap, Norm, Palette, Rgba};
+use super::dendrogram::{NO_GROUP, TreeGeometry, TreeView};
+use super::scene::{Align, Fill, Gradient, Line, Panel, Rect, Scene, Text};
+use super::text::{self, LINE_HEIGHT};
+use crate::input::Labels;
+
+/// Which labels to show along an axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LabelMode {
+    /// As many as fit without overlapping (every k-th), or none.
+    Auto,
+    /// Every label, the font shrunk to the row (or column) size.
+    All,
+    None,
+}
+
+/// Options of the whole figure (seaborn clustermap's vocabulary).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FigureOptions {
+    pub width: u32,
+    pub height: u32,
+    pub title: Option<String>,
+    pub cbar_label: Option<String>,
+    /// Share of the figure's width (height) the row (column) tree takes.
+    pub dendrogram_ratio: f32,
+    /// Share of the figure's width (height) each annotation bar takes.
+    pub colors_ratio: f32,
+    /// Size of label text in pixels.
+    pub font_size: f32,
+}
+
+/// One axis of the heatmap: labels, display order, tree and bars.
+pub struct AxisSpec<'a> {
+    pub labels: &'a Labels,
+    /// Display position → matrix row (or column).
+    pub order: &'a [usize],
+    pub tree: Option<&'a TreeGeometry>,
+    /// Colours of a cut's clusters (tree groups `1..=k`).
+    pub cut_palette: Option<Palette>,
+    pub bars: &'a [AnnotationBar],
+    pub label_mode: LabelMode,
+}
+
+/// The heatmap's colours.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeatmapStyle {
+    pub colormap: Colormap,
+    pub norm: Norm,
+    pub nan_color: Rgba,
+}
+
+/// Gap between parts, in pixels.
+const PAD: f32 = 8.0;
+/// Most categories a legend lists before "+N more".
+const LEGEND_ENTRIES: usize = 24;
+
+/// Lays out the whole figure.
+pub fn clustermap(
+    fonts: &mut FontSystem,
+    options: &FigureOptions,
+    rows: &AxisSpec,
+    cols: &AxisSpec,
+    style: &HeatmapStyle,
+) -> Scene {
+    let (w, h) = (options.width as f32, options.height as f32);
+    let size = options.font_size;
+    let mut scene = Scene::bare(options.width, options.height);
+    scene.panels.clear();
+
+    let title_h = options.title.as_ref().map_or(0.0, |_| size * 1.4 * LINE_HEIGHT + PAD);
+    let row_tree_w = rows.tree.map_or(0.0, |_| options.dendrogram_ratio * w);
+    let col_tree_h = cols.tree.map_or(0.0, |_| options.dendrogram_ratio * h);
+    let row_bar_w = (options.colors_ratio * w).max(4.0);
+    let col_bar_h = (options.colors_ratio * h).max(4.0);
+    let row_bars_w = rows.bars.len() as f32 * row_bar_w;
+    let col_bars_h = cols.bars.len() as f32 * col_bar_h;
+    // The corner holds the colour bar: at least its own size.
+    let left = PAD + (row_tree_w + row_bars_w).max(size * 6.0);
+    let top = title_h + PAD + (col_tree_h + col_bars_h).max(size * 9.0);
+    let legend_w = legends_width(fonts, rows, cols, size);
+
+    // Label areas depend on which labels fit, which depends on the heatmap
+    // size: estimate with no label areas, then settle.
+    let max_row_label_w = 0.25 * w;
+    let max_col_label_h = 0.25 * h;
+    let estimate = (w - left - PAD - legend_w, h - top - PAD);
+    let row_shown = shown_labels(rows, estimate.1, size);
+    let col_shown = shown_labels(cols, estimate.0, size);
+    let label_extent = |axis: &AxisSpec, shown: &Shown, fonts: &mut FontSystem, cap: f32| -> f32 {
+        let widest = shown.positions.iter().map(|&p| text::width(fonts, &axis.labels.get(axis.order[p]), shown.size));
+        let widest = widest.fold(0.0, f32::max);
+        if widest > 0.0 { widest.min(cap) + PAD } else { 0.0 }
+    };
+    let row_label_w = label_extent(rows, &row_shown, fonts, max_row_label_w);
+    let col_label_h = label_extent(cols, &col_shown, fonts, max_col_label_h);
+
+    let heatmap = Rect::new(left, top, w - left - PAD - legend_w - row_label_w, h - top - PAD - col_label_h);
+    scene.heatmap = heatmap;
+    scene.panels.push(Panel { name: "heatmap".into(), rect: heatmap });
+
+    // Trees.
+    if let Some(tree) = rows.tree {
+        let rect = Rect::new(PAD, heatmap.y, row_tree_w - PAD, heatmap.h);
+        draw_tree(&mut scene, tree, rows, rect, true);
+        scene.panels.push(Panel { name: "row_dendrogram".into(), rect });
+    }
+    if let Some(tree) = cols.tree {
+        let rect = Rect::new(heatmap.x, title_h + PAD, heatmap.w, col_tree_h - PAD);
+        draw_tree(&mut scene, tree, cols, rect, false);
+        scene.panels.push(Panel { name: "col_dendrogram".into(), rect });
+    }
+    // Annotation bars, the nearest to the heatmap last in the list.
+    for (i, bar) in rows.bars.iter().enumerate() {
+        let x = heatmap.x - row_bars_w + i as f32 * row_bar_w;
+        let rect = Rect::new(x, heatmap.y, row_bar_w - 1.0, heatmap.h);
+        draw_bar(&mut scene, bar, rect, true);
+        scene.panels.push(Panel { name: format!("row_colors:{}", bar.name), rect });
+    }
+    for (i, bar) in cols.bars.iter().enumerate() {
+        let y = heatmap.y - col_bars_h + i as f32 * col_bar_h;
+        let rect = Rect::new(heatmap.x, y, heatmap.w, col_bar_h - 1.0);
+        draw_bar(&mut scene, bar, rect, false);
+        scene.panels.push(Panel { name: format!("col_colors:{}", bar.name), rect });
+    }
+    // Labels.
+    let row_shown = shown_labels(rows, heatmap.h, size);
+    let col_shown = shown_labels(cols, heatmap.w, size);
+    let px_per_row = heatmap.h / rows.order.len() as f32;
+    for &p in &row_shown.positions {
+        let label = text::fit(fonts, &rows.labels.get(rows.order[p]), row_shown.size, max_row_label_w);
+        let at = [heatmap.right() + PAD / 2.0, heatmap.y + (p as f32 + 0.5) * px_per_row];
+        scene.texts.push(Text {
+            text: label,
+            at,
+            size: row_shown.size,
+            align: Align::Start,
+            rotated: false,
+            color: Rgba::BLACK,
+        });
+    }
+    let px_per_col = heatmap.w / cols.order.len() as f32;
+    for &p in &col_shown.positions {
+        let label = text::fit(fonts, &cols.labels.get(cols.order[p]), col_shown.size, max_col_label_h);
+        let at = [heatmap.x + (p as f32 + 0.5) * px_per_col, heatmap.bottom() + PAD / 2.0];
+        scene.texts.push(Text {
+            text: label,
+            at,
+            size: col_shown.size,
+            align: Align::End,
+            rotated: true,
+            color: Rgba::BLACK,
+        });
+    }
+    scene.shown_rows = row_shown.positions;
+    scene.shown_cols = col_shown.positions;
+    if row_label_w > 0.0 {
+        let rect = Rect::new(heatmap.right(), heatmap.y, row_label_w, heatmap.h);
+        scene.panels.push(Panel { name: "row_labels".into(), rect });
+    }
+    if col_label_h > 0.0 {
+        let rect = Rect::new(heatmap.x, heatmap.bottom(), heatmap.w, col_label_h);
+        scene.panels.push(Panel { name: "col_labels".into(), rect });
+    }
+    // Title, colour bar, legends.
+    if let Some(title) = &options.title {
+        let at = [heatmap.x + heatmap.w / 2.0, PAD + size * 1.4 * LINE_HEIGHT / 2.0];
+        scene.texts.push(Text {
+            text: title.clone(),
+            at,
+            size: size * 1.4,
+            align: Align::Middle,
+            rotated: false,
+            color: Rgba::BLACK,
+        });
+    }
+    let corner = Rect::new(PAD, title_h + PAD, left - 2.0 * PAD, top - title_h - 2.0 * PAD);
+    color_bar(&mut scene, fonts, corner, &style.colormap, &style.norm, options.cbar_label.as_deref(), size);
+    legends(&mut scene, Rect::new(w - legend_w, top, legend_w, h - top - PAD), rows, cols, size);
+    scene
+}
+
+/// Labels to draw along an axis and their font size.
+struct Shown {
+    positions: Vec<usize>,
+    size: f32,
+}
+
+/// Every k-th label, k the smallest step at which lines do not overlap
+/// (seaborn's "auto"); all of them with `All`, at a font that fits.
+fn shown_labels(axis: &AxisSpec, extent: f32, size: f32) -> Shown {
+    let n = axis.order.len();
+    let px_per_item = extent / n as f32;
+    match axis.label_mode {
+        LabelMode::None => Shown { positions: Vec::new(), size },
+        LabelMode::All => Shown { positions: (0..n).collect(), size: size.min(px_per_item / LINE_HEIGHT).max(1.0) },
+        LabelMode::Auto => {
+            let step = (size * LINE_HEIGHT / px_per_item).ceil().max(1.0) as usize;
+            // One label among very many says nothing: show none rather than a lone one.
+            let positions = if n / step >= 2 || step == 1 { (0..n).step_by(step).collect() } else { Vec::new() };
+            Shown { positions, size }
+        }
+    }
+}
+
+/// A tree in `rect`: rows' trees grow leftwards from the heatmap, columns'
+/// trees upwards.
+fn draw_tree(scene: &mut Scene, tree: &TreeGeometry, axis: &AxisSpec, rect: Rect, rows: bool) {
+    let (leaf_extent, height_extent) = if rows { (rect.h, rect.w) } else { (rect.w, rect.h) };
+    let max = tree.max_height();
+    let view = TreeView {
+        leaf_origin: 0.0,
+        px_per_leaf: leaf_extent as f64 / tree.n_leaves() as f64,
+        visible: 0.0..leaf_extent as f64,
+        px_per_height: if max > 0.0 { (height_extent - 1.0) as f64 / max } else { 0.0 },
+    };
+    for s in tree.mesh(&view) {
+        let color = match (&axis.cut_palette, s.group) {
+            (Some(palette), g) if g != NO_GROUP => palette.color(g as usize - 1),
+            _ => Rgba::BLACK,
+        };
+        // Collapsed subtrees are the tree's dense body: drawn lighter.
+        let color = if s.mark { color.lighten(0.65) } else { color };
+        // Tree space → figure pixels: v = 0 at the edge facing the heatmap.
+        let place = |u: f32, v: f32| {
+            if rows { [rect.right() - v, rect.y + u] } else { [rect.x + u, rect.bottom() - v] }
+        };
+        scene.lines.push(Line { from: place(s.u0, s.v0), to: place(s.u1, s.v1), width: 1.0, color });
+    }
+}
+
+/// An annotation bar: one rectangle per run of equal pixel colours.
+fn draw_bar(scene: &mut Scene, bar: &AnnotationBar, rect: Rect, rows: bool) {
+    let extent = if rows { rect.h } else { rect.w };
+    let pixels = extent.round().max(1.0) as usize;
+    let scale = extent / pixels as f32;
+    let colors = bar.pixel_colors(pixels);
+    let mut start = 0;
+    for p in 1..=pixels {
+        if p < pixels && colors[p] == colors[start] {
+            continue;
+        }
+        if let Some(color) = colors[start] {
+            let (from, to) = (start as f32 * scale, p as f32 * scale);
+            let r = if rows {
+                Rect::new(rect.x, rect.y + from, rect.w, to - from)
+            } else {
+                Rect::new(rect.x + from, rect.y, to - from, rect.h)
+            };
+            scene.fills.push(Fill { rect: r, color });
+        }
+        start = p;
+    }
+}
+
+/// Tick values for a colour bar: "nice" round numbers within the range
+/// (1, 2 or 5 × a power of ten apart), at most about `max` of them.
+pub fn nice_ticks(lo: f32, hi: f32, max: usize) -> Vec<f32> {
+    if hi <= lo || !lo.is_finite() || !hi.is_finite() {
+        return vec![lo];
+    }
+    let raw = (hi - lo) as f64 / max.max(1) as f64;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
+    let first = (lo as f64 / step).ceil() as i64;
+    let last = (hi as f64 / step).floor() as i64;
+    (first..=last).map(|i| (i as f64 * step) as f32).collect()
+}
+
+/// A number for a tick label: as few decimals as the tick step needs.
+pub fn tick_text(value: f32, ticks: &[f32]) -> String {
+    let step = ticks.windows(2).map(|w| (w[1] - w[0]).abs()).fold(f32::INFINITY, f32::min);
+    let decimals = if step.is_finite() && step > 0.0 { (-step.log10().floor()).max(0.0) as usize } else { 2 };
+    let text = format!("{value:.decimals$}");
+    if text.starts_with('-') && text[1..].chars().all(|c| c == '0' || c == '.') { text[1..].to_owned() } else { text }
+}
+
+/// The colour bar in the top-left corner: label above, bar, ticks right.
+fn color_bar(
+    scene: &mut Scene,
+    fonts: &mut FontSystem,
+    corner: Rect,
+    colormap: &Colormap,
+    norm: &Norm,
+    label: Option<&str>,
+    size: f32,
+) {
+    let tick_size = size * 0.9;
+    let label_h = label.map_or(0.0, |_| size * LINE_HEIGHT + PAD / 2.0);
+    let bar_w = (0.15 * corner.w).clamp(10.0, 24.0);
+    let bar =
+        Rect::new(corner.x, corner.y + label_h + tick_size / 2.0, bar_w, (corner.h - label_h - tick_size).min(240.0));
+    if bar.is_empty() {
+        return;
+    }
+    if let Some(label) = label {
+        let text = text::fit(fonts, label, size, corner.w);
+        let at = [corner.x, corner.y + size * LINE_HEIGHT / 2.0];
+        scene.texts.push(Text { text, at, size, align: Align::Start, rotated: false, color: Rgba::BLACK });
+    }
+    scene.gradients.push(Gradient { rect: bar, lut: colormap.lut().to_vec(), vertical: true });
+    scene.panels.push(Panel { name: "colorbar".into(), rect: bar });
+    let ticks = nice_ticks(norm.vmin, norm.vmax, (bar.h / (tick_size * 2.5)).max(2.0) as usize);
+    for &t in &ticks {
+        let y = bar.bottom() - norm.normalise(t).clamp(0.0, 1.0) * bar.h;
+        scene.lines.push(Line { from: [bar.right(), y], to: [bar.right() + 4.0, y], width: 1.0, color: Rgba::BLACK });
+        let at = [bar.right() + 6.0, y];
+        let text = tick_text(t, &ticks);
+        scene.texts.push(Text { text, at, size: tick_size, align: Align::Start, rotated: false, color: Rgba::BLACK });
+    }
+}
+
+/// Width of the legends column.
+fn legends_width(fonts: &mut FontSystem, rows: &AxisSpec, cols: &AxisSpec, size: f32) -> f32 {
+    let mut widest: f32 = 0.0;
+    for bar in rows.bars.iter().chain(cols.bars) {
+        widest = widest.max(text::width(fonts, &bar.name, size));
+        if let BarValues::Categorical { categories, .. } = &bar.values {
+            for c in categories.iter().take(LEGEND_ENTRIES) {
+                widest = widest.max(size * 1.5 + text::width(fonts, c, size * 0.9));
+            }
+        }
+    }
+    if widest > 0.0 { widest.min(240.0) + 2.0 * PAD } else { 0.0 }
+}
+
+/// Legends for the annotation bars, stacked in `area`.
+fn legends(scene: &mut Scene, area: Rect, rows: &AxisSpec, cols: &AxisSpec, size: f32) {
+    let mut y = area.y;
+    let line = size * LINE_HEIGHT;
+    let x = area.x + PAD;
+    for bar in rows.bars.iter().chain(cols.bars) {
+        if y + 2.0 * line > area.bottom() {
+            break;
+        }
+        let start = y;
+        scene.texts.push(Text {
+            text: bar.name.clone(),
+            at: [x, y + line / 2.0],
+            size,
+            align: Align::Start,
+            rotated: false,
+            color: Rgba::BLACK,
+        });
+        y += line;
+        match &bar.values {
+            BarValues::Categorical { categories, palette, .. } => {
+                for (i, c) in categories.iter().enumerate() {
+                    if y + 2.0 * line > area.bottom() || i == LEGEND_ENTRIES {
+                        let more = format!("+{} more", categories.len() - i);
+                        scene.texts.push(Text {
+                            text: more,
+                            at: [x, y + line / 2.0],
+                            size: size * 0.9,
+                            align: Align::Start,
+                            rotated: false,
+                            color: Rgba::BLACK,
+                        });
+                        y += line;
+                        break;
+                    }
+                    let swatch = Rect::new(x, y + line * 0.15, size, line * 0.7);
+                    scene.fills.push(Fill { rect: swatch, color: palette.color(i) });
+                    let at = [x + size * 1.5, y + line / 2.0];
+                    scene.texts.push(Text {
+                        text: c.clone(),
+                        at,
+                        size: size * 0.9,
+                        align: Align::Start,
+                        rotated: false,
+                        color: Rgba::BLACK,
+                    });
+                    y += line;
+                }
+            }
+            BarValues::Numeric { colormap, norm, .. } => {
+                let bar_rect = Rect::new(x, y, area.w - 2.0 * PAD, size * 0.8);
+                scene.gradients.push(Gradient { rect: bar_rect, lut: colormap.lut().to_vec(), vertical: false });
+                y += size;
+                let ticks = [norm.vmin, norm.vmax];
+                for (t, align, tx) in [(ticks[0], Align::Start, bar_rect.x), (ticks[1], Align::End, bar_rect.right())] {
+                    let text = crate::figure::layout::tick_text(t, &nice_ticks(norm.vmin, norm.vmax, 4));
+                    scene.texts.push(Text {
+                        text,
+                        at: [tx, y + line / 2.0],
+                        size: size * 0.9,
+                        align,
+                        rotated: false,
+                        color: Rgba::BLACK,
+                    });
+                }
+                y += line;
+            }
+        }
+        scene
+            .panels
+            .push(Panel { name: format!("legend:{}", bar.name), rect: Rect::new(area.x, start, area.w, y - start) });
+        y += PAD;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_numbers_inside_the_range() {
+        assert_eq!(nice_ticks(-2.0, 2.0, 4), vec![-2.0, -1.0, 0.0, 1.0, 2.0]);
+        assert_eq!(nice_ticks(0.03, 0.97, 5), vec![0.2, 0.4, 0.6, 0.8]);
+        assert_eq!(nice_ticks(0.0, 100.0, 3), vec![0.0, 50.0, 100.0]);
+        assert_eq!(tick_text(0.2, &[0.2, 0.4]), "0.2");
+        assert_eq!(tick_text(-0.0, &[-1.0, 0.0]), "0");
+        assert_eq!(tick_text(50.0, &[0.0, 50.0]), "50");
+    }
+
+    #[test]
+    fn auto_labels_step_so_lines_do_not_overlap() {
+        let labels = Labels::generated("row_", 1000);
+        let order: Vec<usize> = (0..1000).collect();
+        let axis = AxisSpec {
+            labels: &labels,
+            order: &order,
+            tree: None,
+            cut_palette: None,
+            bars: &[],
+            label_mode: LabelMode::Auto,
+        };
+        // 1,000 rows on 500 px, 12 px font at 15 px a line: every 30th row.
+        let shown = shown_labels(&axis, 500.0, 12.0);
+        assert_eq!(shown.positions.len(), 34);
+        assert_eq!(shown.positions[1], 30);
+        // Rows 20 px tall: all of them.
+        assert_eq!(shown_labels(&axis, 20_000.0, 12.0).positions.len(), 1000);
+        let none = AxisSpec { label_mode: LabelMode::None, ..axis };
+        assert!(shown_labels(&none, 500.0, 12.0).positions.is_empty());
+    }
+}

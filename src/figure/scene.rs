@@ -1,0 +1,122 @@
+//! What a figure is made of, in figure pixels: the heatmap panel, filled
+//! rectangles, lines, texts and colour gradients. The GPU renderer draws a
+//! scene into a texture; the SVG writer writes the same scene as vectors.
+
+use super::colormap::Rgba;
+
+/// A rectangle in figure pixels (origin top-left, y down).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Rect {
+    pub x: f32,
+    pub y: f32,
+    pub w: f32,
+    pub h: f32,
+}
+
+impl Rect {
+    pub fn new(x: f32, y: f32, w: f32, h: f32) -> Rect {
+        Rect { x, y, w: w.max(0.0), h: h.max(0.0) }
+    }
+
+    pub fn right(&self) -> f32 {
+        self.x + self.w
+    }
+
+    pub fn bottom(&self) -> f32 {
+        self.y + self.h
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.w <= 0.0 || self.h <= 0.0
+    }
+}
+
+/// A filled rectangle.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fill {
+    pub rect: Rect,
+    pub color: Rgba,
+}
+
+/// A straight line of a given width (pixels).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Line {
+    pub from: [f32; 2],
+    pub to: [f32; 2],
+    pub width: f32,
+    pub color: Rgba,
+}
+
+/// Where a text sits relative to its anchor, along its reading direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Align {
+    Start,
+    Middle,
+    End,
+}
+
+/// One line of text. Unrotated, `at` is the anchor on the line's vertical
+/// centre; rotated, the text reads upwards (90° anticlockwise) and `at` is
+/// the anchor on its horizontal centre.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Text {
+    pub text: String,
+    pub at: [f32; 2],
+    pub size: f32,
+    pub align: Align,
+    pub rotated: bool,
+    pub color: Rgba,
+}
+
+/// A colour bar: the lookup table drawn across a rectangle, low values at
+/// the bottom (vertical) or on the left (horizontal).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gradient {
+    pub rect: Rect,
+    pub lut: Vec<Rgba>,
+    pub vertical: bool,
+}
+
+/// A named part of the figure, for `--layout-out`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Panel {
+    pub name: String,
+    pub rect: Rect,
+}
+
+/// Everything a figure draws.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scene {
+    pub width: u32,
+    pub height: u32,
+    pub background: Rgba,
+    /// Where the heatmap cells go.
+    pub heatmap: Rect,
+    pub fills: Vec<Fill>,
+    pub lines: Vec<Line>,
+    pub gradients: Vec<Gradient>,
+    pub texts: Vec<Text>,
+    pub panels: Vec<Panel>,
+    /// Display positions of the row and column labels drawn.
+    pub shown_rows: Vec<usize>,
+    pub shown_cols: Vec<usize>,
+}
+
+impl Scene {
+    /// A scene holding only the heatmap, filling the whole image.
+    pub fn bare(width: u32, height: u32) -> Scene {
+        Scene {
+            width,
+            height,
+            background: Rgba::WHITE,
+            heatmap: Rect::new(0.0, 0.0, width as f32, height as f32),
+            fills: Vec::new(),
+            lines: Vec::new(),
+            gradients: Vec::new(),
+            texts: Vec::new(),
+            panels: vec![Panel { name: "heatmap".into(), rect: Rect::new(0.0, 0.0, width as f32, height as f32) }],
+            shown_rows: Vec::new(),
+            shown_cols: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Which pyramid tiles a render target needs and where they go in the atlas
+//! texture: a pure plan, plus the tile values as the shader reads them.
+
+use rayon::prelude::*;
+
+use super::uniforms::HeatmapUniforms;
+use crate::figure::scene::Rect;
+use crate::figure::{Agg, HeatmapStyle};
+use crate::pyramid::{Aggregate, FACTOR, Geometry, Pyramid, TILE, Tile, TileData, TileId, View, select};
+
+/// The tiles for one render target and the uniforms that address them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AtlasPlan {
+    /// Tiles to upload, each with its texel offset (x, y) in the atlas.
+    pub tiles: Vec<(TileId, [u32; 2])>,
+    /// Atlas size in texels (width, height).
+    pub size: [u32; 2],
+    pub uniforms: HeatmapUniforms,
+}
+
+/// The plan for the part of `rect` (the heatmap, in figure pixels) that a
+/// target at `origin` of `size` pixels shows; `None` if it shows none.
+pub fn plan(
+    geometry: &Geometry,
+    rect: Rect,
+    origin: [f32; 2],
+    size: [f32; 2],
+    style: &HeatmapStyle,
+    agg: Agg,
+) -> Option<AtlasPlan> {
+    let (rows, cols) = geometry.shape();
+    let x0 = rect.x.max(origin[0]);
+    let x1 = rect.right().min(origin[0] + size[0]);
+    let y0 = rect.y.max(origin[1]);
+    let y1 = rect.bottom().min(origin[1] + size[1]);
+    if x1 <= x0 || y1 <= y0 {
+        return None;
+    }
+    let px_per_row = rect.h as f64 / rows as f64;
+    let px_per_col = rect.w as f64 / cols as f64;
+    // Whole pixels: a target's edge pixel reads the cells under all of it.
+    let data = |from: f32, to: f32, start: f32, px: f64| {
+        ((from.floor() - start) as f64 / px).max(0.0)..((to.ceil() - start) as f64 / px)
+    };
+    let view =
+        View { rows: data(y0, y1, rect.y, px_per_row), cols: data(x0, x1, rect.x, px_per_col), px_per_row, px_per_col };
+    let selection = select(geometry, &view);
+    let level = selection.level;
+    let ty0 = selection.tiles.iter().map(|t| t.ty).min()?;
+    let tx0 = selection.tiles.iter().map(|t| t.tx).min()?;
+    let ty1 = selection.tiles.iter().map(|t| t.ty).max()?;
+    let tx1 = selection.tiles.iter().map(|t| t.tx).max()?;
+    let tile = TILE as u32;
+    let atlas = [(tx1 - tx0 + 1) * tile, (ty1 - ty0 + 1) * tile];
+    let (level_rows, level_cols) = geometry.level_shape(level);
+    let window = [tx0 as usize * TILE, ty0 as usize * TILE];
+    let per_col = (FACTOR as f64).powi(level.col as i32);
+    let per_row = (FACTOR as f64).powi(level.row as i32);
+    let norm = &style.norm;
+    let [r, g, b, a] = style.nan_color.0;
+    let uniforms = HeatmapUniforms {
+        rect_min: [rect.x, rect.y],
+        rect_max: [rect.right(), rect.bottom()],
+        cells_per_px: [(1.0 / (px_per_col * per_col)) as f32, (1.0 / (px_per_row * per_row)) as f32],
+        start: [-(window[0] as f32), -(window[1] as f32)],
+        valid_min: [0.0, 0.0],
+        valid_max: [
+            (atlas[0] as usize).min(level_cols - window[0]) as f32,
+            (atlas[1] as usize).min(level_rows - window[1]) as f32,
+        ],
+        window: [0, 0],
+        atlas,
+        nan_color: [r, g, b, a].map(|c| c as f32 / 255.0),
+        vmin: norm.vmin,
+        inv_range: norm.inv_range(),
+        center: norm.center,
+        agg: agg as u32,
+    };
+    let tiles = selection.tiles.iter().map(|&t| (t, [(t.tx - tx0) * tile, (t.ty - ty0) * tile])).collect();
+    Some(AtlasPlan { tiles, size: atlas, uniforms })
+}
+
+/// A tile's values as the shader reads them: the full-resolution values, or
+/// per cell the mean or the extreme farthest from `center`.
+pub fn tile_values(tile: &Tile, agg: Agg, center: f32) -> Vec<f32> {
+    match (&tile.data, agg) {
+        (TileData::Exact(values), _) => values.clone(),
+        (TileData::Aggregate { .. }, Agg::Mean) => cells(tile, |y, x| tile.value(y, x, Aggregate::Mean)),
+        (TileData::Aggregate { .. }, Agg::Extremes) => cells(tile, |y, x| {
+            let (lo, hi) = (tile.value(y, x, Aggregate::Min), tile.value(y, x, Aggregate::Max));
+            crate::figure::Norm { vmin: lo, vmax: hi, center }.extreme(lo, hi)
+        }),
+    }
+}
+
+fn cells(tile: &Tile, value: impl Fn(usize, usize) -> f32) -> Vec<f32> {
+    let (h, w) = (tile.rect.height, tile.rect.width);
+    (0..h * w).map(|i| value(i / w, i % w)).collect()
+}
+
+/// Reads the plan's tiles in parallel: (texel offset, width, height, values).
+pub fn read_tiles(pyramid: &Pyramid, plan: &AtlasPlan, agg: Agg, center: f32) -> Vec<([u32; 2], [u32; 2], Vec<f32>)> {
+    plan.tiles
+        .par_iter()
+        .map(|&(id, offset)| {
+            let tile = pyramid.tile(id);
+            let size = [tile.rect.width as u32, tile.rect.height as u32];
+            (offset, size, tile_values(&tile, agg, center))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::figure::{Colormap, Norm, Rgba};
+
+    fn style() -> HeatmapStyle {
+        HeatmapStyle {
+            colormap: Colormap::by_name("viridis").unwrap(),
+            norm: Norm::new(0.0, 1.0),
+            nan_color: Rgba::LIGHT_GREY,
+        }
+    }
+
+    #[test]
+    fn a_small_matrix_is_one_full_resolution_tile() {
+        let geometry = Geometry::new(7, 5);
+        let plan = plan(&geometry, Rect::new(10.0, 20.0, 50.0, 70.0), [0.0, 0.0], [100.0, 100.0], &style(), Agg::Mean)
+            .unwrap();
+        assert_eq!(plan.tiles.len(), 1);
+        assert_eq!(plan.size, [256, 256]);
+        assert_eq!(plan.uniforms.cells_per_px, [0.1, 0.1]);
+        assert_eq!(plan.uniforms.valid_max, [5.0, 7.0]);
+        assert_eq!(plan.uniforms.start, [0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_tall_matrix_uses_a_coarse_level_and_few_tiles() {
+        // 1,000,000 rows on 1,000 px: level 5 (4^5 = 1,024 rows a cell), ~977 cells.
+        let geometry = Geometry::new(1_000_000, 100);
+        let rect = Rect::new(0.0, 0.0, 800.0, 1000.0);
+        let plan = plan(&geometry, rect, [0.0, 0.0], [800.0, 1000.0], &style(), Agg::Mean).unwrap();
+        assert_eq!(plan.tiles[0].0.level.row, 5);
+        assert_eq!(plan.tiles[0].0.level.col, 0);
+        assert_eq!(plan.tiles.len(), 4);
+        assert!((plan.uniforms.cells_per_px[1] - 1000.0 / 1024.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_target_off_the_heatmap_needs_nothing() {
+        let geometry = Geometry::new(7, 5);
+        let rect = Rect::new(10.0, 20.0, 50.0, 70.0);
+        assert!(plan(&geometry, rect, [200.0, 0.0], [100.0, 100.0], &style(), Agg::Mean).is_none());
+    }
+
+    #[test]
+    fn a_target_sees_only_its_part_of_the_matrix() {
+        // 2,000 columns on 2,000 px, target showing px 1,024–1,536: tiles 4 and 5 of level 0.
+        let geometry = Geometry::new(10, 2000);
+        let rect = Rect::new(0.0, 0.0, 2000.0, 10.0);
+        let plan = plan(&geometry, rect, [1024.0, 0.0], [512.0, 10.0], &style(), Agg::Mean).unwrap();
+        let txs: Vec<u32> = plan.tiles.iter().map(|(t, _)| t.tx).collect();
+        assert_eq!(txs, vec![4, 5]);
+        assert_eq!(plan.uniforms.start, [-1024.0, 0.0]);
+        assert_eq!(plan.tiles[1].1, [256, 0]);
+    }
+}

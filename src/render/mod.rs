@@ -1,0 +1,476 @@
+//! The GPU renderer: draws a [`Scene`] into offscreen textures and reads
+//! the pixels back. It owns the pipelines; everything it draws comes from
+//! the GPU-free [`crate::figure`] core (and the pyramid's tiles).
+//!
+//! Images larger than one texture are drawn in square pieces of at most
+//! [`MAX_PIECE`] pixels, each a render target of its own.
+
+mod gpu;
+mod heatmap;
+mod shapes;
+mod text;
+pub mod uniforms;
+
+use wgpu::util::DeviceExt;
+
+pub use gpu::{Gpu, GpuError};
+pub use heatmap::{AtlasPlan, plan, tile_values};
+pub use shapes::tessellate;
+
+use crate::figure::{Agg, HeatmapStyle, Scene};
+use crate::pyramid::Pyramid;
+use uniforms::{FrameUniforms, ShapeVertex};
+
+/// Largest render target side, in pixels (also bounded by the adapter).
+pub const MAX_PIECE: u32 = 2048;
+/// The texture format of every render target.
+const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+/// All WGSL modules as the pipelines compile them (shared pieces prepended):
+/// (name, source). The shader validation test checks each one.
+pub fn shader_sources() -> Vec<(&'static str, String)> {
+    let common = include_str!("../../shaders/common.wgsl");
+    let colormap = include_str!("../../shaders/colormap.wgsl");
+    vec![
+        ("heatmap.wgsl", format!("{common}\n{colormap}\n{}", include_str!("../../shaders/heatmap.wgsl"))),
+        ("shapes.wgsl", format!("{common}\n{}", include_str!("../../shaders/shapes.wgsl"))),
+        ("rotated_text.wgsl", format!("{common}\n{}", include_str!("../../shaders/rotated_text.wgsl"))),
+    ]
+}
+
+/// A failure while rendering.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+    #[error("the image would be {width} × {height} pixels; give a width and height between 1 and {max}")]
+    Size { width: u32, height: u32, max: u32 },
+    #[error("drawing text failed: {0}")]
+    Text(String),
+    #[error("reading the image back from the GPU failed: {0}")]
+    Readback(String),
+}
+
+/// An RGBA image, rows top to bottom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Image {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: Vec<u8>,
+}
+
+impl Image {
+    /// The pixel at (`x`, `y`).
+    pub fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
+        let i = 4 * (y as usize * self.width as usize + x as usize);
+        self.pixels[i..i + 4].try_into().unwrap()
+    }
+
+    /// The image as a PNG file.
+    pub fn to_png(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut encoder = png::Encoder::new(&mut bytes, self.width, self.height);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::Fast);
+        let mut writer = encoder.write_header().expect("writing to memory cannot fail");
+        writer.write_image_data(&self.pixels).expect("the buffer holds width × height pixels");
+        writer.finish().expect("writing to memory cannot fail");
+        bytes
+    }
+}
+
+/// The heatmap's cells: the pyramid to read and how to colour them.
+pub struct HeatmapSource<'a> {
+    pub pyramid: &'a Pyramid,
+    pub style: &'a HeatmapStyle,
+    pub agg: Agg,
+}
+
+/// Pipelines and bind-group layouts, made once and reused for every image.
+pub struct Renderer {
+    gpu: Gpu,
+    frame_layout: wgpu::BindGroupLayout,
+    heatmap_layout: wgpu::BindGroupLayout,
+    heatmap_pipeline: wgpu::RenderPipeline,
+    shapes_pipeline: wgpu::RenderPipeline,
+    strip_layout: wgpu::BindGroupLayout,
+    strip_pipeline: wgpu::RenderPipeline,
+    text: text::TextPainter,
+}
+
+impl Renderer {
+    /// A renderer on the first suitable GPU adapter.
+    pub fn new() -> Result<Renderer, RenderError> {
+        Ok(Renderer::with_gpu(Gpu::new()?))
+    }
+
+    /// A renderer on `gpu`.
+    pub fn with_gpu(gpu: Gpu) -> Renderer {
+        let device = &gpu.device;
+        let uniform = |binding| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let texture = |binding, sample_type| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty: wgpu::BindingType::Texture {
+                sample_type,
+                view_dimension: wgpu::TextureViewDimension::D2,
+                multisampled: false,
+            },
+            count: None,
+        };
+        let frame_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("BindGroupLayout::frame"),
+            entries: &[uniform(0)],
+        });
+        let unfiltered = wgpu::TextureSampleType::Float { filterable: false };
+        let heatmap_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("BindGroupLayout::heatmap"),
+            entries: &[uniform(0), texture(1, unfiltered), texture(2, unfiltered)],
+        });
+        let strip_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("BindGroupLayout::rotated_text"),
+            entries: &[uniform(0), texture(1, unfiltered)],
+        });
+        let sources = shader_sources();
+        let module = |name: &str| {
+            let source = &sources.iter().find(|(n, _)| *n == name).expect("every shader is listed").1;
+            device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(name),
+                source: wgpu::ShaderSource::Wgsl(source.as_str().into()),
+            })
+        };
+        let pipeline =
+            |name: &str, group: Option<&wgpu::BindGroupLayout>, vertex: &[Option<wgpu::VertexBufferLayout>], blend| {
+                let module = module(name);
+                let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some(name),
+                    bind_group_layouts: &[Some(&frame_layout), group],
+                    ..Default::default()
+                });
+                device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                    label: Some(name),
+                    layout: Some(&layout),
+                    vertex: wgpu::VertexState {
+                        module: &module,
+                        entry_point: Some("vs_main"),
+                        buffers: vertex,
+                        compilation_options: Default::default(),
+                    },
+                    fragment: Some(wgpu::FragmentState {
+                        module: &module,
+                        entry_point: Some("fs_main"),
+                        targets: &[Some(wgpu::ColorTargetState {
+                            format: FORMAT,
+                            blend,
+                            write_mask: wgpu::ColorWrites::ALL,
+                        })],
+                        compilation_options: Default::default(),
+                    }),
+                    primitive: wgpu::PrimitiveState::default(),
+                    depth_stencil: None,
+                    multisample: wgpu::MultisampleState::default(),
+                    multiview_mask: None,
+                    cache: None,
+                })
+            };
+        let heatmap_pipeline = pipeline("heatmap.wgsl", Some(&heatmap_layout), &[], None);
+        let vertex_layout = wgpu::VertexBufferLayout {
+            array_stride: std::mem::size_of::<ShapeVertex>() as u64,
+            step_mode: wgpu::VertexStepMode::Vertex,
+            attributes: &wgpu::vertex_attr_array![0 => Float32x2, 1 => Unorm8x4],
+        };
+        let shapes_pipeline =
+            pipeline("shapes.wgsl", None, &[Some(vertex_layout)], Some(wgpu::BlendState::ALPHA_BLENDING));
+        // Multiply: white strip texels leave the figure alone, text darkens it.
+        let multiply = wgpu::BlendComponent {
+            src_factor: wgpu::BlendFactor::Dst,
+            dst_factor: wgpu::BlendFactor::Zero,
+            operation: wgpu::BlendOperation::Add,
+        };
+        let strip_pipeline = pipeline(
+            "rotated_text.wgsl",
+            Some(&strip_layout),
+            &[],
+            Some(wgpu::BlendState { color: multiply, alpha: wgpu::BlendComponent::OVER }),
+        );
+        let text = text::TextPainter::new(&gpu.device, &gpu.queue, FORMAT);
+        Renderer {
+            gpu,
+            frame_layout,
+            heatmap_layout,
+            heatmap_pipeline,
+            shapes_pipeline,
+            strip_layout,
+            strip_pipeline,
+            text,
+        }
+    }
+
+    /// The adapter in a few words.
+    pub fn describe(&self) -> String {
+        self.gpu.describe()
+    }
+
+    /// Draws `scene` (its heatmap from `heatmap`, if given) and reads the
+    /// image back.
+    pub fn render(&mut self, scene: &Scene, heatmap: Option<&HeatmapSource>) -> Result<Image, RenderError> {
+        let (width, height) = (scene.width, scene.height);
+        let max = 1 << 16;
+        if width == 0 || height == 0 || width > max || height > max {
+            return Err(RenderError::Size { width, height, max });
+        }
+        let piece = MAX_PIECE.min(self.gpu.limits.max_texture_dimension_2d);
+        let vertices = tessellate(scene);
+        let mut image = Image { width, height, pixels: vec![0; 4 * width as usize * height as usize] };
+        for y in (0..height).step_by(piece as usize) {
+            for x in (0..width).step_by(piece as usize) {
+                let size = [piece.min(width - x), piece.min(height - y)];
+                let pixels = self.render_piece(scene, heatmap, &vertices, [x, y], size)?;
+                for row in 0..size[1] as usize {
+                    let from = row * 4 * size[0] as usize;
+                    let to = 4 * ((y as usize + row) * width as usize + x as usize);
+                    image.pixels[to..to + 4 * size[0] as usize]
+                        .copy_from_slice(&pixels[from..from + 4 * size[0] as usize]);
+                }
+            }
+        }
+        Ok(image)
+    }
+
+    /// One render target's worth of the figure: its pixels, rows packed.
+    fn render_piece(
+        &mut self,
+        scene: &Scene,
+        heatmap: Option<&HeatmapSource>,
+        vertices: &[ShapeVertex],
+        origin: [u32; 2],
+        size: [u32; 2],
+    ) -> Result<Vec<u8>, RenderError> {
+        let device = &self.gpu.device;
+        let queue = &self.gpu.queue;
+        let target = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("Texture::render_target"),
+            size: wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let view = target.create_view(&Default::default());
+        let origin_f = [origin[0] as f32, origin[1] as f32];
+        let size_f = [size[0] as f32, size[1] as f32];
+        let frame = FrameUniforms { origin: origin_f, size: size_f };
+        let frame_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("Buffer::frame"),
+            contents: bytemuck::bytes_of(&frame),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let frame_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("BindGroup::frame"),
+            layout: &self.frame_layout,
+            entries: &[wgpu::BindGroupEntry { binding: 0, resource: frame_buffer.as_entire_binding() }],
+        });
+        let heatmap_group = match heatmap {
+            Some(source) => self.heatmap_bind_group(scene, source, origin_f, size_f),
+            None => None,
+        };
+        let shape_buffer = (!vertices.is_empty()).then(|| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("Buffer::shapes"),
+                contents: bytemuck::cast_slice(vertices),
+                usage: wgpu::BufferUsages::VERTEX,
+            })
+        });
+        let strips = self.text.prepare_strips(device, queue, scene, origin_f, size_f)?;
+        let strip_groups: Vec<wgpu::BindGroup> = strips
+            .iter()
+            .map(|strip| {
+                let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("Buffer::rotated_text"),
+                    contents: bytemuck::bytes_of(&strip.uniforms),
+                    usage: wgpu::BufferUsages::UNIFORM,
+                });
+                let view = strip.texture.create_view(&Default::default());
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("BindGroup::rotated_text"),
+                    layout: &self.strip_layout,
+                    entries: &[
+                        wgpu::BindGroupEntry { binding: 0, resource: buffer.as_entire_binding() },
+                        wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&view) },
+                    ],
+                })
+            })
+            .collect();
+        self.text.prepare(device, queue, scene, origin_f, size)?;
+
+        let mut encoder =
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("Encoder::figure") });
+        self.text.encode_strips(&mut encoder, &strips)?;
+        {
+            let [r, g, b, a] = scene.background.0.map(|c| c as f64 / 255.0);
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("RenderPass::figure"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color { r, g, b, a }),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            pass.set_bind_group(0, &frame_group, &[]);
+            if let Some(group) = &heatmap_group {
+                pass.set_pipeline(&self.heatmap_pipeline);
+                pass.set_bind_group(1, group, &[]);
+                pass.draw(0..6, 0..1);
+            }
+            if let Some(buffer) = &shape_buffer {
+                pass.set_pipeline(&self.shapes_pipeline);
+                pass.set_vertex_buffer(0, buffer.slice(..));
+                pass.draw(0..vertices.len() as u32, 0..1);
+            }
+            pass.set_pipeline(&self.strip_pipeline);
+            for group in &strip_groups {
+                pass.set_bind_group(1, group, &[]);
+                pass.draw(0..6, 0..1);
+            }
+            self.text.render(&mut pass)?;
+        }
+        let pixels = read_back(device, queue, encoder, &target, size)?;
+        self.text.trim();
+        Ok(pixels)
+    }
+
+    /// The heatmap's uniforms, atlas and lookup table for one target.
+    fn heatmap_bind_group(
+        &self,
+        scene: &Scene,
+        source: &HeatmapSource,
+        origin: [f32; 2],
+        size: [f32; 2],
+    ) -> Option<wgpu::BindGroup> {
+        let device = &self.gpu.device;
+        let queue = &self.gpu.queue;
+        let plan = plan(source.pyramid.geometry(), scene.heatmap, origin, size, source.style, source.agg)?;
+        let atlas = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("Texture::heatmap_atlas"),
+            size: wgpu::Extent3d { width: plan.size[0], height: plan.size[1], depth_or_array_layers: 1 },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::R32Float,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        for (offset, [w, h], values) in heatmap::read_tiles(source.pyramid, &plan, source.agg, source.style.norm.center)
+        {
+            queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: &atlas,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d { x: offset[0], y: offset[1], z: 0 },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                bytemuck::cast_slice(&values),
+                wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(4 * w), rows_per_image: Some(h) },
+                wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
+            );
+        }
+        let lut = device.create_texture_with_data(
+            queue,
+            &wgpu::TextureDescriptor {
+                label: Some("Texture::colormap"),
+                size: wgpu::Extent3d { width: 256, height: 1, depth_or_array_layers: 1 },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba8Unorm,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            },
+            wgpu::util::TextureDataOrder::LayerMajor,
+            bytemuck::cast_slice(&source.style.colormap.lut().iter().map(|c| c.0).collect::<Vec<_>>()),
+        );
+        let uniforms = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("Buffer::heatmap"),
+            contents: bytemuck::bytes_of(&plan.uniforms),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let atlas_view = atlas.create_view(&Default::default());
+        let lut_view = lut.create_view(&Default::default());
+        Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("BindGroup::heatmap"),
+            layout: &self.heatmap_layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: uniforms.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&atlas_view) },
+                wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&lut_view) },
+            ],
+        }))
+    }
+}
+
+/// Copies `target` into a buffer (rows padded to 256 bytes, as copies
+/// require), waits, and returns the pixels with the padding removed.
+fn read_back(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    mut encoder: wgpu::CommandEncoder,
+    target: &wgpu::Texture,
+    size: [u32; 2],
+) -> Result<Vec<u8>, RenderError> {
+    let row = 4 * size[0];
+    let padded = row.div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("Buffer::readback"),
+        size: padded as u64 * size[1] as u64,
+        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+        mapped_at_creation: false,
+    });
+    encoder.copy_texture_to_buffer(
+        target.as_image_copy(),
+        wgpu::TexelCopyBufferInfo {
+            buffer: &buffer,
+            layout: wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(padded),
+                rows_per_image: Some(size[1]),
+            },
+        },
+        wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
+    );
+    queue.submit([encoder.finish()]);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    buffer.map_async(wgpu::MapMode::Read, .., move |result| {
+        let _ = sender.send(result);
+    });
+    device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| RenderError::Readback(e.to_string()))?;
+    receiver
+        .recv()
+        .map_err(|e| RenderError::Readback(e.to_string()))?
+        .map_err(|e| RenderError::Readback(e.to_string()))?;
+    let mapped = buffer.get_mapped_range(..).map_err(|e| RenderError::Readback(e.to_string()))?;
+    let mut pixels = Vec::with_capacity((row * size[1]) as usize);
+    for chunk in mapped.chunks(padded as usize) {
+        pixels.extend_from_slice(&chunk[..row as usize]);
+    }
+    Ok(pixels)
+}

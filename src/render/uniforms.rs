@@ -1,0 +1,52 @@
+//! Uniform blocks shared with the shaders: `#[repr(C)]`, `Pod`, sizes
+//! asserted. Keep each in sync with the WGSL struct named beside it.
+
+use bytemuck::{Pod, Zeroable};
+
+/// shaders/common.wgsl `Frame`: the part of the figure a render target shows.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct FrameUniforms {
+    pub origin: [f32; 2],
+    pub size: [f32; 2],
+}
+const _: () = assert!(std::mem::size_of::<FrameUniforms>() == 16);
+
+/// shaders/heatmap.wgsl `Heatmap`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct HeatmapUniforms {
+    pub rect_min: [f32; 2],
+    pub rect_max: [f32; 2],
+    pub cells_per_px: [f32; 2],
+    pub start: [f32; 2],
+    pub valid_min: [f32; 2],
+    pub valid_max: [f32; 2],
+    pub window: [u32; 2],
+    pub atlas: [u32; 2],
+    pub nan_color: [f32; 4],
+    pub vmin: f32,
+    pub inv_range: f32,
+    pub center: f32,
+    /// 0 mean, 1 extremes (`AGG_EXTREMES`).
+    pub agg: u32,
+}
+const _: () = assert!(std::mem::size_of::<HeatmapUniforms>() == 96);
+
+/// shaders/rotated_text.wgsl `Strip`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct StripUniforms {
+    pub rect_min: [f32; 2],
+    pub rect_max: [f32; 2],
+}
+const _: () = assert!(std::mem::size_of::<StripUniforms>() == 16);
+
+/// shaders/shapes.wgsl `VertexIn`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct ShapeVertex {
+    pub position: [f32; 2],
+    pub color: [u8; 4],
+}
+const _: () = assert!(std::mem::size_of::<ShapeVertex>() == 12);

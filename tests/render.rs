@@ -1,0 +1,178 @@
+//! The renderer on a real adapter (Mesa's llvmpipe on machines without a
+//! GPU): pixels read back and compared with the colour map, golden images,
+//! and shader validation. With no adapter these tests fail, unless
+//! HEATSCOPE_SKIP_GPU=1 says to skip them on purpose.
+
+use std::path::Path;
+
+use heatscope::figure::scene::{Line, Scene};
+use heatscope::figure::{Agg, Colormap, HeatmapStyle, Norm, Rgba};
+use heatscope::input::Matrix;
+use heatscope::pyramid::{Pyramid, build_or_open};
+use heatscope::render::{HeatmapSource, Image, Renderer, shader_sources};
+
+/// The renderer, or `None` when the GPU tests are skipped on purpose.
+fn renderer() -> Option<Renderer> {
+    match Renderer::new() {
+        Ok(renderer) => Some(renderer),
+        Err(_) if std::env::var("HEATSCOPE_SKIP_GPU").is_ok_and(|v| v == "1") => {
+            eprintln!("HEATSCOPE_SKIP_GPU=1: GPU test skipped");
+            None
+        }
+        Err(e) => panic!("{e} (set HEATSCOPE_SKIP_GPU=1 to skip GPU tests on purpose)"),
+    }
+}
+
+fn pyramid(matrix: &Matrix, dir: &Path) -> Pyramid {
+    let rows: Vec<u32> = (0..matrix.rows() as u32).collect();
+    let cols: Vec<u32> = (0..matrix.cols() as u32).collect();
+    build_or_open(matrix, &rows, &cols, dir).unwrap().0
+}
+
+fn style(colormap: &str, norm: Norm) -> HeatmapStyle {
+    HeatmapStyle { colormap: Colormap::by_name(colormap).unwrap(), norm, nan_color: Rgba::LIGHT_GREY }
+}
+
+fn render_bare(renderer: &mut Renderer, matrix: &Matrix, style: &HeatmapStyle, agg: Agg, size: [u32; 2]) -> Image {
+    let dir = tempfile::tempdir().unwrap();
+    let pyramid = pyramid(matrix, dir.path());
+    let source = HeatmapSource { pyramid: &pyramid, style, agg };
+    renderer.render(&Scene::bare(size[0], size[1]), Some(&source)).unwrap()
+}
+
+fn assert_close(got: [u8; 4], want: Rgba, what: &str) {
+    let off = got.iter().zip(want.0).map(|(g, w)| g.abs_diff(w)).max().unwrap();
+    assert!(off <= 1, "{what}: got {got:?}, want {:?}", want.0);
+}
+
+/// Values in [lo, hi] that stay clear of the colour map's 256 bin edges, so
+/// the expected entry does not hinge on the last bit of a division.
+fn values(n: usize, seed: u64, norm: &Norm) -> Vec<f32> {
+    let mut state = seed;
+    (0..n)
+        .map(|_| {
+            loop {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let t = (state >> 11) as f64 / (1u64 << 53) as f64;
+                let v = (norm.vmin as f64 + t * 1.2 * (norm.vmax - norm.vmin) as f64
+                    - 0.1 * (norm.vmax - norm.vmin) as f64) as f32;
+                let bin = norm.normalise(v) * 256.0;
+                if (bin - bin.round()).abs() > 0.01 {
+                    break v;
+                }
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_wgsl_module_parses_and_validates() {
+    for (name, source) in shader_sources() {
+        let module =
+            naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)));
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    }
+}
+
+#[test]
+fn bare_cells_have_exactly_their_colour_map_colour() {
+    let Some(mut renderer) = renderer() else { return };
+    let (rows, cols, px) = (7, 5, 10u32);
+    let cases = [
+        ("viridis", Norm::new(-1.0, 3.0)),
+        ("RdBu_r", Norm::centered(-2.0, 5.0, 0.0)),
+        ("magma", Norm::new(0.0, 1.0)),
+        ("Blues", Norm::new(10.0, 1000.0)),
+    ];
+    for (seed, (name, norm)) in cases.into_iter().enumerate() {
+        let mut data = values(rows * cols, seed as u64 + 1, &norm);
+        data[3] = f32::NAN;
+        data[17] = f32::NAN;
+        let matrix = Matrix::from_vec(rows, cols, data.clone());
+        let style = style(name, norm);
+        let image = render_bare(&mut renderer, &matrix, &style, Agg::Mean, [cols as u32 * px, rows as u32 * px]);
+        for (i, &v) in data.iter().enumerate() {
+            let want = if v.is_nan() { Rgba::LIGHT_GREY } else { style.colormap.at(norm.normalise(v)) };
+            let (r, c) = ((i / cols) as u32, (i % cols) as u32);
+            for y in r * px..(r + 1) * px {
+                for x in c * px..(c + 1) * px {
+                    assert_close(image.pixel(x, y), want, &format!("{name}: cell ({r}, {c}) = {v}, pixel ({x}, {y})"));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn cells_keep_their_place_when_the_image_is_not_a_multiple_of_the_matrix() {
+    let Some(mut renderer) = renderer() else { return };
+    // 3 × 4 cells on 31 × 17 px: each pixel shows the cell under its centre.
+    let norm = Norm::new(0.0, 11.0);
+    let data: Vec<f32> = (0..12).map(|i| i as f32 + 0.5).collect();
+    let matrix = Matrix::from_vec(3, 4, data.clone());
+    let style = style("viridis", norm);
+    let image = render_bare(&mut renderer, &matrix, &style, Agg::Mean, [31, 17]);
+    for y in 0..17 {
+        for x in 0..31 {
+            let (r, c) = (((y as f32 + 0.5) * 3.0 / 17.0) as usize, ((x as f32 + 0.5) * 4.0 / 31.0) as usize);
+            let want = style.colormap.at(norm.normalise(data[r * 4 + c]));
+            assert_close(image.pixel(x, y), want, &format!("pixel ({x}, {y}) over cell ({r}, {c})"));
+        }
+    }
+}
+
+#[test]
+fn a_lone_outlier_shows_with_extremes_and_fades_into_the_mean() {
+    let Some(mut renderer) = renderer() else { return };
+    // 20,000 × 4 zeros with one 100 at row 12,345: on 100 px rows, each pixel
+    // covers 200 rows; the outlier's pixel row is 61.
+    let (rows, cols) = (20_000, 4);
+    let mut data = vec![0.0f32; rows * cols];
+    data[12_345 * cols + 2] = 100.0;
+    let matrix = Matrix::from_vec(rows, cols, data);
+    let norm = Norm::centered(-100.0, 100.0, 0.0);
+    let style = style("RdBu_r", norm);
+    let extremes = render_bare(&mut renderer, &matrix, &style, Agg::Extremes, [4, 100]);
+    let mean = render_bare(&mut renderer, &matrix, &style, Agg::Mean, [4, 100]);
+    let top = style.colormap.at(1.0);
+    let middle = style.colormap.at(0.5);
+    assert_close(extremes.pixel(2, 61), top, "the outlier's pixel, extremes");
+    assert_close(extremes.pixel(2, 30), middle, "a zero pixel, extremes");
+    assert_close(extremes.pixel(1, 61), middle, "the next column, extremes");
+    // The mean of 200+ cells with one 100 is about 0.3: within a step or two of the middle.
+    let faded = mean.pixel(2, 61);
+    assert!(faded.iter().zip(middle.0).all(|(a, b)| a.abs_diff(b) <= 12), "{faded:?} vs {middle:?}");
+}
+
+#[test]
+fn a_one_pixel_line_covers_exactly_its_pixels() {
+    let Some(mut renderer) = renderer() else { return };
+    let mut scene = Scene::bare(20, 10);
+    scene.lines.push(Line { from: [3.5, 2.5], to: [12.5, 2.5], width: 1.0, color: Rgba::BLACK });
+    let image = renderer.render(&scene, None).unwrap();
+    for y in 0..10 {
+        for x in 0..20 {
+            let on = y == 2 && (3..=12).contains(&x);
+            let want = if on { Rgba::BLACK } else { Rgba::WHITE };
+            assert_close(image.pixel(x, y), want, &format!("pixel ({x}, {y})"));
+        }
+    }
+}
+
+#[test]
+fn images_larger_than_one_target_are_drawn_in_pieces() {
+    let Some(mut renderer) = renderer() else { return };
+    // 2,500 px wide (pieces of at most 2,048): a 5-column matrix, 500 px per cell.
+    let norm = Norm::new(0.0, 4.0);
+    let data = vec![0.5, 1.5, 2.5, 3.5, 0.25];
+    let matrix = Matrix::from_vec(1, 5, data.clone());
+    let style = style("viridis", norm);
+    let image = render_bare(&mut renderer, &matrix, &style, Agg::Mean, [2500, 3]);
+    for (c, &v) in data.iter().enumerate() {
+        for x in [c as u32 * 500, c as u32 * 500 + 250, c as u32 * 500 + 499] {
+            assert_close(image.pixel(x, 1), style.colormap.at(norm.normalise(v)), &format!("column {c}, x {x}"));
+        }
+    }
+}

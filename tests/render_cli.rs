@@ -1,0 +1,207 @@
+//! `heatscope render` as a user runs it: the PBMC demo figure against its
+//! golden image, the layout it reports, SVG output, and one-line errors for
+//! bad options. Needs a GPU adapter (llvmpipe will do) unless
+//! HEATSCOPE_SKIP_GPU=1.
+//!
+//! HEATSCOPE_UPDATE_GOLDEN=1 rewrites the golden images from this run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn heatscope(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_heatscope"))
+        .args(args)
+        .env("HEATSCOPE_CACHE_DIR", cache)
+        .output()
+        .expect("the binary runs")
+}
+
+fn skip_gpu() -> bool {
+    std::env::var("HEATSCOPE_SKIP_GPU").is_ok_and(|v| v == "1")
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Runs `render` and checks it succeeded (or was skipped for want of a GPU).
+fn render(cache: &Path, args: &[&str]) -> Option<Output> {
+    let out = heatscope(cache, &[&["render"], args].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && skip_gpu() && stderr.contains("no GPU adapter") {
+        eprintln!("HEATSCOPE_SKIP_GPU=1: skipped");
+        return None;
+    }
+    assert!(out.status.success(), "render {args:?} failed: {stderr}");
+    Some(out)
+}
+
+fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgba);
+    pixels.truncate(info.buffer_size());
+    (info.width, info.height, pixels)
+}
+
+/// Compares an image with its golden copy: same size, at most 0.5% of the
+/// pixels off by more than 24 in a channel (text antialiasing differs a
+/// little between drivers), mean channel difference under 1.
+fn assert_matches_golden(image: &Path, golden: &Path) {
+    if std::env::var("HEATSCOPE_UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        std::fs::copy(image, golden).unwrap();
+        return;
+    }
+    let (w, h, got) = read_png(image);
+    let (gw, gh, want) = read_png(golden);
+    assert_eq!((w, h), (gw, gh), "size differs from {}", golden.display());
+    let mut off = 0usize;
+    let mut total = 0u64;
+    for (a, b) in got.chunks(4).zip(want.chunks(4)) {
+        let worst = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
+        off += usize::from(worst > 24);
+        total += a.iter().zip(b).map(|(x, y)| u64::from(x.abs_diff(*y))).sum::<u64>();
+    }
+    let pixels = (w * h) as usize;
+    let mean = total as f64 / (4 * pixels) as f64;
+    assert!(
+        off * 200 <= pixels && mean < 1.0,
+        "{} differs from {}: {off} of {pixels} pixels off, mean difference {mean:.3} (HEATSCOPE_UPDATE_GOLDEN=1 rewrites it)",
+        image.display(),
+        golden.display()
+    );
+}
+
+#[test]
+fn the_pbmc_demo_figure_matches_its_golden_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pbmc.png");
+    let matrix = repo("data/pbmc68k_reduced.tsv");
+    let obs = format!("{}:bulk_labels", repo("data/pbmc68k_reduced.obs.tsv").display());
+    let args = [
+        matrix.to_str().unwrap(),
+        "--row-colors",
+        &obs,
+        "--metric",
+        "correlation",
+        "--robust",
+        "--title",
+        "PBMC 68k reduced: 700 cells × 765 genes",
+        "--cbar-label",
+        "scaled expression",
+        "--width",
+        "1000",
+        "--height",
+        "800",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    if render(dir.path(), &args).is_none() {
+        return;
+    }
+    assert_matches_golden(&out, &repo("tests/golden/pbmc.png"));
+}
+
+#[test]
+fn layout_reports_panels_and_every_label_in_display_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let matrix = d.join("m.tsv");
+    std::fs::write(&matrix, "gene\ts1\ts2\ts3\nA\t1\t2\t3\nB\t9\t8\t7\nC\t1.5\t2\t3\nD\t9\t8.5\t7\n").unwrap();
+    let layout = d.join("layout.json");
+    let png = d.join("m.png");
+    let args = [
+        matrix.to_str().unwrap(),
+        "--width",
+        "400",
+        "--height",
+        "300",
+        "--row-labels",
+        "all",
+        "-o",
+        png.to_str().unwrap(),
+        "--layout-out",
+        layout.to_str().unwrap(),
+    ];
+    if render(d, &args).is_none() {
+        return;
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
+    assert_eq!((json["width"].as_u64(), json["height"].as_u64()), (Some(400), Some(300)));
+    let names: Vec<&str> = json["panels"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for name in ["heatmap", "row_dendrogram", "col_dendrogram", "colorbar", "row_labels", "col_labels"] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    let heatmap = &json["heatmaps"][0];
+    let rect = &heatmap["rect"];
+    let (y, h) = (rect["y"].as_f64().unwrap(), rect["h"].as_f64().unwrap());
+    // A and C are close, B and D are close: average linkage joins (A, C) and (B, D).
+    let rows: Vec<&str> = heatmap["rows"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
+    let pairs = [rows[0..2].to_vec(), rows[2..4].to_vec()];
+    for pair in &pairs {
+        let mut sorted = pair.clone();
+        sorted.sort();
+        assert!(sorted == ["A", "C"] || sorted == ["B", "D"], "rows {rows:?}");
+    }
+    for (i, row) in heatmap["rows"].as_array().unwrap().iter().enumerate() {
+        assert!((row["from"].as_f64().unwrap() - (y + i as f64 * h / 4.0)).abs() < 1e-3, "{row}");
+        assert!((row["to"].as_f64().unwrap() - (y + (i + 1) as f64 * h / 4.0)).abs() < 1e-3, "{row}");
+        assert_eq!(row["drawn"], true);
+    }
+    let cols: Vec<&str> = heatmap["cols"].as_array().unwrap().iter().map(|c| c["label"].as_str().unwrap()).collect();
+    let mut sorted = cols.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["s1", "s2", "s3"]);
+}
+
+#[test]
+fn svg_output_holds_vectors_a_gradient_and_the_cells_as_an_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pbmc.svg");
+    let matrix = repo("data/pbmc68k_reduced.tsv");
+    let args = [matrix.to_str().unwrap(), "--width", "800", "--height", "600", "-o", out.to_str().unwrap()];
+    if render(dir.path(), &args).is_none() {
+        return;
+    }
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..100]);
+    assert!(svg.contains("<linearGradient"), "the colour bar is a gradient");
+    assert!(svg.contains("data:image/png;base64,"), "the cells are an embedded PNG");
+    assert!(svg.matches("<line ").count() > 100, "the trees are lines");
+    assert!(svg.contains(r#"transform="rotate(-90"#), "column labels are rotated");
+    assert!(svg.matches("<text ").count() > 40, "labels, ticks and the legend are text");
+}
+
+#[test]
+fn bad_render_options_fail_with_one_line_and_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let matrix = repo("data/pbmc68k_reduced.tsv");
+    let m = matrix.to_str().unwrap();
+    let out = d.join("x.png");
+    let o = out.to_str().unwrap();
+    let cases: [(&[&str], &str); 8] = [
+        (&[m, "-o", "x.jpg"], "name a .png or .svg file"),
+        (&[m, "-o", o, "--cmap", "jet"], "unknown colour map 'jet'"),
+        (&[m, "-o", o, "--vmin", "3", "--vmax", "1"], "vmax must be above vmin"),
+        (&[m, "-o", o, "--row-colors", "no/such/file.tsv"], "no/such/file.tsv: cannot read it"),
+        (
+            &[m, "-o", o, "--row-colors", &format!("{}:nope", repo("data/pbmc68k_reduced.obs.tsv").display())],
+            "no column named 'nope'",
+        ),
+        (&[m, "-o", o, "--nan-color", "greenish"], "--nan-color greenish"),
+        (&[m, "-o", o, "--no-row-cluster", "--row-cut", "3"], "--row-cut needs a tree"),
+        (&[m, "-o", o, "--width", "0"], "give sizes from 1 to 16384"),
+    ];
+    for (args, expected) in cases {
+        let result = heatscope(d, &[&["render"], args].concat());
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{args:?}: {stderr}");
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+        assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
+        assert!(errors[0].contains(expected), "{args:?}: expected '{expected}' in {stderr}");
+        assert!(!out.exists(), "no image is written");
+    }
+}
