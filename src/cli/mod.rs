@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use heatscope::cluster::ClusterError;
 use heatscope::generate::GenerateError;
-use heatscope::input::{InputError, OpenOptions};
+use heatscope::input::{ColsSubset, InputError, OpenOptions};
 
 mod cluster;
 mod generate;
@@ -35,8 +35,9 @@ enum Command {
 /// How to find and open the input matrix; shared by every command that reads one.
 #[derive(clap::Args, Debug)]
 pub struct InputArgs {
-    /// The matrix: .npy, or TSV/CSV text (header row of column names, first
-    /// column of row names), optionally .gz.
+    /// The matrix: .npy, AnnData .h5ad, a 10x folder (matrix.mtx, features,
+    /// barcodes), or TSV/CSV text (header row of column names, first column
+    /// of row names), optionally .gz.
     pub file: PathBuf,
     /// Folder for the binary cache [default: $HEATSCOPE_CACHE_DIR, else the platform cache folder]
     #[arg(long, value_name = "DIR")]
@@ -47,6 +48,29 @@ pub struct InputArgs {
     /// Column labels, one per line (for .npy; X.cols.txt beside X.npy is used by default).
     #[arg(long, value_name = "FILE")]
     pub col_labels: Option<PathBuf>,
+    /// .h5ad: read the layer layers/NAME instead of X.
+    #[arg(long, value_name = "NAME")]
+    layer: Option<String>,
+    /// .h5ad and 10x: swap rows and columns (genes as rows for .h5ad, cells as rows for 10x).
+    #[arg(long)]
+    transpose: bool,
+    /// .h5ad: keep only some genes: var:COLUMN (a true/false var column, e.g.
+    /// var:highly_variable) or FILE (one gene name per line, in the order to show).
+    #[arg(long, value_name = "var:COLUMN|FILE", value_parser = parse_cols_subset)]
+    cols_subset: Option<ColsSubset>,
+    /// 10x: label genes by their ids (features.tsv column 1) instead of names;
+    /// .h5ad: by the var column gene_ids.
+    #[arg(long)]
+    gene_ids: bool,
+}
+
+fn parse_cols_subset(text: &str) -> Result<ColsSubset, String> {
+    match ColsSubset::parse(text) {
+        ColsSubset::VarColumn(column) if column.is_empty() => {
+            Err("var: needs a column name, e.g. var:highly_variable".into())
+        }
+        subset => Ok(subset),
+    }
 }
 
 impl InputArgs {
@@ -76,6 +100,10 @@ impl InputArgs {
             cache_dir: Some(self.cache_dir()),
             row_labels: self.row_labels.clone(),
             col_labels: self.col_labels.clone(),
+            layer: self.layer.clone(),
+            transpose: self.transpose,
+            cols_subset: self.cols_subset.clone(),
+            gene_ids: self.gene_ids,
         };
         let matrix = heatscope::input::Matrix::open(&self.file, &options)?;
         for warning in &matrix.source().warnings {
