@@ -11,7 +11,7 @@ multiples of 0.25, so every float type holds them exactly):
 - csr.h5ad   current layout, X CSR float32, gzip-compressed and chunked;
              obs: cell_type (categorical), n_counts (float), batch (int);
              var: gene_ids (strings), highly_variable (bool);
-             layers/doubled = 2 M as CSR int32, layers/dense = M as dense float64
+             layers/counts = 4 M as CSR int32, layers/dense = M as dense float64
 - csc.h5ad   X CSC float64, no compression
 - dense.h5ad X dense int16 (= 4 M), obs_names as fixed-length strings
 - old.h5ad   the pre-0.7 layout: obs/var compound datasets (fixed-length
@@ -81,7 +81,7 @@ def write_twin(path, matrix, rows, cols):
 os.makedirs(OUT, exist_ok=True)
 
 csr = ad.AnnData(X=sp.csr_matrix(M.astype(np.float32)), obs=obs, var=var)
-csr.layers["doubled"] = sp.csr_matrix((2 * M).astype(np.int32))
+csr.layers["counts"] = sp.csr_matrix((4 * M).astype(np.int32))
 csr.layers["dense"] = M.astype(np.float64)
 csr.write_h5ad(fresh(os.path.join(OUT, "csr.h5ad")), compression="gzip")
 

@@ -83,15 +83,23 @@ impl InputArgs {
             .unwrap_or_else(heatscope::input::cache::default_cache_dir)
     }
 
-    /// The label side files this run reads: given ones, or `X.rows.txt` /
-    /// `X.cols.txt` beside a `.npy` `X`.
+    /// The side files this run reads: given label files, or `X.rows.txt` /
+    /// `X.cols.txt` beside a `.npy` `X`, and a `--cols-subset` list.
     pub fn label_files(&self, matrix_path: &std::path::Path) -> Vec<PathBuf> {
         let npy = matrix_path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
         let beside = |suffix: &str| npy.then(|| matrix_path.with_extension(suffix));
-        [self.row_labels.clone().or_else(|| beside("rows.txt")), self.col_labels.clone().or_else(|| beside("cols.txt"))]
-            .into_iter()
-            .flatten()
-            .collect()
+        let subset = match &self.cols_subset {
+            Some(ColsSubset::Names(file)) => Some(file.clone()),
+            _ => None,
+        };
+        [
+            self.row_labels.clone().or_else(|| beside("rows.txt")),
+            self.col_labels.clone().or_else(|| beside("cols.txt")),
+            subset,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     /// Opens the matrix and prints any warnings about it.

@@ -164,6 +164,7 @@ pub(crate) fn convert(
         line.clear();
         number += 1;
         if reader.read_line(&mut line).map_err(read_error)? == 0 {
+            number -= 1;
             break;
         }
         let text = line.trim();
