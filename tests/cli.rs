@@ -105,7 +105,7 @@ fn bad_npy_files_fail_with_one_line_and_exit_code_2() {
         ("text.npy", b"g\ta\nx\t1\n".to_vec(), "named .npy but does not start with the NumPy header"),
         ("m.npy.gz", npy_gz, "a .npy read through a pipe or gzip cannot be mapped"),
         ("huge.npy", huge, "row 0, column 1 (0-based) is beyond the float32 range"),
-        ("data.h5ad", b"\x89HDF\r\n\x1a\n\0\0\0\0".to_vec(), "a binary file heatscope cannot read"),
+        ("data.h5ad", b"\x89HDF\r\n\x1a\n\0\0\0\0".to_vec(), "not a readable HDF5 file"),
         ("truncated.npy", truncated, "truncated: the header promises 48 bytes of data but only 40 follow"),
         ("complex.npy", complex, "unsupported dtype <c8"),
         ("strings.npy", strings, "unsupported dtype <U3"),

@@ -175,6 +175,49 @@ fn svg_output_holds_vectors_a_gradient_and_the_cells_as_an_image() {
 }
 
 #[test]
+fn h5ad_annotation_columns_become_bars_with_legends() {
+    let dir = tempfile::tempdir().unwrap();
+    let matrix = repo("data/pbmc68k_reduced.h5ad");
+    let png = dir.path().join("h5ad.png");
+    let layout = dir.path().join("layout.json");
+    let args = [
+        matrix.to_str().unwrap(),
+        "--row-colors",
+        "obs:bulk_labels,n_genes",
+        "--width",
+        "900",
+        "--height",
+        "700",
+        "-o",
+        png.to_str().unwrap(),
+        "--layout-out",
+        layout.to_str().unwrap(),
+    ];
+    if render(dir.path(), &args).is_none() {
+        return;
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
+    let names: Vec<&str> = json["panels"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for name in ["row_colors:bulk_labels", "row_colors:n_genes", "legend:bulk_labels", "legend:n_genes"] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    // The bar of cell types sits left of the n_genes bar, which touches the heatmap.
+    let rect =
+        |name: &str| json["panels"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["rect"].clone();
+    let heatmap_x = rect("heatmap")["x"].as_f64().unwrap();
+    let genes = rect("row_colors:n_genes");
+    assert!(genes["x"].as_f64().unwrap() < heatmap_x);
+    assert!((genes["x"].as_f64().unwrap() + genes["w"].as_f64().unwrap() + 1.0 - heatmap_x).abs() < 1e-3);
+    assert!(rect("row_colors:bulk_labels")["x"].as_f64().unwrap() < genes["x"].as_f64().unwrap());
+    let wrong_axis = heatscope(
+        dir.path(),
+        &["render", matrix.to_str().unwrap(), "--col-colors", "obs:bulk_labels", "-o", png.to_str().unwrap()],
+    );
+    assert_eq!(wrong_axis.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong_axis.stderr).contains("annotates the other axis"));
+}
+
+#[test]
 fn bad_render_options_fail_with_one_line_and_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

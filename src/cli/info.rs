@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use heatscope::cluster::read_tree;
-use heatscope::input::{CacheUse, Labels, cdt_ids, scan};
+use heatscope::input::{CacheUse, Labels, annotation_columns, cdt_ids, scan};
 use serde_json::json;
 
 use super::InputArgs;
@@ -31,7 +31,9 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<()> {
         CacheUse::Built(path) => ("built", Some(path)),
         CacheUse::Temporary => ("temporary (the input is a pipe: its cache is not kept)", None),
     };
+    let annotations = annotation_columns(&matrix)?;
     if args.json {
+        let annotations: Vec<_> = annotations.iter().map(|(name, kind)| json!({"name": name, "kind": kind})).collect();
         let (row_first, row_last) = ends(matrix.row_labels());
         let (col_first, col_last) = ends(matrix.col_labels());
         let report = json!({
@@ -51,6 +53,7 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<()> {
             "col_labels_last": col_last,
             "row_labels_generated": matrix.row_labels().is_generated(),
             "col_labels_generated": matrix.col_labels().is_generated(),
+            "annotations": annotations,
         });
         return super::print_stdout(&format!("{report}\n"));
     }
@@ -77,6 +80,9 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<()> {
     line(format!("missing    {} NaN ({:.2}%)", stats.nan_count, 100.0 * stats.nan_count as f64 / cells));
     line(format!("rows       {}", summary(matrix.row_labels())));
     line(format!("columns    {}", summary(matrix.col_labels())));
+    for (name, kind) in &annotations {
+        line(format!("annotation {name} ({kind})"));
+    }
     for (path, leaves) in saved_trees(&source.path)? {
         line(format!("tree       {} ({leaves} leaves)", path.display()));
     }

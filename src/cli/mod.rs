@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use heatscope::cluster::ClusterError;
 use heatscope::figure::LabelMode;
 use heatscope::generate::GenerateError;
-use heatscope::input::{InputError, OpenOptions};
+use heatscope::input::{ColsSubset, InputError, OpenOptions};
 
 mod cluster;
 mod generate;
@@ -39,8 +39,9 @@ enum Command {
 /// How to find and open the input matrix; shared by every command that reads one.
 #[derive(clap::Args, Debug)]
 pub struct InputArgs {
-    /// The matrix: .npy, or TSV/CSV text (header row of column names, first
-    /// column of row names), optionally .gz.
+    /// The matrix: .npy, AnnData .h5ad, a 10x folder (matrix.mtx, features,
+    /// barcodes), or TSV/CSV text (header row of column names, first column
+    /// of row names), optionally .gz.
     pub file: PathBuf,
     /// Folder for the binary cache [default: $HEATSCOPE_CACHE_DIR, else the platform cache folder]
     #[arg(long, value_name = "DIR")]
@@ -52,6 +53,20 @@ pub struct InputArgs {
     /// Column labels from FILE, one per line (X.cols.txt beside X.npy by default); in figures also auto|all|none.
     #[arg(long = "col-labels", value_name = "FILE|auto|all|none", value_parser = LabelsArg::parse)]
     col_labels: Vec<LabelsArg>,
+    /// .h5ad: read the layer layers/NAME instead of X.
+    #[arg(long, value_name = "NAME")]
+    layer: Option<String>,
+    /// .h5ad and 10x: swap rows and columns (genes as rows for .h5ad, cells as rows for 10x).
+    #[arg(long)]
+    transpose: bool,
+    /// .h5ad: keep only some genes: var:COLUMN (a true/false var column, e.g.
+    /// var:highly_variable) or FILE (one gene name per line, in the order to show).
+    #[arg(long, value_name = "var:COLUMN|FILE", value_parser = parse_cols_subset)]
+    cols_subset: Option<ColsSubset>,
+    /// 10x: label genes by their ids (features.tsv column 1) instead of names;
+    /// .h5ad: by the var column gene_ids.
+    #[arg(long)]
+    gene_ids: bool,
 }
 
 /// A `--row-labels` / `--col-labels` value: which labels a figure shows, or
@@ -92,6 +107,15 @@ fn label_mode(args: &[LabelsArg]) -> LabelMode {
         .unwrap_or(LabelMode::Auto)
 }
 
+fn parse_cols_subset(text: &str) -> Result<ColsSubset, String> {
+    match ColsSubset::parse(text) {
+        ColsSubset::VarColumn(column) if column.is_empty() => {
+            Err("var: needs a column name, e.g. var:highly_variable".into())
+        }
+        subset => Ok(subset),
+    }
+}
+
 impl InputArgs {
     /// The cache folder: `--cache-dir`, else a non-empty `HEATSCOPE_CACHE_DIR`,
     /// else the platform cache folder.
@@ -102,14 +126,19 @@ impl InputArgs {
             .unwrap_or_else(heatscope::input::cache::default_cache_dir)
     }
 
-    /// The label side files this run reads: given ones, or `X.rows.txt` /
-    /// `X.cols.txt` beside a `.npy` `X`.
+    /// The side files this run reads: given label files, or `X.rows.txt` /
+    /// `X.cols.txt` beside a `.npy` `X`, and a `--cols-subset` list.
     pub fn label_files(&self, matrix_path: &std::path::Path) -> Vec<PathBuf> {
         let npy = matrix_path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
         let beside = |suffix: &str| npy.then(|| matrix_path.with_extension(suffix));
+        let subset = match &self.cols_subset {
+            Some(ColsSubset::Names(file)) => Some(file.clone()),
+            _ => None,
+        };
         [
             label_file(&self.row_labels).or_else(|| beside("rows.txt")),
             label_file(&self.col_labels).or_else(|| beside("cols.txt")),
+            subset,
         ]
         .into_iter()
         .flatten()
@@ -127,6 +156,10 @@ impl InputArgs {
             cache_dir: Some(self.cache_dir()),
             row_labels: label_file(&self.row_labels),
             col_labels: label_file(&self.col_labels),
+            layer: self.layer.clone(),
+            transpose: self.transpose,
+            cols_subset: self.cols_subset.clone(),
+            gene_ids: self.gene_ids,
         };
         let matrix = heatscope::input::Matrix::open(&self.file, &options)?;
         for warning in &matrix.source().warnings {

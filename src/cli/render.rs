@@ -10,7 +10,7 @@ use heatscope::figure::scene::Scene;
 use heatscope::figure::{
     Agg, AxisSpec, Colormap, FigureOptions, HeatmapStyle, LabelMode, Norm, Rgba, clustermap, svg, text,
 };
-use heatscope::input::{Along, CacheUse, Matrix, Standardize};
+use heatscope::input::{Along, Annotation, CacheUse, Matrix, MatrixAxis, Standardize, annotation_column};
 use heatscope::output::write_atomically;
 use heatscope::pyramid::{Pyramid, ValueStats, build_or_open};
 use heatscope::render::{HeatmapSource, Renderer};
@@ -70,7 +70,8 @@ pub struct FigureArgs {
     /// Scale each row (or column) to 0…1 before clustering and drawing.
     #[arg(long, value_name = "AXIS")]
     pub standard_scale: Option<AxisName>,
-    /// Row annotation bars: a TSV/CSV table keyed by row label, and its columns (all if none named).
+    /// Row annotation bars: a TSV/CSV table keyed by row label and its columns (all if none named),
+    /// or obs:NAME / var:NAME, a column stored in an .h5ad.
     #[arg(long, value_name = "FILE[:COLUMN,…]")]
     pub row_colors: Vec<String>,
     /// Column annotation bars: a TSV/CSV table keyed by column label, and its columns.
@@ -212,14 +213,36 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
         figure.cmap.as_deref().map(Colormap::by_name).transpose().map_err(|e| usage(format!("--cmap: {e}")))?;
     let nan_color = Rgba::parse(&figure.nan_color)
         .ok_or_else(|| usage(format!("--nan-color {}: give a colour as #rrggbb", figure.nan_color)))?;
-    // Tables are read and checked before any long work starts.
+    // Tables are read and checked before any long work starts; `obs:` and
+    // `var:` name annotation columns stored with the matrix (.h5ad).
     let tables = |sources: &[String]| -> anyhow::Result<Vec<BarTable>> {
-        sources.iter().map(|s| BarTable::read(&BarSource::parse(s)).map_err(|e| usage(e.to_string()))).collect()
+        let files = sources.iter().filter(|s| !is_stored_column(s));
+        files.map(|s| BarTable::read(&BarSource::parse(s)).map_err(|e| usage(e.to_string()))).collect()
     };
     let row_tables = tables(&figure.row_colors)?;
     let col_tables = tables(&figure.col_colors)?;
     let dir = input.cache_dir();
     let mut matrix = input.open()?;
+    let stored = |specs: &[String], axis: MatrixAxis, flag: &str| -> anyhow::Result<Vec<Annotation>> {
+        // `obs:a,b` names two columns.
+        let columns = specs.iter().filter(|s| is_stored_column(s)).flat_map(|s| {
+            let (prefix, names) = s.split_at(4);
+            names.split(',').map(move |name| format!("{prefix}{name}"))
+        });
+        columns
+            .map(|spec| {
+                let annotation = annotation_column(&matrix, &spec)?;
+                if annotation.axis != axis {
+                    return Err(usage(format!(
+                        "{flag} {spec}: that column annotates the other axis; use the other flag"
+                    )));
+                }
+                Ok(annotation)
+            })
+            .collect()
+    };
+    let row_stored = stored(&figure.row_colors, MatrixAxis::Rows, "--row-colors")?;
+    let col_stored = stored(&figure.col_colors, MatrixAxis::Cols, "--col-colors")?;
     if matrix.source().cache == CacheUse::InPlace {
         heatscope::input::scan(&matrix)?;
     }
@@ -280,8 +303,12 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
         }
         Ok(all)
     };
-    let mut row_bars = bars(&row_tables, "row", true)?;
-    let mut col_bars = bars(&col_tables, "column", false)?;
+    let mut row_bars: Vec<AnnotationBar> =
+        row_stored.iter().map(|a| AnnotationBar::from_annotation(a, &row_order)).collect();
+    row_bars.extend(bars(&row_tables, "row", true)?);
+    let mut col_bars: Vec<AnnotationBar> =
+        col_stored.iter().map(|a| AnnotationBar::from_annotation(a, &col_order)).collect();
+    col_bars.extend(bars(&col_tables, "column", false)?);
     let cut = |tree: &Option<Dendrogram>,
                k: Option<usize>,
                height: Option<f64>,
@@ -327,6 +354,12 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
         col_groups,
         label_modes: input.label_modes(),
     })
+}
+
+/// Whether a `--row-colors` value names a column stored with the matrix
+/// (`obs:NAME`, `var:NAME`) rather than a table file.
+fn is_stored_column(spec: &str) -> bool {
+    (spec.starts_with("obs:") || spec.starts_with("var:")) && !Path::new(spec).exists()
 }
 
 /// Refuses figure options that cannot work, before any work is done.

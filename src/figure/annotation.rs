@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::colormap::{Colormap, Norm, Palette, Rgba};
-use crate::input::Labels;
+use crate::input::{Annotation, AnnotationValues, Labels};
 
 /// Numeric columns with at most this many distinct values are treated as
 /// categories (cluster numbers, phases, batches).
@@ -200,6 +200,26 @@ pub fn assign_palettes(bars: &mut [AnnotationBar]) {
 }
 
 impl AnnotationBar {
+    /// A bar from an annotation column read with the matrix (`obs:…` /
+    /// `var:…`), its values in matrix order, shown in display `order`.
+    pub fn from_annotation(annotation: &Annotation, order: &[usize]) -> AnnotationBar {
+        let values = match &annotation.values {
+            AnnotationValues::Categorical { codes, categories } => BarValues::Categorical {
+                codes: order.iter().map(|&i| u32::try_from(codes[i]).ok()).collect(),
+                categories: categories.clone(),
+                palette: Palette::for_categories(categories.len()),
+            },
+            AnnotationValues::Numeric(numbers) => {
+                let values: Vec<f32> = order.iter().map(|&i| numbers[i] as f32).collect();
+                let finite = values.iter().filter(|v| v.is_finite());
+                let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+                let colormap = Colormap::by_name("viridis").expect("viridis is built in");
+                BarValues::Numeric { values, colormap, norm: Norm::new(lo, hi) }
+            }
+        };
+        AnnotationBar { name: annotation.name.clone(), values }
+    }
+
     /// The palette of a categorical bar.
     pub fn palette(&self) -> Option<&Palette> {
         match &self.values {

@@ -59,6 +59,8 @@ const DESCRIPTION_LEN: usize = 32;
 pub(crate) enum ReaderKind {
     Text = 1,
     Npy = 2,
+    H5ad = 3,
+    Tenx = 4,
 }
 
 /// What identifies the source a cache was built from.
@@ -96,6 +98,20 @@ impl SourceKey {
         let stem =
             format!("{stem}.{what}").chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
         SourceKey { identity, len: 0, stamp: fingerprint, stem, reusable: true }
+    }
+
+    /// The same source read with options that change the matrix (a layer, a
+    /// transpose, a column subset): a cache of its own, under another name.
+    pub(crate) fn with_variant(mut self, variant: u64) -> Self {
+        self.identity = Fnv::default().u64(self.identity).u64(variant).finish();
+        self
+    }
+
+    /// Adds another file the matrix is read from (a 10x folder's label
+    /// files): a change to it must rebuild the cache too.
+    pub(crate) fn with_companion(mut self, meta: &fs::Metadata) -> Self {
+        self.stamp = Fnv::default().u64(self.stamp).u64(meta.len()).u64(change_stamp(meta)).finish();
+        self
     }
 
     /// The cache file for this source in `dir`. Its name depends on the path

@@ -12,7 +12,7 @@ pub enum InputError {
     NotFound { path: PathBuf },
 
     /// A directory was given where a file was expected.
-    #[error("{} is a directory; give a matrix file (.tsv, .csv, .txt, .npy, optionally .gz)", path.display())]
+    #[error("{} is a directory without a 10x matrix.mtx(.gz); give a matrix file (.tsv, .csv, .txt, .npy, .h5ad, optionally .gz) or a 10x folder", path.display())]
     IsDirectory { path: PathBuf },
 
     /// Reading failed (permissions, a device error, a corrupt gzip stream…).
@@ -24,7 +24,7 @@ pub enum InputError {
     Empty { path: PathBuf },
 
     /// A binary file that is neither `.npy` nor gzip-compressed text.
-    #[error("{}: a binary file heatscope cannot read; give a .npy file or TSV/CSV text (optionally .gz)", path.display())]
+    #[error("{}: a binary file heatscope cannot read; give a .npy, .h5ad or TSV/CSV text (optionally .gz)", path.display())]
     UnknownBinary { path: PathBuf },
 
     /// A text matrix with a header but no data.
@@ -94,6 +94,30 @@ pub enum InputError {
     /// A label side file whose line count does not match the matrix.
     #[error("{}: {found} labels for {expected} {axis}; give exactly one label per line", path.display())]
     LabelCount { path: PathBuf, found: usize, expected: usize, axis: &'static str },
+
+    /// An HDF5 file that cannot be decoded (cut short, damaged).
+    #[error("{}: not a readable HDF5 file ({reason}); the file may be truncated or damaged: copy or download it again", path.display())]
+    BadHdf5 { path: PathBuf, reason: String },
+
+    /// An HDF5 file without the `X` matrix of an AnnData file.
+    #[error("{}: an HDF5 file but not AnnData (.h5ad): it has no X matrix at its root; write it with anndata's write_h5ad", path.display())]
+    NotAnnData { path: PathBuf },
+
+    /// An AnnData or 10x file whose parts disagree or break the format.
+    #[error("{}: {place}: {problem}; {fix}", path.display())]
+    BadLayout { path: PathBuf, place: String, problem: String, fix: &'static str },
+
+    /// A Matrix Market line that cannot be read (1-based line number).
+    #[error("{}: line {line}: {problem}; re-export the matrix (scipy.io.mmwrite writes a valid one)", path.display())]
+    BadMtx { path: PathBuf, line: u64, problem: String },
+
+    /// A 10x folder without one of its files.
+    #[error("{}: no {what} in this 10x folder; it needs matrix.mtx(.gz), features.tsv(.gz) (or genes.tsv) and barcodes.tsv(.gz)", dir.display())]
+    MissingTenxFile { dir: PathBuf, what: &'static str },
+
+    /// An option that does not apply to this input, or names something the file lacks.
+    #[error("{}: {problem}", path.display())]
+    BadOption { path: PathBuf, problem: String },
 
     /// The binary cache could not be written.
     #[error("cannot write the cache file {} ({source}); check that the cache folder is a folder you can write to, with free space, or choose another with --cache-dir", path.display())]

@@ -7,9 +7,12 @@ use std::sync::Arc;
 
 use memmap2::Mmap;
 
+use super::annotation::{Annotations, ColsSubset};
 use super::cache::{self, ReaderKind, SourceKey};
 use super::error::InputError;
+use super::h5ad::{self, H5ad};
 use super::labels::Labels;
+use super::mtx::{self, TenxFolder};
 use super::npy::{self, NpyInfo};
 use super::text;
 use crate::hash::Fnv;
@@ -52,6 +55,8 @@ pub struct Source {
     pub cache: CacheUse,
     /// Things the user should know that did not stop the open (repeated labels…).
     pub warnings: Vec<String>,
+    /// Where the annotation columns (`obs:…`, `var:…`) are read from.
+    pub annotations: Annotations,
 }
 
 /// How the values reached memory.
@@ -80,6 +85,45 @@ pub struct OpenOptions {
     pub row_labels: Option<PathBuf>,
     /// Likewise for column labels (`X.cols.txt`).
     pub col_labels: Option<PathBuf>,
+    /// `.h5ad`: read `layers/NAME` instead of `X`.
+    pub layer: Option<String>,
+    /// `.h5ad` and 10x: swap the axes (genes as rows for `.h5ad`, cells as
+    /// rows for 10x).
+    pub transpose: bool,
+    /// `.h5ad`: keep only these variables (genes).
+    pub cols_subset: Option<ColsSubset>,
+    /// 10x: label genes by id (`features.tsv` column 1) rather than name;
+    /// `.h5ad`: by the `var` column `gene_ids`.
+    pub gene_ids: bool,
+}
+
+impl OpenOptions {
+    /// The options only AnnData or 10x input understands, by flag name.
+    fn genomics_flags(&self) -> Vec<&'static str> {
+        [
+            (self.layer.is_some(), "--layer"),
+            (self.transpose, "--transpose"),
+            (self.cols_subset.is_some(), "--cols-subset"),
+            (self.gene_ids, "--gene-ids"),
+        ]
+        .into_iter()
+        .filter_map(|(set, flag)| set.then_some(flag))
+        .collect()
+    }
+
+    /// A hash of the options that change what an `.h5ad` or 10x source
+    /// reads as, so that each variant gets its own cache.
+    fn variant(&self, vars: &[usize]) -> u64 {
+        let mut hash = Fnv::default()
+            .bytes(self.layer.as_deref().unwrap_or("\0X").as_bytes())
+            .u64(u64::from(self.transpose))
+            .u64(u64::from(self.gene_ids))
+            .u64(vars.len() as u64);
+        for &v in vars {
+            hash = hash.u64(v as u64);
+        }
+        hash.finish()
+    }
 }
 
 impl Matrix {
@@ -94,6 +138,7 @@ impl Matrix {
             stored_as: "memory".to_owned(),
             cache: CacheUse::InMemory,
             warnings: Vec::new(),
+            annotations: Annotations::None,
         };
         let fingerprint = Fnv::default().u64(rows as u64).u64(cols as u64).bytes(bytemuck::cast_slice(&data)).finish();
         Matrix {
@@ -119,8 +164,9 @@ impl Matrix {
         self
     }
 
-    /// Opens a matrix file: `.npy`, or delimited text (TSV/CSV, optionally
-    /// gzip-compressed), told apart by content rather than by name.
+    /// Opens a matrix file: `.npy`, AnnData `.h5ad`, or delimited text
+    /// (TSV/CSV, optionally gzip-compressed), told apart by content rather
+    /// than by name; or a 10x folder (or its `matrix.mtx(.gz)`).
     ///
     /// Text and non-`f32` `.npy` files are converted into the binary cache on
     /// first open; later opens of the unchanged file map the cache directly.
@@ -129,15 +175,32 @@ impl Matrix {
             std::io::ErrorKind::NotFound => InputError::NotFound { path: path.to_owned() },
             _ => InputError::Read { path: path.to_owned(), source },
         })?;
-        if meta.is_dir() {
-            return Err(InputError::IsDirectory { path: path.to_owned() });
+        let dir = options.cache_dir.clone().unwrap_or_else(cache::default_cache_dir);
+        // A 10x folder, or its matrix.mtx(.gz) named directly.
+        let named_mtx = path.file_name().is_some_and(|n| n == "matrix.mtx" || n == "matrix.mtx.gz");
+        let folder = match (meta.is_dir(), named_mtx, path.parent()) {
+            (true, _, _) => Some(path),
+            (false, true, Some(parent)) => Some(if parent.as_os_str().is_empty() { Path::new(".") } else { parent }),
+            _ => None,
+        };
+        if let Some(folder) = folder {
+            return match TenxFolder::find(folder)? {
+                Some(tenx) => Self::open_tenx(path, &tenx, options, &dir),
+                None => Err(InputError::IsDirectory { path: path.to_owned() }),
+            };
         }
         if meta.is_file() && meta.len() == 0 {
             return Err(InputError::Empty { path: path.to_owned() });
         }
-        let dir = options.cache_dir.clone().unwrap_or_else(cache::default_cache_dir);
         // Peeking at a pipe would consume what it peeked: pipes are text.
         let kind = if meta.is_file() { sniff(path)? } else { Kind::Text };
+        if kind == Kind::Hdf5 {
+            return Self::open_h5ad(path, options, &dir);
+        }
+        if let Some(flag) = options.genomics_flags().first() {
+            let problem = format!("{flag} applies to .h5ad files and 10x folders only");
+            return Err(InputError::BadOption { path: path.to_owned(), problem });
+        }
         let mut matrix = match kind {
             Kind::Npy => Self::open_npy(path, &dir)?,
             Kind::Text if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy")) => {
@@ -145,7 +208,7 @@ impl Matrix {
                 return Err(InputError::BadNpy { path: path.to_owned(), reason });
             }
             Kind::Text => Self::open_text(path, &dir)?,
-            Kind::OtherBinary => return Err(InputError::UnknownBinary { path: path.to_owned() }),
+            Kind::OtherBinary | Kind::Hdf5 => return Err(InputError::UnknownBinary { path: path.to_owned() }),
         };
         let sibling = |suffix: &str| {
             let candidate = path.with_extension(suffix);
@@ -166,6 +229,43 @@ impl Matrix {
             matrix.col_labels = read_label_file(&file, matrix.cols, "columns")?;
         }
         Ok(matrix)
+    }
+
+    fn open_h5ad(path: &Path, options: &OpenOptions, dir: &Path) -> Result<Self, InputError> {
+        let h5 = H5ad::open(path)?;
+        let plan =
+            h5.plan(options.layer.as_deref(), options.transpose, options.cols_subset.as_ref(), options.gene_ids)?;
+        let vars = plan.vars();
+        let key = SourceKey::of(path, ReaderKind::H5ad)?.with_variant(options.variant(vars));
+        let annotations = Annotations::H5ad { vars: vars.into(), transposed: options.transpose };
+        let cache_path = key.cache_path(dir);
+        let (cached, cache) = match cache::open_valid(&cache_path, &key) {
+            Some(cached) => (cached, CacheUse::Reused(cache_path)),
+            None => {
+                let built = h5ad::convert(&h5, &plan, &key, dir)?;
+                (reopen(&built, &key)?, CacheUse::Built(built))
+            }
+        };
+        let mut matrix = Self::from_cache(path, cached, cache);
+        matrix.source.annotations = annotations;
+        Ok(matrix)
+    }
+
+    fn open_tenx(path: &Path, folder: &TenxFolder, options: &OpenOptions, dir: &Path) -> Result<Self, InputError> {
+        if options.layer.is_some() || options.cols_subset.is_some() {
+            let problem = "--layer and --cols-subset apply to .h5ad files only".to_owned();
+            return Err(InputError::BadOption { path: path.to_owned(), problem });
+        }
+        let key = folder.key(ReaderKind::Tenx)?.with_variant(options.variant(&[]));
+        let cache_path = key.cache_path(dir);
+        let (cached, cache) = match cache::open_valid(&cache_path, &key) {
+            Some(cached) => (cached, CacheUse::Reused(cache_path)),
+            None => {
+                let built = mtx::convert(folder, options.transpose, options.gene_ids, &key, dir)?;
+                (reopen(&built, &key)?, CacheUse::Built(built))
+            }
+        };
+        Ok(Self::from_cache(&folder.dir, cached, cache))
     }
 
     fn open_text(path: &Path, dir: &Path) -> Result<Self, InputError> {
@@ -201,6 +301,7 @@ impl Matrix {
                 stored_as: info.description(),
                 cache: CacheUse::InPlace,
                 warnings: Vec::new(),
+                annotations: Annotations::None,
             };
             return Ok(Matrix {
                 rows: info.rows,
@@ -237,7 +338,8 @@ impl Matrix {
             CacheUse::Reused(file) | CacheUse::Built(file) => file_fingerprint(file, &cached.file),
             _ => file_fingerprint(path, &cached.file),
         };
-        let source = Source { path: path.to_owned(), stored_as: cached.description, cache, warnings };
+        let annotations = Annotations::beside_text(path);
+        let source = Source { path: path.to_owned(), stored_as: cached.description, cache, warnings, annotations };
         Matrix {
             fingerprint,
             rows: cached.rows,
@@ -343,8 +445,11 @@ fn file_fingerprint(path: &Path, file: &File) -> u64 {
 }
 
 /// What a file's first bytes say it is.
+#[derive(PartialEq)]
 enum Kind {
     Npy,
+    /// HDF5, read as AnnData.
+    Hdf5,
     /// Delimited text, plain or gzip-compressed.
     Text,
     /// Binary data of another format (HDF5, zip, …).
@@ -359,6 +464,8 @@ fn sniff(path: &Path) -> Result<Kind, InputError> {
         .map_err(|source| InputError::Read { path: path.to_owned(), source })?;
     Ok(if head.starts_with(npy::MAGIC) {
         Kind::Npy
+    } else if head.starts_with(h5ad::MAGIC) {
+        Kind::Hdf5
     } else if head.starts_with(GZIP) || !head.contains(&0) {
         Kind::Text
     } else {
