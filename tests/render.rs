@@ -9,7 +9,7 @@ use heatscope::figure::scene::{Line, Scene};
 use heatscope::figure::{Agg, Colormap, HeatmapStyle, Norm, Rgba};
 use heatscope::input::Matrix;
 use heatscope::pyramid::{Pyramid, build_or_open};
-use heatscope::render::{HeatmapSource, Image, Renderer, shader_sources};
+use heatscope::render::{DataWindow, HeatmapSource, Image, Renderer, shader_sources};
 
 /// The renderer, or `None` when the GPU tests are skipped on purpose.
 fn renderer() -> Option<Renderer> {
@@ -36,7 +36,7 @@ fn style(colormap: &str, norm: Norm) -> HeatmapStyle {
 fn render_bare(renderer: &mut Renderer, matrix: &Matrix, style: &HeatmapStyle, agg: Agg, size: [u32; 2]) -> Image {
     let dir = tempfile::tempdir().unwrap();
     let pyramid = pyramid(matrix, dir.path());
-    let source = HeatmapSource { pyramid: &pyramid, style, agg };
+    let source = HeatmapSource { pyramid: &pyramid, style, agg, window: DataWindow::whole(pyramid.geometry()) };
     renderer.render(&Scene::bare(size[0], size[1]), Some(&source)).unwrap()
 }
 

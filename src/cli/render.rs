@@ -13,7 +13,7 @@ use heatscope::figure::{
 use heatscope::input::{Along, Annotation, CacheUse, Matrix, MatrixAxis, Standardize, annotation_column};
 use heatscope::output::write_atomically;
 use heatscope::pyramid::{Pyramid, ValueStats, build_or_open};
-use heatscope::render::{HeatmapSource, Renderer};
+use heatscope::render::{DataWindow, HeatmapSource, Renderer};
 
 use super::{CliError, InputArgs};
 
@@ -170,7 +170,8 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let mut renderer = Renderer::new()?;
     let figure = &args.figure;
     let scene = scene(&prepared, figure);
-    let source = HeatmapSource { pyramid: &prepared.pyramid, style: &prepared.style, agg: figure.agg };
+    let window = DataWindow::whole(prepared.pyramid.geometry());
+    let source = HeatmapSource { pyramid: &prepared.pyramid, style: &prepared.style, agg: figure.agg, window };
     let bytes = match format {
         Format::Png => renderer.render(&scene, Some(&source))?.to_png(),
         Format::Svg => {
@@ -459,7 +460,8 @@ pub fn scene(prepared: &Prepared, figure: &FigureArgs) -> Scene {
         colors_ratio: figure.colors_ratio,
         font_size: figure.font_size,
     };
-    clustermap(&mut text::font_system(), &options, &rows, &cols, &prepared.style)
+    let window = DataWindow::all(prepared.matrix.rows(), prepared.matrix.cols());
+    clustermap(&mut text::font_system(), &options, &rows, &cols, &prepared.style, &window)
 }
 
 /// `--layout-out`: panels, and every row and column label in display order

@@ -3,6 +3,7 @@
 //! a time.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::colormap::{Colormap, Norm, Palette, Rgba};
@@ -255,12 +256,22 @@ impl AnnotationBar {
         self.len() == 0
     }
 
-    /// The bar's colour for each of `pixels` pixels spanning all its items:
-    /// the most common category (ties to the first) or the mean of the
-    /// numbers under the pixel; `None` where all are missing.
-    pub fn pixel_colors(&self, pixels: usize) -> Vec<Option<Rgba>> {
+    /// The bar's colour for each of `pixels` pixels spanning the items in
+    /// `visible` (display positions, fractional): the most common category
+    /// (ties to the first) or the mean of the numbers under the pixel;
+    /// `None` where all are missing or there is no item.
+    pub fn pixel_colors(&self, pixels: usize, visible: &Range<f64>) -> Vec<Option<Rgba>> {
         let n = self.len();
-        let items = |p: usize| (p * n / pixels)..((p + 1) * n / pixels).max(p * n / pixels + 1).min(n);
+        let per_px = (visible.end - visible.start) / pixels as f64;
+        let items = |p: usize| {
+            let from = visible.start + p as f64 * per_px;
+            let to = from + per_px;
+            // At least the item under the pixel's centre.
+            let first = from.floor().max(0.0) as usize;
+            let last = (to.ceil() as usize).max(first + 1);
+            let centre = (from + per_px / 2.0).floor().max(0.0) as usize;
+            if per_px < 1.0 { centre.min(n)..(centre + 1).min(n) } else { first.min(n)..last.min(n) }
+        };
         (0..pixels)
             .map(|p| match &self.values {
                 BarValues::Categorical { codes, palette, .. } => {
@@ -308,12 +319,18 @@ mod tests {
         let bar = AnnotationBar { name: "x".into(), values: classify(&cells) };
         let palette = Palette::for_categories(2);
         // 6 items on 2 pixels: [a b b] → b, [a - -] → a.
-        assert_eq!(bar.pixel_colors(2), vec![Some(palette.color(1)), Some(palette.color(0))]);
+        assert_eq!(bar.pixel_colors(2, &(0.0..6.0)), vec![Some(palette.color(1)), Some(palette.color(0))]);
         // 6 items on 12 pixels: each item twice; missing items stay empty.
-        let wide = bar.pixel_colors(12);
+        let wide = bar.pixel_colors(12, &(0.0..6.0));
         assert_eq!(wide[0], Some(palette.color(0)));
         assert_eq!(wide[3], Some(palette.color(1)));
         assert_eq!(wide[11], None);
+        // Zoomed to items 1.5–3.5 on 4 pixels: b, b, b, a.
+        let zoomed = bar.pixel_colors(4, &(1.5..3.5));
+        assert_eq!(
+            zoomed,
+            vec![Some(palette.color(1)), Some(palette.color(1)), Some(palette.color(1)), Some(palette.color(0))]
+        );
     }
 
     #[test]

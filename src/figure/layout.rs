@@ -8,7 +8,9 @@ use cosmic_text::FontSystem;
 use super::annotation::{AnnotationBar, BarValues};
 use super::colormap::{Colormap, Norm, Palette, Rgba};
 use super::dendrogram::{NO_GROUP, TreeGeometry, TreeView};
-use super::scene::{Align, Fill, Gradient, Line, Panel, Rect, Scene, Text};
+use std::ops::Range;
+
+use super::scene::{Align, DataWindow, Fill, Gradient, Line, Panel, Rect, Scene, Text};
 use super::text::{self, LINE_HEIGHT};
 use crate::input::Labels;
 
@@ -69,6 +71,7 @@ pub fn clustermap(
     rows: &AxisSpec,
     cols: &AxisSpec,
     style: &HeatmapStyle,
+    window: &DataWindow,
 ) -> Scene {
     let (w, h) = (options.width as f32, options.height as f32);
     let size = options.font_size;
@@ -92,8 +95,8 @@ pub fn clustermap(
     let max_row_label_w = 0.25 * w;
     let max_col_label_h = 0.25 * h;
     let estimate = (w - left - PAD - legend_w, h - top - PAD);
-    let row_shown = shown_labels(rows, estimate.1, size);
-    let col_shown = shown_labels(cols, estimate.0, size);
+    let row_shown = shown_labels(rows, &window.rows, estimate.1, size);
+    let col_shown = shown_labels(cols, &window.cols, estimate.0, size);
     let label_extent = |axis: &AxisSpec, shown: &Shown, fonts: &mut FontSystem, cap: f32| -> f32 {
         let widest = shown.positions.iter().map(|&p| text::width(fonts, &axis.labels.get(axis.order[p]), shown.size));
         let widest = widest.fold(0.0, f32::max);
@@ -109,34 +112,35 @@ pub fn clustermap(
     // Trees.
     if let Some(tree) = rows.tree {
         let rect = Rect::new(PAD, heatmap.y, row_tree_w - PAD, heatmap.h);
-        draw_tree(&mut scene, tree, rows, rect, true);
+        draw_tree(&mut scene, tree, rows, rect, &window.rows, true);
         scene.panels.push(Panel { name: "row_dendrogram".into(), rect });
     }
     if let Some(tree) = cols.tree {
         let rect = Rect::new(heatmap.x, title_h + PAD, heatmap.w, col_tree_h - PAD);
-        draw_tree(&mut scene, tree, cols, rect, false);
+        draw_tree(&mut scene, tree, cols, rect, &window.cols, false);
         scene.panels.push(Panel { name: "col_dendrogram".into(), rect });
     }
     // Annotation bars, the nearest to the heatmap last in the list.
     for (i, bar) in rows.bars.iter().enumerate() {
         let x = heatmap.x - row_bars_w + i as f32 * row_bar_w;
         let rect = Rect::new(x, heatmap.y, row_bar_w - 1.0, heatmap.h);
-        draw_bar(&mut scene, bar, rect, true);
+        draw_bar(&mut scene, bar, rect, &window.rows, true);
         scene.panels.push(Panel { name: format!("row_colors:{}", bar.name), rect });
     }
     for (i, bar) in cols.bars.iter().enumerate() {
         let y = heatmap.y - col_bars_h + i as f32 * col_bar_h;
         let rect = Rect::new(heatmap.x, y, heatmap.w, col_bar_h - 1.0);
-        draw_bar(&mut scene, bar, rect, false);
+        draw_bar(&mut scene, bar, rect, &window.cols, false);
         scene.panels.push(Panel { name: format!("col_colors:{}", bar.name), rect });
     }
     // Labels.
-    let row_shown = shown_labels(rows, heatmap.h, size);
-    let col_shown = shown_labels(cols, heatmap.w, size);
-    let px_per_row = heatmap.h / rows.order.len() as f32;
+    let row_shown = shown_labels(rows, &window.rows, heatmap.h, size);
+    let col_shown = shown_labels(cols, &window.cols, heatmap.w, size);
+    let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
     for &p in &row_shown.positions {
         let label = text::fit(fonts, &rows.labels.get(rows.order[p]), row_shown.size, max_row_label_w);
-        let at = [heatmap.right() + PAD / 2.0, heatmap.y + (p as f32 + 0.5) * px_per_row];
+        let y = heatmap.y as f64 + (p as f64 + 0.5 - window.rows.start) * px_per_row;
+        let at = [heatmap.right() + PAD / 2.0, y as f32];
         scene.texts.push(Text {
             text: label,
             at,
@@ -146,10 +150,11 @@ pub fn clustermap(
             color: Rgba::BLACK,
         });
     }
-    let px_per_col = heatmap.w / cols.order.len() as f32;
+    let px_per_col = heatmap.w as f64 / (window.cols.end - window.cols.start);
     for &p in &col_shown.positions {
         let label = text::fit(fonts, &cols.labels.get(cols.order[p]), col_shown.size, max_col_label_h);
-        let at = [heatmap.x + (p as f32 + 0.5) * px_per_col, heatmap.bottom() + PAD / 2.0];
+        let x = heatmap.x as f64 + (p as f64 + 0.5 - window.cols.start) * px_per_col;
+        let at = [x as f32, heatmap.bottom() + PAD / 2.0];
         scene.texts.push(Text {
             text: label,
             at,
@@ -194,34 +199,51 @@ struct Shown {
 }
 
 /// Every k-th label, k the smallest step at which lines do not overlap
-/// (seaborn's "auto"); all of them with `All`, at a font that fits.
-fn shown_labels(axis: &AxisSpec, extent: f32, size: f32) -> Shown {
+/// (seaborn's "auto"); all of them with `All`, at a font that fits. Only
+/// items inside `visible` (display positions, fractional) are listed; the
+/// steps are multiples of k, so labels stay put while the view pans.
+fn shown_labels(axis: &AxisSpec, visible: &Range<f64>, extent: f32, size: f32) -> Shown {
     let n = axis.order.len();
-    let px_per_item = extent / n as f32;
+    let span = (visible.end - visible.start).max(f64::MIN_POSITIVE);
+    let px_per_item = (extent as f64 / span) as f32;
+    // Items whose centre is in view.
+    let first = (visible.start - 0.5).ceil().max(0.0) as usize;
+    let last = ((visible.end - 0.5).floor().max(-1.0) + 1.0).min(n as f64) as usize;
+    let range = first..last.max(first);
     match axis.label_mode {
         LabelMode::None => Shown { positions: Vec::new(), size },
-        LabelMode::All => Shown { positions: (0..n).collect(), size: size.min(px_per_item / LINE_HEIGHT).max(1.0) },
+        LabelMode::All => Shown { positions: range.collect(), size: size.min(px_per_item / LINE_HEIGHT).max(1.0) },
         LabelMode::Auto => {
             let step = (size * LINE_HEIGHT / px_per_item).ceil().max(1.0) as usize;
+            let start = range.start.div_ceil(step) * step;
+            let positions: Vec<usize> = (start..range.end).step_by(step).collect();
             // One label among very many says nothing: show none rather than a lone one.
-            let positions = if n / step >= 2 || step == 1 { (0..n).step_by(step).collect() } else { Vec::new() };
+            let positions = if positions.len() >= 2 || step == 1 { positions } else { Vec::new() };
             Shown { positions, size }
         }
     }
 }
 
 /// A tree in `rect`: rows' trees grow leftwards from the heatmap, columns'
-/// trees upwards.
-fn draw_tree(scene: &mut Scene, tree: &TreeGeometry, axis: &AxisSpec, rect: Rect, rows: bool) {
+/// trees upwards. `visible` is the part of the leaves (display positions)
+/// the heatmap shows; segments are clipped to the panel.
+fn draw_tree(scene: &mut Scene, tree: &TreeGeometry, axis: &AxisSpec, rect: Rect, visible: &Range<f64>, rows: bool) {
     let (leaf_extent, height_extent) = if rows { (rect.h, rect.w) } else { (rect.w, rect.h) };
     let max = tree.max_height();
+    let px_per_leaf = leaf_extent as f64 / (visible.end - visible.start);
     let view = TreeView {
-        leaf_origin: 0.0,
-        px_per_leaf: leaf_extent as f64 / tree.n_leaves() as f64,
+        leaf_origin: -visible.start * px_per_leaf,
+        px_per_leaf,
         visible: 0.0..leaf_extent as f64,
         px_per_height: if max > 0.0 { (height_extent - 1.0) as f64 / max } else { 0.0 },
     };
     for s in tree.mesh(&view) {
+        // Clip along the leaves to the panel.
+        let (u0, u1) = (s.u0.min(s.u1).max(0.0), s.u0.max(s.u1).min(leaf_extent));
+        if u1 < u0 || (s.u0 == s.u1 && !(0.0..leaf_extent).contains(&s.u0)) {
+            continue;
+        }
+        let (u0, u1) = if s.u0 <= s.u1 { (u0, u1) } else { (u1, u0) };
         let color = match (&axis.cut_palette, s.group) {
             (Some(palette), g) if g != NO_GROUP => palette.color(g as usize - 1),
             _ => Rgba::BLACK,
@@ -232,16 +254,16 @@ fn draw_tree(scene: &mut Scene, tree: &TreeGeometry, axis: &AxisSpec, rect: Rect
         let place = |u: f32, v: f32| {
             if rows { [rect.right() - v, rect.y + u] } else { [rect.x + u, rect.bottom() - v] }
         };
-        scene.lines.push(Line { from: place(s.u0, s.v0), to: place(s.u1, s.v1), width: 1.0, color });
+        scene.lines.push(Line { from: place(u0, s.v0), to: place(u1, s.v1), width: 1.0, color });
     }
 }
 
 /// An annotation bar: one rectangle per run of equal pixel colours.
-fn draw_bar(scene: &mut Scene, bar: &AnnotationBar, rect: Rect, rows: bool) {
+fn draw_bar(scene: &mut Scene, bar: &AnnotationBar, rect: Rect, visible: &Range<f64>, rows: bool) {
     let extent = if rows { rect.h } else { rect.w };
     let pixels = extent.round().max(1.0) as usize;
     let scale = extent / pixels as f32;
-    let colors = bar.pixel_colors(pixels);
+    let colors = bar.pixel_colors(pixels, visible);
     let mut start = 0;
     for p in 1..=pixels {
         if p < pixels && colors[p] == colors[start] {
@@ -433,12 +455,18 @@ mod tests {
             label_mode: LabelMode::Auto,
         };
         // 1,000 rows on 500 px, 12 px font at 15 px a line: every 30th row.
-        let shown = shown_labels(&axis, 500.0, 12.0);
+        let all = 0.0..1000.0;
+        let shown = shown_labels(&axis, &all, 500.0, 12.0);
         assert_eq!(shown.positions.len(), 34);
         assert_eq!(shown.positions[1], 30);
         // Rows 20 px tall: all of them.
-        assert_eq!(shown_labels(&axis, 20_000.0, 12.0).positions.len(), 1000);
+        assert_eq!(shown_labels(&axis, &all, 20_000.0, 12.0).positions.len(), 1000);
+        // Zoomed to rows 95.2–145.2 on 500 px (10 px a row): every 2nd, from 96.
+        let zoomed = shown_labels(&axis, &(95.2..145.2), 500.0, 12.0);
+        assert_eq!(zoomed.positions.first(), Some(&96));
+        assert_eq!(zoomed.positions.last(), Some(&144));
+        assert_eq!(zoomed.positions.len(), 25);
         let none = AxisSpec { label_mode: LabelMode::None, ..axis };
-        assert!(shown_labels(&none, 500.0, 12.0).positions.is_empty());
+        assert!(shown_labels(&none, &all, 500.0, 12.0).positions.is_empty());
     }
 }

@@ -2,6 +2,8 @@
 //! rectangles, lines, texts and colour gradients. The GPU renderer draws a
 //! scene into a texture; the SVG writer writes the same scene as vectors.
 
+use std::ops::Range;
+
 use super::colormap::Rgba;
 
 /// A rectangle in figure pixels (origin top-left, y down).
@@ -28,6 +30,29 @@ impl Rect {
 
     pub fn is_empty(&self) -> bool {
         self.w <= 0.0 || self.h <= 0.0
+    }
+}
+
+/// The part of the matrix a heatmap panel shows: matrix rows and columns
+/// (fractional) at the panel's top-left and bottom-right corners.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataWindow {
+    pub rows: Range<f64>,
+    pub cols: Range<f64>,
+}
+
+impl DataWindow {
+    /// The whole matrix.
+    pub fn whole(geometry: &crate::pyramid::Geometry) -> DataWindow {
+        let (rows, cols) = geometry.shape();
+        DataWindow { rows: 0.0..rows as f64, cols: 0.0..cols as f64 }
+    }
+}
+
+impl DataWindow {
+    /// The whole of a `rows × cols` matrix.
+    pub fn all(rows: usize, cols: usize) -> DataWindow {
+        DataWindow { rows: 0.0..rows as f64, cols: 0.0..cols as f64 }
     }
 }
 

@@ -186,6 +186,7 @@ pub struct Pyramid {
     map: Mmap,
     layout: FileLayout,
     stats: ValueStats,
+    key: u64,
 }
 
 impl Pyramid {
@@ -225,7 +226,12 @@ impl Pyramid {
             p98: f32_at(92),
             sampled: u64_at(96),
         };
-        Some(Pyramid { map, layout, stats })
+        Some(Pyramid { map, layout, stats, key })
+    }
+
+    /// What it was built from (matrix and orders): equal keys, equal tiles.
+    pub fn key(&self) -> u64 {
+        self.key
     }
 
     /// Levels and tiles.

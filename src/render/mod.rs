@@ -13,8 +13,11 @@ pub mod uniforms;
 
 use wgpu::util::DeviceExt;
 
+pub use crate::figure::scene::DataWindow;
+use crate::pyramid::{TILE, TileId};
 pub use gpu::{Gpu, GpuError};
-pub use heatmap::{AtlasPlan, plan, tile_values};
+use heatmap::read_tiles;
+pub use heatmap::{AtlasPlan, Target, atlas_tiles, plan, tile_values};
 pub use shapes::tessellate;
 
 use crate::figure::{Agg, HeatmapStyle, Scene};
@@ -85,6 +88,8 @@ pub struct HeatmapSource<'a> {
     pub pyramid: &'a Pyramid,
     pub style: &'a HeatmapStyle,
     pub agg: Agg,
+    /// The part of the matrix the heatmap panel shows.
+    pub window: DataWindow,
 }
 
 /// Pipelines and bind-group layouts, made once and reused for every image.
@@ -97,16 +102,20 @@ pub struct Renderer {
     strip_layout: wgpu::BindGroupLayout,
     strip_pipeline: wgpu::RenderPipeline,
     text: text::TextPainter,
+    atlas: Option<Atlas>,
+    /// The format of the targets it draws into.
+    format: wgpu::TextureFormat,
 }
 
 impl Renderer {
-    /// A renderer on the first suitable GPU adapter.
+    /// A renderer for offscreen images on the first suitable GPU adapter.
     pub fn new() -> Result<Renderer, RenderError> {
-        Ok(Renderer::with_gpu(Gpu::new()?))
+        Ok(Renderer::with_gpu(Gpu::new()?, FORMAT))
     }
 
-    /// A renderer on `gpu`.
-    pub fn with_gpu(gpu: Gpu) -> Renderer {
+    /// A renderer on `gpu` drawing into targets of `format` (a window's
+    /// surface format, or RGBA for images).
+    pub fn with_gpu(gpu: Gpu, format: wgpu::TextureFormat) -> Renderer {
         let device = &gpu.device;
         let uniform = |binding| wgpu::BindGroupLayoutEntry {
             binding,
@@ -203,7 +212,7 @@ impl Renderer {
             &[],
             Some(wgpu::BlendState { color: multiply, alpha: wgpu::BlendComponent::OVER }),
         );
-        let text = text::TextPainter::new(&gpu.device, &gpu.queue, FORMAT);
+        let text = text::TextPainter::new(&gpu.device, &gpu.queue, format);
         Renderer {
             gpu,
             frame_layout,
@@ -213,6 +222,8 @@ impl Renderer {
             strip_layout,
             strip_pipeline,
             text,
+            atlas: None,
+            format,
         }
     }
 
@@ -256,21 +267,43 @@ impl Renderer {
         origin: [u32; 2],
         size: [u32; 2],
     ) -> Result<Vec<u8>, RenderError> {
-        let device = &self.gpu.device;
-        let queue = &self.gpu.queue;
-        let target = device.create_texture(&wgpu::TextureDescriptor {
+        let target = self.gpu.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("Texture::render_target"),
             size: wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
-            format: FORMAT,
+            format: self.format,
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
             view_formats: &[],
         });
         let view = target.create_view(&Default::default());
+        let encoder = self.draw(scene, heatmap, vertices, &view, origin, size)?;
+        read_back(&self.gpu.device, &self.gpu.queue, encoder, &target, size)
+    }
+
+    /// Encodes the part of the figure at `origin` of `size` pixels into
+    /// `target` (a texture of that size, in this renderer's format); the
+    /// caller submits the commands.
+    pub fn draw(
+        &mut self,
+        scene: &Scene,
+        heatmap: Option<&HeatmapSource>,
+        vertices: &[ShapeVertex],
+        target: &wgpu::TextureView,
+        origin: [u32; 2],
+        size: [u32; 2],
+    ) -> Result<wgpu::CommandEncoder, RenderError> {
+        // Glyphs the last drawing used and this one does not are let go.
+        self.text.trim();
         let origin_f = [origin[0] as f32, origin[1] as f32];
         let size_f = [size[0] as f32, size[1] as f32];
+        let heatmap_group = match heatmap {
+            Some(source) => self.heatmap_bind_group(scene, source, origin_f, size_f),
+            None => None,
+        };
+        let device = &self.gpu.device;
+        let queue = &self.gpu.queue;
         let frame = FrameUniforms { origin: origin_f, size: size_f };
         let frame_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("Buffer::frame"),
@@ -282,10 +315,6 @@ impl Renderer {
             layout: &self.frame_layout,
             entries: &[wgpu::BindGroupEntry { binding: 0, resource: frame_buffer.as_entire_binding() }],
         });
-        let heatmap_group = match heatmap {
-            Some(source) => self.heatmap_bind_group(scene, source, origin_f, size_f),
-            None => None,
-        };
         let shape_buffer = (!vertices.is_empty()).then(|| {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("Buffer::shapes"),
@@ -323,7 +352,7 @@ impl Renderer {
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("RenderPass::figure"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &view,
+                    view: target,
                     depth_slice: None,
                     resolve_target: None,
                     ops: wgpu::Operations {
@@ -354,37 +383,44 @@ impl Renderer {
             }
             self.text.render(&mut pass)?;
         }
-        let pixels = read_back(device, queue, encoder, &target, size)?;
-        self.text.trim();
-        Ok(pixels)
+        Ok(encoder)
     }
 
-    /// The heatmap's uniforms, atlas and lookup table for one target.
+    /// The GPU this renderer draws on.
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+
+    /// The heatmap's uniforms, atlas and lookup table for one target. The
+    /// atlas persists between calls; only tiles not already in their slot
+    /// are read and uploaded.
     fn heatmap_bind_group(
-        &self,
+        &mut self,
         scene: &Scene,
         source: &HeatmapSource,
         origin: [f32; 2],
         size: [f32; 2],
     ) -> Option<wgpu::BindGroup> {
-        let device = &self.gpu.device;
+        let geometry = source.pyramid.geometry();
+        let wanted = atlas_tiles([size[0] as u32, size[1] as u32]);
+        let key = (source.pyramid.key(), source.agg, source.style.norm.center.to_bits());
+        let max_tiles = self.gpu.limits.max_texture_dimension_2d / TILE as u32;
+        let fits =
+            self.atlas.as_ref().is_some_and(|a| a.key == key && a.tiles[0] >= wanted[0] && a.tiles[1] >= wanted[1]);
+        if !fits {
+            let tiles = [wanted[0].min(max_tiles), wanted[1].min(max_tiles)];
+            self.atlas = Some(Atlas::new(&self.gpu.device, tiles, key));
+        }
+        let atlas = self.atlas.as_mut().expect("made above");
+        let target = Target { origin, size, atlas: atlas.tiles };
+        let plan = plan(geometry, scene.heatmap, &source.window, &target, source.style, source.agg)?;
+        let missing: Vec<(TileId, [u32; 2])> =
+            plan.tiles.iter().copied().filter(|(id, offset)| atlas.resident.get(offset) != Some(id)).collect();
         let queue = &self.gpu.queue;
-        let plan = plan(source.pyramid.geometry(), scene.heatmap, origin, size, source.style, source.agg)?;
-        let atlas = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("Texture::heatmap_atlas"),
-            size: wgpu::Extent3d { width: plan.size[0], height: plan.size[1], depth_or_array_layers: 1 },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::R32Float,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
-        for (offset, [w, h], values) in heatmap::read_tiles(source.pyramid, &plan, source.agg, source.style.norm.center)
-        {
+        for (id, offset, [w, h], values) in read_tiles(source.pyramid, &missing, source.agg, source.style.norm.center) {
             queue.write_texture(
                 wgpu::TexelCopyTextureInfo {
-                    texture: &atlas,
+                    texture: &atlas.texture,
                     mip_level: 0,
                     origin: wgpu::Origin3d { x: offset[0], y: offset[1], z: 0 },
                     aspect: wgpu::TextureAspect::All,
@@ -393,7 +429,10 @@ impl Renderer {
                 wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(4 * w), rows_per_image: Some(h) },
                 wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
             );
+            atlas.resident.insert(offset, id);
+            atlas.uploaded_bytes += 4 * u64::from(w) * u64::from(h);
         }
+        let device = &self.gpu.device;
         let lut = device.create_texture_with_data(
             queue,
             &wgpu::TextureDescriptor {
@@ -414,17 +453,57 @@ impl Renderer {
             contents: bytemuck::bytes_of(&plan.uniforms),
             usage: wgpu::BufferUsages::UNIFORM,
         });
-        let atlas_view = atlas.create_view(&Default::default());
         let lut_view = lut.create_view(&Default::default());
         Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("BindGroup::heatmap"),
             layout: &self.heatmap_layout,
             entries: &[
                 wgpu::BindGroupEntry { binding: 0, resource: uniforms.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&atlas_view) },
+                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&atlas.view) },
                 wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&lut_view) },
             ],
         }))
+    }
+
+    /// Bytes of tile values uploaded to the GPU so far, and the atlas's size in bytes.
+    pub fn tile_traffic(&self) -> (u64, u64) {
+        self.atlas.as_ref().map_or((0, 0), |a| {
+            (a.uploaded_bytes, 4 * u64::from(a.tiles[0]) * u64::from(a.tiles[1]) * (TILE * TILE) as u64)
+        })
+    }
+}
+
+/// The heatmap's tile texture: `tiles` tiles a side, tile (ty, tx) of the
+/// level in view kept in slot (ty mod rows, tx mod cols).
+struct Atlas {
+    texture: wgpu::Texture,
+    view: wgpu::TextureView,
+    tiles: [u32; 2],
+    /// Which tile each slot (by texel offset) holds.
+    resident: std::collections::HashMap<[u32; 2], TileId>,
+    /// Pyramid, aggregate and norm centre the values were read for.
+    key: (u64, Agg, u32),
+    uploaded_bytes: u64,
+}
+
+impl Atlas {
+    fn new(device: &wgpu::Device, tiles: [u32; 2], key: (u64, Agg, u32)) -> Atlas {
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("Texture::heatmap_atlas"),
+            size: wgpu::Extent3d {
+                width: tiles[0] * TILE as u32,
+                height: tiles[1] * TILE as u32,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::R32Float,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&Default::default());
+        Atlas { texture, view, tiles, resident: Default::default(), key, uploaded_bytes: 0 }
     }
 }
 
