@@ -84,6 +84,14 @@ fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     if sx.b <= sx.a || sy.b <= sy.a {
         discard;
     }
+    // One cell under the pixel (zoomed in): no loop.
+    if sx.first == sx.last && sy.first == sy.last {
+        let v = cell_value(sx.first, sy.first);
+        if is_missing(v) {
+            return heatmap.nan_color;
+        }
+        return textureLoad(lut, vec2<i32>(lut_index((v - heatmap.vmin) * heatmap.inv_range), 0), 0);
+    }
     var sum = 0.0;
     var weight = 0.0;
     var extreme = 0.0;

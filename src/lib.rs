@@ -14,6 +14,7 @@ pub mod output;
 pub mod progress;
 pub mod pyramid;
 pub mod render;
+pub mod view;
 
 // Buffers of a few megabytes come and go in every streaming pass; the
 // system allocator hands them back to the kernel and faults fresh pages in

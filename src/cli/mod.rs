@@ -8,10 +8,12 @@ use heatscope::figure::LabelMode;
 use heatscope::generate::GenerateError;
 use heatscope::input::{ColsSubset, InputError, OpenOptions};
 
+mod bench;
 mod cluster;
 mod generate;
 mod info;
 mod render;
+mod view;
 
 /// Clustered heatmaps of matrices far larger than memory.
 #[derive(Parser, Debug)]
@@ -34,6 +36,10 @@ enum Command {
     Cluster(cluster::ClusterArgs),
     /// Draw the clustered heatmap (trees, annotation bars, colour bar, labels) to a PNG or SVG file.
     Render(Box<render::RenderArgs>),
+    /// Open the clustered heatmap in a window: pan and zoom from the whole matrix to single cells.
+    View(Box<view::ViewArgs>),
+    /// Replay a fixed camera path offscreen and report frame times (compare GPUs).
+    Bench(bench::BenchArgs),
 }
 
 /// How to find and open the input matrix; shared by every command that reads one.
@@ -117,6 +123,20 @@ fn parse_cols_subset(text: &str) -> Result<ColsSubset, String> {
 }
 
 impl InputArgs {
+    /// Options for `file` with every other choice left at its default.
+    pub fn for_file(file: PathBuf, cache_dir: Option<PathBuf>) -> InputArgs {
+        InputArgs {
+            file,
+            cache_dir,
+            row_labels: Vec::new(),
+            col_labels: Vec::new(),
+            layer: None,
+            transpose: false,
+            cols_subset: None,
+            gene_ids: false,
+        }
+    }
+
     /// The cache folder: `--cache-dir`, else a non-empty `HEATSCOPE_CACHE_DIR`,
     /// else the platform cache folder.
     pub fn cache_dir(&self) -> PathBuf {
@@ -176,6 +196,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Command::Generate(generate) => generate::run(generate),
         Command::Cluster(cluster) => cluster::run(&cluster),
         Command::Render(render) => render::run(&render),
+        Command::View(view) => view::run(*view),
+        Command::Bench(bench) => bench::run(&bench),
     }
 }
 

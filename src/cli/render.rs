@@ -145,7 +145,6 @@ impl From<AxisName> for Along {
 pub struct Prepared {
     pub matrix: Matrix,
     pub row_tree: Option<Dendrogram>,
-    pub col_tree: Option<Dendrogram>,
     pub row_order: Vec<usize>,
     pub col_order: Vec<usize>,
     pub pyramid: Pyramid,
@@ -156,6 +155,28 @@ pub struct Prepared {
     pub col_groups: Option<Vec<usize>>,
     /// Which labels to show (`--row-labels` / `--col-labels`).
     pub label_modes: (LabelMode, LabelMode),
+    /// The trees laid out along their leaves (built once; a new cut rebuilds them).
+    pub row_geometry: Option<TreeGeometry>,
+    pub col_geometry: Option<TreeGeometry>,
+}
+
+impl Prepared {
+    /// Cuts the row tree into `k` clusters (0: no cut): branch colours and
+    /// the cluster bar follow.
+    pub fn set_row_cut(&mut self, k: usize) {
+        let Some(tree) = &self.row_tree else { return };
+        if self.row_groups.take().is_some() {
+            self.row_bars.pop();
+        }
+        if k > 0 {
+            let groups = tree.fcluster_maxclust(k);
+            let in_order: Vec<usize> = self.row_order.iter().map(|&i| groups[i]).collect();
+            self.row_bars.push(AnnotationBar::clusters("row clusters", &in_order));
+            assign_palettes(&mut self.row_bars);
+            self.row_groups = Some(groups);
+        }
+        self.row_geometry = Some(TreeGeometry::new(tree, self.row_groups.as_deref()));
+    }
 }
 
 pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
@@ -169,7 +190,8 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let prepared = prepare(&args.input, &args.figure)?;
     let mut renderer = Renderer::new()?;
     let figure = &args.figure;
-    let scene = scene(&prepared, figure);
+    let whole = DataWindow::all(prepared.matrix.rows(), prepared.matrix.cols());
+    let scene = scene(&mut text::font_system(), &prepared, figure, &whole, [figure.width, figure.height], false);
     let window = DataWindow::whole(prepared.pyramid.geometry());
     let source = HeatmapSource { pyramid: &prepared.pyramid, style: &prepared.style, agg: figure.agg, window };
     let bytes = match format {
@@ -341,10 +363,11 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
     }
     assign_palettes(&mut row_bars);
     assign_palettes(&mut col_bars);
+    let row_geometry = row_tree.as_ref().map(|t| TreeGeometry::new(t, row_groups.as_deref()));
+    let col_geometry = col_tree.as_ref().map(|t| TreeGeometry::new(t, col_groups.as_deref()));
     Ok(Prepared {
         matrix,
         row_tree,
-        col_tree,
         row_order,
         col_order,
         pyramid,
@@ -354,6 +377,8 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
         row_groups,
         col_groups,
         label_modes: input.label_modes(),
+        row_geometry,
+        col_geometry,
     })
 }
 
@@ -421,16 +446,19 @@ fn default_colormap(stats: &ValueStats, figure: &FigureArgs) -> Colormap {
     Colormap::by_name(name).expect("built-in colour maps exist")
 }
 
-/// The scene for `prepared` as `figure` asks.
-pub fn scene(prepared: &Prepared, figure: &FigureArgs) -> Scene {
+/// The scene for `prepared` as `figure` asks, at `size` pixels, the heatmap
+/// showing `window`; `fixed` reserves the label areas (interactive views).
+pub fn scene(
+    fonts: &mut cosmic_text::FontSystem,
+    prepared: &Prepared,
+    figure: &FigureArgs,
+    window: &DataWindow,
+    size: [u32; 2],
+    fixed: bool,
+) -> Scene {
     if figure.bare {
-        return Scene::bare(figure.width, figure.height);
+        return Scene::bare(size[0], size[1]);
     }
-    let geometry = |tree: &Option<Dendrogram>, groups: &Option<Vec<usize>>| {
-        tree.as_ref().map(|t| TreeGeometry::new(t, groups.as_deref()))
-    };
-    let row_geometry = geometry(&prepared.row_tree, &prepared.row_groups);
-    let col_geometry = geometry(&prepared.col_tree, &prepared.col_groups);
     // A cut's cluster bar is the last of its axis; the tree's branches take its colours.
     let palette = |groups: &Option<Vec<usize>>, bars: &[AnnotationBar]| {
         groups.as_ref().and_then(|_| bars.last()).and_then(AnnotationBar::palette).cloned()
@@ -438,7 +466,7 @@ pub fn scene(prepared: &Prepared, figure: &FigureArgs) -> Scene {
     let rows = AxisSpec {
         labels: prepared.matrix.row_labels(),
         order: &prepared.row_order,
-        tree: row_geometry.as_ref(),
+        tree: prepared.row_geometry.as_ref(),
         cut_palette: palette(&prepared.row_groups, &prepared.row_bars),
         bars: &prepared.row_bars,
         label_mode: prepared.label_modes.0,
@@ -446,22 +474,22 @@ pub fn scene(prepared: &Prepared, figure: &FigureArgs) -> Scene {
     let cols = AxisSpec {
         labels: prepared.matrix.col_labels(),
         order: &prepared.col_order,
-        tree: col_geometry.as_ref(),
+        tree: prepared.col_geometry.as_ref(),
         cut_palette: palette(&prepared.col_groups, &prepared.col_bars),
         bars: &prepared.col_bars,
         label_mode: prepared.label_modes.1,
     };
     let options = FigureOptions {
-        width: figure.width,
-        height: figure.height,
+        width: size[0],
+        height: size[1],
         title: figure.title.clone(),
         cbar_label: figure.cbar_label.clone(),
         dendrogram_ratio: figure.dendrogram_ratio,
         colors_ratio: figure.colors_ratio,
         font_size: figure.font_size,
+        fixed_label_area: fixed,
     };
-    let window = DataWindow::all(prepared.matrix.rows(), prepared.matrix.cols());
-    clustermap(&mut text::font_system(), &options, &rows, &cols, &prepared.style, &window)
+    clustermap(fonts, &options, &rows, &cols, &prepared.style, window)
 }
 
 /// `--layout-out`: panels, and every row and column label in display order

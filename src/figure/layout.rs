@@ -37,6 +37,9 @@ pub struct FigureOptions {
     pub colors_ratio: f32,
     /// Size of label text in pixels.
     pub font_size: f32,
+    /// Reserve the largest label areas whatever labels are shown, so the
+    /// heatmap keeps its place while an interactive view zooms.
+    pub fixed_label_area: bool,
 }
 
 /// One axis of the heatmap: labels, display order, tree and bars.
@@ -102,8 +105,13 @@ pub fn clustermap(
         let widest = widest.fold(0.0, f32::max);
         if widest > 0.0 { widest.min(cap) + PAD } else { 0.0 }
     };
-    let row_label_w = label_extent(rows, &row_shown, fonts, max_row_label_w);
-    let col_label_h = label_extent(cols, &col_shown, fonts, max_col_label_h);
+    let (row_label_w, col_label_h) = if options.fixed_label_area {
+        let reserve =
+            |axis: &AxisSpec, cap: f32| if axis.label_mode == LabelMode::None { 0.0 } else { cap * 0.6 + PAD };
+        (reserve(rows, max_row_label_w), reserve(cols, max_col_label_h))
+    } else {
+        (label_extent(rows, &row_shown, fonts, max_row_label_w), label_extent(cols, &col_shown, fonts, max_col_label_h))
+    };
 
     let heatmap = Rect::new(left, top, w - left - PAD - legend_w - row_label_w, h - top - PAD - col_label_h);
     scene.heatmap = heatmap;
@@ -138,7 +146,7 @@ pub fn clustermap(
     let col_shown = shown_labels(cols, &window.cols, heatmap.w, size);
     let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
     for &p in &row_shown.positions {
-        let label = text::fit(fonts, &rows.labels.get(rows.order[p]), row_shown.size, max_row_label_w);
+        let label = text::fit(fonts, &rows.labels.get(rows.order[p]), row_shown.size, row_label_w - PAD);
         let y = heatmap.y as f64 + (p as f64 + 0.5 - window.rows.start) * px_per_row;
         let at = [heatmap.right() + PAD / 2.0, y as f32];
         scene.texts.push(Text {
@@ -152,7 +160,7 @@ pub fn clustermap(
     }
     let px_per_col = heatmap.w as f64 / (window.cols.end - window.cols.start);
     for &p in &col_shown.positions {
-        let label = text::fit(fonts, &cols.labels.get(cols.order[p]), col_shown.size, max_col_label_h);
+        let label = text::fit(fonts, &cols.labels.get(cols.order[p]), col_shown.size, col_label_h - PAD);
         let x = heatmap.x as f64 + (p as f64 + 0.5 - window.cols.start) * px_per_col;
         let at = [x as f32, heatmap.bottom() + PAD / 2.0];
         scene.texts.push(Text {

@@ -18,6 +18,7 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
+    pub adapter: wgpu::Adapter,
 }
 
 impl Gpu {
@@ -28,9 +29,14 @@ impl Gpu {
         if std::env::var_os("WGPU_BACKEND").is_none() {
             descriptor.backends = wgpu::Backends::VULKAN | wgpu::Backends::GL;
         }
-        let instance = wgpu::Instance::new(descriptor);
+        Gpu::from_instance(&wgpu::Instance::new(descriptor), None)
+    }
+
+    /// A device on `instance` that can present to `surface`, if given.
+    pub fn from_instance(instance: &wgpu::Instance, surface: Option<&wgpu::Surface>) -> Result<Gpu, GpuError> {
         let options = wgpu::RequestAdapterOptions {
             power_preference: wgpu::PowerPreference::from_env().unwrap_or(wgpu::PowerPreference::HighPerformance),
+            compatible_surface: surface,
             ..Default::default()
         };
         let adapter =
@@ -45,7 +51,7 @@ impl Gpu {
         let (device, queue) = pollster::block_on(adapter.request_device(&descriptor))
             .map_err(|e| GpuError::NoDevice { adapter: info.name.clone(), reason: e.to_string() })?;
         let limits = device.limits();
-        Ok(Gpu { device, queue, info, limits })
+        Ok(Gpu { device, queue, info, limits, adapter })
     }
 
     /// The adapter in a few words: name and backend.

@@ -103,6 +103,11 @@ pub struct Renderer {
     strip_pipeline: wgpu::RenderPipeline,
     text: text::TextPainter,
     atlas: Option<Atlas>,
+    /// The offscreen target of `draw_frame`.
+    frame_target: Option<wgpu::Texture>,
+    /// Tile bytes uploaded, and the time reading and uploading them took.
+    uploaded_bytes: u64,
+    upload_time: std::time::Duration,
     /// The format of the targets it draws into.
     format: wgpu::TextureFormat,
 }
@@ -178,11 +183,7 @@ impl Renderer {
                     fragment: Some(wgpu::FragmentState {
                         module: &module,
                         entry_point: Some("fs_main"),
-                        targets: &[Some(wgpu::ColorTargetState {
-                            format: FORMAT,
-                            blend,
-                            write_mask: wgpu::ColorWrites::ALL,
-                        })],
+                        targets: &[Some(wgpu::ColorTargetState { format, blend, write_mask: wgpu::ColorWrites::ALL })],
                         compilation_options: Default::default(),
                     }),
                     primitive: wgpu::PrimitiveState::default(),
@@ -223,6 +224,9 @@ impl Renderer {
             strip_pipeline,
             text,
             atlas: None,
+            frame_target: None,
+            uploaded_bytes: 0,
+            upload_time: Default::default(),
             format,
         }
     }
@@ -246,7 +250,10 @@ impl Renderer {
         for y in (0..height).step_by(piece as usize) {
             for x in (0..width).step_by(piece as usize) {
                 let size = [piece.min(width - x), piece.min(height - y)];
-                let pixels = self.render_piece(scene, heatmap, &vertices, [x, y], size)?;
+                let mut pixels = self.render_piece(scene, heatmap, &vertices, [x, y], size)?;
+                if self.format == wgpu::TextureFormat::Bgra8Unorm {
+                    pixels.chunks_exact_mut(4).for_each(|p| p.swap(0, 2));
+                }
                 for row in 0..size[1] as usize {
                     let from = row * 4 * size[0] as usize;
                     let to = 4 * ((y as usize + row) * width as usize + x as usize);
@@ -386,6 +393,36 @@ impl Renderer {
         Ok(encoder)
     }
 
+    /// Draws `scene` into an offscreen target kept between calls and waits
+    /// for the GPU to finish, without reading the pixels back: one frame of
+    /// a benchmark. Scenes larger than one target are not split.
+    /// Returns the number of triangles drawn for shapes.
+    pub fn draw_frame(&mut self, scene: &Scene, heatmap: Option<&HeatmapSource>) -> Result<usize, RenderError> {
+        let size = [scene.width, scene.height];
+        let max = MAX_PIECE.min(self.gpu.limits.max_texture_dimension_2d);
+        if size[0] > max || size[1] > max {
+            return Err(RenderError::Size { width: size[0], height: size[1], max });
+        }
+        if self.frame_target.as_ref().is_none_or(|t| [t.width(), t.height()] != size) {
+            self.frame_target = Some(self.gpu.device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("Texture::frame"),
+                size: wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: self.format,
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+                view_formats: &[],
+            }));
+        }
+        let view = self.frame_target.as_ref().expect("made above").create_view(&Default::default());
+        let vertices = tessellate(scene);
+        let encoder = self.draw(scene, heatmap, &vertices, &view, [0, 0], size)?;
+        self.gpu.queue.submit([encoder.finish()]);
+        self.gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| RenderError::Readback(e.to_string()))?;
+        Ok(vertices.len() / 3)
+    }
+
     /// The GPU this renderer draws on.
     pub fn gpu(&self) -> &Gpu {
         &self.gpu
@@ -417,6 +454,7 @@ impl Renderer {
         let missing: Vec<(TileId, [u32; 2])> =
             plan.tiles.iter().copied().filter(|(id, offset)| atlas.resident.get(offset) != Some(id)).collect();
         let queue = &self.gpu.queue;
+        let started = std::time::Instant::now();
         for (id, offset, [w, h], values) in read_tiles(source.pyramid, &missing, source.agg, source.style.norm.center) {
             queue.write_texture(
                 wgpu::TexelCopyTextureInfo {
@@ -430,7 +468,10 @@ impl Renderer {
                 wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
             );
             atlas.resident.insert(offset, id);
-            atlas.uploaded_bytes += 4 * u64::from(w) * u64::from(h);
+            self.uploaded_bytes += 4 * u64::from(w) * u64::from(h);
+        }
+        if !missing.is_empty() {
+            self.upload_time += started.elapsed();
         }
         let device = &self.gpu.device;
         let lut = device.create_texture_with_data(
@@ -467,9 +508,14 @@ impl Renderer {
 
     /// Bytes of tile values uploaded to the GPU so far, and the atlas's size in bytes.
     pub fn tile_traffic(&self) -> (u64, u64) {
-        self.atlas.as_ref().map_or((0, 0), |a| {
-            (a.uploaded_bytes, 4 * u64::from(a.tiles[0]) * u64::from(a.tiles[1]) * (TILE * TILE) as u64)
-        })
+        let atlas =
+            self.atlas.as_ref().map_or(0, |a| 4 * u64::from(a.tiles[0]) * u64::from(a.tiles[1]) * (TILE * TILE) as u64);
+        (self.uploaded_bytes, atlas)
+    }
+
+    /// Time spent reading tiles and uploading them so far.
+    pub fn upload_time(&self) -> std::time::Duration {
+        self.upload_time
     }
 }
 
@@ -483,7 +529,6 @@ struct Atlas {
     resident: std::collections::HashMap<[u32; 2], TileId>,
     /// Pyramid, aggregate and norm centre the values were read for.
     key: (u64, Agg, u32),
-    uploaded_bytes: u64,
 }
 
 impl Atlas {
@@ -503,7 +548,7 @@ impl Atlas {
             view_formats: &[],
         });
         let view = texture.create_view(&Default::default());
-        Atlas { texture, view, tiles, resident: Default::default(), key, uploaded_bytes: 0 }
+        Atlas { texture, view, tiles, resident: Default::default(), key }
     }
 }
 

@@ -19,6 +19,8 @@ pub struct TextPainter {
     atlas: TextAtlas,
     viewport: Viewport,
     renderer: TextRenderer,
+    /// The format of every target, strips included.
+    format: wgpu::TextureFormat,
 }
 
 /// Rotated texts sharing an anchor line, drawn horizontally into `texture`.
@@ -75,7 +77,7 @@ impl TextPainter {
         let mut atlas = TextAtlas::new(device, queue, &cache, format);
         let renderer = TextRenderer::new(&mut atlas, device, wgpu::MultisampleState::default(), None);
         let viewport = Viewport::new(device, &cache);
-        TextPainter { fonts: text::font_system(), swash: SwashCache::new(), cache, atlas, viewport, renderer }
+        TextPainter { fonts: text::font_system(), swash: SwashCache::new(), cache, atlas, viewport, renderer, format }
     }
 
     /// Lays out the horizontal texts of `scene` that fall in the target at
@@ -156,7 +158,7 @@ impl TextPainter {
                 mip_level_count: 1,
                 sample_count: 1,
                 dimension: wgpu::TextureDimension::D2,
-                format: super::FORMAT,
+                format: self.format,
                 usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
                 view_formats: &[],
             });

@@ -1,0 +1,236 @@
+//! `heatscope bench`: replays a fixed camera path offscreen and reports
+//! frame times, so GPUs can be compared on the same work.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use heatscope::figure::text;
+use heatscope::generate::{GenerateParams, generate};
+use heatscope::render::{HeatmapSource, Renderer};
+use heatscope::view::{Action, Camera, bench_path};
+
+use super::render::{FigureArgs, prepare, scene};
+use super::{CliError, InputArgs};
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// The matrix to draw (clustered as `render` would, unless --no-cluster).
+    #[arg(value_name = "FILE", required_unless_present = "synthetic")]
+    pub file: Option<PathBuf>,
+    /// Draw a generated ROWSxCOLS matrix (made once in the cache folder, not clustered).
+    #[arg(long, value_name = "ROWSxCOLS", value_parser = parse_shape, conflicts_with = "file")]
+    pub synthetic: Option<(u64, u64)>,
+    /// Frame width in pixels.
+    #[arg(long, default_value_t = 1920)]
+    pub width: u32,
+    /// Frame height in pixels.
+    #[arg(long, default_value_t = 1080)]
+    pub height: u32,
+    /// Keep FILE's rows and columns in file order.
+    #[arg(long)]
+    pub no_cluster: bool,
+    /// Folder for the caches [default: $HEATSCOPE_CACHE_DIR, else the platform cache folder].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Also write the report as JSON.
+    #[arg(long, value_name = "OUT.json")]
+    pub json: Option<PathBuf>,
+}
+
+fn parse_shape(text: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("'{text}': give the shape as ROWSxCOLS, e.g. 1000000x1000");
+    let (rows, cols) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+    Ok((rows.trim().parse().map_err(|_| bad())?, cols.trim().parse().map_err(|_| bad())?))
+}
+
+/// What a benchmark measured.
+#[derive(serde::Serialize)]
+struct Report {
+    adapter: String,
+    matrix: String,
+    rows: usize,
+    cols: usize,
+    width: u32,
+    height: u32,
+    frames: usize,
+    /// From the start of the command to the first frame on screen.
+    first_frame_ms: f64,
+    p50_ms: f64,
+    p95_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    tile_upload_mb: f64,
+    tile_upload_mb_per_s: f64,
+    gpu_tile_memory_mb: f64,
+    /// The most tile data one frame uploaded.
+    max_frame_upload_mb: f64,
+    /// The most triangles (trees, bars, legends) and texts one frame drew.
+    max_triangles: usize,
+    max_texts: usize,
+}
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
+    if !(16..=8192).contains(&args.width) || !(16..=8192).contains(&args.height) {
+        return Err(usage(format!(
+            "--width {} --height {}: give sizes from 16 to 8192 pixels",
+            args.width, args.height
+        )));
+    }
+    let input_dir = args.cache_dir.clone();
+    let (file, cluster) = match (&args.file, args.synthetic) {
+        (Some(file), _) => (file.clone(), !args.no_cluster),
+        (None, Some((rows, cols))) => {
+            (synthetic(rows, cols, &InputArgs::for_file(PathBuf::new(), input_dir.clone()).cache_dir())?, false)
+        }
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let input = InputArgs::for_file(file.clone(), input_dir);
+    let mut flags = vec!["figure"];
+    if !cluster {
+        flags.extend(["--no-row-cluster", "--no-col-cluster"]);
+    }
+    let figure = FigureFlags::parse_from(flags).figure;
+    let prepared = prepare(&input, &figure)?;
+    let mut renderer = Renderer::new()?;
+    let mut fonts = text::font_system();
+    let size = [args.width, args.height];
+    let (rows, cols) = (prepared.matrix.rows(), prepared.matrix.cols());
+    // With the label areas reserved, the heatmap keeps its place: one layout gives the camera's panel.
+    let whole = heatscope::figure::scene::DataWindow::all(rows, cols);
+    let heatmap = scene(&mut fonts, &prepared, &figure, &whole, size, true).heatmap;
+    let panel = [heatmap.w as f64, heatmap.h as f64];
+    let mut camera = Camera::new(rows, cols, panel);
+    let mut agg = figure.agg;
+    let mut times = Vec::new();
+    let mut first_frame = None;
+    let (mut max_upload, mut max_triangles, mut max_texts) = (0u64, 0usize, 0usize);
+    for action in bench_path() {
+        let frame_started = Instant::now();
+        match action {
+            Action::Zoom { at, factor } => camera.zoom([at[0] * panel[0], at[1] * panel[1]], factor),
+            Action::Pan { by } => camera.pan([by[0] * panel[0], by[1] * panel[1]]),
+            Action::Fit => camera.fit(),
+            Action::ToggleAgg => {
+                agg = if agg == heatscope::figure::Agg::Mean {
+                    heatscope::figure::Agg::Extremes
+                } else {
+                    heatscope::figure::Agg::Mean
+                }
+            }
+            _ => {}
+        }
+        let window = camera.window().clone();
+        let frame = scene(&mut fonts, &prepared, &figure, &window, size, true);
+        let source = HeatmapSource { pyramid: &prepared.pyramid, style: &prepared.style, agg, window };
+        let before = renderer.tile_traffic().0;
+        let triangles = renderer.draw_frame(&frame, Some(&source))?;
+        times.push(frame_started.elapsed());
+        max_upload = max_upload.max(renderer.tile_traffic().0 - before);
+        max_triangles = max_triangles.max(triangles);
+        max_texts = max_texts.max(frame.texts.len());
+        first_frame.get_or_insert_with(|| started.elapsed());
+    }
+    let (uploaded, atlas) = renderer.tile_traffic();
+    let upload_time = renderer.upload_time().as_secs_f64();
+    let report = Report {
+        adapter: renderer.describe(),
+        matrix: file.display().to_string(),
+        rows,
+        cols,
+        width: args.width,
+        height: args.height,
+        frames: times.len(),
+        first_frame_ms: ms(first_frame.unwrap_or_default()),
+        p50_ms: percentile(&times, 0.50),
+        p95_ms: percentile(&times, 0.95),
+        p99_ms: percentile(&times, 0.99),
+        max_ms: times.iter().copied().max().map_or(0.0, ms),
+        tile_upload_mb: uploaded as f64 / 1e6,
+        tile_upload_mb_per_s: if upload_time > 0.0 { uploaded as f64 / 1e6 / upload_time } else { 0.0 },
+        gpu_tile_memory_mb: atlas as f64 / 1e6,
+        max_frame_upload_mb: max_upload as f64 / 1e6,
+        max_triangles,
+        max_texts,
+    };
+    let text = format!(
+        "adapter        {}\nmatrix         {} ({} × {})\nframe size     {} × {}\nframes         {}\nfirst frame    {:.0} ms after start\nframe time     p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms\ntile uploads   {:.1} MB at {:.0} MB/s\nGPU tile memory {:.1} MB\nper frame      at most {:.1} MB of tiles, {} triangles, {} texts\n",
+        report.adapter,
+        report.matrix,
+        report.rows,
+        report.cols,
+        report.width,
+        report.height,
+        report.frames,
+        report.first_frame_ms,
+        report.p50_ms,
+        report.p95_ms,
+        report.p99_ms,
+        report.max_ms,
+        report.tile_upload_mb,
+        report.tile_upload_mb_per_s,
+        report.gpu_tile_memory_mb,
+        report.max_frame_upload_mb,
+        report.max_triangles,
+        report.max_texts,
+    );
+    super::print_stdout(&text)?;
+    if let Some(path) = &args.json {
+        heatscope::output::write_atomically(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &report)?;
+            writeln!(w)
+        })
+        .map_err(|e| anyhow::anyhow!("cannot write {} ({e}); check the folder exists and has space", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Figure options at their defaults, parsed from flags.
+#[derive(Parser)]
+struct FigureFlags {
+    #[command(flatten)]
+    figure: FigureArgs,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The `q` quantile of `times` in milliseconds (nearest rank).
+fn percentile(times: &[Duration], q: f64) -> f64 {
+    let mut sorted: Vec<Duration> = times.to_vec();
+    sorted.sort();
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
+    sorted.get(rank - 1).copied().map_or(0.0, ms)
+}
+
+/// The generated matrix for `--synthetic`, made once in the cache folder.
+fn synthetic(rows: u64, cols: u64, dir: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let path = dir.join(format!("synthetic-{rows}x{cols}.npy"));
+    if path.is_file() {
+        return Ok(path);
+    }
+    std::fs::create_dir_all(dir)?;
+    let params =
+        GenerateParams { rows, cols, row_clusters: 20, col_clusters: 8, noise: 1.0, nan_fraction: 0.0, seed: 1 };
+    let checked = params.check().map_err(|e| CliError { message: format!("--synthetic: {e}"), code: 2 })?;
+    generate(&checked, &path)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_take_the_nearest_rank() {
+        let times: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&times, 0.5), 50.0);
+        assert_eq!(percentile(&times, 0.99), 99.0);
+        assert_eq!(percentile(&times, 1.0), 100.0);
+        assert_eq!(parse_shape("1000000x1000"), Ok((1_000_000, 1000)));
+        assert!(parse_shape("1000000").is_err());
+    }
+}

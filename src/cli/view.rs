@@ -1,0 +1,611 @@
+//! `heatscope view`: the clustered heatmap in a window, with pan, zoom,
+//! hover, search and an interactive cut. Draws through the same renderer
+//! as `render`; the camera and the input mapping live in `heatscope::view`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use heatscope::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text};
+use heatscope::figure::{Agg, Rgba, text};
+use heatscope::render::{Gpu, HeatmapSource, Renderer, tessellate};
+use heatscope::view::script::{HELP, key_action, wheel_action};
+use heatscope::view::{Action, Camera, Script};
+use winit::application::ApplicationHandler;
+use winit::event::{ElementState, MouseButton, MouseScrollDelta, WindowEvent};
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
+use winit::keyboard::{Key, ModifiersState, NamedKey};
+use winit::window::{Window, WindowId};
+
+use super::render::{FigureArgs, Prepared, prepare, scene};
+use super::{CliError, InputArgs};
+
+#[derive(clap::Args, Debug)]
+pub struct ViewArgs {
+    /// The matrix [default: the bundled PBMC demo, cell types as the row annotation].
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: ViewInputArgs,
+    #[command(flatten)]
+    pub figure: FigureArgs,
+    /// Replay actions from FILE, one a frame (zoom X Y F, pan DX DY, fit, agg, cut K, search LABEL, …).
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// Close the window after N frames.
+    #[arg(long, value_name = "N")]
+    pub exit_after_frames: Option<u64>,
+    /// Save the last frame as PNG when the window closes.
+    #[arg(long, value_name = "PNG")]
+    pub screenshot: Option<PathBuf>,
+}
+
+/// Input options without the file (the file is optional for `view`).
+#[derive(clap::Args, Debug)]
+pub struct ViewInputArgs {
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+/// The demo: the bundled PBMC matrix with its cell types.
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/pbmc68k_reduced.tsv");
+const DEMO_OBS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/pbmc68k_reduced.obs.tsv:bulk_labels");
+
+pub fn run(args: ViewArgs) -> anyhow::Result<()> {
+    let mut figure = args.figure.clone();
+    let file = match &args.file {
+        Some(file) => file.clone(),
+        None => {
+            if figure.row_colors.is_empty() {
+                figure.row_colors.push(DEMO_OBS.to_owned());
+            }
+            PathBuf::from(DEMO)
+        }
+    };
+    let input = InputArgs::for_file(file, args.input.cache_dir.clone());
+    let script = match &args.script {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| CliError {
+                message: format!("{}: cannot read it ({e}); check the path", path.display()),
+                code: 2,
+            })?;
+            Script::parse(path, &text).map_err(|e| CliError { message: e.to_string(), code: 2 })?
+        }
+        None => Script::default(),
+    };
+    let event_loop = EventLoop::new().map_err(|e| CliError {
+        message: format!(
+            "no display to open a window on ({e}); draw to a file with `heatscope render FILE -o out.png`"
+        ),
+        code: 1,
+    })?;
+    let prepared = prepare(&input, &figure)?;
+    let mut app = App {
+        title: format!("heatscope — {}", input.file.display()),
+        prepared,
+        figure,
+        state: None,
+        camera: None,
+        agg: args.figure.agg,
+        script: script.actions.into_iter().collect(),
+        exit_after: args.exit_after_frames,
+        screenshot: args.screenshot.clone(),
+        frames: 0,
+        cursor: None,
+        drag: None,
+        modifiers: ModifiersState::empty(),
+        last_click: None,
+        help: false,
+        hud: false,
+        search: None,
+        matches: Vec::new(),
+        current_match: 0,
+        highlight: None,
+        cut: 0,
+        fonts: text::font_system(),
+        frame_time: Duration::ZERO,
+        error: None,
+    };
+    app.cut = app.prepared.row_groups.as_ref().map_or(0, |g| g.iter().copied().max().unwrap_or(0));
+    event_loop.set_control_flow(ControlFlow::Wait);
+    event_loop.run_app(&mut app)?;
+    match app.error {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// The window and its GPU state.
+struct WindowState {
+    window: Arc<Window>,
+    instance: wgpu::Instance,
+    surface: wgpu::Surface<'static>,
+    config: wgpu::SurfaceConfiguration,
+    renderer: Renderer,
+}
+
+struct App {
+    title: String,
+    prepared: Prepared,
+    figure: FigureArgs,
+    state: Option<WindowState>,
+    camera: Option<Camera>,
+    agg: Agg,
+    script: std::collections::VecDeque<Action>,
+    exit_after: Option<u64>,
+    screenshot: Option<PathBuf>,
+    frames: u64,
+    /// Cursor position in window pixels.
+    cursor: Option<[f64; 2]>,
+    /// Where a drag started (cursor position at the last move).
+    drag: Option<[f64; 2]>,
+    modifiers: ModifiersState,
+    last_click: Option<Instant>,
+    help: bool,
+    hud: bool,
+    /// The search being typed, if any.
+    search: Option<String>,
+    /// Display positions of the rows matching the last search.
+    matches: Vec<usize>,
+    current_match: usize,
+    /// The display position of the row found last.
+    highlight: Option<usize>,
+    cut: usize,
+    fonts: cosmic_text::FontSystem,
+    frame_time: Duration,
+    error: Option<anyhow::Error>,
+}
+
+impl App {
+    /// The window size in pixels.
+    fn size(&self) -> [u32; 2] {
+        self.state.as_ref().map_or([1, 1], |s| [s.config.width, s.config.height])
+    }
+
+    /// The scene for the current view, and the heatmap rectangle.
+    fn base_scene(&mut self) -> Scene {
+        let size = self.size();
+        let whole = DataWindow::all(self.prepared.matrix.rows(), self.prepared.matrix.cols());
+        let window = self.camera.as_ref().map_or(whole, |c| c.window().clone());
+        scene(&mut self.fonts, &self.prepared, &self.figure, &window, size, true)
+    }
+
+    /// Keeps the camera's panel size equal to the heatmap's rectangle.
+    fn sync_camera(&mut self, heatmap: Rect) {
+        let size = [heatmap.w as f64, heatmap.h as f64];
+        let (rows, cols) = (self.prepared.matrix.rows(), self.prepared.matrix.cols());
+        match &mut self.camera {
+            Some(camera) => camera.resize(size),
+            None => self.camera = Some(Camera::new(rows, cols, size)),
+        }
+    }
+
+    fn heatmap_rect(&mut self) -> Rect {
+        let scene = self.base_scene();
+        self.sync_camera(scene.heatmap);
+        scene.heatmap
+    }
+
+    /// Performs one action.
+    fn act(&mut self, action: Action) {
+        let heatmap = self.heatmap_rect();
+        let panel = [heatmap.w as f64, heatmap.h as f64];
+        let camera = self.camera.as_mut().expect("made by heatmap_rect");
+        match action {
+            Action::Zoom { at, factor } => camera.zoom([at[0] * panel[0], at[1] * panel[1]], factor),
+            Action::Pan { by } => {
+                // Home/End pan by an infinite distance: to the edge.
+                let by = by.map(|b| b.clamp(-1e12, 1e12));
+                camera.pan([by[0] * panel[0], by[1] * panel[1]]);
+            }
+            Action::Fit => camera.fit(),
+            Action::ToggleAgg => {
+                self.agg = if self.agg == Agg::Mean { Agg::Extremes } else { Agg::Mean };
+            }
+            Action::Cut(k) => self.set_cut(k),
+            Action::CutMore => self.set_cut(self.cut + 1),
+            Action::CutFewer => self.set_cut(self.cut.saturating_sub(1)),
+            Action::Search(query) => self.search_for(&query),
+            Action::NextMatch => self.go_to_match(1),
+            Action::PreviousMatch => self.go_to_match(-1),
+            Action::Hover { at } => {
+                self.cursor = Some([heatmap.x as f64 + at[0] * panel[0], heatmap.y as f64 + at[1] * panel[1]]);
+            }
+            Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleHud => self.hud = !self.hud,
+            Action::Screenshot(path) => self.save_png(&path),
+        }
+    }
+
+    fn set_cut(&mut self, k: usize) {
+        if self.prepared.row_tree.is_none() {
+            return;
+        }
+        self.cut = k.min(self.prepared.matrix.rows());
+        self.prepared.set_row_cut(self.cut);
+    }
+
+    /// Rows whose label contains `query` (ignoring case), in display order;
+    /// goes to the first.
+    fn search_for(&mut self, query: &str) {
+        let query = query.to_lowercase();
+        let labels = self.prepared.matrix.row_labels();
+        self.matches = (0..self.prepared.row_order.len())
+            .filter(|&p| labels.get(self.prepared.row_order[p]).to_lowercase().contains(&query))
+            .collect();
+        self.current_match = 0;
+        self.go_to_match(0);
+    }
+
+    fn go_to_match(&mut self, step: isize) {
+        if self.matches.is_empty() {
+            self.highlight = None;
+            return;
+        }
+        let n = self.matches.len() as isize;
+        self.current_match = (self.current_match as isize + step).rem_euclid(n) as usize;
+        let p = self.matches[self.current_match];
+        self.highlight = Some(p);
+        if let Some(camera) = &mut self.camera {
+            // Zoom to about 40 rows around the match.
+            camera.show_rows(p as f64 - 19.5..p as f64 + 20.5);
+        }
+    }
+
+    /// The scene with the overlays: hover, search highlight, help, HUD.
+    fn full_scene(&mut self) -> Scene {
+        let mut scene = self.base_scene();
+        self.sync_camera(scene.heatmap);
+        let heatmap = scene.heatmap;
+        let camera = self.camera.clone().expect("synced");
+        let window = camera.window().clone();
+        let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
+        if let Some(p) = self.highlight {
+            let y = heatmap.y as f64 + (p as f64 - window.rows.start) * px_per_row;
+            let h = px_per_row.max(2.0);
+            if y + h >= heatmap.y as f64 && y <= heatmap.bottom() as f64 {
+                let rect = |y: f64, h: f64| Rect::new(heatmap.x - 6.0, y as f32, heatmap.w + 12.0, h as f32);
+                scene.fills.push(Fill { rect: rect(y - 2.0, 2.0), color: Rgba([255, 140, 0, 255]) });
+                scene.fills.push(Fill { rect: rect(y + h, 2.0), color: Rgba([255, 140, 0, 255]) });
+            }
+        }
+        let mut lines: Vec<String> = Vec::new();
+        if let Some(cursor) = self.cursor {
+            let at = [cursor[0] - heatmap.x as f64, cursor[1] - heatmap.y as f64];
+            if at[0] >= 0.0 && at[1] >= 0.0 && at[0] < heatmap.w as f64 && at[1] < heatmap.h as f64 {
+                lines.extend(self.describe(&camera, at));
+            }
+        }
+        if let Some(query) = &self.search {
+            lines.push(format!("search: {query}▏ (Enter: go, Esc: cancel)"));
+        } else if !self.matches.is_empty() {
+            lines.push(format!("match {} of {} (n / N)", self.current_match + 1, self.matches.len()));
+        }
+        if !lines.is_empty() {
+            let at =
+                self.cursor.map_or([heatmap.x + 10.0, heatmap.y + 10.0], |c| [c[0] as f32 + 16.0, c[1] as f32 + 16.0]);
+            overlay(&mut self.fonts, &mut scene, &lines, at);
+        }
+        if self.hud {
+            let (uploaded, atlas) = self.state.as_ref().map_or((0, 0), |s| s.renderer.tile_traffic());
+            let hud = vec![
+                format!("frame {:.1} ms", self.frame_time.as_secs_f64() * 1e3),
+                format!(
+                    "rows {:.1}–{:.1}, columns {:.1}–{:.1}",
+                    window.rows.start, window.rows.end, window.cols.start, window.cols.end
+                ),
+                format!("tiles uploaded {:.1} MB, GPU tile memory {:.1} MB", uploaded as f64 / 1e6, atlas as f64 / 1e6),
+                format!("aggregate: {}", if self.agg == Agg::Mean { "mean" } else { "extremes" }),
+            ];
+            let bottom = scene.height as f32 - 90.0;
+            overlay(&mut self.fonts, &mut scene, &hud, [8.0, bottom]);
+        }
+        if self.help {
+            let help: Vec<String> = HELP.lines().map(str::to_owned).collect();
+            overlay(&mut self.fonts, &mut scene, &help, [heatmap.x + 20.0, heatmap.y + 20.0]);
+        }
+        scene
+    }
+
+    /// Row, column, value and cluster under panel pixel `at`.
+    fn describe(&self, camera: &Camera, at: [f64; 2]) -> Vec<String> {
+        let [row, col] = camera.data_at(at);
+        let window = camera.window();
+        let rows_per_px = (window.rows.end - window.rows.start) / camera.size()[1];
+        let cols_per_px = (window.cols.end - window.cols.start) / camera.size()[0];
+        let p = &self.prepared;
+        let (r, c) = ((row as usize).min(p.row_order.len() - 1), (col as usize).min(p.col_order.len() - 1));
+        let (i, j) = (p.row_order[r], p.col_order[c]);
+        let mut lines =
+            vec![format!("row: {}", p.matrix.row_labels().get(i)), format!("column: {}", p.matrix.col_labels().get(j))];
+        let value = p.matrix.row(i)[j];
+        if rows_per_px > 1.0 || cols_per_px > 1.0 {
+            let cells = (rows_per_px.max(1.0) * cols_per_px.max(1.0)).round();
+            let kind = if self.agg == Agg::Mean { "mean" } else { "extreme" };
+            lines.push(format!("a pixel covers ~{cells} cells (colour: their {kind}); this cell: {value}"));
+        } else {
+            lines.push(format!("value: {value}"));
+        }
+        if let Some(groups) = &p.row_groups {
+            lines.push(format!("row cluster: {}", groups[i]));
+        }
+        lines
+    }
+
+    fn redraw(&mut self) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let scene = self.full_scene();
+        let window = self.camera.as_ref().expect("synced").window().clone();
+        let Some(state) = &mut self.state else { return Ok(()) };
+        let frame = match state.surface.get_current_texture() {
+            wgpu::CurrentSurfaceTexture::Success(frame) => frame,
+            wgpu::CurrentSurfaceTexture::Timeout | wgpu::CurrentSurfaceTexture::Occluded => return Ok(()),
+            wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Suboptimal(_) => {
+                state.surface.configure(&state.renderer.gpu().device, &state.config);
+                state.window.request_redraw();
+                return Ok(());
+            }
+            wgpu::CurrentSurfaceTexture::Lost => {
+                state.surface = state.instance.create_surface(state.window.clone())?;
+                state.surface.configure(&state.renderer.gpu().device, &state.config);
+                state.window.request_redraw();
+                return Ok(());
+            }
+            wgpu::CurrentSurfaceTexture::Validation => anyhow::bail!("the GPU rejected the window's surface"),
+        };
+        let view = frame.texture.create_view(&Default::default());
+        let source =
+            HeatmapSource { pyramid: &self.prepared.pyramid, style: &self.prepared.style, agg: self.agg, window };
+        let vertices = tessellate(&scene);
+        let size = [state.config.width, state.config.height];
+        let encoder = state.renderer.draw(&scene, Some(&source), &vertices, &view, [0, 0], size)?;
+        let queue = &state.renderer.gpu().queue;
+        queue.submit([encoder.finish()]);
+        state.window.pre_present_notify();
+        queue.present(frame);
+        self.frame_time = started.elapsed();
+        self.frames += 1;
+        Ok(())
+    }
+
+    /// Draws the current view offscreen and writes it as PNG.
+    fn save_png(&mut self, path: &std::path::Path) {
+        let scene = self.full_scene();
+        let window = self.camera.as_ref().expect("synced").window().clone();
+        let Some(state) = &mut self.state else { return };
+        let source =
+            HeatmapSource { pyramid: &self.prepared.pyramid, style: &self.prepared.style, agg: self.agg, window };
+        let result = state.renderer.render(&scene, Some(&source)).map_err(anyhow::Error::from).and_then(|image| {
+            heatscope::output::write_atomically(path, |w| w.write_all(&image.to_png()))
+                .map_err(|e| anyhow::anyhow!("cannot write {} ({e})", path.display()))
+        });
+        match result {
+            Ok(()) => eprintln!("saved {}", path.display()),
+            Err(e) => eprintln!("error: {e}"),
+        }
+    }
+
+    fn fail(&mut self, event_loop: &ActiveEventLoop, error: anyhow::Error) {
+        self.error = Some(error);
+        event_loop.exit();
+    }
+}
+
+/// Lines of text on a white panel at `at`.
+fn overlay(fonts: &mut cosmic_text::FontSystem, scene: &mut Scene, lines: &[String], at: [f32; 2]) {
+    let size = 13.0;
+    let line = size * text::LINE_HEIGHT;
+    let width = lines.iter().map(|l| text::width(fonts, l, size)).fold(0.0, f32::max) + 12.0;
+    let height = line * lines.len() as f32 + 8.0;
+    let x = at[0].min(scene.width as f32 - width).max(0.0);
+    let y = at[1].min(scene.height as f32 - height).max(0.0);
+    scene
+        .fills
+        .push(Fill { rect: Rect::new(x - 1.0, y - 1.0, width + 2.0, height + 2.0), color: Rgba([90, 90, 90, 255]) });
+    scene.fills.push(Fill { rect: Rect::new(x, y, width, height), color: Rgba([255, 255, 255, 240]) });
+    for (i, l) in lines.iter().enumerate() {
+        let at = [x + 6.0, y + 4.0 + line * (i as f32 + 0.5)];
+        scene.texts.push(Text { text: l.clone(), at, size, align: Align::Start, rotated: false, color: Rgba::BLACK });
+    }
+}
+
+impl ApplicationHandler for App {
+    fn resumed(&mut self, event_loop: &ActiveEventLoop) {
+        if self.state.is_some() {
+            return;
+        }
+        match open_window(event_loop, &self.title) {
+            Ok(state) => {
+                self.state = Some(state);
+                self.heatmap_rect();
+                if let Some(state) = &self.state {
+                    state.window.request_redraw();
+                }
+            }
+            Err(e) => self.fail(event_loop, e),
+        }
+    }
+
+    fn window_event(&mut self, event_loop: &ActiveEventLoop, _id: WindowId, event: WindowEvent) {
+        let mut changed = false;
+        match event {
+            WindowEvent::CloseRequested => {
+                self.finish(event_loop);
+                return;
+            }
+            WindowEvent::Resized(size) => {
+                if let Some(state) = &mut self.state
+                    && size.width > 0
+                    && size.height > 0
+                {
+                    state.config.width = size.width;
+                    state.config.height = size.height;
+                    state.surface.configure(&state.renderer.gpu().device, &state.config);
+                    changed = true;
+                }
+            }
+            WindowEvent::ScaleFactorChanged { .. } => changed = true,
+            WindowEvent::ModifiersChanged(modifiers) => self.modifiers = modifiers.state(),
+            WindowEvent::CursorMoved { position, .. } => {
+                let now = [position.x, position.y];
+                if let Some(from) = self.drag {
+                    if let Some(camera) = &mut self.camera {
+                        camera.pan([now[0] - from[0], now[1] - from[1]]);
+                    }
+                    self.drag = Some(now);
+                }
+                self.cursor = Some(now);
+                changed = true;
+            }
+            WindowEvent::CursorLeft { .. } => {
+                self.cursor = None;
+                changed = true;
+            }
+            WindowEvent::MouseInput { state: ElementState::Pressed, button: MouseButton::Left, .. } => {
+                let double = self.last_click.is_some_and(|t| t.elapsed() < Duration::from_millis(350));
+                self.last_click = Some(Instant::now());
+                if double {
+                    self.act(Action::Fit);
+                    changed = true;
+                }
+                self.drag = self.cursor;
+            }
+            WindowEvent::MouseInput { state: ElementState::Released, button: MouseButton::Left, .. } => {
+                self.drag = None
+            }
+            WindowEvent::MouseWheel { delta, .. } => {
+                let notches = match delta {
+                    MouseScrollDelta::LineDelta(_, y) => y as f64,
+                    MouseScrollDelta::PixelDelta(p) => p.y / 40.0,
+                };
+                let heatmap = self.heatmap_rect();
+                if let Some(c) = self.cursor {
+                    let at =
+                        [(c[0] - heatmap.x as f64) / heatmap.w as f64, (c[1] - heatmap.y as f64) / heatmap.h as f64];
+                    let at = at.map(|a| a.clamp(0.0, 1.0));
+                    self.act(wheel_action(notches, at, self.modifiers.shift_key(), self.modifiers.control_key()));
+                    changed = true;
+                }
+            }
+            WindowEvent::KeyboardInput { event, .. } if event.state == ElementState::Pressed => {
+                changed = self.key(event_loop, &event.logical_key);
+            }
+            WindowEvent::RedrawRequested => {
+                if let Some(action) = self.script.pop_front() {
+                    self.act(action);
+                }
+                if let Err(e) = self.redraw() {
+                    self.fail(event_loop, e);
+                    return;
+                }
+                if self.exit_after.is_some_and(|n| self.frames >= n) {
+                    self.finish(event_loop);
+                    return;
+                }
+                // Scripts and frame counts keep drawing; otherwise only changes do.
+                if !self.script.is_empty() || self.exit_after.is_some() {
+                    changed = true;
+                }
+            }
+            _ => {}
+        }
+        if changed && let Some(state) = &self.state {
+            state.window.request_redraw();
+        }
+    }
+}
+
+impl App {
+    /// Handles a key; whether the picture changed.
+    fn key(&mut self, event_loop: &ActiveEventLoop, key: &Key) -> bool {
+        if let Some(query) = &mut self.search {
+            match key {
+                Key::Named(NamedKey::Enter) => {
+                    let query = std::mem::take(query);
+                    self.search = None;
+                    self.act(Action::Search(query));
+                }
+                Key::Named(NamedKey::Escape) => self.search = None,
+                Key::Named(NamedKey::Backspace) => {
+                    query.pop();
+                }
+                Key::Character(text) => query.push_str(text),
+                Key::Named(NamedKey::Space) => query.push(' '),
+                _ => return false,
+            }
+            return true;
+        }
+        let name = match key {
+            Key::Named(NamedKey::Escape) => {
+                self.finish(event_loop);
+                return false;
+            }
+            Key::Named(named) => format!("{named:?}"),
+            Key::Character(text) => text.to_string(),
+            _ => return false,
+        };
+        match name.as_str() {
+            "q" => {
+                self.finish(event_loop);
+                false
+            }
+            "/" => {
+                self.search = Some(String::new());
+                true
+            }
+            "s" => {
+                let path = PathBuf::from(format!("heatscope-{}.png", std::process::id()));
+                self.act(Action::Screenshot(path));
+                false
+            }
+            _ => match key_action(&name) {
+                Some(action) => {
+                    self.act(action);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// Saves `--screenshot` and closes.
+    fn finish(&mut self, event_loop: &ActiveEventLoop) {
+        if let Some(path) = self.screenshot.take() {
+            self.save_png(&path);
+        }
+        event_loop.exit();
+    }
+}
+
+/// A window with a surface in a non-sRGB format (so colours match the
+/// exported images) and a renderer for it.
+fn open_window(event_loop: &ActiveEventLoop, title: &str) -> anyhow::Result<WindowState> {
+    let attributes =
+        Window::default_attributes().with_title(title).with_inner_size(winit::dpi::LogicalSize::new(1280.0, 800.0));
+    let window = Arc::new(event_loop.create_window(attributes)?);
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle(Box::new(
+        event_loop.owned_display_handle(),
+    )));
+    let surface = instance.create_surface(window.clone())?;
+    let gpu = Gpu::from_instance(&instance, Some(&surface))?;
+    let caps = surface.get_capabilities(&gpu.adapter);
+    let format = [wgpu::TextureFormat::Bgra8Unorm, wgpu::TextureFormat::Rgba8Unorm]
+        .into_iter()
+        .find(|f| caps.formats.contains(f))
+        .unwrap_or(caps.formats[0]);
+    let size = window.inner_size();
+    let config = wgpu::SurfaceConfiguration {
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+        format,
+        width: size.width.max(1),
+        height: size.height.max(1),
+        present_mode: wgpu::PresentMode::AutoVsync,
+        alpha_mode: caps.alpha_modes[0],
+        view_formats: vec![],
+        desired_maximum_frame_latency: 2,
+        color_space: wgpu::SurfaceColorSpace::Auto,
+    };
+    surface.configure(&gpu.device, &config);
+    let renderer = Renderer::with_gpu(gpu, format);
+    Ok(WindowState { window, instance, surface, config, renderer })
+}

@@ -1,0 +1,149 @@
+//! `heatscope view` in a real window under Xvfb, and `heatscope bench`
+//! along its camera path on a million rows. Both need a GPU adapter
+//! (llvmpipe will do) and the window test needs Xvfb, unless
+//! HEATSCOPE_SKIP_GPU=1.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+fn skip_gpu() -> bool {
+    std::env::var("HEATSCOPE_SKIP_GPU").is_ok_and(|v| v == "1")
+}
+
+fn heatscope(cache: &Path, args: &[&str], display: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_heatscope"));
+    command.args(args).env("HEATSCOPE_CACHE_DIR", cache);
+    if let Some(display) = display {
+        command.env("DISPLAY", display).env_remove("WAYLAND_DISPLAY");
+    }
+    command.output().expect("the binary runs")
+}
+
+/// An Xvfb server on a display of its own, stopped on drop.
+struct Xvfb(Child, String);
+
+impl Xvfb {
+    fn start() -> Option<Xvfb> {
+        for number in 90..120 {
+            let display = format!(":{number}");
+            if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+                continue;
+            }
+            let child = Command::new("Xvfb")
+                .args([display.as_str(), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+            let Ok(child) = child else {
+                assert!(skip_gpu(), "Xvfb is not installed (apt-get install xvfb, or .ci/deps)");
+                return None;
+            };
+            // Wait for its socket.
+            for _ in 0..100 {
+                if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+                    return Some(Xvfb(child, display));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            panic!("Xvfb {display} did not start");
+        }
+        panic!("no free X display number");
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    (info.width, info.height, pixels)
+}
+
+#[test]
+fn the_demo_window_zooms_searches_and_cuts_as_scripted() {
+    let Some(xvfb) = Xvfb::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("demo.script");
+    // The demo's row labels are cell barcodes; this one is a row of the PBMC matrix.
+    std::fs::write(&script, "zoom 0.5 0.5 2\nsearch AATCCTTGCCTTCG-2\ncut 4\n").unwrap();
+    let shot = dir.path().join("view.png");
+    let args = [
+        "view",
+        "--script",
+        script.to_str().unwrap(),
+        "--exit-after-frames",
+        "5",
+        "--screenshot",
+        shot.to_str().unwrap(),
+    ];
+    let out = heatscope(dir.path(), &args, Some(&xvfb.1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && skip_gpu() {
+        return;
+    }
+    assert!(out.status.success(), "{stderr}");
+    let (w, h, pixels) = read_png(&shot);
+    assert_eq!((w, h), (1280, 800));
+    // The match is highlighted by two orange lines one row apart, across
+    // the heatmap, in the middle of the 40 rows the view shows.
+    let orange = |x: u32, y: u32| pixels[4 * (y * w + x) as usize..][..3] == [255, 140, 0];
+    let rows: Vec<u32> = (0..h).filter(|&y| (0..w).filter(|&x| orange(x, y)).count() > 300).collect();
+    assert!(!rows.is_empty(), "no highlight in the screenshot");
+    let (top, bottom) = (rows[0], *rows.last().unwrap());
+    let gap = bottom - top;
+    assert!((10..40).contains(&gap), "highlight lines {top} and {bottom}");
+    // The cut's cluster bar legend ("row clusters") adds its four swatches:
+    // Set2's first colour (the second categorical palette) is on screen.
+    let set2 = [0x66, 0xc2, 0xa5];
+    let swatch = (0..w * h).any(|i| pixels[4 * i as usize..][..3] == set2);
+    assert!(swatch, "no cluster colour on screen");
+}
+
+#[test]
+fn a_window_without_a_display_says_so_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = heatscope(dir.path(), &["view"], Some(":9999"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("heatscope render"), "{stderr}");
+}
+
+#[test]
+fn bench_on_a_million_rows_keeps_primitives_and_uploads_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let (w, h) = (640u32, 400u32);
+    let args =
+        ["bench", "--synthetic", "1000000x10", "--width", "640", "--height", "400", "--json", json.to_str().unwrap()];
+    let out = heatscope(dir.path(), &args, None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && skip_gpu() && stderr.contains("no GPU adapter") {
+        return;
+    }
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["rows"], 1_000_000);
+    assert_eq!(report["frames"], 224);
+    // Far fewer triangles and texts than pixels, whatever the zoom.
+    let triangles = report["max_triangles"].as_u64().unwrap();
+    assert!(triangles > 0 && triangles <= u64::from(w * h / 16), "{triangles} triangles");
+    let texts = report["max_texts"].as_u64().unwrap();
+    assert!(texts <= u64::from(h / 8), "{texts} texts");
+    // No frame uploads more than the GPU tile memory holds.
+    let upload = report["max_frame_upload_mb"].as_f64().unwrap();
+    assert!(upload <= report["gpu_tile_memory_mb"].as_f64().unwrap(), "{upload} MB in one frame");
+    for key in ["p50_ms", "p99_ms", "first_frame_ms"] {
+        assert!(report[key].as_f64().unwrap() > 0.0, "{key}");
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("frame time     p50"), "{text}");
+}
