@@ -372,16 +372,29 @@ fn cluster_refuses_what_it_cannot_do_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "m.tsv", b"g\ts1\ts2\na\t0\t1\nb\t1\t0\n");
     let file = path.to_str().unwrap();
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["cluster", file, "--cols-order-out", "x.txt"], "error: the --cols-*-out options go with --axis both"),
-        (&["cluster", file, "--memory-budget", "10"], "raise --memory-budget"),
         (&["cluster", file, "--axis", "cols", "--metric", "correlation", "--memory-budget", "0.5x"], "unknown unit"),
+        (&["cluster", file, "--groups", "1"], "error: --groups 1: the approximate mode needs at least 2 groups"),
+        (
+            &["cluster", file, "--col-sample", "100"],
+            "error: --col-sample samples rows to cluster the columns; it goes with --axis cols or both",
+        ),
+        (
+            &["cluster", file, "--axis", "cols", "--col-sample", "1"],
+            "error: --col-sample 1: columns need at least 2 sampled rows",
+        ),
+        (&["cluster", file, "--approx", "--groups", "lots"], "invalid value 'lots' for '--groups <K>'"),
     ];
     for (args, expected) in cases {
         let out = heatscope(dir.path(), args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        // clap's own parse errors add a usage hint; ours are one line.
+        if !stderr.contains("invalid value") {
+            assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        }
     }
     let one_row = write(dir.path(), "one.tsv", b"g\ts1\ts2\na\t0\t1\n");
     let out = heatscope(dir.path(), &["cluster", one_row.to_str().unwrap()]);
