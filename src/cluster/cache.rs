@@ -58,13 +58,12 @@ pub fn cluster_cached(
     // Exact trees keep the key they always had.
     let key = match plan(matrix, axis, options) {
         Plan::Exact => key,
-        Plan::Approx { groups, sample_rows, seed, leaf_max } => key
+        Plan::Approx { groups, sample_rows, seed } => key
             .bytes(b"approx")
             .u64(approx::VERSION)
             .u64(groups.map_or(0, |k| k as u64))
             .u64(sample_rows.map_or(0, |r| r as u64))
-            .u64(seed)
-            .u64(leaf_max as u64),
+            .u64(seed),
     }
     .finish();
     let path = dir.join(format!("tree-{key:016x}.hst"));

@@ -35,8 +35,10 @@ const MIN_SAMPLE: usize = 4096;
 /// Lloyd passes on the sample (fewer when the assignment stops changing).
 const SAMPLE_PASSES: usize = 8;
 
-/// Lloyd passes over every item after the sample passes.
-const FULL_PASSES: usize = 2;
+/// Lloyd passes over every item after the sample passes: one suffices to
+/// turn the sample's centroids into the means of their groups, and each
+/// costs as much as all the sample's work together.
+const FULL_PASSES: usize = 1;
 
 /// The items being clustered, row-major, and how they are prepared.
 pub(crate) struct Space<'a> {
@@ -146,6 +148,15 @@ impl<'a> Space<'a> {
         let raw = self.item(i);
         s.values.clear();
         s.missing.clear();
+        if self.leaves_out_missing() && raw.iter().all(|v| v.is_finite()) {
+            // The common case, without the detour through `f64`.
+            let mut norm = 0.0f32;
+            for ((o, &v), &c) in out.iter_mut().zip(raw).zip(&self.center) {
+                *o = (f64::from(v) - c) as f32;
+                norm += *o * *o;
+            }
+            return norm;
+        }
         for (j, &v) in raw.iter().enumerate() {
             if v.is_finite() {
                 s.values.push(f64::from(v));
@@ -182,6 +193,83 @@ impl<'a> Space<'a> {
     }
 }
 
+/// Prepared items held in memory, for sets small enough that preparing
+/// them once beats preparing them on every pass (samples, groups).
+struct Held {
+    dim: usize,
+    rows: Vec<f32>,
+    /// Item `p`'s left-out coordinates are `missing[missing_at[p]..missing_at[p + 1]]`.
+    missing_at: Vec<usize>,
+    missing: Vec<u32>,
+}
+
+impl Held {
+    fn new(space: &Space, items: &[u32]) -> Self {
+        let dim = space.dim();
+        let mut rows = vec![0.0f32; items.len() * dim];
+        let lists: Vec<Vec<u32>> = rows
+            .par_chunks_mut(dim)
+            .zip(items)
+            .map_init(Scratch::default, |s, (row, &i)| {
+                space.prepare(i, row, s);
+                s.missing.clone()
+            })
+            .collect();
+        let mut missing_at = vec![0];
+        let mut missing = Vec::new();
+        for list in lists {
+            missing.extend(list);
+            missing_at.push(missing.len());
+        }
+        Self { dim, rows, missing_at, missing }
+    }
+
+    fn row(&self, p: usize) -> &[f32] {
+        &self.rows[p * self.dim..(p + 1) * self.dim]
+    }
+}
+
+/// Where a pass reads its prepared items, by position.
+#[derive(Clone, Copy)]
+enum Vectors<'a> {
+    /// `items` of the space, prepared as they are read: a pass over every
+    /// row of a large matrix holds only a block at a time.
+    Streamed(&'a Space<'a>, &'a [u32]),
+    /// Prepared once.
+    Held(&'a Held),
+}
+
+impl Vectors<'_> {
+    fn dim(self) -> usize {
+        match self {
+            Vectors::Streamed(space, _) => space.dim(),
+            Vectors::Held(held) => held.dim,
+        }
+    }
+
+    fn len(self) -> usize {
+        match self {
+            Vectors::Streamed(_, items) => items.len(),
+            Vectors::Held(held) => held.missing_at.len() - 1,
+        }
+    }
+
+    /// Writes the item at position `p` into `out` and its left-out
+    /// coordinates into `s.missing`.
+    fn load(self, p: usize, out: &mut [f32], s: &mut Scratch) {
+        match self {
+            Vectors::Streamed(space, items) => {
+                space.prepare(items[p], out, s);
+            }
+            Vectors::Held(held) => {
+                out.copy_from_slice(held.row(p));
+                s.missing.clear();
+                s.missing.extend_from_slice(&held.missing[held.missing_at[p]..held.missing_at[p + 1]]);
+            }
+        }
+    }
+}
+
 /// A partition of items into groups, with each group's centroid (in the
 /// prepared space) and spread (the mean squared distance of its members to
 /// the centroid).
@@ -194,11 +282,11 @@ pub(crate) struct Partition {
 }
 
 impl Partition {
-    /// Groups `items` by `assignment` (a group in `0..k` per item), members
-    /// in the order of `items`; a group left empty keeps its centroid from
-    /// `old`.
-    fn new(space: &Space, items: &[u32], assignment: &[u32], old: &[f64]) -> Result<Self, ClusterError> {
-        let dim = space.dim();
+    /// Groups `items` (read through `vectors`, position by position) by
+    /// `assignment` (a group in `0..k` per item), members in the order of
+    /// `items`; a group left empty keeps its centroid from `old`.
+    fn new(vectors: Vectors, items: &[u32], assignment: &[u32], old: &[f64]) -> Result<Self, ClusterError> {
+        let dim = vectors.dim();
         let k = old.len() / dim;
         let mut offsets = vec![0usize; k + 1];
         for &a in assignment {
@@ -208,9 +296,9 @@ impl Partition {
             offsets[g + 1] += offsets[g];
         }
         let mut next = offsets.clone();
-        let mut members = vec![0u32; items.len()];
-        for (&i, &a) in items.iter().zip(assignment) {
-            members[next[a as usize]] = i;
+        let mut positions = vec![0u32; items.len()];
+        for (p, &a) in assignment.iter().enumerate() {
+            positions[next[a as usize]] = p as u32;
             next[a as usize] += 1;
         }
         let stats: Vec<(Vec<f64>, f64)> = (0..k)
@@ -219,11 +307,11 @@ impl Partition {
                 if progress::interrupted() {
                     return Err(ClusterError::Interrupted);
                 }
-                let group = &members[offsets[g]..offsets[g + 1]];
+                let group = &positions[offsets[g]..offsets[g + 1]];
                 if group.is_empty() {
                     return Ok((old[g * dim..(g + 1) * dim].to_vec(), 0.0));
                 }
-                Ok(mean_and_spread(space, group, s))
+                Ok(mean_and_spread(vectors, dim, group, s))
             })
             .collect::<Result<_, _>>()?;
         let mut centroids = Vec::with_capacity(k * dim);
@@ -232,6 +320,7 @@ impl Partition {
             centroids.extend(c);
             spread.push(v);
         }
+        let members = positions.iter().map(|&p| items[p as usize]).collect();
         Ok(Self { dim, offsets, members, centroids, spread })
     }
 
@@ -280,22 +369,21 @@ impl Partition {
     pub fn runs(space: &Space, items: &[u32], size: usize) -> Result<Self, ClusterError> {
         let assignment: Vec<u32> = (0..items.len()).map(|p| (p / size) as u32).collect();
         let k = items.len().div_ceil(size);
-        Self::new(space, items, &assignment, &vec![0.0; k * space.dim()])
+        Self::new(Vectors::Streamed(space, items), items, &assignment, &vec![0.0; k * space.dim()])
     }
 }
 
-/// The centroid of `group` (the mean of each coordinate over the members
-/// that have it; 0, the overall mean, where none has) and its spread, the
-/// sum over coordinates of the members' variance.
-fn mean_and_spread(space: &Space, group: &[u32], s: &mut Scratch) -> (Vec<f64>, f64) {
-    let dim = space.dim();
+/// The centroid of the items at `positions` (the mean of each coordinate
+/// over the members that have it; 0, the overall mean, where none has) and
+/// its spread, the sum over coordinates of the members' variance.
+fn mean_and_spread(vectors: Vectors, dim: usize, positions: &[u32], s: &mut Scratch) -> (Vec<f64>, f64) {
     let mut sum = vec![0.0f64; dim];
     let mut squares = vec![0.0f64; dim];
-    let mut count = vec![group.len() as u64; dim];
+    let mut count = vec![positions.len() as u64; dim];
     let mut row = std::mem::take(&mut s.row);
     row.resize(dim, 0.0);
-    for &i in group {
-        space.prepare(i, &mut row, s);
+    for &p in positions {
+        vectors.load(p as usize, &mut row, s);
         for ((a, q), &x) in sum.iter_mut().zip(&mut squares).zip(&row) {
             let x = f64::from(x);
             *a += x;
@@ -338,51 +426,43 @@ impl Centres {
 /// blocks: one matrix product per block gives every item-centroid dot
 /// product, `|c|² − 2x·c` orders the centroids for item `x`, and for an item
 /// with left-out coordinates `|c|²` counts only the coordinates it has.
-fn assign(
-    space: &Space,
-    items: &[u32],
-    centroids: &[f64],
-    progress: Option<&ProgressBar>,
-) -> Result<Vec<u32>, ClusterError> {
-    let dim = space.dim();
+fn assign(vectors: Vectors, centroids: &[f64], progress: Option<&ProgressBar>) -> Result<Vec<u32>, ClusterError> {
+    let dim = vectors.dim();
     let centres = Centres::new(centroids, dim);
     let k = centres.k;
     let c_view = ArrayView2::from_shape((k, dim), &centres.values).expect("centroid shape");
-    let mut out = vec![0u32; items.len()];
-    items.par_chunks(BLOCK).zip(out.par_chunks_mut(BLOCK)).try_for_each_init(
-        BlockScratch::default,
-        |s, (ids, out)| {
-            if progress::interrupted() {
-                return Err(ClusterError::Interrupted);
+    let mut out = vec![0u32; vectors.len()];
+    out.par_chunks_mut(BLOCK).enumerate().try_for_each_init(BlockScratch::default, |s, (block, out)| {
+        if progress::interrupted() {
+            return Err(ClusterError::Interrupted);
+        }
+        let b = out.len();
+        s.rows.resize(b * dim, 0.0);
+        s.products.resize(b * k, 0.0);
+        s.missing.resize_with(b, Vec::new);
+        for r in 0..b {
+            vectors.load(block * BLOCK + r, &mut s.rows[r * dim..(r + 1) * dim], &mut s.item);
+            s.missing[r].clone_from(&s.item.missing);
+        }
+        let x_view = ArrayView2::from_shape((b, dim), &s.rows[..]).expect("block shape");
+        let mut g = ArrayViewMut2::from_shape((b, k), &mut s.products[..]).expect("product shape");
+        general_mat_mul(-2.0, &x_view, &c_view.t(), 0.0, &mut g);
+        for ((line, missing), o) in s.products.chunks_exact_mut(k).zip(&s.missing).zip(out.iter_mut()) {
+            for (v, &n) in line.iter_mut().zip(&centres.sqnorm) {
+                *v += n;
             }
-            let b = ids.len();
-            s.rows.resize(b * dim, 0.0);
-            s.products.resize(b * k, 0.0);
-            s.missing.resize_with(b, Vec::new);
-            for (r, &i) in ids.iter().enumerate() {
-                space.prepare(i, &mut s.rows[r * dim..(r + 1) * dim], &mut s.item);
-                s.missing[r].clone_from(&s.item.missing);
-            }
-            let x_view = ArrayView2::from_shape((b, dim), &s.rows[..]).expect("block shape");
-            let mut g = ArrayViewMut2::from_shape((b, k), &mut s.products[..]).expect("product shape");
-            general_mat_mul(-2.0, &x_view, &c_view.t(), 0.0, &mut g);
-            for ((line, missing), o) in s.products.chunks_exact_mut(k).zip(&s.missing).zip(out.iter_mut()) {
-                for (v, &n) in line.iter_mut().zip(&centres.sqnorm) {
-                    *v += n;
+            if !missing.is_empty() {
+                for (v, c) in line.iter_mut().zip(centres.values.chunks_exact(dim)) {
+                    *v -= missing.iter().map(|&j| c[j as usize] * c[j as usize]).sum::<f32>();
                 }
-                if !missing.is_empty() {
-                    for (v, c) in line.iter_mut().zip(centres.values.chunks_exact(dim)) {
-                        *v -= missing.iter().map(|&j| c[j as usize] * c[j as usize]).sum::<f32>();
-                    }
-                }
-                *o = first_minimum(line);
             }
-            if let Some(p) = progress {
-                p.inc(b as u64);
-            }
-            Ok(())
-        },
-    )?;
+            *o = first_minimum(line);
+        }
+        if let Some(p) = progress {
+            p.inc(b as u64);
+        }
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -435,20 +515,25 @@ pub(crate) fn kmeans(
         picked.sort_unstable();
         picked.iter().map(|&p| items[p]).collect()
     };
-    let mut centroids = plus_plus(space, &sample, k, &mut rng, progress)?;
+    let held_sample = Held::new(space, &sample);
+    let mut centroids = plus_plus(&held_sample, k, &mut rng, progress)?;
     let everything = sample.len() == m;
     if !everything {
         let mut last: Option<Vec<u32>> = None;
         for _ in 0..SAMPLE_PASSES {
-            let a = assign(space, &sample, &centroids, None)?;
+            let a = assign(Vectors::Held(&held_sample), &centroids, None)?;
             if last.as_ref() == Some(&a) {
                 break;
             }
-            centroids = Partition::new(space, &sample, &a, &centroids)?.centroids;
+            centroids = Partition::new(Vectors::Held(&held_sample), &sample, &a, &centroids)?.centroids;
             last = Some(a);
         }
     }
-    let passes = if everything { SAMPLE_PASSES + FULL_PASSES } else { FULL_PASSES };
+    let (vectors, passes) = if everything {
+        (Vectors::Held(&held_sample), SAMPLE_PASSES + FULL_PASSES)
+    } else {
+        (Vectors::Streamed(space, items), FULL_PASSES)
+    };
     let mut last: Option<(Vec<u32>, Partition)> = None;
     for pass in 0..passes {
         if let Some(p) = progress {
@@ -456,11 +541,11 @@ pub(crate) fn kmeans(
             p.set_position(0);
             p.set_message(format!("k-means {}/{passes}", pass + 1));
         }
-        let a = assign(space, items, &centroids, progress)?;
+        let a = assign(vectors, &centroids, progress)?;
         if last.as_ref().is_some_and(|(previous, _)| *previous == a) {
             break;
         }
-        let partition = Partition::new(space, items, &a, &centroids)?;
+        let partition = Partition::new(vectors, items, &a, &centroids)?;
         centroids.clone_from(&partition.centroids);
         last = Some((a, partition));
     }
@@ -471,29 +556,22 @@ pub(crate) fn kmeans(
 /// one with probability proportional to its squared distance to the
 /// nearest centroid so far. Stops early when every item sits on a centroid.
 fn plus_plus(
-    space: &Space,
-    sample: &[u32],
+    sample: &Held,
     k: usize,
     rng: &mut ChaCha8Rng,
     progress: Option<&ProgressBar>,
 ) -> Result<Vec<f64>, ClusterError> {
-    let dim = space.dim();
-    let mut prepared = vec![0.0f64; sample.len() * dim];
-    prepared.par_chunks_mut(dim).zip(sample).for_each_init(
-        || (Scratch::default(), vec![0.0f32; dim]),
-        |(s, row), (out, &i)| {
-            space.prepare(i, row, s);
-            out.iter_mut().zip(row.iter()).for_each(|(o, &v)| *o = f64::from(v));
-        },
-    );
+    let dim = sample.dim;
+    let prepared: Vec<f64> = sample.rows.iter().map(|&v| f64::from(v)).collect();
+    let n = prepared.len() / dim;
     let item = |p: usize| &prepared[p * dim..(p + 1) * dim];
     if let Some(p) = progress {
         p.set_length(k as u64);
         p.set_position(0);
         p.set_message("k-means++");
     }
-    let mut chosen = vec![rng.random_range(0..sample.len())];
-    let mut nearest = vec![f64::INFINITY; sample.len()];
+    let mut chosen = vec![rng.random_range(0..n)];
+    let mut nearest = vec![f64::INFINITY; n];
     while chosen.len() < k {
         if progress::interrupted() {
             return Err(ClusterError::Interrupted);
@@ -547,7 +625,7 @@ mod tests {
             .iter()
             .flat_map(|c| c.iter().zip(&space.center).map(|(&v, m)| f64::from(v) - m))
             .collect();
-        assert_eq!(assign(&space, &[0, 1, 2], &centroids, None).unwrap(), vec![0, 1, 1]);
+        assert_eq!(assign(Vectors::Streamed(&space, &[0, 1, 2]), &centroids, None).unwrap(), vec![0, 1, 1]);
     }
 
     #[test]
@@ -555,7 +633,8 @@ mod tests {
         // Two items at (0, 0) and (2, 4): centroid (1, 2), spread 1 + 4.
         let data = [0.0, 0.0, 2.0, 4.0];
         let space = Space::new(&data, 2, "row", Metric::Euclidean).unwrap();
-        let (centroid, spread) = mean_and_spread(&space, &[0, 1], &mut Scratch::default());
+        let vectors = Vectors::Streamed(&space, &[0, 1]);
+        let (centroid, spread) = mean_and_spread(vectors, 2, &[0, 1], &mut Scratch::default());
         assert_eq!(centroid, vec![0.0, 0.0]);
         assert!((spread - 5.0).abs() < 1e-9);
     }

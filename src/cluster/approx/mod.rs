@@ -1,10 +1,12 @@
 //! Approximate hierarchical clustering: a complete binary tree over every
 //! item of a matrix too large for exact clustering (a million rows and
-//! more), in memory `O(n + k·d + g²)` for `k` groups of at most `g` items.
+//! more), in memory `O(n + k·d)` beside the matrix (`k` groups; groups are
+//! clustered exactly at most [`LEAF_MAX`] items at a time).
 //!
 //! # The tree
 //! 1. **Groups.** k-means ([`kmeans`]) splits the `n` items into `k` groups,
-//!    `k = √n` rounded, at most [`MAX_GROUPS`] (or `--groups K`), in the
+//!    `k = √n` rounded, at most [`MAX_GROUPS`] (or `--groups K`); up to
+//!    [`EXACT_MAX`] items without `--groups`, the tree is the exact one. In the
 //!    geometry of the metric: cosine, correlation and spearman items are
 //!    normalised (ranked first for spearman), so that the squared Euclidean
 //!    distance `s` between prepared vectors is twice the metric's distance;
@@ -26,9 +28,10 @@
 //!      is an upper bound close to it in many dimensions; for complete it
 //!      is an approximation from below. Cityblock uses `D`.
 //!    - single: `D`, an approximation from above.
-//! 3. **Inside the groups.** The exact linkage of [`crate::cluster`] on the
-//!    members' own values with the requested metric; a group larger than
-//!    [`LEAF_MAX`] is split again the same way. A pair without common
+//! 3. **Inside the groups.** A group larger than [`LEAF_MAX`] is split
+//!    again the same way, into groups of about half that; a group of at
+//!    most [`LEAF_MAX`] gets the exact linkage of [`crate::cluster`] on the
+//!    members' own values with the requested metric. A pair without common
 //!    coordinates gets the largest distance within its group.
 //! 4. **Heights.** Each group's tree hangs under the leaf that stood for
 //!    it. A merge is never lower than its children: its height is the
@@ -41,7 +44,7 @@
 //! Columns are clustered on a seeded sample of the rows
 //! ([`Plan::Approx::sample_rows`]; by default as many rows as keep the
 //! sample near 32 Mi values, from 1,000 to 50,000 rows), held transposed in
-//! memory; then exactly when they are at most [`LEAF_MAX`], else as rows are.
+//! memory; then exactly when they are at most [`EXACT_MAX`], else as rows are.
 //!
 //! # Leaf order
 //! By default scipy's order of the final tree. With optimal ordering, the
@@ -64,7 +67,7 @@ use rayon::prelude::*;
 use super::condensed::{Items, pdist_items};
 use super::linkage::{RawMerge, label_in_height_order, linkage_of_clusters, sort_and_label};
 use super::metric::{self, Metric};
-use super::{Axis, ClusterError, ClusterOptions, CondensedMatrix, Dendrogram, Method, exact_memory_bytes, linkage};
+use super::{Axis, ClusterError, ClusterOptions, CondensedMatrix, Dendrogram, Method, linkage};
 use crate::hash::Fnv;
 use crate::input::Matrix;
 use crate::progress;
@@ -73,13 +76,16 @@ use kmeans::{Partition, Space};
 /// The most groups k-means makes by default.
 pub const MAX_GROUPS: usize = 4096;
 
-/// The largest group clustered exactly; larger ones are split again. At
-/// this size a group's distances take 32 MiB and link in `f64`. A smaller
-/// memory budget makes it smaller ([`Plan::Approx::leaf_max`]).
-pub const LEAF_MAX: usize = super::linkage::F64_WORKSPACE_MAX;
+/// Up to this many items (and without `--groups`) the approximate mode
+/// is the exact linkage: it takes at most about 100 MiB and a second.
+pub const EXACT_MAX: usize = super::linkage::F64_WORKSPACE_MAX;
 
-/// The smallest group size a budget can ask for.
-const LEAF_MIN: usize = 64;
+/// The largest k-means group clustered exactly; a larger one is split
+/// again by k-means into groups of about half this size. Exact clustering
+/// costs each item time in proportion to its group's size, so this keeps
+/// a million rows at seconds; 256 rows are also about the most a screen
+/// shows one pixel each of.
+pub const LEAF_MAX: usize = 256;
 
 /// The values a default column sample aims at (rows × columns).
 const COL_SAMPLE_VALUES: usize = 32 << 20;
@@ -133,10 +139,6 @@ pub enum Plan {
         sample_rows: Option<usize>,
         /// The seed.
         seed: u64,
-        /// The largest group clustered exactly: [`LEAF_MAX`], or less where
-        /// its exact clustering would take more than a quarter of the
-        /// budget (several groups are clustered at once), at least 64.
-        leaf_max: usize,
     },
 }
 
@@ -154,13 +156,7 @@ pub fn plan(matrix: &Matrix, axis: Axis, options: &ClusterOptions) -> Plan {
     }
     let sample_rows = (axis == Axis::Cols)
         .then(|| approx.col_sample.unwrap_or_else(|| default_col_sample(matrix.cols())).min(matrix.rows()));
-    let dim = sample_rows.unwrap_or(axis.dim(matrix));
-    let fits = |g: usize| exact_memory_bytes(g, dim, options.optimal_ordering) <= options.budget.0 / 4;
-    let mut leaf_max = LEAF_MAX;
-    while leaf_max > LEAF_MIN && !fits(leaf_max) {
-        leaf_max /= 2;
-    }
-    Plan::Approx { groups: approx.groups, sample_rows, seed: approx.seed, leaf_max }
+    Plan::Approx { groups: approx.groups, sample_rows, seed: approx.seed }
 }
 
 /// The rows a column sample takes by default for `cols` columns: about
@@ -179,7 +175,7 @@ pub(crate) fn cluster_approx(
     plan: Plan,
     progress: Option<&ProgressBar>,
 ) -> Result<Dendrogram, ClusterError> {
-    let Plan::Approx { groups, sample_rows, seed, leaf_max } = plan else {
+    let Plan::Approx { groups, sample_rows, seed } = plan else {
         unreachable!("called with an approximate plan");
     };
     let n = axis.len(matrix);
@@ -195,9 +191,13 @@ pub(crate) fn cluster_approx(
             Space::new(&sampled, rows, axis.item_name(), options.metric)?
         }
     };
-    let run = Run { space, method: options.method, ordering: options.optimal_ordering, leaf_max };
+    let run = Run { space, method: options.method, ordering: options.optimal_ordering };
     let items: Vec<u32> = (0..n as u32).collect();
-    let top = build(&run, &items, groups, seed, progress)?;
+    let top = match groups {
+        None if n <= EXACT_MAX => exact(&run, &items)?,
+        None => build(&run, &items, Top::Groups(((n as f64).sqrt().round() as usize).min(MAX_GROUPS)), seed, progress)?,
+        Some(k) => build(&run, &items, Top::Groups(k), seed, progress)?,
+    };
     let merges = if run.ordering { label_in_height_order(n, top.merges) } else { sort_and_label(n, top.merges) };
     Ok(Dendrogram::from_merges(n, merges))
 }
@@ -207,8 +207,6 @@ struct Run<'a> {
     space: Space<'a>,
     method: Method,
     ordering: bool,
-    /// The largest group clustered exactly.
-    leaf_max: usize,
 }
 
 /// The tree over a set of items, as merges of items (each cluster named by
@@ -221,21 +219,31 @@ struct Subtree {
     height: f64,
 }
 
-/// The tree over `items` (in increasing order): exact up to `leaf_max`
-/// items unless `groups` asks for k-means, else k-means groups, each built
-/// the same way, joined by the tree over their centroids.
+/// How many groups a level of [`build`] makes.
+#[derive(Clone, Copy)]
+enum Top {
+    /// This many (the top level).
+    Groups(usize),
+    /// Groups of about `LEAF_MAX / 2` items, if there are more than
+    /// [`LEAF_MAX`] (the levels below).
+    Leaves,
+}
+
+/// The tree over `items` (in increasing order): k-means groups, each built
+/// the same way with [`Top::Leaves`], joined by the tree over their
+/// centroids; exact for a set of at most [`LEAF_MAX`] items below the top.
 fn build(
     run: &Run,
     items: &[u32],
-    groups: Option<usize>,
+    top: Top,
     seed: u64,
     progress: Option<&ProgressBar>,
 ) -> Result<Subtree, ClusterError> {
     let m = items.len();
-    let k = match groups {
-        Some(k) => k.min(m),
-        None if m <= run.leaf_max => return exact(run, items),
-        None => ((m as f64).sqrt().round() as usize).min(MAX_GROUPS),
+    let k = match top {
+        Top::Groups(k) => k.min(m),
+        Top::Leaves if m <= LEAF_MAX => return exact(run, items),
+        Top::Leaves => m.div_ceil(LEAF_MAX / 2),
     };
     if k < 2 || m <= 2 {
         return exact(run, items);
@@ -243,7 +251,7 @@ fn build(
     let mut partition = kmeans::kmeans(&run.space, items, k, seed, progress)?;
     if partition.len() < 2 {
         // Every item prepares to the same vector: any split will do.
-        partition = Partition::runs(&run.space, items, run.leaf_max)?;
+        partition = Partition::runs(&run.space, items, LEAF_MAX)?;
     }
     if let Some(p) = progress {
         p.set_length(m as u64);
@@ -257,7 +265,8 @@ fn build(
                 return Err(ClusterError::Interrupted);
             }
             let members = partition.members(g);
-            let part = build(run, members, None, Fnv::default().u64(seed).u64(g as u64).finish(), None)?;
+            let seed = Fnv::default().u64(seed).u64(g as u64).finish();
+            let part = build(run, members, Top::Leaves, seed, None)?;
             if let Some(p) = progress {
                 p.inc(members.len() as u64);
             }
