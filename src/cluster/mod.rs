@@ -250,7 +250,7 @@ pub enum ClusterError {
         message: String,
     },
     /// The user pressed Ctrl-C; nothing was kept.
-    #[error("interrupted; nothing was written")]
+    #[error("interrupted; nothing half-written was kept")]
     Interrupted,
     /// A method or metric name that is not known.
     #[error("unknown {kind} {name:?}; use one of {known}")]

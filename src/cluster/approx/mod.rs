@@ -34,11 +34,13 @@
 //!    members' own values with the requested metric. A pair without common
 //!    coordinates gets the largest distance within its group.
 //! 4. **Heights.** Each group's tree hangs under the leaf that stood for
-//!    it. A merge is never lower than its children: its height is the
-//!    largest of its own and its children's (after the rule is applied to
-//!    them), so every height is at least the exact height inside the
-//!    groups, and the centroid tree's heights are raised, never lowered.
-//!    (This also makes centroid and median trees monotone.)
+//!    it, and no merge sits below a merge under it: in the tree above the
+//!    groups a merge is raised to the highest merge under it (which only
+//!    ever changes centroid and median trees), and a group whose own root
+//!    would stand above the merge that joins it to the rest has all its
+//!    heights scaled by one factor to meet that merge. So the heights
+//!    between groups are the linkage distances above, and each group keeps
+//!    the shape and the order of heights of its exact tree.
 //!
 //! # Columns
 //! Columns are clustered on a seeded sample of the rows
@@ -298,24 +300,41 @@ fn exact(run: &Run, items: &[u32]) -> Result<Subtree, ClusterError> {
 }
 
 /// `tree`'s merges over `parts` (one per leaf of `tree`): every part's
-/// merges, then `tree`'s, each at least as high as its children.
+/// merges, then `tree`'s. A merge of `tree` is never below the merges of
+/// `tree` under it; a part whose root would stand above the merge that
+/// joins it has all its heights scaled by the same factor to meet it.
 fn graft(tree: &Dendrogram, parts: Vec<Subtree>) -> Subtree {
-    let inner: usize = parts.iter().map(|p| p.merges.len()).sum();
-    let mut merges = Vec::with_capacity(inner + tree.merges().len());
-    let mut member = Vec::with_capacity(2 * parts.len());
-    let mut height = Vec::with_capacity(2 * parts.len());
-    for part in parts {
-        merges.extend(part.merges);
-        member.push(part.member);
-        height.push(part.height);
-    }
+    let k = parts.len();
+    let mut height = vec![0.0f64; k];
+    let mut limit = vec![f64::INFINITY; k];
     for m in tree.merges() {
         let h = m.height.max(height[m.a]).max(height[m.b]);
-        merges.push((member[m.a], member[m.b], h));
-        member.push(member[m.a]);
+        for c in [m.a, m.b].into_iter().filter(|&c| c < k) {
+            limit[c] = h;
+        }
         height.push(h);
     }
-    Subtree { merges, member: *member.last().expect("a tree has a root"), height: *height.last().expect("a root") }
+    let inner: usize = parts.iter().map(|p| p.merges.len()).sum();
+    let mut merges = Vec::with_capacity(inner + tree.merges().len());
+    let mut member = Vec::with_capacity(2 * k);
+    for (part, limit) in parts.into_iter().zip(limit) {
+        let start = merges.len();
+        merges.extend(part.merges);
+        if part.height > limit {
+            let scale = limit / part.height;
+            merges[start..].iter_mut().for_each(|m| m.2 *= scale);
+        }
+        member.push(part.member);
+    }
+    for (i, m) in tree.merges().iter().enumerate() {
+        merges.push((member[m.a], member[m.b], height[k + i]));
+        member.push(member[m.a]);
+    }
+    Subtree {
+        merges,
+        member: *member.last().expect("a tree has a root"),
+        height: *height.last().expect("a tree has a root"),
+    }
 }
 
 /// The exact linkage over the groups' centroids, weighted by group sizes
