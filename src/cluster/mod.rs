@@ -249,6 +249,9 @@ pub enum ClusterError {
         /// What is wrong.
         message: String,
     },
+    /// The matrix file could not be read (it changed while open).
+    #[error("cannot read the matrix ({0}); was it changed while heatscope had it open?")]
+    Read(String),
     /// The user pressed Ctrl-C; nothing was kept.
     #[error("interrupted; nothing half-written was kept")]
     Interrupted,

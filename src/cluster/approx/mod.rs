@@ -384,13 +384,17 @@ fn centroid_tree(run: &Run, partition: &Partition) -> Dendrogram {
 /// The columns of `matrix` over a seeded sample of `rows` of its rows (in
 /// file order; all rows when `rows` is the row count), one column after
 /// another: `cols × rows` values.
+///
+/// Rows are read with `pread` ([`Matrix::read_row`]), not through the map:
+/// a sample touches a few rows per page run, and faulting them in would map
+/// (and count as resident) most of the file around them.
 fn sampled_columns(
     matrix: &Matrix,
     rows: usize,
     seed: u64,
     progress: Option<&ProgressBar>,
 ) -> Result<Vec<f32>, ClusterError> {
-    /// Columns gathered per task: each sampled row gives one cache line.
+    /// Columns transposed per task: each sampled row gives one cache line.
     const WIDTH: usize = 16;
     let picked: Vec<usize> = if rows >= matrix.rows() {
         (0..matrix.rows()).collect()
@@ -402,29 +406,38 @@ fn sampled_columns(
     };
     let cols = matrix.cols();
     let len = cols * picked.len();
-    let mut out = Vec::new();
-    out.try_reserve_exact(len).map_err(|_| ClusterError::OutOfMemory { bytes: (len * 4) as u64 })?;
-    out.resize(len, 0.0f32);
+    let zeros = || -> Result<Vec<f32>, ClusterError> {
+        let mut v = Vec::new();
+        v.try_reserve_exact(len).map_err(|_| ClusterError::OutOfMemory { bytes: (len * 4) as u64 })?;
+        v.resize(len, 0.0f32);
+        Ok(v)
+    };
     if let Some(p) = progress {
-        p.set_length(cols as u64);
+        p.set_length(picked.len() as u64);
         p.set_position(0);
         p.set_message("sampling rows");
     }
-    out.par_chunks_mut(WIDTH * picked.len()).enumerate().try_for_each(|(t, chunk)| {
+    let mut sample = zeros()?;
+    sample.par_chunks_mut(cols).zip(&picked).try_for_each(|(row, &r)| {
         if progress::interrupted() {
             return Err(ClusterError::Interrupted);
         }
-        let first = t * WIDTH;
-        let width = chunk.len() / picked.len();
-        for (s, &r) in picked.iter().enumerate() {
-            for (c, &v) in matrix.row(r)[first..first + width].iter().enumerate() {
-                chunk[c * picked.len() + s] = v;
-            }
-        }
+        // A read error on a file that opened and mapped means it changed
+        // under us; the map's own read would fault the same way.
+        matrix.read_row(r, row).map_err(|e| ClusterError::Read(e.to_string()))?;
         if let Some(p) = progress {
-            p.inc(width as u64);
+            p.inc(1);
         }
         Ok(())
     })?;
+    let mut out = zeros()?;
+    out.par_chunks_mut(WIDTH * picked.len()).enumerate().for_each(|(t, chunk)| {
+        let first = t * WIDTH;
+        for (s, row) in sample.chunks_exact(cols).enumerate() {
+            for (c, &v) in row[first..first + chunk.len() / picked.len()].iter().enumerate() {
+                chunk[c * picked.len() + s] = v;
+            }
+        }
+    });
     Ok(out)
 }
