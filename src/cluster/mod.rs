@@ -302,12 +302,17 @@ pub fn cluster(
     let n = axis.len(matrix);
     options.budget.check(n, axis.dim(matrix), options.optimal_ordering)?;
     let dist = pdist(matrix, axis, options.metric, progress)?;
-    if options.optimal_ordering {
+    Ok(link_and_order(dist, options.method, options.optimal_ordering, progress))
+}
+
+/// The tree of `dist` by `method`, in optimal leaf order if `ordering`.
+fn link_and_order(dist: CondensedMatrix, method: Method, ordering: bool, progress: Option<&ProgressBar>) -> Dendrogram {
+    if ordering {
         // The linkage overwrites the distances it is given, and the ordering
         // needs the originals: the budget check counted this copy.
-        let tree = linkage(dist.clone(), options.method, progress);
-        Ok(tree.optimal_leaf_ordering(&dist))
+        let tree = linkage(dist.clone(), method, progress);
+        tree.optimal_leaf_ordering(&dist)
     } else {
-        Ok(linkage(dist, options.method, progress))
+        linkage(dist, method, progress)
     }
 }

@@ -69,7 +69,7 @@ use rayon::prelude::*;
 use super::condensed::{Items, pdist_items};
 use super::linkage::{RawMerge, label_in_height_order, linkage_of_clusters, sort_and_label};
 use super::metric::{self, Metric};
-use super::{Axis, ClusterError, ClusterOptions, CondensedMatrix, Dendrogram, Method, linkage};
+use super::{Axis, ClusterError, ClusterOptions, CondensedMatrix, Dendrogram, Method, link_and_order};
 use crate::hash::Fnv;
 use crate::input::Matrix;
 use crate::progress;
@@ -291,12 +291,7 @@ fn exact(run: &Run, items: &[u32]) -> Result<Subtree, ClusterError> {
     }
     let rows = Items::Rows { data: &values, dim: space.dim(), item: space.item_name() };
     let dist = pdist_items(rows, space.metric(), None)?;
-    let tree = if run.ordering {
-        linkage(dist.clone(), run.method, None).optimal_leaf_ordering(&dist)
-    } else {
-        linkage(dist, run.method, None)
-    };
-    Ok(graft(&tree, leaves))
+    Ok(graft(&link_and_order(dist, run.method, run.ordering, None), leaves))
 }
 
 /// `tree`'s merges over `parts` (one per leaf of `tree`): every part's
