@@ -35,11 +35,6 @@ const MIN_SAMPLE: usize = 4096;
 /// Lloyd passes on the sample (fewer when the assignment stops changing).
 const SAMPLE_PASSES: usize = 8;
 
-/// Lloyd passes over a set small enough to be its own sample (the groups
-/// split again below the top): few, as the groups of a small set stop
-/// changing quickly and it only spreads one group's rows.
-const SMALL_PASSES: usize = 4;
-
 /// Lloyd passes over every item after the sample passes: one suffices to
 /// turn the sample's centroids into the means of their groups, and each
 /// costs as much as all the sample's work together.
@@ -535,7 +530,7 @@ pub(crate) fn kmeans(
         }
     }
     let (vectors, passes) = if everything {
-        (Vectors::Held(&held_sample), SMALL_PASSES)
+        (Vectors::Held(&held_sample), SAMPLE_PASSES + FULL_PASSES)
     } else {
         (Vectors::Streamed(space, items), FULL_PASSES)
     };
