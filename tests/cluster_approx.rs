@@ -136,7 +136,7 @@ fn blobs(rows: usize, cols: usize, centres: usize, nan: f64, seed: u64) -> Matri
 
 #[test]
 fn planted_clusters_are_recovered_from_100000_rows() {
-    // The size the issue names: 1.3 s for both trees on 2 cores.
+    // The size the issue names; about a second a tree in a release build.
     let dir = tempfile::tempdir().unwrap();
     let (m, truth, _) = planted(dir.path(), 100_000, 50, 20, 10);
     for method in [Method::Average, Method::Ward] {
