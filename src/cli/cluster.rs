@@ -264,10 +264,7 @@ fn cluster_axis(matrix: &Matrix, axis: Axis, options: &ClusterOptions, dir: &Pat
     let approximate = match plan(matrix, axis, options) {
         Plan::Exact => String::new(),
         Plan::Approx { sample_rows: Some(rows), .. } if rows < matrix.rows() => {
-            format!(
-                " (approximate: k-means groups; distances estimated on a sample of {rows} of {} rows)",
-                matrix.rows()
-            )
+            format!(" (approximate: distances estimated on a sample of {rows} of {} rows)", matrix.rows())
         }
         Plan::Approx { .. } => " (approximate: k-means groups, exact inside each)".to_owned(),
     };
