@@ -6,12 +6,17 @@
 //! # The tree
 //! 1. **Groups.** k-means ([`kmeans`]) splits the `n` items into `k` groups,
 //!    `k = √n` rounded, at most [`MAX_GROUPS`] (or `--groups K`); up to
-//!    [`EXACT_MAX`] items without `--groups`, the tree is the exact one. In the
-//!    geometry of the metric: cosine, correlation and spearman items are
-//!    normalised (ranked first for spearman), so that the squared Euclidean
-//!    distance `s` between prepared vectors is twice the metric's distance;
-//!    euclidean, sqeuclidean and cityblock items are used as they are
-//!    (cityblock groups are therefore Euclidean k-means groups).
+//!    [`EXACT_MAX`] items without `--groups`, the tree is the exact one.
+//!    k-means works in the geometry of the metric: cosine, correlation and
+//!    spearman items are normalised (ranked first for spearman), so that
+//!    the squared Euclidean distance `s` between prepared vectors is twice
+//!    the metric's distance; euclidean, sqeuclidean and cityblock items are
+//!    used as they are (cityblock groups are therefore Euclidean k-means
+//!    groups). Missing values: the euclidean types leave a missing
+//!    coordinate out of the distance to a centroid and out of the
+//!    centroid's mean, as the exact mode does; the other metrics prepare an
+//!    item over its finite values and count a missing coordinate as 0, the
+//!    mean of the centred vector.
 //! 2. **Above the groups.** The exact linkage of the requested method over
 //!    the `k` centroids, each weighted by its group's size in the
 //!    Lance–Williams updates. The distance between two groups `i`, `j` of
@@ -118,7 +123,7 @@ pub struct ApproxOptions {
     /// When it is used.
     pub when: When,
     /// The number of k-means groups at the top; `None`: `√n`, at most
-    /// [`MAX_GROUPS`], and none for at most [`LEAF_MAX`] items (exact).
+    /// [`MAX_GROUPS`], and none for at most [`EXACT_MAX`] items (exact).
     pub groups: Option<usize>,
     /// For columns: how many rows their distances are estimated on;
     /// `None`: [`default_col_sample`].
