@@ -4,7 +4,7 @@
 //! clustered exactly at most [`LEAF_MAX`] items at a time).
 //!
 //! # The tree
-//! 1. **Groups.** k-means ([`kmeans`]) splits the `n` items into `k` groups,
+//! 1. **Groups.** k-means (`kmeans.rs`) splits the `n` items into `k` groups,
 //!    `k = √n` rounded, at most [`MAX_GROUPS`] (or `--groups K`); up to
 //!    [`EXACT_MAX`] items without `--groups`, the tree is the exact one.
 //!    k-means works in the geometry of the metric: cosine, correlation and
