@@ -1,10 +1,14 @@
 //! Criterion benchmarks of the clustering core on seeded blobs: distances,
 //! each linkage algorithm, and optimal leaf ordering. End-to-end figures at
 //! 5k–40k rows come from `examples/cluster_timing.rs` (see
-//! BENCHMARKS-cluster.md): at those sizes one run takes seconds.
+//! BENCHMARKS-cluster.md): at those sizes one run takes seconds. The
+//! approximate mode is benchmarked on 200,000 rows; its million-row figures
+//! come from `heatscope cluster` under `/usr/bin/time -v` (BENCHMARKS.md).
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use heatscope::cluster::{Axis, Method, Metric, linkage, pdist};
+use heatscope::cluster::{
+    ApproxOptions, Axis, ClusterOptions, MemoryBudget, Method, Metric, When, cluster, linkage, pdist,
+};
 use heatscope::input::Matrix;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -52,5 +56,22 @@ fn ordering(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, distances, linkages, ordering);
+fn approximate(c: &mut Criterion) {
+    let m = blobs(200_000, 50);
+    let mut group = c.benchmark_group("approximate 200000x50");
+    group.sample_size(10);
+    for method in [Method::Average, Method::Ward] {
+        let options = ClusterOptions {
+            method,
+            metric: Metric::Euclidean,
+            optimal_ordering: false,
+            budget: MemoryBudget::default(),
+            approx: ApproxOptions { when: When::Always, ..ApproxOptions::default() },
+        };
+        group.bench_function(method.name(), |b| b.iter(|| cluster(&m, Axis::Rows, &options, None).unwrap()));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, distances, linkages, ordering, approximate);
 criterion_main!(benches);

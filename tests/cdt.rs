@@ -76,7 +76,7 @@ fn a_tree_naming_a_missing_node_fails_info_with_one_line() {
 
 #[test]
 fn a_written_cdt_reads_back_with_the_same_order_values_and_heights() {
-    use heatscope::cluster::{Axis, ClusterOptions, MemoryBudget, Method, Metric, cluster, write_cdt};
+    use heatscope::cluster::{ApproxOptions, Axis, ClusterOptions, MemoryBudget, Method, Metric, cluster, write_cdt};
     let (rows, cols) = (40, 12);
     let mut state = 0x853c_49e6_748f_ea9bu64;
     let data: Vec<f32> = (0..rows * cols)
@@ -93,6 +93,7 @@ fn a_written_cdt_reads_back_with_the_same_order_values_and_heights() {
         metric: Metric::Correlation,
         optimal_ordering: false,
         budget: MemoryBudget(1 << 30),
+        approx: ApproxOptions::default(),
     };
     let row_tree = cluster(&m, Axis::Rows, &options, None).unwrap();
     let col_tree = cluster(&m, Axis::Cols, &options, None).unwrap();

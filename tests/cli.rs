@@ -375,16 +375,29 @@ fn cluster_refuses_what_it_cannot_do_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "m.tsv", b"g\ts1\ts2\na\t0\t1\nb\t1\t0\n");
     let file = path.to_str().unwrap();
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["cluster", file, "--cols-order-out", "x.txt"], "error: the --cols-*-out options go with --axis both"),
-        (&["cluster", file, "--memory-budget", "10"], "raise --memory-budget"),
         (&["cluster", file, "--axis", "cols", "--metric", "correlation", "--memory-budget", "0.5x"], "unknown unit"),
+        (&["cluster", file, "--groups", "1"], "error: --groups 1: the approximate mode needs at least 2 groups"),
+        (
+            &["cluster", file, "--col-sample", "100"],
+            "error: --col-sample samples rows to cluster the columns; it goes with --axis cols or both",
+        ),
+        (
+            &["cluster", file, "--axis", "cols", "--col-sample", "1"],
+            "error: --col-sample 1: columns need at least 2 sampled rows",
+        ),
+        (&["cluster", file, "--approx", "--groups", "lots"], "invalid value 'lots' for '--groups <K>'"),
     ];
     for (args, expected) in cases {
         let out = heatscope(dir.path(), args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        // clap's own parse errors add a usage hint; ours are one line.
+        if !stderr.contains("invalid value") {
+            assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        }
     }
     let one_row = write(dir.path(), "one.tsv", b"g\ts1\ts2\na\t0\t1\n");
     let out = heatscope(dir.path(), &["cluster", one_row.to_str().unwrap()]);
@@ -486,4 +499,77 @@ fn cdt_out_accepts_a_name_ending_in_cdt() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.path().join("res.cdt").is_file() && dir.path().join("res.gtr").is_file());
     assert!(!dir.path().join("res.cdt.cdt").exists());
+}
+
+#[test]
+fn cluster_approx_writes_every_output_says_what_it_sampled_and_reuses_its_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let m = d.join("m.npy");
+    let generated = heatscope(d, &["generate", "--rows", "30000", "--cols", "20", "-o", m.to_str().unwrap()]);
+    assert!(generated.status.success());
+    let path = |name: &str| d.join(name).to_str().unwrap().to_owned();
+    let args = [
+        "cluster",
+        m.to_str().unwrap(),
+        "--approx",
+        "--axis",
+        "both",
+        "--col-sample",
+        "500",
+        "--linkage-out",
+        &path("z.npy"),
+        "--order-out",
+        &path("order.txt"),
+        "--newick-out",
+        &path("t.nwk"),
+        "--cols-order-out",
+        &path("cols.txt"),
+        "--cdt-out",
+        &path("both"),
+    ];
+    let out = heatscope(d, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("rows: 30000 leaves, average linkage of euclidean distances (approximate: k-means groups"));
+    assert!(stderr.contains("columns: 20 leaves") && stderr.contains("estimated on a sample of 500 of 30000 rows"));
+    let order = fs::read_to_string(d.join("order.txt")).unwrap();
+    let mut labels: Vec<&str> = order.lines().collect();
+    labels.sort_unstable();
+    labels.dedup();
+    assert_eq!(labels.len(), 30000, "every row once");
+    assert!(fs::read_to_string(d.join("t.nwk")).unwrap().ends_with(");\n"));
+    assert_eq!(fs::read(d.join("z.npy")).unwrap().len(), 128 + 29999 * 32, "an (n − 1) × 4 float64 .npy");
+    assert!(d.join("both.cdt").exists() && d.join("both.gtr").exists() && d.join("both.atr").exists());
+
+    let again = heatscope(d, &args);
+    assert_eq!(String::from_utf8_lossy(&again.stderr).matches("reused from the cache").count(), 2);
+    assert_eq!(fs::read(d.join("order.txt")).unwrap(), order.as_bytes());
+    let reseeded = heatscope(d, &[&args[..], &["--seed", "1"]].concat());
+    assert_eq!(String::from_utf8_lossy(&reseeded.stderr).matches("computed in").count(), 2);
+}
+
+#[test]
+fn ctrl_c_stops_approximate_clustering_with_130_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let m = d.join("m.npy");
+    assert!(
+        heatscope(d, &["generate", "--rows", "600000", "--cols", "40", "-o", m.to_str().unwrap()]).status.success()
+    );
+    let z = d.join("z.npy");
+    let child = Command::new(env!("CARGO_BIN_EXE_heatscope"))
+        .args(["cluster", m.to_str().unwrap(), "--approx", "--linkage-out", z.to_str().unwrap()])
+        .env("HEATSCOPE_CACHE_DIR", d.join("cache"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    interrupt(&child);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.trim_end().ends_with("error: interrupted; nothing half-written was kept"), "{stderr}");
+    assert!(!z.exists());
+    assert!(fs::read_dir(d.join("cache")).map_or(true, |mut e| e.next().is_none()), "no tree was cached");
 }

@@ -1,14 +1,22 @@
 //! Bad and awkward input: a clear error or the documented value, never a
 //! panic or a NaN height.
 
-use heatscope::cluster::{Axis, ClusterError, ClusterOptions, MemoryBudget, Method, Metric, cluster, pdist};
+use heatscope::cluster::{
+    ApproxOptions, Axis, ClusterError, ClusterOptions, MemoryBudget, Method, Metric, When, cluster, pdist,
+};
 use heatscope::input::Matrix;
 use indicatif::ProgressBar;
 
 const NAN: f32 = f32::NAN;
 
 fn options(method: Method, metric: Metric) -> ClusterOptions {
-    ClusterOptions { method, metric, optimal_ordering: true, budget: MemoryBudget::default() }
+    ClusterOptions {
+        method,
+        metric,
+        optimal_ordering: true,
+        budget: MemoryBudget::default(),
+        approx: ApproxOptions::default(),
+    }
 }
 
 #[test]
@@ -83,12 +91,13 @@ fn missing_values_follow_the_documented_convention() {
 }
 
 #[test]
-fn over_budget_fails_before_allocating() {
+fn over_budget_fails_before_allocating_when_approximation_is_off() {
     // 200,000 rows would need about 75 GiB of distances.
     let m = Matrix::from_vec(200_000, 1, vec![0.5; 200_000]);
     let mut o = options(Method::Average, Metric::Euclidean);
     o.budget = MemoryBudget(1 << 30);
     o.optimal_ordering = false;
+    o.approx.when = When::Never;
     let err = cluster(&m, Axis::Rows, &o, None).unwrap_err();
     assert!(matches!(err, ClusterError::OverBudget { n: 200_000, .. }));
     let text = err.to_string();

@@ -2,7 +2,8 @@
 //! orders equal scipy's on the fixtures of `tests/gen_scipy_fixtures.py`.
 
 use heatscope::cluster::{
-    Axis, ClusterOptions, CondensedMatrix, Dendrogram, MemoryBudget, Method, Metric, cluster, linkage, pdist,
+    ApproxOptions, Axis, ClusterOptions, CondensedMatrix, Dendrogram, MemoryBudget, Method, Metric, cluster, linkage,
+    pdist,
 };
 use heatscope::input::Matrix;
 use serde_json::Value;
@@ -220,6 +221,7 @@ fn columns_cluster_like_the_rows_of_the_transpose() {
                 metric,
                 optimal_ordering: false,
                 budget: MemoryBudget::default(),
+                approx: ApproxOptions::default(),
             };
             let tree = cluster(&t, Axis::Cols, &options, None).unwrap();
             let dist = pdist(&t, Axis::Cols, metric, None).unwrap();

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use heatscope::cluster::{
-    Axis, ClusterError, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, TreeOrigin, cluster_cached, write_cdt,
+    ApproxOptions, Axis, ClusterError, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, Plan, TreeOrigin,
+    When, cluster_cached, plan, write_cdt,
 };
 use heatscope::input::{CacheUse, Labels, Matrix};
 use heatscope::output::write_atomically;
@@ -35,9 +36,12 @@ pub struct ClusterArgs {
     /// Order the leaves to minimise the distances between neighbours (as scipy's optimal_leaf_ordering).
     #[arg(long)]
     optimal_ordering: bool,
-    /// The most memory exact clustering may use, e.g. 8G or 512M (default: half the RAM, at most 8 GiB).
+    /// The most memory exact clustering may use, e.g. 8G or 512M (default: half the RAM, at most 8 GiB);
+    /// beyond it clustering is approximate.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     memory_budget: Option<u64>,
+    #[command(flatten)]
+    approx: Box<ApproxArgs>,
     /// Write scipy's linkage matrix, an (n−1) × 4 float64 .npy (of the columns with --axis cols).
     #[arg(long, value_name = "Z.npy")]
     linkage_out: Option<PathBuf>,
@@ -59,6 +63,48 @@ pub struct ClusterArgs {
     /// Write PREFIX.cdt with PREFIX.gtr / PREFIX.atr, the Cluster 3.0 files Java TreeView opens.
     #[arg(long, value_name = "PREFIX")]
     cdt_out: Option<PathBuf>,
+}
+
+/// The approximate mode's options (boxed in [`ClusterArgs`]: they would
+/// make it much larger than the other commands' arguments).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ApproxArgs {
+    /// Cluster approximately even within the budget: k-means groups, exact trees inside them, a tree over their centroids.
+    #[arg(long)]
+    approx: bool,
+    /// Approximate mode: k-means groups at the top [default: √n, at most 4096]; implies --approx.
+    #[arg(long, value_name = "K")]
+    groups: Option<usize>,
+    /// Approximate mode: estimate column distances on N sampled rows [default: 32 Mi values' worth,
+    /// 1,000 to 50,000 rows]; implies --approx for the columns.
+    #[arg(long, value_name = "N")]
+    col_sample: Option<usize>,
+    /// Approximate mode: seed of the samples and of k-means (the same seed gives the same tree).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+impl ApproxArgs {
+    /// The library's options for these flags.
+    pub fn options(&self) -> ApproxOptions {
+        ApproxOptions {
+            when: if self.approx || self.groups.is_some() { When::Always } else { When::OverBudget },
+            groups: self.groups,
+            col_sample: self.col_sample,
+            seed: self.seed,
+        }
+    }
+
+    /// Refuses a group count the approximate mode cannot use.
+    pub fn check(&self) -> Result<(), CliError> {
+        match self.groups {
+            Some(k) if k < 2 => Err(CliError {
+                message: format!("--groups {k}: the approximate mode needs at least 2 groups"),
+                code: 2,
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Where one axis's results go.
@@ -85,6 +131,17 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
         }
         other => other.clone(),
     };
+    args.approx.check()?;
+    if let Some(rows) = args.approx.col_sample {
+        if args.axis == AxisChoice::Rows {
+            return Err(usage(
+                "--col-sample samples rows to cluster the columns; it goes with --axis cols or both".to_owned(),
+            ));
+        }
+        if rows < 2 {
+            return Err(usage(format!("--col-sample {rows}: columns need at least 2 sampled rows")));
+        }
+    }
     let matrix = args.input.open()?;
     check_outputs(args, cdt_prefix.as_deref(), &matrix)?;
     // Converted files were checked for infinities on the way in; a float32
@@ -97,6 +154,7 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
         metric: args.metric,
         optimal_ordering: args.optimal_ordering,
         budget: args.memory_budget.map_or_else(MemoryBudget::default, MemoryBudget),
+        approx: args.approx.options(),
     };
     let first = Outputs {
         linkage: args.linkage_out.as_deref(),
@@ -118,6 +176,10 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
     };
     let mut trees = Vec::new();
     for &(axis, _) in axes {
+        let mut options = options;
+        if axis == Axis::Cols && args.approx.col_sample.is_some() {
+            options.approx.when = When::Always;
+        }
         trees.push(cluster_axis(&matrix, axis, &options, &dir)?);
     }
     if heatscope::progress::interrupted() {
@@ -217,8 +279,15 @@ pub(super) fn cluster_axis(
             "computed"
         }
     };
+    let approximate = match plan(matrix, axis, options) {
+        Plan::Exact => String::new(),
+        Plan::Approx { sample_rows: Some(rows), .. } if rows < matrix.rows() => {
+            format!(" (approximate: distances estimated on a sample of {rows} of {} rows)", matrix.rows())
+        }
+        Plan::Approx { .. } => " (approximate: k-means groups, exact inside each)".to_owned(),
+    };
     eprintln!(
-        "{}s: {} leaves, {} linkage of {} distances, top merge at {:.6}, {how} in {:.2} s",
+        "{}s: {} leaves, {} linkage of {} distances{approximate}, top merge at {:.6}, {how} in {:.2} s",
         axis.item_name(),
         tree.n_leaves(),
         options.method.name(),

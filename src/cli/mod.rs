@@ -241,7 +241,8 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     }
     if let Some(cluster) = error.downcast_ref::<ClusterError>() {
         return match cluster {
-            ClusterError::OutOfMemory { .. } => 1,
+            ClusterError::OutOfMemory { .. } | ClusterError::Read(_) => 1,
+            ClusterError::Interrupted => 130,
             _ => 2,
         };
     }

@@ -43,6 +43,8 @@ pub struct FigureArgs {
     /// The most memory exact clustering may use, e.g. 8G or 512M.
     #[arg(long, value_name = "SIZE", value_parser = super::cluster::parse_size)]
     pub memory_budget: Option<u64>,
+    #[command(flatten)]
+    pub approx: Box<super::cluster::ApproxArgs>,
     /// Keep the rows in file order (no row tree).
     #[arg(long)]
     pub no_row_cluster: bool,
@@ -232,6 +234,7 @@ enum Format {
 pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepared> {
     let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
     check_figure_args(figure)?;
+    figure.approx.check()?;
     let colormap =
         figure.cmap.as_deref().map(Colormap::by_name).transpose().map_err(|e| usage(format!("--cmap: {e}")))?;
     let nan_color = Rgba::parse(&figure.nan_color)
@@ -282,6 +285,7 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
         metric: figure.metric,
         optimal_ordering: figure.optimal_ordering,
         budget: figure.memory_budget.map_or_else(MemoryBudget::default, MemoryBudget),
+        approx: figure.approx.options(),
     };
     let tree = |axis: Axis, skip: bool| -> anyhow::Result<Option<Dendrogram>> {
         if skip || axis.len(&matrix) < 2 {

@@ -2,7 +2,8 @@
 //! rendering or viewing a matrix never clusters it twice.
 //!
 //! A tree file is named by a hash of the matrix fingerprint, the axis, the
-//! method, the metric and the leaf ordering. Layout (little-endian): magic
+//! method, the metric, the leaf ordering and, for an approximate tree, its
+//! parameters ([`Plan::Approx`]). Layout (little-endian): magic
 //! `HSTREE\0\0`, format version (`u32`), axis (`u32`: 0 rows, 1 columns),
 //! leaves (`u64`), the key (`u64`), an FNV-1a checksum of the payload
 //! (`u64`), then scipy's linkage matrix, `(n − 1) × 4` `f64`. Written to a
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
 
-use super::{Axis, ClusterError, ClusterOptions, Dendrogram, cluster};
+use super::{Axis, ClusterError, ClusterOptions, Dendrogram, Plan, approx, cluster, plan};
 use crate::hash::{Fnv, fnv1a};
 use crate::input::Matrix;
 
@@ -53,8 +54,18 @@ pub fn cluster_cached(
         .bytes(b"/")
         .bytes(options.metric.name().as_bytes())
         .u64(u64::from(options.optimal_ordering))
-        .u64(u64::from(FORMAT_VERSION))
-        .finish();
+        .u64(u64::from(FORMAT_VERSION));
+    // Exact trees keep the key they always had.
+    let key = match plan(matrix, axis, options) {
+        Plan::Exact => key,
+        Plan::Approx { groups, sample_rows, seed } => key
+            .bytes(b"approx")
+            .u64(approx::VERSION)
+            .u64(groups.map_or(0, |k| k as u64))
+            .u64(sample_rows.map_or(0, |r| r as u64))
+            .u64(seed),
+    }
+    .finish();
     let path = dir.join(format!("tree-{key:016x}.hst"));
     let n = axis.len(matrix);
     if let Some(tree) = read(&path, key, axis_code, n) {
@@ -109,7 +120,7 @@ fn write(path: &Path, key: u64, axis: u32, tree: &Dendrogram) -> std::io::Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::{MemoryBudget, Method, Metric};
+    use crate::cluster::{ApproxOptions, MemoryBudget, Method, Metric, When};
 
     #[test]
     fn a_tree_is_reused_until_its_options_change_and_never_trusted_damaged() {
@@ -120,6 +131,7 @@ mod tests {
             metric: Metric::Euclidean,
             optimal_ordering: false,
             budget: MemoryBudget(1 << 30),
+            approx: ApproxOptions::default(),
         };
         let (tree, origin) = cluster_cached(&m, Axis::Rows, &options, dir.path(), None).unwrap();
         let TreeOrigin::Computed(path) = origin else { panic!("expected a computed tree") };
@@ -137,7 +149,22 @@ mod tests {
         bytes[last] ^= 1;
         std::fs::write(&path, &bytes).unwrap();
         let (repaired, origin) = cluster_cached(&m, Axis::Rows, &options, dir.path(), None).unwrap();
-        assert_eq!(origin, TreeOrigin::Computed(path));
+        assert_eq!(origin, TreeOrigin::Computed(path.clone()));
         assert_eq!(repaired.to_linkage_matrix(), tree.to_linkage_matrix());
+
+        // An approximate tree has its own file, one per seed and group count.
+        let approx = |seed, groups| ClusterOptions {
+            approx: ApproxOptions { when: When::Always, groups, col_sample: None, seed },
+            ..options
+        };
+        let mut seen = vec![path];
+        for (seed, groups) in [(0, None), (1, None), (0, Some(2))] {
+            let (_, origin) = cluster_cached(&m, Axis::Rows, &approx(seed, groups), dir.path(), None).unwrap();
+            let TreeOrigin::Computed(p) = origin else { panic!("a new key computes") };
+            assert!(!seen.contains(&p), "{p:?}");
+            seen.push(p.clone());
+            let again = cluster_cached(&m, Axis::Rows, &approx(seed, groups), dir.path(), None).unwrap().1;
+            assert_eq!(again, TreeOrigin::Reused(p));
+        }
     }
 }

@@ -212,29 +212,75 @@ pub fn pdist(
     metric: Metric,
     progress: Option<&ProgressBar>,
 ) -> Result<CondensedMatrix, ClusterError> {
-    let n = axis.len(matrix);
-    let dim = axis.dim(matrix);
+    let items = match axis {
+        Axis::Rows => Items::Rows { data: matrix.data(), dim: matrix.cols(), item: axis.item_name() },
+        Axis::Cols => Items::Cols(matrix),
+    };
+    pdist_items(items, metric, progress)
+}
+
+/// The items [`pdist`] compares: the rows of a row-major slice (a matrix's
+/// rows, or vectors gathered elsewhere), or the columns of a matrix.
+#[derive(Clone, Copy)]
+pub(crate) enum Items<'a> {
+    /// `data.len() / dim` items of `dim` values each, called `item` in
+    /// messages.
+    Rows { data: &'a [f32], dim: usize, item: &'static str },
+    /// The columns of a matrix, gathered panel by panel.
+    Cols(&'a Matrix),
+}
+
+impl Items<'_> {
+    fn len(self) -> usize {
+        match self {
+            Items::Rows { data, dim, .. } => data.len() / dim.max(1),
+            Items::Cols(m) => m.cols(),
+        }
+    }
+
+    fn dim(self) -> usize {
+        match self {
+            Items::Rows { dim, .. } => dim,
+            Items::Cols(m) => m.rows(),
+        }
+    }
+
+    fn item_name(self) -> &'static str {
+        match self {
+            Items::Rows { item, .. } => item,
+            Items::Cols(_) => Axis::Cols.item_name(),
+        }
+    }
+}
+
+/// [`pdist`] of any [`Items`].
+pub(crate) fn pdist_items(
+    items: Items,
+    metric: Metric,
+    progress: Option<&ProgressBar>,
+) -> Result<CondensedMatrix, ClusterError> {
+    let n = items.len();
+    let dim = items.dim();
     if n < 2 {
-        return Err(ClusterError::TooFewItems { n, item: axis.item_name() });
+        return Err(ClusterError::TooFewItems { n, item: items.item_name() });
     }
     if dim == 0 {
-        return Err(ClusterError::NoFiniteValue { item: axis.item_name(), index: 0 });
+        return Err(ClusterError::NoFiniteValue { item: items.item_name(), index: 0 });
     }
     // Panels start on tile boundaries, so tiles own whole rows of blocks.
     let panel = (PANEL_BYTES / (dim * size_of::<f64>())).max(TILE) / TILE * TILE;
-    in_panels(matrix, axis, metric, progress, panel)
+    in_panels(items, metric, progress, panel)
 }
 
 /// [`pdist`] on valid input, preparing at most `panel` items at a time.
 fn in_panels(
-    matrix: &Matrix,
-    axis: Axis,
+    items: Items,
     metric: Metric,
     progress: Option<&ProgressBar>,
     panel: usize,
 ) -> Result<CondensedMatrix, ClusterError> {
-    let n = axis.len(matrix);
-    let center = center(matrix, axis);
+    let n = items.len();
+    let center = center(items);
     let mut dist = CondensedMatrix::zeros(n)?;
     if let Some(p) = progress {
         // One unit per row of a panel per panel pair it takes part in.
@@ -246,14 +292,14 @@ fn in_panels(
     let mut any_missing_pair = false;
     for a0 in (0..n).step_by(panel) {
         let a1 = (a0 + panel).min(n);
-        let pa = prepare(matrix, axis, metric, &center, a0..a1)?;
+        let pa = prepare(items, metric, &center, a0..a1)?;
         for b0 in (a0..n).step_by(panel) {
             let b1 = (b0 + panel).min(n);
             let pb_owned;
             let pb = if b0 == a0 {
                 &pa
             } else {
-                pb_owned = prepare(matrix, axis, metric, &center, b0..b1)?;
+                pb_owned = prepare(items, metric, &center, b0..b1)?;
                 &pb_owned
             };
             any_missing_pair |= panel_pair(&mut dist, metric, (a0, &pa), (b0, pb), progress);
@@ -274,14 +320,13 @@ fn in_panels(
 
 /// The shift that centres the euclidean-type items: the mean of each
 /// coordinate over the finite values, found in one streaming pass.
-fn center(matrix: &Matrix, axis: Axis) -> Vec<f64> {
-    let dim = axis.dim(matrix);
+fn center(items: Items) -> Vec<f64> {
+    let dim = items.dim();
     let mut sum = vec![0.0f64; dim];
     let mut count = vec![0u64; dim];
-    for r in 0..matrix.rows() {
-        let row = matrix.row(r);
-        match axis {
-            Axis::Rows => {
+    match items {
+        Items::Rows { data, .. } => {
+            for row in data.chunks_exact(dim) {
                 for (c, &v) in row.iter().enumerate() {
                     if v.is_finite() {
                         sum[c] += f64::from(v);
@@ -289,8 +334,10 @@ fn center(matrix: &Matrix, axis: Axis) -> Vec<f64> {
                     }
                 }
             }
-            Axis::Cols => {
-                let finite = row.iter().filter(|v| v.is_finite());
+        }
+        Items::Cols(matrix) => {
+            for r in 0..matrix.rows() {
+                let finite = matrix.row(r).iter().filter(|v| v.is_finite());
                 count[r] = finite.clone().count() as u64;
                 sum[r] = finite.map(|&v| f64::from(v)).sum();
             }
@@ -299,23 +346,22 @@ fn center(matrix: &Matrix, axis: Axis) -> Vec<f64> {
     sum.iter().zip(&count).map(|(&s, &c)| if c > 0 { s / c as f64 } else { 0.0 }).collect()
 }
 
-/// Prepares the items `range` along `axis`; for columns this gathers the
-/// panel's values from every row (the only transposition ever made).
+/// Prepares the items `range`; for columns this gathers the panel's values
+/// from every row (the only transposition ever made).
 fn prepare(
-    matrix: &Matrix,
-    axis: Axis,
+    items: Items,
     metric: Metric,
     center: &[f64],
     range: std::ops::Range<usize>,
 ) -> Result<Prepared, ClusterError> {
-    let dim = axis.dim(matrix);
-    let item = axis.item_name();
-    match axis {
-        Axis::Rows => {
-            let raw = &matrix.data()[range.start * dim..range.end * dim];
+    let dim = items.dim();
+    let item = items.item_name();
+    match items {
+        Items::Rows { data, .. } => {
+            let raw = &data[range.start * dim..range.end * dim];
             Prepared::new(metric, raw, dim, center, range.start, item)
         }
-        Axis::Cols => {
+        Items::Cols(matrix) => {
             let width = range.len();
             let mut raw = vec![0.0f32; width * dim];
             for r in 0..matrix.rows() {
@@ -446,10 +492,12 @@ mod tests {
     fn panels_give_the_distances_of_one_panel() {
         // Huge matrices are prepared a panel at a time; forced here on a
         // small one, every panel pair must give what one panel gives.
-        for (axis, m) in [(Axis::Rows, sample(300, 7)), (Axis::Cols, sample(7, 300))] {
+        let (tall, wide) = (sample(300, 7), sample(7, 300));
+        let rows = Items::Rows { data: tall.data(), dim: 7, item: "row" };
+        for (axis, items) in [(Axis::Rows, rows), (Axis::Cols, Items::Cols(&wide))] {
             for metric in Metric::ALL {
-                let whole = in_panels(&m, axis, metric, None, 1 << 20).unwrap().to_vec();
-                let panels = in_panels(&m, axis, metric, None, TILE).unwrap().to_vec();
+                let whole = in_panels(items, metric, None, 1 << 20).unwrap().to_vec();
+                let panels = in_panels(items, metric, None, TILE).unwrap().to_vec();
                 for (k, (a, b)) in whole.iter().zip(&panels).enumerate() {
                     assert!(
                         (a - b).abs() <= 1e-6 * a.abs().max(1.0),

@@ -58,8 +58,23 @@ const PARALLEL: usize = 1 << 13;
 ///
 /// The distances are consumed: the algorithms update them in place, which
 /// is what keeps exact clustering within `n(n−1)/2` floats.
-pub fn linkage(mut dist: CondensedMatrix, method: Method, progress: Option<&ProgressBar>) -> Dendrogram {
+pub fn linkage(dist: CondensedMatrix, method: Method, progress: Option<&ProgressBar>) -> Dendrogram {
+    let singletons = vec![1; dist.n()];
+    linkage_of_clusters(dist, method, &singletons, progress)
+}
+
+/// [`linkage`] of `dist` between clusters that already hold `sizes[i]`
+/// members each: the Lance–Williams updates weigh each by its size, so for
+/// ward and centroid the tree is the one the members' linkage would build
+/// above these clusters. The dendrogram has one leaf per cluster.
+pub(crate) fn linkage_of_clusters(
+    mut dist: CondensedMatrix,
+    method: Method,
+    sizes: &[u32],
+    progress: Option<&ProgressBar>,
+) -> Dendrogram {
     let n = dist.n();
+    assert_eq!(sizes.len(), n, "one size per cluster");
     if let Some(p) = progress {
         p.set_length(n.saturating_sub(1) as u64);
         p.set_position(0);
@@ -72,29 +87,30 @@ pub fn linkage(mut dist: CondensedMatrix, method: Method, progress: Option<&Prog
     let merges = if n <= F64_WORKSPACE_MAX {
         let mut wide: Vec<f64> = dist.raw().iter().map(|&v| f64::from(v)).collect();
         drop(dist);
-        link(n, &tri, &mut wide, method, PARALLEL, progress)
+        link(n, &tri, &mut wide, method, sizes, PARALLEL, progress)
     } else {
-        link(n, &tri, dist.raw_mut(), method, PARALLEL, progress)
+        link(n, &tri, dist.raw_mut(), method, sizes, PARALLEL, progress)
     };
     Dendrogram::from_merges(n, merges)
 }
 
-/// Runs `method` on distances kept as `T`; passes over at least `parallel`
-/// clusters are split between threads.
+/// Runs `method` on distances kept as `T` between clusters of `sizes`;
+/// passes over at least `parallel` clusters are split between threads.
 fn link<T: Dist>(
     n: usize,
     tri: &Blocks,
     d: &mut [T],
     method: Method,
+    sizes: &[u32],
     parallel: usize,
     progress: Option<&ProgressBar>,
 ) -> Vec<Merge> {
     match method {
         Method::Single => sort_and_label(n, mst(n, tri, d, parallel, progress)),
         Method::Complete | Method::Average | Method::Weighted | Method::Ward => {
-            sort_and_label(n, nn_chain(n, tri, d, method, parallel, progress))
+            sort_and_label(n, nn_chain(n, tri, d, method, sizes, parallel, progress))
         }
-        Method::Centroid | Method::Median => generic(n, tri, d, method, progress),
+        Method::Centroid | Method::Median => generic(n, tri, d, method, sizes, progress),
     }
 }
 
@@ -171,7 +187,22 @@ fn mst<T: Dist>(n: usize, tri: &Blocks, d: &[T], parallel: usize, progress: Opti
 /// Orders merges by height (stably) and gives them scipy's labels: the
 /// smaller of the two merged clusters' current labels first, new clusters
 /// numbered `n, n+1, …` in merge order (scipy's `label`).
-fn sort_and_label(n: usize, mut raw: Vec<RawMerge>) -> Vec<Merge> {
+pub(crate) fn sort_and_label(n: usize, raw: Vec<RawMerge>) -> Vec<Merge> {
+    let mut merges = label_in_height_order(n, raw);
+    for m in &mut merges {
+        if m.a > m.b {
+            std::mem::swap(&mut m.a, &mut m.b);
+        }
+    }
+    merges
+}
+
+/// Orders merges by height (stably) and numbers the new clusters `n, n+1,
+/// …` in that order. A merge names its clusters by any of their members
+/// (`x`, `y`); the cluster holding `x` becomes `a`, drawn on the left.
+/// Merges must come children first, which a stable sort keeps wherever a
+/// parent is at least as high as its children.
+pub(crate) fn label_in_height_order(n: usize, mut raw: Vec<RawMerge>) -> Vec<Merge> {
     raw.sort_by(|a, b| a.2.total_cmp(&b.2));
     let mut parent: Vec<usize> = (0..2 * n - 1).collect();
     let mut size = vec![1usize; 2 * n - 1];
@@ -196,7 +227,7 @@ fn sort_and_label(n: usize, mut raw: Vec<RawMerge>) -> Vec<Merge> {
             parent[rx] = label;
             parent[ry] = label;
             size[label] = size[rx] + size[ry];
-            Merge { a: rx.min(ry), b: rx.max(ry), height: h, size: size[label] }
+            Merge { a: rx, b: ry, height: h, size: size[label] }
         })
         .collect()
 }
@@ -301,8 +332,18 @@ const LAST_SLOT_ACTIVE: &str = "slot n − 1 stays active";
 /// distance in a heap; candidates are re-checked lazily when they reach the
 /// top. Merges come out labelled, in the order found (heights of centroid
 /// and median linkage may decrease).
-fn generic<T: Dist>(n: usize, tri: &Blocks, d: &mut [T], method: Method, progress: Option<&ProgressBar>) -> Vec<Merge> {
-    let mut size = vec![1u32; n];
+fn generic<T: Dist>(
+    n: usize,
+    tri: &Blocks,
+    d: &mut [T],
+    method: Method,
+    sizes: &[u32],
+    progress: Option<&ProgressBar>,
+) -> Vec<Merge> {
+    // `size` weighs the updates (0 marks a merged-away slot); `leaves`
+    // counts the dendrogram's leaves.
+    let mut size = sizes.to_vec();
+    let mut leaves = vec![1usize; n];
     let mut cluster_id: Vec<usize> = (0..n).collect();
     let mut neighbor = vec![0usize; n - 1];
     let mut min_dist = vec![T::INFINITY; n - 1];
@@ -333,7 +374,8 @@ fn generic<T: Dist>(n: usize, tri: &Blocks, d: &mut [T], method: Method, progres
         heap.remove_min();
         let (id_x, id_y) = (cluster_id[x], cluster_id[y]);
         let (nx, ny) = (size[x], size[y]);
-        merges.push(Merge { a: id_x.min(id_y), b: id_x.max(id_y), height: h.to_f64(), size: (nx + ny) as usize });
+        leaves[y] += leaves[x];
+        merges.push(Merge { a: id_x.min(id_y), b: id_x.max(id_y), height: h.to_f64(), size: leaves[y] });
         size[x] = 0;
         size[y] = nx + ny;
         cluster_id[y] = n + k;
@@ -415,8 +457,9 @@ mod tests {
         let d64: Vec<f64> = d32.iter().map(|&v| f64::from(v)).collect();
         let tri = dist.blocks();
         for method in Method::ALL {
-            let wide = link(n, tri, &mut d64.clone(), method, usize::MAX, None);
-            let narrow = link(n, tri, &mut d32.clone(), method, 64, None);
+            let ones = vec![1; n];
+            let wide = link(n, tri, &mut d64.clone(), method, &ones, usize::MAX, None);
+            let narrow = link(n, tri, &mut d32.clone(), method, &ones, 64, None);
             for (w, s) in wide.iter().zip(&narrow) {
                 assert_eq!((w.a, w.b, w.size), (s.a, s.b, s.size), "{}", method.name());
                 assert!((w.height - s.height).abs() <= 1e-5 * w.height, "{}", method.name());

@@ -149,13 +149,13 @@ fn prepare_one(metric: Metric, v: &mut [f64], center: &[f64], complete: bool) {
 
 /// Scales `v` to unit length; a zero vector becomes all zeros, so that its
 /// dot product with anything is 0 and its distance 1 (the documented value).
-fn normalise(v: &mut [f64]) {
+pub(crate) fn normalise(v: &mut [f64]) {
     let norm = dot(v, v).sqrt();
     let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
     v.iter_mut().for_each(|x| *x *= scale);
 }
 
-fn centre_and_normalise(v: &mut [f64]) {
+pub(crate) fn centre_and_normalise(v: &mut [f64]) {
     let mean = v.iter().sum::<f64>() / v.len() as f64;
     v.iter_mut().for_each(|x| *x -= mean);
     normalise(v);

@@ -45,7 +45,14 @@
 //! Exact clustering holds `n(n−1)/2` `f32` distances (1.5 GiB for 28,000
 //! items); [`MemoryBudget::check`] refuses a problem beyond the budget
 //! before anything is allocated, saying what it would need.
+//!
+//! # Approximate clustering
+//! Beyond the budget (or when asked), [`cluster`] builds an approximate
+//! tree over every item instead: k-means groups, the exact linkage inside
+//! each group and a size-weighted linkage over their centroids. See
+//! [`approx`] for the rules, and [`plan`] for which one an axis gets.
 
+pub mod approx;
 mod cache;
 mod cluster3;
 mod condensed;
@@ -61,6 +68,7 @@ use thiserror::Error;
 
 use crate::input::Matrix;
 
+pub use approx::{ApproxOptions, Plan, When, plan};
 pub use cache::{TreeOrigin, cluster_cached};
 pub use cluster3::{read_tree, write_cdt};
 pub use condensed::{CondensedMatrix, pdist};
@@ -241,6 +249,12 @@ pub enum ClusterError {
         /// What is wrong.
         message: String,
     },
+    /// The matrix file could not be read (it changed while open).
+    #[error("cannot read the matrix ({0}); was it changed while heatscope had it open?")]
+    Read(String),
+    /// The user pressed Ctrl-C; nothing was kept.
+    #[error("interrupted; nothing half-written was kept")]
+    Interrupted,
     /// A method or metric name that is not known.
     #[error("unknown {kind} {name:?}; use one of {known}")]
     UnknownName {
@@ -265,11 +279,14 @@ pub struct ClusterOptions {
     pub optimal_ordering: bool,
     /// The most memory exact clustering may use.
     pub budget: MemoryBudget,
+    /// When and how to cluster approximately instead.
+    pub approx: ApproxOptions,
 }
 
-/// Clusters the items of `matrix` along `axis`: checks the memory budget
-/// before allocating anything, computes the distances, the linkage and, if
-/// asked, the optimal leaf order.
+/// Clusters the items of `matrix` along `axis`, exactly or approximately
+/// as [`plan`] decides. Exactly, it checks the memory budget before
+/// allocating anything, computes the distances, the linkage and, if asked,
+/// the optimal leaf order.
 ///
 /// `progress`, if given, is reset and advanced through each stage.
 pub fn cluster(
@@ -278,15 +295,24 @@ pub fn cluster(
     options: &ClusterOptions,
     progress: Option<&ProgressBar>,
 ) -> Result<Dendrogram, ClusterError> {
+    let plan = plan(matrix, axis, options);
+    if plan != Plan::Exact {
+        return approx::cluster_approx(matrix, axis, options, plan, progress);
+    }
     let n = axis.len(matrix);
     options.budget.check(n, axis.dim(matrix), options.optimal_ordering)?;
     let dist = pdist(matrix, axis, options.metric, progress)?;
-    if options.optimal_ordering {
+    Ok(link_and_order(dist, options.method, options.optimal_ordering, progress))
+}
+
+/// The tree of `dist` by `method`, in optimal leaf order if `ordering`.
+fn link_and_order(dist: CondensedMatrix, method: Method, ordering: bool, progress: Option<&ProgressBar>) -> Dendrogram {
+    if ordering {
         // The linkage overwrites the distances it is given, and the ordering
         // needs the originals: the budget check counted this copy.
-        let tree = linkage(dist.clone(), options.method, progress);
-        Ok(tree.optimal_leaf_ordering(&dist))
+        let tree = linkage(dist.clone(), method, progress);
+        tree.optimal_leaf_ordering(&dist)
     } else {
-        Ok(linkage(dist, options.method, progress))
+        linkage(dist, method, progress)
     }
 }

@@ -283,12 +283,13 @@ pub(crate) fn nn_chain<T: Dist>(
     tri: &Blocks,
     d: &mut [T],
     method: Method,
+    sizes: &[u32],
     parallel: usize,
     progress: Option<&ProgressBar>,
 ) -> Vec<RawMerge> {
     use rayon::prelude::*;
     let layout = Layout { tri, parallel };
-    let mut size = vec![1u32; n];
+    let mut size = sizes.to_vec();
     let mut active: Vec<u32> = (0..n as u32).collect();
     let mut nn = initial_neighbours(n, d, &layout);
     // Clusters whose nearest neighbour was merged away: found again only

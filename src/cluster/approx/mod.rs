@@ -1,0 +1,443 @@
+//! Approximate hierarchical clustering: a complete binary tree over every
+//! item of a matrix too large for exact clustering (a million rows and
+//! more), in memory `O(n + k·d)` beside the matrix (`k` groups; groups are
+//! clustered exactly at most [`LEAF_MAX`] items at a time).
+//!
+//! # The tree
+//! 1. **Groups.** k-means (`kmeans.rs`) splits the `n` items into `k` groups,
+//!    `k = √n` rounded, at most [`MAX_GROUPS`] (or `--groups K`); up to
+//!    [`EXACT_MAX`] items without `--groups`, the tree is the exact one.
+//!    k-means works in the geometry of the metric: cosine, correlation and
+//!    spearman items are normalised (ranked first for spearman), so that
+//!    the squared Euclidean distance `s` between prepared vectors is twice
+//!    the metric's distance; euclidean, sqeuclidean and cityblock items are
+//!    used as they are (cityblock groups are therefore Euclidean k-means
+//!    groups). Missing values: the euclidean types leave a missing
+//!    coordinate out of the distance to a centroid and out of the
+//!    centroid's mean, as the exact mode does; the other metrics prepare an
+//!    item over its finite values and count a missing coordinate as 0, the
+//!    mean of the centred vector.
+//! 2. **Above the groups.** The exact linkage of the requested method over
+//!    the `k` centroids, each weighted by its group's size in the
+//!    Lance–Williams updates. The distance between two groups `i`, `j` of
+//!    sizes `nᵢ`, `nⱼ`, centroid distance `D` (the metric between the
+//!    centroids) and spreads `σᵢ²`, `σⱼ²` (mean squared distance of the
+//!    members to their centroid):
+//!    - ward: `√(2nᵢnⱼ/(nᵢ+nⱼ))·D`, centroid and median: `D`. For Euclidean
+//!      distances this is exact: the tree above the groups is the one the
+//!      members' own linkage would build if it first formed the groups.
+//!    - average, weighted, complete: the root-mean-square distance between
+//!      members, `f(s + σᵢ² + σⱼ²)` where `D = f(s)`. For sqeuclidean,
+//!      cosine, correlation and spearman on complete data this is exactly
+//!      the average linkage distance between the groups; for euclidean it
+//!      is an upper bound close to it in many dimensions; for complete it
+//!      is an approximation from below. Cityblock uses `D`.
+//!    - single: `D`, an approximation from above.
+//! 3. **Inside the groups.** A group larger than [`LEAF_MAX`] is split
+//!    again the same way, into groups of about half that; a group of at
+//!    most [`LEAF_MAX`] gets the exact linkage of [`crate::cluster`] on the
+//!    members' own values with the requested metric. A pair without common
+//!    coordinates gets the largest distance within its group.
+//! 4. **Heights.** Each group's tree hangs under the leaf that stood for
+//!    it, and no merge sits below a merge under it: in the tree above the
+//!    groups a merge is raised to the highest merge under it (which only
+//!    ever changes centroid and median trees), and a group whose own root
+//!    would stand above the merge that joins it to the rest has all its
+//!    heights scaled by one factor to meet that merge. So the heights
+//!    between groups are the linkage distances above, and each group keeps
+//!    the shape and the order of heights of its exact tree.
+//!
+//! # Columns
+//! Columns are clustered on a seeded sample of the rows
+//! ([`Plan::Approx::sample_rows`]; by default as many rows as keep the
+//! sample near 32 Mi values, from 1,000 to 50,000 rows), held transposed in
+//! memory; then exactly when they are at most [`EXACT_MAX`], else as rows are.
+//!
+//! # Leaf order
+//! By default scipy's order of the final tree. With optimal ordering, the
+//! centroid tree is ordered optimally on the centroid distances and each
+//! group's tree on its members' distances; each group keeps its own order.
+//!
+//! # Determinism
+//! The tree depends only on the input, the options and the seed, never on
+//! the thread count: samples and seeds are drawn from a ChaCha8 stream per
+//! level and group, and every parallel pass writes or sums in a fixed order.
+
+mod kmeans;
+
+use indicatif::ProgressBar;
+use rand::SeedableRng;
+use rand::seq::index;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::condensed::{Items, pdist_items};
+use super::linkage::{RawMerge, label_in_height_order, linkage_of_clusters, sort_and_label};
+use super::metric::{self, Metric};
+use super::{Axis, ClusterError, ClusterOptions, CondensedMatrix, Dendrogram, Method, link_and_order};
+use crate::hash::Fnv;
+use crate::input::Matrix;
+use crate::progress;
+use kmeans::{Partition, Space};
+
+/// The most groups k-means makes by default.
+pub const MAX_GROUPS: usize = 4096;
+
+/// Up to this many items (and without `--groups`) the approximate mode
+/// is the exact linkage: it takes at most about 100 MiB and a second.
+pub const EXACT_MAX: usize = super::linkage::F64_WORKSPACE_MAX;
+
+/// The largest k-means group clustered exactly; a larger one is split
+/// again by k-means into groups of about half this size. Exact clustering
+/// costs each item time in proportion to its group's size, so this keeps
+/// a million rows at seconds; 256 rows are also about the most a screen
+/// shows one pixel each of.
+pub const LEAF_MAX: usize = 256;
+
+/// The values a default column sample aims at (rows × columns).
+const COL_SAMPLE_VALUES: usize = 32 << 20;
+/// Bounds of the default column sample, in rows.
+const COL_SAMPLE_MIN: usize = 1000;
+const COL_SAMPLE_MAX: usize = 50_000;
+
+/// Bump when the approximate tree changes for the same options: it names
+/// cached trees.
+pub(crate) const VERSION: u64 = 1;
+
+/// When clustering is approximate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum When {
+    /// When exact clustering would not fit the memory budget.
+    #[default]
+    OverBudget,
+    /// Always (`--approx`).
+    Always,
+    /// Never: over the budget, clustering fails with
+    /// [`ClusterError::OverBudget`].
+    Never,
+}
+
+/// How approximate clustering is chosen and run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ApproxOptions {
+    /// When it is used.
+    pub when: When,
+    /// The number of k-means groups at the top; `None`: `√n`, at most
+    /// [`MAX_GROUPS`], and none for at most [`EXACT_MAX`] items (exact).
+    pub groups: Option<usize>,
+    /// For columns: how many rows their distances are estimated on;
+    /// `None`: [`default_col_sample`].
+    pub col_sample: Option<usize>,
+    /// Seeds every sample and k-means run.
+    pub seed: u64,
+}
+
+/// How one axis will be clustered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// Exactly, as scipy.
+    Exact,
+    /// Approximately.
+    Approx {
+        /// k-means groups at the top (`None`: chosen from `n`).
+        groups: Option<usize>,
+        /// For columns, the rows their distances are estimated on (all of
+        /// them when it equals the row count).
+        sample_rows: Option<usize>,
+        /// The seed.
+        seed: u64,
+    },
+}
+
+/// How `options` cluster `matrix` along `axis`: approximately when asked
+/// to, or when exact clustering would not fit the memory budget.
+pub fn plan(matrix: &Matrix, axis: Axis, options: &ClusterOptions) -> Plan {
+    let approx = options.approx;
+    let approximate = match approx.when {
+        When::Never => false,
+        When::Always => true,
+        When::OverBudget => options.budget.check(axis.len(matrix), axis.dim(matrix), options.optimal_ordering).is_err(),
+    };
+    if !approximate {
+        return Plan::Exact;
+    }
+    let sample_rows = (axis == Axis::Cols)
+        .then(|| approx.col_sample.unwrap_or_else(|| default_col_sample(matrix.cols())).min(matrix.rows()));
+    Plan::Approx { groups: approx.groups, sample_rows, seed: approx.seed }
+}
+
+/// The rows a column sample takes by default for `cols` columns: about
+/// 32 Mi values (128 MiB), from 1,000 to 50,000 rows.
+pub fn default_col_sample(cols: usize) -> usize {
+    (COL_SAMPLE_VALUES / cols.max(1)).clamp(COL_SAMPLE_MIN, COL_SAMPLE_MAX)
+}
+
+/// The approximate tree of `matrix` along `axis` (see the module
+/// documentation), with the parameters of a [`Plan::Approx`]; `progress`
+/// is reset for each stage.
+pub(crate) fn cluster_approx(
+    matrix: &Matrix,
+    axis: Axis,
+    options: &ClusterOptions,
+    plan: Plan,
+    progress: Option<&ProgressBar>,
+) -> Result<Dendrogram, ClusterError> {
+    let Plan::Approx { groups, sample_rows, seed } = plan else {
+        unreachable!("called with an approximate plan");
+    };
+    let n = axis.len(matrix);
+    if n < 2 {
+        return Err(ClusterError::TooFewItems { n, item: axis.item_name() });
+    }
+    let sampled;
+    let space = match axis {
+        Axis::Rows => Space::new(matrix.data(), matrix.cols(), axis.item_name(), options.metric)?,
+        Axis::Cols => {
+            let rows = sample_rows.unwrap_or(matrix.rows()).min(matrix.rows());
+            sampled = sampled_columns(matrix, rows, seed, progress)?;
+            Space::new(&sampled, rows, axis.item_name(), options.metric)?
+        }
+    };
+    let run = Run { space, method: options.method, ordering: options.optimal_ordering };
+    let items: Vec<u32> = (0..n as u32).collect();
+    let top = match groups {
+        None if n <= EXACT_MAX => exact(&run, &items)?,
+        None => build(&run, &items, Top::Groups(((n as f64).sqrt().round() as usize).min(MAX_GROUPS)), seed, progress)?,
+        Some(k) => build(&run, &items, Top::Groups(k), seed, progress)?,
+    };
+    let merges = if run.ordering { label_in_height_order(n, top.merges) } else { sort_and_label(n, top.merges) };
+    Ok(Dendrogram::from_merges(n, merges))
+}
+
+/// What every level of the tree shares.
+struct Run<'a> {
+    space: Space<'a>,
+    method: Method,
+    ordering: bool,
+}
+
+/// The tree over a set of items, as merges of items (each cluster named by
+/// one of its members, the left one first), children before parents.
+struct Subtree {
+    merges: Vec<RawMerge>,
+    /// A member of the root cluster.
+    member: u32,
+    /// The root's height.
+    height: f64,
+}
+
+/// How many groups a level of [`build`] makes.
+#[derive(Clone, Copy)]
+enum Top {
+    /// This many (the top level).
+    Groups(usize),
+    /// Groups of about `LEAF_MAX / 2` items, if there are more than
+    /// [`LEAF_MAX`] (the levels below).
+    Leaves,
+}
+
+/// The tree over `items` (in increasing order): k-means groups, each built
+/// the same way with [`Top::Leaves`], joined by the tree over their
+/// centroids; exact for a set of at most [`LEAF_MAX`] items below the top.
+fn build(
+    run: &Run,
+    items: &[u32],
+    top: Top,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+) -> Result<Subtree, ClusterError> {
+    let m = items.len();
+    let k = match top {
+        Top::Groups(k) => k.min(m),
+        Top::Leaves if m <= LEAF_MAX => return exact(run, items),
+        Top::Leaves => m.div_ceil(LEAF_MAX / 2),
+    };
+    if k < 2 || m <= 2 {
+        return exact(run, items);
+    }
+    let mut partition = kmeans::kmeans(&run.space, items, k, seed, progress)?;
+    if partition.len() < 2 {
+        // Every item prepares to the same vector: any split will do.
+        partition = Partition::runs(&run.space, items, LEAF_MAX)?;
+    }
+    if let Some(p) = progress {
+        p.set_length(m as u64);
+        p.set_position(0);
+        p.set_message("groups");
+    }
+    let parts = (0..partition.len())
+        .into_par_iter()
+        .map(|g| {
+            if progress::interrupted() {
+                return Err(ClusterError::Interrupted);
+            }
+            let members = partition.members(g);
+            let seed = Fnv::default().u64(seed).u64(g as u64).finish();
+            let part = build(run, members, Top::Leaves, seed, None)?;
+            if let Some(p) = progress {
+                p.inc(members.len() as u64);
+            }
+            Ok(part)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(graft(&centroid_tree(run, &partition), parts))
+}
+
+/// The exact tree over `items`.
+fn exact(run: &Run, items: &[u32]) -> Result<Subtree, ClusterError> {
+    let space = &run.space;
+    let leaves = items.iter().map(|&i| Subtree { merges: Vec::new(), member: i, height: 0.0 }).collect();
+    if items.len() < 2 {
+        return Ok(graft(&Dendrogram::from_merges(items.len(), Vec::new()), leaves));
+    }
+    let mut values = Vec::with_capacity(items.len() * space.dim());
+    for &i in items {
+        values.extend_from_slice(space.item(i));
+    }
+    let rows = Items::Rows { data: &values, dim: space.dim(), item: space.item_name() };
+    let dist = pdist_items(rows, space.metric(), None)?;
+    Ok(graft(&link_and_order(dist, run.method, run.ordering, None), leaves))
+}
+
+/// `tree`'s merges over `parts` (one per leaf of `tree`): every part's
+/// merges, then `tree`'s. A merge of `tree` is never below the merges of
+/// `tree` under it; a part whose root would stand above the merge that
+/// joins it has all its heights scaled by the same factor to meet it.
+fn graft(tree: &Dendrogram, parts: Vec<Subtree>) -> Subtree {
+    let k = parts.len();
+    let mut height = vec![0.0f64; k];
+    let mut limit = vec![f64::INFINITY; k];
+    for m in tree.merges() {
+        let h = m.height.max(height[m.a]).max(height[m.b]);
+        for c in [m.a, m.b].into_iter().filter(|&c| c < k) {
+            limit[c] = h;
+        }
+        height.push(h);
+    }
+    let inner: usize = parts.iter().map(|p| p.merges.len()).sum();
+    let mut merges = Vec::with_capacity(inner + tree.merges().len());
+    let mut member = Vec::with_capacity(2 * k);
+    for (part, limit) in parts.into_iter().zip(limit) {
+        let start = merges.len();
+        merges.extend(part.merges);
+        if part.height > limit {
+            let scale = limit / part.height;
+            merges[start..].iter_mut().for_each(|m| m.2 *= scale);
+        }
+        member.push(part.member);
+    }
+    for (i, m) in tree.merges().iter().enumerate() {
+        merges.push((member[m.a], member[m.b], height[k + i]));
+        member.push(member[m.a]);
+    }
+    Subtree {
+        merges,
+        member: *member.last().expect("a tree has a root"),
+        height: *height.last().expect("a tree has a root"),
+    }
+}
+
+/// The exact linkage over the groups' centroids, weighted by group sizes
+/// (the distances of the module documentation), optimally ordered on the
+/// centroid distances if asked.
+fn centroid_tree(run: &Run, partition: &Partition) -> Dendrogram {
+    let k = partition.len();
+    let metric = run.space.metric();
+    let sizes: Vec<u32> = (0..k).map(|g| partition.members(g).len() as u32).collect();
+    // From the squared distance s between prepared vectors to the metric.
+    let from_squared = |s: f64| match metric {
+        Metric::Euclidean | Metric::Cityblock => s.sqrt(),
+        Metric::SqEuclidean => s,
+        Metric::Cosine | Metric::Correlation | Metric::Spearman => s / 2.0,
+    };
+    let rows: Vec<Vec<(f32, f32)>> = (0..k)
+        .into_par_iter()
+        .map(|i| {
+            let ci = partition.centroid(i);
+            (i + 1..k)
+                .map(|j| {
+                    let cj = partition.centroid(j);
+                    let s = metric::squared_difference(ci, cj);
+                    let plain = match metric {
+                        Metric::Cityblock => metric::direct(metric, ci, cj).expect("centroids are complete"),
+                        _ => from_squared(s),
+                    };
+                    let (ni, nj) = (f64::from(sizes[i]), f64::from(sizes[j]));
+                    let linked = match run.method {
+                        Method::Ward => (2.0 * ni * nj / (ni + nj)).sqrt() * plain,
+                        Method::Centroid | Method::Median | Method::Single => plain,
+                        Method::Average | Method::Weighted | Method::Complete => match metric {
+                            Metric::Cityblock => plain,
+                            _ => from_squared(s + partition.spread(i) + partition.spread(j)),
+                        },
+                    };
+                    (linked as f32, plain as f32)
+                })
+                .collect()
+        })
+        .collect();
+    let (linked, plain): (Vec<f32>, Vec<f32>) = rows.into_iter().flatten().unzip();
+    let tree = linkage_of_clusters(CondensedMatrix::from_vec(k, linked), run.method, &sizes, None);
+    if run.ordering { tree.optimal_leaf_ordering(&CondensedMatrix::from_vec(k, plain)) } else { tree }
+}
+
+/// The columns of `matrix` over a seeded sample of `rows` of its rows (in
+/// file order; all rows when `rows` is the row count), one column after
+/// another: `cols × rows` values.
+///
+/// Rows are read with `pread` ([`Matrix::read_row`]), not through the map:
+/// a sample touches a few rows per page run, and faulting them in would map
+/// (and count as resident) most of the file around them.
+fn sampled_columns(
+    matrix: &Matrix,
+    rows: usize,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+) -> Result<Vec<f32>, ClusterError> {
+    /// Columns transposed per task: each sampled row gives one cache line.
+    const WIDTH: usize = 16;
+    let picked: Vec<usize> = if rows >= matrix.rows() {
+        (0..matrix.rows()).collect()
+    } else {
+        let mut rng = ChaCha8Rng::seed_from_u64(Fnv::default().u64(seed).bytes(b"columns").finish());
+        let mut picked = index::sample(&mut rng, matrix.rows(), rows).into_vec();
+        picked.sort_unstable();
+        picked
+    };
+    let cols = matrix.cols();
+    let len = cols * picked.len();
+    let zeros = || -> Result<Vec<f32>, ClusterError> {
+        let mut v = Vec::new();
+        v.try_reserve_exact(len).map_err(|_| ClusterError::OutOfMemory { bytes: (len * 4) as u64 })?;
+        v.resize(len, 0.0f32);
+        Ok(v)
+    };
+    if let Some(p) = progress {
+        p.set_length(picked.len() as u64);
+        p.set_position(0);
+        p.set_message("sampling rows");
+    }
+    let mut sample = zeros()?;
+    sample.par_chunks_mut(cols).zip(&picked).try_for_each(|(row, &r)| {
+        if progress::interrupted() {
+            return Err(ClusterError::Interrupted);
+        }
+        // A read error on a file that opened and mapped means it changed
+        // under us; the map's own read would fault the same way.
+        matrix.read_row(r, row).map_err(|e| ClusterError::Read(e.to_string()))?;
+        if let Some(p) = progress {
+            p.inc(1);
+        }
+        Ok(())
+    })?;
+    let mut out = zeros()?;
+    out.par_chunks_mut(WIDTH * picked.len()).enumerate().for_each(|(t, chunk)| {
+        let first = t * WIDTH;
+        for (s, row) in sample.chunks_exact(cols).enumerate() {
+            for (c, &v) in row[first..first + chunk.len() / picked.len()].iter().enumerate() {
+                chunk[c * picked.len() + s] = v;
+            }
+        }
+    });
+    Ok(out)
+}
