@@ -7,7 +7,7 @@ use heatscope::cluster::{
     ApproxOptions, Axis, ClusterError, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, Plan, TreeOrigin,
     When, cluster_cached, plan, write_cdt,
 };
-use heatscope::input::{CacheUse, Labels, Matrix};
+use heatscope::input::{Labels, Matrix};
 use heatscope::output::write_atomically;
 use npyz::WriterBuilder;
 
@@ -146,9 +146,7 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
     check_outputs(args, cdt_prefix.as_deref(), &matrix)?;
     // Converted files were checked for infinities on the way in; a float32
     // .npy mapped in place is checked here, as `info` checks it.
-    if matrix.source().cache == CacheUse::InPlace {
-        heatscope::input::scan(&matrix)?;
-    }
+    super::check_in_place(&matrix, &args.input.cache_dir())?;
     let options = ClusterOptions {
         method: args.method,
         metric: args.metric,

@@ -189,6 +189,24 @@ impl InputArgs {
     }
 }
 
+/// Checks a `float32` `.npy` mapped in place for infinities (converted
+/// files were checked on the way in), once: a marker named after the
+/// matrix's fingerprint in the cache folder records a clean pass, so later
+/// runs on the unchanged file start at once.
+pub fn check_in_place(matrix: &heatscope::input::Matrix, cache_dir: &std::path::Path) -> Result<(), InputError> {
+    if matrix.source().cache != heatscope::input::CacheUse::InPlace {
+        return Ok(());
+    }
+    let marker = cache_dir.join(format!("finite-{:016x}.ok", matrix.fingerprint()));
+    if marker.is_file() {
+        return Ok(());
+    }
+    heatscope::input::scan(matrix)?;
+    // Only an optimisation: a marker that cannot be written means a scan next time.
+    let _ = std::fs::create_dir_all(cache_dir).and_then(|_| std::fs::write(&marker, b""));
+    Ok(())
+}
+
 /// Runs the chosen command.
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {

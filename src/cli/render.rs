@@ -10,7 +10,7 @@ use heatscope::figure::scene::Scene;
 use heatscope::figure::{
     Agg, AxisSpec, Colormap, FigureOptions, HeatmapStyle, LabelMode, Norm, Rgba, clustermap, svg, text,
 };
-use heatscope::input::{Along, Annotation, CacheUse, Matrix, MatrixAxis, Standardize, annotation_column};
+use heatscope::input::{Along, Annotation, Matrix, MatrixAxis, Standardize, annotation_column};
 use heatscope::output::write_atomically;
 use heatscope::pyramid::{Pyramid, ValueStats, build_or_open};
 use heatscope::render::{DataWindow, HeatmapSource, Renderer};
@@ -269,9 +269,7 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
     };
     let row_stored = stored(&figure.row_colors, MatrixAxis::Rows, "--row-colors")?;
     let col_stored = stored(&figure.col_colors, MatrixAxis::Cols, "--col-colors")?;
-    if matrix.source().cache == CacheUse::InPlace {
-        heatscope::input::scan(&matrix)?;
-    }
+    super::check_in_place(&matrix, &dir)?;
     let standardize = match (figure.z_score, figure.standard_scale) {
         (Some(axis), _) => Some(Standardize::ZScore(axis.into())),
         (_, Some(axis)) => Some(Standardize::StandardScale(axis.into())),
