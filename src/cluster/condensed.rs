@@ -90,6 +90,105 @@ impl Blocks {
     }
 }
 
+/// Position of `d(i, j)` in a full square of `w` items in 4 × 4 blocks
+/// laid out like the triangle's, row of blocks after row of blocks: a row
+/// is read in order four values a line, a column four values a line. The
+/// linkages move to such a square (in place, [`triangle_to_square`]) once
+/// few enough clusters are left for it to fit in the triangle's memory.
+#[inline]
+pub(crate) fn square_pos(w: usize, i: usize, j: usize) -> usize {
+    ((i / B) * w.div_ceil(B) + j / B) * B * B + (i % B) * B + j % B
+}
+
+/// The largest square (in items) that fits in `len` values.
+pub(crate) fn square_side(len: usize) -> usize {
+    (len / (B * B)).isqrt() * B
+}
+
+/// Moves the distances between the `active` items (increasing) of the
+/// blocked triangle `tri` to the front of `d`, as a full square
+/// ([`square_pos`]; it must fit), in place. The diagonal is left
+/// undefined.
+pub(crate) fn triangle_to_square<T: Copy>(tri: &Blocks, d: &mut [T], active: &[u32]) {
+    let w = active.len();
+    let nb = w.div_ceil(B);
+    assert!(B * B * nb * nb <= d.len(), "the square fits");
+    // First the blocked triangle of the active items alone, at the front.
+    // Taken in order of destination, every value moves towards the front
+    // (an item's row and column of blocks can only shrink), so none is
+    // overwritten before it is read. `d(i, j)`, `i < j`, lies at
+    // `start(i) + offset(j)`.
+    let small = Blocks::new(w);
+    let start = |i: usize| tri.diagonal(i) - i % B - (i / B) * B * B;
+    let offset: Vec<usize> = active.iter().map(|&j| (j as usize / B) * B * B + j as usize % B).collect();
+    let mut to = 0;
+    for bi in 0..nb {
+        let rows: Vec<usize> = (B * bi..(B * bi + B).min(w)).map(|a| start(active[a] as usize)).collect();
+        for bj in bi..nb {
+            for (r, &from) in rows.iter().enumerate() {
+                let a = B * bi + r;
+                for b in B * bj..B * bj + B {
+                    if b > a && b < w {
+                        debug_assert!(from + offset[b] >= to + b % B && to + b % B == small.upper(a, b));
+                        d[to + b % B] = d[from + offset[b]];
+                    }
+                }
+                to += B;
+            }
+            to += B * (B - rows.len());
+        }
+    }
+    // Then each row of blocks of the square from the last, block by block
+    // (the triangle's block, or its transpose below the diagonal): row of
+    // blocks `r` needs the triangle's rows of blocks up to `r` and
+    // overwrites only later ones, except for the first `k`, whose values
+    // are copied aside first.
+    let fits = |r: usize| B * B * nb * r >= small.block_row(B * r);
+    let mut k = nb;
+    while k > 0 && fits(k - 1) {
+        k -= 1;
+    }
+    let head: Vec<T> = d[..small.block_row(B * k)].to_vec();
+    let mut line: Vec<T> = Vec::with_capacity(B * B * nb);
+    for r in (0..nb).rev() {
+        let from: &[T] = if r < k { &head } else { d };
+        line.clear();
+        for c in 0..nb {
+            let block = |p: usize, q: usize| &from[small.upper(B * p, B * q)..][..B * B];
+            if r < c {
+                line.extend_from_slice(block(r, c));
+            } else {
+                let (upper, lower) = (block(r, r.max(c)), block(c, r));
+                line.extend((0..B * B).map(|k| {
+                    let (i, j) = (k / B, k % B);
+                    if r == c && i <= j { upper[k] } else { lower[j * B + i] }
+                }));
+            }
+        }
+        d[B * B * nb * r..B * B * nb * (r + 1)].copy_from_slice(&line);
+    }
+}
+
+/// Keeps the rows and columns `active` (increasing) of the square of `w`
+/// items at the front of `d`, as a smaller square at the front, in place:
+/// taken in order of destination, every value moves towards the front.
+pub(crate) fn shrink_square<T: Copy>(w: usize, d: &mut [T], active: &[u32]) {
+    let v = active.len();
+    let nb = v.div_ceil(B);
+    let row = |i: usize| square_pos(w, i, 0);
+    let offset: Vec<usize> = active.iter().map(|&j| square_pos(w, 0, j as usize)).collect();
+    for bi in 0..nb {
+        let rows: Vec<usize> = (B * bi..(B * bi + B).min(v)).map(|a| row(active[a] as usize)).collect();
+        for bj in 0..nb {
+            for (r, &from) in rows.iter().enumerate() {
+                for b in B * bj..(B * bj + B).min(v) {
+                    d[square_pos(v, B * bi + r, b)] = d[from + offset[b]];
+                }
+            }
+        }
+    }
+}
+
 impl CondensedMatrix {
     /// The distances given in scipy's condensed order.
     ///
@@ -440,6 +539,48 @@ mod tests {
             })
             .collect();
         Matrix::from_vec(rows, cols, data)
+    }
+
+    /// Distinct values `f(i, j)` for every pair of `n` items, in a blocked
+    /// triangle.
+    fn numbered(n: usize) -> (Blocks, Vec<f64>) {
+        let tri = Blocks::new(n);
+        let mut d = vec![0.0; tri.len()];
+        for i in 0..n {
+            for j in i + 1..n {
+                d[tri.upper(i, j)] = (i * n + j) as f64;
+            }
+        }
+        (tri, d)
+    }
+
+    #[test]
+    fn squares_keep_every_distance_between_active_items() {
+        for n in [2, 5, 9, 31, 64, 203, 1000] {
+            let (tri, mut d) = numbered(n);
+            // Every third item gone, then every other of the rest.
+            let active: Vec<u32> = (0..n as u32).filter(|i| i % 3 != 1).take(square_side(d.len())).collect();
+            let w = active.len();
+            triangle_to_square(&tri, &mut d, &active);
+            let value = |i: u32, j: u32| (i.min(j) as usize * n + i.max(j) as usize) as f64;
+            for (a, &i) in active.iter().enumerate() {
+                for (b, &j) in active.iter().enumerate() {
+                    if a != b {
+                        assert_eq!(d[square_pos(w, a, b)], value(i, j), "n = {n}: ({i}, {j})");
+                    }
+                }
+            }
+            let kept: Vec<u32> = (0..w as u32).step_by(2).collect();
+            shrink_square(w, &mut d, &kept);
+            let v = kept.len();
+            for (a, &i) in kept.iter().enumerate() {
+                for (b, &j) in kept.iter().enumerate() {
+                    if a != b {
+                        assert_eq!(d[square_pos(v, a, b)], value(active[i as usize], active[j as usize]), "n = {n}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
