@@ -8,7 +8,7 @@
 use indicatif::ProgressBar;
 
 use super::Method;
-use super::condensed::{Blocks, CondensedMatrix, shrink_square, square_pos, square_side, triangle_to_square};
+use super::condensed::{Blocks, CondensedMatrix};
 use super::dendrogram::{Dendrogram, Merge};
 use super::nn_chain::nn_chain;
 
@@ -90,7 +90,7 @@ fn link<T: Dist>(
     progress: Option<&ProgressBar>,
 ) -> Vec<Merge> {
     match method {
-        Method::Single => sort_and_label(n, mst(n, tri, d, parallel, usize::MAX, progress)),
+        Method::Single => sort_and_label(n, mst(n, tri, d, parallel, progress)),
         Method::Complete | Method::Average | Method::Weighted | Method::Ward => {
             sort_and_label(n, nn_chain(n, tri, d, method, parallel, progress))
         }
@@ -126,57 +126,18 @@ pub(crate) fn update<T: Dist>(method: Method, d_xi: T, d_yi: T, d_xy: T, nx: u32
 /// Prim's algorithm as scipy's `mst_single_linkage`: grow the tree from
 /// item 0, each step joining the outside item nearest to the tree (the
 /// first such in index order).
-///
-/// Each step reads the distances from the item just joined to those
-/// outside: half of them down a column of the triangle, one cache line per
-/// value. Once the items still needed fit in a full square (at most
-/// `square` of them, about `n/√2`), they are moved into one, in place, so
-/// that every step reads along a row; the square is compacted again each
-/// time half of its items have joined.
-fn mst<T: Dist>(
-    n: usize,
-    tri: &Blocks,
-    d: &mut [T],
-    parallel: usize,
-    square: usize,
-    progress: Option<&ProgressBar>,
-) -> Vec<RawMerge> {
+fn mst<T: Dist>(n: usize, tri: &Blocks, d: &[T], parallel: usize, progress: Option<&ProgressBar>) -> Vec<RawMerge> {
     // The items not yet in the tree, in index order, with their distance to
     // the tree so far.
     let mut outside: Vec<u32> = (1..n as u32).collect();
     let mut reach = vec![T::INFINITY; n - 1];
     let mut merges = Vec::with_capacity(n - 1);
     let mut x = 0usize;
-    // The item each index stands for, and the side of the square, once
-    // the items are renumbered into one.
-    let mut slot: Vec<u32> = (0..n as u32).collect();
-    let mut side: Option<usize> = None;
-    let square = square.min(square_side(d.len()));
     for _ in 0..n - 1 {
-        let w = outside.len() + 1;
-        if w <= square && side.is_none_or(|s| 2 * w <= s) {
-            // x and the items outside, in order, become 0..w.
-            let at = outside.partition_point(|&i| (i as usize) < x);
-            let mut keep = outside.clone();
-            keep.insert(at, x as u32);
-            match side {
-                None => triangle_to_square(tri, d, &keep),
-                Some(s) => shrink_square(s, d, &keep),
-            }
-            slot = keep.iter().map(|&i| slot[i as usize]).collect();
-            outside = (0..w as u32).filter(|&i| i as usize != at).collect();
-            x = at;
-            side = Some(w);
-        }
-        let d: &[T] = d;
-        let value = |i: usize| match side {
-            None => d[tri.pos(x, i)],
-            Some(w) => d[square_pos(w, x, i)],
-        };
         let relax = |offset: usize, ids: &[u32], reach: &mut [T]| -> (usize, T) {
             let mut best = (usize::MAX, T::INFINITY);
             for (k, (&i, r)) in ids.iter().zip(reach.iter_mut()).enumerate() {
-                let v = value(i as usize);
+                let v = d[tri.pos(x, i as usize)];
                 if *r > v {
                     *r = v;
                 }
@@ -198,7 +159,7 @@ fn mst<T: Dist>(
         // Every distance is finite, so a candidate was always found.
         let y = outside.remove(pos) as usize;
         reach.remove(pos);
-        merges.push((slot[x], slot[y], h.to_f64()));
+        merges.push((x as u32, y as u32, h.to_f64()));
         x = y;
         if let Some(p) = progress {
             p.inc(1);
@@ -460,20 +421,6 @@ mod tests {
                 assert_eq!((w.a, w.b, w.size), (s.a, s.b, s.size), "{}", method.name());
                 assert!((w.height - s.height).abs() <= 1e-5 * w.height, "{}", method.name());
             }
-        }
-    }
-
-    #[test]
-    fn the_square_gives_the_spanning_tree_of_the_triangle() {
-        // Rounded distances: many ties, which must be broken as before.
-        let n = 300;
-        let dist: Vec<f32> = walk(n).iter().map(|v| (v * 8.0).round()).collect();
-        let dist = CondensedMatrix::from_vec(n, dist);
-        let tri = dist.blocks();
-        let triangle = mst(n, tri, &mut dist.raw().to_vec(), usize::MAX, 0, None);
-        for (square, parallel) in [(usize::MAX, usize::MAX), (150, 32), (9, 4)] {
-            let switched = mst(n, tri, &mut dist.raw().to_vec(), parallel, square, None);
-            assert_eq!(triangle, switched, "square from {square}");
         }
     }
 
