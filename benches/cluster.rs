@@ -1,7 +1,7 @@
 //! Criterion benchmarks of the clustering core on seeded blobs: distances,
 //! each linkage algorithm, and optimal leaf ordering. End-to-end figures at
-//! 5k–40k rows come from `examples/cluster_timing.rs` (see
-//! BENCHMARKS-cluster.md): at those sizes one run takes seconds.
+//! 5k–40k rows come from `examples/cluster_timing.rs` (see the clustering
+//! section of BENCHMARKS.md): at those sizes one run takes seconds.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use heatscope::cluster::{Axis, Method, Metric, linkage, pdist};
