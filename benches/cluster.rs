@@ -1,7 +1,7 @@
 //! Criterion benchmarks of the clustering core on seeded blobs: distances,
 //! each linkage algorithm, and optimal leaf ordering. End-to-end figures at
-//! 5k–40k rows come from `examples/cluster_timing.rs` (see
-//! BENCHMARKS-cluster.md): at those sizes one run takes seconds. The
+//! 5k–40k rows come from `examples/cluster_timing.rs` (see the clustering
+//! section of BENCHMARKS.md): at those sizes one run takes seconds. The
 //! approximate mode is benchmarked on 200,000 rows; its million-row figures
 //! come from `heatscope cluster` under `/usr/bin/time -v` (BENCHMARKS.md).
 

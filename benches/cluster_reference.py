@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Times scipy's or fastcluster's linkage end to end (distances included)
 on a raw little-endian f32 matrix written by the cluster_timing example,
-for the comparison in BENCHMARKS-cluster.md. Peak memory: run it under
-/usr/bin/time -v.
+for the comparison in the clustering section of BENCHMARKS.md. Peak
+memory: run it under /usr/bin/time -v.
 
     python3 benches/cluster_reference.py RAW ROWS COLS METHOD scipy|fastcluster
 """

@@ -1,5 +1,6 @@
-//! End-to-end timing of exact clustering on a seeded blobs matrix, for
-//! BENCHMARKS-cluster.md (peak memory: run it under `/usr/bin/time -v`).
+//! End-to-end timing of exact clustering on a seeded blobs matrix, for the
+//! clustering section of BENCHMARKS.md (peak memory: run it under
+//! `/usr/bin/time -v`).
 //!
 //! cargo run --release --example cluster_timing -- ROWS COLS METHOD METRIC [--olo] [--raw PATH]
 //!
