@@ -16,3 +16,12 @@ fn clip_from_figure(p: vec2<f32>) -> vec4<f32> {
     let t = (p - frame.origin) / frame.size;
     return vec4<f32>(t.x * 2.0 - 1.0, 1.0 - t.y * 2.0, 0.0, 1.0);
 }
+
+// Corner `i` (0–5) of two triangles covering a figure rectangle, in clip space.
+fn rect_vertex(i: u32, rect_min: vec2<f32>, rect_max: vec2<f32>) -> vec4<f32> {
+    let corner = array<vec2<f32>, 6>(
+        vec2(0.0, 0.0), vec2(1.0, 0.0), vec2(0.0, 1.0),
+        vec2(0.0, 1.0), vec2(1.0, 0.0), vec2(1.0, 1.0),
+    )[i];
+    return clip_from_figure(mix(rect_min, rect_max, corner));
+}

@@ -35,12 +35,7 @@ const MAX_SPAN: i32 = 4;
 
 @vertex
 fn vs_main(@builtin(vertex_index) i: u32) -> @builtin(position) vec4<f32> {
-    // Two triangles over the heatmap rectangle.
-    let corner = array<vec2<f32>, 6>(
-        vec2(0.0, 0.0), vec2(1.0, 0.0), vec2(0.0, 1.0),
-        vec2(0.0, 1.0), vec2(1.0, 0.0), vec2(1.0, 1.0),
-    )[i];
-    return clip_from_figure(mix(heatmap.rect_min, heatmap.rect_max, corner));
+    return rect_vertex(i, heatmap.rect_min, heatmap.rect_max);
 }
 
 // The level cells one pixel covers along an axis: [first, last] and the

@@ -14,11 +14,7 @@ struct Strip {
 
 @vertex
 fn vs_main(@builtin(vertex_index) i: u32) -> @builtin(position) vec4<f32> {
-    let corner = array<vec2<f32>, 6>(
-        vec2(0.0, 0.0), vec2(1.0, 0.0), vec2(0.0, 1.0),
-        vec2(0.0, 1.0), vec2(1.0, 0.0), vec2(1.0, 1.0),
-    )[i];
-    return clip_from_figure(mix(strip.rect_min, strip.rect_max, corner));
+    return rect_vertex(i, strip.rect_min, strip.rect_max);
 }
 
 @fragment

@@ -156,7 +156,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         max_texts,
     };
     let text = format!(
-        "adapter        {}\nmatrix         {} ({} × {})\nframe size     {} × {}\nframes         {}\nfirst frame    {:.0} ms after start\nframe time     p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms\ntile uploads   {:.1} MB at {:.0} MB/s\nGPU tile memory {:.1} MB\nper frame      at most {:.1} MB of tiles, {} triangles, {} texts\n",
+        "adapter        {}\nmatrix         {} ({} × {})\nframe size     {} × {}\nframes         {}\nfirst frame    {:.0} ms after start\nframe time     p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms\ntile uploads   {:.1} MB at {:.0} MB/s\nGPU tiles      {:.1} MB\nper frame      at most {:.1} MB of tiles, {} triangles, {} texts\n",
         report.adapter,
         report.matrix,
         report.rows,

@@ -188,6 +188,9 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         Some("svg") => Format::Svg,
         _ => return Err(usage(format!("-o {}: name a .png or .svg file", args.output.display()))),
     };
+    for path in [Some(&args.output), args.figure.layout_out.as_ref()].into_iter().flatten() {
+        check_folder(path)?;
+    }
     let start = Instant::now();
     let prepared = prepare(&args.input, &args.figure)?;
     let mut renderer = Renderer::new()?;
@@ -382,6 +385,22 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
         row_geometry,
         col_geometry,
     })
+}
+
+/// Refuses an output whose folder does not exist, before any long work.
+pub fn check_folder(path: &Path) -> Result<(), CliError> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if path.as_os_str() != "-" && !parent.is_dir() {
+        return Err(CliError {
+            message: format!(
+                "{}: the folder {} does not exist; create it or write elsewhere",
+                path.display(),
+                parent.display()
+            ),
+            code: 2,
+        });
+    }
+    Ok(())
 }
 
 /// Whether a `--row-colors` value names a column stored with the matrix

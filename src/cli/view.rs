@@ -29,7 +29,9 @@ pub struct ViewArgs {
     pub input: ViewInputArgs,
     #[command(flatten)]
     pub figure: FigureArgs,
-    /// Replay actions from FILE, one a frame (zoom X Y F, pan DX DY, fit, agg, cut K, search LABEL, …).
+    /// Replay actions from FILE, one a line and a frame: zoom X Y F, zoom-rows X Y F, zoom-cols X Y F,
+    /// pan DX DY, hover X Y (X, Y, DX, DY as fractions 0–1 of the heatmap), fit, agg, cut K,
+    /// search LABEL, next, previous, help, hud, screenshot PATH.
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
     /// Close the window after N frames.
@@ -101,15 +103,17 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         matches: Vec::new(),
         current_match: 0,
         highlight: None,
+        search_note: None,
         cut: 0,
         fonts: text::font_system(),
         frame_time: Duration::ZERO,
         error: None,
+        screenshot_failed: None,
     };
     app.cut = app.prepared.row_groups.as_ref().map_or(0, |g| g.iter().copied().max().unwrap_or(0));
     event_loop.set_control_flow(ControlFlow::Wait);
     event_loop.run_app(&mut app)?;
-    match app.error {
+    match app.error.or(app.screenshot_failed) {
         Some(error) => Err(error),
         None => Ok(()),
     }
@@ -145,15 +149,18 @@ struct App {
     hud: bool,
     /// The search being typed, if any.
     search: Option<String>,
-    /// Display positions of the rows matching the last search.
-    matches: Vec<usize>,
+    /// Rows (false) or columns (true) matching the last search, by display position.
+    matches: Vec<(bool, usize)>,
     current_match: usize,
-    /// The display position of the row found last.
-    highlight: Option<usize>,
+    /// The row or column found last.
+    highlight: Option<(bool, usize)>,
+    /// Said when a search finds nothing.
+    search_note: Option<String>,
     cut: usize,
     fonts: cosmic_text::FontSystem,
     frame_time: Duration,
     error: Option<anyhow::Error>,
+    screenshot_failed: Option<anyhow::Error>,
 }
 
 impl App {
@@ -225,14 +232,20 @@ impl App {
         self.prepared.set_row_cut(self.cut);
     }
 
-    /// Rows whose label contains `query` (ignoring case), in display order;
-    /// goes to the first.
+    /// Rows whose label contains `query` (ignoring case), in display order,
+    /// then columns; goes to the first.
     fn search_for(&mut self, query: &str) {
-        let query = query.to_lowercase();
-        let labels = self.prepared.matrix.row_labels();
-        self.matches = (0..self.prepared.row_order.len())
-            .filter(|&p| labels.get(self.prepared.row_order[p]).to_lowercase().contains(&query))
-            .collect();
+        let needle = query.to_lowercase();
+        let p = &self.prepared;
+        let found = |labels: &heatscope::input::Labels, order: &[usize], cols: bool| {
+            (0..order.len())
+                .filter(|&i| labels.get(order[i]).to_lowercase().contains(&needle))
+                .map(|i| (cols, i))
+                .collect::<Vec<_>>()
+        };
+        self.matches = found(p.matrix.row_labels(), &p.row_order, false);
+        self.matches.extend(found(p.matrix.col_labels(), &p.col_order, true));
+        self.search_note = self.matches.is_empty().then(|| format!("no row or column label contains '{query}'"));
         self.current_match = 0;
         self.go_to_match(0);
     }
@@ -244,11 +257,12 @@ impl App {
         }
         let n = self.matches.len() as isize;
         self.current_match = (self.current_match as isize + step).rem_euclid(n) as usize;
-        let p = self.matches[self.current_match];
-        self.highlight = Some(p);
+        let (cols, p) = self.matches[self.current_match];
+        self.highlight = Some((cols, p));
         if let Some(camera) = &mut self.camera {
-            // Zoom to about 40 rows around the match.
-            camera.show_rows(p as f64 - 19.5..p as f64 + 20.5);
+            // Zoom to about 40 rows (or columns) around the match.
+            let around = p as f64 - 19.5..p as f64 + 20.5;
+            if cols { camera.show_cols(around) } else { camera.show_rows(around) }
         }
     }
 
@@ -259,15 +273,27 @@ impl App {
         let heatmap = scene.heatmap;
         let camera = self.camera.clone().expect("synced");
         let window = camera.window().clone();
-        let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
-        if let Some(p) = self.highlight {
-            let y = heatmap.y as f64 + (p as f64 - window.rows.start) * px_per_row;
-            let h = px_per_row.max(2.0);
-            if y + h >= heatmap.y as f64 && y <= heatmap.bottom() as f64 {
-                let rect = |y: f64, h: f64| Rect::new(heatmap.x - 6.0, y as f32, heatmap.w + 12.0, h as f32);
-                scene.fills.push(Fill { rect: rect(y - 2.0, 2.0), color: Rgba([255, 140, 0, 255]) });
-                scene.fills.push(Fill { rect: rect(y + h, 2.0), color: Rgba([255, 140, 0, 255]) });
+        let orange = Rgba([255, 140, 0, 255]);
+        match self.highlight {
+            Some((false, p)) => {
+                let px = heatmap.h as f64 / (window.rows.end - window.rows.start);
+                let y = heatmap.y as f64 + (p as f64 - window.rows.start) * px;
+                if y + px >= heatmap.y as f64 && y <= heatmap.bottom() as f64 {
+                    let line = |y: f64| Rect::new(heatmap.x - 6.0, y as f32, heatmap.w + 12.0, 2.0);
+                    scene.fills.push(Fill { rect: line(y - 2.0), color: orange });
+                    scene.fills.push(Fill { rect: line(y + px.max(2.0)), color: orange });
+                }
             }
+            Some((true, p)) => {
+                let px = heatmap.w as f64 / (window.cols.end - window.cols.start);
+                let x = heatmap.x as f64 + (p as f64 - window.cols.start) * px;
+                if x + px >= heatmap.x as f64 && x <= heatmap.right() as f64 {
+                    let line = |x: f64| Rect::new(x as f32, heatmap.y - 6.0, 2.0, heatmap.h + 12.0);
+                    scene.fills.push(Fill { rect: line(x - 2.0), color: orange });
+                    scene.fills.push(Fill { rect: line(x + px.max(2.0)), color: orange });
+                }
+            }
+            None => {}
         }
         let mut lines: Vec<String> = Vec::new();
         if let Some(cursor) = self.cursor {
@@ -280,6 +306,8 @@ impl App {
             lines.push(format!("search: {query}▏ (Enter: go, Esc: cancel)"));
         } else if !self.matches.is_empty() {
             lines.push(format!("match {} of {} (n / N)", self.current_match + 1, self.matches.len()));
+        } else if let Some(note) = &self.search_note {
+            lines.push(note.clone());
         }
         if !lines.is_empty() {
             let at =
@@ -319,8 +347,8 @@ impl App {
         let mut lines =
             vec![format!("row: {}", p.matrix.row_labels().get(i)), format!("column: {}", p.matrix.col_labels().get(j))];
         let value = p.matrix.row(i)[j];
-        if rows_per_px > 1.0 || cols_per_px > 1.0 {
-            let cells = (rows_per_px.max(1.0) * cols_per_px.max(1.0)).round();
+        let cells = (rows_per_px.max(1.0) * cols_per_px.max(1.0)).round();
+        if cells >= 2.0 {
             let kind = if self.agg == Agg::Mean { "mean" } else { "extreme" };
             lines.push(format!("a pixel covers ~{cells} cells (colour: their {kind}); this cell: {value}"));
         } else {
@@ -381,7 +409,11 @@ impl App {
         });
         match result {
             Ok(()) => eprintln!("saved {}", path.display()),
-            Err(e) => eprintln!("error: {e}"),
+            // Reported when the window closes (exit code 1): the view goes on.
+            Err(e) => {
+                eprintln!("warning: {e}");
+                self.screenshot_failed = Some(e);
+            }
         }
     }
 
@@ -399,13 +431,19 @@ fn overlay(fonts: &mut cosmic_text::FontSystem, scene: &mut Scene, lines: &[Stri
     let height = line * lines.len() as f32 + 8.0;
     let x = at[0].min(scene.width as f32 - width).max(0.0);
     let y = at[1].min(scene.height as f32 - height).max(0.0);
-    scene
-        .fills
-        .push(Fill { rect: Rect::new(x - 1.0, y - 1.0, width + 2.0, height + 2.0), color: Rgba([90, 90, 90, 255]) });
-    scene.fills.push(Fill { rect: Rect::new(x, y, width, height), color: Rgba([255, 255, 255, 240]) });
+    let border = Rect::new(x - 1.0, y - 1.0, width + 2.0, height + 2.0);
+    scene.overlay_fills.push(Fill { rect: border, color: Rgba([90, 90, 90, 255]) });
+    scene.overlay_fills.push(Fill { rect: Rect::new(x, y, width, height), color: Rgba([255, 255, 255, 245]) });
     for (i, l) in lines.iter().enumerate() {
         let at = [x + 6.0, y + 4.0 + line * (i as f32 + 0.5)];
-        scene.texts.push(Text { text: l.clone(), at, size, align: Align::Start, rotated: false, color: Rgba::BLACK });
+        scene.overlay_texts.push(Text {
+            text: l.clone(),
+            at,
+            size,
+            align: Align::Start,
+            rotated: false,
+            color: Rgba::BLACK,
+        });
     }
 }
 

@@ -159,8 +159,8 @@ impl BarTable {
 }
 
 /// Numbers when every present value parses as one and there are more than
-/// [`MAX_NUMERIC_CATEGORIES`] distinct values; categories otherwise (in
-/// order of first appearance, or numerically when they are numbers).
+/// [`MAX_NUMERIC_CATEGORIES`] distinct values; categories otherwise (sorted:
+/// numerically when they are numbers).
 pub fn classify(cells: &[Option<&str>]) -> BarValues {
     let numbers: Option<Vec<f32>> =
         cells.iter().map(|c| c.map_or(Some(f32::NAN), |v| v.parse::<f32>().ok().filter(|x| x.is_finite()))).collect();
@@ -180,10 +180,14 @@ pub fn classify(cells: &[Option<&str>]) -> BarValues {
         let colormap = Colormap::by_name("viridis").expect("viridis is built in");
         return BarValues::Numeric { values: values.clone(), colormap, norm: Norm::new(lo, hi) };
     }
+    // A fixed order (numeric, else alphabetical, as pandas orders a new
+    // categorical), so colours do not depend on the clustering.
     if numbers.is_some() {
         distinct.sort_by(|a, b| a.parse::<f64>().unwrap().total_cmp(&b.parse::<f64>().unwrap()));
-        index = distinct.iter().enumerate().map(|(i, v)| (*v, i as u32)).collect();
+    } else {
+        distinct.sort_unstable();
     }
+    index = distinct.iter().enumerate().map(|(i, v)| (*v, i as u32)).collect();
     let codes = cells.iter().map(|c| c.map(|v| index[v])).collect();
     let palette = Palette::for_categories(distinct.len());
     BarValues::Categorical { codes, categories: distinct.into_iter().map(str::to_owned).collect(), palette }
@@ -316,6 +320,9 @@ mod tests {
     #[test]
     fn pixels_take_the_commonest_category() {
         let cells = [Some("a"), Some("b"), Some("b"), Some("a"), None, None];
+        // Categories are sorted whatever order the items come in.
+        let BarValues::Categorical { categories, .. } = classify(&[Some("b"), Some("a")]) else { panic!() };
+        assert_eq!(categories, ["a", "b"]);
         let bar = AnnotationBar { name: "x".into(), values: classify(&cells) };
         let palette = Palette::for_categories(2);
         // 6 items on 2 pixels: [a b b] → b, [a - -] → a.

@@ -88,30 +88,42 @@ pub fn clustermap(
     let col_bar_h = (options.colors_ratio * h).max(4.0);
     let row_bars_w = rows.bars.len() as f32 * row_bar_w;
     let col_bars_h = cols.bars.len() as f32 * col_bar_h;
-    // The corner holds the colour bar: at least its own size.
-    let left = PAD + (row_tree_w + row_bars_w).max(size * 6.0);
-    let top = title_h + PAD + (col_tree_h + col_bars_h).max(size * 9.0);
-    let legend_w = legends_width(fonts, rows, cols, size);
+    // The corner holds the colour bar: at least its own size, at most a
+    // third of the figure.
+    let left = PAD + (row_tree_w + row_bars_w).max((size * 6.0).min(w / 3.0));
+    let top = title_h + PAD + (col_tree_h + col_bars_h).max((size * 9.0).min(h / 3.0));
+    // Legends and labels give way before the heatmap does: together they
+    // take at most half of what the trees and the corner leave.
+    let room = ((w - left - PAD) / 2.0, (h - top - PAD) / 2.0);
+    let legend_w = legends_width(fonts, rows, cols, size).min(room.0 / 2.0);
+    let legend_w = if legend_w < 4.0 * size { 0.0 } else { legend_w };
+    let max_row_label_w = (0.25 * w).min(room.0 - legend_w);
+    let max_col_label_h = (0.25 * h).min(room.1);
 
     // Label areas depend on which labels fit, which depends on the heatmap
-    // size: estimate with no label areas, then settle.
-    let max_row_label_w = 0.25 * w;
-    let max_col_label_h = 0.25 * h;
-    let estimate = (w - left - PAD - legend_w, h - top - PAD);
-    let row_shown = shown_labels(rows, &window.rows, estimate.1, size);
-    let col_shown = shown_labels(cols, &window.cols, estimate.0, size);
+    // size: estimate with no label areas, then settle twice.
     let label_extent = |axis: &AxisSpec, shown: &Shown, fonts: &mut FontSystem, cap: f32| -> f32 {
         let widest = shown.positions.iter().map(|&p| text::width(fonts, &axis.labels.get(axis.order[p]), shown.size));
         let widest = widest.fold(0.0, f32::max);
-        if widest > 0.0 { widest.min(cap) + PAD } else { 0.0 }
+        if widest > 0.0 { widest.min(cap).ceil() + PAD } else { 0.0 }
     };
-    let (row_label_w, col_label_h) = if options.fixed_label_area {
-        let reserve =
-            |axis: &AxisSpec, cap: f32| if axis.label_mode == LabelMode::None { 0.0 } else { cap * 0.6 + PAD };
-        (reserve(rows, max_row_label_w), reserve(cols, max_col_label_h))
-    } else {
-        (label_extent(rows, &row_shown, fonts, max_row_label_w), label_extent(cols, &col_shown, fonts, max_col_label_h))
-    };
+    let (mut row_label_w, mut col_label_h) = (0.0, 0.0);
+    for _ in 0..2 {
+        (row_label_w, col_label_h) = if options.fixed_label_area {
+            let reserve =
+                |axis: &AxisSpec, cap: f32| if axis.label_mode == LabelMode::None { 0.0 } else { cap * 0.6 + PAD };
+            (reserve(rows, max_row_label_w), reserve(cols, max_col_label_h))
+        } else {
+            let extent = (w - left - PAD - legend_w - row_label_w, h - top - PAD - col_label_h);
+            let row_shown = shown_labels(rows, &window.rows, extent.1, size);
+            let col_shown = shown_labels(cols, &window.cols, extent.0, size);
+            let bar_names = bar_names_extent(fonts, rows.bars, size);
+            (
+                label_extent(rows, &row_shown, fonts, max_row_label_w),
+                label_extent(cols, &col_shown, fonts, max_col_label_h).max(bar_names.min(max_col_label_h)),
+            )
+        };
+    }
 
     let heatmap = Rect::new(left, top, w - left - PAD - legend_w - row_label_w, h - top - PAD - col_label_h);
     scene.heatmap = heatmap;
@@ -134,6 +146,19 @@ pub fn clustermap(
         let rect = Rect::new(x, heatmap.y, row_bar_w - 1.0, heatmap.h);
         draw_bar(&mut scene, bar, rect, &window.rows, true);
         scene.panels.push(Panel { name: format!("row_colors:{}", bar.name), rect });
+        // Its name below it, read upwards like the column labels (as seaborn does).
+        if col_label_h > 0.0 && row_bar_w >= size * 0.8 {
+            let name = text::fit(fonts, &bar.name, size * 0.9, col_label_h - PAD + 0.5);
+            let at = [x + row_bar_w / 2.0, heatmap.bottom() + PAD / 2.0];
+            scene.texts.push(Text {
+                text: name,
+                at,
+                size: size * 0.9,
+                align: Align::End,
+                rotated: true,
+                color: Rgba::BLACK,
+            });
+        }
     }
     for (i, bar) in cols.bars.iter().enumerate() {
         let y = heatmap.y - col_bars_h + i as f32 * col_bar_h;
@@ -146,7 +171,7 @@ pub fn clustermap(
     let col_shown = shown_labels(cols, &window.cols, heatmap.w, size);
     let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
     for &p in &row_shown.positions {
-        let label = text::fit(fonts, &rows.labels.get(rows.order[p]), row_shown.size, row_label_w - PAD);
+        let label = text::fit(fonts, &rows.labels.get(rows.order[p]), row_shown.size, row_label_w - PAD + 0.5);
         let y = heatmap.y as f64 + (p as f64 + 0.5 - window.rows.start) * px_per_row;
         let at = [heatmap.right() + PAD / 2.0, y as f32];
         scene.texts.push(Text {
@@ -160,7 +185,7 @@ pub fn clustermap(
     }
     let px_per_col = heatmap.w as f64 / (window.cols.end - window.cols.start);
     for &p in &col_shown.positions {
-        let label = text::fit(fonts, &cols.labels.get(cols.order[p]), col_shown.size, col_label_h - PAD);
+        let label = text::fit(fonts, &cols.labels.get(cols.order[p]), col_shown.size, col_label_h - PAD + 0.5);
         let x = heatmap.x as f64 + (p as f64 + 0.5 - window.cols.start) * px_per_col;
         let at = [x as f32, heatmap.bottom() + PAD / 2.0];
         scene.texts.push(Text {
@@ -257,7 +282,7 @@ fn draw_tree(scene: &mut Scene, tree: &TreeGeometry, axis: &AxisSpec, rect: Rect
             _ => Rgba::BLACK,
         };
         // Collapsed subtrees are the tree's dense body: drawn lighter.
-        let color = if s.mark { color.lighten(0.65) } else { color };
+        let color = if s.mark { color.lighten(0.75) } else { color };
         // Tree space → figure pixels: v = 0 at the edge facing the heatmap.
         let place = |u: f32, v: f32| {
             if rows { [rect.right() - v, rect.y + u] } else { [rect.x + u, rect.bottom() - v] }
@@ -296,12 +321,18 @@ pub fn nice_ticks(lo: f32, hi: f32, max: usize) -> Vec<f32> {
     if hi <= lo || !lo.is_finite() || !hi.is_finite() {
         return vec![lo];
     }
-    let raw = (hi - lo) as f64 / max.max(1) as f64;
+    // The coarsest 1-2-5 step giving at most `max` ticks; finer while fewer than two fit.
+    let raw = (hi - lo) as f64 / max.max(2) as f64;
     let magnitude = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
-    let first = (lo as f64 / step).ceil() as i64;
-    let last = (hi as f64 / step).floor() as i64;
-    (first..=last).map(|i| (i as f64 * step) as f32).collect()
+    let mut steps: Vec<f64> = [0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).collect();
+    steps.retain(|s| *s >= raw / 10.0);
+    let ticks = |step: f64| {
+        let first = (lo as f64 / step).ceil() as i64;
+        let last = (hi as f64 / step).floor() as i64;
+        (first..=last).map(|i| (i as f64 * step) as f32).collect::<Vec<f32>>()
+    };
+    let coarsest = steps.iter().position(|s| *s >= raw).unwrap_or(steps.len() - 1);
+    (0..=coarsest).rev().map(|i| ticks(steps[i])).find(|t| t.len() >= 2).unwrap_or_else(|| vec![lo, hi])
 }
 
 /// A number for a tick label: as few decimals as the tick step needs.
@@ -345,6 +376,12 @@ fn color_bar(
         let text = tick_text(t, &ticks);
         scene.texts.push(Text { text, at, size: tick_size, align: Align::Start, rotated: false, color: Rgba::BLACK });
     }
+}
+
+/// Length of the longest annotation bar name, as written below the bars.
+fn bar_names_extent(fonts: &mut FontSystem, bars: &[AnnotationBar], size: f32) -> f32 {
+    let widest = bars.iter().map(|b| text::width(fonts, &b.name, size * 0.9)).fold(0.0, f32::max);
+    if widest > 0.0 { widest.ceil() + PAD } else { 0.0 }
 }
 
 /// Width of the legends column.
@@ -445,6 +482,8 @@ mod tests {
         assert_eq!(nice_ticks(-2.0, 2.0, 4), vec![-2.0, -1.0, 0.0, 1.0, 2.0]);
         assert_eq!(nice_ticks(0.03, 0.97, 5), vec![0.2, 0.4, 0.6, 0.8]);
         assert_eq!(nice_ticks(0.0, 100.0, 3), vec![0.0, 50.0, 100.0]);
+        // A short bar asking for 2 ticks on ±3.1 still gets two or more.
+        assert_eq!(nice_ticks(-3.1, 3.1, 2), vec![-2.0, 0.0, 2.0]);
         assert_eq!(tick_text(0.2, &[0.2, 0.4]), "0.2");
         assert_eq!(tick_text(-0.0, &[-1.0, 0.0]), "0");
         assert_eq!(tick_text(50.0, &[0.0, 50.0]), "50");

@@ -125,6 +125,9 @@ pub struct Scene {
     /// Display positions of the row and column labels drawn.
     pub shown_rows: Vec<usize>,
     pub shown_cols: Vec<usize>,
+    /// Drawn over everything else (the viewer's tooltips, help, HUD).
+    pub overlay_fills: Vec<Fill>,
+    pub overlay_texts: Vec<Text>,
 }
 
 impl Scene {
@@ -142,6 +145,8 @@ impl Scene {
             panels: vec![Panel { name: "heatmap".into(), rect: Rect::new(0.0, 0.0, width as f32, height as f32) }],
             shown_rows: Vec::new(),
             shown_cols: Vec::new(),
+            overlay_fills: Vec::new(),
+            overlay_texts: Vec::new(),
         }
     }
 }

@@ -274,16 +274,8 @@ impl Renderer {
         origin: [u32; 2],
         size: [u32; 2],
     ) -> Result<Vec<u8>, RenderError> {
-        let target = self.gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("Texture::render_target"),
-            size: wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: self.format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+        let usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC;
+        let target = texture_2d(&self.gpu.device, "Texture::render_target", size, self.format, usage);
         let view = target.create_view(&Default::default());
         let encoder = self.draw(scene, heatmap, vertices, &view, origin, size)?;
         read_back(&self.gpu.device, &self.gpu.queue, encoder, &target, size)
@@ -326,6 +318,14 @@ impl Renderer {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("Buffer::shapes"),
                 contents: bytemuck::cast_slice(vertices),
+                usage: wgpu::BufferUsages::VERTEX,
+            })
+        });
+        let overlay = shapes::tessellate_overlay(scene);
+        let overlay_buffer = (!overlay.is_empty()).then(|| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("Buffer::overlay"),
+                contents: bytemuck::cast_slice(&overlay),
                 usage: wgpu::BufferUsages::VERTEX,
             })
         });
@@ -389,6 +389,14 @@ impl Renderer {
                 pass.draw(0..6, 0..1);
             }
             self.text.render(&mut pass)?;
+            if let Some(buffer) = &overlay_buffer {
+                // glyphon set its own group 0.
+                pass.set_bind_group(0, &frame_group, &[]);
+                pass.set_pipeline(&self.shapes_pipeline);
+                pass.set_vertex_buffer(0, buffer.slice(..));
+                pass.draw(0..overlay.len() as u32, 0..1);
+            }
+            self.text.render_overlay(&mut pass)?;
         }
         Ok(encoder)
     }
@@ -404,16 +412,8 @@ impl Renderer {
             return Err(RenderError::Size { width: size[0], height: size[1], max });
         }
         if self.frame_target.as_ref().is_none_or(|t| [t.width(), t.height()] != size) {
-            self.frame_target = Some(self.gpu.device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("Texture::frame"),
-                size: wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: self.format,
-                usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
-                view_formats: &[],
-            }));
+            let usage = wgpu::TextureUsages::RENDER_ATTACHMENT;
+            self.frame_target = Some(texture_2d(&self.gpu.device, "Texture::frame", size, self.format, usage));
         }
         let view = self.frame_target.as_ref().expect("made above").create_view(&Default::default());
         let vertices = tessellate(scene);
@@ -550,6 +550,26 @@ impl Atlas {
         let view = texture.create_view(&Default::default());
         Atlas { texture, view, tiles, resident: Default::default(), key }
     }
+}
+
+/// A plain 2-D texture of `size` (width, height).
+fn texture_2d(
+    device: &wgpu::Device,
+    label: &str,
+    size: [u32; 2],
+    format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage,
+        view_formats: &[],
+    })
 }
 
 /// Copies `target` into a buffer (rows padded to 256 bytes, as copies

@@ -16,6 +16,15 @@ fn quad(out: &mut Vec<ShapeVertex>, rect: Rect, color: Rgba) {
     }
 }
 
+/// The overlay's fills as triangles.
+pub fn tessellate_overlay(scene: &Scene) -> Vec<ShapeVertex> {
+    let mut out = Vec::new();
+    for fill in &scene.overlay_fills {
+        quad(&mut out, fill.rect, fill.color);
+    }
+    out
+}
+
 /// Every fill, line and gradient of `scene` as triangles, in drawing order:
 /// fills, gradients, then lines on top.
 pub fn tessellate(scene: &Scene) -> Vec<ShapeVertex> {

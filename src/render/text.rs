@@ -19,6 +19,8 @@ pub struct TextPainter {
     atlas: TextAtlas,
     viewport: Viewport,
     renderer: TextRenderer,
+    /// Text over everything else.
+    overlay: TextRenderer,
     /// The format of every target, strips included.
     format: wgpu::TextureFormat,
 }
@@ -76,8 +78,18 @@ impl TextPainter {
         let cache = Cache::new(device);
         let mut atlas = TextAtlas::new(device, queue, &cache, format);
         let renderer = TextRenderer::new(&mut atlas, device, wgpu::MultisampleState::default(), None);
+        let overlay = TextRenderer::new(&mut atlas, device, wgpu::MultisampleState::default(), None);
         let viewport = Viewport::new(device, &cache);
-        TextPainter { fonts: text::font_system(), swash: SwashCache::new(), cache, atlas, viewport, renderer, format }
+        TextPainter {
+            fonts: text::font_system(),
+            swash: SwashCache::new(),
+            cache,
+            atlas,
+            viewport,
+            renderer,
+            overlay,
+            format,
+        }
     }
 
     /// Lays out the horizontal texts of `scene` that fall in the target at
@@ -90,23 +102,27 @@ impl TextPainter {
         origin: [f32; 2],
         size: [u32; 2],
     ) -> Result<(), RenderError> {
-        let texts = scene.texts.iter().filter(|t| !t.rotated);
-        let shaped = areas(&mut self.fonts, texts, |t, width| {
+        let place = |t: &Text, width: f32| {
             let line = t.size * LINE_HEIGHT;
             [t.at[0] - lead(t.align, width) - origin[0], t.at[1] - line / 2.0 - origin[1]]
-        });
+        };
+        let shaped = areas(&mut self.fonts, scene.texts.iter().filter(|t| !t.rotated), place);
+        let overlay = areas(&mut self.fonts, scene.overlay_texts.iter(), place);
         self.viewport.update(queue, Resolution { width: size[0], height: size[1] });
-        self.renderer
-            .prepare(
-                device,
-                queue,
-                &mut self.fonts,
-                &mut self.atlas,
-                &self.viewport,
-                text_areas(&shaped, size),
-                &mut self.swash,
-            )
-            .map_err(|e| RenderError::Text(e.to_string()))
+        for (renderer, shaped) in [(&mut self.renderer, &shaped), (&mut self.overlay, &overlay)] {
+            renderer
+                .prepare(
+                    device,
+                    queue,
+                    &mut self.fonts,
+                    &mut self.atlas,
+                    &self.viewport,
+                    text_areas(shaped, size),
+                    &mut self.swash,
+                )
+                .map_err(|e| RenderError::Text(e.to_string()))?;
+        }
+        Ok(())
     }
 
     /// Strips for the rotated texts of `scene` that reach the target at
@@ -152,16 +168,8 @@ impl TextPainter {
                 Align::Middle => anchor - length / 2.0,
                 Align::Start => anchor - length,
             };
-            let texture = device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("Texture::rotated_text"),
-                size: wgpu::Extent3d { width: strip_size[0], height: strip_size[1], depth_or_array_layers: 1 },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: self.format,
-                usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
-                view_formats: &[],
-            });
+            let usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING;
+            let texture = super::texture_2d(device, "Texture::rotated_text", strip_size, self.format, usage);
             let mut renderer = TextRenderer::new(&mut self.atlas, device, wgpu::MultisampleState::default(), None);
             let mut viewport = Viewport::new(device, &self.cache);
             viewport.update(queue, Resolution { width: strip_size[0], height: strip_size[1] });
@@ -213,6 +221,11 @@ impl TextPainter {
     /// Draws the prepared horizontal text.
     pub fn render(&self, pass: &mut wgpu::RenderPass) -> Result<(), RenderError> {
         self.renderer.render(&self.atlas, &self.viewport, pass).map_err(|e| RenderError::Text(e.to_string()))
+    }
+
+    /// Draws the prepared overlay text.
+    pub fn render_overlay(&self, pass: &mut wgpu::RenderPass) -> Result<(), RenderError> {
+        self.overlay.render(&self.atlas, &self.viewport, pass).map_err(|e| RenderError::Text(e.to_string()))
     }
 
     /// Frees glyphs not used by the last image.

@@ -73,10 +73,20 @@ impl Camera {
     /// Shows rows `rows` (display positions), keeping the columns, widened
     /// to the minimum and clamped to the matrix.
     pub fn show_rows(&mut self, rows: std::ops::Range<f64>) {
-        let span = (rows.end - rows.start).clamp(MIN_CELLS.min(self.rows), self.rows);
-        let centre = (rows.start + rows.end) / 2.0;
-        self.window.rows = shift(&(centre - span / 2.0..centre + span / 2.0), self.rows, 0.0);
+        self.window.rows = show(&rows, self.rows);
     }
+
+    /// Shows columns `cols`, keeping the rows.
+    pub fn show_cols(&mut self, cols: std::ops::Range<f64>) {
+        self.window.cols = show(&cols, self.cols);
+    }
+}
+
+/// `wanted` of `n` items, widened to the minimum and clamped.
+fn show(wanted: &std::ops::Range<f64>, n: f64) -> std::ops::Range<f64> {
+    let span = (wanted.end - wanted.start).clamp(MIN_CELLS.min(n), n);
+    let centre = (wanted.start + wanted.end) / 2.0;
+    shift(&(centre - span / 2.0..centre + span / 2.0), n, 0.0)
 }
 
 /// One axis of a zoom: `range` of `n` items, anchored at `fraction` of the panel.
@@ -162,5 +172,7 @@ mod tests {
         assert_eq!(c.window().cols, 500.0..1000.0);
         c.show_rows(999_999.0..1_000_001.0);
         assert_eq!(c.window().rows, 1_000_000.0 - MIN_CELLS..1_000_000.0);
+        c.show_cols(10.0..30.0);
+        assert_eq!(c.window().cols, 10.0..30.0);
     }
 }
