@@ -225,7 +225,11 @@ fn bad_render_options_fail_with_one_line_and_exit_code_2() {
     let m = matrix.to_str().unwrap();
     let out = d.join("x.png");
     let o = out.to_str().unwrap();
-    let cases: [(&[&str], &str); 8] = [
+    let plain = d.join("plain.tsv");
+    std::fs::write(&plain, "g\ts1\ts2\nA\t1\t2\nB\t3\t4\n").unwrap();
+    let p = plain.to_str().unwrap();
+    let cases: [(&[&str], &str); 9] = [
+        (&[p, "-o", o, "--row-colors", "obs:type"], "obs columns come from an .h5ad, or from X.obs.tsv"),
         (&[m, "-o", "x.jpg"], "name a .png or .svg file"),
         (&[m, "-o", o, "--cmap", "jet"], "unknown colour map 'jet'"),
         (&[m, "-o", o, "--vmin", "3", "--vmax", "1"], "vmax must be above vmin"),

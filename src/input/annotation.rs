@@ -236,8 +236,17 @@ pub fn annotation_column(matrix: &Matrix, spec: &str) -> Result<Annotation, Inpu
             if available.is_empty() { "none".to_owned() } else { available.join(", ") }
         ),
     };
+    // No table at all: say where obs/var columns come from.
+    let no_table = || InputError::BadOption {
+        path: source.path.clone(),
+        problem: format!(
+            "{spec}: {} columns come from an .h5ad, or from X.{}.tsv beside a matrix X; for another table give FILE:COLUMN",
+            axis.name(),
+            axis.name()
+        ),
+    };
     match &source.annotations {
-        Annotations::None => Err(missing(Vec::new())),
+        Annotations::None => Err(no_table()),
         Annotations::H5ad { vars, transposed } => {
             let h5 = H5ad::open(&source.path)?;
             let values = h5.column(axis, &column)?.ok_or_else(|| missing(h5.column_names(axis).unwrap_or_default()))?;
@@ -253,7 +262,7 @@ pub fn annotation_column(matrix: &Matrix, spec: &str) -> Result<Annotation, Inpu
                 ObsVar::Obs => (obs, matrix.row_labels(), MatrixAxis::Rows),
                 ObsVar::Var => (var, matrix.col_labels(), MatrixAxis::Cols),
             };
-            let Some(table) = table else { return Err(missing(Vec::new())) };
+            let Some(table) = table else { return Err(no_table()) };
             let table = TextTable::read(table)?;
             let position =
                 table.columns.iter().position(|c| *c == column).ok_or_else(|| missing(table.columns.clone()))?;
