@@ -72,7 +72,7 @@ fn the_demo_window_zooms_searches_and_cuts_as_scripted() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("demo.script");
     // The demo's row labels are cell barcodes; this one is a row of the PBMC matrix.
-    std::fs::write(&script, "zoom 0.5 0.5 2\nsearch AATCCTTGCCTTCG-2\ncut 4\n").unwrap();
+    std::fs::write(&script, "zoom 0.5 0.5 2\nsearch AATCCTTGCCTTCG-2\ncut 4\nclick 0.03 0.5\n").unwrap();
     let shot = dir.path().join("view.png");
     let args = [
         "view",
@@ -104,6 +104,13 @@ fn the_demo_window_zooms_searches_and_cuts_as_scripted() {
     let set2 = [0x66, 0xc2, 0xa5];
     let swatch = (0..w * h).any(|i| pixels[4 * i as usize..][..3] == set2);
     assert!(swatch, "no cluster colour on screen");
+    // The click on the row tree selected a subtree: a translucent orange
+    // band (alpha 60 over white: 255, 228, 195) crosses the white margin.
+    let band = (0..h).filter(|&y| {
+        let p = &pixels[4 * (y * w + 3) as usize..][..3];
+        p[0] == 255 && p[1].abs_diff(228) <= 2 && p[2].abs_diff(195) <= 2
+    });
+    assert!(band.count() >= 2, "no selected subtree band");
 }
 
 #[test]

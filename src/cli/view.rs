@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use heatscope::figure::layout::tree_view;
 use heatscope::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text};
 use heatscope::figure::{Agg, Rgba, text};
 use heatscope::render::{Gpu, HeatmapSource, Renderer, tessellate};
@@ -30,8 +31,8 @@ pub struct ViewArgs {
     #[command(flatten)]
     pub figure: FigureArgs,
     /// Replay actions from FILE, one a line and a frame: zoom X Y F, zoom-rows X Y F, zoom-cols X Y F,
-    /// pan DX DY, hover X Y (X, Y, DX, DY as fractions 0–1 of the heatmap), fit, agg, cut K,
-    /// search LABEL, next, previous, help, hud, screenshot PATH.
+    /// pan DX DY, hover X Y (X, Y, DX, DY as fractions 0–1 of the heatmap), click X Y (fractions
+    /// of the window), fit, agg, cut K, search LABEL, next, previous, help, hud, screenshot PATH.
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
     /// Close the window after N frames.
@@ -104,6 +105,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         current_match: 0,
         highlight: None,
         search_note: None,
+        selected: None,
         cut: 0,
         fonts: text::font_system(),
         frame_time: Duration::ZERO,
@@ -156,6 +158,8 @@ struct App {
     highlight: Option<(bool, usize)>,
     /// Said when a search finds nothing.
     search_note: Option<String>,
+    /// The row tree's node last clicked.
+    selected: Option<usize>,
     cut: usize,
     fonts: cosmic_text::FontSystem,
     frame_time: Duration,
@@ -218,6 +222,11 @@ impl App {
             Action::Hover { at } => {
                 self.cursor = Some([heatmap.x as f64 + at[0] * panel[0], heatmap.y as f64 + at[1] * panel[1]]);
             }
+            Action::Click { at } => {
+                let size = self.size();
+                self.cursor = Some([at[0] * size[0] as f64, at[1] * size[1] as f64]);
+                self.selected = self.tree_node_under_cursor();
+            }
             Action::ToggleHelp => self.help = !self.help,
             Action::ToggleHud => self.hud = !self.hud,
             Action::Screenshot(path) => self.save_png(&path),
@@ -266,6 +275,21 @@ impl App {
         }
     }
 
+    /// The row tree's node under the cursor, if the cursor is on the tree.
+    fn tree_node_under_cursor(&mut self) -> Option<usize> {
+        let cursor = self.cursor?;
+        let scene = self.base_scene();
+        let rect = scene.panels.iter().find(|p| p.name == "row_dendrogram")?.rect;
+        let inside = cursor[0] >= rect.x as f64 && cursor[0] < rect.right() as f64;
+        if !inside || cursor[1] < rect.y as f64 || cursor[1] >= rect.bottom() as f64 {
+            return None;
+        }
+        let geometry = self.prepared.row_geometry.as_ref()?;
+        let window = self.camera.as_ref()?.window();
+        let view = tree_view(geometry, rect, &window.rows, true);
+        geometry.hit(&view, cursor[1] - rect.y as f64, rect.right() as f64 - cursor[0])
+    }
+
     /// The scene with the overlays: hover, search highlight, help, HUD.
     fn full_scene(&mut self) -> Scene {
         let mut scene = self.base_scene();
@@ -296,6 +320,17 @@ impl App {
             None => {}
         }
         let mut lines: Vec<String> = Vec::new();
+        if let (Some(node), Some(geometry)) = (self.selected, &self.prepared.row_geometry) {
+            let span = geometry.leaf_span(node);
+            let px = heatmap.h as f64 / (window.rows.end - window.rows.start);
+            let y0 = (heatmap.y as f64 + (span.start as f64 - window.rows.start) * px).max(heatmap.y as f64);
+            let y1 = (heatmap.y as f64 + (span.end as f64 - window.rows.start) * px).min(heatmap.bottom() as f64);
+            if y1 > y0 {
+                let band = Rect::new(0.0, y0 as f32, heatmap.right(), (y1 - y0) as f32);
+                scene.overlay_fills.push(Fill { rect: band, color: Rgba([255, 140, 0, 60]) });
+            }
+            lines.push(format!("selected subtree: {} rows (double-click it to zoom)", span.len()));
+        }
         if let Some(cursor) = self.cursor {
             let at = [cursor[0] - heatmap.x as f64, cursor[1] - heatmap.y as f64];
             if at[0] >= 0.0 && at[1] >= 0.0 && at[0] < heatmap.w as f64 && at[1] < heatmap.h as f64 {
@@ -502,10 +537,19 @@ impl ApplicationHandler for App {
             WindowEvent::MouseInput { state: ElementState::Pressed, button: MouseButton::Left, .. } => {
                 let double = self.last_click.is_some_and(|t| t.elapsed() < Duration::from_millis(350));
                 self.last_click = Some(Instant::now());
-                if double {
-                    self.act(Action::Fit);
-                    changed = true;
+                match (self.tree_node_under_cursor(), double) {
+                    // A click on the row tree selects a subtree; a double click zooms to it.
+                    (Some(node), false) => self.selected = Some(node),
+                    (Some(node), true) => {
+                        let span = self.prepared.row_geometry.as_ref().map(|g| g.leaf_span(node));
+                        if let (Some(span), Some(camera)) = (span, &mut self.camera) {
+                            camera.show_rows(span.start as f64..span.end as f64);
+                        }
+                    }
+                    (None, true) => self.act(Action::Fit),
+                    (None, false) => {}
                 }
+                changed = true;
                 self.drag = self.cursor;
             }
             WindowEvent::MouseInput { state: ElementState::Released, button: MouseButton::Left, .. } => {

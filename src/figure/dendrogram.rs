@@ -112,6 +112,37 @@ impl TreeGeometry {
         self.position[node]
     }
 
+    /// The leaves (display positions) under `node`.
+    pub fn leaf_span(&self, node: usize) -> std::ops::Range<usize> {
+        let (lo, hi) = self.span[node];
+        lo as usize..hi as usize
+    }
+
+    /// The node a click at tree-space (`u`, `v`) picks: the smallest subtree
+    /// holding the leaf under `u` whose top is at or above `v`; `None` off
+    /// the leaves or above the root.
+    pub fn hit(&self, view: &TreeView, u: f64, v: f64) -> Option<usize> {
+        let rank = ((u - view.leaf_origin) / view.px_per_leaf).floor();
+        if self.n < 2 || rank < 0.0 || rank >= self.n as f64 {
+            return None;
+        }
+        let rank = rank as u32;
+        let top = |node: usize| self.height[node] * view.px_per_height;
+        let mut node = 2 * self.n - 2;
+        if top(node) < v {
+            return None;
+        }
+        while node >= self.n {
+            let (a, b) = self.children[node - self.n];
+            let child = if (self.span[a as usize].0..self.span[a as usize].1).contains(&rank) { a } else { b } as usize;
+            if child < self.n || top(child) < v {
+                break;
+            }
+            node = child;
+        }
+        Some(node)
+    }
+
     /// The mesh for one drawing: segments merged per pixel line.
     pub fn mesh(&self, view: &TreeView) -> Vec<Segment> {
         let mut raw = Vec::new();
@@ -352,6 +383,23 @@ mod tests {
             let u = column as f32 + 0.5;
             assert!(mesh.iter().any(|s| s.u0 == u && s.u1 == u && s.v0 == 0.5), "column {column}");
         }
+    }
+
+    #[test]
+    fn a_click_picks_the_smallest_subtree_reaching_above_it() {
+        let tree = small();
+        let geometry = TreeGeometry::new(&tree, None);
+        let view = view(10.0, 10.0, 5);
+        // Leaf 0 is at rank 3 (u 30–40). Below merge 5's crossbar (v 10): merge 5.
+        assert_eq!(geometry.hit(&view, 35.0, 5.0), Some(5));
+        assert_eq!(geometry.leaf_span(5), 3..5);
+        // Between v 10 and 30: merge 7 (leaves 2, 0, 1).
+        assert_eq!(geometry.hit(&view, 35.0, 20.0), Some(7));
+        assert_eq!(geometry.leaf_span(7), 2..5);
+        // Above merge 7, below the root: the root.
+        assert_eq!(geometry.hit(&view, 35.0, 35.0), Some(8));
+        assert_eq!(geometry.hit(&view, 35.0, 45.0), None);
+        assert_eq!(geometry.hit(&view, 55.0, 5.0), None);
     }
 
     #[test]

@@ -261,15 +261,8 @@ fn shown_labels(axis: &AxisSpec, visible: &Range<f64>, extent: f32, size: f32) -
 /// trees upwards. `visible` is the part of the leaves (display positions)
 /// the heatmap shows; segments are clipped to the panel.
 fn draw_tree(scene: &mut Scene, tree: &TreeGeometry, axis: &AxisSpec, rect: Rect, visible: &Range<f64>, rows: bool) {
-    let (leaf_extent, height_extent) = if rows { (rect.h, rect.w) } else { (rect.w, rect.h) };
-    let max = tree.max_height();
-    let px_per_leaf = leaf_extent as f64 / (visible.end - visible.start);
-    let view = TreeView {
-        leaf_origin: -visible.start * px_per_leaf,
-        px_per_leaf,
-        visible: 0.0..leaf_extent as f64,
-        px_per_height: if max > 0.0 { (height_extent - 1.0) as f64 / max } else { 0.0 },
-    };
+    let leaf_extent = if rows { rect.h } else { rect.w };
+    let view = tree_view(tree, rect, visible, rows);
     for s in tree.mesh(&view) {
         // Clip along the leaves to the panel.
         let (u0, u1) = (s.u0.min(s.u1).max(0.0), s.u0.max(s.u1).min(leaf_extent));
@@ -288,6 +281,21 @@ fn draw_tree(scene: &mut Scene, tree: &TreeGeometry, axis: &AxisSpec, rect: Rect
             if rows { [rect.right() - v, rect.y + u] } else { [rect.x + u, rect.bottom() - v] }
         };
         scene.lines.push(Line { from: place(u0, s.v0), to: place(u1, s.v1), width: 1.0, color });
+    }
+}
+
+/// How a tree drawn in `rect` (showing leaves `visible`) maps to pixels:
+/// `u` from the panel's top (rows) or left (columns) edge, `v` from the
+/// edge facing the heatmap.
+pub fn tree_view(tree: &TreeGeometry, rect: Rect, visible: &Range<f64>, rows: bool) -> TreeView {
+    let (leaf_extent, height_extent) = if rows { (rect.h, rect.w) } else { (rect.w, rect.h) };
+    let max = tree.max_height();
+    let px_per_leaf = leaf_extent as f64 / (visible.end - visible.start);
+    TreeView {
+        leaf_origin: -visible.start * px_per_leaf,
+        px_per_leaf,
+        visible: 0.0..leaf_extent as f64,
+        px_per_height: if max > 0.0 { (height_extent - 1.0) as f64 / max } else { 0.0 },
     }
 }
 

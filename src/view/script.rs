@@ -34,6 +34,11 @@ pub enum Action {
     Hover {
         at: [f64; 2],
     },
+    /// A left click at `at`, a fraction of the whole window (the trees lie
+    /// outside the heatmap): on the row tree it selects a subtree.
+    Click {
+        at: [f64; 2],
+    },
     ToggleHelp,
     ToggleHud,
     /// Save the current view as a PNG.
@@ -110,7 +115,8 @@ impl Script {
     /// `zoom X Y F`, `zoom-rows X Y F`, `zoom-cols X Y F` (X, Y fractions of
     /// the heatmap, F the factor), `pan DX DY` (fractions of the heatmap),
     /// `fit`, `agg`, `cut K`, `search LABEL`, `next`, `previous`,
-    /// `hover X Y`, `help`, `hud`, `screenshot PATH`.
+    /// `hover X Y`, `click X Y` (fractions of the window), `help`, `hud`,
+    /// `screenshot PATH`.
     pub fn parse(path: &Path, text: &str) -> Result<Script, ScriptError> {
         let mut actions = Vec::new();
         for (i, line) in text.lines().enumerate() {
@@ -152,6 +158,10 @@ impl Script {
                 "hover" => {
                     let v = numbers(2)?;
                     Action::Hover { at: [v[0], v[1]] }
+                }
+                "click" => {
+                    let v = numbers(2)?;
+                    Action::Click { at: [v[0], v[1]] }
                 }
                 "cut" => Action::Cut(
                     rest.parse().map_err(|_| error(format!("'cut' takes a number of clusters, got '{rest}'")))?,
