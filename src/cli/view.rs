@@ -76,48 +76,201 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         }
         None => Script::default(),
     };
-    let event_loop = EventLoop::new().map_err(|e| CliError {
-        message: format!(
-            "no display to open a window on ({e}); draw to a file with `heatscope render FILE -o out.png`"
-        ),
+    if let Some(path) = &args.screenshot {
+        super::render::check_folder(path)?;
+    }
+    let event_loop = EventLoop::new().map_err(|_| CliError {
+        message: "no display to open a window on (DISPLAY or WAYLAND_DISPLAY unset or unreachable); draw to a file with `heatscope render FILE -o out.png`".to_owned(),
         code: 1,
     })?;
-    let prepared = prepare(&input, &figure)?;
-    let mut app = App {
-        title: format!("heatscope — {}", input.file.display()),
-        prepared,
-        figure,
-        state: None,
-        camera: None,
-        agg: args.figure.agg,
-        script: script.actions.into_iter().collect(),
-        exit_after: args.exit_after_frames,
-        screenshot: args.screenshot.clone(),
-        frames: 0,
-        cursor: None,
-        drag: None,
-        modifiers: ModifiersState::empty(),
-        last_click: None,
-        help: false,
-        hud: false,
-        search: None,
-        matches: Vec::new(),
-        current_match: 0,
-        highlight: None,
-        search_note: None,
-        selected: None,
-        cut: 0,
-        fonts: text::font_system(),
-        frame_time: Duration::ZERO,
-        error: None,
-        screenshot_failed: None,
+    let title = format!("heatscope — {}", input.file.display());
+    // The window opens at once; clustering and the pyramid run beside it.
+    let worker_figure = figure.clone();
+    let pending = std::thread::spawn(move || prepare(&input, &worker_figure));
+    let agg = args.figure.agg;
+    let make = move |prepared: Prepared, state: WindowState| {
+        let cut = prepared.row_groups.as_ref().map_or(0, |g| g.iter().copied().max().unwrap_or(0));
+        App {
+            prepared,
+            figure,
+            state: Some(state),
+            camera: None,
+            agg,
+            script: script.actions.into_iter().collect(),
+            exit_after: args.exit_after_frames,
+            screenshot: args.screenshot.clone(),
+            frames: 0,
+            cursor: None,
+            drag: None,
+            modifiers: ModifiersState::empty(),
+            last_click: None,
+            help: false,
+            hud: false,
+            search: None,
+            matches: Vec::new(),
+            current_match: 0,
+            highlight: None,
+            search_note: None,
+            selected: None,
+            cut,
+            fonts: text::font_system(),
+            frame_time: Duration::ZERO,
+            error: None,
+            screenshot_failed: None,
+        }
     };
-    app.cut = app.prepared.row_groups.as_ref().map_or(0, |g| g.iter().copied().max().unwrap_or(0));
+    let mut launcher = Launcher {
+        title,
+        pending: Some(pending),
+        started: Instant::now(),
+        make: Some(Box::new(make)),
+        state: None,
+        app: None,
+        error: None,
+    };
     event_loop.set_control_flow(ControlFlow::Wait);
-    event_loop.run_app(&mut app)?;
+    event_loop.run_app(&mut launcher)?;
+    if let Some(error) = launcher.error {
+        return Err(error);
+    }
+    let Some(app) = launcher.app else { return Ok(()) };
     match app.error.or(app.screenshot_failed) {
         Some(error) => Err(error),
         None => Ok(()),
+    }
+}
+
+/// Builds the viewer once its figure is prepared.
+type MakeApp = Box<dyn FnOnce(Prepared, WindowState) -> App>;
+
+/// Opens the window at once and says what is being prepared (clustering,
+/// pyramid; bars in the terminal) until the figure is ready, then hands the
+/// window to the viewer.
+struct Launcher {
+    title: String,
+    pending: Option<std::thread::JoinHandle<anyhow::Result<Prepared>>>,
+    started: Instant,
+    make: Option<MakeApp>,
+    state: Option<WindowState>,
+    app: Option<App>,
+    error: Option<anyhow::Error>,
+}
+
+impl Launcher {
+    /// Takes the prepared figure if it is ready; whether the viewer runs now.
+    fn poll(&mut self, event_loop: &ActiveEventLoop) -> bool {
+        if self.app.is_some() {
+            return true;
+        }
+        if !self.pending.as_ref().is_some_and(|p| p.is_finished()) || self.state.is_none() {
+            return false;
+        }
+        let result = self.pending.take().expect("checked").join();
+        match result {
+            Ok(Ok(prepared)) => {
+                let make = self.make.take().expect("made once");
+                let mut app = make(prepared, self.state.take().expect("checked"));
+                app.heatmap_rect();
+                if let Some(state) = &app.state {
+                    state.window.request_redraw();
+                }
+                self.app = Some(app);
+                true
+            }
+            Ok(Err(error)) => {
+                self.error = Some(error);
+                event_loop.exit();
+                false
+            }
+            Err(_) => {
+                self.error = Some(anyhow::anyhow!("preparing the figure failed unexpectedly"));
+                event_loop.exit();
+                false
+            }
+        }
+    }
+
+    /// A white window with one line saying what is going on.
+    fn draw_waiting(&mut self) -> anyhow::Result<()> {
+        let Some(state) = &mut self.state else { return Ok(()) };
+        let size = [state.config.width, state.config.height];
+        let mut scene = Scene::bare(size[0], size[1]);
+        let text = format!(
+            "clustering and building tiles… {:.0} s (progress in the terminal)",
+            self.started.elapsed().as_secs_f64()
+        );
+        let at = [size[0] as f32 / 2.0, size[1] as f32 / 2.0];
+        scene.texts.push(Text { text, at, size: 16.0, align: Align::Middle, rotated: false, color: Rgba::BLACK });
+        let wgpu::CurrentSurfaceTexture::Success(frame) = state.surface.get_current_texture() else {
+            state.surface.configure(&state.renderer.gpu().device, &state.config);
+            return Ok(());
+        };
+        let view = frame.texture.create_view(&Default::default());
+        let encoder = state.renderer.draw(&scene, None, &[], &view, [0, 0], size)?;
+        state.renderer.gpu().queue.submit([encoder.finish()]);
+        state.renderer.gpu().queue.present(frame);
+        Ok(())
+    }
+}
+
+impl ApplicationHandler for Launcher {
+    fn resumed(&mut self, event_loop: &ActiveEventLoop) {
+        if let Some(app) = &mut self.app {
+            return app.resumed(event_loop);
+        }
+        if self.state.is_none() {
+            match open_window(event_loop, &self.title) {
+                Ok(state) => {
+                    state.window.request_redraw();
+                    self.state = Some(state);
+                }
+                Err(e) => {
+                    self.error = Some(e);
+                    event_loop.exit();
+                }
+            }
+        }
+    }
+
+    fn window_event(&mut self, event_loop: &ActiveEventLoop, id: WindowId, event: WindowEvent) {
+        if self.poll(event_loop) {
+            if let Some(app) = &mut self.app {
+                app.window_event(event_loop, id, event);
+            }
+            return;
+        }
+        match event {
+            WindowEvent::CloseRequested => event_loop.exit(),
+            WindowEvent::Resized(size) if size.width > 0 && size.height > 0 => {
+                if let Some(state) = &mut self.state {
+                    state.config.width = size.width;
+                    state.config.height = size.height;
+                    state.surface.configure(&state.renderer.gpu().device, &state.config);
+                }
+            }
+            WindowEvent::RedrawRequested => {
+                if let Err(e) = self.draw_waiting() {
+                    self.error = Some(e);
+                    event_loop.exit();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {
+        if self.app.is_some() || self.error.is_some() {
+            event_loop.set_control_flow(ControlFlow::Wait);
+            return;
+        }
+        // Waiting: look again (and redraw the seconds) four times a second.
+        if self.poll(event_loop) {
+            return;
+        }
+        event_loop.set_control_flow(ControlFlow::WaitUntil(Instant::now() + Duration::from_millis(250)));
+        if let Some(state) = &self.state {
+            state.window.request_redraw();
+        }
     }
 }
 
@@ -131,7 +284,6 @@ struct WindowState {
 }
 
 struct App {
-    title: String,
     prepared: Prepared,
     figure: FigureArgs,
     state: Option<WindowState>,
@@ -483,19 +635,10 @@ fn overlay(fonts: &mut cosmic_text::FontSystem, scene: &mut Scene, lines: &[Stri
 }
 
 impl ApplicationHandler for App {
-    fn resumed(&mut self, event_loop: &ActiveEventLoop) {
-        if self.state.is_some() {
-            return;
-        }
-        match open_window(event_loop, &self.title) {
-            Ok(state) => {
-                self.state = Some(state);
-                self.heatmap_rect();
-                if let Some(state) = &self.state {
-                    state.window.request_redraw();
-                }
-            }
-            Err(e) => self.fail(event_loop, e),
+    fn resumed(&mut self, _event_loop: &ActiveEventLoop) {
+        // The launcher opened the window; a resumed event only asks for a frame.
+        if let Some(state) = &self.state {
+            state.window.request_redraw();
         }
     }
 
