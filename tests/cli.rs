@@ -48,6 +48,14 @@ fn npy_header(descr: &str, shape: &str) -> Vec<u8> {
 }
 
 #[test]
+fn files_named_for_another_format_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_bad_input(&write(d, "fake.h5ad", b"g\ts\nA\t1\n"), "does not start with the HDF5 signature");
+    assert_bad_input(&write(d, "plain.tsv.gz", b"g\ts\nA\t1\n"), "is named .gz but is not gzip-compressed");
+}
+
+#[test]
 fn bad_text_files_fail_with_one_line_and_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

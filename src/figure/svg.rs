@@ -82,7 +82,7 @@ pub fn to_svg(scene: &Scene, heatmap_png: Option<&[u8]>) -> String {
         let transform = if text.rotated { format!(r#" transform="rotate(-90 {x} {y})""#) } else { String::new() };
         let _ = writeln!(
             out,
-            r#"<text x="{x}" y="{y}" font-size="{}" text-anchor="{anchor}" dominant-baseline="central"{transform} {}>{}</text>"#,
+            r#"<text x="{x}" y="{y}" font-size="{}" text-anchor="{anchor}" dy="0.35em"{transform} {}>{}</text>"#,
             text.size,
             paint("fill", text.color),
             escape(&text.text)

@@ -207,6 +207,14 @@ impl Matrix {
                 let reason = "it is named .npy but does not start with the NumPy header".to_owned();
                 return Err(InputError::BadNpy { path: path.to_owned(), reason });
             }
+            Kind::Text if has_extension(path, &["h5ad", "h5"]) => {
+                let problem = "it is named like an HDF5 file but does not start with the HDF5 signature; check the file is complete and really an AnnData .h5ad".to_owned();
+                return Err(InputError::BadOption { path: path.to_owned(), problem });
+            }
+            Kind::Text if meta.is_file() && has_extension(path, &["gz"]) && !starts_with_gzip(path) => {
+                let problem = "it is named .gz but is not gzip-compressed; rename it without .gz".to_owned();
+                return Err(InputError::BadOption { path: path.to_owned(), problem });
+            }
             Kind::Text => Self::open_text(path, &dir)?,
             Kind::OtherBinary | Kind::Hdf5 => return Err(InputError::UnknownBinary { path: path.to_owned() }),
         };
@@ -471,6 +479,17 @@ fn sniff(path: &Path) -> Result<Kind, InputError> {
     } else {
         Kind::OtherBinary
     })
+}
+
+/// Whether `path` ends in one of `extensions` (any case).
+fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// Whether the file starts with gzip's magic bytes.
+fn starts_with_gzip(path: &Path) -> bool {
+    let mut head = [0u8; 2];
+    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == [0x1f, 0x8b]
 }
 
 /// Maps a cache file that was just written; failing validation now means the
