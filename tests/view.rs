@@ -114,6 +114,38 @@ fn the_demo_window_zooms_searches_and_cuts_as_scripted() {
 }
 
 #[test]
+fn a_lost_gpu_device_is_replaced_and_the_view_goes_on() {
+    let Some(xvfb) = Xvfb::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("lose.script");
+    std::fs::write(&script, "zoom 0.5 0.5 2\nlose-device\nzoom 0.5 0.5 2\n").unwrap();
+    let shot = dir.path().join("after.png");
+    let args = [
+        "view",
+        "--script",
+        script.to_str().unwrap(),
+        "--exit-after-frames",
+        "5",
+        "--screenshot",
+        shot.to_str().unwrap(),
+    ];
+    let out = heatscope(dir.path(), &args, Some(&xvfb.1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && skip_gpu() {
+        return;
+    }
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("the GPU device was lost; starting a new one"), "{stderr}");
+    // The view after the loss is drawn: the annotation bar's colours are there.
+    let (w, h, pixels) = read_png(&shot);
+    let coloured = (0..w * h).filter(|&i| {
+        let p = &pixels[4 * i as usize..][..3];
+        p.iter().max().unwrap() - p.iter().min().unwrap() > 100
+    });
+    assert!(coloured.count() > 5000, "the view after the loss is empty");
+}
+
+#[test]
 fn a_window_without_a_display_says_so_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = heatscope(dir.path(), &["view"], Some(":9999"));

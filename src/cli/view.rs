@@ -281,6 +281,17 @@ struct WindowState {
     surface: wgpu::Surface<'static>,
     config: wgpu::SurfaceConfiguration,
     renderer: Renderer,
+    /// Set when the GPU device is lost (driver reset, GPU removed).
+    lost: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl WindowState {
+    /// A new device, surface and renderer for the same window.
+    fn recreate(&mut self) -> anyhow::Result<()> {
+        let (surface, config, renderer, lost) = gpu_for_window(&self.instance, &self.window)?;
+        (self.surface, self.config, self.renderer, self.lost) = (surface, config, renderer, lost);
+        Ok(())
+    }
 }
 
 struct App {
@@ -378,6 +389,12 @@ impl App {
                 let size = self.size();
                 self.cursor = Some([at[0] * size[0] as f64, at[1] * size[1] as f64]);
                 self.selected = self.tree_node_under_cursor();
+            }
+            Action::LoseDevice => {
+                if let Some(state) = &self.state {
+                    state.renderer.gpu().device.destroy();
+                    state.lost.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
             }
             Action::ToggleHelp => self.help = !self.help,
             Action::ToggleHud => self.hud = !self.hud,
@@ -716,8 +733,25 @@ impl ApplicationHandler for App {
                 changed = self.key(event_loop, &event.logical_key);
             }
             WindowEvent::RedrawRequested => {
+                // A lost device: a new one, and everything on it, for the same window and view.
+                if let Some(state) = &mut self.state
+                    && state.lost.load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    eprintln!("warning: the GPU device was lost; starting a new one");
+                    if let Err(e) = state.recreate() {
+                        self.fail(event_loop, e);
+                        return;
+                    }
+                }
                 if let Some(action) = self.script.pop_front() {
                     self.act(action);
+                }
+                // Nothing draws on a device just lost; the next frame starts a new one.
+                if self.state.as_ref().is_some_and(|s| s.lost.load(std::sync::atomic::Ordering::Relaxed)) {
+                    if let Some(state) = &self.state {
+                        state.window.request_redraw();
+                    }
+                    return;
                 }
                 if let Err(e) = self.redraw() {
                     self.fail(event_loop, e);
@@ -811,8 +845,18 @@ fn open_window(event_loop: &ActiveEventLoop, title: &str) -> anyhow::Result<Wind
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle(Box::new(
         event_loop.owned_display_handle(),
     )));
+    let (surface, config, renderer, lost) = gpu_for_window(&instance, &window)?;
+    Ok(WindowState { window, instance, surface, config, renderer, lost })
+}
+
+/// The window's state: surface, device and renderer.
+type WindowGpu = (wgpu::Surface<'static>, wgpu::SurfaceConfiguration, Renderer, Arc<std::sync::atomic::AtomicBool>);
+
+/// A surface on `window`, a device that can present to it (its loss is
+/// flagged) and a renderer in the surface's format.
+fn gpu_for_window(instance: &wgpu::Instance, window: &Arc<Window>) -> anyhow::Result<WindowGpu> {
     let surface = instance.create_surface(window.clone())?;
-    let gpu = Gpu::from_instance(&instance, Some(&surface))?;
+    let gpu = Gpu::from_instance(instance, Some(&surface))?;
     let caps = surface.get_capabilities(&gpu.adapter);
     let format = [wgpu::TextureFormat::Bgra8Unorm, wgpu::TextureFormat::Rgba8Unorm]
         .into_iter()
@@ -831,6 +875,9 @@ fn open_window(event_loop: &ActiveEventLoop, title: &str) -> anyhow::Result<Wind
         color_space: wgpu::SurfaceColorSpace::Auto,
     };
     surface.configure(&gpu.device, &config);
+    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = lost.clone();
+    gpu.device.set_device_lost_callback(move |_, _| flag.store(true, std::sync::atomic::Ordering::Relaxed));
     let renderer = Renderer::with_gpu(gpu, format);
-    Ok(WindowState { window, instance, surface, config, renderer })
+    Ok((surface, config, renderer, lost))
 }

@@ -41,6 +41,8 @@ pub enum Action {
     },
     ToggleHelp,
     ToggleHud,
+    /// Destroy the GPU device, as a driver reset would (tests the recovery).
+    LoseDevice,
     /// Save the current view as a PNG.
     Screenshot(PathBuf),
 }
@@ -116,7 +118,7 @@ impl Script {
     /// the heatmap, F the factor), `pan DX DY` (fractions of the heatmap),
     /// `fit`, `agg`, `cut K`, `search LABEL`, `next`, `previous`,
     /// `hover X Y`, `click X Y` (fractions of the window), `help`, `hud`,
-    /// `screenshot PATH`.
+    /// `screenshot PATH`, `lose-device` (tests recovery from a lost GPU).
     pub fn parse(path: &Path, text: &str) -> Result<Script, ScriptError> {
         let mut actions = Vec::new();
         for (i, line) in text.lines().enumerate() {
@@ -174,6 +176,7 @@ impl Script {
                 "previous" => Action::PreviousMatch,
                 "help" => Action::ToggleHelp,
                 "hud" => Action::ToggleHud,
+                "lose-device" => Action::LoseDevice,
                 _ => return Err(error(format!("unknown action '{line}'; see `heatscope view --help`"))),
             };
             actions.push(action);
