@@ -66,30 +66,39 @@ fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
     (info.width, info.height, pixels)
 }
 
-#[test]
-fn the_demo_window_zooms_searches_and_cuts_as_scripted() {
-    let Some(xvfb) = Xvfb::start() else { return };
+/// Runs the demo in a window under Xvfb with `script` for 5 frames; its
+/// stderr and the last frame (width, height, RGBA), or `None` when the GPU
+/// tests are skipped on purpose.
+fn run_demo_script(script: &str) -> Option<(String, u32, u32, Vec<u8>)> {
+    let xvfb = Xvfb::start()?;
     let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("demo.script");
-    // The demo's row labels are cell barcodes; this one is a row of the PBMC matrix.
-    std::fs::write(&script, "zoom 0.5 0.5 2\nsearch AATCCTTGCCTTCG-2\ncut 4\nclick 0.03 0.5\n").unwrap();
+    let path = dir.path().join("demo.script");
+    std::fs::write(&path, script).unwrap();
     let shot = dir.path().join("view.png");
     let args = [
         "view",
         "--script",
-        script.to_str().unwrap(),
+        path.to_str().unwrap(),
         "--exit-after-frames",
         "5",
         "--screenshot",
         shot.to_str().unwrap(),
     ];
     let out = heatscope(dir.path(), &args, Some(&xvfb.1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     if !out.status.success() && skip_gpu() {
-        return;
+        return None;
     }
     assert!(out.status.success(), "{stderr}");
     let (w, h, pixels) = read_png(&shot);
+    Some((stderr, w, h, pixels))
+}
+
+#[test]
+fn the_demo_window_zooms_searches_and_cuts_as_scripted() {
+    // The demo's row labels are cell barcodes; this one is a row of the PBMC matrix.
+    let script = "zoom 0.5 0.5 2\nsearch AATCCTTGCCTTCG-2\ncut 4\nclick 0.03 0.5\n";
+    let Some((_, w, h, pixels)) = run_demo_script(script) else { return };
     assert_eq!((w, h), (1280, 800));
     // The match is highlighted by two orange lines one row apart, across
     // the heatmap, in the middle of the 40 rows the view shows.
@@ -115,29 +124,11 @@ fn the_demo_window_zooms_searches_and_cuts_as_scripted() {
 
 #[test]
 fn a_lost_gpu_device_is_replaced_and_the_view_goes_on() {
-    let Some(xvfb) = Xvfb::start() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("lose.script");
-    std::fs::write(&script, "zoom 0.5 0.5 2\nlose-device\nzoom 0.5 0.5 2\n").unwrap();
-    let shot = dir.path().join("after.png");
-    let args = [
-        "view",
-        "--script",
-        script.to_str().unwrap(),
-        "--exit-after-frames",
-        "5",
-        "--screenshot",
-        shot.to_str().unwrap(),
-    ];
-    let out = heatscope(dir.path(), &args, Some(&xvfb.1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() && skip_gpu() {
+    let Some((stderr, w, h, pixels)) = run_demo_script("zoom 0.5 0.5 2\nlose-device\nzoom 0.5 0.5 2\n") else {
         return;
-    }
-    assert!(out.status.success(), "{stderr}");
+    };
     assert!(stderr.contains("the GPU device was lost; starting a new one"), "{stderr}");
     // The view after the loss is drawn: the annotation bar's colours are there.
-    let (w, h, pixels) = read_png(&shot);
     let coloured = (0..w * h).filter(|&i| {
         let p = &pixels[4 * i as usize..][..3];
         p.iter().max().unwrap() - p.iter().min().unwrap() > 100

@@ -117,6 +117,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
             frame_time: Duration::ZERO,
             error: None,
             screenshot_failed: None,
+            heatmap_cache: None,
         }
     };
     let mut launcher = Launcher {
@@ -328,6 +329,8 @@ struct App {
     frame_time: Duration,
     error: Option<anyhow::Error>,
     screenshot_failed: Option<anyhow::Error>,
+    /// The heatmap's rectangle for (window size, row bar count).
+    heatmap_cache: Option<(([u32; 2], usize), Rect)>,
 }
 
 impl App {
@@ -354,10 +357,21 @@ impl App {
         }
     }
 
+    /// The heatmap's rectangle. With the label areas reserved it depends
+    /// only on the window size and the row bars, so a wheel event or key
+    /// press does not lay the whole figure out again.
     fn heatmap_rect(&mut self) -> Rect {
-        let scene = self.base_scene();
-        self.sync_camera(scene.heatmap);
-        scene.heatmap
+        let key = (self.size(), self.prepared.row_bars.len());
+        if let Some((cached, rect)) = self.heatmap_cache
+            && cached == key
+            && self.camera.is_some()
+        {
+            return rect;
+        }
+        let rect = self.base_scene().heatmap;
+        self.sync_camera(rect);
+        self.heatmap_cache = Some((key, rect));
+        rect
     }
 
     /// Performs one action.
