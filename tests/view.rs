@@ -26,7 +26,7 @@ impl Xvfb {
     fn start() -> Option<Xvfb> {
         for number in 90..120 {
             let display = format!(":{number}");
-            if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+            if display_in_use(number) {
                 continue;
             }
             let child = Command::new("Xvfb")
@@ -38,9 +38,12 @@ impl Xvfb {
                 assert!(skip_gpu(), "Xvfb is not installed (apt-get install xvfb, or .ci/deps)");
                 return None;
             };
-            // Wait for its socket.
+            // Wait until it holds the display: its pid in the lock file, its socket made.
             for _ in 0..100 {
-                if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+                let lock = std::fs::read_to_string(format!("/tmp/.X{number}-lock")).unwrap_or_default();
+                let ours = lock.trim().parse::<u32>() == Ok(child.id());
+                if ours && Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
                     return Some(Xvfb(child, display));
                 }
                 std::thread::sleep(std::time::Duration::from_millis(50));
@@ -51,9 +54,21 @@ impl Xvfb {
     }
 }
 
+/// Whether a live X server holds display `number` (its lock file names a
+/// running process). A socket left by a killed server does not count:
+/// Xvfb replaces it.
+fn display_in_use(number: u32) -> bool {
+    let lock = std::fs::read_to_string(format!("/tmp/.X{number}-lock")).unwrap_or_default();
+    lock.trim().parse::<u32>().is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+}
+
 impl Drop for Xvfb {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        // SIGTERM lets Xvfb remove its socket and lock file.
+        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        if nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).is_err() {
+            let _ = self.0.kill();
+        }
         let _ = self.0.wait();
     }
 }
