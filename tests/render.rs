@@ -37,7 +37,7 @@ fn render_bare(renderer: &mut Renderer, matrix: &Matrix, style: &HeatmapStyle, a
     let dir = tempfile::tempdir().unwrap();
     let pyramid = pyramid(matrix, dir.path());
     let source = HeatmapSource { pyramid: &pyramid, style, agg, window: DataWindow::whole(pyramid.geometry()) };
-    renderer.render(&Scene::bare(size[0], size[1]), Some(&source)).unwrap()
+    renderer.render(&Scene::bare(size[0], size[1]), std::slice::from_ref(&source)).unwrap()
 }
 
 fn assert_close(got: [u8; 4], want: Rgba, what: &str) {
@@ -151,7 +151,7 @@ fn a_one_pixel_line_covers_exactly_its_pixels() {
     let Some(mut renderer) = renderer() else { return };
     let mut scene = Scene::bare(20, 10);
     scene.lines.push(Line { from: [3.5, 2.5], to: [12.5, 2.5], width: 1.0, color: Rgba::BLACK });
-    let image = renderer.render(&scene, None).unwrap();
+    let image = renderer.render(&scene, &[]).unwrap();
     for y in 0..10 {
         for x in 0..20 {
             let on = y == 2 && (3..=12).contains(&x);

@@ -228,7 +228,7 @@ fn bad_render_options_fail_with_one_line_and_exit_code_2() {
     let plain = d.join("plain.tsv");
     std::fs::write(&plain, "g\ts1\ts2\nA\t1\t2\nB\t3\t4\n").unwrap();
     let p = plain.to_str().unwrap();
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 12] = [
         (&[p, "-o", o, "--row-colors", "obs:type"], "obs columns come from an .h5ad, or from X.obs.tsv"),
         (&[m, "-o", "x.jpg"], "name a .png or .svg file"),
         (&[m, "-o", o, "--cmap", "jet"], "unknown colour map 'jet'"),
@@ -241,6 +241,9 @@ fn bad_render_options_fail_with_one_line_and_exit_code_2() {
         (&[m, "-o", o, "--nan-color", "greenish"], "--nan-color greenish"),
         (&[m, "-o", o, "--no-row-cluster", "--row-cut", "3"], "--row-cut needs a tree"),
         (&[m, "-o", o, "--width", "0"], "give sizes from 1 to 16384"),
+        (&[m, "-o", o, "--link", p, "--connector-color", "clusters"], "add --row-cut K"),
+        (&[m, "-o", o, "--link", p, "--connector-color", "teal"], "--connector-color teal"),
+        (&[m, "-o", o, "--link", p, "--connector-alpha", "2"], "give a number from 0 to 1"),
     ];
     for (args, expected) in cases {
         let result = heatscope(d, &[&["render"], args].concat());
@@ -251,4 +254,167 @@ fn bad_render_options_fail_with_one_line_and_exit_code_2() {
         assert!(errors[0].contains(expected), "{args:?}: expected '{expected}' in {stderr}");
         assert!(!out.exists(), "no image is written");
     }
+}
+
+/// A TSV matrix: `labels` as rows, `cols` columns named `prefix0…`, values
+/// from the row and column numbers.
+fn write_tsv(path: &Path, labels: &[String], cols: usize, prefix: &str) {
+    let mut text = format!("gene\t{}\n", (0..cols).map(|j| format!("{prefix}{j}")).collect::<Vec<_>>().join("\t"));
+    for (i, label) in labels.iter().enumerate() {
+        let values: Vec<String> =
+            (0..cols).map(|j| format!("{:.3}", ((i * 7 + j * 3) % 11) as f32 / 5.0 - 1.0)).collect();
+        text += &format!("{label}\t{}\n", values.join("\t"));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// `n` distinct random 5-letter labels (a fixed linear congruential stream).
+fn random_labels(n: usize) -> Vec<String> {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut labels = Vec::new();
+    while labels.len() < n {
+        let label: String = (0..5)
+            .map(|_| {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                (b'A' + ((state >> 33) % 26) as u8) as char
+            })
+            .collect();
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    labels
+}
+
+/// The centre (pixels) of the row labelled `label` in a heatmap of the layout.
+fn row_centre(heatmap: &serde_json::Value, label: &str) -> f64 {
+    let row = heatmap["rows"].as_array().unwrap().iter().find(|r| r["label"] == label).unwrap();
+    (row["from"].as_f64().unwrap() + row["to"].as_f64().unwrap()) / 2.0
+}
+
+#[test]
+fn linked_heatmaps_join_matching_rows_with_curves_ending_on_their_centres() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let labels = random_labels(20);
+    // Five of them, in another order.
+    let subset: Vec<String> = [13, 2, 17, 8, 5].iter().map(|&i| labels[i].clone()).collect();
+    let (a, b) = (d.join("a.tsv"), d.join("b.tsv"));
+    write_tsv(&a, &labels, 5, "s");
+    write_tsv(&b, &subset, 4, "t");
+    let (out, layout) = (d.join("linked.png"), d.join("linked.json"));
+    let args = [
+        a.to_str().unwrap(),
+        "--link",
+        b.to_str().unwrap(),
+        "--width",
+        "900",
+        "--height",
+        "600",
+        "--connector-alpha",
+        "1",
+        "-o",
+        out.to_str().unwrap(),
+        "--layout-out",
+        layout.to_str().unwrap(),
+    ];
+    if render(d, &args).is_none() {
+        return;
+    }
+    let layout: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
+    let gap = &layout["gaps"][0];
+    assert_eq!(
+        (gap["links"].as_u64(), gap["unmatched_left"].as_u64(), gap["unmatched_right"].as_u64()),
+        (Some(5), Some(15), Some(0))
+    );
+    let (left, right) = (&layout["heatmaps"][0], &layout["heatmaps"][1]);
+    let connectors = layout["connectors"].as_array().unwrap();
+    assert_eq!(connectors.len(), 5);
+    let (_, _, pixels) = read_png(&out);
+    let mut joined: Vec<String> = Vec::new();
+    for c in connectors {
+        assert_eq!(c["kind"], "curve");
+        let label = c["from_labels"][0].as_str().unwrap();
+        assert_eq!(c["to_labels"][0], label);
+        joined.push(label.to_owned());
+        let (from, to) = (&c["from"], &c["to"]);
+        assert!((from[1].as_f64().unwrap() - row_centre(left, label)).abs() < 1e-3, "{c}");
+        assert!((to[1].as_f64().unwrap() - row_centre(right, label)).abs() < 1e-3, "{c}");
+        // From the right of the left heatmap to the left edge of the right one.
+        let left_edge = left["rect"]["x"].as_f64().unwrap() + left["rect"]["w"].as_f64().unwrap();
+        assert!(from[0].as_f64().unwrap() >= left_edge);
+        assert!((to[0].as_f64().unwrap() - (right["rect"]["x"].as_f64().unwrap() - 1.0)).abs() < 1e-3);
+        // The curve passes through the midpoint of its ends: the pixel nearest
+        // to it is at least 5/8 covered by the #404040 stroke (anti-aliased).
+        let mid = [
+            (from[0].as_f64().unwrap() + to[0].as_f64().unwrap()) / 2.0,
+            (from[1].as_f64().unwrap() + to[1].as_f64().unwrap()) / 2.0,
+        ];
+        let darkest = (-1..=1)
+            .flat_map(|dy| (-1..=1).map(move |dx| (dx, dy)))
+            .map(|(dx, dy)| pixels[4 * ((mid[1] as i64 + dy) as usize * 900 + (mid[0] as i64 + dx) as usize)])
+            .min()
+            .unwrap();
+        assert!(u32::from(darkest) <= 255 - 191 * 5 / 8, "connector {label} at {mid:?}: darkest red {darkest}");
+    }
+    joined.sort();
+    let mut expected = subset.clone();
+    expected.sort();
+    assert_eq!(joined, expected);
+    assert_matches_golden(&out, &repo("tests/golden/linked.png"));
+}
+
+#[test]
+fn links_handle_duplicates_partial_overlap_follow_order_and_no_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let (a, b, c) = (d.join("a.tsv"), d.join("b.tsv"), d.join("c.tsv"));
+    write_tsv(&a, &names(&["g1", "g2", "g3", "g4", "g5", "g6", "g2"]), 3, "s");
+    write_tsv(&b, &names(&["x1", "g3", "g2", "x2", "g3"]), 2, "t");
+    write_tsv(&c, &names(&["y1", "y2"]), 2, "u");
+    let (out, layout) = (d.join("x.png"), d.join("l.json"));
+    let args = [
+        a.to_str().unwrap(),
+        "--link",
+        b.to_str().unwrap(),
+        "--link-order",
+        "follow",
+        "-o",
+        out.to_str().unwrap(),
+        "--layout-out",
+        layout.to_str().unwrap(),
+    ];
+    if render(d, &args).is_none() {
+        return;
+    }
+    let layout: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
+    let gap = &layout["gaps"][0];
+    // g2 twice on the left × once on the right, g3 once × twice: 4 links.
+    assert_eq!(
+        (gap["links"].as_u64(), gap["unmatched_left"].as_u64(), gap["unmatched_right"].as_u64()),
+        (Some(4), Some(4), Some(2))
+    );
+    assert_eq!(layout["connectors"].as_array().unwrap().len(), 4);
+    // Following: matched rows in the order of their first match on the left, then x1, x2.
+    let order = |h: &serde_json::Value| -> Vec<String> {
+        h["rows"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap().to_owned()).collect()
+    };
+    let left = order(&layout["heatmaps"][0]);
+    let right = order(&layout["heatmaps"][1]);
+    assert_eq!(&right[3..], ["x1", "x2"]);
+    let first = |label: &str| left.iter().position(|l| l == label).unwrap();
+    let expected: Vec<&str> = if first("g2") < first("g3") { vec!["g2", "g3", "g3"] } else { vec!["g3", "g3", "g2"] };
+    assert_eq!(&right[..3], expected);
+    // No label in common: one line that says so.
+    let none = heatscope(
+        d,
+        &["render", a.to_str().unwrap(), "--link", c.to_str().unwrap(), "-o", d.join("y.png").to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&none.stderr);
+    assert_eq!(none.status.code(), Some(2), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("none of its 2 row labels (e.g. 'y1')") && errors[0].contains("a.tsv"), "{stderr}");
+    assert!(!d.join("y.png").exists());
 }

@@ -100,7 +100,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let (rows, cols) = (prepared.matrix.rows(), prepared.matrix.cols());
     // With the label areas reserved, the heatmap keeps its place: one layout gives the camera's panel.
     let whole = heatscope::figure::scene::DataWindow::all(rows, cols);
-    let heatmap = scene(&mut fonts, &prepared, &figure, &whole, size, true).heatmap;
+    let heatmap = scene(&mut fonts, &prepared, &figure, std::slice::from_ref(&whole), size, true).heatmap;
     let panel = [heatmap.w as f64, heatmap.h as f64];
     let mut camera = Camera::new(rows, cols, panel);
     let mut agg = figure.agg;
@@ -123,10 +123,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             _ => {}
         }
         let window = camera.window().clone();
-        let frame = scene(&mut fonts, &prepared, &figure, &window, size, true);
+        let frame = scene(&mut fonts, &prepared, &figure, std::slice::from_ref(&window), size, true);
         let source = HeatmapSource { pyramid: &prepared.pyramid, style: &prepared.style, agg, window };
         let before = renderer.tile_traffic().0;
-        let triangles = renderer.draw_frame(&frame, Some(&source))?;
+        let triangles = renderer.draw_frame(&frame, std::slice::from_ref(&source))?;
         times.push(frame_started.elapsed());
         max_upload = max_upload.max(renderer.tile_traffic().0 - before);
         max_triangles = max_triangles.max(triangles);

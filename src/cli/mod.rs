@@ -137,6 +137,17 @@ impl InputArgs {
         }
     }
 
+    /// Options for a linked matrix `file`: the same cache folder and label
+    /// display, nothing that names another file.
+    pub fn for_link(&self, file: PathBuf) -> InputArgs {
+        let shown = |args: &[LabelsArg]| args.iter().filter(|a| matches!(a, LabelsArg::Show(_))).cloned().collect();
+        InputArgs {
+            row_labels: shown(&self.row_labels),
+            col_labels: shown(&self.col_labels),
+            ..InputArgs::for_file(file, self.cache_dir.clone())
+        }
+    }
+
     /// The cache folder: `--cache-dir`, else a non-empty `HEATSCOPE_CACHE_DIR`,
     /// else the platform cache folder.
     pub fn cache_dir(&self) -> PathBuf {

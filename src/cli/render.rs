@@ -6,9 +6,11 @@ use std::time::Instant;
 use heatscope::cluster::{Axis, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric};
 use heatscope::figure::annotation::{AnnotationBar, BarSource, BarTable, assign_palettes};
 use heatscope::figure::dendrogram::TreeGeometry;
+use heatscope::figure::link::{ConnectorColor, RowLinks, follow_order, positions};
+use heatscope::figure::linked::{LinkedGap, LinkedPanel, linked_clustermap};
 use heatscope::figure::scene::Scene;
 use heatscope::figure::{
-    Agg, AxisSpec, Colormap, FigureOptions, HeatmapStyle, LabelMode, Norm, Rgba, clustermap, svg, text,
+    Agg, AxisSpec, Colormap, FigureOptions, HeatmapStyle, LabelMode, Norm, PanelRole, Rgba, clustermap, svg, text,
 };
 use heatscope::input::{Along, Annotation, Matrix, MatrixAxis, Standardize, annotation_column};
 use heatscope::output::write_atomically;
@@ -124,6 +126,32 @@ pub struct FigureArgs {
     /// Write where everything landed (panels, labels and their pixel extents) as JSON.
     #[arg(long, value_name = "LAYOUT.json")]
     pub layout_out: Option<PathBuf>,
+    /// A linked heatmap to the right: a matrix whose rows share labels with the panel on its
+    /// left, joined to them by connectors. Repeat for a chain of panels.
+    #[arg(long, value_name = "FILE")]
+    pub link: Vec<PathBuf>,
+    /// Row order of linked panels: own (clustered on their own) or follow (the order of the
+    /// panel on the left, unmatched rows last).
+    #[arg(long, value_enum, default_value = "own")]
+    pub link_order: LinkOrder,
+    /// Linked panels use the main panel's colour scale (one colour bar).
+    #[arg(long)]
+    pub link_shared_scale: bool,
+    /// Connector colour: #rrggbb, or clusters (the main panel's --row-cut clusters).
+    #[arg(long, default_value = "#404040", value_name = "COLOR|clusters")]
+    pub connector_color: String,
+    /// Connector opacity, from 0 (invisible) to 1.
+    #[arg(long, default_value_t = 0.6, value_name = "A")]
+    pub connector_alpha: f32,
+}
+
+/// How a linked panel orders its rows.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkOrder {
+    /// Clustered on its own.
+    Own,
+    /// The order of the panel on its left; rows without a match last.
+    Follow,
 }
 
 /// An axis named on the command line.
@@ -160,9 +188,40 @@ pub struct Prepared {
     /// The trees laid out along their leaves (built once; a new cut rebuilds them).
     pub row_geometry: Option<TreeGeometry>,
     pub col_geometry: Option<TreeGeometry>,
+    /// Matrix row → display position.
+    pub row_position: Vec<u32>,
+    /// Linked panels, left to right (`--link`); only the main panel has them.
+    pub linked: Vec<Linked>,
+    /// Colours of the connectors between each pair of panels.
+    pub connector_colors: Vec<ConnectorColor>,
+}
+
+/// A linked panel and its links to the panel on its left.
+pub struct Linked {
+    pub panel: Prepared,
+    pub links: RowLinks,
+    /// Whether this panel shares the main panel's colour scale.
+    pub shared_scale: bool,
 }
 
 impl Prepared {
+    /// Every panel: the main one, then the linked ones.
+    pub fn panels(&self) -> impl Iterator<Item = &Prepared> {
+        std::iter::once(self).chain(self.linked.iter().map(|l| &l.panel))
+    }
+
+    /// Each panel's heatmap source, showing its whole matrix.
+    pub fn sources(&self, agg: Agg) -> Vec<HeatmapSource<'_>> {
+        self.panels()
+            .map(|p| HeatmapSource {
+                pyramid: &p.pyramid,
+                style: &p.style,
+                agg,
+                window: DataWindow::whole(p.pyramid.geometry()),
+            })
+            .collect()
+    }
+
     /// Cuts the row tree into `k` clusters (0: no cut): branch colours and
     /// the cluster bar follow.
     pub fn set_row_cut(&mut self, k: usize) {
@@ -178,6 +237,18 @@ impl Prepared {
             self.row_groups = Some(groups);
         }
         self.row_geometry = Some(TreeGeometry::new(tree, self.row_groups.as_deref()));
+        if matches!(self.connector_colors.first(), Some(ConnectorColor::Clusters { .. }))
+            && let Some(color) = self.cluster_colors()
+        {
+            self.connector_colors[0] = color;
+        }
+    }
+
+    /// Connector colours from this panel's row cut, by display position.
+    fn cluster_colors(&self) -> Option<ConnectorColor> {
+        let groups = self.row_groups.as_ref()?;
+        let palette = self.row_bars.last().and_then(AnnotationBar::palette)?.clone();
+        Some(ConnectorColor::Clusters { groups: self.row_order.iter().map(|&i| groups[i] as u32).collect(), palette })
     }
 }
 
@@ -195,17 +266,17 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let prepared = prepare(&args.input, &args.figure)?;
     let mut renderer = Renderer::new()?;
     let figure = &args.figure;
-    let whole = DataWindow::all(prepared.matrix.rows(), prepared.matrix.cols());
-    let scene = scene(&mut text::font_system(), &prepared, figure, &whole, [figure.width, figure.height], false);
-    let window = DataWindow::whole(prepared.pyramid.geometry());
-    let source = HeatmapSource { pyramid: &prepared.pyramid, style: &prepared.style, agg: figure.agg, window };
+    let scene = scene(&mut text::font_system(), &prepared, figure, &[], [figure.width, figure.height], false);
+    let sources = prepared.sources(figure.agg);
     let bytes = match format {
-        Format::Png => renderer.render(&scene, Some(&source))?.to_png(),
+        Format::Png => renderer.render(&scene, &sources)?.to_png(),
         Format::Svg => {
-            let cells = scene.heatmap;
-            let (w, h) = (cells.w.round().max(1.0) as u32, cells.h.round().max(1.0) as u32);
-            let image = renderer.render(&Scene::bare(w, h), Some(&source))?;
-            svg::to_svg(&scene, Some(&image.to_png())).into_bytes()
+            let mut images = Vec::new();
+            for (cells, source) in scene.heatmap_rects().into_iter().zip(&sources) {
+                let (w, h) = (cells.w.round().max(1.0) as u32, cells.h.round().max(1.0) as u32);
+                images.push(renderer.render(&Scene::bare(w, h), std::slice::from_ref(source))?.to_png());
+            }
+            svg::to_svg(&scene, &images).into_bytes()
         }
     };
     write_atomically(&args.output, |w| w.write_all(&bytes)).map_err(|e| {
@@ -233,8 +304,80 @@ enum Format {
 }
 
 /// Opens, standardises, clusters and builds the pyramid; reads the bars;
-/// picks the colours.
+/// picks the colours; then the same for each linked panel, matched to the
+/// panel on its left by row label.
 pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepared> {
+    let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
+    let connector_color = match figure.connector_color.as_str() {
+        "clusters" if figure.row_cut.is_none() && figure.row_cut_height.is_none() => {
+            return Err(usage("--connector-color clusters: add --row-cut K to cut the main panel's rows".into()));
+        }
+        "clusters" => None,
+        text => Some(
+            Rgba::parse(text)
+                .ok_or_else(|| usage(format!("--connector-color {text}: give a colour as #rrggbb, or clusters")))?,
+        ),
+    };
+    if !(0.0..=1.0).contains(&figure.connector_alpha) {
+        return Err(usage(format!("--connector-alpha {}: give a number from 0 to 1", figure.connector_alpha)));
+    }
+    let mut main = prepare_panel(input, figure, None)?;
+    // A linked panel clusters (or follows) on its own, with the bar tables
+    // and look of the main panel, but no cut.
+    let linked_figure = FigureArgs {
+        row_colors: figure.row_colors.iter().filter(|s| !is_stored_column(s)).cloned().collect(),
+        col_colors: figure.col_colors.iter().filter(|s| !is_stored_column(s)).cloned().collect(),
+        row_cut: None,
+        col_cut: None,
+        row_cut_height: None,
+        col_cut_height: None,
+        no_row_cluster: figure.no_row_cluster || figure.link_order == LinkOrder::Follow,
+        link: Vec::new(),
+        ..figure.clone()
+    };
+    for (k, path) in figure.link.iter().enumerate() {
+        let left = if k == 0 { &main } else { &main.linked[k - 1].panel };
+        let left_name =
+            if k == 0 { input.file.display().to_string() } else { figure.link[k - 1].display().to_string() };
+        let follow =
+            (figure.link_order == LinkOrder::Follow).then_some((left.matrix.row_labels(), &left.row_order[..]));
+        let link_input = input.for_link(path.clone());
+        let mut panel = prepare_panel(&link_input, &linked_figure, follow)?;
+        let links = RowLinks::match_labels(left.matrix.row_labels(), panel.matrix.row_labels());
+        if links.is_empty() {
+            let example = |labels: &heatscope::input::Labels| labels.get(0).into_owned();
+            return Err(usage(format!(
+                "--link {}: none of its {} row labels (e.g. '{}') is among the {} row labels of {left_name} (e.g. '{}'); link matrices whose rows share names, spelled the same",
+                path.display(),
+                panel.matrix.rows(),
+                example(panel.matrix.row_labels()),
+                left.matrix.rows(),
+                example(left.matrix.row_labels()),
+            )));
+        }
+        if figure.link_shared_scale {
+            panel.style = main.style.clone();
+        }
+        main.linked.push(Linked { panel, links, shared_scale: figure.link_shared_scale });
+    }
+    let grey = Rgba([64, 64, 64, 255]);
+    main.connector_colors = (0..figure.link.len())
+        .map(|k| match connector_color {
+            Some(color) => ConnectorColor::Fixed(color),
+            None if k == 0 => main.cluster_colors().unwrap_or(ConnectorColor::Fixed(grey)),
+            None => ConnectorColor::Fixed(grey),
+        })
+        .collect();
+    Ok(main)
+}
+
+/// One panel: `follow` gives the labels and display order of the panel on
+/// the left when this one follows it.
+fn prepare_panel(
+    input: &InputArgs,
+    figure: &FigureArgs,
+    follow: Option<(&heatscope::input::Labels, &[usize])>,
+) -> anyhow::Result<Prepared> {
     let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
     check_figure_args(figure)?;
     figure.approx.check()?;
@@ -300,7 +443,13 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
         return Err(heatscope::input::InputError::Interrupted.into());
     }
     let order = |tree: &Option<Dendrogram>, n: usize| tree.as_ref().map_or_else(|| (0..n).collect(), |t| t.leaves());
-    let row_order: Vec<usize> = order(&row_tree, matrix.rows());
+    let row_order: Vec<usize> = match follow {
+        Some((labels, left_order)) => {
+            let links = RowLinks::match_labels(labels, matrix.row_labels());
+            follow_order(&links, left_order, matrix.rows())
+        }
+        None => order(&row_tree, matrix.rows()),
+    };
     let col_order: Vec<usize> = order(&col_tree, matrix.cols());
     let as_u32 = |o: &[usize]| o.iter().map(|&i| i as u32).collect::<Vec<u32>>();
     let started = Instant::now();
@@ -373,7 +522,6 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
     Ok(Prepared {
         matrix,
         row_tree,
-        row_order,
         col_order,
         pyramid,
         style,
@@ -384,6 +532,10 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
         label_modes: input.label_modes(),
         row_geometry,
         col_geometry,
+        row_position: positions(&row_order),
+        row_order,
+        linked: Vec::new(),
+        connector_colors: Vec::new(),
     })
 }
 
@@ -467,19 +619,66 @@ fn default_colormap(stats: &ValueStats, figure: &FigureArgs) -> Colormap {
     Colormap::by_name(name).expect("built-in colour maps exist")
 }
 
-/// The scene for `prepared` as `figure` asks, at `size` pixels, the heatmap
-/// showing `window`; `fixed` reserves the label areas (interactive views).
+/// The scene for `prepared` as `figure` asks, at `size` pixels, each
+/// panel's heatmap showing its window in `windows` (the main panel's first;
+/// a panel without one shows its whole matrix); `fixed` reserves the label
+/// areas (interactive views).
 pub fn scene(
     fonts: &mut cosmic_text::FontSystem,
     prepared: &Prepared,
     figure: &FigureArgs,
-    window: &DataWindow,
+    windows: &[DataWindow],
     size: [u32; 2],
     fixed: bool,
 ) -> Scene {
     if figure.bare {
         return Scene::bare(size[0], size[1]);
     }
+    let options = FigureOptions {
+        width: size[0],
+        height: size[1],
+        title: figure.title.clone(),
+        cbar_label: figure.cbar_label.clone(),
+        dendrogram_ratio: figure.dendrogram_ratio,
+        colors_ratio: figure.colors_ratio,
+        font_size: figure.font_size,
+        fixed_label_area: fixed,
+        panel: PanelRole::ALONE,
+    };
+    let window = |i: usize, panel: &Prepared| {
+        windows.get(i).cloned().unwrap_or_else(|| DataWindow::all(panel.matrix.rows(), panel.matrix.cols()))
+    };
+    if prepared.linked.is_empty() {
+        let (rows, cols) = axes(prepared);
+        return clustermap(fonts, &options, &rows, &cols, &prepared.style, &window(0, prepared));
+    }
+    let panels: Vec<LinkedPanel> = prepared
+        .panels()
+        .enumerate()
+        .map(|(i, panel)| {
+            let (rows, cols) = axes(panel);
+            let shared = i > 0 && prepared.linked[i - 1].shared_scale;
+            LinkedPanel {
+                rows,
+                cols,
+                style: &panel.style,
+                window: window(i, panel),
+                position: &panel.row_position,
+                color_bar: !shared,
+            }
+        })
+        .collect();
+    let gaps: Vec<LinkedGap> = prepared
+        .linked
+        .iter()
+        .zip(&prepared.connector_colors)
+        .map(|(linked, color)| LinkedGap { links: &linked.links, color, alpha: figure.connector_alpha })
+        .collect();
+    linked_clustermap(fonts, &options, &panels, &gaps).0
+}
+
+/// A panel's two axes as the layout takes them.
+fn axes(prepared: &Prepared) -> (AxisSpec<'_>, AxisSpec<'_>) {
     // A cut's cluster bar is the last of its axis; the tree's branches take its colours.
     let palette = |groups: &Option<Vec<usize>>, bars: &[AnnotationBar]| {
         groups.as_ref().and_then(|_| bars.last()).and_then(AnnotationBar::palette).cloned()
@@ -500,24 +699,13 @@ pub fn scene(
         bars: &prepared.col_bars,
         label_mode: prepared.label_modes.1,
     };
-    let options = FigureOptions {
-        width: size[0],
-        height: size[1],
-        title: figure.title.clone(),
-        cbar_label: figure.cbar_label.clone(),
-        dendrogram_ratio: figure.dendrogram_ratio,
-        colors_ratio: figure.colors_ratio,
-        font_size: figure.font_size,
-        fixed_label_area: fixed,
-    };
-    clustermap(fonts, &options, &rows, &cols, &prepared.style, window)
+    (rows, cols)
 }
 
 /// `--layout-out`: panels, and every row and column label in display order
 /// with its pixel extent and whether it is drawn.
 fn write_layout(path: &Path, scene: &Scene, prepared: &Prepared) -> anyhow::Result<()> {
     use serde_json::json;
-    let heatmap = scene.heatmap;
     let axis = |labels: &heatscope::input::Labels, order: &[usize], start: f32, extent: f32, shown: &[usize]| {
         let step = extent / order.len() as f32;
         order
@@ -530,17 +718,78 @@ fn write_layout(path: &Path, scene: &Scene, prepared: &Prepared) -> anyhow::Resu
             })
             .collect::<Vec<_>>()
     };
+    let shown = std::iter::once((&scene.shown_rows, &scene.shown_cols))
+        .chain(scene.linked.iter().map(|l| (&l.shown_rows, &l.shown_cols)));
+    let heatmaps: Vec<_> = prepared
+        .panels()
+        .zip(scene.heatmap_rects())
+        .zip(shown)
+        .map(|((panel, rect), (shown_rows, shown_cols))| {
+            let style = &panel.style;
+            json!({
+                "file": panel.matrix.source().path.display().to_string(),
+                "rect": rect,
+                "rows": axis(panel.matrix.row_labels(), &panel.row_order, rect.y, rect.h, shown_rows),
+                "cols": axis(panel.matrix.col_labels(), &panel.col_order, rect.x, rect.w, shown_cols),
+                "norm": {"vmin": style.norm.vmin, "vmax": style.norm.vmax, "center": style.norm.center},
+                "colormap": style.colormap.name(),
+            })
+        })
+        .collect();
+    let panels: Vec<&Prepared> = prepared.panels().collect();
+    // A connector's rows by label: one each for a curve, the first and last for a band.
+    let labels = |panel: &Prepared, rows: &std::ops::Range<u32>| -> Vec<String> {
+        let label = |p: u32| panel.matrix.row_labels().get(panel.row_order[p as usize]).into_owned();
+        match rows.len() {
+            0 => Vec::new(),
+            1 => vec![label(rows.start)],
+            _ => vec![label(rows.start), label(rows.end - 1)],
+        }
+    };
+    let connectors: Vec<_> = scene
+        .connectors
+        .iter()
+        .map(|c| {
+            let (left, right) = (panels[c.gap], panels[c.gap + 1]);
+            json!({
+                "kind": if c.band { "band" } else { "curve" },
+                "from_panel": c.gap,
+                "to_panel": c.gap + 1,
+                "from_labels": labels(left, &c.left),
+                "to_labels": labels(right, &c.right),
+                "from_rows": [c.left.start, c.left.end],
+                "to_rows": [c.right.start, c.right.end],
+                "from": c.from,
+                "to": c.to,
+                "count": c.count,
+                "width": c.width,
+            })
+        })
+        .collect();
+    let gaps: Vec<_> = prepared
+        .linked
+        .iter()
+        .enumerate()
+        .map(|(k, linked)| {
+            let drawn = scene.connectors.iter().filter(|c| c.gap == k);
+            json!({
+                "from_panel": k,
+                "to_panel": k + 1,
+                "links": linked.links.len(),
+                "links_drawn": drawn.clone().map(|c| c.count as usize).sum::<usize>(),
+                "bands": drawn.clone().any(|c| c.band),
+                "unmatched_left": linked.links.left_unmatched.len(),
+                "unmatched_right": linked.links.right_unmatched.len(),
+            })
+        })
+        .collect();
     let layout = json!({
         "width": scene.width,
         "height": scene.height,
         "panels": scene.panels,
-        "heatmaps": [{
-            "rect": heatmap,
-            "rows": axis(prepared.matrix.row_labels(), &prepared.row_order, heatmap.y, heatmap.h, &scene.shown_rows),
-            "cols": axis(prepared.matrix.col_labels(), &prepared.col_order, heatmap.x, heatmap.w, &scene.shown_cols),
-            "norm": {"vmin": prepared.style.norm.vmin, "vmax": prepared.style.norm.vmax, "center": prepared.style.norm.center},
-            "colormap": prepared.style.colormap.name(),
-        }],
+        "heatmaps": heatmaps,
+        "gaps": gaps,
+        "connectors": connectors,
     });
     write_atomically(path, |w| {
         serde_json::to_writer_pretty(&mut *w, &layout)?;

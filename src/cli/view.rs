@@ -207,7 +207,7 @@ impl Launcher {
             return Ok(());
         };
         let view = frame.texture.create_view(&Default::default());
-        let encoder = state.renderer.draw(&scene, None, &[], &view, [0, 0], size)?;
+        let encoder = state.renderer.draw(&scene, &[], &[], &view, [0, 0], size)?;
         state.renderer.gpu().queue.submit([encoder.finish()]);
         state.renderer.gpu().queue.present(frame);
         Ok(())
@@ -344,7 +344,7 @@ impl App {
         let size = self.size();
         let whole = DataWindow::all(self.prepared.matrix.rows(), self.prepared.matrix.cols());
         let window = self.camera.as_ref().map_or(whole, |c| c.window().clone());
-        scene(&mut self.fonts, &self.prepared, &self.figure, &window, size, true)
+        scene(&mut self.fonts, &self.prepared, &self.figure, std::slice::from_ref(&window), size, true)
     }
 
     /// Keeps the camera's panel size equal to the heatmap's rectangle.
@@ -604,7 +604,7 @@ impl App {
             HeatmapSource { pyramid: &self.prepared.pyramid, style: &self.prepared.style, agg: self.agg, window };
         let vertices = tessellate(&scene);
         let size = [state.config.width, state.config.height];
-        let encoder = state.renderer.draw(&scene, Some(&source), &vertices, &view, [0, 0], size)?;
+        let encoder = state.renderer.draw(&scene, std::slice::from_ref(&source), &vertices, &view, [0, 0], size)?;
         let queue = &state.renderer.gpu().queue;
         queue.submit([encoder.finish()]);
         state.window.pre_present_notify();
@@ -621,10 +621,13 @@ impl App {
         let Some(state) = &mut self.state else { return };
         let source =
             HeatmapSource { pyramid: &self.prepared.pyramid, style: &self.prepared.style, agg: self.agg, window };
-        let result = state.renderer.render(&scene, Some(&source)).map_err(anyhow::Error::from).and_then(|image| {
-            heatscope::output::write_atomically(path, |w| w.write_all(&image.to_png()))
-                .map_err(|e| anyhow::anyhow!("cannot write {} ({e})", path.display()))
-        });
+        let result =
+            state.renderer.render(&scene, std::slice::from_ref(&source)).map_err(anyhow::Error::from).and_then(
+                |image| {
+                    heatscope::output::write_atomically(path, |w| w.write_all(&image.to_png()))
+                        .map_err(|e| anyhow::anyhow!("cannot write {} ({e})", path.display()))
+                },
+            );
         match result {
             Ok(()) => eprintln!("saved {}", path.display()),
             // Reported when the window closes (exit code 1): the view goes on.

@@ -40,6 +40,27 @@ pub struct FigureOptions {
     /// Reserve the largest label areas whatever labels are shown, so the
     /// heatmap keeps its place while an interactive view zooms.
     pub fixed_label_area: bool,
+    /// Where this figure is one panel of several (linked heatmaps).
+    pub panel: PanelRole,
+}
+
+/// How a figure sits among linked panels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PanelRole {
+    /// Draw the legends of the annotation bars (on the panel's right).
+    pub legends: bool,
+    /// Draw the colour bar (in the top-left corner).
+    pub color_bar: bool,
+    /// The row tree on the right of the row labels, its root outwards.
+    pub row_tree_right: bool,
+    /// The heatmap's top edge at least, and its bottom edge at most, these
+    /// (pixels), so panels side by side line up.
+    pub align: Option<[f32; 2]>,
+}
+
+impl PanelRole {
+    /// A figure of its own.
+    pub const ALONE: PanelRole = PanelRole { legends: true, color_bar: true, row_tree_right: false, align: None };
 }
 
 /// One axis of the heatmap: labels, display order, tree and bars.
@@ -63,7 +84,7 @@ pub struct HeatmapStyle {
 }
 
 /// Gap between parts, in pixels.
-const PAD: f32 = 8.0;
+pub(crate) const PAD: f32 = 8.0;
 /// Most categories a legend lists before "+N more".
 const LEGEND_ENTRIES: usize = 24;
 
@@ -88,14 +109,19 @@ pub fn clustermap(
     let col_bar_h = (options.colors_ratio * h).max(4.0);
     let row_bars_w = rows.bars.len() as f32 * row_bar_w;
     let col_bars_h = cols.bars.len() as f32 * col_bar_h;
+    let role = &options.panel;
+    // A row tree on the right takes its room there; the left keeps the corner.
+    let (left_tree_w, right_tree_w) = if role.row_tree_right { (0.0, row_tree_w) } else { (row_tree_w, 0.0) };
     // The corner holds the colour bar: at least its own size, at most a
     // third of the figure.
-    let left = PAD + (row_tree_w + row_bars_w).max((size * 6.0).min(w / 3.0));
+    let left = PAD + (left_tree_w + row_bars_w).max((size * 6.0).min(w / 3.0));
     let top = title_h + PAD + (col_tree_h + col_bars_h).max((size * 9.0).min(h / 3.0));
+    let top = role.align.map_or(top, |a| top.max(a[0]));
+    let w = w - right_tree_w;
     // Legends and labels give way before the heatmap does: together they
     // take at most half of what the trees and the corner leave.
     let room = ((w - left - PAD) / 2.0, (h - top - PAD) / 2.0);
-    let legend_w = legends_width(fonts, rows, cols, size).min(room.0 / 2.0);
+    let legend_w = if role.legends { legends_width(fonts, rows, cols, size).min(room.0 / 2.0) } else { 0.0 };
     let legend_w = if legend_w < 4.0 * size { 0.0 } else { legend_w };
     let max_row_label_w = (0.25 * w).min(room.0 - legend_w);
     let max_col_label_h = (0.25 * h).min(room.1);
@@ -125,19 +151,26 @@ pub fn clustermap(
         };
     }
 
-    let heatmap = Rect::new(left, top, w - left - PAD - legend_w - row_label_w, h - top - PAD - col_label_h);
+    let bottom = h - PAD - col_label_h;
+    let bottom = role.align.map_or(bottom, |a| bottom.min(a[1]));
+    let heatmap = Rect::new(left, top, w - left - PAD - legend_w - row_label_w, bottom - top);
     scene.heatmap = heatmap;
     scene.panels.push(Panel { name: "heatmap".into(), rect: heatmap });
 
     // Trees.
     if let Some(tree) = rows.tree {
-        let rect = Rect::new(PAD, heatmap.y, row_tree_w - PAD, heatmap.h);
-        draw_tree(&mut scene, tree, rows, rect, &window.rows, true);
+        let rect = if role.row_tree_right {
+            Rect::new(heatmap.right() + row_label_w, heatmap.y, row_tree_w - PAD, heatmap.h)
+        } else {
+            Rect::new(PAD, heatmap.y, row_tree_w - PAD, heatmap.h)
+        };
+        let side = if role.row_tree_right { TreeSide::Right } else { TreeSide::Left };
+        draw_tree(&mut scene, tree, rows, rect, &window.rows, side);
         scene.panels.push(Panel { name: "row_dendrogram".into(), rect });
     }
     if let Some(tree) = cols.tree {
-        let rect = Rect::new(heatmap.x, title_h + PAD, heatmap.w, col_tree_h - PAD);
-        draw_tree(&mut scene, tree, cols, rect, &window.cols, false);
+        let rect = Rect::new(heatmap.x, top - col_bars_h - col_tree_h, heatmap.w, col_tree_h - PAD);
+        draw_tree(&mut scene, tree, cols, rect, &window.cols, TreeSide::Top);
         scene.panels.push(Panel { name: "col_dendrogram".into(), rect });
     }
     // Annotation bars, the nearest to the heatmap last in the list.
@@ -219,10 +252,22 @@ pub fn clustermap(
             color: Rgba::BLACK,
         });
     }
-    let corner = Rect::new(PAD, title_h + PAD, left - 2.0 * PAD, top - title_h - 2.0 * PAD);
-    color_bar(&mut scene, fonts, corner, &style.colormap, &style.norm, options.cbar_label.as_deref(), size);
-    legends(&mut scene, Rect::new(w - legend_w, top, legend_w, h - top - PAD), rows, cols, size);
+    if role.color_bar {
+        let corner = Rect::new(PAD, title_h + PAD, left - 2.0 * PAD, top - title_h - 2.0 * PAD);
+        color_bar(&mut scene, fonts, corner, &style.colormap, &style.norm, options.cbar_label.as_deref(), size);
+    }
+    if role.legends {
+        let _ = legends(&mut scene, Rect::new(w - legend_w, top, legend_w, h - top - PAD), rows, cols, size);
+    }
     scene
+}
+
+/// Where a tree sits beside the heatmap.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TreeSide {
+    Left,
+    Right,
+    Top,
 }
 
 /// Labels to draw along an axis and their font size.
@@ -257,10 +302,18 @@ fn shown_labels(axis: &AxisSpec, visible: &Range<f64>, extent: f32, size: f32) -
     }
 }
 
-/// A tree in `rect`: rows' trees grow leftwards from the heatmap, columns'
-/// trees upwards. `visible` is the part of the leaves (display positions)
-/// the heatmap shows; segments are clipped to the panel.
-fn draw_tree(scene: &mut Scene, tree: &TreeGeometry, axis: &AxisSpec, rect: Rect, visible: &Range<f64>, rows: bool) {
+/// A tree in `rect`, growing away from the heatmap on its `side`. `visible`
+/// is the part of the leaves (display positions) the heatmap shows;
+/// segments are clipped to the panel.
+fn draw_tree(
+    scene: &mut Scene,
+    tree: &TreeGeometry,
+    axis: &AxisSpec,
+    rect: Rect,
+    visible: &Range<f64>,
+    side: TreeSide,
+) {
+    let rows = side != TreeSide::Top;
     let leaf_extent = if rows { rect.h } else { rect.w };
     let view = tree_view(tree, rect, visible, rows);
     for s in tree.mesh(&view) {
@@ -277,8 +330,10 @@ fn draw_tree(scene: &mut Scene, tree: &TreeGeometry, axis: &AxisSpec, rect: Rect
         // Collapsed subtrees are the tree's dense body: drawn lighter.
         let color = if s.mark { color.lighten(0.75) } else { color };
         // Tree space → figure pixels: v = 0 at the edge facing the heatmap.
-        let place = |u: f32, v: f32| {
-            if rows { [rect.right() - v, rect.y + u] } else { [rect.x + u, rect.bottom() - v] }
+        let place = |u: f32, v: f32| match side {
+            TreeSide::Left => [rect.right() - v, rect.y + u],
+            TreeSide::Right => [rect.x + v, rect.y + u],
+            TreeSide::Top => [rect.x + u, rect.bottom() - v],
         };
         scene.lines.push(Line { from: place(u0, s.v0), to: place(u1, s.v1), width: 1.0, color });
     }
@@ -393,7 +448,7 @@ fn bar_names_extent(fonts: &mut FontSystem, bars: &[AnnotationBar], size: f32) -
 }
 
 /// Width of the legends column.
-fn legends_width(fonts: &mut FontSystem, rows: &AxisSpec, cols: &AxisSpec, size: f32) -> f32 {
+pub(crate) fn legends_width(fonts: &mut FontSystem, rows: &AxisSpec, cols: &AxisSpec, size: f32) -> f32 {
     let mut widest: f32 = 0.0;
     for bar in rows.bars.iter().chain(cols.bars) {
         widest = widest.max(text::width(fonts, &bar.name, size));
@@ -407,7 +462,8 @@ fn legends_width(fonts: &mut FontSystem, rows: &AxisSpec, cols: &AxisSpec, size:
 }
 
 /// Legends for the annotation bars, stacked in `area`.
-fn legends(scene: &mut Scene, area: Rect, rows: &AxisSpec, cols: &AxisSpec, size: f32) {
+/// Returns where the next legend would start.
+pub(crate) fn legends(scene: &mut Scene, area: Rect, rows: &AxisSpec, cols: &AxisSpec, size: f32) -> f32 {
     let mut y = area.y;
     let line = size * LINE_HEIGHT;
     let x = area.x + PAD;
@@ -479,6 +535,7 @@ fn legends(scene: &mut Scene, area: Rect, rows: &AxisSpec, cols: &AxisSpec, size
             .push(Panel { name: format!("legend:{}", bar.name), rect: Rect::new(area.x, start, area.w, y - start) });
         y += PAD;
     }
+    y
 }
 
 #[cfg(test)]

@@ -7,12 +7,14 @@ pub mod annotation;
 pub mod colormap;
 pub mod dendrogram;
 pub mod layout;
+pub mod link;
+pub mod linked;
 pub mod scene;
 pub mod svg;
 pub mod text;
 
 pub use colormap::{Colormap, Norm, Palette, Rgba};
-pub use layout::{AxisSpec, FigureOptions, HeatmapStyle, LabelMode, clustermap};
+pub use layout::{AxisSpec, FigureOptions, HeatmapStyle, LabelMode, PanelRole, clustermap};
 pub use scene::{Rect, Scene};
 
 /// Which value a heatmap pixel shows when it covers several matrix cells.

@@ -5,6 +5,7 @@
 use std::ops::Range;
 
 use super::colormap::Rgba;
+pub use super::link::Connector;
 
 /// A rectangle in figure pixels (origin top-left, y down).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -125,9 +126,51 @@ pub struct Scene {
     /// Display positions of the row and column labels drawn.
     pub shown_rows: Vec<usize>,
     pub shown_cols: Vec<usize>,
+    /// Heatmaps of linked panels, left to right after the main one.
+    pub linked: Vec<LinkedHeatmap>,
+    /// Curves and bands between linked panels (over the fills, under the lines).
+    pub connectors: Vec<Connector>,
     /// Drawn over everything else (the viewer's tooltips, help, HUD).
     pub overlay_fills: Vec<Fill>,
     pub overlay_texts: Vec<Text>,
+}
+
+/// A linked panel's heatmap and the labels it shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkedHeatmap {
+    pub rect: Rect,
+    pub shown_rows: Vec<usize>,
+    pub shown_cols: Vec<usize>,
+}
+
+impl Scene {
+    /// Every heatmap's rectangle: the main one, then the linked ones.
+    pub fn heatmap_rects(&self) -> Vec<Rect> {
+        std::iter::once(self.heatmap).chain(self.linked.iter().map(|l| l.rect)).collect()
+    }
+
+    /// Moves everything `dx` pixels to the right.
+    pub fn shift(&mut self, dx: f32) {
+        let mv = |r: &mut Rect| r.x += dx;
+        mv(&mut self.heatmap);
+        self.fills.iter_mut().for_each(|f| mv(&mut f.rect));
+        self.overlay_fills.iter_mut().for_each(|f| mv(&mut f.rect));
+        self.gradients.iter_mut().for_each(|g| mv(&mut g.rect));
+        self.panels.iter_mut().for_each(|p| mv(&mut p.rect));
+        self.linked.iter_mut().for_each(|l| mv(&mut l.rect));
+        for line in &mut self.lines {
+            line.from[0] += dx;
+            line.to[0] += dx;
+        }
+        for text in self.texts.iter_mut().chain(&mut self.overlay_texts) {
+            text.at[0] += dx;
+        }
+        for c in &mut self.connectors {
+            c.from[0] += dx;
+            c.to[0] += dx;
+            mv(&mut c.clip);
+        }
+    }
 }
 
 impl Scene {
@@ -145,6 +188,8 @@ impl Scene {
             panels: vec![Panel { name: "heatmap".into(), rect: Rect::new(0.0, 0.0, width as f32, height as f32) }],
             shown_rows: Vec::new(),
             shown_cols: Vec::new(),
+            linked: Vec::new(),
+            connectors: Vec::new(),
             overlay_fills: Vec::new(),
             overlay_texts: Vec::new(),
         }

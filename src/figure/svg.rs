@@ -7,16 +7,53 @@ use std::fmt::Write;
 use base64::Engine;
 
 use super::colormap::Rgba;
-use super::scene::{Align, Scene};
+use super::scene::{Align, Rect, Scene};
 use super::text::FAMILY;
+
+/// Connectors as cubic Bézier paths, clipped to their gaps; strokes
+/// thinner than a pixel drawn one pixel wide at lower opacity, as on screen.
+fn connectors(out: &mut String, scene: &Scene) {
+    let mut clips: Vec<Rect> = Vec::new();
+    for c in &scene.connectors {
+        if !clips.contains(&c.clip) {
+            let r = c.clip;
+            let _ = writeln!(
+                out,
+                r#"<clipPath id="gap{}"><rect x="{}" y="{}" width="{}" height="{}"/></clipPath>"#,
+                clips.len(),
+                r.x,
+                r.y,
+                r.w,
+                r.h
+            );
+            clips.push(c.clip);
+        }
+    }
+    for (k, clip) in clips.iter().enumerate() {
+        let _ = writeln!(out, r#"<g clip-path="url(#gap{k})" fill="none">"#);
+        for c in scene.connectors.iter().filter(|c| c.clip == *clip) {
+            let ([x0, y0], [x1, y1]) = (c.from, c.to);
+            let xm = (x0 + x1) / 2.0;
+            let opacity = c.color.0[3] as f32 / 255.0 * c.width.min(1.0);
+            let _ = writeln!(
+                out,
+                r#"<path d="M{x0} {y0}C{xm} {y0} {xm} {y1} {x1} {y1}" stroke="{}" stroke-opacity="{opacity:.3}" stroke-width="{}"/>"#,
+                Rgba([c.color.0[0], c.color.0[1], c.color.0[2], 255]).hex(),
+                c.width.max(1.0)
+            );
+        }
+        out.push_str("</g>\n");
+    }
+}
 
 /// Stops per gradient: enough that the SVG gradient matches the 256-entry
 /// table within rounding.
 const GRADIENT_STOPS: usize = 64;
 
-/// The SVG document for `scene`; `heatmap_png` is the heatmap panel's pixels
-/// encoded as PNG (none for a figure without cells).
-pub fn to_svg(scene: &Scene, heatmap_png: Option<&[u8]>) -> String {
+/// The SVG document for `scene`; `heatmap_pngs` are its heatmaps' pixels
+/// (the main one, then the linked ones) encoded as PNG (none for a figure
+/// without cells).
+pub fn to_svg(scene: &Scene, heatmap_pngs: &[Vec<u8>]) -> String {
     let mut out = String::new();
     let (w, h) = (scene.width, scene.height);
     let _ = writeln!(
@@ -24,8 +61,7 @@ pub fn to_svg(scene: &Scene, heatmap_png: Option<&[u8]>) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{w}" height="{h}" viewBox="0 0 {w} {h}">"#
     );
     let _ = writeln!(out, r#"<rect width="{w}" height="{h}" fill="{}"/>"#, scene.background.hex());
-    if let Some(png) = heatmap_png {
-        let r = scene.heatmap;
+    for (png, r) in heatmap_pngs.iter().zip(scene.heatmap_rects()) {
         let data = base64::engine::general_purpose::STANDARD.encode(png);
         let _ = writeln!(
             out,
@@ -45,6 +81,7 @@ pub fn to_svg(scene: &Scene, heatmap_png: Option<&[u8]>) -> String {
             paint("fill", fill.color)
         );
     }
+    connectors(&mut out, scene);
     if !scene.lines.is_empty() {
         out.push_str("<g stroke-linecap=\"square\">\n");
         for line in &scene.lines {
@@ -123,7 +160,7 @@ mod tests {
             rotated: true,
             color: Rgba::BLACK,
         });
-        let svg = to_svg(&scene, None);
+        let svg = to_svg(&scene, &[]);
         assert!(svg.contains("a&lt;b &amp; c"), "{svg}");
         assert!(svg.contains(r#"transform="rotate(-90 10 20)""#), "{svg}");
         assert!(svg.contains(r#"text-anchor="end""#));
@@ -138,7 +175,7 @@ mod tests {
             lut,
             vertical: true,
         });
-        let svg = to_svg(&scene, Some(b"png"));
+        let svg = to_svg(&scene, &[b"png".to_vec()]);
         assert!(svg.contains(r##"<stop offset="0.0000" stop-color="#000000"/>"##), "{svg}");
         assert!(svg.contains(r##"<stop offset="1.0000" stop-color="#ff0000"/>"##), "{svg}");
         assert!(svg.contains(r#"x1="0" y1="1" x2="0" y2="0""#));

@@ -18,14 +18,17 @@ use crate::pyramid::{TILE, TileId};
 pub use gpu::{Gpu, GpuError};
 use heatmap::read_tiles;
 pub use heatmap::{AtlasPlan, Target, atlas_tiles, plan, tile_values};
-pub use shapes::tessellate;
+pub use shapes::{connector_instances, tessellate};
 
 use crate::figure::{Agg, HeatmapStyle, Scene};
 use crate::pyramid::Pyramid;
-use uniforms::{FrameUniforms, ShapeVertex};
+use uniforms::{ConnectorInstance, FrameUniforms, ShapeVertex};
 
 /// Largest render target side, in pixels (also bounded by the adapter).
 pub const MAX_PIECE: u32 = 2048;
+/// Straight pieces per connector curve. Keep in sync with `SEGMENTS` in
+/// shaders/connectors.wgsl.
+const CONNECTOR_SEGMENTS: u32 = 24;
 /// The texture format of every render target.
 const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
@@ -38,6 +41,7 @@ pub fn shader_sources() -> Vec<(&'static str, String)> {
         ("heatmap.wgsl", format!("{common}\n{colormap}\n{}", include_str!("../../shaders/heatmap.wgsl"))),
         ("shapes.wgsl", format!("{common}\n{}", include_str!("../../shaders/shapes.wgsl"))),
         ("rotated_text.wgsl", format!("{common}\n{}", include_str!("../../shaders/rotated_text.wgsl"))),
+        ("connectors.wgsl", format!("{common}\n{}", include_str!("../../shaders/connectors.wgsl"))),
     ]
 }
 
@@ -83,7 +87,8 @@ impl Image {
     }
 }
 
-/// The heatmap's cells: the pyramid to read and how to colour them.
+/// A heatmap's cells: the pyramid to read and how to colour them. A scene's
+/// heatmaps take their sources in order: the main one, then the linked ones.
 pub struct HeatmapSource<'a> {
     pub pyramid: &'a Pyramid,
     pub style: &'a HeatmapStyle,
@@ -101,8 +106,10 @@ pub struct Renderer {
     shapes_pipeline: wgpu::RenderPipeline,
     strip_layout: wgpu::BindGroupLayout,
     strip_pipeline: wgpu::RenderPipeline,
+    connector_pipeline: wgpu::RenderPipeline,
     text: text::TextPainter,
-    atlas: Option<Atlas>,
+    /// One tile atlas per heatmap of the scene.
+    atlases: Vec<Option<Atlas>>,
     /// The offscreen target of `draw_frame`.
     frame_target: Option<wgpu::Texture>,
     /// Tile bytes uploaded, and the time reading and uploading them took.
@@ -163,44 +170,62 @@ impl Renderer {
                 source: wgpu::ShaderSource::Wgsl(source.as_str().into()),
             })
         };
-        let pipeline =
-            |name: &str, group: Option<&wgpu::BindGroupLayout>, vertex: &[Option<wgpu::VertexBufferLayout>], blend| {
-                let module = module(name);
-                let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                    label: Some(name),
-                    bind_group_layouts: &[Some(&frame_layout), group],
-                    ..Default::default()
-                });
-                device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                    label: Some(name),
-                    layout: Some(&layout),
-                    vertex: wgpu::VertexState {
-                        module: &module,
-                        entry_point: Some("vs_main"),
-                        buffers: vertex,
-                        compilation_options: Default::default(),
-                    },
-                    fragment: Some(wgpu::FragmentState {
-                        module: &module,
-                        entry_point: Some("fs_main"),
-                        targets: &[Some(wgpu::ColorTargetState { format, blend, write_mask: wgpu::ColorWrites::ALL })],
-                        compilation_options: Default::default(),
-                    }),
-                    primitive: wgpu::PrimitiveState::default(),
-                    depth_stencil: None,
-                    multisample: wgpu::MultisampleState::default(),
-                    multiview_mask: None,
-                    cache: None,
-                })
-            };
-        let heatmap_pipeline = pipeline("heatmap.wgsl", Some(&heatmap_layout), &[], None);
+        let pipeline = |name: &str,
+                        group: Option<&wgpu::BindGroupLayout>,
+                        vertex: &[Option<wgpu::VertexBufferLayout>],
+                        blend,
+                        topology| {
+            let module = module(name);
+            let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(name),
+                bind_group_layouts: &[Some(&frame_layout), group],
+                ..Default::default()
+            });
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(name),
+                layout: Some(&layout),
+                vertex: wgpu::VertexState {
+                    module: &module,
+                    entry_point: Some("vs_main"),
+                    buffers: vertex,
+                    compilation_options: Default::default(),
+                },
+                fragment: Some(wgpu::FragmentState {
+                    module: &module,
+                    entry_point: Some("fs_main"),
+                    targets: &[Some(wgpu::ColorTargetState { format, blend, write_mask: wgpu::ColorWrites::ALL })],
+                    compilation_options: Default::default(),
+                }),
+                primitive: wgpu::PrimitiveState { topology, ..Default::default() },
+                depth_stencil: None,
+                multisample: wgpu::MultisampleState::default(),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        let triangles = wgpu::PrimitiveTopology::TriangleList;
+        let heatmap_pipeline = pipeline("heatmap.wgsl", Some(&heatmap_layout), &[], None, triangles);
         let vertex_layout = wgpu::VertexBufferLayout {
             array_stride: std::mem::size_of::<ShapeVertex>() as u64,
             step_mode: wgpu::VertexStepMode::Vertex,
             attributes: &wgpu::vertex_attr_array![0 => Float32x2, 1 => Unorm8x4],
         };
         let shapes_pipeline =
-            pipeline("shapes.wgsl", None, &[Some(vertex_layout)], Some(wgpu::BlendState::ALPHA_BLENDING));
+            pipeline("shapes.wgsl", None, &[Some(vertex_layout)], Some(wgpu::BlendState::ALPHA_BLENDING), triangles);
+        let instance_layout = wgpu::VertexBufferLayout {
+            array_stride: std::mem::size_of::<ConnectorInstance>() as u64,
+            step_mode: wgpu::VertexStepMode::Instance,
+            attributes: &wgpu::vertex_attr_array![
+                0 => Float32x2, 1 => Float32x2, 2 => Float32x2, 3 => Float32x2, 4 => Float32, 5 => Unorm8x4
+            ],
+        };
+        let connector_pipeline = pipeline(
+            "connectors.wgsl",
+            None,
+            &[Some(instance_layout)],
+            Some(wgpu::BlendState::ALPHA_BLENDING),
+            wgpu::PrimitiveTopology::TriangleStrip,
+        );
         // Multiply: white strip texels leave the figure alone, text darkens it.
         let multiply = wgpu::BlendComponent {
             src_factor: wgpu::BlendFactor::Dst,
@@ -212,6 +237,7 @@ impl Renderer {
             Some(&strip_layout),
             &[],
             Some(wgpu::BlendState { color: multiply, alpha: wgpu::BlendComponent::OVER }),
+            triangles,
         );
         let text = text::TextPainter::new(&gpu.device, &gpu.queue, format);
         Renderer {
@@ -222,8 +248,9 @@ impl Renderer {
             shapes_pipeline,
             strip_layout,
             strip_pipeline,
+            connector_pipeline,
             text,
-            atlas: None,
+            atlases: Vec::new(),
             frame_target: None,
             uploaded_bytes: 0,
             upload_time: Default::default(),
@@ -236,9 +263,9 @@ impl Renderer {
         self.gpu.describe()
     }
 
-    /// Draws `scene` (its heatmap from `heatmap`, if given) and reads the
-    /// image back.
-    pub fn render(&mut self, scene: &Scene, heatmap: Option<&HeatmapSource>) -> Result<Image, RenderError> {
+    /// Draws `scene` (its heatmaps' cells from `heatmaps`, in order; none
+    /// leaves them blank) and reads the image back.
+    pub fn render(&mut self, scene: &Scene, heatmaps: &[HeatmapSource]) -> Result<Image, RenderError> {
         let (width, height) = (scene.width, scene.height);
         let max = 1 << 16;
         if width == 0 || height == 0 || width > max || height > max {
@@ -250,7 +277,7 @@ impl Renderer {
         for y in (0..height).step_by(piece as usize) {
             for x in (0..width).step_by(piece as usize) {
                 let size = [piece.min(width - x), piece.min(height - y)];
-                let mut pixels = self.render_piece(scene, heatmap, &vertices, [x, y], size)?;
+                let mut pixels = self.render_piece(scene, heatmaps, &vertices, [x, y], size)?;
                 if self.format == wgpu::TextureFormat::Bgra8Unorm {
                     pixels.chunks_exact_mut(4).for_each(|p| p.swap(0, 2));
                 }
@@ -269,7 +296,7 @@ impl Renderer {
     fn render_piece(
         &mut self,
         scene: &Scene,
-        heatmap: Option<&HeatmapSource>,
+        heatmaps: &[HeatmapSource],
         vertices: &[ShapeVertex],
         origin: [u32; 2],
         size: [u32; 2],
@@ -277,7 +304,7 @@ impl Renderer {
         let usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC;
         let target = texture_2d(&self.gpu.device, "Texture::render_target", size, self.format, usage);
         let view = target.create_view(&Default::default());
-        let encoder = self.draw(scene, heatmap, vertices, &view, origin, size)?;
+        let encoder = self.draw(scene, heatmaps, vertices, &view, origin, size)?;
         read_back(&self.gpu.device, &self.gpu.queue, encoder, &target, size)
     }
 
@@ -287,7 +314,7 @@ impl Renderer {
     pub fn draw(
         &mut self,
         scene: &Scene,
-        heatmap: Option<&HeatmapSource>,
+        heatmaps: &[HeatmapSource],
         vertices: &[ShapeVertex],
         target: &wgpu::TextureView,
         origin: [u32; 2],
@@ -297,10 +324,13 @@ impl Renderer {
         self.text.trim();
         let origin_f = [origin[0] as f32, origin[1] as f32];
         let size_f = [size[0] as f32, size[1] as f32];
-        let heatmap_group = match heatmap {
-            Some(source) => self.heatmap_bind_group(scene, source, origin_f, size_f),
-            None => None,
-        };
+        let rects = scene.heatmap_rects();
+        let heatmap_groups: Vec<wgpu::BindGroup> = heatmaps
+            .iter()
+            .zip(&rects)
+            .enumerate()
+            .filter_map(|(i, (source, &rect))| self.heatmap_bind_group(i, rect, source, origin_f, size_f))
+            .collect();
         let device = &self.gpu.device;
         let queue = &self.gpu.queue;
         let frame = FrameUniforms { origin: origin_f, size: size_f };
@@ -318,6 +348,14 @@ impl Renderer {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("Buffer::shapes"),
                 contents: bytemuck::cast_slice(vertices),
+                usage: wgpu::BufferUsages::VERTEX,
+            })
+        });
+        let connectors = connector_instances(scene);
+        let connector_buffer = (!connectors.is_empty()).then(|| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("Buffer::connectors"),
+                contents: bytemuck::cast_slice(&connectors),
                 usage: wgpu::BufferUsages::VERTEX,
             })
         });
@@ -373,8 +411,8 @@ impl Renderer {
                 multiview_mask: None,
             });
             pass.set_bind_group(0, &frame_group, &[]);
-            if let Some(group) = &heatmap_group {
-                pass.set_pipeline(&self.heatmap_pipeline);
+            pass.set_pipeline(&self.heatmap_pipeline);
+            for group in &heatmap_groups {
                 pass.set_bind_group(1, group, &[]);
                 pass.draw(0..6, 0..1);
             }
@@ -382,6 +420,11 @@ impl Renderer {
                 pass.set_pipeline(&self.shapes_pipeline);
                 pass.set_vertex_buffer(0, buffer.slice(..));
                 pass.draw(0..vertices.len() as u32, 0..1);
+            }
+            if let Some(buffer) = &connector_buffer {
+                pass.set_pipeline(&self.connector_pipeline);
+                pass.set_vertex_buffer(0, buffer.slice(..));
+                pass.draw(0..2 * (CONNECTOR_SEGMENTS + 1), 0..connectors.len() as u32);
             }
             pass.set_pipeline(&self.strip_pipeline);
             for group in &strip_groups {
@@ -404,8 +447,8 @@ impl Renderer {
     /// Draws `scene` into an offscreen target kept between calls and waits
     /// for the GPU to finish, without reading the pixels back: one frame of
     /// a benchmark. Scenes larger than one target are not split.
-    /// Returns the number of triangles drawn for shapes.
-    pub fn draw_frame(&mut self, scene: &Scene, heatmap: Option<&HeatmapSource>) -> Result<usize, RenderError> {
+    /// Returns the number of triangles drawn for shapes and connectors.
+    pub fn draw_frame(&mut self, scene: &Scene, heatmaps: &[HeatmapSource]) -> Result<usize, RenderError> {
         let size = [scene.width, scene.height];
         let max = MAX_PIECE.min(self.gpu.limits.max_texture_dimension_2d);
         if size[0] > max || size[1] > max {
@@ -417,10 +460,10 @@ impl Renderer {
         }
         let view = self.frame_target.as_ref().expect("made above").create_view(&Default::default());
         let vertices = tessellate(scene);
-        let encoder = self.draw(scene, heatmap, &vertices, &view, [0, 0], size)?;
+        let encoder = self.draw(scene, heatmaps, &vertices, &view, [0, 0], size)?;
         self.gpu.queue.submit([encoder.finish()]);
         self.gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| RenderError::Readback(e.to_string()))?;
-        Ok(vertices.len() / 3)
+        Ok(vertices.len() / 3 + scene.connectors.len() * 2 * CONNECTOR_SEGMENTS as usize)
     }
 
     /// The GPU this renderer draws on.
@@ -428,12 +471,13 @@ impl Renderer {
         &self.gpu
     }
 
-    /// The heatmap's uniforms, atlas and lookup table for one target. The
-    /// atlas persists between calls; only tiles not already in their slot
-    /// are read and uploaded.
+    /// The uniforms, atlas and lookup table of heatmap `index` (at `rect`)
+    /// for one target. The atlas persists between calls; only tiles not
+    /// already in their slot are read and uploaded.
     fn heatmap_bind_group(
         &mut self,
-        scene: &Scene,
+        index: usize,
+        rect: crate::figure::Rect,
         source: &HeatmapSource,
         origin: [f32; 2],
         size: [f32; 2],
@@ -442,15 +486,18 @@ impl Renderer {
         let wanted = atlas_tiles([size[0] as u32, size[1] as u32]);
         let key = (source.pyramid.key(), source.agg, source.style.norm.center.to_bits());
         let max_tiles = self.gpu.limits.max_texture_dimension_2d / TILE as u32;
-        let fits =
-            self.atlas.as_ref().is_some_and(|a| a.key == key && a.tiles[0] >= wanted[0] && a.tiles[1] >= wanted[1]);
+        if self.atlases.len() <= index {
+            self.atlases.resize_with(index + 1, || None);
+        }
+        let slot = &mut self.atlases[index];
+        let fits = slot.as_ref().is_some_and(|a| a.key == key && a.tiles[0] >= wanted[0] && a.tiles[1] >= wanted[1]);
         if !fits {
             let tiles = [wanted[0].min(max_tiles), wanted[1].min(max_tiles)];
-            self.atlas = Some(Atlas::new(&self.gpu.device, tiles, key));
+            *slot = Some(Atlas::new(&self.gpu.device, tiles, key));
         }
-        let atlas = self.atlas.as_mut().expect("made above");
+        let atlas = slot.as_mut().expect("made above");
         let target = Target { origin, size, atlas: atlas.tiles };
-        let plan = plan(geometry, scene.heatmap, &source.window, &target, source.style, source.agg)?;
+        let plan = plan(geometry, rect, &source.window, &target, source.style, source.agg)?;
         let missing: Vec<(TileId, [u32; 2])> =
             plan.tiles.iter().copied().filter(|(id, offset)| atlas.resident.get(offset) != Some(id)).collect();
         let queue = &self.gpu.queue;
@@ -506,11 +553,11 @@ impl Renderer {
         }))
     }
 
-    /// Bytes of tile values uploaded to the GPU so far, and the atlas's size in bytes.
+    /// Bytes of tile values uploaded to the GPU so far, and the atlases' size in bytes.
     pub fn tile_traffic(&self) -> (u64, u64) {
-        let atlas =
-            self.atlas.as_ref().map_or(0, |a| 4 * u64::from(a.tiles[0]) * u64::from(a.tiles[1]) * (TILE * TILE) as u64);
-        (self.uploaded_bytes, atlas)
+        let atlas = self.atlases.iter().flatten();
+        let bytes = atlas.map(|a| 4 * u64::from(a.tiles[0]) * u64::from(a.tiles[1]) * (TILE * TILE) as u64).sum();
+        (self.uploaded_bytes, bytes)
     }
 
     /// Time spent reading tiles and uploading them so far.

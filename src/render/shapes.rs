@@ -1,7 +1,7 @@
 //! Fills, lines and colour bars as coloured triangles (no GPU types: the
 //! vertices are plain values the renderer uploads).
 
-use super::uniforms::ShapeVertex;
+use super::uniforms::{ConnectorInstance, ShapeVertex};
 use crate::figure::colormap::{Rgba, lut_index};
 use crate::figure::scene::{Rect, Scene};
 
@@ -14,6 +14,23 @@ fn quad(out: &mut Vec<ShapeVertex>, rect: Rect, color: Rgba) {
     for position in [[x0, y0], [x1, y0], [x0, y1], [x0, y1], [x1, y0], [x1, y1]] {
         out.push(ShapeVertex { position, color: color.0 });
     }
+}
+
+/// The connectors of `scene` as the instances the connector shader draws.
+pub fn connector_instances(scene: &Scene) -> Vec<ConnectorInstance> {
+    scene
+        .connectors
+        .iter()
+        .filter(|c| c.color.0[3] > 0 && c.width > 0.0)
+        .map(|c| ConnectorInstance {
+            from: c.from,
+            to: c.to,
+            clip_min: [c.clip.x, c.clip.y],
+            clip_max: [c.clip.right(), c.clip.bottom()],
+            width: c.width,
+            color: c.color.0,
+        })
+        .collect()
 }
 
 /// The overlay's fills as triangles.

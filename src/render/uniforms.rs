@@ -50,3 +50,16 @@ pub struct ShapeVertex {
     pub color: [u8; 4],
 }
 const _: () = assert!(std::mem::size_of::<ShapeVertex>() == 12);
+
+/// shaders/connectors.wgsl `Instance`: one connector curve or band.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct ConnectorInstance {
+    pub from: [f32; 2],
+    pub to: [f32; 2],
+    pub clip_min: [f32; 2],
+    pub clip_max: [f32; 2],
+    pub width: f32,
+    pub color: [u8; 4],
+}
+const _: () = assert!(std::mem::size_of::<ConnectorInstance>() == 40);

@@ -1,0 +1,61 @@
+// Connectors between linked heatmaps: one instance per curve (or band), a
+// cubic Bézier whose control points sit halfway across at the end points'
+// heights, so it leaves and arrives horizontally. The vertex shader walks
+// the curve in SEGMENTS steps, emitting a triangle strip one stroke plus a
+// pixel wide on each side; the fragment shader fades the stroke's edges by
+// their distance from the centre line (anti-aliasing) and keeps to the gap.
+
+// Keep in sync with `ConnectorInstance` in src/render/uniforms.rs.
+struct Instance {
+    @location(0) start: vec2<f32>,
+    @location(1) end: vec2<f32>,
+    @location(2) clip_min: vec2<f32>,
+    @location(3) clip_max: vec2<f32>,
+    // Stroke width in pixels; below one pixel, one pixel at lower opacity.
+    @location(4) width: f32,
+    @location(5) color: vec4<f32>,
+}
+
+// Keep in sync with `CONNECTOR_SEGMENTS` in src/render/mod.rs.
+const SEGMENTS: u32 = 24u;
+
+struct VertexOut {
+    @builtin(position) position: vec4<f32>,
+    @location(0) color: vec4<f32>,
+    // Signed distance from the centre line, pixels.
+    @location(1) across: f32,
+    @location(2) figure: vec2<f32>,
+    @location(3) @interpolate(flat) half_stroke: f32,
+    @location(4) @interpolate(flat) clip: vec4<f32>,
+}
+
+@vertex
+fn vs_main(@builtin(vertex_index) index: u32, c: Instance) -> VertexOut {
+    let t = f32(index / 2u) / f32(SEGMENTS);
+    let side = select(-1.0, 1.0, (index & 1u) == 1u);
+    let d = c.end - c.start;
+    let point = c.start + d * vec2(1.5 * t - 1.5 * t * t + t * t * t, t * t * (3.0 - 2.0 * t));
+    let tangent = d * vec2(1.5 - 3.0 * t + 3.0 * t * t, 6.0 * t - 6.0 * t * t);
+    let length_ = length(tangent);
+    let normal = select(vec2(0.0, 1.0), vec2(-tangent.y, tangent.x) / length_, length_ > 1e-6);
+    let stroke = max(c.width, 1.0);
+    let reach = stroke * 0.5 + 1.0;
+    let at = point + normal * side * reach;
+    var out: VertexOut;
+    out.position = clip_from_figure(at);
+    out.color = vec4(c.color.rgb, c.color.a * min(c.width, 1.0));
+    out.across = side * reach;
+    out.figure = at;
+    out.half_stroke = stroke * 0.5;
+    out.clip = vec4(c.clip_min, c.clip_max);
+    return out;
+}
+
+@fragment
+fn fs_main(v: VertexOut) -> @location(0) vec4<f32> {
+    if any(v.figure < v.clip.xy) || any(v.figure > v.clip.zw) {
+        discard;
+    }
+    let coverage = clamp(v.half_stroke + 0.5 - abs(v.across), 0.0, 1.0);
+    return vec4(v.color.rgb, v.color.a * coverage);
+}

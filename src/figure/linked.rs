@@ -1,0 +1,207 @@
+//! Linked heatmaps side by side: the main clustermap on the left, each
+//! linked panel to its right (own columns, colour scale, column tree, row
+//! tree on its far side), and connectors in the gaps between them. The
+//! heatmaps' top and bottom edges line up; the legends stand at the far
+//! right.
+
+use cosmic_text::FontSystem;
+
+use super::colormap::Rgba;
+use super::layout::{AxisSpec, FigureOptions, HeatmapStyle, PAD, PanelRole, clustermap, legends, legends_width};
+use super::link::{ConnectorColor, GapDrawing, RowAxis, RowLinks, connect};
+use super::scene::{Align, DataWindow, LinkedHeatmap, Rect, Scene, Text};
+use super::text;
+
+/// One panel of a linked figure.
+pub struct LinkedPanel<'a> {
+    pub rows: AxisSpec<'a>,
+    pub cols: AxisSpec<'a>,
+    pub style: &'a HeatmapStyle,
+    pub window: DataWindow,
+    /// Matrix row → display position.
+    pub position: &'a [u32],
+    /// Draw its own colour bar (not when it shares the main panel's scale).
+    pub color_bar: bool,
+}
+
+/// The links between a panel and the next one.
+pub struct LinkedGap<'a> {
+    pub links: &'a RowLinks,
+    pub color: &'a ConnectorColor,
+    pub alpha: f32,
+}
+
+/// A gap as laid out: where it is and what it drew.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GapLayout {
+    pub clip: Rect,
+    pub drawing: GapDrawing,
+}
+
+/// Lays out `panels` (the main one first) with `gaps[i]` between panel `i`
+/// and panel `i + 1`. Returns the scene and each gap's layout.
+pub fn linked_clustermap(
+    fonts: &mut FontSystem,
+    options: &FigureOptions,
+    panels: &[LinkedPanel],
+    gaps: &[LinkedGap],
+) -> (Scene, Vec<GapLayout>) {
+    assert_eq!(gaps.len() + 1, panels.len(), "one gap between each pair of panels");
+    let (w, h) = (options.width as f32, options.height as f32);
+    let size = options.font_size;
+    let main = &panels[0];
+    // The legend column: the bars' legends, then what each gap joins.
+    let link_lines: Vec<[String; 2]> = gaps
+        .iter()
+        .enumerate()
+        .map(|(i, gap)| {
+            let unmatched = [gap.links.left_unmatched.len(), gap.links.right_unmatched.len()];
+            [
+                format!("{} → {}: {} links", i + 1, i + 2, thousands(gap.links.len())),
+                format!("unmatched: {} + {}", thousands(unmatched[0]), thousands(unmatched[1])),
+            ]
+        })
+        .collect();
+    let link_w = link_lines.iter().flatten().map(|l| text::width(fonts, l, size * 0.9)).fold(0.0, f32::max) + 2.0 * PAD;
+    let legend_w = legends_width(fonts, &main.rows, &main.cols, size).max(link_w).min(w / 5.0);
+    let legend_w = if legend_w < 4.0 * size { 0.0 } else { legend_w };
+    let gap_w = (0.06 * w).clamp(24.0, 160.0);
+    let room = w - legend_w - gap_w * gaps.len() as f32;
+    // Wider panels for more columns, within half to twice the average share;
+    // the main panel also holds the row tree.
+    let mean_cols = panels.iter().map(|p| p.cols.order.len()).sum::<usize>() as f32 / panels.len() as f32;
+    let weight = |i: usize, p: &LinkedPanel| {
+        (p.cols.order.len() as f32 / mean_cols).clamp(0.5, 2.0)
+            + if i == 0 { options.dendrogram_ratio * 2.0 } else { 0.0 }
+    };
+    let total: f32 = panels.iter().enumerate().map(|(i, p)| weight(i, p)).sum();
+    let widths: Vec<f32> = panels.iter().enumerate().map(|(i, p)| (room * weight(i, p) / total).floor()).collect();
+
+    let lay_out = |fonts: &mut FontSystem, i: usize, align: Option<[f32; 2]>| {
+        let panel = &panels[i];
+        let options = FigureOptions {
+            width: widths[i] as u32,
+            title: if i == 0 { options.title.clone() } else { None },
+            cbar_label: if i == 0 { options.cbar_label.clone() } else { None },
+            panel: PanelRole { legends: false, color_bar: panel.color_bar, row_tree_right: i > 0, align },
+            ..options.clone()
+        };
+        clustermap(fonts, &options, &panel.rows, &panel.cols, panel.style, &panel.window)
+    };
+    // Lay out once to find each heatmap's extent, then again lined up.
+    let first: Vec<Rect> = (0..panels.len()).map(|i| lay_out(fonts, i, None).heatmap).collect();
+    let align = [first.iter().map(|r| r.y).fold(0.0, f32::max), first.iter().map(|r| r.bottom()).fold(h, f32::min)];
+    let mut scene = Scene::bare(options.width, options.height);
+    scene.panels.clear();
+    let mut x = 0.0;
+    // Each panel's outer edges facing the gaps: (left, right).
+    let mut edges = Vec::new();
+    for (i, width) in widths.iter().enumerate() {
+        let mut part = lay_out(fonts, i, Some(align));
+        part.shift(x);
+        let heatmap = part.heatmap;
+        let rects = |prefixes: &[&str]| -> Vec<Rect> {
+            let named = |name: &str| prefixes.iter().any(|p| name.starts_with(p));
+            part.panels.iter().filter(|p| named(&p.name)).map(|p| p.rect).collect()
+        };
+        let left = rects(&["row_colors:"]).iter().map(|r| r.x).fold(heatmap.x, f32::min);
+        let right = rects(&["row_labels", "row_dendrogram"]).iter().map(|r| r.right()).fold(heatmap.right(), f32::max);
+        edges.push((left - 1.0, right + 1.0));
+        if i == 0 {
+            scene.heatmap = heatmap;
+            scene.shown_rows = part.shown_rows;
+            scene.shown_cols = part.shown_cols;
+        } else {
+            scene.linked.push(LinkedHeatmap {
+                rect: heatmap,
+                shown_rows: part.shown_rows,
+                shown_cols: part.shown_cols,
+            });
+            for p in &mut part.panels {
+                p.name = format!("link{i}:{}", p.name);
+            }
+        }
+        scene.fills.append(&mut part.fills);
+        scene.lines.append(&mut part.lines);
+        scene.gradients.append(&mut part.gradients);
+        scene.texts.append(&mut part.texts);
+        scene.panels.append(&mut part.panels);
+        x += width + gap_w;
+    }
+    let mut layouts = Vec::new();
+    for (i, gap) in gaps.iter().enumerate() {
+        let clip = Rect::new(edges[i].1, align[0], edges[i + 1].0 - edges[i].1, align[1] - align[0]);
+        let (l, r) = (&panels[i], &panels[i + 1]);
+        let rects = scene.heatmap_rects();
+        let left = RowAxis::new(l.position, rects[i], &l.window.rows);
+        let right = RowAxis::new(r.position, rects[i + 1], &r.window.rows);
+        let mut drawing = connect(gap.links, &left, &right, clip, gap.color, gap.alpha);
+        drawing.connectors.iter_mut().for_each(|c| c.gap = i);
+        scene.connectors.extend(drawing.connectors.iter().cloned());
+        scene.fills.extend(drawing.marks.iter().copied());
+        scene.panels.push(super::scene::Panel { name: format!("connectors{}", i + 1), rect: clip });
+        layouts.push(GapLayout { clip, drawing });
+    }
+    if legend_w > 0.0 {
+        let area = Rect::new(w - legend_w, align[0], legend_w, h - align[0] - PAD);
+        let mut y = legends(&mut scene, area, &main.rows, &main.cols, size);
+        // Unmatched rows are the grey marks at the gaps' edges.
+        let line_h = size * text::LINE_HEIGHT;
+        let start = y;
+        let heading = Text {
+            text: "connectors".into(),
+            at: [area.x + PAD, y + line_h / 2.0],
+            size,
+            align: Align::Start,
+            rotated: false,
+            color: Rgba::BLACK,
+        };
+        scene.texts.push(heading);
+        y += line_h;
+        for line in link_lines.iter().flatten() {
+            if y + line_h > area.bottom() {
+                break;
+            }
+            let text = text::fit(fonts, line, size * 0.9, area.w - PAD);
+            scene.texts.push(Text {
+                text,
+                at: [area.x + PAD, y + line_h / 2.0],
+                size: size * 0.9,
+                align: Align::Start,
+                rotated: false,
+                color: Rgba::BLACK,
+            });
+            y += line_h;
+        }
+        scene.panels.push(super::scene::Panel {
+            name: "legend:connectors".into(),
+            rect: Rect::new(area.x, start, area.w, y - start),
+        });
+    }
+    (scene, layouts)
+}
+
+/// `n` with commas between thousands: 1,000,000.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_in_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+}
