@@ -1,12 +1,13 @@
-// Connectors between linked heatmaps: one instance per curve (or band), a
-// cubic Bézier whose control points sit halfway across at the end points'
-// heights, so it leaves and arrives horizontally. The vertex shader walks
-// the curve in SEGMENTS steps, emitting a triangle strip one stroke plus a
-// pixel wide on each side; the fragment shader fades the stroke's edges by
-// their distance from the centre line (anti-aliasing) and keeps to the gap.
+// Connectors between linked heatmaps: each curve (or band) a cubic Bézier
+// whose control points sit halfway across at the end points' heights, so it
+// leaves and arrives horizontally. Every vertex carries its curve and a
+// corner number; the vertex shader places the corner on the curve, SEGMENTS
+// steps along it, half a stroke and half a pixel to one side; the fragment
+// shader fades the stroke's edges by their distance from the centre line
+// (anti-aliasing) and keeps to the gap.
 
-// Keep in sync with `ConnectorInstance` in src/render/uniforms.rs.
-struct Instance {
+// Keep in sync with `ConnectorVertex` in src/render/uniforms.rs.
+struct VertexIn {
     @location(0) start: vec2<f32>,
     @location(1) end: vec2<f32>,
     @location(2) clip_min: vec2<f32>,
@@ -14,10 +15,12 @@ struct Instance {
     // Stroke width in pixels; below one pixel, one pixel at lower opacity.
     @location(4) width: f32,
     @location(5) color: vec4<f32>,
+    // Step along the curve × 2 + side (0: left, 1: right).
+    @location(6) corner: u32,
 }
 
 // Keep in sync with `CONNECTOR_SEGMENTS` in src/render/mod.rs.
-const SEGMENTS: u32 = 24u;
+const SEGMENTS: u32 = 16u;
 
 struct VertexOut {
     @builtin(position) position: vec4<f32>,
@@ -30,16 +33,17 @@ struct VertexOut {
 }
 
 @vertex
-fn vs_main(@builtin(vertex_index) index: u32, c: Instance) -> VertexOut {
-    let t = f32(index / 2u) / f32(SEGMENTS);
-    let side = select(-1.0, 1.0, (index & 1u) == 1u);
+fn vs_main(c: VertexIn) -> VertexOut {
+    let t = f32(c.corner / 2u) / f32(SEGMENTS);
+    let side = select(-1.0, 1.0, (c.corner & 1u) == 1u);
     let d = c.end - c.start;
     let point = c.start + d * vec2(1.5 * t - 1.5 * t * t + t * t * t, t * t * (3.0 - 2.0 * t));
     let tangent = d * vec2(1.5 - 3.0 * t + 3.0 * t * t, 6.0 * t - 6.0 * t * t);
     let length_ = length(tangent);
     let normal = select(vec2(0.0, 1.0), vec2(-tangent.y, tangent.x) / length_, length_ > 1e-6);
     let stroke = max(c.width, 1.0);
-    let reach = stroke * 0.5 + 1.0;
+    // Coverage falls to zero half a pixel beyond the stroke.
+    let reach = stroke * 0.5 + 0.5;
     let at = point + normal * side * reach;
     var out: VertexOut;
     out.position = clip_from_figure(at);

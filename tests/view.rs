@@ -192,3 +192,61 @@ fn bench_on_a_million_rows_keeps_primitives_and_uploads_bounded() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("frame time     p50"), "{text}");
 }
+
+/// The demo beside a linked panel of 50 of its rows (in reverse order),
+/// after `script`: the screenshot.
+fn run_linked_script(script: &str) -> Option<(u32, u32, Vec<u8>)> {
+    let xvfb = Xvfb::start()?;
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/pbmc68k_reduced.tsv")).unwrap();
+    let mut linked = String::from("cell\ta\tb\tc\n");
+    for (i, line) in demo.lines().skip(1).take(50).collect::<Vec<_>>().into_iter().rev().enumerate() {
+        let label = line.split('\t').next().unwrap();
+        linked += &format!("{label}\t{}\t{}\t{}\n", i % 7, (i * 3) % 5, i % 2);
+    }
+    let linked_path = dir.path().join("linked.tsv");
+    std::fs::write(&linked_path, linked).unwrap();
+    let path = dir.path().join("linked.script");
+    std::fs::write(&path, script).unwrap();
+    let shot = dir.path().join("view.png");
+    let args = [
+        "view",
+        "--link",
+        linked_path.to_str().unwrap(),
+        "--connector-color",
+        "#00ff00",
+        "--connector-alpha",
+        "1",
+        "--script",
+        path.to_str().unwrap(),
+        "--exit-after-frames",
+        "5",
+        "--screenshot",
+        shot.to_str().unwrap(),
+    ];
+    let out = heatscope(dir.path(), &args, Some(&xvfb.1));
+    if !out.status.success() && skip_gpu() {
+        return None;
+    }
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (w, h, pixels) = read_png(&shot);
+    Some((w, h, pixels))
+}
+
+#[test]
+fn linked_panels_zoom_on_their_own_and_follow_each_other_with_l() {
+    let zoom_linked = "panel 1\nzoom 0.5 0.5 4\n";
+    let Some((w, h, alone)) = run_linked_script(zoom_linked) else { return };
+    let Some((_, _, following)) = run_linked_script(&format!("follow\n{zoom_linked}")) else { return };
+    // Connectors are drawn: pure green strokes (fully covered pixels) in the gap.
+    let green = |p: &[u8]| p[..3] == [0, 255, 0];
+    assert!(alone.chunks(4).filter(|p| green(p)).count() > 50, "no connector on screen");
+    // Zooming the linked panel alone leaves the main heatmap (left half)
+    // showing all 700 rows; following, the main one scrolls to the rows
+    // linked to the ones in view, so its left half changes.
+    let left_half = |pixels: &[u8]| -> Vec<u8> {
+        (0..h).flat_map(|y| pixels[4 * (y * w) as usize..][..4 * (w / 2) as usize].to_vec()).collect()
+    };
+    let changed = left_half(&alone).chunks(4).zip(left_half(&following).chunks(4)).filter(|(a, b)| a != b).count();
+    assert!(changed > 10_000, "following changed only {changed} pixels of the main panel");
+}

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use heatscope::figure::scene::DataWindow;
 use heatscope::figure::text;
 use heatscope::generate::{GenerateParams, generate};
 use heatscope::render::{HeatmapSource, Renderer};
@@ -30,6 +31,14 @@ pub struct BenchArgs {
     /// Keep FILE's rows and columns in file order.
     #[arg(long)]
     pub no_cluster: bool,
+    /// A linked panel to the right, rows matched by label (clustered unless --no-cluster);
+    /// the camera path moves every panel.
+    #[arg(long, value_name = "FILE", conflicts_with = "synthetic_link")]
+    pub link: Option<PathBuf>,
+    /// A generated linked panel of ROWSxCOLS whose rows carry the main matrix's row labels
+    /// in a shuffled order (made once in the cache folder).
+    #[arg(long, value_name = "ROWSxCOLS", value_parser = parse_shape, requires = "synthetic")]
+    pub synthetic_link: Option<(u64, u64)>,
     /// Folder for the caches [default: $HEATSCOPE_CACHE_DIR, else the platform cache folder].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -53,6 +62,9 @@ struct Report {
     cols: usize,
     width: u32,
     height: u32,
+    /// Linked panels drawn beside the main one, and the links between them.
+    linked_panels: usize,
+    links: usize,
     frames: usize,
     /// From the start of the command to the first frame on screen.
     first_frame_ms: f64,
@@ -80,53 +92,69 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         )));
     }
     let input_dir = args.cache_dir.clone();
+    let cache_dir = InputArgs::for_file(PathBuf::new(), input_dir.clone()).cache_dir();
     let (file, cluster) = match (&args.file, args.synthetic) {
         (Some(file), _) => (file.clone(), !args.no_cluster),
-        (None, Some((rows, cols))) => {
-            (synthetic(rows, cols, &InputArgs::for_file(PathBuf::new(), input_dir.clone()).cache_dir())?, false)
-        }
+        (None, Some((rows, cols))) => (synthetic(rows, cols, &cache_dir)?, false),
         (None, None) => unreachable!("clap requires one"),
+    };
+    let link = match (&args.link, args.synthetic_link, args.synthetic) {
+        (Some(file), _, _) => Some(file.clone()),
+        (None, Some((rows, cols)), Some((main_rows, _))) => Some(synthetic_link(rows.min(main_rows), cols, &file)?),
+        _ => None,
     };
     let input = InputArgs::for_file(file.clone(), input_dir);
     let mut flags = vec!["figure"];
     if !cluster {
         flags.extend(["--no-row-cluster", "--no-col-cluster"]);
     }
-    let figure = FigureFlags::parse_from(flags).figure;
+    let mut figure = FigureFlags::parse_from(flags).figure;
+    figure.link.extend(link);
     let prepared = prepare(&input, &figure)?;
     let mut renderer = Renderer::new()?;
     let mut fonts = text::font_system();
     let size = [args.width, args.height];
     let (rows, cols) = (prepared.matrix.rows(), prepared.matrix.cols());
     // With the label areas reserved, the heatmap keeps its place: one layout gives the camera's panel.
-    let whole = heatscope::figure::scene::DataWindow::all(rows, cols);
-    let heatmap = scene(&mut fonts, &prepared, &figure, std::slice::from_ref(&whole), size, true).heatmap;
-    let panel = [heatmap.w as f64, heatmap.h as f64];
-    let mut camera = Camera::new(rows, cols, panel);
+    let rects = scene(&mut fonts, &prepared, &figure, &[], size, true).heatmap_rects();
+    // Every panel follows the same path, each on its own camera.
+    let mut cameras: Vec<(Camera, [f64; 2])> = prepared
+        .panels()
+        .zip(&rects)
+        .map(|(p, r)| {
+            (Camera::new(p.matrix.rows(), p.matrix.cols(), [r.w as f64, r.h as f64]), [r.w as f64, r.h as f64])
+        })
+        .collect();
     let mut agg = figure.agg;
     let mut times = Vec::new();
     let mut first_frame = None;
     let (mut max_upload, mut max_triangles, mut max_texts) = (0u64, 0usize, 0usize);
     for action in bench_path() {
         let frame_started = Instant::now();
-        match action {
-            Action::Zoom { at, factor } => camera.zoom([at[0] * panel[0], at[1] * panel[1]], factor),
-            Action::Pan { by } => camera.pan([by[0] * panel[0], by[1] * panel[1]]),
-            Action::Fit => camera.fit(),
-            Action::ToggleAgg => {
-                agg = if agg == heatscope::figure::Agg::Mean {
-                    heatscope::figure::Agg::Extremes
-                } else {
-                    heatscope::figure::Agg::Mean
-                }
+        for (camera, panel) in &mut cameras {
+            match action {
+                Action::Zoom { at, factor } => camera.zoom([at[0] * panel[0], at[1] * panel[1]], factor),
+                Action::Pan { by } => camera.pan([by[0] * panel[0], by[1] * panel[1]]),
+                Action::Fit => camera.fit(),
+                _ => {}
             }
-            _ => {}
         }
-        let window = camera.window().clone();
-        let frame = scene(&mut fonts, &prepared, &figure, std::slice::from_ref(&window), size, true);
-        let source = HeatmapSource { pyramid: &prepared.pyramid, style: &prepared.style, agg, window };
+        if action == Action::ToggleAgg {
+            agg = if agg == heatscope::figure::Agg::Mean {
+                heatscope::figure::Agg::Extremes
+            } else {
+                heatscope::figure::Agg::Mean
+            };
+        }
+        let windows: Vec<DataWindow> = cameras.iter().map(|(c, _)| c.window().clone()).collect();
+        let frame = scene(&mut fonts, &prepared, &figure, &windows, size, true);
+        let sources: Vec<HeatmapSource> = prepared
+            .panels()
+            .zip(windows)
+            .map(|(p, window)| HeatmapSource { pyramid: &p.pyramid, style: &p.style, agg, window })
+            .collect();
         let before = renderer.tile_traffic().0;
-        let triangles = renderer.draw_frame(&frame, std::slice::from_ref(&source))?;
+        let triangles = renderer.draw_frame(&frame, &sources)?;
         times.push(frame_started.elapsed());
         max_upload = max_upload.max(renderer.tile_traffic().0 - before);
         max_triangles = max_triangles.max(triangles);
@@ -142,6 +170,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         cols,
         width: args.width,
         height: args.height,
+        linked_panels: prepared.linked.len(),
+        links: prepared.linked.iter().map(|l| l.links.len()).sum(),
         frames: times.len(),
         first_frame_ms: ms(first_frame.unwrap_or_default()),
         p50_ms: percentile(&times, 0.50),
@@ -156,11 +186,16 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         max_texts,
     };
     let text = format!(
-        "adapter        {}\nmatrix         {} ({} × {})\nframe size     {} × {}\nframes         {}\nfirst frame    {:.0} ms after start\nframe time     p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms\ntile uploads   {:.1} MB at {:.0} MB/s\nGPU tiles      {:.1} MB\nper frame      at most {:.1} MB of tiles, {} triangles, {} texts\n",
+        "adapter        {}\nmatrix         {} ({} × {}){}\nframe size     {} × {}\nframes         {}\nfirst frame    {:.0} ms after start\nframe time     p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms\ntile uploads   {:.1} MB at {:.0} MB/s\nGPU tiles      {:.1} MB\nper frame      at most {:.1} MB of tiles, {} triangles, {} texts\n",
         report.adapter,
         report.matrix,
         report.rows,
         report.cols,
+        if report.linked_panels > 0 {
+            format!(", {} linked panel(s), {} links", report.linked_panels, report.links)
+        } else {
+            String::new()
+        },
         report.width,
         report.height,
         report.frames,
@@ -218,6 +253,41 @@ fn synthetic(rows: u64, cols: u64, dir: &std::path::Path) -> anyhow::Result<Path
     let checked = params.check().map_err(|e| CliError { message: format!("--synthetic: {e}"), code: 2 })?;
     generate(&checked, &path)?;
     Ok(path)
+}
+
+/// The generated linked matrix for `--synthetic-link`, beside the `main`
+/// synthetic matrix: `rows` rows labelled with the first `rows` of the
+/// main matrix's row labels, shuffled, so every row links to a different
+/// place (made once).
+fn synthetic_link(rows: u64, cols: u64, main: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let stem = main.file_stem().and_then(|s| s.to_str()).unwrap_or("synthetic");
+    let path = main.with_file_name(format!("{stem}-link-{rows}x{cols}.npy"));
+    if path.is_file() {
+        return Ok(path);
+    }
+    let params =
+        GenerateParams { rows, cols, row_clusters: 12, col_clusters: 4, noise: 1.0, nan_fraction: 0.0, seed: 2 };
+    let checked = params.check().map_err(|e| CliError { message: format!("--synthetic-link: {e}"), code: 2 })?;
+    let scratch = main.with_file_name(format!("{stem}-link-{rows}x{cols}.partial.npy"));
+    let generated = generate(&checked, &scratch)?;
+    let main_labels = std::fs::read_to_string(main.with_extension("rows.txt"))?;
+    let main_labels: Vec<&str> = main_labels.lines().take(rows as usize).collect();
+    // A fixed permutation of the rows: i → (i · a + b) mod rows, a coprime to rows.
+    let a = (0..).map(|k| 2_654_435_761u64 + k).find(|a| gcd(*a, rows) == 1).expect("some number is coprime");
+    heatscope::output::write_atomically(&path.with_extension("rows.txt"), |w| {
+        (0..rows).try_for_each(|i| writeln!(w, "{}", main_labels[((i * a + 12_345) % rows) as usize]))
+    })?;
+    for side in [generated.row_labels, generated.row_truth, generated.col_truth] {
+        let _ = std::fs::remove_file(side);
+    }
+    std::fs::rename(&generated.col_labels, path.with_extension("cols.txt"))?;
+    // The matrix last: its presence means the whole set exists.
+    std::fs::rename(&scratch, &path)?;
+    Ok(path)
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 #[cfg(test)]

@@ -95,6 +95,9 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
             figure,
             state: Some(state),
             camera: None,
+            link_cameras: Vec::new(),
+            focus: 0,
+            follow: false,
             agg,
             script: script.actions.into_iter().collect(),
             exit_after: args.exit_after_frames,
@@ -171,7 +174,7 @@ impl Launcher {
             Ok(Ok(prepared)) => {
                 let make = self.make.take().expect("made once");
                 let mut app = make(prepared, self.state.take().expect("checked"));
-                app.heatmap_rect();
+                app.heatmap_rects();
                 if let Some(state) = &app.state {
                     state.window.request_redraw();
                 }
@@ -295,11 +298,20 @@ impl WindowState {
     }
 }
 
+/// What the heatmaps' places depend on: window size and row bar count.
+type HeatmapKey = ([u32; 2], usize);
+
 struct App {
     prepared: Prepared,
     figure: FigureArgs,
     state: Option<WindowState>,
+    /// The main panel's camera, and each linked panel's.
     camera: Option<Camera>,
+    link_cameras: Vec<Camera>,
+    /// The panel the cursor is over (or was last): wheel, drag and keys move it.
+    focus: usize,
+    /// Whether moving one panel scrolls the others to the linked rows (`l`).
+    follow: bool,
     agg: Agg,
     script: std::collections::VecDeque<Action>,
     exit_after: Option<u64>,
@@ -329,8 +341,8 @@ struct App {
     frame_time: Duration,
     error: Option<anyhow::Error>,
     screenshot_failed: Option<anyhow::Error>,
-    /// The heatmap's rectangle for (window size, row bar count).
-    heatmap_cache: Option<(([u32; 2], usize), Rect)>,
+    /// The heatmaps' rectangles for (window size, row bar count).
+    heatmap_cache: Option<(HeatmapKey, Vec<Rect>)>,
 }
 
 impl App {
@@ -339,46 +351,123 @@ impl App {
         self.state.as_ref().map_or([1, 1], |s| [s.config.width, s.config.height])
     }
 
-    /// The scene for the current view, and the heatmap rectangle.
+    /// What each panel shows: the main one's window, then the linked ones'.
+    fn windows(&self) -> Vec<DataWindow> {
+        let whole = |p: &Prepared| DataWindow::all(p.matrix.rows(), p.matrix.cols());
+        let main = self.camera.as_ref().map_or_else(|| whole(&self.prepared), |c| c.window().clone());
+        let linked = self
+            .prepared
+            .linked
+            .iter()
+            .enumerate()
+            .map(|(k, l)| self.link_cameras.get(k).map_or_else(|| whole(&l.panel), |c| c.window().clone()));
+        std::iter::once(main).chain(linked).collect()
+    }
+
+    /// The scene for the current view.
     fn base_scene(&mut self) -> Scene {
         let size = self.size();
-        let whole = DataWindow::all(self.prepared.matrix.rows(), self.prepared.matrix.cols());
-        let window = self.camera.as_ref().map_or(whole, |c| c.window().clone());
-        scene(&mut self.fonts, &self.prepared, &self.figure, std::slice::from_ref(&window), size, true)
+        let windows = self.windows();
+        scene(&mut self.fonts, &self.prepared, &self.figure, &windows, size, true)
     }
 
-    /// Keeps the camera's panel size equal to the heatmap's rectangle.
-    fn sync_camera(&mut self, heatmap: Rect) {
-        let size = [heatmap.w as f64, heatmap.h as f64];
+    /// Keeps each camera's panel size equal to its heatmap's rectangle.
+    fn sync_cameras(&mut self, rects: &[Rect]) {
+        let size = |r: &Rect| [r.w as f64, r.h as f64];
         let (rows, cols) = (self.prepared.matrix.rows(), self.prepared.matrix.cols());
         match &mut self.camera {
-            Some(camera) => camera.resize(size),
-            None => self.camera = Some(Camera::new(rows, cols, size)),
+            Some(camera) => camera.resize(size(&rects[0])),
+            None => self.camera = Some(Camera::new(rows, cols, size(&rects[0]))),
+        }
+        for (k, (linked, rect)) in self.prepared.linked.iter().zip(&rects[1..]).enumerate() {
+            match self.link_cameras.get_mut(k) {
+                Some(camera) => camera.resize(size(rect)),
+                None => self.link_cameras.push(Camera::new(
+                    linked.panel.matrix.rows(),
+                    linked.panel.matrix.cols(),
+                    size(rect),
+                )),
+            }
         }
     }
 
-    /// The heatmap's rectangle. With the label areas reserved it depends
-    /// only on the window size and the row bars, so a wheel event or key
-    /// press does not lay the whole figure out again.
-    fn heatmap_rect(&mut self) -> Rect {
+    /// The heatmaps' rectangles (the main one first). With the label areas
+    /// reserved they depend only on the window size and the row bars, so a
+    /// wheel event or key press does not lay the whole figure out again.
+    fn heatmap_rects(&mut self) -> Vec<Rect> {
         let key = (self.size(), self.prepared.row_bars.len());
-        if let Some((cached, rect)) = self.heatmap_cache
-            && cached == key
+        if let Some((cached, rects)) = &self.heatmap_cache
+            && *cached == key
             && self.camera.is_some()
         {
-            return rect;
+            return rects.clone();
         }
-        let rect = self.base_scene().heatmap;
-        self.sync_camera(rect);
-        self.heatmap_cache = Some((key, rect));
-        rect
+        let rects = self.base_scene().heatmap_rects();
+        self.sync_cameras(&rects);
+        self.heatmap_cache = Some((key, rects.clone()));
+        rects
     }
 
-    /// Performs one action.
+    /// Panel `i`'s camera (0: the main one).
+    fn camera_mut(&mut self, i: usize) -> Option<&mut Camera> {
+        if i == 0 { self.camera.as_mut() } else { self.link_cameras.get_mut(i - 1) }
+    }
+
+    /// The panel whose heatmap is nearest to `x` across the window.
+    fn panel_at(&mut self, x: f64) -> usize {
+        let rects = self.heatmap_rects();
+        let distance = |r: &Rect| (r.x as f64 - x).max(x - r.right() as f64).max(0.0);
+        (0..rects.len()).min_by(|&a, &b| distance(&rects[a]).total_cmp(&distance(&rects[b]))).unwrap_or(0)
+    }
+
+    /// In follow mode, scrolls every other panel, outwards from panel `k`,
+    /// to the rows linked to those its neighbour shows.
+    fn follow_from(&mut self, k: usize) {
+        if !self.follow {
+            return;
+        }
+        for j in k + 1..=self.link_cameras.len() {
+            self.align_panel(j - 1, j);
+        }
+        for j in (0..k).rev() {
+            self.align_panel(j + 1, j);
+        }
+    }
+
+    /// Scrolls panel `to` to the rows linked to the rows panel `from` (a
+    /// neighbour) shows.
+    fn align_panel(&mut self, from: usize, to: usize) {
+        use rayon::prelude::*;
+        let shown = self.windows()[from].rows.clone();
+        let panels: Vec<&Prepared> = self.prepared.panels().collect();
+        let (from_position, to_position) = (&panels[from].row_position, &panels[to].row_position);
+        let links = &self.prepared.linked[from.min(to)].links;
+        // Pairs are (left row, right row).
+        let (side, other) = if from < to { (0, 1) } else { (1, 0) };
+        let (lo, hi) = (shown.start.floor() as u32, shown.end.ceil() as u32);
+        let span = links
+            .pairs
+            .par_iter()
+            .filter(|pair| (lo..hi).contains(&from_position[pair[side] as usize]))
+            .map(|pair| {
+                let p = to_position[pair[other] as usize];
+                (p, p)
+            })
+            .reduce(|| (u32::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+        if span.0 <= span.1
+            && let Some(camera) = self.camera_mut(to)
+        {
+            camera.show_rows(span.0 as f64..span.1 as f64 + 1.0);
+        }
+    }
+
+    /// Performs one action. Zooms and pans move the panel in focus.
     fn act(&mut self, action: Action) {
-        let heatmap = self.heatmap_rect();
-        let panel = [heatmap.w as f64, heatmap.h as f64];
-        let camera = self.camera.as_mut().expect("made by heatmap_rect");
+        let rects = self.heatmap_rects();
+        let heatmap = rects[0];
+        let focus = self.focus.min(rects.len() - 1);
+        let panel = [rects[focus].w as f64, rects[focus].h as f64];
+        let camera = self.camera_mut(focus).expect("made by heatmap_rects");
         match action {
             Action::Zoom { at, factor } => camera.zoom([at[0] * panel[0], at[1] * panel[1]], factor),
             Action::Pan { by } => {
@@ -387,6 +476,16 @@ impl App {
                 camera.pan([by[0] * panel[0], by[1] * panel[1]]);
             }
             Action::Fit => camera.fit(),
+            _ => {}
+        }
+        let panel = [heatmap.w as f64, heatmap.h as f64];
+        match action {
+            Action::Zoom { .. } | Action::Pan { .. } | Action::Fit => self.follow_from(focus),
+            Action::ToggleFollow => {
+                self.follow = !self.follow;
+                self.follow_from(focus);
+            }
+            Action::Focus(k) => self.focus = k.min(rects.len() - 1),
             Action::ToggleAgg => {
                 self.agg = if self.agg == Agg::Mean { Agg::Extremes } else { Agg::Mean };
             }
@@ -456,6 +555,7 @@ impl App {
             let around = p as f64 - 19.5..p as f64 + 20.5;
             if cols { camera.show_cols(around) } else { camera.show_rows(around) }
         }
+        self.follow_from(0);
     }
 
     /// The row tree's node under the cursor, if the cursor is on the tree.
@@ -476,21 +576,15 @@ impl App {
     /// The scene with the overlays: hover, search highlight, help, HUD.
     fn full_scene(&mut self) -> Scene {
         let mut scene = self.base_scene();
-        self.sync_camera(scene.heatmap);
+        let rects = scene.heatmap_rects();
+        self.sync_cameras(&rects);
         let heatmap = scene.heatmap;
         let camera = self.camera.clone().expect("synced");
         let window = camera.window().clone();
         let orange = Rgba([255, 140, 0, 255]);
+        let windows = self.windows();
         match self.highlight {
-            Some((false, p)) => {
-                let px = heatmap.h as f64 / (window.rows.end - window.rows.start);
-                let y = heatmap.y as f64 + (p as f64 - window.rows.start) * px;
-                if y + px >= heatmap.y as f64 && y <= heatmap.bottom() as f64 {
-                    let line = |y: f64| Rect::new(heatmap.x - 6.0, y as f32, heatmap.w + 12.0, 2.0);
-                    scene.fills.push(Fill { rect: line(y - 2.0), color: orange });
-                    scene.fills.push(Fill { rect: line(y + px.max(2.0)), color: orange });
-                }
-            }
+            Some((false, p)) => mark_rows(&mut scene, heatmap, &window.rows, p..p + 1),
             Some((true, p)) => {
                 let px = heatmap.w as f64 / (window.cols.end - window.cols.start);
                 let x = heatmap.x as f64 + (p as f64 - window.cols.start) * px;
@@ -503,6 +597,30 @@ impl App {
             None => {}
         }
         let mut lines: Vec<String> = Vec::new();
+        if let Some(link) = self.cursor.and_then(|c| hovered_connector(&scene, [c[0] as f32, c[1] as f32])) {
+            // Both ends' rows outlined, the connector drawn again on top.
+            let (l, r) = (link.gap, link.gap + 1);
+            mark_rows(&mut scene, rects[l], &windows[l].rows, link.left.start as usize..link.left.end as usize);
+            mark_rows(&mut scene, rects[r], &windows[r].rows, link.right.start as usize..link.right.end as usize);
+            let panels: Vec<&Prepared> = self.prepared.panels().collect();
+            let label =
+                |k: usize, p: u32| panels[k].matrix.row_labels().get(panels[k].row_order[p as usize]).into_owned();
+            let ends = |k: usize, rows: &std::ops::Range<u32>| match rows.len() {
+                0 => "rows off screen".to_owned(),
+                1 => label(k, rows.start),
+                n => format!("{} … {} ({n} rows)", label(k, rows.start), label(k, rows.end - 1)),
+            };
+            if link.band {
+                lines.push(format!("{} links", link.count));
+            }
+            lines.push(format!("panel {}: {}", l + 1, ends(l, &link.left)));
+            lines.push(format!("panel {}: {}", r + 1, ends(r, &link.right)));
+            scene.connectors.push(heatscope::figure::scene::Connector {
+                color: orange,
+                width: link.width.max(2.5),
+                ..link
+            });
+        }
         if let (Some(node), Some(geometry)) = (self.selected, &self.prepared.row_geometry) {
             let span = geometry.leaf_span(node);
             let px = heatmap.h as f64 / (window.rows.end - window.rows.start);
@@ -515,9 +633,12 @@ impl App {
             lines.push(format!("selected subtree: {} rows (double-click it to zoom)", span.len()));
         }
         if let Some(cursor) = self.cursor {
-            let at = [cursor[0] - heatmap.x as f64, cursor[1] - heatmap.y as f64];
-            if at[0] >= 0.0 && at[1] >= 0.0 && at[0] < heatmap.w as f64 && at[1] < heatmap.h as f64 {
-                lines.extend(self.describe(&camera, at));
+            for (k, rect) in rects.iter().enumerate() {
+                let at = [cursor[0] - rect.x as f64, cursor[1] - rect.y as f64];
+                if at[0] >= 0.0 && at[1] >= 0.0 && at[0] < rect.w as f64 && at[1] < rect.h as f64 {
+                    let camera = if k == 0 { camera.clone() } else { self.link_cameras[k - 1].clone() };
+                    lines.extend(self.describe(k, &camera, at));
+                }
             }
         }
         if let Some(query) = &self.search {
@@ -531,6 +652,9 @@ impl App {
             let at =
                 self.cursor.map_or([heatmap.x + 10.0, heatmap.y + 10.0], |c| [c[0] as f32 + 16.0, c[1] as f32 + 16.0]);
             overlay(&mut self.fonts, &mut scene, &lines, at);
+        }
+        if self.follow {
+            lines.push("follow mode: panels scroll to the linked rows (l: off)".to_owned());
         }
         if self.hud {
             let (uploaded, atlas) = self.state.as_ref().map_or((0, 0), |s| s.renderer.tile_traffic());
@@ -553,13 +677,13 @@ impl App {
         scene
     }
 
-    /// Row, column, value and cluster under panel pixel `at`.
-    fn describe(&self, camera: &Camera, at: [f64; 2]) -> Vec<String> {
+    /// Row, column, value and cluster under pixel `at` of panel `k`'s heatmap.
+    fn describe(&self, k: usize, camera: &Camera, at: [f64; 2]) -> Vec<String> {
         let [row, col] = camera.data_at(at);
         let window = camera.window();
         let rows_per_px = (window.rows.end - window.rows.start) / camera.size()[1];
         let cols_per_px = (window.cols.end - window.cols.start) / camera.size()[0];
-        let p = &self.prepared;
+        let p = self.prepared.panels().nth(k).expect("a panel per camera");
         let (r, c) = ((row as usize).min(p.row_order.len() - 1), (col as usize).min(p.col_order.len() - 1));
         let (i, j) = (p.row_order[r], p.col_order[c]);
         let mut lines =
@@ -581,7 +705,7 @@ impl App {
     fn redraw(&mut self) -> anyhow::Result<()> {
         let started = Instant::now();
         let scene = self.full_scene();
-        let window = self.camera.as_ref().expect("synced").window().clone();
+        let windows = self.windows();
         let Some(state) = &mut self.state else { return Ok(()) };
         let frame = match state.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(frame) => frame,
@@ -600,11 +724,10 @@ impl App {
             wgpu::CurrentSurfaceTexture::Validation => anyhow::bail!("the GPU rejected the window's surface"),
         };
         let view = frame.texture.create_view(&Default::default());
-        let source =
-            HeatmapSource { pyramid: &self.prepared.pyramid, style: &self.prepared.style, agg: self.agg, window };
+        let sources = sources(&self.prepared, self.agg, windows);
         let vertices = tessellate(&scene);
         let size = [state.config.width, state.config.height];
-        let encoder = state.renderer.draw(&scene, std::slice::from_ref(&source), &vertices, &view, [0, 0], size)?;
+        let encoder = state.renderer.draw(&scene, &sources, &vertices, &view, [0, 0], size)?;
         let queue = &state.renderer.gpu().queue;
         queue.submit([encoder.finish()]);
         state.window.pre_present_notify();
@@ -617,17 +740,13 @@ impl App {
     /// Draws the current view offscreen and writes it as PNG.
     fn save_png(&mut self, path: &std::path::Path) {
         let scene = self.full_scene();
-        let window = self.camera.as_ref().expect("synced").window().clone();
+        let windows = self.windows();
         let Some(state) = &mut self.state else { return };
-        let source =
-            HeatmapSource { pyramid: &self.prepared.pyramid, style: &self.prepared.style, agg: self.agg, window };
-        let result =
-            state.renderer.render(&scene, std::slice::from_ref(&source)).map_err(anyhow::Error::from).and_then(
-                |image| {
-                    heatscope::output::write_atomically(path, |w| w.write_all(&image.to_png()))
-                        .map_err(|e| anyhow::anyhow!("cannot write {} ({e})", path.display()))
-                },
-            );
+        let sources = sources(&self.prepared, self.agg, windows);
+        let result = state.renderer.render(&scene, &sources).map_err(anyhow::Error::from).and_then(|image| {
+            heatscope::output::write_atomically(path, |w| w.write_all(&image.to_png()))
+                .map_err(|e| anyhow::anyhow!("cannot write {} ({e})", path.display()))
+        });
         match result {
             Ok(()) => eprintln!("saved {}", path.display()),
             // Reported when the window closes (exit code 1): the view goes on.
@@ -642,6 +761,37 @@ impl App {
         self.error = Some(error);
         event_loop.exit();
     }
+}
+
+/// Each panel's heatmap source, showing its window.
+fn sources(prepared: &Prepared, agg: Agg, windows: Vec<DataWindow>) -> Vec<HeatmapSource<'_>> {
+    prepared
+        .panels()
+        .zip(windows)
+        .map(|(p, window)| HeatmapSource { pyramid: &p.pyramid, style: &p.style, agg, window })
+        .collect()
+}
+
+/// Orange lines above and below display rows `rows` of the heatmap at `rect`
+/// showing `window`, where in view.
+fn mark_rows(scene: &mut Scene, rect: Rect, window: &std::ops::Range<f64>, rows: std::ops::Range<usize>) {
+    let px = rect.h as f64 / (window.end - window.start);
+    let y0 = rect.y as f64 + (rows.start as f64 - window.start) * px;
+    let y1 = rect.y as f64 + (rows.end as f64 - window.start) * px;
+    if y1 >= rect.y as f64 && y0 <= rect.bottom() as f64 {
+        let line = |y: f64| Rect::new(rect.x - 6.0, y as f32, rect.w + 12.0, 2.0);
+        let orange = Rgba([255, 140, 0, 255]);
+        scene.fills.push(Fill { rect: line(y0 - 2.0), color: orange });
+        scene.fills.push(Fill { rect: line(y0 + (y1 - y0).max(2.0)), color: orange });
+    }
+}
+
+/// The connector nearest to `at` within a few pixels, if `at` is in a gap.
+fn hovered_connector(scene: &Scene, at: [f32; 2]) -> Option<heatscope::figure::scene::Connector> {
+    let inside = |r: &Rect| at[0] >= r.x && at[0] < r.right() && at[1] >= r.y && at[1] < r.bottom();
+    let near = scene.connectors.iter().filter(|c| inside(&c.clip)).map(|c| (c.distance(at) - c.width / 2.0, c));
+    let (distance, connector) = near.min_by(|a, b| a.0.total_cmp(&b.0))?;
+    (distance <= 4.0).then(|| connector.clone())
 }
 
 /// Lines of text on a white panel at `at`.
@@ -699,10 +849,14 @@ impl ApplicationHandler for App {
             WindowEvent::CursorMoved { position, .. } => {
                 let now = [position.x, position.y];
                 if let Some(from) = self.drag {
-                    if let Some(camera) = &mut self.camera {
+                    if let Some(camera) = self.camera_mut(self.focus) {
                         camera.pan([now[0] - from[0], now[1] - from[1]]);
                     }
+                    self.follow_from(self.focus);
                     self.drag = Some(now);
+                } else if self.script.is_empty() {
+                    // A script says which panel it moves (`panel K`).
+                    self.focus = self.panel_at(now[0]);
                 }
                 self.cursor = Some(now);
                 changed = true;
@@ -737,8 +891,9 @@ impl ApplicationHandler for App {
                     MouseScrollDelta::LineDelta(_, y) => y as f64,
                     MouseScrollDelta::PixelDelta(p) => p.y / 40.0,
                 };
-                let heatmap = self.heatmap_rect();
                 if let Some(c) = self.cursor {
+                    self.focus = self.panel_at(c[0]);
+                    let heatmap = self.heatmap_rects()[self.focus];
                     let at =
                         [(c[0] - heatmap.x as f64) / heatmap.w as f64, (c[1] - heatmap.y as f64) / heatmap.h as f64];
                     let at = at.map(|a| a.clamp(0.0, 1.0));

@@ -56,11 +56,14 @@ pub struct PanelRole {
     /// The heatmap's top edge at least, and its bottom edge at most, these
     /// (pixels), so panels side by side line up.
     pub align: Option<[f32; 2]>,
+    /// Only place the heatmap (the scene holds nothing else): for sizing panels.
+    pub measure_only: bool,
 }
 
 impl PanelRole {
     /// A figure of its own.
-    pub const ALONE: PanelRole = PanelRole { legends: true, color_bar: true, row_tree_right: false, align: None };
+    pub const ALONE: PanelRole =
+        PanelRole { legends: true, color_bar: true, row_tree_right: false, align: None, measure_only: false };
 }
 
 /// One axis of the heatmap: labels, display order, tree and bars.
@@ -156,6 +159,9 @@ pub fn clustermap(
     let heatmap = Rect::new(left, top, w - left - PAD - legend_w - row_label_w, bottom - top);
     scene.heatmap = heatmap;
     scene.panels.push(Panel { name: "heatmap".into(), rect: heatmap });
+    if role.measure_only {
+        return scene;
+    }
 
     // Trees.
     if let Some(tree) = rows.tree {

@@ -15,7 +15,7 @@ use crate::input::Labels;
 
 /// Most bands drawn in one gap: the pixel-row blocks grow until the pairs
 /// of blocks that carry links are at most this many.
-pub const BAND_BUDGET: usize = 2048;
+pub const BAND_BUDGET: usize = 256;
 /// Width of an unmatched row's mark, pixels.
 const MARK_W: f32 = 4.0;
 
@@ -287,8 +287,11 @@ fn bands(
 ) -> Vec<Connector> {
     let rows = clip.h.ceil().max(1.0) as usize;
     let visible = clip.y as f64..=clip.bottom() as f64;
-    // Blocks per side, with the one above and the one below.
-    let mut block = rows.div_ceil(1022).max(1);
+    // Blocks per side, with the one above and the one below: at first
+    // about 4·√budget of them (the pairs that carry links are at most the
+    // square of that, and often near the diagonal, about as many).
+    let first_side = 4 * (BAND_BUDGET as f64).sqrt() as usize;
+    let mut block = rows.div_ceil(first_side).max(1);
     let mut side = rows.div_ceil(block) + 2;
     let index = |y: f64, block: usize, side: usize| -> usize {
         let k = ((y - clip.y as f64) / block as f64).floor();

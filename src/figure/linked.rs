@@ -67,29 +67,43 @@ pub fn linked_clustermap(
     let legend_w = if legend_w < 4.0 * size { 0.0 } else { legend_w };
     let gap_w = (0.06 * w).clamp(24.0, 160.0);
     let room = w - legend_w - gap_w * gaps.len() as f32;
-    // Wider panels for more columns, within half to twice the average share;
-    // the main panel also holds the row tree.
+    // Heatmaps wider for more columns, within half to twice the average
+    // share, once each panel's trees, bars and labels have their room.
     let mean_cols = panels.iter().map(|p| p.cols.order.len()).sum::<usize>() as f32 / panels.len() as f32;
-    let weight = |i: usize, p: &LinkedPanel| {
-        (p.cols.order.len() as f32 / mean_cols).clamp(0.5, 2.0)
-            + if i == 0 { options.dendrogram_ratio * 2.0 } else { 0.0 }
-    };
-    let total: f32 = panels.iter().enumerate().map(|(i, p)| weight(i, p)).sum();
-    let widths: Vec<f32> = panels.iter().enumerate().map(|(i, p)| (room * weight(i, p) / total).floor()).collect();
+    let weights: Vec<f32> = panels.iter().map(|p| (p.cols.order.len() as f32 / mean_cols).clamp(0.5, 2.0)).collect();
+    let total: f32 = weights.iter().sum();
+    let mut widths: Vec<f32> = weights.iter().map(|w| (room * w / total).floor()).collect();
 
-    let lay_out = |fonts: &mut FontSystem, i: usize, align: Option<[f32; 2]>| {
+    // `align` None: only measure the heatmap.
+    let lay_out = |fonts: &mut FontSystem, i: usize, align: Option<[f32; 2]>, widths: &[f32]| {
         let panel = &panels[i];
         let options = FigureOptions {
             width: widths[i] as u32,
             title: if i == 0 { options.title.clone() } else { None },
             cbar_label: if i == 0 { options.cbar_label.clone() } else { None },
-            panel: PanelRole { legends: false, color_bar: panel.color_bar, row_tree_right: i > 0, align },
+            panel: PanelRole {
+                legends: false,
+                color_bar: panel.color_bar,
+                row_tree_right: i > 0,
+                align,
+                measure_only: align.is_none(),
+            },
             ..options.clone()
         };
         clustermap(fonts, &options, &panel.rows, &panel.cols, panel.style, &panel.window)
     };
+    // What each panel needs besides its heatmap, settled twice (it grows with the panel).
+    for _ in 0..2 {
+        let overheads: Vec<f32> =
+            (0..panels.len()).map(|i| widths[i] - lay_out(fonts, i, None, &widths).heatmap.w).collect();
+        let cells = room - overheads.iter().sum::<f32>();
+        if cells < 16.0 * panels.len() as f32 {
+            break;
+        }
+        widths = overheads.iter().zip(&weights).map(|(o, w)| (o + cells * w / total).floor()).collect();
+    }
     // Lay out once to find each heatmap's extent, then again lined up.
-    let first: Vec<Rect> = (0..panels.len()).map(|i| lay_out(fonts, i, None).heatmap).collect();
+    let first: Vec<Rect> = (0..panels.len()).map(|i| lay_out(fonts, i, None, &widths).heatmap).collect();
     let align = [first.iter().map(|r| r.y).fold(0.0, f32::max), first.iter().map(|r| r.bottom()).fold(h, f32::min)];
     let mut scene = Scene::bare(options.width, options.height);
     scene.panels.clear();
@@ -97,7 +111,7 @@ pub fn linked_clustermap(
     // Each panel's outer edges facing the gaps: (left, right).
     let mut edges = Vec::new();
     for (i, width) in widths.iter().enumerate() {
-        let mut part = lay_out(fonts, i, Some(align));
+        let mut part = lay_out(fonts, i, Some(align), &widths);
         part.shift(x);
         let heatmap = part.heatmap;
         let rects = |prefixes: &[&str]| -> Vec<Rect> {

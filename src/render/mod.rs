@@ -18,17 +18,17 @@ use crate::pyramid::{TILE, TileId};
 pub use gpu::{Gpu, GpuError};
 use heatmap::read_tiles;
 pub use heatmap::{AtlasPlan, Target, atlas_tiles, plan, tile_values};
-pub use shapes::{connector_instances, tessellate};
+pub use shapes::{connector_vertices, tessellate};
 
 use crate::figure::{Agg, HeatmapStyle, Scene};
 use crate::pyramid::Pyramid;
-use uniforms::{ConnectorInstance, FrameUniforms, ShapeVertex};
+use uniforms::{ConnectorVertex, FrameUniforms, ShapeVertex};
 
 /// Largest render target side, in pixels (also bounded by the adapter).
 pub const MAX_PIECE: u32 = 2048;
 /// Straight pieces per connector curve. Keep in sync with `SEGMENTS` in
 /// shaders/connectors.wgsl.
-const CONNECTOR_SEGMENTS: u32 = 24;
+const CONNECTOR_SEGMENTS: u32 = 16;
 /// The texture format of every render target.
 const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
@@ -212,19 +212,19 @@ impl Renderer {
         };
         let shapes_pipeline =
             pipeline("shapes.wgsl", None, &[Some(vertex_layout)], Some(wgpu::BlendState::ALPHA_BLENDING), triangles);
-        let instance_layout = wgpu::VertexBufferLayout {
-            array_stride: std::mem::size_of::<ConnectorInstance>() as u64,
-            step_mode: wgpu::VertexStepMode::Instance,
+        let connector_layout = wgpu::VertexBufferLayout {
+            array_stride: std::mem::size_of::<ConnectorVertex>() as u64,
+            step_mode: wgpu::VertexStepMode::Vertex,
             attributes: &wgpu::vertex_attr_array![
-                0 => Float32x2, 1 => Float32x2, 2 => Float32x2, 3 => Float32x2, 4 => Float32, 5 => Unorm8x4
+                0 => Float32x2, 1 => Float32x2, 2 => Float32x2, 3 => Float32x2, 4 => Float32, 5 => Unorm8x4, 6 => Uint32
             ],
         };
         let connector_pipeline = pipeline(
             "connectors.wgsl",
             None,
-            &[Some(instance_layout)],
+            &[Some(connector_layout)],
             Some(wgpu::BlendState::ALPHA_BLENDING),
-            wgpu::PrimitiveTopology::TriangleStrip,
+            triangles,
         );
         // Multiply: white strip texels leave the figure alone, text darkens it.
         let multiply = wgpu::BlendComponent {
@@ -351,7 +351,7 @@ impl Renderer {
                 usage: wgpu::BufferUsages::VERTEX,
             })
         });
-        let connectors = connector_instances(scene);
+        let connectors = connector_vertices(scene, CONNECTOR_SEGMENTS);
         let connector_buffer = (!connectors.is_empty()).then(|| {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("Buffer::connectors"),
@@ -424,7 +424,7 @@ impl Renderer {
             if let Some(buffer) = &connector_buffer {
                 pass.set_pipeline(&self.connector_pipeline);
                 pass.set_vertex_buffer(0, buffer.slice(..));
-                pass.draw(0..2 * (CONNECTOR_SEGMENTS + 1), 0..connectors.len() as u32);
+                pass.draw(0..connectors.len() as u32, 0..1);
             }
             pass.set_pipeline(&self.strip_pipeline);
             for group in &strip_groups {

@@ -1,7 +1,7 @@
 //! Fills, lines and colour bars as coloured triangles (no GPU types: the
 //! vertices are plain values the renderer uploads).
 
-use super::uniforms::{ConnectorInstance, ShapeVertex};
+use super::uniforms::{ConnectorVertex, ShapeVertex};
 use crate::figure::colormap::{Rgba, lut_index};
 use crate::figure::scene::{Rect, Scene};
 
@@ -16,21 +16,27 @@ fn quad(out: &mut Vec<ShapeVertex>, rect: Rect, color: Rgba) {
     }
 }
 
-/// The connectors of `scene` as the instances the connector shader draws.
-pub fn connector_instances(scene: &Scene) -> Vec<ConnectorInstance> {
-    scene
-        .connectors
-        .iter()
-        .filter(|c| c.color.0[3] > 0 && c.width > 0.0)
-        .map(|c| ConnectorInstance {
+/// The connectors of `scene` as triangles for the connector shader: each
+/// curve in `segments` straight pieces, two triangles a piece.
+pub fn connector_vertices(scene: &Scene, segments: u32) -> Vec<ConnectorVertex> {
+    let mut out = Vec::new();
+    for c in scene.connectors.iter().filter(|c| c.color.0[3] > 0 && c.width > 0.0) {
+        let vertex = |step: u32, side: u32| ConnectorVertex {
             from: c.from,
             to: c.to,
             clip_min: [c.clip.x, c.clip.y],
             clip_max: [c.clip.right(), c.clip.bottom()],
             width: c.width,
             color: c.color.0,
-        })
-        .collect()
+            corner: step * 2 + side,
+        };
+        for s in 0..segments {
+            for (step, side) in [(s, 0), (s, 1), (s + 1, 0), (s + 1, 0), (s, 1), (s + 1, 1)] {
+                out.push(vertex(step, side));
+            }
+        }
+    }
+    out
 }
 
 /// The overlay's fills as triangles.

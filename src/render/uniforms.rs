@@ -51,15 +51,19 @@ pub struct ShapeVertex {
 }
 const _: () = assert!(std::mem::size_of::<ShapeVertex>() == 12);
 
-/// shaders/connectors.wgsl `Instance`: one connector curve or band.
+/// shaders/connectors.wgsl `VertexIn`: one corner of a connector's strip,
+/// carrying the whole curve (llvmpipe runs each instance of an instanced
+/// draw as a draw of its own, so curves are plain vertices).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
-pub struct ConnectorInstance {
+pub struct ConnectorVertex {
     pub from: [f32; 2],
     pub to: [f32; 2],
     pub clip_min: [f32; 2],
     pub clip_max: [f32; 2],
     pub width: f32,
     pub color: [u8; 4],
+    /// Step along the curve × 2 + side (0: left of it, 1: right).
+    pub corner: u32,
 }
-const _: () = assert!(std::mem::size_of::<ConnectorInstance>() == 40);
+const _: () = assert!(std::mem::size_of::<ConnectorVertex>() == 44);

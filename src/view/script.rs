@@ -41,6 +41,10 @@ pub enum Action {
     },
     ToggleHelp,
     ToggleHud,
+    /// Linked panels follow the one moved: they scroll to its linked rows.
+    ToggleFollow,
+    /// Zooms, pans and keys move panel K from now on (0: the main one).
+    Focus(usize),
     /// Destroy the GPU device, as a driver reset would (tests the recovery).
     LoseDevice,
     /// Save the current view as a PNG.
@@ -74,6 +78,7 @@ pub fn key_action(key: &str) -> Option<Action> {
         "N" => Some(Action::PreviousMatch),
         "?" => Some(Action::ToggleHelp),
         "h" => Some(Action::ToggleHud),
+        "l" => Some(Action::ToggleFollow),
         _ => None,
     }
 }
@@ -94,7 +99,8 @@ pub fn wheel_action(notches: f64, at: [f64; 2], shift: bool, ctrl: bool) -> Acti
 pub const HELP: &str = "wheel: zoom about the cursor   Shift+wheel: rows only   Ctrl+wheel: columns only
 drag: pan   arrows, PageUp/PageDown, Home/End: move   + / -: zoom   0 or double-click: whole matrix
 m: mean / extremes   c / C: one more / fewer cluster in the row cut   /: search labels, Enter: go
-n / N: next / previous match   s: save a PNG of the view   h: frame-time HUD   ?: this help   q, Esc: quit";
+n / N: next / previous match   s: save a PNG of the view   h: frame-time HUD   ?: this help   q, Esc: quit
+linked panels: wheel, drag and keys move the panel under the cursor   l: the others follow it to the linked rows";
 
 /// A problem in a script file.
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +124,8 @@ impl Script {
     /// the heatmap, F the factor), `pan DX DY` (fractions of the heatmap),
     /// `fit`, `agg`, `cut K`, `search LABEL`, `next`, `previous`,
     /// `hover X Y`, `click X Y` (fractions of the window), `help`, `hud`,
+    /// `follow` (linked panels follow the one moved), `panel K` (later
+    /// zooms and pans move linked panel K; 0 is the main one),
     /// `screenshot PATH`, `lose-device` (tests recovery from a lost GPU).
     pub fn parse(path: &Path, text: &str) -> Result<Script, ScriptError> {
         let mut actions = Vec::new();
@@ -168,6 +176,10 @@ impl Script {
                 "cut" => Action::Cut(
                     rest.parse().map_err(|_| error(format!("'cut' takes a number of clusters, got '{rest}'")))?,
                 ),
+                "panel" => Action::Focus(
+                    rest.parse()
+                        .map_err(|_| error(format!("'panel' takes a panel number (0: the main one), got '{rest}'")))?,
+                ),
                 "search" if !rest.is_empty() => Action::Search(rest.to_owned()),
                 "screenshot" if !rest.is_empty() => Action::Screenshot(rest.into()),
                 "fit" => Action::Fit,
@@ -176,6 +188,7 @@ impl Script {
                 "previous" => Action::PreviousMatch,
                 "help" => Action::ToggleHelp,
                 "hud" => Action::ToggleHud,
+                "follow" => Action::ToggleFollow,
                 "lose-device" => Action::LoseDevice,
                 _ => return Err(error(format!("unknown action '{line}'; see `heatscope view --help`"))),
             };
@@ -216,6 +229,7 @@ mod tests {
         assert_eq!(key_action("m"), Some(Action::ToggleAgg));
         assert_eq!(key_action("ArrowUp"), Some(Action::Pan { by: [0.0, PAN_STEP] }));
         assert_eq!(key_action("PageDown"), Some(Action::Pan { by: [0.0, -1.0] }));
+        assert_eq!(key_action("l"), Some(Action::ToggleFollow));
         assert_eq!(key_action("x"), None);
         assert_eq!(wheel_action(2.0, [0.1, 0.2], true, false), Action::Zoom { at: [0.1, 0.2], factor: [1.0, 1.5625] });
         assert_eq!(wheel_action(-1.0, [0.1, 0.2], false, true), Action::Zoom { at: [0.1, 0.2], factor: [0.8, 1.0] });
@@ -230,6 +244,9 @@ mod tests {
         assert_eq!(script.actions[1], Action::Zoom { at: [0.5, 0.5], factor: [1.0, 2.0] });
         assert_eq!(script.actions[3], Action::Cut(4));
         assert_eq!(script.actions[4], Action::Search("CD3E".into()));
+        let linked = Script::parse(Path::new("l.txt"), "panel 1\nfollow\n").unwrap();
+        assert_eq!(linked.actions, vec![Action::Focus(1), Action::ToggleFollow]);
+        assert!(Script::parse(Path::new("l.txt"), "panel right\n").unwrap_err().to_string().contains("'panel' takes"));
         let bad = Script::parse(Path::new("demo.txt"), "fit\nzoom 1 2\n").unwrap_err();
         assert_eq!(bad.to_string(), "demo.txt: line 2: 'zoom' takes 3 numbers, got '1 2'");
         assert!(Script::parse(Path::new("d"), "jump 3\n").unwrap_err().to_string().contains("unknown action 'jump 3'"));
