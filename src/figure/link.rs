@@ -237,13 +237,12 @@ pub fn connect(
     };
     // A link is drawn when either of its rows is in view.
     let in_view = |yl: f64, yr: f64| (top..=bottom).contains(&yl) || (top..=bottom).contains(&yr);
-    let shown = links.pairs.par_iter().filter(|pair| {
-        let (_, _, yl, yr) = ends(pair);
-        in_view(yl, yr)
-    });
-    let shown_links = shown.count();
-    let mut drawing = GapDrawing { shown_links, ..Default::default() };
     let with_alpha = |c: Rgba, a: f32| Rgba([c.0[0], c.0[1], c.0[2], (c.0[3] as f32 * a).round() as u8]);
+    // One pass counts the links in view into bands; few enough, and they
+    // are drawn one by one instead.
+    let bands = bands(links, left, right, clip, &ends, &|pl| with_alpha(color.at(pl), alpha));
+    let shown_links = bands.iter().map(|b| b.count as usize).sum();
+    let mut drawing = GapDrawing { shown_links, ..Default::default() };
     if shown_links as f64 <= clip.h.max(1.0) as f64 {
         for pair in &links.pairs {
             let (pl, pr, yl, yr) = ends(pair);
@@ -264,7 +263,7 @@ pub fn connect(
         }
     } else {
         drawing.bands = true;
-        drawing.connectors = bands(links, left, right, clip, &ends, &|pl| with_alpha(color.at(pl), alpha));
+        drawing.connectors = bands;
     }
     drawing.marks = marks(&links.left_unmatched, left, clip, clip.x);
     drawing.marks.extend(marks(&links.right_unmatched, right, clip, clip.right() - MARK_W));
@@ -274,8 +273,8 @@ pub fn connect(
 /// A link's display positions and row centres: (left, right, left y, right y).
 type Ends<'a> = dyn Fn(&[u32; 2]) -> (u32, u32, f64, f64) + Sync + 'a;
 
-/// Links counted per pair of pixel-row blocks (blocks one pixel tall at
-/// first, doubled until at most [`BAND_BUDGET`] pairs carry links; ends
+/// The links with a row in view, counted per pair of pixel-row blocks
+/// (blocks doubled until at most [`BAND_BUDGET`] pairs carry links; ends
 /// beyond the gap fall into one block above it or one below it).
 fn bands(
     links: &RowLinks,
