@@ -286,6 +286,20 @@ fn random_labels(n: usize) -> Vec<String> {
     labels
 }
 
+/// Renders `a` linked to `b` into `out` with `extra` options; the layout it reports.
+fn render_linked(d: &Path, a: &Path, b: &Path, out: &Path, extra: &[&str]) -> Option<serde_json::Value> {
+    let layout = d.join("layout.json");
+    let (a, b, o, l) = (a.to_str().unwrap(), b.to_str().unwrap(), out.to_str().unwrap(), layout.to_str().unwrap());
+    render(d, &[&[a, "--link", b, "-o", o, "--layout-out", l], extra].concat())?;
+    Some(serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap())
+}
+
+/// The first gap's links and unmatched rows on its left and right.
+fn gap_counts(layout: &serde_json::Value) -> [u64; 3] {
+    let gap = &layout["gaps"][0];
+    ["links", "unmatched_left", "unmatched_right"].map(|k| gap[k].as_u64().unwrap())
+}
+
 /// The centre (pixels) of the row labelled `label` in a heatmap of the layout.
 fn row_centre(heatmap: &serde_json::Value, label: &str) -> f64 {
     let row = heatmap["rows"].as_array().unwrap().iter().find(|r| r["label"] == label).unwrap();
@@ -302,31 +316,10 @@ fn linked_heatmaps_join_matching_rows_with_curves_ending_on_their_centres() {
     let (a, b) = (d.join("a.tsv"), d.join("b.tsv"));
     write_tsv(&a, &labels, 5, "s");
     write_tsv(&b, &subset, 4, "t");
-    let (out, layout) = (d.join("linked.png"), d.join("linked.json"));
-    let args = [
-        a.to_str().unwrap(),
-        "--link",
-        b.to_str().unwrap(),
-        "--width",
-        "900",
-        "--height",
-        "600",
-        "--connector-alpha",
-        "1",
-        "-o",
-        out.to_str().unwrap(),
-        "--layout-out",
-        layout.to_str().unwrap(),
-    ];
-    if render(d, &args).is_none() {
-        return;
-    }
-    let layout: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
-    let gap = &layout["gaps"][0];
-    assert_eq!(
-        (gap["links"].as_u64(), gap["unmatched_left"].as_u64(), gap["unmatched_right"].as_u64()),
-        (Some(5), Some(15), Some(0))
-    );
+    let out = d.join("linked.png");
+    let extra = ["--width", "900", "--height", "600", "--connector-alpha", "1"];
+    let Some(layout) = render_linked(d, &a, &b, &out, &extra) else { return };
+    assert_eq!(gap_counts(&layout), [5, 15, 0]);
     let (left, right) = (&layout["heatmaps"][0], &layout["heatmaps"][1]);
     let connectors = layout["connectors"].as_array().unwrap();
     assert_eq!(connectors.len(), 5);
@@ -373,28 +366,9 @@ fn links_handle_duplicates_partial_overlap_follow_order_and_no_overlap() {
     write_tsv(&a, &names(&["g1", "g2", "g3", "g4", "g5", "g6", "g2"]), 3, "s");
     write_tsv(&b, &names(&["x1", "g3", "g2", "x2", "g3"]), 2, "t");
     write_tsv(&c, &names(&["y1", "y2"]), 2, "u");
-    let (out, layout) = (d.join("x.png"), d.join("l.json"));
-    let args = [
-        a.to_str().unwrap(),
-        "--link",
-        b.to_str().unwrap(),
-        "--link-order",
-        "follow",
-        "-o",
-        out.to_str().unwrap(),
-        "--layout-out",
-        layout.to_str().unwrap(),
-    ];
-    if render(d, &args).is_none() {
-        return;
-    }
-    let layout: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
-    let gap = &layout["gaps"][0];
+    let Some(layout) = render_linked(d, &a, &b, &d.join("x.png"), &["--link-order", "follow"]) else { return };
     // g2 twice on the left × once on the right, g3 once × twice: 4 links.
-    assert_eq!(
-        (gap["links"].as_u64(), gap["unmatched_left"].as_u64(), gap["unmatched_right"].as_u64()),
-        (Some(4), Some(4), Some(2))
-    );
+    assert_eq!(gap_counts(&layout), [4, 4, 2]);
     assert_eq!(layout["connectors"].as_array().unwrap().len(), 4);
     // Following: matched rows in the order of their first match on the left, then x1, x2.
     let order = |h: &serde_json::Value| -> Vec<String> {

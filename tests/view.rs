@@ -85,12 +85,20 @@ fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
 /// stderr and the last frame (width, height, RGBA), or `None` when the GPU
 /// tests are skipped on purpose.
 fn run_demo_script(script: &str) -> Option<(String, u32, u32, Vec<u8>)> {
+    run_view_script(script, |_| Vec::new())
+}
+
+/// Runs the demo view with the options `extra` gives (it may write files
+/// into the folder it is handed) and `script`: what it printed and the
+/// screenshot.
+fn run_view_script(script: &str, extra: impl FnOnce(&Path) -> Vec<String>) -> Option<(String, u32, u32, Vec<u8>)> {
     let xvfb = Xvfb::start()?;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.script");
     std::fs::write(&path, script).unwrap();
     let shot = dir.path().join("view.png");
-    let args = [
+    let extra = extra(dir.path());
+    let mut args = vec![
         "view",
         "--script",
         path.to_str().unwrap(),
@@ -99,6 +107,7 @@ fn run_demo_script(script: &str) -> Option<(String, u32, u32, Vec<u8>)> {
         "--screenshot",
         shot.to_str().unwrap(),
     ];
+    args.extend(extra.iter().map(String::as_str));
     let out = heatscope(dir.path(), &args, Some(&xvfb.1));
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     if !out.status.success() && skip_gpu() {
@@ -194,42 +203,21 @@ fn bench_on_a_million_rows_keeps_primitives_and_uploads_bounded() {
 }
 
 /// The demo beside a linked panel of 50 of its rows (in reverse order),
-/// after `script`: the screenshot.
+/// connectors pure green, after `script`: the screenshot.
 fn run_linked_script(script: &str) -> Option<(u32, u32, Vec<u8>)> {
-    let xvfb = Xvfb::start()?;
-    let dir = tempfile::tempdir().unwrap();
-    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/pbmc68k_reduced.tsv")).unwrap();
-    let mut linked = String::from("cell\ta\tb\tc\n");
-    for (i, line) in demo.lines().skip(1).take(50).collect::<Vec<_>>().into_iter().rev().enumerate() {
-        let label = line.split('\t').next().unwrap();
-        linked += &format!("{label}\t{}\t{}\t{}\n", i % 7, (i * 3) % 5, i % 2);
-    }
-    let linked_path = dir.path().join("linked.tsv");
-    std::fs::write(&linked_path, linked).unwrap();
-    let path = dir.path().join("linked.script");
-    std::fs::write(&path, script).unwrap();
-    let shot = dir.path().join("view.png");
-    let args = [
-        "view",
-        "--link",
-        linked_path.to_str().unwrap(),
-        "--connector-color",
-        "#00ff00",
-        "--connector-alpha",
-        "1",
-        "--script",
-        path.to_str().unwrap(),
-        "--exit-after-frames",
-        "5",
-        "--screenshot",
-        shot.to_str().unwrap(),
-    ];
-    let out = heatscope(dir.path(), &args, Some(&xvfb.1));
-    if !out.status.success() && skip_gpu() {
-        return None;
-    }
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (w, h, pixels) = read_png(&shot);
+    let (_, w, h, pixels) = run_view_script(script, |dir| {
+        let demo =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/pbmc68k_reduced.tsv")).unwrap();
+        let mut linked = String::from("cell\ta\tb\tc\n");
+        for (i, line) in demo.lines().skip(1).take(50).collect::<Vec<_>>().into_iter().rev().enumerate() {
+            let label = line.split('\t').next().unwrap();
+            linked += &format!("{label}\t{}\t{}\t{}\n", i % 7, (i * 3) % 5, i % 2);
+        }
+        let path = dir.join("linked.tsv");
+        std::fs::write(&path, linked).unwrap();
+        let link = path.to_str().unwrap().to_owned();
+        ["--link", &link, "--connector-color", "#00ff00", "--connector-alpha", "1"].map(str::to_owned).to_vec()
+    })?;
     Some((w, h, pixels))
 }
 
