@@ -8,7 +8,7 @@ use clap::Parser;
 use heatscope::figure::scene::DataWindow;
 use heatscope::figure::text;
 use heatscope::generate::{GenerateParams, generate};
-use heatscope::render::{HeatmapSource, Renderer};
+use heatscope::render::Renderer;
 use heatscope::view::{Action, Camera, bench_path};
 
 use super::render::{FigureArgs, prepare, scene};
@@ -148,11 +148,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         }
         let windows: Vec<DataWindow> = cameras.iter().map(|(c, _)| c.window().clone()).collect();
         let frame = scene(&mut fonts, &prepared, &figure, &windows, size, true);
-        let sources: Vec<HeatmapSource> = prepared
-            .panels()
-            .zip(windows)
-            .map(|(p, window)| HeatmapSource { pyramid: &p.pyramid, style: &p.style, agg, window })
-            .collect();
+        let sources = prepared.sources(agg, &windows);
         let before = renderer.tile_traffic().0;
         let triangles = renderer.draw_frame(&frame, &sources)?;
         times.push(frame_started.elapsed());

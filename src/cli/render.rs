@@ -200,8 +200,6 @@ pub struct Prepared {
 pub struct Linked {
     pub panel: Prepared,
     pub links: RowLinks,
-    /// Whether this panel shares the main panel's colour scale.
-    pub shared_scale: bool,
 }
 
 impl Prepared {
@@ -210,14 +208,16 @@ impl Prepared {
         std::iter::once(self).chain(self.linked.iter().map(|l| &l.panel))
     }
 
-    /// Each panel's heatmap source, showing its whole matrix.
-    pub fn sources(&self, agg: Agg) -> Vec<HeatmapSource<'_>> {
+    /// Each panel's heatmap source, showing its window in `windows` (the
+    /// main panel's first; a panel without one shows its whole matrix).
+    pub fn sources(&self, agg: Agg, windows: &[DataWindow]) -> Vec<HeatmapSource<'_>> {
         self.panels()
-            .map(|p| HeatmapSource {
+            .enumerate()
+            .map(|(i, p)| HeatmapSource {
                 pyramid: &p.pyramid,
                 style: &p.style,
                 agg,
-                window: DataWindow::whole(p.pyramid.geometry()),
+                window: windows.get(i).cloned().unwrap_or_else(|| DataWindow::whole(p.pyramid.geometry())),
             })
             .collect()
     }
@@ -267,7 +267,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let mut renderer = Renderer::new()?;
     let figure = &args.figure;
     let scene = scene(&mut text::font_system(), &prepared, figure, &[], [figure.width, figure.height], false);
-    let sources = prepared.sources(figure.agg);
+    let sources = prepared.sources(figure.agg, &[]);
     let bytes = match format {
         Format::Png => renderer.render(&scene, &sources)?.to_png(),
         Format::Svg => {
@@ -321,7 +321,7 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
     if !(0.0..=1.0).contains(&figure.connector_alpha) {
         return Err(usage(format!("--connector-alpha {}: give a number from 0 to 1", figure.connector_alpha)));
     }
-    let mut main = prepare_panel(input, figure, None)?;
+    let (mut main, _) = prepare_panel(input, figure, None)?;
     // A linked panel clusters (or follows) on its own, with the bar tables
     // and look of the main panel, but no cut.
     let linked_figure = FigureArgs {
@@ -337,28 +337,13 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
     };
     for (k, path) in figure.link.iter().enumerate() {
         let left = if k == 0 { &main } else { &main.linked[k - 1].panel };
-        let left_name =
-            if k == 0 { input.file.display().to_string() } else { figure.link[k - 1].display().to_string() };
-        let follow =
-            (figure.link_order == LinkOrder::Follow).then_some((left.matrix.row_labels(), &left.row_order[..]));
-        let link_input = input.for_link(path.clone());
-        let mut panel = prepare_panel(&link_input, &linked_figure, follow)?;
-        let links = RowLinks::match_labels(left.matrix.row_labels(), panel.matrix.row_labels());
-        if links.is_empty() {
-            let example = |labels: &heatscope::input::Labels| labels.get(0).into_owned();
-            return Err(usage(format!(
-                "--link {}: none of its {} row labels (e.g. '{}') is among the {} row labels of {left_name} (e.g. '{}'); link matrices whose rows share names, spelled the same",
-                path.display(),
-                panel.matrix.rows(),
-                example(panel.matrix.row_labels()),
-                left.matrix.rows(),
-                example(left.matrix.row_labels()),
-            )));
-        }
+        let left_name = if k == 0 { &input.file } else { &figure.link[k - 1] };
+        let (mut panel, links) = prepare_panel(&input.for_link(path.clone()), &linked_figure, Some((left, left_name)))?;
+        let links = links.expect("a linked panel is matched");
         if figure.link_shared_scale {
             panel.style = main.style.clone();
         }
-        main.linked.push(Linked { panel, links, shared_scale: figure.link_shared_scale });
+        main.linked.push(Linked { panel, links });
     }
     let grey = Rgba([64, 64, 64, 255]);
     main.connector_colors = (0..figure.link.len())
@@ -371,13 +356,14 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
     Ok(main)
 }
 
-/// One panel: `follow` gives the labels and display order of the panel on
-/// the left when this one follows it.
+/// One panel. A linked one is given the panel on its left (and that
+/// panel's file): its rows are matched to that panel's first (refused when
+/// none match, before any long work), and the links come back with it.
 fn prepare_panel(
     input: &InputArgs,
     figure: &FigureArgs,
-    follow: Option<(&heatscope::input::Labels, &[usize])>,
-) -> anyhow::Result<Prepared> {
+    left: Option<(&Prepared, &Path)>,
+) -> anyhow::Result<(Prepared, Option<RowLinks>)> {
     let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
     check_figure_args(figure)?;
     figure.approx.check()?;
@@ -395,6 +381,21 @@ fn prepare_panel(
     let col_tables = tables(&figure.col_colors)?;
     let dir = input.cache_dir();
     let mut matrix = input.open()?;
+    let links = left.map(|(left, _)| RowLinks::match_labels(left.matrix.row_labels(), matrix.row_labels()));
+    if let (Some(links), Some((left, left_file))) = (&links, left)
+        && links.is_empty()
+    {
+        let example = |labels: &heatscope::input::Labels| labels.get(0).into_owned();
+        return Err(usage(format!(
+            "--link {}: none of its {} row labels (e.g. '{}') is among the {} row labels of {} (e.g. '{}'); link matrices whose rows share names, spelled the same",
+            input.file.display(),
+            matrix.rows(),
+            example(matrix.row_labels()),
+            left.matrix.rows(),
+            left_file.display(),
+            example(left.matrix.row_labels()),
+        )));
+    }
     let stored = |specs: &[String], axis: MatrixAxis, flag: &str| -> anyhow::Result<Vec<Annotation>> {
         // `obs:a,b` names two columns.
         let columns = specs.iter().filter(|s| is_stored_column(s)).flat_map(|s| {
@@ -443,12 +444,11 @@ fn prepare_panel(
         return Err(heatscope::input::InputError::Interrupted.into());
     }
     let order = |tree: &Option<Dendrogram>, n: usize| tree.as_ref().map_or_else(|| (0..n).collect(), |t| t.leaves());
-    let row_order: Vec<usize> = match follow {
-        Some((labels, left_order)) => {
-            let links = RowLinks::match_labels(labels, matrix.row_labels());
-            follow_order(&links, left_order, matrix.rows())
+    let row_order: Vec<usize> = match (&links, left) {
+        (Some(links), Some((left, _))) if figure.link_order == LinkOrder::Follow => {
+            follow_order(links, &left.row_order, matrix.rows())
         }
-        None => order(&row_tree, matrix.rows()),
+        _ => order(&row_tree, matrix.rows()),
     };
     let col_order: Vec<usize> = order(&col_tree, matrix.cols());
     let as_u32 = |o: &[usize]| o.iter().map(|&i| i as u32).collect::<Vec<u32>>();
@@ -519,7 +519,7 @@ fn prepare_panel(
     assign_palettes(&mut col_bars);
     let row_geometry = row_tree.as_ref().map(|t| TreeGeometry::new(t, row_groups.as_deref()));
     let col_geometry = col_tree.as_ref().map(|t| TreeGeometry::new(t, col_groups.as_deref()));
-    Ok(Prepared {
+    let prepared = Prepared {
         matrix,
         row_tree,
         col_order,
@@ -536,7 +536,8 @@ fn prepare_panel(
         row_order,
         linked: Vec::new(),
         connector_colors: Vec::new(),
-    })
+    };
+    Ok((prepared, links))
 }
 
 /// Refuses an output whose folder does not exist, before any long work.
@@ -657,7 +658,7 @@ pub fn scene(
         .enumerate()
         .map(|(i, panel)| {
             let (rows, cols) = axes(panel);
-            let shared = i > 0 && prepared.linked[i - 1].shared_scale;
+            let shared = i > 0 && figure.link_shared_scale;
             LinkedPanel {
                 rows,
                 cols,
@@ -674,7 +675,7 @@ pub fn scene(
         .zip(&prepared.connector_colors)
         .map(|(linked, color)| LinkedGap { links: &linked.links, color, alpha: figure.connector_alpha })
         .collect();
-    linked_clustermap(fonts, &options, &panels, &gaps).0
+    linked_clustermap(fonts, &options, &panels, &gaps)
 }
 
 /// A panel's two axes as the layout takes them.

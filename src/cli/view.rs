@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use heatscope::figure::layout::tree_view;
 use heatscope::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text};
 use heatscope::figure::{Agg, Rgba, text};
-use heatscope::render::{Gpu, HeatmapSource, Renderer, tessellate};
+use heatscope::render::{Gpu, Renderer, tessellate};
 use heatscope::view::script::{HELP, key_action, wheel_action};
 use heatscope::view::{Action, Camera, Script};
 use winit::application::ApplicationHandler;
@@ -724,7 +724,7 @@ impl App {
             wgpu::CurrentSurfaceTexture::Validation => anyhow::bail!("the GPU rejected the window's surface"),
         };
         let view = frame.texture.create_view(&Default::default());
-        let sources = sources(&self.prepared, self.agg, windows);
+        let sources = self.prepared.sources(self.agg, &windows);
         let vertices = tessellate(&scene);
         let size = [state.config.width, state.config.height];
         let encoder = state.renderer.draw(&scene, &sources, &vertices, &view, [0, 0], size)?;
@@ -742,7 +742,7 @@ impl App {
         let scene = self.full_scene();
         let windows = self.windows();
         let Some(state) = &mut self.state else { return };
-        let sources = sources(&self.prepared, self.agg, windows);
+        let sources = self.prepared.sources(self.agg, &windows);
         let result = state.renderer.render(&scene, &sources).map_err(anyhow::Error::from).and_then(|image| {
             heatscope::output::write_atomically(path, |w| w.write_all(&image.to_png()))
                 .map_err(|e| anyhow::anyhow!("cannot write {} ({e})", path.display()))
@@ -761,15 +761,6 @@ impl App {
         self.error = Some(error);
         event_loop.exit();
     }
-}
-
-/// Each panel's heatmap source, showing its window.
-fn sources(prepared: &Prepared, agg: Agg, windows: Vec<DataWindow>) -> Vec<HeatmapSource<'_>> {
-    prepared
-        .panels()
-        .zip(windows)
-        .map(|(p, window)| HeatmapSource { pyramid: &p.pyramid, style: &p.style, agg, window })
-        .collect()
 }
 
 /// Orange lines above and below display rows `rows` of the heatmap at `rect`

@@ -33,21 +33,13 @@ pub struct RowLinks {
 impl RowLinks {
     /// Matches the two panels' row labels exactly (case and spaces count).
     pub fn match_labels(left: &Labels, right: &Labels) -> RowLinks {
-        // Label → its first left row; `next` chains the left rows sharing it.
+        // Label → its first left row; `next` chains the left rows sharing it,
+        // in row order (built from the last row up).
         let mut first: HashMap<Box<str>, u32> = HashMap::with_capacity(left.len());
         let mut next = vec![u32::MAX; left.len()];
-        let mut last: HashMap<u32, u32> = HashMap::new();
-        for (i, label) in left.iter().enumerate() {
-            let i = i as u32;
-            match first.get(label.as_ref()) {
-                Some(&head) => {
-                    let tail = last.get(&head).copied().unwrap_or(head);
-                    next[tail as usize] = i;
-                    last.insert(head, i);
-                }
-                None => {
-                    first.insert(label.into(), i);
-                }
+        for i in (0..left.len()).rev() {
+            if let Some(head) = first.insert(left.get(i).into(), i as u32) {
+                next[i] = head;
             }
         }
         let mut pairs = Vec::new();

@@ -8,7 +8,7 @@ use cosmic_text::FontSystem;
 
 use super::colormap::Rgba;
 use super::layout::{AxisSpec, FigureOptions, HeatmapStyle, PAD, PanelRole, clustermap, legends, legends_width};
-use super::link::{ConnectorColor, GapDrawing, RowAxis, RowLinks, connect};
+use super::link::{Connector, ConnectorColor, RowAxis, RowLinks, connect};
 use super::scene::{Align, DataWindow, LinkedHeatmap, Rect, Scene, Text};
 use super::text;
 
@@ -31,21 +31,14 @@ pub struct LinkedGap<'a> {
     pub alpha: f32,
 }
 
-/// A gap as laid out: where it is and what it drew.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GapLayout {
-    pub clip: Rect,
-    pub drawing: GapDrawing,
-}
-
 /// Lays out `panels` (the main one first) with `gaps[i]` between panel `i`
-/// and panel `i + 1`. Returns the scene and each gap's layout.
+/// and panel `i + 1`.
 pub fn linked_clustermap(
     fonts: &mut FontSystem,
     options: &FigureOptions,
     panels: &[LinkedPanel],
     gaps: &[LinkedGap],
-) -> (Scene, Vec<GapLayout>) {
+) -> Scene {
     assert_eq!(gaps.len() + 1, panels.len(), "one gap between each pair of panels");
     let (w, h) = (options.width as f32, options.height as f32);
     let size = options.font_size;
@@ -142,19 +135,16 @@ pub fn linked_clustermap(
         scene.panels.append(&mut part.panels);
         x += width + gap_w;
     }
-    let mut layouts = Vec::new();
     for (i, gap) in gaps.iter().enumerate() {
         let clip = Rect::new(edges[i].1, align[0], edges[i + 1].0 - edges[i].1, align[1] - align[0]);
         let (l, r) = (&panels[i], &panels[i + 1]);
         let rects = scene.heatmap_rects();
         let left = RowAxis::new(l.position, rects[i], &l.window.rows);
         let right = RowAxis::new(r.position, rects[i + 1], &r.window.rows);
-        let mut drawing = connect(gap.links, &left, &right, clip, gap.color, gap.alpha);
-        drawing.connectors.iter_mut().for_each(|c| c.gap = i);
-        scene.connectors.extend(drawing.connectors.iter().cloned());
-        scene.fills.extend(drawing.marks.iter().copied());
+        let drawing = connect(gap.links, &left, &right, clip, gap.color, gap.alpha);
+        scene.connectors.extend(drawing.connectors.into_iter().map(|c| Connector { gap: i, ..c }));
+        scene.fills.extend(drawing.marks);
         scene.panels.push(super::scene::Panel { name: format!("connectors{}", i + 1), rect: clip });
-        layouts.push(GapLayout { clip, drawing });
     }
     if legend_w > 0.0 {
         let area = Rect::new(w - legend_w, align[0], legend_w, h - align[0] - PAD);
@@ -192,7 +182,7 @@ pub fn linked_clustermap(
             rect: Rect::new(area.x, start, area.w, y - start),
         });
     }
-    (scene, layouts)
+    scene
 }
 
 /// `n` with commas between thousands: 1,000,000.
