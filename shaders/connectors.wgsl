@@ -1,8 +1,9 @@
 // Connectors between linked heatmaps: each curve (or band) a cubic Bézier
 // whose control points sit halfway across at the end points' heights, so it
 // leaves and arrives horizontally. Every vertex carries its curve and a
-// corner number; the vertex shader places the corner on the curve, SEGMENTS
-// steps along it, half a stroke and half a pixel to one side; the fragment
+// corner number; the vertex shader places the corner on the curve, at a
+// step of the curve's straight pieces, half a stroke and half a pixel to
+// one side; the fragment
 // shader fades the stroke's edges by their distance from the centre line
 // (anti-aliasing) and keeps to the gap.
 
@@ -15,12 +16,9 @@ struct VertexIn {
     // Stroke width in pixels; below one pixel, one pixel at lower opacity.
     @location(4) width: f32,
     @location(5) color: vec4<f32>,
-    // Step along the curve × 2 + side (0: left, 1: right).
+    // Pieces of the curve × 65536 + step along it × 2 + side (0: left, 1: right).
     @location(6) corner: u32,
 }
-
-// Keep in sync with `CONNECTOR_SEGMENTS` in src/render/mod.rs.
-const SEGMENTS: u32 = 16u;
 
 struct VertexOut {
     @builtin(position) position: vec4<f32>,
@@ -34,7 +32,7 @@ struct VertexOut {
 
 @vertex
 fn vs_main(c: VertexIn) -> VertexOut {
-    let t = f32(c.corner / 2u) / f32(SEGMENTS);
+    let t = f32((c.corner & 0xffffu) / 2u) / f32(c.corner >> 16u);
     let side = select(-1.0, 1.0, (c.corner & 1u) == 1u);
     let d = c.end - c.start;
     let point = c.start + d * vec2(1.5 * t - 1.5 * t * t + t * t * t, t * t * (3.0 - 2.0 * t));

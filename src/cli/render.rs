@@ -6,7 +6,7 @@ use std::time::Instant;
 use heatscope::cluster::{Axis, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric};
 use heatscope::figure::annotation::{AnnotationBar, BarSource, BarTable, assign_palettes};
 use heatscope::figure::dendrogram::TreeGeometry;
-use heatscope::figure::link::{ConnectorColor, RowLinks, follow_order, positions};
+use heatscope::figure::link::{ConnectorColor, LinkEnds, RowLinks, follow_order, positions};
 use heatscope::figure::linked::{LinkedGap, LinkedPanel, linked_clustermap};
 use heatscope::figure::scene::Scene;
 use heatscope::figure::{
@@ -199,7 +199,8 @@ pub struct Prepared {
 /// A linked panel and its links to the panel on its left.
 pub struct Linked {
     pub panel: Prepared,
-    pub links: RowLinks,
+    /// Its links to the panel on its left, by display position.
+    pub links: LinkEnds,
 }
 
 impl Prepared {
@@ -343,6 +344,8 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
         if figure.link_shared_scale {
             panel.style = main.style.clone();
         }
+        let left = if k == 0 { &main } else { &main.linked[k - 1].panel };
+        let links = LinkEnds::new(&links, &left.row_position, &panel.row_position);
         main.linked.push(Linked { panel, links });
     }
     let grey = Rgba([64, 64, 64, 255]);
@@ -659,14 +662,7 @@ pub fn scene(
         .map(|(i, panel)| {
             let (rows, cols) = axes(panel);
             let shared = i > 0 && figure.link_shared_scale;
-            LinkedPanel {
-                rows,
-                cols,
-                style: &panel.style,
-                window: window(i, panel),
-                position: &panel.row_position,
-                color_bar: !shared,
-            }
+            LinkedPanel { rows, cols, style: &panel.style, window: window(i, panel), color_bar: !shared }
         })
         .collect();
     let gaps: Vec<LinkedGap> = prepared
@@ -779,8 +775,8 @@ fn write_layout(path: &Path, scene: &Scene, prepared: &Prepared) -> anyhow::Resu
                 "links": linked.links.len(),
                 "links_drawn": drawn.clone().map(|c| c.count as usize).sum::<usize>(),
                 "bands": drawn.clone().any(|c| c.band),
-                "unmatched_left": linked.links.left_unmatched.len(),
-                "unmatched_right": linked.links.right_unmatched.len(),
+                "unmatched_left": linked.links.unmatched()[0],
+                "unmatched_right": linked.links.unmatched()[1],
             })
         })
         .collect();

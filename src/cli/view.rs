@@ -437,27 +437,13 @@ impl App {
     /// Scrolls panel `to` to the rows linked to the rows panel `from` (a
     /// neighbour) shows.
     fn align_panel(&mut self, from: usize, to: usize) {
-        use rayon::prelude::*;
         let shown = self.windows()[from].rows.clone();
-        let panels: Vec<&Prepared> = self.prepared.panels().collect();
-        let (from_position, to_position) = (&panels[from].row_position, &panels[to].row_position);
         let links = &self.prepared.linked[from.min(to)].links;
-        // Pairs are (left row, right row).
-        let (side, other) = if from < to { (0, 1) } else { (1, 0) };
         let (lo, hi) = (shown.start.floor() as u32, shown.end.ceil() as u32);
-        let span = links
-            .pairs
-            .par_iter()
-            .filter(|pair| (lo..hi).contains(&from_position[pair[side] as usize]))
-            .map(|pair| {
-                let p = to_position[pair[other] as usize];
-                (p, p)
-            })
-            .reduce(|| (u32::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
-        if span.0 <= span.1
+        if let Some(span) = links.linked_span(from < to, lo..hi)
             && let Some(camera) = self.camera_mut(to)
         {
-            camera.show_rows(span.0 as f64..span.1 as f64 + 1.0);
+            camera.show_rows(span.start as f64..span.end as f64);
         }
     }
 

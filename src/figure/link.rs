@@ -93,11 +93,71 @@ pub fn positions(order: &[usize]) -> Vec<u32> {
     position
 }
 
+/// A gap's links by display position, sorted two ways so that the links
+/// with an end in view are two slices: one by the left end, one by the
+/// right. Built once per pair of row orders.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LinkEnds {
+    /// (left position, right position), by left position then right.
+    by_left: Vec<[u32; 2]>,
+    /// The same pairs by right position then left.
+    by_right: Vec<[u32; 2]>,
+    /// Display positions of the rows without a match, ascending.
+    left_unmatched: Vec<u32>,
+    right_unmatched: Vec<u32>,
+}
+
+impl LinkEnds {
+    /// `links` placed by each panel's matrix row → display position.
+    pub fn new(links: &RowLinks, left_position: &[u32], right_position: &[u32]) -> LinkEnds {
+        let mut by_left: Vec<[u32; 2]> =
+            links.pairs.par_iter().map(|&[i, j]| [left_position[i as usize], right_position[j as usize]]).collect();
+        let mut by_right = by_left.clone();
+        by_left.par_sort_unstable();
+        by_right.par_sort_unstable_by_key(|&[l, r]| (r, l));
+        let placed = |rows: &[u32], position: &[u32]| {
+            let mut out: Vec<u32> = rows.iter().map(|&i| position[i as usize]).collect();
+            out.sort_unstable();
+            out
+        };
+        LinkEnds {
+            by_left,
+            by_right,
+            left_unmatched: placed(&links.left_unmatched, left_position),
+            right_unmatched: placed(&links.right_unmatched, right_position),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_left.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_left.is_empty()
+    }
+
+    /// Rows without a match: (left, right).
+    pub fn unmatched(&self) -> [usize; 2] {
+        [self.left_unmatched.len(), self.right_unmatched.len()]
+    }
+
+    /// The display positions on the other side linked to positions `shown`
+    /// of one side (`from_left`: the left side), first to last; None when
+    /// none of them has a link.
+    pub fn linked_span(&self, from_left: bool, shown: Range<u32>) -> Option<Range<u32>> {
+        let (pairs, side) = if from_left { (&self.by_left, 0) } else { (&self.by_right, 1) };
+        let slice = &pairs[pairs.partition_point(|p| p[side] < shown.start)..];
+        let slice = &slice[..slice.partition_point(|p| p[side] < shown.end)];
+        let other = slice.iter().map(|p| p[1 - side]);
+        Some(other.clone().min()?..other.max()? + 1)
+    }
+}
+
 /// Where one panel's rows are on screen.
 #[derive(Clone, Debug)]
-pub struct RowAxis<'a> {
-    /// Matrix row → display position.
-    pub position: &'a [u32],
+pub struct RowAxis {
+    /// Rows the panel has.
+    pub rows: usize,
     /// The heatmap's top edge, pixels, and pixels per row.
     pub top: f32,
     pub px_per_row: f64,
@@ -105,15 +165,33 @@ pub struct RowAxis<'a> {
     pub start: f64,
 }
 
-impl RowAxis<'_> {
-    /// A panel `rect` showing rows `window` (display positions).
-    pub fn new<'a>(position: &'a [u32], rect: Rect, window: &Range<f64>) -> RowAxis<'a> {
-        RowAxis { position, top: rect.y, px_per_row: rect.h as f64 / (window.end - window.start), start: window.start }
+impl RowAxis {
+    /// A panel of `rows` rows in `rect` showing rows `window` (display positions).
+    pub fn new(rows: usize, rect: Rect, window: &Range<f64>) -> RowAxis {
+        RowAxis { rows, top: rect.y, px_per_row: rect.h as f64 / (window.end - window.start), start: window.start }
     }
 
     /// The centre of the row at display position `p`, pixels.
     pub fn centre(&self, p: u32) -> f64 {
         self.top as f64 + (p as f64 + 0.5 - self.start) * self.px_per_row
+    }
+
+    /// The display positions whose row centres lie within `y0..=y1`.
+    fn centred_within(&self, y0: f64, y1: f64) -> Range<u32> {
+        let first = |inside: &dyn Fn(f64) -> bool| {
+            let (mut lo, mut hi) = (0u32, self.rows as u32);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if inside(self.centre(mid)) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        let start = first(&|y| y < y0);
+        start..first(&|y| y <= y1).max(start)
     }
 
     /// The display position at pixel `y` (fractional).
@@ -215,7 +293,7 @@ pub struct GapDrawing {
 /// The connectors for `links` between a left and a right panel, in the gap
 /// `clip` (x from its left edge to its right edge; y the rows' extent).
 pub fn connect(
-    links: &RowLinks,
+    links: &LinkEnds,
     left: &RowAxis,
     right: &RowAxis,
     clip: Rect,
@@ -223,36 +301,38 @@ pub fn connect(
     alpha: f32,
 ) -> GapDrawing {
     let (top, bottom) = (clip.y as f64, clip.bottom() as f64);
-    let ends = |&[i, j]: &[u32; 2]| {
-        let (pl, pr) = (left.position[i as usize], right.position[j as usize]);
-        (pl, pr, left.centre(pl), right.centre(pr))
+    // A link is drawn when either of its rows is in view: the links by
+    // their left end in view, then those by their right end whose left end is not.
+    let left_shown = left.centred_within(top, bottom);
+    let right_shown = right.centred_within(top, bottom);
+    let slice = |pairs: &'_ [[u32; 2]], side: usize, shown: &Range<u32>| -> std::ops::Range<usize> {
+        pairs.partition_point(|p| p[side] < shown.start)..pairs.partition_point(|p| p[side] < shown.end)
     };
-    // A link is drawn when either of its rows is in view.
-    let in_view = |yl: f64, yr: f64| (top..=bottom).contains(&yl) || (top..=bottom).contains(&yr);
+    let by_left = &links.by_left[slice(&links.by_left, 0, &left_shown)];
+    let by_right = &links.by_right[slice(&links.by_right, 1, &right_shown)];
+    let in_view = Shown { links: links.len(), by_left, by_right, left_shown: &left_shown };
     let with_alpha = |c: Rgba, a: f32| Rgba([c.0[0], c.0[1], c.0[2], (c.0[3] as f32 * a).round() as u8]);
     // One pass counts the links in view into bands; few enough, and they
     // are drawn one by one instead.
-    let bands = bands(links, left, right, clip, &ends, &|pl| with_alpha(color.at(pl), alpha));
+    let bands = bands(&in_view, left, right, clip, &|pl| with_alpha(color.at(pl), alpha));
     let shown_links = bands.iter().map(|b| b.count as usize).sum();
     let mut drawing = GapDrawing { shown_links, ..Default::default() };
     if shown_links as f64 <= clip.h.max(1.0) as f64 {
-        for pair in &links.pairs {
-            let (pl, pr, yl, yr) = ends(pair);
-            if in_view(yl, yr) {
-                drawing.connectors.push(Connector {
-                    from: [clip.x, yl as f32],
-                    to: [clip.right(), yr as f32],
-                    width: 1.25,
-                    color: with_alpha(color.at(pl), alpha),
-                    clip,
-                    count: 1,
-                    gap: 0,
-                    band: false,
-                    left: pl..pl + 1,
-                    right: pr..pr + 1,
-                });
-            }
-        }
+        let links = in_view.by_left.iter().chain(in_view.by_right.iter().filter(|p| !left_shown.contains(&p[0])));
+        drawing.connectors = links
+            .map(|&[pl, pr]| Connector {
+                from: [clip.x, left.centre(pl) as f32],
+                to: [clip.right(), right.centre(pr) as f32],
+                width: 1.25,
+                color: with_alpha(color.at(pl), alpha),
+                clip,
+                count: 1,
+                gap: 0,
+                band: false,
+                left: pl..pl + 1,
+                right: pr..pr + 1,
+            })
+            .collect();
     } else {
         drawing.bands = true;
         drawing.connectors = bands;
@@ -262,55 +342,75 @@ pub fn connect(
     drawing
 }
 
-/// A link's display positions and row centres: (left, right, left y, right y).
-type Ends<'a> = dyn Fn(&[u32; 2]) -> (u32, u32, f64, f64) + Sync + 'a;
+/// The links with an end in view: those whose left end is (`by_left`), and
+/// those whose right end is, where their left end is not.
+struct Shown<'a> {
+    /// All the links of the gap, in view or not.
+    links: usize,
+    by_left: &'a [[u32; 2]],
+    by_right: &'a [[u32; 2]],
+    left_shown: &'a Range<u32>,
+}
 
-/// The links with a row in view, counted per pair of pixel-row blocks
-/// (blocks doubled until at most [`BAND_BUDGET`] pairs carry links; ends
-/// beyond the gap fall into one block above it or one below it).
-fn bands(
-    links: &RowLinks,
-    left: &RowAxis,
-    right: &RowAxis,
-    clip: Rect,
-    ends: &Ends<'_>,
-    color: &dyn Fn(u32) -> Rgba,
-) -> Vec<Connector> {
+/// The links in view counted per pair of pixel-row blocks (blocks doubled
+/// until at most [`BAND_BUDGET`] pairs carry links; ends beyond the gap
+/// fall into one block above it or one below it).
+fn bands(shown: &Shown, left: &RowAxis, right: &RowAxis, clip: Rect, color: &dyn Fn(u32) -> Rgba) -> Vec<Connector> {
     let rows = clip.h.ceil().max(1.0) as usize;
-    let visible = clip.y as f64..=clip.bottom() as f64;
     // Blocks per side, with the one above and the one below: at first
     // about 4·√budget of them (the pairs that carry links are at most the
     // square of that, and often near the diagonal, about as many).
     let first_side = 4 * (BAND_BUDGET as f64).sqrt() as usize;
     let mut block = rows.div_ceil(first_side).max(1);
     let mut side = rows.div_ceil(block) + 2;
-    let index = |y: f64, block: usize, side: usize| -> usize {
-        let k = ((y - clip.y as f64) / block as f64).floor();
-        (k + 1.0).clamp(0.0, (side - 1) as f64) as usize
+    // The block of a row centred at pixel y is ⌊(y − clip.y) / block⌋ + 1,
+    // 0 above the gap and `side − 1` below it: an affine map of the
+    // display position, per side.
+    let blocks = |axis: &RowAxis| {
+        let scale = axis.px_per_row / block as f64;
+        let offset = (axis.top as f64 - clip.y as f64 + (0.5 - axis.start) * axis.px_per_row) / block as f64 + 1.0;
+        move |p: u32| ((p as f64 * scale + offset).max(0.0) as usize).min(side - 1)
     };
-    let mut grid: Vec<u32> = links
-        .pairs
-        .par_chunks(1 << 16)
-        .fold(
-            || vec![0u32; side * side],
-            |mut grid, chunk| {
-                for pair in chunk {
-                    let (_, _, yl, yr) = ends(pair);
-                    if !(visible.contains(&yl) || visible.contains(&yr)) {
-                        continue;
+    let ends = [blocks(left), blocks(right)];
+    // Counts `pairs`, sorted by their end on side `sorted` (0 left, 1
+    // right), in runs that share that end's block, except those whose left
+    // end is in `skip_left`.
+    let count = |pairs: &[[u32; 2]], sorted: usize, skip_left: Option<&Range<u32>>| -> Vec<u32> {
+        let (run_block, other_block) = (&ends[sorted], &ends[1 - sorted]);
+        let stride = if sorted == 0 { [side, 1] } else { [1, side] };
+        pairs
+            .par_chunks(1 << 16)
+            .fold(
+                || vec![0u32; side * side],
+                |mut grid, chunk| {
+                    let mut rest = chunk;
+                    while let Some(first) = rest.first() {
+                        let k = run_block(first[sorted]);
+                        let run = rest.partition_point(|p| run_block(p[sorted]) <= k);
+                        let base = k * stride[0];
+                        for pair in &rest[..run] {
+                            if skip_left.is_none_or(|skip| !skip.contains(&pair[0])) {
+                                grid[base + other_block(pair[1 - sorted]) * stride[1]] += 1;
+                            }
+                        }
+                        rest = &rest[run..];
                     }
-                    grid[index(yl, block, side) * side + index(yr, block, side)] += 1;
-                }
-                grid
-            },
-        )
-        .reduce(
-            || vec![0u32; side * side],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
+                    grid
+                },
+            )
+            .reduce(
+                || vec![0u32; side * side],
+                |mut a, b| {
+                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                    a
+                },
+            )
+    };
+    let mut grid = count(shown.by_left, 0, None);
+    if shown.by_left.len() < shown.links {
+        let from_right = count(shown.by_right, 1, Some(shown.left_shown));
+        grid.iter_mut().zip(&from_right).for_each(|(a, b)| *a += b);
+    }
     // The two outer blocks stay single; inner blocks merge in pairs.
     while grid.iter().filter(|&&c| c > 0).count() > BAND_BUDGET && side > 3 {
         let inner = side - 2;
@@ -365,8 +465,8 @@ fn bands(
             if count == 0 {
                 continue;
             }
-            let leftmost = span(left, a, left.position.len());
-            let rightmost = span(right, b, right.position.len());
+            let leftmost = span(left, a, left.rows);
+            let rightmost = span(right, b, right.rows);
             out.push(Connector {
                 from: [clip.x, centre(a) as f32],
                 to: [clip.right(), centre(b) as f32],
@@ -384,13 +484,15 @@ fn bands(
     out
 }
 
-/// Marks at `x` for the rows in view among `rows`, merged where their pixel
-/// rows touch.
-fn marks(rows: &[u32], axis: &RowAxis, clip: Rect, x: f32) -> Vec<Fill> {
+/// Marks at `x` for the rows in view among `positions` (display
+/// positions, ascending), merged where their pixel rows touch.
+fn marks(positions: &[u32], axis: &RowAxis, clip: Rect, x: f32) -> Vec<Fill> {
     let pixels = clip.h.ceil().max(0.0) as usize;
+    let shown = axis.centred_within(clip.y as f64, clip.y as f64 + pixels as f64);
+    let first = positions.partition_point(|&p| p < shown.start);
     let mut hit = vec![false; pixels];
-    for &i in rows {
-        let y = axis.centre(axis.position[i as usize]) - clip.y as f64;
+    for &p in positions[first..].iter().take_while(|&&p| p < shown.end) {
+        let y = axis.centre(p) - clip.y as f64;
         if (0.0..pixels as f64).contains(&y) {
             hit[y as usize] = true;
         }
@@ -450,14 +552,16 @@ mod tests {
         let links = RowLinks::match_labels(&left, &right);
         let (lp, rp) = (positions(&[0, 1, 2, 3]), positions(&[1, 0]));
         let clip = Rect::new(100.0, 10.0, 50.0, 80.0);
-        let l = RowAxis::new(&lp, Rect::new(0.0, 10.0, 90.0, 80.0), &(0.0..4.0));
-        let r = RowAxis::new(&rp, Rect::new(160.0, 10.0, 90.0, 80.0), &(0.0..2.0));
-        let drawing = connect(&links, &l, &r, clip, &ConnectorColor::Fixed(Rgba::BLACK), 1.0);
+        let l = RowAxis::new(4, Rect::new(0.0, 10.0, 90.0, 80.0), &(0.0..4.0));
+        let r = RowAxis::new(2, Rect::new(160.0, 10.0, 90.0, 80.0), &(0.0..2.0));
+        let ends = LinkEnds::new(&links, &lp, &rp);
+        let drawing = connect(&ends, &l, &r, clip, &ConnectorColor::Fixed(Rgba::BLACK), 1.0);
         assert!(!drawing.bands);
-        // Right row 0 ("d") is shown second (y 70), right row 1 ("a") first (y 30).
+        // Top to bottom on the left: "a" (y 20) goes to the right's first row
+        // (y 30), "d" (y 80) to its second (y 70).
         let ends: Vec<_> = drawing.connectors.iter().map(|c| (c.from, c.to)).collect();
-        assert_eq!(ends, vec![([100.0, 80.0], [150.0, 70.0]), ([100.0, 20.0], [150.0, 30.0])]);
-        let c = &drawing.connectors[1];
+        assert_eq!(ends, vec![([100.0, 20.0], [150.0, 30.0]), ([100.0, 80.0], [150.0, 70.0])]);
+        let c = &drawing.connectors[0];
         assert_eq!(c.point(0.0), c.from);
         assert_eq!(c.point(1.0), c.to);
         assert_eq!(c.point(0.5), [125.0, 25.0]);
@@ -482,21 +586,60 @@ mod tests {
             right_unmatched: Vec::new(),
         };
         let clip = Rect::new(500.0, 50.0, 120.0, 800.0);
-        let l = RowAxis::new(&left, Rect::new(0.0, 50.0, 400.0, 800.0), &(0.0..n as f64));
-        let r = RowAxis::new(&right, Rect::new(700.0, 50.0, 400.0, 800.0), &(0.0..n as f64));
-        let drawing = connect(&links, &l, &r, clip, &ConnectorColor::Fixed(Rgba::BLACK), 0.5);
+        let l = RowAxis::new(n, Rect::new(0.0, 50.0, 400.0, 800.0), &(0.0..n as f64));
+        let r = RowAxis::new(n, Rect::new(700.0, 50.0, 400.0, 800.0), &(0.0..n as f64));
+        let drawing = connect(&LinkEnds::new(&links, &left, &right), &l, &r, clip, &black(), 0.5);
         assert!(drawing.bands);
         assert_eq!(drawing.shown_links, n);
         assert!(drawing.connectors.len() <= BAND_BUDGET, "{} bands", drawing.connectors.len());
         assert_eq!(drawing.connectors.iter().map(|c| c.count as usize).sum::<usize>(), n);
         // Both panels in file order, zoomed in to the same 100 rows: 100 curves, each on its row.
-        let l = RowAxis::new(&left, Rect::new(0.0, 50.0, 400.0, 800.0), &(1000.0..1100.0));
-        let r = RowAxis::new(&left, Rect::new(700.0, 50.0, 400.0, 800.0), &(1000.0..1100.0));
-        let drawing = connect(&links, &l, &r, clip, &ConnectorColor::Fixed(Rgba::BLACK), 0.5);
+        let l = RowAxis::new(n, Rect::new(0.0, 50.0, 400.0, 800.0), &(1000.0..1100.0));
+        let r = RowAxis::new(n, Rect::new(700.0, 50.0, 400.0, 800.0), &(1000.0..1100.0));
+        let drawing = connect(&LinkEnds::new(&links, &left, &left), &l, &r, clip, &black(), 0.5);
         assert!(!drawing.bands);
         assert_eq!(drawing.connectors.len(), 100);
         assert_eq!(drawing.connectors[0].from[1], 54.0);
         assert_eq!(drawing.connectors[0].to[1], 54.0);
         assert_eq!(drawing.connectors[0].left, 1000..1001);
+    }
+
+    fn black() -> ConnectorColor {
+        ConnectorColor::Fixed(Rgba::BLACK)
+    }
+
+    /// Random links between two scrambled panels, seen through several
+    /// windows: every link with an end in view is counted once, as a
+    /// direct check of each link finds, and the bands carry them all.
+    #[test]
+    fn links_in_view_are_those_with_an_end_in_view() {
+        let n = 5_000u32;
+        let mut state = 7u64;
+        let mut next = move |m: u32| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) % m as u64) as u32
+        };
+        let pairs: Vec<[u32; 2]> = (0..3 * n).map(|_| [next(n), next(n)]).collect();
+        let links = RowLinks { pairs, left_unmatched: vec![3, 9], right_unmatched: vec![1] };
+        let left: Vec<u32> = (0..n).map(|i| (i * 7919) % n).collect();
+        let right: Vec<u32> = (0..n).rev().collect();
+        let ends = LinkEnds::new(&links, &left, &right);
+        let clip = Rect::new(500.0, 40.0, 100.0, 600.0);
+        for (lw, rw) in [(0.0..5000.0, 0.0..5000.0), (100.0..400.0, 2000.0..2900.0), (10.5..30.25, 4980.0..5000.0)] {
+            let l = RowAxis::new(n as usize, Rect::new(0.0, 40.0, 400.0, 600.0), &lw);
+            let r = RowAxis::new(n as usize, Rect::new(700.0, 40.0, 400.0, 600.0), &rw);
+            let seen = |axis: &RowAxis, p: u32| (40.0..=640.0).contains(&axis.centre(p));
+            let expected =
+                links.pairs.iter().filter(|&&[i, j]| seen(&l, left[i as usize]) || seen(&r, right[j as usize])).count();
+            let drawing = connect(&ends, &l, &r, clip, &black(), 1.0);
+            assert_eq!(drawing.shown_links, expected, "windows {lw:?} and {rw:?}");
+            assert_eq!(drawing.connectors.iter().map(|c| c.count as usize).sum::<usize>(), expected);
+        }
+        // The rows linked to the left panel's first ten positions, on the right.
+        let linked: Vec<u32> =
+            links.pairs.iter().filter(|&&[i, _]| left[i as usize] < 10).map(|&[_, j]| right[j as usize]).collect();
+        let span = ends.linked_span(true, 0..10).unwrap();
+        assert_eq!(span, *linked.iter().min().unwrap()..linked.iter().max().unwrap() + 1);
+        assert_eq!(ends.unmatched(), [2, 1]);
     }
 }

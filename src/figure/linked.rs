@@ -8,7 +8,7 @@ use cosmic_text::FontSystem;
 
 use super::colormap::Rgba;
 use super::layout::{AxisSpec, FigureOptions, HeatmapStyle, PAD, PanelRole, clustermap, legends, legends_width};
-use super::link::{Connector, ConnectorColor, RowAxis, RowLinks, connect};
+use super::link::{Connector, ConnectorColor, LinkEnds, RowAxis, connect};
 use super::scene::{Align, DataWindow, LinkedHeatmap, Rect, Scene, Text};
 use super::text;
 
@@ -18,15 +18,13 @@ pub struct LinkedPanel<'a> {
     pub cols: AxisSpec<'a>,
     pub style: &'a HeatmapStyle,
     pub window: DataWindow,
-    /// Matrix row → display position.
-    pub position: &'a [u32],
     /// Draw its own colour bar (not when it shares the main panel's scale).
     pub color_bar: bool,
 }
 
 /// The links between a panel and the next one.
 pub struct LinkedGap<'a> {
-    pub links: &'a RowLinks,
+    pub links: &'a LinkEnds,
     pub color: &'a ConnectorColor,
     pub alpha: f32,
 }
@@ -48,7 +46,7 @@ pub fn linked_clustermap(
         .iter()
         .enumerate()
         .map(|(i, gap)| {
-            let unmatched = [gap.links.left_unmatched.len(), gap.links.right_unmatched.len()];
+            let unmatched = gap.links.unmatched();
             [
                 format!("{} → {}: {} links", i + 1, i + 2, thousands(gap.links.len())),
                 format!("unmatched: {} + {}", thousands(unmatched[0]), thousands(unmatched[1])),
@@ -85,18 +83,26 @@ pub fn linked_clustermap(
         };
         clustermap(fonts, &options, &panel.rows, &panel.cols, panel.style, &panel.window)
     };
-    // What each panel needs besides its heatmap, settled twice (it grows with the panel).
-    for _ in 0..2 {
-        let overheads: Vec<f32> =
-            (0..panels.len()).map(|i| widths[i] - lay_out(fonts, i, None, &widths).heatmap.w).collect();
+    // What each panel needs besides its heatmap (it grows with the panel),
+    // settled in at most three rounds; the last round's heatmaps are where
+    // they land at these widths, before they are lined up.
+    let measure = |fonts: &mut FontSystem, widths: &[f32]| -> Vec<Rect> {
+        (0..panels.len()).map(|i| lay_out(fonts, i, None, widths).heatmap).collect()
+    };
+    let mut first = measure(fonts, &widths);
+    for _ in 0..3 {
+        let overheads: Vec<f32> = widths.iter().zip(&first).map(|(w, r)| w - r.w).collect();
         let cells = room - overheads.iter().sum::<f32>();
         if cells < 16.0 * panels.len() as f32 {
             break;
         }
-        widths = overheads.iter().zip(&weights).map(|(o, w)| (o + cells * w / total).floor()).collect();
+        let settled: Vec<f32> = overheads.iter().zip(&weights).map(|(o, w)| (o + cells * w / total).floor()).collect();
+        if settled == widths {
+            break;
+        }
+        widths = settled;
+        first = measure(fonts, &widths);
     }
-    // Lay out once to find each heatmap's extent, then again lined up.
-    let first: Vec<Rect> = (0..panels.len()).map(|i| lay_out(fonts, i, None, &widths).heatmap).collect();
     let align = [first.iter().map(|r| r.y).fold(0.0, f32::max), first.iter().map(|r| r.bottom()).fold(h, f32::min)];
     let mut scene = Scene::bare(options.width, options.height);
     scene.panels.clear();
@@ -139,8 +145,8 @@ pub fn linked_clustermap(
         let clip = Rect::new(edges[i].1, align[0], edges[i + 1].0 - edges[i].1, align[1] - align[0]);
         let (l, r) = (&panels[i], &panels[i + 1]);
         let rects = scene.heatmap_rects();
-        let left = RowAxis::new(l.position, rects[i], &l.window.rows);
-        let right = RowAxis::new(r.position, rects[i + 1], &r.window.rows);
+        let left = RowAxis::new(l.rows.order.len(), rects[i], &l.window.rows);
+        let right = RowAxis::new(r.rows.order.len(), rects[i + 1], &r.window.rows);
         let drawing = connect(gap.links, &left, &right, clip, gap.color, gap.alpha);
         scene.connectors.extend(drawing.connectors.into_iter().map(|c| Connector { gap: i, ..c }));
         scene.fills.extend(drawing.marks);

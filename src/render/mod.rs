@@ -18,7 +18,7 @@ use crate::pyramid::{TILE, TileId};
 pub use gpu::{Gpu, GpuError};
 use heatmap::read_tiles;
 pub use heatmap::{AtlasPlan, Target, atlas_tiles, plan, tile_values};
-pub use shapes::{connector_vertices, tessellate};
+pub use shapes::{connector_triangles, connector_vertices, tessellate};
 
 use crate::figure::{Agg, HeatmapStyle, Scene};
 use crate::pyramid::Pyramid;
@@ -26,9 +26,6 @@ use uniforms::{ConnectorVertex, FrameUniforms, ShapeVertex};
 
 /// Largest render target side, in pixels (also bounded by the adapter).
 pub const MAX_PIECE: u32 = 2048;
-/// Straight pieces per connector curve. Keep in sync with `SEGMENTS` in
-/// shaders/connectors.wgsl.
-const CONNECTOR_SEGMENTS: u32 = 16;
 /// The texture format of every render target.
 const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
@@ -351,7 +348,7 @@ impl Renderer {
                 usage: wgpu::BufferUsages::VERTEX,
             })
         });
-        let connectors = connector_vertices(scene, CONNECTOR_SEGMENTS);
+        let connectors = connector_vertices(scene);
         let connector_buffer = (!connectors.is_empty()).then(|| {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("Buffer::connectors"),
@@ -463,7 +460,7 @@ impl Renderer {
         let encoder = self.draw(scene, heatmaps, &vertices, &view, [0, 0], size)?;
         self.gpu.queue.submit([encoder.finish()]);
         self.gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| RenderError::Readback(e.to_string()))?;
-        Ok(vertices.len() / 3 + scene.connectors.len() * 2 * CONNECTOR_SEGMENTS as usize)
+        Ok(vertices.len() / 3 + connector_triangles(scene))
     }
 
     /// The GPU this renderer draws on.
