@@ -202,6 +202,47 @@ fn bench_on_a_million_rows_keeps_primitives_and_uploads_bounded() {
     assert!(text.contains("frame time     p50"), "{text}");
 }
 
+/// `bench --window` draws the same frames as the offscreen bench (same
+/// triangles, texts and tile uploads along the path), in a window of the
+/// size asked for; without a display it says so in one line.
+#[test]
+fn bench_in_a_window_draws_what_the_offscreen_bench_draws() {
+    let Some(xvfb) = Xvfb::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let report = |window: bool| -> Option<serde_json::Value> {
+        let json = dir.path().join(format!("bench-{window}.json"));
+        let mut args = vec!["bench", "--synthetic", "20000x30", "--width", "480", "--height", "320", "-q"];
+        args.extend(["--json", json.to_str().unwrap()]);
+        if window {
+            args.push("--window");
+        }
+        let out = heatscope(dir.path(), &args, Some(&xvfb.1));
+        if !out.status.success() && skip_gpu() {
+            return None;
+        }
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let place = if window { "480 × 320, in a window" } else { "480 × 320, offscreen" };
+        assert!(text.contains(place), "{text}");
+        Some(serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap())
+    };
+    let (Some(offscreen), Some(windowed)) = (report(false), report(true)) else { return };
+    assert_eq!(windowed["window"], true);
+    assert_eq!(offscreen["window"], false);
+    assert_eq!((windowed["width"].clone(), windowed["height"].clone()), (480.into(), 320.into()));
+    for key in ["frames", "max_triangles", "max_texts", "tile_upload_mb", "max_frame_upload_mb", "gpu_tile_memory_mb"] {
+        assert_eq!(windowed[key], offscreen[key], "{key}");
+    }
+    assert_eq!(windowed["frames"], 224);
+    assert!(windowed["p99_ms"].as_f64().unwrap() >= windowed["p50_ms"].as_f64().unwrap());
+
+    let out = heatscope(dir.path(), &["bench", "--synthetic", "20000x30", "--window", "-q"], Some(":9999"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("leave out --window"), "{stderr}");
+}
+
 /// The demo beside a linked panel of 50 of its rows (in reverse order),
 /// connectors pure green, after `script`: the screenshot.
 fn run_linked_script(script: &str) -> Option<(u32, u32, Vec<u8>)> {

@@ -5,13 +5,15 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use cosmic_text::FontSystem;
+use heatscope::figure::Agg;
 use heatscope::figure::scene::DataWindow;
 use heatscope::figure::text;
 use heatscope::generate::{GenerateParams, generate};
 use heatscope::render::Renderer;
 use heatscope::view::{Action, Camera, bench_path};
 
-use super::render::{FigureArgs, prepare, scene};
+use super::render::{FigureArgs, Prepared, prepare, scene};
 use super::{CliError, InputArgs};
 
 #[derive(clap::Args, Debug)]
@@ -45,6 +47,9 @@ pub struct BenchArgs {
     /// Also write the report as JSON.
     #[arg(long, value_name = "OUT.json")]
     pub json: Option<PathBuf>,
+    /// Draw into a window of --width × --height (no vertical sync) instead of offscreen.
+    #[arg(long)]
+    pub window: bool,
 }
 
 fn parse_shape(text: &str) -> Result<(u64, u64), String> {
@@ -62,6 +67,8 @@ struct Report {
     cols: usize,
     width: u32,
     height: u32,
+    /// Drawn into a window (else offscreen).
+    window: bool,
     /// Linked panels drawn beside the main one, and the links between them.
     linked_panels: usize,
     links: usize,
@@ -111,52 +118,27 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let mut figure = FigureFlags::parse_from(flags).figure;
     figure.link.extend(link);
     let prepared = prepare(&input, &figure)?;
-    let mut renderer = Renderer::new()?;
-    let mut fonts = text::font_system();
     let size = [args.width, args.height];
     let (rows, cols) = (prepared.matrix.rows(), prepared.matrix.cols());
-    // With the label areas reserved, the heatmap keeps its place: one layout gives the camera's panel.
-    let rects = scene(&mut fonts, &prepared, &figure, &[], size, true).heatmap_rects();
-    // Every panel follows the same path, each on its own camera.
-    let mut cameras: Vec<(Camera, [f64; 2])> = prepared
-        .panels()
-        .zip(&rects)
-        .map(|(p, r)| {
-            (Camera::new(p.matrix.rows(), p.matrix.cols(), [r.w as f64, r.h as f64]), [r.w as f64, r.h as f64])
-        })
-        .collect();
-    let mut agg = figure.agg;
-    let mut times = Vec::new();
-    let mut first_frame = None;
-    let (mut max_upload, mut max_triangles, mut max_texts) = (0u64, 0usize, 0usize);
-    for action in bench_path() {
-        let frame_started = Instant::now();
-        for (camera, panel) in &mut cameras {
-            match action {
-                Action::Zoom { at, factor } => camera.zoom([at[0] * panel[0], at[1] * panel[1]], factor),
-                Action::Pan { by } => camera.pan([by[0] * panel[0], by[1] * panel[1]]),
-                Action::Fit => camera.fit(),
-                _ => {}
-            }
+    let mut fonts = text::font_system();
+    let mut recorder = Recorder::new(started);
+    let (renderer, size) = if args.window {
+        super::bench_window::run(&prepared, &figure, size, &mut fonts, &mut recorder)?
+    } else {
+        let mut renderer = Renderer::new()?;
+        let mut replay = Replay::new(&prepared, &figure, &mut fonts, size);
+        for action in bench_path() {
+            let frame_started = Instant::now();
+            let windows = replay.step(&action);
+            let frame = scene(&mut fonts, &prepared, &figure, &windows, size, true);
+            let sources = prepared.sources(replay.agg, &windows);
+            let before = renderer.tile_traffic().0;
+            let triangles = renderer.draw_frame(&frame, &sources)?;
+            recorder.frame(frame_started, renderer.tile_traffic().0 - before, triangles, frame.texts.len());
         }
-        if action == Action::ToggleAgg {
-            agg = if agg == heatscope::figure::Agg::Mean {
-                heatscope::figure::Agg::Extremes
-            } else {
-                heatscope::figure::Agg::Mean
-            };
-        }
-        let windows: Vec<DataWindow> = cameras.iter().map(|(c, _)| c.window().clone()).collect();
-        let frame = scene(&mut fonts, &prepared, &figure, &windows, size, true);
-        let sources = prepared.sources(agg, &windows);
-        let before = renderer.tile_traffic().0;
-        let triangles = renderer.draw_frame(&frame, &sources)?;
-        times.push(frame_started.elapsed());
-        max_upload = max_upload.max(renderer.tile_traffic().0 - before);
-        max_triangles = max_triangles.max(triangles);
-        max_texts = max_texts.max(frame.texts.len());
-        first_frame.get_or_insert_with(|| started.elapsed());
-    }
+        (renderer, size)
+    };
+    let Recorder { times, first_frame, max_upload, max_triangles, max_texts, .. } = recorder;
     let (uploaded, atlas) = renderer.tile_traffic();
     let upload_time = renderer.upload_time().as_secs_f64();
     let report = Report {
@@ -164,8 +146,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         matrix: file.display().to_string(),
         rows,
         cols,
-        width: args.width,
-        height: args.height,
+        width: size[0],
+        height: size[1],
+        window: args.window,
         linked_panels: prepared.linked.len(),
         links: prepared.linked.iter().map(|l| l.links.len()).sum(),
         frames: times.len(),
@@ -182,7 +165,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         max_texts,
     };
     let text = format!(
-        "adapter        {}\nmatrix         {} ({} × {}){}\nframe size     {} × {}\nframes         {}\nfirst frame    {:.0} ms after start\nframe time     p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms\ntile uploads   {:.1} MB at {:.0} MB/s\nGPU tiles      {:.1} MB\nper frame      at most {:.1} MB of tiles, {} triangles, {} texts\n",
+        "adapter        {}\nmatrix         {} ({} × {}){}\nframe size     {} × {}{}\nframes         {}\nfirst frame    {:.0} ms after start\nframe time     p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms\ntile uploads   {:.1} MB at {:.0} MB/s\nGPU tiles      {:.1} MB\nper frame      at most {:.1} MB of tiles, {} triangles, {} texts\n",
         report.adapter,
         report.matrix,
         report.rows,
@@ -194,6 +177,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         },
         report.width,
         report.height,
+        if report.window { ", in a window" } else { ", offscreen" },
         report.frames,
         report.first_frame_ms,
         report.p50_ms,
@@ -216,6 +200,71 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot write {} ({e}); check the folder exists and has space", path.display()))?;
     }
     Ok(())
+}
+
+/// The camera path replayed on every panel, each on its own camera.
+pub(super) struct Replay {
+    cameras: Vec<(Camera, [f64; 2])>,
+    pub agg: Agg,
+}
+
+impl Replay {
+    /// Cameras on the heatmaps as laid out at `size` (the label areas
+    /// reserved, so the heatmaps keep their places).
+    pub fn new(prepared: &Prepared, figure: &FigureArgs, fonts: &mut FontSystem, size: [u32; 2]) -> Replay {
+        let rects = scene(fonts, prepared, figure, &[], size, true).heatmap_rects();
+        let cameras = prepared
+            .panels()
+            .zip(&rects)
+            .map(|(p, r)| {
+                let panel = [r.w as f64, r.h as f64];
+                (Camera::new(p.matrix.rows(), p.matrix.cols(), panel), panel)
+            })
+            .collect();
+        Replay { cameras, agg: figure.agg }
+    }
+
+    /// Moves every camera by `action`; the panels' data windows.
+    pub fn step(&mut self, action: &Action) -> Vec<DataWindow> {
+        for (camera, panel) in &mut self.cameras {
+            match *action {
+                Action::Zoom { at, factor } => camera.zoom([at[0] * panel[0], at[1] * panel[1]], factor),
+                Action::Pan { by } => camera.pan([by[0] * panel[0], by[1] * panel[1]]),
+                Action::Fit => camera.fit(),
+                _ => {}
+            }
+        }
+        if *action == Action::ToggleAgg {
+            self.agg = if self.agg == Agg::Mean { Agg::Extremes } else { Agg::Mean };
+        }
+        self.cameras.iter().map(|(c, _)| c.window().clone()).collect()
+    }
+}
+
+/// Frame times and per-frame traffic along the path.
+pub(super) struct Recorder {
+    started: Instant,
+    times: Vec<Duration>,
+    /// From the start of the command to the first frame drawn.
+    first_frame: Option<Duration>,
+    max_upload: u64,
+    max_triangles: usize,
+    max_texts: usize,
+}
+
+impl Recorder {
+    fn new(started: Instant) -> Recorder {
+        Recorder { started, times: Vec::new(), first_frame: None, max_upload: 0, max_triangles: 0, max_texts: 0 }
+    }
+
+    /// A frame begun at `began` and just finished on the GPU.
+    pub fn frame(&mut self, began: Instant, uploaded: u64, triangles: usize, texts: usize) {
+        self.times.push(began.elapsed());
+        self.first_frame.get_or_insert_with(|| self.started.elapsed());
+        self.max_upload = self.max_upload.max(uploaded);
+        self.max_triangles = self.max_triangles.max(triangles);
+        self.max_texts = self.max_texts.max(texts);
+    }
 }
 
 /// Figure options at their defaults, parsed from flags.

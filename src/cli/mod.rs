@@ -9,6 +9,7 @@ use heatscope::generate::GenerateError;
 use heatscope::input::{ColsSubset, InputError, OpenOptions};
 
 mod bench;
+mod bench_window;
 mod cluster;
 mod generate;
 mod info;

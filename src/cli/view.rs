@@ -292,7 +292,7 @@ struct WindowState {
 impl WindowState {
     /// A new device, surface and renderer for the same window.
     fn recreate(&mut self) -> anyhow::Result<()> {
-        let (surface, config, renderer, lost) = gpu_for_window(&self.instance, &self.window)?;
+        let (surface, config, renderer, lost) = gpu_for_window(&self.instance, &self.window, true)?;
         (self.surface, self.config, self.renderer, self.lost) = (surface, config, renderer, lost);
         Ok(())
     }
@@ -994,16 +994,22 @@ fn open_window(event_loop: &ActiveEventLoop, title: &str) -> anyhow::Result<Wind
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle(Box::new(
         event_loop.owned_display_handle(),
     )));
-    let (surface, config, renderer, lost) = gpu_for_window(&instance, &window)?;
+    let (surface, config, renderer, lost) = gpu_for_window(&instance, &window, true)?;
     Ok(WindowState { window, instance, surface, config, renderer, lost })
 }
 
 /// The window's state: surface, device and renderer.
-type WindowGpu = (wgpu::Surface<'static>, wgpu::SurfaceConfiguration, Renderer, Arc<std::sync::atomic::AtomicBool>);
+pub(super) type WindowGpu =
+    (wgpu::Surface<'static>, wgpu::SurfaceConfiguration, Renderer, Arc<std::sync::atomic::AtomicBool>);
 
 /// A surface on `window`, a device that can present to it (its loss is
-/// flagged) and a renderer in the surface's format.
-fn gpu_for_window(instance: &wgpu::Instance, window: &Arc<Window>) -> anyhow::Result<WindowGpu> {
+/// flagged) and a renderer in the surface's format; frames wait for the
+/// display's refresh with `vsync`.
+pub(super) fn gpu_for_window(
+    instance: &wgpu::Instance,
+    window: &Arc<Window>,
+    vsync: bool,
+) -> anyhow::Result<WindowGpu> {
     let surface = instance.create_surface(window.clone())?;
     let gpu = Gpu::from_instance(instance, Some(&surface))?;
     let caps = surface.get_capabilities(&gpu.adapter);
@@ -1017,7 +1023,7 @@ fn gpu_for_window(instance: &wgpu::Instance, window: &Arc<Window>) -> anyhow::Re
         format,
         width: size.width.max(1),
         height: size.height.max(1),
-        present_mode: wgpu::PresentMode::AutoVsync,
+        present_mode: if vsync { wgpu::PresentMode::AutoVsync } else { wgpu::PresentMode::AutoNoVsync },
         alpha_mode: caps.alpha_modes[0],
         view_formats: vec![],
         desired_maximum_frame_latency: 2,

@@ -1,0 +1,168 @@
+//! `heatscope bench --window`: the camera path drawn into a window through
+//! the viewer's surface set-up (no vertical sync), each frame waited for
+//! on the GPU so its time is the drawing's, not the display's.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use cosmic_text::FontSystem;
+use heatscope::render::{Renderer, connector_triangles, tessellate};
+use heatscope::view::{Action, bench_path};
+use winit::application::ApplicationHandler;
+use winit::event::WindowEvent;
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
+use winit::window::{Window, WindowId};
+
+use super::CliError;
+use super::bench::{Recorder, Replay};
+use super::render::{FigureArgs, Prepared, scene};
+use super::view::gpu_for_window;
+
+/// Replays the path in a window of `size` pixels; the renderer (for its
+/// traffic counters) and the size the frames had.
+pub(super) fn run(
+    prepared: &Prepared,
+    figure: &FigureArgs,
+    size: [u32; 2],
+    fonts: &mut FontSystem,
+    recorder: &mut Recorder,
+) -> anyhow::Result<(Renderer, [u32; 2])> {
+    let event_loop = EventLoop::new().map_err(|_| CliError {
+        message: "--window: no display to open a window on (DISPLAY or WAYLAND_DISPLAY unset or unreachable); \
+                  leave out --window to measure offscreen"
+            .to_owned(),
+        code: 1,
+    })?;
+    let mut bench =
+        WindowBench { prepared, figure, size, fonts, recorder, path: bench_path().into(), state: None, error: None };
+    event_loop.set_control_flow(ControlFlow::Poll);
+    event_loop.run_app(&mut bench)?;
+    if let Some(error) = bench.error {
+        return Err(error);
+    }
+    let state = bench.state.ok_or_else(|| anyhow::anyhow!("--window: the window never opened"))?;
+    Ok((state.renderer, [state.config.width, state.config.height]))
+}
+
+struct WindowBench<'a> {
+    prepared: &'a Prepared,
+    figure: &'a FigureArgs,
+    size: [u32; 2],
+    fonts: &'a mut FontSystem,
+    recorder: &'a mut Recorder,
+    path: std::collections::VecDeque<Action>,
+    state: Option<State>,
+    error: Option<anyhow::Error>,
+}
+
+struct State {
+    window: Arc<Window>,
+    surface: wgpu::Surface<'static>,
+    config: wgpu::SurfaceConfiguration,
+    renderer: Renderer,
+    /// Made on the first frame, for the surface's size.
+    replay: Option<Replay>,
+}
+
+impl WindowBench<'_> {
+    fn open(&mut self, event_loop: &ActiveEventLoop) -> anyhow::Result<State> {
+        let attributes = Window::default_attributes()
+            .with_title("heatscope bench")
+            .with_resizable(false)
+            .with_inner_size(winit::dpi::PhysicalSize::new(self.size[0], self.size[1]));
+        let window = Arc::new(event_loop.create_window(attributes)?);
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle(Box::new(
+            event_loop.owned_display_handle(),
+        )));
+        let (surface, config, renderer, _lost) = gpu_for_window(&instance, &window, false)?;
+        Ok(State { window, surface, config, renderer, replay: None })
+    }
+
+    /// Draws the next step of the path; false once the path is done.
+    fn frame(&mut self) -> anyhow::Result<bool> {
+        let Some(state) = &mut self.state else { return Ok(true) };
+        let began = Instant::now();
+        let frame = match state.surface.get_current_texture() {
+            wgpu::CurrentSurfaceTexture::Success(frame) => frame,
+            wgpu::CurrentSurfaceTexture::Validation => anyhow::bail!("the GPU rejected the window's surface"),
+            // Not drawable now (resized, hidden, lost): set up again and retry the same step.
+            _ => {
+                state.surface.configure(&state.renderer.gpu().device, &state.config);
+                return Ok(true);
+            }
+        };
+        let Some(action) = self.path.pop_front() else { return Ok(false) };
+        let size = [state.config.width, state.config.height];
+        let replay = state.replay.get_or_insert_with(|| Replay::new(self.prepared, self.figure, self.fonts, size));
+        let windows = replay.step(&action);
+        let picture = scene(self.fonts, self.prepared, self.figure, &windows, size, true);
+        let sources = self.prepared.sources(replay.agg, &windows);
+        let vertices = tessellate(&picture);
+        let before = state.renderer.tile_traffic().0;
+        let view = frame.texture.create_view(&Default::default());
+        let encoder = state.renderer.draw(&picture, &sources, &vertices, &view, [0, 0], size)?;
+        let gpu = state.renderer.gpu();
+        gpu.queue.submit([encoder.finish()]);
+        state.window.pre_present_notify();
+        gpu.queue.present(frame);
+        gpu.device.poll(wgpu::PollType::wait_indefinitely())?;
+        let triangles = vertices.len() / 3 + connector_triangles(&picture);
+        self.recorder.frame(began, state.renderer.tile_traffic().0 - before, triangles, picture.texts.len());
+        Ok(true)
+    }
+}
+
+impl ApplicationHandler for WindowBench<'_> {
+    fn resumed(&mut self, event_loop: &ActiveEventLoop) {
+        if self.state.is_some() {
+            return;
+        }
+        match self.open(event_loop) {
+            Ok(state) => {
+                state.window.request_redraw();
+                self.state = Some(state);
+            }
+            Err(e) => {
+                self.error = Some(e);
+                event_loop.exit();
+            }
+        }
+    }
+
+    fn window_event(&mut self, event_loop: &ActiveEventLoop, _id: WindowId, event: WindowEvent) {
+        match event {
+            WindowEvent::CloseRequested => {
+                self.error = Some(anyhow::anyhow!("--window: the window was closed before the path ended"));
+                event_loop.exit();
+            }
+            WindowEvent::Resized(size) if size.width > 0 && size.height > 0 => {
+                if let Some(state) = &mut self.state
+                    && [state.config.width, state.config.height] != [size.width, size.height]
+                {
+                    // Only before the first frame: the path's cameras are made for one size.
+                    if state.replay.is_some() {
+                        self.error = Some(anyhow::anyhow!("--window: the window was resized during the benchmark"));
+                        event_loop.exit();
+                        return;
+                    }
+                    state.config.width = size.width;
+                    state.config.height = size.height;
+                    state.surface.configure(&state.renderer.gpu().device, &state.config);
+                }
+            }
+            WindowEvent::RedrawRequested => match self.frame() {
+                Ok(true) => {
+                    if let Some(state) = &self.state {
+                        state.window.request_redraw();
+                    }
+                }
+                Ok(false) => event_loop.exit(),
+                Err(e) => {
+                    self.error = Some(e);
+                    event_loop.exit();
+                }
+            },
+            _ => {}
+        }
+    }
+}
