@@ -16,9 +16,13 @@ struct VertexIn {
     // Stroke width in pixels; below one pixel, one pixel at lower opacity.
     @location(4) width: f32,
     @location(5) color: vec4<f32>,
-    // Pieces of the curve × 65536 + step along it × 2 + side (0: left, 1: right).
+    // Pieces of the curve << PIECES_SHIFT, then step along it × 2 + side
+    // (0: left, 1: right).
     @location(6) corner: u32,
 }
+
+// Keep in sync with `PIECES_SHIFT` in src/render/uniforms.rs.
+const PIECES_SHIFT: u32 = 16u;
 
 struct VertexOut {
     @builtin(position) position: vec4<f32>,
@@ -32,7 +36,8 @@ struct VertexOut {
 
 @vertex
 fn vs_main(c: VertexIn) -> VertexOut {
-    let t = f32((c.corner & 0xffffu) / 2u) / f32(c.corner >> 16u);
+    let step = (c.corner & ((1u << PIECES_SHIFT) - 1u)) / 2u;
+    let t = f32(step) / f32(c.corner >> PIECES_SHIFT);
     let side = select(-1.0, 1.0, (c.corner & 1u) == 1u);
     let d = c.end - c.start;
     let point = c.start + d * vec2(1.5 * t - 1.5 * t * t + t * t * t, t * t * (3.0 - 2.0 * t));

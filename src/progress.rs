@@ -3,6 +3,7 @@
 //! Library code asks for a bar here and checks [`interrupted`] between blocks;
 //! the command-line edge decides whether bars are shown at all.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -10,6 +11,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// The bar made last, shown or not, for [`current`].
+static CURRENT: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
 /// Turns every later progress bar on or off (`--quiet`).
 pub fn set_enabled(enabled: bool) {
@@ -45,16 +48,59 @@ pub fn items_bar(total: u64, message: &str) -> ProgressBar {
     bar(total, message, "{msg:>12} [{bar:40}] {human_pos}/{human_len} {per_sec} eta {eta}")
 }
 
-fn bar(total: u64, message: &str, template: &str) -> ProgressBar {
-    if !ENABLED.load(Ordering::Relaxed) {
-        return ProgressBar::hidden();
+/// What the bar made last says while it runs (its message, and the part
+/// done from 0 to 1 when its length is known), whether or not it is shown:
+/// for a window to show what the terminal does.
+pub fn current() -> Option<(String, Option<f64>)> {
+    let bar = CURRENT.lock().ok()?.clone()?;
+    state(&bar)
+}
+
+/// A running bar's message and part done; None once it has finished.
+fn state(bar: &ProgressBar) -> Option<(String, Option<f64>)> {
+    if bar.is_finished() {
+        return None;
     }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template(template)
-        .expect("progress templates are constant and valid")
-        .progress_chars("=> ");
-    bar.set_style(style);
+    let done = bar.length().filter(|&total| total > 0).map(|total| (bar.position() as f64 / total as f64).min(1.0));
+    Some((bar.message(), done))
+}
+
+fn bar(total: u64, message: &str, template: &str) -> ProgressBar {
+    let bar = if ENABLED.load(Ordering::Relaxed) {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template(template)
+            .expect("progress templates are constant and valid")
+            .progress_chars("=> ");
+        bar.set_style(style);
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    } else {
+        let bar = ProgressBar::hidden();
+        bar.set_length(total);
+        bar
+    };
     bar.set_message(message.to_owned());
-    bar.enable_steady_tick(Duration::from_millis(200));
+    if let Ok(mut current) = CURRENT.lock() {
+        *current = Some(bar.clone());
+    }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bar_tells_how_far_it_is_until_it_finishes() {
+        // Other tests make bars at the same time, so this one is read directly.
+        let bar = ProgressBar::hidden();
+        bar.set_length(200);
+        bar.set_message("rows");
+        bar.inc(50);
+        assert_eq!(state(&bar), Some(("rows".to_owned(), Some(0.25))));
+        bar.set_length(0);
+        assert_eq!(state(&bar), Some(("rows".to_owned(), None)));
+        bar.finish_and_clear();
+        assert_eq!(state(&bar), None);
+    }
 }

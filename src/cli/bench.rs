@@ -205,6 +205,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
 /// The camera path replayed on every panel, each on its own camera.
 pub(super) struct Replay {
     cameras: Vec<(Camera, [f64; 2])>,
+    /// The aggregate drawn (the path toggles it).
     pub agg: Agg,
 }
 

@@ -1,12 +1,12 @@
 //! `heatscope bench --window`: the camera path drawn into a window through
-//! the viewer's surface set-up (no vertical sync), each frame waited for
-//! on the GPU so its time is the drawing's, not the display's.
+//! the viewer's surface set-up, without vertical sync; each frame is
+//! presented and waited for on the GPU, so its time is the drawing's and
+//! the presenting's, not the display's refresh.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use cosmic_text::FontSystem;
-use heatscope::render::{Renderer, connector_triangles, tessellate};
+use heatscope::render::Renderer;
 use heatscope::view::{Action, bench_path};
 use winit::application::ApplicationHandler;
 use winit::event::WindowEvent;
@@ -16,7 +16,7 @@ use winit::window::{Window, WindowId};
 use super::CliError;
 use super::bench::{Recorder, Replay};
 use super::render::{FigureArgs, Prepared, scene};
-use super::view::gpu_for_window;
+use super::view::{WindowState, open_window_with};
 
 /// Replays the path in a window of `size` pixels; the renderer (for its
 /// traffic counters) and the size the frames had.
@@ -33,8 +33,19 @@ pub(super) fn run(
             .to_owned(),
         code: 1,
     })?;
-    let mut bench =
-        WindowBench { prepared, figure, size, fonts, recorder, path: bench_path().into(), state: None, error: None };
+    let path = bench_path().into();
+    let mut bench = WindowBench {
+        prepared,
+        figure,
+        size,
+        fonts,
+        recorder,
+        path,
+        state: None,
+        replay: None,
+        misses: 0,
+        error: None,
+    };
     event_loop.set_control_flow(ControlFlow::Poll);
     event_loop.run_app(&mut bench)?;
     if let Some(error) = bench.error {
@@ -51,63 +62,61 @@ struct WindowBench<'a> {
     fonts: &'a mut FontSystem,
     recorder: &'a mut Recorder,
     path: std::collections::VecDeque<Action>,
-    state: Option<State>,
+    state: Option<WindowState>,
+    /// Made before the first frame, for the surface's size.
+    replay: Option<Replay>,
+    /// Frames in a row the surface could not give a texture for.
+    misses: u32,
     error: Option<anyhow::Error>,
 }
 
-struct State {
-    window: Arc<Window>,
-    surface: wgpu::Surface<'static>,
-    config: wgpu::SurfaceConfiguration,
-    renderer: Renderer,
-    /// Made on the first frame, for the surface's size.
-    replay: Option<Replay>,
-}
+/// Tries for a drawable texture before the benchmark gives up.
+const MISSES: u32 = 200;
 
 impl WindowBench<'_> {
-    fn open(&mut self, event_loop: &ActiveEventLoop) -> anyhow::Result<State> {
-        let attributes = Window::default_attributes()
-            .with_title("heatscope bench")
-            .with_resizable(false)
-            .with_inner_size(winit::dpi::PhysicalSize::new(self.size[0], self.size[1]));
-        let window = Arc::new(event_loop.create_window(attributes)?);
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle(Box::new(
-            event_loop.owned_display_handle(),
-        )));
-        let (surface, config, renderer, _lost) = gpu_for_window(&instance, &window, false)?;
-        Ok(State { window, surface, config, renderer, replay: None })
-    }
-
     /// Draws the next step of the path; false once the path is done.
     fn frame(&mut self) -> anyhow::Result<bool> {
         let Some(state) = &mut self.state else { return Ok(true) };
+        if self.path.is_empty() {
+            return Ok(false);
+        }
+        let size = [state.config.width, state.config.height];
+        let replay = self.replay.get_or_insert_with(|| Replay::new(self.prepared, self.figure, self.fonts, size));
         let began = Instant::now();
-        let frame = match state.surface.get_current_texture() {
-            wgpu::CurrentSurfaceTexture::Success(frame) => frame,
+        let (frame, reconfigure) = match state.surface.get_current_texture() {
+            wgpu::CurrentSurfaceTexture::Success(frame) => (frame, false),
+            wgpu::CurrentSurfaceTexture::Suboptimal(frame) => (frame, true),
             wgpu::CurrentSurfaceTexture::Validation => anyhow::bail!("the GPU rejected the window's surface"),
-            // Not drawable now (resized, hidden, lost): set up again and retry the same step.
-            _ => {
+            // Not drawable now: set up again (a lost surface anew) and retry the same step.
+            other => {
+                self.misses += 1;
+                anyhow::ensure!(
+                    self.misses < MISSES,
+                    "--window: the window gave no surface to draw on {MISSES} times in a row (hidden or minimised?)"
+                );
+                if matches!(other, wgpu::CurrentSurfaceTexture::Lost) {
+                    state.surface = state.instance.create_surface(state.window.clone())?;
+                }
                 state.surface.configure(&state.renderer.gpu().device, &state.config);
                 return Ok(true);
             }
         };
-        let Some(action) = self.path.pop_front() else { return Ok(false) };
-        let size = [state.config.width, state.config.height];
-        let replay = state.replay.get_or_insert_with(|| Replay::new(self.prepared, self.figure, self.fonts, size));
+        self.misses = 0;
+        let action = self.path.pop_front().expect("checked above");
         let windows = replay.step(&action);
         let picture = scene(self.fonts, self.prepared, self.figure, &windows, size, true);
         let sources = self.prepared.sources(replay.agg, &windows);
-        let vertices = tessellate(&picture);
         let before = state.renderer.tile_traffic().0;
         let view = frame.texture.create_view(&Default::default());
-        let encoder = state.renderer.draw(&picture, &sources, &vertices, &view, [0, 0], size)?;
-        let gpu = state.renderer.gpu();
-        gpu.queue.submit([encoder.finish()]);
-        state.window.pre_present_notify();
-        gpu.queue.present(frame);
-        gpu.device.poll(wgpu::PollType::wait_indefinitely())?;
-        let triangles = vertices.len() / 3 + connector_triangles(&picture);
+        let (window, queue) = (&state.window, state.renderer.gpu().queue.clone());
+        let triangles = state.renderer.draw_and_wait(&picture, &sources, &view, || {
+            window.pre_present_notify();
+            queue.present(frame);
+        })?;
         self.recorder.frame(began, state.renderer.tile_traffic().0 - before, triangles, picture.texts.len());
+        if reconfigure {
+            state.surface.configure(&state.renderer.gpu().device, &state.config);
+        }
         Ok(true)
     }
 }
@@ -117,7 +126,11 @@ impl ApplicationHandler for WindowBench<'_> {
         if self.state.is_some() {
             return;
         }
-        match self.open(event_loop) {
+        let attributes = Window::default_attributes()
+            .with_title("heatscope bench")
+            .with_resizable(false)
+            .with_inner_size(winit::dpi::PhysicalSize::new(self.size[0], self.size[1]));
+        match open_window_with(event_loop, attributes, false) {
             Ok(state) => {
                 state.window.request_redraw();
                 self.state = Some(state);
@@ -140,7 +153,7 @@ impl ApplicationHandler for WindowBench<'_> {
                     && [state.config.width, state.config.height] != [size.width, size.height]
                 {
                     // Only before the first frame: the path's cameras are made for one size.
-                    if state.replay.is_some() {
+                    if self.replay.is_some() {
                         self.error = Some(anyhow::anyhow!("--window: the window was resized during the benchmark"));
                         event_loop.exit();
                         return;

@@ -344,7 +344,6 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
         if figure.link_shared_scale {
             panel.style = main.style.clone();
         }
-        let left = if k == 0 { &main } else { &main.linked[k - 1].panel };
         let links = LinkEnds::new(&links, &left.row_position, &panel.row_position);
         main.linked.push(Linked { panel, links });
     }

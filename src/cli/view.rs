@@ -199,18 +199,30 @@ impl Launcher {
         let Some(state) = &mut self.state else { return Ok(()) };
         let size = [state.config.width, state.config.height];
         let mut scene = Scene::bare(size[0], size[1]);
-        let text = format!(
-            "clustering and building tiles… {:.0} s (progress in the terminal)",
-            self.started.elapsed().as_secs_f64()
-        );
+        // The stage running now, as its terminal bar says, with a bar of its own.
+        let seconds = self.started.elapsed().as_secs_f64();
+        let stage = heatscope::progress::current();
+        let text = match &stage {
+            Some((stage, Some(done))) => {
+                format!("preparing the figure: {stage} {:.0} % ({seconds:.0} s)", done * 100.0)
+            }
+            Some((stage, None)) => format!("preparing the figure: {stage} ({seconds:.0} s)"),
+            None => format!("preparing the figure… ({seconds:.0} s)"),
+        };
         let at = [size[0] as f32 / 2.0, size[1] as f32 / 2.0];
         scene.texts.push(Text { text, at, size: 16.0, align: Align::Middle, rotated: false, color: Rgba::BLACK });
+        if let Some((_, Some(done))) = stage {
+            let track = Rect::new(at[0] - 150.0, at[1] + 20.0, 300.0, 8.0);
+            scene.fills.push(Fill { rect: track, color: Rgba::LIGHT_GREY });
+            let bar = Rect { w: track.w * done as f32, ..track };
+            scene.fills.push(Fill { rect: bar, color: Rgba([60, 110, 200, 255]) });
+        }
         let wgpu::CurrentSurfaceTexture::Success(frame) = state.surface.get_current_texture() else {
             state.surface.configure(&state.renderer.gpu().device, &state.config);
             return Ok(());
         };
         let view = frame.texture.create_view(&Default::default());
-        let encoder = state.renderer.draw(&scene, &[], &[], &view, [0, 0], size)?;
+        let encoder = state.renderer.draw(&scene, &[], &tessellate(&scene), &view, [0, 0], size)?;
         state.renderer.gpu().queue.submit([encoder.finish()]);
         state.renderer.gpu().queue.present(frame);
         Ok(())
@@ -279,12 +291,12 @@ impl ApplicationHandler for Launcher {
 }
 
 /// The window and its GPU state.
-struct WindowState {
-    window: Arc<Window>,
-    instance: wgpu::Instance,
-    surface: wgpu::Surface<'static>,
-    config: wgpu::SurfaceConfiguration,
-    renderer: Renderer,
+pub(super) struct WindowState {
+    pub window: Arc<Window>,
+    pub instance: wgpu::Instance,
+    pub surface: wgpu::Surface<'static>,
+    pub config: wgpu::SurfaceConfiguration,
+    pub renderer: Renderer,
     /// Set when the GPU device is lost (driver reset, GPU removed).
     lost: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -990,26 +1002,31 @@ impl App {
 fn open_window(event_loop: &ActiveEventLoop, title: &str) -> anyhow::Result<WindowState> {
     let attributes =
         Window::default_attributes().with_title(title).with_inner_size(winit::dpi::LogicalSize::new(1280.0, 800.0));
+    open_window_with(event_loop, attributes, true)
+}
+
+/// A window with `attributes`, its surface presenting with or without
+/// `vsync`, and a renderer for it.
+pub(super) fn open_window_with(
+    event_loop: &ActiveEventLoop,
+    attributes: winit::window::WindowAttributes,
+    vsync: bool,
+) -> anyhow::Result<WindowState> {
     let window = Arc::new(event_loop.create_window(attributes)?);
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle(Box::new(
         event_loop.owned_display_handle(),
     )));
-    let (surface, config, renderer, lost) = gpu_for_window(&instance, &window, true)?;
+    let (surface, config, renderer, lost) = gpu_for_window(&instance, &window, vsync)?;
     Ok(WindowState { window, instance, surface, config, renderer, lost })
 }
 
 /// The window's state: surface, device and renderer.
-pub(super) type WindowGpu =
-    (wgpu::Surface<'static>, wgpu::SurfaceConfiguration, Renderer, Arc<std::sync::atomic::AtomicBool>);
+type WindowGpu = (wgpu::Surface<'static>, wgpu::SurfaceConfiguration, Renderer, Arc<std::sync::atomic::AtomicBool>);
 
 /// A surface on `window`, a device that can present to it (its loss is
 /// flagged) and a renderer in the surface's format; frames wait for the
 /// display's refresh with `vsync`.
-pub(super) fn gpu_for_window(
-    instance: &wgpu::Instance,
-    window: &Arc<Window>,
-    vsync: bool,
-) -> anyhow::Result<WindowGpu> {
+fn gpu_for_window(instance: &wgpu::Instance, window: &Arc<Window>, vsync: bool) -> anyhow::Result<WindowGpu> {
     let surface = instance.create_surface(window.clone())?;
     let gpu = Gpu::from_instance(instance, Some(&surface))?;
     let caps = surface.get_capabilities(&gpu.adapter);

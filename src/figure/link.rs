@@ -128,10 +128,12 @@ impl LinkEnds {
         }
     }
 
+    /// Links in the gap.
     pub fn len(&self) -> usize {
         self.by_left.len()
     }
 
+    /// Whether the gap has no link.
     pub fn is_empty(&self) -> bool {
         self.by_left.is_empty()
     }
@@ -178,6 +180,10 @@ impl RowAxis {
 
     /// The display positions whose row centres lie within `y0..=y1`.
     fn centred_within(&self, y0: f64, y1: f64) -> Range<u32> {
+        // A panel squeezed to nothing shows no rows.
+        if !(self.px_per_row > 0.0 && y1 >= y0) {
+            return 0..0;
+        }
         let first = |inside: &dyn Fn(f64) -> bool| {
             let (mut lo, mut hi) = (0u32, self.rows as u32);
             while lo < hi {
@@ -625,7 +631,14 @@ mod tests {
         let right: Vec<u32> = (0..n).rev().collect();
         let ends = LinkEnds::new(&links, &left, &right);
         let clip = Rect::new(500.0, 40.0, 100.0, 600.0);
-        for (lw, rw) in [(0.0..5000.0, 0.0..5000.0), (100.0..400.0, 2000.0..2900.0), (10.5..30.25, 4980.0..5000.0)] {
+        // The fourth pair puts rows 0 and 600 on the gap's top and bottom edges exactly (both in view).
+        let windows = [
+            (0.0..5000.0, 0.0..5000.0),
+            (100.0..400.0, 2000.0..2900.0),
+            (10.5..30.25, 4980.0..5000.0),
+            (0.5..600.5, 0.5..600.5),
+        ];
+        for (lw, rw) in windows {
             let l = RowAxis::new(n as usize, Rect::new(0.0, 40.0, 400.0, 600.0), &lw);
             let r = RowAxis::new(n as usize, Rect::new(700.0, 40.0, 400.0, 600.0), &rw);
             let seen = |axis: &RowAxis, p: u32| (40.0..=640.0).contains(&axis.centre(p));

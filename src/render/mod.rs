@@ -456,9 +456,23 @@ impl Renderer {
             self.frame_target = Some(texture_2d(&self.gpu.device, "Texture::frame", size, self.format, usage));
         }
         let view = self.frame_target.as_ref().expect("made above").create_view(&Default::default());
+        self.draw_and_wait(scene, heatmaps, &view, || {})
+    }
+
+    /// Draws `scene` into `view` (a target of the scene's size), calls
+    /// `present` once the work is submitted, and waits for the GPU to
+    /// finish. Returns the number of triangles drawn for shapes and connectors.
+    pub fn draw_and_wait(
+        &mut self,
+        scene: &Scene,
+        heatmaps: &[HeatmapSource],
+        view: &wgpu::TextureView,
+        present: impl FnOnce(),
+    ) -> Result<usize, RenderError> {
         let vertices = tessellate(scene);
-        let encoder = self.draw(scene, heatmaps, &vertices, &view, [0, 0], size)?;
+        let encoder = self.draw(scene, heatmaps, &vertices, view, [0, 0], [scene.width, scene.height])?;
         self.gpu.queue.submit([encoder.finish()]);
+        present();
         self.gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| RenderError::Readback(e.to_string()))?;
         Ok(vertices.len() / 3 + connector_triangles(scene))
     }

@@ -1,7 +1,7 @@
 //! Fills, lines and colour bars as coloured triangles (no GPU types: the
 //! vertices are plain values the renderer uploads).
 
-use super::uniforms::{ConnectorVertex, ShapeVertex};
+use super::uniforms::{ConnectorVertex, PIECES_SHIFT, ShapeVertex};
 use crate::figure::colormap::{Rgba, lut_index};
 use crate::figure::link::Connector;
 use crate::figure::scene::{Rect, Scene};
@@ -53,7 +53,7 @@ pub fn connector_vertices(scene: &Scene) -> Vec<ConnectorVertex> {
             clip_max: [c.clip.right(), c.clip.bottom()],
             width: c.width,
             color: c.color.0,
-            corner: pieces << 16 | step << 1 | side,
+            corner: pieces << PIECES_SHIFT | step << 1 | side,
         };
         for s in 0..pieces {
             for (step, side) in [(s, 0), (s, 1), (s + 1, 0), (s + 1, 0), (s, 1), (s + 1, 1)] {

@@ -63,7 +63,11 @@ pub struct ConnectorVertex {
     pub clip_max: [f32; 2],
     pub width: f32,
     pub color: [u8; 4],
-    /// Step along the curve × 2 + side (0: left of it, 1: right).
+    /// The curve's straight pieces << [`PIECES_SHIFT`], then the step
+    /// along it × 2 + side (0: left of it, 1: right).
     pub corner: u32,
 }
 const _: () = assert!(std::mem::size_of::<ConnectorVertex>() == 44);
+/// Where a connector vertex's piece count starts in `corner`. Keep in sync
+/// with `PIECES_SHIFT` in shaders/connectors.wgsl.
+pub const PIECES_SHIFT: u32 = 16;
