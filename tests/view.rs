@@ -38,8 +38,14 @@ impl Xvfb {
                 assert!(skip_gpu(), "Xvfb is not installed (apt-get install xvfb, or .ci/deps)");
                 return None;
             };
-            // Wait until it holds the display: its pid in the lock file, its socket made.
+            let mut child = child;
+            // Wait until it holds the display: its pid in the lock file, its
+            // socket made. Another test may have taken the number first: then
+            // this server exits, and the next number is tried.
             for _ in 0..100 {
+                if child.try_wait().is_ok_and(|status| status.is_some()) {
+                    break;
+                }
                 let lock = std::fs::read_to_string(format!("/tmp/.X{number}-lock")).unwrap_or_default();
                 let ours = lock.trim().parse::<u32>() == Ok(child.id());
                 if ours && Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
@@ -48,6 +54,10 @@ impl Xvfb {
                 }
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
+            if child.try_wait().is_ok_and(|status| status.is_some()) {
+                continue;
+            }
+            let _ = child.kill();
             panic!("Xvfb {display} did not start");
         }
         panic!("no free X display number");
@@ -144,6 +154,24 @@ fn the_demo_window_zooms_searches_and_cuts_as_scripted() {
         p[0] == 255 && p[1].abs_diff(228) <= 2 && p[2].abs_diff(195) <= 2
     });
     assert!(band.count() >= 2, "no selected subtree band");
+}
+
+#[test]
+fn a_click_on_the_column_tree_selects_the_subtree_above_the_clicked_column() {
+    // The column tree lies above the heatmap; 4 % of the way down is near its root.
+    let Some((_, w, _, pixels)) = run_demo_script("click 0.45 0.04\n") else { return };
+    // A translucent orange band (alpha 60 over white) runs down from the
+    // window's top edge over the subtree's columns, one unbroken run that
+    // holds the clicked x (0.45 × 1280 = 576).
+    let band: Vec<u32> = (0..w)
+        .filter(|&x| {
+            let p = &pixels[4 * (3 * w + x) as usize..][..3];
+            p[0] == 255 && p[1].abs_diff(228) <= 2 && p[2].abs_diff(195) <= 2
+        })
+        .collect();
+    assert!(band.len() >= 10, "band {band:?}");
+    assert_eq!(band.last().unwrap() - band[0] + 1, band.len() as u32, "band {band:?}");
+    assert!((band[0]..=*band.last().unwrap()).contains(&576), "band {band:?}");
 }
 
 #[test]

@@ -346,8 +346,8 @@ struct App {
     highlight: Option<(bool, usize)>,
     /// Said when a search finds nothing.
     search_note: Option<String>,
-    /// The row tree's node last clicked.
-    selected: Option<usize>,
+    /// The tree node last clicked: (a column tree's, node).
+    selected: Option<(bool, usize)>,
     cut: usize,
     fonts: cosmic_text::FontSystem,
     frame_time: Duration,
@@ -556,19 +556,36 @@ impl App {
         self.follow_from(0);
     }
 
-    /// The row tree's node under the cursor, if the cursor is on the tree.
-    fn tree_node_under_cursor(&mut self) -> Option<usize> {
+    /// The main panel's tree node under the cursor, if the cursor is on a
+    /// tree: (whether it is the column tree, node).
+    fn tree_node_under_cursor(&mut self) -> Option<(bool, usize)> {
         let cursor = self.cursor?;
         let scene = self.base_scene();
-        let rect = scene.panels.iter().find(|p| p.name == "row_dendrogram")?.rect;
-        let inside = cursor[0] >= rect.x as f64 && cursor[0] < rect.right() as f64;
-        if !inside || cursor[1] < rect.y as f64 || cursor[1] >= rect.bottom() as f64 {
-            return None;
+        let window = self.camera.as_ref()?.window().clone();
+        let on = |name: &str| {
+            let rect = scene.panels.iter().find(|p| p.name == name)?.rect;
+            let inside = cursor[0] >= rect.x as f64 && cursor[0] < rect.right() as f64;
+            (inside && cursor[1] >= rect.y as f64 && cursor[1] < rect.bottom() as f64).then_some(rect)
+        };
+        // Leaves lie along the heatmap's edge: the row tree's on its right, the column tree's at its bottom.
+        if let (Some(rect), Some(geometry)) = (on("row_dendrogram"), &self.prepared.row_geometry) {
+            let view = tree_view(geometry, rect, &window.rows, true);
+            return Some((false, geometry.hit(&view, cursor[1] - rect.y as f64, rect.right() as f64 - cursor[0])?));
         }
-        let geometry = self.prepared.row_geometry.as_ref()?;
-        let window = self.camera.as_ref()?.window();
-        let view = tree_view(geometry, rect, &window.rows, true);
-        geometry.hit(&view, cursor[1] - rect.y as f64, rect.right() as f64 - cursor[0])
+        let (rect, geometry) = (on("col_dendrogram")?, self.prepared.col_geometry.as_ref()?);
+        let view = tree_view(geometry, rect, &window.cols, false);
+        Some((true, geometry.hit(&view, cursor[0] - rect.x as f64, rect.bottom() as f64 - cursor[1])?))
+    }
+
+    /// Zooms the main panel to a tree node's leaves.
+    fn zoom_to_node(&mut self, (cols, node): (bool, usize)) {
+        let geometry = if cols { &self.prepared.col_geometry } else { &self.prepared.row_geometry };
+        let span = geometry.as_ref().map(|g| g.leaf_span(node));
+        if let (Some(span), Some(camera)) = (span, &mut self.camera) {
+            let leaves = span.start as f64..span.end as f64;
+            if cols { camera.show_cols(leaves) } else { camera.show_rows(leaves) }
+        }
+        self.follow_from(0);
     }
 
     /// The scene with the overlays: hover, search highlight, help, HUD.
@@ -619,16 +636,31 @@ impl App {
                 ..link
             });
         }
-        if let (Some(node), Some(geometry)) = (self.selected, &self.prepared.row_geometry) {
-            let span = geometry.leaf_span(node);
-            let px = heatmap.h as f64 / (window.rows.end - window.rows.start);
-            let y0 = (heatmap.y as f64 + (span.start as f64 - window.rows.start) * px).max(heatmap.y as f64);
-            let y1 = (heatmap.y as f64 + (span.end as f64 - window.rows.start) * px).min(heatmap.bottom() as f64);
-            if y1 > y0 {
-                let band = Rect::new(0.0, y0 as f32, heatmap.right(), (y1 - y0) as f32);
-                scene.overlay_fills.push(Fill { rect: band, color: Rgba([255, 140, 0, 60]) });
+        if let Some((cols, node)) = self.selected {
+            let geometry = if cols { &self.prepared.col_geometry } else { &self.prepared.row_geometry };
+            if let Some(geometry) = geometry {
+                // A band across the tree and the heatmap over the subtree's leaves.
+                let span = geometry.leaf_span(node);
+                let (shown, from, extent) = if cols {
+                    (&window.cols, heatmap.x as f64, heatmap.w as f64)
+                } else {
+                    (&window.rows, heatmap.y as f64, heatmap.h as f64)
+                };
+                let px = extent / (shown.end - shown.start);
+                let a = (from + (span.start as f64 - shown.start) * px).max(from);
+                let b = (from + (span.end as f64 - shown.start) * px).min(from + extent);
+                if b > a {
+                    let (a, b) = (a as f32, b as f32);
+                    let band = if cols {
+                        Rect::new(a, 0.0, b - a, heatmap.bottom())
+                    } else {
+                        Rect::new(0.0, a, heatmap.right(), b - a)
+                    };
+                    scene.overlay_fills.push(Fill { rect: band, color: Rgba([255, 140, 0, 60]) });
+                }
+                let items = if cols { "columns" } else { "rows" };
+                lines.push(format!("selected subtree: {} {items} (double-click it to zoom)", span.len()));
             }
-            lines.push(format!("selected subtree: {} rows (double-click it to zoom)", span.len()));
         }
         if let Some(cursor) = self.cursor {
             for (k, rect) in rects.iter().enumerate() {
@@ -858,14 +890,9 @@ impl ApplicationHandler for App {
                 let double = self.last_click.is_some_and(|t| t.elapsed() < Duration::from_millis(350));
                 self.last_click = Some(Instant::now());
                 match (self.tree_node_under_cursor(), double) {
-                    // A click on the row tree selects a subtree; a double click zooms to it.
+                    // A click on a tree selects a subtree; a double click zooms to it.
                     (Some(node), false) => self.selected = Some(node),
-                    (Some(node), true) => {
-                        let span = self.prepared.row_geometry.as_ref().map(|g| g.leaf_span(node));
-                        if let (Some(span), Some(camera)) = (span, &mut self.camera) {
-                            camera.show_rows(span.start as f64..span.end as f64);
-                        }
-                    }
+                    (Some(node), true) => self.zoom_to_node(node),
                     (None, true) => self.act(Action::Fit),
                     (None, false) => {}
                 }

@@ -100,6 +100,7 @@ pub const HELP: &str = "wheel: zoom about the cursor   Shift+wheel: rows only   
 drag: pan   arrows, PageUp/PageDown, Home/End: move   + / -: zoom   0 or double-click: whole matrix
 m: mean / extremes   c / C: one more / fewer cluster in the row cut   /: search labels, Enter: go
 n / N: next / previous match   s: save a PNG of the view   h: frame-time HUD   ?: this help   q, Esc: quit
+click a row or column tree: select a subtree   double-click it: zoom to it
 linked panels: wheel, drag and keys move the panel under the cursor   l: the others follow it to the linked rows";
 
 /// A problem in a script file.
