@@ -158,8 +158,9 @@ fn the_demo_window_zooms_searches_and_cuts_as_scripted() {
 
 #[test]
 fn a_click_on_the_column_tree_selects_the_subtree_above_the_clicked_column() {
-    // The column tree lies above the heatmap; 4 % of the way down is near its root.
-    let Some((_, w, _, pixels)) = run_demo_script("click 0.45 0.04\n") else { return };
+    // The column tree spans y 8–120 of 800 above the heatmap; 1.5 % of the
+    // way down (y 12) is just below its root.
+    let Some((_, w, _, pixels)) = run_demo_script("click 0.45 0.015\n") else { return };
     // A translucent orange band (alpha 60 over white) runs down from the
     // window's top edge over the subtree's columns, one unbroken run that
     // holds the clicked x (0.45 × 1280 = 576).

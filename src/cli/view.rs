@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use heatscope::cluster::Metric;
 use heatscope::figure::layout::tree_view;
 use heatscope::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text};
 use heatscope::figure::{Agg, Rgba, text};
@@ -23,7 +24,8 @@ use super::{CliError, InputArgs};
 
 #[derive(clap::Args, Debug)]
 pub struct ViewArgs {
-    /// The matrix [default: the bundled PBMC demo, cell types as the row annotation].
+    /// The matrix [default: the bundled PBMC demo, cell types as the row annotation, correlation
+    /// distance (unless --metric names another) and a robust colour scale, as the README draws it].
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
     #[command(flatten)]
@@ -59,9 +61,14 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     let file = match &args.file {
         Some(file) => file.clone(),
         None => {
+            // The demo as the README's render command draws it.
             if figure.row_colors.is_empty() {
                 figure.row_colors.push(DEMO_OBS.to_owned());
             }
+            if figure.metric == Metric::Euclidean {
+                figure.metric = Metric::Correlation;
+            }
+            figure.robust |= figure.vmin.is_none() && figure.vmax.is_none();
             PathBuf::from(DEMO)
         }
     };
