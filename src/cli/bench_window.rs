@@ -16,7 +16,7 @@ use winit::window::{Window, WindowId};
 use super::CliError;
 use super::bench::{Recorder, Replay};
 use super::render::{FigureArgs, Prepared, scene};
-use super::view::{WindowState, open_window_with};
+use super::view::{WindowState, open_window_with, opened};
 
 /// Replays the path in a window of `size` pixels; the renderer (for its
 /// traffic counters) and the size the frames had.
@@ -130,16 +130,7 @@ impl ApplicationHandler for WindowBench<'_> {
             .with_title("heatscope bench")
             .with_resizable(false)
             .with_inner_size(winit::dpi::PhysicalSize::new(self.size[0], self.size[1]));
-        match open_window_with(event_loop, attributes, false) {
-            Ok(state) => {
-                state.window.request_redraw();
-                self.state = Some(state);
-            }
-            Err(e) => {
-                self.error = Some(e);
-                event_loop.exit();
-            }
-        }
+        self.state = opened(event_loop, open_window_with(event_loop, attributes, false), &mut self.error);
     }
 
     fn window_event(&mut self, event_loop: &ActiveEventLoop, _id: WindowId, event: WindowEvent) {

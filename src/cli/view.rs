@@ -242,16 +242,7 @@ impl ApplicationHandler for Launcher {
             return app.resumed(event_loop);
         }
         if self.state.is_none() {
-            match open_window(event_loop, &self.title) {
-                Ok(state) => {
-                    state.window.request_redraw();
-                    self.state = Some(state);
-                }
-                Err(e) => {
-                    self.error = Some(e);
-                    event_loop.exit();
-                }
-            }
+            self.state = opened(event_loop, open_window(event_loop, &self.title), &mut self.error);
         }
     }
 
@@ -306,6 +297,26 @@ pub(super) struct WindowState {
     pub renderer: Renderer,
     /// Set when the GPU device is lost (driver reset, GPU removed).
     lost: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// A window just opened, asked for its first frame; or, when it could not
+/// be opened, the error kept and the event loop ended.
+pub(super) fn opened(
+    event_loop: &ActiveEventLoop,
+    state: anyhow::Result<WindowState>,
+    error: &mut Option<anyhow::Error>,
+) -> Option<WindowState> {
+    match state {
+        Ok(state) => {
+            state.window.request_redraw();
+            Some(state)
+        }
+        Err(e) => {
+            *error = Some(e);
+            event_loop.exit();
+            None
+        }
+    }
 }
 
 impl WindowState {
