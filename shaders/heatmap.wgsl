@@ -22,9 +22,15 @@ struct Heatmap {
     center: f32,
     // 0: mean of the cells under a pixel; 1: the one farthest from the centre.
     agg: u32,
+    // Tiles across the plan; 0: every tile is loaded.
+    mask_cols: u32,
+    // One bit a tile of the plan, row-major from its first tile: loaded.
+    mask: array<vec4<u32>, 8>,
 }
 
 const AGG_EXTREMES: u32 = 1u;
+// Cells a tile a side. Keep in sync with `TILE` in src/pyramid/layout.rs.
+const TILE: i32 = 256;
 // A pixel reads at most this many level cells along each axis (levels are
 // chosen at ≤ 2 cells a pixel, so 3 suffice; one more for rounding).
 const MAX_SPAN: i32 = 4;
@@ -66,6 +72,15 @@ fn axis_span(edge: f32, cells_per_px: f32, start: f32, lo: f32, hi: f32) -> Span
     return Span(first, last, a, b);
 }
 
+// Whether the tile holding cell (x, y) is in the atlas.
+fn loaded(x: i32, y: i32) -> bool {
+    if heatmap.mask_cols == 0u {
+        return true;
+    }
+    let bit = u32(y / TILE) * heatmap.mask_cols + u32(x / TILE);
+    return ((heatmap.mask[bit / 128u][(bit / 32u) % 4u] >> (bit % 32u)) & 1u) == 1u;
+}
+
 fn cell_value(x: i32, y: i32) -> f32 {
     let texel = (heatmap.window + vec2<u32>(u32(x), u32(y))) % heatmap.atlas;
     return textureLoad(values, vec2<i32>(texel), 0).r;
@@ -77,6 +92,12 @@ fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     let sx = axis_span(edge.x, heatmap.cells_per_px.x, heatmap.start.x, heatmap.valid_min.x, heatmap.valid_max.x);
     let sy = axis_span(edge.y, heatmap.cells_per_px.y, heatmap.start.y, heatmap.valid_min.y, heatmap.valid_max.y);
     if sx.b <= sx.a || sy.b <= sy.a {
+        discard;
+    }
+    // A pixel over a tile still loading is left to the coarser level drawn beneath.
+    let corners = loaded(sx.first, sy.first) && loaded(sx.last, sy.first) && loaded(sx.first, sy.last)
+        && loaded(sx.last, sy.last);
+    if !corners {
         discard;
     }
     // One cell under the pixel (zoomed in): no loop.

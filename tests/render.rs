@@ -4,6 +4,7 @@
 //! HEATSCOPE_SKIP_GPU=1 says to skip them on purpose.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use heatscope::figure::scene::{Line, Scene};
 use heatscope::figure::{Agg, Colormap, HeatmapStyle, Norm, Rgba};
@@ -35,7 +36,7 @@ fn style(colormap: &str, norm: Norm) -> HeatmapStyle {
 
 fn render_bare(renderer: &mut Renderer, matrix: &Matrix, style: &HeatmapStyle, agg: Agg, size: [u32; 2]) -> Image {
     let dir = tempfile::tempdir().unwrap();
-    let pyramid = pyramid(matrix, dir.path());
+    let pyramid = Arc::new(pyramid(matrix, dir.path()));
     let source = HeatmapSource { pyramid: &pyramid, style, agg, window: DataWindow::whole(pyramid.geometry()) };
     renderer.render(&Scene::bare(size[0], size[1]), std::slice::from_ref(&source)).unwrap()
 }
@@ -103,6 +104,52 @@ fn bare_cells_have_exactly_their_colour_map_colour() {
             }
         }
     }
+}
+
+/// A streaming renderer never leaves a heatmap pixel blank: tiles still
+/// loading show the next coarser level. With a budget of one byte a frame
+/// uploads one tile at a time, and once every tile has arrived the frame
+/// equals the picture drawn waiting for them all.
+#[test]
+fn streamed_tiles_show_the_coarser_level_until_they_arrive_one_a_frame() {
+    let Some(mut waiting) = renderer() else { return };
+    let mut streaming = renderer().unwrap();
+    streaming.stream(1);
+    let (rows, cols) = (3000, 600);
+    let norm = Norm::new(-1.0, 1.0);
+    let matrix = Matrix::from_vec(rows, cols, values(rows * cols, 9, &norm));
+    let dir = tempfile::tempdir().unwrap();
+    let pyramid = Arc::new(pyramid(&matrix, dir.path()));
+    let style = style("viridis", norm);
+    // 1,000 rows on 500 px: level 1 (4 rows a cell), cells 250–500, tiles 0–1;
+    // 600 columns on 600 px: level 0, tiles 0–2. Six tiles; level 2 of rows beneath.
+    let window = DataWindow { rows: 1000.0..2000.0, cols: 0.0..600.0 };
+    let source = HeatmapSource { pyramid: &pyramid, style: &style, agg: Agg::Mean, window };
+    let scene = Scene::bare(600, 500);
+    let sources = std::slice::from_ref(&source);
+    let whole = waiting.render(&scene, sources).unwrap();
+
+    let mut frame = streaming.render_frame(&scene, sources).unwrap();
+    assert!(streaming.incomplete(), "the first frame waited for its tiles");
+    assert_ne!(frame.pixels, whole.pixels, "the first frame is the coarser level");
+    let mut uploads = Vec::new();
+    while streaming.incomplete() {
+        let blank = frame.pixels.chunks_exact(4).filter(|p| p[..3] == [255, 255, 255]).count();
+        assert_eq!(blank, 0, "blank pixels while tiles load");
+        assert!(uploads.len() < 2000, "the tiles never all arrived");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let before = streaming.tile_traffic().0;
+        frame = streaming.render_frame(&scene, sources).unwrap();
+        uploads.push(streaming.tile_traffic().0 - before);
+    }
+    // One tile a frame (the budget is one byte), six in all.
+    assert!(uploads.iter().all(|&bytes| bytes <= 256 * 256 * 4), "{uploads:?}");
+    assert_eq!(uploads.iter().filter(|&&bytes| bytes > 0).count(), 6, "{uploads:?}");
+    assert_eq!(frame.pixels, whole.pixels, "the finished frame differs from the picture drawn waiting");
+    // An export from the streaming renderer waits for every tile.
+    let mut fresh = renderer().unwrap();
+    fresh.stream(1);
+    assert_eq!(fresh.render(&scene, sources).unwrap().pixels, whole.pixels);
 }
 
 #[test]

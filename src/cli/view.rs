@@ -322,7 +322,8 @@ pub(super) fn opened(
 impl WindowState {
     /// A new device, surface and renderer for the same window.
     fn recreate(&mut self) -> anyhow::Result<()> {
-        let (surface, config, renderer, lost) = gpu_for_window(&self.instance, &self.window, true)?;
+        let (surface, config, mut renderer, lost) = gpu_for_window(&self.instance, &self.window, true)?;
+        renderer.stream(UPLOAD_BUDGET);
         (self.surface, self.config, self.renderer, self.lost) = (surface, config, renderer, lost);
         Ok(())
     }
@@ -712,7 +713,12 @@ impl App {
                     "rows {:.1}–{:.1}, columns {:.1}–{:.1}",
                     window.rows.start, window.rows.end, window.cols.start, window.cols.end
                 ),
-                format!("tiles uploaded {:.1} MB, GPU tile memory {:.1} MB", uploaded as f64 / 1e6, atlas as f64 / 1e6),
+                format!(
+                    "tiles uploaded {:.1} MB, GPU tile memory {:.1} MB{}",
+                    uploaded as f64 / 1e6,
+                    atlas as f64 / 1e6,
+                    if self.state.as_ref().is_some_and(|s| s.renderer.incomplete()) { ", more loading" } else { "" }
+                ),
                 format!("aggregate: {}", if self.agg == Agg::Mean { "mean" } else { "extremes" }),
             ];
             let bottom = scene.height as f32 - 90.0;
@@ -967,8 +973,9 @@ impl ApplicationHandler for App {
                     self.finish(event_loop);
                     return;
                 }
-                // Scripts and frame counts keep drawing; otherwise only changes do.
-                if !self.script.is_empty() || self.exit_after.is_some() {
+                // Scripts, frame counts and tiles still loading keep drawing; otherwise only changes do.
+                let loading = self.state.as_ref().is_some_and(|s| s.renderer.incomplete());
+                if !self.script.is_empty() || self.exit_after.is_some() || loading {
                     changed = true;
                 }
             }
@@ -1047,8 +1054,14 @@ impl App {
 fn open_window(event_loop: &ActiveEventLoop, title: &str) -> anyhow::Result<WindowState> {
     let attributes =
         Window::default_attributes().with_title(title).with_inner_size(winit::dpi::LogicalSize::new(1280.0, 800.0));
-    open_window_with(event_loop, attributes, true)
+    let mut state = open_window_with(event_loop, attributes, true)?;
+    state.renderer.stream(UPLOAD_BUDGET);
+    Ok(state)
 }
+
+/// Tile bytes the viewer uploads a frame at most; tiles still loading show
+/// their coarser level meanwhile.
+const UPLOAD_BUDGET: u64 = 16 << 20;
 
 /// A window with `attributes`, its surface presenting with or without
 /// `vsync`, and a renderer for it.

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::uniforms::HeatmapUniforms;
+use super::uniforms::{HeatmapUniforms, MASK_TILES};
 use crate::figure::scene::{DataWindow, Rect};
 use crate::figure::{Agg, HeatmapStyle};
 use crate::pyramid::{Aggregate, FACTOR, Geometry, Pyramid, TILE, Tile, TileData, TileId, View, select};
@@ -14,6 +14,22 @@ pub struct AtlasPlan {
     /// Tiles to draw, each with the texel offset (x, y) of its atlas slot.
     pub tiles: Vec<(TileId, [u32; 2])>,
     pub uniforms: HeatmapUniforms,
+    /// The first tile's (tx, ty): the origin of the uniforms' tile mask.
+    pub first_tile: [u32; 2],
+}
+
+impl AtlasPlan {
+    /// Marks `tile` (one of the plan's) as not loaded: its pixels are left
+    /// undrawn. False when the plan has too many tiles to mark.
+    pub fn mark_missing(&mut self, tile: TileId) -> bool {
+        let cols = self.uniforms.mask_cols;
+        if cols == 0 {
+            return false;
+        }
+        let index = (tile.ty - self.first_tile[1]) * cols + (tile.tx - self.first_tile[0]);
+        self.uniforms.mark_missing(index as usize);
+        true
+    }
 }
 
 /// A render target: where it lies in the figure, its size, and the atlas
@@ -35,6 +51,11 @@ pub fn atlas_tiles(size: [u32; 2]) -> [u32; 2] {
     size.map(|s| (2 * s).div_ceil(TILE as u32) + 2)
 }
 
+/// The same for the next coarser level (⅛–½ cells a pixel).
+pub fn fallback_atlas_tiles(size: [u32; 2]) -> [u32; 2] {
+    size.map(|s| s.div_ceil(2 * TILE as u32) + 2)
+}
+
 /// The plan for the part of `rect` (the heatmap, in figure pixels, showing
 /// `window` of the matrix) that a target at `origin` of `size` pixels
 /// shows; `None` if it shows none. Tile (ty, tx) lives in atlas slot
@@ -47,6 +68,31 @@ pub fn plan(
     target: &Target,
     style: &HeatmapStyle,
     agg: Agg,
+) -> Option<AtlasPlan> {
+    level_plan(geometry, rect, window, target, style, agg, false)
+}
+
+/// The plan for the same view at the next coarser level, drawn beneath
+/// while tiles of the first plan load; `None` at the coarsest level.
+pub fn fallback_plan(
+    geometry: &Geometry,
+    rect: Rect,
+    window: &DataWindow,
+    target: &Target,
+    style: &HeatmapStyle,
+    agg: Agg,
+) -> Option<AtlasPlan> {
+    level_plan(geometry, rect, window, target, style, agg, true)
+}
+
+fn level_plan(
+    geometry: &Geometry,
+    rect: Rect,
+    window: &DataWindow,
+    target: &Target,
+    style: &HeatmapStyle,
+    agg: Agg,
+    coarser: bool,
 ) -> Option<AtlasPlan> {
     let Target { origin, size, atlas } = *target;
     let x0 = rect.x.max(origin[0]);
@@ -69,11 +115,12 @@ pub fn plan(
         px_per_col,
     };
     let selection = select(geometry, &view);
-    let level = selection.level;
-    let ty0 = selection.tiles.iter().map(|t| t.ty).min()?;
-    let tx0 = selection.tiles.iter().map(|t| t.tx).min()?;
-    let ty1 = selection.tiles.iter().map(|t| t.ty).max()?;
-    let tx1 = selection.tiles.iter().map(|t| t.tx).max()?;
+    let tiles = if coarser { &selection.fallback } else { &selection.tiles };
+    let level = tiles.first()?.level;
+    let ty0 = tiles.iter().map(|t| t.ty).min()?;
+    let tx0 = tiles.iter().map(|t| t.tx).min()?;
+    let ty1 = tiles.iter().map(|t| t.ty).max()?;
+    let tx1 = tiles.iter().map(|t| t.tx).max()?;
     debug_assert!(tx1 - tx0 < atlas[0] && ty1 - ty0 < atlas[1], "the atlas holds every tile of a view");
     let tile = TILE as u32;
     let (level_rows, level_cols) = geometry.level_shape(level);
@@ -102,9 +149,12 @@ pub fn plan(
         inv_range: norm.inv_range(),
         center: norm.center,
         agg: agg as u32,
+        mask_cols: if ((tx1 - tx0 + 1) * (ty1 - ty0 + 1)) as usize <= MASK_TILES { tx1 - tx0 + 1 } else { 0 },
+        _pad: [0; 3],
+        mask: [[u32::MAX; 4]; 8],
     };
-    let tiles = selection.tiles.iter().map(|&t| (t, [(t.tx % atlas[0]) * tile, (t.ty % atlas[1]) * tile])).collect();
-    Some(AtlasPlan { tiles, uniforms })
+    let tiles = tiles.iter().map(|&t| (t, [(t.tx % atlas[0]) * tile, (t.ty % atlas[1]) * tile])).collect();
+    Some(AtlasPlan { tiles, uniforms, first_tile: [tx0, ty0] })
 }
 
 /// A tile's values as the shader reads them: the full-resolution values, or

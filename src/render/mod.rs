@@ -14,15 +14,16 @@ pub mod uniforms;
 use wgpu::util::DeviceExt;
 
 pub use crate::figure::scene::DataWindow;
-use crate::pyramid::{TILE, TileId};
+use crate::pyramid::{TILE, Tile, TileId, TileLoader};
 pub use gpu::{Gpu, GpuError};
 use heatmap::read_tiles;
-pub use heatmap::{AtlasPlan, Target, atlas_tiles, plan, tile_values};
+pub use heatmap::{AtlasPlan, Target, atlas_tiles, fallback_atlas_tiles, fallback_plan, plan, tile_values};
 pub use shapes::{connector_triangles, connector_vertices, tessellate};
+use std::sync::Arc;
 
 use crate::figure::{Agg, HeatmapStyle, Scene};
 use crate::pyramid::Pyramid;
-use uniforms::{ConnectorVertex, FrameUniforms, ShapeVertex};
+use uniforms::{ConnectorVertex, FrameUniforms, MASK_TILES, ShapeVertex};
 
 /// Largest render target side, in pixels (also bounded by the adapter).
 pub const MAX_PIECE: u32 = 2048;
@@ -87,7 +88,7 @@ impl Image {
 /// A heatmap's cells: the pyramid to read and how to colour them. A scene's
 /// heatmaps take their sources in order: the main one, then the linked ones.
 pub struct HeatmapSource<'a> {
-    pub pyramid: &'a Pyramid,
+    pub pyramid: &'a Arc<Pyramid>,
     pub style: &'a HeatmapStyle,
     pub agg: Agg,
     /// The part of the matrix the heatmap panel shows.
@@ -105,8 +106,12 @@ pub struct Renderer {
     strip_pipeline: wgpu::RenderPipeline,
     connector_pipeline: wgpu::RenderPipeline,
     text: text::TextPainter,
-    /// One tile atlas per heatmap of the scene.
+    /// One tile atlas per heatmap of the scene, and one for the next
+    /// coarser level drawn beneath while tiles load (when streaming).
     atlases: Vec<Option<Atlas>>,
+    fallback_atlases: Vec<Option<Atlas>>,
+    /// Set by [`Renderer::stream`].
+    streaming: Option<Streaming>,
     /// The offscreen target of `draw_frame`.
     frame_target: Option<wgpu::Texture>,
     /// Tile bytes uploaded, and the time reading and uploading them took.
@@ -248,6 +253,8 @@ impl Renderer {
             connector_pipeline,
             text,
             atlases: Vec::new(),
+            fallback_atlases: Vec::new(),
+            streaming: None,
             frame_target: None,
             uploaded_bytes: 0,
             upload_time: Default::default(),
@@ -261,8 +268,21 @@ impl Renderer {
     }
 
     /// Draws `scene` (its heatmaps' cells from `heatmaps`, in order; none
-    /// leaves them blank) and reads the image back.
+    /// leaves them blank) and reads the image back, every tile waited for.
     pub fn render(&mut self, scene: &Scene, heatmaps: &[HeatmapSource]) -> Result<Image, RenderError> {
+        let streaming = self.streaming.take();
+        let image = self.render_whole(scene, heatmaps);
+        self.streaming = streaming;
+        image
+    }
+
+    /// Draws `scene` as a window would show it now and reads it back: when
+    /// streaming, tiles still loading show their coarser level.
+    pub fn render_frame(&mut self, scene: &Scene, heatmaps: &[HeatmapSource]) -> Result<Image, RenderError> {
+        self.render_whole(scene, heatmaps)
+    }
+
+    fn render_whole(&mut self, scene: &Scene, heatmaps: &[HeatmapSource]) -> Result<Image, RenderError> {
         let (width, height) = (scene.width, scene.height);
         let max = 1 << 16;
         if width == 0 || height == 0 || width > max || height > max {
@@ -322,11 +342,14 @@ impl Renderer {
         let origin_f = [origin[0] as f32, origin[1] as f32];
         let size_f = [size[0] as f32, size[1] as f32];
         let rects = scene.heatmap_rects();
+        if let Some(streaming) = &mut self.streaming {
+            (streaming.uploaded, streaming.incomplete) = (0, false);
+        }
         let heatmap_groups: Vec<wgpu::BindGroup> = heatmaps
             .iter()
             .zip(&rects)
             .enumerate()
-            .filter_map(|(i, (source, &rect))| self.heatmap_bind_group(i, rect, source, origin_f, size_f))
+            .flat_map(|(i, (source, &rect))| self.heatmap_bind_groups(i, rect, source, origin_f, size_f))
             .collect();
         let device = &self.gpu.device;
         let queue = &self.gpu.queue;
@@ -483,55 +506,108 @@ impl Renderer {
     }
 
     /// The uniforms, atlas and lookup table of heatmap `index` (at `rect`)
-    /// for one target. The atlas persists between calls; only tiles not
-    /// already in their slot are read and uploaded.
-    fn heatmap_bind_group(
+    /// for one target: one bind group, or, while some of its tiles load
+    /// (when streaming), the next coarser level's first and the view's
+    /// level over it with those tiles left out. The atlases persist between
+    /// calls; only tiles not already in their slot are read and uploaded.
+    fn heatmap_bind_groups(
         &mut self,
         index: usize,
         rect: crate::figure::Rect,
         source: &HeatmapSource,
         origin: [f32; 2],
         size: [f32; 2],
-    ) -> Option<wgpu::BindGroup> {
+    ) -> Vec<wgpu::BindGroup> {
         let geometry = source.pyramid.geometry();
-        let wanted = atlas_tiles([size[0] as u32, size[1] as u32]);
+        let target_size = [size[0] as u32, size[1] as u32];
         let key = (source.pyramid.key(), source.agg, source.style.norm.center.to_bits());
         let max_tiles = self.gpu.limits.max_texture_dimension_2d / TILE as u32;
-        if self.atlases.len() <= index {
-            self.atlases.resize_with(index + 1, || None);
+        for atlases in [&mut self.atlases, &mut self.fallback_atlases] {
+            if atlases.len() <= index {
+                atlases.resize_with(index + 1, || None);
+            }
         }
-        let slot = &mut self.atlases[index];
-        let fits = slot.as_ref().is_some_and(|a| a.key == key && a.tiles[0] >= wanted[0] && a.tiles[1] >= wanted[1]);
-        if !fits {
-            let tiles = [wanted[0].min(max_tiles), wanted[1].min(max_tiles)];
-            *slot = Some(Atlas::new(&self.gpu.device, tiles, key));
-        }
-        let atlas = slot.as_mut().expect("made above");
+        let atlas = fitting_atlas(&self.gpu.device, &mut self.atlases[index], atlas_tiles(target_size), max_tiles, key);
         let target = Target { origin, size, atlas: atlas.tiles };
-        let plan = plan(geometry, rect, &source.window, &target, source.style, source.agg)?;
+        let Some(mut fine) = plan(geometry, rect, &source.window, &target, source.style, source.agg) else {
+            return Vec::new();
+        };
         let missing: Vec<(TileId, [u32; 2])> =
-            plan.tiles.iter().copied().filter(|(id, offset)| atlas.resident.get(offset) != Some(id)).collect();
-        let queue = &self.gpu.queue;
-        let started = std::time::Instant::now();
-        for (id, offset, [w, h], values) in read_tiles(source.pyramid, &missing, source.agg, source.style.norm.center) {
-            queue.write_texture(
-                wgpu::TexelCopyTextureInfo {
-                    texture: &atlas.texture,
-                    mip_level: 0,
-                    origin: wgpu::Origin3d { x: offset[0], y: offset[1], z: 0 },
-                    aspect: wgpu::TextureAspect::All,
-                },
-                bytemuck::cast_slice(&values),
-                wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(4 * w), rows_per_image: Some(h) },
-                wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
-            );
-            atlas.resident.insert(offset, id);
-            self.uploaded_bytes += 4 * u64::from(w) * u64::from(h);
+            fine.tiles.iter().copied().filter(|(id, offset)| atlas.resident.get(offset) != Some(id)).collect();
+        let streaming = self.streaming.as_mut().filter(|_| !missing.is_empty() && fine.uniforms.mask_cols > 0);
+        let Some(streaming) = streaming else {
+            let values = read_tiles(source.pyramid, &missing, source.agg, source.style.norm.center);
+            let bytes = upload(&self.gpu.queue, atlas, values, &mut self.upload_time);
+            self.uploaded_bytes += bytes;
+            return vec![self.heatmap_group(&atlas_view(&self.atlases[index]), &fine, source.style)];
+        };
+        // Tiles that arrived go up within the frame's budget; the others are asked for.
+        let loader = streaming
+            .loaders
+            .entry(key.0)
+            .or_insert_with(|| TileLoader::new(Arc::clone(source.pyramid), LOADER_THREADS, LOADER_RAM));
+        for tile in loader.poll() {
+            streaming.arrived.insert((key.0, tile.id), tile);
         }
-        if !missing.is_empty() {
-            self.upload_time += started.elapsed();
+        let mut ready = Vec::new();
+        for &(id, offset) in &missing {
+            let fits = streaming.uploaded < streaming.budget;
+            match streaming.arrived.remove(&(key.0, id)) {
+                Some(tile) if fits => {
+                    streaming.uploaded += tile.bytes() as u64;
+                    let [w, h] = [tile.rect.width as u32, tile.rect.height as u32];
+                    ready.push((id, offset, [w, h], tile_values(&tile, source.agg, source.style.norm.center)));
+                }
+                Some(tile) => {
+                    streaming.arrived.insert((key.0, id), tile);
+                    fine.mark_missing(id);
+                }
+                None => {
+                    loader.request(id);
+                    fine.mark_missing(id);
+                }
+            }
         }
-        let device = &self.gpu.device;
+        let still_loading = ready.len() < missing.len();
+        streaming.incomplete |= still_loading;
+        // Tiles asked for long ago and never drawn are let go (the loader keeps its own cache).
+        if streaming.arrived.len() > 4 * MASK_TILES {
+            streaming.arrived.clear();
+        }
+        self.uploaded_bytes += upload(&self.gpu.queue, atlas, ready, &mut self.upload_time);
+        let fine_group = self.heatmap_group(&atlas_view(&self.atlases[index]), &fine, source.style);
+        if !still_loading {
+            return vec![fine_group];
+        }
+        // Beneath: the coarser level, read at once (a sixteenth of the tiles,
+        // most of them drawn a moment ago).
+        let fallback_atlas = fitting_atlas(
+            &self.gpu.device,
+            &mut self.fallback_atlases[index],
+            fallback_atlas_tiles(target_size),
+            max_tiles,
+            key,
+        );
+        let target = Target { atlas: fallback_atlas.tiles, ..target };
+        let Some(coarse) = fallback_plan(geometry, rect, &source.window, &target, source.style, source.agg) else {
+            return vec![fine_group];
+        };
+        let missing: Vec<(TileId, [u32; 2])> = coarse
+            .tiles
+            .iter()
+            .copied()
+            .filter(|(id, offset)| fallback_atlas.resident.get(offset) != Some(id))
+            .collect();
+        let values = read_tiles(source.pyramid, &missing, source.agg, source.style.norm.center);
+        self.uploaded_bytes += upload(&self.gpu.queue, fallback_atlas, values, &mut self.upload_time);
+        let coarse_group = self.heatmap_group(&atlas_view(&self.fallback_atlases[index]), &coarse, source.style);
+        vec![coarse_group, fine_group]
+    }
+
+    /// The bind group of one heatmap draw: `plan`'s uniforms, the atlas
+    /// `view`, and the colour table.
+    fn heatmap_group(&self, view: &wgpu::TextureView, plan: &AtlasPlan, style: &HeatmapStyle) -> wgpu::BindGroup {
+        let (device, queue) = (&self.gpu.device, &self.gpu.queue);
         let lut = device.create_texture_with_data(
             queue,
             &wgpu::TextureDescriptor {
@@ -545,7 +621,7 @@ impl Renderer {
                 view_formats: &[],
             },
             wgpu::util::TextureDataOrder::LayerMajor,
-            bytemuck::cast_slice(&source.style.colormap.lut().iter().map(|c| c.0).collect::<Vec<_>>()),
+            bytemuck::cast_slice(&style.colormap.lut().iter().map(|c| c.0).collect::<Vec<_>>()),
         );
         let uniforms = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("Buffer::heatmap"),
@@ -553,20 +629,35 @@ impl Renderer {
             usage: wgpu::BufferUsages::UNIFORM,
         });
         let lut_view = lut.create_view(&Default::default());
-        Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
+        device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("BindGroup::heatmap"),
             layout: &self.heatmap_layout,
             entries: &[
                 wgpu::BindGroupEntry { binding: 0, resource: uniforms.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&atlas.view) },
+                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(view) },
                 wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&lut_view) },
             ],
-        }))
+        })
     }
 
-    /// Bytes of tile values uploaded to the GPU so far, and the atlases' size in bytes.
+    /// Draws heatmaps from then on without waiting for tiles that are not
+    /// in the GPU yet: worker threads read them, at most `budget` bytes of
+    /// them go up a frame, and until a tile is there the next coarser level
+    /// shows in its place. [`Renderer::incomplete`] tells when to draw
+    /// again. Exported images ([`Renderer::render`]) still wait for every tile.
+    pub fn stream(&mut self, budget: u64) {
+        self.streaming = Some(Streaming { budget, ..Default::default() });
+    }
+
+    /// Whether the last drawing left tiles out (streaming): draw again soon.
+    pub fn incomplete(&self) -> bool {
+        self.streaming.as_ref().is_some_and(|s| s.incomplete)
+    }
+
+    /// Bytes of tile values uploaded to the GPU so far, and the atlases' size in bytes (those of
+    /// the coarser levels drawn while tiles stream included).
     pub fn tile_traffic(&self) -> (u64, u64) {
-        let atlas = self.atlases.iter().flatten();
+        let atlas = self.atlases.iter().chain(&self.fallback_atlases).flatten();
         let bytes = atlas.map(|a| 4 * u64::from(a.tiles[0]) * u64::from(a.tiles[1]) * (TILE * TILE) as u64).sum();
         (self.uploaded_bytes, bytes)
     }
@@ -576,6 +667,75 @@ impl Renderer {
         self.upload_time
     }
 }
+
+/// The atlas in `slot`, made anew unless it holds values for `key` and has
+/// at least `wanted` tiles a side (at most `max` a side).
+fn fitting_atlas<'a>(
+    device: &wgpu::Device,
+    slot: &'a mut Option<Atlas>,
+    wanted: [u32; 2],
+    max: u32,
+    key: (u64, Agg, u32),
+) -> &'a mut Atlas {
+    let fits = slot.as_ref().is_some_and(|a| a.key == key && a.tiles[0] >= wanted[0] && a.tiles[1] >= wanted[1]);
+    if !fits {
+        *slot = Some(Atlas::new(device, [wanted[0].min(max), wanted[1].min(max)], key));
+    }
+    slot.as_mut().expect("made above")
+}
+
+fn atlas_view(slot: &Option<Atlas>) -> wgpu::TextureView {
+    slot.as_ref().expect("made by fitting_atlas").view.clone()
+}
+
+/// Writes tile values into their atlas slots; the bytes written.
+fn upload(
+    queue: &wgpu::Queue,
+    atlas: &mut Atlas,
+    tiles: Vec<heatmap::TileUpload>,
+    time: &mut std::time::Duration,
+) -> u64 {
+    let started = std::time::Instant::now();
+    let mut bytes = 0;
+    for (id, offset, [w, h], values) in tiles {
+        queue.write_texture(
+            wgpu::TexelCopyTextureInfo {
+                texture: &atlas.texture,
+                mip_level: 0,
+                origin: wgpu::Origin3d { x: offset[0], y: offset[1], z: 0 },
+                aspect: wgpu::TextureAspect::All,
+            },
+            bytemuck::cast_slice(&values),
+            wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(4 * w), rows_per_image: Some(h) },
+            wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
+        );
+        atlas.resident.insert(offset, id);
+        bytes += 4 * u64::from(w) * u64::from(h);
+    }
+    if bytes > 0 {
+        *time += started.elapsed();
+    }
+    bytes
+}
+
+/// Heatmap tiles loaded on worker threads while frames go on.
+#[derive(Default)]
+struct Streaming {
+    /// Tile bytes a frame may upload.
+    budget: u64,
+    /// Uploaded in the frame being drawn.
+    uploaded: u64,
+    /// Whether the frame being drawn left tiles out.
+    incomplete: bool,
+    /// A loader per pyramid (by its key).
+    loaders: std::collections::HashMap<u64, TileLoader>,
+    /// Tiles read and not uploaded yet, by pyramid key and id.
+    arrived: std::collections::HashMap<(u64, TileId), Arc<Tile>>,
+}
+
+/// Worker threads and RAM (bytes) of each streaming tile loader.
+const LOADER_THREADS: usize = 2;
+const LOADER_RAM: usize = 256 << 20;
 
 /// The heatmap's tile texture: `tiles` tiles a side, tile (ty, tx) of the
 /// level in view kept in slot (ty mod rows, tx mod cols).

@@ -30,8 +30,24 @@ pub struct HeatmapUniforms {
     pub center: f32,
     /// 0 mean, 1 extremes (`AGG_EXTREMES`).
     pub agg: u32,
+    /// Tiles across the plan, for `mask`; 0: every tile is loaded.
+    pub mask_cols: u32,
+    pub _pad: [u32; 3],
+    /// One bit a tile of the plan, row-major from its first tile: set when
+    /// the tile is in the atlas. Pixels over a missing tile are not drawn.
+    pub mask: [[u32; 4]; 8],
 }
-const _: () = assert!(std::mem::size_of::<HeatmapUniforms>() == 96);
+const _: () = assert!(std::mem::size_of::<HeatmapUniforms>() == 240);
+
+/// Tiles a plan's `mask` can mark; a plan with more is drawn whole.
+pub const MASK_TILES: usize = 32 * 4 * 8;
+
+impl HeatmapUniforms {
+    /// Marks tile `index` of the plan as missing.
+    pub fn mark_missing(&mut self, index: usize) {
+        self.mask[index / 128][index / 32 % 4] &= !(1 << (index % 32));
+    }
+}
 
 /// shaders/rotated_text.wgsl `Strip`.
 #[repr(C)]
