@@ -119,23 +119,26 @@ fn streamed_tiles_show_the_coarser_level_until_they_arrive_one_a_frame() {
     let norm = Norm::new(-1.0, 1.0);
     let matrix = Matrix::from_vec(rows, cols, values(rows * cols, 9, &norm));
     let dir = tempfile::tempdir().unwrap();
-    let pyramid = Arc::new(pyramid(&matrix, dir.path()));
+    let tall = Arc::new(pyramid(&matrix, dir.path()));
     let style = style("viridis", norm);
-    // 1,000 rows on 500 px: level 1 (4 rows a cell), cells 250–500, tiles 0–1;
+    // 1,000 rows on 500 px: level 1 (4 rows a cell), cells 275–525, tiles 1–2;
     // 600 columns on 600 px: level 0, tiles 0–2. Six tiles; level 2 of rows beneath.
-    let window = DataWindow { rows: 1000.0..2000.0, cols: 0.0..600.0 };
-    let source = HeatmapSource { pyramid: &pyramid, style: &style, agg: Agg::Mean, window };
+    let window = DataWindow { rows: 1100.0..2100.0, cols: 0.0..600.0 };
+    let source = HeatmapSource { pyramid: &tall, style: &style, agg: Agg::Mean, window };
     let scene = Scene::bare(600, 500);
     let sources = std::slice::from_ref(&source);
     let whole = waiting.render(&scene, sources).unwrap();
 
-    let mut frame = streaming.render_frame(&scene, sources).unwrap();
+    let coarse = streaming.render_frame(&scene, sources).unwrap();
     assert!(streaming.incomplete(), "the first frame waited for its tiles");
-    assert_ne!(frame.pixels, whole.pixels, "the first frame is the coarser level");
+    assert_ne!(coarse.pixels, whole.pixels, "the first frame is the coarser level");
+    let mut frame = coarse.clone();
     let mut uploads = Vec::new();
     while streaming.incomplete() {
-        let blank = frame.pixels.chunks_exact(4).filter(|p| p[..3] == [255, 255, 255]).count();
-        assert_eq!(blank, 0, "blank pixels while tiles load");
+        // Each pixel is the coarser level's or its own: never blank, never a stale tile.
+        let mixed = frame.pixels.chunks_exact(4).zip(coarse.pixels.chunks_exact(4)).zip(whole.pixels.chunks_exact(4));
+        let odd = mixed.filter(|((p, c), w)| p != c && p != w).count();
+        assert_eq!(odd, 0, "pixels neither coarse nor finished after {} frames", uploads.len());
         assert!(uploads.len() < 2000, "the tiles never all arrived");
         std::thread::sleep(std::time::Duration::from_millis(2));
         let before = streaming.tile_traffic().0;
@@ -150,6 +153,16 @@ fn streamed_tiles_show_the_coarser_level_until_they_arrive_one_a_frame() {
     let mut fresh = renderer().unwrap();
     fresh.stream(1);
     assert_eq!(fresh.render(&scene, sources).unwrap().pixels, whole.pixels);
+    // At the coarsest level there is nothing coarser to show: its tile is read at once.
+    let small = Matrix::from_vec(40, 30, values(40 * 30, 3, &norm));
+    let small_dir = tempfile::tempdir().unwrap();
+    let small_pyramid = Arc::new(pyramid(&small, small_dir.path()));
+    let window = DataWindow::whole(small_pyramid.geometry());
+    let source = HeatmapSource { pyramid: &small_pyramid, style: &style, agg: Agg::Mean, window };
+    let scene = Scene::bare(90, 80);
+    let streamed = fresh.render_frame(&scene, std::slice::from_ref(&source)).unwrap();
+    assert!(!fresh.incomplete());
+    assert_eq!(streamed.pixels, waiting.render(&scene, std::slice::from_ref(&source)).unwrap().pixels);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! byte budget, least recently used first out.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -28,6 +29,8 @@ pub struct TileLoader {
     requests: Option<Sender<TileId>>,
     responses: Receiver<Tile>,
     workers: Vec<JoinHandle<()>>,
+    /// Set when the loader is dropped: workers leave the requests still queued.
+    stop: Arc<AtomicBool>,
     in_flight: HashSet<TileId>,
     /// Served from the cache, waiting for the next [`TileLoader::poll`].
     ready: Vec<Arc<Tile>>,
@@ -43,16 +46,18 @@ impl TileLoader {
         let (request_tx, request_rx) = mpsc::channel::<TileId>();
         let (response_tx, responses) = mpsc::channel();
         let request_rx = Arc::new(Mutex::new(request_rx));
+        let stop = Arc::new(AtomicBool::new(false));
         let workers = (0..workers.max(1))
             .map(|_| {
                 let (pyramid, requests, responses) =
                     (Arc::clone(&pyramid), Arc::clone(&request_rx), response_tx.clone());
+                let stop = Arc::clone(&stop);
                 std::thread::spawn(move || {
                     loop {
                         // The lock is held only to take one request.
                         let next = requests.lock().map(|r| r.recv());
                         let Ok(Ok(id)) = next else { return };
-                        if responses.send(pyramid.tile(id)).is_err() {
+                        if stop.load(Ordering::Relaxed) || responses.send(pyramid.tile(id)).is_err() {
                             return;
                         }
                     }
@@ -64,6 +69,7 @@ impl TileLoader {
             requests: Some(request_tx),
             responses,
             workers,
+            stop,
             in_flight: HashSet::new(),
             ready: Vec::new(),
             cache: Lru::new(budget_bytes),
@@ -127,7 +133,9 @@ impl TileLoader {
 
 impl Drop for TileLoader {
     fn drop(&mut self) {
-        // Closing the request channel lets every worker finish.
+        // Closing the request channel lets every worker finish; the flag
+        // makes them skip what is still queued.
+        self.stop.store(true, Ordering::Relaxed);
         self.requests = None;
         for worker in self.workers.drain(..) {
             let _ = worker.join();

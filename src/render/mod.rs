@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use crate::figure::{Agg, HeatmapStyle, Scene};
 use crate::pyramid::Pyramid;
-use uniforms::{ConnectorVertex, FrameUniforms, MASK_TILES, ShapeVertex};
+use uniforms::{ConnectorVertex, FrameUniforms, ShapeVertex};
 
 /// Largest render target side, in pixels (also bounded by the adapter).
 pub const MAX_PIECE: u32 = 2048;
@@ -342,7 +342,8 @@ impl Renderer {
         let origin_f = [origin[0] as f32, origin[1] as f32];
         let size_f = [size[0] as f32, size[1] as f32];
         let rects = scene.heatmap_rects();
-        if let Some(streaming) = &mut self.streaming {
+        // A frame's budget and completeness start with its first piece.
+        if let Some(streaming) = self.streaming.as_mut().filter(|_| origin == [0, 0]) {
             (streaming.uploaded, streaming.incomplete) = (0, false);
         }
         let heatmap_groups: Vec<wgpu::BindGroup> = heatmaps
@@ -534,11 +535,21 @@ impl Renderer {
         };
         let missing: Vec<(TileId, [u32; 2])> =
             fine.tiles.iter().copied().filter(|(id, offset)| atlas.resident.get(offset) != Some(id)).collect();
-        let streaming = self.streaming.as_mut().filter(|_| !missing.is_empty() && fine.uniforms.mask_cols > 0);
-        let Some(streaming) = streaming else {
+        // Streaming, with tiles to wait for and a coarser level to show meanwhile.
+        let stream = self.streaming.is_some() && !missing.is_empty() && fine.uniforms.mask_cols > 0;
+        let coarse = if stream {
+            let slot = &mut self.fallback_atlases[index];
+            let tiles = fitting_atlas(&self.gpu.device, slot, fallback_atlas_tiles(target_size), max_tiles, key).tiles;
+            let target = Target { atlas: tiles, ..target };
+            fallback_plan(geometry, rect, &source.window, &target, source.style, source.agg)
+        } else {
+            None
+        };
+        let (Some(streaming), Some(mut coarse)) = (self.streaming.as_mut().filter(|_| stream), coarse) else {
+            // Waiting: every tile read now (at the coarsest level, streaming too: one or two tiles).
             let values = read_tiles(source.pyramid, &missing, source.agg, source.style.norm.center);
-            let bytes = upload(&self.gpu.queue, atlas, values, &mut self.upload_time);
-            self.uploaded_bytes += bytes;
+            self.uploaded_bytes += upload(&self.gpu.queue, atlas, values, &mut self.upload_time);
+            fine.uniforms.mask_cols = 0;
             return vec![self.heatmap_group(&atlas_view(&self.atlases[index]), &fine, source.style)];
         };
         // Tiles that arrived go up within the frame's budget; the others are asked for.
@@ -554,8 +565,8 @@ impl Renderer {
             let fits = streaming.uploaded < streaming.budget;
             match streaming.arrived.remove(&(key.0, id)) {
                 Some(tile) if fits => {
-                    streaming.uploaded += tile.bytes() as u64;
                     let [w, h] = [tile.rect.width as u32, tile.rect.height as u32];
+                    streaming.uploaded += 4 * u64::from(w) * u64::from(h);
                     ready.push((id, offset, [w, h], tile_values(&tile, source.agg, source.style.norm.center)));
                 }
                 Some(tile) => {
@@ -568,30 +579,19 @@ impl Renderer {
                 }
             }
         }
+        // Arrived tiles this view no longer needs are let go (the loader keeps its own cache).
+        let wanted: std::collections::HashSet<TileId> = missing.iter().map(|&(id, _)| id).collect();
+        streaming.arrived.retain(|&(k, id), _| k != key.0 || wanted.contains(&id));
         let still_loading = ready.len() < missing.len();
         streaming.incomplete |= still_loading;
-        // Tiles asked for long ago and never drawn are let go (the loader keeps its own cache).
-        if streaming.arrived.len() > 4 * MASK_TILES {
-            streaming.arrived.clear();
-        }
         self.uploaded_bytes += upload(&self.gpu.queue, atlas, ready, &mut self.upload_time);
-        let fine_group = self.heatmap_group(&atlas_view(&self.atlases[index]), &fine, source.style);
         if !still_loading {
-            return vec![fine_group];
+            fine.uniforms.mask_cols = 0;
+            return vec![self.heatmap_group(&atlas_view(&self.atlases[index]), &fine, source.style)];
         }
-        // Beneath: the coarser level, read at once (a sixteenth of the tiles,
-        // most of them drawn a moment ago).
-        let fallback_atlas = fitting_atlas(
-            &self.gpu.device,
-            &mut self.fallback_atlases[index],
-            fallback_atlas_tiles(target_size),
-            max_tiles,
-            key,
-        );
-        let target = Target { atlas: fallback_atlas.tiles, ..target };
-        let Some(coarse) = fallback_plan(geometry, rect, &source.window, &target, source.style, source.agg) else {
-            return vec![fine_group];
-        };
+        // Beneath: the coarser level, read at once (a quarter to a sixteenth
+        // of the tiles, most of them drawn a moment ago).
+        let fallback_atlas = self.fallback_atlases[index].as_mut().expect("made with the plan");
         let missing: Vec<(TileId, [u32; 2])> = coarse
             .tiles
             .iter()
@@ -600,7 +600,9 @@ impl Renderer {
             .collect();
         let values = read_tiles(source.pyramid, &missing, source.agg, source.style.norm.center);
         self.uploaded_bytes += upload(&self.gpu.queue, fallback_atlas, values, &mut self.upload_time);
+        coarse.uniforms.mask_cols = 0;
         let coarse_group = self.heatmap_group(&atlas_view(&self.fallback_atlases[index]), &coarse, source.style);
+        let fine_group = self.heatmap_group(&atlas_view(&self.atlases[index]), &fine, source.style);
         vec![coarse_group, fine_group]
     }
 
