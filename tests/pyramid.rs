@@ -311,4 +311,25 @@ fn the_loader_serves_tiles_from_workers_then_from_its_bounded_cache() {
     assert_eq!(again[0].id, last);
     assert_eq!(loader.stats().hits, 1);
     assert_eq!(loader.stats().reads, tiles.len() as u64);
+
+    // Withdrawn requests are skipped: a fresh loader asked for every tile,
+    // then for two only, delivers those two and stops.
+    let mut loader = TileLoader::new(std::sync::Arc::clone(&p), 1, 0);
+    for &id in &tiles {
+        loader.request(id);
+    }
+    let keep = [tiles[tiles.len() - 1], tiles[tiles.len() - 2]];
+    loader.retain(|id| keep.contains(id));
+    let mut got = Vec::new();
+    while let Some(tile) = loader.wait() {
+        got.push(tile.id);
+    }
+    assert!(keep.iter().all(|id| got.contains(id)), "{got:?}");
+    assert!(got.len() <= tiles.len());
+    // One withdrawn and asked for again still comes.
+    loader.request(tiles[0]);
+    loader.retain(|_| false);
+    loader.request(tiles[0]);
+    assert_eq!(loader.wait().map(|t| t.id), Some(tiles[0]));
+    assert!(loader.wait().is_none());
 }

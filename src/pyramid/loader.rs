@@ -27,10 +27,13 @@ pub struct LoaderStats {
 pub struct TileLoader {
     geometry: Geometry,
     requests: Option<Sender<TileId>>,
-    responses: Receiver<Tile>,
+    /// A tile read, or the id of a request skipped because it was withdrawn.
+    responses: Receiver<Result<Tile, TileId>>,
     workers: Vec<JoinHandle<()>>,
     /// Set when the loader is dropped: workers leave the requests still queued.
     stop: Arc<AtomicBool>,
+    /// Requests still wanted: a worker skips a queued one that is not.
+    wanted: Arc<Mutex<HashSet<TileId>>>,
     in_flight: HashSet<TileId>,
     /// Served from the cache, waiting for the next [`TileLoader::poll`].
     ready: Vec<Arc<Tile>>,
@@ -47,17 +50,20 @@ impl TileLoader {
         let (response_tx, responses) = mpsc::channel();
         let request_rx = Arc::new(Mutex::new(request_rx));
         let stop = Arc::new(AtomicBool::new(false));
+        let wanted: Arc<Mutex<HashSet<TileId>>> = Arc::default();
         let workers = (0..workers.max(1))
             .map(|_| {
                 let (pyramid, requests, responses) =
                     (Arc::clone(&pyramid), Arc::clone(&request_rx), response_tx.clone());
-                let stop = Arc::clone(&stop);
+                let (stop, wanted) = (Arc::clone(&stop), Arc::clone(&wanted));
                 std::thread::spawn(move || {
                     loop {
                         // The lock is held only to take one request.
                         let next = requests.lock().map(|r| r.recv());
                         let Ok(Ok(id)) = next else { return };
-                        if stop.load(Ordering::Relaxed) || responses.send(pyramid.tile(id)).is_err() {
+                        let still_wanted = wanted.lock().is_ok_and(|w| w.contains(&id));
+                        let answer = if still_wanted { Ok(pyramid.tile(id)) } else { Err(id) };
+                        if stop.load(Ordering::Relaxed) || responses.send(answer).is_err() {
                             return;
                         }
                     }
@@ -70,6 +76,7 @@ impl TileLoader {
             responses,
             workers,
             stop,
+            wanted,
             in_flight: HashSet::new(),
             ready: Vec::new(),
             cache: Lru::new(budget_bytes),
@@ -90,17 +97,31 @@ impl TileLoader {
         } else if self.in_flight.insert(id)
             && let Some(requests) = &self.requests
         {
+            if let Ok(mut wanted) = self.wanted.lock() {
+                wanted.insert(id);
+            }
             // Workers outlive the sender, so this cannot fail.
             let _ = requests.send(id);
         }
         true
     }
 
+    /// Withdraws the requests still loading that `keep` rejects: workers
+    /// skip them (a view that moved on no longer waits behind them).
+    pub fn retain(&mut self, keep: impl Fn(&TileId) -> bool) {
+        self.in_flight.retain(&keep);
+        if let Ok(mut wanted) = self.wanted.lock() {
+            wanted.retain(&keep);
+        }
+    }
+
     /// The tiles that arrived since the last call, without waiting.
     pub fn poll(&mut self) -> Vec<Arc<Tile>> {
         let mut arrived = std::mem::take(&mut self.ready);
-        while let Ok(tile) = self.responses.try_recv() {
-            arrived.push(self.admit(tile));
+        while let Ok(answer) = self.responses.try_recv() {
+            if let Some(tile) = self.admit(answer) {
+                arrived.push(tile);
+            }
         }
         arrived
     }
@@ -110,19 +131,34 @@ impl TileLoader {
         if let Some(tile) = self.ready.pop() {
             return Some(tile);
         }
-        if self.in_flight.is_empty() {
-            return None;
+        while !self.in_flight.is_empty() {
+            if let Some(tile) = self.admit(self.responses.recv().ok()?) {
+                return Some(tile);
+            }
         }
-        let tile = self.responses.recv().ok()?;
-        Some(self.admit(tile))
+        None
     }
 
-    fn admit(&mut self, tile: Tile) -> Arc<Tile> {
+    /// A worker's answer: the tile read (cached), or nothing for a skipped request.
+    fn admit(&mut self, answer: Result<Tile, TileId>) -> Option<Arc<Tile>> {
+        let tile = match answer {
+            Ok(tile) => tile,
+            Err(skipped) => {
+                // Asked again after it was withdrawn: it is queued again too.
+                if !self.wanted.lock().is_ok_and(|w| w.contains(&skipped)) {
+                    self.in_flight.remove(&skipped);
+                }
+                return None;
+            }
+        };
         self.in_flight.remove(&tile.id);
+        if let Ok(mut wanted) = self.wanted.lock() {
+            wanted.remove(&tile.id);
+        }
         self.stats.reads += 1;
         let tile = Arc::new(tile);
         self.cache.insert(Arc::clone(&tile));
-        tile
+        Some(tile)
     }
 
     /// Counters so far.

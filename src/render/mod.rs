@@ -345,6 +345,12 @@ impl Renderer {
         // A frame's budget and completeness start with its first piece.
         if let Some(streaming) = self.streaming.as_mut().filter(|_| origin == [0, 0]) {
             (streaming.uploaded, streaming.incomplete) = (0, false);
+            // Requests the last frame no longer wanted are withdrawn.
+            let mut wanted = std::mem::take(&mut streaming.wanted);
+            for (key, loader) in &mut streaming.loaders {
+                let keep = wanted.remove(key).unwrap_or_default();
+                loader.retain(|id| keep.contains(id));
+            }
         }
         let heatmap_groups: Vec<wgpu::BindGroup> = heatmaps
             .iter()
@@ -580,7 +586,8 @@ impl Renderer {
             }
         }
         // Arrived tiles this view no longer needs are let go (the loader keeps its own cache).
-        let wanted: std::collections::HashSet<TileId> = missing.iter().map(|&(id, _)| id).collect();
+        let wanted = streaming.wanted.entry(key.0).or_default();
+        wanted.extend(missing.iter().map(|&(id, _)| id));
         streaming.arrived.retain(|&(k, id), _| k != key.0 || wanted.contains(&id));
         let still_loading = ready.len() < missing.len();
         streaming.incomplete |= still_loading;
@@ -733,6 +740,8 @@ struct Streaming {
     loaders: std::collections::HashMap<u64, TileLoader>,
     /// Tiles read and not uploaded yet, by pyramid key and id.
     arrived: std::collections::HashMap<(u64, TileId), Arc<Tile>>,
+    /// The tiles the frame being drawn lacks, by pyramid key.
+    wanted: std::collections::HashMap<u64, std::collections::HashSet<TileId>>,
 }
 
 /// Worker threads and RAM (bytes) of each streaming tile loader.
