@@ -293,7 +293,7 @@ fn run_linked_script(script: &str) -> Option<(u32, u32, Vec<u8>)> {
 
 #[test]
 fn linked_panels_zoom_on_their_own_and_follow_each_other_with_l() {
-    let zoom_linked = "panel 1\nzoom 0.5 0.5 4\n";
+    let zoom_linked = "panel 2\nzoom 0.5 0.5 4\n";
     let Some((w, h, alone)) = run_linked_script(zoom_linked) else { return };
     let Some((_, _, following)) = run_linked_script(&format!("follow\n{zoom_linked}")) else { return };
     // Connectors are drawn: pure green strokes (fully covered pixels) in the gap.

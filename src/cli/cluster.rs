@@ -132,6 +132,19 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
         other => other.clone(),
     };
     args.approx.check()?;
+    // Every output's folder exists before the clustering starts.
+    let outputs = [
+        &args.linkage_out,
+        &args.order_out,
+        &args.newick_out,
+        &args.cols_linkage_out,
+        &args.cols_order_out,
+        &args.cols_newick_out,
+        &cdt_prefix,
+    ];
+    for path in outputs.into_iter().flatten() {
+        super::render::check_folder(path)?;
+    }
     if let Some(rows) = args.approx.col_sample {
         if args.axis == AxisChoice::Rows {
             return Err(usage(

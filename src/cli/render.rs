@@ -322,6 +322,13 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
     if !(0.0..=1.0).contains(&figure.connector_alpha) {
         return Err(usage(format!("--connector-alpha {}: give a number from 0 to 1", figure.connector_alpha)));
     }
+    if figure.link.is_empty() && (figure.link_order == LinkOrder::Follow || figure.link_shared_scale) {
+        return Err(usage("--link-order and --link-shared-scale go with --link FILE".into()));
+    }
+    // Linked files are read, and so checked, before the main panel's clustering.
+    for path in &figure.link {
+        input.for_link(path.clone()).open()?;
+    }
     let (mut main, _) = prepare_panel(input, figure, None)?;
     // A linked panel clusters (or follows) on its own, with the bar tables
     // and look of the main panel, but no cut.

@@ -76,7 +76,7 @@ pub enum InputError {
     UnsupportedDtype { path: PathBuf, dtype: String },
 
     /// A `.npy` array that is not 2-D.
-    #[error("{}: the array has shape {shape:?} but a matrix must be 2-D; reshape it (a.reshape(-1, 1) for one column)", path.display())]
+    #[error("{}: the array has shape {shape:?} but a matrix must be 2-D; reshape it to rows × columns (a.reshape(len(a), -1), or a.reshape(-1, 1) for a 1-D column)", path.display())]
     NotTwoDimensional { path: PathBuf, shape: Vec<u64> },
 
     /// A matrix with no rows or no columns.

@@ -43,7 +43,8 @@ pub enum Action {
     ToggleHud,
     /// Linked panels follow the one moved: they scroll to its linked rows.
     ToggleFollow,
-    /// Zooms, pans and keys move panel K from now on (0: the main one).
+    /// Zooms, pans and keys move this panel from now on (0: the main one;
+    /// scripts say `panel 1` for it).
     Focus(usize),
     /// Destroy the GPU device, as a driver reset would (tests the recovery).
     LoseDevice,
@@ -126,7 +127,7 @@ impl Script {
     /// `fit`, `agg`, `cut K`, `search LABEL`, `next`, `previous`,
     /// `hover X Y`, `click X Y` (fractions of the window), `help`, `hud`,
     /// `follow` (linked panels follow the one moved), `panel K` (later
-    /// zooms and pans move linked panel K; 0 is the main one),
+    /// zooms and pans move panel K; 1 is the main one),
     /// `screenshot PATH`, `lose-device` (tests recovery from a lost GPU).
     pub fn parse(path: &Path, text: &str) -> Result<Script, ScriptError> {
         let mut actions = Vec::new();
@@ -177,10 +178,12 @@ impl Script {
                 "cut" => Action::Cut(
                     rest.parse().map_err(|_| error(format!("'cut' takes a number of clusters, got '{rest}'")))?,
                 ),
-                "panel" => Action::Focus(
-                    rest.parse()
-                        .map_err(|_| error(format!("'panel' takes a panel number (0: the main one), got '{rest}'")))?,
-                ),
+                // Panels are numbered from 1 (the main one), as the window and the legend number them.
+                "panel" => {
+                    Action::Focus(rest.parse::<usize>().ok().and_then(|k| k.checked_sub(1)).ok_or_else(|| {
+                        error(format!("'panel' takes a panel number (1: the main one), got '{rest}'"))
+                    })?)
+                }
                 "search" if !rest.is_empty() => Action::Search(rest.to_owned()),
                 "screenshot" if !rest.is_empty() => Action::Screenshot(rest.into()),
                 "fit" => Action::Fit,
@@ -245,8 +248,9 @@ mod tests {
         assert_eq!(script.actions[1], Action::Zoom { at: [0.5, 0.5], factor: [1.0, 2.0] });
         assert_eq!(script.actions[3], Action::Cut(4));
         assert_eq!(script.actions[4], Action::Search("CD3E".into()));
-        let linked = Script::parse(Path::new("l.txt"), "panel 1\nfollow\n").unwrap();
+        let linked = Script::parse(Path::new("l.txt"), "panel 2\nfollow\n").unwrap();
         assert_eq!(linked.actions, vec![Action::Focus(1), Action::ToggleFollow]);
+        assert!(Script::parse(Path::new("l.txt"), "panel 0\n").unwrap_err().to_string().contains("1: the main one"));
         assert!(Script::parse(Path::new("l.txt"), "panel right\n").unwrap_err().to_string().contains("'panel' takes"));
         let bad = Script::parse(Path::new("demo.txt"), "fit\nzoom 1 2\n").unwrap_err();
         assert_eq!(bad.to_string(), "demo.txt: line 2: 'zoom' takes 3 numbers, got '1 2'");
