@@ -207,7 +207,7 @@ pub fn clustermap(
     }
     // Labels.
     let row_shown = shown_labels(rows, &window.rows, heatmap.h, size);
-    let col_shown = shown_labels(cols, &window.cols, heatmap.w, size);
+    let mut col_shown = shown_labels(cols, &window.cols, heatmap.w, size);
     let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
     for &p in &row_shown.positions {
         let label = text::fit(fonts, &rows.labels.get(rows.order[p]), row_shown.size, row_label_w - PAD + 0.5);
@@ -223,9 +223,17 @@ pub fn clustermap(
         });
     }
     let px_per_col = heatmap.w as f64 / (window.cols.end - window.cols.start);
+    let col_x = |p: usize| heatmap.x as f64 + (p as f64 + 0.5 - window.cols.start) * px_per_col;
+    // A column label that would run into the row bars' names (beside it, read the same way) is left out.
+    let names_end = if !rows.bars.is_empty() && col_label_h > 0.0 && row_bar_w >= size * 0.8 {
+        (heatmap.x - row_bar_w / 2.0 + (size * 0.9 + col_shown.size) * LINE_HEIGHT / 2.0) as f64
+    } else {
+        f64::NEG_INFINITY
+    };
+    col_shown.positions.retain(|&p| col_x(p) >= names_end);
     for &p in &col_shown.positions {
         let label = text::fit(fonts, &cols.labels.get(cols.order[p]), col_shown.size, col_label_h - PAD + 0.5);
-        let x = heatmap.x as f64 + (p as f64 + 0.5 - window.cols.start) * px_per_col;
+        let x = col_x(p);
         let at = [x as f32, heatmap.bottom() + PAD / 2.0];
         scene.texts.push(Text {
             text: label,
