@@ -58,12 +58,21 @@ pub struct PanelRole {
     pub align: Option<[f32; 2]>,
     /// Only place the heatmap (the scene holds nothing else): for sizing panels.
     pub measure_only: bool,
+    /// The widest row labels may be (pixels), instead of a share of the
+    /// panel's own width: a narrow panel beside others still shows them.
+    pub row_label_room: Option<f32>,
 }
 
 impl PanelRole {
     /// A figure of its own.
-    pub const ALONE: PanelRole =
-        PanelRole { legends: true, color_bar: true, row_tree_right: false, align: None, measure_only: false };
+    pub const ALONE: PanelRole = PanelRole {
+        legends: true,
+        color_bar: true,
+        row_tree_right: false,
+        align: None,
+        measure_only: false,
+        row_label_room: None,
+    };
 }
 
 /// One axis of the heatmap: labels, display order, tree and bars.
@@ -126,7 +135,7 @@ pub fn clustermap(
     let room = ((w - left - PAD) / 2.0, (h - top - PAD) / 2.0);
     let legend_w = if role.legends { legends_width(fonts, rows, cols, size).min(room.0 / 2.0) } else { 0.0 };
     let legend_w = if legend_w < 4.0 * size { 0.0 } else { legend_w };
-    let max_row_label_w = (0.25 * w).min(room.0 - legend_w);
+    let max_row_label_w = role.row_label_room.unwrap_or((0.25 * w).min(room.0 - legend_w));
     let max_col_label_h = (0.25 * h).min(room.1);
 
     // Label areas depend on which labels fit, which depends on the heatmap

@@ -78,6 +78,8 @@ pub fn linked_clustermap(
                 row_tree_right: i > 0,
                 align,
                 measure_only: align.is_none(),
+                // Row labels up to an eighth of the whole figure's width.
+                row_label_room: Some(0.125 * w),
             },
             ..options.clone()
         };
