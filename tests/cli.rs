@@ -383,8 +383,12 @@ fn cluster_refuses_what_it_cannot_do_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "m.tsv", b"g\ts1\ts2\na\t0\t1\nb\t1\t0\n");
     let file = path.to_str().unwrap();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["cluster", file, "--cols-order-out", "x.txt"], "error: the --cols-*-out options go with --axis both"),
+        (
+            &["cluster", file, "--order-out", "no/such/dir/o.txt"],
+            "error: no/such/dir/o.txt: the folder no/such/dir does not exist",
+        ),
         (&["cluster", file, "--axis", "cols", "--metric", "correlation", "--memory-budget", "0.5x"], "unknown unit"),
         (&["cluster", file, "--groups", "1"], "error: --groups 1: the approximate mode needs at least 2 groups"),
         (

@@ -228,7 +228,7 @@ fn bad_render_options_fail_with_one_line_and_exit_code_2() {
     let plain = d.join("plain.tsv");
     std::fs::write(&plain, "g\ts1\ts2\nA\t1\t2\nB\t3\t4\n").unwrap();
     let p = plain.to_str().unwrap();
-    let cases: [(&[&str], &str); 12] = [
+    let cases: [(&[&str], &str); 15] = [
         (&[p, "-o", o, "--row-colors", "obs:type"], "obs columns come from an .h5ad, or from X.obs.tsv"),
         (&[m, "-o", "x.jpg"], "name a .png or .svg file"),
         (&[m, "-o", o, "--cmap", "jet"], "unknown colour map 'jet'"),
@@ -244,6 +244,9 @@ fn bad_render_options_fail_with_one_line_and_exit_code_2() {
         (&[m, "-o", o, "--link", p, "--connector-color", "clusters"], "add --row-cut K"),
         (&[m, "-o", o, "--link", p, "--connector-color", "teal"], "--connector-color teal"),
         (&[m, "-o", o, "--link", p, "--connector-alpha", "2"], "give a number from 0 to 1"),
+        (&[m, "-o", o, "--row-cut", "5000"], "--row-cut 5000: the tree has 700 leaves; give 1 to 700 clusters"),
+        (&[m, "-o", o, "--link-order", "follow"], "--link-order and --link-shared-scale go with --link FILE"),
+        (&[m, "-o", o, "--link", "no/such/link.tsv"], "no/such/link.tsv"),
     ];
     for (args, expected) in cases {
         let result = heatscope(d, &[&["render"], args].concat());

@@ -286,8 +286,16 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     if let Some(path) = &figure.layout_out {
         write_layout(path, &scene, &prepared)?;
     }
+    let linked: String = prepared
+        .linked
+        .iter()
+        .map(|l| {
+            let (rows, cols) = (l.panel.matrix.rows(), l.panel.matrix.cols());
+            format!(" + {rows} × {cols} ({} links)", heatscope::figure::linked::thousands(l.links.len()))
+        })
+        .collect();
     eprintln!(
-        "{}: {} × {} px, {} × {} matrix, drawn on {} in {:.2} s",
+        "{}: {} × {} px, {} × {} matrix{linked}, drawn on {} in {:.2} s",
         args.output.display(),
         scene.width,
         scene.height,
@@ -506,6 +514,10 @@ fn prepare_panel(
                 _ => Err(usage(format!("{flag} needs a tree on that axis; drop --no-*-cluster"))),
             };
         };
+        let leaves = tree.n_leaves();
+        if let Some(k) = k.filter(|&k| k == 0 || k > leaves) {
+            return Err(usage(format!("{flag} {k}: the tree has {leaves} leaves; give 1 to {leaves} clusters")));
+        }
         Ok(match (k, height) {
             (Some(k), _) => Some(tree.fcluster_maxclust(k)),
             (_, Some(h)) => Some(tree.fcluster_distance(h)),
