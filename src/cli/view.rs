@@ -721,7 +721,22 @@ impl App {
                 ),
                 format!("aggregate: {}", if self.agg == Agg::Mean { "mean" } else { "extremes" }),
             ];
-            let bottom = scene.height as f32 - 90.0;
+            let mut hud = hud;
+            if let Some(state) = &self.state {
+                let (levels, resident) = state.renderer.tile_state();
+                let level = levels.first().copied().flatten().map_or("-".to_owned(), |l| {
+                    let per = |level: u32| (heatscope::pyramid::FACTOR as u64).pow(level);
+                    format!(
+                        "rows {}, columns {} (a cell holds {} × {} matrix cells)",
+                        l.row,
+                        l.col,
+                        per(l.row),
+                        per(l.col)
+                    )
+                });
+                hud.insert(2, format!("level: {level}; {resident} tiles on the GPU"));
+            }
+            let bottom = scene.height as f32 - 20.0 - 18.0 * hud.len() as f32;
             overlay(&mut self.fonts, &mut scene, &hud, [8.0, bottom]);
         }
         if self.help {

@@ -14,7 +14,7 @@ pub mod uniforms;
 use wgpu::util::DeviceExt;
 
 pub use crate::figure::scene::DataWindow;
-use crate::pyramid::{TILE, Tile, TileId, TileLoader};
+use crate::pyramid::{Level, TILE, Tile, TileId, TileLoader};
 pub use gpu::{Gpu, GpuError};
 use heatmap::read_tiles;
 pub use heatmap::{AtlasPlan, Target, atlas_tiles, fallback_atlas_tiles, fallback_plan, plan, tile_values};
@@ -112,6 +112,8 @@ pub struct Renderer {
     fallback_atlases: Vec<Option<Atlas>>,
     /// Set by [`Renderer::stream`].
     streaming: Option<Streaming>,
+    /// The pyramid level each heatmap was last drawn at.
+    levels: Vec<Option<Level>>,
     /// The offscreen target of `draw_frame`.
     frame_target: Option<wgpu::Texture>,
     /// Tile bytes uploaded, and the time reading and uploading them took.
@@ -255,6 +257,7 @@ impl Renderer {
             atlases: Vec::new(),
             fallback_atlases: Vec::new(),
             streaming: None,
+            levels: Vec::new(),
             frame_target: None,
             uploaded_bytes: 0,
             upload_time: Default::default(),
@@ -539,6 +542,10 @@ impl Renderer {
         let Some(mut fine) = plan(geometry, rect, &source.window, &target, source.style, source.agg) else {
             return Vec::new();
         };
+        if self.levels.len() <= index {
+            self.levels.resize(index + 1, None);
+        }
+        self.levels[index] = fine.tiles.first().map(|(id, _)| id.level);
         let missing: Vec<(TileId, [u32; 2])> =
             fine.tiles.iter().copied().filter(|(id, offset)| atlas.resident.get(offset) != Some(id)).collect();
         // Streaming, with tiles to wait for and a coarser level to show meanwhile.
@@ -669,6 +676,13 @@ impl Renderer {
         let atlas = self.atlases.iter().chain(&self.fallback_atlases).flatten();
         let bytes = atlas.map(|a| 4 * u64::from(a.tiles[0]) * u64::from(a.tiles[1]) * (TILE * TILE) as u64).sum();
         (self.uploaded_bytes, bytes)
+    }
+
+    /// The pyramid level each heatmap was last drawn at, and the tiles
+    /// held on the GPU now (all heatmaps).
+    pub fn tile_state(&self) -> (&[Option<Level>], usize) {
+        let resident = self.atlases.iter().chain(&self.fallback_atlases).flatten().map(|a| a.resident.len()).sum();
+        (&self.levels, resident)
     }
 
     /// Time spent reading tiles and uploading them so far.
