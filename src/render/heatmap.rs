@@ -39,6 +39,9 @@ pub struct Target {
     pub origin: [f32; 2],
     pub size: [f32; 2],
     pub atlas: [u32; 2],
+    /// The next coarser level than the view's (drawn beneath while tiles
+    /// load); a plan for it is `None` at the coarsest level.
+    pub coarser: bool,
 }
 
 /// A tile read for upload: its id, atlas texel offset, width and height, values.
@@ -69,32 +72,7 @@ pub fn plan(
     style: &HeatmapStyle,
     agg: Agg,
 ) -> Option<AtlasPlan> {
-    level_plan(geometry, rect, window, target, style, agg, false)
-}
-
-/// The plan for the same view at the next coarser level, drawn beneath
-/// while tiles of the first plan load; `None` at the coarsest level.
-pub fn fallback_plan(
-    geometry: &Geometry,
-    rect: Rect,
-    window: &DataWindow,
-    target: &Target,
-    style: &HeatmapStyle,
-    agg: Agg,
-) -> Option<AtlasPlan> {
-    level_plan(geometry, rect, window, target, style, agg, true)
-}
-
-fn level_plan(
-    geometry: &Geometry,
-    rect: Rect,
-    window: &DataWindow,
-    target: &Target,
-    style: &HeatmapStyle,
-    agg: Agg,
-    coarser: bool,
-) -> Option<AtlasPlan> {
-    let Target { origin, size, atlas } = *target;
+    let Target { origin, size, atlas, coarser } = *target;
     let x0 = rect.x.max(origin[0]);
     let x1 = rect.right().min(origin[0] + size[0]);
     let y0 = rect.y.max(origin[1]);
@@ -202,7 +180,14 @@ mod tests {
 
     fn whole_plan(geometry: &Geometry, rect: Rect, origin: [f32; 2], size: [f32; 2]) -> Option<AtlasPlan> {
         let atlas = atlas_tiles([size[0] as u32, size[1] as u32]);
-        plan(geometry, rect, &DataWindow::whole(geometry), &Target { origin, size, atlas }, &style(), Agg::Mean)
+        plan(
+            geometry,
+            rect,
+            &DataWindow::whole(geometry),
+            &Target { origin, size, atlas, coarser: false },
+            &style(),
+            Agg::Mean,
+        )
     }
 
     #[test]
@@ -225,6 +210,27 @@ mod tests {
         assert_eq!(plan.tiles[0].0.level.col, 0);
         assert_eq!(plan.tiles.len(), 4);
         assert!((plan.uniforms.cells_per_px[1] - 1000.0 / 1024.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_coarser_plan_is_the_next_level_and_none_at_the_coarsest() {
+        let geometry = Geometry::new(1_000_000, 100);
+        let rect = Rect::new(0.0, 0.0, 800.0, 1000.0);
+        let window = DataWindow { rows: 0.0..100_000.0, cols: 0.0..100.0 };
+        let atlas = atlas_tiles([800, 1000]);
+        let fine = Target { origin: [0.0, 0.0], size: [800.0, 1000.0], atlas, coarser: false };
+        let coarse = Target { coarser: true, atlas: fallback_atlas_tiles([800, 1000]), ..fine };
+        let f = plan(&geometry, rect, &window, &fine, &style(), Agg::Mean).unwrap();
+        let c = plan(&geometry, rect, &window, &coarse, &style(), Agg::Mean).unwrap();
+        let (fl, cl) = (f.tiles[0].0.level, c.tiles[0].0.level);
+        assert_eq!((cl.row, cl.col), (fl.row + 1, fl.col));
+        assert!(c.tiles.len() < f.tiles.len());
+        // 7 × 5 cells: one level only, nothing coarser.
+        let small = Geometry::new(7, 5);
+        let coarse =
+            Target { atlas: fallback_atlas_tiles([100, 100]), coarser: true, origin: [0.0, 0.0], size: [100.0, 100.0] };
+        let rect = Rect::new(0.0, 0.0, 100.0, 100.0);
+        assert!(plan(&small, rect, &DataWindow::whole(&small), &coarse, &style(), Agg::Mean).is_none());
     }
 
     #[test]
@@ -255,7 +261,7 @@ mod tests {
         let rect = Rect::new(0.0, 0.0, 100.0, 400.0);
         let window = DataWindow { rows: 600_000.5..600_040.5, cols: 0.0..10.0 };
         let atlas = atlas_tiles([100, 400]);
-        let target = Target { origin: [0.0, 0.0], size: [100.0, 400.0], atlas };
+        let target = Target { origin: [0.0, 0.0], size: [100.0, 400.0], atlas, coarser: false };
         let plan = plan(&geometry, rect, &window, &target, &style(), Agg::Mean).unwrap();
         let tile_rows: Vec<u32> = plan.tiles.iter().map(|(t, _)| t.ty).collect();
         assert_eq!(tile_rows, vec![600_000 / 256]);

@@ -17,7 +17,7 @@ pub use crate::figure::scene::DataWindow;
 use crate::pyramid::{Level, TILE, Tile, TileId, TileLoader};
 pub use gpu::{Gpu, GpuError};
 use heatmap::read_tiles;
-pub use heatmap::{AtlasPlan, Target, atlas_tiles, fallback_atlas_tiles, fallback_plan, plan, tile_values};
+pub use heatmap::{AtlasPlan, Target, atlas_tiles, fallback_atlas_tiles, plan, tile_values};
 pub use shapes::{connector_triangles, connector_vertices, tessellate};
 use std::sync::Arc;
 
@@ -538,7 +538,7 @@ impl Renderer {
             }
         }
         let atlas = fitting_atlas(&self.gpu.device, &mut self.atlases[index], atlas_tiles(target_size), max_tiles, key);
-        let target = Target { origin, size, atlas: atlas.tiles };
+        let target = Target { origin, size, atlas: atlas.tiles, coarser: false };
         let Some(mut fine) = plan(geometry, rect, &source.window, &target, source.style, source.agg) else {
             return Vec::new();
         };
@@ -553,8 +553,8 @@ impl Renderer {
         let coarse = if stream {
             let slot = &mut self.fallback_atlases[index];
             let tiles = fitting_atlas(&self.gpu.device, slot, fallback_atlas_tiles(target_size), max_tiles, key).tiles;
-            let target = Target { atlas: tiles, ..target };
-            fallback_plan(geometry, rect, &source.window, &target, source.style, source.agg)
+            let target = Target { atlas: tiles, coarser: true, ..target };
+            plan(geometry, rect, &source.window, &target, source.style, source.agg)
         } else {
             None
         };
