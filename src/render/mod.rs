@@ -560,8 +560,9 @@ impl Renderer {
         };
         let (Some(streaming), Some(mut coarse)) = (self.streaming.as_mut().filter(|_| stream), coarse) else {
             // Waiting: every tile read now (at the coarsest level, streaming too: one or two tiles).
+            let started = std::time::Instant::now();
             let values = read_tiles(source.pyramid, &missing, source.agg, source.style.norm.center);
-            self.uploaded_bytes += upload(&self.gpu.queue, atlas, values, &mut self.upload_time);
+            self.uploaded_bytes += upload(&self.gpu.queue, atlas, values, &mut self.upload_time, started);
             fine.uniforms.mask_cols = 0;
             return vec![self.heatmap_group(&atlas_view(&self.atlases[index]), &fine, source.style)];
         };
@@ -598,7 +599,8 @@ impl Renderer {
         streaming.arrived.retain(|&(k, id), _| k != key.0 || wanted.contains(&id));
         let still_loading = ready.len() < missing.len();
         streaming.incomplete |= still_loading;
-        self.uploaded_bytes += upload(&self.gpu.queue, atlas, ready, &mut self.upload_time);
+        let started = std::time::Instant::now();
+        self.uploaded_bytes += upload(&self.gpu.queue, atlas, ready, &mut self.upload_time, started);
         if !still_loading {
             fine.uniforms.mask_cols = 0;
             return vec![self.heatmap_group(&atlas_view(&self.atlases[index]), &fine, source.style)];
@@ -612,8 +614,9 @@ impl Renderer {
             .copied()
             .filter(|(id, offset)| fallback_atlas.resident.get(offset) != Some(id))
             .collect();
+        let started = std::time::Instant::now();
         let values = read_tiles(source.pyramid, &missing, source.agg, source.style.norm.center);
-        self.uploaded_bytes += upload(&self.gpu.queue, fallback_atlas, values, &mut self.upload_time);
+        self.uploaded_bytes += upload(&self.gpu.queue, fallback_atlas, values, &mut self.upload_time, started);
         coarse.uniforms.mask_cols = 0;
         let coarse_group = self.heatmap_group(&atlas_view(&self.fallback_atlases[index]), &coarse, source.style);
         let fine_group = self.heatmap_group(&atlas_view(&self.atlases[index]), &fine, source.style);
@@ -711,14 +714,15 @@ fn atlas_view(slot: &Option<Atlas>) -> wgpu::TextureView {
     slot.as_ref().expect("made by fitting_atlas").view.clone()
 }
 
-/// Writes tile values into their atlas slots; the bytes written.
+/// Writes tile values into their atlas slots; the bytes written. When any
+/// were, the time since `started` (their reading included) is added to `time`.
 fn upload(
     queue: &wgpu::Queue,
     atlas: &mut Atlas,
     tiles: Vec<heatmap::TileUpload>,
     time: &mut std::time::Duration,
+    started: std::time::Instant,
 ) -> u64 {
-    let started = std::time::Instant::now();
     let mut bytes = 0;
     for (id, offset, [w, h], values) in tiles {
         queue.write_texture(
