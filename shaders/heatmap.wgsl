@@ -31,9 +31,15 @@ struct Heatmap {
 const AGG_EXTREMES: u32 = 1u;
 // Cells a tile a side. Keep in sync with `TILE` in src/pyramid/layout.rs.
 const TILE: i32 = 256;
-// A pixel reads at most this many level cells along each axis (levels are
-// chosen at ≤ 2 cells a pixel, so 3 suffice; one more for rounding).
-const MAX_SPAN: i32 = 4;
+// Pipeline constants (keep in sync with `HeatmapVariant` in src/render/mod.rs).
+// The level cells a pixel reads along each axis: 1 zoomed in, 3 at up to 2
+// cells a pixel (how levels are chosen), 4 at up to 3 (the coarsest level in
+// a small panel); a fixed count lets the loops below be unrolled, which CPU
+// adapters need (they run a loop as long as its slowest pixel).
+override SPAN: i32 = 3;
+// Whether some tiles of the plan may be missing (streaming): frames with
+// every tile there skip the check (CPU adapters run both sides of a branch).
+override MASKED: bool = false;
 
 @group(1) @binding(0) var<uniform> heatmap: Heatmap;
 @group(1) @binding(1) var values: texture_2d<f32>;
@@ -68,7 +74,7 @@ fn axis_span(edge: f32, cells_per_px: f32, start: f32, lo: f32, hi: f32) -> Span
     a = max(a, lo);
     b = min(b, hi);
     let first = i32(floor(a));
-    let last = min(i32(ceil(b)) - 1, first + MAX_SPAN - 1);
+    let last = min(i32(ceil(b)) - 1, first + SPAN - 1);
     return Span(first, last, a, b);
 }
 
@@ -81,9 +87,13 @@ fn loaded(x: i32, y: i32) -> bool {
     return ((heatmap.mask[bit / 128u][(bit / 32u) % 4u] >> (bit % 32u)) & 1u) == 1u;
 }
 
-fn cell_value(x: i32, y: i32) -> f32 {
-    let texel = (heatmap.window + vec2<u32>(u32(x), u32(y))) % heatmap.atlas;
-    return textureLoad(values, vec2<i32>(texel), 0).r;
+// Texel of cell (x, y), x and y counted from the atlas window's first cell.
+// The window starts inside the atlas and the cells read lie within one
+// atlas of it, so the wrap is one subtraction (a per-texel `%` costs CPU
+// adapters more than the rest of the pixel).
+fn texel(x: i32, y: i32) -> vec2<i32> {
+    let unwrapped = heatmap.window + vec2<u32>(u32(x), u32(y));
+    return vec2<i32>(select(unwrapped, unwrapped - heatmap.atlas, unwrapped >= heatmap.atlas));
 }
 
 @fragment
@@ -95,47 +105,44 @@ fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
         discard;
     }
     // A pixel over a tile still loading is left to the coarser level drawn beneath.
-    let corners = loaded(sx.first, sy.first) && loaded(sx.last, sy.first) && loaded(sx.first, sy.last)
-        && loaded(sx.last, sy.last);
-    if !corners {
-        discard;
-    }
-    // One cell under the pixel (zoomed in): no loop.
-    if sx.first == sx.last && sy.first == sy.last {
-        let v = cell_value(sx.first, sy.first);
-        if is_missing(v) {
-            return heatmap.nan_color;
+    if MASKED {
+        let corners = loaded(sx.first, sy.first) && loaded(sx.last, sy.first) && loaded(sx.first, sy.last)
+            && loaded(sx.last, sy.last);
+        if !corners {
+            discard;
         }
-        return textureLoad(lut, vec2<i32>(lut_index((v - heatmap.vmin) * heatmap.inv_range), 0), 0);
     }
+    // Every cell under the pixel, weighted by the part of the pixel it
+    // covers; missing ones are left out. Written without branches: a CPU
+    // adapter runs the whole body for every pixel anyway.
     var sum = 0.0;
     var weight = 0.0;
     var extreme = 0.0;
     var farthest = -1.0;
-    for (var y = sy.first; y <= sy.last; y++) {
-        let wy = min(sy.b, f32(y + 1)) - max(sy.a, f32(y));
-        for (var x = sx.first; x <= sx.last; x++) {
-            let wx = min(sx.b, f32(x + 1)) - max(sx.a, f32(x));
-            let v = cell_value(x, y);
-            if is_missing(v) || wx * wy <= 0.0 {
-                continue;
-            }
-            sum += v * wx * wy;
-            weight += wx * wy;
-            let distance = abs(v - heatmap.center);
-            if distance > farthest {
-                farthest = distance;
-                extreme = v;
-            }
+    var counted = 0;
+    for (var j = 0; j < SPAN; j++) {
+        // Past the pixel's last cell: its last cell again, at weight 0.
+        let y = min(sy.first + j, sy.last);
+        let wy = select(0.0, min(sy.b, f32(y + 1)) - max(sy.a, f32(y)), sy.first + j <= sy.last);
+        for (var i = 0; i < SPAN; i++) {
+            let x = min(sx.first + i, sx.last);
+            let w = select(0.0, (min(sx.b, f32(x + 1)) - max(sx.a, f32(x))) * wy, sx.first + i <= sx.last);
+            let v = textureLoad(values, texel(x, y), 0).r;
+            let counts = !is_missing(v) && w > 0.0;
+            let wv = select(0.0, w, counts);
+            sum += select(0.0, v, counts) * wv;
+            weight += wv;
+            counted += select(0, 1, counts);
+            let distance = select(-1.0, abs(v - heatmap.center), counts);
+            extreme = select(extreme, v, distance > farthest);
+            farthest = max(farthest, distance);
         }
     }
     if weight <= 0.0 {
         return heatmap.nan_color;
     }
-    var v = sum / weight;
-    if heatmap.agg == AGG_EXTREMES {
-        v = extreme;
-    }
+    // One cell: its value exactly (v·w / w may round).
+    let v = select(sum / weight, extreme, heatmap.agg == AGG_EXTREMES || counted == 1);
     let t = (v - heatmap.vmin) * heatmap.inv_range;
     return textureLoad(lut, vec2<i32>(lut_index(t), 0), 0);
 }

@@ -207,6 +207,35 @@ fn a_lone_outlier_shows_with_extremes_and_fades_into_the_mean() {
 }
 
 #[test]
+fn a_pixel_over_up_to_four_cells_shows_their_weighted_mean() {
+    let Some(mut renderer) = renderer() else { return };
+    // 250 columns (one level only) on 90 px: 2.78 cells a pixel, so many
+    // pixels straddle 4 cells, the most a pixel reads.
+    let (cols, width) = (250usize, 90usize);
+    let norm = Norm::new(0.0, 1.0);
+    let data = values(cols, 17, &norm);
+    let matrix = Matrix::from_vec(1, cols, data.clone());
+    let style = style("Greys", norm);
+    let image = render_bare(&mut renderer, &matrix, &style, Agg::Mean, [width as u32, 4]);
+    let per_px = cols as f64 / width as f64;
+    let mut four = 0;
+    for x in 0..width {
+        let (a, b) = (x as f64 * per_px, (x + 1) as f64 * per_px);
+        let cells = a.floor() as usize..(b.ceil() as usize).min(cols);
+        four += usize::from(cells.len() == 4);
+        let weights = cells.clone().map(|c| (b.min(c as f64 + 1.0) - a.max(c as f64)).max(0.0));
+        let (sum, weight) =
+            cells.clone().zip(weights).fold((0.0, 0.0), |(s, w), (c, wc)| (s + wc * f64::from(data[c]), w + wc));
+        let want = style.colormap.at(norm.normalise((sum / weight) as f32));
+        let got = image.pixel(x as u32, 1);
+        // Neighbouring entries of the grey map differ by at most 2.
+        let off = got.iter().zip(want.0).map(|(g, w)| g.abs_diff(w)).max().unwrap();
+        assert!(off <= 2, "pixel {x} over cells {cells:?}: got {got:?}, want {:?}", want.0);
+    }
+    assert!(four > 20, "{four} pixels straddle 4 cells");
+}
+
+#[test]
 fn a_one_pixel_line_covers_exactly_its_pixels() {
     let Some(mut renderer) = renderer() else { return };
     let mut scene = Scene::bare(20, 10);

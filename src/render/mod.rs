@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use crate::figure::{Agg, HeatmapStyle, Scene};
 use crate::pyramid::Pyramid;
-use uniforms::{ConnectorVertex, FrameUniforms, ShapeVertex};
+use uniforms::{ConnectorVertex, FrameUniforms, HeatmapUniforms, ShapeVertex};
 
 /// Largest render target side, in pixels (also bounded by the adapter).
 pub const MAX_PIECE: u32 = 2048;
@@ -100,7 +100,11 @@ pub struct Renderer {
     gpu: Gpu,
     frame_layout: wgpu::BindGroupLayout,
     heatmap_layout: wgpu::BindGroupLayout,
-    heatmap_pipeline: wgpu::RenderPipeline,
+    /// The heatmap shader and its pipelines, one per variant, made when
+    /// first needed.
+    heatmap_module: wgpu::ShaderModule,
+    heatmap_pipeline_layout: wgpu::PipelineLayout,
+    heatmap_pipelines: Vec<(HeatmapVariant, wgpu::RenderPipeline)>,
     shapes_pipeline: wgpu::RenderPipeline,
     strip_layout: wgpu::BindGroupLayout,
     strip_pipeline: wgpu::RenderPipeline,
@@ -208,7 +212,12 @@ impl Renderer {
             })
         };
         let triangles = wgpu::PrimitiveTopology::TriangleList;
-        let heatmap_pipeline = pipeline("heatmap.wgsl", Some(&heatmap_layout), &[], None, triangles);
+        let heatmap_module = module("heatmap.wgsl");
+        let heatmap_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("heatmap.wgsl"),
+            bind_group_layouts: &[Some(&frame_layout), Some(&heatmap_layout)],
+            ..Default::default()
+        });
         let vertex_layout = wgpu::VertexBufferLayout {
             array_stride: std::mem::size_of::<ShapeVertex>() as u64,
             step_mode: wgpu::VertexStepMode::Vertex,
@@ -248,7 +257,9 @@ impl Renderer {
             gpu,
             frame_layout,
             heatmap_layout,
-            heatmap_pipeline,
+            heatmap_module,
+            heatmap_pipeline_layout,
+            heatmap_pipelines: Vec::new(),
             shapes_pipeline,
             strip_layout,
             strip_pipeline,
@@ -355,12 +366,15 @@ impl Renderer {
                 loader.retain(|id| keep.contains(id));
             }
         }
-        let heatmap_groups: Vec<wgpu::BindGroup> = heatmaps
+        let heatmap_groups: Vec<(HeatmapVariant, wgpu::BindGroup)> = heatmaps
             .iter()
             .zip(&rects)
             .enumerate()
             .flat_map(|(i, (source, &rect))| self.heatmap_bind_groups(i, rect, source, origin_f, size_f))
             .collect();
+        for &(variant, _) in &heatmap_groups {
+            self.make_heatmap_pipeline(variant);
+        }
         let device = &self.gpu.device;
         let queue = &self.gpu.queue;
         let frame = FrameUniforms { origin: origin_f, size: size_f };
@@ -441,8 +455,9 @@ impl Renderer {
                 multiview_mask: None,
             });
             pass.set_bind_group(0, &frame_group, &[]);
-            pass.set_pipeline(&self.heatmap_pipeline);
-            for group in &heatmap_groups {
+            for (variant, group) in &heatmap_groups {
+                let pipeline = self.heatmap_pipelines.iter().find(|(v, _)| v == variant).expect("made above");
+                pass.set_pipeline(&pipeline.1);
                 pass.set_bind_group(1, group, &[]);
                 pass.draw(0..6, 0..1);
             }
@@ -527,7 +542,7 @@ impl Renderer {
         source: &HeatmapSource,
         origin: [f32; 2],
         size: [f32; 2],
-    ) -> Vec<wgpu::BindGroup> {
+    ) -> Vec<(HeatmapVariant, wgpu::BindGroup)> {
         let geometry = source.pyramid.geometry();
         let target_size = [size[0] as u32, size[1] as u32];
         let key = (source.pyramid.key(), source.agg, source.style.norm.center.to_bits());
@@ -625,7 +640,12 @@ impl Renderer {
 
     /// The bind group of one heatmap draw: `plan`'s uniforms, the atlas
     /// `view`, and the colour table.
-    fn heatmap_group(&self, view: &wgpu::TextureView, plan: &AtlasPlan, style: &HeatmapStyle) -> wgpu::BindGroup {
+    fn heatmap_group(
+        &self,
+        view: &wgpu::TextureView,
+        plan: &AtlasPlan,
+        style: &HeatmapStyle,
+    ) -> (HeatmapVariant, wgpu::BindGroup) {
         let (device, queue) = (&self.gpu.device, &self.gpu.queue);
         let lut = device.create_texture_with_data(
             queue,
@@ -648,7 +668,7 @@ impl Renderer {
             usage: wgpu::BufferUsages::UNIFORM,
         });
         let lut_view = lut.create_view(&Default::default());
-        device.create_bind_group(&wgpu::BindGroupDescriptor {
+        let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("BindGroup::heatmap"),
             layout: &self.heatmap_layout,
             entries: &[
@@ -656,7 +676,46 @@ impl Renderer {
                 wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(view) },
                 wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&lut_view) },
             ],
-        })
+        });
+        (HeatmapVariant::of(&plan.uniforms), group)
+    }
+
+    /// The heatmap pipeline of `variant`, made the first time it is needed.
+    fn make_heatmap_pipeline(&mut self, variant: HeatmapVariant) {
+        if self.heatmap_pipelines.iter().any(|(v, _)| *v == variant) {
+            return;
+        }
+        let module = &self.heatmap_module;
+        let constants = [("SPAN", f64::from(variant.span)), ("MASKED", f64::from(u8::from(variant.masked)))];
+        let options = wgpu::PipelineCompilationOptions { constants: &constants, ..Default::default() };
+        let label =
+            format!("RenderPipeline::heatmap_span{}{}", variant.span, if variant.masked { "_masked" } else { "" });
+        let pipeline = self.gpu.device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some(&label),
+            layout: Some(&self.heatmap_pipeline_layout),
+            vertex: wgpu::VertexState {
+                module,
+                entry_point: Some("vs_main"),
+                buffers: &[],
+                compilation_options: options.clone(),
+            },
+            fragment: Some(wgpu::FragmentState {
+                module,
+                entry_point: Some("fs_main"),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format: self.format,
+                    blend: None,
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+                compilation_options: options,
+            }),
+            primitive: wgpu::PrimitiveState { topology: wgpu::PrimitiveTopology::TriangleList, ..Default::default() },
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            multiview_mask: None,
+            cache: None,
+        });
+        self.heatmap_pipelines.push((variant, pipeline));
     }
 
     /// Draws heatmaps from then on without waiting for tiles that are not
@@ -743,6 +802,27 @@ fn upload(
         *time += started.elapsed();
     }
     bytes
+}
+
+/// Which heatmap pipeline draws a plan: the shader's constants (keep in
+/// sync with shaders/heatmap.wgsl).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeatmapVariant {
+    /// Level cells a pixel reads along each axis (1–4).
+    pub span: u32,
+    /// Whether tiles of the plan may be missing.
+    pub masked: bool,
+}
+
+impl HeatmapVariant {
+    /// The variant for a plan's uniforms: along an axis, a pixel covering
+    /// `c` ≥ 1 cells straddles at most ⌈c⌉ + 1 of them, and under 1 cell a
+    /// pixel reads the one under its centre; at most 4 (up to 3 cells a pixel).
+    pub fn of(uniforms: &HeatmapUniforms) -> HeatmapVariant {
+        let span = |c: f32| if c < 1.0 { 1 } else { (c.ceil() as u32 + 1).min(4) };
+        let [x, y] = uniforms.cells_per_px;
+        HeatmapVariant { span: span(x).max(span(y)), masked: uniforms.mask_cols > 0 }
+    }
 }
 
 /// Heatmap tiles loaded on worker threads while frames go on.
