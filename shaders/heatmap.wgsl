@@ -32,11 +32,12 @@ const AGG_EXTREMES: u32 = 1u;
 // Cells a tile a side. Keep in sync with `TILE` in src/pyramid/layout.rs.
 const TILE: i32 = 256;
 // Pipeline constants (keep in sync with `HeatmapVariant` in src/render/mod.rs).
-// The level cells a pixel reads along each axis: 1 zoomed in, 3 at up to 2
+// The level cells a pixel reads along x and y: 1 zoomed in, 3 at up to 2
 // cells a pixel (how levels are chosen), 4 at up to 3 (the coarsest level in
 // a small panel); a fixed count lets the loops below be unrolled, which CPU
 // adapters need (they run a loop as long as its slowest pixel).
-override SPAN: i32 = 3;
+override SPAN_X: i32 = 3;
+override SPAN_Y: i32 = 3;
 // Whether some tiles of the plan may be missing (streaming): frames with
 // every tile there skip the check (CPU adapters run both sides of a branch).
 override MASKED: bool = false;
@@ -59,7 +60,7 @@ struct Span {
     b: f32,
 }
 
-fn axis_span(edge: f32, cells_per_px: f32, start: f32, lo: f32, hi: f32) -> Span {
+fn axis_span(edge: f32, cells_per_px: f32, start: f32, lo: f32, hi: f32, span: i32) -> Span {
     var a: f32;
     var b: f32;
     if cells_per_px < 1.0 {
@@ -74,7 +75,7 @@ fn axis_span(edge: f32, cells_per_px: f32, start: f32, lo: f32, hi: f32) -> Span
     a = max(a, lo);
     b = min(b, hi);
     let first = i32(floor(a));
-    let last = min(i32(ceil(b)) - 1, first + SPAN - 1);
+    let last = min(i32(ceil(b)) - 1, first + span - 1);
     return Span(first, last, a, b);
 }
 
@@ -99,8 +100,8 @@ fn texel(x: i32, y: i32) -> vec2<i32> {
 @fragment
 fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     let edge = floor(position.xy + frame.origin) - heatmap.rect_min;
-    let sx = axis_span(edge.x, heatmap.cells_per_px.x, heatmap.start.x, heatmap.valid_min.x, heatmap.valid_max.x);
-    let sy = axis_span(edge.y, heatmap.cells_per_px.y, heatmap.start.y, heatmap.valid_min.y, heatmap.valid_max.y);
+    let sx = axis_span(edge.x, heatmap.cells_per_px.x, heatmap.start.x, heatmap.valid_min.x, heatmap.valid_max.x, SPAN_X);
+    let sy = axis_span(edge.y, heatmap.cells_per_px.y, heatmap.start.y, heatmap.valid_min.y, heatmap.valid_max.y, SPAN_Y);
     if sx.b <= sx.a || sy.b <= sy.a {
         discard;
     }
@@ -120,11 +121,11 @@ fn fs_main(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     var extreme = 0.0;
     var farthest = -1.0;
     var counted = 0;
-    for (var j = 0; j < SPAN; j++) {
+    for (var j = 0; j < SPAN_Y; j++) {
         // Past the pixel's last cell: its last cell again, at weight 0.
         let y = min(sy.first + j, sy.last);
         let wy = select(0.0, min(sy.b, f32(y + 1)) - max(sy.a, f32(y)), sy.first + j <= sy.last);
-        for (var i = 0; i < SPAN; i++) {
+        for (var i = 0; i < SPAN_X; i++) {
             let x = min(sx.first + i, sx.last);
             let w = select(0.0, (min(sx.b, f32(x + 1)) - max(sx.a, f32(x))) * wy, sx.first + i <= sx.last);
             let v = textureLoad(values, texel(x, y), 0).r;

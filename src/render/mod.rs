@@ -686,10 +686,14 @@ impl Renderer {
             return;
         }
         let module = &self.heatmap_module;
-        let constants = [("SPAN", f64::from(variant.span)), ("MASKED", f64::from(u8::from(variant.masked)))];
+        let constants = [
+            ("SPAN_X", f64::from(variant.span[0])),
+            ("SPAN_Y", f64::from(variant.span[1])),
+            ("MASKED", f64::from(u8::from(variant.masked))),
+        ];
         let options = wgpu::PipelineCompilationOptions { constants: &constants, ..Default::default() };
-        let label =
-            format!("RenderPipeline::heatmap_span{}{}", variant.span, if variant.masked { "_masked" } else { "" });
+        let [x, y] = variant.span;
+        let label = format!("RenderPipeline::heatmap_{x}x{y}{}", if variant.masked { "_masked" } else { "" });
         let pipeline = self.gpu.device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
             label: Some(&label),
             layout: Some(&self.heatmap_pipeline_layout),
@@ -753,8 +757,11 @@ impl Renderer {
     }
 }
 
-/// The atlas in `slot`, made anew unless it holds values for `key` and has
-/// at least `wanted` tiles a side (at most `max` a side).
+/// The atlas in `slot` for `key`, with at least `wanted` tiles a side (at
+/// most `max`). An atlas large enough is kept: when it held values for
+/// another key (pyramid, aggregate or norm centre), its slots are only
+/// marked empty, so that a switch does not cost a new texture and its
+/// clearing.
 fn fitting_atlas<'a>(
     device: &wgpu::Device,
     slot: &'a mut Option<Atlas>,
@@ -762,9 +769,15 @@ fn fitting_atlas<'a>(
     max: u32,
     key: (u64, Agg, u32),
 ) -> &'a mut Atlas {
-    let fits = slot.as_ref().is_some_and(|a| a.key == key && a.tiles[0] >= wanted[0] && a.tiles[1] >= wanted[1]);
-    if !fits {
-        *slot = Some(Atlas::new(device, [wanted[0].min(max), wanted[1].min(max)], key));
+    let wanted = wanted.map(|w| w.min(max));
+    match slot {
+        Some(atlas) if atlas.tiles[0] >= wanted[0] && atlas.tiles[1] >= wanted[1] => {
+            if atlas.key != key {
+                atlas.resident.clear();
+                atlas.key = key;
+            }
+        }
+        _ => *slot = Some(Atlas::new(device, wanted, key)),
     }
     slot.as_mut().expect("made above")
 }
@@ -808,8 +821,8 @@ fn upload(
 /// sync with shaders/heatmap.wgsl).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeatmapVariant {
-    /// Level cells a pixel reads along each axis (1–4).
-    pub span: u32,
+    /// Level cells a pixel reads along x and y (1–4 each).
+    pub span: [u32; 2],
     /// Whether tiles of the plan may be missing.
     pub masked: bool,
 }
@@ -820,8 +833,7 @@ impl HeatmapVariant {
     /// pixel reads the one under its centre; at most 4 (up to 3 cells a pixel).
     pub fn of(uniforms: &HeatmapUniforms) -> HeatmapVariant {
         let span = |c: f32| if c < 1.0 { 1 } else { (c.ceil() as u32 + 1).min(4) };
-        let [x, y] = uniforms.cells_per_px;
-        HeatmapVariant { span: span(x).max(span(y)), masked: uniforms.mask_cols > 0 }
+        HeatmapVariant { span: uniforms.cells_per_px.map(span), masked: uniforms.mask_cols > 0 }
     }
 }
 
