@@ -236,6 +236,51 @@ fn a_pixel_over_up_to_four_cells_shows_their_weighted_mean() {
 }
 
 #[test]
+fn levels_drawn_before_stay_on_the_gpu_until_the_cache_lets_the_least_recent_go() {
+    let Some(mut renderer) = renderer() else { return };
+    // 4,096 × 64 on 64 × 256 px: the whole matrix at level 2 (16 rows a
+    // cell), rows 0–1,024 at level 1 and rows 0–256 at level 0.
+    let (rows, cols) = (4096, 64);
+    let norm = Norm::new(0.0, 1.0);
+    let matrix = Matrix::from_vec(rows, cols, values(rows * cols, 5, &norm));
+    let dir = tempfile::tempdir().unwrap();
+    let pyramid = Arc::new(pyramid(&matrix, dir.path()));
+    let style = style("viridis", norm);
+    let scene = Scene::bare(64, 256);
+    let view = |renderer: &mut Renderer, to: f64| {
+        let window = DataWindow { rows: 0.0..to, cols: 0.0..cols as f64 };
+        let source = HeatmapSource { pyramid: &pyramid, style: &style, agg: Agg::Mean, window };
+        let before = renderer.tile_traffic().0;
+        let image = renderer.render(&scene, std::slice::from_ref(&source)).unwrap();
+        (image, renderer.tile_traffic().0 - before)
+    };
+    let (a, b, c) = (4096.0, 1024.0, 256.0);
+    // Room for two atlases (3 × 4 tiles of 256 KB each at this size).
+    let atlas = 12 * 256 * 256 * 4;
+    renderer.set_gpu_cache(2 * atlas + atlas / 2);
+    let (whole, first) = view(&mut renderer, a);
+    assert_eq!(first, (rows / 16 * cols * 4) as u64, "level 2 whole: 256 × 64 cells uploaded");
+    assert_eq!(renderer.tile_traffic().1, 2 * atlas, "the budget's two atlases, made at once");
+    assert!(view(&mut renderer, b).1 > 0);
+    assert_eq!(view(&mut renderer, b).1, 0, "level 1 again: held");
+    // Level 0 takes the least recently drawn atlas, level 2's.
+    assert!(view(&mut renderer, c).1 > 0);
+    assert_eq!(view(&mut renderer, b).1, 0, "level 1 was drawn more recently than level 2");
+    let (again, uploaded) = view(&mut renderer, a);
+    assert_eq!(uploaded, first, "level 2 was let go and comes back whole");
+    assert_eq!(again, whole);
+    assert_eq!(renderer.tile_traffic().1, 2 * atlas, "never more than the budget");
+    // Level 0, drawn before level 1's last drawing, went for it; level 1 stayed.
+    assert_eq!(view(&mut renderer, b).1, 0);
+    assert!(view(&mut renderer, c).1 > 0);
+    // Without a cache, every change of level uploads anew.
+    renderer.set_gpu_cache(0);
+    assert!(view(&mut renderer, a).1 > 0);
+    assert!(view(&mut renderer, c).1 > 0);
+    assert_eq!(view(&mut renderer, a).1, first);
+}
+
+#[test]
 fn a_one_pixel_line_covers_exactly_its_pixels() {
     let Some(mut renderer) = renderer() else { return };
     let mut scene = Scene::bare(20, 10);

@@ -231,6 +231,29 @@ fn bench_on_a_million_rows_keeps_primitives_and_uploads_bounded() {
     assert!(text.contains("frame time     p50"), "{text}");
 }
 
+/// `--gpu-cache` bounds the GPU memory for tiles; the levels the path
+/// returns to are still there with the default, and uploaded again without.
+#[test]
+fn bench_keeps_levels_on_the_gpu_within_gpu_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = |cache: &str| -> Option<serde_json::Value> {
+        let json = dir.path().join(format!("bench-{cache}.json"));
+        let mut args = vec!["bench", "--synthetic", "20000x30", "--width", "480", "--height", "320", "-q"];
+        args.extend(["--gpu-cache", cache, "--json", json.to_str().unwrap()]);
+        let out = heatscope(dir.path(), &args, None);
+        if !out.status.success() && skip_gpu() {
+            return None;
+        }
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Some(serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap())
+    };
+    let (Some(none), Some(some)) = (report("0"), report("64")) else { return };
+    let mb = |r: &serde_json::Value, key: &str| r[key].as_f64().unwrap();
+    assert!(mb(&some, "gpu_tile_memory_mb") <= 64.0 * 1.048_576, "{some}");
+    assert!(mb(&some, "gpu_tile_memory_mb") > mb(&none, "gpu_tile_memory_mb"), "{some} {none}");
+    assert!(mb(&some, "tile_upload_mb") < mb(&none, "tile_upload_mb"), "{some} {none}");
+}
+
 /// `bench --window` draws the same frames as the offscreen bench (same
 /// triangles, texts and tile uploads along the path), in a window of the
 /// size asked for; without a display it says so in one line.

@@ -50,6 +50,10 @@ pub struct BenchArgs {
     /// Draw into a window of --width × --height (no vertical sync) instead of offscreen.
     #[arg(long)]
     pub window: bool,
+    /// GPU memory for heatmap tiles, in MB: tiles of the levels drawn before stay on the GPU until
+    /// it is full, the least recently drawn let go first (0: only those of the frame in view).
+    #[arg(long, value_name = "MB", default_value_t = super::view::DEFAULT_GPU_CACHE_MB)]
+    pub gpu_cache: u64,
 }
 
 fn parse_shape(text: &str) -> Result<(u64, u64), String> {
@@ -123,9 +127,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let mut fonts = text::font_system();
     let mut recorder = Recorder::new(started);
     let (renderer, size) = if args.window {
-        super::bench_window::run(&prepared, &figure, size, &mut fonts, &mut recorder)?
+        super::bench_window::run(&prepared, &figure, size, args.gpu_cache << 20, &mut fonts, &mut recorder)?
     } else {
         let mut renderer = Renderer::new()?;
+        renderer.set_gpu_cache(args.gpu_cache << 20);
         let mut replay = Replay::new(&prepared, &figure, &mut fonts, size);
         for action in bench_path() {
             let frame_started = Instant::now();

@@ -24,6 +24,7 @@ pub(super) fn run(
     prepared: &Prepared,
     figure: &FigureArgs,
     size: [u32; 2],
+    gpu_cache: u64,
     fonts: &mut FontSystem,
     recorder: &mut Recorder,
 ) -> anyhow::Result<(Renderer, [u32; 2])> {
@@ -38,6 +39,7 @@ pub(super) fn run(
         prepared,
         figure,
         size,
+        gpu_cache,
         fonts,
         recorder,
         path,
@@ -59,6 +61,8 @@ struct WindowBench<'a> {
     prepared: &'a Prepared,
     figure: &'a FigureArgs,
     size: [u32; 2],
+    /// Bytes of heatmap tiles kept on the GPU (`--gpu-cache`).
+    gpu_cache: u64,
     fonts: &'a mut FontSystem,
     recorder: &'a mut Recorder,
     path: std::collections::VecDeque<Action>,
@@ -130,7 +134,8 @@ impl ApplicationHandler for WindowBench<'_> {
             .with_title("heatscope bench")
             .with_resizable(false)
             .with_inner_size(winit::dpi::PhysicalSize::new(self.size[0], self.size[1]));
-        self.state = opened(event_loop, open_window_with(event_loop, attributes, false), &mut self.error);
+        self.state =
+            opened(event_loop, open_window_with(event_loop, attributes, false, self.gpu_cache), &mut self.error);
     }
 
     fn window_event(&mut self, event_loop: &ActiveEventLoop, _id: WindowId, event: WindowEvent) {

@@ -43,7 +43,14 @@ pub struct ViewArgs {
     /// Save the last frame as PNG when the window closes.
     #[arg(long, value_name = "PNG")]
     pub screenshot: Option<PathBuf>,
+    /// GPU memory for heatmap tiles, in MB: tiles of the levels drawn before stay on the GPU until
+    /// it is full, the least recently drawn let go first (0: only those of the frame in view).
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_GPU_CACHE_MB)]
+    pub gpu_cache: u64,
 }
+
+/// `--gpu-cache`'s default, in MB.
+pub(super) const DEFAULT_GPU_CACHE_MB: u64 = heatscope::render::GPU_CACHE >> 20;
 
 /// Input options without the file (the file is optional for `view`).
 #[derive(clap::Args, Debug)]
@@ -132,6 +139,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     };
     let mut launcher = Launcher {
         title,
+        gpu_cache: args.gpu_cache << 20,
         pending: Some(pending),
         started: Instant::now(),
         make: Some(Box::new(make)),
@@ -159,6 +167,8 @@ type MakeApp = Box<dyn FnOnce(Prepared, WindowState) -> App>;
 /// window to the viewer.
 struct Launcher {
     title: String,
+    /// Bytes of heatmap tiles kept on the GPU.
+    gpu_cache: u64,
     pending: Option<std::thread::JoinHandle<anyhow::Result<Prepared>>>,
     started: Instant,
     make: Option<MakeApp>,
@@ -242,7 +252,7 @@ impl ApplicationHandler for Launcher {
             return app.resumed(event_loop);
         }
         if self.state.is_none() {
-            self.state = opened(event_loop, open_window(event_loop, &self.title), &mut self.error);
+            self.state = opened(event_loop, open_window(event_loop, &self.title, self.gpu_cache), &mut self.error);
         }
     }
 
@@ -295,6 +305,8 @@ pub(super) struct WindowState {
     pub surface: wgpu::Surface<'static>,
     pub config: wgpu::SurfaceConfiguration,
     pub renderer: Renderer,
+    /// Bytes of heatmap tiles kept on the GPU (`--gpu-cache`).
+    gpu_cache: u64,
     /// Set when the GPU device is lost (driver reset, GPU removed).
     lost: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -324,6 +336,7 @@ impl WindowState {
     fn recreate(&mut self) -> anyhow::Result<()> {
         let (surface, config, mut renderer, lost) = gpu_for_window(&self.instance, &self.window, true)?;
         renderer.stream(UPLOAD_BUDGET);
+        renderer.set_gpu_cache(self.gpu_cache);
         (self.surface, self.config, self.renderer, self.lost) = (surface, config, renderer, lost);
         Ok(())
     }
@@ -1066,10 +1079,10 @@ impl App {
 
 /// A window with a surface in a non-sRGB format (so colours match the
 /// exported images) and a renderer for it.
-fn open_window(event_loop: &ActiveEventLoop, title: &str) -> anyhow::Result<WindowState> {
+fn open_window(event_loop: &ActiveEventLoop, title: &str, gpu_cache: u64) -> anyhow::Result<WindowState> {
     let attributes =
         Window::default_attributes().with_title(title).with_inner_size(winit::dpi::LogicalSize::new(1280.0, 800.0));
-    let mut state = open_window_with(event_loop, attributes, true)?;
+    let mut state = open_window_with(event_loop, attributes, true, gpu_cache)?;
     state.renderer.stream(UPLOAD_BUDGET);
     Ok(state)
 }
@@ -1084,13 +1097,15 @@ pub(super) fn open_window_with(
     event_loop: &ActiveEventLoop,
     attributes: winit::window::WindowAttributes,
     vsync: bool,
+    gpu_cache: u64,
 ) -> anyhow::Result<WindowState> {
     let window = Arc::new(event_loop.create_window(attributes)?);
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle(Box::new(
         event_loop.owned_display_handle(),
     )));
-    let (surface, config, renderer, lost) = gpu_for_window(&instance, &window, vsync)?;
-    Ok(WindowState { window, instance, surface, config, renderer, lost })
+    let (surface, config, mut renderer, lost) = gpu_for_window(&instance, &window, vsync)?;
+    renderer.set_gpu_cache(gpu_cache);
+    Ok(WindowState { window, instance, surface, config, renderer, gpu_cache, lost })
 }
 
 /// The window's state: surface, device and renderer.

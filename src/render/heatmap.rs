@@ -49,14 +49,10 @@ pub type TileUpload = (TileId, [u32; 2], [u32; 2], Vec<f32>);
 
 /// Tiles along each side of the atlas that `size` target pixels need at
 /// most: a level has ½–2 cells a pixel, so up to 2 × size cells, plus a
-/// partial tile at each end.
+/// partial tile at each end. (The next coarser level, drawn beneath while
+/// tiles stream, needs fewer: ⅛–½ cells a pixel.)
 pub fn atlas_tiles(size: [u32; 2]) -> [u32; 2] {
     size.map(|s| (2 * s).div_ceil(TILE as u32) + 2)
-}
-
-/// The same for the next coarser level (⅛–½ cells a pixel).
-pub fn fallback_atlas_tiles(size: [u32; 2]) -> [u32; 2] {
-    size.map(|s| s.div_ceil(2 * TILE as u32) + 2)
 }
 
 /// The plan for the part of `rect` (the heatmap, in figure pixels, showing
@@ -219,7 +215,7 @@ mod tests {
         let window = DataWindow { rows: 0.0..100_000.0, cols: 0.0..100.0 };
         let atlas = atlas_tiles([800, 1000]);
         let fine = Target { origin: [0.0, 0.0], size: [800.0, 1000.0], atlas, coarser: false };
-        let coarse = Target { coarser: true, atlas: fallback_atlas_tiles([800, 1000]), ..fine };
+        let coarse = Target { coarser: true, ..fine };
         let f = plan(&geometry, rect, &window, &fine, &style(), Agg::Mean).unwrap();
         let c = plan(&geometry, rect, &window, &coarse, &style(), Agg::Mean).unwrap();
         let (fl, cl) = (f.tiles[0].0.level, c.tiles[0].0.level);
@@ -227,8 +223,7 @@ mod tests {
         assert!(c.tiles.len() < f.tiles.len());
         // 7 × 5 cells: one level only, nothing coarser.
         let small = Geometry::new(7, 5);
-        let coarse =
-            Target { atlas: fallback_atlas_tiles([100, 100]), coarser: true, origin: [0.0, 0.0], size: [100.0, 100.0] };
+        let coarse = Target { atlas: atlas_tiles([100, 100]), coarser: true, origin: [0.0, 0.0], size: [100.0, 100.0] };
         let rect = Rect::new(0.0, 0.0, 100.0, 100.0);
         assert!(plan(&small, rect, &DataWindow::whole(&small), &coarse, &style(), Agg::Mean).is_none());
     }

@@ -17,7 +17,7 @@ pub use crate::figure::scene::DataWindow;
 use crate::pyramid::{Level, TILE, Tile, TileId, TileLoader};
 pub use gpu::{Gpu, GpuError};
 use heatmap::read_tiles;
-pub use heatmap::{AtlasPlan, Target, atlas_tiles, fallback_atlas_tiles, plan, tile_values};
+pub use heatmap::{AtlasPlan, Target, atlas_tiles, plan, tile_values};
 pub use shapes::{connector_triangles, connector_vertices, tessellate};
 use std::sync::Arc;
 
@@ -110,10 +110,9 @@ pub struct Renderer {
     strip_pipeline: wgpu::RenderPipeline,
     connector_pipeline: wgpu::RenderPipeline,
     text: text::TextPainter,
-    /// One tile atlas per heatmap of the scene, and one for the next
-    /// coarser level drawn beneath while tiles load (when streaming).
-    atlases: Vec<Option<Atlas>>,
-    fallback_atlases: Vec<Option<Atlas>>,
+    /// Tile atlases, one per heatmap and pyramid level drawn, kept on the
+    /// GPU between drawings within [`Renderer::set_gpu_cache`]'s budget.
+    atlases: AtlasCache,
     /// Set by [`Renderer::stream`].
     streaming: Option<Streaming>,
     /// The pyramid level each heatmap was last drawn at.
@@ -265,8 +264,7 @@ impl Renderer {
             strip_pipeline,
             connector_pipeline,
             text,
-            atlases: Vec::new(),
-            fallback_atlases: Vec::new(),
+            atlases: AtlasCache::new(),
             streaming: None,
             levels: Vec::new(),
             frame_target: None,
@@ -353,6 +351,7 @@ impl Renderer {
     ) -> Result<wgpu::CommandEncoder, RenderError> {
         // Glyphs the last drawing used and this one does not are let go.
         self.text.trim();
+        self.atlases.tick();
         let origin_f = [origin[0] as f32, origin[1] as f32];
         let size_f = [size[0] as f32, size[1] as f32];
         let rects = scene.heatmap_rects();
@@ -533,8 +532,9 @@ impl Renderer {
     /// The uniforms, atlas and lookup table of heatmap `index` (at `rect`)
     /// for one target: one bind group, or, while some of its tiles load
     /// (when streaming), the next coarser level's first and the view's
-    /// level over it with those tiles left out. The atlases persist between
-    /// calls; only tiles not already in their slot are read and uploaded.
+    /// level over it with those tiles left out. Atlases stay on the GPU
+    /// between calls (an LRU cache, one atlas per heatmap and level); only
+    /// tiles not already in their slot are read and uploaded.
     fn heatmap_bind_groups(
         &mut self,
         index: usize,
@@ -543,63 +543,47 @@ impl Renderer {
         origin: [f32; 2],
         size: [f32; 2],
     ) -> Vec<(HeatmapVariant, wgpu::BindGroup)> {
-        let geometry = source.pyramid.geometry();
-        let target_size = [size[0] as u32, size[1] as u32];
-        let key = (source.pyramid.key(), source.agg, source.style.norm.center.to_bits());
-        let max_tiles = self.gpu.limits.max_texture_dimension_2d / TILE as u32;
-        for atlases in [&mut self.atlases, &mut self.fallback_atlases] {
-            if atlases.len() <= index {
-                atlases.resize_with(index + 1, || None);
-            }
-        }
-        let atlas = fitting_atlas(&self.gpu.device, &mut self.atlases[index], atlas_tiles(target_size), max_tiles, key);
-        let target = Target { origin, size, atlas: atlas.tiles, coarser: false };
-        let Some(mut fine) = plan(geometry, rect, &source.window, &target, source.style, source.agg) else {
+        let Some((mut fine, fine_key)) = self.planned(index, rect, source, origin, size, false) else {
             return Vec::new();
         };
         if self.levels.len() <= index {
             self.levels.resize(index + 1, None);
         }
-        self.levels[index] = fine.tiles.first().map(|(id, _)| id.level);
-        let missing: Vec<(TileId, [u32; 2])> =
-            fine.tiles.iter().copied().filter(|(id, offset)| atlas.resident.get(offset) != Some(id)).collect();
+        self.levels[index] = Some(fine_key.level);
+        let missing = self.atlases.get(&fine_key).missing(&fine.tiles);
         // Streaming, with tiles to wait for and a coarser level to show meanwhile.
         let stream = self.streaming.is_some() && !missing.is_empty() && fine.uniforms.mask_cols > 0;
-        let coarse = if stream {
-            let slot = &mut self.fallback_atlases[index];
-            let tiles = fitting_atlas(&self.gpu.device, slot, fallback_atlas_tiles(target_size), max_tiles, key).tiles;
-            let target = Target { atlas: tiles, coarser: true, ..target };
-            plan(geometry, rect, &source.window, &target, source.style, source.agg)
-        } else {
-            None
-        };
-        let (Some(streaming), Some(mut coarse)) = (self.streaming.as_mut().filter(|_| stream), coarse) else {
+        let coarse = if stream { self.planned(index, rect, source, origin, size, true) } else { None };
+        let (Some(streaming), Some((mut coarse, coarse_key))) = (self.streaming.as_mut().filter(|_| stream), coarse)
+        else {
             // Waiting: every tile read now (at the coarsest level, streaming too: one or two tiles).
             let started = std::time::Instant::now();
             let values = read_tiles(source.pyramid, &missing, source.agg, source.style.norm.center);
+            let atlas = self.atlases.get_mut(&fine_key);
             self.uploaded_bytes += upload(&self.gpu.queue, atlas, values, &mut self.upload_time, started);
             fine.uniforms.mask_cols = 0;
-            return vec![self.heatmap_group(&atlas_view(&self.atlases[index]), &fine, source.style)];
+            return vec![self.heatmap_group(&self.atlases.get(&fine_key).view, &fine, source.style)];
         };
         // Tiles that arrived go up within the frame's budget; the others are asked for.
+        let pyramid = fine_key.pyramid;
         let loader = streaming
             .loaders
-            .entry(key.0)
+            .entry(pyramid)
             .or_insert_with(|| TileLoader::new(Arc::clone(source.pyramid), LOADER_THREADS, LOADER_RAM));
         for tile in loader.poll() {
-            streaming.arrived.insert((key.0, tile.id), tile);
+            streaming.arrived.insert((pyramid, tile.id), tile);
         }
         let mut ready = Vec::new();
         for &(id, offset) in &missing {
             let fits = streaming.uploaded < streaming.budget;
-            match streaming.arrived.remove(&(key.0, id)) {
+            match streaming.arrived.remove(&(pyramid, id)) {
                 Some(tile) if fits => {
                     let [w, h] = [tile.rect.width as u32, tile.rect.height as u32];
                     streaming.uploaded += 4 * u64::from(w) * u64::from(h);
                     ready.push((id, offset, [w, h], tile_values(&tile, source.agg, source.style.norm.center)));
                 }
                 Some(tile) => {
-                    streaming.arrived.insert((key.0, id), tile);
+                    streaming.arrived.insert((pyramid, id), tile);
                     fine.mark_missing(id);
                 }
                 None => {
@@ -609,33 +593,71 @@ impl Renderer {
             }
         }
         // Arrived tiles this view no longer needs are let go (the loader keeps its own cache).
-        let wanted = streaming.wanted.entry(key.0).or_default();
+        let wanted = streaming.wanted.entry(pyramid).or_default();
         wanted.extend(missing.iter().map(|&(id, _)| id));
-        streaming.arrived.retain(|&(k, id), _| k != key.0 || wanted.contains(&id));
+        streaming.arrived.retain(|&(k, id), _| k != pyramid || wanted.contains(&id));
         let still_loading = ready.len() < missing.len();
         streaming.incomplete |= still_loading;
         let started = std::time::Instant::now();
+        let atlas = self.atlases.get_mut(&fine_key);
         self.uploaded_bytes += upload(&self.gpu.queue, atlas, ready, &mut self.upload_time, started);
         if !still_loading {
             fine.uniforms.mask_cols = 0;
-            return vec![self.heatmap_group(&atlas_view(&self.atlases[index]), &fine, source.style)];
+            return vec![self.heatmap_group(&self.atlases.get(&fine_key).view, &fine, source.style)];
         }
         // Beneath: the coarser level, read at once (a quarter to a sixteenth
         // of the tiles, most of them drawn a moment ago).
-        let fallback_atlas = self.fallback_atlases[index].as_mut().expect("made with the plan");
-        let missing: Vec<(TileId, [u32; 2])> = coarse
-            .tiles
-            .iter()
-            .copied()
-            .filter(|(id, offset)| fallback_atlas.resident.get(offset) != Some(id))
-            .collect();
+        let missing = self.atlases.get(&coarse_key).missing(&coarse.tiles);
         let started = std::time::Instant::now();
         let values = read_tiles(source.pyramid, &missing, source.agg, source.style.norm.center);
-        self.uploaded_bytes += upload(&self.gpu.queue, fallback_atlas, values, &mut self.upload_time, started);
+        let atlas = self.atlases.get_mut(&coarse_key);
+        self.uploaded_bytes += upload(&self.gpu.queue, atlas, values, &mut self.upload_time, started);
         coarse.uniforms.mask_cols = 0;
-        let coarse_group = self.heatmap_group(&atlas_view(&self.fallback_atlases[index]), &coarse, source.style);
-        let fine_group = self.heatmap_group(&atlas_view(&self.atlases[index]), &fine, source.style);
+        let coarse_group = self.heatmap_group(&self.atlases.get(&coarse_key).view, &coarse, source.style);
+        let fine_group = self.heatmap_group(&self.atlases.get(&fine_key).view, &fine, source.style);
         vec![coarse_group, fine_group]
+    }
+
+    /// The plan of heatmap `index` for a target (of the next coarser level
+    /// than the view's when `coarser`), and the key of its level's atlas,
+    /// fitted to it now. The atlas holds the tiles a view of the target's
+    /// size can need at that level, and no more than the level has.
+    fn planned(
+        &mut self,
+        index: usize,
+        rect: crate::figure::Rect,
+        source: &HeatmapSource,
+        origin: [f32; 2],
+        size: [f32; 2],
+        coarser: bool,
+    ) -> Option<(AtlasPlan, AtlasKey)> {
+        let geometry = source.pyramid.geometry();
+        let max_tiles = self.gpu.limits.max_texture_dimension_2d / TILE as u32;
+        let most = atlas_tiles([size[0] as u32, size[1] as u32]).map(|t| t.min(max_tiles));
+        let target = Target { origin, size, atlas: most, coarser };
+        let probe = plan(geometry, rect, &source.window, &target, source.style, source.agg)?;
+        let level = probe.tiles.first()?.0.level;
+        let (rows, cols) = geometry.level_shape(level);
+        // With a cache every atlas has the view's size, so that any can take
+        // over from another; without, no more than the level's tiles.
+        let wanted = if self.atlases.budget > 0 {
+            most
+        } else {
+            [most[0].min(cols.div_ceil(TILE) as u32), most[1].min(rows.div_ceil(TILE) as u32)]
+        };
+        let key = AtlasKey {
+            heatmap: index,
+            pyramid: source.pyramid.key(),
+            agg: source.agg,
+            centre: source.style.norm.center.to_bits(),
+            level,
+        };
+        let tiles = self.atlases.fit(&self.gpu, key, wanted);
+        if tiles == most {
+            return Some((probe, key));
+        }
+        let target = Target { atlas: tiles, ..target };
+        Some((plan(geometry, rect, &source.window, &target, source.style, source.agg)?, key))
     }
 
     /// The bind group of one heatmap draw: `plan`'s uniforms, the atlas
@@ -736,54 +758,36 @@ impl Renderer {
         self.streaming.as_ref().is_some_and(|s| s.incomplete)
     }
 
-    /// Bytes of tile values uploaded to the GPU so far, and the atlases' size in bytes (those of
-    /// the coarser levels drawn while tiles stream included).
+    /// Bytes of tile values uploaded to the GPU so far, and the size in
+    /// bytes of the atlases held now (those of the coarser levels drawn
+    /// while tiles stream, and of levels drawn before, included).
     pub fn tile_traffic(&self) -> (u64, u64) {
-        let atlas = self.atlases.iter().chain(&self.fallback_atlases).flatten();
-        let bytes = atlas.map(|a| 4 * u64::from(a.tiles[0]) * u64::from(a.tiles[1]) * (TILE * TILE) as u64).sum();
-        (self.uploaded_bytes, bytes)
+        (self.uploaded_bytes, self.atlases.bytes())
     }
 
     /// The pyramid level each heatmap was last drawn at, and the tiles
-    /// held on the GPU now (all heatmaps).
+    /// held on the GPU now (all heatmaps and levels).
     pub fn tile_state(&self) -> (&[Option<Level>], usize) {
-        let resident = self.atlases.iter().chain(&self.fallback_atlases).flatten().map(|a| a.resident.len()).sum();
-        (&self.levels, resident)
+        (&self.levels, self.atlases.entries.iter().map(|e| e.atlas.resident.len()).sum())
+    }
+
+    /// Keeps heatmap tiles on the GPU between drawings within `bytes`
+    /// (the viewer and the benchmark use [`GPU_CACHE`]): the next drawing
+    /// makes that many bytes of atlases of its size up front, and later
+    /// ones let go of the atlases of levels and heatmaps not drawn lately,
+    /// least recently drawn first. The atlases of the image being drawn are
+    /// kept even beyond the budget. Without it (the default, for exports)
+    /// only the current drawing's atlases are kept.
+    pub fn set_gpu_cache(&mut self, bytes: u64) {
+        self.atlases.budget = bytes;
+        // Atlases made for another size or budget go; the next drawing makes them again.
+        self.atlases.entries.clear();
     }
 
     /// Time spent reading tiles and uploading them so far.
     pub fn upload_time(&self) -> std::time::Duration {
         self.upload_time
     }
-}
-
-/// The atlas in `slot` for `key`, with at least `wanted` tiles a side (at
-/// most `max`). An atlas large enough is kept: when it held values for
-/// another key (pyramid, aggregate or norm centre), its slots are only
-/// marked empty, so that a switch does not cost a new texture and its
-/// clearing.
-fn fitting_atlas<'a>(
-    device: &wgpu::Device,
-    slot: &'a mut Option<Atlas>,
-    wanted: [u32; 2],
-    max: u32,
-    key: (u64, Agg, u32),
-) -> &'a mut Atlas {
-    let wanted = wanted.map(|w| w.min(max));
-    match slot {
-        Some(atlas) if atlas.tiles[0] >= wanted[0] && atlas.tiles[1] >= wanted[1] => {
-            if atlas.key != key {
-                atlas.resident.clear();
-                atlas.key = key;
-            }
-        }
-        _ => *slot = Some(Atlas::new(device, wanted, key)),
-    }
-    slot.as_mut().expect("made above")
-}
-
-fn atlas_view(slot: &Option<Atlas>) -> wgpu::TextureView {
-    slot.as_ref().expect("made by fitting_atlas").view.clone()
 }
 
 /// Writes tile values into their atlas slots; the bytes written. When any
@@ -858,20 +862,22 @@ struct Streaming {
 const LOADER_THREADS: usize = 2;
 const LOADER_RAM: usize = 256 << 20;
 
-/// The heatmap's tile texture: `tiles` tiles a side, tile (ty, tx) of the
-/// level in view kept in slot (ty mod rows, tx mod cols).
+/// The default bound on GPU memory for heatmap tiles in the viewer and
+/// the benchmark (`--gpu-cache`).
+pub const GPU_CACHE: u64 = 512 << 20;
+
+/// A heatmap tile texture: `tiles` tiles a side, tile (ty, tx) of its level
+/// kept in slot (ty mod rows, tx mod cols).
 struct Atlas {
     texture: wgpu::Texture,
     view: wgpu::TextureView,
     tiles: [u32; 2],
     /// Which tile each slot (by texel offset) holds.
     resident: std::collections::HashMap<[u32; 2], TileId>,
-    /// Pyramid, aggregate and norm centre the values were read for.
-    key: (u64, Agg, u32),
 }
 
 impl Atlas {
-    fn new(device: &wgpu::Device, tiles: [u32; 2], key: (u64, Agg, u32)) -> Atlas {
+    fn new(device: &wgpu::Device, tiles: [u32; 2]) -> Atlas {
         let texture = device.create_texture(&wgpu::TextureDescriptor {
             label: Some("Texture::heatmap_atlas"),
             size: wgpu::Extent3d {
@@ -883,11 +889,158 @@ impl Atlas {
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
             format: wgpu::TextureFormat::R32Float,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            // Rendering to it clears it when a cache is made up front.
+            usage: wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_DST
+                | wgpu::TextureUsages::RENDER_ATTACHMENT,
             view_formats: &[],
         });
         let view = texture.create_view(&Default::default());
-        Atlas { texture, view, tiles, resident: Default::default(), key }
+        Atlas { texture, view, tiles, resident: Default::default() }
+    }
+
+    fn bytes(&self) -> u64 {
+        atlas_bytes(self.tiles)
+    }
+
+    /// The tiles of `tiles` (with their slots) that their slot does not hold.
+    fn missing(&self, tiles: &[(TileId, [u32; 2])]) -> Vec<(TileId, [u32; 2])> {
+        tiles.iter().copied().filter(|(id, offset)| self.resident.get(offset) != Some(id)).collect()
+    }
+}
+
+fn atlas_bytes(tiles: [u32; 2]) -> u64 {
+    4 * u64::from(tiles[0]) * u64::from(tiles[1]) * (TILE * TILE) as u64
+}
+
+/// What an atlas holds: the tiles of one level of one heatmap's pyramid,
+/// as one aggregate around one norm centre.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct AtlasKey {
+    heatmap: usize,
+    pyramid: u64,
+    agg: Agg,
+    centre: u32,
+    level: Level,
+}
+
+/// The atlases kept on the GPU between drawings, within a byte budget,
+/// the least recently drawn let go first.
+///
+/// With a budget (the viewer, the benchmark), the first drawing makes as
+/// many atlases of its size as the budget holds and clears them at once:
+/// GPU memory is then taken, and on CPU adapters first touched, before
+/// the first frame rather than in the middle of a zoom. Later atlases
+/// reuse those (an atlas serves any view no larger than its own). Without
+/// one (exports), only the atlases of the current drawing are kept.
+struct AtlasCache {
+    budget: u64,
+    /// Counts drawings; each atlas is stamped with the last that used it.
+    clock: u64,
+    entries: Vec<CachedAtlas>,
+}
+
+/// At most this many atlases are made up front: a session rarely returns
+/// to more levels (a small window's budget would otherwise be hundreds).
+const UP_FRONT: u64 = 32;
+
+struct CachedAtlas {
+    /// What it holds; `None` for an atlas made up front and not used yet.
+    key: Option<AtlasKey>,
+    atlas: Atlas,
+    used: u64,
+}
+
+impl AtlasCache {
+    fn new() -> AtlasCache {
+        AtlasCache { budget: 0, clock: 0, entries: Vec::new() }
+    }
+
+    /// A new drawing begins: atlases used so far may be let go.
+    fn tick(&mut self) {
+        self.clock += 1;
+    }
+
+    fn bytes(&self) -> u64 {
+        self.entries.iter().map(|e| e.atlas.bytes()).sum()
+    }
+
+    /// Makes sure an atlas for `key` with at least `wanted` tiles a side
+    /// is held and marks it used by this drawing; returns its size in tiles.
+    /// An atlas this drawing has not used is taken over (one not used yet
+    /// first, else the least recently used); failing that, atlases are let
+    /// go, least recently used first, to make room within the budget for a
+    /// new one (which the current drawing gets even beyond it).
+    fn fit(&mut self, gpu: &Gpu, key: AtlasKey, wanted: [u32; 2]) -> [u32; 2] {
+        let clock = self.clock;
+        let big_enough = |a: &Atlas| a.tiles[0] >= wanted[0] && a.tiles[1] >= wanted[1];
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.key == Some(key)) {
+            if big_enough(&entry.atlas) {
+                entry.used = clock;
+                return entry.atlas.tiles;
+            }
+            entry.key = None;
+        }
+        if self.entries.is_empty() && self.budget > 0 {
+            self.make_up_front(gpu, wanted);
+        }
+        let idle = (0..self.entries.len())
+            .filter(|&i| self.entries[i].used < clock && big_enough(&self.entries[i].atlas))
+            .min_by_key(|&i| (self.entries[i].key.is_some(), self.entries[i].used));
+        if let Some(i) = idle {
+            let entry = &mut self.entries[i];
+            entry.atlas.resident.clear();
+            (entry.key, entry.used) = (Some(key), clock);
+            return entry.atlas.tiles;
+        }
+        while self.bytes() + atlas_bytes(wanted) > self.budget {
+            let Some(lru) =
+                (0..self.entries.len()).filter(|&i| self.entries[i].used < clock).min_by_key(|&i| self.entries[i].used)
+            else {
+                break;
+            };
+            self.entries.swap_remove(lru);
+        }
+        let atlas = Atlas::new(&gpu.device, wanted);
+        self.entries.push(CachedAtlas { key: Some(key), atlas, used: clock });
+        wanted
+    }
+
+    /// Fills the budget with atlases of `tiles` a side (at most
+    /// [`UP_FRONT`]), cleared now.
+    fn make_up_front(&mut self, gpu: &Gpu, tiles: [u32; 2]) {
+        let count = (self.budget / atlas_bytes(tiles).max(1)).min(UP_FRONT);
+        let mut encoder =
+            gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("Encoder::atlas_clear") });
+        for _ in 0..count {
+            let atlas = Atlas::new(&gpu.device, tiles);
+            encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("RenderPass::atlas_clear"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &atlas.view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            self.entries.push(CachedAtlas { key: None, atlas, used: 0 });
+        }
+        gpu.queue.submit([encoder.finish()]);
+    }
+
+    fn get(&self, key: &AtlasKey) -> &Atlas {
+        &self.entries.iter().find(|e| e.key == Some(*key)).expect("fitted for this drawing").atlas
+    }
+
+    fn get_mut(&mut self, key: &AtlasKey) -> &mut Atlas {
+        &mut self.entries.iter_mut().find(|e| e.key == Some(*key)).expect("fitted for this drawing").atlas
     }
 }
 
