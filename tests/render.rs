@@ -255,8 +255,9 @@ fn levels_drawn_before_stay_on_the_gpu_until_the_cache_lets_the_least_recent_go(
         (image, renderer.tile_traffic().0 - before)
     };
     let (a, b, c) = (4096.0, 1024.0, 256.0);
-    // Room for two atlases (3 × 4 tiles of 256 KB each at this size).
-    let atlas = 12 * 256 * 256 * 4;
+    // Room for two atlases: 4 tiles of 256 KB each (the 3 × 4 tiles a view
+    // of this size can need, cut to the matrix's one tile across).
+    let atlas = 4 * 256 * 256 * 4;
     renderer.set_gpu_cache(2 * atlas + atlas / 2);
     let (whole, first) = view(&mut renderer, a);
     assert_eq!(first, (rows / 16 * cols * 4) as u64, "level 2 whole: 256 × 64 cells uploaded");

@@ -637,14 +637,15 @@ impl Renderer {
         let target = Target { origin, size, atlas: most, coarser };
         let probe = plan(geometry, rect, &source.window, &target, source.style, source.agg)?;
         let level = probe.tiles.first()?.0.level;
-        let (rows, cols) = geometry.level_shape(level);
-        // With a cache every atlas has the view's size, so that any can take
-        // over from another; without, no more than the level's tiles.
-        let wanted = if self.atlases.budget > 0 {
-            most
-        } else {
-            [most[0].min(cols.div_ceil(TILE) as u32), most[1].min(rows.div_ceil(TILE) as u32)]
-        };
+        // With a cache every atlas of a pyramid has one size (what its finest
+        // level can need), so that any can take over from another; without,
+        // no more than the level's own tiles.
+        let widest = if self.atlases.budget > 0 { Level { row: 0, col: 0 } } else { level };
+        let (tile_rows, tile_cols) = geometry.tile_counts(widest);
+        let wanted = [most[0].min(tile_cols), most[1].min(tile_rows)];
+        // Made up front: one for each level and aggregate, as far as the budget goes.
+        let (row_levels, col_levels) = geometry.level_counts();
+        let up_front = 2 * u64::from(row_levels) * u64::from(col_levels);
         let key = AtlasKey {
             heatmap: index,
             pyramid: source.pyramid.key(),
@@ -652,7 +653,7 @@ impl Renderer {
             centre: source.style.norm.center.to_bits(),
             level,
         };
-        let tiles = self.atlases.fit(&self.gpu, key, wanted);
+        let tiles = self.atlases.fit(&self.gpu, key, wanted, up_front);
         if tiles == most {
             return Some((probe, key));
         }
@@ -971,7 +972,8 @@ impl AtlasCache {
     /// first, else the least recently used); failing that, atlases are let
     /// go, least recently used first, to make room within the budget for a
     /// new one (which the current drawing gets even beyond it).
-    fn fit(&mut self, gpu: &Gpu, key: AtlasKey, wanted: [u32; 2]) -> [u32; 2] {
+    /// The first call with a budget makes up to `up_front` atlases at once.
+    fn fit(&mut self, gpu: &Gpu, key: AtlasKey, wanted: [u32; 2], up_front: u64) -> [u32; 2] {
         let clock = self.clock;
         let big_enough = |a: &Atlas| a.tiles[0] >= wanted[0] && a.tiles[1] >= wanted[1];
         if let Some(entry) = self.entries.iter_mut().find(|e| e.key == Some(key)) {
@@ -982,7 +984,7 @@ impl AtlasCache {
             entry.key = None;
         }
         if self.entries.is_empty() && self.budget > 0 {
-            self.make_up_front(gpu, wanted);
+            self.make_up_front(gpu, wanted, up_front);
         }
         let idle = (0..self.entries.len())
             .filter(|&i| self.entries[i].used < clock && big_enough(&self.entries[i].atlas))
@@ -1006,10 +1008,10 @@ impl AtlasCache {
         wanted
     }
 
-    /// Fills the budget with atlases of `tiles` a side (at most
-    /// [`UP_FRONT`]), cleared now.
-    fn make_up_front(&mut self, gpu: &Gpu, tiles: [u32; 2]) {
-        let count = (self.budget / atlas_bytes(tiles).max(1)).min(UP_FRONT);
+    /// Fills the budget with atlases of `tiles` a side (at most `count`
+    /// and [`UP_FRONT`]), cleared now.
+    fn make_up_front(&mut self, gpu: &Gpu, tiles: [u32; 2], count: u64) {
+        let count = (self.budget / atlas_bytes(tiles).max(1)).min(UP_FRONT).min(count);
         let mut encoder =
             gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("Encoder::atlas_clear") });
         for _ in 0..count {
