@@ -621,7 +621,8 @@ impl Renderer {
     /// The plan of heatmap `index` for a target (of the next coarser level
     /// than the view's when `coarser`), and the key of its level's atlas,
     /// fitted to it now. The atlas holds the tiles a view of the target's
-    /// size can need at that level, and no more than the level has.
+    /// size can need, and no more than the level has (with a cache: than
+    /// the pyramid's finest level has).
     fn planned(
         &mut self,
         index: usize,
