@@ -127,10 +127,17 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let mut fonts = text::font_system();
     let mut recorder = Recorder::new(started);
     let (renderer, size) = if args.window {
-        super::bench_window::run(&prepared, &figure, size, args.gpu_cache << 20, &mut fonts, &mut recorder)?
+        super::bench_window::run(
+            &prepared,
+            &figure,
+            size,
+            args.gpu_cache.saturating_mul(1 << 20),
+            &mut fonts,
+            &mut recorder,
+        )?
     } else {
         let mut renderer = Renderer::new()?;
-        renderer.set_gpu_cache(args.gpu_cache << 20);
+        renderer.set_gpu_cache(args.gpu_cache.saturating_mul(1 << 20));
         let mut replay = Replay::new(&prepared, &figure, &mut fonts, size);
         for action in bench_path() {
             let frame_started = Instant::now();

@@ -139,7 +139,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     };
     let mut launcher = Launcher {
         title,
-        gpu_cache: args.gpu_cache << 20,
+        gpu_cache: args.gpu_cache.saturating_mul(1 << 20),
         pending: Some(pending),
         started: Instant::now(),
         make: Some(Box::new(make)),
