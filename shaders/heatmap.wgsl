@@ -33,9 +33,10 @@ const AGG_EXTREMES: u32 = 1u;
 const TILE: i32 = 256;
 // Pipeline constants (keep in sync with `HeatmapVariant` in src/render/mod.rs).
 // The level cells a pixel reads along x and y: 1 zoomed in, 3 at up to 2
-// cells a pixel (how levels are chosen), 4 at up to 3 (the coarsest level in
-// a small panel); a fixed count lets the loops below be unrolled, which CPU
-// adapters need (they run a loop as long as its slowest pixel).
+// cells a pixel (how levels are chosen), 4 beyond (the coarsest level in a
+// small panel; past 3 cells a pixel, only the first 4 a side are read); a
+// fixed count lets the loops below be unrolled, which CPU adapters need
+// (they run a loop as long as its slowest pixel).
 override SPAN_X: i32 = 3;
 override SPAN_Y: i32 = 3;
 // Whether some tiles of the plan may be missing (streaming): frames with

@@ -282,6 +282,36 @@ fn levels_drawn_before_stay_on_the_gpu_until_the_cache_lets_the_least_recent_go(
 }
 
 #[test]
+fn after_a_resize_the_cache_keeps_levels_at_the_new_size_too() {
+    let Some(mut renderer) = renderer() else { return };
+    let (rows, cols) = (4096, 64);
+    let norm = Norm::new(0.0, 1.0);
+    let matrix = Matrix::from_vec(rows, cols, values(rows * cols, 9, &norm));
+    let dir = tempfile::tempdir().unwrap();
+    let pyramid = Arc::new(pyramid(&matrix, dir.path()));
+    let style = style("viridis", norm);
+    let view = |renderer: &mut Renderer, size: [u32; 2], to: f64| {
+        let window = DataWindow { rows: 0.0..to, cols: 0.0..cols as f64 };
+        let source = HeatmapSource { pyramid: &pyramid, style: &style, agg: Agg::Mean, window };
+        let before = renderer.tile_traffic().0;
+        renderer.render(&Scene::bare(size[0], size[1]), std::slice::from_ref(&source)).unwrap();
+        renderer.tile_traffic().0 - before
+    };
+    renderer.set_gpu_cache(64 << 20);
+    for size in [[64, 256], [128, 512]] {
+        // Three levels, each a first time (uploads), then each again (none):
+        // the larger window's atlases are made anew while the budget has room.
+        for to in [4096.0, 1024.0, 256.0] {
+            assert!(view(&mut renderer, size, to) > 0, "{size:?} rows 0–{to}: first drawing uploads");
+        }
+        for to in [4096.0, 1024.0, 256.0] {
+            assert_eq!(view(&mut renderer, size, to), 0, "{size:?} rows 0–{to}: drawn again from the cache");
+        }
+    }
+    assert!(renderer.tile_traffic().1 <= 64 << 20);
+}
+
+#[test]
 fn a_one_pixel_line_covers_exactly_its_pixels() {
     let Some(mut renderer) = renderer() else { return };
     let mut scene = Scene::bare(20, 10);

@@ -838,7 +838,7 @@ impl HeatmapVariant {
     /// `c` ≥ 1 cells straddles at most ⌈c⌉ + 1 of them, and under 1 cell a
     /// pixel reads the one under its centre; at most 4 (up to 3 cells a pixel).
     pub fn of(uniforms: &HeatmapUniforms) -> HeatmapVariant {
-        let span = |c: f32| if c < 1.0 { 1 } else { (c.ceil() as u32 + 1).min(4) };
+        let span = |c: f32| if c < 1.0 { 1 } else { c.ceil().min(3.0) as u32 + 1 };
         HeatmapVariant { span: uniforms.cells_per_px.map(span), masked: uniforms.mask_cols > 0 }
     }
 }
@@ -969,10 +969,11 @@ impl AtlasCache {
 
     /// Makes sure an atlas for `key` with at least `wanted` tiles a side
     /// is held and marks it used by this drawing; returns its size in tiles.
-    /// An atlas this drawing has not used is taken over (one not used yet
-    /// first, else the least recently used); failing that, atlases are let
-    /// go, least recently used first, to make room within the budget for a
-    /// new one (which the current drawing gets even beyond it).
+    /// It is one made up front and not used yet; else a new one, while the
+    /// budget has room; else the least recently used one this drawing has
+    /// not used; failing that, atlases are let go, least recently used
+    /// first, to make room for a new one (which the current drawing gets
+    /// even beyond the budget).
     /// The first call with a budget makes up to `up_front` atlases at once.
     fn fit(&mut self, gpu: &Gpu, key: AtlasKey, wanted: [u32; 2], up_front: u64) -> [u32; 2] {
         let clock = self.clock;
@@ -987,10 +988,18 @@ impl AtlasCache {
         if self.entries.is_empty() && self.budget > 0 {
             self.make_up_front(gpu, wanted, up_front);
         }
-        let idle = (0..self.entries.len())
-            .filter(|&i| self.entries[i].used < clock && big_enough(&self.entries[i].atlas))
-            .min_by_key(|&i| (self.entries[i].key.is_some(), self.entries[i].used));
-        if let Some(i) = idle {
+        // An unused atlas made up front, else a new one while the budget
+        // has room, else the least recently used idle one big enough,
+        // else room made by letting the least recently used go.
+        let idle = |entries: &[CachedAtlas], unused: bool| {
+            (0..entries.len())
+                .filter(|&i| entries[i].used < clock && big_enough(&entries[i].atlas))
+                .filter(|&i| !unused || entries[i].key.is_none())
+                .min_by_key(|&i| entries[i].used)
+        };
+        let room = self.bytes() + atlas_bytes(wanted) <= self.budget;
+        let take = idle(&self.entries, true).or_else(|| if room { None } else { idle(&self.entries, false) });
+        if let Some(i) = take {
             let entry = &mut self.entries[i];
             entry.atlas.resident.clear();
             (entry.key, entry.used) = (Some(key), clock);
