@@ -235,6 +235,23 @@ fn a_pixel_over_up_to_four_cells_shows_their_weighted_mean() {
     assert!(four > 20, "{four} pixels straddle 4 cells");
 }
 
+/// Draws rows `0..to` (all columns) of `pyramid` on a bare `size` figure;
+/// the image and the tile bytes it uploaded.
+fn draw_rows(
+    renderer: &mut Renderer,
+    pyramid: &Arc<Pyramid>,
+    style: &HeatmapStyle,
+    size: [u32; 2],
+    to: f64,
+) -> (Image, u64) {
+    let cols = pyramid.geometry().shape().1 as f64;
+    let window = DataWindow { rows: 0.0..to, cols: 0.0..cols };
+    let source = HeatmapSource { pyramid, style, agg: Agg::Mean, window };
+    let before = renderer.tile_traffic().0;
+    let image = renderer.render(&Scene::bare(size[0], size[1]), std::slice::from_ref(&source)).unwrap();
+    (image, renderer.tile_traffic().0 - before)
+}
+
 #[test]
 fn levels_drawn_before_stay_on_the_gpu_until_the_cache_lets_the_least_recent_go() {
     let Some(mut renderer) = renderer() else { return };
@@ -246,14 +263,7 @@ fn levels_drawn_before_stay_on_the_gpu_until_the_cache_lets_the_least_recent_go(
     let dir = tempfile::tempdir().unwrap();
     let pyramid = Arc::new(pyramid(&matrix, dir.path()));
     let style = style("viridis", norm);
-    let scene = Scene::bare(64, 256);
-    let view = |renderer: &mut Renderer, to: f64| {
-        let window = DataWindow { rows: 0.0..to, cols: 0.0..cols as f64 };
-        let source = HeatmapSource { pyramid: &pyramid, style: &style, agg: Agg::Mean, window };
-        let before = renderer.tile_traffic().0;
-        let image = renderer.render(&scene, std::slice::from_ref(&source)).unwrap();
-        (image, renderer.tile_traffic().0 - before)
-    };
+    let view = |renderer: &mut Renderer, to: f64| draw_rows(renderer, &pyramid, &style, [64, 256], to);
     let (a, b, c) = (4096.0, 1024.0, 256.0);
     // Room for two atlases: 4 tiles of 256 KB each (the 3 × 4 tiles a view
     // of this size can need, cut to the matrix's one tile across).
@@ -290,13 +300,7 @@ fn after_a_resize_the_cache_keeps_levels_at_the_new_size_too() {
     let dir = tempfile::tempdir().unwrap();
     let pyramid = Arc::new(pyramid(&matrix, dir.path()));
     let style = style("viridis", norm);
-    let view = |renderer: &mut Renderer, size: [u32; 2], to: f64| {
-        let window = DataWindow { rows: 0.0..to, cols: 0.0..cols as f64 };
-        let source = HeatmapSource { pyramid: &pyramid, style: &style, agg: Agg::Mean, window };
-        let before = renderer.tile_traffic().0;
-        renderer.render(&Scene::bare(size[0], size[1]), std::slice::from_ref(&source)).unwrap();
-        renderer.tile_traffic().0 - before
-    };
+    let view = |renderer: &mut Renderer, size: [u32; 2], to: f64| draw_rows(renderer, &pyramid, &style, size, to).1;
     renderer.set_gpu_cache(64 << 20);
     for size in [[64, 256], [128, 512]] {
         // Three views drawn a first time (uploads), then again (none): the
