@@ -5,6 +5,8 @@
 //! and the generic algorithm of Müllner ("Modern hierarchical, agglomerative
 //! clustering algorithms", 2011) for centroid and median.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use indicatif::ProgressBar;
 
 use super::Method;
@@ -97,6 +99,50 @@ pub(crate) fn linkage_of_clusters(
 /// Runs `method` on distances kept as `T` between clusters of `sizes`;
 /// passes over at least `parallel` clusters are split between threads.
 fn link<T: Dist>(
+    n: usize,
+    tri: &Blocks,
+    d: &mut [T],
+    method: Method,
+    sizes: &[u32],
+    parallel: usize,
+    progress: Option<&ProgressBar>,
+) -> Vec<Merge> {
+    // On a worker thread of the pool, a pass split between threads costs a
+    // push and a steal; from outside it, two thread switches. The other
+    // workers poll for those halves instead of going to sleep between
+    // merges, which would cost a wake-up at every pass.
+    let done = AtomicBool::new(false);
+    rayon::scope(|s| {
+        if n >= parallel {
+            for _ in 1..rayon::current_num_threads() {
+                s.spawn(|_| poll_until(&done));
+            }
+        }
+        // Set even on a panic, which the scope re-raises only once the
+        // pollers have returned.
+        let _done = SetOnDrop(&done);
+        link_in_pool(n, tri, d, method, sizes, parallel, progress)
+    })
+}
+
+/// Runs the pool's pending work until `done`.
+fn poll_until(done: &AtomicBool) {
+    while !done.load(Ordering::Acquire) {
+        if rayon::yield_now() != Some(rayon::Yield::Executed) {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+fn link_in_pool<T: Dist>(
     n: usize,
     tri: &Blocks,
     d: &mut [T],
@@ -465,6 +511,55 @@ mod tests {
                 assert!((w.height - s.height).abs() <= 1e-5 * w.height, "{}", method.name());
             }
         }
+    }
+
+    #[test]
+    fn the_chain_builds_the_tree_of_the_generic_algorithm() {
+        // Müllner's generic algorithm rescans for every merge and keeps no
+        // neighbour lists; the chain, whose clusters keep a few neighbours
+        // and rescan only when all have merged away, must find the same
+        // merges (split between threads here, as for large problems).
+        // Uniform points, and tight groups, where most merges happen among
+        // clusters that know each other.
+        let n = 900;
+        let tri = Blocks::new(n);
+        let uniform = CondensedMatrix::from_vec(n, walk(n));
+        let uniform: Vec<f64> = uniform.raw().iter().map(|&v| f64::from(v)).collect();
+        let ones = vec![1; n];
+        for (name, d) in [("uniform", uniform), ("groups", groups(n, &tri))] {
+            for method in [Method::Complete, Method::Average, Method::Weighted, Method::Ward] {
+                let chain = sort_and_label(n, nn_chain(n, &tri, &mut d.clone(), method, &ones, 64, None));
+                let reference = generic(n, &tri, &mut d.clone(), method, &ones, None);
+                assert_eq!(chain.len(), n - 1);
+                for (c, r) in chain.iter().zip(&reference) {
+                    assert_eq!((c.a, c.b, c.size), (r.a, r.b, r.size), "{name} {}", method.name());
+                    assert!((c.height - r.height).abs() <= 1e-12 * r.height, "{name} {}", method.name());
+                }
+            }
+        }
+    }
+
+    /// Blocked distances (in `f64`) of `n` seeded points in 8-d, in 30
+    /// groups of small spread.
+    fn groups(n: usize, tri: &Blocks) -> Vec<f64> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let centres: Vec<Vec<f64>> = (0..30).map(|_| (0..8).map(|_| 10.0 * next()).collect()).collect();
+        let points: Vec<Vec<f64>> =
+            (0..n).map(|i| centres[i % 30].iter().map(|c| c + 0.3 * next()).collect()).collect();
+        let mut d = vec![0.0; tri.len()];
+        for i in 0..n {
+            for j in i + 1..n {
+                d[tri.upper(i, j)] =
+                    points[i].iter().zip(&points[j]).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
+            }
+        }
+        d
     }
 
     #[test]

@@ -3,11 +3,11 @@
 //! `nn_chain` while scanning far less memory.
 //!
 //! scipy scans all active clusters to find each chain element's nearest
-//! neighbour. Here every cluster keeps its nearest neighbour (the first
-//! index at the smallest distance, which is what a scan would return), and
-//! a merge updates those caches in the same pass that applies the
-//! Lance–Williams update. Only clusters whose neighbour was one of the two
-//! merged ones are scanned again. Both passes read one column of the
+//! neighbour. Here every cluster keeps its few nearest neighbours (first
+//! indices at the smallest distances: the first is what a scan would
+//! return), and a merge updates those caches in the same pass that applies
+//! the Lance–Williams update. Only clusters that lose every neighbour they
+//! knew are scanned again. Both passes read one column of the
 //! condensed triangle (one value per row), so they are split between
 //! threads for large problems; each thread writes a disjoint, contiguous
 //! part of the matrix.
@@ -59,41 +59,61 @@ impl<T: Dist> Neighbour<T> {
     }
 }
 
-/// A cluster's two nearest neighbours (first indices at the smallest
-/// distances). `second` is `None` when unknown: when the nearest merges
-/// away, a known second one often gives the new nearest without a scan.
+/// How many nearest neighbours each cluster keeps: when its nearest merges
+/// away, a known next one usually gives the new nearest without a scan.
+const KEPT: usize = 4;
+
+/// A search's result: the `KEPT + 1` first candidates, in order.
+type Top<T> = [Neighbour<T>; KEPT + 1];
+
+/// What a cluster knows of its nearest neighbours: `known[..len]` in order,
+/// with their current distances, and a `bound` that every other active
+/// cluster comes at or after. The nearest is `known[0]` while `len > 0`;
+/// at `len = 0` it must be found again by a scan.
 #[derive(Clone, Copy)]
 struct Near<T> {
-    best: Neighbour<T>,
-    second: Option<Neighbour<T>>,
+    known: [Neighbour<T>; KEPT],
+    len: u8,
+    bound: Neighbour<T>,
 }
 
 impl<T: Dist> Near<T> {
-    /// The two nearest of the candidates in `top` (as a search leaves it).
-    fn known(top: [Neighbour<T>; 2]) -> Self {
-        Self { best: top[0], second: (top[1].j != u32::MAX).then_some(top[1]) }
+    /// What a search that left `top` knows.
+    fn known(top: Top<T>) -> Self {
+        let mut known = [Neighbour::NONE; KEPT];
+        known.copy_from_slice(&top[..KEPT]);
+        let len = known.iter().take_while(|c| c.j != u32::MAX).count() as u8;
+        Self { known, len, bound: top[KEPT] }
+    }
+
+    fn nearest(&self) -> Neighbour<T> {
+        self.known[0]
     }
 }
 
-/// Keeps the two first of all candidates offered.
+/// Keeps the first `KEPT + 1` of all candidates offered.
 #[inline]
-fn offer<T: Dist>(top: &mut [Neighbour<T>; 2], c: Neighbour<T>) {
-    if c.before(top[0]) {
-        top[1] = top[0];
-        top[0] = c;
-    } else if c.before(top[1]) {
-        top[1] = c;
+fn offer<T: Dist>(top: &mut Top<T>, c: Neighbour<T>) {
+    if !c.before(top[KEPT]) {
+        return;
     }
+    let mut p = KEPT;
+    while p > 0 && c.before(top[p - 1]) {
+        top[p] = top[p - 1];
+        p -= 1;
+    }
+    top[p] = c;
 }
 
-/// The two first of the union of two searches.
-fn union<T: Dist>(mut a: [Neighbour<T>; 2], b: [Neighbour<T>; 2]) -> [Neighbour<T>; 2] {
-    offer(&mut a, b[0]);
-    offer(&mut a, b[1]);
+/// The first `KEPT + 1` of the union of two searches.
+fn union<T: Dist>(mut a: Top<T>, b: Top<T>) -> Top<T> {
+    for c in b {
+        offer(&mut a, c);
+    }
     a
 }
 
-/// The two nearest neighbours of every item, from one pass over the
+/// The `KEPT + 1` nearest neighbours of every item, from one pass over the
 /// triangle.
 fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Near<T>> {
     use rayon::prelude::*;
@@ -114,7 +134,7 @@ fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Near<T
     ranges
         .into_par_iter()
         .map(|(r0, r1)| {
-            let mut top = vec![[Neighbour::NONE; 2]; n];
+            let mut top = vec![[Neighbour::NONE; KEPT + 1]; n];
             for i in 4 * r0..(4 * r1).min(n) {
                 for j in i + 1..n {
                     let v = d[layout.tri.upper(i, j)];
@@ -136,14 +156,14 @@ fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Near<T
         .collect()
 }
 
-/// The two nearest active clusters to `x`.
+/// The `KEPT + 1` nearest active clusters to `x`.
 fn scan<T: Dist>(d: &[T], layout: &Layout, active: &[u32], x: usize) -> Near<T> {
     let part = |ids: &[u32]| {
-        let mut top = [Neighbour::NONE; 2];
+        let mut top = [Neighbour::NONE; KEPT + 1];
         for &i in ids {
             let v = d[layout.pos(i as usize, x)];
             // Indices grow, so only a strictly smaller distance enters.
-            if v < top[1].d {
+            if v < top[KEPT].d {
                 offer(&mut top, Neighbour { d: v, j: i });
             }
         }
@@ -174,7 +194,9 @@ struct Merged<T> {
 }
 
 /// Applies the Lance–Williams update `d(i, y) ← f(d(i, x), d(i, y))` for the
-/// active clusters `ids` (with `dx` their distances to `x`), writing into
+/// active clusters `ids` (with `dxy` their distances to `x` and `y`, gathered
+/// before: a loop of loads alone keeps many cache misses in flight, where
+/// loads among the update's arithmetic wait one by one), writing into
 /// `d`, the part of the matrix from `offset` on, and `nn`, the caches from
 /// cluster `nn_offset` on. Returns the nearest neighbour of the merged
 /// cluster among `ids`, and the clusters whose cache must be rescanned.
@@ -184,11 +206,11 @@ fn update_pass<T: Dist>(
     layout: &Layout,
     size: &[u32],
     ids: &[u32],
-    dx: &[T],
+    dxy: &[(T, T)],
     (d, offset): (&mut [T], usize),
     (nn, nn_offset): (&mut [Near<T>], usize),
     stale: &[bool],
-) -> ([Neighbour<T>; 2], Vec<u32>) {
+) -> (Top<T>, Vec<u32>) {
     if ids.len() >= layout.parallel {
         let mid = ids.len() / 2;
         let split_d = layout.write_pos(ids[mid] as usize, m.y) - offset;
@@ -196,27 +218,26 @@ fn update_pass<T: Dist>(
         let (d_l, d_r) = d.split_at_mut(split_d);
         let (nn_l, nn_r) = nn.split_at_mut(split_nn);
         let ((best_l, mut again), (best_r, again_r)) = rayon::join(
-            || update_pass(m, layout, size, &ids[..mid], &dx[..mid], (d_l, offset), (nn_l, nn_offset), stale),
+            || update_pass(m, layout, size, &ids[..mid], &dxy[..mid], (d_l, offset), (nn_l, nn_offset), stale),
             || {
                 let d_offset = offset + split_d;
                 let nn_off = nn_offset + split_nn;
-                update_pass(m, layout, size, &ids[mid..], &dx[mid..], (d_r, d_offset), (nn_r, nn_off), stale)
+                update_pass(m, layout, size, &ids[mid..], &dxy[mid..], (d_r, d_offset), (nn_r, nn_off), stale)
             },
         );
         again.extend(again_r);
         return (union(best_l, best_r), again);
     }
-    let mut best = [Neighbour::NONE; 2];
+    let mut best = [Neighbour::NONE; KEPT + 1];
     let mut again = Vec::new();
-    for (&i, &d_ix) in ids.iter().zip(dx) {
+    for (&i, &(d_ix, d_iy)) in ids.iter().zip(dxy) {
         let iu = i as usize;
         if iu == m.y {
             continue;
         }
-        let p = layout.pos(iu, m.y) - offset;
-        let v = update(m.method, d_ix, d[p], m.h, m.nx, m.ny, size[iu]);
-        d[p] = v;
-        if v < best[1].d {
+        let v = update(m.method, d_ix, d_iy, m.h, m.nx, m.ny, size[iu]);
+        d[layout.pos(iu, m.y) - offset] = v;
+        if v < best[KEPT].d {
             offer(&mut best, Neighbour { d: v, j: i });
         }
         if !stale[iu] && !refresh(&mut nn[iu - nn_offset], v, m) {
@@ -227,51 +248,49 @@ fn update_pass<T: Dist>(
 }
 
 /// Brings cluster `i`'s cache up to date after `x` merged into `y`, now at
-/// distance `v` from `i`; `false` if it must be found again by a scan.
-/// Every case keeps the cache exact: a neighbour is only promoted when
-/// nothing unseen can come before it.
+/// distance `v` from `i`; `false` if its nearest must be found again by a
+/// scan. Only `x` and `y` changed: they leave the known list, and `y`
+/// re-enters it if it comes before the bound; whatever drops off the end
+/// becomes the new bound.
 #[inline]
 fn refresh<T: Dist>(near: &mut Near<T>, v: T, m: &Merged<T>) -> bool {
     let (x, y) = (m.x as u32, m.y as u32);
     let merged = Neighbour { d: v, j: y };
-    let gone = |c: Neighbour<T>| c.j == x || c.j == y;
-    let best = near.best;
-    if best.j == y && v <= best.d {
-        // Still the nearest, nearer or as near as before.
-        near.best = merged;
-        if near.second.is_some_and(|s| s.j == x) {
-            near.second = None;
+    let known = &near.known[..usize::from(near.len)];
+    if !merged.before(near.bound) && known.iter().all(|c| c.j != x && c.j != y) {
+        // The usual case: neither was known, nor is `y` now.
+        return !known.is_empty();
+    }
+    let mut len = 0;
+    for t in 0..usize::from(near.len) {
+        let c = near.known[t];
+        if c.j != x && c.j != y {
+            near.known[len] = c;
+            len += 1;
         }
-        return true;
     }
-    if gone(best) {
-        // Everything else is at least as far as the known second.
-        return match near.second {
-            Some(s) if !gone(s) => {
-                if merged.before(s) {
-                    near.best = merged;
-                } else {
-                    near.best = s;
-                    near.second = None;
-                }
-                true
+    if merged.before(near.bound) {
+        if len == KEPT {
+            let last = near.known[KEPT - 1];
+            if merged.before(last) {
+                near.bound = last;
+                len -= 1;
+            } else {
+                near.bound = merged;
+                near.len = len as u8;
+                return true;
             }
-            _ => false,
-        };
+        }
+        let mut p = len;
+        while p > 0 && merged.before(near.known[p - 1]) {
+            near.known[p] = near.known[p - 1];
+            p -= 1;
+        }
+        near.known[p] = merged;
+        len += 1;
     }
-    if merged.before(best) {
-        near.second = Some(best);
-        near.best = merged;
-        return true;
-    }
-    near.second = match near.second {
-        // y came closer than (or as close as) it was: still second.
-        Some(s) if s.j == y => (v <= s.d).then_some(merged),
-        Some(s) if s.j == x => None,
-        Some(s) if merged.before(s) => Some(merged),
-        other => other,
-    };
-    true
+    near.len = len as u8;
+    len > 0
 }
 
 /// The nearest-neighbour chain: follow nearest neighbours (preferring the
@@ -297,7 +316,7 @@ pub(crate) fn nn_chain<T: Dist>(
     let mut stale = vec![false; n];
     let mut chain: Vec<u32> = Vec::with_capacity(n);
     let mut merges = Vec::with_capacity(n - 1);
-    let mut dx: Vec<T> = Vec::with_capacity(n);
+    let mut dxy: Vec<(T, T)> = Vec::with_capacity(n);
     for _ in 0..n - 1 {
         if chain.is_empty() {
             chain.push(active[0]);
@@ -308,7 +327,7 @@ pub(crate) fn nn_chain<T: Dist>(
                 nn[x] = scan(d, &layout, &active, x);
                 stale[x] = false;
             }
-            let near = nn[x].best;
+            let near = nn[x].nearest();
             let prev = (chain.len() > 1).then(|| chain[chain.len() - 2] as usize);
             // scipy starts its scan from the previous element, which keeps
             // it unless something is strictly nearer: no cycles.
@@ -336,16 +355,16 @@ pub(crate) fn nn_chain<T: Dist>(
         }
         let gather = |&i: &u32| {
             let i = i as usize;
-            if i == y { T::INFINITY } else { d[layout.pos(i, x)] }
+            if i == y { (T::INFINITY, T::INFINITY) } else { (d[layout.pos(i, x)], d[layout.pos(i, y)]) }
         };
         if active.len() >= layout.parallel {
-            active.par_iter().map(gather).collect_into_vec(&mut dx);
+            active.par_iter().map(gather).collect_into_vec(&mut dxy);
         } else {
-            dx.clear();
-            dx.extend(active.iter().map(gather));
+            dxy.clear();
+            dxy.extend(active.iter().map(gather));
         }
         let merged = Merged { method, x, y, h, nx, ny };
-        let (best, again) = update_pass(&merged, &layout, &size, &active, &dx, (d, 0), (&mut nn, 0), &stale);
+        let (best, again) = update_pass(&merged, &layout, &size, &active, &dxy, (d, 0), (&mut nn, 0), &stale);
         nn[y] = Near::known(best);
         stale[y] = false;
         for i in again {
@@ -353,4 +372,58 @@ pub(crate) fn nn_chain<T: Dist>(
         }
     }
     merges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn near(known: &[(f64, u32)], bound: (f64, u32)) -> Near<f64> {
+        let mut top = [Neighbour::NONE; KEPT + 1];
+        for (slot, &(d, j)) in top.iter_mut().zip(known) {
+            *slot = Neighbour { d, j };
+        }
+        let mut near = Near::known(top);
+        near.bound = Neighbour { d: bound.0, j: bound.1 };
+        near
+    }
+
+    fn listed(near: &Near<f64>) -> (Vec<(f64, u32)>, (f64, u32)) {
+        let known = near.known[..usize::from(near.len)].iter().map(|c| (c.d, c.j)).collect();
+        (known, (near.bound.d, near.bound.j))
+    }
+
+    fn merge(x: usize, y: usize) -> Merged<f64> {
+        Merged { method: Method::Average, x, y, h: 0.0, nx: 1, ny: 1 }
+    }
+
+    #[test]
+    fn a_merge_updates_the_known_neighbours_and_their_bound() {
+        let mut n = near(&[(1.0, 10), (2.0, 11), (3.0, 12), (4.0, 13)], (5.0, 14));
+        // 20 and 21 were unseen; their union at 2.5 pushes 13 out, which
+        // becomes the bound.
+        assert!(refresh(&mut n, 2.5, &merge(20, 21)));
+        assert_eq!(listed(&n), (vec![(1.0, 10), (2.0, 11), (2.5, 21), (3.0, 12)], (4.0, 13)));
+        // 10 and 11 merge beyond the bound: both leave the list.
+        assert!(refresh(&mut n, 6.0, &merge(10, 11)));
+        assert_eq!(listed(&n), (vec![(2.5, 21), (3.0, 12)], (4.0, 13)));
+        // At the bound's distance but a smaller index, 9 comes before it.
+        assert!(refresh(&mut n, 4.0, &merge(8, 9)));
+        assert_eq!(listed(&n), (vec![(2.5, 21), (3.0, 12), (4.0, 9)], (4.0, 13)));
+        // A merged cluster nearer than before stays, moved up.
+        assert!(refresh(&mut n, 2.0, &merge(7, 12)));
+        assert_eq!(listed(&n), (vec![(2.0, 12), (2.5, 21), (4.0, 9)], (4.0, 13)));
+        // Every known one gone: a scan must find the nearest again.
+        assert!(refresh(&mut n, 3.0, &merge(12, 21)));
+        assert!(!refresh(&mut n, 7.0, &merge(9, 21)));
+        assert_eq!(listed(&n), (vec![], (4.0, 13)));
+    }
+
+    #[test]
+    fn a_full_list_passes_on_what_falls_off_its_end_as_the_bound() {
+        let mut n = near(&[(1.0, 10), (2.0, 11), (3.0, 12), (4.0, 13)], (5.0, 14));
+        // After the last known one but before the bound: it is the bound.
+        assert!(refresh(&mut n, 4.5, &merge(20, 21)));
+        assert_eq!(listed(&n), (vec![(1.0, 10), (2.0, 11), (3.0, 12), (4.0, 13)], (4.5, 21)));
+    }
 }
