@@ -183,6 +183,26 @@ fn scan<T: Dist>(d: &[T], layout: &Layout, active: &[u32], x: usize) -> Near<T> 
     Near::known(union(l, r))
 }
 
+/// Gathers `(d(i, x), d(i, y))` for the active clusters `ids` into `out`
+/// (infinite for `y` itself), split between threads as [`update_pass`]
+/// splits them, so that the thread that updates a half has just read its
+/// cache lines.
+fn gather_pass<T: Dist>(d: &[T], layout: &Layout, (x, y): (usize, usize), ids: &[u32], out: &mut [(T, T)]) {
+    if ids.len() >= layout.parallel {
+        let mid = ids.len() / 2;
+        let (out_l, out_r) = out.split_at_mut(mid);
+        rayon::join(
+            || gather_pass(d, layout, (x, y), &ids[..mid], out_l),
+            || gather_pass(d, layout, (x, y), &ids[mid..], out_r),
+        );
+        return;
+    }
+    for (&i, o) in ids.iter().zip(out) {
+        let i = i as usize;
+        *o = if i == y { (T::INFINITY, T::INFINITY) } else { (d[layout.pos(i, x)], d[layout.pos(i, y)]) };
+    }
+}
+
 /// What the update pass needs besides the matrix.
 struct Merged<T> {
     method: Method,
@@ -306,7 +326,6 @@ pub(crate) fn nn_chain<T: Dist>(
     parallel: usize,
     progress: Option<&ProgressBar>,
 ) -> Vec<RawMerge> {
-    use rayon::prelude::*;
     let layout = Layout { tri, parallel };
     let mut size = sizes.to_vec();
     let mut active: Vec<u32> = (0..n as u32).collect();
@@ -353,16 +372,8 @@ pub(crate) fn nn_chain<T: Dist>(
         if active.len() == 1 {
             break;
         }
-        let gather = |&i: &u32| {
-            let i = i as usize;
-            if i == y { (T::INFINITY, T::INFINITY) } else { (d[layout.pos(i, x)], d[layout.pos(i, y)]) }
-        };
-        if active.len() >= layout.parallel {
-            active.par_iter().map(gather).collect_into_vec(&mut dxy);
-        } else {
-            dxy.clear();
-            dxy.extend(active.iter().map(gather));
-        }
+        dxy.resize(active.len(), (T::INFINITY, T::INFINITY));
+        gather_pass(d, &layout, (x, y), &active, &mut dxy);
         let merged = Merged { method, x, y, h, nx, ny };
         let (best, again) = update_pass(&merged, &layout, &size, &active, &dxy, (d, 0), (&mut nn, 0), &stale);
         nn[y] = Near::known(best);
