@@ -212,7 +212,11 @@ fn mst<T: Dist>(n: usize, tri: &Blocks, d: &[T], parallel: usize, progress: Opti
         let (pos, h) = if outside.len() < parallel {
             relax(0, &outside, &mut reach)
         } else {
-            let half = outside.len() / 2;
+            // A value of `x`'s column (items before it) costs a cache line,
+            // four of its row (after it) share one: split by that cost.
+            let column = outside.partition_point(|&i| (i as usize) < x);
+            let cost = 4 * column + (outside.len() - column);
+            let half = if 4 * column >= cost / 2 { cost / 8 } else { column + cost / 2 - 4 * column };
             let (ids_l, ids_r) = outside.split_at(half);
             let (reach_l, reach_r) = reach.split_at_mut(half);
             let (l, r) = rayon::join(|| relax(0, ids_l, reach_l), || relax(half, ids_r, reach_r));
