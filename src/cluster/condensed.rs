@@ -40,10 +40,18 @@ const B: usize = 4;
 /// `d(i, j)` for `i` in `4I..4I+4` and `j` in `4J..4J+4` at
 /// `(i mod 4)·4 + (j mod 4)`; blocks are laid out row of blocks after row of
 /// blocks. Diagonal blocks waste their lower half, `2n` values in all.
+///
+/// The position splits into a part of the smaller index and a part of the
+/// larger, `pos(i, j) = lead(i) + tail(j)` for `i < j`, so that a pass
+/// along one item's row or column adds one table value to one computed
+/// one: the linkage's passes wait on scattered loads, and the fewer
+/// instructions each load takes, the more of them are in flight.
 #[derive(Clone, Debug)]
 pub(crate) struct Blocks {
     /// Where each row of blocks starts (in values), plus the total.
     row: Vec<usize>,
+    /// `lead(i)` for every item.
+    lead: Vec<usize>,
 }
 
 impl Blocks {
@@ -55,7 +63,22 @@ impl Blocks {
             row.push(at);
             at += (nb - i.min(nb)) * B * B;
         }
-        Self { row }
+        // A row of blocks holds at least one block per earlier row of
+        // blocks, so `row[I] ≥ 16·I` and the difference is never negative.
+        let lead = (0..n).map(|i| row[i / B] - (i / B) * B * B + (i % B) * B).collect();
+        Self { row, lead }
+    }
+
+    /// The part of `d(i, j)`'s position, `i < j`, that depends on `i`.
+    #[inline]
+    pub(crate) fn lead(&self, i: usize) -> usize {
+        self.lead[i]
+    }
+
+    /// The part of `d(i, j)`'s position, `i < j`, that depends on `j`.
+    #[inline]
+    pub(crate) fn tail(j: usize) -> usize {
+        (j / B) * B * B + j % B
     }
 
     /// Number of values stored.
@@ -66,8 +89,7 @@ impl Blocks {
     /// Position of `d(i, j)`, `i < j`.
     #[inline]
     pub(crate) fn upper(&self, i: usize, j: usize) -> usize {
-        let (bi, bj) = (i / B, j / B);
-        self.row[bi] + (bj - bi) * B * B + (i % B) * B + j % B
+        self.lead[i] + Self::tail(j)
     }
 
     /// Position of `d(i, j)`, `i ≠ j`.
@@ -470,6 +492,30 @@ fn row_tile(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_are_the_blocks_of_the_upper_triangle() {
+        // n = 7: two rows of blocks, 2 + 1 blocks of 16 values.
+        let tri = Blocks::new(7);
+        assert_eq!(tri.len(), 48);
+        // (0, 1): block (0, 0), at row 0, column 1.
+        assert_eq!(tri.pos(0, 1), 1);
+        // (2, 6): block (0, 1), the second block, row 2, column 2.
+        assert_eq!(tri.pos(6, 2), 16 + 2 * 4 + 2);
+        // (5, 6): block (1, 1), the third block, row 1, column 2.
+        assert_eq!(tri.pos(5, 6), 32 + 4 + 2);
+        // Every pair has its own slot, in every shape of the last block.
+        for n in 1..=13 {
+            let tri = Blocks::new(n);
+            let mut seen = std::collections::HashSet::new();
+            for i in 0..n {
+                for j in i + 1..n {
+                    assert!(tri.upper(i, j) < tri.len());
+                    assert!(seen.insert(tri.upper(i, j)), "n = {n}: ({i}, {j}) shares a slot");
+                }
+            }
+        }
+    }
 
     /// A seeded matrix with a few missing values (and one row and column
     /// sharing no coordinate with some others).

@@ -185,6 +185,30 @@ pub(crate) fn update<T: Dist>(method: Method, d_xi: T, d_yi: T, d_xy: T, nx: u32
     T::from_f64(d)
 }
 
+/// Lowers each `reach` of the items `ids` to their distance `d[at(i)]` to
+/// the item that joined the tree; returns the first of the nearest (its
+/// position counted from `offset`) and its distance.
+#[inline]
+fn relax_range<T: Dist>(
+    d: &[T],
+    ids: &[u32],
+    reach: &mut [T],
+    offset: usize,
+    at: impl Fn(usize) -> usize,
+) -> (usize, T) {
+    let mut best = (usize::MAX, T::INFINITY);
+    for (k, (&i, r)) in ids.iter().zip(reach.iter_mut()).enumerate() {
+        let v = d[at(i as usize)];
+        if *r > v {
+            *r = v;
+        }
+        if *r < best.1 {
+            best = (offset + k, *r);
+        }
+    }
+    best
+}
+
 /// Prim's algorithm as scipy's `mst_single_linkage`: grow the tree from
 /// item 0, each step joining the outside item nearest to the tree (the
 /// first such in index order).
@@ -196,18 +220,16 @@ fn mst<T: Dist>(n: usize, tri: &Blocks, d: &[T], parallel: usize, progress: Opti
     let mut merges = Vec::with_capacity(n - 1);
     let mut x = 0usize;
     for _ in 0..n - 1 {
+        // `d(x, i)` is at `lead(i) + tail(x)` before x, `lead(x) + tail(i)`
+        // after: one table value plus a computed one.
+        let (tx, lx) = (Blocks::tail(x), tri.lead(x));
         let relax = |offset: usize, ids: &[u32], reach: &mut [T]| -> (usize, T) {
-            let mut best = (usize::MAX, T::INFINITY);
-            for (k, (&i, r)) in ids.iter().zip(reach.iter_mut()).enumerate() {
-                let v = d[tri.pos(x, i as usize)];
-                if *r > v {
-                    *r = v;
-                }
-                if *r < best.1 {
-                    best = (offset + k, *r);
-                }
-            }
-            best
+            let column = ids.partition_point(|&i| (i as usize) < x);
+            let (before, after) = ids.split_at(column);
+            let (reach_before, reach_after) = reach.split_at_mut(column);
+            let l = relax_range(d, before, reach_before, offset, |i| tri.lead(i) + tx);
+            let r = relax_range(d, after, reach_after, offset + column, |i| lx + Blocks::tail(i));
+            if r.1 < l.1 { r } else { l }
         };
         let (pos, h) = if outside.len() < parallel {
             relax(0, &outside, &mut reach)

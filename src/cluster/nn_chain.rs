@@ -156,30 +156,38 @@ fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Near<T
         .collect()
 }
 
+/// The first `KEPT + 1` of the clusters `ids` at distances `d[at(i)]`.
+#[inline]
+fn nearest_of<T: Dist>(d: &[T], ids: &[u32], at: impl Fn(usize) -> usize) -> Top<T> {
+    let mut top = [Neighbour::NONE; KEPT + 1];
+    for &i in ids {
+        let v = d[at(i as usize)];
+        // Indices grow, so only a strictly smaller distance enters.
+        if v < top[KEPT].d {
+            offer(&mut top, Neighbour { d: v, j: i });
+        }
+    }
+    top
+}
+
 /// The `KEPT + 1` nearest active clusters to `x`.
 fn scan<T: Dist>(d: &[T], layout: &Layout, active: &[u32], x: usize) -> Near<T> {
-    let part = |ids: &[u32]| {
-        let mut top = [Neighbour::NONE; KEPT + 1];
-        for &i in ids {
-            let v = d[layout.pos(i as usize, x)];
-            // Indices grow, so only a strictly smaller distance enters.
-            if v < top[KEPT].d {
-                offer(&mut top, Neighbour { d: v, j: i });
-            }
-        }
-        top
-    };
+    // `d(i, x)` is at `lead(i) + tail(x)` before x, `lead(x) + tail(i)` after.
+    let tri = layout.tri;
+    let (tx, lx) = (Blocks::tail(x), tri.lead(x));
+    let column = |ids: &[u32]| nearest_of(d, ids, |i| tri.lead(i) + tx);
+    let row = |ids: &[u32]| nearest_of(d, ids, |i| lx + Blocks::tail(i));
     // Without x, split where the positions change from its column (one
     // value per row) to its row (contiguous).
     let at = active.partition_point(|&i| (i as usize) < x);
     let (before, after) = (&active[..at], &active[at..]);
     let after = after.strip_prefix(&[x as u32]).unwrap_or(after);
     if active.len() < layout.parallel {
-        return Near::known(union(part(before), part(after)));
+        return Near::known(union(column(before), row(after)));
     }
     // The column part costs most (a cache line per value): halve it.
     let (b1, b2) = before.split_at(before.len() / 2);
-    let (l, r) = rayon::join(|| part(b1), || union(part(b2), part(after)));
+    let (l, r) = rayon::join(|| column(b1), || union(column(b2), row(after)));
     Near::known(union(l, r))
 }
 
@@ -197,9 +205,22 @@ fn gather_pass<T: Dist>(d: &[T], layout: &Layout, (x, y): (usize, usize), ids: &
         );
         return;
     }
-    for (&i, o) in ids.iter().zip(out) {
-        let i = i as usize;
-        *o = if i == y { (T::INFINITY, T::INFINITY) } else { (d[layout.pos(i, x)], d[layout.pos(i, y)]) };
+    // In three ranges (before x, between, after y), each position is a
+    // table value plus a computed one.
+    let tri = layout.tri;
+    let (a, b) = (ids.partition_point(|&i| (i as usize) < x), ids.partition_point(|&i| (i as usize) < y));
+    let (tx, ty) = (Blocks::tail(x), Blocks::tail(y));
+    let (lx, ly) = (tri.lead(x), tri.lead(y));
+    for (&i, o) in ids[..a].iter().zip(&mut out[..a]) {
+        let li = tri.lead(i as usize);
+        *o = (d[li + tx], d[li + ty]);
+    }
+    for (&i, o) in ids[a..b].iter().zip(&mut out[a..b]) {
+        *o = (d[lx + Blocks::tail(i as usize)], d[tri.lead(i as usize) + ty]);
+    }
+    for (&i, o) in ids[b..].iter().zip(&mut out[b..]) {
+        let ti = Blocks::tail(i as usize);
+        *o = if i as usize == y { (T::INFINITY, T::INFINITY) } else { (d[lx + ti], d[ly + ti]) };
     }
 }
 
@@ -250,13 +271,15 @@ fn update_pass<T: Dist>(
     }
     let mut best = [Neighbour::NONE; KEPT + 1];
     let mut again = Vec::new();
+    let (ty, ly) = (Blocks::tail(m.y), layout.tri.lead(m.y));
     for (&i, &(d_ix, d_iy)) in ids.iter().zip(dxy) {
         let iu = i as usize;
         if iu == m.y {
             continue;
         }
         let v = update(m.method, d_ix, d_iy, m.h, m.nx, m.ny, size[iu]);
-        d[layout.pos(iu, m.y) - offset] = v;
+        let at = if iu < m.y { layout.tri.lead(iu) + ty } else { ly + Blocks::tail(iu) };
+        d[at - offset] = v;
         if v < best[KEPT].d {
             offer(&mut best, Neighbour { d: v, j: i });
         }
