@@ -43,50 +43,45 @@ fn tail(j: usize) -> usize {
     (j / B) * B * B + j % B
 }
 
-/// [`gather`] with the positions from [`leads`], in three ranges.
-fn gather_lead(d: &[f32], lead: &[usize], n: usize, merges: usize, seed: u64) -> (usize, f64) {
+/// Reads both columns for `merges` random pairs `x < y` with `read`;
+/// returns the pairs read and a sum that keeps the loads from being
+/// optimised away.
+fn gather(n: usize, merges: usize, seed: u64, read: impl Fn(usize, usize, &mut [(f32, f32)])) -> (usize, f64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut out = vec![(0.0f32, 0.0f32); n];
     let (mut pairs, mut sum) = (0, 0.0f64);
     for _ in 0..merges {
         let x = rng.random_range(0..n);
         let y = (x + rng.random_range(1..n)) % n;
-        let (x, y) = (x.min(y), x.max(y));
-        let (tx, ty) = (tail(x), tail(y));
-        for (o, &l) in out[..x].iter_mut().zip(&lead[..x]) {
-            *o = (d[l + tx], d[l + ty]);
-        }
-        for (i, (o, &l)) in out[x + 1..y].iter_mut().zip(&lead[x + 1..y]).enumerate() {
-            *o = (d[lead[x] + tail(x + 1 + i)], d[l + ty]);
-        }
-        for (i, o) in out[y + 1..].iter_mut().enumerate() {
-            let t = tail(y + 1 + i);
-            *o = (d[lead[x] + t], d[lead[y] + t]);
-        }
+        read(x.min(y), x.max(y), &mut out);
         pairs += n - 2;
         sum += f64::from(out[n / 2].0 + out[n / 3].1);
     }
     (pairs, sum)
 }
 
-/// Gathers both columns for `merges` random pairs; returns the pairs read
-/// and a sum that keeps the loads from being optimised away.
-fn gather(d: &[f32], row: &[usize], n: usize, merges: usize, seed: u64) -> (usize, f64) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = vec![(0.0f32, 0.0f32); n];
-    let (mut pairs, mut sum) = (0, 0.0f64);
-    for _ in 0..merges {
-        let x = rng.random_range(0..n);
-        let y = (x + rng.random_range(1..n)) % n;
-        for (i, o) in out.iter_mut().enumerate() {
-            if i != x && i != y {
-                *o = (d[pos(row, i, x)], d[pos(row, i, y)]);
-            }
+/// Every position from the block layout's formula.
+fn read_by_pos(d: &[f32], row: &[usize], x: usize, y: usize, out: &mut [(f32, f32)]) {
+    for (i, o) in out.iter_mut().enumerate() {
+        if i != x && i != y {
+            *o = (d[pos(row, i, x)], d[pos(row, i, y)]);
         }
-        pairs += n - 2;
-        sum += f64::from(out[n / 2].0 + out[n / 3].1);
     }
-    (pairs, sum)
+}
+
+/// Positions from [`leads`], in three ranges, as the linkage reads them.
+fn read_by_lead(d: &[f32], lead: &[usize], x: usize, y: usize, out: &mut [(f32, f32)]) {
+    let (tx, ty) = (tail(x), tail(y));
+    for (o, &l) in out[..x].iter_mut().zip(&lead[..x]) {
+        *o = (d[l + tx], d[l + ty]);
+    }
+    for (i, (o, &l)) in out[x + 1..y].iter_mut().zip(&lead[x + 1..y]).enumerate() {
+        *o = (d[lead[x] + tail(x + 1 + i)], d[l + ty]);
+    }
+    for (i, o) in out[y + 1..].iter_mut().enumerate() {
+        let t = tail(y + 1 + i);
+        *o = (d[lead[x] + t], d[lead[y] + t]);
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -114,9 +109,9 @@ fn main() -> anyhow::Result<()> {
                 .map(|t| {
                     s.spawn(move || {
                         if tables {
-                            gather_lead(d, lead, n, merges / threads, t as u64)
+                            gather(n, merges / threads, t as u64, |x, y, out| read_by_lead(d, lead, x, y, out))
                         } else {
-                            gather(d, row, n, merges / threads, t as u64)
+                            gather(n, merges / threads, t as u64, |x, y, out| read_by_pos(d, row, x, y, out))
                         }
                     })
                 })

@@ -89,6 +89,7 @@ impl Blocks {
     /// Position of `d(i, j)`, `i < j`.
     #[inline]
     pub(crate) fn upper(&self, i: usize, j: usize) -> usize {
+        debug_assert!(i < j, "upper({i}, {j})");
         self.lead[i] + Self::tail(j)
     }
 
@@ -504,12 +505,17 @@ mod tests {
         assert_eq!(tri.pos(6, 2), 16 + 2 * 4 + 2);
         // (5, 6): block (1, 1), the third block, row 1, column 2.
         assert_eq!(tri.pos(5, 6), 32 + 4 + 2);
-        // Every pair has its own slot, in every shape of the last block.
+        // Every pair at the place the layout defines, in every shape of the
+        // last block, and each in a slot of its own.
         for n in 1..=13 {
             let tri = Blocks::new(n);
+            let nb = n.div_ceil(4);
+            let block_row = |bi: usize| (0..bi).map(|k| (nb - k) * 16).sum::<usize>();
             let mut seen = std::collections::HashSet::new();
             for i in 0..n {
                 for j in i + 1..n {
+                    let (bi, bj) = (i / 4, j / 4);
+                    assert_eq!(tri.upper(i, j), block_row(bi) + (bj - bi) * 16 + (i % 4) * 4 + j % 4);
                     assert!(tri.upper(i, j) < tri.len());
                     assert!(seen.insert(tri.upper(i, j)), "n = {n}: ({i}, {j}) shares a slot");
                 }

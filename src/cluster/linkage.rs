@@ -108,55 +108,57 @@ fn link<T: Dist>(
     progress: Option<&ProgressBar>,
 ) -> Vec<Merge> {
     // On a worker thread of the pool, a pass split between threads costs a
-    // push and a steal; from outside it, two thread switches. The other
-    // workers poll for those halves instead of going to sleep between
-    // merges, which would cost a wake-up at every pass.
+    // push and a steal; from outside it, two thread switches. As many other
+    // workers as a pass has parts to spare poll for them instead of going
+    // to sleep between merges, which would cost a wake-up at every pass.
+    let splits = !matches!(method, Method::Centroid | Method::Median);
+    let mut parts = 1;
+    while splits && n / parts >= parallel.max(2) {
+        parts *= 2;
+    }
     let done = AtomicBool::new(false);
     rayon::scope(|s| {
-        if n >= parallel {
-            for _ in 1..rayon::current_num_threads() {
-                s.spawn(|_| poll_until(&done));
-            }
+        for _ in 1..parts.min(rayon::current_num_threads()) {
+            s.spawn(|_| poll_until(&done));
         }
         // Set even on a panic, which the scope re-raises only once the
         // pollers have returned.
         let _done = SetOnDrop(&done);
-        link_in_pool(n, tri, d, method, sizes, parallel, progress)
+        match method {
+            Method::Single => sort_and_label(n, mst(n, tri, d, parallel, progress)),
+            Method::Complete | Method::Average | Method::Weighted | Method::Ward => {
+                sort_and_label(n, nn_chain(n, tri, d, method, sizes, parallel, progress))
+            }
+            Method::Centroid | Method::Median => generic(n, tri, d, method, sizes, progress),
+        }
     })
 }
 
-/// Runs the pool's pending work until `done`.
+/// Runs the pool's pending work until `done`, or until none has come for
+/// [`POLL_IDLE`] (the passes have become too small to split): then the
+/// worker goes back to the pool, which puts it to sleep.
 fn poll_until(done: &AtomicBool) {
+    let mut last = std::time::Instant::now();
     while !done.load(Ordering::Acquire) {
-        if rayon::yield_now() != Some(rayon::Yield::Executed) {
+        if rayon::yield_now() == Some(rayon::Yield::Executed) {
+            last = std::time::Instant::now();
+        } else if last.elapsed() > POLL_IDLE {
+            return;
+        } else {
             std::hint::spin_loop();
         }
     }
 }
+
+/// How long a worker polls without finding work before it stops: far
+/// longer than the gap between two passes of a merge.
+const POLL_IDLE: std::time::Duration = std::time::Duration::from_millis(2);
 
 struct SetOnDrop<'a>(&'a AtomicBool);
 
 impl Drop for SetOnDrop<'_> {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Release);
-    }
-}
-
-fn link_in_pool<T: Dist>(
-    n: usize,
-    tri: &Blocks,
-    d: &mut [T],
-    method: Method,
-    sizes: &[u32],
-    parallel: usize,
-    progress: Option<&ProgressBar>,
-) -> Vec<Merge> {
-    match method {
-        Method::Single => sort_and_label(n, mst(n, tri, d, parallel, progress)),
-        Method::Complete | Method::Average | Method::Weighted | Method::Ward => {
-            sort_and_label(n, nn_chain(n, tri, d, method, sizes, parallel, progress))
-        }
-        Method::Centroid | Method::Median => generic(n, tri, d, method, sizes, progress),
     }
 }
 
@@ -173,16 +175,26 @@ pub(crate) fn update<T: Dist>(method: Method, d_xi: T, d_yi: T, d_xy: T, nx: u32
         Method::Weighted => 0.5 * (d_xi + d_yi),
         Method::Ward => {
             let t = 1.0 / (nx + ny + ni);
-            ((ni + nx) * t * d_xi * d_xi + (ni + ny) * t * d_yi * d_yi - ni * t * d_xy * d_xy).max(0.0).sqrt()
+            root((ni + nx) * t * d_xi * d_xi + (ni + ny) * t * d_yi * d_yi - ni * t * d_xy * d_xy)
         }
-        // Rounding can make the radicand slightly negative, where scipy
-        // would produce a NaN height; 0 is the value it approximates.
-        Method::Centroid => {
-            ((nx * d_xi * d_xi + ny * d_yi * d_yi - nx * ny * d_xy * d_xy / (nx + ny)) / (nx + ny)).max(0.0).sqrt()
-        }
-        Method::Median => (0.5 * (d_xi * d_xi + d_yi * d_yi) - 0.25 * d_xy * d_xy).max(0.0).sqrt(),
+        Method::Centroid => root((nx * d_xi * d_xi + ny * d_yi * d_yi - nx * ny * d_xy * d_xy / (nx + ny)) / (nx + ny)),
+        Method::Median => root(0.5 * (d_xi * d_xi + d_yi * d_yi) - 0.25 * d_xy * d_xy),
     };
     T::from_f64(d)
+}
+
+/// The square root of a Lance–Williams radicand. Rounding can make it
+/// slightly negative, where scipy would produce a NaN height; 0 is the
+/// value it approximates. Distances that overflowed make it `∞ − ∞`: the
+/// merged cluster is as far as they were.
+fn root(r: f64) -> f64 {
+    if r.is_nan() { f64::INFINITY } else { r.max(0.0).sqrt() }
+}
+
+/// The first nearest of two searches' results, `l` over earlier items than
+/// `r` (`usize::MAX` where a search had no item).
+fn nearer<T: Dist>(l: (usize, T), r: (usize, T)) -> (usize, T) {
+    if r.1 < l.1 || l.0 == usize::MAX { r } else { l }
 }
 
 /// Lowers each `reach` of the items `ids` to their distance `d[at(i)]` to
@@ -202,7 +214,9 @@ fn relax_range<T: Dist>(
         if *r > v {
             *r = v;
         }
-        if *r < best.1 {
+        // The first item always counts, so that an overflowed (infinite)
+        // distance still joins the tree.
+        if *r < best.1 || best.0 == usize::MAX {
             best = (offset + k, *r);
         }
     }
@@ -229,7 +243,7 @@ fn mst<T: Dist>(n: usize, tri: &Blocks, d: &[T], parallel: usize, progress: Opti
             let (reach_before, reach_after) = reach.split_at_mut(column);
             let l = relax_range(d, before, reach_before, offset, |i| tri.lead(i) + tx);
             let r = relax_range(d, after, reach_after, offset + column, |i| lx + Blocks::tail(i));
-            if r.1 < l.1 { r } else { l }
+            nearer(l, r)
         };
         let (pos, h) = if outside.len() < parallel {
             relax(0, &outside, &mut reach)
@@ -242,7 +256,7 @@ fn mst<T: Dist>(n: usize, tri: &Blocks, d: &[T], parallel: usize, progress: Opti
             let (ids_l, ids_r) = outside.split_at(half);
             let (reach_l, reach_r) = reach.split_at_mut(half);
             let (l, r) = rayon::join(|| relax(0, ids_l, reach_l), || relax(half, ids_r, reach_r));
-            if r.1 < l.1 { r } else { l }
+            nearer(l, r)
         };
         // Every distance is finite, so a candidate was always found.
         let y = outside.remove(pos) as usize;
@@ -586,6 +600,29 @@ mod tests {
             }
         }
         d
+    }
+
+    #[test]
+    fn distances_that_overflowed_still_give_a_whole_tree() {
+        // Items 0–2 at finite distances, the rest at distances that
+        // overflowed `f32`: every method joins all nine, the finite merge
+        // first, on one thread and with passes split.
+        let n = 9;
+        let tri = Blocks::new(n);
+        let mut d = vec![0.0f32; tri.len()];
+        for i in 0..n {
+            for j in i + 1..n {
+                d[tri.upper(i, j)] = if j < 3 { (i + j) as f32 } else { f32::INFINITY };
+            }
+        }
+        for method in Method::ALL {
+            for parallel in [2, usize::MAX] {
+                let merges = link(n, &tri, &mut d.clone(), method, &[1; 9], parallel, None);
+                assert_eq!(merges.len(), n - 1, "{}", method.name());
+                assert_eq!((merges[0].a, merges[0].b, merges[0].height), (0, 1, 1.0), "{}", method.name());
+                assert_eq!(merges[n - 2].size, n, "{}", method.name());
+            }
+        }
     }
 
     #[test]

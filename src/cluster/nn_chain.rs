@@ -6,11 +6,12 @@
 //! neighbour. Here every cluster keeps its few nearest neighbours (first
 //! indices at the smallest distances: the first is what a scan would
 //! return), and a merge updates those caches in the same pass that applies
-//! the Lance–Williams update. Only clusters that lose every neighbour they
-//! knew are scanned again. Both passes read one column of the
-//! condensed triangle (one value per row), so they are split between
-//! threads for large problems; each thread writes a disjoint, contiguous
-//! part of the matrix.
+//! the Lance–Williams update. Only clusters left knowing no neighbour are
+//! scanned again. A merge gathers the distances of every cluster to the
+//! two merged ones, then updates them; a scan reads one cluster's. Each
+//! reads down a column of the triangle (a cache line per value or per
+//! block of four) and along a row, so large passes are split between
+//! threads; each thread writes a disjoint, contiguous part of the matrix.
 
 use indicatif::ProgressBar;
 
@@ -120,7 +121,9 @@ fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Near<T
     // Rows of blocks split so that each part holds about the same number of
     // values; each part collects candidates for every item, merged after.
     let rows = n.div_ceil(4);
-    let parts = rayon::current_num_threads().max(1) * 4;
+    // Each part holds `KEPT + 1` candidates for every item: at most 16
+    // parts bound that memory whatever the thread count.
+    let parts = (rayon::current_num_threads().max(1) * 4).min(16);
     let total = layout.tri.block_row(n);
     let mut bounds = vec![0usize];
     for r in 0..rows {
@@ -162,8 +165,9 @@ fn nearest_of<T: Dist>(d: &[T], ids: &[u32], at: impl Fn(usize) -> usize) -> Top
     let mut top = [Neighbour::NONE; KEPT + 1];
     for &i in ids {
         let v = d[at(i as usize)];
-        // Indices grow, so only a strictly smaller distance enters.
-        if v < top[KEPT].d {
+        // `offer` decides; this only skips what cannot enter (an infinite
+        // distance can, while the list has room).
+        if v <= top[KEPT].d {
             offer(&mut top, Neighbour { d: v, j: i });
         }
     }
@@ -193,8 +197,8 @@ fn scan<T: Dist>(d: &[T], layout: &Layout, active: &[u32], x: usize) -> Near<T> 
 
 /// Gathers `(d(i, x), d(i, y))` for the active clusters `ids` into `out`
 /// (infinite for `y` itself), split between threads as [`update_pass`]
-/// splits them, so that the thread that updates a half has just read its
-/// cache lines.
+/// splits them: the worker that runs a half here usually runs the same
+/// half there, and finds its cache lines already read.
 fn gather_pass<T: Dist>(d: &[T], layout: &Layout, (x, y): (usize, usize), ids: &[u32], out: &mut [(T, T)]) {
     if ids.len() >= layout.parallel {
         let mid = ids.len() / 2;
@@ -239,8 +243,9 @@ struct Merged<T> {
 /// before: a loop of loads alone keeps many cache misses in flight, where
 /// loads among the update's arithmetic wait one by one), writing into
 /// `d`, the part of the matrix from `offset` on, and `nn`, the caches from
-/// cluster `nn_offset` on. Returns the nearest neighbour of the merged
-/// cluster among `ids`, and the clusters whose cache must be rescanned.
+/// cluster `nn_offset` on. Returns the first `KEPT + 1` neighbours of the
+/// merged cluster among `ids`, and the clusters whose cache must be
+/// rescanned.
 #[allow(clippy::too_many_arguments)]
 fn update_pass<T: Dist>(
     m: &Merged<T>,
@@ -280,7 +285,7 @@ fn update_pass<T: Dist>(
         let v = update(m.method, d_ix, d_iy, m.h, m.nx, m.ny, size[iu]);
         let at = if iu < m.y { layout.tri.lead(iu) + ty } else { ly + Blocks::tail(iu) };
         d[at - offset] = v;
-        if v < best[KEPT].d {
+        if v <= best[KEPT].d {
             offer(&mut best, Neighbour { d: v, j: i });
         }
         if !stale[iu] && !refresh(&mut nn[iu - nn_offset], v, m) {
@@ -349,6 +354,7 @@ pub(crate) fn nn_chain<T: Dist>(
     parallel: usize,
     progress: Option<&ProgressBar>,
 ) -> Vec<RawMerge> {
+    debug_assert!(parallel >= 2, "a pass of one cluster cannot be split");
     let layout = Layout { tri, parallel };
     let mut size = sizes.to_vec();
     let mut active: Vec<u32> = (0..n as u32).collect();
@@ -449,8 +455,66 @@ mod tests {
         assert_eq!(listed(&n), (vec![(2.0, 12), (2.5, 21), (4.0, 9)], (4.0, 13)));
         // Every known one gone: a scan must find the nearest again.
         assert!(refresh(&mut n, 3.0, &merge(12, 21)));
+        assert_eq!(listed(&n), (vec![(3.0, 21), (4.0, 9)], (4.0, 13)));
         assert!(!refresh(&mut n, 7.0, &merge(9, 21)));
         assert_eq!(listed(&n), (vec![], (4.0, 13)));
+    }
+
+    #[test]
+    fn the_lists_stay_exact_through_random_merges_with_ties() {
+        // Cluster 0 watches 40 others merge at random, each merged cluster
+        // at a random distance in {0, 1, 2, 3} (many ties). After every
+        // merge its list must hold exactly the first clusters by
+        // (distance, index), and everything else must come at or after the
+        // bound; an emptied list is refilled as a scan would.
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut next = move |k: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % k
+        };
+        for _round in 0..200 {
+            let n = 41;
+            let mut dist: Vec<f64> = (0..n).map(|_| next(4) as f64).collect();
+            let mut active: Vec<usize> = (1..n).collect();
+            let first = |active: &[usize], dist: &[f64]| {
+                let mut top = [Neighbour::NONE; KEPT + 1];
+                for &j in active {
+                    offer(&mut top, Neighbour { d: dist[j], j: j as u32 });
+                }
+                top
+            };
+            let mut near = Near::known(first(&active, &dist));
+            while active.len() > 1 {
+                let a = active.remove(next(active.len() as u64) as usize);
+                let b = active[next(active.len() as u64) as usize];
+                let (x, y) = (a.min(b), a.max(b));
+                if x == b {
+                    // The survivor sits in the slot of the larger index.
+                    let at = active.binary_search(&b).unwrap();
+                    active[at] = a;
+                    active.sort_unstable();
+                }
+                dist[y] = next(4) as f64;
+                if !refresh(&mut near, dist[y], &merge(x, y)) {
+                    near = Near::known(first(&active, &dist));
+                }
+                let expect = first(&active, &dist);
+                let len = usize::from(near.len);
+                assert!(len > 0);
+                assert_eq!(near.nearest().j, expect[0].j);
+                for (k, c) in near.known[..len].iter().enumerate() {
+                    assert_eq!(c.j, expect[k].j, "the list is the first ones in order");
+                    assert_eq!(c.d, dist[c.j as usize]);
+                }
+                for &j in &active {
+                    let c = Neighbour { d: dist[j], j: j as u32 };
+                    let known = near.known[..len].iter().any(|k| k.j == c.j);
+                    assert!(known || !c.before(near.bound), "{j} unseen before the bound");
+                }
+            }
+        }
     }
 
     #[test]
