@@ -189,10 +189,18 @@ fn scan<T: Dist>(d: &[T], layout: &Layout, active: &[u32], x: usize) -> Near<T> 
     if active.len() < layout.parallel {
         return Near::known(union(column(before), row(after)));
     }
-    // The column part costs most (a cache line per value): halve it.
-    let (b1, b2) = before.split_at(before.len() / 2);
-    let (l, r) = rayon::join(|| column(b1), || union(column(b2), row(after)));
-    Near::known(union(l, r))
+    // A column value costs a cache line, four row values share one: split
+    // by that cost.
+    let cost = 4 * before.len() + after.len();
+    if 4 * before.len() >= cost / 2 {
+        let (b1, b2) = before.split_at(cost / 8);
+        let (l, r) = rayon::join(|| column(b1), || union(column(b2), row(after)));
+        Near::known(union(l, r))
+    } else {
+        let (a1, a2) = after.split_at(cost / 2 - 4 * before.len());
+        let (l, r) = rayon::join(|| union(column(before), row(a1)), || row(a2));
+        Near::known(union(l, r))
+    }
 }
 
 /// Gathers `(d(i, x), d(i, y))` for the active clusters `ids` into `out`
