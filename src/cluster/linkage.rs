@@ -267,7 +267,8 @@ fn mst<T: Dist>(n: usize, tri: &Blocks, d: &[T], parallel: usize, progress: Opti
             let (l, r) = rayon::join(|| relax(0, ids_l, reach_l), || relax(half, ids_r, reach_r));
             nearer(l, r)
         };
-        // Every distance is finite, so a candidate was always found.
+        // Each pass counts its first item, so a candidate was always found,
+        // even at an infinite distance.
         let y = outside.remove(pos) as usize;
         reach.remove(pos);
         merges.push((x as u32, y as u32, h.to_f64()));
@@ -522,15 +523,19 @@ mod tests {
         assert_eq!(rows, vec![(2, 3, 1.0, 2), (0, 1, 2.0, 2), (4, 5, 3.0, 4)]);
     }
 
-    /// Condensed distances of `n` seeded pseudo-random points in 3-d.
-    fn walk(n: usize) -> Vec<f32> {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
+    /// Seeded xorshift numbers, uniform in [0, 1).
+    fn uniform(mut state: u64) -> impl FnMut() -> f64 {
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        }
+    }
+
+    /// Condensed distances of `n` seeded pseudo-random points in 3-d.
+    fn walk(n: usize) -> Vec<f32> {
+        let mut next = uniform(0x9e37_79b9_7f4a_7c15);
         let points: Vec<[f64; 3]> = (0..n).map(|_| [next(), next(), next()]).collect();
         let mut d = Vec::new();
         for i in 0..n {
@@ -591,13 +596,7 @@ mod tests {
     /// Blocked distances (in `f64`) of `n` seeded points in 8-d, in 30
     /// groups of small spread.
     fn groups(n: usize, tri: &Blocks) -> Vec<f64> {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(0x2545_f491_4f6c_dd1d);
         let centres: Vec<Vec<f64>> = (0..30).map(|_| (0..8).map(|_| 10.0 * next()).collect()).collect();
         let points: Vec<Vec<f64>> =
             (0..n).map(|i| centres[i % 30].iter().map(|c| c + 0.3 * next()).collect()).collect();
