@@ -4,6 +4,7 @@ use indicatif::ProgressBar;
 use ndarray::{ArrayView2, linalg::general_mat_mul};
 use rayon::prelude::*;
 
+use super::gram;
 use super::metric::{self, Metric, Prepared};
 use super::{Axis, ClusterError};
 use crate::input::Matrix;
@@ -239,6 +240,14 @@ pub fn pdist(
         Axis::Rows => Items::Rows { data: matrix.data(), dim: matrix.cols(), item: axis.item_name() },
         Axis::Cols => Items::Cols(matrix),
     };
+    // Columns that do not fit one panel would cost a pass over the matrix
+    // per pair of panels; one streamed pass gives their distances instead.
+    if axis == Axis::Cols
+        && matrix.cols() > panel_items(matrix.rows())
+        && let Some(dist) = gram::column_distances(matrix, metric, progress)?
+    {
+        return Ok(dist);
+    }
     pdist_items(items, metric, progress)
 }
 
@@ -290,9 +299,13 @@ pub(crate) fn pdist_items(
     if dim == 0 {
         return Err(ClusterError::NoFiniteValue { item: items.item_name(), index: 0 });
     }
-    // Panels start on tile boundaries, so tiles own whole rows of blocks.
-    let panel = (PANEL_BYTES / (dim * size_of::<f64>())).max(TILE) / TILE * TILE;
-    in_panels(items, metric, progress, panel)
+    in_panels(items, metric, progress, panel_items(dim))
+}
+
+/// How many items of `dim` values a panel holds. Panels start on tile
+/// boundaries, so tiles own whole rows of blocks.
+fn panel_items(dim: usize) -> usize {
+    (PANEL_BYTES / (dim.max(1) * size_of::<f64>())).max(TILE) / TILE * TILE
 }
 
 /// [`pdist`] on valid input, preparing at most `panel` items at a time.

@@ -260,7 +260,7 @@ pub(crate) fn direct(metric: Metric, a: &[f64], b: &[f64]) -> Option<f64> {
 /// `ab / sqrt(norms)`, or 0 (the documented value) when `norms` is 0;
 /// kept within [−1, 1], where rounding can otherwise push a perfect
 /// correlation a hair past 1 and its distance below 0.
-fn ratio(ab: f64, norms: f64) -> f64 {
+pub(crate) fn ratio(ab: f64, norms: f64) -> f64 {
     if norms > 0.0 { (ab / norms.sqrt()).clamp(-1.0, 1.0) } else { 0.0 }
 }
 

@@ -39,7 +39,10 @@
 //! works on an `f64` copy, as scipy does; beyond, in place in `f32`, where
 //! two cluster distances closer than `f32` resolution count as tied. Every
 //! distance is computed by the same code whatever the number of threads, so
-//! the same input gives the same tree.
+//! the same input gives the same tree. The columns of a tall matrix (more
+//! than one panel of them) are the exception: their distances come from one
+//! streamed pass of `f32` matrix products (`gram.rs`), to about `1e-6` of
+//! the pair's norms.
 //!
 //! # Memory
 //! Exact clustering holds `n(n−1)/2` `f32` distances (1.5 GiB for 28,000
@@ -57,6 +60,7 @@ mod cache;
 mod cluster3;
 mod condensed;
 mod dendrogram;
+mod gram;
 mod linkage;
 mod memory;
 mod metric;

@@ -407,6 +407,28 @@ impl Matrix {
         }
     }
 
+    /// Copies the consecutive rows starting at `first` into `out` (a whole
+    /// number of rows), with one read of the file for a mapped matrix: a
+    /// streaming pass then holds no mapped pages, only its own buffer.
+    ///
+    /// # Panics
+    /// If `out` is not a whole number of rows, or they run past the end.
+    pub fn read_rows(&self, first: usize, out: &mut [f32]) -> std::io::Result<()> {
+        assert_eq!(out.len() % self.cols.max(1), 0, "whole rows");
+        let count = out.len() / self.cols.max(1);
+        assert!(first + count <= self.rows, "rows {first}..{} of {}", first + count, self.rows);
+        match &self.storage {
+            Storage::Owned(values) => {
+                out.copy_from_slice(&values[first * self.cols..(first + count) * self.cols]);
+                Ok(())
+            }
+            Storage::Mapped { file, offset, .. } => {
+                let at = (offset + first * self.cols * 4) as u64;
+                std::os::unix::fs::FileExt::read_exact_at(&**file, bytemuck::cast_slice_mut(out), at)
+            }
+        }
+    }
+
     /// Hints that `rows` will not be read again soon, so their pages may
     /// leave memory. A streaming pass calls this behind itself to keep its
     /// resident set small on files larger than RAM. The values stay readable.
