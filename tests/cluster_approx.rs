@@ -149,6 +149,21 @@ fn planted_clusters_are_recovered_from_100000_rows() {
 }
 
 #[test]
+fn planted_clusters_are_recovered_on_principal_components() {
+    // 1,000 values a row: the top level groups on 32 principal components
+    // of a sample, and the groups are recovered whole, as in the full space.
+    let dir = tempfile::tempdir().unwrap();
+    let (m, truth, _) = planted(dir.path(), 30_000, 1000, 20, 8);
+    for method in [Method::Average, Method::Ward] {
+        let tree = cluster(&m, Axis::Rows, &approx(method, Metric::Euclidean), None).unwrap();
+        assert_valid(&tree, 30_000);
+        let cut: Vec<usize> = tree.fcluster_maxclust(20).iter().map(|&c| c - 1).collect();
+        let score = ari(&cut, &truth);
+        assert!(score >= 0.95, "{}: ARI {score}", method.name());
+    }
+}
+
+#[test]
 fn trees_are_valid_for_every_metric_with_missing_values() {
     // 6,000 rows: above the exact limit, so k-means, sub-groups and the
     // centroid tree all take part; 3 % of the values are missing.

@@ -295,6 +295,13 @@ pub(super) fn cluster_axis(
         Plan::Approx { sample_rows: Some(rows), .. } if rows < matrix.rows() => {
             format!(" (approximate: distances estimated on a sample of {rows} of {} rows)", matrix.rows())
         }
+        Plan::Approx { .. } if heatscope::cluster::approx::project::projects(axis.len(matrix), axis.dim(matrix)) => {
+            use heatscope::cluster::approx::project::{COMPONENTS, SAMPLE};
+            format!(
+                " (approximate: k-means groups on {COMPONENTS} principal components of a {SAMPLE}-{} sample, exact inside each)",
+                axis.item_name()
+            )
+        }
         Plan::Approx { .. } => " (approximate: k-means groups, exact inside each)".to_owned(),
     };
     eprintln!(

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use crate::cluster::ClusterError;
 use crate::cluster::metric::{self, Metric};
+use crate::input::Matrix;
 use crate::progress;
 
 /// Items assigned per block: a block's prepared rows and its products with
@@ -38,11 +39,11 @@ const SAMPLE_PASSES: usize = 8;
 /// Lloyd passes over every item after the sample passes: one suffices to
 /// turn the sample's centroids into the means of their groups, and each
 /// costs as much as all the sample's work together.
-const FULL_PASSES: usize = 1;
+pub(super) const FULL_PASSES: usize = 1;
 
 /// The items being clustered, row-major, and how they are prepared.
 pub(crate) struct Space<'a> {
-    data: &'a [f32],
+    data: Rows<'a>,
     dim: usize,
     item: &'static str,
     metric: Metric,
@@ -51,12 +52,24 @@ pub(crate) struct Space<'a> {
     center: Vec<f64>,
 }
 
+/// Where the items' values are read.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    /// In memory (a sample of columns, a test).
+    Slice(&'a [f32]),
+    /// The rows of a matrix, read with `pread`: a pass in any order leaves
+    /// no mapped pages behind it, so a file larger than RAM is clustered in
+    /// bounded memory.
+    File(&'a Matrix),
+}
+
 /// Buffers one thread reuses from item to item.
 #[derive(Default)]
-struct Scratch {
+pub(super) struct Scratch {
     values: Vec<f64>,
     missing: Vec<u32>,
     row: Vec<f32>,
+    raw: Vec<f32>,
 }
 
 /// What one thread of the assignment pass reuses from block to block.
@@ -73,14 +86,33 @@ impl<'a> Space<'a> {
     /// The `data.len() / dim` items of `data` (called `item` in messages);
     /// refuses an item without a finite value, naming the first one.
     pub fn new(data: &'a [f32], dim: usize, item: &'static str, metric: Metric) -> Result<Self, ClusterError> {
+        Self::scan(Rows::Slice(data), data.len() / dim.max(1), dim, item, metric)
+    }
+
+    /// The rows of `matrix`, read from its file as they are needed.
+    pub fn of_rows(matrix: &'a Matrix, item: &'static str, metric: Metric) -> Result<Self, ClusterError> {
+        Self::scan(Rows::File(matrix), matrix.rows(), matrix.cols(), item, metric)
+    }
+
+    /// The space of `n` items of `dim` values in `data`, after one pass
+    /// that finds the coordinates' means and refuses an empty item.
+    fn scan(data: Rows<'a>, n: usize, dim: usize, item: &'static str, metric: Metric) -> Result<Self, ClusterError> {
         if dim == 0 {
             return Err(ClusterError::NoFiniteValue { item, index: 0 });
         }
         // Blocks reduced in order: the same sums whatever the thread count.
-        let blocks: Vec<(Option<usize>, Vec<f64>, Vec<u64>)> = data
-            .par_chunks(SCAN_BLOCK * dim)
-            .enumerate()
-            .map(|(b, block)| {
+        let blocks: Vec<(Option<usize>, Vec<f64>, Vec<u64>)> = (0..n.div_ceil(SCAN_BLOCK))
+            .into_par_iter()
+            .map_init(Vec::new, |buffer, b| {
+                let rows = b * SCAN_BLOCK..((b + 1) * SCAN_BLOCK).min(n);
+                let block: &[f32] = match data {
+                    Rows::Slice(values) => &values[rows.start * dim..rows.end * dim],
+                    Rows::File(matrix) => {
+                        buffer.resize(rows.len() * dim, 0.0);
+                        matrix.read_rows(rows.start, buffer).map_err(|e| ClusterError::Read(e.to_string()))?;
+                        buffer
+                    }
+                };
                 let mut sum = vec![0.0f64; dim];
                 let mut count = vec![0u64; dim];
                 let mut empty = None;
@@ -97,9 +129,9 @@ impl<'a> Space<'a> {
                         empty = Some(b * SCAN_BLOCK + r);
                     }
                 }
-                (empty, sum, count)
+                Ok((empty, sum, count))
             })
-            .collect();
+            .collect::<Result<_, ClusterError>>()?;
         let mut sum = vec![0.0f64; dim];
         let mut count = vec![0u64; dim];
         for (empty, s, c) in blocks {
@@ -128,10 +160,17 @@ impl<'a> Space<'a> {
         self.metric
     }
 
-    /// The raw values of item `i`.
-    pub fn item(&self, i: u32) -> &[f32] {
+    /// The raw values of item `i`: in place, or read into `buffer`.
+    pub fn item<'b>(&'b self, i: u32, buffer: &'b mut Vec<f32>) -> Result<&'b [f32], ClusterError> {
         let i = i as usize;
-        &self.data[i * self.dim..(i + 1) * self.dim]
+        match self.data {
+            Rows::Slice(values) => Ok(&values[i * self.dim..(i + 1) * self.dim]),
+            Rows::File(matrix) => {
+                buffer.resize(self.dim, 0.0);
+                matrix.read_row(i, buffer).map_err(|e| ClusterError::Read(e.to_string()))?;
+                Ok(buffer)
+            }
+        }
     }
 
     /// Whether a missing coordinate is left out of distances (and the sum
@@ -144,8 +183,14 @@ impl<'a> Space<'a> {
 
     /// Writes the prepared item `i` into `out` and the coordinates it
     /// leaves out into `s.missing`; returns its squared length.
-    fn prepare(&self, i: u32, out: &mut [f32], s: &mut Scratch) -> f32 {
-        let raw = self.item(i);
+    pub(super) fn prepare(&self, i: u32, out: &mut [f32], s: &mut Scratch) -> Result<f32, ClusterError> {
+        let mut buffer = std::mem::take(&mut s.raw);
+        let norm = self.item(i, &mut buffer).map(|raw| self.prepare_raw(raw, out, s));
+        s.raw = buffer;
+        norm
+    }
+
+    fn prepare_raw(&self, raw: &[f32], out: &mut [f32], s: &mut Scratch) -> f32 {
         s.values.clear();
         s.missing.clear();
         if self.leaves_out_missing() && raw.iter().all(|v| v.is_finite()) {
@@ -195,7 +240,7 @@ impl<'a> Space<'a> {
 
 /// Prepared items held in memory, for sets small enough that preparing
 /// them once beats preparing them on every pass (samples, groups).
-struct Held {
+pub(super) struct Held {
     dim: usize,
     rows: Vec<f32>,
     /// Item `p`'s left-out coordinates are `missing[missing_at[p]..missing_at[p + 1]]`.
@@ -204,24 +249,29 @@ struct Held {
 }
 
 impl Held {
-    fn new(space: &Space, items: &[u32]) -> Self {
+    pub(super) fn new(space: &Space, items: &[u32]) -> Result<Self, ClusterError> {
         let dim = space.dim();
         let mut rows = vec![0.0f32; items.len() * dim];
         let lists: Vec<Vec<u32>> = rows
             .par_chunks_mut(dim)
             .zip(items)
             .map_init(Scratch::default, |s, (row, &i)| {
-                space.prepare(i, row, s);
-                s.missing.clone()
+                space.prepare(i, row, s)?;
+                Ok(s.missing.clone())
             })
-            .collect();
+            .collect::<Result<_, ClusterError>>()?;
         let mut missing_at = vec![0];
         let mut missing = Vec::new();
         for list in lists {
             missing.extend(list);
             missing_at.push(missing.len());
         }
-        Self { dim, rows, missing_at, missing }
+        Ok(Self { dim, rows, missing_at, missing })
+    }
+
+    /// The prepared items, one after another.
+    pub(super) fn rows(&self) -> &[f32] {
+        &self.rows
     }
 
     fn row(&self, p: usize) -> &[f32] {
@@ -256,10 +306,10 @@ impl Vectors<'_> {
 
     /// Writes the item at position `p` into `out` and its left-out
     /// coordinates into `s.missing`.
-    fn load(self, p: usize, out: &mut [f32], s: &mut Scratch) {
+    fn load(self, p: usize, out: &mut [f32], s: &mut Scratch) -> Result<(), ClusterError> {
         match self {
             Vectors::Streamed(space, items) => {
-                space.prepare(items[p], out, s);
+                space.prepare(items[p], out, s)?;
             }
             Vectors::Held(held) => {
                 out.copy_from_slice(held.row(p));
@@ -267,6 +317,7 @@ impl Vectors<'_> {
                 s.missing.extend_from_slice(&held.missing[held.missing_at[p]..held.missing_at[p + 1]]);
             }
         }
+        Ok(())
     }
 }
 
@@ -311,7 +362,7 @@ impl Partition {
                 if group.is_empty() {
                     return Ok((old[g * dim..(g + 1) * dim].to_vec(), 0.0));
                 }
-                Ok(mean_and_spread(vectors, dim, group, s))
+                mean_and_spread(vectors, dim, group, s)
             })
             .collect::<Result<_, _>>()?;
         let mut centroids = Vec::with_capacity(k * dim);
@@ -376,14 +427,22 @@ impl Partition {
 /// The centroid of the items at `positions` (the mean of each coordinate
 /// over the members that have it; 0, the overall mean, where none has) and
 /// its spread, the sum over coordinates of the members' variance.
-fn mean_and_spread(vectors: Vectors, dim: usize, positions: &[u32], s: &mut Scratch) -> (Vec<f64>, f64) {
+fn mean_and_spread(
+    vectors: Vectors,
+    dim: usize,
+    positions: &[u32],
+    s: &mut Scratch,
+) -> Result<(Vec<f64>, f64), ClusterError> {
     let mut sum = vec![0.0f64; dim];
     let mut squares = vec![0.0f64; dim];
     let mut count = vec![positions.len() as u64; dim];
     let mut row = std::mem::take(&mut s.row);
     row.resize(dim, 0.0);
     for &p in positions {
-        vectors.load(p as usize, &mut row, s);
+        if let Err(e) = vectors.load(p as usize, &mut row, s) {
+            s.row = row;
+            return Err(e);
+        }
         for ((a, q), &x) in sum.iter_mut().zip(&mut squares).zip(&row) {
             let x = f64::from(x);
             *a += x;
@@ -402,7 +461,7 @@ fn mean_and_spread(vectors: Vectors, dim: usize, positions: &[u32], s: &mut Scra
         *a /= c as f64;
         spread += (q / c as f64 - *a * *a).max(0.0);
     }
-    (sum, spread)
+    Ok((sum, spread))
 }
 
 /// Centroids as the assignment pass reads them: `f32` rows and their
@@ -441,7 +500,7 @@ fn assign(vectors: Vectors, centroids: &[f64], progress: Option<&ProgressBar>) -
         s.products.resize(b * k, 0.0);
         s.missing.resize_with(b, Vec::new);
         for r in 0..b {
-            vectors.load(block * BLOCK + r, &mut s.rows[r * dim..(r + 1) * dim], &mut s.item);
+            vectors.load(block * BLOCK + r, &mut s.rows[r * dim..(r + 1) * dim], &mut s.item)?;
             s.missing[r].clone_from(&s.item.missing);
         }
         let x_view = ArrayView2::from_shape((b, dim), &s.rows[..]).expect("block shape");
@@ -496,13 +555,16 @@ fn first_minimum(values: &[f32]) -> u32 {
 
 /// Partitions `items` into at most `k` non-empty groups by k-means:
 /// k-means++ seeding and Lloyd passes on a seeded sample, then
-/// [`FULL_PASSES`] Lloyd passes over every item. Centroids are the means
-/// of the final groups. `progress` follows the seeding and the full passes.
+/// `full_passes` Lloyd passes over every item (fewer when the assignment
+/// stops changing; [`FULL_PASSES`] where a pass is costly). Centroids are
+/// the means of the final groups. `progress` follows the seeding and the
+/// full passes.
 pub(crate) fn kmeans(
     space: &Space,
     items: &[u32],
     k: usize,
     seed: u64,
+    full_passes: usize,
     progress: Option<&ProgressBar>,
 ) -> Result<Partition, ClusterError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -515,7 +577,7 @@ pub(crate) fn kmeans(
         picked.sort_unstable();
         picked.iter().map(|&p| items[p]).collect()
     };
-    let held_sample = Held::new(space, &sample);
+    let held_sample = Held::new(space, &sample)?;
     let mut centroids = plus_plus(&held_sample, k, &mut rng, progress)?;
     let everything = sample.len() == m;
     if !everything {
@@ -530,9 +592,9 @@ pub(crate) fn kmeans(
         }
     }
     let (vectors, passes) = if everything {
-        (Vectors::Held(&held_sample), SAMPLE_PASSES + FULL_PASSES)
+        (Vectors::Held(&held_sample), SAMPLE_PASSES + full_passes)
     } else {
-        (Vectors::Streamed(space, items), FULL_PASSES)
+        (Vectors::Streamed(space, items), full_passes)
     };
     let mut last: Option<(Vec<u32>, Partition)> = None;
     for pass in 0..passes {
@@ -550,6 +612,21 @@ pub(crate) fn kmeans(
         last = Some((a, partition));
     }
     Ok(last.expect("at least one pass").1.without_empty())
+}
+
+/// The groups of `partition`, made over positions into `items`, as groups
+/// of `items` with their centroids and spreads in `space`: k-means run on
+/// the items' principal components gives groups whose centroids are then
+/// taken in the items' own values.
+pub(crate) fn regroup(space: &Space, items: &[u32], partition: &Partition) -> Result<Partition, ClusterError> {
+    let mut assignment = vec![0u32; items.len()];
+    for g in 0..partition.len() {
+        for &p in partition.members(g) {
+            assignment[p as usize] = g as u32;
+        }
+    }
+    let none = vec![0.0; partition.len() * space.dim()];
+    Partition::new(Vectors::Streamed(space, items), items, &assignment, &none)
 }
 
 /// k-means++ seeding on `sample`: the first centroid uniformly, each next
@@ -634,7 +711,7 @@ mod tests {
         let data = [0.0, 0.0, 2.0, 4.0];
         let space = Space::new(&data, 2, "row", Metric::Euclidean).unwrap();
         let vectors = Vectors::Streamed(&space, &[0, 1]);
-        let (centroid, spread) = mean_and_spread(vectors, 2, &[0, 1], &mut Scratch::default());
+        let (centroid, spread) = mean_and_spread(vectors, 2, &[0, 1], &mut Scratch::default()).unwrap();
         assert_eq!(centroid, vec![0.0, 0.0]);
         assert!((spread - 5.0).abs() < 1e-9);
     }

@@ -16,7 +16,12 @@
 //!    coordinate out of the distance to a centroid and out of the
 //!    centroid's mean, as the exact mode does; the other metrics prepare an
 //!    item over its finite values and count a missing coordinate as 0, the
-//!    mean of the centred vector.
+//!    mean of the centred vector. At the top level, items of at least
+//!    [`project::MIN_DIM`] values, more than [`project::SAMPLE`] of them,
+//!    are grouped on their [`project::COMPONENTS`] leading principal
+//!    components (of a seeded sample, `project.rs`; a missing coordinate
+//!    counts as its mean there); the groups' centroids and spreads are
+//!    then taken in the items' own values.
 //! 2. **Above the groups.** The exact linkage of the requested method over
 //!    the `k` centroids, each weighted by its group's size in the
 //!    Lance–Williams updates. The distance between two groups `i`, `j` of
@@ -64,6 +69,7 @@
 //! level and group, and every parallel pass writes or sums in a fixed order.
 
 mod kmeans;
+pub mod project;
 
 use indicatif::ProgressBar;
 use rand::SeedableRng;
@@ -100,9 +106,13 @@ const COL_SAMPLE_VALUES: usize = 32 << 20;
 const COL_SAMPLE_MIN: usize = 1000;
 const COL_SAMPLE_MAX: usize = 50_000;
 
+/// Lloyd passes over every item on principal components: each costs
+/// [`project::COMPONENTS`] values an item, so a few more settle the groups.
+const PROJECTED_PASSES: usize = 4;
+
 /// Bump when the approximate tree changes for the same options: it names
 /// cached trees.
-pub(crate) const VERSION: u64 = 1;
+pub(crate) const VERSION: u64 = 2;
 
 /// When clustering is approximate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -191,7 +201,7 @@ pub(crate) fn cluster_approx(
     }
     let sampled;
     let space = match axis {
-        Axis::Rows => Space::new(matrix.data(), matrix.cols(), axis.item_name(), options.metric)?,
+        Axis::Rows => Space::of_rows(matrix, axis.item_name(), options.metric)?,
         Axis::Cols => {
             let rows = sample_rows.unwrap_or(matrix.rows()).min(matrix.rows());
             sampled = sampled_columns(matrix, rows, seed, progress)?;
@@ -255,7 +265,20 @@ fn build(
     if k < 2 || m <= 2 {
         return exact(run, items);
     }
-    let mut partition = kmeans::kmeans(&run.space, items, k, seed, progress)?;
+    let mut partition = if matches!(top, Top::Groups(_)) && project::projects(m, run.space.dim()) {
+        // The top level's passes over every item run on its components.
+        let coordinates = project::components(&run.space, items, seed, progress)?;
+        let dim = coordinates.len() / m;
+        let projected = Space::new(&coordinates, dim, run.space.item_name(), Metric::SqEuclidean)?;
+        let positions: Vec<u32> = (0..m as u32).collect();
+        let grouped = kmeans::kmeans(&projected, &positions, k, seed, PROJECTED_PASSES, progress)?;
+        if let Some(p) = progress {
+            p.set_message("group means");
+        }
+        kmeans::regroup(&run.space, items, &grouped)?
+    } else {
+        kmeans::kmeans(&run.space, items, k, seed, kmeans::FULL_PASSES, progress)?
+    };
     if partition.len() < 2 {
         // Every item prepares to the same vector: any split will do.
         partition = Partition::runs(&run.space, items, LEAF_MAX)?;
@@ -291,8 +314,9 @@ fn exact(run: &Run, items: &[u32]) -> Result<Subtree, ClusterError> {
         return Ok(graft(&Dendrogram::from_merges(items.len(), Vec::new()), leaves));
     }
     let mut values = Vec::with_capacity(items.len() * space.dim());
+    let mut buffer = Vec::new();
     for &i in items {
-        values.extend_from_slice(space.item(i));
+        values.extend_from_slice(space.item(i, &mut buffer)?);
     }
     let rows = Items::Rows { data: &values, dim: space.dim(), item: space.item_name() };
     let dist = pdist_items(rows, space.metric(), None)?;
