@@ -614,15 +614,16 @@ pub(crate) fn kmeans(
     Ok(last.expect("at least one pass").1.without_empty())
 }
 
-/// The groups of `partition`, made over positions into `items`, as groups
-/// of `items` with their centroids and spreads in `space`: k-means run on
-/// the items' principal components gives groups whose centroids are then
-/// taken in the items' own values.
+/// The groups of `partition` (of `items`, in increasing order) with their
+/// centroids and spreads in `space`: k-means run on the items' principal
+/// components gives groups whose centroids are then taken in the items'
+/// own values.
 pub(crate) fn regroup(space: &Space, items: &[u32], partition: &Partition) -> Result<Partition, ClusterError> {
     let mut assignment = vec![0u32; items.len()];
     for g in 0..partition.len() {
-        for &p in partition.members(g) {
-            assignment[p as usize] = g as u32;
+        for i in partition.members(g) {
+            let p = items.binary_search(i).expect("a member is one of the items");
+            assignment[p] = g as u32;
         }
     }
     let none = vec![0.0; partition.len() * space.dim()];

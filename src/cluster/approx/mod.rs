@@ -20,8 +20,8 @@
 //!    [`project::MIN_DIM`] values, more than [`project::SAMPLE`] of them,
 //!    are grouped on their [`project::COMPONENTS`] leading principal
 //!    components (of a seeded sample, `project.rs`; a missing coordinate
-//!    counts as its mean there); the groups' centroids and spreads are
-//!    then taken in the items' own values.
+//!    counts as its mean there), at this level and the levels below; the
+//!    groups' centroids and spreads are then taken in the items' own values.
 //! 2. **Above the groups.** The exact linkage of the requested method over
 //!    the `k` centroids, each weighted by its group's size in the
 //!    Lance–Williams updates. The distance between two groups `i`, `j` of
@@ -208,8 +208,16 @@ pub(crate) fn cluster_approx(
             Space::new(&sampled, rows, axis.item_name(), options.metric)?
         }
     };
-    let run = Run { space, method: options.method, ordering: options.optimal_ordering };
     let items: Vec<u32> = (0..n as u32).collect();
+    let coordinates = match project::projects(n, space.dim()) && (groups.is_some() || n > EXACT_MAX) {
+        true => Some(project::components(&space, &items, seed, progress)?),
+        false => None,
+    };
+    let components = match &coordinates {
+        Some(c) => Some(Space::new(c, c.len() / n, axis.item_name(), Metric::SqEuclidean)?),
+        None => None,
+    };
+    let run = Run { space, components, method: options.method, ordering: options.optimal_ordering };
     let top = match groups {
         None if n <= EXACT_MAX => exact(&run, &items)?,
         None => build(&run, &items, Top::Groups(((n as f64).sqrt().round() as usize).min(MAX_GROUPS)), seed, progress)?,
@@ -222,6 +230,9 @@ pub(crate) fn cluster_approx(
 /// What every level of the tree shares.
 struct Run<'a> {
     space: Space<'a>,
+    /// The items' principal components, which k-means groups them on at
+    /// every level when they have many values (`project.rs`).
+    components: Option<Space<'a>>,
     method: Method,
     ordering: bool,
 }
@@ -265,19 +276,16 @@ fn build(
     if k < 2 || m <= 2 {
         return exact(run, items);
     }
-    let mut partition = if matches!(top, Top::Groups(_)) && project::projects(m, run.space.dim()) {
-        // The top level's passes over every item run on its components.
-        let coordinates = project::components(&run.space, items, seed, progress)?;
-        let dim = coordinates.len() / m;
-        let projected = Space::new(&coordinates, dim, run.space.item_name(), Metric::SqEuclidean)?;
-        let positions: Vec<u32> = (0..m as u32).collect();
-        let grouped = kmeans::kmeans(&projected, &positions, k, seed, PROJECTED_PASSES, progress)?;
-        if let Some(p) = progress {
-            p.set_message("group means");
+    let mut partition = match &run.components {
+        Some(components) => {
+            let passes = if matches!(top, Top::Groups(_)) { PROJECTED_PASSES } else { kmeans::FULL_PASSES };
+            let grouped = kmeans::kmeans(components, items, k, seed, passes, progress)?;
+            if let Some(p) = progress {
+                p.set_message("group means");
+            }
+            kmeans::regroup(&run.space, items, &grouped)?
         }
-        kmeans::regroup(&run.space, items, &grouped)?
-    } else {
-        kmeans::kmeans(&run.space, items, k, seed, kmeans::FULL_PASSES, progress)?
+        None => kmeans::kmeans(&run.space, items, k, seed, kmeans::FULL_PASSES, progress)?,
     };
     if partition.len() < 2 {
         // Every item prepares to the same vector: any split will do.
