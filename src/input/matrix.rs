@@ -35,7 +35,7 @@ pub struct Matrix {
 }
 
 enum Storage {
-    Owned(Vec<f32>),
+    Owned(Arc<Vec<f32>>),
     /// The file is kept open beside its map for [`Matrix::read_row`].
     Mapped {
         file: Arc<File>,
@@ -145,7 +145,7 @@ impl Matrix {
             rows,
             cols,
             fingerprint,
-            storage: Storage::Owned(data),
+            storage: Storage::Owned(Arc::new(data)),
             row_labels: Labels::generated("row", rows),
             col_labels: Labels::generated("col", cols),
             source,
@@ -429,6 +429,19 @@ impl Matrix {
         }
     }
 
+    /// A handle on the values that later stages keep (the pyramid reads its
+    /// full-resolution tiles from it): it shares the map or the memory, and
+    /// copies nothing.
+    pub fn values(&self) -> MatrixValues {
+        let storage = match &self.storage {
+            Storage::Owned(values) => Storage::Owned(Arc::clone(values)),
+            Storage::Mapped { file, map, offset } => {
+                Storage::Mapped { file: Arc::clone(file), map: Arc::clone(map), offset: *offset }
+            }
+        };
+        MatrixValues { storage, rows: self.rows, cols: self.cols }
+    }
+
     /// Hints that `rows` will not be read again soon, so their pages may
     /// leave memory. A streaming pass calls this behind itself to keep its
     /// resident set small on files larger than RAM. The values stay readable.
@@ -539,4 +552,34 @@ fn read_label_file(path: &Path, expected: usize, axis: &'static str) -> Result<L
         return Err(InputError::LabelCount { path: path.to_owned(), found: labels.len(), expected, axis });
     }
     Ok(labels)
+}
+
+/// The values of a [`Matrix`] without its labels, shared (see
+/// [`Matrix::values`]).
+pub struct MatrixValues {
+    storage: Storage,
+    rows: usize,
+    cols: usize,
+}
+
+impl MatrixValues {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Row `i` as a slice of `cols` values: through the map for a mapped
+    /// matrix, so that a few rows read here and there cost no system call.
+    pub fn row(&self, i: usize) -> &[f32] {
+        let (start, end) = (i * self.cols, (i + 1) * self.cols);
+        match &self.storage {
+            Storage::Owned(values) => &values[start..end],
+            Storage::Mapped { map, offset, .. } => bytemuck::cast_slice(&map[offset + start * 4..offset + end * 4]),
+        }
+    }
 }

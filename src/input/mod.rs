@@ -26,7 +26,7 @@ pub use annotation::{
 };
 pub use error::InputError;
 pub use labels::Labels;
-pub use matrix::{CacheUse, Matrix, OpenOptions, Source};
+pub use matrix::{CacheUse, Matrix, MatrixValues, OpenOptions, Source};
 pub use standardize::{Along, Standardize, standardize};
 pub use stats::{Stats, Summary, scan};
 pub use text::{CdtIds, cdt_ids};

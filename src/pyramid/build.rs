@@ -17,7 +17,7 @@ use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
 
 use super::layout::{FACTOR, Geometry, Level, TILE, TileId, shrink};
-use super::store::{self, AGGREGATE_CELL, FileLayout, HEADER_LEN, Pyramid, TILE_HEADER, ValueStats};
+use super::store::{self, AGGREGATE_CELL, Base, FileLayout, HEADER_LEN, Pyramid, TILE_HEADER, ValueStats};
 use crate::hash::{Fnv, fnv1a};
 use crate::input::{Matrix, Summary};
 use crate::progress;
@@ -75,11 +75,12 @@ pub fn build_or_open(
         .map(|n| n.to_string_lossy().chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect())
         .unwrap_or_else(|| "matrix".to_owned());
     let path = dir.join(format!("{stem}-{key:016x}.hsp"));
-    if let Some(pyramid) = Pyramid::open_valid(&path, key) {
+    let base = || Base { values: matrix.values(), row_order: row_order.to_vec(), col_order: col_order.to_vec() };
+    if let Some(pyramid) = Pyramid::open_valid(&path, key, base()) {
         return Ok((pyramid, PyramidOrigin::Reused(path)));
     }
     build(matrix, row_order, col_order, &path, key)?;
-    let pyramid = Pyramid::open_valid(&path, key).ok_or_else(|| PyramidError::Write {
+    let pyramid = Pyramid::open_valid(&path, key, base()).ok_or_else(|| PyramidError::Write {
         path: path.clone(),
         source: std::io::Error::other("the file just written fails validation"),
     })?;
@@ -336,19 +337,6 @@ impl Writer<'_> {
             .map_err(|source| PyramidError::Write { path: self.path.to_owned(), source })
     }
 
-    /// Writes one band (tile row) of `rows` rows of full-resolution values.
-    fn base_band(&self, ty: u32, values: &[f32], rows: usize) -> Result<(), PyramidError> {
-        let cols = values.len() / rows;
-        let mut out = Vec::with_capacity(values.len() * 4);
-        for x0 in (0..cols).step_by(TILE) {
-            let w = TILE.min(cols - x0);
-            for r in 0..rows {
-                out.extend_from_slice(bytemuck::cast_slice(&values[r * cols + x0..r * cols + x0 + w]));
-            }
-        }
-        self.write_at(&out, self.layout.band_offset(Level::BASE, ty))
-    }
-
     /// Writes the tile rows `first_ty, first_ty + 1, …` that `cells` holds
     /// (256 rows each; the last may be shorter), each tile scaled to its own
     /// range.
@@ -563,11 +551,6 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
             total.summary = total.summary.merge(part.summary);
             total.samples.extend(part.samples);
         }
-        values
-            .par_chunks(TILE * cols)
-            .enumerate()
-            .try_for_each(|(k, band)| writer.base_band((ty + k) as u32, band, band.len() / cols))?;
-
         // Full-resolution rows shrunk along columns: level (0, j ≥ 1).
         let mut shrunk: Option<Cells> = None;
         for j in 1..col_levels {

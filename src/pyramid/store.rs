@@ -1,11 +1,11 @@
 //! The pyramid file: format, validation on open, and reading tiles.
 //!
-//! Layout, version 1 (integers little-endian):
+//! Layout, version 2 (integers little-endian):
 //!
 //! | offset | bytes | field |
 //! |-------:|------:|-------|
 //! | 0   | 8 | magic `HSPYRAMD` |
-//! | 8   | 4 | format version, 1 |
+//! | 8   | 4 | format version, 2 |
 //! | 12  | 4 | tile side in cells, 256 |
 //! | 16  | 4 | shrink factor per level, 4 |
 //! | 24  | 8 | matrix rows |
@@ -22,10 +22,12 @@
 //! | 96  | 8 | values sampled for the percentiles |
 //! | 104 | 8 | FNV-1a checksum of bytes 0..104 |
 //!
-//! From byte 4096, the levels in [`Geometry::levels`] order, each starting
-//! 64-aligned; within a level, tiles by tile row then tile column (so a tile
-//! row of the level is contiguous). A full-resolution tile is its `h × w`
-//! `f32` values, row-major. An aggregate tile is a centre and a scale (`f32`
+//! From byte 4096, the aggregate levels in [`Geometry::levels`] order, each
+//! starting 64-aligned; within a level, tiles by tile row then tile column
+//! (so a tile row of the level is contiguous). The full-resolution level is
+//! not stored: its tiles are read from the matrix itself through the two
+//! orders (version 1 stored a copy of the matrix, as large again as all the
+//! rest). An aggregate tile is a centre and a scale (`f32`
 //! each), then for each cell the mean, minimum and maximum of the finite
 //! matrix cells under it as `f16` in units of the tile: value = centre +
 //! scale × stored. Per-tile scaling bounds the `f16` error by 1/8192 of the
@@ -39,11 +41,12 @@ use memmap2::Mmap;
 
 use super::layout::{CellRect, FACTOR, Geometry, Level, TILE, TileId};
 use crate::hash::fnv1a;
+use crate::input::MatrixValues;
 use crate::mmap::map_readonly;
 
 pub(crate) const MAGIC: &[u8; 8] = b"HSPYRAMD";
 /// Bump when the layout or the meaning of a field changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 pub(crate) const HEADER_LEN: usize = 112;
 pub(crate) const DATA_OFFSET: u64 = 4096;
 /// Bytes of an aggregate tile's centre and scale.
@@ -83,6 +86,11 @@ impl FileLayout {
         let mut level_offsets = Vec::new();
         let mut at = DATA_OFFSET;
         for level in geometry.levels() {
+            if !level.is_aggregate() {
+                // Read from the matrix; it keeps a place in the list.
+                level_offsets.push(0);
+                continue;
+            }
             at = at.next_multiple_of(64);
             level_offsets.push(at);
             let (rows, cols) = geometry.level_shape(level);
@@ -100,8 +108,9 @@ impl FileLayout {
         (level.row * col_levels + level.col) as usize
     }
 
-    /// Byte offset and length of a tile.
+    /// Byte offset and length of an aggregate tile.
     pub fn tile_span(&self, tile: TileId) -> (u64, usize) {
+        debug_assert!(tile.level.is_aggregate(), "full-resolution tiles are not stored");
         let (_, cols) = self.geometry.level_shape(tile.level);
         let (_, tile_cols) = self.geometry.tile_counts(tile.level);
         let rect = self.geometry.tile_rect(tile);
@@ -109,11 +118,6 @@ impl FileLayout {
         let band_start = self.level_offsets[self.level_index(tile.level)] + tile.ty as u64 * full_band;
         let before = tile.tx as usize * tile_bytes(tile.level, rect.height, TILE);
         (band_start + before as u64, tile_bytes(tile.level, rect.height, rect.width))
-    }
-
-    /// Byte offset of the tile row (band) `ty` of `level`.
-    pub fn band_offset(&self, level: Level, ty: u32) -> u64 {
-        self.tile_span(TileId { level, ty, tx: 0 }).0
     }
 }
 
@@ -181,18 +185,28 @@ impl Tile {
     }
 }
 
-/// An open, validated pyramid file.
+/// An open, validated pyramid file, with the matrix its full-resolution
+/// tiles are read from.
 pub struct Pyramid {
     map: Mmap,
     layout: FileLayout,
     stats: ValueStats,
     key: u64,
+    base: Base,
+}
+
+/// The matrix in display order: its values and both orders (display
+/// position → matrix index).
+pub(crate) struct Base {
+    pub values: MatrixValues,
+    pub row_order: Vec<u32>,
+    pub col_order: Vec<u32>,
 }
 
 impl Pyramid {
     /// Opens the pyramid at `path` if it exists, was built with `key`, and
     /// passes every check; `None` means "build it again".
-    pub(crate) fn open_valid(path: &Path, key: u64) -> Option<Pyramid> {
+    pub(crate) fn open_valid(path: &Path, key: u64, base: Base) -> Option<Pyramid> {
         let map = map_readonly(&File::open(path).ok()?).ok()?;
         let bytes: &[u8] = &map;
         if bytes.len() < DATA_OFFSET as usize || &bytes[..8] != MAGIC {
@@ -209,7 +223,7 @@ impl Pyramid {
             && u64_at(104) == fnv1a(&bytes[..104])
             && rows > 0
             && cols > 0;
-        if !header_ok {
+        if !header_ok || (rows, cols) != (base.values.rows(), base.values.cols()) {
             return None;
         }
         let layout = FileLayout::new(Geometry::new(rows, cols));
@@ -226,7 +240,7 @@ impl Pyramid {
             p98: f32_at(92),
             sampled: u64_at(96),
         };
-        Some(Pyramid { map, layout, stats, key })
+        Some(Pyramid { map, layout, stats, key, base })
     }
 
     /// What it was built from (matrix and orders): equal keys, equal tiles.
@@ -249,12 +263,22 @@ impl Pyramid {
         self.layout.total
     }
 
-    /// Reads one tile (copied out of the map).
+    /// Reads one tile (copied out of the map; a full-resolution tile is
+    /// gathered from the matrix's rows in display order).
     ///
     /// # Panics
     /// If the tile is not in the pyramid.
     pub fn tile(&self, id: TileId) -> Tile {
         let rect = self.layout.geometry.tile_rect(id);
+        if !id.level.is_aggregate() {
+            let columns = &self.base.col_order[rect.col..rect.col + rect.width];
+            let mut values = Vec::with_capacity(rect.height * rect.width);
+            for &r in &self.base.row_order[rect.row..rect.row + rect.height] {
+                let row = self.base.values.row(r as usize);
+                values.extend(columns.iter().map(|&c| row[c as usize]));
+            }
+            return Tile { id, rect, data: TileData::Exact(values) };
+        }
         let (offset, len) = self.layout.tile_span(id);
         let bytes = &self.map[offset as usize..offset as usize + len];
         let data = if id.level.is_aggregate() {
@@ -276,12 +300,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tiles_fill_the_file_without_overlapping() {
+    fn aggregate_tiles_fill_the_file_without_overlapping() {
         for (rows, cols) in [(1100, 1030), (1, 1), (70_000, 300), (257, 1025)] {
             let layout = FileLayout::new(Geometry::new(rows, cols));
             let g = layout.geometry;
             let mut spans: Vec<(u64, usize)> = g
                 .levels()
+                .filter(|level| level.is_aggregate())
                 .flat_map(|level| {
                     let (ty, tx) = g.tile_counts(level);
                     (0..ty).flat_map(move |ty| (0..tx).map(move |tx| TileId { level, ty, tx }))
