@@ -78,6 +78,7 @@ fn mapped_open_and_scan(c: &mut Criterion) {
         noise: 1.0,
         nan_fraction: 0.01,
         seed: 1,
+        row_imbalance: 1.0,
     };
     generate(&params.check().unwrap(), &path).unwrap();
     let options = OpenOptions { cache_dir: Some(dir.path().join("cache")), ..OpenOptions::default() };

@@ -39,6 +39,7 @@ fn pyramid(c: &mut Criterion) {
         noise: 1.0,
         nan_fraction: 0.01,
         seed: 3,
+        row_imbalance: 1.0,
     };
     generate(&params.check().unwrap(), &path).unwrap();
     let m = Matrix::open(&path, &OpenOptions::default()).unwrap();

@@ -37,6 +37,9 @@ pub struct GenerateParams {
     pub noise: f32,
     pub nan_fraction: f64,
     pub seed: u64,
+    /// How much larger the largest planted row cluster is than the smallest
+    /// (sizes in geometric progression); 1: equal sizes.
+    pub row_imbalance: f64,
 }
 
 /// Parameters that passed [`GenerateParams::check`].
@@ -77,6 +80,9 @@ impl GenerateParams {
         if !(self.noise.is_finite() && self.noise >= 0.0) {
             return Err(param("noise", &self.noise, "must be a finite number ≥ 0"));
         }
+        if !(self.row_imbalance.is_finite() && self.row_imbalance >= 1.0) {
+            return Err(param("row-imbalance", &self.row_imbalance, "must be a finite number ≥ 1 (1: equal sizes)"));
+        }
         if !(0.0..1.0).contains(&self.nan_fraction) {
             return Err(param("nan-fraction", &self.nan_fraction, "must be in [0, 1)"));
         }
@@ -95,13 +101,16 @@ pub struct Generated {
 }
 
 /// The planted group of index `i` of `n`: an affine permutation of `0..n`
-/// cut into `k` equal runs.
+/// cut into `k` runs, equal, or in geometric progression of sizes from the
+/// largest to `imbalance` times smaller.
 #[derive(Clone, Copy, Debug)]
 pub struct Planting {
     n: u64,
     k: u64,
     multiplier: u64,
     offset: u64,
+    /// The ratio of consecutive sizes, below 1; 1 for equal runs.
+    ratio: f64,
 }
 
 impl Planting {
@@ -111,13 +120,27 @@ impl Planting {
         while gcd(multiplier, n) != 1 {
             multiplier += 2;
         }
-        Planting { n, k, multiplier: multiplier % n.max(1), offset }
+        Planting { n, k, multiplier: multiplier % n.max(1), offset, ratio: 1.0 }
+    }
+
+    /// The same permutation cut into runs from the largest to one
+    /// `imbalance` times smaller.
+    fn unbalanced(self, imbalance: f64) -> Self {
+        let ratio = if self.k > 1 { imbalance.powf(-1.0 / (self.k - 1) as f64) } else { 1.0 };
+        Planting { ratio, ..self }
     }
 
     /// Group of index `i`.
     pub fn group(&self, i: u64) -> u64 {
         let position = (u128::from(self.multiplier) * u128::from(i) + u128::from(self.offset)) % u128::from(self.n);
-        (position * u128::from(self.k) / u128::from(self.n)) as u64
+        if self.ratio == 1.0 {
+            return (position * u128::from(self.k) / u128::from(self.n)) as u64;
+        }
+        // Runs 0..g take the share (1 − rᵍ) / (1 − rᵏ) of the positions.
+        let u = position as f64 / self.n as f64;
+        let total = 1.0 - self.ratio.powi(self.k as i32);
+        let g = ((1.0 - u * total).ln() / self.ratio.ln()).floor();
+        (g.max(0.0) as u64).min(self.k - 1)
     }
 }
 
@@ -132,7 +155,7 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 pub fn model(params: &CheckedParams) -> (Planting, Planting, Vec<f32>) {
     let p = &params.0;
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
-    let rows = Planting::new(p.rows, p.row_clusters, &mut rng);
+    let rows = Planting::new(p.rows, p.row_clusters, &mut rng).unbalanced(p.row_imbalance);
     let cols = Planting::new(p.cols, p.col_clusters, &mut rng);
     let means =
         (0..p.row_clusters * p.col_clusters).map(|_| SIGNAL_SD * rng.sample::<f32, _>(StandardNormal)).collect();
@@ -221,6 +244,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unbalanced_planting_follows_the_geometric_sizes() {
+        // 20 runs from the largest to one 50 times smaller: run g takes
+        // r^g (1 − r) / (1 − r^20) of the rows, r = 50^(−1/19).
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (n, k) = (1_000_000u64, 20u64);
+        let planting = Planting::new(n, k, &mut rng).unbalanced(50.0);
+        let mut sizes = vec![0u64; k as usize];
+        for i in 0..n {
+            sizes[planting.group(i) as usize] += 1;
+        }
+        let r = 50f64.powf(-1.0 / 19.0);
+        for (g, &size) in sizes.iter().enumerate() {
+            let want = n as f64 * r.powi(g as i32) * (1.0 - r) / (1.0 - r.powi(20));
+            assert!((size as f64 - want).abs() <= 2.0, "run {g}: {size} rows, {want:.1} expected");
+        }
+        assert!((sizes[0] as f64 / sizes[19] as f64 - 50.0).abs() < 0.1, "{sizes:?}");
+    }
+
+    #[test]
     fn planting_is_a_balanced_partition() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         for (n, k) in [(10, 3), (1000, 20), (7, 7), (1, 1)] {
@@ -244,6 +286,7 @@ mod tests {
             noise: 1.0,
             nan_fraction: 0.0,
             seed: 1,
+            row_imbalance: 1.0,
         };
         assert!(ok.clone().check().is_ok());
         let too_many = GenerateParams { row_clusters: 11, ..ok.clone() };

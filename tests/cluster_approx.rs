@@ -30,9 +30,18 @@ fn exact(options: &ClusterOptions) -> ClusterOptions {
 /// A `heatscope generate` matrix written into `dir`, with each row's and
 /// each column's planted cluster.
 fn planted(dir: &Path, rows: u64, cols: u64, row_clusters: u64, col_clusters: u64) -> (Matrix, Vec<usize>, Vec<usize>) {
-    let params = GenerateParams { rows, cols, row_clusters, col_clusters, noise: 1.0, nan_fraction: 0.0, seed: 1 }
-        .check()
-        .unwrap();
+    let params = GenerateParams {
+        rows,
+        cols,
+        row_clusters,
+        col_clusters,
+        noise: 1.0,
+        nan_fraction: 0.0,
+        seed: 1,
+        row_imbalance: 1.0,
+    }
+    .check()
+    .unwrap();
     let path = dir.join("planted.npy");
     generate(&params, &path).unwrap();
     let (row_planting, col_planting, _) = model(&params);

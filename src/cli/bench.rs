@@ -306,8 +306,16 @@ fn synthetic(rows: u64, cols: u64, dir: &std::path::Path) -> anyhow::Result<Path
         return Ok(path);
     }
     std::fs::create_dir_all(dir)?;
-    let params =
-        GenerateParams { rows, cols, row_clusters: 20, col_clusters: 8, noise: 1.0, nan_fraction: 0.0, seed: 1 };
+    let params = GenerateParams {
+        rows,
+        cols,
+        row_clusters: 20,
+        col_clusters: 8,
+        noise: 1.0,
+        nan_fraction: 0.0,
+        seed: 1,
+        row_imbalance: 1.0,
+    };
     let checked = params.check().map_err(|e| CliError { message: format!("--synthetic: {e}"), code: 2 })?;
     generate(&checked, &path)?;
     Ok(path)
@@ -323,8 +331,16 @@ fn synthetic_link(rows: u64, cols: u64, main: &std::path::Path) -> anyhow::Resul
     if path.is_file() {
         return Ok(path);
     }
-    let params =
-        GenerateParams { rows, cols, row_clusters: 12, col_clusters: 4, noise: 1.0, nan_fraction: 0.0, seed: 2 };
+    let params = GenerateParams {
+        rows,
+        cols,
+        row_clusters: 12,
+        col_clusters: 4,
+        noise: 1.0,
+        nan_fraction: 0.0,
+        seed: 2,
+        row_imbalance: 1.0,
+    };
     let checked = params.check().map_err(|e| CliError { message: format!("--synthetic-link: {e}"), code: 2 })?;
     let scratch = main.with_file_name(format!("{stem}-link-{rows}x{cols}.partial.npy"));
     let generated = generate(&checked, &scratch)?;

@@ -27,6 +27,10 @@ pub struct GenerateArgs {
     /// Random seed; the same seed gives the same file.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// How many times larger the largest planted row cluster is than the smallest (sizes in geometric progression)
+    #[arg(long, default_value_t = 1.0)]
+    row_imbalance: f64,
+
     /// Output .npy file; labels and planted clusters go beside it.
     #[arg(short, long)]
     output: PathBuf,
@@ -46,6 +50,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         noise: args.noise,
         nan_fraction: args.nan_fraction,
         seed: args.seed,
+        row_imbalance: args.row_imbalance,
     }
     .check()?;
     let files = generate(&params, &args.output)?;
