@@ -11,6 +11,7 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use half::f16;
 use half::slice::HalfFloatSliceExt;
@@ -324,34 +325,56 @@ struct RowLevel {
     next_band: u32,
 }
 
+/// Hands encoded tile rows to the thread that writes them, so that the
+/// pass goes on computing while the kernel copies: one write a call, of
+/// tile rows that lie one after another in the file.
 struct Writer<'a> {
-    file: &'a File,
-    path: &'a Path,
+    queue: mpsc::SyncSender<(u64, Vec<u16>)>,
     layout: &'a FileLayout,
 }
 
+/// Tile rows waiting for the writing thread, at most.
+const QUEUED_WRITES: usize = 8;
+
+/// Writes what `queue` brings into `file` until the queue closes; the first
+/// failure ends it (and the senders then fail).
+fn write_queue(file: &File, path: &Path, queue: mpsc::Receiver<(u64, Vec<u16>)>) -> Result<(), PyramidError> {
+    for (offset, words) in queue {
+        file.write_all_at(bytemuck::cast_slice(&words), offset)
+            .map_err(|source| PyramidError::Write { path: path.to_owned(), source })?;
+    }
+    Ok(())
+}
+
 impl Writer<'_> {
-    fn write_at(&self, bytes: &[u8], offset: u64) -> Result<(), PyramidError> {
-        self.file
-            .write_all_at(bytes, offset)
-            .map_err(|source| PyramidError::Write { path: self.path.to_owned(), source })
+    /// Queues `words` for `offset`; an error means the writing thread has
+    /// stopped, and its own error is the one to report.
+    fn queue(&self, offset: u64, words: Vec<u16>) -> Result<(), ()> {
+        self.queue.send((offset, words)).map_err(|_| ())
     }
 
     /// Writes the tile rows `first_ty, first_ty + 1, …` that `cells` holds
     /// (256 rows each; the last may be shorter), each tile scaled to its own
     /// range.
-    fn aggregate_band(&self, level: Level, first_ty: u32, cells: &Cells) -> Result<(), PyramidError> {
+    fn aggregate_band(&self, level: Level, first_ty: u32, cells: &Cells) -> Result<(), ()> {
         let (cols, rows) = (cells.width, cells.rows());
         let tiles: Vec<(usize, usize)> =
             (0..rows.div_ceil(TILE)).flat_map(|k| (0..cols.div_ceil(TILE)).map(move |tx| (k, tx))).collect();
-        tiles.into_par_iter().try_for_each(|(k, tx)| {
-            let (r0, x0) = (k * TILE, tx * TILE);
-            let tile = encode_tile(cells, r0..(r0 + TILE).min(rows), x0, TILE.min(cols - x0));
-            let bytes: &[u8] = bytemuck::cast_slice(&tile);
-            let (offset, len) = self.layout.tile_span(TileId { level, ty: first_ty + k as u32, tx: tx as u32 });
-            debug_assert_eq!(len, bytes.len());
-            self.write_at(bytes, offset)
-        })
+        let encoded: Vec<Vec<u16>> = tiles
+            .par_iter()
+            .map(|&(k, tx)| {
+                let (r0, x0) = (k * TILE, tx * TILE);
+                encode_tile(cells, r0..(r0 + TILE).min(rows), x0, TILE.min(cols - x0))
+            })
+            .collect();
+        // Tile rows are stored tile after tile, and one after another.
+        let (offset, _) = self.layout.tile_span(TileId { level, ty: first_ty, tx: 0 });
+        let words = encoded.concat();
+        debug_assert!(tiles.iter().zip(&encoded).all(|(&(k, tx), tile)| {
+            let (at, len) = self.layout.tile_span(TileId { level, ty: first_ty + k as u32, tx: tx as u32 });
+            len == 2 * tile.len() && at >= offset
+        }));
+        self.queue(offset, words)
     }
 }
 
@@ -413,7 +436,7 @@ impl RowLevel {
     /// Takes this level's new rows (one [`Cells`] per column level), writes
     /// every full tile row (everything when `last`), and returns the rows of
     /// the next level that they complete.
-    fn push(&mut self, input: Vec<Cells>, last: bool, writer: &Writer) -> Result<Vec<Cells>, PyramidError> {
+    fn push(&mut self, input: Vec<Cells>, last: bool, writer: &Writer) -> Result<Vec<Cells>, ()> {
         let mut output = Vec::with_capacity(input.len());
         for (j, rows_in) in input.into_iter().enumerate() {
             self.pending[j].append(&rows_in);
@@ -500,14 +523,35 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
     let (rows, cols) = (matrix.rows(), matrix.cols());
     let geometry = Geometry::new(rows, cols);
     let layout = FileLayout::new(geometry);
-    let (row_levels, col_levels) = geometry.level_counts();
-    let widths: Vec<usize> = (0..col_levels).map(|j| shrink(cols, j)).collect();
     let dir = path.parent().unwrap_or(Path::new("."));
     let write_error = |source| PyramidError::Write { path: path.to_owned(), source };
     std::fs::create_dir_all(dir).map_err(write_error)?;
     let temp = tempfile::Builder::new().prefix(".pyramid.").suffix(".tmp").tempfile_in(dir).map_err(write_error)?;
     temp.as_file().set_len(layout.total).map_err(write_error)?;
-    let writer = Writer { file: temp.as_file(), path, layout: &layout };
+    let file = temp.as_file();
+    let total = std::thread::scope(|scope| {
+        let (queue, written) = mpsc::sync_channel(QUEUED_WRITES);
+        let writing = scope.spawn(move || write_queue(file, path, written));
+        let writer = Writer { queue, layout: &layout };
+        let passed = pass(matrix, row_order, col_order, &writer);
+        drop(writer);
+        let wrote = writing.join().expect("the writing thread does not panic");
+        // A pass stopped by the writing thread reports that thread's error.
+        wrote.and(passed)
+    })?;
+    finish(temp, &layout, rows, cols, key, total, path)
+}
+
+/// The one pass over the matrix in display order: every tile row of every
+/// aggregate level goes to `writer`; returns the values' statistics.
+fn pass(matrix: &Matrix, row_order: &[u32], col_order: &[u32], writer: &Writer) -> Result<Partial, PyramidError> {
+    let (rows, cols) = (matrix.rows(), matrix.cols());
+    let geometry = Geometry::new(rows, cols);
+    let (row_levels, col_levels) = geometry.level_counts();
+    let widths: Vec<usize> = (0..col_levels).map(|j| shrink(cols, j)).collect();
+    // The writing thread has stopped on an error, which [`build`] reports
+    // in place of this one.
+    let stopped = |()| PyramidError::Interrupted;
     let mut cascade: Vec<RowLevel> = (1..row_levels).map(|i| RowLevel::new(i, i + 1 == row_levels, &widths)).collect();
     let sample_p = (SAMPLE_TARGET / (rows as f64 * cols as f64)).min(1.0);
     let mut total = Partial { summary: Summary::EMPTY, samples: Vec::new() };
@@ -558,7 +602,7 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
                 None => Cells::from_value_columns(&values, cols),
                 Some(finer) => finer.shrink_columns(),
             };
-            writer.aggregate_band(Level { row: 0, col: j }, ty as u32, &cells)?;
+            writer.aggregate_band(Level { row: 0, col: j }, ty as u32, &cells).map_err(stopped)?;
             shrunk = Some(cells);
         }
         // Level-1 rows (4 full-resolution rows each; a chunk is a multiple of
@@ -571,14 +615,28 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
                 batch.push(cells);
             }
             for level in &mut cascade {
-                batch = level.push(batch, last, &writer)?;
+                batch = level.push(batch, last, writer).map_err(stopped)?;
             }
         }
 
         bar.inc((chunk_rows * cols * 4) as u64);
     }
     bar.finish_and_clear();
+    Ok(total)
+}
 
+/// Writes the header of the file `temp` holds (statistics from `total`),
+/// syncs it and puts it in its place.
+fn finish(
+    temp: tempfile::NamedTempFile,
+    layout: &FileLayout,
+    rows: usize,
+    cols: usize,
+    key: u64,
+    mut total: Partial,
+    path: &Path,
+) -> Result<(), PyramidError> {
+    let write_error = |source| PyramidError::Write { path: path.to_owned(), source };
     total.samples.par_sort_unstable_by(f32::total_cmp);
     let percentile = |q: f64| {
         let n = total.samples.len();
@@ -616,7 +674,7 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
     put(96, &stats.sampled.to_le_bytes());
     let checksum = fnv1a(&header[..104]);
     header[104..112].copy_from_slice(&checksum.to_le_bytes());
-    writer.write_at(&header, 0)?;
+    temp.as_file().write_all_at(&header, 0).map_err(write_error)?;
     temp.as_file().sync_all().map_err(write_error)?;
     temp.persist(path).map_err(|e| write_error(e.error))?;
     Ok(())
