@@ -145,6 +145,30 @@ impl<'a> Space<'a> {
         Ok(Self { data, dim, item, metric, center })
     }
 
+    /// The same space over other values held in memory (a group's rows,
+    /// gathered): items are numbered from 0 in `values`, and prepared
+    /// exactly as here (the same centre).
+    pub fn local<'b>(&self, values: &'b [f32]) -> Space<'b> {
+        Space {
+            data: Rows::Slice(values),
+            dim: self.dim,
+            item: self.item,
+            metric: self.metric,
+            center: self.center.clone(),
+        }
+    }
+
+    /// The raw values of `items`, one after another: a group's rows read
+    /// once, for everything below it to work on in memory.
+    pub fn gather(&self, items: &[u32]) -> Result<Vec<f32>, ClusterError> {
+        let mut values = Vec::with_capacity(items.len() * self.dim);
+        let mut buffer = Vec::new();
+        for &i in items {
+            values.extend_from_slice(self.item(i, &mut buffer)?);
+        }
+        Ok(values)
+    }
+
     /// Length of each item.
     pub fn dim(&self) -> usize {
         self.dim
@@ -390,11 +414,6 @@ impl Partition {
         &self.centroids[g * self.dim..(g + 1) * self.dim]
     }
 
-    /// The mean squared distance of group `g`'s members to its centroid.
-    pub fn spread(&self, g: usize) -> f64 {
-        self.spread[g]
-    }
-
     /// The same partition without its empty groups.
     fn without_empty(self) -> Self {
         let dim = self.dim;
@@ -614,20 +633,11 @@ pub(crate) fn kmeans(
     Ok(last.expect("at least one pass").1.without_empty())
 }
 
-/// The groups of `partition` (of `items`, in increasing order) with their
-/// centroids and spreads in `space`: k-means run on the items' principal
-/// components gives groups whose centroids are then taken in the items'
-/// own values.
-pub(crate) fn regroup(space: &Space, items: &[u32], partition: &Partition) -> Result<Partition, ClusterError> {
-    let mut assignment = vec![0u32; items.len()];
-    for g in 0..partition.len() {
-        for i in partition.members(g) {
-            let p = items.binary_search(i).expect("a member is one of the items");
-            assignment[p] = g as u32;
-        }
-    }
-    let none = vec![0.0; partition.len() * space.dim()];
-    Partition::new(Vectors::Streamed(space, items), items, &assignment, &none)
+/// The centroid of `items` (prepared) and their spread, as a
+/// [`Partition`] of them would give for their group.
+pub(crate) fn centroid_of(space: &Space, items: &[u32]) -> Result<(Vec<f64>, f64), ClusterError> {
+    let positions: Vec<u32> = (0..items.len() as u32).collect();
+    mean_and_spread(Vectors::Streamed(space, items), space.dim(), &positions, &mut Scratch::default())
 }
 
 /// k-means++ seeding on `sample`: the first centroid uniformly, each next

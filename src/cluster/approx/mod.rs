@@ -247,6 +247,16 @@ struct Subtree {
     height: f64,
 }
 
+impl Subtree {
+    /// The same tree over items named `ids[i]` instead of `i`.
+    fn renamed(mut self, ids: &[u32]) -> Self {
+        for merge in &mut self.merges {
+            (merge.0, merge.1) = (ids[merge.0 as usize], ids[merge.1 as usize]);
+        }
+        Subtree { member: ids[self.member as usize], ..self }
+    }
+}
+
 /// How many groups a level of [`build`] makes.
 #[derive(Clone, Copy)]
 enum Top {
@@ -279,11 +289,7 @@ fn build(
     let mut partition = match &run.components {
         Some(components) => {
             let passes = if matches!(top, Top::Groups(_)) { PROJECTED_PASSES } else { kmeans::FULL_PASSES };
-            let grouped = kmeans::kmeans(components, items, k, seed, passes, progress)?;
-            if let Some(p) = progress {
-                p.set_message("group means");
-            }
-            kmeans::regroup(&run.space, items, &grouped)?
+            kmeans::kmeans(components, items, k, seed, passes, progress)?
         }
         None => kmeans::kmeans(&run.space, items, k, seed, kmeans::FULL_PASSES, progress)?,
     };
@@ -304,14 +310,28 @@ fn build(
             }
             let members = partition.members(g);
             let seed = Fnv::default().u64(seed).u64(g as u64).finish();
-            let part = build(run, members, Top::Leaves, seed, None)?;
+            // The group's rows are read once; its centroid (in the items'
+            // own values) and everything below work on them in memory.
+            let values = run.space.gather(members)?;
+            let coordinates = run.components.as_ref().map(|c| c.gather(members)).transpose()?;
+            let local = Run {
+                space: run.space.local(&values),
+                components: run.components.as_ref().zip(coordinates.as_deref()).map(|(c, v)| c.local(v)),
+                method: run.method,
+                ordering: run.ordering,
+            };
+            let numbered: Vec<u32> = (0..members.len() as u32).collect();
+            let centroid = kmeans::centroid_of(&local.space, &numbered)?;
+            let part = build(&local, &numbered, Top::Leaves, seed, None)?.renamed(members);
             if let Some(p) = progress {
                 p.inc(members.len() as u64);
             }
-            Ok(part)
+            Ok((part, centroid))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(graft(&centroid_tree(run, &partition), parts))
+    let (parts, centroids): (Vec<Subtree>, Vec<(Vec<f64>, f64)>) = parts.into_iter().unzip();
+    let sizes: Vec<u32> = (0..partition.len()).map(|g| partition.members(g).len() as u32).collect();
+    Ok(graft(&centroid_tree(run, &sizes, &centroids), parts))
 }
 
 /// The exact tree over `items`.
@@ -372,10 +392,9 @@ fn graft(tree: &Dendrogram, parts: Vec<Subtree>) -> Subtree {
 /// The exact linkage over the groups' centroids, weighted by group sizes
 /// (the distances of the module documentation), optimally ordered on the
 /// centroid distances if asked.
-fn centroid_tree(run: &Run, partition: &Partition) -> Dendrogram {
-    let k = partition.len();
+fn centroid_tree(run: &Run, sizes: &[u32], centroids: &[(Vec<f64>, f64)]) -> Dendrogram {
+    let k = sizes.len();
     let metric = run.space.metric();
-    let sizes: Vec<u32> = (0..k).map(|g| partition.members(g).len() as u32).collect();
     // From the squared distance s between prepared vectors to the metric.
     let from_squared = |s: f64| match metric {
         Metric::Euclidean | Metric::Cityblock => s.sqrt(),
@@ -385,10 +404,10 @@ fn centroid_tree(run: &Run, partition: &Partition) -> Dendrogram {
     let rows: Vec<Vec<(f32, f32)>> = (0..k)
         .into_par_iter()
         .map(|i| {
-            let ci = partition.centroid(i);
+            let ci = &centroids[i].0;
             (i + 1..k)
                 .map(|j| {
-                    let cj = partition.centroid(j);
+                    let cj = &centroids[j].0;
                     let s = metric::squared_difference(ci, cj);
                     let plain = match metric {
                         Metric::Cityblock => metric::direct(metric, ci, cj).expect("centroids are complete"),
@@ -400,7 +419,7 @@ fn centroid_tree(run: &Run, partition: &Partition) -> Dendrogram {
                         Method::Centroid | Method::Median | Method::Single => plain,
                         Method::Average | Method::Weighted | Method::Complete => match metric {
                             Metric::Cityblock => plain,
-                            _ => from_squared(s + partition.spread(i) + partition.spread(j)),
+                            _ => from_squared(s + centroids[i].1 + centroids[j].1),
                         },
                     };
                     (linked as f32, plain as f32)
@@ -409,7 +428,7 @@ fn centroid_tree(run: &Run, partition: &Partition) -> Dendrogram {
         })
         .collect();
     let (linked, plain): (Vec<f32>, Vec<f32>) = rows.into_iter().flatten().unzip();
-    let tree = linkage_of_clusters(CondensedMatrix::from_vec(k, linked), run.method, &sizes, None);
+    let tree = linkage_of_clusters(CondensedMatrix::from_vec(k, linked), run.method, sizes, None);
     if run.ordering { tree.optimal_leaf_ordering(&CondensedMatrix::from_vec(k, plain)) } else { tree }
 }
 
