@@ -13,6 +13,7 @@ mod bench_window;
 mod cluster;
 mod generate;
 mod info;
+mod preview;
 mod render;
 mod view;
 

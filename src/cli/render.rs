@@ -337,7 +337,7 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
     for path in &figure.link {
         input.for_link(path.clone()).open()?;
     }
-    let (mut main, _) = prepare_panel(input, figure, None)?;
+    let (mut main, _) = prepare_panel(input, figure, None, None)?;
     // A linked panel clusters (or follows) on its own, with the bar tables
     // and look of the main panel, but no cut.
     let linked_figure = FigureArgs {
@@ -354,7 +354,8 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
     for (k, path) in figure.link.iter().enumerate() {
         let left = if k == 0 { &main } else { &main.linked[k - 1].panel };
         let left_name = if k == 0 { &input.file } else { &figure.link[k - 1] };
-        let (mut panel, links) = prepare_panel(&input.for_link(path.clone()), &linked_figure, Some((left, left_name)))?;
+        let (mut panel, links) =
+            prepare_panel(&input.for_link(path.clone()), &linked_figure, Some((left, left_name)), None)?;
         let links = links.expect("a linked panel is matched");
         if figure.link_shared_scale {
             panel.style = main.style.clone();
@@ -376,10 +377,11 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
 /// One panel. A linked one is given the panel on its left (and that
 /// panel's file): its rows are matched to that panel's first (refused when
 /// none match, before any long work), and the links come back with it.
-fn prepare_panel(
+pub(super) fn prepare_panel(
     input: &InputArgs,
     figure: &FigureArgs,
     left: Option<(&Prepared, &Path)>,
+    opened: Option<Matrix>,
 ) -> anyhow::Result<(Prepared, Option<RowLinks>)> {
     let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
     check_figure_args(figure)?;
@@ -397,7 +399,10 @@ fn prepare_panel(
     let row_tables = tables(&figure.row_colors)?;
     let col_tables = tables(&figure.col_colors)?;
     let dir = input.cache_dir();
-    let mut matrix = input.open()?;
+    let mut matrix = match opened {
+        Some(matrix) => matrix,
+        None => input.open()?,
+    };
     let links = left.map(|(left, _)| RowLinks::match_labels(left.matrix.row_labels(), matrix.row_labels()));
     if let (Some(links), Some((left, left_file))) = (&links, left)
         && links.is_empty()
@@ -579,7 +584,7 @@ pub fn check_folder(path: &Path) -> Result<(), CliError> {
 
 /// Whether a `--row-colors` value names a column stored with the matrix
 /// (`obs:NAME`, `var:NAME`) rather than a table file.
-fn is_stored_column(spec: &str) -> bool {
+pub(super) fn is_stored_column(spec: &str) -> bool {
     (spec.starts_with("obs:") || spec.starts_with("var:")) && !Path::new(spec).exists()
 }
 

@@ -19,6 +19,7 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::keyboard::{Key, ModifiersState, NamedKey};
 use winit::window::{Window, WindowId};
 
+use super::preview::{self, Preview, prepare_preview};
 use super::render::{FigureArgs, Prepared, prepare, scene};
 use super::{CliError, InputArgs};
 
@@ -43,6 +44,10 @@ pub struct ViewArgs {
     /// Save the last frame as PNG when the window closes.
     #[arg(long, value_name = "PNG")]
     pub screenshot: Option<PathBuf>,
+    /// Save the first frame of the file-order preview (shown while a matrix of more than 4,096 rows
+    /// is clustered) as PNG.
+    #[arg(long, value_name = "PNG")]
+    pub preview_screenshot: Option<PathBuf>,
     /// GPU memory for heatmap tiles, in MB: tiles of the levels drawn before stay on the GPU until
     /// it is full, the least recently drawn let go first (0: only those of the frame in view).
     #[arg(long, value_name = "MB", default_value_t = DEFAULT_GPU_CACHE_MB)]
@@ -98,43 +103,32 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         code: 1,
     })?;
     let title = format!("heatscope — {}", input.file.display());
-    // The window opens at once; clustering and the pyramid run beside it.
+    // The window opens at once; clustering and the pyramid run beside it,
+    // after a file-order preview of a large matrix.
     let worker_figure = figure.clone();
-    let pending = std::thread::spawn(move || prepare(&input, &worker_figure));
+    let (ready, pending) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // A preview that fails says nothing: the figure's own error will.
+        if let Ok(Some((prepared, step))) = prepare_preview(&input, &worker_figure) {
+            let _ = ready.send(Ready::Preview(Box::new(prepared), step));
+        }
+        let _ = ready.send(Ready::Figure(prepare(&input, &worker_figure).map(Box::new)));
+    });
     let agg = args.figure.agg;
+    let preview_look = preview::look(&figure);
+    let preview_shot = args.preview_screenshot.clone();
+    let preview = move |prepared: Prepared, state: WindowState, step: usize| App {
+        preview: Some(Preview { step, started: Instant::now(), screenshot: preview_shot.clone() }),
+        ..App::new(prepared, preview_look.clone(), state, agg)
+    };
     let make = move |prepared: Prepared, state: WindowState| {
         let cut = prepared.row_groups.as_ref().map_or(0, |g| g.iter().copied().max().unwrap_or(0));
         App {
-            prepared,
-            figure,
-            state: Some(state),
-            camera: None,
-            link_cameras: Vec::new(),
-            focus: 0,
-            follow: false,
-            agg,
             script: script.actions.into_iter().collect(),
             exit_after: args.exit_after_frames,
             screenshot: args.screenshot.clone(),
-            frames: 0,
-            cursor: None,
-            drag: None,
-            modifiers: ModifiersState::empty(),
-            last_click: None,
-            help: false,
-            hud: false,
-            search: None,
-            matches: Vec::new(),
-            current_match: 0,
-            highlight: None,
-            search_note: None,
-            selected: None,
             cut,
-            fonts: text::font_system(),
-            frame_time: Duration::ZERO,
-            error: None,
-            screenshot_failed: None,
-            heatmap_cache: None,
+            ..App::new(prepared, figure, state, agg)
         }
     };
     let mut launcher = Launcher {
@@ -142,6 +136,9 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         gpu_cache: args.gpu_cache.saturating_mul(1 << 20),
         pending: Some(pending),
         started: Instant::now(),
+        preview: Box::new(preview),
+        waiting: None,
+        figure: None,
         make: Some(Box::new(make)),
         state: None,
         app: None,
@@ -159,8 +156,56 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     }
 }
 
+/// What the preparing thread hands the window: a preview first (for a
+/// large matrix), then the figure.
+enum Ready {
+    Preview(Box<Prepared>, usize),
+    Figure(anyhow::Result<Box<Prepared>>),
+}
+
+impl App {
+    /// A viewer of `prepared` in the window `state`, fitted, nothing selected.
+    fn new(prepared: Prepared, figure: FigureArgs, state: WindowState, agg: Agg) -> App {
+        App {
+            prepared,
+            figure,
+            state: Some(state),
+            preview: None,
+            camera: None,
+            link_cameras: Vec::new(),
+            focus: 0,
+            follow: false,
+            agg,
+            script: Default::default(),
+            exit_after: None,
+            screenshot: None,
+            frames: 0,
+            cursor: None,
+            drag: None,
+            modifiers: ModifiersState::empty(),
+            last_click: None,
+            help: false,
+            hud: false,
+            search: None,
+            matches: Vec::new(),
+            current_match: 0,
+            highlight: None,
+            search_note: None,
+            selected: None,
+            cut: 0,
+            fonts: text::font_system(),
+            frame_time: Duration::ZERO,
+            error: None,
+            screenshot_failed: None,
+            heatmap_cache: None,
+        }
+    }
+}
+
 /// Builds the viewer once its figure is prepared.
 type MakeApp = Box<dyn FnOnce(Prepared, WindowState) -> App>;
+/// Builds the viewer of a preview (rows `step` apart).
+type MakePreview = Box<dyn Fn(Prepared, WindowState, usize) -> App>;
 
 /// Opens the window at once and says what is being prepared (clustering,
 /// pyramid; bars in the terminal) until the figure is ready, then hands the
@@ -169,8 +214,13 @@ struct Launcher {
     title: String,
     /// Bytes of heatmap tiles kept on the GPU.
     gpu_cache: u64,
-    pending: Option<std::thread::JoinHandle<anyhow::Result<Prepared>>>,
+    pending: Option<std::sync::mpsc::Receiver<Ready>>,
     started: Instant,
+    preview: MakePreview,
+    /// A preview that came before the window opened.
+    waiting: Option<(Box<Prepared>, usize)>,
+    /// The figure, once prepared, until the preview has been drawn once.
+    figure: Option<Box<Prepared>>,
     make: Option<MakeApp>,
     state: Option<WindowState>,
     app: Option<App>,
@@ -178,37 +228,62 @@ struct Launcher {
 }
 
 impl Launcher {
-    /// Takes the prepared figure if it is ready; whether the viewer runs now.
+    /// Takes what the preparing thread has sent: the preview is shown as
+    /// soon as the window is open, the figure replaces it once the preview
+    /// has been drawn (or at once). Whether a viewer runs now.
     fn poll(&mut self, event_loop: &ActiveEventLoop) -> bool {
-        if self.app.is_some() {
-            return true;
-        }
-        if !self.pending.as_ref().is_some_and(|p| p.is_finished()) || self.state.is_none() {
-            return false;
-        }
-        let result = self.pending.take().expect("checked").join();
-        match result {
-            Ok(Ok(prepared)) => {
-                let make = self.make.take().expect("made once");
-                let mut app = make(prepared, self.state.take().expect("checked"));
-                app.heatmap_rects();
-                if let Some(state) = &app.state {
-                    state.window.request_redraw();
+        while let Some(pending) = &self.pending {
+            match pending.try_recv() {
+                Ok(Ready::Preview(prepared, step)) => self.waiting = Some((prepared, step)),
+                Ok(Ready::Figure(Ok(prepared))) => {
+                    self.figure = Some(prepared);
+                    self.pending = None;
                 }
-                self.app = Some(app);
-                true
-            }
-            Ok(Err(error)) => {
-                self.error = Some(error);
-                event_loop.exit();
-                false
-            }
-            Err(_) => {
-                self.error = Some(anyhow::anyhow!("preparing the figure failed unexpectedly"));
-                event_loop.exit();
-                false
+                Ok(Ready::Figure(Err(error))) => {
+                    self.error = Some(error);
+                    self.pending = None;
+                    event_loop.exit();
+                    return false;
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    self.error = Some(anyhow::anyhow!("preparing the figure failed unexpectedly"));
+                    self.pending = None;
+                    event_loop.exit();
+                    return false;
+                }
             }
         }
+        let previewing = self.app.as_ref().is_some_and(|app| app.preview.is_some());
+        if self.figure.is_some() && (previewing || self.app.is_none()) {
+            let state = match &mut self.app {
+                Some(app) if app.frames == 0 => None,
+                Some(app) => app.state.take(),
+                None => self.state.take(),
+            };
+            if let Some(state) = state {
+                let make = self.make.take().expect("made once");
+                let figure = self.figure.take().expect("checked");
+                self.show(make(*figure, state));
+            }
+        } else if self.app.is_none()
+            && self.state.is_some()
+            && let Some((prepared, step)) = self.waiting.take()
+        {
+            let state = self.state.take().expect("checked");
+            let app = (self.preview)(*prepared, state, step);
+            self.show(app);
+        }
+        self.app.is_some()
+    }
+
+    /// Makes `app` the viewer and asks for its first frame.
+    fn show(&mut self, mut app: App) {
+        app.heatmap_rects();
+        if let Some(state) = &app.state {
+            state.window.request_redraw();
+        }
+        self.app = Some(app);
     }
 
     /// A white window with one line saying what is going on.
@@ -283,16 +358,20 @@ impl ApplicationHandler for Launcher {
     }
 
     fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {
-        if self.app.is_some() || self.error.is_some() {
+        let previewing = self.app.as_ref().is_some_and(|app| app.preview.is_some());
+        if (self.app.is_some() && !previewing) || self.error.is_some() {
             event_loop.set_control_flow(ControlFlow::Wait);
             return;
         }
-        // Waiting: look again (and redraw the seconds) four times a second.
-        if self.poll(event_loop) {
+        // Waiting or previewing: look again (and redraw the stage and the
+        // seconds) four times a second.
+        let running = self.poll(event_loop);
+        if running && self.app.as_ref().is_some_and(|app| app.preview.is_none()) {
             return;
         }
         event_loop.set_control_flow(ControlFlow::WaitUntil(Instant::now() + Duration::from_millis(250)));
-        if let Some(state) = &self.state {
+        let window = self.app.as_ref().and_then(|app| app.state.as_ref()).or(self.state.as_ref());
+        if let Some(state) = window {
             state.window.request_redraw();
         }
     }
@@ -349,6 +428,9 @@ struct App {
     prepared: Prepared,
     figure: FigureArgs,
     state: Option<WindowState>,
+    /// Set while this shows the file-order preview of a matrix still being
+    /// clustered.
+    preview: Option<Preview>,
     /// The main panel's camera, and each linked panel's.
     camera: Option<Camera>,
     link_cameras: Vec<Camera>,
@@ -752,6 +834,11 @@ impl App {
             let bottom = scene.height as f32 - 20.0 - 18.0 * hud.len() as f32;
             overlay(&mut self.fonts, &mut scene, &hud, [8.0, bottom]);
         }
+        if let Some(preview) = &self.preview {
+            // Below the column labels, clear of the colour bar and the cells.
+            let (line, bottom) = (preview.banner(), scene.height as f32 - 30.0);
+            overlay(&mut self.fonts, &mut scene, &[line], [8.0, bottom]);
+        }
         if self.help {
             let help: Vec<String> = HELP.lines().map(str::to_owned).collect();
             overlay(&mut self.fonts, &mut scene, &help, [heatmap.x + 20.0, heatmap.y + 20.0]);
@@ -996,6 +1083,9 @@ impl ApplicationHandler for App {
                 if let Err(e) = self.redraw() {
                     self.fail(event_loop, e);
                     return;
+                }
+                if let Some(path) = self.preview.as_mut().and_then(|p| p.screenshot.take()) {
+                    self.save_png(&path);
                 }
                 if self.exit_after.is_some_and(|n| self.frames >= n) {
                     self.finish(event_loop);

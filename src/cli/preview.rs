@@ -1,0 +1,81 @@
+//! The file-order preview the window shows while a large matrix is
+//! clustered: every k-th row in file order (at most [`PREVIEW_ROWS`] of
+//! them), read with `pread` in a second or two whatever the file's size,
+//! drawn with the same look but no trees.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use heatscope::input::{Labels, Matrix};
+use rayon::prelude::*;
+
+use super::InputArgs;
+use super::render::{FigureArgs, Prepared, is_stored_column, prepare_panel};
+
+/// The most rows a preview holds: a screen's worth of pixel rows several
+/// times over, and a few MB read.
+pub const PREVIEW_ROWS: usize = 4096;
+
+/// A preview of what `input` opens, and the step between its rows; `None`
+/// for a matrix small enough to be prepared whole at once, or linked panels.
+pub fn prepare_preview(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Option<(Prepared, usize)>> {
+    if !figure.link.is_empty() {
+        return Ok(None);
+    }
+    let full = input.open()?;
+    let (rows, cols) = (full.rows(), full.cols());
+    if rows <= PREVIEW_ROWS {
+        return Ok(None);
+    }
+    let step = rows.div_ceil(PREVIEW_ROWS);
+    let picked: Vec<usize> = (0..rows).step_by(step).collect();
+    let mut values = vec![0.0f32; picked.len() * cols];
+    values.par_chunks_mut(cols).zip(&picked).try_for_each(|(out, &r)| full.read_row(r, out)).map_err(|e| {
+        anyhow::anyhow!("cannot read {} ({e}); was it changed while heatscope had it open?", input.file.display())
+    })?;
+    let labels = Labels::from_strings(picked.iter().map(|&r| full.row_labels().get(r)));
+    let matrix = Matrix::from_vec(picked.len(), cols, values).with_labels(labels, full.col_labels().clone());
+    let (prepared, _) = prepare_panel(input, &look(figure), None, Some(matrix))?;
+    Ok(Some((prepared, step)))
+}
+
+/// The preview's figure options: `figure`'s look in file order, without
+/// trees or cuts, with bars from tables only (stored columns belong to the
+/// file, not to this copy of some of its rows).
+pub fn look(figure: &FigureArgs) -> FigureArgs {
+    let tables = |specs: &[String]| specs.iter().filter(|s| !is_stored_column(s)).cloned().collect();
+    FigureArgs {
+        no_row_cluster: true,
+        no_col_cluster: true,
+        row_cut: None,
+        col_cut: None,
+        row_cut_height: None,
+        col_cut_height: None,
+        row_colors: tables(&figure.row_colors),
+        col_colors: tables(&figure.col_colors),
+        ..figure.clone()
+    }
+}
+
+/// A preview on screen.
+pub struct Preview {
+    /// Rows of the file between two rows of the preview.
+    pub step: usize,
+    pub started: Instant,
+    /// Where its first frame goes (`--preview-screenshot`).
+    pub screenshot: Option<PathBuf>,
+}
+
+impl Preview {
+    /// The line over the preview: what it shows, and the stage the
+    /// clustered figure is at, as the terminal's bar says.
+    pub fn banner(&self) -> String {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let stage = match heatscope::progress::current() {
+            Some((stage, Some(done))) => format!("{stage} {:.0} %", done * 100.0),
+            Some((stage, None)) => stage,
+            None => "preparing".to_owned(),
+        };
+        format!("file order, one row in {}: clustering ({stage}, {seconds:.0} s)", self.step)
+    }
+}
