@@ -378,6 +378,30 @@ impl Writer<'_> {
     }
 }
 
+/// A tile of a level with full-resolution rows and shrunk columns
+/// (`(0, j ≥ 1)`), in the stored form of [`encode_tile`], made from the
+/// matrix as the build makes the levels below it: the same cells, merged in
+/// the same order, so the same bits. These levels are not written (they
+/// are 40% of the aggregates of 1,000,000 × 1,000); a tile reads its 256
+/// rows across 4ʲ columns a cell.
+pub(crate) fn full_row_tile(base: &Base, geometry: &Geometry, id: TileId) -> Vec<u16> {
+    debug_assert!(id.level.row == 0 && id.level.col > 0, "{id:?}");
+    let rect = geometry.tile_rect(id);
+    let span = FACTOR.pow(id.level.col);
+    let columns = &base.col_order[rect.col * span..((rect.col + rect.width) * span).min(base.col_order.len())];
+    let mut values = Vec::with_capacity(rect.height * columns.len());
+    for &r in &base.row_order[rect.row..rect.row + rect.height] {
+        let row = base.values.row(r as usize);
+        values.extend(columns.iter().map(|&c| row[c as usize]));
+    }
+    let mut cells = Cells::from_value_columns(&values, columns.len());
+    for _ in 1..id.level.col {
+        cells = cells.shrink_columns();
+    }
+    debug_assert_eq!(cells.width, rect.width);
+    encode_tile(&cells, 0..rect.height, 0, rect.width)
+}
+
 /// One aggregate tile: columns `x0 .. x0 + w` of rows `rows` of `cells`,
 /// as the file stores it (centre, scale, then `f16` mean, min, max per
 /// cell), in 16-bit words so that the `f16` part is aligned.
@@ -563,7 +587,6 @@ fn pass(matrix: &Matrix, row_order: &[u32], col_order: &[u32], writer: &Writer) 
         if progress::interrupted() {
             return Err(PyramidError::Interrupted);
         }
-        let ty = first / TILE;
         let chunk_rows = CHUNK_ROWS.min(rows - first);
         values.resize(chunk_rows * cols, 0.0);
         let parts: Vec<Partial> = values
@@ -595,16 +618,8 @@ fn pass(matrix: &Matrix, row_order: &[u32], col_order: &[u32], writer: &Writer) 
             total.summary = total.summary.merge(part.summary);
             total.samples.extend(part.samples);
         }
-        // Full-resolution rows shrunk along columns: level (0, j ≥ 1).
-        let mut shrunk: Option<Cells> = None;
-        for j in 1..col_levels {
-            let cells = match &shrunk {
-                None => Cells::from_value_columns(&values, cols),
-                Some(finer) => finer.shrink_columns(),
-            };
-            writer.aggregate_band(Level { row: 0, col: j }, ty as u32, &cells).map_err(stopped)?;
-            shrunk = Some(cells);
-        }
+        // Full-resolution rows shrunk along columns, levels (0, j ≥ 1), are
+        // not stored: `full_row_tile` makes their tiles from the matrix.
         // Level-1 rows (4 full-resolution rows each; a chunk is a multiple of
         // 4 rows except the last), at every column level, go down the cascade.
         let last = first + chunk_rows == rows;
@@ -678,4 +693,48 @@ fn finish(
     temp.as_file().sync_all().map_err(write_error)?;
     temp.persist(path).map_err(|e| write_error(e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_row_tiles_are_the_bits_the_build_used_to_write() {
+        // 300 × 1100 with missing values, both axes shuffled: levels (0, 1)
+        // and (0, 2), the last tile of each row short, two tile rows.
+        let (rows, cols) = (300usize, 1100usize);
+        let values: Vec<f32> = (0..rows * cols)
+            .map(|k| if k % 37 == 0 { f32::NAN } else { ((k * 7919) % 1009) as f32 / 17.0 - 20.0 })
+            .collect();
+        let matrix = Matrix::from_vec(rows, cols, values);
+        let row_order: Vec<u32> = (0..rows as u32).map(|r| (r * 7) % rows as u32).collect();
+        let col_order: Vec<u32> = (0..cols as u32).map(|c| (c * 3) % cols as u32).collect();
+        let geometry = Geometry::new(rows, cols);
+        assert_eq!(geometry.level_counts(), (2, 3));
+        let base = Base { values: matrix.values(), row_order: row_order.clone(), col_order: col_order.clone() };
+        let (m, by_column) = (&matrix, &col_order);
+        // What the build's pass wrote for these levels (format 2): each band
+        // of 256 display rows across every column, shrunk level by level,
+        // cut into tiles.
+        for (ty, first) in (0..rows).step_by(TILE).enumerate() {
+            let band: Vec<f32> = row_order[first..(first + TILE).min(rows)]
+                .iter()
+                .flat_map(|&r| by_column.iter().map(move |&c| m.row(r as usize)[c as usize]))
+                .collect();
+            let mut cells = Cells::from_value_columns(&band, cols);
+            for j in 1..3 {
+                if j > 1 {
+                    cells = cells.shrink_columns();
+                }
+                let level = Level { row: 0, col: j };
+                for tx in 0..geometry.tile_counts(level).1 {
+                    let x0 = tx as usize * TILE;
+                    let written = encode_tile(&cells, 0..cells.rows(), x0, TILE.min(cells.width - x0));
+                    let made = full_row_tile(&base, &geometry, TileId { level, ty: ty as u32, tx });
+                    assert_eq!(made, written, "{level:?} tile ({ty}, {tx})");
+                }
+            }
+        }
+    }
 }

@@ -22,12 +22,14 @@
 //! | 96  | 8 | values sampled for the percentiles |
 //! | 104 | 8 | FNV-1a checksum of bytes 0..104 |
 //!
-//! From byte 4096, the aggregate levels in [`Geometry::levels`] order, each
-//! starting 64-aligned; within a level, tiles by tile row then tile column
-//! (so a tile row of the level is contiguous). The full-resolution level is
-//! not stored: its tiles are read from the matrix itself through the two
-//! orders (version 1 stored a copy of the matrix, as large again as all the
-//! rest). An aggregate tile is a centre and a scale (`f32`
+//! From byte 4096, the levels with shrunk rows in [`Geometry::levels`]
+//! order, each starting 64-aligned; within a level, tiles by tile row then
+//! tile column (so a tile row of the level is contiguous). The levels with
+//! full-resolution rows are not stored: their tiles are made from the
+//! matrix itself through the two orders when asked for, the full-resolution
+//! level's values as they are and the others' cells as the build makes them
+//! (version 1 stored them all, twice the matrix for 1,000,000 × 1,000). An
+//! aggregate tile is a centre and a scale (`f32`
 //! each), then for each cell the mean, minimum and maximum of the finite
 //! matrix cells under it as `f16` in units of the tile: value = centre +
 //! scale × stored. Per-tile scaling bounds the `f16` error by 1/8192 of the
@@ -46,7 +48,7 @@ use crate::mmap::map_readonly;
 
 pub(crate) const MAGIC: &[u8; 8] = b"HSPYRAMD";
 /// Bump when the layout or the meaning of a field changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 pub(crate) const HEADER_LEN: usize = 112;
 pub(crate) const DATA_OFFSET: u64 = 4096;
 /// Bytes of an aggregate tile's centre and scale.
@@ -86,8 +88,8 @@ impl FileLayout {
         let mut level_offsets = Vec::new();
         let mut at = DATA_OFFSET;
         for level in geometry.levels() {
-            if !level.is_aggregate() {
-                // Read from the matrix; it keeps a place in the list.
+            if !is_stored(level) {
+                // Made from the matrix; it keeps a place in the list.
                 level_offsets.push(0);
                 continue;
             }
@@ -108,9 +110,9 @@ impl FileLayout {
         (level.row * col_levels + level.col) as usize
     }
 
-    /// Byte offset and length of an aggregate tile.
+    /// Byte offset and length of a stored tile.
     pub fn tile_span(&self, tile: TileId) -> (u64, usize) {
-        debug_assert!(tile.level.is_aggregate(), "full-resolution tiles are not stored");
+        debug_assert!(is_stored(tile.level), "tiles of full-resolution rows are not stored");
         let (_, cols) = self.geometry.level_shape(tile.level);
         let (_, tile_cols) = self.geometry.tile_counts(tile.level);
         let rect = self.geometry.tile_rect(tile);
@@ -119,6 +121,11 @@ impl FileLayout {
         let before = tile.tx as usize * tile_bytes(tile.level, rect.height, TILE);
         (band_start + before as u64, tile_bytes(tile.level, rect.height, rect.width))
     }
+}
+
+/// Whether a level's tiles are in the file: those with shrunk rows.
+pub(crate) fn is_stored(level: Level) -> bool {
+    level.row > 0
 }
 
 /// Bytes of one tile of `height × width` cells.
@@ -279,19 +286,20 @@ impl Pyramid {
             }
             return Tile { id, rect, data: TileData::Exact(values) };
         }
-        let (offset, len) = self.layout.tile_span(id);
-        let bytes = &self.map[offset as usize..offset as usize + len];
-        let data = if id.level.is_aggregate() {
-            let center = f32::from_le_bytes(bytes[0..4].try_into().unwrap());
-            let scale = f32::from_le_bytes(bytes[4..8].try_into().unwrap());
-            // Levels start 64-aligned and every tile's length is even, so
-            // the cells are 2-aligned: a plain copy.
-            let cells = bytemuck::cast_slice::<u8, [f16; 3]>(&bytes[TILE_HEADER..]).to_vec();
-            TileData::Aggregate { center, scale, cells }
+        let made;
+        let bytes: &[u8] = if is_stored(id.level) {
+            let (offset, len) = self.layout.tile_span(id);
+            &self.map[offset as usize..offset as usize + len]
         } else {
-            TileData::Exact(bytemuck::cast_slice::<u8, f32>(bytes).to_vec())
+            made = super::build::full_row_tile(&self.base, &self.layout.geometry, id);
+            bytemuck::cast_slice(&made)
         };
-        Tile { id, rect, data }
+        let center = f32::from_le_bytes(bytes[0..4].try_into().unwrap());
+        let scale = f32::from_le_bytes(bytes[4..8].try_into().unwrap());
+        // Levels start 64-aligned and every tile's length is even, so the
+        // cells are 2-aligned: a plain copy.
+        let cells = bytemuck::cast_slice::<u8, [f16; 3]>(&bytes[TILE_HEADER..]).to_vec();
+        Tile { id, rect, data: TileData::Aggregate { center, scale, cells } }
     }
 }
 
@@ -300,13 +308,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn aggregate_tiles_fill_the_file_without_overlapping() {
+    fn stored_tiles_fill_the_file_without_overlapping() {
         for (rows, cols) in [(1100, 1030), (1, 1), (70_000, 300), (257, 1025)] {
             let layout = FileLayout::new(Geometry::new(rows, cols));
             let g = layout.geometry;
             let mut spans: Vec<(u64, usize)> = g
                 .levels()
-                .filter(|level| level.is_aggregate())
+                .filter(|&level| is_stored(level))
                 .flat_map(|level| {
                     let (ty, tx) = g.tile_counts(level);
                     (0..ty).flat_map(move |ty| (0..tx).map(move |tx| TileId { level, ty, tx }))
