@@ -81,6 +81,14 @@ fn pyramid(c: &mut Criterion) {
         c.bench_function("tile/full_resolution_256x256_from_4GB", |b| b.iter(|| p.tile(tile)));
         let coarse = TileId { level: Level { row: 3, col: 1 }, ty: 20, tx: 0 };
         c.bench_function("tile/aggregate_256x250_from_4GB", |b| b.iter(|| p.tile(coarse)));
+        // Clustered orders: the tiles made from the matrix gather rows from
+        // all over it and columns from all over each row.
+        let (rows, cols) = (shuffled(big.rows()), shuffled(big.cols()));
+        let (p, _) = build_or_open(&big, &rows, &cols, &cache_dir).unwrap();
+        c.bench_function("tile/full_resolution_256x256_from_4GB_shuffled", |b| b.iter(|| p.tile(tile)));
+        let full_rows = TileId { level: Level { row: 0, col: 1 }, ty: 1000, tx: 0 };
+        c.bench_function("tile/full_rows_256x250_from_4GB_shuffled", |b| b.iter(|| p.tile(full_rows)));
+        c.bench_function("tile/aggregate_256x250_from_4GB_shuffled", |b| b.iter(|| p.tile(coarse)));
     }
 }
 

@@ -83,6 +83,19 @@ impl GenerateParams {
         if !(self.row_imbalance.is_finite() && self.row_imbalance >= 1.0) {
             return Err(param("row-imbalance", &self.row_imbalance, "must be a finite number ≥ 1 (1: equal sizes)"));
         }
+        if self.row_clusters > 1 && self.row_imbalance > 1.0 {
+            // The smallest cluster's share: r^(k−1) (1 − r) / (1 − r^k).
+            let k = self.row_clusters as f64;
+            let r = self.row_imbalance.powf(-1.0 / (k - 1.0));
+            let smallest = self.rows as f64 * r.powf(k - 1.0) * (1.0 - r) / (1.0 - r.powf(k));
+            if smallest < 1.0 {
+                return Err(param(
+                    "row-imbalance",
+                    &self.row_imbalance,
+                    "leaves the smallest row cluster without a row; lower it, or --row-clusters",
+                ));
+            }
+        }
         if !(0.0..1.0).contains(&self.nan_fraction) {
             return Err(param("nan-fraction", &self.nan_fraction, "must be in [0, 1)"));
         }
@@ -293,6 +306,13 @@ mod tests {
         assert_eq!(too_many.check().unwrap_err().to_string(), "--row-clusters 11: must be between 1 and --rows");
         let huge = GenerateParams { rows: u64::MAX / 2, ..ok.clone() };
         assert!(huge.check().unwrap_err().to_string().starts_with("--rows"));
-        assert!(GenerateParams { nan_fraction: 1.0, ..ok }.check().is_err());
+        assert!(GenerateParams { nan_fraction: 1.0, ..ok.clone() }.check().is_err());
+        // 10 rows in 2 clusters 1,000 times apart: 9.99 and 0.01 rows.
+        let empty = GenerateParams { row_imbalance: 1000.0, ..ok.clone() };
+        assert_eq!(
+            empty.check().unwrap_err().to_string(),
+            "--row-imbalance 1000: leaves the smallest row cluster without a row; lower it, or --row-clusters"
+        );
+        assert!(GenerateParams { row_imbalance: 4.0, ..ok }.check().is_ok());
     }
 }

@@ -150,6 +150,20 @@ impl InputArgs {
         }
     }
 
+    /// The same options with their cache in `dir` (a preview's, thrown away).
+    pub fn caching_in(&self, dir: PathBuf) -> InputArgs {
+        InputArgs {
+            file: self.file.clone(),
+            cache_dir: Some(dir),
+            row_labels: self.row_labels.clone(),
+            col_labels: self.col_labels.clone(),
+            layer: self.layer.clone(),
+            transpose: self.transpose,
+            cols_subset: self.cols_subset.clone(),
+            gene_ids: self.gene_ids,
+        }
+    }
+
     /// The cache folder: `--cache-dir`, else a non-empty `HEATSCOPE_CACHE_DIR`,
     /// else the platform cache folder.
     pub fn cache_dir(&self) -> PathBuf {

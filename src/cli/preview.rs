@@ -13,8 +13,11 @@ use super::InputArgs;
 use super::render::{FigureArgs, Prepared, is_stored_column, prepare_panel};
 
 /// The most rows a preview holds: a screen's worth of pixel rows several
-/// times over, and a few MB read.
+/// times over.
 pub const PREVIEW_ROWS: usize = 4096;
+
+/// The most values it holds (64 MB): fewer rows of a very wide matrix.
+const PREVIEW_VALUES: usize = 16 << 20;
 
 /// A preview of what `input` opens, and the step between its rows; `None`
 /// for a matrix small enough to be prepared whole at once, or linked panels.
@@ -24,10 +27,11 @@ pub fn prepare_preview(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result
     }
     let full = input.open()?;
     let (rows, cols) = (full.rows(), full.cols());
+    let most = PREVIEW_ROWS.min(PREVIEW_VALUES / cols.max(1)).max(2);
     if rows <= PREVIEW_ROWS {
         return Ok(None);
     }
-    let step = rows.div_ceil(PREVIEW_ROWS);
+    let step = rows.div_ceil(most);
     let picked: Vec<usize> = (0..rows).step_by(step).collect();
     let mut values = vec![0.0f32; picked.len() * cols];
     values.par_chunks_mut(cols).zip(&picked).try_for_each(|(out, &r)| full.read_row(r, out)).map_err(|e| {
@@ -35,7 +39,11 @@ pub fn prepare_preview(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result
     })?;
     let labels = Labels::from_strings(picked.iter().map(|&r| full.row_labels().get(r)));
     let matrix = Matrix::from_vec(picked.len(), cols, values).with_labels(labels, full.col_labels().clone());
-    let (prepared, _) = prepare_panel(input, &look(figure), None, Some(matrix))?;
+    // Its pyramid (and standardised copy) go to a folder of their own,
+    // removed at once: the preview keeps them mapped while it is shown.
+    let scratch = tempfile::tempdir()?;
+    let input = input.caching_in(scratch.path().to_owned());
+    let (prepared, _) = prepare_panel(&input, &look(figure), None, Some(matrix))?;
     Ok(Some((prepared, step)))
 }
 

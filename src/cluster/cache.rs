@@ -21,7 +21,9 @@ use crate::input::Matrix;
 
 const MAGIC: &[u8; 8] = b"HSTREE\0\0";
 /// Bump when the layout or the clustering definitions change.
-const FORMAT_VERSION: u32 = 1;
+/// Bumped to 2 when the columns of a tall matrix came to be measured by the
+/// streamed Gram pass (near-ties may then merge in another order).
+const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 40;
 
 /// Whether a tree came from the cache or was computed now.

@@ -149,7 +149,8 @@ impl Gram {
 
     /// Adds whole rows (`rows.len() / cols` of them), shifting them in
     /// place first; `first` is the pass's first buffer. Returns false, with
-    /// nothing added, at a missing value.
+    /// nothing added, at a missing value, or a value whose products `f32`
+    /// would overflow or flush to zero.
     fn add(&mut self, metric: Metric, rows: &mut [f32], first: bool) -> bool {
         let c = self.cols;
         if !rows.par_chunks(c * 64).all(|part| part.iter().all(|v| v.is_finite())) {
@@ -169,6 +170,12 @@ impl Gram {
                 self.sums.iter_mut().zip(column_sums(rows, c)).for_each(|(total, s)| *total += s);
             }
             _ => {}
+        }
+        // Products of values in [1e-15, 1e15] (and sums of 1,024 of them)
+        // stay normal `f32` numbers.
+        let representable = |v: &f32| v.abs() <= 1e15 && (*v == 0.0 || v.abs() >= 1e-15);
+        if !rows.par_chunks(c * 64).all(|part| part.iter().all(representable)) {
+            return false;
         }
         let n = rows.len() / c;
         let all = ArrayView2::from_shape((n, c), &*rows).expect("whole rows");
@@ -207,7 +214,8 @@ impl Gram {
             Metric::Correlation => self.get(i, j) - self.sums[i] * self.sums[j] / n as f64,
             _ => self.get(i, j),
         };
-        let diagonal: Vec<f64> = (0..c).map(|i| centred(i, i)).collect();
+        // Rounding can leave a constant column's variance a hair below 0.
+        let diagonal: Vec<f64> = (0..c).map(|i| centred(i, i).max(0.0)).collect();
         let mut dist = CondensedMatrix::zeros(c)?;
         let blocks = dist.blocks().clone();
         let out = dist.raw_mut();

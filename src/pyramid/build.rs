@@ -334,7 +334,7 @@ struct Writer<'a> {
 }
 
 /// Tile rows waiting for the writing thread, at most.
-const QUEUED_WRITES: usize = 8;
+const QUEUED_WRITES: usize = 4;
 
 /// Writes what `queue` brings into `file` until the queue closes; the first
 /// failure ends it (and the senders then fail).
@@ -370,20 +370,24 @@ impl Writer<'_> {
         // Tile rows are stored tile after tile, and one after another.
         let (offset, _) = self.layout.tile_span(TileId { level, ty: first_ty, tx: 0 });
         let words = encoded.concat();
-        debug_assert!(tiles.iter().zip(&encoded).all(|(&(k, tx), tile)| {
-            let (at, len) = self.layout.tile_span(TileId { level, ty: first_ty + k as u32, tx: tx as u32 });
-            len == 2 * tile.len() && at >= offset
-        }));
+        debug_assert!({
+            let mut at = offset;
+            tiles.iter().zip(&encoded).all(|(&(k, tx), tile)| {
+                let span = self.layout.tile_span(TileId { level, ty: first_ty + k as u32, tx: tx as u32 });
+                let next = (span.0 == at && span.1 == 2 * tile.len(), at + span.1 as u64);
+                at = next.1;
+                next.0
+            })
+        });
         self.queue(offset, words)
     }
 }
 
-/// A tile of a level with full-resolution rows and shrunk columns
-/// (`(0, j ≥ 1)`), in the stored form of [`encode_tile`], made from the
-/// matrix as the build makes the levels below it: the same cells, merged in
-/// the same order, so the same bits. These levels are not written (they
-/// are 40% of the aggregates of 1,000,000 × 1,000); a tile reads its 256
-/// rows across 4ʲ columns a cell.
+/// A tile of level (0, 1), full-resolution rows and columns shrunk 4 to a
+/// cell, in the stored form of [`encode_tile`], made from the matrix as the
+/// build makes the levels beside it: the same cells, merged in the same
+/// order, so the same bits. The level is not written (40% of the aggregates
+/// of 1,000,000 × 1,000); a tile reads 256 rows across 1,024 columns.
 pub(crate) fn full_row_tile(base: &Base, geometry: &Geometry, id: TileId) -> Vec<u16> {
     debug_assert!(id.level.row == 0 && id.level.col > 0, "{id:?}");
     let rect = geometry.tile_rect(id);
@@ -618,8 +622,18 @@ fn pass(matrix: &Matrix, row_order: &[u32], col_order: &[u32], writer: &Writer) 
             total.summary = total.summary.merge(part.summary);
             total.samples.extend(part.samples);
         }
-        // Full-resolution rows shrunk along columns, levels (0, j ≥ 1), are
-        // not stored: `full_row_tile` makes their tiles from the matrix.
+        // Full-resolution rows shrunk along columns: level (0, 1) is made
+        // from the matrix when asked for (`full_row_tile`), the levels
+        // beyond, whose tiles would each read 4,096 columns or more, are
+        // written.
+        if col_levels > 2 {
+            let ty = (first / TILE) as u32;
+            let mut cells = Cells::from_value_columns(&values, cols);
+            for j in 2..col_levels {
+                cells = cells.shrink_columns();
+                writer.aggregate_band(Level { row: 0, col: j }, ty, &cells).map_err(stopped)?;
+            }
+        }
         // Level-1 rows (4 full-resolution rows each; a chunk is a multiple of
         // 4 rows except the last), at every column level, go down the cascade.
         let last = first + chunk_rows == rows;
@@ -701,8 +715,8 @@ mod tests {
 
     #[test]
     fn full_row_tiles_are_the_bits_the_build_used_to_write() {
-        // 300 × 1100 with missing values, both axes shuffled: levels (0, 1)
-        // and (0, 2), the last tile of each row short, two tile rows.
+        // 300 × 1100 with missing values, both axes shuffled: level (0, 1),
+        // its last tile short, two tile rows.
         let (rows, cols) = (300usize, 1100usize);
         let values: Vec<f32> = (0..rows * cols)
             .map(|k| if k % 37 == 0 { f32::NAN } else { ((k * 7919) % 1009) as f32 / 17.0 - 20.0 })
@@ -722,11 +736,8 @@ mod tests {
                 .iter()
                 .flat_map(|&r| by_column.iter().map(move |&c| m.row(r as usize)[c as usize]))
                 .collect();
-            let mut cells = Cells::from_value_columns(&band, cols);
-            for j in 1..3 {
-                if j > 1 {
-                    cells = cells.shrink_columns();
-                }
+            let cells = Cells::from_value_columns(&band, cols);
+            for j in 1..2 {
                 let level = Level { row: 0, col: j };
                 for tx in 0..geometry.tile_counts(level).1 {
                     let x0 = tx as usize * TILE;

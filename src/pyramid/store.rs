@@ -22,14 +22,14 @@
 //! | 96  | 8 | values sampled for the percentiles |
 //! | 104 | 8 | FNV-1a checksum of bytes 0..104 |
 //!
-//! From byte 4096, the levels with shrunk rows in [`Geometry::levels`]
-//! order, each starting 64-aligned; within a level, tiles by tile row then
-//! tile column (so a tile row of the level is contiguous). The levels with
-//! full-resolution rows are not stored: their tiles are made from the
-//! matrix itself through the two orders when asked for, the full-resolution
-//! level's values as they are and the others' cells as the build makes them
-//! (version 1 stored them all, twice the matrix for 1,000,000 × 1,000). An
-//! aggregate tile is a centre and a scale (`f32`
+//! From byte 4096, the levels in [`Geometry::levels`] order but the
+//! full-resolution level and level (0, 1), each starting 64-aligned; within
+//! a level, tiles by tile row then tile column (so a tile row of the level
+//! is contiguous). Those two are not stored: their tiles are made from the
+//! matrix itself through the two orders when asked for, the
+//! full-resolution level's values as they are and level (0, 1)'s cells as
+//! the build makes them (version 1 stored them, twice the matrix for
+//! 1,000,000 × 1,000 in all). An aggregate tile is a centre and a scale (`f32`
 //! each), then for each cell the mean, minimum and maximum of the finite
 //! matrix cells under it as `f16` in units of the tile: value = centre +
 //! scale × stored. Per-tile scaling bounds the `f16` error by 1/8192 of the
@@ -123,9 +123,10 @@ impl FileLayout {
     }
 }
 
-/// Whether a level's tiles are in the file: those with shrunk rows.
+/// Whether a level's tiles are in the file: all but the full-resolution
+/// level and level (0, 1), which are made from the matrix.
 pub(crate) fn is_stored(level: Level) -> bool {
-    level.row > 0
+    level.row > 0 || level.col >= 2
 }
 
 /// Bytes of one tile of `height × width` cells.

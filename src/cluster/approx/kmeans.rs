@@ -24,8 +24,10 @@ use crate::progress;
 /// the centroids stay in a core's cache for typical widths.
 const BLOCK: usize = 256;
 
-/// Items per block of the validation pass.
+/// Items per block of the validation pass, at most: fewer for wide items,
+/// so that a block read from the file stays within [`SCAN_BYTES`].
 const SCAN_BLOCK: usize = 8192;
+const SCAN_BYTES: usize = 32 << 20;
 
 /// Seeding and the first Lloyd passes run on a sample of this many items
 /// per group (at least [`MIN_SAMPLE`]): enough to place every centroid,
@@ -100,11 +102,13 @@ impl<'a> Space<'a> {
         if dim == 0 {
             return Err(ClusterError::NoFiniteValue { item, index: 0 });
         }
-        // Blocks reduced in order: the same sums whatever the thread count.
-        let blocks: Vec<(Option<usize>, Vec<f64>, Vec<u64>)> = (0..n.div_ceil(SCAN_BLOCK))
+        // Blocks reduced in order: the same sums whatever the thread count
+        // (their size depends on the width alone).
+        let per_block = SCAN_BLOCK.min(SCAN_BYTES / (dim * 4)).max(1);
+        let blocks: Vec<(Option<usize>, Vec<f64>, Vec<u64>)> = (0..n.div_ceil(per_block))
             .into_par_iter()
             .map_init(Vec::new, |buffer, b| {
-                let rows = b * SCAN_BLOCK..((b + 1) * SCAN_BLOCK).min(n);
+                let rows = b * per_block..((b + 1) * per_block).min(n);
                 let block: &[f32] = match data {
                     Rows::Slice(values) => &values[rows.start * dim..rows.end * dim],
                     Rows::File(matrix) => {
@@ -126,7 +130,7 @@ impl<'a> Space<'a> {
                         }
                     }
                     if !finite && empty.is_none() {
-                        empty = Some(b * SCAN_BLOCK + r);
+                        empty = Some(b * per_block + r);
                     }
                 }
                 Ok((empty, sum, count))

@@ -106,6 +106,10 @@ const COL_SAMPLE_VALUES: usize = 32 << 20;
 const COL_SAMPLE_MIN: usize = 1000;
 const COL_SAMPLE_MAX: usize = 50_000;
 
+/// The most bytes of a group's values read into memory at once (a group of
+/// a √n split of a million rows of 1,000 values holds about 4 MB).
+const GATHER_BYTES: usize = 128 << 20;
+
 /// Lloyd passes over every item on principal components: each costs
 /// [`project::COMPONENTS`] values an item, so a few more settle the groups.
 const PROJECTED_PASSES: usize = 4;
@@ -310,6 +314,16 @@ fn build(
             }
             let members = partition.members(g);
             let seed = Fnv::default().u64(seed).u64(g as u64).finish();
+            if members.len() * run.space.dim() * 4 > GATHER_BYTES {
+                // Too large to hold: read from where it is, as its own
+                // groups below will be gathered.
+                let centroid = kmeans::centroid_of(&run.space, members)?;
+                let part = build(run, members, Top::Leaves, seed, None)?;
+                if let Some(p) = progress {
+                    p.inc(members.len() as u64);
+                }
+                return Ok((part, centroid));
+            }
             // The group's rows are read once; its centroid (in the items'
             // own values) and everything below work on them in memory.
             let values = run.space.gather(members)?;

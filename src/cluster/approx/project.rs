@@ -30,8 +30,10 @@ pub const COMPONENTS: usize = 32;
 /// Items with at least this many values are grouped on components.
 pub const MIN_DIM: usize = 128;
 
-/// Sampled items the axes are found on.
+/// Sampled items the axes are found on (fewer of very wide items, so that
+/// the sample stays within [`SAMPLE_BYTES`]).
 pub const SAMPLE: usize = 16_384;
+const SAMPLE_BYTES: usize = 256 << 20;
 
 /// Rounds of subspace iteration: the sample's covariance applied this many
 /// times to a random start, orthonormalised after each.
@@ -58,10 +60,11 @@ pub(crate) fn components(
 ) -> Result<Vec<f32>, ClusterError> {
     let dim = space.dim();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7072_6f6a_6563_7400);
-    let sample: Vec<u32> = if items.len() <= SAMPLE {
+    let size = SAMPLE.min(SAMPLE_BYTES / (dim * 4)).max(COMPONENTS);
+    let sample: Vec<u32> = if items.len() <= size {
         items.to_vec()
     } else {
-        let mut picked = index::sample(&mut rng, items.len(), SAMPLE).into_vec();
+        let mut picked = index::sample(&mut rng, items.len(), size).into_vec();
         picked.sort_unstable();
         picked.iter().map(|&p| items[p]).collect()
     };
