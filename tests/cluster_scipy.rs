@@ -244,3 +244,92 @@ fn linkage_matrix_round_trips() {
         assert_eq!(Dendrogram::from_linkage_matrix(&olo.to_linkage_matrix()).unwrap(), olo);
     }
 }
+
+/// Runs the binary; its exit status must be success.
+fn heatscope(cache: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"))
+        .args(args)
+        .env("HEATSCOPE_CACHE_DIR", cache)
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A `--clusters-out` file: each label's cluster, and the labels' order.
+fn read_clusters(path: &std::path::Path) -> (Vec<String>, std::collections::HashMap<String, usize>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("label\tcluster"));
+    let rows: Vec<(String, usize)> = lines
+        .map(|l| {
+            let (label, cluster) = l.split_once('\t').unwrap();
+            (label.to_owned(), cluster.parse().unwrap())
+        })
+        .collect();
+    (rows.iter().map(|(l, _)| l.clone()).collect(), rows.into_iter().collect())
+}
+
+#[test]
+fn clusters_out_gives_scipys_flat_clusters_in_leaf_order() {
+    // The blobs fixture as a TSV; scipy's fcluster(Z, k, "maxclust") for
+    // euclidean average linkage, k = 2..6, and the same partitions from a
+    // height halfway between the merges that a k-cluster cut separates.
+    let doc = load("blobs");
+    let m = matrix(&doc);
+    let dir = tempfile::tempdir().unwrap();
+    let tsv = dir.path().join("blobs.tsv");
+    let mut text = String::from("item");
+    (0..m.cols()).for_each(|c| text.push_str(&format!("\tc{c}")));
+    for r in 0..m.rows() {
+        text.push_str(&format!("\nr{r}"));
+        m.row(r).iter().for_each(|v| text.push_str(&format!("\t{v}")));
+    }
+    std::fs::write(&tsv, text + "\n").unwrap();
+    let expected = &doc["metrics"]["euclidean"]["methods"]["average"];
+    let z: Vec<Vec<f64>> = expected["Z"].as_array().unwrap().iter().map(floats).collect();
+    let leaves: Vec<String> = usizes(&expected["leaves"]).iter().map(|i| format!("r{i}")).collect();
+    let out = dir.path().join("clusters.tsv");
+    for k in 2..=6usize {
+        let theirs = usizes(&expected["fcluster"][k - 2]);
+        let n = z.len() + 1;
+        let height = (z[n - 1 - k][2] + z[n - k][2]) / 2.0;
+        for cut in [vec!["--cut".to_owned(), k.to_string()], vec!["--cut-height".to_owned(), height.to_string()]] {
+            let mut args = vec![tsv.to_str().unwrap(), "--method", "average", "--clusters-out", out.to_str().unwrap()];
+            args.extend(cut.iter().map(String::as_str));
+            heatscope(dir.path(), &[&["cluster"], &args[..]].concat());
+            let (order, ours) = read_clusters(&out);
+            assert_eq!(order, leaves, "{cut:?}: not in scipy's leaf order");
+            for (i, &label) in theirs.iter().enumerate() {
+                assert_eq!(ours[&format!("r{i}")], label, "{cut:?}: row {i}");
+            }
+        }
+    }
+    // Without a cut, or with more clusters than rows: one line, exit 2.
+    for (extra, says) in [
+        (vec![], "--clusters-out writes the clusters of a cut: add --cut K or --cut-height H"),
+        (vec!["--cut", "1000"], "--cut 1000: there are"),
+    ] {
+        let mut args = vec!["cluster", tsv.to_str().unwrap(), "--clusters-out", out.to_str().unwrap()];
+        args.extend(extra);
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"))
+            .args(&args)
+            .env("HEATSCOPE_CACHE_DIR", dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{stderr}");
+        assert!(stderr.lines().count() == 1 && stderr.contains(says), "{stderr}");
+    }
+    if std::env::var("HEATSCOPE_SKIP_GPU").is_ok_and(|v| v == "1") {
+        return;
+    }
+    // render writes the same clusters, in the order it draws the rows.
+    let png = dir.path().join("blobs.png");
+    let drawn = dir.path().join("drawn.tsv");
+    let args = ["render", tsv.to_str().unwrap(), "-o", png.to_str().unwrap(), "--row-cut", "3"];
+    heatscope(dir.path(), &[&args[..], &["--row-clusters-out", drawn.to_str().unwrap(), "-q"]].concat());
+    let (order, ours) = read_clusters(&drawn);
+    assert_eq!(order, leaves);
+    let theirs = usizes(&expected["fcluster"][1]);
+    assert!(theirs.iter().enumerate().all(|(i, &label)| ours[&format!("r{i}")] == label));
+}

@@ -63,6 +63,19 @@ pub struct ClusterArgs {
     /// Write PREFIX.cdt with PREFIX.gtr / PREFIX.atr, the Cluster 3.0 files Java TreeView opens.
     #[arg(long, value_name = "PREFIX")]
     cdt_out: Option<PathBuf>,
+    /// Cut the tree into K flat clusters, as scipy's fcluster(Z, K, "maxclust") (for --clusters-out).
+    #[arg(long, value_name = "K", conflicts_with = "cut_height")]
+    cut: Option<usize>,
+    /// Cut the tree at height H: clusters with no merge above H, as fcluster(Z, H, "distance").
+    #[arg(long, value_name = "H")]
+    cut_height: Option<f64>,
+    /// Write each label's flat cluster of the cut (--cut or --cut-height) as TSV: label, cluster
+    /// (numbered from 1 as scipy numbers them), in leaf order.
+    #[arg(long, value_name = "CLUSTERS.tsv")]
+    clusters_out: Option<PathBuf>,
+    /// With --axis both: the columns' clusters of the same cut.
+    #[arg(long, value_name = "CLUSTERS.tsv")]
+    cols_clusters_out: Option<PathBuf>,
 }
 
 /// The approximate mode's options (boxed in [`ClusterArgs`]: they would
@@ -112,14 +125,37 @@ struct Outputs<'a> {
     linkage: Option<&'a Path>,
     order: Option<&'a Path>,
     newick: Option<&'a Path>,
+    clusters: Option<&'a Path>,
+}
+
+/// Where a tree is cut into flat clusters.
+#[derive(Clone, Copy)]
+enum Cut {
+    /// Into this many clusters.
+    Count(usize),
+    /// At this height.
+    Height(f64),
 }
 
 pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
     let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
     if args.axis != AxisChoice::Both
-        && (args.cols_linkage_out.is_some() || args.cols_order_out.is_some() || args.cols_newick_out.is_some())
+        && (args.cols_linkage_out.is_some()
+            || args.cols_order_out.is_some()
+            || args.cols_newick_out.is_some()
+            || args.cols_clusters_out.is_some())
     {
         return Err(usage("the --cols-*-out options go with --axis both".to_owned()));
+    }
+    let cut = match (args.cut, args.cut_height) {
+        (Some(0), _) => return Err(usage("--cut 0: ask for at least one cluster".to_owned())),
+        (Some(k), _) => Some(Cut::Count(k)),
+        (_, Some(h)) if !h.is_finite() => return Err(usage(format!("--cut-height {h}: give a finite height"))),
+        (_, Some(h)) => Some(Cut::Height(h)),
+        (None, None) => None,
+    };
+    if cut.is_none() && (args.clusters_out.is_some() || args.cols_clusters_out.is_some()) {
+        return Err(usage("--clusters-out writes the clusters of a cut: add --cut K or --cut-height H".to_owned()));
     }
     let cdt_prefix = match &args.cdt_out {
         Some(prefix) if prefix.as_os_str() == "-" => {
@@ -140,6 +176,8 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
         &args.cols_linkage_out,
         &args.cols_order_out,
         &args.cols_newick_out,
+        &args.clusters_out,
+        &args.cols_clusters_out,
         &cdt_prefix,
     ];
     for path in outputs.into_iter().flatten() {
@@ -171,11 +209,13 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
         linkage: args.linkage_out.as_deref(),
         order: args.order_out.as_deref(),
         newick: args.newick_out.as_deref(),
+        clusters: args.clusters_out.as_deref(),
     };
     let columns = Outputs {
         linkage: args.cols_linkage_out.as_deref(),
         order: args.cols_order_out.as_deref(),
         newick: args.cols_newick_out.as_deref(),
+        clusters: args.cols_clusters_out.as_deref(),
     };
     let dir = args.input.cache_dir();
     // Every axis is clustered before anything is written, so a failure on
@@ -185,6 +225,14 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
         AxisChoice::Cols => &[(Axis::Cols, &first)],
         AxisChoice::Both => &[(Axis::Rows, &first), (Axis::Cols, &columns)],
     };
+    if let Some(Cut::Count(k)) = cut {
+        for &(axis, _) in axes {
+            let n = axis.len(&matrix);
+            if k > n {
+                return Err(usage(format!("--cut {k}: there are {n} {}s; give 1 to {n} clusters", axis.item_name())));
+            }
+        }
+    }
     let mut trees = Vec::new();
     for &(axis, _) in axes {
         let mut options = options;
@@ -198,6 +246,13 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
     }
     for (&(axis, outputs), tree) in axes.iter().zip(&trees) {
         write_outputs(&matrix, axis, tree, outputs)?;
+        if let (Some(path), Some(cut)) = (outputs.clusters, cut) {
+            let groups = match cut {
+                Cut::Count(k) => tree.fcluster_maxclust(k),
+                Cut::Height(h) => tree.fcluster_distance(h),
+            };
+            write_clusters(path, labels(&matrix, axis), &tree.leaves(), &groups)?;
+        }
     }
     if let Some(prefix) = &cdt_prefix {
         let tree = |wanted: Axis| axes.iter().zip(&trees).find(|((axis, _), _)| *axis == wanted).map(|(_, t)| t);
@@ -223,6 +278,8 @@ fn check_outputs(args: &ClusterArgs, cdt_prefix: Option<&Path>, matrix: &Matrix)
         ("--cols-linkage-out", args.cols_linkage_out.clone()),
         ("--cols-order-out", args.cols_order_out.clone()),
         ("--cols-newick-out", args.cols_newick_out.clone()),
+        ("--clusters-out", args.clusters_out.clone()),
+        ("--cols-clusters-out", args.cols_clusters_out.clone()),
         ("--cdt-out", with("cdt")),
         ("--cdt-out", with("gtr")),
         ("--cdt-out", with("atr")),
@@ -343,6 +400,16 @@ fn write_outputs(matrix: &Matrix, axis: Axis, tree: &Dendrogram, out: &Outputs) 
         written(path, write_atomically(path, |w| writeln!(w, "{newick}")))?;
     }
     Ok(())
+}
+
+/// Writes each of `order`'s items (indices into `labels`) with its flat
+/// cluster in `groups` (by index), as TSV under a `label`, `cluster` header.
+pub(super) fn write_clusters(path: &Path, labels: &Labels, order: &[usize], groups: &[usize]) -> anyhow::Result<()> {
+    write_atomically(path, |w| {
+        writeln!(w, "label\tcluster")?;
+        order.iter().try_for_each(|&i| writeln!(w, "{}\t{}", labels.get(i), groups[i]))
+    })
+    .map_err(|e| cannot_write(path, &e))
 }
 
 /// A clustering error about the input, worded with the file and the label.

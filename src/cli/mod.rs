@@ -35,7 +35,7 @@ enum Command {
     /// Write a synthetic matrix with planted row and column clusters.
     Generate(generate::GenerateArgs),
     /// Cluster rows and/or columns hierarchically (as scipy's linkage) and write the trees.
-    Cluster(cluster::ClusterArgs),
+    Cluster(Box<cluster::ClusterArgs>),
     /// Draw the clustered heatmap (trees, annotation bars, colour bar, labels) to a PNG or SVG file.
     Render(Box<render::RenderArgs>),
     /// Open the clustered heatmap in a window: pan and zoom from the whole matrix to single cells.

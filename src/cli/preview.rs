@@ -59,6 +59,8 @@ pub fn look(figure: &FigureArgs) -> FigureArgs {
         col_cut: None,
         row_cut_height: None,
         col_cut_height: None,
+        row_clusters_out: None,
+        col_clusters_out: None,
         row_colors: tables(&figure.row_colors),
         col_colors: tables(&figure.col_colors),
         ..figure.clone()

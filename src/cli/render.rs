@@ -93,6 +93,13 @@ pub struct FigureArgs {
     /// Cut the column tree at height H.
     #[arg(long, value_name = "H")]
     pub col_cut_height: Option<f64>,
+    /// Write each row's cluster of --row-cut / --row-cut-height as TSV: label, cluster (numbered
+    /// from 1 as scipy's fcluster numbers them), in the order drawn.
+    #[arg(long, value_name = "CLUSTERS.tsv")]
+    pub row_clusters_out: Option<PathBuf>,
+    /// The same for the columns' cut.
+    #[arg(long, value_name = "CLUSTERS.tsv")]
+    pub col_clusters_out: Option<PathBuf>,
     /// Label of the colour bar.
     #[arg(long, value_name = "TEXT")]
     pub cbar_label: Option<String>,
@@ -337,7 +344,27 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
     for path in &figure.link {
         input.for_link(path.clone()).open()?;
     }
+    for (flag, path, cut) in [
+        ("--row-clusters-out", &figure.row_clusters_out, figure.row_cut.is_some() || figure.row_cut_height.is_some()),
+        ("--col-clusters-out", &figure.col_clusters_out, figure.col_cut.is_some() || figure.col_cut_height.is_some()),
+    ] {
+        if let Some(path) = path {
+            if !cut {
+                let axis = &flag[2..5];
+                return Err(usage(format!("{flag} writes the clusters of a cut: add --{axis}-cut K")));
+            }
+            check_folder(path)?;
+        }
+    }
     let (mut main, _) = prepare_panel(input, figure, None, None)?;
+    for (path, groups, order, labels) in [
+        (&figure.row_clusters_out, &main.row_groups, &main.row_order, main.matrix.row_labels()),
+        (&figure.col_clusters_out, &main.col_groups, &main.col_order, main.matrix.col_labels()),
+    ] {
+        if let (Some(path), Some(groups)) = (path, groups) {
+            super::cluster::write_clusters(path, labels, order, groups)?;
+        }
+    }
     // A linked panel clusters (or follows) on its own, with the bar tables
     // and look of the main panel, but no cut.
     let linked_figure = FigureArgs {
@@ -347,6 +374,8 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
         col_cut: None,
         row_cut_height: None,
         col_cut_height: None,
+        row_clusters_out: None,
+        col_clusters_out: None,
         no_row_cluster: figure.no_row_cluster || figure.link_order == LinkOrder::Follow,
         link: Vec::new(),
         ..figure.clone()
