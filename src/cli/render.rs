@@ -272,6 +272,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     }
     let start = Instant::now();
     let prepared = prepare(&args.input, &args.figure)?;
+    let drawing = Instant::now();
     let mut renderer = Renderer::new()?;
     let figure = &args.figure;
     let scene = scene(&mut text::font_system(), &prepared, figure, &[], [figure.width, figure.height], false);
@@ -302,13 +303,14 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         })
         .collect();
     eprintln!(
-        "{}: {} × {} px, {} × {} matrix{linked}, drawn on {} in {:.2} s",
+        "{}: {} × {} px, {} × {} matrix{linked}, drawn on {} in {:.2} s ({:.2} s in all)",
         args.output.display(),
         scene.width,
         scene.height,
         prepared.matrix.rows(),
         prepared.matrix.cols(),
         renderer.describe(),
+        drawing.elapsed().as_secs_f64(),
         start.elapsed().as_secs_f64()
     );
     Ok(())

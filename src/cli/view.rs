@@ -868,6 +868,12 @@ impl App {
         if let Some(groups) = &p.row_groups {
             lines.push(format!("row cluster: {}", groups[i]));
         }
+        // Every annotation of the row and the column (the row cut's own bar
+        // is the line above).
+        let bars = p.row_bars.iter().map(|b| (b, r)).chain(p.col_bars.iter().map(|b| (b, c)));
+        for (bar, at) in bars.filter(|(b, _)| !(b.name == "row clusters" && p.row_groups.is_some())) {
+            lines.push(format!("{}: {}", bar.name, bar.value_text(at)));
+        }
         lines
     }
 

@@ -260,6 +260,20 @@ impl AnnotationBar {
         self.len() == 0
     }
 
+    /// The value at display position `at` as text (its category, or its
+    /// number), "missing" where it has none.
+    pub fn value_text(&self, at: usize) -> String {
+        let missing = || "missing".to_owned();
+        match &self.values {
+            BarValues::Categorical { codes, categories, .. } => {
+                codes.get(at).copied().flatten().map_or_else(missing, |c| categories[c as usize].clone())
+            }
+            BarValues::Numeric { values, .. } => {
+                values.get(at).filter(|v| !v.is_nan()).map_or_else(missing, |v| v.to_string())
+            }
+        }
+    }
+
     /// The bar's colour for each of `pixels` pixels spanning the items in
     /// `visible` (display positions, fractional): the most common category
     /// (ties to the first) or the mean of the numbers under the pixel;
@@ -305,6 +319,18 @@ impl AnnotationBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bar_names_the_value_at_a_position() {
+        let cells = [Some("B cell"), None, Some("T cell"), Some("B cell")];
+        let bar = AnnotationBar { name: "type".into(), values: classify(&cells) };
+        let texts: Vec<String> = (0..5).map(|p| bar.value_text(p)).collect();
+        assert_eq!(texts, ["B cell", "missing", "T cell", "B cell", "missing"]);
+        let numbers: Vec<String> = (0..20).map(|i| format!("{i}.5")).collect();
+        let cells: Vec<Option<&str>> = numbers.iter().map(|s| Some(s.as_str())).collect();
+        let bar = AnnotationBar { name: "score".into(), values: classify(&cells) };
+        assert_eq!(bar.value_text(3), "3.5");
+    }
 
     #[test]
     fn few_distinct_numbers_are_categories() {
