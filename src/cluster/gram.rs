@@ -18,9 +18,13 @@
 //! Precision: a product sums [`BLOCK_ROWS`] terms in `f32` (relative error
 //! about `√1024 · 2⁻²⁴ ≈ 2·10⁻⁶` of `Σ|aₖbₖ|`), its result joins `f64`
 //! totals, so a distance agrees with the `f64` route to about `10⁻⁶` of
-//! the pair's norms (`|a|² + |b|²`; 1 for the correlation types). A column
-//! with a missing value, cityblock and spearman (which need whole columns)
-//! take the panel route; so do matrices with more than [`MAX_COLS`] columns.
+//! the pair's norms (`|a|² + |b|²`; 1 for the correlation types). A matrix
+//! with a missing value or a (shifted) value outside `[1e-15, 1e15]` in
+//! size (where `f32` products would overflow or flush to zero), cityblock
+//! and spearman (which need whole columns) take the panel route; so do
+//! matrices with more than [`MAX_COLS`] columns. The pass stops at the
+//! first such value, so a missing value near the end of the file costs a
+//! pass.
 //!
 //! Every sum has a fixed place and order (one task per pair of column
 //! chunks, row blocks in file order), so the result does not depend on the
