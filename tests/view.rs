@@ -399,3 +399,24 @@ fn a_large_matrix_shows_in_file_order_while_it_is_clustered() {
     let runs = last.iter().filter(|&&c| c != '.').collect::<Vec<_>>().windows(2).filter(|p| p[0] != p[1]).count();
     assert_eq!(runs, 1, "{}", String::from_iter(&last));
 }
+
+#[test]
+fn the_window_writes_the_row_clusters_of_each_cut() {
+    // The demo opens cut into 3 (file written), the script cuts into 5
+    // (written again): the file then holds `cluster --cut 5`'s clusters of
+    // the same clustering, in the same order.
+    let out = tempfile::tempdir().unwrap();
+    let (drawn, clustered) = (out.path().join("drawn.tsv"), out.path().join("clustered.tsv"));
+    let path = drawn.to_str().unwrap().to_owned();
+    let extra = |_: &Path| vec!["--row-cut".to_owned(), "3".to_owned(), "--row-clusters-out".to_owned(), path];
+    let Some((stderr, ..)) = run_view_script("cut 5\n", extra) else { return };
+    assert!(stderr.contains("the rows' 5 clusters"), "{stderr}");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/data/pbmc68k_reduced.tsv");
+    let args =
+        ["cluster", demo, "--metric", "correlation", "--cut", "5", "--clusters-out", clustered.to_str().unwrap()];
+    let run = heatscope(out.path(), &args, None);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = std::fs::read_to_string(&drawn).unwrap();
+    assert_eq!(text.lines().count(), 701);
+    assert_eq!(text, std::fs::read_to_string(&clustered).unwrap());
+}

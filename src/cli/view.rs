@@ -633,6 +633,14 @@ impl App {
         }
         self.cut = k.min(self.prepared.matrix.rows());
         self.prepared.set_row_cut(self.cut);
+        // `--row-clusters-out` follows the cut in the window.
+        let p = &self.prepared;
+        if let (Some(path), Some(groups)) = (&self.figure.row_clusters_out, &p.row_groups) {
+            match super::cluster::write_clusters(path, p.matrix.row_labels(), &p.row_order, groups) {
+                Ok(()) => eprintln!("{}: the rows' {} clusters", path.display(), self.cut),
+                Err(e) => eprintln!("warning: {e}"),
+            }
+        }
     }
 
     /// Rows whose label contains `query` (ignoring case), in display order,
