@@ -154,6 +154,12 @@ fn layout_reports_panels_and_every_label_in_display_order() {
     let mut sorted = cols.clone();
     sorted.sort();
     assert_eq!(sorted, ["s1", "s2", "s3"]);
+    // How each axis was clustered: the defaults, exactly.
+    let exact = serde_json::json!({
+        "method": "average", "metric": "euclidean", "approximate": false,
+        "sample_rows": null, "components": null, "components_sample": null
+    });
+    assert_eq!(heatmap["clustering"], serde_json::json!({"rows": exact, "cols": exact}));
 }
 
 #[test]

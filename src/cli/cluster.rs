@@ -328,6 +328,41 @@ fn cannot_write(path: &Path, error: &std::io::Error) -> anyhow::Error {
     anyhow::anyhow!("cannot write {} ({error}); check the folder exists and has space", path.display())
 }
 
+/// How an axis is clustered, as its summary line and `--layout-out` say.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ClusteringNote {
+    pub method: &'static str,
+    pub metric: &'static str,
+    pub approximate: bool,
+    /// Columns clustered approximately: the rows their distances are
+    /// estimated on, when fewer than all.
+    pub sample_rows: Option<usize>,
+    /// Approximate: the principal components k-means groups the items on,
+    /// and the items of the sample they are found on.
+    pub components: Option<usize>,
+    pub components_sample: Option<usize>,
+}
+
+impl ClusteringNote {
+    pub fn new(matrix: &Matrix, axis: Axis, options: &ClusterOptions) -> Self {
+        use heatscope::cluster::approx::project::{COMPONENTS, projects, sample_size};
+        let (approximate, sample_rows) = match plan(matrix, axis, options) {
+            Plan::Exact => (false, None),
+            Plan::Approx { sample_rows, .. } => (true, sample_rows.filter(|&rows| rows < matrix.rows())),
+        };
+        let dim = sample_rows.unwrap_or(axis.dim(matrix));
+        let projected = approximate && projects(axis.len(matrix), dim);
+        ClusteringNote {
+            method: options.method.name(),
+            metric: options.metric.name(),
+            approximate,
+            sample_rows,
+            components: projected.then_some(COMPONENTS.min(dim)),
+            components_sample: projected.then(|| sample_size(axis.len(matrix), dim)),
+        }
+    }
+}
+
 pub(super) fn cluster_axis(
     matrix: &Matrix,
     axis: Axis,
@@ -347,19 +382,18 @@ pub(super) fn cluster_axis(
             "computed"
         }
     };
-    let approximate = match plan(matrix, axis, options) {
-        Plan::Exact => String::new(),
-        Plan::Approx { sample_rows: Some(rows), .. } if rows < matrix.rows() => {
+    let note = ClusteringNote::new(matrix, axis, options);
+    let approximate = match (note.approximate, note.sample_rows, note.components) {
+        (false, ..) => String::new(),
+        (true, Some(rows), _) => {
             format!(" (approximate: distances estimated on a sample of {rows} of {} rows)", matrix.rows())
         }
-        Plan::Approx { .. } if heatscope::cluster::approx::project::projects(axis.len(matrix), axis.dim(matrix)) => {
-            use heatscope::cluster::approx::project::{COMPONENTS, SAMPLE};
-            format!(
-                " (approximate: k-means groups on {COMPONENTS} principal components of a {SAMPLE}-{} sample, exact inside each)",
-                axis.item_name()
-            )
-        }
-        Plan::Approx { .. } => " (approximate: k-means groups, exact inside each)".to_owned(),
+        (true, None, Some(components)) => format!(
+            " (approximate: k-means groups on {components} principal components of a {}-{} sample, exact inside each)",
+            note.components_sample.unwrap_or(0),
+            axis.item_name()
+        ),
+        (true, None, None) => " (approximate: k-means groups, exact inside each)".to_owned(),
     };
     eprintln!(
         "{}s: {} leaves, {} linkage of {} distances{approximate}, top merge at {:.6}, {how} in {:.2} s",
@@ -462,7 +496,7 @@ pub(super) fn parse_size(text: &str) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_size;
+    use super::*;
 
     #[test]
     fn sizes_read_as_binary_units() {
@@ -473,5 +507,29 @@ mod tests {
         assert!(parse_size("lots").is_err());
         assert!(parse_size("3X").is_err());
         assert!(parse_size("99999999999T").is_err());
+    }
+
+    #[test]
+    fn the_note_says_how_each_axis_is_approximated() {
+        let options = |col_sample| ClusterOptions {
+            method: Method::Ward,
+            metric: Metric::Correlation,
+            optimal_ordering: false,
+            budget: MemoryBudget::default(),
+            approx: ApproxOptions { when: When::Always, groups: None, col_sample, seed: 0 },
+        };
+        // 20,000 rows of 200 values: rows on 32 components of a 16,384-row
+        // sample; columns on 2,000 sampled rows, too few columns to project.
+        let wide = Matrix::from_vec(20_000, 200, vec![0.0; 20_000 * 200]);
+        let rows = ClusteringNote::new(&wide, Axis::Rows, &options(Some(2000)));
+        assert_eq!(
+            (rows.method, rows.metric, rows.approximate, rows.sample_rows, rows.components, rows.components_sample),
+            ("ward", "correlation", true, None, Some(32), Some(16_384))
+        );
+        let cols = ClusteringNote::new(&wide, Axis::Cols, &options(Some(2000)));
+        assert_eq!((cols.approximate, cols.sample_rows, cols.components), (true, Some(2000), None));
+        // 40 values a row are grouped as they are.
+        let narrow = Matrix::from_vec(20_000, 40, vec![0.0; 20_000 * 40]);
+        assert_eq!(ClusteringNote::new(&narrow, Axis::Rows, &options(None)).components, None);
     }
 }

@@ -201,6 +201,8 @@ pub struct Prepared {
     pub linked: Vec<Linked>,
     /// Colours of the connectors between each pair of panels.
     pub connector_colors: Vec<ConnectorColor>,
+    /// How the rows and the columns were clustered (`None`: kept in order).
+    pub clustering: [Option<super::cluster::ClusteringNote>; 2],
 }
 
 /// A linked panel and its links to the panel on its left.
@@ -576,7 +578,12 @@ pub(super) fn prepare_panel(
     assign_palettes(&mut col_bars);
     let row_geometry = row_tree.as_ref().map(|t| TreeGeometry::new(t, row_groups.as_deref()));
     let col_geometry = col_tree.as_ref().map(|t| TreeGeometry::new(t, col_groups.as_deref()));
+    let note = |axis: Axis, tree: &Option<Dendrogram>| {
+        tree.as_ref().map(|_| super::cluster::ClusteringNote::new(&matrix, axis, &options))
+    };
+    let clustering = [note(Axis::Rows, &row_tree), note(Axis::Cols, &col_tree)];
     let prepared = Prepared {
+        clustering,
         matrix,
         row_tree,
         col_order,
@@ -783,6 +790,7 @@ fn write_layout(path: &Path, scene: &Scene, prepared: &Prepared) -> anyhow::Resu
                 "rows": axis(panel.matrix.row_labels(), &panel.row_order, rect.y, rect.h, shown_rows),
                 "cols": axis(panel.matrix.col_labels(), &panel.col_order, rect.x, rect.w, shown_cols),
                 "norm": {"vmin": style.norm.vmin, "vmax": style.norm.vmax, "center": style.norm.center},
+                "clustering": {"rows": panel.clustering[0], "cols": panel.clustering[1]},
                 "colormap": style.colormap.name(),
             })
         })

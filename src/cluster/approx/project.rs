@@ -42,6 +42,11 @@ const ROUNDS: usize = 6;
 /// Items projected per block.
 const BLOCK: usize = 256;
 
+/// How many of `n` items of `dim` values the axes are found on.
+pub fn sample_size(n: usize, dim: usize) -> usize {
+    SAMPLE.min(SAMPLE_BYTES / (dim.max(1) * 4)).max(COMPONENTS).min(n)
+}
+
 /// Whether `n` items of `dim` values are grouped on components: when they
 /// have many values, and are more than the sample (fewer are grouped on a
 /// sample of all of them, in their own values, at no great cost).
@@ -60,7 +65,7 @@ pub(crate) fn components(
 ) -> Result<Vec<f32>, ClusterError> {
     let dim = space.dim();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7072_6f6a_6563_7400);
-    let size = SAMPLE.min(SAMPLE_BYTES / (dim * 4)).max(COMPONENTS);
+    let size = sample_size(items.len(), dim);
     let sample: Vec<u32> = if items.len() <= size {
         items.to_vec()
     } else {
