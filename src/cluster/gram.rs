@@ -157,9 +157,6 @@ impl Gram {
     /// would overflow or flush to zero.
     fn add(&mut self, metric: Metric, rows: &mut [f32], first: bool) -> bool {
         let c = self.cols;
-        if !rows.par_chunks(c * 64).all(|part| part.iter().all(|v| v.is_finite())) {
-            return false;
-        }
         match metric {
             Metric::Euclidean | Metric::SqEuclidean => rows.par_chunks_mut(c).for_each(|row| {
                 let mean = (row.iter().map(|&v| f64::from(v)).sum::<f64>() / c as f64) as f32;
@@ -176,7 +173,8 @@ impl Gram {
             _ => {}
         }
         // Products of values in [1e-15, 1e15] (and sums of 1,024 of them)
-        // stay normal `f32` numbers.
+        // stay normal `f32` numbers. A missing value (NaN, ±∞) fails this
+        // too, having made its row's or column's shifted values NaN.
         let representable = |v: &f32| v.abs() <= 1e15 && (*v == 0.0 || v.abs() >= 1e-15);
         if !rows.par_chunks(c * 64).all(|part| part.iter().all(representable)) {
             return false;
