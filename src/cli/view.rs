@@ -137,6 +137,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         pending: Some(pending),
         started: Instant::now(),
         preview: Box::new(preview),
+        previewed: false,
         waiting: None,
         figure: None,
         make: Some(Box::new(make)),
@@ -148,6 +149,14 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     event_loop.run_app(&mut launcher)?;
     if let Some(error) = launcher.error {
         return Err(error);
+    }
+    if let Some(path) = &args.preview_screenshot
+        && !launcher.previewed
+    {
+        eprintln!(
+            "warning: --preview-screenshot {}: no preview was shown (a matrix of up to 4,096 rows, or linked panels, show clustered at once)",
+            path.display()
+        );
     }
     let Some(app) = launcher.app else { return Ok(()) };
     match app.error.or(app.screenshot_failed) {
@@ -217,6 +226,8 @@ struct Launcher {
     pending: Option<std::sync::mpsc::Receiver<Ready>>,
     started: Instant,
     preview: MakePreview,
+    /// Whether a preview has been shown.
+    previewed: bool,
     /// A preview that came before the window opened.
     waiting: Option<(Box<Prepared>, usize)>,
     /// The figure, once prepared, until the preview has been drawn once.
@@ -272,6 +283,7 @@ impl Launcher {
         {
             let state = self.state.take().expect("checked");
             let app = (self.preview)(*prepared, state, step);
+            self.previewed = true;
             self.show(app);
         }
         self.app.is_some()
