@@ -33,6 +33,12 @@ pub fn install_interrupt_handler() {
     });
 }
 
+/// Asks the long passes to stop, as Ctrl-C does (a window closed while its
+/// figure is still being prepared).
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
+
 /// Whether the user has pressed Ctrl-C.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)

@@ -147,6 +147,19 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     };
     event_loop.set_control_flow(ControlFlow::Wait);
     event_loop.run_app(&mut launcher)?;
+    if let Some(pending) = launcher.pending.take() {
+        // Closed while the figure was being prepared: stop the preparing
+        // thread at its next check, so that it removes its temporary files
+        // (a pyramid being written may be gigabytes), waiting a few seconds.
+        heatscope::progress::interrupt();
+        let until = Instant::now() + Duration::from_secs(10);
+        while let Ok(ready) = pending.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            if matches!(ready, Ready::Figure(_)) {
+                break;
+            }
+        }
+        return launcher.error.map_or(Ok(()), Err);
+    }
     if let Some(error) = launcher.error {
         return Err(error);
     }
