@@ -121,7 +121,7 @@ impl WindowBench<'_> {
         if reconfigure {
             state.surface.configure(&state.renderer.gpu().device, &state.config);
         }
-        Ok(true)
+        state.gpu_error().map_or(Ok(true), Err)
     }
 }
 

@@ -342,7 +342,7 @@ impl Launcher {
         let encoder = state.renderer.draw(&scene, &[], &tessellate(&scene), &view, [0, 0], size)?;
         state.renderer.gpu().queue.submit([encoder.finish()]);
         state.renderer.gpu().queue.present(frame);
-        Ok(())
+        state.gpu_error().map_or(Ok(()), Err)
     }
 }
 
@@ -413,6 +413,9 @@ pub(super) struct WindowState {
     gpu_cache: u64,
     /// Set when the GPU device is lost (driver reset, GPU removed).
     lost: Arc<std::sync::atomic::AtomicBool>,
+    /// The first error the GPU reported outside any call that returns one
+    /// (a surface on a window that is gone): the view ends with it.
+    gpu_error: GpuErrors,
 }
 
 /// A window just opened, asked for its first frame; or, when it could not
@@ -438,10 +441,11 @@ pub(super) fn opened(
 impl WindowState {
     /// A new device, surface and renderer for the same window.
     fn recreate(&mut self) -> anyhow::Result<()> {
-        let (surface, config, mut renderer, lost) = gpu_for_window(&self.instance, &self.window, true)?;
+        let (surface, config, mut renderer, lost, gpu_error) = gpu_for_window(&self.instance, &self.window, true)?;
         renderer.stream(UPLOAD_BUDGET);
         renderer.set_gpu_cache(self.gpu_cache);
-        (self.surface, self.config, self.renderer, self.lost) = (surface, config, renderer, lost);
+        (self.surface, self.config, self.renderer, self.lost, self.gpu_error) =
+            (surface, config, renderer, lost, gpu_error);
         Ok(())
     }
 }
@@ -1119,7 +1123,7 @@ impl ApplicationHandler for App {
                     }
                     return;
                 }
-                if let Err(e) = self.redraw() {
+                if let Some(e) = self.redraw().err().or_else(|| self.state.as_ref()?.gpu_error()) {
                     self.fail(event_loop, e);
                     return;
                 }
@@ -1232,13 +1236,30 @@ pub(super) fn open_window_with(
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_with_display_handle(Box::new(
         event_loop.owned_display_handle(),
     )));
-    let (surface, config, mut renderer, lost) = gpu_for_window(&instance, &window, vsync)?;
+    let (surface, config, mut renderer, lost, gpu_error) = gpu_for_window(&instance, &window, vsync)?;
     renderer.set_gpu_cache(gpu_cache);
-    Ok(WindowState { window, instance, surface, config, renderer, gpu_cache, lost })
+    Ok(WindowState { window, instance, surface, config, renderer, gpu_cache, lost, gpu_error })
+}
+
+/// The first error a device reported to no caller.
+pub(super) type GpuErrors = Arc<std::sync::Mutex<Option<String>>>;
+
+impl WindowState {
+    /// The error the GPU reported since the last call, as one line that
+    /// says what to do, if any.
+    pub(super) fn gpu_error(&self) -> Option<anyhow::Error> {
+        let message = self.gpu_error.lock().ok()?.take()?;
+        let lines = message.lines().map(|l| l.trim().trim_end_matches(':')).filter(|l| !l.is_empty());
+        let first = lines.collect::<Vec<_>>().join(": ");
+        Some(anyhow::anyhow!(
+            "the GPU could not draw the window ({first}); was the window closed from outside? Draw to a file with `heatscope render` instead"
+        ))
+    }
 }
 
 /// The window's state: surface, device and renderer.
-type WindowGpu = (wgpu::Surface<'static>, wgpu::SurfaceConfiguration, Renderer, Arc<std::sync::atomic::AtomicBool>);
+type WindowGpu =
+    (wgpu::Surface<'static>, wgpu::SurfaceConfiguration, Renderer, Arc<std::sync::atomic::AtomicBool>, GpuErrors);
 
 /// A surface on `window`, a device that can present to it (its loss is
 /// flagged) and a renderer in the surface's format; frames wait for the
@@ -1246,6 +1267,15 @@ type WindowGpu = (wgpu::Surface<'static>, wgpu::SurfaceConfiguration, Renderer, 
 fn gpu_for_window(instance: &wgpu::Instance, window: &Arc<Window>, vsync: bool) -> anyhow::Result<WindowGpu> {
     let surface = instance.create_surface(window.clone())?;
     let gpu = Gpu::from_instance(instance, Some(&surface))?;
+    // Errors no call returns (wgpu would panic on them) are kept for the
+    // event loop, which ends the view with the first.
+    let gpu_error: GpuErrors = Arc::default();
+    let slot = gpu_error.clone();
+    gpu.device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
+        if let Ok(mut slot) = slot.lock() {
+            slot.get_or_insert_with(|| error.to_string());
+        }
+    }));
     let caps = surface.get_capabilities(&gpu.adapter);
     let format = [wgpu::TextureFormat::Bgra8Unorm, wgpu::TextureFormat::Rgba8Unorm]
         .into_iter()
@@ -1268,5 +1298,5 @@ fn gpu_for_window(instance: &wgpu::Instance, window: &Arc<Window>, vsync: bool) 
     let flag = lost.clone();
     gpu.device.set_device_lost_callback(move |_, _| flag.store(true, std::sync::atomic::Ordering::Relaxed));
     let renderer = Renderer::with_gpu(gpu, format);
-    Ok((surface, config, renderer, lost))
+    Ok((surface, config, renderer, lost, gpu_error))
 }
