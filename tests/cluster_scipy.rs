@@ -274,17 +274,8 @@ fn clusters_out_gives_scipys_flat_clusters_in_leaf_order() {
     // The blobs fixture as a TSV; scipy's fcluster(Z, k, "maxclust") for
     // euclidean average linkage, k = 2..6, and the same partitions from a
     // height halfway between the merges that a k-cluster cut separates.
-    let doc = load("blobs");
-    let m = matrix(&doc);
     let dir = tempfile::tempdir().unwrap();
-    let tsv = dir.path().join("blobs.tsv");
-    let mut text = String::from("item");
-    (0..m.cols()).for_each(|c| text.push_str(&format!("\tc{c}")));
-    for r in 0..m.rows() {
-        text.push_str(&format!("\nr{r}"));
-        m.row(r).iter().for_each(|v| text.push_str(&format!("\t{v}")));
-    }
-    std::fs::write(&tsv, text + "\n").unwrap();
+    let (tsv, doc) = blobs_tsv(dir.path());
     let expected = &doc["metrics"]["euclidean"]["methods"]["average"];
     let z: Vec<Vec<f64>> = expected["Z"].as_array().unwrap().iter().map(floats).collect();
     let leaves: Vec<String> = usizes(&expected["leaves"]).iter().map(|i| format!("r{i}")).collect();
@@ -332,4 +323,81 @@ fn clusters_out_gives_scipys_flat_clusters_in_leaf_order() {
     assert_eq!(order, leaves);
     let theirs = usizes(&expected["fcluster"][1]);
     assert!(theirs.iter().enumerate().all(|(i, &label)| ours[&format!("r{i}")] == label));
+}
+
+/// The blobs fixture as a TSV in `dir` (rows r0…, columns c0…).
+fn blobs_tsv(dir: &std::path::Path) -> (std::path::PathBuf, Value) {
+    let doc = load("blobs");
+    let m = matrix(&doc);
+    let tsv = dir.join("blobs.tsv");
+    let mut text = String::from("item");
+    (0..m.cols()).for_each(|c| text.push_str(&format!("\tc{c}")));
+    for r in 0..m.rows() {
+        text.push_str(&format!("\nr{r}"));
+        m.row(r).iter().for_each(|v| text.push_str(&format!("\t{v}")));
+    }
+    std::fs::write(&tsv, text + "\n").unwrap();
+    (tsv, doc)
+}
+
+#[test]
+fn a_given_linkage_or_order_draws_the_rows_in_its_order() {
+    use npyz::WriterBuilder;
+    let dir = tempfile::tempdir().unwrap();
+    let (tsv, doc) = blobs_tsv(dir.path());
+    let expected = &doc["metrics"]["cosine"]["methods"]["complete"];
+    // scipy's own tree, saved as numpy saves it.
+    let z: Vec<f64> = expected["Z"].as_array().unwrap().iter().flat_map(floats).collect();
+    let z_path = dir.path().join("z.npy");
+    let mut out = std::fs::File::create(&z_path).unwrap();
+    let shape = [z.len() as u64 / 4, 4];
+    let mut npy = npyz::WriteOptions::new().default_dtype().shape(&shape).writer(&mut out).begin_nd().unwrap();
+    npy.extend(z.iter().copied()).unwrap();
+    npy.finish().unwrap();
+    let leaves: Vec<String> = usizes(&expected["leaves"]).iter().map(|i| format!("r{i}")).collect();
+    let reversed: Vec<String> = leaves.iter().rev().cloned().collect();
+    let order_path = dir.path().join("order.txt");
+    std::fs::write(&order_path, reversed.join("\n") + "\n").unwrap();
+    let run = |extra: &[&str]| {
+        let (png, layout) = (dir.path().join("b.png"), dir.path().join("b.json"));
+        let mut args = vec!["render", tsv.to_str().unwrap(), "-o", png.to_str().unwrap(), "-q"];
+        args.extend(["--layout-out", layout.to_str().unwrap()]);
+        args.extend(extra);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"))
+            .args(&args)
+            .env("HEATSCOPE_CACHE_DIR", dir.path())
+            .output()
+            .unwrap();
+        (out, layout)
+    };
+    // Bad input first (refused before anything is drawn): one line, exit 2.
+    let bad_order = dir.path().join("bad.txt");
+    std::fs::write(&bad_order, "r0\nr1\nr0\n").unwrap();
+    let short = dir.path().join("short.npy");
+    std::fs::write(&short, &std::fs::read(&z_path).unwrap()[..200]).unwrap();
+    for (extra, says) in [
+        (["--row-order-file", bad_order.to_str().unwrap()], "line 3: 'r0' comes a second time"),
+        (["--row-linkage", short.to_str().unwrap()], "short.npy: "),
+        (["--row-linkage", tsv.to_str().unwrap()], "not a NumPy .npy file"),
+    ] {
+        let (out, _) = run(&extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.lines().count() == 1 && stderr.contains(says), "{stderr}");
+    }
+    if std::env::var("HEATSCOPE_SKIP_GPU").is_ok_and(|v| v == "1") {
+        return;
+    }
+    for (extra, want) in [
+        (["--row-linkage", z_path.to_str().unwrap()], &leaves),
+        (["--row-order-file", order_path.to_str().unwrap()], &reversed),
+    ] {
+        let (out, layout) = run(&extra);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: Value = serde_json::from_slice(&std::fs::read(layout).unwrap()).unwrap();
+        let rows: Vec<&str> =
+            json["heatmaps"][0]["rows"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
+        assert_eq!(rows, *want, "{extra:?}");
+        assert_eq!(json["heatmaps"][0]["clustering"]["rows"], Value::Null, "{extra:?}");
+    }
 }

@@ -462,6 +462,69 @@ fn about_file(error: ClusterError, matrix: &Matrix, labels: &Labels) -> anyhow::
     CliError { message, code: 2 }.into()
 }
 
+/// The tree of scipy's linkage matrix in the `.npy` at `path`, checked to
+/// be valid and to have `n` leaves; every problem is one line (exit 2).
+pub(super) fn read_linkage(path: &Path, n: usize, item: &str) -> anyhow::Result<Dendrogram> {
+    let refuse =
+        |why: String| -> anyhow::Error { CliError { message: format!("{}: {why}", path.display()), code: 2 }.into() };
+    let file = std::fs::File::open(path).map_err(|e| refuse(format!("cannot open it ({e}); check the path")))?;
+    let npy = npyz::NpyFile::new(std::io::BufReader::new(file)).map_err(|e| {
+        refuse(format!("not a NumPy .npy file ({e}); give scipy's linkage matrix saved with numpy.save"))
+    })?;
+    let shape = npy.shape().to_vec();
+    if shape != [n.saturating_sub(1) as u64, 4] {
+        return Err(refuse(format!(
+            "a linkage matrix of shape {shape:?}; the matrix has {n} {item}s, so it needs shape [{}, 4]",
+            n.saturating_sub(1)
+        )));
+    }
+    if npy.order() != npyz::Order::C {
+        return Err(refuse(
+            "stored in Fortran order; save it with numpy.save(path, numpy.ascontiguousarray(Z))".into(),
+        ));
+    }
+    let values: Vec<f64> = npy.into_vec().map_err(|e| {
+        refuse(format!("cannot read it as float64 ({e}); save Z as numpy's float64, as scipy makes it"))
+    })?;
+    let z: Vec<[f64; 4]> = values.chunks_exact(4).map(|r| [r[0], r[1], r[2], r[3]]).collect();
+    Dendrogram::from_linkage_matrix(&z).map_err(|e| refuse(format!("{e}; give a linkage matrix scipy accepts")))
+}
+
+/// The order of `labels` named by the file at `path`, one label a line
+/// (blank lines skipped): every label exactly once.
+pub(super) fn read_order(path: &Path, labels: &Labels, item: &str) -> anyhow::Result<Vec<usize>> {
+    let refuse =
+        |why: String| -> anyhow::Error { CliError { message: format!("{}: {why}", path.display()), code: 2 }.into() };
+    let text = std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot read it ({e}); check the path")))?;
+    let index: std::collections::HashMap<String, usize> =
+        labels.iter().enumerate().map(|(i, l)| (l.into_owned(), i)).collect();
+    if index.len() < labels.len() {
+        return Err(refuse(format!("the {item} labels repeat, so a label cannot name one {item}; rename them first")));
+    }
+    let mut order = Vec::with_capacity(labels.len());
+    let mut seen = vec![false; labels.len()];
+    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let label = line.trim();
+        let Some(&i) = index.get(label) else {
+            return Err(refuse(format!("line {}: '{label}' is not a {item} label of the matrix", number + 1)));
+        };
+        if std::mem::replace(&mut seen[i], true) {
+            return Err(refuse(format!("line {}: '{label}' comes a second time; name each {item} once", number + 1)));
+        }
+        order.push(i);
+    }
+    if order.len() < labels.len() {
+        let missing = seen.iter().position(|&s| !s).expect("one is missing");
+        return Err(refuse(format!(
+            "names {} of the {} {item}s (e.g. not '{}'); name every {item} once",
+            order.len(),
+            labels.len(),
+            labels.get(missing)
+        )));
+    }
+    Ok(order)
+}
+
 /// scipy's linkage matrix as an `(n − 1) × 4` `float64` `.npy`.
 fn write_linkage(path: &Path, tree: &Dendrogram) -> std::io::Result<()> {
     let z = tree.to_linkage_matrix();

@@ -61,6 +61,10 @@ pub fn look(figure: &FigureArgs) -> FigureArgs {
         col_cut_height: None,
         row_clusters_out: None,
         col_clusters_out: None,
+        row_linkage: None,
+        col_linkage: None,
+        row_order_file: None,
+        col_order_file: None,
         row_colors: tables(&figure.row_colors),
         col_colors: tables(&figure.col_colors),
         ..figure.clone()

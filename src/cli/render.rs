@@ -53,6 +53,19 @@ pub struct FigureArgs {
     /// Keep the columns in file order (no column tree).
     #[arg(long)]
     pub no_col_cluster: bool,
+    /// Draw the rows with this tree instead of clustering them: scipy's linkage matrix, an (n−1) × 4
+    /// float64 .npy (as `cluster --linkage-out` or scipy.cluster.hierarchy.linkage writes it).
+    #[arg(long, value_name = "Z.npy", conflicts_with_all = ["no_row_cluster", "row_order_file"])]
+    pub row_linkage: Option<PathBuf>,
+    /// The columns' tree, as --row-linkage.
+    #[arg(long, value_name = "Z.npy", conflicts_with_all = ["no_col_cluster", "col_order_file"])]
+    pub col_linkage: Option<PathBuf>,
+    /// Draw the rows in the order of FILE, one label a line (every row once), without a tree.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_row_cluster")]
+    pub row_order_file: Option<PathBuf>,
+    /// The columns' order, as --row-order-file.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_col_cluster")]
+    pub col_order_file: Option<PathBuf>,
     /// Colour map by matplotlib name (viridis, RdBu_r, …; _r reverses) [default: RdBu_r when the data spans 0, else viridis].
     #[arg(long, value_name = "NAME")]
     pub cmap: Option<String>,
@@ -380,6 +393,10 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
         col_cut_height: None,
         row_clusters_out: None,
         col_clusters_out: None,
+        row_linkage: None,
+        col_linkage: None,
+        row_order_file: None,
+        col_order_file: None,
         no_row_cluster: figure.no_row_cluster || figure.link_order == LinkOrder::Follow,
         link: Vec::new(),
         ..figure.clone()
@@ -410,6 +427,14 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
 /// One panel. A linked one is given the panel on its left (and that
 /// panel's file): its rows are matched to that panel's first (refused when
 /// none match, before any long work), and the links come back with it.
+/// A tree or an order for an axis from a file (`--row-linkage`,
+/// `--row-order-file`), or nothing.
+enum Given {
+    Tree(Dendrogram),
+    Order(Vec<usize>),
+    Nothing,
+}
+
 pub(super) fn prepare_panel(
     input: &InputArgs,
     figure: &FigureArgs,
@@ -471,6 +496,23 @@ pub(super) fn prepare_panel(
     };
     let row_stored = stored(&figure.row_colors, MatrixAxis::Rows, "--row-colors")?;
     let col_stored = stored(&figure.col_colors, MatrixAxis::Cols, "--col-colors")?;
+    // Trees and orders given in files are read and checked before any
+    // clustering starts.
+    let given = |axis: Axis, linkage: &Option<PathBuf>, order: &Option<PathBuf>| -> anyhow::Result<Given> {
+        let labels = if axis == Axis::Rows { matrix.row_labels() } else { matrix.col_labels() };
+        Ok(match (linkage, order) {
+            (Some(path), _) => Given::Tree(super::cluster::read_linkage(path, axis.len(&matrix), axis.item_name())?),
+            (None, Some(path)) => Given::Order(super::cluster::read_order(path, labels, axis.item_name())?),
+            (None, None) => Given::Nothing,
+        })
+    };
+    let given_rows = given(Axis::Rows, &figure.row_linkage, &figure.row_order_file)?;
+    let given_cols = given(Axis::Cols, &figure.col_linkage, &figure.col_order_file)?;
+    let given_order = |given: &Given| match given {
+        Given::Order(order) => Some(order.clone()),
+        _ => None,
+    };
+    let (given_row_order, given_col_order) = (given_order(&given_rows), given_order(&given_cols));
     super::check_in_place(&matrix, &dir)?;
     let standardize = match (figure.z_score, figure.standard_scale) {
         (Some(axis), _) => Some(Standardize::ZScore(axis.into())),
@@ -493,19 +535,31 @@ pub(super) fn prepare_panel(
         }
         super::cluster::cluster_axis(&matrix, axis, &options, &dir).map(Some)
     };
-    let row_tree = tree(Axis::Rows, figure.no_row_cluster)?;
-    let col_tree = tree(Axis::Cols, figure.no_col_cluster)?;
+    let row_tree = match given_rows {
+        Given::Tree(tree) => Some(tree),
+        Given::Order(_) => None,
+        Given::Nothing => tree(Axis::Rows, figure.no_row_cluster)?,
+    };
+    let col_tree = match given_cols {
+        Given::Tree(tree) => Some(tree),
+        Given::Order(_) => None,
+        Given::Nothing => tree(Axis::Cols, figure.no_col_cluster)?,
+    };
     if heatscope::progress::interrupted() {
         return Err(heatscope::input::InputError::Interrupted.into());
     }
-    let order = |tree: &Option<Dendrogram>, n: usize| tree.as_ref().map_or_else(|| (0..n).collect(), |t| t.leaves());
+    let order = |tree: &Option<Dendrogram>, given: Option<Vec<usize>>, n: usize| match (tree, given) {
+        (Some(tree), _) => tree.leaves(),
+        (None, Some(order)) => order,
+        (None, None) => (0..n).collect(),
+    };
     let row_order: Vec<usize> = match (&links, left) {
         (Some(links), Some((left, _))) if figure.link_order == LinkOrder::Follow => {
             follow_order(links, &left.row_order, matrix.rows())
         }
-        _ => order(&row_tree, matrix.rows()),
+        _ => order(&row_tree, given_row_order, matrix.rows()),
     };
-    let col_order: Vec<usize> = order(&col_tree, matrix.cols());
+    let col_order: Vec<usize> = order(&col_tree, given_col_order, matrix.cols());
     let as_u32 = |o: &[usize]| o.iter().map(|&i| i as u32).collect::<Vec<u32>>();
     let started = Instant::now();
     let (pyramid, _) = build_or_open(&matrix, &as_u32(&row_order), &as_u32(&col_order), &dir)?;
@@ -578,10 +632,14 @@ pub(super) fn prepare_panel(
     assign_palettes(&mut col_bars);
     let row_geometry = row_tree.as_ref().map(|t| TreeGeometry::new(t, row_groups.as_deref()));
     let col_geometry = col_tree.as_ref().map(|t| TreeGeometry::new(t, col_groups.as_deref()));
-    let note = |axis: Axis, tree: &Option<Dendrogram>| {
-        tree.as_ref().map(|_| super::cluster::ClusteringNote::new(&matrix, axis, &options))
+    // A tree read from a file says nothing of how it was made.
+    let note = |axis: Axis, tree: &Option<Dendrogram>, read: bool| {
+        tree.as_ref().filter(|_| !read).map(|_| super::cluster::ClusteringNote::new(&matrix, axis, &options))
     };
-    let clustering = [note(Axis::Rows, &row_tree), note(Axis::Cols, &col_tree)];
+    let clustering = [
+        note(Axis::Rows, &row_tree, figure.row_linkage.is_some()),
+        note(Axis::Cols, &col_tree, figure.col_linkage.is_some()),
+    ];
     let prepared = Prepared {
         clustering,
         matrix,
