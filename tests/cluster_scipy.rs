@@ -245,14 +245,24 @@ fn linkage_matrix_round_trips() {
     }
 }
 
+/// Runs the binary with its cache in `cache`.
+fn run_heatscope(cache: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"));
+    command.args(args).env("HEATSCOPE_CACHE_DIR", cache).output().expect("the binary runs")
+}
+
 /// Runs the binary; its exit status must be success.
 fn heatscope(cache: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"))
-        .args(args)
-        .env("HEATSCOPE_CACHE_DIR", cache)
-        .output()
-        .expect("the binary runs");
+    let out = run_heatscope(cache, args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Runs the binary, which must refuse with exit code 2 and one line saying `says`.
+fn refused(cache: &std::path::Path, args: &[&str], says: &str) {
+    let out = run_heatscope(cache, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.lines().count() == 1 && stderr.contains(says), "{stderr}");
 }
 
 /// A `--clusters-out` file: each label's cluster, and the labels' order.
@@ -302,14 +312,7 @@ fn clusters_out_gives_scipys_flat_clusters_in_leaf_order() {
     ] {
         let mut args = vec!["cluster", tsv.to_str().unwrap(), "--clusters-out", out.to_str().unwrap()];
         args.extend(extra);
-        let run = std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"))
-            .args(&args)
-            .env("HEATSCOPE_CACHE_DIR", dir.path())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(2), "{stderr}");
-        assert!(stderr.lines().count() == 1 && stderr.contains(says), "{stderr}");
+        refused(dir.path(), &args, says);
     }
     if std::env::var("HEATSCOPE_SKIP_GPU").is_ok_and(|v| v == "1") {
         return;
@@ -358,17 +361,12 @@ fn a_given_linkage_or_order_draws_the_rows_in_its_order() {
     let reversed: Vec<String> = leaves.iter().rev().cloned().collect();
     let order_path = dir.path().join("order.txt");
     std::fs::write(&order_path, reversed.join("\n") + "\n").unwrap();
-    let run = |extra: &[&str]| {
-        let (png, layout) = (dir.path().join("b.png"), dir.path().join("b.json"));
+    let (png, layout) = (dir.path().join("b.png"), dir.path().join("b.json"));
+    let args = |extra: &[&str]| {
         let mut args = vec!["render", tsv.to_str().unwrap(), "-o", png.to_str().unwrap(), "-q"];
         args.extend(["--layout-out", layout.to_str().unwrap()]);
         args.extend(extra);
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"))
-            .args(&args)
-            .env("HEATSCOPE_CACHE_DIR", dir.path())
-            .output()
-            .unwrap();
-        (out, layout)
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
     };
     // Bad input first (refused before anything is drawn): one line, exit 2.
     let bad_order = dir.path().join("bad.txt");
@@ -380,10 +378,8 @@ fn a_given_linkage_or_order_draws_the_rows_in_its_order() {
         (["--row-linkage", short.to_str().unwrap()], "short.npy: "),
         (["--row-linkage", tsv.to_str().unwrap()], "not a NumPy .npy file"),
     ] {
-        let (out, _) = run(&extra);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
-        assert!(stderr.lines().count() == 1 && stderr.contains(says), "{stderr}");
+        let args = args(&extra);
+        refused(dir.path(), &args.iter().map(String::as_str).collect::<Vec<_>>(), says);
     }
     if std::env::var("HEATSCOPE_SKIP_GPU").is_ok_and(|v| v == "1") {
         return;
@@ -392,9 +388,9 @@ fn a_given_linkage_or_order_draws_the_rows_in_its_order() {
         (["--row-linkage", z_path.to_str().unwrap()], &leaves),
         (["--row-order-file", order_path.to_str().unwrap()], &reversed),
     ] {
-        let (out, layout) = run(&extra);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let json: Value = serde_json::from_slice(&std::fs::read(layout).unwrap()).unwrap();
+        let args = args(&extra);
+        heatscope(dir.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+        let json: Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
         let rows: Vec<&str> =
             json["heatmaps"][0]["rows"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
         assert_eq!(rows, *want, "{extra:?}");

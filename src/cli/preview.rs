@@ -10,7 +10,7 @@ use heatscope::input::{Labels, Matrix};
 use rayon::prelude::*;
 
 use super::InputArgs;
-use super::render::{FigureArgs, Prepared, is_stored_column, prepare_panel};
+use super::render::{FigureArgs, Prepared, prepare_panel};
 
 /// The most rows a preview holds: a screen's worth of pixel rows several
 /// times over.
@@ -48,27 +48,9 @@ pub fn prepare_preview(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result
 }
 
 /// The preview's figure options: `figure`'s look in file order, without
-/// trees or cuts, with bars from tables only (stored columns belong to the
-/// file, not to this copy of some of its rows).
+/// trees (a copy of some of the file's rows is another matrix).
 pub fn look(figure: &FigureArgs) -> FigureArgs {
-    let tables = |specs: &[String]| specs.iter().filter(|s| !is_stored_column(s)).cloned().collect();
-    FigureArgs {
-        no_row_cluster: true,
-        no_col_cluster: true,
-        row_cut: None,
-        col_cut: None,
-        row_cut_height: None,
-        col_cut_height: None,
-        row_clusters_out: None,
-        col_clusters_out: None,
-        row_linkage: None,
-        col_linkage: None,
-        row_order_file: None,
-        col_order_file: None,
-        row_colors: tables(&figure.row_colors),
-        col_colors: tables(&figure.col_colors),
-        ..figure.clone()
-    }
+    FigureArgs { no_row_cluster: true, no_col_cluster: true, ..figure.for_another_matrix() }
 }
 
 /// A preview on screen.

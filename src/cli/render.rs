@@ -385,21 +385,9 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
     // A linked panel clusters (or follows) on its own, with the bar tables
     // and look of the main panel, but no cut.
     let linked_figure = FigureArgs {
-        row_colors: figure.row_colors.iter().filter(|s| !is_stored_column(s)).cloned().collect(),
-        col_colors: figure.col_colors.iter().filter(|s| !is_stored_column(s)).cloned().collect(),
-        row_cut: None,
-        col_cut: None,
-        row_cut_height: None,
-        col_cut_height: None,
-        row_clusters_out: None,
-        col_clusters_out: None,
-        row_linkage: None,
-        col_linkage: None,
-        row_order_file: None,
-        col_order_file: None,
         no_row_cluster: figure.no_row_cluster || figure.link_order == LinkOrder::Follow,
         link: Vec::new(),
-        ..figure.clone()
+        ..figure.for_another_matrix()
     };
     for (k, path) in figure.link.iter().enumerate() {
         let left = if k == 0 { &main } else { &main.linked[k - 1].panel };
@@ -427,6 +415,30 @@ pub fn prepare(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Prepare
 /// One panel. A linked one is given the panel on its left (and that
 /// panel's file): its rows are matched to that panel's first (refused when
 /// none match, before any long work), and the links come back with it.
+impl FigureArgs {
+    /// This figure's look for another matrix (a linked panel, a preview):
+    /// the bar tables but not the columns stored with this matrix, and no
+    /// cuts, cluster files, given trees or orders, which belong to it.
+    pub(super) fn for_another_matrix(&self) -> FigureArgs {
+        let tables = |specs: &[String]| specs.iter().filter(|s| !is_stored_column(s)).cloned().collect();
+        FigureArgs {
+            row_colors: tables(&self.row_colors),
+            col_colors: tables(&self.col_colors),
+            row_cut: None,
+            col_cut: None,
+            row_cut_height: None,
+            col_cut_height: None,
+            row_clusters_out: None,
+            col_clusters_out: None,
+            row_linkage: None,
+            col_linkage: None,
+            row_order_file: None,
+            col_order_file: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// A tree or an order for an axis from a file (`--row-linkage`,
 /// `--row-order-file`), or nothing.
 enum Given {
@@ -680,7 +692,7 @@ pub fn check_folder(path: &Path) -> Result<(), CliError> {
 
 /// Whether a `--row-colors` value names a column stored with the matrix
 /// (`obs:NAME`, `var:NAME`) rather than a table file.
-pub(super) fn is_stored_column(spec: &str) -> bool {
+fn is_stored_column(spec: &str) -> bool {
     (spec.starts_with("obs:") || spec.starts_with("var:")) && !Path::new(spec).exists()
 }
 
