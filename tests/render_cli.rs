@@ -401,3 +401,34 @@ fn links_handle_duplicates_partial_overlap_follow_order_and_no_overlap() {
     assert!(errors[0].contains("none of its 2 row labels (e.g. 'y1')") && errors[0].contains("a.tsv"), "{stderr}");
     assert!(!d.join("y.png").exists());
 }
+
+#[test]
+fn rows_sorted_by_an_annotation_keep_their_file_order_within_each_category() {
+    let dir = tempfile::tempdir().unwrap();
+    let (matrix, obs) = (repo("data/pbmc68k_reduced.tsv"), repo("data/pbmc68k_reduced.obs.tsv"));
+    let spec = format!("{}:bulk_labels", obs.display());
+    let (png, layout) = (dir.path().join("s.png"), dir.path().join("s.json"));
+    // A table that does not exist: one line, exit 2, before any work.
+    let missing = format!("{}:bulk_labels", dir.path().join("none.tsv").display());
+    let out = heatscope(dir.path(), &["render", matrix.to_str().unwrap(), "--row-order", &missing, "-o", "x.png"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.lines().count() == 1 && stderr.contains("none.tsv"), "{stderr}");
+    let args = [matrix.to_str().unwrap(), "--row-order", &spec, "-o", png.to_str().unwrap()];
+    if render(dir.path(), &[&args[..], &["--layout-out", layout.to_str().unwrap()]].concat()).is_none() {
+        return;
+    }
+    // Expected: the file's rows, stably sorted by their cell type's name.
+    let text = std::fs::read_to_string(&obs).unwrap();
+    let mut lines = text.lines();
+    let column = lines.next().unwrap().split('\t').position(|h| h == "bulk_labels").unwrap();
+    let kind: std::collections::HashMap<&str, &str> =
+        lines.map(|l| l.split('\t').collect::<Vec<_>>()).map(|f| (f[0], f[column])).collect();
+    let file = std::fs::read_to_string(&matrix).unwrap();
+    let mut expected: Vec<&str> = file.lines().skip(1).map(|l| l.split('\t').next().unwrap()).collect();
+    expected.sort_by_key(|label| kind[label]);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
+    let rows: Vec<&str> =
+        json["heatmaps"][0]["rows"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(rows, expected);
+}

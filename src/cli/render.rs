@@ -66,6 +66,14 @@ pub struct FigureArgs {
     /// The columns' order, as --row-order-file.
     #[arg(long, value_name = "FILE", conflicts_with = "no_col_cluster")]
     pub col_order_file: Option<PathBuf>,
+    /// Sort the rows by annotation columns instead of clustering them (stable, missing values last):
+    /// TABLE.tsv:COLUMN[,COLUMN2…] or obs:COLUMN[,COLUMN2…]; categories in the table's sorted order
+    /// (obs: the stored order), numbers ascending.
+    #[arg(long, value_name = "TABLE:COL[,COL]|obs:COL", conflicts_with_all = ["row_linkage", "row_order_file"])]
+    pub row_order: Option<String>,
+    /// Sort the columns by annotation columns (TABLE:COL or var:COL), as --row-order.
+    #[arg(long, value_name = "TABLE:COL[,COL]|var:COL", conflicts_with_all = ["col_linkage", "col_order_file"])]
+    pub col_order: Option<String>,
     /// Colour map by matplotlib name (viridis, RdBu_r, …; _r reverses) [default: RdBu_r when the data spans 0, else viridis].
     #[arg(long, value_name = "NAME")]
     pub cmap: Option<String>,
@@ -434,6 +442,8 @@ impl FigureArgs {
             col_linkage: None,
             row_order_file: None,
             col_order_file: None,
+            row_order: None,
+            col_order: None,
             ..self.clone()
         }
     }
@@ -518,8 +528,30 @@ pub(super) fn prepare_panel(
             (None, None) => Given::Nothing,
         })
     };
-    let given_rows = given(Axis::Rows, &figure.row_linkage, &figure.row_order_file)?;
-    let given_cols = given(Axis::Cols, &figure.col_linkage, &figure.col_order_file)?;
+    // Sorted by annotations: their bars in matrix order, then a stable sort.
+    let sorted = |spec: &String, axis: MatrixAxis, flag: &str| -> anyhow::Result<Given> {
+        let (labels, n, name) = match axis {
+            MatrixAxis::Rows => (matrix.row_labels(), matrix.rows(), "row"),
+            MatrixAxis::Cols => (matrix.col_labels(), matrix.cols(), "column"),
+        };
+        let identity: Vec<usize> = (0..n).collect();
+        let bars = if is_stored_column(spec) {
+            let annotations = stored(std::slice::from_ref(spec), axis, flag)?;
+            annotations.iter().map(|a| AnnotationBar::from_annotation(a, &identity)).collect()
+        } else {
+            let table = BarTable::read(&BarSource::parse(spec)).map_err(|e| usage(format!("{flag}: {e}")))?;
+            table.bars(labels, &identity, name).map_err(|e| usage(format!("{flag}: {e}")))?.0
+        };
+        Ok(Given::Order(heatscope::figure::annotation::order_by(&bars, n)))
+    };
+    let given_rows = match &figure.row_order {
+        Some(spec) => sorted(spec, MatrixAxis::Rows, "--row-order")?,
+        None => given(Axis::Rows, &figure.row_linkage, &figure.row_order_file)?,
+    };
+    let given_cols = match &figure.col_order {
+        Some(spec) => sorted(spec, MatrixAxis::Cols, "--col-order")?,
+        None => given(Axis::Cols, &figure.col_linkage, &figure.col_order_file)?,
+    };
     let given_order = |given: &Given| match given {
         Given::Order(order) => Some(order.clone()),
         _ => None,

@@ -30,6 +30,23 @@ pub enum BarValues {
     Numeric { values: Vec<f32>, colormap: Colormap, norm: Norm },
 }
 
+/// The items `0..n` of `bars` (each with its values in item order) sorted
+/// by the first bar, ties by the next, and so on, keeping the items' order
+/// among equals (a stable sort); missing values last.
+pub fn order_by(bars: &[AnnotationBar], n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        bars.iter()
+            .map(|bar| {
+                let (x, y) = (bar.sort_key(a), bar.sort_key(b));
+                x.0.cmp(&y.0).then(x.1.total_cmp(&y.1))
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    order
+}
+
 /// A problem with an annotation table.
 #[derive(Debug, thiserror::Error)]
 pub enum AnnotationError {
@@ -260,6 +277,21 @@ impl AnnotationBar {
         self.len() == 0
     }
 
+    /// How item `at` sorts: by its category's place in the bar's categories
+    /// or by its number; a missing value after every other.
+    fn sort_key(&self, at: usize) -> (bool, f64) {
+        match &self.values {
+            BarValues::Categorical { codes, .. } => codes[at].map_or((true, 0.0), |c| (false, f64::from(c))),
+            BarValues::Numeric { values, .. } => {
+                if values[at].is_nan() {
+                    (true, 0.0)
+                } else {
+                    (false, f64::from(values[at]))
+                }
+            }
+        }
+    }
+
     /// The value at display position `at` as text (its category, or its
     /// number), "missing" where it has none.
     pub fn value_text(&self, at: usize) -> String {
@@ -319,6 +351,26 @@ impl AnnotationBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_sort_by_category_then_number_and_keep_their_order_among_equals() {
+        // Categories sort by name (classify sorts them); "T" < missing.
+        let kinds = [Some("T"), Some("B"), None, Some("T"), Some("B"), Some("T")];
+        let numbers: Vec<String> = ["5", "1", "2", "3", "", "0.5"].iter().map(|s| s.to_string()).collect();
+        let mut cells: Vec<Option<&str>> = numbers.iter().map(|s| Some(s.as_str()).filter(|s| !s.is_empty())).collect();
+        // Eleven distinct numbers make a numeric bar: pad with items past the six.
+        let extra: Vec<String> = (0..6).map(|i| format!("{}.25", 10 + i)).collect();
+        cells.extend(extra.iter().map(|s| Some(s.as_str())));
+        let mut kinds = kinds.to_vec();
+        kinds.extend([Some("B"); 6]);
+        let kind = AnnotationBar { name: "kind".into(), values: classify(&kinds) };
+        let score = AnnotationBar { name: "score".into(), values: classify(&cells) };
+        assert!(matches!(score.values, BarValues::Numeric { .. }));
+        // By kind alone: the Bs in item order (1, 4, 6…11), the Ts (0, 3, 5), the missing (2).
+        assert_eq!(order_by(std::slice::from_ref(&kind), 12), [1, 4, 6, 7, 8, 9, 10, 11, 0, 3, 5, 2]);
+        // By kind, then score: among the Ts, 0.5 (5) < 3 (3) < 5 (0); item 4's missing score goes after the Bs' numbers.
+        assert_eq!(order_by(&[kind, score], 12), [1, 6, 7, 8, 9, 10, 11, 4, 5, 3, 0, 2]);
+    }
 
     #[test]
     fn a_bar_names_the_value_at_a_position() {
