@@ -226,7 +226,7 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
         AxisChoice::Both => &[(Axis::Rows, &first), (Axis::Cols, &columns)],
     };
     if let Some(Cut::Count(k)) = cut {
-        for &(axis, _) in axes {
+        for &(axis, _) in axes.iter().filter(|(_, outputs)| outputs.clusters.is_some()) {
             let n = axis.len(&matrix);
             if k > n {
                 return Err(usage(format!("--cut {k}: there are {n} {}s; give 1 to {n} clusters", axis.item_name())));
