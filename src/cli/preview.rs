@@ -57,6 +57,7 @@ pub fn look(figure: &FigureArgs) -> FigureArgs {
 pub struct Preview {
     /// Rows of the file between two rows of the preview.
     pub step: usize,
+    /// When the preparation started.
     pub started: Instant,
     /// Where its first frame goes (`--preview-screenshot`).
     pub screenshot: Option<PathBuf>,

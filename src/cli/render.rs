@@ -457,6 +457,17 @@ enum Given {
     Nothing,
 }
 
+impl Given {
+    /// The tree, and the order without a tree.
+    fn into_parts(self) -> (Option<Dendrogram>, Option<Vec<usize>>) {
+        match self {
+            Given::Tree(tree) => (Some(tree), None),
+            Given::Order(order) => (None, Some(order)),
+            Given::Nothing => (None, None),
+        }
+    }
+}
+
 pub(super) fn prepare_panel(
     input: &InputArgs,
     figure: &FigureArgs,
@@ -552,11 +563,8 @@ pub(super) fn prepare_panel(
         Some(spec) => sorted(spec, MatrixAxis::Cols, "--col-order")?,
         None => given(Axis::Cols, &figure.col_linkage, &figure.col_order_file)?,
     };
-    let given_order = |given: &Given| match given {
-        Given::Order(order) => Some(order.clone()),
-        _ => None,
-    };
-    let (given_row_order, given_col_order) = (given_order(&given_rows), given_order(&given_cols));
+    let ((given_row_tree, given_row_order), (given_col_tree, given_col_order)) =
+        (given_rows.into_parts(), given_cols.into_parts());
     super::check_in_place(&matrix, &dir)?;
     let standardize = match (figure.z_score, figure.standard_scale) {
         (Some(axis), _) => Some(Standardize::ZScore(axis.into())),
@@ -579,15 +587,14 @@ pub(super) fn prepare_panel(
         }
         super::cluster::cluster_axis(&matrix, axis, &options, &dir).map(Some)
     };
-    let row_tree = match given_rows {
-        Given::Tree(tree) => Some(tree),
-        Given::Order(_) => None,
-        Given::Nothing => tree(Axis::Rows, figure.no_row_cluster)?,
+    // A given order stands without a tree.
+    let row_tree = match given_row_tree {
+        Some(tree) => Some(tree),
+        None => tree(Axis::Rows, figure.no_row_cluster || given_row_order.is_some())?,
     };
-    let col_tree = match given_cols {
-        Given::Tree(tree) => Some(tree),
-        Given::Order(_) => None,
-        Given::Nothing => tree(Axis::Cols, figure.no_col_cluster)?,
+    let col_tree = match given_col_tree {
+        Some(tree) => Some(tree),
+        None => tree(Axis::Cols, figure.no_col_cluster || given_col_order.is_some())?,
     };
     if heatscope::progress::interrupted() {
         return Err(heatscope::input::InputError::Interrupted.into());

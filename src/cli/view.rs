@@ -117,8 +117,11 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     let agg = args.figure.agg;
     let preview_look = preview::look(&figure);
     let preview_shot = args.preview_screenshot.clone();
+    // The preview counts the seconds of the whole preparation, as the
+    // waiting window does.
+    let launched = Instant::now();
     let preview = move |prepared: Prepared, state: WindowState, step: usize| App {
-        preview: Some(Preview { step, started: Instant::now(), screenshot: preview_shot.clone() }),
+        preview: Some(Preview { step, started: launched, screenshot: preview_shot.clone() }),
         ..App::new(prepared, preview_look.clone(), state, agg)
     };
     let make = move |prepared: Prepared, state: WindowState| {
@@ -135,7 +138,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         title,
         gpu_cache: args.gpu_cache.saturating_mul(1 << 20),
         pending: Some(pending),
-        started: Instant::now(),
+        started: launched,
         preview: Box::new(preview),
         previewed: false,
         waiting: None,

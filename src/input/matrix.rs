@@ -34,6 +34,8 @@ pub struct Matrix {
     fingerprint: u64,
 }
 
+/// Cloned cheaply: both kinds are shared.
+#[derive(Clone)]
 enum Storage {
     Owned(Arc<Vec<f32>>),
     /// The file is kept open beside its map for [`Matrix::read_row`].
@@ -377,12 +379,7 @@ impl Matrix {
     /// All values, row-major. For a mapped matrix this is the mapping itself:
     /// touching it pages data in on demand; it is never copied.
     pub fn data(&self) -> &[f32] {
-        match &self.storage {
-            Storage::Owned(values) => values,
-            Storage::Mapped { map, offset, .. } => {
-                bytemuck::cast_slice(&map[*offset..*offset + self.rows * self.cols * 4])
-            }
-        }
+        self.storage.values(self.rows * self.cols)
     }
 
     /// Copies row `i` into `out` (`cols` values). A mapped matrix is read
@@ -395,16 +392,7 @@ impl Matrix {
     /// If `out.len() != self.cols()`.
     pub fn read_row(&self, i: usize, out: &mut [f32]) -> std::io::Result<()> {
         assert_eq!(out.len(), self.cols, "one value per column");
-        match &self.storage {
-            Storage::Owned(_) => {
-                out.copy_from_slice(self.row(i));
-                Ok(())
-            }
-            Storage::Mapped { file, offset, .. } => {
-                let at = (offset + i * self.cols * 4) as u64;
-                std::os::unix::fs::FileExt::read_exact_at(&**file, bytemuck::cast_slice_mut(out), at)
-            }
-        }
+        self.read_rows(i, out)
     }
 
     /// Copies the consecutive rows starting at `first` into `out` (a whole
@@ -433,13 +421,7 @@ impl Matrix {
     /// full-resolution tiles from it): it shares the map or the memory, and
     /// copies nothing.
     pub fn values(&self) -> MatrixValues {
-        let storage = match &self.storage {
-            Storage::Owned(values) => Storage::Owned(Arc::clone(values)),
-            Storage::Mapped { file, map, offset } => {
-                Storage::Mapped { file: Arc::clone(file), map: Arc::clone(map), offset: *offset }
-            }
-        };
-        MatrixValues { storage, rows: self.rows, cols: self.cols }
+        MatrixValues { storage: self.storage.clone(), rows: self.rows, cols: self.cols }
     }
 
     /// Hints that `rows` will not be read again soon, so their pages may
@@ -576,10 +558,17 @@ impl MatrixValues {
     /// Row `i` as a slice of `cols` values: through the map for a mapped
     /// matrix, so that a few rows read here and there cost no system call.
     pub fn row(&self, i: usize) -> &[f32] {
-        let (start, end) = (i * self.cols, (i + 1) * self.cols);
-        match &self.storage {
-            Storage::Owned(values) => &values[start..end],
-            Storage::Mapped { map, offset, .. } => bytemuck::cast_slice(&map[offset + start * 4..offset + end * 4]),
+        &self.storage.values(self.rows * self.cols)[i * self.cols..(i + 1) * self.cols]
+    }
+}
+
+impl Storage {
+    /// The first `len` values (all of them), in place: the memory, or the
+    /// map itself.
+    fn values(&self, len: usize) -> &[f32] {
+        match self {
+            Storage::Owned(values) => &values[..len],
+            Storage::Mapped { map, offset, .. } => bytemuck::cast_slice(&map[*offset..*offset + len * 4]),
         }
     }
 }
