@@ -69,6 +69,7 @@
 //! level and group, and every parallel pass writes or sums in a fixed order.
 
 mod kmeans;
+mod leaves;
 pub mod project;
 
 use indicatif::ProgressBar;
@@ -116,7 +117,7 @@ const PROJECTED_PASSES: usize = 4;
 
 /// Bump when the approximate tree changes for the same options: it names
 /// cached trees.
-pub(crate) const VERSION: u64 = 2;
+pub(crate) const VERSION: u64 = 3;
 
 /// When clustering is approximate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -284,7 +285,7 @@ fn build(
     let m = items.len();
     let k = match top {
         Top::Groups(k) => k.min(m),
-        Top::Leaves if m <= LEAF_MAX => return exact(run, items),
+        Top::Leaves if m <= LEAF_MAX => return leaf_group(run, items),
         Top::Leaves => m.div_ceil(LEAF_MAX / 2),
     };
     if k < 2 || m <= 2 {
@@ -350,18 +351,29 @@ fn build(
 
 /// The exact tree over `items`.
 fn exact(run: &Run, items: &[u32]) -> Result<Subtree, ClusterError> {
+    linked(run, items, false)
+}
+
+/// The tree of a leaf group: the exact linkage, on distances from `f32`
+/// products where they apply (`leaves.rs`).
+fn leaf_group(run: &Run, items: &[u32]) -> Result<Subtree, ClusterError> {
+    linked(run, items, true)
+}
+
+fn linked(run: &Run, items: &[u32], in_f32: bool) -> Result<Subtree, ClusterError> {
     let space = &run.space;
     let leaves = items.iter().map(|&i| Subtree { merges: Vec::new(), member: i, height: 0.0 }).collect();
     if items.len() < 2 {
         return Ok(graft(&Dendrogram::from_merges(items.len(), Vec::new()), leaves));
     }
-    let mut values = Vec::with_capacity(items.len() * space.dim());
-    let mut buffer = Vec::new();
-    for &i in items {
-        values.extend_from_slice(space.item(i, &mut buffer)?);
-    }
-    let rows = Items::Rows { data: &values, dim: space.dim(), item: space.item_name() };
-    let dist = pdist_items(rows, space.metric(), None)?;
+    let values = space.gather(items)?;
+    let fast = in_f32.then(|| leaves::distances(&values, space.dim(), space.metric())).flatten();
+    let dist = match fast {
+        Some(dist) => dist,
+        None => {
+            pdist_items(Items::Rows { data: &values, dim: space.dim(), item: space.item_name() }, space.metric(), None)?
+        }
+    };
     Ok(graft(&link_and_order(dist, run.method, run.ordering, None), leaves))
 }
 
