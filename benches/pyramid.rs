@@ -88,6 +88,8 @@ fn pyramid(c: &mut Criterion) {
         c.bench_function("tile/full_resolution_256x256_from_4GB_shuffled", |b| b.iter(|| p.tile(tile)));
         let full_rows = TileId { level: Level { row: 0, col: 1 }, ty: 1000, tx: 0 };
         c.bench_function("tile/full_rows_256x250_from_4GB_shuffled", |b| b.iter(|| p.tile(full_rows)));
+        let four_rows = TileId { level: Level { row: 1, col: 0 }, ty: 250, tx: 1 };
+        c.bench_function("tile/four_rows_256x256_from_4GB_shuffled", |b| b.iter(|| p.tile(four_rows)));
         c.bench_function("tile/aggregate_256x250_from_4GB_shuffled", |b| b.iter(|| p.tile(coarse)));
     }
 }

@@ -383,27 +383,81 @@ impl Writer<'_> {
     }
 }
 
-/// A tile of level (0, 1), full-resolution rows and columns shrunk 4 to a
-/// cell, in the stored form of [`encode_tile`], made from the matrix as the
-/// build makes the levels beside it: the same cells, merged in the same
-/// order, so the same bits. The level is not written (40% of the aggregates
-/// of 1,000,000 × 1,000); a tile reads 256 rows across 1,024 columns.
-pub(crate) fn full_row_tile(base: &Base, geometry: &Geometry, id: TileId) -> Vec<u16> {
-    debug_assert!(id.level.row == 0 && id.level.col > 0, "{id:?}");
+/// A tile of level (0, 1) or (1, 0) (cells of 4 display columns or 4
+/// display rows), in the stored form of [`encode_tile`], made from the
+/// matrix as the build makes the levels beside it: the same cells, merged
+/// in the same order, so the same bits. Neither level is written (70% of
+/// the aggregates of 1,000,000 × 1,000); a tile reads 256 × 1,024 values.
+pub(crate) fn made_tile(base: &Base, geometry: &Geometry, id: TileId) -> Vec<u16> {
+    debug_assert!(matches!((id.level.row, id.level.col), (0, 1) | (1, 0)), "{id:?}");
     let rect = geometry.tile_rect(id);
-    let span = FACTOR.pow(id.level.col);
-    let columns = &base.col_order[rect.col * span..((rect.col + rect.width) * span).min(base.col_order.len())];
-    let mut values = Vec::with_capacity(rect.height * columns.len());
-    for &r in &base.row_order[rect.row..rect.row + rect.height] {
-        let row = base.values.row(r as usize);
-        values.extend(columns.iter().map(|&c| row[c as usize]));
-    }
-    let mut cells = Cells::from_value_columns(&values, columns.len());
-    for _ in 1..id.level.col {
-        cells = cells.shrink_columns();
-    }
-    debug_assert_eq!(cells.width, rect.width);
-    encode_tile(&cells, 0..rect.height, 0, rect.width)
+    let (n_rows, n_cols) = geometry.shape();
+    let (h, w) = (rect.height, rect.width);
+    // One pass from the matrix's rows straight into the cells, on the
+    // calling thread (tile loaders run several at once), with the build's
+    // arithmetic in the build's order.
+    MADE.with_borrow_mut(|cells| {
+        cells.width = w;
+        for v in [&mut cells.mean, &mut cells.min, &mut cells.max] {
+            v.resize(h * w, 0.0);
+        }
+        cells.count.resize(h * w, 0);
+        let rows = cells.mean.chunks_exact_mut(w).zip(cells.count.chunks_exact_mut(w));
+        let rows = rows.zip(cells.min.chunks_exact_mut(w)).zip(cells.max.chunks_exact_mut(w));
+        if id.level.row == 0 {
+            // Level (0, 1): each cell merges 4 neighbouring display columns.
+            let columns = &base.col_order[rect.col * FACTOR..((rect.col + w) * FACTOR).min(n_cols)];
+            let display = &base.row_order[rect.row..rect.row + h];
+            for ((((mean, count), lo), hi), &r) in rows.zip(display) {
+                let row = base.values.row(r as usize);
+                for (x, group) in columns.chunks(FACTOR).enumerate() {
+                    let (mut sum, mut n, mut min, mut max) = (0.0f32, 0u32, f32::INFINITY, f32::NEG_INFINITY);
+                    for &c in group {
+                        let v = row[c as usize];
+                        let finite = !v.is_nan();
+                        sum += if finite { v } else { 0.0 };
+                        n += u32::from(finite);
+                        min = if v < min { v } else { min };
+                        max = if v > max { v } else { max };
+                    }
+                    (count[x], lo[x], hi[x]) = (n, min, max);
+                    mean[x] = if n > 0 { sum / n as f32 } else { 0.0 };
+                }
+            }
+        } else {
+            // Level (1, 0): each cell merges 4 consecutive display rows.
+            let columns = &base.col_order[rect.col..rect.col + w];
+            let display = &base.row_order[rect.row * FACTOR..((rect.row + h) * FACTOR).min(n_rows)];
+            let mut sum = [0.0f32; TILE];
+            for ((((mean, count), lo), hi), group) in rows.zip(display.chunks(FACTOR)) {
+                sum[..w].fill(0.0);
+                count.fill(0);
+                lo.fill(f32::INFINITY);
+                hi.fill(f32::NEG_INFINITY);
+                for &r in group {
+                    let row = base.values.row(r as usize);
+                    let lanes = sum.iter_mut().zip(count.iter_mut()).zip(lo.iter_mut()).zip(hi.iter_mut());
+                    for ((((s, n), min), max), &c) in lanes.zip(columns) {
+                        let v = row[c as usize];
+                        let finite = !v.is_nan();
+                        *s += if finite { v } else { 0.0 };
+                        *n += u32::from(finite);
+                        *min = if v < *min { v } else { *min };
+                        *max = if v > *max { v } else { *max };
+                    }
+                }
+                for ((m, &s), &n) in mean.iter_mut().zip(&sum).zip(count.iter()) {
+                    *m = if n > 0 { s / n as f32 } else { 0.0 };
+                }
+            }
+        }
+        encode_tile(cells, 0..h, 0, w)
+    })
+}
+
+thread_local! {
+    /// The cells of the last tile [`made_tile`] made on this thread.
+    static MADE: std::cell::RefCell<Cells> = std::cell::RefCell::new(Cells::default());
 }
 
 /// One aggregate tile: columns `x0 .. x0 + w` of rows `rows` of `cells`,
@@ -487,7 +541,10 @@ impl RowLevel {
             for j in 0..self.pending.len() {
                 let band_rows = TILE.min(self.pending[j].rows());
                 let band = self.pending[j].take_front(band_rows);
-                writer.aggregate_band(Level { row: self.level_row, col: j as u32 }, self.next_band, &band)?;
+                let level = Level { row: self.level_row, col: j as u32 };
+                if store::is_stored(level) {
+                    writer.aggregate_band(level, self.next_band, &band)?;
+                }
             }
             self.next_band += 1;
         }
@@ -623,7 +680,7 @@ fn pass(matrix: &Matrix, row_order: &[u32], col_order: &[u32], writer: &Writer) 
             total.samples.extend(part.samples);
         }
         // Full-resolution rows shrunk along columns: level (0, 1) is made
-        // from the matrix when asked for (`full_row_tile`), the levels
+        // from the matrix when asked for (`made_tile`), the levels
         // beyond, whose tiles would each read 4,096 columns or more, are
         // written.
         if col_levels > 2 {
@@ -714,9 +771,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn full_row_tiles_are_the_bits_the_build_used_to_write() {
-        // 300 × 1100 with missing values, both axes shuffled: level (0, 1),
-        // its last tile short, two tile rows.
+    fn made_tiles_are_the_bits_the_build_used_to_write() {
+        // 300 × 1100 with missing values, both axes shuffled: levels (0, 1)
+        // and (1, 0), their last tiles short, two tile rows of (0, 1).
         let (rows, cols) = (300usize, 1100usize);
         let values: Vec<f32> = (0..rows * cols)
             .map(|k| if k % 37 == 0 { f32::NAN } else { ((k * 7919) % 1009) as f32 / 17.0 - 20.0 })
@@ -728,24 +785,37 @@ mod tests {
         assert_eq!(geometry.level_counts(), (2, 3));
         let base = Base { values: matrix.values(), row_order: row_order.clone(), col_order: col_order.clone() };
         let (m, by_column) = (&matrix, &col_order);
-        // What the build's pass wrote for these levels (format 2): each band
-        // of 256 display rows across every column, shrunk level by level,
-        // cut into tiles.
-        for (ty, first) in (0..rows).step_by(TILE).enumerate() {
-            let band: Vec<f32> = row_order[first..(first + TILE).min(rows)]
+        let display = |first: usize, last: usize| -> Vec<f32> {
+            row_order[first..last]
                 .iter()
                 .flat_map(|&r| by_column.iter().map(move |&c| m.row(r as usize)[c as usize]))
-                .collect();
-            let cells = Cells::from_value_columns(&band, cols);
-            for j in 1..2 {
-                let level = Level { row: 0, col: j };
-                for tx in 0..geometry.tile_counts(level).1 {
-                    let x0 = tx as usize * TILE;
-                    let written = encode_tile(&cells, 0..cells.rows(), x0, TILE.min(cells.width - x0));
-                    let made = full_row_tile(&base, &geometry, TileId { level, ty: ty as u32, tx });
-                    assert_eq!(made, written, "{level:?} tile ({ty}, {tx})");
-                }
+                .collect()
+        };
+        // What the build's pass wrote for these levels (format 2): level
+        // (0, 1) from each band of 256 display rows across every column,
+        // level (1, 0) from every 4 display rows, cut into tiles.
+        let mut compared = 0;
+        for (ty, first) in (0..rows).step_by(TILE).enumerate() {
+            let cells = Cells::from_value_columns(&display(first, (first + TILE).min(rows)), cols);
+            let level = Level { row: 0, col: 1 };
+            for tx in 0..geometry.tile_counts(level).1 {
+                let x0 = tx as usize * TILE;
+                let written = encode_tile(&cells, 0..cells.rows(), x0, TILE.min(cells.width - x0));
+                let made = made_tile(&base, &geometry, TileId { level, ty: ty as u32, tx });
+                assert_eq!(made, written, "{level:?} tile ({ty}, {tx})");
+                compared += 1;
             }
         }
+        let cells = Cells::from_value_rows(&display(0, rows), cols);
+        let level = Level { row: 1, col: 0 };
+        assert_eq!(geometry.tile_counts(level), (1, 5));
+        for tx in 0..5 {
+            let x0 = tx as usize * TILE;
+            let written = encode_tile(&cells, 0..cells.rows(), x0, TILE.min(cols - x0));
+            let made = made_tile(&base, &geometry, TileId { level, ty: 0, tx });
+            assert_eq!(made, written, "{level:?} tile (0, {tx})");
+            compared += 1;
+        }
+        assert_eq!(compared, 2 * 2 + 5);
     }
 }

@@ -1,11 +1,11 @@
 //! The pyramid file: format, validation on open, and reading tiles.
 //!
-//! Layout, version 2 (integers little-endian):
+//! Layout, version 4 (integers little-endian):
 //!
 //! | offset | bytes | field |
 //! |-------:|------:|-------|
 //! | 0   | 8 | magic `HSPYRAMD` |
-//! | 8   | 4 | format version, 2 |
+//! | 8   | 4 | format version, 4 |
 //! | 12  | 4 | tile side in cells, 256 |
 //! | 16  | 4 | shrink factor per level, 4 |
 //! | 24  | 8 | matrix rows |
@@ -22,14 +22,15 @@
 //! | 96  | 8 | values sampled for the percentiles |
 //! | 104 | 8 | FNV-1a checksum of bytes 0..104 |
 //!
-//! From byte 4096, the levels in [`Geometry::levels`] order but the
-//! full-resolution level and level (0, 1), each starting 64-aligned; within
-//! a level, tiles by tile row then tile column (so a tile row of the level
-//! is contiguous). Those two are not stored: their tiles are made from the
-//! matrix itself through the two orders when asked for, the
-//! full-resolution level's values as they are and level (0, 1)'s cells as
-//! the build makes them (version 1 stored them, twice the matrix for
-//! 1,000,000 × 1,000 in all). An aggregate tile is a centre and a scale (`f32`
+//! From byte 4096, the levels in [`Geometry::levels`] order but the three
+//! finest, (0, 0), (0, 1) and (1, 0), each starting 64-aligned; within a
+//! level, tiles by tile row then tile column (so a tile row of the level is
+//! contiguous). The three finest are not stored: their tiles are made from
+//! the matrix itself through the two orders when asked for, the
+//! full-resolution level's values as they are and the other two's cells as
+//! the build makes them (version 1 stored them all, twice the matrix for
+//! 1,000,000 × 1,000 in all; version 3 stored level (1, 0), 60% of the
+//! rest). An aggregate tile is a centre and a scale (`f32`
 //! each), then for each cell the mean, minimum and maximum of the finite
 //! matrix cells under it as `f16` in units of the tile: value = centre +
 //! scale × stored. Per-tile scaling bounds the `f16` error by 1/8192 of the
@@ -48,7 +49,7 @@ use crate::mmap::map_readonly;
 
 pub(crate) const MAGIC: &[u8; 8] = b"HSPYRAMD";
 /// Bump when the layout or the meaning of a field changes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 pub(crate) const HEADER_LEN: usize = 112;
 pub(crate) const DATA_OFFSET: u64 = 4096;
 /// Bytes of an aggregate tile's centre and scale.
@@ -112,7 +113,7 @@ impl FileLayout {
 
     /// Byte offset and length of a stored tile.
     pub fn tile_span(&self, tile: TileId) -> (u64, usize) {
-        debug_assert!(is_stored(tile.level), "tiles of full-resolution rows are not stored");
+        debug_assert!(is_stored(tile.level), "the tiles of {:?} are made from the matrix", tile.level);
         let (_, cols) = self.geometry.level_shape(tile.level);
         let (_, tile_cols) = self.geometry.tile_counts(tile.level);
         let rect = self.geometry.tile_rect(tile);
@@ -124,9 +125,10 @@ impl FileLayout {
 }
 
 /// Whether a level's tiles are in the file: all but the full-resolution
-/// level and level (0, 1), which are made from the matrix.
+/// level, (0, 1) and (1, 0), which are made from the matrix (a tile of
+/// either reads 256 × 1,024 of its cells).
 pub(crate) fn is_stored(level: Level) -> bool {
-    level.row > 0 || level.col >= 2
+    level.row + level.col >= 2
 }
 
 /// Bytes of one tile of `height × width` cells.
@@ -292,7 +294,7 @@ impl Pyramid {
             let (offset, len) = self.layout.tile_span(id);
             &self.map[offset as usize..offset as usize + len]
         } else {
-            made = super::build::full_row_tile(&self.base, &self.layout.geometry, id);
+            made = super::build::made_tile(&self.base, &self.layout.geometry, id);
             bytemuck::cast_slice(&made)
         };
         let center = f32::from_le_bytes(bytes[0..4].try_into().unwrap());
