@@ -38,43 +38,35 @@ impl Summary {
     pub const EMPTY: Summary =
         Summary { nan: 0, infinite: 0, finite: 0, sum: 0.0, min: f32::INFINITY, max: f32::NEG_INFINITY };
 
-    /// Adds `values`. Written with selects rather than branches so that it
-    /// vectorises: NaN fails every comparison, so it never reaches min/max.
-    /// Every total runs in eight lanes, in a fixed order for the same
-    /// `values`, so that the loop does not wait on one addition after
-    /// another and vectorises.
+    /// Adds `values`. Every total runs in eight lanes, in a fixed order for
+    /// the same `values`, written with selects rather than branches, so
+    /// that the loop vectorises instead of waiting on one addition after
+    /// another: NaN fails every comparison, so it never reaches min/max.
     pub fn add(&mut self, values: &[f32]) {
         const L: usize = 8;
-        let mut nan = [0u64; L];
-        let mut infinite = [0u64; L];
-        let mut sum = [0.0f64; L];
-        let mut min = [f32::INFINITY; L];
-        let mut max = [f32::NEG_INFINITY; L];
-        let mut lane = |l: usize, v: f32| {
-            let finite = v.is_finite();
-            nan[l] += u64::from(v.is_nan());
-            infinite[l] += u64::from(v.is_infinite());
-            sum[l] += if finite { f64::from(v) } else { 0.0 };
-            min[l] = if finite && v < min[l] { v } else { min[l] };
-            max[l] = if finite && v > max[l] { v } else { max[l] };
-        };
-        let chunks = values.chunks_exact(L);
-        let tail = chunks.remainder();
-        for chunk in chunks {
-            for (l, &v) in chunk.iter().enumerate() {
-                lane(l, v);
+        // Lane counts are u32: at most 2²⁴ values a block.
+        for block in values.chunks(1 << 24) {
+            let mut lanes = Lanes::<L>::default();
+            let chunks = block.chunks_exact(L);
+            let tail = chunks.remainder();
+            for chunk in chunks {
+                let chunk: &[f32; L] = chunk.try_into().expect("a chunk of L");
+                for (l, &v) in chunk.iter().enumerate() {
+                    lanes.add(l, v);
+                }
             }
+            for (l, &v) in tail.iter().enumerate() {
+                lanes.add(l, v);
+            }
+            let nan: u64 = lanes.nan.iter().map(|&n| u64::from(n)).sum();
+            let infinite: u64 = lanes.infinite.iter().map(|&n| u64::from(n)).sum();
+            self.nan += nan;
+            self.infinite += infinite;
+            self.finite += block.len() as u64 - nan - infinite;
+            self.sum += lanes.sum.iter().sum::<f64>();
+            self.min = lanes.min.iter().fold(self.min, |a, &b| if b < a { b } else { a });
+            self.max = lanes.max.iter().fold(self.max, |a, &b| if b > a { b } else { a });
         }
-        for (l, &v) in tail.iter().enumerate() {
-            lane(l, v);
-        }
-        let (nan, infinite) = (nan.iter().sum::<u64>(), infinite.iter().sum::<u64>());
-        self.nan += nan;
-        self.infinite += infinite;
-        self.finite += values.len() as u64 - nan - infinite;
-        self.sum += sum.iter().sum::<f64>();
-        self.min = min.iter().fold(self.min, |a, &b| a.min(b));
-        self.max = max.iter().fold(self.max, |a, &b| a.max(b));
     }
 
     /// Totals of both.
@@ -87,6 +79,34 @@ impl Summary {
             min: self.min.min(other.min),
             max: self.max.max(other.max),
         }
+    }
+}
+
+/// The running totals of [`Summary::add`], lane by lane.
+struct Lanes<const L: usize> {
+    nan: [u32; L],
+    infinite: [u32; L],
+    sum: [f64; L],
+    min: [f32; L],
+    max: [f32; L],
+}
+
+impl<const L: usize> Default for Lanes<L> {
+    fn default() -> Self {
+        Lanes { nan: [0; L], infinite: [0; L], sum: [0.0; L], min: [f32::INFINITY; L], max: [f32::NEG_INFINITY; L] }
+    }
+}
+
+impl<const L: usize> Lanes<L> {
+    #[inline(always)]
+    fn add(&mut self, l: usize, v: f32) {
+        let finite = v.is_finite();
+        self.nan[l] += u32::from(v.is_nan());
+        self.infinite[l] += u32::from(v.is_infinite());
+        self.sum[l] += f64::from(if finite { v } else { 0.0 });
+        let (lo, hi) = if finite { (v, v) } else { (f32::INFINITY, f32::NEG_INFINITY) };
+        self.min[l] = if lo < self.min[l] { lo } else { self.min[l] };
+        self.max[l] = if hi > self.max[l] { hi } else { self.max[l] };
     }
 }
 
