@@ -100,11 +100,15 @@ impl<const L: usize> Default for Lanes<L> {
 impl<const L: usize> Lanes<L> {
     #[inline(always)]
     fn add(&mut self, l: usize, v: f32) {
-        let finite = v.is_finite();
-        self.nan[l] += u32::from(v.is_nan());
-        self.infinite[l] += u32::from(v.is_infinite());
+        // Integer tests on the bits without the sign: they vectorise where
+        // the float classifications branch.
+        let bits = v.to_bits() & 0x7fff_ffff;
+        let finite = bits < 0x7f80_0000;
+        self.nan[l] += u32::from(bits > 0x7f80_0000);
+        self.infinite[l] += u32::from(bits == 0x7f80_0000);
         self.sum[l] += f64::from(if finite { v } else { 0.0 });
-        let (lo, hi) = if finite { (v, v) } else { (f32::INFINITY, f32::NEG_INFINITY) };
+        let lo = if finite { v } else { f32::INFINITY };
+        let hi = if finite { v } else { f32::NEG_INFINITY };
         self.min[l] = if lo < self.min[l] { lo } else { self.min[l] };
         self.max[l] = if hi > self.max[l] { hi } else { self.max[l] };
     }
