@@ -337,7 +337,10 @@ fn a_large_matrix_shows_in_file_order_while_it_is_clustered() {
     // 8,000 rows in pairs of 0s and 1s (rows 0–1: 0, rows 2–3: 1, …): the
     // preview takes every second row, so its rows alternate 0, 1, 0, 1 and
     // every pixel averages to 0.5; clustered, the 0s and the 1s form two
-    // blocks. Colours are matplotlib's viridis over [0, 1]: entries 0, 128
+    // blocks. The preview fills in, every 32nd row (all 0s), then every 8th
+    // (all 0s), then every second: the screenshot, of its last stage, shows
+    // the mean only if the finer stages replaced the coarse ones.
+    // Colours are matplotlib's viridis over [0, 1]: entries 0, 128
     // (⌊0.5 × 256⌋, 127 where the mean rounds a hair below) and 255.
     let dir = tempfile::tempdir().unwrap();
     let matrix = dir.path().join("pairs.tsv");

@@ -19,7 +19,7 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::keyboard::{Key, ModifiersState, NamedKey};
 use winit::window::{Window, WindowId};
 
-use super::preview::{self, Preview, prepare_preview};
+use super::preview::{self, Preview, prepare_preview, preview_stages};
 use super::render::{FigureArgs, Prepared, prepare, scene};
 use super::{CliError, InputArgs};
 
@@ -45,7 +45,7 @@ pub struct ViewArgs {
     #[arg(long, value_name = "PNG")]
     pub screenshot: Option<PathBuf>,
     /// Save the first frame of the file-order preview (shown while a matrix of more than 4,096 rows
-    /// is clustered) as PNG.
+    /// is clustered), once it has filled in, as PNG.
     #[arg(long, value_name = "PNG")]
     pub preview_screenshot: Option<PathBuf>,
     /// GPU memory for heatmap tiles, in MB: tiles of the levels drawn before stay on the GPU until
@@ -109,8 +109,13 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     let (ready, pending) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         // A preview that fails says nothing: the figure's own error will.
-        if let Ok(Some((prepared, step))) = prepare_preview(&input, &worker_figure) {
-            let _ = ready.send(Ready::Preview(Box::new(prepared), step));
+        let steps = preview_stages(&input, &worker_figure).unwrap_or_default();
+        for (k, &step) in steps.iter().enumerate() {
+            if heatscope::progress::interrupted() {
+                break;
+            }
+            let Ok(prepared) = prepare_preview(&input, &worker_figure, step) else { break };
+            let _ = ready.send(Ready::Preview(Box::new(prepared), step, k + 1 < steps.len()));
         }
         let _ = ready.send(Ready::Figure(prepare(&input, &worker_figure).map(Box::new)));
     });
@@ -120,8 +125,14 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     // The preview counts the seconds of the whole preparation, as the
     // waiting window does.
     let launched = Instant::now();
-    let preview = move |prepared: Prepared, state: WindowState, step: usize| App {
-        preview: Some(Preview { step, started: launched, screenshot: preview_shot.clone() }),
+    let preview = move |prepared: Prepared, state: WindowState, step: usize, filling: bool| App {
+        // The screenshot is of the last stage, the preview filled in.
+        preview: Some(Preview {
+            step,
+            filling,
+            started: launched,
+            screenshot: if filling { None } else { preview_shot.clone() },
+        }),
         ..App::new(prepared, preview_look.clone(), state, agg)
     };
     let make = move |prepared: Prepared, state: WindowState| {
@@ -181,10 +192,11 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     }
 }
 
-/// What the preparing thread hands the window: a preview first (for a
-/// large matrix), then the figure.
+/// What the preparing thread hands the window: the stages of a preview
+/// first (for a large matrix: every `step`-th row, and whether a finer
+/// stage follows), then the figure.
 enum Ready {
-    Preview(Box<Prepared>, usize),
+    Preview(Box<Prepared>, usize, bool),
     Figure(anyhow::Result<Box<Prepared>>),
 }
 
@@ -229,8 +241,9 @@ impl App {
 
 /// Builds the viewer once its figure is prepared.
 type MakeApp = Box<dyn FnOnce(Prepared, WindowState) -> App>;
-/// Builds the viewer of a preview (rows `step` apart).
-type MakePreview = Box<dyn Fn(Prepared, WindowState, usize) -> App>;
+/// Builds the viewer of a preview stage (rows `step` apart; whether a finer
+/// stage follows).
+type MakePreview = Box<dyn Fn(Prepared, WindowState, usize, bool) -> App>;
 
 /// Opens the window at once and says what is being prepared (clustering,
 /// pyramid; bars in the terminal) until the figure is ready, then hands the
@@ -244,8 +257,8 @@ struct Launcher {
     preview: MakePreview,
     /// Whether a preview has been shown.
     previewed: bool,
-    /// A preview that came before the window opened.
-    waiting: Option<(Box<Prepared>, usize)>,
+    /// The latest preview stage, until it can be shown.
+    waiting: Option<(Box<Prepared>, usize, bool)>,
     /// The figure, once prepared, until the preview has been drawn once.
     figure: Option<Box<Prepared>>,
     make: Option<MakeApp>,
@@ -261,7 +274,7 @@ impl Launcher {
     fn poll(&mut self, event_loop: &ActiveEventLoop) -> bool {
         while let Some(pending) = &self.pending {
             match pending.try_recv() {
-                Ok(Ready::Preview(prepared, step)) => self.waiting = Some((prepared, step)),
+                Ok(Ready::Preview(prepared, step, filling)) => self.waiting = Some((prepared, step, filling)),
                 Ok(Ready::Figure(Ok(prepared))) => {
                     self.figure = Some(prepared);
                     self.pending = None;
@@ -293,14 +306,28 @@ impl Launcher {
                 let figure = self.figure.take().expect("checked");
                 self.show(make(*figure, state));
             }
-        } else if self.app.is_none()
-            && self.state.is_some()
-            && let Some((prepared, step)) = self.waiting.take()
-        {
-            let state = self.state.take().expect("checked");
-            let app = (self.preview)(*prepared, state, step);
-            self.previewed = true;
-            self.show(app);
+        } else if let Some((prepared, step, filling)) = self.waiting.take() {
+            // The first stage as soon as the window is open; each finer one
+            // in place of the one shown once that has been drawn, over the
+            // same part of the file.
+            let (state, shown) = match &mut self.app {
+                None => (self.state.take(), None),
+                Some(app) if app.frames > 0 && app.preview.is_some() => {
+                    let shown = app.preview_window();
+                    (app.state.take(), shown)
+                }
+                Some(_) => (None, None),
+            };
+            match state {
+                Some(state) => {
+                    self.show((self.preview)(*prepared, state, step, filling));
+                    self.previewed = true;
+                    if let (Some((window, before)), Some(app)) = (shown, &mut self.app) {
+                        app.show_preview_window(&window, before);
+                    }
+                }
+                None => self.waiting = Some((prepared, step, filling)),
+            }
         }
         self.app.is_some()
     }
@@ -552,6 +579,21 @@ impl App {
     /// The heatmaps' rectangles (the main one first). With the label areas
     /// reserved they depend only on the window size and the row bars, so a
     /// wheel event or key press does not lay the whole figure out again.
+    /// A preview stage's view: its camera's window and its step.
+    fn preview_window(&self) -> Option<(DataWindow, usize)> {
+        let step = self.preview.as_ref()?.step;
+        Some((self.camera.as_ref()?.window().clone(), step))
+    }
+
+    /// Shows the part of the file that a coarser preview stage (rows
+    /// `before` apart) showed in `window`.
+    fn show_preview_window(&mut self, window: &DataWindow, before: usize) {
+        let (Some(preview), Some(camera)) = (&self.preview, &mut self.camera) else { return };
+        let scale = before as f64 / preview.step as f64;
+        camera.show_rows(window.rows.start * scale..window.rows.end * scale);
+        camera.show_cols(window.cols.clone());
+    }
+
     fn heatmap_rects(&mut self) -> Vec<Rect> {
         let key = (self.size(), self.prepared.row_bars.len());
         if let Some((cached, rects)) = &self.heatmap_cache
