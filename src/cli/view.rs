@@ -576,9 +576,6 @@ impl App {
         }
     }
 
-    /// The heatmaps' rectangles (the main one first). With the label areas
-    /// reserved they depend only on the window size and the row bars, so a
-    /// wheel event or key press does not lay the whole figure out again.
     /// A preview stage's view: its camera's window and its step.
     fn preview_window(&self) -> Option<(DataWindow, usize)> {
         let step = self.preview.as_ref()?.step;
@@ -594,6 +591,9 @@ impl App {
         camera.show_cols(window.cols.clone());
     }
 
+    /// The heatmaps' rectangles (the main one first). With the label areas
+    /// reserved they depend only on the window size and the row bars, so a
+    /// wheel event or key press does not lay the whole figure out again.
     fn heatmap_rects(&mut self) -> Vec<Rect> {
         let key = (self.size(), self.prepared.row_bars.len());
         if let Some((cached, rects)) = &self.heatmap_cache
