@@ -43,19 +43,8 @@ pub fn stages(rows: usize, cols: usize) -> Vec<usize> {
     steps
 }
 
-/// The stages of the preview of what `input` opens (see [`stages`]); none
-/// for linked panels.
-pub fn preview_stages(input: &InputArgs, figure: &FigureArgs) -> anyhow::Result<Vec<usize>> {
-    if !figure.link.is_empty() {
-        return Ok(Vec::new());
-    }
-    let full = input.open()?;
-    Ok(stages(full.rows(), full.cols()))
-}
-
-/// The preview of what `input` opens with every `step`-th row.
-pub fn prepare_preview(input: &InputArgs, figure: &FigureArgs, step: usize) -> anyhow::Result<Prepared> {
-    let full = input.open()?;
+/// The preview of `full` (what `input` opens) with every `step`-th row.
+pub fn prepare_preview(input: &InputArgs, figure: &FigureArgs, full: &Matrix, step: usize) -> anyhow::Result<Prepared> {
     let (rows, cols) = (full.rows(), full.cols());
     let picked: Vec<usize> = (0..rows).step_by(step).collect();
     let mut values = vec![0.0f32; picked.len() * cols];

@@ -19,7 +19,7 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::keyboard::{Key, ModifiersState, NamedKey};
 use winit::window::{Window, WindowId};
 
-use super::preview::{self, Preview, prepare_preview, preview_stages};
+use super::preview::{self, Preview, prepare_preview};
 use super::render::{FigureArgs, Prepared, prepare, scene};
 use super::{CliError, InputArgs};
 
@@ -109,13 +109,18 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     let (ready, pending) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         // A preview that fails says nothing: the figure's own error will.
-        let steps = preview_stages(&input, &worker_figure).unwrap_or_default();
-        for (k, &step) in steps.iter().enumerate() {
-            if heatscope::progress::interrupted() {
-                break;
+        // Linked panels show clustered at once.
+        if worker_figure.link.is_empty()
+            && let Ok(full) = input.open()
+        {
+            let steps = preview::stages(full.rows(), full.cols());
+            for (k, &step) in steps.iter().enumerate() {
+                if heatscope::progress::interrupted() {
+                    break;
+                }
+                let Ok(prepared) = prepare_preview(&input, &worker_figure, &full, step) else { break };
+                let _ = ready.send(Ready::Preview(Box::new(prepared), step, k + 1 < steps.len()));
             }
-            let Ok(prepared) = prepare_preview(&input, &worker_figure, step) else { break };
-            let _ = ready.send(Ready::Preview(Box::new(prepared), step, k + 1 < steps.len()));
         }
         let _ = ready.send(Ready::Figure(prepare(&input, &worker_figure).map(Box::new)));
     });
