@@ -125,6 +125,35 @@ struct RowMut<'a> {
 }
 
 impl RowMut<'_> {
+    /// Adds one row of full-resolution values (as wide as this row) to the
+    /// running `sums`, the counts and the extremes.
+    fn add_values(&mut self, sums: &mut [f32], values: &[f32]) {
+        for (s, (c, &v)) in sums.iter_mut().zip(self.count.iter_mut().zip(values)) {
+            let finite = !v.is_nan();
+            *s += if finite { v } else { 0.0 };
+            *c += u32::from(finite);
+        }
+        fold_extremes(self.min, self.max, values);
+    }
+
+    /// Sets this blank row's cells, each from `FACTOR` neighbouring
+    /// full-resolution `values` (the last group may be short).
+    fn merge_columns(self, values: &[f32]) {
+        let cells = self.mean.iter_mut().zip(self.count.iter_mut()).zip(self.min.iter_mut()).zip(self.max.iter_mut());
+        for ((((mean, count), lo), hi), group) in cells.zip(values.chunks(FACTOR)) {
+            let (mut sum, mut n) = (0.0f32, 0u32);
+            for &v in group {
+                let finite = !v.is_nan();
+                sum += if finite { v } else { 0.0 };
+                n += u32::from(finite);
+                *lo = if v < *lo { v } else { *lo };
+                *hi = if v > *hi { v } else { *hi };
+            }
+            *count = n;
+            *mean = if n > 0 { sum / n as f32 } else { 0.0 };
+        }
+    }
+
     /// Sets each mean from its sum of values and the count already set.
     fn set_means(self, sums: &[f32]) {
         for ((mean, &count), &sum) in self.mean.iter_mut().zip(self.count.iter()).zip(sums) {
@@ -140,6 +169,17 @@ impl Cells {
 
     fn rows(&self) -> usize {
         self.count.len() / self.width.max(1)
+    }
+
+    /// Row `y`, writable.
+    fn row_mut(&mut self, y: usize) -> RowMut<'_> {
+        let cells = y * self.width..(y + 1) * self.width;
+        RowMut {
+            mean: &mut self.mean[cells.clone()],
+            count: &mut self.count[cells.clone()],
+            min: &mut self.min[cells.clone()],
+            max: &mut self.max[cells],
+        }
     }
 
     /// `rows` rows of empty cells.
@@ -171,16 +211,10 @@ impl Cells {
     fn from_value_rows(values: &[f32], width: usize) -> Self {
         let rows = values.len() / width;
         let mut out = Cells::blank(width, rows.div_ceil(FACTOR));
-        out.par_rows(|o, row| {
+        out.par_rows(|o, mut row| {
             let mut sum = vec![0.0f32; width];
             for r in o * FACTOR..((o + 1) * FACTOR).min(rows) {
-                let source = &values[r * width..(r + 1) * width];
-                for (s, (c, &v)) in sum.iter_mut().zip(row.count.iter_mut().zip(source)) {
-                    let finite = !v.is_nan();
-                    *s += if finite { v } else { 0.0 };
-                    *c += u32::from(finite);
-                }
-                fold_extremes(row.min, row.max, source);
+                row.add_values(&mut sum, &values[r * width..(r + 1) * width]);
             }
             row.set_means(&sum);
         });
@@ -192,28 +226,7 @@ impl Cells {
     fn from_value_columns(values: &[f32], width: usize) -> Self {
         let out_w = width.div_ceil(FACTOR);
         let mut out = Cells::blank(out_w, values.len() / width);
-        out.par_rows(|r, row| {
-            let groups = values[r * width..(r + 1) * width].chunks(FACTOR);
-            for ((((mean, count), lo), hi), group) in row
-                .mean
-                .iter_mut()
-                .zip(row.count.iter_mut())
-                .zip(row.min.iter_mut())
-                .zip(row.max.iter_mut())
-                .zip(groups)
-            {
-                let (mut sum, mut n) = (0.0f32, 0u32);
-                for &v in group {
-                    let finite = !v.is_nan();
-                    sum += if finite { v } else { 0.0 };
-                    n += u32::from(finite);
-                    *lo = if v < *lo { v } else { *lo };
-                    *hi = if v > *hi { v } else { *hi };
-                }
-                *count = n;
-                *mean = if n > 0 { sum / n as f32 } else { 0.0 };
-            }
-        });
+        out.par_rows(|r, row| row.merge_columns(&values[r * width..(r + 1) * width]));
         out
     }
 
@@ -393,62 +406,45 @@ pub(crate) fn made_tile(base: &Base, geometry: &Geometry, id: TileId) -> Vec<u16
     let rect = geometry.tile_rect(id);
     let (n_rows, n_cols) = geometry.shape();
     let (h, w) = (rect.height, rect.width);
-    // One pass from the matrix's rows straight into the cells, on the
-    // calling thread (tile loaders run several at once), with the build's
-    // arithmetic in the build's order.
+    // Each row gathered through the column order into a short line, merged
+    // by the build's own row kernels (the same arithmetic in the same
+    // order), on the calling thread (tile loaders run several at once).
     MADE.with_borrow_mut(|cells| {
         cells.width = w;
         for v in [&mut cells.mean, &mut cells.min, &mut cells.max] {
             v.resize(h * w, 0.0);
         }
         cells.count.resize(h * w, 0);
-        let rows = cells.mean.chunks_exact_mut(w).zip(cells.count.chunks_exact_mut(w));
-        let rows = rows.zip(cells.min.chunks_exact_mut(w)).zip(cells.max.chunks_exact_mut(w));
+        cells.min.fill(f32::INFINITY);
+        cells.max.fill(f32::NEG_INFINITY);
+        let mut line = Vec::with_capacity(FACTOR * TILE);
+        let gather = |line: &mut Vec<f32>, r: u32, columns: &[u32]| {
+            let row = base.values.row(r as usize);
+            line.clear();
+            line.extend(columns.iter().map(|&c| row[c as usize]));
+        };
         if id.level.row == 0 {
             // Level (0, 1): each cell merges 4 neighbouring display columns.
             let columns = &base.col_order[rect.col * FACTOR..((rect.col + w) * FACTOR).min(n_cols)];
             let display = &base.row_order[rect.row..rect.row + h];
-            for ((((mean, count), lo), hi), &r) in rows.zip(display) {
-                let row = base.values.row(r as usize);
-                for (x, group) in columns.chunks(FACTOR).enumerate() {
-                    let (mut sum, mut n, mut min, mut max) = (0.0f32, 0u32, f32::INFINITY, f32::NEG_INFINITY);
-                    for &c in group {
-                        let v = row[c as usize];
-                        let finite = !v.is_nan();
-                        sum += if finite { v } else { 0.0 };
-                        n += u32::from(finite);
-                        min = if v < min { v } else { min };
-                        max = if v > max { v } else { max };
-                    }
-                    (count[x], lo[x], hi[x]) = (n, min, max);
-                    mean[x] = if n > 0 { sum / n as f32 } else { 0.0 };
-                }
+            for (y, &r) in display.iter().enumerate() {
+                gather(&mut line, r, columns);
+                cells.row_mut(y).merge_columns(&line);
             }
         } else {
             // Level (1, 0): each cell merges 4 consecutive display rows.
             let columns = &base.col_order[rect.col..rect.col + w];
             let display = &base.row_order[rect.row * FACTOR..((rect.row + h) * FACTOR).min(n_rows)];
-            let mut sum = [0.0f32; TILE];
-            for ((((mean, count), lo), hi), group) in rows.zip(display.chunks(FACTOR)) {
-                sum[..w].fill(0.0);
-                count.fill(0);
-                lo.fill(f32::INFINITY);
-                hi.fill(f32::NEG_INFINITY);
+            let mut sum = vec![0.0f32; w];
+            for (y, group) in display.chunks(FACTOR).enumerate() {
+                sum.fill(0.0);
+                let mut row = cells.row_mut(y);
+                row.count.fill(0);
                 for &r in group {
-                    let row = base.values.row(r as usize);
-                    let lanes = sum.iter_mut().zip(count.iter_mut()).zip(lo.iter_mut()).zip(hi.iter_mut());
-                    for ((((s, n), min), max), &c) in lanes.zip(columns) {
-                        let v = row[c as usize];
-                        let finite = !v.is_nan();
-                        *s += if finite { v } else { 0.0 };
-                        *n += u32::from(finite);
-                        *min = if v < *min { v } else { *min };
-                        *max = if v > *max { v } else { *max };
-                    }
+                    gather(&mut line, r, columns);
+                    row.add_values(&mut sum, &line);
                 }
-                for ((m, &s), &n) in mean.iter_mut().zip(&sum).zip(count.iter()) {
-                    *m = if n > 0 { s / n as f32 } else { 0.0 };
-                }
+                row.set_means(&sum);
             }
         }
         encode_tile(cells, 0..h, 0, w)
