@@ -157,10 +157,21 @@ impl Gram {
     /// would overflow or flush to zero.
     fn add(&mut self, metric: Metric, rows: &mut [f32], first: bool) -> bool {
         let c = self.cols;
-        match metric {
-            Metric::Euclidean | Metric::SqEuclidean => rows.par_chunks_mut(c).for_each(|row| {
-                let mean = (row.iter().map(|&v| f64::from(v)).sum::<f64>() / c as f64) as f32;
+        // Products of values in [1e-15, 1e15] (and sums of 1,024 of them)
+        // stay normal `f32` numbers. A missing value (NaN, ±∞) fails this
+        // too, having made its row's or column's shifted values NaN. A fold
+        // without early exit, so that it vectorises.
+        let representable = |values: &[f32]| {
+            values.iter().fold(true, |all, v| {
+                let a = v.abs();
+                all & (a <= 1e15) & ((a == 0.0) | (a >= 1e-15))
+            })
+        };
+        let fine = match metric {
+            Metric::Euclidean | Metric::SqEuclidean => rows.par_chunks_mut(c).with_min_len(64).all(|row| {
+                let mean = (lane_sum(row) / c as f64) as f32;
                 row.iter_mut().for_each(|v| *v -= mean);
+                representable(row)
             }),
             Metric::Correlation => {
                 if first {
@@ -169,14 +180,11 @@ impl Gram {
                 let shift = &self.shift;
                 rows.par_chunks_mut(c).for_each(|row| row.iter_mut().zip(shift).for_each(|(v, s)| *v -= s));
                 self.sums.iter_mut().zip(column_sums(rows, c)).for_each(|(total, s)| *total += s);
+                rows.par_chunks(c * 64).all(representable)
             }
-            _ => {}
-        }
-        // Products of values in [1e-15, 1e15] (and sums of 1,024 of them)
-        // stay normal `f32` numbers. A missing value (NaN, ±∞) fails this
-        // too, having made its row's or column's shifted values NaN.
-        let representable = |v: &f32| v.abs() <= 1e15 && (*v == 0.0 || v.abs() >= 1e-15);
-        if !rows.par_chunks(c * 64).all(|part| part.iter().all(representable)) {
+            _ => rows.par_chunks(c * 64).all(representable),
+        };
+        if !fine {
             return false;
         }
         let n = rows.len() / c;
@@ -235,6 +243,21 @@ impl Gram {
         }
         Ok(dist)
     }
+}
+
+/// The `f64` sum of `values`, in eight lanes (so that it vectorises) in
+/// a fixed order.
+fn lane_sum(values: &[f32]) -> f64 {
+    const L: usize = 8;
+    let mut lanes = [0.0f64; L];
+    let chunks = values.chunks_exact(L);
+    let tail: f64 = chunks.remainder().iter().map(|&v| f64::from(v)).sum();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += f64::from(v);
+        }
+    }
+    lanes.iter().sum::<f64>() + tail
 }
 
 /// The `f64` sum of each column of row-major `rows` of `c` values, summed

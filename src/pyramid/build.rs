@@ -625,25 +625,24 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
 
 /// The one pass over the matrix in display order: every tile row of every
 /// aggregate level goes to `writer`; returns the values' statistics.
+///
+/// Reading a chunk (gathering its rows through the orders) and merging the
+/// one before it run side by side, so that neither's serial parts (the
+/// cascade's bookkeeping, queueing writes) leave a core idle.
 fn pass(matrix: &Matrix, row_order: &[u32], col_order: &[u32], writer: &Writer) -> Result<Partial, PyramidError> {
     let (rows, cols) = (matrix.rows(), matrix.cols());
     let geometry = Geometry::new(rows, cols);
     let (row_levels, col_levels) = geometry.level_counts();
     let widths: Vec<usize> = (0..col_levels).map(|j| shrink(cols, j)).collect();
-    // The writing thread has stopped on an error, which [`build`] reports
-    // in place of this one.
-    let stopped = |()| PyramidError::Interrupted;
     let mut cascade: Vec<RowLevel> = (1..row_levels).map(|i| RowLevel::new(i, i + 1 == row_levels, &widths)).collect();
     let sample_p = (SAMPLE_TARGET / (rows as f64 * cols as f64)).min(1.0);
     let mut total = Partial { summary: Summary::EMPTY, samples: Vec::new() };
     let bar = progress::bytes_bar((rows * cols * 4) as u64, "pyramid");
     let columns_in_place = col_order.iter().enumerate().all(|(i, &c)| i == c as usize);
-    let mut values = Vec::new();
 
-    for first in (0..rows).step_by(CHUNK_ROWS) {
-        if progress::interrupted() {
-            return Err(PyramidError::Interrupted);
-        }
+    // The display rows `first ..` of a chunk, gathered into `values`, and
+    // their statistics.
+    let read = |first: usize, values: &mut Vec<f32>| -> Result<Partial, PyramidError> {
         let chunk_rows = CHUNK_ROWS.min(rows - first);
         values.resize(chunk_rows * cols, 0.0);
         let parts: Vec<Partial> = values
@@ -667,44 +666,78 @@ fn pass(matrix: &Matrix, row_order: &[u32], col_order: &[u32], writer: &Writer) 
                 Ok(row_stats(out, first + r, sample_p))
             })
             .collect::<Result<_, _>>()?;
+        let mut chunk = Partial { summary: Summary::EMPTY, samples: Vec::new() };
         for part in parts {
             if part.summary.infinite > 0 {
-                let row = first_infinite_row(&values, cols, first);
+                let row = first_infinite_row(values, cols, first);
                 return Err(PyramidError::Infinite { path: matrix.source().path.clone(), display_row: row });
             }
-            total.summary = total.summary.merge(part.summary);
-            total.samples.extend(part.samples);
+            chunk.summary = chunk.summary.merge(part.summary);
+            chunk.samples.extend(part.samples);
         }
-        // Full-resolution rows shrunk along columns: level (0, 1) is made
-        // from the matrix when asked for (`made_tile`), the levels
-        // beyond, whose tiles would each read 4,096 columns or more, are
-        // written.
-        if col_levels > 2 {
-            let ty = (first / TILE) as u32;
-            let mut cells = Cells::from_value_columns(&values, cols);
-            for j in 2..col_levels {
-                cells = cells.shrink_columns();
-                writer.aggregate_band(Level { row: 0, col: j }, ty, &cells).map_err(stopped)?;
-            }
-        }
-        // Level-1 rows (4 full-resolution rows each; a chunk is a multiple of
-        // 4 rows except the last), at every column level, go down the cascade.
-        let last = first + chunk_rows == rows;
-        if row_levels > 1 {
-            let mut batch = vec![Cells::from_value_rows(&values, cols)];
-            for j in 1..col_levels as usize {
-                let cells = batch[j - 1].shrink_columns();
-                batch.push(cells);
-            }
-            for level in &mut cascade {
-                batch = level.push(batch, last, writer).map_err(stopped)?;
-            }
-        }
+        Ok(chunk)
+    };
 
-        bar.inc((chunk_rows * cols * 4) as u64);
+    let (mut values, mut next) = (Vec::new(), Vec::new());
+    let mut stats = if rows > 0 { Some(read(0, &mut values)) } else { None };
+    for first in (0..rows).step_by(CHUNK_ROWS) {
+        if progress::interrupted() {
+            return Err(PyramidError::Interrupted);
+        }
+        let chunk = stats.take().expect("each chunk is read before it is merged")?;
+        total.summary = total.summary.merge(chunk.summary);
+        total.samples.extend(chunk.samples);
+        let following = first + CHUNK_ROWS;
+        let last = following >= rows;
+        let (read_next, merged) = rayon::join(
+            || (!last).then(|| read(following, &mut next)),
+            || merge_chunk(&values, cols, first, last, col_levels, &mut cascade, writer),
+        );
+        // The writing thread has stopped on an error, which [`build`]
+        // reports in place of this one.
+        merged.map_err(|()| PyramidError::Interrupted)?;
+        bar.inc((values.len() * 4) as u64);
+        stats = read_next;
+        std::mem::swap(&mut values, &mut next);
     }
     bar.finish_and_clear();
     Ok(total)
+}
+
+/// Merges one chunk of display rows (`values`, from display row `first`)
+/// into the levels: full-resolution rows shrunk along columns (level
+/// (0, 1) is made from the matrix when asked for, `made_tile`; the levels
+/// beyond, whose tiles would each read 4,096 columns or more, are written),
+/// and level-1 rows (4 full-resolution rows each; a chunk is a multiple of
+/// 4 rows except the last), at every column level, down the cascade.
+fn merge_chunk(
+    values: &[f32],
+    cols: usize,
+    first: usize,
+    last: bool,
+    col_levels: u32,
+    cascade: &mut [RowLevel],
+    writer: &Writer,
+) -> Result<(), ()> {
+    if col_levels > 2 {
+        let ty = (first / TILE) as u32;
+        let mut cells = Cells::from_value_columns(values, cols);
+        for j in 2..col_levels {
+            cells = cells.shrink_columns();
+            writer.aggregate_band(Level { row: 0, col: j }, ty, &cells)?;
+        }
+    }
+    if !cascade.is_empty() {
+        let mut batch = vec![Cells::from_value_rows(values, cols)];
+        for j in 1..col_levels as usize {
+            let cells = batch[j - 1].shrink_columns();
+            batch.push(cells);
+        }
+        for level in cascade {
+            batch = level.push(batch, last, writer)?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the header of the file `temp` holds (statistics from `total`),
