@@ -26,9 +26,9 @@
 //! first such value, so a missing value near the end of the file costs a
 //! pass.
 //!
-//! Every sum has a fixed place and order (one task per pair of column
-//! chunks, row blocks in file order), so the result does not depend on the
-//! number of threads.
+//! Every sum has a fixed place and order (one task per chunk of 128
+//! columns, multiplied with every column from its first on; row blocks in
+//! file order), so the result does not depend on the number of threads.
 
 use std::sync::mpsc;
 
@@ -45,7 +45,8 @@ use crate::progress;
 /// Rows each `f32` product sums over before its result joins the totals.
 const BLOCK_ROWS: usize = 1024;
 
-/// Columns on a side of one product: the pairs of chunks are the tasks.
+/// Columns of a chunk: each chunk's product with the columns from its own
+/// on is a task.
 const CHUNK: usize = 128;
 
 /// Bytes of rows read at a time (into each of two buffers).
@@ -133,9 +134,9 @@ fn in_steps(
 /// The running totals of one pass.
 struct Gram {
     cols: usize,
-    /// The pairs of column chunks `(I, J)`, `I ≤ J`, and their `f64`
-    /// totals (`width(I) × width(J)`, row-major).
-    pairs: Vec<(usize, usize)>,
+    /// For each chunk of columns `I`, the `f64` totals of its columns
+    /// against every column from `I`'s first on (`width(I) × (cols −
+    /// first(I))`, row-major): the upper triangle in one product a chunk.
     totals: Vec<Vec<f64>>,
     /// Correlation: each column's shift and the sum of its shifted values.
     shift: Vec<f32>,
@@ -144,11 +145,13 @@ struct Gram {
 
 impl Gram {
     fn new(cols: usize) -> Self {
-        let chunks = cols.div_ceil(CHUNK);
-        let width = |k: usize| CHUNK.min(cols - k * CHUNK);
-        let pairs: Vec<(usize, usize)> = (0..chunks).flat_map(|i| (i..chunks).map(move |j| (i, j))).collect();
-        let totals = pairs.iter().map(|&(i, j)| vec![0.0f64; width(i) * width(j)]).collect();
-        Self { cols, pairs, totals, shift: vec![0.0; cols], sums: vec![0.0; cols] }
+        let totals = (0..cols.div_ceil(CHUNK))
+            .map(|i| {
+                let first = i * CHUNK;
+                vec![0.0f64; CHUNK.min(cols - first) * (cols - first)]
+            })
+            .collect();
+        Self { cols, totals, shift: vec![0.0; cols], sums: vec![0.0; cols] }
     }
 
     /// Adds whole rows (`rows.len() / cols` of them), shifting them in
@@ -189,14 +192,21 @@ impl Gram {
         }
         let n = rows.len() / c;
         let all = ArrayView2::from_shape((n, c), &*rows).expect("whole rows");
-        self.pairs.par_iter().zip(&mut self.totals).for_each(|(&(i, j), total)| {
-            let (ci, cj) = (i * CHUNK..(c.min((i + 1) * CHUNK)), j * CHUNK..(c.min((j + 1) * CHUNK)));
-            let (wi, wj) = (ci.len(), cj.len());
+        // Chunks taken widest and narrowest in turn (0, k − 1, 1, k − 2, …),
+        // so that halves of the list, as the threads split it, hold about
+        // the same work.
+        let k = self.totals.len();
+        let mut tasks: Vec<(usize, &mut Vec<f64>)> = self.totals.iter_mut().enumerate().collect();
+        tasks.sort_by_key(|&(i, _)| if i < k - i { 2 * i } else { 2 * (k - 1 - i) + 1 });
+        tasks.into_par_iter().with_max_len(1).for_each(|(i, total)| {
+            let first = i * CHUNK;
+            let (mine, right) = (first..c.min(first + CHUNK), first..c);
+            let (wi, wj) = (mine.len(), right.len());
             let mut product = vec![0.0f32; wi * wj];
             for r0 in (0..n).step_by(BLOCK_ROWS) {
                 let r1 = (r0 + BLOCK_ROWS).min(n);
-                let a = all.slice(s![r0..r1, ci.clone()]);
-                let b = all.slice(s![r0..r1, cj.clone()]);
+                let a = all.slice(s![r0..r1, mine.clone()]);
+                let b = all.slice(s![r0..r1, right.clone()]);
                 let mut out = ArrayViewMut2::from_shape((wi, wj), &mut product[..]).expect("chunk shape");
                 general_mat_mul(1.0, &a.t(), &b, 0.0, &mut out);
                 total.iter_mut().zip(&product).for_each(|(t, &p)| *t += f64::from(p));
@@ -207,14 +217,8 @@ impl Gram {
 
     /// `gᵢⱼ` for `i ≤ j`.
     fn get(&self, i: usize, j: usize) -> f64 {
-        let (bi, bj) = (i / CHUNK, j / CHUNK);
-        let chunks = self.cols.div_ceil(CHUNK);
-        // Pairs are listed row of chunks by row of chunks: row `bi` holds
-        // `chunks − bi` of them, after `Σ_{k<bi} (chunks − k)`.
-        let p = bi * chunks - bi * bi.saturating_sub(1) / 2 + (bj - bi);
-        debug_assert_eq!(self.pairs[p], (bi, bj));
-        let width = CHUNK.min(self.cols - bj * CHUNK);
-        self.totals[p][(i - bi * CHUNK) * width + (j - bj * CHUNK)]
+        let first = i / CHUNK * CHUNK;
+        self.totals[i / CHUNK][(i - first) * (self.cols - first) + (j - first)]
     }
 
     /// The distances from the totals of a pass over `n` rows.
