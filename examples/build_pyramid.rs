@@ -3,8 +3,9 @@
 //!
 //! `cargo run --release --example build_pyramid -- FILE CACHE_DIR [--shuffle SEED]`
 //!
-//! `--shuffle` shows the rows in a random order, as clustering does, so the
-//! build gathers rows from all over the file.
+//! `--shuffle` shows the rows and the columns in a random order, as
+//! clustering does, so the build gathers rows from all over the file and
+//! each row's values from all over the row.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -20,17 +21,19 @@ fn main() -> anyhow::Result<()> {
     let dir = PathBuf::from(dir);
     let matrix = Matrix::open(file.as_ref(), &OpenOptions { cache_dir: Some(dir.clone()), ..OpenOptions::default() })?;
     let mut rows: Vec<u32> = (0..matrix.rows() as u32).collect();
+    let mut cols: Vec<u32> = (0..matrix.cols() as u32).collect();
     if let [flag, seed] = rest {
         anyhow::ensure!(flag == "--shuffle", "unknown option {flag}");
         let mut state: u64 = seed.parse::<u64>()? | 1;
-        for i in (1..rows.len()).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            rows.swap(i, (state % (i as u64 + 1)) as usize);
+        for order in [&mut rows, &mut cols] {
+            for i in (1..order.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                order.swap(i, (state % (i as u64 + 1)) as usize);
+            }
         }
     }
-    let cols: Vec<u32> = (0..matrix.cols() as u32).collect();
     let start = Instant::now();
     let (pyramid, origin) = build_or_open(&matrix, &rows, &cols, &dir)?;
     let seconds = start.elapsed().as_secs_f64();

@@ -294,8 +294,21 @@ impl Cells {
         self.max.extend_from_slice(&other.max);
     }
 
+    /// Appends the rows of `other`, moving them when there are none yet
+    /// (the common case: a band arrives whole).
+    fn take(&mut self, other: Cells) {
+        if self.count.is_empty() {
+            *self = other;
+        } else {
+            self.append(&other);
+        }
+    }
+
     /// Removes and returns the first `rows` rows.
     fn take_front(&mut self, rows: usize) -> Cells {
+        if rows == self.rows() {
+            return std::mem::replace(self, Cells::empty(self.width));
+        }
         let n = rows * self.width;
         let mut rest = Cells::empty(self.width);
         rest.mean = self.mean.split_off(n);
@@ -373,21 +386,27 @@ impl Writer<'_> {
         let (cols, rows) = (cells.width, cells.rows());
         let tiles: Vec<(usize, usize)> =
             (0..rows.div_ceil(TILE)).flat_map(|k| (0..cols.div_ceil(TILE)).map(move |tx| (k, tx))).collect();
-        let encoded: Vec<Vec<u16>> = tiles
-            .par_iter()
-            .map(|&(k, tx)| {
-                let (r0, x0) = (k * TILE, tx * TILE);
-                encode_tile(cells, r0..(r0 + TILE).min(rows), x0, TILE.min(cols - x0))
-            })
-            .collect();
+        let sizes: Vec<usize> =
+            tiles.iter().map(|&(k, tx)| tile_words(TILE.min(rows - k * TILE), TILE.min(cols - tx * TILE))).collect();
+        let mut words = vec![0u16; sizes.iter().sum()];
+        let mut parts = Vec::with_capacity(tiles.len());
+        let mut rest = &mut words[..];
+        for &size in &sizes {
+            let (part, after) = rest.split_at_mut(size);
+            parts.push(part);
+            rest = after;
+        }
+        parts.into_par_iter().zip(&tiles).for_each(|(out, &(k, tx))| {
+            let (r0, x0) = (k * TILE, tx * TILE);
+            encode_tile_into(cells, r0..(r0 + TILE).min(rows), x0, TILE.min(cols - x0), out);
+        });
         // Tile rows are stored tile after tile, and one after another.
         let (offset, _) = self.layout.tile_span(TileId { level, ty: first_ty, tx: 0 });
-        let words = encoded.concat();
         debug_assert!({
             let mut at = offset;
-            tiles.iter().zip(&encoded).all(|(&(k, tx), tile)| {
+            tiles.iter().zip(&sizes).all(|(&(k, tx), &size)| {
                 let span = self.layout.tile_span(TileId { level, ty: first_ty + k as u32, tx: tx as u32 });
-                let next = (span.0 == at && span.1 == 2 * tile.len(), at + span.1 as u64);
+                let next = (span.0 == at && span.1 == 2 * size, at + span.1 as u64);
                 at = next.1;
                 next.0
             })
@@ -460,6 +479,18 @@ thread_local! {
 /// as the file stores it (centre, scale, then `f16` mean, min, max per
 /// cell), in 16-bit words so that the `f16` part is aligned.
 fn encode_tile(cells: &Cells, rows: std::ops::Range<usize>, x0: usize, w: usize) -> Vec<u16> {
+    let mut out = vec![0u16; tile_words(rows.len(), w)];
+    encode_tile_into(cells, rows, x0, w, &mut out);
+    out
+}
+
+/// 16-bit words of an aggregate tile of `h × w` cells.
+fn tile_words(h: usize, w: usize) -> usize {
+    (TILE_HEADER + AGGREGATE_CELL * h * w) / 2
+}
+
+/// [`encode_tile`] into `out`, [`tile_words`] long.
+fn encode_tile_into(cells: &Cells, rows: std::ops::Range<usize>, x0: usize, w: usize, out: &mut [u16]) {
     let cols = cells.width;
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
     for r in rows.clone() {
@@ -491,13 +522,11 @@ fn encode_tile(cells: &Cells, rows: std::ops::Range<usize>, x0: usize, w: usize)
             cell[2] = if empty { f32::NAN } else { unit(max) };
         }
     }
-    let mut out = vec![0u16; (TILE_HEADER + AGGREGATE_CELL * rows.len() * w) / 2];
     let header: &mut [u8] = bytemuck::cast_slice_mut(&mut out[..TILE_HEADER / 2]);
     header[0..4].copy_from_slice(&center.to_le_bytes());
     header[4..8].copy_from_slice(&scale.to_le_bytes());
     let halves: &mut [f16] = bytemuck::cast_slice_mut(&mut out[TILE_HEADER / 2..]);
     halves.convert_from_f32_slice(&scaled);
-    out
 }
 
 impl RowLevel {
@@ -517,19 +546,18 @@ impl RowLevel {
     fn push(&mut self, input: Vec<Cells>, last: bool, writer: &Writer) -> Result<Vec<Cells>, ()> {
         let mut output = Vec::with_capacity(input.len());
         for (j, rows_in) in input.into_iter().enumerate() {
-            self.pending[j].append(&rows_in);
-            if self.coarsest {
-                continue;
+            if !self.coarsest {
+                let carry = &mut self.carry[j];
+                let merged = if carry.rows() == 0 && (last || rows_in.rows() % FACTOR == 0) {
+                    rows_in.shrink_rows()
+                } else {
+                    carry.append(&rows_in);
+                    let ready = if last { carry.rows() } else { carry.rows() / FACTOR * FACTOR };
+                    carry.take_front(ready).shrink_rows()
+                };
+                output.push(merged);
             }
-            let carry = &mut self.carry[j];
-            let merged = if carry.rows() == 0 && (last || rows_in.rows() % FACTOR == 0) {
-                rows_in.shrink_rows()
-            } else {
-                carry.append(&rows_in);
-                let ready = if last { carry.rows() } else { carry.rows() / FACTOR * FACTOR };
-                carry.take_front(ready).shrink_rows()
-            };
-            output.push(merged);
+            self.pending[j].take(rows_in);
         }
         let rows = self.pending[0].rows();
         let bands = if last { rows.div_ceil(TILE) } else { rows / TILE };
