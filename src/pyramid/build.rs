@@ -136,20 +136,21 @@ impl RowMut<'_> {
         fold_extremes(self.min, self.max, values);
     }
 
-    /// Sets this blank row's cells, each from `FACTOR` neighbouring
+    /// Sets this row's cells, each from `FACTOR` neighbouring
     /// full-resolution `values` (the last group may be short).
     fn merge_columns(self, values: &[f32]) {
         let cells = self.mean.iter_mut().zip(self.count.iter_mut()).zip(self.min.iter_mut()).zip(self.max.iter_mut());
         for ((((mean, count), lo), hi), group) in cells.zip(values.chunks(FACTOR)) {
             let (mut sum, mut n) = (0.0f32, 0u32);
+            let (mut min, mut max) = (f32::INFINITY, f32::NEG_INFINITY);
             for &v in group {
                 let finite = !v.is_nan();
                 sum += if finite { v } else { 0.0 };
                 n += u32::from(finite);
-                *lo = if v < *lo { v } else { *lo };
-                *hi = if v > *hi { v } else { *hi };
+                min = if v < min { v } else { min };
+                max = if v > max { v } else { max };
             }
-            *count = n;
+            (*count, *lo, *hi) = (n, min, max);
             *mean = if n > 0 { sum / n as f32 } else { 0.0 };
         }
     }
@@ -194,6 +195,13 @@ impl Cells {
         }
     }
 
+    /// `rows` rows of zeros, for a merge that sets every quantity of
+    /// every cell (zeros cost the allocator nothing to write).
+    fn zeroed(width: usize, rows: usize) -> Self {
+        let n = width * rows;
+        Cells { width, mean: vec![0.0; n], count: vec![0; n], min: vec![0.0; n], max: vec![0.0; n] }
+    }
+
     /// Runs `f(row index, row)` on every row, in parallel.
     fn par_rows(&mut self, f: impl Fn(usize, RowMut) + Sync + Send) {
         let w = self.width;
@@ -225,7 +233,7 @@ impl Cells {
     /// of a row (`width` per row; the last group may be short).
     fn from_value_columns(values: &[f32], width: usize) -> Self {
         let out_w = width.div_ceil(FACTOR);
-        let mut out = Cells::blank(out_w, values.len() / width);
+        let mut out = Cells::zeroed(out_w, values.len() / width);
         out.par_rows(|r, row| row.merge_columns(&values[r * width..(r + 1) * width]));
         out
     }
@@ -233,7 +241,7 @@ impl Cells {
     /// Merges every `FACTOR` neighbouring cells of each row into one.
     fn shrink_columns(&self) -> Cells {
         let (w, out_w) = (self.width, self.width.div_ceil(FACTOR));
-        let mut out = Cells::blank(out_w, self.rows());
+        let mut out = Cells::zeroed(out_w, self.rows());
         out.par_rows(|r, row| {
             let cells = r * w..(r + 1) * w;
             let inputs = self.count[cells.clone()]
@@ -254,11 +262,12 @@ impl Cells {
                     sum += c as f32 * m;
                     n += c;
                 }
+                let (mut min, mut max) = (f32::INFINITY, f32::NEG_INFINITY);
                 for (&a, &b) in mins.iter().zip(maxs) {
-                    *lo = if a < *lo { a } else { *lo };
-                    *hi = if b > *hi { b } else { *hi };
+                    min = if a < min { a } else { min };
+                    max = if b > max { b } else { max };
                 }
-                *count = n;
+                (*count, *lo, *hi) = (n, min, max);
                 *mean = if n > 0 { sum / n as f32 } else { 0.0 };
             }
         });
