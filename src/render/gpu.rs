@@ -19,6 +19,9 @@ pub struct Gpu {
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
     pub adapter: wgpu::Adapter,
+    /// Whether `R32Float` textures (heatmap atlases) can be drawn into;
+    /// OpenGL adapters without float render targets cannot.
+    pub renders_r32float: bool,
 }
 
 impl Gpu {
@@ -51,7 +54,11 @@ impl Gpu {
         let (device, queue) = pollster::block_on(adapter.request_device(&descriptor))
             .map_err(|e| GpuError::NoDevice { adapter: info.name.clone(), reason: e.to_string() })?;
         let limits = device.limits();
-        Ok(Gpu { device, queue, info, limits, adapter })
+        let renders_r32float = adapter
+            .get_texture_format_features(wgpu::TextureFormat::R32Float)
+            .allowed_usages
+            .contains(wgpu::TextureUsages::RENDER_ATTACHMENT);
+        Ok(Gpu { device, queue, info, limits, adapter, renders_r32float })
     }
 
     /// The adapter in a few words: name and backend.

@@ -879,7 +879,14 @@ struct Atlas {
 }
 
 impl Atlas {
-    fn new(device: &wgpu::Device, tiles: [u32; 2]) -> Atlas {
+    /// A new atlas; `clearable` when the adapter can draw into it (see
+    /// [`Gpu::renders_r32float`]).
+    fn new(device: &wgpu::Device, tiles: [u32; 2], clearable: bool) -> Atlas {
+        // Drawing into it clears it when a cache is made up front.
+        let mut usage = wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST;
+        if clearable {
+            usage |= wgpu::TextureUsages::RENDER_ATTACHMENT;
+        }
         let texture = device.create_texture(&wgpu::TextureDescriptor {
             label: Some("Texture::heatmap_atlas"),
             size: wgpu::Extent3d {
@@ -891,10 +898,7 @@ impl Atlas {
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
             format: wgpu::TextureFormat::R32Float,
-            // Rendering to it clears it when a cache is made up front.
-            usage: wgpu::TextureUsages::TEXTURE_BINDING
-                | wgpu::TextureUsages::COPY_DST
-                | wgpu::TextureUsages::RENDER_ATTACHMENT,
+            usage,
             view_formats: &[],
         });
         let view = texture.create_view(&Default::default());
@@ -1013,7 +1017,7 @@ impl AtlasCache {
             };
             self.entries.swap_remove(lru);
         }
-        let atlas = Atlas::new(&gpu.device, wanted);
+        let atlas = Atlas::new(&gpu.device, wanted, gpu.renders_r32float);
         self.entries.push(CachedAtlas { key: Some(key), atlas, used: clock });
         wanted
     }
@@ -1025,7 +1029,12 @@ impl AtlasCache {
         let mut encoder =
             gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("Encoder::atlas_clear") });
         for _ in 0..count {
-            let atlas = Atlas::new(&gpu.device, tiles);
+            let atlas = Atlas::new(&gpu.device, tiles, gpu.renders_r32float);
+            if !gpu.renders_r32float {
+                // Its memory is then taken at its first upload instead.
+                self.entries.push(CachedAtlas { key: None, atlas, used: 0 });
+                continue;
+            }
             encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("RenderPass::atlas_clear"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
