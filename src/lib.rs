@@ -4,6 +4,7 @@
 //! later stages cluster, order, pyramid and draw it.
 #![deny(unsafe_code)]
 
+pub mod app;
 pub mod cluster;
 pub mod figure;
 pub mod generate;

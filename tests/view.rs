@@ -330,6 +330,28 @@ fn linked_panels_zoom_on_their_own_and_follow_each_other_with_l() {
     };
     let changed = left_half(&alone).chunks(4).zip(left_half(&following).chunks(4)).filter(|(a, b)| a != b).count();
     assert!(changed > 10_000, "following changed only {changed} pixels of the main panel");
+    // Follow mode says so in the overlay: a box whose 1-px border is
+    // (90, 90, 90), the top edge one long run of those pixels.
+    let border_run = |pixels: &[u8]| {
+        (0..h as usize)
+            .map(|y| {
+                let row = &pixels[4 * y * w as usize..][..4 * w as usize];
+                let (mut run, mut best) = (0, 0);
+                for p in row.chunks(4) {
+                    run = if p[..3] == [90, 90, 90] { run + 1 } else { 0 };
+                    best = best.max(run);
+                }
+                best
+            })
+            .max()
+            .unwrap()
+    };
+    assert!(
+        border_run(&following) >= 100,
+        "no overlay box in follow mode (longest border run {})",
+        border_run(&following)
+    );
+    assert!(border_run(&alone) < 100, "an overlay box without follow mode");
 }
 
 #[test]

@@ -13,8 +13,10 @@ use heatscope::generate::{GenerateParams, generate};
 use heatscope::render::Renderer;
 use heatscope::view::{Action, Camera, bench_path};
 
-use super::render::{FigureArgs, Prepared, prepare, scene};
-use super::{CliError, InputArgs};
+use heatscope::app::{FigureSpec, InputSpec, Prepared, prepare, scene};
+
+use super::CliError;
+use super::render::FigureArgs;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -103,7 +105,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         )));
     }
     let input_dir = args.cache_dir.clone();
-    let cache_dir = InputArgs::for_file(PathBuf::new(), input_dir.clone()).cache_dir();
+    let cache_dir = InputSpec::for_file(PathBuf::new(), input_dir.clone()).cache_dir();
     let (file, cluster) = match (&args.file, args.synthetic) {
         (Some(file), _) => (file.clone(), !args.no_cluster),
         (None, Some((rows, cols))) => (synthetic(rows, cols, &cache_dir)?, false),
@@ -114,14 +116,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         (None, Some((rows, cols)), Some((main_rows, _))) => Some(synthetic_link(rows.min(main_rows), cols, &file)?),
         _ => None,
     };
-    let input = InputArgs::for_file(file.clone(), input_dir);
+    let input = InputSpec::for_file(file.clone(), input_dir);
     let mut flags = vec!["figure"];
     if !cluster {
         flags.extend(["--no-row-cluster", "--no-col-cluster"]);
     }
-    let mut figure = FigureFlags::parse_from(flags).figure;
+    let mut figure = FigureFlags::parse_from(flags).figure.spec(input);
     figure.link.extend(link);
-    let prepared = prepare(&input, &figure)?;
+    let prepared = prepare(&figure)?;
     let size = [args.width, args.height];
     let (rows, cols) = (prepared.matrix.rows(), prepared.matrix.cols());
     let mut fonts = text::font_system();
@@ -224,7 +226,7 @@ pub(super) struct Replay {
 impl Replay {
     /// Cameras on the heatmaps as laid out at `size` (the label areas
     /// reserved, so the heatmaps keep their places).
-    pub fn new(prepared: &Prepared, figure: &FigureArgs, fonts: &mut FontSystem, size: [u32; 2]) -> Replay {
+    pub fn new(prepared: &Prepared, figure: &FigureSpec, fonts: &mut FontSystem, size: [u32; 2]) -> Replay {
         let rects = scene(fonts, prepared, figure, &[], size, true).heatmap_rects();
         let cameras = prepared
             .panels()

@@ -15,14 +15,14 @@ use winit::window::{Window, WindowId};
 
 use super::CliError;
 use super::bench::{Recorder, Replay};
-use super::render::{FigureArgs, Prepared, scene};
 use super::view::{WindowState, open_window_with, opened};
+use heatscope::app::{FigureSpec, Prepared, scene};
 
 /// Replays the path in a window of `size` pixels; the renderer (for its
 /// traffic counters) and the size the frames had.
 pub(super) fn run(
     prepared: &Prepared,
-    figure: &FigureArgs,
+    figure: &FigureSpec,
     size: [u32; 2],
     gpu_cache: u64,
     fonts: &mut FontSystem,
@@ -59,7 +59,7 @@ pub(super) fn run(
 
 struct WindowBench<'a> {
     prepared: &'a Prepared,
-    figure: &'a FigureArgs,
+    figure: &'a FigureSpec,
     size: [u32; 2],
     /// Bytes of heatmap tiles kept on the GPU (`--gpu-cache`).
     gpu_cache: u64,

@@ -1,13 +1,12 @@
 //! `heatscope cluster`: hierarchical clustering of rows, columns or both.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
+use heatscope::app::{cannot_write, check_folder, check_in_place, cluster_axis, labels, write_clusters};
 use heatscope::cluster::{
-    ApproxOptions, Axis, ClusterError, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, Plan, TreeOrigin,
-    When, cluster_cached, plan, write_cdt,
+    ApproxOptions, Axis, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, When, write_cdt,
 };
-use heatscope::input::{Labels, Matrix};
+use heatscope::input::Matrix;
 use heatscope::output::write_atomically;
 use npyz::WriterBuilder;
 
@@ -181,7 +180,7 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
         &cdt_prefix,
     ];
     for path in outputs.into_iter().flatten() {
-        super::render::check_folder(path)?;
+        check_folder(path)?;
     }
     if let Some(rows) = args.approx.col_sample {
         if args.axis == AxisChoice::Rows {
@@ -197,7 +196,7 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
     check_outputs(args, cdt_prefix.as_deref(), &matrix)?;
     // Converted files were checked for infinities on the way in; a float32
     // .npy mapped in place is checked here, as `info` checks it.
-    super::check_in_place(&matrix, &args.input.cache_dir())?;
+    check_in_place(&matrix, &args.input.cache_dir())?;
     let options = ClusterOptions {
         method: args.method,
         metric: args.metric,
@@ -324,96 +323,6 @@ fn resolved(path: &Path) -> PathBuf {
     }
 }
 
-fn cannot_write(path: &Path, error: &std::io::Error) -> anyhow::Error {
-    anyhow::anyhow!("cannot write {} ({error}); check the folder exists and has space", path.display())
-}
-
-/// How an axis is clustered, as its summary line and `--layout-out` say.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ClusteringNote {
-    pub method: &'static str,
-    pub metric: &'static str,
-    pub approximate: bool,
-    /// Columns clustered approximately: the rows their distances are
-    /// estimated on, when fewer than all.
-    pub sample_rows: Option<usize>,
-    /// Approximate: the principal components k-means groups the items on,
-    /// and the items of the sample they are found on.
-    pub components: Option<usize>,
-    pub components_sample: Option<usize>,
-}
-
-impl ClusteringNote {
-    pub fn new(matrix: &Matrix, axis: Axis, options: &ClusterOptions) -> Self {
-        use heatscope::cluster::approx::project::{COMPONENTS, projects, sample_size};
-        let (approximate, sample_rows) = match plan(matrix, axis, options) {
-            Plan::Exact => (false, None),
-            Plan::Approx { sample_rows, .. } => (true, sample_rows.filter(|&rows| rows < matrix.rows())),
-        };
-        let dim = sample_rows.unwrap_or(axis.dim(matrix));
-        let projected = approximate && projects(axis.len(matrix), dim);
-        ClusteringNote {
-            method: options.method.name(),
-            metric: options.metric.name(),
-            approximate,
-            sample_rows,
-            components: projected.then_some(COMPONENTS.min(dim)),
-            components_sample: projected.then(|| sample_size(axis.len(matrix), dim)),
-        }
-    }
-}
-
-pub(super) fn cluster_axis(
-    matrix: &Matrix,
-    axis: Axis,
-    options: &ClusterOptions,
-    dir: &Path,
-) -> anyhow::Result<Dendrogram> {
-    let start = Instant::now();
-    let bar = heatscope::progress::items_bar(0, &format!("{}s", axis.item_name()));
-    let (tree, origin) = cluster_cached(matrix, axis, options, dir, Some(&bar))
-        .map_err(|e| about_file(e, matrix, labels(matrix, axis)))?;
-    bar.finish_and_clear();
-    let how = match origin {
-        TreeOrigin::Reused(_) => "reused from the cache",
-        TreeOrigin::Computed(_) => "computed",
-        TreeOrigin::NotStored(reason) => {
-            eprintln!("warning: the tree is not cached: {reason}");
-            "computed"
-        }
-    };
-    let note = ClusteringNote::new(matrix, axis, options);
-    let approximate = match (note.approximate, note.sample_rows, note.components) {
-        (false, ..) => String::new(),
-        (true, Some(rows), _) => {
-            format!(" (approximate: distances estimated on a sample of {rows} of {} rows)", matrix.rows())
-        }
-        (true, None, Some(components)) => format!(
-            " (approximate: k-means groups on {components} principal components of a {}-{} sample, exact inside each)",
-            note.components_sample.unwrap_or(0),
-            axis.item_name()
-        ),
-        (true, None, None) => " (approximate: k-means groups, exact inside each)".to_owned(),
-    };
-    eprintln!(
-        "{}s: {} leaves, {} linkage of {} distances{approximate}, top merge at {:.6}, {how} in {:.2} s",
-        axis.item_name(),
-        tree.n_leaves(),
-        options.method.name(),
-        options.metric.name(),
-        tree.merges().last().map_or(0.0, |m| m.height),
-        start.elapsed().as_secs_f64()
-    );
-    Ok(tree)
-}
-
-fn labels(matrix: &Matrix, axis: Axis) -> &Labels {
-    match axis {
-        Axis::Rows => matrix.row_labels(),
-        Axis::Cols => matrix.col_labels(),
-    }
-}
-
 fn write_outputs(matrix: &Matrix, axis: Axis, tree: &Dendrogram, out: &Outputs) -> anyhow::Result<()> {
     let labels = labels(matrix, axis);
     let written = |path: &Path, result: std::io::Result<()>| result.map_err(|e| cannot_write(path, &e));
@@ -434,95 +343,6 @@ fn write_outputs(matrix: &Matrix, axis: Axis, tree: &Dendrogram, out: &Outputs) 
         written(path, write_atomically(path, |w| writeln!(w, "{newick}")))?;
     }
     Ok(())
-}
-
-/// Writes each of `order`'s items (indices into `labels`) with its flat
-/// cluster in `groups` (by index), as TSV under a `label`, `cluster` header.
-pub(super) fn write_clusters(path: &Path, labels: &Labels, order: &[usize], groups: &[usize]) -> anyhow::Result<()> {
-    write_atomically(path, |w| {
-        writeln!(w, "label\tcluster")?;
-        order.iter().try_for_each(|&i| writeln!(w, "{}\t{}", labels.get(i), groups[i]))
-    })
-    .map_err(|e| cannot_write(path, &e))
-}
-
-/// A clustering error about the input, worded with the file and the label.
-fn about_file(error: ClusterError, matrix: &Matrix, labels: &Labels) -> anyhow::Error {
-    let path = matrix.source().path.display();
-    let message = match &error {
-        ClusterError::NoFiniteValue { item, index } => format!(
-            "{path}: {item} '{}' ({item} {} of {}) has no finite value (all NaN); remove it before clustering",
-            labels.get(*index),
-            index + 1,
-            labels.len()
-        ),
-        ClusterError::TooFewItems { .. } | ClusterError::OverBudget { .. } => format!("{path}: {error}"),
-        _ => return error.into(),
-    };
-    CliError { message, code: 2 }.into()
-}
-
-/// The tree of scipy's linkage matrix in the `.npy` at `path`, checked to
-/// be valid and to have `n` leaves; every problem is one line (exit 2).
-pub(super) fn read_linkage(path: &Path, n: usize, item: &str) -> anyhow::Result<Dendrogram> {
-    let refuse =
-        |why: String| -> anyhow::Error { CliError { message: format!("{}: {why}", path.display()), code: 2 }.into() };
-    let file = std::fs::File::open(path).map_err(|e| refuse(format!("cannot open it ({e}); check the path")))?;
-    let npy = npyz::NpyFile::new(std::io::BufReader::new(file)).map_err(|e| {
-        refuse(format!("not a NumPy .npy file ({e}); give scipy's linkage matrix saved with numpy.save"))
-    })?;
-    let shape = npy.shape().to_vec();
-    if shape != [n.saturating_sub(1) as u64, 4] {
-        return Err(refuse(format!(
-            "a linkage matrix of shape {shape:?}; the matrix has {n} {item}s, so it needs shape [{}, 4]",
-            n.saturating_sub(1)
-        )));
-    }
-    if npy.order() != npyz::Order::C {
-        return Err(refuse(
-            "stored in Fortran order; save it with numpy.save(path, numpy.ascontiguousarray(Z))".into(),
-        ));
-    }
-    let values: Vec<f64> = npy.into_vec().map_err(|e| {
-        refuse(format!("cannot read it as float64 ({e}); save Z as numpy's float64, as scipy makes it"))
-    })?;
-    let z: Vec<[f64; 4]> = values.chunks_exact(4).map(|r| [r[0], r[1], r[2], r[3]]).collect();
-    Dendrogram::from_linkage_matrix(&z).map_err(|e| refuse(format!("{e}; give a linkage matrix scipy accepts")))
-}
-
-/// The order of `labels` named by the file at `path`, one label a line
-/// (blank lines skipped): every label exactly once.
-pub(super) fn read_order(path: &Path, labels: &Labels, item: &str) -> anyhow::Result<Vec<usize>> {
-    let refuse =
-        |why: String| -> anyhow::Error { CliError { message: format!("{}: {why}", path.display()), code: 2 }.into() };
-    let text = std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot read it ({e}); check the path")))?;
-    let index: std::collections::HashMap<String, usize> =
-        labels.iter().enumerate().map(|(i, l)| (l.into_owned(), i)).collect();
-    if index.len() < labels.len() {
-        return Err(refuse(format!("the {item} labels repeat, so a label cannot name one {item}; rename them first")));
-    }
-    let mut order = Vec::with_capacity(labels.len());
-    let mut seen = vec![false; labels.len()];
-    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let label = line.trim();
-        let Some(&i) = index.get(label) else {
-            return Err(refuse(format!("line {}: '{label}' is not a {item} label of the matrix", number + 1)));
-        };
-        if std::mem::replace(&mut seen[i], true) {
-            return Err(refuse(format!("line {}: '{label}' comes a second time; name each {item} once", number + 1)));
-        }
-        order.push(i);
-    }
-    if order.len() < labels.len() {
-        let missing = seen.iter().position(|&s| !s).expect("one is missing");
-        return Err(refuse(format!(
-            "names {} of the {} {item}s (e.g. not '{}'); name every {item} once",
-            order.len(),
-            labels.len(),
-            labels.get(missing)
-        )));
-    }
-    Ok(order)
 }
 
 /// scipy's linkage matrix as an `(n − 1) × 4` `float64` `.npy`.
@@ -570,29 +390,5 @@ mod tests {
         assert!(parse_size("lots").is_err());
         assert!(parse_size("3X").is_err());
         assert!(parse_size("99999999999T").is_err());
-    }
-
-    #[test]
-    fn the_note_says_how_each_axis_is_approximated() {
-        let options = |col_sample| ClusterOptions {
-            method: Method::Ward,
-            metric: Metric::Correlation,
-            optimal_ordering: false,
-            budget: MemoryBudget::default(),
-            approx: ApproxOptions { when: When::Always, groups: None, col_sample, seed: 0 },
-        };
-        // 20,000 rows of 200 values: rows on 32 components of a 16,384-row
-        // sample; columns on 2,000 sampled rows, too few columns to project.
-        let wide = Matrix::from_vec(20_000, 200, vec![0.0; 20_000 * 200]);
-        let rows = ClusteringNote::new(&wide, Axis::Rows, &options(Some(2000)));
-        assert_eq!(
-            (rows.method, rows.metric, rows.approximate, rows.sample_rows, rows.components, rows.components_sample),
-            ("ward", "correlation", true, None, Some(32), Some(16_384))
-        );
-        let cols = ClusteringNote::new(&wide, Axis::Cols, &options(Some(2000)));
-        assert_eq!((cols.approximate, cols.sample_rows, cols.components), (true, Some(2000), None));
-        // 40 values a row are grouped as they are.
-        let narrow = Matrix::from_vec(20_000, 40, vec![0.0; 20_000 * 40]);
-        assert_eq!(ClusteringNote::new(&narrow, Axis::Rows, &options(None)).components, None);
     }
 }

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use heatscope::cluster::ClusterError;
 use heatscope::figure::LabelMode;
 use heatscope::generate::GenerateError;
-use heatscope::input::{ColsSubset, InputError, OpenOptions};
+use heatscope::input::{ColsSubset, InputError};
 
 mod bench;
 mod bench_window;
@@ -125,38 +125,15 @@ fn parse_cols_subset(text: &str) -> Result<ColsSubset, String> {
 }
 
 impl InputArgs {
-    /// Options for `file` with every other choice left at its default.
-    pub fn for_file(file: PathBuf, cache_dir: Option<PathBuf>) -> InputArgs {
-        InputArgs {
-            file,
-            cache_dir,
-            row_labels: Vec::new(),
-            col_labels: Vec::new(),
-            layer: None,
-            transpose: false,
-            cols_subset: None,
-            gene_ids: false,
-        }
-    }
-
-    /// Options for a linked matrix `file`: the same cache folder and label
-    /// display, nothing that names another file.
-    pub fn for_link(&self, file: PathBuf) -> InputArgs {
-        let shown = |args: &[LabelsArg]| args.iter().filter(|a| matches!(a, LabelsArg::Show(_))).cloned().collect();
-        InputArgs {
-            row_labels: shown(&self.row_labels),
-            col_labels: shown(&self.col_labels),
-            ..InputArgs::for_file(file, self.cache_dir.clone())
-        }
-    }
-
-    /// The same options with their cache in `dir` (a preview's, thrown away).
-    pub fn caching_in(&self, dir: PathBuf) -> InputArgs {
-        InputArgs {
+    /// The input these flags name.
+    pub fn spec(&self) -> heatscope::app::InputSpec {
+        heatscope::app::InputSpec {
             file: self.file.clone(),
-            cache_dir: Some(dir),
-            row_labels: self.row_labels.clone(),
-            col_labels: self.col_labels.clone(),
+            cache_dir: self.cache_dir.clone(),
+            row_labels: label_file(&self.row_labels),
+            col_labels: label_file(&self.col_labels),
+            row_label_mode: label_mode(&self.row_labels),
+            col_label_mode: label_mode(&self.col_labels),
             layer: self.layer.clone(),
             transpose: self.transpose,
             cols_subset: self.cols_subset.clone(),
@@ -164,74 +141,20 @@ impl InputArgs {
         }
     }
 
-    /// The cache folder: `--cache-dir`, else a non-empty `HEATSCOPE_CACHE_DIR`,
-    /// else the platform cache folder.
+    /// The cache folder (see [`heatscope::app::InputSpec::cache_dir`]).
     pub fn cache_dir(&self) -> PathBuf {
-        self.cache_dir
-            .clone()
-            .or_else(|| std::env::var_os("HEATSCOPE_CACHE_DIR").filter(|v| !v.is_empty()).map(PathBuf::from))
-            .unwrap_or_else(heatscope::input::cache::default_cache_dir)
+        self.spec().cache_dir()
     }
 
-    /// The side files this run reads: given label files, or `X.rows.txt` /
-    /// `X.cols.txt` beside a `.npy` `X`, and a `--cols-subset` list.
+    /// The side files this run reads (see [`heatscope::app::InputSpec::label_files`]).
     pub fn label_files(&self, matrix_path: &std::path::Path) -> Vec<PathBuf> {
-        let npy = matrix_path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-        let beside = |suffix: &str| npy.then(|| matrix_path.with_extension(suffix));
-        let subset = match &self.cols_subset {
-            Some(ColsSubset::Names(file)) => Some(file.clone()),
-            _ => None,
-        };
-        [
-            label_file(&self.row_labels).or_else(|| beside("rows.txt")),
-            label_file(&self.col_labels).or_else(|| beside("cols.txt")),
-            subset,
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
-    }
-
-    /// Which row and column labels a figure shows.
-    pub fn label_modes(&self) -> (LabelMode, LabelMode) {
-        (label_mode(&self.row_labels), label_mode(&self.col_labels))
+        self.spec().label_files(matrix_path)
     }
 
     /// Opens the matrix and prints any warnings about it.
     pub fn open(&self) -> Result<heatscope::input::Matrix, InputError> {
-        let options = OpenOptions {
-            cache_dir: Some(self.cache_dir()),
-            row_labels: label_file(&self.row_labels),
-            col_labels: label_file(&self.col_labels),
-            layer: self.layer.clone(),
-            transpose: self.transpose,
-            cols_subset: self.cols_subset.clone(),
-            gene_ids: self.gene_ids,
-        };
-        let matrix = heatscope::input::Matrix::open(&self.file, &options)?;
-        for warning in &matrix.source().warnings {
-            eprintln!("warning: {warning}");
-        }
-        Ok(matrix)
+        self.spec().open()
     }
-}
-
-/// Checks a `float32` `.npy` mapped in place for infinities (converted
-/// files were checked on the way in), once: a marker named after the
-/// matrix's fingerprint in the cache folder records a clean pass, so later
-/// runs on the unchanged file start at once.
-pub fn check_in_place(matrix: &heatscope::input::Matrix, cache_dir: &std::path::Path) -> Result<(), InputError> {
-    if matrix.source().cache != heatscope::input::CacheUse::InPlace {
-        return Ok(());
-    }
-    let marker = cache_dir.join(format!("finite-{:016x}.ok", matrix.fingerprint()));
-    if marker.is_file() {
-        return Ok(());
-    }
-    heatscope::input::scan(matrix)?;
-    // Only an optimisation: a marker that cannot be written means a scan next time.
-    let _ = std::fs::create_dir_all(cache_dir).and_then(|_| std::fs::write(&marker, b""));
-    Ok(())
 }
 
 /// Runs the chosen command.
@@ -283,6 +206,9 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     }
     if let Some(cli) = error.downcast_ref::<CliError>() {
         return cli.code;
+    }
+    if error.downcast_ref::<heatscope::app::UsageError>().is_some() {
+        return 2;
     }
     if let Some(cluster) = error.downcast_ref::<ClusterError>() {
         return match cluster {

@@ -12,8 +12,7 @@ use std::time::Instant;
 use heatscope::input::{Labels, Matrix};
 use rayon::prelude::*;
 
-use super::InputArgs;
-use super::render::{FigureArgs, Prepared, prepare_panel};
+use heatscope::app::{FigureSpec, Prepared, prepare_panel};
 
 /// The most rows a preview holds: a screen's worth of pixel rows several
 /// times over.
@@ -44,7 +43,8 @@ pub fn stages(rows: usize, cols: usize) -> Vec<usize> {
 }
 
 /// The preview of `full` (what `input` opens) with every `step`-th row.
-pub fn prepare_preview(input: &InputArgs, figure: &FigureArgs, full: &Matrix, step: usize) -> anyhow::Result<Prepared> {
+pub fn prepare_preview(figure: &FigureSpec, full: &Matrix, step: usize) -> anyhow::Result<Prepared> {
+    let input = &figure.input;
     let (rows, cols) = (full.rows(), full.cols());
     let picked: Vec<usize> = (0..rows).step_by(step).collect();
     let mut values = vec![0.0f32; picked.len() * cols];
@@ -56,15 +56,15 @@ pub fn prepare_preview(input: &InputArgs, figure: &FigureArgs, full: &Matrix, st
     // Its pyramid (and standardised copy) go to a folder of their own,
     // removed at once: the preview keeps them mapped while it is shown.
     let scratch = tempfile::tempdir()?;
-    let input = input.caching_in(scratch.path().to_owned());
-    let (prepared, _) = prepare_panel(&input, &look(figure), None, Some(matrix))?;
+    let figure = FigureSpec { input: input.caching_in(scratch.path().to_owned()), ..look(figure) };
+    let (prepared, _) = prepare_panel(&figure, None, Some(matrix))?;
     Ok(prepared)
 }
 
 /// The preview's figure options: `figure`'s look in file order, without
 /// trees (a copy of some of the file's rows is another matrix).
-pub fn look(figure: &FigureArgs) -> FigureArgs {
-    FigureArgs { no_row_cluster: true, no_col_cluster: true, ..figure.for_another_matrix() }
+pub fn look(figure: &FigureSpec) -> FigureSpec {
+    FigureSpec { no_row_cluster: true, no_col_cluster: true, ..figure.for_another_matrix(figure.input.clone()) }
 }
 
 /// A preview on screen.

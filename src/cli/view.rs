@@ -20,8 +20,10 @@ use winit::keyboard::{Key, ModifiersState, NamedKey};
 use winit::window::{Window, WindowId};
 
 use super::preview::{self, Preview, prepare_preview};
-use super::render::{FigureArgs, Prepared, prepare, scene};
-use super::{CliError, InputArgs};
+use heatscope::app::{FigureSpec, InputSpec, Prepared, check_folder, prepare, scene};
+
+use super::CliError;
+use super::render::FigureArgs;
 
 #[derive(clap::Args, Debug)]
 pub struct ViewArgs {
@@ -84,7 +86,8 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
             PathBuf::from(DEMO)
         }
     };
-    let input = InputArgs::for_file(file, args.input.cache_dir.clone());
+    let figure = figure.spec(InputSpec::for_file(file, args.input.cache_dir.clone()));
+    let input = figure.input.clone();
     let script = match &args.script {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| CliError {
@@ -96,7 +99,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         None => Script::default(),
     };
     if let Some(path) = &args.screenshot {
-        super::render::check_folder(path)?;
+        check_folder(path)?;
     }
     let event_loop = EventLoop::new().map_err(|_| CliError {
         message: "no display to open a window on (DISPLAY or WAYLAND_DISPLAY unset or unreachable); draw to a file with `heatscope render FILE -o out.png`".to_owned(),
@@ -118,11 +121,11 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
                 if heatscope::progress::interrupted() {
                     break;
                 }
-                let Ok(prepared) = prepare_preview(&input, &worker_figure, &full, step) else { break };
+                let Ok(prepared) = prepare_preview(&worker_figure, &full, step) else { break };
                 let _ = ready.send(Ready::Preview(Box::new(prepared), step, k + 1 < steps.len()));
             }
         }
-        let _ = ready.send(Ready::Figure(prepare(&input, &worker_figure).map(Box::new)));
+        let _ = ready.send(Ready::Figure(prepare(&worker_figure).map(Box::new)));
     });
     let agg = args.figure.agg;
     let preview_look = preview::look(&figure);
@@ -207,7 +210,7 @@ enum Ready {
 
 impl App {
     /// A viewer of `prepared` in the window `state`, fitted, nothing selected.
-    fn new(prepared: Prepared, figure: FigureArgs, state: WindowState, agg: Agg) -> App {
+    fn new(prepared: Prepared, figure: FigureSpec, state: WindowState, agg: Agg) -> App {
         App {
             prepared,
             figure,
@@ -490,7 +493,7 @@ type HeatmapKey = ([u32; 2], usize);
 
 struct App {
     prepared: Prepared,
-    figure: FigureArgs,
+    figure: FigureSpec,
     state: Option<WindowState>,
     /// Set while this shows the file-order preview of a matrix still being
     /// clustered.
@@ -715,7 +718,7 @@ impl App {
         // `--row-clusters-out` follows the cut in the window.
         let p = &self.prepared;
         if let (Some(path), Some(groups)) = (&self.figure.row_clusters_out, &p.row_groups) {
-            match super::cluster::write_clusters(path, p.matrix.row_labels(), &p.row_order, groups) {
+            match heatscope::app::write_clusters(path, p.matrix.row_labels(), &p.row_order, groups) {
                 Ok(()) => eprintln!("{}: the rows' {} clusters", path.display(), self.cut),
                 Err(e) => eprintln!("warning: {e}"),
             }
@@ -879,13 +882,13 @@ impl App {
         } else if let Some(note) = &self.search_note {
             lines.push(note.clone());
         }
+        if self.follow {
+            lines.push("follow mode: panels scroll to the linked rows (l: off)".to_owned());
+        }
         if !lines.is_empty() {
             let at =
                 self.cursor.map_or([heatmap.x + 10.0, heatmap.y + 10.0], |c| [c[0] as f32 + 16.0, c[1] as f32 + 16.0]);
             overlay(&mut self.fonts, &mut scene, &lines, at);
-        }
-        if self.follow {
-            lines.push("follow mode: panels scroll to the linked rows (l: off)".to_owned());
         }
         if self.hud {
             let (uploaded, atlas) = self.state.as_ref().map_or((0, 0), |s| s.renderer.tile_traffic());

@@ -5,7 +5,8 @@
 use super::ClusterError;
 
 /// A distance between two items, defined as in scipy's `pdist`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Metric {
     /// `sqrt(Σ (a−b)²)`.
     Euclidean,

@@ -121,7 +121,8 @@ impl Axis {
 ///
 /// Ward, centroid and median are meant for Euclidean distances; with another
 /// metric they give what scipy gives for `linkage(pdist(X, metric), method)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Minimum distance between members (minimum spanning tree).
     Single,

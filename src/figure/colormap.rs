@@ -362,3 +362,42 @@ mod tests {
         assert_eq!(Rgba::LIGHT_GREY.hex(), "#d3d3d3");
     }
 }
+
+/// What a figure asks of its colour scale, in seaborn's words: `vmin`,
+/// `vmax`, `center`, `robust`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ScaleRequest {
+    pub vmin: Option<f32>,
+    pub vmax: Option<f32>,
+    pub center: Option<f32>,
+    /// From the 2nd to the 98th percentile instead of the extremes.
+    pub robust: bool,
+}
+
+impl ScaleRequest {
+    /// The norm: `vmin`/`vmax` where given, else the data's extremes (or
+    /// 2nd/98th percentiles when robust); symmetric about `center`, or
+    /// about 0 when a diverging map is used on data spanning 0.
+    pub fn norm(&self, stats: &crate::pyramid::ValueStats, colormap: Option<&Colormap>) -> Norm {
+        let (lo, hi) = if self.robust { (stats.p02, stats.p98) } else { (stats.min, stats.max) };
+        let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+        let vmin = self.vmin.unwrap_or(lo);
+        let vmax = self.vmax.unwrap_or(hi);
+        let diverging = colormap.map_or(vmin < 0.0 && vmax > 0.0, Colormap::is_diverging);
+        match self.center {
+            Some(center) => Norm::centered(vmin, vmax, center),
+            None if diverging && self.vmin.is_none() && self.vmax.is_none() && vmin < 0.0 && vmax > 0.0 => {
+                Norm::centered(vmin, vmax, 0.0)
+            }
+            None => Norm::new(vmin, vmax),
+        }
+    }
+
+    /// The map when none is named: RdBu_r when the data spans 0 (or a
+    /// centre is given), else viridis.
+    pub fn default_colormap(&self, stats: &crate::pyramid::ValueStats) -> Colormap {
+        let spans_zero = stats.min < 0.0 && stats.max > 0.0;
+        let name = if spans_zero || self.center.is_some() { "RdBu_r" } else { "viridis" };
+        Colormap::by_name(name).expect("built-in colour maps exist")
+    }
+}

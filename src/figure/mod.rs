@@ -13,12 +13,12 @@ pub mod scene;
 pub mod svg;
 pub mod text;
 
-pub use colormap::{Colormap, Norm, Palette, Rgba};
+pub use colormap::{Colormap, Norm, Palette, Rgba, ScaleRequest};
 pub use layout::{AxisSpec, FigureOptions, HeatmapStyle, LabelMode, PanelRole, clustermap};
 pub use scene::{Rect, Scene};
 
 /// Which value a heatmap pixel shows when it covers several matrix cells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Agg {
     /// The mean of the finite cells.

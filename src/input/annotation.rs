@@ -154,7 +154,8 @@ impl Annotations {
 }
 
 /// Which variables (columns) to keep.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ColsSubset {
     /// Those whose boolean `var` column is true (`var:highly_variable`).
     VarColumn(String),

@@ -13,7 +13,8 @@ use super::matrix::{CacheUse, Matrix, reopen};
 use crate::progress;
 
 /// Rows or columns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Along {
     Rows,
     Cols,

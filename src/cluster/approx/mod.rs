@@ -120,7 +120,8 @@ const PROJECTED_PASSES: usize = 4;
 pub(crate) const VERSION: u64 = 3;
 
 /// When clustering is approximate.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum When {
     /// When exact clustering would not fit the memory budget.
     #[default]
@@ -133,7 +134,7 @@ pub enum When {
 }
 
 /// How approximate clustering is chosen and run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ApproxOptions {
     /// When it is used.
     pub when: When,

@@ -1,0 +1,457 @@
+//! [`prepare`]: a [`FigureSpec`] made into everything a figure is drawn
+//! from — the matrix opened and standardised, both axes clustered (or
+//! ordered as given), the pyramid, the bars, the colours, linked panels.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::UsageError;
+use super::spec::{FigureSpec, LinkOrder, is_stored_column};
+use crate::cluster::{Axis, ClusterOptions, Dendrogram, MemoryBudget};
+use crate::figure::annotation::{AnnotationBar, BarSource, BarTable, assign_palettes};
+use crate::figure::dendrogram::TreeGeometry;
+use crate::figure::link::{ConnectorColor, LinkEnds, RowLinks, follow_order, positions};
+use crate::figure::{Agg, Colormap, HeatmapStyle, LabelMode, Rgba, ScaleRequest};
+use crate::input::{Annotation, Matrix, MatrixAxis, Standardize, annotation_column};
+use crate::pyramid::{Pyramid, build_or_open};
+use crate::render::{DataWindow, HeatmapSource};
+
+/// Everything a figure needs, prepared: the (standardised) matrix, trees,
+/// orders, pyramid, bars and colours.
+pub struct Prepared {
+    pub matrix: Matrix,
+    pub row_tree: Option<Dendrogram>,
+    pub row_order: Vec<usize>,
+    pub col_order: Vec<usize>,
+    pub pyramid: std::sync::Arc<Pyramid>,
+    pub style: HeatmapStyle,
+    pub row_bars: Vec<AnnotationBar>,
+    pub col_bars: Vec<AnnotationBar>,
+    pub row_groups: Option<Vec<usize>>,
+    pub col_groups: Option<Vec<usize>>,
+    /// Which labels to show (`--row-labels` / `--col-labels`).
+    pub label_modes: (LabelMode, LabelMode),
+    /// The trees laid out along their leaves (built once; a new cut rebuilds them).
+    pub row_geometry: Option<TreeGeometry>,
+    pub col_geometry: Option<TreeGeometry>,
+    /// Matrix row → display position.
+    pub row_position: Vec<u32>,
+    /// Linked panels, left to right (`--link`); only the main panel has them.
+    pub linked: Vec<Linked>,
+    /// Colours of the connectors between each pair of panels.
+    pub connector_colors: Vec<ConnectorColor>,
+    /// How the rows and the columns were clustered (`None`: kept in order).
+    pub clustering: [Option<super::cluster::ClusteringNote>; 2],
+}
+
+/// A linked panel and its links to the panel on its left.
+pub struct Linked {
+    pub panel: Prepared,
+    /// Its links to the panel on its left, by display position.
+    pub links: LinkEnds,
+}
+
+impl Prepared {
+    /// Every panel: the main one, then the linked ones.
+    pub fn panels(&self) -> impl Iterator<Item = &Prepared> {
+        std::iter::once(self).chain(self.linked.iter().map(|l| &l.panel))
+    }
+
+    /// Each panel's heatmap source, showing its window in `windows` (the
+    /// main panel's first; a panel without one shows its whole matrix).
+    pub fn sources(&self, agg: Agg, windows: &[DataWindow]) -> Vec<HeatmapSource<'_>> {
+        self.panels()
+            .enumerate()
+            .map(|(i, p)| HeatmapSource {
+                pyramid: &p.pyramid,
+                style: &p.style,
+                agg,
+                window: windows.get(i).cloned().unwrap_or_else(|| DataWindow::whole(p.pyramid.geometry())),
+            })
+            .collect()
+    }
+
+    /// Cuts the row tree into `k` clusters (0: no cut): branch colours and
+    /// the cluster bar follow.
+    pub fn set_row_cut(&mut self, k: usize) {
+        let Some(tree) = &self.row_tree else { return };
+        if self.row_groups.take().is_some() {
+            self.row_bars.pop();
+        }
+        if k > 0 {
+            let groups = tree.fcluster_maxclust(k);
+            let in_order: Vec<usize> = self.row_order.iter().map(|&i| groups[i]).collect();
+            self.row_bars.push(AnnotationBar::clusters("row clusters", &in_order));
+            assign_palettes(&mut self.row_bars);
+            self.row_groups = Some(groups);
+        }
+        self.row_geometry = Some(TreeGeometry::new(tree, self.row_groups.as_deref()));
+        if matches!(self.connector_colors.first(), Some(ConnectorColor::Clusters { .. }))
+            && let Some(color) = self.cluster_colors()
+        {
+            self.connector_colors[0] = color;
+        }
+    }
+
+    /// Connector colours from this panel's row cut, by display position.
+    fn cluster_colors(&self) -> Option<ConnectorColor> {
+        let groups = self.row_groups.as_ref()?;
+        let palette = self.row_bars.last().and_then(AnnotationBar::palette)?.clone();
+        Some(ConnectorColor::Clusters { groups: self.row_order.iter().map(|&i| groups[i] as u32).collect(), palette })
+    }
+}
+
+/// Opens, standardises, clusters and builds the pyramid; reads the bars;
+/// picks the colours; then the same for each linked panel, matched to the
+/// panel on its left by row label.
+pub fn prepare(figure: &FigureSpec) -> anyhow::Result<Prepared> {
+    let input = &figure.input;
+    let usage = |message: String| -> anyhow::Error { UsageError(message).into() };
+    let connector_color = match figure.connector_color.as_str() {
+        "clusters" if figure.row_cut.is_none() && figure.row_cut_height.is_none() => {
+            return Err(usage("--connector-color clusters: add --row-cut K to cut the main panel's rows".into()));
+        }
+        "clusters" => None,
+        text => Some(
+            Rgba::parse(text)
+                .ok_or_else(|| usage(format!("--connector-color {text}: give a colour as #rrggbb, or clusters")))?,
+        ),
+    };
+    if !(0.0..=1.0).contains(&figure.connector_alpha) {
+        return Err(usage(format!("--connector-alpha {}: give a number from 0 to 1", figure.connector_alpha)));
+    }
+    if figure.link.is_empty() && (figure.link_order == LinkOrder::Follow || figure.link_shared_scale) {
+        return Err(usage("--link-order and --link-shared-scale go with --link FILE".into()));
+    }
+    // Linked files are read, and so checked, before the main panel's clustering.
+    for path in &figure.link {
+        input.for_link(path.clone()).open()?;
+    }
+    for (flag, path, cut) in [
+        ("--row-clusters-out", &figure.row_clusters_out, figure.row_cut.is_some() || figure.row_cut_height.is_some()),
+        ("--col-clusters-out", &figure.col_clusters_out, figure.col_cut.is_some() || figure.col_cut_height.is_some()),
+    ] {
+        if let Some(path) = path {
+            if !cut {
+                let axis = &flag[2..5];
+                return Err(usage(format!("{flag} writes the clusters of a cut: add --{axis}-cut K")));
+            }
+            check_folder(path)?;
+        }
+    }
+    let (mut main, _) = prepare_panel(figure, None, None)?;
+    for (path, groups, order, labels) in [
+        (&figure.row_clusters_out, &main.row_groups, &main.row_order, main.matrix.row_labels()),
+        (&figure.col_clusters_out, &main.col_groups, &main.col_order, main.matrix.col_labels()),
+    ] {
+        if let (Some(path), Some(groups)) = (path, groups) {
+            super::cluster::write_clusters(path, labels, order, groups)?;
+        }
+    }
+    // A linked panel clusters (or follows) on its own, with the bar tables
+    // and look of the main panel, but no cut.
+    for (k, path) in figure.link.iter().enumerate() {
+        let linked_figure = FigureSpec {
+            no_row_cluster: figure.no_row_cluster || figure.link_order == LinkOrder::Follow,
+            link: Vec::new(),
+            ..figure.for_another_matrix(input.for_link(path.clone()))
+        };
+        let left = if k == 0 { &main } else { &main.linked[k - 1].panel };
+        let left_name = if k == 0 { &input.file } else { &figure.link[k - 1] };
+        let (mut panel, links) = prepare_panel(&linked_figure, Some((left, left_name)), None)?;
+        let links = links.expect("a linked panel is matched");
+        if figure.link_shared_scale {
+            panel.style = main.style.clone();
+        }
+        let links = LinkEnds::new(&links, &left.row_position, &panel.row_position);
+        main.linked.push(Linked { panel, links });
+    }
+    let grey = Rgba([64, 64, 64, 255]);
+    main.connector_colors = (0..figure.link.len())
+        .map(|k| match connector_color {
+            Some(color) => ConnectorColor::Fixed(color),
+            None if k == 0 => main.cluster_colors().unwrap_or(ConnectorColor::Fixed(grey)),
+            None => ConnectorColor::Fixed(grey),
+        })
+        .collect();
+    Ok(main)
+}
+
+/// A tree or an order for an axis from a file (`--row-linkage`,
+/// `--row-order-file`), or nothing.
+enum Given {
+    Tree(Dendrogram),
+    Order(Vec<usize>),
+    Nothing,
+}
+
+impl Given {
+    /// The tree, and the order without a tree.
+    fn into_parts(self) -> (Option<Dendrogram>, Option<Vec<usize>>) {
+        match self {
+            Given::Tree(tree) => (Some(tree), None),
+            Given::Order(order) => (None, Some(order)),
+            Given::Nothing => (None, None),
+        }
+    }
+}
+
+/// One panel. A linked one is given the panel on its left (and that
+/// panel's file): its rows are matched to that panel's first (refused when
+/// none match, before any long work), and the links come back with it.
+pub fn prepare_panel(
+    figure: &FigureSpec,
+    left: Option<(&Prepared, &Path)>,
+    opened: Option<Matrix>,
+) -> anyhow::Result<(Prepared, Option<RowLinks>)> {
+    let usage = |message: String| -> anyhow::Error { UsageError(message).into() };
+    let input = &figure.input;
+    figure.check()?;
+    let colormap =
+        figure.cmap.as_deref().map(Colormap::by_name).transpose().map_err(|e| usage(format!("--cmap: {e}")))?;
+    let nan_color = figure.nan_rgba()?;
+    // Tables are read and checked before any long work starts; `obs:` and
+    // `var:` name annotation columns stored with the matrix (.h5ad).
+    let tables = |sources: &[String]| -> anyhow::Result<Vec<BarTable>> {
+        let files = sources.iter().filter(|s| !is_stored_column(s));
+        files.map(|s| BarTable::read(&BarSource::parse(s)).map_err(|e| usage(e.to_string()))).collect()
+    };
+    let row_tables = tables(&figure.row_colors)?;
+    let col_tables = tables(&figure.col_colors)?;
+    let dir = input.cache_dir();
+    let mut matrix = match opened {
+        Some(matrix) => matrix,
+        None => input.open()?,
+    };
+    let links = left.map(|(left, _)| RowLinks::match_labels(left.matrix.row_labels(), matrix.row_labels()));
+    if let (Some(links), Some((left, left_file))) = (&links, left)
+        && links.is_empty()
+    {
+        let example = |labels: &crate::input::Labels| labels.get(0).into_owned();
+        return Err(usage(format!(
+            "--link {}: none of its {} row labels (e.g. '{}') is among the {} row labels of {} (e.g. '{}'); link matrices whose rows share names, spelled the same",
+            input.file.display(),
+            matrix.rows(),
+            example(matrix.row_labels()),
+            left.matrix.rows(),
+            left_file.display(),
+            example(left.matrix.row_labels()),
+        )));
+    }
+    let stored = |specs: &[String], axis: MatrixAxis, flag: &str| -> anyhow::Result<Vec<Annotation>> {
+        // `obs:a,b` names two columns.
+        let columns = specs.iter().filter(|s| is_stored_column(s)).flat_map(|s| {
+            let (prefix, names) = s.split_at(4);
+            names.split(',').map(move |name| format!("{prefix}{name}"))
+        });
+        columns
+            .map(|spec| {
+                let annotation = annotation_column(&matrix, &spec)?;
+                if annotation.axis != axis {
+                    return Err(usage(format!(
+                        "{flag} {spec}: that column annotates the other axis; use the other flag"
+                    )));
+                }
+                Ok(annotation)
+            })
+            .collect()
+    };
+    let row_stored = stored(&figure.row_colors, MatrixAxis::Rows, "--row-colors")?;
+    let col_stored = stored(&figure.col_colors, MatrixAxis::Cols, "--col-colors")?;
+    // Trees and orders given in files are read and checked before any
+    // clustering starts.
+    let given = |axis: Axis, linkage: &Option<PathBuf>, order: &Option<PathBuf>| -> anyhow::Result<Given> {
+        let labels = if axis == Axis::Rows { matrix.row_labels() } else { matrix.col_labels() };
+        Ok(match (linkage, order) {
+            (Some(path), _) => Given::Tree(super::cluster::read_linkage(path, axis.len(&matrix), axis.item_name())?),
+            (None, Some(path)) => Given::Order(super::cluster::read_order(path, labels, axis.item_name())?),
+            (None, None) => Given::Nothing,
+        })
+    };
+    // Sorted by annotations: their bars in matrix order, then a stable sort.
+    let sorted = |spec: &String, axis: MatrixAxis, flag: &str| -> anyhow::Result<Given> {
+        let (labels, n, name) = match axis {
+            MatrixAxis::Rows => (matrix.row_labels(), matrix.rows(), "row"),
+            MatrixAxis::Cols => (matrix.col_labels(), matrix.cols(), "column"),
+        };
+        let identity: Vec<usize> = (0..n).collect();
+        let bars = if is_stored_column(spec) {
+            let annotations = stored(std::slice::from_ref(spec), axis, flag)?;
+            annotations.iter().map(|a| AnnotationBar::from_annotation(a, &identity)).collect()
+        } else {
+            let table = BarTable::read(&BarSource::parse(spec)).map_err(|e| usage(format!("{flag}: {e}")))?;
+            table.bars(labels, &identity, name).map_err(|e| usage(format!("{flag}: {e}")))?.0
+        };
+        Ok(Given::Order(crate::figure::annotation::order_by(&bars, n)))
+    };
+    let given_rows = match &figure.row_order {
+        Some(spec) => sorted(spec, MatrixAxis::Rows, "--row-order")?,
+        None => given(Axis::Rows, &figure.row_linkage, &figure.row_order_file)?,
+    };
+    let given_cols = match &figure.col_order {
+        Some(spec) => sorted(spec, MatrixAxis::Cols, "--col-order")?,
+        None => given(Axis::Cols, &figure.col_linkage, &figure.col_order_file)?,
+    };
+    let ((given_row_tree, given_row_order), (given_col_tree, given_col_order)) =
+        (given_rows.into_parts(), given_cols.into_parts());
+    super::cluster::check_in_place(&matrix, &dir)?;
+    let standardize = match (figure.z_score, figure.standard_scale) {
+        (Some(axis), _) => Some(Standardize::ZScore(axis)),
+        (_, Some(axis)) => Some(Standardize::StandardScale(axis)),
+        _ => None,
+    };
+    if let Some(how) = standardize {
+        matrix = crate::input::standardize(&matrix, how, &dir)?;
+    }
+    let options = ClusterOptions {
+        method: figure.method,
+        metric: figure.metric,
+        optimal_ordering: figure.optimal_ordering,
+        budget: figure.memory_budget.map_or_else(MemoryBudget::default, MemoryBudget),
+        approx: figure.approx,
+    };
+    let tree = |axis: Axis, skip: bool| -> anyhow::Result<Option<Dendrogram>> {
+        if skip || axis.len(&matrix) < 2 {
+            return Ok(None);
+        }
+        super::cluster::cluster_axis(&matrix, axis, &options, &dir).map(Some)
+    };
+    // A given order stands without a tree.
+    let row_tree = match given_row_tree {
+        Some(tree) => Some(tree),
+        None => tree(Axis::Rows, figure.no_row_cluster || given_row_order.is_some())?,
+    };
+    let col_tree = match given_col_tree {
+        Some(tree) => Some(tree),
+        None => tree(Axis::Cols, figure.no_col_cluster || given_col_order.is_some())?,
+    };
+    if crate::progress::interrupted() {
+        return Err(crate::input::InputError::Interrupted.into());
+    }
+    let order = |tree: &Option<Dendrogram>, given: Option<Vec<usize>>, n: usize| match (tree, given) {
+        (Some(tree), _) => tree.leaves(),
+        (None, Some(order)) => order,
+        (None, None) => (0..n).collect(),
+    };
+    let row_order: Vec<usize> = match (&links, left) {
+        (Some(links), Some((left, _))) if figure.link_order == LinkOrder::Follow => {
+            follow_order(links, &left.row_order, matrix.rows())
+        }
+        _ => order(&row_tree, given_row_order, matrix.rows()),
+    };
+    let col_order: Vec<usize> = order(&col_tree, given_col_order, matrix.cols());
+    let as_u32 = |o: &[usize]| o.iter().map(|&i| i as u32).collect::<Vec<u32>>();
+    let started = Instant::now();
+    let (pyramid, _) = build_or_open(&matrix, &as_u32(&row_order), &as_u32(&col_order), &dir)?;
+    if started.elapsed().as_secs_f64() > 1.0 {
+        eprintln!("pyramid: {:.2} s", started.elapsed().as_secs_f64());
+    }
+    let scale = ScaleRequest { vmin: figure.vmin, vmax: figure.vmax, center: figure.center, robust: figure.robust };
+    let style = HeatmapStyle {
+        norm: scale.norm(pyramid.stats(), colormap.as_ref()),
+        colormap: colormap.unwrap_or_else(|| scale.default_colormap(pyramid.stats())),
+        nan_color,
+    };
+
+    let bars = |tables: &[BarTable], axis: &'static str, along_rows: bool| -> anyhow::Result<Vec<AnnotationBar>> {
+        let (labels, order) =
+            if along_rows { (matrix.row_labels(), &row_order) } else { (matrix.col_labels(), &col_order) };
+        let mut all = Vec::new();
+        for table in tables {
+            let (bars, missing) = table.bars(labels, order, axis).map_err(|e| usage(e.to_string()))?;
+            if missing > 0 {
+                eprintln!(
+                    "warning: {}: {missing} of {} {axis}s have no entry; their bar cells are left blank",
+                    table.path().display(),
+                    order.len()
+                );
+            }
+            all.extend(bars);
+        }
+        Ok(all)
+    };
+    let mut row_bars: Vec<AnnotationBar> =
+        row_stored.iter().map(|a| AnnotationBar::from_annotation(a, &row_order)).collect();
+    row_bars.extend(bars(&row_tables, "row", true)?);
+    let mut col_bars: Vec<AnnotationBar> =
+        col_stored.iter().map(|a| AnnotationBar::from_annotation(a, &col_order)).collect();
+    col_bars.extend(bars(&col_tables, "column", false)?);
+    let cut = |tree: &Option<Dendrogram>,
+               k: Option<usize>,
+               height: Option<f64>,
+               flag: &str|
+     -> anyhow::Result<Option<Vec<usize>>> {
+        let Some(tree) = tree else {
+            return match (k, height) {
+                (None, None) => Ok(None),
+                _ => Err(usage(format!("{flag} needs a tree on that axis; drop --no-*-cluster"))),
+            };
+        };
+        let leaves = tree.n_leaves();
+        if let Some(k) = k.filter(|&k| k == 0 || k > leaves) {
+            return Err(usage(format!("{flag} {k}: the tree has {leaves} leaves; give 1 to {leaves} clusters")));
+        }
+        Ok(match (k, height) {
+            (Some(k), _) => Some(tree.fcluster_maxclust(k)),
+            (_, Some(h)) => Some(tree.fcluster_distance(h)),
+            _ => None,
+        })
+    };
+    let row_groups = cut(&row_tree, figure.row_cut, figure.row_cut_height, "--row-cut")?;
+    let col_groups = cut(&col_tree, figure.col_cut, figure.col_cut_height, "--col-cut")?;
+    if let Some(groups) = &row_groups {
+        row_bars
+            .push(AnnotationBar::clusters("row clusters", &row_order.iter().map(|&i| groups[i]).collect::<Vec<_>>()));
+    }
+    if let Some(groups) = &col_groups {
+        col_bars.push(AnnotationBar::clusters(
+            "column clusters",
+            &col_order.iter().map(|&i| groups[i]).collect::<Vec<_>>(),
+        ));
+    }
+    assign_palettes(&mut row_bars);
+    assign_palettes(&mut col_bars);
+    let row_geometry = row_tree.as_ref().map(|t| TreeGeometry::new(t, row_groups.as_deref()));
+    let col_geometry = col_tree.as_ref().map(|t| TreeGeometry::new(t, col_groups.as_deref()));
+    // A tree read from a file says nothing of how it was made.
+    let note = |axis: Axis, tree: &Option<Dendrogram>, read: bool| {
+        tree.as_ref().filter(|_| !read).map(|_| super::cluster::ClusteringNote::new(&matrix, axis, &options))
+    };
+    let clustering = [
+        note(Axis::Rows, &row_tree, figure.row_linkage.is_some()),
+        note(Axis::Cols, &col_tree, figure.col_linkage.is_some()),
+    ];
+    let prepared = Prepared {
+        clustering,
+        matrix,
+        row_tree,
+        col_order,
+        pyramid: std::sync::Arc::new(pyramid),
+        style,
+        row_bars,
+        col_bars,
+        row_groups,
+        col_groups,
+        label_modes: input.label_modes(),
+        row_geometry,
+        col_geometry,
+        row_position: positions(&row_order),
+        row_order,
+        linked: Vec::new(),
+        connector_colors: Vec::new(),
+    };
+    Ok((prepared, links))
+}
+
+/// Refuses an output whose folder does not exist, before any long work.
+pub fn check_folder(path: &Path) -> Result<(), UsageError> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if path.as_os_str() != "-" && !parent.is_dir() {
+        return Err(UsageError(format!(
+            "{}: the folder {} does not exist; create it or write elsewhere",
+            path.display(),
+            parent.display()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The application layer driven in process, as a program other than the
+//! command line drives it: a `FigureSpec` built in Rust, prepared, laid out
+//! and rendered, against `heatscope render` with the equivalent flags; the
+//! spec as JSON. Needs a GPU adapter (llvmpipe will do) unless
+//! HEATSCOPE_SKIP_GPU=1.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use heatscope::app::{FigureSpec, InputSpec, LinkOrder, prepare, scene};
+use heatscope::cluster::{Method, Metric};
+use heatscope::figure::{Agg, LabelMode, text};
+use heatscope::input::Along;
+use heatscope::render::Renderer;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    pixels.truncate(info.buffer_size());
+    (info.width, info.height, pixels)
+}
+
+#[test]
+fn a_spec_built_in_rust_draws_the_same_pixels_as_the_command_line() {
+    let Some(mut renderer) = (match Renderer::new() {
+        Ok(renderer) => Some(renderer),
+        Err(_) if std::env::var("HEATSCOPE_SKIP_GPU").is_ok_and(|v| v == "1") => None,
+        Err(e) => panic!("{e} (set HEATSCOPE_SKIP_GPU=1 to skip GPU tests on purpose)"),
+    }) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let matrix = repo("data/pbmc68k_reduced.tsv");
+    let obs = format!("{}:bulk_labels", repo("data/pbmc68k_reduced.obs.tsv").display());
+
+    // The command line.
+    let from_cli = dir.path().join("cli.png");
+    let out = Command::new(env!("CARGO_BIN_EXE_heatscope"))
+        .args(["render", matrix.to_str().unwrap(), "--row-colors", &obs, "--metric", "correlation", "--robust"])
+        .args(["--row-cut", "4", "--title", "PBMC", "--width", "900", "--height", "700", "-o"])
+        .arg(&from_cli)
+        .env("HEATSCOPE_CACHE_DIR", dir.path().join("cli-cache"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The same figure from a spec, in this process, with its own cache.
+    let mut spec = FigureSpec::new(InputSpec::for_file(matrix.clone(), Some(dir.path().join("app-cache"))));
+    spec.row_colors.push(obs);
+    spec.metric = Metric::Correlation;
+    spec.robust = true;
+    spec.row_cut = Some(4);
+    spec.title = Some("PBMC".to_owned());
+    (spec.width, spec.height) = (900, 700);
+    let prepared = prepare(&spec).unwrap();
+    assert_eq!(prepared.row_groups.as_ref().map(|g| *g.iter().max().unwrap()), Some(4));
+    let picture = scene(&mut text::font_system(), &prepared, &spec, &[], [spec.width, spec.height], false);
+    let image = renderer.render(&picture, &prepared.sources(spec.agg, &[])).unwrap();
+
+    let (w, h, pixels) = read_png(&from_cli);
+    assert_eq!((image.width, image.height), (w, h));
+    let differing = image.pixels.chunks(4).zip(pixels.chunks(4)).filter(|(a, b)| a != b).count();
+    assert_eq!(differing, 0, "{differing} pixels differ from `heatscope render`");
+}
+
+#[test]
+fn a_spec_reads_from_json_with_every_choice_named() {
+    let json = r##"{
+        "input": {
+            "file": "m.npy", "cache_dir": null, "row_labels": "genes.txt", "col_labels": null,
+            "row_label_mode": "all", "col_label_mode": "none", "layer": null, "transpose": false,
+            "cols_subset": {"var_column": "highly_variable"}, "gene_ids": false
+        },
+        "method": "ward", "metric": "sqeuclidean", "optimal_ordering": true, "memory_budget": 1073741824,
+        "approx": {"when": "always", "groups": 64, "col_sample": null, "seed": 7},
+        "no_row_cluster": false, "no_col_cluster": true,
+        "row_linkage": null, "col_linkage": null, "row_order_file": null, "col_order_file": null,
+        "row_order": null, "col_order": null,
+        "cmap": "vlag", "center": 0.0, "vmin": null, "vmax": null, "robust": false,
+        "z_score": "rows", "standard_scale": null,
+        "row_colors": ["obs:louvain"], "col_colors": [],
+        "row_cut": 5, "col_cut": null, "row_cut_height": null, "col_cut_height": null,
+        "row_clusters_out": "clusters.tsv", "col_clusters_out": null,
+        "cbar_label": "z", "title": null, "dendrogram_ratio": 0.2, "colors_ratio": 0.03,
+        "width": 800, "height": 600, "font_size": 10.0, "nan_color": "#000000", "agg": "extremes",
+        "bare": false, "layout_out": null, "link": ["b.tsv"], "link_order": "follow",
+        "link_shared_scale": true, "connector_color": "clusters", "connector_alpha": 0.5
+    }"##;
+    let spec: FigureSpec = serde_json::from_str(json).unwrap();
+    let mut want = FigureSpec::new(InputSpec {
+        row_labels: Some("genes.txt".into()),
+        row_label_mode: LabelMode::All,
+        col_label_mode: LabelMode::None,
+        cols_subset: Some(heatscope::input::ColsSubset::VarColumn("highly_variable".into())),
+        ..InputSpec::for_file("m.npy".into(), None)
+    });
+    want.method = Method::Ward;
+    want.metric = Metric::SqEuclidean;
+    want.optimal_ordering = true;
+    want.memory_budget = Some(1 << 30);
+    want.approx.when = heatscope::cluster::approx::When::Always;
+    want.approx.groups = Some(64);
+    want.approx.seed = 7;
+    want.no_col_cluster = true;
+    want.cmap = Some("vlag".into());
+    want.center = Some(0.0);
+    want.z_score = Some(Along::Rows);
+    want.row_colors = vec!["obs:louvain".into()];
+    want.row_cut = Some(5);
+    want.row_clusters_out = Some("clusters.tsv".into());
+    want.cbar_label = Some("z".into());
+    (want.dendrogram_ratio, want.colors_ratio) = (0.2, 0.03);
+    (want.width, want.height, want.font_size) = (800, 600, 10.0);
+    want.nan_color = "#000000".into();
+    want.agg = Agg::Extremes;
+    want.link = vec!["b.tsv".into()];
+    want.link_order = LinkOrder::Follow;
+    want.link_shared_scale = true;
+    want.connector_color = "clusters".into();
+    want.connector_alpha = 0.5;
+    assert_eq!(spec, want);
+    // And back: what it writes reads as the same spec.
+    let again: FigureSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
+    assert_eq!(again, spec);
+}
+
+#[test]
+fn a_spec_that_cannot_work_is_refused_in_the_flags_words() {
+    let spec = |f: &dyn Fn(&mut FigureSpec)| {
+        let mut spec = FigureSpec::new(InputSpec::for_file("m.npy".into(), None));
+        f(&mut spec);
+        spec.check().err().map(|e| e.to_string())
+    };
+    assert_eq!(spec(&|_| {}), None);
+    assert_eq!(
+        spec(&|s| (s.vmin, s.vmax) = (Some(2.0), Some(1.0))).as_deref(),
+        Some("--vmin 2 --vmax 1: vmax must be above vmin")
+    );
+    assert_eq!(spec(&|s| s.row_cut = Some(0)).as_deref(), Some("--row-cut 0: ask for at least one cluster"));
+    assert_eq!(
+        spec(&|s| s.approx.groups = Some(1)).as_deref(),
+        Some("--groups 1: the approximate mode needs at least 2 groups")
+    );
+    assert_eq!(spec(&|s| s.width = 0).as_deref(), Some("--width 0 --height 1000: give sizes from 1 to 16384 pixels"));
+}
