@@ -1,7 +1,11 @@
-//! Progress bars and Ctrl-C for long passes.
+//! Progress of long passes, and stopping them.
 //!
-//! Library code asks for a bar here and checks [`interrupted`] between blocks;
-//! the command-line edge decides whether bars are shown at all.
+//! Library stages ask for a [`Bar`] here, advance it, and check
+//! [`interrupted`] between blocks; they name nothing else. Whoever drives
+//! them chooses how progress shows: on the terminal (indicatif, the only
+//! implementation, kept inside this module; [`set_enabled`] turns it off),
+//! or its own way by polling [`current`] (the window does), and stops them
+//! with [`interrupt`].
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,13 +48,59 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
 }
 
+/// A long stage's progress: how much of how much is done, and what the
+/// stage is called. Cheap to clone (clones share one bar).
+#[derive(Clone, Debug)]
+pub struct Bar(ProgressBar);
+
+impl Bar {
+    /// A bar that shows nowhere (tests, callers that report nothing).
+    pub fn hidden() -> Bar {
+        Bar(ProgressBar::hidden())
+    }
+
+    /// `delta` more done.
+    pub fn inc(&self, delta: u64) {
+        self.0.inc(delta);
+    }
+
+    /// How much there is in all.
+    pub fn set_length(&self, total: u64) {
+        self.0.set_length(total);
+    }
+
+    /// How much is done.
+    pub fn set_position(&self, done: u64) {
+        self.0.set_position(done);
+    }
+
+    /// What the stage is called.
+    pub fn set_message(&self, message: impl Into<String>) {
+        self.0.set_message(message.into());
+    }
+
+    /// How much is done, and of how much (when known).
+    pub fn position(&self) -> u64 {
+        self.0.position()
+    }
+
+    pub fn length(&self) -> Option<u64> {
+        self.0.length()
+    }
+
+    /// The stage is over: the bar goes away.
+    pub fn finish_and_clear(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
 /// A bar over `total` bytes, shown on stderr when it is a terminal.
-pub fn bytes_bar(total: u64, message: &str) -> ProgressBar {
+pub fn bytes_bar(total: u64, message: &str) -> Bar {
     bar(total, message, "{msg:>12} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
 }
 
 /// A bar over `total` items (rows, pairs…), shown on stderr when it is a terminal.
-pub fn items_bar(total: u64, message: &str) -> ProgressBar {
+pub fn items_bar(total: u64, message: &str) -> Bar {
     bar(total, message, "{msg:>12} [{bar:40}] {human_pos}/{human_len} {per_sec} eta {eta}")
 }
 
@@ -71,7 +121,7 @@ fn state(bar: &ProgressBar) -> Option<(String, Option<f64>)> {
     Some((bar.message(), done))
 }
 
-fn bar(total: u64, message: &str, template: &str) -> ProgressBar {
+fn bar(total: u64, message: &str, template: &str) -> Bar {
     let bar = if ENABLED.load(Ordering::Relaxed) {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(template)
@@ -89,7 +139,7 @@ fn bar(total: u64, message: &str, template: &str) -> ProgressBar {
     if let Ok(mut current) = CURRENT.lock() {
         *current = Some(bar.clone());
     }
-    bar
+    Bar(bar)
 }
 
 #[cfg(test)]

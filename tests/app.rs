@@ -4,8 +4,7 @@
 //! spec as JSON. Needs a GPU adapter (llvmpipe will do) unless
 //! HEATSCOPE_SKIP_GPU=1.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
 use heatscope::app::{FigureSpec, InputSpec, LinkOrder, prepare, scene};
 use heatscope::cluster::{Method, Metric};
@@ -13,24 +12,13 @@ use heatscope::figure::{Agg, LabelMode, text};
 use heatscope::input::Along;
 use heatscope::render::Renderer;
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    pixels.truncate(info.buffer_size());
-    (info.width, info.height, pixels)
-}
+use common::{heatscope, read_png, repo, skip_gpu};
 
 #[test]
 fn a_spec_built_in_rust_draws_the_same_pixels_as_the_command_line() {
     let Some(mut renderer) = (match Renderer::new() {
         Ok(renderer) => Some(renderer),
-        Err(_) if std::env::var("HEATSCOPE_SKIP_GPU").is_ok_and(|v| v == "1") => None,
+        Err(_) if skip_gpu() => None,
         Err(e) => panic!("{e} (set HEATSCOPE_SKIP_GPU=1 to skip GPU tests on purpose)"),
     }) else {
         return;
@@ -41,13 +29,10 @@ fn a_spec_built_in_rust_draws_the_same_pixels_as_the_command_line() {
 
     // The command line.
     let from_cli = dir.path().join("cli.png");
-    let out = Command::new(env!("CARGO_BIN_EXE_heatscope"))
-        .args(["render", matrix.to_str().unwrap(), "--row-colors", &obs, "--metric", "correlation", "--robust"])
-        .args(["--row-cut", "4", "--title", "PBMC", "--width", "900", "--height", "700", "-o"])
-        .arg(&from_cli)
-        .env("HEATSCOPE_CACHE_DIR", dir.path().join("cli-cache"))
-        .output()
-        .unwrap();
+    let args =
+        [matrix.to_str().unwrap(), "--row-colors", &obs, "--metric", "correlation", "--robust", "--row-cut", "4"];
+    let size = ["--title", "PBMC", "--width", "900", "--height", "700", "-o", from_cli.to_str().unwrap()];
+    let out = heatscope(&dir.path().join("cli-cache"), &[&["render"], &args[..], &size[..]].concat());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // The same figure from a spec, in this process, with its own cache.

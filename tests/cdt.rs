@@ -1,5 +1,8 @@
 //! Cluster 3.0 / Java TreeView files: the Spellman yeast cell-cycle example.
 
+mod common;
+
+use std::ffi::OsStr;
 use std::path::Path;
 
 use heatscope::cluster::read_tree;
@@ -11,12 +14,7 @@ fn data(name: &str) -> std::path::PathBuf {
 
 /// Runs `heatscope info FILE` with its cache in `dir`.
 fn info(file: &Path, dir: &Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"))
-        .arg("info")
-        .arg(file)
-        .env("HEATSCOPE_CACHE_DIR", dir.join("cache"))
-        .output()
-        .unwrap()
+    common::heatscope(&dir.join("cache"), &[OsStr::new("info"), file.as_os_str()])
 }
 
 #[test]

@@ -2,16 +2,14 @@
 //! bad input exit code 2 with one line that names the file, the place and
 //! the fix.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn heatscope(cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_heatscope"))
-        .args(args)
-        .env("HEATSCOPE_CACHE_DIR", cache)
-        .output()
-        .expect("the binary runs")
+    common::heatscope(cache, args)
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -227,7 +225,7 @@ fn generate_is_the_same_for_a_seed_whatever_the_thread_count() {
     let mut outputs = Vec::new();
     for threads in ["1", "2"] {
         let path = dir.path().join(format!("t{threads}.npy"));
-        let out = Command::new(env!("CARGO_BIN_EXE_heatscope"))
+        let out = common::command(&dir.path().join("cache"))
             .args(["generate", "--rows", "3000", "--cols", "1500", "--nan-fraction", "0.1", "--seed", "9", "-o"])
             .arg(&path)
             .env("RAYON_NUM_THREADS", threads)
@@ -275,10 +273,9 @@ fn interrupt(child: &std::process::Child) {
 fn info_on_a_pipe(dir: &Path, text: &[u8]) -> (std::process::Child, fs::File) {
     let fifo = dir.join("stream.tsv");
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_heatscope"))
+    let child = common::command(&dir.join("cache"))
         .args(["info", "--json"])
         .arg(&fifo)
-        .env("HEATSCOPE_CACHE_DIR", dir.join("cache"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -430,9 +427,8 @@ fn a_reader_that_goes_away_is_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "m.tsv", b"g\ta\nx\t1\ny\t2\n");
     for args in [vec!["info", path.to_str().unwrap()], vec!["cluster", path.to_str().unwrap(), "--order-out", "-"]] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_heatscope"))
+        let mut child = common::command(dir.path())
             .args(&args)
-            .env("HEATSCOPE_CACHE_DIR", dir.path())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -570,9 +566,8 @@ fn ctrl_c_stops_approximate_clustering_with_130_and_writes_nothing() {
         heatscope(d, &["generate", "--rows", "600000", "--cols", "40", "-o", m.to_str().unwrap()]).status.success()
     );
     let z = d.join("z.npy");
-    let child = Command::new(env!("CARGO_BIN_EXE_heatscope"))
+    let child = common::command(&d.join("cache"))
         .args(["cluster", m.to_str().unwrap(), "--approx", "--linkage-out", z.to_str().unwrap()])
-        .env("HEATSCOPE_CACHE_DIR", d.join("cache"))
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -5,7 +5,6 @@ use heatscope::cluster::{
     ApproxOptions, Axis, ClusterError, ClusterOptions, MemoryBudget, Method, Metric, When, cluster, pdist,
 };
 use heatscope::input::Matrix;
-use indicatif::ProgressBar;
 
 const NAN: f32 = f32::NAN;
 
@@ -110,7 +109,7 @@ fn over_budget_fails_before_allocating_when_approximation_is_off() {
 fn a_progress_bar_runs_to_its_end() {
     let data = (0..60).map(|v| (v * 7 % 11) as f32).collect();
     let m = Matrix::from_vec(20, 3, data);
-    let bar = ProgressBar::hidden();
+    let bar = heatscope::progress::Bar::hidden();
     cluster(&m, Axis::Rows, &options(Method::Ward, Metric::Euclidean), Some(&bar)).unwrap();
     // The last stage is the linkage: one step per merge.
     assert_eq!((bar.position(), bar.length()), (19, Some(19)));

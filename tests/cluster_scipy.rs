@@ -1,6 +1,8 @@
 //! Distances, linkage matrices, leaf orders, flat clusters and optimal leaf
 //! orders equal scipy's on the fixtures of `tests/gen_scipy_fixtures.py`.
 
+mod common;
+
 use heatscope::cluster::{
     ApproxOptions, Axis, ClusterOptions, CondensedMatrix, Dendrogram, MemoryBudget, Method, Metric, cluster, linkage,
     pdist,
@@ -247,8 +249,7 @@ fn linkage_matrix_round_trips() {
 
 /// Runs the binary with its cache in `cache`.
 fn run_heatscope(cache: &std::path::Path, args: &[&str]) -> std::process::Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_heatscope"));
-    command.args(args).env("HEATSCOPE_CACHE_DIR", cache).output().expect("the binary runs")
+    common::heatscope(cache, args)
 }
 
 /// Runs the binary; its exit status must be success.

@@ -2,9 +2,10 @@
 //! text twin, and the fixtures of `tests/gen_h5ad_fixtures.py` against
 //! theirs, exactly.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use heatscope::input::{
     AnnotationValues, CacheUse, ColsSubset, Matrix, MatrixAxis, OpenOptions, annotation_column, annotation_columns,
@@ -206,12 +207,7 @@ fn tenx_folders_equal_the_dense_twin_genes_by_cells() {
 
 /// Runs `heatscope info ARGS…` with its cache in `cache`.
 fn info(cache: &Path, args: &[&Path]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_heatscope"))
-        .arg("info")
-        .args(args)
-        .env("HEATSCOPE_CACHE_DIR", cache)
-        .output()
-        .unwrap()
+    common::command(cache).arg("info").args(args).output().unwrap()
 }
 
 #[test]

@@ -5,28 +5,19 @@
 //!
 //! HEATSCOPE_UPDATE_GOLDEN=1 rewrites the golden images from this run.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
+
+use common::{read_png, repo, skip_gpu};
+
+mod common;
 
 fn heatscope(cache: &Path, args: &[&str]) -> Output {
     heatscope_with(cache, args, &[])
 }
 
 fn heatscope_with(cache: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_heatscope"))
-        .args(args)
-        .env("HEATSCOPE_CACHE_DIR", cache)
-        .envs(env.iter().copied())
-        .output()
-        .expect("the binary runs")
-}
-
-fn skip_gpu() -> bool {
-    std::env::var("HEATSCOPE_SKIP_GPU").is_ok_and(|v| v == "1")
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+    common::command(cache).args(args).envs(env.iter().copied()).output().expect("the binary runs")
 }
 
 /// Runs `render` and checks it succeeded (or was skipped for want of a GPU).
@@ -44,16 +35,6 @@ fn render_with(cache: &Path, args: &[&str], env: &[(&str, &str)]) -> Option<Outp
     }
     assert!(out.status.success(), "render {args:?} failed: {stderr}");
     Some(out)
-}
-
-fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    assert_eq!(info.color_type, png::ColorType::Rgba);
-    pixels.truncate(info.buffer_size());
-    (info.width, info.height, pixels)
 }
 
 /// Compares an image with its golden copy: same size, at most 0.5% of the

@@ -6,13 +6,13 @@
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
-fn skip_gpu() -> bool {
-    std::env::var("HEATSCOPE_SKIP_GPU").is_ok_and(|v| v == "1")
-}
+use common::{read_png, skip_gpu};
+
+mod common;
 
 fn heatscope(cache: &Path, args: &[&str], display: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_heatscope"));
-    command.args(args).env("HEATSCOPE_CACHE_DIR", cache);
+    let mut command = common::command(cache);
+    command.args(args);
     if let Some(display) = display {
         command.env("DISPLAY", display).env_remove("WAYLAND_DISPLAY");
     }
@@ -81,14 +81,6 @@ impl Drop for Xvfb {
         }
         let _ = self.0.wait();
     }
-}
-
-fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    (info.width, info.height, pixels)
 }
 
 /// Runs the demo in a window under Xvfb with `script` for 5 frames; its

@@ -139,8 +139,9 @@ pub struct FigureArgs {
     /// Colour of missing (NaN) cells, #rrggbb.
     #[arg(long, default_value = "#d3d3d3", value_name = "COLOR")]
     pub nan_color: String,
-    /// What a pixel covering many cells shows: their mean, or the value farthest from the scale's centre.
-    #[arg(long, value_enum, default_value = "mean")]
+    /// What a pixel covering many cells shows: mean (their mean), or extremes (the value farthest
+    /// from the scale's centre).
+    #[arg(long, default_value = "mean", value_name = "mean|extremes", value_parser = parse_agg)]
     pub agg: Agg,
     /// Only the heatmap cells, filling the whole image (no trees, labels or margins).
     #[arg(long)]
@@ -198,6 +199,14 @@ impl From<LinkOrder> for heatscope::app::LinkOrder {
             LinkOrder::Own => heatscope::app::LinkOrder::Own,
             LinkOrder::Follow => heatscope::app::LinkOrder::Follow,
         }
+    }
+}
+
+fn parse_agg(text: &str) -> Result<Agg, String> {
+    match text {
+        "mean" => Ok(Agg::Mean),
+        "extremes" => Ok(Agg::Extremes),
+        _ => Err("give mean or extremes".to_owned()),
     }
 }
 

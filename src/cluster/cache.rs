@@ -13,7 +13,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use indicatif::ProgressBar;
+use crate::progress::Bar;
 
 use super::{Axis, ClusterError, ClusterOptions, Dendrogram, Plan, approx, cluster, plan};
 use crate::hash::{Fnv, fnv1a};
@@ -43,7 +43,7 @@ pub fn cluster_cached(
     axis: Axis,
     options: &ClusterOptions,
     dir: &Path,
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> Result<(Dendrogram, TreeOrigin), ClusterError> {
     let axis_code = match axis {
         Axis::Rows => 0u32,

@@ -1,6 +1,6 @@
 //! Condensed pairwise distances and their parallel, blocked computation.
 
-use indicatif::ProgressBar;
+use crate::progress::Bar;
 use ndarray::{ArrayView2, linalg::general_mat_mul};
 use rayon::prelude::*;
 
@@ -234,7 +234,7 @@ pub fn pdist(
     matrix: &Matrix,
     axis: Axis,
     metric: Metric,
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> Result<CondensedMatrix, ClusterError> {
     let items = match axis {
         Axis::Rows => Items::Rows { data: matrix.data(), dim: matrix.cols(), item: axis.item_name() },
@@ -289,7 +289,7 @@ impl Items<'_> {
 pub(crate) fn pdist_items(
     items: Items,
     metric: Metric,
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> Result<CondensedMatrix, ClusterError> {
     let n = items.len();
     let dim = items.dim();
@@ -312,7 +312,7 @@ fn panel_items(dim: usize) -> usize {
 fn in_panels(
     items: Items,
     metric: Metric,
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
     panel: usize,
 ) -> Result<CondensedMatrix, ClusterError> {
     let n = items.len();
@@ -418,7 +418,7 @@ fn panel_pair(
     metric: Metric,
     (a0, pa): (usize, &Prepared),
     (b0, pb): (usize, &Prepared),
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> bool {
     let a1 = a0 + pa.len();
     // Hand each tile of rows its own slice of the condensed values, so that

@@ -32,7 +32,7 @@
 
 use std::sync::mpsc;
 
-use indicatif::ProgressBar;
+use crate::progress::Bar;
 use ndarray::{ArrayView2, ArrayViewMut2, linalg::general_mat_mul, s};
 use rayon::prelude::*;
 
@@ -67,7 +67,7 @@ pub(crate) fn streams(metric: Metric) -> bool {
 pub(crate) fn column_distances(
     matrix: &Matrix,
     metric: Metric,
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> Result<Option<CondensedMatrix>, ClusterError> {
     let (n, c) = (matrix.rows(), matrix.cols());
     if !streams(metric) || !(2..=MAX_COLS).contains(&c) || n == 0 {
@@ -81,7 +81,7 @@ pub(crate) fn column_distances(
 fn in_steps(
     matrix: &Matrix,
     metric: Metric,
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
     step_rows: usize,
 ) -> Result<Option<CondensedMatrix>, ClusterError> {
     let (n, c) = (matrix.rows(), matrix.cols());

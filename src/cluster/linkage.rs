@@ -7,49 +7,19 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use indicatif::ProgressBar;
+use crate::progress::Bar;
 
 use super::Method;
 use super::condensed::{Blocks, CondensedMatrix};
 use super::dendrogram::{Dendrogram, Merge};
+use super::lance_williams::{Dist, RawMerge, update};
 use super::nn_chain::nn_chain;
-
-/// A merge as an algorithm finds it: two cluster slots, `x < y`, whose
-/// labels are fixed afterwards by [`sort_and_label`].
-pub(crate) type RawMerge = (u32, u32, f64);
 
 /// Up to this many items the linkage works on an `f64` copy of the
 /// distances (at most 64 MiB), as scipy does, so that distances closer than
 /// `f32` can tell apart are still ordered as scipy orders them; beyond it,
 /// in place in `f32`, which halves the memory of large problems.
 pub(crate) const F64_WORKSPACE_MAX: usize = 4096;
-
-/// The float type cluster distances are kept in while linking.
-pub(crate) trait Dist: Copy + PartialOrd + Send + Sync {
-    const INFINITY: Self;
-    fn from_f64(v: f64) -> Self;
-    fn to_f64(self) -> f64;
-}
-
-impl Dist for f32 {
-    const INFINITY: Self = f32::INFINITY;
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-    fn to_f64(self) -> f64 {
-        f64::from(self)
-    }
-}
-
-impl Dist for f64 {
-    const INFINITY: Self = f64::INFINITY;
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    fn to_f64(self) -> f64 {
-        self
-    }
-}
 
 /// Below this many candidates a pass runs on one thread: splitting it
 /// would cost more than it saves.
@@ -60,7 +30,7 @@ const PARALLEL: usize = 1 << 13;
 ///
 /// The distances are consumed: the algorithms update them in place, which
 /// is what keeps exact clustering within `n(n−1)/2` floats.
-pub fn linkage(dist: CondensedMatrix, method: Method, progress: Option<&ProgressBar>) -> Dendrogram {
+pub fn linkage(dist: CondensedMatrix, method: Method, progress: Option<&Bar>) -> Dendrogram {
     let singletons = vec![1; dist.n()];
     linkage_of_clusters(dist, method, &singletons, progress)
 }
@@ -73,7 +43,7 @@ pub(crate) fn linkage_of_clusters(
     mut dist: CondensedMatrix,
     method: Method,
     sizes: &[u32],
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> Dendrogram {
     let n = dist.n();
     assert_eq!(sizes.len(), n, "one size per cluster");
@@ -105,7 +75,7 @@ fn link<T: Dist>(
     method: Method,
     sizes: &[u32],
     parallel: usize,
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> Vec<Merge> {
     // On a worker thread of the pool, a pass split between threads costs a
     // push and a steal; from outside it, two thread switches. As many other
@@ -171,35 +141,6 @@ impl Drop for SetOnDrop<'_> {
     }
 }
 
-/// The Lance–Williams update: the distance from cluster `i` to the union of
-/// `x` and `y`, in `f64` as scipy computes it.
-#[inline]
-pub(crate) fn update<T: Dist>(method: Method, d_xi: T, d_yi: T, d_xy: T, nx: u32, ny: u32, ni: u32) -> T {
-    let (d_xi, d_yi, d_xy) = (d_xi.to_f64(), d_yi.to_f64(), d_xy.to_f64());
-    let (nx, ny, ni) = (f64::from(nx), f64::from(ny), f64::from(ni));
-    let d = match method {
-        Method::Single => d_xi.min(d_yi),
-        Method::Complete => d_xi.max(d_yi),
-        Method::Average => (nx * d_xi + ny * d_yi) / (nx + ny),
-        Method::Weighted => 0.5 * (d_xi + d_yi),
-        Method::Ward => {
-            let t = 1.0 / (nx + ny + ni);
-            root((ni + nx) * t * d_xi * d_xi + (ni + ny) * t * d_yi * d_yi - ni * t * d_xy * d_xy)
-        }
-        Method::Centroid => root((nx * d_xi * d_xi + ny * d_yi * d_yi - nx * ny * d_xy * d_xy / (nx + ny)) / (nx + ny)),
-        Method::Median => root(0.5 * (d_xi * d_xi + d_yi * d_yi) - 0.25 * d_xy * d_xy),
-    };
-    T::from_f64(d)
-}
-
-/// The square root of a Lance–Williams radicand. Rounding can make it
-/// slightly negative, where scipy would produce a NaN height; 0 is the
-/// value it approximates. Distances that overflowed make it `∞ − ∞`: the
-/// merged cluster is as far as they were.
-fn root(r: f64) -> f64 {
-    if r.is_nan() { f64::INFINITY } else { r.max(0.0).sqrt() }
-}
-
 /// The first nearest of two searches' results, `l` over earlier items than
 /// `r` (`usize::MAX` where a search had no item).
 fn nearer<T: Dist>(l: (usize, T), r: (usize, T)) -> (usize, T) {
@@ -235,7 +176,7 @@ fn relax_range<T: Dist>(
 /// Prim's algorithm as scipy's `mst_single_linkage`: grow the tree from
 /// item 0, each step joining the outside item nearest to the tree (the
 /// first such in index order).
-fn mst<T: Dist>(n: usize, tri: &Blocks, d: &[T], parallel: usize, progress: Option<&ProgressBar>) -> Vec<RawMerge> {
+fn mst<T: Dist>(n: usize, tri: &Blocks, d: &[T], parallel: usize, progress: Option<&Bar>) -> Vec<RawMerge> {
     // The items not yet in the tree, in index order, with their distance to
     // the tree so far.
     let mut outside: Vec<u32> = (1..n as u32).collect();
@@ -434,7 +375,7 @@ fn generic<T: Dist>(
     d: &mut [T],
     method: Method,
     sizes: &[u32],
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> Vec<Merge> {
     // `size` weighs the updates (0 marks a merged-away slot); `leaves`
     // counts the dendrogram's leaves.
@@ -631,13 +572,5 @@ mod tests {
                 assert_eq!(merges[n - 2].size, n, "{}", method.name());
             }
         }
-    }
-
-    #[test]
-    fn ward_update_of_three_points_on_a_line() {
-        // Points 0, 1, 3: merging 0 and 1 (d = 1), the Ward distance to 3 is
-        // sqrt(2·n_i·n_xy / (n_i + n_xy))·|3 − 0.5| = sqrt(4/3)·2.5.
-        let v = update(Method::Ward, 3.0f64, 2.0, 1.0, 1, 1, 1);
-        assert!((v - (4.0f64 / 3.0).sqrt() * 2.5).abs() < 1e-12);
     }
 }

@@ -61,13 +61,14 @@ mod cluster3;
 mod condensed;
 mod dendrogram;
 mod gram;
+mod lance_williams;
 mod linkage;
 mod memory;
 mod metric;
 mod nn_chain;
 mod ordering;
 
-use indicatif::ProgressBar;
+use crate::progress::Bar;
 use thiserror::Error;
 
 use crate::input::Matrix;
@@ -298,7 +299,7 @@ pub fn cluster(
     matrix: &Matrix,
     axis: Axis,
     options: &ClusterOptions,
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> Result<Dendrogram, ClusterError> {
     let plan = plan(matrix, axis, options);
     if plan != Plan::Exact {
@@ -311,7 +312,7 @@ pub fn cluster(
 }
 
 /// The tree of `dist` by `method`, in optimal leaf order if `ordering`.
-fn link_and_order(dist: CondensedMatrix, method: Method, ordering: bool, progress: Option<&ProgressBar>) -> Dendrogram {
+fn link_and_order(dist: CondensedMatrix, method: Method, ordering: bool, progress: Option<&Bar>) -> Dendrogram {
     if ordering {
         // The linkage overwrites the distances it is given, and the ordering
         // needs the originals: the budget check counted this copy.

@@ -13,11 +13,11 @@
 //! block of four) and along a row, so large passes are split between
 //! threads; each thread writes a disjoint, contiguous part of the matrix.
 
-use indicatif::ProgressBar;
+use crate::progress::Bar;
 
 use super::Method;
 use super::condensed::Blocks;
-use super::linkage::{Dist, RawMerge, update};
+use super::lance_williams::{Dist, RawMerge, update};
 
 /// Positions in the blocked triangle, and from how many clusters on a pass
 /// is split between threads.
@@ -360,7 +360,7 @@ pub(crate) fn nn_chain<T: Dist>(
     method: Method,
     sizes: &[u32],
     parallel: usize,
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> Vec<RawMerge> {
     debug_assert!(parallel >= 2, "a pass of one cluster cannot be split");
     let layout = Layout { tri, parallel };

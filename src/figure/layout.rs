@@ -15,7 +15,7 @@ use super::text::{self, LINE_HEIGHT};
 use crate::input::Labels;
 
 /// Which labels to show along an axis.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LabelMode {
     /// As many as fit without overlapping (every k-th), or none.

@@ -18,7 +18,7 @@ pub use layout::{AxisSpec, FigureOptions, HeatmapStyle, LabelMode, PanelRole, cl
 pub use scene::{Rect, Scene};
 
 /// Which value a heatmap pixel shows when it covers several matrix cells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Agg {
     /// The mean of the finite cells.

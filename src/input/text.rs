@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use indicatif::ProgressBar;
+use crate::progress::Bar;
 use rayon::prelude::*;
 
 use super::cache::{CacheWriter, SourceKey};
@@ -59,7 +59,7 @@ pub(crate) fn convert(path: &Path, key: &SourceKey, dir: &Path) -> Result<Conver
 /// A reader that advances a progress bar by the bytes it reads.
 struct Counted {
     inner: File,
-    bar: ProgressBar,
+    bar: Bar,
 }
 
 impl Read for Counted {

@@ -8,7 +8,7 @@
 //! into fixed blocks whose results land at fixed places, and centroids are
 //! summed group by group over members in index order.
 
-use indicatif::ProgressBar;
+use crate::progress::Bar;
 use ndarray::{ArrayView2, ArrayViewMut2, linalg::general_mat_mul};
 use rand::seq::index;
 use rand::{RngExt, SeedableRng};
@@ -529,7 +529,7 @@ impl Centres {
 /// blocks: one matrix product per block gives every item-centroid dot
 /// product, `|c|² − 2x·c` orders the centroids for item `x`, and for an item
 /// with left-out coordinates `|c|²` counts only the coordinates it has.
-fn assign(vectors: Vectors, centroids: &[f64], progress: Option<&ProgressBar>) -> Result<Vec<u32>, ClusterError> {
+fn assign(vectors: Vectors, centroids: &[f64], progress: Option<&Bar>) -> Result<Vec<u32>, ClusterError> {
     let dim = vectors.dim();
     let centres = Centres::new(centroids, dim);
     let k = centres.k;
@@ -609,7 +609,7 @@ pub(crate) fn kmeans(
     k: usize,
     seed: u64,
     full_passes: usize,
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> Result<Partition, ClusterError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let m = items.len();
@@ -668,12 +668,7 @@ pub(crate) fn centroid_of(space: &Space, items: &[u32]) -> Result<(Vec<f64>, f64
 /// k-means++ seeding on `sample`: the first centroid uniformly, each next
 /// one with probability proportional to its squared distance to the
 /// nearest centroid so far. Stops early when every item sits on a centroid.
-fn plus_plus(
-    sample: &Held,
-    k: usize,
-    rng: &mut ChaCha8Rng,
-    progress: Option<&ProgressBar>,
-) -> Result<Vec<f64>, ClusterError> {
+fn plus_plus(sample: &Held, k: usize, rng: &mut ChaCha8Rng, progress: Option<&Bar>) -> Result<Vec<f64>, ClusterError> {
     let dim = sample.dim;
     let prepared: Vec<f64> = sample.rows.iter().map(|&v| f64::from(v)).collect();
     let n = prepared.len() / dim;

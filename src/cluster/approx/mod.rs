@@ -72,14 +72,15 @@ mod kmeans;
 mod leaves;
 pub mod project;
 
-use indicatif::ProgressBar;
+use crate::progress::Bar;
 use rand::SeedableRng;
 use rand::seq::index;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::condensed::{Items, pdist_items};
-use super::linkage::{RawMerge, label_in_height_order, linkage_of_clusters, sort_and_label};
+use super::lance_williams::RawMerge;
+use super::linkage::{label_in_height_order, linkage_of_clusters, sort_and_label};
 use super::metric::{self, Metric};
 use super::{Axis, ClusterError, ClusterOptions, CondensedMatrix, Dendrogram, Method, link_and_order};
 use crate::hash::Fnv;
@@ -196,7 +197,7 @@ pub(crate) fn cluster_approx(
     axis: Axis,
     options: &ClusterOptions,
     plan: Plan,
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> Result<Dendrogram, ClusterError> {
     let Plan::Approx { groups, sample_rows, seed } = plan else {
         unreachable!("called with an approximate plan");
@@ -276,13 +277,7 @@ enum Top {
 /// The tree over `items` (in increasing order): k-means groups, each built
 /// the same way with [`Top::Leaves`], joined by the tree over their
 /// centroids; exact for a set of at most [`LEAF_MAX`] items below the top.
-fn build(
-    run: &Run,
-    items: &[u32],
-    top: Top,
-    seed: u64,
-    progress: Option<&ProgressBar>,
-) -> Result<Subtree, ClusterError> {
+fn build(run: &Run, items: &[u32], top: Top, seed: u64, progress: Option<&Bar>) -> Result<Subtree, ClusterError> {
     let m = items.len();
     let k = match top {
         Top::Groups(k) => k.min(m),
@@ -466,12 +461,7 @@ fn centroid_tree(run: &Run, sizes: &[u32], centroids: &[(Vec<f64>, f64)]) -> Den
 /// Rows are read with `pread` ([`Matrix::read_row`]), not through the map:
 /// a sample touches a few rows per page run, and faulting them in would map
 /// (and count as resident) most of the file around them.
-fn sampled_columns(
-    matrix: &Matrix,
-    rows: usize,
-    seed: u64,
-    progress: Option<&ProgressBar>,
-) -> Result<Vec<f32>, ClusterError> {
+fn sampled_columns(matrix: &Matrix, rows: usize, seed: u64, progress: Option<&Bar>) -> Result<Vec<f32>, ClusterError> {
     /// Columns transposed per task: each sampled row gives one cache line.
     const WIDTH: usize = 16;
     let picked: Vec<usize> = if rows >= matrix.rows() {

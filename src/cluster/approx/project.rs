@@ -12,7 +12,7 @@
 //! the whole space (tests: planted groups in 1,000 values, recovered
 //! whole).
 
-use indicatif::ProgressBar;
+use crate::progress::Bar;
 use ndarray::{ArrayView2, ArrayViewMut2, linalg::general_mat_mul};
 use rand::SeedableRng;
 use rand::seq::index;
@@ -61,7 +61,7 @@ pub(crate) fn components(
     space: &Space,
     items: &[u32],
     seed: u64,
-    progress: Option<&ProgressBar>,
+    progress: Option<&Bar>,
 ) -> Result<Vec<f32>, ClusterError> {
     let dim = space.dim();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7072_6f6a_6563_7400);
