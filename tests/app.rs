@@ -6,11 +6,12 @@
 
 mod common;
 
-use heatscope::app::{FigureSpec, InputSpec, LinkOrder, prepare, scene};
+use heatscope::app::{FigureSpec, InputSpec, LinkOrder, Session, prepare, scene};
 use heatscope::cluster::{Method, Metric};
 use heatscope::figure::{Agg, LabelMode, text};
 use heatscope::input::Along;
 use heatscope::render::Renderer;
+use heatscope::view::Action;
 
 use common::{heatscope, read_png, repo, skip_gpu};
 
@@ -133,4 +134,69 @@ fn a_spec_that_cannot_work_is_refused_in_the_flags_words() {
         Some("--groups 1: the approximate mode needs at least 2 groups")
     );
     assert_eq!(spec(&|s| s.width = 0).as_deref(), Some("--width 0 --height 1000: give sizes from 1 to 16384 pixels"));
+}
+
+#[test]
+fn the_viewer_session_follows_a_script_of_actions_without_a_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let matrix = repo("data/pbmc68k_reduced.tsv");
+    let mut spec = FigureSpec::new(InputSpec::for_file(matrix.clone(), Some(dir.path().to_owned())));
+    spec.metric = Metric::Correlation;
+    let prepared = prepare(&spec).unwrap();
+    let rows = prepared.matrix.rows();
+    assert_eq!(rows, 700);
+    // The row searched for, by its line in the file (the header is line 0).
+    let text = std::fs::read_to_string(&matrix).unwrap();
+    let wanted = "AATCCTTGCCTTCG-2";
+    let index = text.lines().skip(1).position(|l| l.split('\t').next() == Some(wanted)).unwrap();
+    let shown_at = prepared.row_order.iter().position(|&i| i == index).unwrap();
+
+    let mut session = Session::new(prepared, spec, [1000, 800]);
+    let rows_shown = |s: &Session| s.windows()[0].rows.clone();
+    assert_eq!(session.act(Action::Fit), None);
+    assert_eq!(rows_shown(&session), 0.0..700.0);
+
+    // Zooming 2× about the middle shows the middle half of the rows.
+    session.act(Action::Zoom { at: [0.5, 0.5], factor: [1.0, 2.0] });
+    let zoomed = rows_shown(&session);
+    assert!((zoomed.start - 175.0).abs() < 1e-9 && (zoomed.end - 525.0).abs() < 1e-9, "{zoomed:?}");
+    // Panning by a quarter of the panel down shows rows a quarter of the
+    // window (87.5 rows) further up.
+    session.act(Action::Pan { by: [0.0, 0.25] });
+    let panned = rows_shown(&session);
+    assert!((panned.start - 87.5).abs() < 1e-9 && (panned.end - 437.5).abs() < 1e-9, "{panned:?}");
+
+    // A search goes to the row: about 40 rows around it, highlighted.
+    session.act(Action::Search(wanted.to_owned()));
+    assert_eq!(session.matches, vec![(false, shown_at)]);
+    assert_eq!(session.highlight, Some((false, shown_at)));
+    let found = rows_shown(&session);
+    assert!(found.contains(&(shown_at as f64)) && (found.end - found.start - 40.0).abs() < 1e-9, "{found:?}");
+    session.act(Action::Search("no such label".to_owned()));
+    assert_eq!(session.search_note.as_deref(), Some("no row or column label contains 'no such label'"));
+
+    // Cuts: four clusters, then one more.
+    session.act(Action::Cut(4));
+    let clusters =
+        |s: &Session| s.prepared.row_groups.as_ref().map(|g| g.iter().collect::<std::collections::BTreeSet<_>>().len());
+    assert_eq!((session.cut, clusters(&session)), (4, Some(4)));
+    session.act(Action::CutMore);
+    assert_eq!((session.cut, clusters(&session)), (5, Some(5)));
+    assert_eq!(session.prepared.row_bars.last().map(|b| b.name.as_str()), Some("row clusters"));
+
+    // A click on the column tree (above the heatmap) selects a subtree of it.
+    session.act(Action::Fit);
+    let layout = session.base_scene();
+    let tree = layout.panels.iter().find(|p| p.name == "col_dendrogram").unwrap().rect;
+    // Just above the leaves, halfway along.
+    let at = [(tree.x + tree.w / 2.0) / 1000.0, (tree.bottom() - 2.0) / 800.0];
+    session.act(Action::Click { at: [at[0] as f64, at[1] as f64] });
+    assert!(matches!(session.selected, Some((true, _))), "{:?}", session.selected);
+
+    // Toggles, and what only a window can do comes back to it.
+    session.act(Action::ToggleAgg);
+    assert_eq!(session.agg, Agg::Extremes);
+    session.act(Action::ToggleFollow);
+    assert!(session.follow);
+    assert_eq!(session.act(Action::ToggleHud), Some(Action::ToggleHud));
 }

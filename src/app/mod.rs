@@ -7,6 +7,7 @@
 mod cluster;
 mod prepare;
 mod scene;
+mod session;
 mod spec;
 
 pub use cluster::{
@@ -14,6 +15,7 @@ pub use cluster::{
 };
 pub use prepare::{Linked, Prepared, check_folder, prepare, prepare_panel};
 pub use scene::scene;
+pub use session::{Session, overlay};
 pub use spec::{FigureSpec, InputSpec, LinkOrder};
 
 /// A request that cannot work, worded for the user in the command line's

@@ -5,15 +5,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use cosmic_text::FontSystem;
-use heatscope::figure::Agg;
+use heatscope::app::{InputSpec, Session, prepare};
 use heatscope::figure::scene::DataWindow;
-use heatscope::figure::text;
 use heatscope::generate::{GenerateParams, generate};
 use heatscope::render::Renderer;
-use heatscope::view::{Action, Camera, bench_path};
-
-use heatscope::app::{FigureSpec, InputSpec, Prepared, prepare, scene};
+use heatscope::view::{Action, bench_path};
 
 use super::CliError;
 use super::render::FigureArgs;
@@ -123,29 +119,20 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     }
     let mut figure = FigureFlags::parse_from(flags).figure.spec(input);
     figure.link.extend(link);
-    let prepared = prepare(&figure)?;
     let size = [args.width, args.height];
-    let (rows, cols) = (prepared.matrix.rows(), prepared.matrix.cols());
-    let mut fonts = text::font_system();
+    let mut session = Session::new(prepare(&figure)?, figure, size);
+    let (rows, cols) = (session.prepared.matrix.rows(), session.prepared.matrix.cols());
     let mut recorder = Recorder::new(started);
     let (renderer, size) = if args.window {
-        super::bench_window::run(
-            &prepared,
-            &figure,
-            size,
-            args.gpu_cache.saturating_mul(1 << 20),
-            &mut fonts,
-            &mut recorder,
-        )?
+        super::bench_window::run(&mut session, size, args.gpu_cache.saturating_mul(1 << 20), &mut recorder)?
     } else {
         let mut renderer = Renderer::new()?;
         renderer.set_gpu_cache(args.gpu_cache.saturating_mul(1 << 20));
-        let mut replay = Replay::new(&prepared, &figure, &mut fonts, size);
         for action in bench_path() {
             let frame_started = Instant::now();
-            let windows = replay.step(&action);
-            let frame = scene(&mut fonts, &prepared, &figure, &windows, size, true);
-            let sources = prepared.sources(replay.agg, &windows);
+            let windows = step(&mut session, &action);
+            let frame = session.base_scene();
+            let sources = session.prepared.sources(session.agg, &windows);
             let before = renderer.tile_traffic().0;
             let triangles = renderer.draw_frame(&frame, &sources)?;
             recorder.frame(frame_started, renderer.tile_traffic().0 - before, triangles, frame.texts.len());
@@ -163,8 +150,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         width: size[0],
         height: size[1],
         window: args.window,
-        linked_panels: prepared.linked.len(),
-        links: prepared.linked.iter().map(|l| l.links.len()).sum(),
+        linked_panels: session.prepared.linked.len(),
+        links: session.prepared.linked.iter().map(|l| l.links.len()).sum(),
         frames: times.len(),
         first_frame_ms: ms(first_frame.unwrap_or_default()),
         p50_ms: percentile(&times, 0.50),
@@ -216,44 +203,22 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The camera path replayed on every panel, each on its own camera.
-pub(super) struct Replay {
-    cameras: Vec<(Camera, [f64; 2])>,
-    /// The aggregate drawn (the path toggles it).
-    pub agg: Agg,
-}
-
-impl Replay {
-    /// Cameras on the heatmaps as laid out at `size` (the label areas
-    /// reserved, so the heatmaps keep their places).
-    pub fn new(prepared: &Prepared, figure: &FigureSpec, fonts: &mut FontSystem, size: [u32; 2]) -> Replay {
-        let rects = scene(fonts, prepared, figure, &[], size, true).heatmap_rects();
-        let cameras = prepared
-            .panels()
-            .zip(&rects)
-            .map(|(p, r)| {
-                let panel = [r.w as f64, r.h as f64];
-                (Camera::new(p.matrix.rows(), p.matrix.cols(), panel), panel)
-            })
-            .collect();
-        Replay { cameras, agg: figure.agg }
-    }
-
-    /// Moves every camera by `action`; the panels' data windows.
-    pub fn step(&mut self, action: &Action) -> Vec<DataWindow> {
-        for (camera, panel) in &mut self.cameras {
-            match *action {
-                Action::Zoom { at, factor } => camera.zoom([at[0] * panel[0], at[1] * panel[1]], factor),
-                Action::Pan { by } => camera.pan([by[0] * panel[0], by[1] * panel[1]]),
-                Action::Fit => camera.fit(),
-                _ => {}
+/// One step of the camera path: every panel moved by `action` (each by
+/// its own camera), anything else done once; the panels' data windows.
+pub(super) fn step(session: &mut Session, action: &Action) -> Vec<DataWindow> {
+    match action {
+        Action::Zoom { .. } | Action::Pan { .. } | Action::Fit => {
+            for panel in 0..=session.prepared.linked.len() {
+                session.focus = panel;
+                session.act(action.clone());
             }
+            session.focus = 0;
         }
-        if *action == Action::ToggleAgg {
-            self.agg = if self.agg == Agg::Mean { Agg::Extremes } else { Agg::Mean };
+        _ => {
+            session.act(action.clone());
         }
-        self.cameras.iter().map(|(c, _)| c.window().clone()).collect()
     }
+    session.windows()
 }
 
 /// Frame times and per-frame traffic along the path.

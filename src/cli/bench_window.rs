@@ -5,7 +5,6 @@
 
 use std::time::Instant;
 
-use cosmic_text::FontSystem;
 use heatscope::render::Renderer;
 use heatscope::view::{Action, bench_path};
 use winit::application::ApplicationHandler;
@@ -14,18 +13,16 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::window::{Window, WindowId};
 
 use super::CliError;
-use super::bench::{Recorder, Replay};
+use super::bench::{Recorder, step};
 use super::view::{WindowState, open_window_with, opened};
-use heatscope::app::{FigureSpec, Prepared, scene};
+use heatscope::app::Session;
 
 /// Replays the path in a window of `size` pixels; the renderer (for its
 /// traffic counters) and the size the frames had.
 pub(super) fn run(
-    prepared: &Prepared,
-    figure: &FigureSpec,
+    session: &mut Session,
     size: [u32; 2],
     gpu_cache: u64,
-    fonts: &mut FontSystem,
     recorder: &mut Recorder,
 ) -> anyhow::Result<(Renderer, [u32; 2])> {
     let event_loop = EventLoop::new().map_err(|_| CliError {
@@ -35,19 +32,8 @@ pub(super) fn run(
         code: 1,
     })?;
     let path = bench_path().into();
-    let mut bench = WindowBench {
-        prepared,
-        figure,
-        size,
-        gpu_cache,
-        fonts,
-        recorder,
-        path,
-        state: None,
-        replay: None,
-        misses: 0,
-        error: None,
-    };
+    let mut bench =
+        WindowBench { session, size, gpu_cache, recorder, path, state: None, sized: false, misses: 0, error: None };
     event_loop.set_control_flow(ControlFlow::Poll);
     event_loop.run_app(&mut bench)?;
     if let Some(error) = bench.error {
@@ -58,17 +44,15 @@ pub(super) fn run(
 }
 
 struct WindowBench<'a> {
-    prepared: &'a Prepared,
-    figure: &'a FigureSpec,
+    session: &'a mut Session,
     size: [u32; 2],
     /// Bytes of heatmap tiles kept on the GPU (`--gpu-cache`).
     gpu_cache: u64,
-    fonts: &'a mut FontSystem,
     recorder: &'a mut Recorder,
     path: std::collections::VecDeque<Action>,
     state: Option<WindowState>,
-    /// Made before the first frame, for the surface's size.
-    replay: Option<Replay>,
+    /// Whether the session has the surface's size (set before the first frame).
+    sized: bool,
     /// Frames in a row the surface could not give a texture for.
     misses: u32,
     error: Option<anyhow::Error>,
@@ -85,7 +69,9 @@ impl WindowBench<'_> {
             return Ok(false);
         }
         let size = [state.config.width, state.config.height];
-        let replay = self.replay.get_or_insert_with(|| Replay::new(self.prepared, self.figure, self.fonts, size));
+        if !std::mem::replace(&mut self.sized, true) {
+            self.session.resize(size);
+        }
         let began = Instant::now();
         let (frame, reconfigure) = match state.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(frame) => (frame, false),
@@ -107,9 +93,9 @@ impl WindowBench<'_> {
         };
         self.misses = 0;
         let action = self.path.pop_front().expect("checked above");
-        let windows = replay.step(&action);
-        let picture = scene(self.fonts, self.prepared, self.figure, &windows, size, true);
-        let sources = self.prepared.sources(replay.agg, &windows);
+        let windows = step(self.session, &action);
+        let picture = self.session.base_scene();
+        let sources = self.session.prepared.sources(self.session.agg, &windows);
         let before = state.renderer.tile_traffic().0;
         let view = frame.texture.create_view(&Default::default());
         let (window, queue) = (&state.window, state.renderer.gpu().queue.clone());
@@ -149,7 +135,7 @@ impl ApplicationHandler for WindowBench<'_> {
                     && [state.config.width, state.config.height] != [size.width, size.height]
                 {
                     // Only before the first frame: the path's cameras are made for one size.
-                    if self.replay.is_some() {
+                    if self.sized {
                         self.error = Some(anyhow::anyhow!("--window: the window was resized during the benchmark"));
                         event_loop.exit();
                         return;

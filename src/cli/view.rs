@@ -7,12 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use heatscope::cluster::Metric;
-use heatscope::figure::layout::tree_view;
 use heatscope::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text};
-use heatscope::figure::{Agg, Rgba, text};
+use heatscope::figure::{Agg, Rgba};
 use heatscope::render::{Gpu, Renderer, tessellate};
 use heatscope::view::script::{HELP, key_action, wheel_action};
-use heatscope::view::{Action, Camera, Script};
+use heatscope::view::{Action, Script};
 use winit::application::ApplicationHandler;
 use winit::event::{ElementState, MouseButton, MouseScrollDelta, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
@@ -20,7 +19,7 @@ use winit::keyboard::{Key, ModifiersState, NamedKey};
 use winit::window::{Window, WindowId};
 
 use super::preview::{self, Preview, prepare_preview};
-use heatscope::app::{FigureSpec, InputSpec, Prepared, check_folder, prepare, scene};
+use heatscope::app::{FigureSpec, InputSpec, Prepared, Session, check_folder, overlay, prepare};
 
 use super::CliError;
 use super::render::FigureArgs;
@@ -143,15 +142,11 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         }),
         ..App::new(prepared, preview_look.clone(), state, agg)
     };
-    let make = move |prepared: Prepared, state: WindowState| {
-        let cut = prepared.row_groups.as_ref().map_or(0, |g| g.iter().copied().max().unwrap_or(0));
-        App {
-            script: script.actions.into_iter().collect(),
-            exit_after: args.exit_after_frames,
-            screenshot: args.screenshot.clone(),
-            cut,
-            ..App::new(prepared, figure, state, agg)
-        }
+    let make = move |prepared: Prepared, state: WindowState| App {
+        script: script.actions.into_iter().collect(),
+        exit_after: args.exit_after_frames,
+        screenshot: args.screenshot.clone(),
+        ..App::new(prepared, figure, state, agg)
     };
     let mut launcher = Launcher {
         title,
@@ -211,38 +206,25 @@ enum Ready {
 impl App {
     /// A viewer of `prepared` in the window `state`, fitted, nothing selected.
     fn new(prepared: Prepared, figure: FigureSpec, state: WindowState, agg: Agg) -> App {
+        let size = [state.config.width, state.config.height];
+        let mut session = Session::new(prepared, figure, size);
+        session.agg = agg;
         App {
-            prepared,
-            figure,
+            session,
             state: Some(state),
             preview: None,
-            camera: None,
-            link_cameras: Vec::new(),
-            focus: 0,
-            follow: false,
-            agg,
             script: Default::default(),
             exit_after: None,
             screenshot: None,
             frames: 0,
-            cursor: None,
             drag: None,
             modifiers: ModifiersState::empty(),
             last_click: None,
             help: false,
             hud: false,
-            search: None,
-            matches: Vec::new(),
-            current_match: 0,
-            highlight: None,
-            search_note: None,
-            selected: None,
-            cut: 0,
-            fonts: text::font_system(),
             frame_time: Duration::ZERO,
             error: None,
             screenshot_failed: None,
-            heatmap_cache: None,
         }
     }
 }
@@ -342,7 +324,7 @@ impl Launcher {
 
     /// Makes `app` the viewer and asks for its first frame.
     fn show(&mut self, mut app: App) {
-        app.heatmap_rects();
+        app.session.heatmap_rects();
         if let Some(state) = &app.state {
             state.window.request_redraw();
         }
@@ -488,408 +470,67 @@ impl WindowState {
     }
 }
 
-/// What the heatmaps' places depend on: window size and row bar count.
-type HeatmapKey = ([u32; 2], usize);
-
 struct App {
-    prepared: Prepared,
-    figure: FigureSpec,
+    /// What the window shows, and how actions change it.
+    session: Session,
     state: Option<WindowState>,
     /// Set while this shows the file-order preview of a matrix still being
     /// clustered.
     preview: Option<Preview>,
-    /// The main panel's camera, and each linked panel's.
-    camera: Option<Camera>,
-    link_cameras: Vec<Camera>,
-    /// The panel the cursor is over (or was last): wheel, drag and keys move it.
-    focus: usize,
-    /// Whether moving one panel scrolls the others to the linked rows (`l`).
-    follow: bool,
-    agg: Agg,
     script: std::collections::VecDeque<Action>,
     exit_after: Option<u64>,
     screenshot: Option<PathBuf>,
     frames: u64,
-    /// Cursor position in window pixels.
-    cursor: Option<[f64; 2]>,
     /// Where a drag started (cursor position at the last move).
     drag: Option<[f64; 2]>,
     modifiers: ModifiersState,
     last_click: Option<Instant>,
     help: bool,
     hud: bool,
-    /// The search being typed, if any.
-    search: Option<String>,
-    /// Rows (false) or columns (true) matching the last search, by display position.
-    matches: Vec<(bool, usize)>,
-    current_match: usize,
-    /// The row or column found last.
-    highlight: Option<(bool, usize)>,
-    /// Said when a search finds nothing.
-    search_note: Option<String>,
-    /// The tree node last clicked: (a column tree's, node).
-    selected: Option<(bool, usize)>,
-    cut: usize,
-    fonts: cosmic_text::FontSystem,
     frame_time: Duration,
     error: Option<anyhow::Error>,
     screenshot_failed: Option<anyhow::Error>,
-    /// The heatmaps' rectangles for (window size, row bar count).
-    heatmap_cache: Option<(HeatmapKey, Vec<Rect>)>,
 }
 
 impl App {
-    /// The window size in pixels.
-    fn size(&self) -> [u32; 2] {
-        self.state.as_ref().map_or([1, 1], |s| [s.config.width, s.config.height])
-    }
-
-    /// What each panel shows: the main one's window, then the linked ones'.
-    fn windows(&self) -> Vec<DataWindow> {
-        let whole = |p: &Prepared| DataWindow::all(p.matrix.rows(), p.matrix.cols());
-        let main = self.camera.as_ref().map_or_else(|| whole(&self.prepared), |c| c.window().clone());
-        let linked = self
-            .prepared
-            .linked
-            .iter()
-            .enumerate()
-            .map(|(k, l)| self.link_cameras.get(k).map_or_else(|| whole(&l.panel), |c| c.window().clone()));
-        std::iter::once(main).chain(linked).collect()
-    }
-
-    /// The scene for the current view.
-    fn base_scene(&mut self) -> Scene {
-        let size = self.size();
-        let windows = self.windows();
-        scene(&mut self.fonts, &self.prepared, &self.figure, &windows, size, true)
-    }
-
-    /// Keeps each camera's panel size equal to its heatmap's rectangle.
-    fn sync_cameras(&mut self, rects: &[Rect]) {
-        let size = |r: &Rect| [r.w as f64, r.h as f64];
-        let (rows, cols) = (self.prepared.matrix.rows(), self.prepared.matrix.cols());
-        match &mut self.camera {
-            Some(camera) => camera.resize(size(&rects[0])),
-            None => self.camera = Some(Camera::new(rows, cols, size(&rects[0]))),
-        }
-        for (k, (linked, rect)) in self.prepared.linked.iter().zip(&rects[1..]).enumerate() {
-            match self.link_cameras.get_mut(k) {
-                Some(camera) => camera.resize(size(rect)),
-                None => self.link_cameras.push(Camera::new(
-                    linked.panel.matrix.rows(),
-                    linked.panel.matrix.cols(),
-                    size(rect),
-                )),
-            }
-        }
-    }
-
     /// A preview stage's view: its camera's window and its step.
     fn preview_window(&self) -> Option<(DataWindow, usize)> {
         let step = self.preview.as_ref()?.step;
-        Some((self.camera.as_ref()?.window().clone(), step))
+        Some((self.session.camera()?.window().clone(), step))
     }
 
     /// Shows the part of the file that a coarser preview stage (rows
     /// `before` apart) showed in `window`.
     fn show_preview_window(&mut self, window: &DataWindow, before: usize) {
-        let (Some(preview), Some(camera)) = (&self.preview, &mut self.camera) else { return };
-        let scale = before as f64 / preview.step as f64;
+        let Some(step) = self.preview.as_ref().map(|p| p.step) else { return };
+        let Some(camera) = self.session.camera_mut(0) else { return };
+        let scale = before as f64 / step as f64;
         camera.show_rows(window.rows.start * scale..window.rows.end * scale);
         camera.show_cols(window.cols.clone());
     }
 
-    /// The heatmaps' rectangles (the main one first). With the label areas
-    /// reserved they depend only on the window size and the row bars, so a
-    /// wheel event or key press does not lay the whole figure out again.
-    fn heatmap_rects(&mut self) -> Vec<Rect> {
-        let key = (self.size(), self.prepared.row_bars.len());
-        if let Some((cached, rects)) = &self.heatmap_cache
-            && *cached == key
-            && self.camera.is_some()
-        {
-            return rects.clone();
-        }
-        let rects = self.base_scene().heatmap_rects();
-        self.sync_cameras(&rects);
-        self.heatmap_cache = Some((key, rects.clone()));
-        rects
-    }
-
-    /// Panel `i`'s camera (0: the main one).
-    fn camera_mut(&mut self, i: usize) -> Option<&mut Camera> {
-        if i == 0 { self.camera.as_mut() } else { self.link_cameras.get_mut(i - 1) }
-    }
-
-    /// The panel whose heatmap is nearest to `x` across the window.
-    fn panel_at(&mut self, x: f64) -> usize {
-        let rects = self.heatmap_rects();
-        let distance = |r: &Rect| (r.x as f64 - x).max(x - r.right() as f64).max(0.0);
-        (0..rects.len()).min_by(|&a, &b| distance(&rects[a]).total_cmp(&distance(&rects[b]))).unwrap_or(0)
-    }
-
-    /// In follow mode, scrolls every other panel, outwards from panel `k`,
-    /// to the rows linked to those its neighbour shows.
-    fn follow_from(&mut self, k: usize) {
-        if !self.follow {
-            return;
-        }
-        for j in k + 1..=self.link_cameras.len() {
-            self.align_panel(j - 1, j);
-        }
-        for j in (0..k).rev() {
-            self.align_panel(j + 1, j);
-        }
-    }
-
-    /// Scrolls panel `to` to the rows linked to the rows panel `from` (a
-    /// neighbour) shows.
-    fn align_panel(&mut self, from: usize, to: usize) {
-        let shown = self.windows()[from].rows.clone();
-        let links = &self.prepared.linked[from.min(to)].links;
-        let (lo, hi) = (shown.start.floor() as u32, shown.end.ceil() as u32);
-        if let Some(span) = links.linked_span(from < to, lo..hi)
-            && let Some(camera) = self.camera_mut(to)
-        {
-            camera.show_rows(span.start as f64..span.end as f64);
-        }
-    }
-
-    /// Performs one action. Zooms and pans move the panel in focus.
+    /// Performs one action on the session, and what only the window can do.
     fn act(&mut self, action: Action) {
-        let rects = self.heatmap_rects();
-        let heatmap = rects[0];
-        let focus = self.focus.min(rects.len() - 1);
-        let panel = [rects[focus].w as f64, rects[focus].h as f64];
-        let camera = self.camera_mut(focus).expect("made by heatmap_rects");
-        match action {
-            Action::Zoom { at, factor } => camera.zoom([at[0] * panel[0], at[1] * panel[1]], factor),
-            Action::Pan { by } => {
-                // Home/End pan by an infinite distance: to the edge.
-                let by = by.map(|b| b.clamp(-1e12, 1e12));
-                camera.pan([by[0] * panel[0], by[1] * panel[1]]);
-            }
-            Action::Fit => camera.fit(),
-            _ => {}
-        }
-        let panel = [heatmap.w as f64, heatmap.h as f64];
-        match action {
-            Action::Zoom { .. } | Action::Pan { .. } | Action::Fit => self.follow_from(focus),
-            Action::ToggleFollow => {
-                self.follow = !self.follow;
-                self.follow_from(focus);
-            }
-            Action::Focus(k) => self.focus = k.min(rects.len() - 1),
-            Action::ToggleAgg => {
-                self.agg = if self.agg == Agg::Mean { Agg::Extremes } else { Agg::Mean };
-            }
-            Action::Cut(k) => self.set_cut(k),
-            Action::CutMore => self.set_cut(self.cut + 1),
-            Action::CutFewer => self.set_cut(self.cut.saturating_sub(1)),
-            Action::Search(query) => self.search_for(&query),
-            Action::NextMatch => self.go_to_match(1),
-            Action::PreviousMatch => self.go_to_match(-1),
-            Action::Hover { at } => {
-                self.cursor = Some([heatmap.x as f64 + at[0] * panel[0], heatmap.y as f64 + at[1] * panel[1]]);
-            }
-            Action::Click { at } => {
-                let size = self.size();
-                self.cursor = Some([at[0] * size[0] as f64, at[1] * size[1] as f64]);
-                self.selected = self.tree_node_under_cursor();
-            }
-            Action::LoseDevice => {
+        match self.session.act(action) {
+            Some(Action::LoseDevice) => {
                 if let Some(state) = &self.state {
                     state.renderer.gpu().device.destroy();
                     state.lost.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }
-            Action::ToggleHelp => self.help = !self.help,
-            Action::ToggleHud => self.hud = !self.hud,
-            Action::Screenshot(path) => self.save_png(&path),
+            Some(Action::ToggleHelp) => self.help = !self.help,
+            Some(Action::ToggleHud) => self.hud = !self.hud,
+            Some(Action::Screenshot(path)) => self.save_png(&path),
+            _ => {}
         }
     }
 
-    fn set_cut(&mut self, k: usize) {
-        if self.prepared.row_tree.is_none() {
-            return;
-        }
-        self.cut = k.min(self.prepared.matrix.rows());
-        self.prepared.set_row_cut(self.cut);
-        // `--row-clusters-out` follows the cut in the window.
-        let p = &self.prepared;
-        if let (Some(path), Some(groups)) = (&self.figure.row_clusters_out, &p.row_groups) {
-            match heatscope::app::write_clusters(path, p.matrix.row_labels(), &p.row_order, groups) {
-                Ok(()) => eprintln!("{}: the rows' {} clusters", path.display(), self.cut),
-                Err(e) => eprintln!("warning: {e}"),
-            }
-        }
-    }
-
-    /// Rows whose label contains `query` (ignoring case), in display order,
-    /// then columns; goes to the first.
-    fn search_for(&mut self, query: &str) {
-        let needle = query.to_lowercase();
-        let p = &self.prepared;
-        let found = |labels: &heatscope::input::Labels, order: &[usize], cols: bool| {
-            (0..order.len())
-                .filter(|&i| labels.get(order[i]).to_lowercase().contains(&needle))
-                .map(|i| (cols, i))
-                .collect::<Vec<_>>()
-        };
-        self.matches = found(p.matrix.row_labels(), &p.row_order, false);
-        self.matches.extend(found(p.matrix.col_labels(), &p.col_order, true));
-        self.search_note = self.matches.is_empty().then(|| format!("no row or column label contains '{query}'"));
-        self.current_match = 0;
-        self.go_to_match(0);
-    }
-
-    fn go_to_match(&mut self, step: isize) {
-        if self.matches.is_empty() {
-            self.highlight = None;
-            return;
-        }
-        let n = self.matches.len() as isize;
-        self.current_match = (self.current_match as isize + step).rem_euclid(n) as usize;
-        let (cols, p) = self.matches[self.current_match];
-        self.highlight = Some((cols, p));
-        if let Some(camera) = &mut self.camera {
-            // Zoom to about 40 rows (or columns) around the match.
-            let around = p as f64 - 19.5..p as f64 + 20.5;
-            if cols { camera.show_cols(around) } else { camera.show_rows(around) }
-        }
-        self.follow_from(0);
-    }
-
-    /// The main panel's tree node under the cursor, if the cursor is on a
-    /// tree: (whether it is the column tree, node).
-    fn tree_node_under_cursor(&mut self) -> Option<(bool, usize)> {
-        let cursor = self.cursor?;
-        let scene = self.base_scene();
-        let window = self.camera.as_ref()?.window().clone();
-        let on = |name: &str| {
-            let rect = scene.panels.iter().find(|p| p.name == name)?.rect;
-            let inside = cursor[0] >= rect.x as f64 && cursor[0] < rect.right() as f64;
-            (inside && cursor[1] >= rect.y as f64 && cursor[1] < rect.bottom() as f64).then_some(rect)
-        };
-        // Leaves lie along the heatmap's edge: the row tree's on its right, the column tree's at its bottom.
-        if let (Some(rect), Some(geometry)) = (on("row_dendrogram"), &self.prepared.row_geometry) {
-            let view = tree_view(geometry, rect, &window.rows, true);
-            return Some((false, geometry.hit(&view, cursor[1] - rect.y as f64, rect.right() as f64 - cursor[0])?));
-        }
-        let (rect, geometry) = (on("col_dendrogram")?, self.prepared.col_geometry.as_ref()?);
-        let view = tree_view(geometry, rect, &window.cols, false);
-        Some((true, geometry.hit(&view, cursor[0] - rect.x as f64, rect.bottom() as f64 - cursor[1])?))
-    }
-
-    /// Zooms the main panel to a tree node's leaves.
-    fn zoom_to_node(&mut self, (cols, node): (bool, usize)) {
-        let geometry = if cols { &self.prepared.col_geometry } else { &self.prepared.row_geometry };
-        let span = geometry.as_ref().map(|g| g.leaf_span(node));
-        if let (Some(span), Some(camera)) = (span, &mut self.camera) {
-            let leaves = span.start as f64..span.end as f64;
-            if cols { camera.show_cols(leaves) } else { camera.show_rows(leaves) }
-        }
-        self.follow_from(0);
-    }
-
-    /// The scene with the overlays: hover, search highlight, help, HUD.
+    /// The session's scene with the window's own overlays: HUD, preview
+    /// banner, help.
     fn full_scene(&mut self) -> Scene {
-        let mut scene = self.base_scene();
-        let rects = scene.heatmap_rects();
-        self.sync_cameras(&rects);
+        let mut scene = self.session.scene();
         let heatmap = scene.heatmap;
-        let camera = self.camera.clone().expect("synced");
-        let window = camera.window().clone();
-        let orange = Rgba([255, 140, 0, 255]);
-        let windows = self.windows();
-        match self.highlight {
-            Some((false, p)) => mark_rows(&mut scene, heatmap, &window.rows, p..p + 1),
-            Some((true, p)) => {
-                let px = heatmap.w as f64 / (window.cols.end - window.cols.start);
-                let x = heatmap.x as f64 + (p as f64 - window.cols.start) * px;
-                if x + px >= heatmap.x as f64 && x <= heatmap.right() as f64 {
-                    let line = |x: f64| Rect::new(x as f32, heatmap.y - 6.0, 2.0, heatmap.h + 12.0);
-                    scene.fills.push(Fill { rect: line(x - 2.0), color: orange });
-                    scene.fills.push(Fill { rect: line(x + px.max(2.0)), color: orange });
-                }
-            }
-            None => {}
-        }
-        let mut lines: Vec<String> = Vec::new();
-        if let Some(link) = self.cursor.and_then(|c| hovered_connector(&scene, [c[0] as f32, c[1] as f32])) {
-            // Both ends' rows outlined, the connector drawn again on top.
-            let (l, r) = (link.gap, link.gap + 1);
-            mark_rows(&mut scene, rects[l], &windows[l].rows, link.left.start as usize..link.left.end as usize);
-            mark_rows(&mut scene, rects[r], &windows[r].rows, link.right.start as usize..link.right.end as usize);
-            let panels: Vec<&Prepared> = self.prepared.panels().collect();
-            let label =
-                |k: usize, p: u32| panels[k].matrix.row_labels().get(panels[k].row_order[p as usize]).into_owned();
-            let ends = |k: usize, rows: &std::ops::Range<u32>| match rows.len() {
-                0 => "rows off screen".to_owned(),
-                1 => label(k, rows.start),
-                n => format!("{} … {} ({n} rows)", label(k, rows.start), label(k, rows.end - 1)),
-            };
-            if link.band {
-                lines.push(format!("{} links", link.count));
-            }
-            lines.push(format!("panel {}: {}", l + 1, ends(l, &link.left)));
-            lines.push(format!("panel {}: {}", r + 1, ends(r, &link.right)));
-            scene.connectors.push(heatscope::figure::scene::Connector {
-                color: orange,
-                width: link.width.max(2.5),
-                ..link
-            });
-        }
-        if let Some((cols, node)) = self.selected {
-            let geometry = if cols { &self.prepared.col_geometry } else { &self.prepared.row_geometry };
-            if let Some(geometry) = geometry {
-                // A band across the tree and the heatmap over the subtree's leaves.
-                let span = geometry.leaf_span(node);
-                let (shown, from, extent) = if cols {
-                    (&window.cols, heatmap.x as f64, heatmap.w as f64)
-                } else {
-                    (&window.rows, heatmap.y as f64, heatmap.h as f64)
-                };
-                let px = extent / (shown.end - shown.start);
-                let a = (from + (span.start as f64 - shown.start) * px).max(from);
-                let b = (from + (span.end as f64 - shown.start) * px).min(from + extent);
-                if b > a {
-                    let (a, b) = (a as f32, b as f32);
-                    let band = if cols {
-                        Rect::new(a, 0.0, b - a, heatmap.bottom())
-                    } else {
-                        Rect::new(0.0, a, heatmap.right(), b - a)
-                    };
-                    scene.overlay_fills.push(Fill { rect: band, color: Rgba([255, 140, 0, 60]) });
-                }
-                let items = if cols { "columns" } else { "rows" };
-                lines.push(format!("selected subtree: {} {items} (double-click it to zoom)", span.len()));
-            }
-        }
-        if let Some(cursor) = self.cursor {
-            for (k, rect) in rects.iter().enumerate() {
-                let at = [cursor[0] - rect.x as f64, cursor[1] - rect.y as f64];
-                if at[0] >= 0.0 && at[1] >= 0.0 && at[0] < rect.w as f64 && at[1] < rect.h as f64 {
-                    let camera = if k == 0 { camera.clone() } else { self.link_cameras[k - 1].clone() };
-                    lines.extend(self.describe(k, &camera, at));
-                }
-            }
-        }
-        if let Some(query) = &self.search {
-            lines.push(format!("search: {query}▏ (Enter: go, Esc: cancel)"));
-        } else if !self.matches.is_empty() {
-            lines.push(format!("match {} of {} (n / N)", self.current_match + 1, self.matches.len()));
-        } else if let Some(note) = &self.search_note {
-            lines.push(note.clone());
-        }
-        if self.follow {
-            lines.push("follow mode: panels scroll to the linked rows (l: off)".to_owned());
-        }
-        if !lines.is_empty() {
-            let at =
-                self.cursor.map_or([heatmap.x + 10.0, heatmap.y + 10.0], |c| [c[0] as f32 + 16.0, c[1] as f32 + 16.0]);
-            overlay(&mut self.fonts, &mut scene, &lines, at);
-        }
+        let window = self.session.windows()[0].clone();
         if self.hud {
             let (uploaded, atlas) = self.state.as_ref().map_or((0, 0), |s| s.renderer.tile_traffic());
             let hud = vec![
@@ -904,7 +545,7 @@ impl App {
                     atlas as f64 / 1e6,
                     if self.state.as_ref().is_some_and(|s| s.renderer.incomplete()) { ", more loading" } else { "" }
                 ),
-                format!("aggregate: {}", if self.agg == Agg::Mean { "mean" } else { "extremes" }),
+                format!("aggregate: {}", if self.session.agg == Agg::Mean { "mean" } else { "extremes" }),
             ];
             let mut hud = hud;
             if let Some(state) = &self.state {
@@ -922,55 +563,24 @@ impl App {
                 hud.insert(2, format!("level: {level}; {resident} tiles on the GPU"));
             }
             let bottom = scene.height as f32 - 20.0 - 18.0 * hud.len() as f32;
-            overlay(&mut self.fonts, &mut scene, &hud, [8.0, bottom]);
+            overlay(&mut self.session.fonts, &mut scene, &hud, [8.0, bottom]);
         }
         if let Some(preview) = &self.preview {
             // Below the column labels, clear of the colour bar and the cells.
             let (line, bottom) = (preview.banner(), scene.height as f32 - 30.0);
-            overlay(&mut self.fonts, &mut scene, &[line], [8.0, bottom]);
+            overlay(&mut self.session.fonts, &mut scene, &[line], [8.0, bottom]);
         }
         if self.help {
             let help: Vec<String> = HELP.lines().map(str::to_owned).collect();
-            overlay(&mut self.fonts, &mut scene, &help, [heatmap.x + 20.0, heatmap.y + 20.0]);
+            overlay(&mut self.session.fonts, &mut scene, &help, [heatmap.x + 20.0, heatmap.y + 20.0]);
         }
         scene
-    }
-
-    /// Row, column, value and cluster under pixel `at` of panel `k`'s heatmap.
-    fn describe(&self, k: usize, camera: &Camera, at: [f64; 2]) -> Vec<String> {
-        let [row, col] = camera.data_at(at);
-        let window = camera.window();
-        let rows_per_px = (window.rows.end - window.rows.start) / camera.size()[1];
-        let cols_per_px = (window.cols.end - window.cols.start) / camera.size()[0];
-        let p = self.prepared.panels().nth(k).expect("a panel per camera");
-        let (r, c) = ((row as usize).min(p.row_order.len() - 1), (col as usize).min(p.col_order.len() - 1));
-        let (i, j) = (p.row_order[r], p.col_order[c]);
-        let mut lines =
-            vec![format!("row: {}", p.matrix.row_labels().get(i)), format!("column: {}", p.matrix.col_labels().get(j))];
-        let value = p.matrix.row(i)[j];
-        let cells = (rows_per_px.max(1.0) * cols_per_px.max(1.0)).round();
-        if cells >= 2.0 {
-            let kind = if self.agg == Agg::Mean { "mean" } else { "extreme" };
-            lines.push(format!("a pixel covers ~{cells} cells (colour: their {kind}); this cell: {value}"));
-        } else {
-            lines.push(format!("value: {value}"));
-        }
-        if let Some(groups) = &p.row_groups {
-            lines.push(format!("row cluster: {}", groups[i]));
-        }
-        // Every annotation of the row and the column (the row cut's own bar
-        // is the line above).
-        let bars = p.row_bars.iter().map(|b| (b, r)).chain(p.col_bars.iter().map(|b| (b, c)));
-        for (bar, at) in bars.filter(|(b, _)| !(b.name == "row clusters" && p.row_groups.is_some())) {
-            lines.push(format!("{}: {}", bar.name, bar.value_text(at)));
-        }
-        lines
     }
 
     fn redraw(&mut self) -> anyhow::Result<()> {
         let started = Instant::now();
         let scene = self.full_scene();
-        let windows = self.windows();
+        let windows = self.session.windows();
         let Some(state) = &mut self.state else { return Ok(()) };
         let frame = match state.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(frame) => frame,
@@ -989,7 +599,7 @@ impl App {
             wgpu::CurrentSurfaceTexture::Validation => anyhow::bail!("the GPU rejected the window's surface"),
         };
         let view = frame.texture.create_view(&Default::default());
-        let sources = self.prepared.sources(self.agg, &windows);
+        let sources = self.session.prepared.sources(self.session.agg, &windows);
         let vertices = tessellate(&scene);
         let size = [state.config.width, state.config.height];
         let encoder = state.renderer.draw(&scene, &sources, &vertices, &view, [0, 0], size)?;
@@ -1005,9 +615,9 @@ impl App {
     /// Draws the current view offscreen and writes it as PNG.
     fn save_png(&mut self, path: &std::path::Path) {
         let scene = self.full_scene();
-        let windows = self.windows();
+        let windows = self.session.windows();
         let Some(state) = &mut self.state else { return };
-        let sources = self.prepared.sources(self.agg, &windows);
+        let sources = self.session.prepared.sources(self.session.agg, &windows);
         let result = state.renderer.render(&scene, &sources).map_err(anyhow::Error::from).and_then(|image| {
             heatscope::output::write_atomically(path, |w| w.write_all(&image.to_png()))
                 .map_err(|e| anyhow::anyhow!("cannot write {} ({e})", path.display()))
@@ -1025,52 +635,6 @@ impl App {
     fn fail(&mut self, event_loop: &ActiveEventLoop, error: anyhow::Error) {
         self.error = Some(error);
         event_loop.exit();
-    }
-}
-
-/// Orange lines above and below display rows `rows` of the heatmap at `rect`
-/// showing `window`, where in view.
-fn mark_rows(scene: &mut Scene, rect: Rect, window: &std::ops::Range<f64>, rows: std::ops::Range<usize>) {
-    let px = rect.h as f64 / (window.end - window.start);
-    let y0 = rect.y as f64 + (rows.start as f64 - window.start) * px;
-    let y1 = rect.y as f64 + (rows.end as f64 - window.start) * px;
-    if y1 >= rect.y as f64 && y0 <= rect.bottom() as f64 {
-        let line = |y: f64| Rect::new(rect.x - 6.0, y as f32, rect.w + 12.0, 2.0);
-        let orange = Rgba([255, 140, 0, 255]);
-        scene.fills.push(Fill { rect: line(y0 - 2.0), color: orange });
-        scene.fills.push(Fill { rect: line(y0 + (y1 - y0).max(2.0)), color: orange });
-    }
-}
-
-/// The connector nearest to `at` within a few pixels, if `at` is in a gap.
-fn hovered_connector(scene: &Scene, at: [f32; 2]) -> Option<heatscope::figure::scene::Connector> {
-    let inside = |r: &Rect| at[0] >= r.x && at[0] < r.right() && at[1] >= r.y && at[1] < r.bottom();
-    let near = scene.connectors.iter().filter(|c| inside(&c.clip)).map(|c| (c.distance(at) - c.width / 2.0, c));
-    let (distance, connector) = near.min_by(|a, b| a.0.total_cmp(&b.0))?;
-    (distance <= 4.0).then(|| connector.clone())
-}
-
-/// Lines of text on a white panel at `at`.
-fn overlay(fonts: &mut cosmic_text::FontSystem, scene: &mut Scene, lines: &[String], at: [f32; 2]) {
-    let size = 13.0;
-    let line = size * text::LINE_HEIGHT;
-    let width = lines.iter().map(|l| text::width(fonts, l, size)).fold(0.0, f32::max) + 12.0;
-    let height = line * lines.len() as f32 + 8.0;
-    let x = at[0].min(scene.width as f32 - width).max(0.0);
-    let y = at[1].min(scene.height as f32 - height).max(0.0);
-    let border = Rect::new(x - 1.0, y - 1.0, width + 2.0, height + 2.0);
-    scene.overlay_fills.push(Fill { rect: border, color: Rgba([90, 90, 90, 255]) });
-    scene.overlay_fills.push(Fill { rect: Rect::new(x, y, width, height), color: Rgba([255, 255, 255, 245]) });
-    for (i, l) in lines.iter().enumerate() {
-        let at = [x + 6.0, y + 4.0 + line * (i as f32 + 0.5)];
-        scene.overlay_texts.push(Text {
-            text: l.clone(),
-            at,
-            size,
-            align: Align::Start,
-            rotated: false,
-            color: Rgba::BLACK,
-        });
     }
 }
 
@@ -1097,6 +661,7 @@ impl ApplicationHandler for App {
                     state.config.width = size.width;
                     state.config.height = size.height;
                     state.surface.configure(&state.renderer.gpu().device, &state.config);
+                    self.session.resize([size.width, size.height]);
                     changed = true;
                 }
             }
@@ -1105,34 +670,31 @@ impl ApplicationHandler for App {
             WindowEvent::CursorMoved { position, .. } => {
                 let now = [position.x, position.y];
                 if let Some(from) = self.drag {
-                    if let Some(camera) = self.camera_mut(self.focus) {
-                        camera.pan([now[0] - from[0], now[1] - from[1]]);
-                    }
-                    self.follow_from(self.focus);
+                    self.session.drag([now[0] - from[0], now[1] - from[1]]);
                     self.drag = Some(now);
                 } else if self.script.is_empty() {
                     // A script says which panel it moves (`panel K`).
-                    self.focus = self.panel_at(now[0]);
+                    self.session.focus = self.session.panel_at(now[0]);
                 }
-                self.cursor = Some(now);
+                self.session.cursor = Some(now);
                 changed = true;
             }
             WindowEvent::CursorLeft { .. } => {
-                self.cursor = None;
+                self.session.cursor = None;
                 changed = true;
             }
             WindowEvent::MouseInput { state: ElementState::Pressed, button: MouseButton::Left, .. } => {
                 let double = self.last_click.is_some_and(|t| t.elapsed() < Duration::from_millis(350));
                 self.last_click = Some(Instant::now());
-                match (self.tree_node_under_cursor(), double) {
+                match (self.session.tree_node_under_cursor(), double) {
                     // A click on a tree selects a subtree; a double click zooms to it.
-                    (Some(node), false) => self.selected = Some(node),
-                    (Some(node), true) => self.zoom_to_node(node),
+                    (Some(node), false) => self.session.selected = Some(node),
+                    (Some(node), true) => self.session.zoom_to_node(node),
                     (None, true) => self.act(Action::Fit),
                     (None, false) => {}
                 }
                 changed = true;
-                self.drag = self.cursor;
+                self.drag = self.session.cursor;
             }
             WindowEvent::MouseInput { state: ElementState::Released, button: MouseButton::Left, .. } => {
                 self.drag = None
@@ -1142,9 +704,9 @@ impl ApplicationHandler for App {
                     MouseScrollDelta::LineDelta(_, y) => y as f64,
                     MouseScrollDelta::PixelDelta(p) => p.y / 40.0,
                 };
-                if let Some(c) = self.cursor {
-                    self.focus = self.panel_at(c[0]);
-                    let heatmap = self.heatmap_rects()[self.focus];
+                if let Some(c) = self.session.cursor {
+                    self.session.focus = self.session.panel_at(c[0]);
+                    let heatmap = self.session.heatmap_rects()[self.session.focus];
                     let at =
                         [(c[0] - heatmap.x as f64) / heatmap.w as f64, (c[1] - heatmap.y as f64) / heatmap.h as f64];
                     let at = at.map(|a| a.clamp(0.0, 1.0));
@@ -1204,14 +766,14 @@ impl ApplicationHandler for App {
 impl App {
     /// Handles a key; whether the picture changed.
     fn key(&mut self, event_loop: &ActiveEventLoop, key: &Key) -> bool {
-        if let Some(query) = &mut self.search {
+        if let Some(query) = &mut self.session.search {
             match key {
                 Key::Named(NamedKey::Enter) => {
                     let query = std::mem::take(query);
-                    self.search = None;
+                    self.session.search = None;
                     self.act(Action::Search(query));
                 }
-                Key::Named(NamedKey::Escape) => self.search = None,
+                Key::Named(NamedKey::Escape) => self.session.search = None,
                 Key::Named(NamedKey::Backspace) => {
                     query.pop();
                 }
@@ -1236,7 +798,7 @@ impl App {
                 false
             }
             "/" => {
-                self.search = Some(String::new());
+                self.session.search = Some(String::new());
                 true
             }
             "s" => {

@@ -1,0 +1,511 @@
+//! The viewer's session: what a window shows and how actions change it,
+//! without a window or a GPU — a camera per panel, the panel in focus,
+//! follow mode, search, the cut, the selected subtree, the cursor. The
+//! window feeds it actions from the mouse, the keys and scripts; the
+//! benchmark feeds it its camera path; tests drive it directly.
+
+use super::prepare::Prepared;
+use super::scene::scene;
+use super::spec::FigureSpec;
+use crate::figure::layout::tree_view;
+use crate::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text};
+use crate::figure::{Agg, Rgba, text};
+use crate::view::{Action, Camera};
+
+/// What the heatmaps' places depend on: window size and row bar count.
+type HeatmapKey = ([u32; 2], usize);
+
+/// A viewer of a prepared figure in a window of `size` pixels.
+pub struct Session {
+    pub prepared: Prepared,
+    pub figure: FigureSpec,
+    /// The window size in pixels.
+    size: [u32; 2],
+    /// The main panel's camera, and each linked panel's.
+    camera: Option<Camera>,
+    link_cameras: Vec<Camera>,
+    /// The panel the cursor is over (or was last): wheel, drag and keys move it.
+    pub focus: usize,
+    /// Whether moving one panel scrolls the others to the linked rows.
+    pub follow: bool,
+    /// What a pixel over many cells shows.
+    pub agg: Agg,
+    /// Cursor position in window pixels.
+    pub cursor: Option<[f64; 2]>,
+    /// The search being typed, if any.
+    pub search: Option<String>,
+    /// Rows (false) or columns (true) matching the last search, by display position.
+    pub matches: Vec<(bool, usize)>,
+    pub current_match: usize,
+    /// The row or column found last.
+    pub highlight: Option<(bool, usize)>,
+    /// Said when a search finds nothing.
+    pub search_note: Option<String>,
+    /// The tree node last clicked: (a column tree's, node).
+    pub selected: Option<(bool, usize)>,
+    /// The row tree's cut (0: none).
+    pub cut: usize,
+    pub fonts: cosmic_text::FontSystem,
+    /// The heatmaps' rectangles for (window size, row bar count).
+    heatmap_cache: Option<(HeatmapKey, Vec<Rect>)>,
+}
+
+impl Session {
+    /// A viewer of `prepared` at `size`, fitted, nothing selected; the cut
+    /// is the one `prepared` was made with.
+    pub fn new(prepared: Prepared, figure: FigureSpec, size: [u32; 2]) -> Session {
+        let cut = prepared.row_groups.as_ref().map_or(0, |g| g.iter().copied().max().unwrap_or(0));
+        let agg = figure.agg;
+        Session {
+            prepared,
+            figure,
+            size,
+            camera: None,
+            link_cameras: Vec::new(),
+            focus: 0,
+            follow: false,
+            agg,
+            cursor: None,
+            search: None,
+            matches: Vec::new(),
+            current_match: 0,
+            highlight: None,
+            search_note: None,
+            selected: None,
+            cut,
+            fonts: text::font_system(),
+            heatmap_cache: None,
+        }
+    }
+
+    /// The window was resized.
+    pub fn resize(&mut self, size: [u32; 2]) {
+        self.size = size;
+    }
+
+    /// The window size in pixels.
+    pub fn size(&self) -> [u32; 2] {
+        self.size
+    }
+
+    /// The main panel's camera, once the heatmaps are laid out.
+    pub fn camera(&self) -> Option<&Camera> {
+        self.camera.as_ref()
+    }
+
+    /// Pans the panel in focus by `by` pixels (a drag); others follow.
+    pub fn drag(&mut self, by: [f64; 2]) {
+        let focus = self.focus;
+        if let Some(camera) = self.camera_mut(focus) {
+            camera.pan(by);
+        }
+        self.follow_from(focus);
+    }
+
+    /// What each panel shows: the main one's window, then the linked ones'.
+    pub fn windows(&self) -> Vec<DataWindow> {
+        let whole = |p: &Prepared| DataWindow::all(p.matrix.rows(), p.matrix.cols());
+        let main = self.camera.as_ref().map_or_else(|| whole(&self.prepared), |c| c.window().clone());
+        let linked = self
+            .prepared
+            .linked
+            .iter()
+            .enumerate()
+            .map(|(k, l)| self.link_cameras.get(k).map_or_else(|| whole(&l.panel), |c| c.window().clone()));
+        std::iter::once(main).chain(linked).collect()
+    }
+
+    /// The scene for the current view.
+    pub fn base_scene(&mut self) -> Scene {
+        let size = self.size;
+        let windows = self.windows();
+        scene(&mut self.fonts, &self.prepared, &self.figure, &windows, size, true)
+    }
+
+    /// Keeps each camera's panel size equal to its heatmap's rectangle.
+    fn sync_cameras(&mut self, rects: &[Rect]) {
+        let size = |r: &Rect| [r.w as f64, r.h as f64];
+        let (rows, cols) = (self.prepared.matrix.rows(), self.prepared.matrix.cols());
+        match &mut self.camera {
+            Some(camera) => camera.resize(size(&rects[0])),
+            None => self.camera = Some(Camera::new(rows, cols, size(&rects[0]))),
+        }
+        for (k, (linked, rect)) in self.prepared.linked.iter().zip(&rects[1..]).enumerate() {
+            match self.link_cameras.get_mut(k) {
+                Some(camera) => camera.resize(size(rect)),
+                None => self.link_cameras.push(Camera::new(
+                    linked.panel.matrix.rows(),
+                    linked.panel.matrix.cols(),
+                    size(rect),
+                )),
+            }
+        }
+    }
+
+    /// The heatmaps' rectangles (the main one first). With the label areas
+    /// reserved they depend only on the window size and the row bars, so a
+    /// wheel event or key press does not lay the whole figure out again.
+    pub fn heatmap_rects(&mut self) -> Vec<Rect> {
+        let key = (self.size, self.prepared.row_bars.len());
+        if let Some((cached, rects)) = &self.heatmap_cache
+            && *cached == key
+            && self.camera.is_some()
+        {
+            return rects.clone();
+        }
+        let rects = self.base_scene().heatmap_rects();
+        self.sync_cameras(&rects);
+        self.heatmap_cache = Some((key, rects.clone()));
+        rects
+    }
+
+    /// Panel `i`'s camera (0: the main one).
+    pub fn camera_mut(&mut self, i: usize) -> Option<&mut Camera> {
+        if i == 0 { self.camera.as_mut() } else { self.link_cameras.get_mut(i - 1) }
+    }
+
+    /// The panel whose heatmap is nearest to `x` across the window.
+    pub fn panel_at(&mut self, x: f64) -> usize {
+        let rects = self.heatmap_rects();
+        let distance = |r: &Rect| (r.x as f64 - x).max(x - r.right() as f64).max(0.0);
+        (0..rects.len()).min_by(|&a, &b| distance(&rects[a]).total_cmp(&distance(&rects[b]))).unwrap_or(0)
+    }
+
+    /// In follow mode, scrolls every other panel, outwards from panel `k`,
+    /// to the rows linked to those its neighbour shows.
+    pub fn follow_from(&mut self, k: usize) {
+        if !self.follow {
+            return;
+        }
+        for j in k + 1..=self.link_cameras.len() {
+            self.align_panel(j - 1, j);
+        }
+        for j in (0..k).rev() {
+            self.align_panel(j + 1, j);
+        }
+    }
+
+    /// Scrolls panel `to` to the rows linked to the rows panel `from` (a
+    /// neighbour) shows.
+    fn align_panel(&mut self, from: usize, to: usize) {
+        let shown = self.windows()[from].rows.clone();
+        let links = &self.prepared.linked[from.min(to)].links;
+        let (lo, hi) = (shown.start.floor() as u32, shown.end.ceil() as u32);
+        if let Some(span) = links.linked_span(from < to, lo..hi)
+            && let Some(camera) = self.camera_mut(to)
+        {
+            camera.show_rows(span.start as f64..span.end as f64);
+        }
+    }
+
+    /// Performs one action: zooms and pans move the panel in focus.
+    /// What only a window can do (lose its device, save a screenshot,
+    /// show help or the HUD) comes back.
+    pub fn act(&mut self, action: Action) -> Option<Action> {
+        let rects = self.heatmap_rects();
+        let heatmap = rects[0];
+        let focus = self.focus.min(rects.len() - 1);
+        let panel = [rects[focus].w as f64, rects[focus].h as f64];
+        let camera = self.camera_mut(focus).expect("made by heatmap_rects");
+        match action {
+            Action::Zoom { at, factor } => camera.zoom([at[0] * panel[0], at[1] * panel[1]], factor),
+            Action::Pan { by } => {
+                // Home/End pan by an infinite distance: to the edge.
+                let by = by.map(|b| b.clamp(-1e12, 1e12));
+                camera.pan([by[0] * panel[0], by[1] * panel[1]]);
+            }
+            Action::Fit => camera.fit(),
+            _ => {}
+        }
+        let panel = [heatmap.w as f64, heatmap.h as f64];
+        match action {
+            Action::Zoom { .. } | Action::Pan { .. } | Action::Fit => self.follow_from(focus),
+            Action::ToggleFollow => {
+                self.follow = !self.follow;
+                self.follow_from(focus);
+            }
+            Action::Focus(k) => self.focus = k.min(rects.len() - 1),
+            Action::ToggleAgg => {
+                self.agg = if self.agg == Agg::Mean { Agg::Extremes } else { Agg::Mean };
+            }
+            Action::Cut(k) => self.set_cut(k),
+            Action::CutMore => self.set_cut(self.cut + 1),
+            Action::CutFewer => self.set_cut(self.cut.saturating_sub(1)),
+            Action::Search(query) => self.search_for(&query),
+            Action::NextMatch => self.go_to_match(1),
+            Action::PreviousMatch => self.go_to_match(-1),
+            Action::Hover { at } => {
+                self.cursor = Some([heatmap.x as f64 + at[0] * panel[0], heatmap.y as f64 + at[1] * panel[1]]);
+            }
+            Action::Click { at } => {
+                let size = self.size;
+                self.cursor = Some([at[0] * size[0] as f64, at[1] * size[1] as f64]);
+                self.selected = self.tree_node_under_cursor();
+            }
+            Action::LoseDevice | Action::ToggleHelp | Action::ToggleHud | Action::Screenshot(_) => return Some(action),
+        }
+        None
+    }
+
+    fn set_cut(&mut self, k: usize) {
+        if self.prepared.row_tree.is_none() {
+            return;
+        }
+        self.cut = k.min(self.prepared.matrix.rows());
+        self.prepared.set_row_cut(self.cut);
+        // `--row-clusters-out` follows the cut in the window.
+        let p = &self.prepared;
+        if let (Some(path), Some(groups)) = (&self.figure.row_clusters_out, &p.row_groups) {
+            match crate::app::write_clusters(path, p.matrix.row_labels(), &p.row_order, groups) {
+                Ok(()) => eprintln!("{}: the rows' {} clusters", path.display(), self.cut),
+                Err(e) => eprintln!("warning: {e}"),
+            }
+        }
+    }
+
+    /// Rows whose label contains `query` (ignoring case), in display order,
+    /// then columns; goes to the first.
+    fn search_for(&mut self, query: &str) {
+        let needle = query.to_lowercase();
+        let p = &self.prepared;
+        let found = |labels: &crate::input::Labels, order: &[usize], cols: bool| {
+            (0..order.len())
+                .filter(|&i| labels.get(order[i]).to_lowercase().contains(&needle))
+                .map(|i| (cols, i))
+                .collect::<Vec<_>>()
+        };
+        self.matches = found(p.matrix.row_labels(), &p.row_order, false);
+        self.matches.extend(found(p.matrix.col_labels(), &p.col_order, true));
+        self.search_note = self.matches.is_empty().then(|| format!("no row or column label contains '{query}'"));
+        self.current_match = 0;
+        self.go_to_match(0);
+    }
+
+    fn go_to_match(&mut self, step: isize) {
+        if self.matches.is_empty() {
+            self.highlight = None;
+            return;
+        }
+        let n = self.matches.len() as isize;
+        self.current_match = (self.current_match as isize + step).rem_euclid(n) as usize;
+        let (cols, p) = self.matches[self.current_match];
+        self.highlight = Some((cols, p));
+        if let Some(camera) = &mut self.camera {
+            // Zoom to about 40 rows (or columns) around the match.
+            let around = p as f64 - 19.5..p as f64 + 20.5;
+            if cols { camera.show_cols(around) } else { camera.show_rows(around) }
+        }
+        self.follow_from(0);
+    }
+
+    /// The main panel's tree node under the cursor, if the cursor is on a
+    /// tree: (whether it is the column tree, node).
+    pub fn tree_node_under_cursor(&mut self) -> Option<(bool, usize)> {
+        let cursor = self.cursor?;
+        let scene = self.base_scene();
+        let window = self.camera.as_ref()?.window().clone();
+        let on = |name: &str| {
+            let rect = scene.panels.iter().find(|p| p.name == name)?.rect;
+            let inside = cursor[0] >= rect.x as f64 && cursor[0] < rect.right() as f64;
+            (inside && cursor[1] >= rect.y as f64 && cursor[1] < rect.bottom() as f64).then_some(rect)
+        };
+        // Leaves lie along the heatmap's edge: the row tree's on its right, the column tree's at its bottom.
+        if let (Some(rect), Some(geometry)) = (on("row_dendrogram"), &self.prepared.row_geometry) {
+            let view = tree_view(geometry, rect, &window.rows, true);
+            return Some((false, geometry.hit(&view, cursor[1] - rect.y as f64, rect.right() as f64 - cursor[0])?));
+        }
+        let (rect, geometry) = (on("col_dendrogram")?, self.prepared.col_geometry.as_ref()?);
+        let view = tree_view(geometry, rect, &window.cols, false);
+        Some((true, geometry.hit(&view, cursor[0] - rect.x as f64, rect.bottom() as f64 - cursor[1])?))
+    }
+
+    /// Zooms the main panel to a tree node's leaves.
+    pub fn zoom_to_node(&mut self, (cols, node): (bool, usize)) {
+        let geometry = if cols { &self.prepared.col_geometry } else { &self.prepared.row_geometry };
+        let span = geometry.as_ref().map(|g| g.leaf_span(node));
+        if let (Some(span), Some(camera)) = (span, &mut self.camera) {
+            let leaves = span.start as f64..span.end as f64;
+            if cols { camera.show_cols(leaves) } else { camera.show_rows(leaves) }
+        }
+        self.follow_from(0);
+    }
+
+    /// The scene with the overlays: hover, search highlight, selection,
+    /// the follow mode.
+    pub fn scene(&mut self) -> Scene {
+        let mut scene = self.base_scene();
+        let rects = scene.heatmap_rects();
+        self.sync_cameras(&rects);
+        let heatmap = scene.heatmap;
+        let camera = self.camera.clone().expect("synced");
+        let window = camera.window().clone();
+        let orange = Rgba([255, 140, 0, 255]);
+        let windows = self.windows();
+        match self.highlight {
+            Some((false, p)) => mark_rows(&mut scene, heatmap, &window.rows, p..p + 1),
+            Some((true, p)) => {
+                let px = heatmap.w as f64 / (window.cols.end - window.cols.start);
+                let x = heatmap.x as f64 + (p as f64 - window.cols.start) * px;
+                if x + px >= heatmap.x as f64 && x <= heatmap.right() as f64 {
+                    let line = |x: f64| Rect::new(x as f32, heatmap.y - 6.0, 2.0, heatmap.h + 12.0);
+                    scene.fills.push(Fill { rect: line(x - 2.0), color: orange });
+                    scene.fills.push(Fill { rect: line(x + px.max(2.0)), color: orange });
+                }
+            }
+            None => {}
+        }
+        let mut lines: Vec<String> = Vec::new();
+        if let Some(link) = self.cursor.and_then(|c| hovered_connector(&scene, [c[0] as f32, c[1] as f32])) {
+            // Both ends' rows outlined, the connector drawn again on top.
+            let (l, r) = (link.gap, link.gap + 1);
+            mark_rows(&mut scene, rects[l], &windows[l].rows, link.left.start as usize..link.left.end as usize);
+            mark_rows(&mut scene, rects[r], &windows[r].rows, link.right.start as usize..link.right.end as usize);
+            let panels: Vec<&Prepared> = self.prepared.panels().collect();
+            let label =
+                |k: usize, p: u32| panels[k].matrix.row_labels().get(panels[k].row_order[p as usize]).into_owned();
+            let ends = |k: usize, rows: &std::ops::Range<u32>| match rows.len() {
+                0 => "rows off screen".to_owned(),
+                1 => label(k, rows.start),
+                n => format!("{} … {} ({n} rows)", label(k, rows.start), label(k, rows.end - 1)),
+            };
+            if link.band {
+                lines.push(format!("{} links", link.count));
+            }
+            lines.push(format!("panel {}: {}", l + 1, ends(l, &link.left)));
+            lines.push(format!("panel {}: {}", r + 1, ends(r, &link.right)));
+            scene.connectors.push(crate::figure::scene::Connector {
+                color: orange,
+                width: link.width.max(2.5),
+                ..link
+            });
+        }
+        if let Some((cols, node)) = self.selected {
+            let geometry = if cols { &self.prepared.col_geometry } else { &self.prepared.row_geometry };
+            if let Some(geometry) = geometry {
+                // A band across the tree and the heatmap over the subtree's leaves.
+                let span = geometry.leaf_span(node);
+                let (shown, from, extent) = if cols {
+                    (&window.cols, heatmap.x as f64, heatmap.w as f64)
+                } else {
+                    (&window.rows, heatmap.y as f64, heatmap.h as f64)
+                };
+                let px = extent / (shown.end - shown.start);
+                let a = (from + (span.start as f64 - shown.start) * px).max(from);
+                let b = (from + (span.end as f64 - shown.start) * px).min(from + extent);
+                if b > a {
+                    let (a, b) = (a as f32, b as f32);
+                    let band = if cols {
+                        Rect::new(a, 0.0, b - a, heatmap.bottom())
+                    } else {
+                        Rect::new(0.0, a, heatmap.right(), b - a)
+                    };
+                    scene.overlay_fills.push(Fill { rect: band, color: Rgba([255, 140, 0, 60]) });
+                }
+                let items = if cols { "columns" } else { "rows" };
+                lines.push(format!("selected subtree: {} {items} (double-click it to zoom)", span.len()));
+            }
+        }
+        if let Some(cursor) = self.cursor {
+            for (k, rect) in rects.iter().enumerate() {
+                let at = [cursor[0] - rect.x as f64, cursor[1] - rect.y as f64];
+                if at[0] >= 0.0 && at[1] >= 0.0 && at[0] < rect.w as f64 && at[1] < rect.h as f64 {
+                    let camera = if k == 0 { camera.clone() } else { self.link_cameras[k - 1].clone() };
+                    lines.extend(self.describe(k, &camera, at));
+                }
+            }
+        }
+        if let Some(query) = &self.search {
+            lines.push(format!("search: {query}▏ (Enter: go, Esc: cancel)"));
+        } else if !self.matches.is_empty() {
+            lines.push(format!("match {} of {} (n / N)", self.current_match + 1, self.matches.len()));
+        } else if let Some(note) = &self.search_note {
+            lines.push(note.clone());
+        }
+        if self.follow {
+            lines.push("follow mode: panels scroll to the linked rows (l: off)".to_owned());
+        }
+        if !lines.is_empty() {
+            let at =
+                self.cursor.map_or([heatmap.x + 10.0, heatmap.y + 10.0], |c| [c[0] as f32 + 16.0, c[1] as f32 + 16.0]);
+            overlay(&mut self.fonts, &mut scene, &lines, at);
+        }
+        scene
+    }
+
+    /// Row, column, value and cluster under pixel `at` of panel `k`'s heatmap.
+    fn describe(&self, k: usize, camera: &Camera, at: [f64; 2]) -> Vec<String> {
+        let [row, col] = camera.data_at(at);
+        let window = camera.window();
+        let rows_per_px = (window.rows.end - window.rows.start) / camera.size()[1];
+        let cols_per_px = (window.cols.end - window.cols.start) / camera.size()[0];
+        let p = self.prepared.panels().nth(k).expect("a panel per camera");
+        let (r, c) = ((row as usize).min(p.row_order.len() - 1), (col as usize).min(p.col_order.len() - 1));
+        let (i, j) = (p.row_order[r], p.col_order[c]);
+        let mut lines =
+            vec![format!("row: {}", p.matrix.row_labels().get(i)), format!("column: {}", p.matrix.col_labels().get(j))];
+        let value = p.matrix.row(i)[j];
+        let cells = (rows_per_px.max(1.0) * cols_per_px.max(1.0)).round();
+        if cells >= 2.0 {
+            let kind = if self.agg == Agg::Mean { "mean" } else { "extreme" };
+            lines.push(format!("a pixel covers ~{cells} cells (colour: their {kind}); this cell: {value}"));
+        } else {
+            lines.push(format!("value: {value}"));
+        }
+        if let Some(groups) = &p.row_groups {
+            lines.push(format!("row cluster: {}", groups[i]));
+        }
+        // Every annotation of the row and the column (the row cut's own bar
+        // is the line above).
+        let bars = p.row_bars.iter().map(|b| (b, r)).chain(p.col_bars.iter().map(|b| (b, c)));
+        for (bar, at) in bars.filter(|(b, _)| !(b.name == "row clusters" && p.row_groups.is_some())) {
+            lines.push(format!("{}: {}", bar.name, bar.value_text(at)));
+        }
+        lines
+    }
+}
+
+/// Orange lines above and below display rows `rows` of the heatmap at `rect`
+/// showing `window`, where in view.
+fn mark_rows(scene: &mut Scene, rect: Rect, window: &std::ops::Range<f64>, rows: std::ops::Range<usize>) {
+    let px = rect.h as f64 / (window.end - window.start);
+    let y0 = rect.y as f64 + (rows.start as f64 - window.start) * px;
+    let y1 = rect.y as f64 + (rows.end as f64 - window.start) * px;
+    if y1 >= rect.y as f64 && y0 <= rect.bottom() as f64 {
+        let line = |y: f64| Rect::new(rect.x - 6.0, y as f32, rect.w + 12.0, 2.0);
+        let orange = Rgba([255, 140, 0, 255]);
+        scene.fills.push(Fill { rect: line(y0 - 2.0), color: orange });
+        scene.fills.push(Fill { rect: line(y0 + (y1 - y0).max(2.0)), color: orange });
+    }
+}
+
+/// The connector nearest to `at` within a few pixels, if `at` is in a gap.
+fn hovered_connector(scene: &Scene, at: [f32; 2]) -> Option<crate::figure::scene::Connector> {
+    let inside = |r: &Rect| at[0] >= r.x && at[0] < r.right() && at[1] >= r.y && at[1] < r.bottom();
+    let near = scene.connectors.iter().filter(|c| inside(&c.clip)).map(|c| (c.distance(at) - c.width / 2.0, c));
+    let (distance, connector) = near.min_by(|a, b| a.0.total_cmp(&b.0))?;
+    (distance <= 4.0).then(|| connector.clone())
+}
+
+/// Lines of text on a white panel at `at`.
+pub fn overlay(fonts: &mut cosmic_text::FontSystem, scene: &mut Scene, lines: &[String], at: [f32; 2]) {
+    let size = 13.0;
+    let line = size * text::LINE_HEIGHT;
+    let width = lines.iter().map(|l| text::width(fonts, l, size)).fold(0.0, f32::max) + 12.0;
+    let height = line * lines.len() as f32 + 8.0;
+    let x = at[0].min(scene.width as f32 - width).max(0.0);
+    let y = at[1].min(scene.height as f32 - height).max(0.0);
+    let border = Rect::new(x - 1.0, y - 1.0, width + 2.0, height + 2.0);
+    scene.overlay_fills.push(Fill { rect: border, color: Rgba([90, 90, 90, 255]) });
+    scene.overlay_fills.push(Fill { rect: Rect::new(x, y, width, height), color: Rgba([255, 255, 255, 245]) });
+    for (i, l) in lines.iter().enumerate() {
+        let at = [x + 6.0, y + 4.0 + line * (i as f32 + 0.5)];
+        scene.overlay_texts.push(Text {
+            text: l.clone(),
+            at,
+            size,
+            align: Align::Start,
+            rotated: false,
+            color: Rgba::BLACK,
+        });
+    }
+}
