@@ -14,7 +14,7 @@ use winit::window::{Window, WindowId};
 
 use super::CliError;
 use super::bench::{Recorder, step};
-use super::view::{WindowState, open_window_with, opened};
+use super::window::{WindowState, open_window_with, opened};
 use heatscope::app::Session;
 
 /// Replays the path in a window of `size` pixels; the renderer (for its

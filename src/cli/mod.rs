@@ -16,6 +16,7 @@ mod info;
 mod preview;
 mod render;
 mod view;
+mod window;
 
 /// Clustered heatmaps of matrices far larger than memory.
 #[derive(Parser, Debug)]
