@@ -89,6 +89,9 @@ struct Report {
     /// The most triangles (trees, bars, legends) and texts one frame drew.
     max_triangles: usize,
     max_texts: usize,
+    /// GPU objects a frame made: the median frame's, and at most.
+    median_gpu_objects: u64,
+    max_gpu_objects: u64,
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
@@ -135,11 +138,18 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             let sources = session.prepared.sources(session.agg, &windows);
             let before = renderer.tile_traffic().0;
             let triangles = renderer.draw_frame(&frame, &sources)?;
-            recorder.frame(frame_started, renderer.tile_traffic().0 - before, triangles, frame.texts.len());
+            recorder.frame(
+                frame_started,
+                renderer.tile_traffic().0 - before,
+                triangles,
+                frame.texts.len(),
+                renderer.made_last_drawing(),
+            );
         }
         (renderer, size)
     };
-    let Recorder { times, first_frame, max_upload, max_triangles, max_texts, .. } = recorder;
+    let Recorder { times, first_frame, max_upload, max_triangles, max_texts, mut gpu_objects, .. } = recorder;
+    gpu_objects.sort_unstable();
     let (uploaded, atlas) = renderer.tile_traffic();
     let upload_time = renderer.upload_time().as_secs_f64();
     let report = Report {
@@ -164,9 +174,11 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         max_frame_upload_mb: max_upload as f64 / 1e6,
         max_triangles,
         max_texts,
+        median_gpu_objects: gpu_objects.get(gpu_objects.len() / 2).copied().unwrap_or(0),
+        max_gpu_objects: gpu_objects.last().copied().unwrap_or(0),
     };
     let text = format!(
-        "adapter        {}\nmatrix         {} ({} × {}){}\nframe size     {} × {}{}\nframes         {}\nfirst frame    {:.0} ms after start\nframe time     p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms\ntile uploads   {:.1} MB at {:.0} MB/s\nGPU tiles      {:.1} MB\nper frame      at most {:.1} MB of tiles, {} triangles, {} texts\n",
+        "adapter        {}\nmatrix         {} ({} × {}){}\nframe size     {} × {}{}\nframes         {}\nfirst frame    {:.0} ms after start\nframe time     p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms\ntile uploads   {:.1} MB at {:.0} MB/s\nGPU tiles      {:.1} MB\nper frame      at most {:.1} MB of tiles, {} triangles, {} texts\nGPU objects    {} made a frame (median), at most {}\n",
         report.adapter,
         report.matrix,
         report.rows,
@@ -191,6 +203,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         report.max_frame_upload_mb,
         report.max_triangles,
         report.max_texts,
+        report.median_gpu_objects,
+        report.max_gpu_objects,
     );
     super::print_stdout(&text)?;
     if let Some(path) = &args.json {
@@ -230,20 +244,31 @@ pub(super) struct Recorder {
     max_upload: u64,
     max_triangles: usize,
     max_texts: usize,
+    /// GPU objects each frame made.
+    gpu_objects: Vec<u64>,
 }
 
 impl Recorder {
     fn new(started: Instant) -> Recorder {
-        Recorder { started, times: Vec::new(), first_frame: None, max_upload: 0, max_triangles: 0, max_texts: 0 }
+        Recorder {
+            started,
+            times: Vec::new(),
+            first_frame: None,
+            max_upload: 0,
+            max_triangles: 0,
+            max_texts: 0,
+            gpu_objects: Vec::new(),
+        }
     }
 
     /// A frame begun at `began` and just finished on the GPU.
-    pub fn frame(&mut self, began: Instant, uploaded: u64, triangles: usize, texts: usize) {
+    pub fn frame(&mut self, began: Instant, uploaded: u64, triangles: usize, texts: usize, gpu_objects: u64) {
         self.times.push(began.elapsed());
         self.first_frame.get_or_insert_with(|| self.started.elapsed());
         self.max_upload = self.max_upload.max(uploaded);
         self.max_triangles = self.max_triangles.max(triangles);
         self.max_texts = self.max_texts.max(texts);
+        self.gpu_objects.push(gpu_objects);
     }
 }
 

@@ -103,7 +103,13 @@ impl WindowBench<'_> {
             window.pre_present_notify();
             queue.present(frame);
         })?;
-        self.recorder.frame(began, state.renderer.tile_traffic().0 - before, triangles, picture.texts.len());
+        self.recorder.frame(
+            began,
+            state.renderer.tile_traffic().0 - before,
+            triangles,
+            picture.texts.len(),
+            state.renderer.made_last_drawing(),
+        );
         if reconfigure {
             state.surface.configure(&state.renderer.gpu().device, &state.config);
         }

@@ -7,6 +7,7 @@
 
 mod gpu;
 mod heatmap;
+mod pool;
 mod shapes;
 mod text;
 pub mod uniforms;
@@ -18,6 +19,7 @@ use crate::pyramid::{Level, TILE, Tile, TileId, TileLoader};
 pub use gpu::{Gpu, GpuError};
 use heatmap::read_tiles;
 pub use heatmap::{AtlasPlan, Target, atlas_tiles, plan, tile_values};
+use pool::Vertices;
 pub use shapes::{connector_triangles, connector_vertices, tessellate};
 use std::sync::Arc;
 
@@ -98,7 +100,6 @@ pub struct HeatmapSource<'a> {
 /// Pipelines and bind-group layouts, made once and reused for every image.
 pub struct Renderer {
     gpu: Gpu,
-    frame_layout: wgpu::BindGroupLayout,
     heatmap_layout: wgpu::BindGroupLayout,
     /// The heatmap shader and its pipelines, one per variant, made when
     /// first needed.
@@ -124,6 +125,8 @@ pub struct Renderer {
     upload_time: std::time::Duration,
     /// The format of the targets it draws into.
     format: wgpu::TextureFormat,
+    /// What every drawing needs, kept between drawings.
+    pool: pool::Pool,
 }
 
 impl Renderer {
@@ -252,9 +255,9 @@ impl Renderer {
             triangles,
         );
         let text = text::TextPainter::new(&gpu.device, &gpu.queue, format);
+        let pool = pool::Pool::new(&gpu.device, &frame_layout, std::mem::size_of::<FrameUniforms>() as u64);
         Renderer {
             gpu,
-            frame_layout,
             heatmap_layout,
             heatmap_module,
             heatmap_pipeline_layout,
@@ -271,6 +274,7 @@ impl Renderer {
             uploaded_bytes: 0,
             upload_time: Default::default(),
             format,
+            pool,
         }
     }
 
@@ -351,6 +355,9 @@ impl Renderer {
     ) -> Result<wgpu::CommandEncoder, RenderError> {
         // Glyphs the last drawing used and this one does not are let go.
         self.text.trim();
+        let frame =
+            FrameUniforms { origin: [origin[0] as f32, origin[1] as f32], size: [size[0] as f32, size[1] as f32] };
+        self.pool.begin(&self.gpu.queue, bytemuck::bytes_of(&frame));
         self.atlases.tick();
         let origin_f = [origin[0] as f32, origin[1] as f32];
         let size_f = [size[0] as f32, size[1] as f32];
@@ -376,40 +383,13 @@ impl Renderer {
         }
         let device = &self.gpu.device;
         let queue = &self.gpu.queue;
-        let frame = FrameUniforms { origin: origin_f, size: size_f };
-        let frame_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("Buffer::frame"),
-            contents: bytemuck::bytes_of(&frame),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let frame_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("BindGroup::frame"),
-            layout: &self.frame_layout,
-            entries: &[wgpu::BindGroupEntry { binding: 0, resource: frame_buffer.as_entire_binding() }],
-        });
-        let shape_buffer = (!vertices.is_empty()).then(|| {
-            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("Buffer::shapes"),
-                contents: bytemuck::cast_slice(vertices),
-                usage: wgpu::BufferUsages::VERTEX,
-            })
-        });
+        let frame_group = self.pool.frame_group.clone();
+        let shape_buffer = self.pool.vertices(device, queue, Vertices::Shapes, bytemuck::cast_slice(vertices));
         let connectors = connector_vertices(scene);
-        let connector_buffer = (!connectors.is_empty()).then(|| {
-            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("Buffer::connectors"),
-                contents: bytemuck::cast_slice(&connectors),
-                usage: wgpu::BufferUsages::VERTEX,
-            })
-        });
+        let connector_buffer =
+            self.pool.vertices(device, queue, Vertices::Connectors, bytemuck::cast_slice(&connectors));
         let overlay = shapes::tessellate_overlay(scene);
-        let overlay_buffer = (!overlay.is_empty()).then(|| {
-            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("Buffer::overlay"),
-                contents: bytemuck::cast_slice(&overlay),
-                usage: wgpu::BufferUsages::VERTEX,
-            })
-        });
+        let overlay_buffer = self.pool.vertices(device, queue, Vertices::Overlay, bytemuck::cast_slice(&overlay));
         let strips = self.text.prepare_strips(device, queue, scene, origin_f, size_f)?;
         let strip_groups: Vec<wgpu::BindGroup> = strips
             .iter()
@@ -431,6 +411,9 @@ impl Renderer {
             })
             .collect();
         self.text.prepare(device, queue, scene, origin_f, size)?;
+        // Each rotated-text strip's texture, uniforms and bind group (not
+        // counting what glyphon makes inside).
+        self.pool.made += 3 * strips.len() as u64;
 
         let mut encoder =
             device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("Encoder::figure") });
@@ -524,6 +507,11 @@ impl Renderer {
         Ok(vertices.len() / 3 + connector_triangles(scene))
     }
 
+    /// GPU objects (buffers, textures, bind groups) the last drawing made.
+    pub fn made_last_drawing(&self) -> u64 {
+        self.pool.made
+    }
+
     /// The GPU this renderer draws on.
     pub fn gpu(&self) -> &Gpu {
         &self.gpu
@@ -562,7 +550,7 @@ impl Renderer {
             let atlas = self.atlases.get_mut(&fine_key);
             self.uploaded_bytes += upload(&self.gpu.queue, atlas, values, &mut self.upload_time, started);
             fine.uniforms.mask_cols = 0;
-            return vec![self.heatmap_group(&self.atlases.get(&fine_key).view, &fine, source.style)];
+            return vec![self.heatmap_group(fine_key, &fine, source.style)];
         };
         // Tiles that arrived go up within the frame's budget; the others are asked for.
         let pyramid = fine_key.pyramid;
@@ -603,7 +591,7 @@ impl Renderer {
         self.uploaded_bytes += upload(&self.gpu.queue, atlas, ready, &mut self.upload_time, started);
         if !still_loading {
             fine.uniforms.mask_cols = 0;
-            return vec![self.heatmap_group(&self.atlases.get(&fine_key).view, &fine, source.style)];
+            return vec![self.heatmap_group(fine_key, &fine, source.style)];
         }
         // Beneath: the coarser level, read at once (a quarter to a sixteenth
         // of the tiles, most of them drawn a moment ago).
@@ -613,8 +601,8 @@ impl Renderer {
         let atlas = self.atlases.get_mut(&coarse_key);
         self.uploaded_bytes += upload(&self.gpu.queue, atlas, values, &mut self.upload_time, started);
         coarse.uniforms.mask_cols = 0;
-        let coarse_group = self.heatmap_group(&self.atlases.get(&coarse_key).view, &coarse, source.style);
-        let fine_group = self.heatmap_group(&self.atlases.get(&fine_key).view, &fine, source.style);
+        let coarse_group = self.heatmap_group(coarse_key, &coarse, source.style);
+        let fine_group = self.heatmap_group(fine_key, &fine, source.style);
         vec![coarse_group, fine_group]
     }
 
@@ -665,33 +653,16 @@ impl Renderer {
     /// The bind group of one heatmap draw: `plan`'s uniforms, the atlas
     /// `view`, and the colour table.
     fn heatmap_group(
-        &self,
-        view: &wgpu::TextureView,
+        &mut self,
+        atlas: AtlasKey,
         plan: &AtlasPlan,
         style: &HeatmapStyle,
     ) -> (HeatmapVariant, wgpu::BindGroup) {
         let (device, queue) = (&self.gpu.device, &self.gpu.queue);
-        let lut = device.create_texture_with_data(
-            queue,
-            &wgpu::TextureDescriptor {
-                label: Some("Texture::colormap"),
-                size: wgpu::Extent3d { width: 256, height: 1, depth_or_array_layers: 1 },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: wgpu::TextureFormat::Rgba8Unorm,
-                usage: wgpu::TextureUsages::TEXTURE_BINDING,
-                view_formats: &[],
-            },
-            wgpu::util::TextureDataOrder::LayerMajor,
-            bytemuck::cast_slice(&style.colormap.lut().iter().map(|c| c.0).collect::<Vec<_>>()),
-        );
-        let uniforms = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("Buffer::heatmap"),
-            contents: bytemuck::bytes_of(&plan.uniforms),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let lut_view = lut.create_view(&Default::default());
+        let lut_view = self.pool.lut(device, queue, style.colormap.lut().iter().map(|c| c.0).collect());
+        let uniforms = self.pool.uniform(device, queue, bytemuck::bytes_of(&plan.uniforms));
+        let view = &self.atlases.get(&atlas).view;
+        self.pool.made += 1;
         let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("BindGroup::heatmap"),
             layout: &self.heatmap_layout,
