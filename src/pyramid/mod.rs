@@ -2,6 +2,7 @@
 //! cut into tiles, stored in one memory-mapped file.
 
 mod build;
+mod cells;
 pub mod layout;
 mod loader;
 pub mod select;
