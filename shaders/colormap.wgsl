@@ -1,6 +1,6 @@
 // Colour lookup: values → [0, 1] through the norm → one of 256 entries.
 
-// Entries in the lookup table (keep in sync with LUT_SIZE in src/figure/colormap.rs).
+// Entries in the lookup table: LUT_SIZE in src/figure/colormap.rs (tests/shaders.rs checks it).
 const LUT_SIZE: f32 = 256.0;
 
 // The table entry for position t, as matplotlib picks it: floor(t · 256),

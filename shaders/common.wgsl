@@ -1,7 +1,7 @@
 // Shared by every heatscope shader (prepended to each module's source).
 
 // Per-frame uniforms: which part of the figure the render target shows.
-// Keep in sync with `FrameUniforms` in src/render/uniforms.rs.
+// Matches `FrameUniforms` in src/render/uniforms.rs (tests/shaders.rs checks it).
 struct Frame {
     // Figure pixel at the target's top-left corner.
     origin: vec2<f32>,

@@ -21,7 +21,7 @@ struct VertexIn {
     @location(6) corner: u32,
 }
 
-// Keep in sync with `PIECES_SHIFT` in src/render/uniforms.rs.
+// `PIECES_SHIFT` in src/render/uniforms.rs (tests/shaders.rs checks it).
 const PIECES_SHIFT: u32 = 16u;
 
 struct VertexOut {

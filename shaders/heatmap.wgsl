@@ -1,7 +1,7 @@
 // Heatmap cells: the pyramid level's values, held in an atlas texture,
 // mapped through the norm and the colour lookup table.
 
-// Keep in sync with `HeatmapUniforms` in src/render/uniforms.rs.
+// Matches `HeatmapUniforms` in src/render/uniforms.rs (tests/shaders.rs checks it).
 struct Heatmap {
     // The heatmap rectangle in figure pixels.
     rect_min: vec2<f32>,
@@ -29,9 +29,9 @@ struct Heatmap {
 }
 
 const AGG_EXTREMES: u32 = 1u;
-// Cells a tile a side. Keep in sync with `TILE` in src/pyramid/layout.rs.
+// Cells a tile a side: `TILE` in src/pyramid/layout.rs (tests/shaders.rs checks it).
 const TILE: i32 = 256;
-// Pipeline constants (keep in sync with `HeatmapVariant` in src/render/mod.rs).
+// Pipeline constants, set by `HeatmapVariant` in src/render/mod.rs (tests/shaders.rs checks the names).
 // The level cells a pixel reads along x and y: 1 zoomed in, 3 at up to 2
 // cells a pixel (how levels are chosen), 4 beyond (the coarsest level in a
 // small panel; past 3 cells a pixel, only the first 4 a side are read); a

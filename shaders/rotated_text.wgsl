@@ -2,7 +2,7 @@
 // white) turned 90° anticlockwise onto the figure and multiplied into it,
 // so white leaves the figure as it is and text darkens it.
 
-// Keep in sync with `StripUniforms` in src/render/uniforms.rs.
+// Matches `StripUniforms` in src/render/uniforms.rs (tests/shaders.rs checks it).
 struct Strip {
     // Figure rectangle the rotated strip covers.
     rect_min: vec2<f32>,

@@ -766,8 +766,8 @@ impl Renderer {
     }
 }
 
-/// Which heatmap pipeline draws a plan: the shader's constants (keep in
-/// sync with shaders/heatmap.wgsl).
+/// Which heatmap pipeline draws a plan: the shader's pipeline constants
+/// (overrides of shaders/heatmap.wgsl; tests/shaders.rs checks the names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeatmapVariant {
     /// Level cells a pixel reads along x and y (1–4 each).

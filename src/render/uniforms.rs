@@ -1,5 +1,6 @@
 //! Uniform blocks shared with the shaders: `#[repr(C)]`, `Pod`, sizes
-//! asserted. Keep each in sync with the WGSL struct named beside it.
+//! asserted; tests/shaders.rs checks each against the WGSL struct named
+//! beside it (members, offsets, size).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -84,6 +85,6 @@ pub struct ConnectorVertex {
     pub corner: u32,
 }
 const _: () = assert!(std::mem::size_of::<ConnectorVertex>() == 44);
-/// Where a connector vertex's piece count starts in `corner`. Keep in sync
-/// with `PIECES_SHIFT` in shaders/connectors.wgsl.
+/// Where a connector vertex's piece count starts in `corner`: `PIECES_SHIFT`
+/// in shaders/connectors.wgsl too (tests/shaders.rs checks it).
 pub const PIECES_SHIFT: u32 = 16;
