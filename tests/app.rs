@@ -9,7 +9,7 @@ mod common;
 use heatscope::app::{FigureSpec, InputSpec, LinkOrder, Session, prepare, scene};
 use heatscope::cluster::{Method, Metric};
 use heatscope::figure::{Agg, LabelMode, text};
-use heatscope::input::Along;
+use heatscope::input::Axis;
 use heatscope::render::Renderer;
 use heatscope::view::Action;
 
@@ -96,7 +96,7 @@ fn a_spec_reads_from_json_with_every_choice_named() {
     want.no_col_cluster = true;
     want.cmap = Some("vlag".into());
     want.center = Some(0.0);
-    want.z_score = Some(Along::Rows);
+    want.z_score = Some(Axis::Rows);
     want.row_colors = vec!["obs:louvain".into()];
     want.row_cut = Some(5);
     want.row_clusters_out = Some("clusters.tsv".into());
@@ -168,8 +168,8 @@ fn the_viewer_session_follows_a_script_of_actions_without_a_window() {
 
     // A search goes to the row: about 40 rows around it, highlighted.
     session.act(Action::Search(wanted.to_owned()));
-    assert_eq!(session.matches, vec![(false, shown_at)]);
-    assert_eq!(session.highlight, Some((false, shown_at)));
+    assert_eq!(session.matches, vec![(Axis::Rows, shown_at)]);
+    assert_eq!(session.highlight, Some((Axis::Rows, shown_at)));
     let found = rows_shown(&session);
     assert!(found.contains(&(shown_at as f64)) && (found.end - found.start - 40.0).abs() < 1e-9, "{found:?}");
     session.act(Action::Search("no such label".to_owned()));
@@ -191,7 +191,7 @@ fn the_viewer_session_follows_a_script_of_actions_without_a_window() {
     // Just above the leaves, halfway along.
     let at = [(tree.x + tree.w / 2.0) / 1000.0, (tree.bottom() - 2.0) / 800.0];
     session.act(Action::Click { at: [at[0] as f64, at[1] as f64] });
-    assert!(matches!(session.selected, Some((true, _))), "{:?}", session.selected);
+    assert!(matches!(session.selected, Some((Axis::Cols, _))), "{:?}", session.selected);
 
     // Toggles, and what only a window can do comes back to it.
     session.act(Action::ToggleAgg);

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use heatscope::input::{
-    AnnotationValues, CacheUse, ColsSubset, Matrix, MatrixAxis, OpenOptions, annotation_column, annotation_columns,
+    AnnotationValues, Axis, CacheUse, ColsSubset, Matrix, OpenOptions, annotation_column, annotation_columns,
 };
 
 fn data(name: &str) -> PathBuf {
@@ -73,7 +73,7 @@ fn pbmc_bulk_labels_has_10_categories_equal_to_the_obs_table() {
     let text = open(&data("pbmc68k_reduced.tsv"), &options(dir.path()));
     let from_h5 = annotation_column(&h5, "obs:bulk_labels").unwrap();
     let from_text = annotation_column(&text, "obs:bulk_labels").unwrap();
-    assert_eq!(from_h5.axis, MatrixAxis::Rows);
+    assert_eq!(from_h5.axis, Axis::Rows);
     let AnnotationValues::Categorical { categories, .. } = &from_h5.values else { panic!("categories expected") };
     assert_eq!(categories.len(), 10);
     assert_eq!(categories[0], "CD4+/CD25 T Reg");
@@ -82,7 +82,7 @@ fn pbmc_bulk_labels_has_10_categories_equal_to_the_obs_table() {
     assert_eq!(names[0].as_deref(), Some("CD14+ Monocyte"));
     assert_eq!(category_names(&annotation_column(&h5, "obs:phase").unwrap().values)[1].as_deref(), Some("S"));
     let hv = annotation_column(&h5, "var:highly_variable").unwrap();
-    assert_eq!((hv.axis, hv.values.kind()), (MatrixAxis::Cols, "true/false".to_owned()));
+    assert_eq!((hv.axis, hv.values.kind()), (Axis::Cols, "true/false".to_owned()));
     let columns = annotation_columns(&h5).unwrap();
     assert!(columns.contains(&("obs:bulk_labels".to_owned(), "10 categories".to_owned())), "{columns:?}");
     let missing = annotation_column(&h5, "obs:cell_type").unwrap_err().to_string();
@@ -138,7 +138,7 @@ fn transposing_puts_genes_on_rows_for_every_storage() {
         let scale = if file == "dense.h5ad" { 4.0 } else { 1.0 };
         assert_eq!(m.data(), transposed(&twin).iter().map(|v| v * scale).collect::<Vec<_>>(), "{file}");
         let cell_types = annotation_column(&m, "obs:cell_type").unwrap();
-        assert_eq!(cell_types.axis, MatrixAxis::Cols, "{file}: cells are columns now");
+        assert_eq!(cell_types.axis, Axis::Cols, "{file}: cells are columns now");
     }
 }
 
@@ -162,7 +162,7 @@ fn a_column_subset_keeps_the_highly_variable_genes_or_the_listed_ones() {
         );
         let t = open(&path, &subset(ColsSubset::VarColumn("highly_variable".into()), true));
         assert_eq!((t.rows(), t.cols(), t.row_labels().get(5)), (6, 40, "GENE24".into()), "{file}");
-        assert_eq!(annotation_column(&t, "var:highly_variable").unwrap().axis, MatrixAxis::Rows);
+        assert_eq!(annotation_column(&t, "var:highly_variable").unwrap().axis, Axis::Rows);
     }
     let list = dir.path().join("genes.txt");
     fs::write(&list, "GENE5\nGENE0\n").unwrap();

@@ -12,7 +12,7 @@ use crate::figure::annotation::{AnnotationBar, BarSource, BarTable, assign_palet
 use crate::figure::dendrogram::TreeGeometry;
 use crate::figure::link::{ConnectorColor, LinkEnds, RowLinks, follow_order, positions};
 use crate::figure::{Agg, Colormap, HeatmapStyle, LabelMode, Rgba, ScaleRequest};
-use crate::input::{Annotation, Matrix, MatrixAxis, Standardize, annotation_column};
+use crate::input::{Annotation, Matrix, Standardize, annotation_column};
 use crate::pyramid::{Pyramid, build_or_open};
 use crate::render::{DataWindow, HeatmapSource};
 
@@ -238,7 +238,7 @@ pub fn prepare_panel(
             example(left.matrix.row_labels()),
         )));
     }
-    let stored = |specs: &[String], axis: MatrixAxis, flag: &str| -> anyhow::Result<Vec<Annotation>> {
+    let stored = |specs: &[String], axis: Axis, flag: &str| -> anyhow::Result<Vec<Annotation>> {
         // `obs:a,b` names two columns.
         let columns = specs.iter().filter(|s| is_stored_column(s)).flat_map(|s| {
             let (prefix, names) = s.split_at(4);
@@ -256,8 +256,8 @@ pub fn prepare_panel(
             })
             .collect()
     };
-    let row_stored = stored(&figure.row_colors, MatrixAxis::Rows, "--row-colors")?;
-    let col_stored = stored(&figure.col_colors, MatrixAxis::Cols, "--col-colors")?;
+    let row_stored = stored(&figure.row_colors, Axis::Rows, "--row-colors")?;
+    let col_stored = stored(&figure.col_colors, Axis::Cols, "--col-colors")?;
     // Trees and orders given in files are read and checked before any
     // clustering starts.
     let given = |axis: Axis, linkage: &Option<PathBuf>, order: &Option<PathBuf>| -> anyhow::Result<Given> {
@@ -269,10 +269,10 @@ pub fn prepare_panel(
         })
     };
     // Sorted by annotations: their bars in matrix order, then a stable sort.
-    let sorted = |spec: &String, axis: MatrixAxis, flag: &str| -> anyhow::Result<Given> {
+    let sorted = |spec: &String, axis: Axis, flag: &str| -> anyhow::Result<Given> {
         let (labels, n, name) = match axis {
-            MatrixAxis::Rows => (matrix.row_labels(), matrix.rows(), "row"),
-            MatrixAxis::Cols => (matrix.col_labels(), matrix.cols(), "column"),
+            Axis::Rows => (matrix.row_labels(), matrix.rows(), "row"),
+            Axis::Cols => (matrix.col_labels(), matrix.cols(), "column"),
         };
         let identity: Vec<usize> = (0..n).collect();
         let bars = if is_stored_column(spec) {
@@ -285,11 +285,11 @@ pub fn prepare_panel(
         Ok(Given::Order(crate::figure::annotation::order_by(&bars, n)))
     };
     let given_rows = match &figure.row_order {
-        Some(spec) => sorted(spec, MatrixAxis::Rows, "--row-order")?,
+        Some(spec) => sorted(spec, Axis::Rows, "--row-order")?,
         None => given(Axis::Rows, &figure.row_linkage, &figure.row_order_file)?,
     };
     let given_cols = match &figure.col_order {
-        Some(spec) => sorted(spec, MatrixAxis::Cols, "--col-order")?,
+        Some(spec) => sorted(spec, Axis::Cols, "--col-order")?,
         None => given(Axis::Cols, &figure.col_linkage, &figure.col_order_file)?,
     };
     let ((given_row_tree, given_row_order), (given_col_tree, given_col_order)) =

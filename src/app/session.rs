@@ -10,6 +10,7 @@ use super::spec::FigureSpec;
 use crate::figure::layout::tree_view;
 use crate::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text};
 use crate::figure::{Agg, Rgba, text};
+use crate::input::Axis;
 use crate::view::{Action, Camera};
 
 /// What the heatmaps' places depend on: window size and row bar count.
@@ -34,15 +35,15 @@ pub struct Session {
     pub cursor: Option<[f64; 2]>,
     /// The search being typed, if any.
     pub search: Option<String>,
-    /// Rows (false) or columns (true) matching the last search, by display position.
-    pub matches: Vec<(bool, usize)>,
+    /// Rows, then columns, matching the last search, by display position.
+    pub matches: Vec<(Axis, usize)>,
     pub current_match: usize,
     /// The row or column found last.
-    pub highlight: Option<(bool, usize)>,
+    pub highlight: Option<(Axis, usize)>,
     /// Said when a search finds nothing.
     pub search_note: Option<String>,
-    /// The tree node last clicked: (a column tree's, node).
-    pub selected: Option<(bool, usize)>,
+    /// The tree node last clicked: (whose tree, node).
+    pub selected: Option<(Axis, usize)>,
     /// The row tree's cut (0: none).
     pub cut: usize,
     pub fonts: cosmic_text::FontSystem,
@@ -268,14 +269,14 @@ impl Session {
     fn search_for(&mut self, query: &str) {
         let needle = query.to_lowercase();
         let p = &self.prepared;
-        let found = |labels: &crate::input::Labels, order: &[usize], cols: bool| {
+        let found = |labels: &crate::input::Labels, order: &[usize], axis: Axis| {
             (0..order.len())
                 .filter(|&i| labels.get(order[i]).to_lowercase().contains(&needle))
-                .map(|i| (cols, i))
+                .map(|i| (axis, i))
                 .collect::<Vec<_>>()
         };
-        self.matches = found(p.matrix.row_labels(), &p.row_order, false);
-        self.matches.extend(found(p.matrix.col_labels(), &p.col_order, true));
+        self.matches = found(p.matrix.row_labels(), &p.row_order, Axis::Rows);
+        self.matches.extend(found(p.matrix.col_labels(), &p.col_order, Axis::Cols));
         self.search_note = self.matches.is_empty().then(|| format!("no row or column label contains '{query}'"));
         self.current_match = 0;
         self.go_to_match(0);
@@ -288,19 +289,22 @@ impl Session {
         }
         let n = self.matches.len() as isize;
         self.current_match = (self.current_match as isize + step).rem_euclid(n) as usize;
-        let (cols, p) = self.matches[self.current_match];
-        self.highlight = Some((cols, p));
+        let (axis, p) = self.matches[self.current_match];
+        self.highlight = Some((axis, p));
         if let Some(camera) = &mut self.camera {
             // Zoom to about 40 rows (or columns) around the match.
             let around = p as f64 - 19.5..p as f64 + 20.5;
-            if cols { camera.show_cols(around) } else { camera.show_rows(around) }
+            match axis {
+                Axis::Rows => camera.show_rows(around),
+                Axis::Cols => camera.show_cols(around),
+            }
         }
         self.follow_from(0);
     }
 
     /// The main panel's tree node under the cursor, if the cursor is on a
     /// tree: (whether it is the column tree, node).
-    pub fn tree_node_under_cursor(&mut self) -> Option<(bool, usize)> {
+    pub fn tree_node_under_cursor(&mut self) -> Option<(Axis, usize)> {
         let cursor = self.cursor?;
         let scene = self.base_scene();
         let window = self.camera.as_ref()?.window().clone();
@@ -312,15 +316,19 @@ impl Session {
         // Leaves lie along the heatmap's edge: the row tree's on its right, the column tree's at its bottom.
         if let (Some(rect), Some(geometry)) = (on("row_dendrogram"), &self.prepared.row_geometry) {
             let view = tree_view(geometry, rect, &window.rows, true);
-            return Some((false, geometry.hit(&view, cursor[1] - rect.y as f64, rect.right() as f64 - cursor[0])?));
+            return Some((
+                Axis::Rows,
+                geometry.hit(&view, cursor[1] - rect.y as f64, rect.right() as f64 - cursor[0])?,
+            ));
         }
         let (rect, geometry) = (on("col_dendrogram")?, self.prepared.col_geometry.as_ref()?);
         let view = tree_view(geometry, rect, &window.cols, false);
-        Some((true, geometry.hit(&view, cursor[0] - rect.x as f64, rect.bottom() as f64 - cursor[1])?))
+        Some((Axis::Cols, geometry.hit(&view, cursor[0] - rect.x as f64, rect.bottom() as f64 - cursor[1])?))
     }
 
     /// Zooms the main panel to a tree node's leaves.
-    pub fn zoom_to_node(&mut self, (cols, node): (bool, usize)) {
+    pub fn zoom_to_node(&mut self, (axis, node): (Axis, usize)) {
+        let cols = axis == Axis::Cols;
         let geometry = if cols { &self.prepared.col_geometry } else { &self.prepared.row_geometry };
         let span = geometry.as_ref().map(|g| g.leaf_span(node));
         if let (Some(span), Some(camera)) = (span, &mut self.camera) {
@@ -342,8 +350,8 @@ impl Session {
         let orange = Rgba([255, 140, 0, 255]);
         let windows = self.windows();
         match self.highlight {
-            Some((false, p)) => mark_rows(&mut scene, heatmap, &window.rows, p..p + 1),
-            Some((true, p)) => {
+            Some((Axis::Rows, p)) => mark_rows(&mut scene, heatmap, &window.rows, p..p + 1),
+            Some((Axis::Cols, p)) => {
                 let px = heatmap.w as f64 / (window.cols.end - window.cols.start);
                 let x = heatmap.x as f64 + (p as f64 - window.cols.start) * px;
                 if x + px >= heatmap.x as f64 && x <= heatmap.right() as f64 {
@@ -379,7 +387,8 @@ impl Session {
                 ..link
             });
         }
-        if let Some((cols, node)) = self.selected {
+        if let Some((axis, node)) = self.selected {
+            let cols = axis == Axis::Cols;
             let geometry = if cols { &self.prepared.col_geometry } else { &self.prepared.row_geometry };
             if let Some(geometry) = geometry {
                 // A band across the tree and the heatmap over the subtree's leaves.

@@ -9,7 +9,7 @@ use super::UsageError;
 use crate::cluster::approx::ApproxOptions;
 use crate::cluster::{Method, Metric};
 use crate::figure::{Agg, LabelMode, Rgba};
-use crate::input::{Along, ColsSubset, InputError, Matrix, OpenOptions};
+use crate::input::{Axis, ColsSubset, InputError, Matrix, OpenOptions};
 
 /// Which matrix to open, and how.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -166,9 +166,9 @@ pub struct FigureSpec {
     /// The scale from the 2nd to the 98th percentile.
     pub robust: bool,
     /// Each row (column) standardised to mean 0 and deviation 1.
-    pub z_score: Option<Along>,
+    pub z_score: Option<Axis>,
     /// Each row (column) scaled to 0…1.
-    pub standard_scale: Option<Along>,
+    pub standard_scale: Option<Axis>,
     /// Annotation bars: `FILE[:COLUMN,…]`, or `obs:NAME` / `var:NAME`.
     pub row_colors: Vec<String>,
     pub col_colors: Vec<String>,

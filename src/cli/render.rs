@@ -7,7 +7,7 @@ use heatscope::app::{FigureSpec, InputSpec, Prepared, check_folder, prepare, sce
 use heatscope::cluster::{Method, Metric};
 use heatscope::figure::scene::Scene;
 use heatscope::figure::{Agg, svg, text};
-use heatscope::input::Along;
+use heatscope::input::Axis;
 use heatscope::output::write_atomically;
 use heatscope::render::Renderer;
 
@@ -184,11 +184,11 @@ pub enum AxisName {
     Cols,
 }
 
-impl From<AxisName> for Along {
-    fn from(axis: AxisName) -> Along {
+impl From<AxisName> for Axis {
+    fn from(axis: AxisName) -> Axis {
         match axis {
-            AxisName::Rows => Along::Rows,
-            AxisName::Cols => Along::Cols,
+            AxisName::Rows => Axis::Rows,
+            AxisName::Cols => Axis::Cols,
         }
     }
 }
@@ -233,8 +233,8 @@ impl FigureArgs {
             vmin: self.vmin,
             vmax: self.vmax,
             robust: self.robust,
-            z_score: self.z_score.map(Along::from),
-            standard_scale: self.standard_scale.map(Along::from),
+            z_score: self.z_score.map(Axis::from),
+            standard_scale: self.standard_scale.map(Axis::from),
             row_colors: self.row_colors.clone(),
             col_colors: self.col_colors.clone(),
             row_cut: self.row_cut,

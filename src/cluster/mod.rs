@@ -84,39 +84,7 @@ pub use metric::Metric;
 
 /// Which items are clustered: the rows, or the columns (clustered on the
 /// transposed view, gathered in bounded panels, never transposed whole).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Axis {
-    /// Cluster the rows; each row is a vector of `cols` values.
-    Rows,
-    /// Cluster the columns; each column is a vector of `rows` values.
-    Cols,
-}
-
-impl Axis {
-    /// The number of items clustered along this axis.
-    pub fn len(self, matrix: &Matrix) -> usize {
-        match self {
-            Axis::Rows => matrix.rows(),
-            Axis::Cols => matrix.cols(),
-        }
-    }
-
-    /// The length of each item's vector.
-    pub fn dim(self, matrix: &Matrix) -> usize {
-        match self {
-            Axis::Rows => matrix.cols(),
-            Axis::Cols => matrix.rows(),
-        }
-    }
-
-    /// The lower-case name used in messages ("row", "column").
-    pub fn item_name(self) -> &'static str {
-        match self {
-            Axis::Rows => "row",
-            Axis::Cols => "column",
-        }
-    }
-}
+pub use crate::input::Axis;
 
 /// The linkage criterion, with scipy's Lance–Williams definitions.
 ///

@@ -12,6 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::axis::Axis;
 use super::error::InputError;
 use super::h5ad::H5ad;
 use super::matrix::Matrix;
@@ -101,22 +102,13 @@ fn is_missing(text: &str) -> bool {
     matches!(text, "" | "NA" | "NaN" | "nan")
 }
 
-/// Which matrix axis an annotation runs along.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MatrixAxis {
-    /// One value per row.
-    Rows,
-    /// One value per column.
-    Cols,
-}
-
 /// An annotation column, aligned with the matrix.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Annotation {
     /// The column's name, e.g. `bulk_labels`.
     pub name: String,
     /// The axis it annotates.
-    pub axis: MatrixAxis,
+    pub axis: Axis,
     /// One value per row or column, in the matrix's order.
     pub values: AnnotationValues,
 }
@@ -253,15 +245,15 @@ pub fn annotation_column(matrix: &Matrix, spec: &str) -> Result<Annotation, Inpu
             let values = h5.column(axis, &column)?.ok_or_else(|| missing(h5.column_names(axis).unwrap_or_default()))?;
             let values = if axis == ObsVar::Var { values.select(vars) } else { values };
             let axis = match (axis, transposed) {
-                (ObsVar::Obs, false) | (ObsVar::Var, true) => MatrixAxis::Rows,
-                _ => MatrixAxis::Cols,
+                (ObsVar::Obs, false) | (ObsVar::Var, true) => Axis::Rows,
+                _ => Axis::Cols,
             };
             Ok(Annotation { name: column, axis, values })
         }
         Annotations::Tables { obs, var } => {
             let (table, labels, matrix_axis) = match axis {
-                ObsVar::Obs => (obs, matrix.row_labels(), MatrixAxis::Rows),
-                ObsVar::Var => (var, matrix.col_labels(), MatrixAxis::Cols),
+                ObsVar::Obs => (obs, matrix.row_labels(), Axis::Rows),
+                ObsVar::Var => (var, matrix.col_labels(), Axis::Cols),
             };
             let Some(table) = table else { return Err(no_table()) };
             let table = TextTable::read(table)?;

@@ -9,6 +9,7 @@
 //! [`annotation_column`].
 
 mod annotation;
+mod axis;
 pub mod cache;
 mod error;
 mod h5ad;
@@ -22,11 +23,12 @@ mod stats;
 mod text;
 
 pub use annotation::{
-    Annotation, AnnotationValues, Annotations, ColsSubset, MatrixAxis, ObsVar, annotation_column, annotation_columns,
+    Annotation, AnnotationValues, Annotations, ColsSubset, ObsVar, annotation_column, annotation_columns,
 };
+pub use axis::Axis;
 pub use error::InputError;
 pub use labels::Labels;
 pub use matrix::{CacheUse, Matrix, MatrixValues, OpenOptions, Source};
-pub use standardize::{Along, Standardize, standardize};
+pub use standardize::{Standardize, standardize};
 pub use stats::{Stats, Summary, scan};
 pub use text::{CdtIds, cdt_ids};

@@ -7,40 +7,33 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use super::axis::Axis;
 use super::cache::{self, CacheWriter, SourceKey};
 use super::error::InputError;
 use super::matrix::{CacheUse, Matrix, reopen};
 use crate::progress;
-
-/// Rows or columns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Along {
-    Rows,
-    Cols,
-}
 
 /// How to standardise each row (or column).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Standardize {
     /// `(x − mean) / sd`, sd with n − 1 degrees of freedom (pandas' `std`, as
     /// seaborn uses); a constant row becomes 0.
-    ZScore(Along),
+    ZScore(Axis),
     /// `(x − min) / (max − min)`; a constant row becomes 0.
-    StandardScale(Along),
+    StandardScale(Axis),
 }
 
 impl Standardize {
     fn name(self) -> &'static str {
         match self {
-            Standardize::ZScore(Along::Rows) => "zscore-rows",
-            Standardize::ZScore(Along::Cols) => "zscore-cols",
-            Standardize::StandardScale(Along::Rows) => "scale-rows",
-            Standardize::StandardScale(Along::Cols) => "scale-cols",
+            Standardize::ZScore(Axis::Rows) => "zscore-rows",
+            Standardize::ZScore(Axis::Cols) => "zscore-cols",
+            Standardize::StandardScale(Axis::Rows) => "scale-rows",
+            Standardize::StandardScale(Axis::Cols) => "scale-cols",
         }
     }
 
-    fn along(self) -> Along {
+    fn along(self) -> Axis {
         match self {
             Standardize::ZScore(a) | Standardize::StandardScale(a) => a,
         }
@@ -121,8 +114,8 @@ pub fn standardize(matrix: &Matrix, how: Standardize, dir: &Path) -> Result<Matr
     }
     let (rows, cols) = (matrix.rows(), matrix.cols());
     let columns = match how.along() {
-        Along::Cols => Some(column_moments(matrix)?.into_iter().map(|m| m.affine(how)).collect::<Vec<_>>()),
-        Along::Rows => None,
+        Axis::Cols => Some(column_moments(matrix)?.into_iter().map(|m| m.affine(how)).collect::<Vec<_>>()),
+        Axis::Rows => None,
     };
     let bar = progress::bytes_bar((rows * cols * 4) as u64, how.name());
     let mut writer = CacheWriter::create(dir, &key, cols)?;
@@ -210,10 +203,10 @@ mod tests {
     #[test]
     fn z_scores_use_the_sample_standard_deviation() {
         // Row [1, 2, 3]: mean 2, sd 1 → [-1, 0, 1]; row [5, 5, 5] is constant → 0.
-        let out = standardized(Standardize::ZScore(Along::Rows), 2, 3, vec![1.0, 2.0, 3.0, 5.0, 5.0, 5.0]);
+        let out = standardized(Standardize::ZScore(Axis::Rows), 2, 3, vec![1.0, 2.0, 3.0, 5.0, 5.0, 5.0]);
         assert_eq!(out, vec![-1.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
         // Columns [1, 5] and [3, NaN]: the missing value stays missing.
-        let out = standardized(Standardize::ZScore(Along::Cols), 2, 2, vec![1.0, 3.0, 5.0, f32::NAN]);
+        let out = standardized(Standardize::ZScore(Axis::Cols), 2, 2, vec![1.0, 3.0, 5.0, f32::NAN]);
         let sd = (8.0f64).sqrt();
         assert_eq!(out[0], (-2.0 / sd) as f32);
         assert_eq!(out[2], (2.0 / sd) as f32);
@@ -223,7 +216,7 @@ mod tests {
 
     #[test]
     fn standard_scale_maps_each_column_to_zero_one() {
-        let out = standardized(Standardize::StandardScale(Along::Cols), 3, 2, vec![0.0, 10.0, 5.0, 10.0, 10.0, 10.0]);
+        let out = standardized(Standardize::StandardScale(Axis::Cols), 3, 2, vec![0.0, 10.0, 5.0, 10.0, 10.0, 10.0]);
         assert_eq!(out, vec![0.0, 0.0, 0.5, 0.0, 1.0, 0.0]);
     }
 
