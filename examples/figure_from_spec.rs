@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use heatscope::app::{FigureSpec, InputSpec, prepare, scene};
 use heatscope::cluster::Metric;
 use heatscope::figure::text;
-use heatscope::render::Renderer;
+use heatscope::render::{Renderer, Target};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args_os().skip(1).map(PathBuf::from);
@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
 
     let prepared = prepare(&spec)?;
     let layout = scene(&mut text::font_system(), &prepared, &spec, &[], [spec.width, spec.height], false);
-    let image = Renderer::new()?.render(&layout, &prepared.sources(spec.agg, &[]))?;
+    let image = Renderer::new()?.draw(&layout, &prepared.sources(spec.agg, &[]), Target::Image)?.into_image();
     std::fs::write(&out, image.to_png())?;
     eprintln!("{}: {} × {} px", out.display(), image.width, image.height);
     Ok(())

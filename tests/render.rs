@@ -10,7 +10,7 @@ use heatscope::figure::scene::{Line, Scene};
 use heatscope::figure::{Agg, Colormap, HeatmapStyle, Norm, Rgba};
 use heatscope::input::Matrix;
 use heatscope::pyramid::{Pyramid, build_or_open};
-use heatscope::render::{DataWindow, HeatmapSource, Image, Renderer, shader_sources};
+use heatscope::render::{DataWindow, HeatmapSource, Image, Renderer, Target, shader_sources};
 
 /// The renderer, or `None` when the GPU tests are skipped on purpose.
 fn renderer() -> Option<Renderer> {
@@ -38,7 +38,7 @@ fn render_bare(renderer: &mut Renderer, matrix: &Matrix, style: &HeatmapStyle, a
     let dir = tempfile::tempdir().unwrap();
     let pyramid = Arc::new(pyramid(matrix, dir.path()));
     let source = HeatmapSource { pyramid: &pyramid, style, agg, window: DataWindow::whole(pyramid.geometry()) };
-    renderer.render(&Scene::bare(size[0], size[1]), std::slice::from_ref(&source)).unwrap()
+    renderer.draw(&Scene::bare(size[0], size[1]), std::slice::from_ref(&source), Target::Image).unwrap().into_image()
 }
 
 fn assert_close(got: [u8; 4], want: Rgba, what: &str) {
@@ -127,9 +127,9 @@ fn streamed_tiles_show_the_coarser_level_until_they_arrive_one_a_frame() {
     let source = HeatmapSource { pyramid: &tall, style: &style, agg: Agg::Mean, window };
     let scene = Scene::bare(600, 500);
     let sources = std::slice::from_ref(&source);
-    let whole = waiting.render(&scene, sources).unwrap();
+    let whole = waiting.draw(&scene, sources, Target::Image).unwrap().into_image();
 
-    let coarse = streaming.render_frame(&scene, sources).unwrap();
+    let coarse = streaming.draw(&scene, sources, Target::Snapshot).unwrap().into_image();
     assert!(streaming.incomplete(), "the first frame waited for its tiles");
     assert_ne!(coarse.pixels, whole.pixels, "the first frame is the coarser level");
     let mut frame = coarse.clone();
@@ -142,7 +142,7 @@ fn streamed_tiles_show_the_coarser_level_until_they_arrive_one_a_frame() {
         assert!(uploads.len() < 2000, "the tiles never all arrived");
         std::thread::sleep(std::time::Duration::from_millis(2));
         let before = streaming.tile_traffic().0;
-        frame = streaming.render_frame(&scene, sources).unwrap();
+        frame = streaming.draw(&scene, sources, Target::Snapshot).unwrap().into_image();
         uploads.push(streaming.tile_traffic().0 - before);
     }
     // One tile a frame (the budget is one byte), six in all.
@@ -152,7 +152,7 @@ fn streamed_tiles_show_the_coarser_level_until_they_arrive_one_a_frame() {
     // An export from the streaming renderer waits for every tile.
     let mut fresh = renderer().unwrap();
     fresh.stream(1);
-    assert_eq!(fresh.render(&scene, sources).unwrap().pixels, whole.pixels);
+    assert_eq!(fresh.draw(&scene, sources, Target::Image).unwrap().into_image().pixels, whole.pixels);
     // At the coarsest level there is nothing coarser to show: its tile is read at once.
     let small = Matrix::from_vec(40, 30, values(40 * 30, 3, &norm));
     let small_dir = tempfile::tempdir().unwrap();
@@ -160,9 +160,12 @@ fn streamed_tiles_show_the_coarser_level_until_they_arrive_one_a_frame() {
     let window = DataWindow::whole(small_pyramid.geometry());
     let source = HeatmapSource { pyramid: &small_pyramid, style: &style, agg: Agg::Mean, window };
     let scene = Scene::bare(90, 80);
-    let streamed = fresh.render_frame(&scene, std::slice::from_ref(&source)).unwrap();
+    let streamed = fresh.draw(&scene, std::slice::from_ref(&source), Target::Snapshot).unwrap().into_image();
     assert!(!fresh.incomplete());
-    assert_eq!(streamed.pixels, waiting.render(&scene, std::slice::from_ref(&source)).unwrap().pixels);
+    assert_eq!(
+        streamed.pixels,
+        waiting.draw(&scene, std::slice::from_ref(&source), Target::Image).unwrap().into_image().pixels
+    );
 }
 
 #[test]
@@ -248,7 +251,10 @@ fn draw_rows(
     let window = DataWindow { rows: 0.0..to, cols: 0.0..cols };
     let source = HeatmapSource { pyramid, style, agg: Agg::Mean, window };
     let before = renderer.tile_traffic().0;
-    let image = renderer.render(&Scene::bare(size[0], size[1]), std::slice::from_ref(&source)).unwrap();
+    let image = renderer
+        .draw(&Scene::bare(size[0], size[1]), std::slice::from_ref(&source), Target::Image)
+        .unwrap()
+        .into_image();
     (image, renderer.tile_traffic().0 - before)
 }
 
@@ -319,7 +325,7 @@ fn a_one_pixel_line_covers_exactly_its_pixels() {
     let Some(mut renderer) = renderer() else { return };
     let mut scene = Scene::bare(20, 10);
     scene.lines.push(Line { from: [3.5, 2.5], to: [12.5, 2.5], width: 1.0, color: Rgba::BLACK });
-    let image = renderer.render(&scene, &[]).unwrap();
+    let image = renderer.draw(&scene, &[], Target::Image).unwrap().into_image();
     for y in 0..10 {
         for x in 0..20 {
             let on = y == 2 && (3..=12).contains(&x);

@@ -8,7 +8,7 @@ use clap::Parser;
 use heatscope::app::{InputSpec, Session, prepare};
 use heatscope::figure::scene::DataWindow;
 use heatscope::generate::{GenerateParams, generate};
-use heatscope::render::Renderer;
+use heatscope::render::{Renderer, Target};
 use heatscope::view::{Action, bench_path};
 
 use super::CliError;
@@ -137,7 +137,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             let frame = session.base_scene();
             let sources = session.prepared.sources(session.agg, &windows);
             let before = renderer.tile_traffic().0;
-            let triangles = renderer.draw_frame(&frame, &sources)?;
+            let triangles = renderer.draw(&frame, &sources, Target::Offscreen)?.triangles;
             recorder.frame(
                 frame_started,
                 renderer.tile_traffic().0 - before,

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use heatscope::render::Renderer;
+use heatscope::render::{Renderer, Target};
 use heatscope::view::{Action, bench_path};
 use winit::application::ApplicationHandler;
 use winit::event::WindowEvent;
@@ -98,11 +98,10 @@ impl WindowBench<'_> {
         let sources = self.session.prepared.sources(self.session.agg, &windows);
         let before = state.renderer.tile_traffic().0;
         let view = frame.texture.create_view(&Default::default());
-        let (window, queue) = (&state.window, state.renderer.gpu().queue.clone());
-        let triangles = state.renderer.draw_and_wait(&picture, &sources, &view, || {
-            window.pre_present_notify();
-            queue.present(frame);
-        })?;
+        let triangles = state.renderer.draw(&picture, &sources, Target::View(&view))?.triangles;
+        state.window.pre_present_notify();
+        state.renderer.gpu().queue.present(frame);
+        state.renderer.wait()?;
         self.recorder.frame(
             began,
             state.renderer.tile_traffic().0 - before,

@@ -9,7 +9,7 @@ use heatscope::figure::scene::Scene;
 use heatscope::figure::{Agg, svg, text};
 use heatscope::input::Axis;
 use heatscope::output::write_atomically;
-use heatscope::render::Renderer;
+use heatscope::render::{Renderer, Target};
 
 use super::{CliError, InputArgs};
 
@@ -281,12 +281,17 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let scene = scene(&mut text::font_system(), &prepared, figure, &[], [figure.width, figure.height], false);
     let sources = prepared.sources(figure.agg, &[]);
     let bytes = match format {
-        Format::Png => renderer.render(&scene, &sources)?.to_png(),
+        Format::Png => renderer.draw(&scene, &sources, Target::Image)?.into_image().to_png(),
         Format::Svg => {
             let mut images = Vec::new();
             for (cells, source) in scene.heatmap_rects().into_iter().zip(&sources) {
                 let (w, h) = (cells.w.round().max(1.0) as u32, cells.h.round().max(1.0) as u32);
-                images.push(renderer.render(&Scene::bare(w, h), std::slice::from_ref(source))?.to_png());
+                images.push(
+                    renderer
+                        .draw(&Scene::bare(w, h), std::slice::from_ref(source), Target::Image)?
+                        .into_image()
+                        .to_png(),
+                );
             }
             svg::to_svg(&scene, &images).into_bytes()
         }

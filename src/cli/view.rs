@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use heatscope::cluster::Metric;
 use heatscope::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text};
 use heatscope::figure::{Agg, Rgba};
-use heatscope::render::tessellate;
+use heatscope::render::Target;
 use heatscope::view::script::{HELP, key_action, wheel_action};
 use heatscope::view::{Action, Script};
 use winit::application::ApplicationHandler;
@@ -359,8 +359,7 @@ impl Launcher {
             return Ok(());
         };
         let view = frame.texture.create_view(&Default::default());
-        let encoder = state.renderer.draw(&scene, &[], &tessellate(&scene), &view, [0, 0], size)?;
-        state.renderer.gpu().queue.submit([encoder.finish()]);
+        state.renderer.draw(&scene, &[], Target::View(&view))?;
         state.renderer.gpu().queue.present(frame);
         state.gpu_error().map_or(Ok(()), Err)
     }
@@ -552,13 +551,9 @@ impl App {
         };
         let view = frame.texture.create_view(&Default::default());
         let sources = self.session.prepared.sources(self.session.agg, &windows);
-        let vertices = tessellate(&scene);
-        let size = [state.config.width, state.config.height];
-        let encoder = state.renderer.draw(&scene, &sources, &vertices, &view, [0, 0], size)?;
-        let queue = &state.renderer.gpu().queue;
-        queue.submit([encoder.finish()]);
+        state.renderer.draw(&scene, &sources, Target::View(&view))?;
         state.window.pre_present_notify();
-        queue.present(frame);
+        state.renderer.gpu().queue.present(frame);
         self.frame_time = started.elapsed();
         self.frames += 1;
         Ok(())
@@ -570,7 +565,9 @@ impl App {
         let windows = self.session.windows();
         let Some(state) = &mut self.state else { return };
         let sources = self.session.prepared.sources(self.session.agg, &windows);
-        let result = state.renderer.render(&scene, &sources).map_err(anyhow::Error::from).and_then(|image| {
+        let drawing = state.renderer.draw(&scene, &sources, Target::Image);
+        let result = drawing.map_err(anyhow::Error::from).and_then(|drawing| {
+            let image = drawing.into_image();
             heatscope::output::write_atomically(path, |w| w.write_all(&image.to_png()))
                 .map_err(|e| anyhow::anyhow!("cannot write {} ({e})", path.display()))
         });

@@ -32,10 +32,10 @@ impl AtlasPlan {
     }
 }
 
-/// A render target: where it lies in the figure, its size, and the atlas
-/// (in tiles a side) its tiles go into.
+/// A piece of the figure drawn into one render target: where it lies in
+/// the figure, its size, and the atlas (in tiles a side) its tiles go into.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Target {
+pub struct Piece {
     pub origin: [f32; 2],
     pub size: [f32; 2],
     pub atlas: [u32; 2],
@@ -64,11 +64,11 @@ pub fn plan(
     geometry: &Geometry,
     rect: Rect,
     window: &DataWindow,
-    target: &Target,
+    target: &Piece,
     style: &HeatmapStyle,
     agg: Agg,
 ) -> Option<AtlasPlan> {
-    let Target { origin, size, atlas, coarser } = *target;
+    let Piece { origin, size, atlas, coarser } = *target;
     let x0 = rect.x.max(origin[0]);
     let x1 = rect.right().min(origin[0] + size[0]);
     let y0 = rect.y.max(origin[1]);
@@ -180,7 +180,7 @@ mod tests {
             geometry,
             rect,
             &DataWindow::whole(geometry),
-            &Target { origin, size, atlas, coarser: false },
+            &Piece { origin, size, atlas, coarser: false },
             &style(),
             Agg::Mean,
         )
@@ -214,8 +214,8 @@ mod tests {
         let rect = Rect::new(0.0, 0.0, 800.0, 1000.0);
         let window = DataWindow { rows: 0.0..100_000.0, cols: 0.0..100.0 };
         let atlas = atlas_tiles([800, 1000]);
-        let fine = Target { origin: [0.0, 0.0], size: [800.0, 1000.0], atlas, coarser: false };
-        let coarse = Target { coarser: true, ..fine };
+        let fine = Piece { origin: [0.0, 0.0], size: [800.0, 1000.0], atlas, coarser: false };
+        let coarse = Piece { coarser: true, ..fine };
         let f = plan(&geometry, rect, &window, &fine, &style(), Agg::Mean).unwrap();
         let c = plan(&geometry, rect, &window, &coarse, &style(), Agg::Mean).unwrap();
         let (fl, cl) = (f.tiles[0].0.level, c.tiles[0].0.level);
@@ -223,7 +223,7 @@ mod tests {
         assert!(c.tiles.len() < f.tiles.len());
         // 7 × 5 cells: one level only, nothing coarser.
         let small = Geometry::new(7, 5);
-        let coarse = Target { atlas: atlas_tiles([100, 100]), coarser: true, origin: [0.0, 0.0], size: [100.0, 100.0] };
+        let coarse = Piece { atlas: atlas_tiles([100, 100]), coarser: true, origin: [0.0, 0.0], size: [100.0, 100.0] };
         let rect = Rect::new(0.0, 0.0, 100.0, 100.0);
         assert!(plan(&small, rect, &DataWindow::whole(&small), &coarse, &style(), Agg::Mean).is_none());
     }
@@ -256,7 +256,7 @@ mod tests {
         let rect = Rect::new(0.0, 0.0, 100.0, 400.0);
         let window = DataWindow { rows: 600_000.5..600_040.5, cols: 0.0..10.0 };
         let atlas = atlas_tiles([100, 400]);
-        let target = Target { origin: [0.0, 0.0], size: [100.0, 400.0], atlas, coarser: false };
+        let target = Piece { origin: [0.0, 0.0], size: [100.0, 400.0], atlas, coarser: false };
         let plan = plan(&geometry, rect, &window, &target, &style(), Agg::Mean).unwrap();
         let tile_rows: Vec<u32> = plan.tiles.iter().map(|(t, _)| t.ty).collect();
         assert_eq!(tile_rows, vec![600_000 / 256]);

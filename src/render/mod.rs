@@ -1,6 +1,8 @@
-//! The GPU renderer: draws a [`Scene`] into offscreen textures and reads
-//! the pixels back. It owns the pipelines; everything it draws comes from
-//! the GPU-free [`crate::figure`] core (and the pyramid's tiles).
+//! The GPU renderer: draws a [`Scene`] into a [`Target`] (an image read
+//! back, a window's texture, or an offscreen frame) through one entry
+//! point, [`Renderer::draw`]. It owns the pipelines; everything it draws
+//! comes from the GPU-free [`crate::figure`] core (and the pyramid's
+//! tiles).
 //!
 //! Images larger than one texture are drawn in square pieces of at most
 //! [`MAX_PIECE`] pixels, each a render target of its own.
@@ -21,7 +23,7 @@ use atlas::{AtlasCache, AtlasKey, upload};
 pub use gpu::{Gpu, GpuError};
 use gpu::{read_back, texture_2d};
 use heatmap::read_tiles;
-pub use heatmap::{AtlasPlan, Target, atlas_tiles, plan, tile_values};
+use heatmap::{AtlasPlan, Piece, atlas_tiles, plan, tile_values};
 use pool::Vertices;
 pub use shapes::{connector_triangles, connector_vertices, tessellate};
 use std::sync::Arc;
@@ -90,6 +92,44 @@ impl Image {
     }
 }
 
+/// Where [`Renderer::draw`] puts a drawing.
+pub enum Target<'a> {
+    /// A new image, read back with every tile waited for: figures, tests.
+    Image,
+    /// A new image read back as a window shows the scene now: while tiles
+    /// stream ([`Renderer::stream`]), those still loading show their
+    /// coarser level.
+    Snapshot,
+    /// A texture of the scene's size in this renderer's format, such as a
+    /// window's surface. The work is submitted, not waited for (see
+    /// [`Renderer::wait`]), and nothing is read back.
+    View(&'a wgpu::TextureView),
+    /// A texture the renderer keeps between drawings; the work is waited
+    /// for and nothing is read back: a benchmark's frame. A scene larger
+    /// than one render target is refused, not split.
+    Offscreen,
+}
+
+/// What [`Renderer::draw`] gives back.
+#[derive(Debug)]
+pub struct Drawing {
+    /// The pixels, for [`Target::Image`] and [`Target::Snapshot`].
+    pub image: Option<Image>,
+    /// Triangles drawn for shapes and connectors.
+    pub triangles: usize,
+}
+
+impl Drawing {
+    /// The pixels of a [`Target::Image`] or [`Target::Snapshot`] drawing.
+    ///
+    /// # Panics
+    /// For a drawing into a [`Target::View`] or [`Target::Offscreen`],
+    /// which reads nothing back.
+    pub fn into_image(self) -> Image {
+        self.image.expect("only Target::Image and Target::Snapshot read the pixels back")
+    }
+}
+
 /// A heatmap's cells: the pyramid to read and how to colour them. A scene's
 /// heatmaps take their sources in order: the main one, then the linked ones.
 pub struct HeatmapSource<'a> {
@@ -121,7 +161,7 @@ pub struct Renderer {
     streaming: Option<Streaming>,
     /// The pyramid level each heatmap was last drawn at.
     levels: Vec<Option<Level>>,
-    /// The offscreen target of `draw_frame`.
+    /// The texture of [`Target::Offscreen`].
     frame_target: Option<wgpu::Texture>,
     /// Tile bytes uploaded, and the time reading and uploading them took.
     uploaded_bytes: u64,
@@ -286,19 +326,50 @@ impl Renderer {
         self.gpu.describe()
     }
 
-    /// Draws `scene` (its heatmaps' cells from `heatmaps`, in order; none
-    /// leaves them blank) and reads the image back, every tile waited for.
-    pub fn render(&mut self, scene: &Scene, heatmaps: &[HeatmapSource]) -> Result<Image, RenderError> {
-        let streaming = self.streaming.take();
-        let image = self.render_whole(scene, heatmaps);
-        self.streaming = streaming;
-        image
+    /// Draws `scene` into `target`: the one way to draw. The scene's
+    /// heatmaps take their cells from `heatmaps`, in order (none leaves
+    /// them blank).
+    pub fn draw(&mut self, scene: &Scene, heatmaps: &[HeatmapSource], target: Target) -> Result<Drawing, RenderError> {
+        let triangles = || tessellate(scene).len() / 3 + connector_triangles(scene);
+        match target {
+            Target::Image => {
+                let streaming = self.streaming.take();
+                let image = self.render_whole(scene, heatmaps);
+                self.streaming = streaming;
+                Ok(Drawing { image: Some(image?), triangles: triangles() })
+            }
+            Target::Snapshot => {
+                Ok(Drawing { image: Some(self.render_whole(scene, heatmaps)?), triangles: triangles() })
+            }
+            Target::View(view) => {
+                let vertices = tessellate(scene);
+                let encoder = self.encode(scene, heatmaps, &vertices, view, [0, 0], [scene.width, scene.height])?;
+                self.gpu.queue.submit([encoder.finish()]);
+                Ok(Drawing { image: None, triangles: vertices.len() / 3 + connector_triangles(scene) })
+            }
+            Target::Offscreen => {
+                let size = [scene.width, scene.height];
+                let max = MAX_PIECE.min(self.gpu.limits.max_texture_dimension_2d);
+                if size[0] > max || size[1] > max {
+                    return Err(RenderError::Size { width: size[0], height: size[1], max });
+                }
+                if self.frame_target.as_ref().is_none_or(|t| [t.width(), t.height()] != size) {
+                    let usage = wgpu::TextureUsages::RENDER_ATTACHMENT;
+                    self.frame_target = Some(texture_2d(&self.gpu.device, "Texture::frame", size, self.format, usage));
+                }
+                let view = self.frame_target.as_ref().expect("made above").create_view(&Default::default());
+                let drawing = self.draw(scene, heatmaps, Target::View(&view))?;
+                self.wait()?;
+                Ok(drawing)
+            }
+        }
     }
 
-    /// Draws `scene` as a window would show it now and reads it back: when
-    /// streaming, tiles still loading show their coarser level.
-    pub fn render_frame(&mut self, scene: &Scene, heatmaps: &[HeatmapSource]) -> Result<Image, RenderError> {
-        self.render_whole(scene, heatmaps)
+    /// Waits until the GPU has finished what was drawn (after presenting a
+    /// [`Target::View`], to time a frame).
+    pub fn wait(&self) -> Result<(), RenderError> {
+        self.gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| RenderError::Readback(e.to_string()))?;
+        Ok(())
     }
 
     fn render_whole(&mut self, scene: &Scene, heatmaps: &[HeatmapSource]) -> Result<Image, RenderError> {
@@ -340,14 +411,14 @@ impl Renderer {
         let usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC;
         let target = texture_2d(&self.gpu.device, "Texture::render_target", size, self.format, usage);
         let view = target.create_view(&Default::default());
-        let encoder = self.draw(scene, heatmaps, vertices, &view, origin, size)?;
+        let encoder = self.encode(scene, heatmaps, vertices, &view, origin, size)?;
         read_back(&self.gpu.device, &self.gpu.queue, encoder, &target, size)
     }
 
     /// Encodes the part of the figure at `origin` of `size` pixels into
     /// `target` (a texture of that size, in this renderer's format); the
     /// caller submits the commands.
-    pub fn draw(
+    fn encode(
         &mut self,
         scene: &Scene,
         heatmaps: &[HeatmapSource],
@@ -474,42 +545,6 @@ impl Renderer {
         Ok(encoder)
     }
 
-    /// Draws `scene` into an offscreen target kept between calls and waits
-    /// for the GPU to finish, without reading the pixels back: one frame of
-    /// a benchmark. Scenes larger than one target are not split.
-    /// Returns the number of triangles drawn for shapes and connectors.
-    pub fn draw_frame(&mut self, scene: &Scene, heatmaps: &[HeatmapSource]) -> Result<usize, RenderError> {
-        let size = [scene.width, scene.height];
-        let max = MAX_PIECE.min(self.gpu.limits.max_texture_dimension_2d);
-        if size[0] > max || size[1] > max {
-            return Err(RenderError::Size { width: size[0], height: size[1], max });
-        }
-        if self.frame_target.as_ref().is_none_or(|t| [t.width(), t.height()] != size) {
-            let usage = wgpu::TextureUsages::RENDER_ATTACHMENT;
-            self.frame_target = Some(texture_2d(&self.gpu.device, "Texture::frame", size, self.format, usage));
-        }
-        let view = self.frame_target.as_ref().expect("made above").create_view(&Default::default());
-        self.draw_and_wait(scene, heatmaps, &view, || {})
-    }
-
-    /// Draws `scene` into `view` (a target of the scene's size), calls
-    /// `present` once the work is submitted, and waits for the GPU to
-    /// finish. Returns the number of triangles drawn for shapes and connectors.
-    pub fn draw_and_wait(
-        &mut self,
-        scene: &Scene,
-        heatmaps: &[HeatmapSource],
-        view: &wgpu::TextureView,
-        present: impl FnOnce(),
-    ) -> Result<usize, RenderError> {
-        let vertices = tessellate(scene);
-        let encoder = self.draw(scene, heatmaps, &vertices, view, [0, 0], [scene.width, scene.height])?;
-        self.gpu.queue.submit([encoder.finish()]);
-        present();
-        self.gpu.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| RenderError::Readback(e.to_string()))?;
-        Ok(vertices.len() / 3 + connector_triangles(scene))
-    }
-
     /// GPU objects (buffers, textures, bind groups) the last drawing made.
     pub fn made_last_drawing(&self) -> u64 {
         self.pool.made
@@ -626,7 +661,7 @@ impl Renderer {
         let geometry = source.pyramid.geometry();
         let max_tiles = self.gpu.limits.max_texture_dimension_2d / TILE as u32;
         let most = atlas_tiles([size[0] as u32, size[1] as u32]).map(|t| t.min(max_tiles));
-        let target = Target { origin, size, atlas: most, coarser };
+        let target = Piece { origin, size, atlas: most, coarser };
         let probe = plan(geometry, rect, &source.window, &target, source.style, source.agg)?;
         let level = probe.tiles.first()?.0.level;
         // With a cache every atlas of a pyramid has one size (what its finest
@@ -649,7 +684,7 @@ impl Renderer {
         if tiles == most {
             return Some((probe, key));
         }
-        let target = Target { atlas: tiles, ..target };
+        let target = Piece { atlas: tiles, ..target };
         Some((plan(geometry, rect, &source.window, &target, source.style, source.agg)?, key))
     }
 
