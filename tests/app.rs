@@ -6,10 +6,11 @@
 
 mod common;
 
-use heatscope::app::{FigureSpec, InputSpec, LinkOrder, Session, prepare, scene};
+use heatscope::app::{FigureSpec, HudStats, InputSpec, LinkOrder, SearchKey, Session, prepare, scene};
 use heatscope::cluster::{Method, Metric};
 use heatscope::figure::{Agg, LabelMode, text};
 use heatscope::input::Axis;
+use heatscope::pyramid::Level;
 use heatscope::render::{Renderer, Target};
 use heatscope::view::Action;
 
@@ -198,5 +199,85 @@ fn the_viewer_session_follows_a_script_of_actions_without_a_window() {
     assert_eq!(session.agg, Agg::Extremes);
     session.act(Action::ToggleFollow);
     assert!(session.follow);
-    assert_eq!(session.act(Action::ToggleHud), Some(Action::ToggleHud));
+    assert_eq!(session.act(Action::ToggleHud), None);
+    assert!(session.hud);
+    let shot = Action::Screenshot("shot.png".into());
+    assert_eq!(session.act(shot.clone()), Some(shot));
+}
+
+#[test]
+fn the_mouse_and_the_keys_reach_the_session_as_a_window_sends_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let matrix = repo("data/pbmc68k_reduced.tsv");
+    let mut spec = FigureSpec::new(InputSpec::for_file(matrix.clone(), Some(dir.path().to_owned())));
+    spec.metric = Metric::Correlation;
+    let prepared = prepare(&spec).unwrap();
+    let text = std::fs::read_to_string(&matrix).unwrap();
+    let wanted = "AATCCTTGCCTTCG-2";
+    let index = text.lines().skip(1).position(|l| l.split('\t').next() == Some(wanted)).unwrap();
+    let shown_at = prepared.row_order.iter().position(|&i| i == index).unwrap();
+    let mut session = Session::new(prepared, spec, [1000, 800]);
+    let rows_shown = |s: &Session| s.windows()[0].rows.clone();
+    let heatmap = session.heatmap_rects()[0];
+    let middle = [(heatmap.x + heatmap.w / 2.0) as f64, (heatmap.y + heatmap.h / 2.0) as f64];
+
+    // Zoomed 2× about the middle (rows 175–525), a drag a quarter of the
+    // panel down shows 87.5 rows further up; moving after the release does not pan.
+    session.act(Action::Zoom { at: [0.5, 0.5], factor: [1.0, 2.0] });
+    session.pointer_moved(middle, false);
+    session.press(false);
+    assert_eq!(session.selected, None, "the heatmap is not a tree");
+    session.pointer_moved([middle[0], middle[1] + heatmap.h as f64 / 4.0], false);
+    let dragged = rows_shown(&session);
+    assert!((dragged.start - 87.5).abs() < 1e-6 && (dragged.end - 437.5).abs() < 1e-6, "{dragged:?}");
+    session.release();
+    session.pointer_moved(middle, false);
+    assert_eq!(rows_shown(&session), dragged);
+    // A double click off the trees fits the view.
+    session.press(true);
+    session.release();
+    assert_eq!(rows_shown(&session), 0.0..700.0);
+
+    // Typing a search: a stray letter taken back, then Enter.
+    assert!(!session.search_key(SearchKey::Enter), "no search is being typed");
+    session.search = Some(String::new());
+    for key in [SearchKey::Text("AATCCTTGCC"), SearchKey::Text("TTCG-2x"), SearchKey::Backspace] {
+        assert!(session.search_key(key));
+    }
+    assert_eq!(session.search.as_deref(), Some(wanted));
+    assert!(session.search_key(SearchKey::Enter));
+    assert_eq!((session.search.as_deref(), session.matches.clone()), (None, vec![(Axis::Rows, shown_at)]));
+
+    // Out of the window the wheel does nothing.
+    session.pointer_left();
+    assert_eq!(session.cursor, None);
+    assert!(!session.wheel(1.0, false, false));
+
+    // The heads-up display, when on, and a banner line, as the window shows them.
+    session.act(Action::Fit);
+    let stats = HudStats {
+        frame_time: std::time::Duration::from_micros(12_500),
+        uploaded: 2_000_000,
+        gpu_tiles: 1_000_000,
+        loading: true,
+        level: Some(Level { row: 1, col: 0 }),
+        resident: 7,
+    };
+    let texts = |scene: &heatscope::figure::Scene| -> Vec<String> {
+        scene.overlay_texts.iter().map(|t| t.text.clone()).collect()
+    };
+    let off = session.window_scene(Some(&stats), Some("file order".to_owned()));
+    assert!(!texts(&off).iter().any(|t| t.starts_with("frame")), "{:?}", texts(&off));
+    session.act(Action::ToggleHud);
+    let on = texts(&session.window_scene(Some(&stats), Some("file order".to_owned())));
+    for line in [
+        "frame 12.5 ms",
+        "rows 0.0–700.0, columns 0.0–765.0",
+        "level: rows 1, columns 0 (a cell holds 4 × 1 matrix cells); 7 tiles on the GPU",
+        "tiles uploaded 2.0 MB, GPU tile memory 1.0 MB, more loading",
+        "aggregate: mean",
+        "file order",
+    ] {
+        assert!(on.iter().any(|t| t == line), "{line:?} not in {on:?}");
+    }
 }

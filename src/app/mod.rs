@@ -4,8 +4,13 @@
 //! The command line, the window and the benchmark are shells around it,
 //! and so can any other program be.
 
+pub mod bench;
 mod cluster;
+pub mod cluster_job;
+mod export;
+pub mod info;
 mod prepare;
+pub mod preview;
 mod scene;
 mod session;
 mod spec;
@@ -13,9 +18,10 @@ mod spec;
 pub use cluster::{
     ClusteringNote, cannot_write, check_in_place, cluster_axis, labels, read_linkage, read_order, write_clusters,
 };
+pub use export::{Format, export, layout};
 pub use prepare::{Linked, Prepared, check_folder, prepare, prepare_panel};
 pub use scene::scene;
-pub use session::{Session, overlay};
+pub use session::{HudStats, SearchKey, Session, overlay};
 pub use spec::{FigureSpec, InputSpec, LinkOrder};
 
 /// A request that cannot work, worded for the user in the command line's

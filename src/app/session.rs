@@ -11,6 +11,9 @@ use crate::figure::layout::tree_view;
 use crate::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text};
 use crate::figure::{Agg, Rgba, text};
 use crate::input::Axis;
+use crate::pyramid::Level;
+use crate::render::Renderer;
+use crate::view::script::{HELP, wheel_action};
 use crate::view::{Action, Camera};
 
 /// What the heatmaps' places depend on: window size and row bar count.
@@ -46,6 +49,11 @@ pub struct Session {
     pub selected: Option<(Axis, usize)>,
     /// The row tree's cut (0: none).
     pub cut: usize,
+    /// Whether the key help and the heads-up display are shown.
+    pub help: bool,
+    pub hud: bool,
+    /// Where a drag is (the cursor at its last move) while the button is held.
+    drag_from: Option<[f64; 2]>,
     pub fonts: cosmic_text::FontSystem,
     /// The heatmaps' rectangles for (window size, row bar count).
     heatmap_cache: Option<(HeatmapKey, Vec<Rect>)>,
@@ -74,6 +82,9 @@ impl Session {
             search_note: None,
             selected: None,
             cut,
+            help: false,
+            hud: false,
+            drag_from: None,
             fonts: text::font_system(),
             heatmap_cache: None,
         }
@@ -200,8 +211,8 @@ impl Session {
     }
 
     /// Performs one action: zooms and pans move the panel in focus.
-    /// What only a window can do (lose its device, save a screenshot,
-    /// show help or the HUD) comes back.
+    /// What only a window can do (lose its device, save a screenshot)
+    /// comes back.
     pub fn act(&mut self, action: Action) -> Option<Action> {
         let rects = self.heatmap_rects();
         let heatmap = rects[0];
@@ -243,7 +254,9 @@ impl Session {
                 self.cursor = Some([at[0] * size[0] as f64, at[1] * size[1] as f64]);
                 self.selected = self.tree_node_under_cursor();
             }
-            Action::LoseDevice | Action::ToggleHelp | Action::ToggleHud | Action::Screenshot(_) => return Some(action),
+            Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleHud => self.hud = !self.hud,
+            Action::LoseDevice | Action::Screenshot(_) => return Some(action),
         }
         None
     }
@@ -493,6 +506,167 @@ fn hovered_connector(scene: &Scene, at: [f32; 2]) -> Option<crate::figure::scene
     let near = scene.connectors.iter().filter(|c| inside(&c.clip)).map(|c| (c.distance(at) - c.width / 2.0, c));
     let (distance, connector) = near.min_by(|a, b| a.0.total_cmp(&b.0))?;
     (distance <= 4.0).then(|| connector.clone())
+}
+
+/// A key as the search being typed reads it.
+#[derive(Clone, Copy, Debug)]
+pub enum SearchKey<'a> {
+    Enter,
+    Escape,
+    Backspace,
+    Text(&'a str),
+}
+
+/// What the heads-up display says of the renderer.
+#[derive(Clone, Debug)]
+pub struct HudStats {
+    /// How long the last frame took to draw.
+    pub frame_time: std::time::Duration,
+    /// Tile bytes uploaded so far, and held on the GPU now.
+    pub uploaded: u64,
+    pub gpu_tiles: u64,
+    /// Whether tiles of the view are still loading.
+    pub loading: bool,
+    /// The level the main heatmap was drawn at, and the tiles on the GPU.
+    pub level: Option<Level>,
+    pub resident: usize,
+}
+
+impl HudStats {
+    /// `renderer`'s figures after a frame that took `frame_time`.
+    pub fn of(renderer: &Renderer, frame_time: std::time::Duration) -> HudStats {
+        let (uploaded, gpu_tiles) = renderer.tile_traffic();
+        let (levels, resident) = renderer.tile_state();
+        let level = levels.first().copied().flatten();
+        HudStats { frame_time, uploaded, gpu_tiles, loading: renderer.incomplete(), level, resident }
+    }
+}
+
+/// What the mouse and the keyboard do: the window turns its events into
+/// these calls.
+impl Session {
+    /// The pointer moved to `at` (window pixels). A held button drags the
+    /// panel in focus; otherwise the panel under the pointer takes the
+    /// focus, unless `keep_focus` (a script names the panel it moves).
+    pub fn pointer_moved(&mut self, at: [f64; 2], keep_focus: bool) {
+        if let Some(from) = self.drag_from {
+            self.drag([at[0] - from[0], at[1] - from[1]]);
+            self.drag_from = Some(at);
+        } else if !keep_focus {
+            self.focus = self.panel_at(at[0]);
+        }
+        self.cursor = Some(at);
+    }
+
+    /// The pointer left the window.
+    pub fn pointer_left(&mut self) {
+        self.cursor = None;
+    }
+
+    /// The button pressed at the pointer (`double`: soon after the last
+    /// press). On a tree a click selects the subtree under it and a double
+    /// click zooms to it; elsewhere a double click fits the view. A drag
+    /// starts either way.
+    pub fn press(&mut self, double: bool) {
+        match (self.tree_node_under_cursor(), double) {
+            (Some(node), false) => self.selected = Some(node),
+            (Some(node), true) => self.zoom_to_node(node),
+            (None, true) => camera_only(self.act(Action::Fit)),
+            (None, false) => {}
+        }
+        self.drag_from = self.cursor;
+    }
+
+    /// The button released: the drag ends.
+    pub fn release(&mut self) {
+        self.drag_from = None;
+    }
+
+    /// The wheel turned `notches` (towards the user is negative) over the
+    /// panel under the pointer, with Shift or Control held; whether the view
+    /// changed (not when the pointer is outside the window).
+    pub fn wheel(&mut self, notches: f64, shift: bool, control: bool) -> bool {
+        let Some(c) = self.cursor else { return false };
+        self.focus = self.panel_at(c[0]);
+        let heatmap = self.heatmap_rects()[self.focus];
+        let at = [(c[0] - heatmap.x as f64) / heatmap.w as f64, (c[1] - heatmap.y as f64) / heatmap.h as f64];
+        camera_only(self.act(wheel_action(notches, at.map(|a| a.clamp(0.0, 1.0)), shift, control)));
+        true
+    }
+
+    /// A key pressed while a search is being typed: Enter searches, Escape
+    /// gives up, Backspace and text edit. False when no search is being
+    /// typed (the key is for the viewer).
+    pub fn search_key(&mut self, key: SearchKey) -> bool {
+        let Some(query) = &mut self.search else { return false };
+        match key {
+            SearchKey::Enter => {
+                let query = std::mem::take(query);
+                self.search = None;
+                camera_only(self.act(Action::Search(query)));
+            }
+            SearchKey::Escape => self.search = None,
+            SearchKey::Backspace => {
+                query.pop();
+            }
+            SearchKey::Text(text) => query.push_str(text),
+        }
+        true
+    }
+
+    /// The scene a window shows: [`Session::scene`] with the heads-up
+    /// display (when on and `hud` is given), a `banner` line near the
+    /// bottom, and the key help (when on).
+    pub fn window_scene(&mut self, hud: Option<&HudStats>, banner: Option<String>) -> Scene {
+        let mut scene = self.scene();
+        let heatmap = scene.heatmap;
+        if let Some(stats) = hud.filter(|_| self.hud) {
+            let lines = self.hud_lines(stats);
+            let bottom = scene.height as f32 - 20.0 - 18.0 * lines.len() as f32;
+            overlay(&mut self.fonts, &mut scene, &lines, [8.0, bottom]);
+        }
+        if let Some(line) = banner {
+            // Below the column labels, clear of the colour bar and the cells.
+            let bottom = scene.height as f32 - 30.0;
+            overlay(&mut self.fonts, &mut scene, &[line], [8.0, bottom]);
+        }
+        if self.help {
+            let help: Vec<String> = HELP.lines().map(str::to_owned).collect();
+            overlay(&mut self.fonts, &mut scene, &help, [heatmap.x + 20.0, heatmap.y + 20.0]);
+        }
+        scene
+    }
+
+    /// The heads-up display: frame time, the window on the matrix, the
+    /// level drawn, tile traffic and the aggregate.
+    fn hud_lines(&self, stats: &HudStats) -> Vec<String> {
+        let window = self.windows()[0].clone();
+        let per = |level: u32| (crate::pyramid::FACTOR as u64).pow(level);
+        let level = stats.level.map_or("-".to_owned(), |l| {
+            format!("rows {}, columns {} (a cell holds {} × {} matrix cells)", l.row, l.col, per(l.row), per(l.col))
+        });
+        vec![
+            format!("frame {:.1} ms", stats.frame_time.as_secs_f64() * 1e3),
+            format!(
+                "rows {:.1}–{:.1}, columns {:.1}–{:.1}",
+                window.rows.start, window.rows.end, window.cols.start, window.cols.end
+            ),
+            format!("level: {level}; {} tiles on the GPU", stats.resident),
+            format!(
+                "tiles uploaded {:.1} MB, GPU tile memory {:.1} MB{}",
+                stats.uploaded as f64 / 1e6,
+                stats.gpu_tiles as f64 / 1e6,
+                if stats.loading { ", more loading" } else { "" }
+            ),
+            format!("aggregate: {}", if self.agg == Agg::Mean { "mean" } else { "extremes" }),
+        ]
+    }
+}
+
+/// Fits, zooms, pans and searches move the view and never ask the window
+/// for anything.
+fn camera_only(asked: Option<Action>) {
+    debug_assert!(asked.is_none(), "{asked:?} is for the window");
 }
 
 /// Lines of text on a white panel at `at`.

@@ -13,9 +13,9 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::window::{Window, WindowId};
 
 use super::CliError;
-use super::bench::{Recorder, step};
 use super::window::{WindowState, open_window_with, opened};
 use heatscope::app::Session;
+use heatscope::app::bench::{Recorder, step};
 
 /// Replays the path in a window of `size` pixels; the renderer (for its
 /// traffic counters) and the size the frames had.
@@ -102,13 +102,8 @@ impl WindowBench<'_> {
         state.window.pre_present_notify();
         state.renderer.gpu().queue.present(frame);
         state.renderer.wait()?;
-        self.recorder.frame(
-            began,
-            state.renderer.tile_traffic().0 - before,
-            triangles,
-            picture.texts.len(),
-            state.renderer.made_last_drawing(),
-        );
+        let uploaded = state.renderer.tile_traffic().0 - before;
+        self.recorder.frame(began, uploaded, triangles, picture.texts.len(), &state.renderer);
         if reconfigure {
             state.surface.configure(&state.renderer.gpu().device, &state.config);
         }

@@ -1,17 +1,13 @@
 //! `heatscope cluster`: hierarchical clustering of rows, columns or both.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use heatscope::app::{cannot_write, check_folder, check_in_place, cluster_axis, labels, write_clusters};
-use heatscope::cluster::{
-    ApproxOptions, Axis, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, When, write_cdt,
-};
-use heatscope::input::Matrix;
-use heatscope::output::write_atomically;
-use npyz::WriterBuilder;
+use heatscope::app::cluster_job::{Axes, ClusterJob, Cut, TreeFiles};
+use heatscope::cluster::{ApproxOptions, ClusterOptions, MemoryBudget, Method, Metric, When};
 
-use super::{CliError, InputArgs};
+use super::InputArgs;
 
+/// Which axes `--axis` names.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum AxisChoice {
     Rows,
@@ -106,253 +102,55 @@ impl ApproxArgs {
             seed: self.seed,
         }
     }
+}
 
-    /// Refuses a group count the approximate mode cannot use.
-    pub fn check(&self) -> Result<(), CliError> {
-        match self.groups {
-            Some(k) if k < 2 => Err(CliError {
-                message: format!("--groups {k}: the approximate mode needs at least 2 groups"),
-                code: 2,
-            }),
-            _ => Ok(()),
+impl ClusterArgs {
+    /// The job these flags ask for.
+    fn job(&self) -> ClusterJob {
+        let files = |linkage: &Option<PathBuf>,
+                     order: &Option<PathBuf>,
+                     newick: &Option<PathBuf>,
+                     clusters: &Option<PathBuf>| {
+            TreeFiles {
+                linkage: linkage.clone(),
+                order: order.clone(),
+                newick: newick.clone(),
+                clusters: clusters.clone(),
+            }
+        };
+        ClusterJob {
+            input: self.input.spec(),
+            axes: match self.axis {
+                AxisChoice::Rows => Axes::Rows,
+                AxisChoice::Cols => Axes::Cols,
+                AxisChoice::Both => Axes::Both,
+            },
+            options: ClusterOptions {
+                method: self.method,
+                metric: self.metric,
+                optimal_ordering: self.optimal_ordering,
+                budget: self.memory_budget.map_or_else(MemoryBudget::default, MemoryBudget),
+                approx: self.approx.options(),
+            },
+            cut: match (self.cut, self.cut_height) {
+                (Some(k), _) => Some(Cut::Count(k)),
+                (None, Some(h)) => Some(Cut::Height(h)),
+                (None, None) => None,
+            },
+            files: files(&self.linkage_out, &self.order_out, &self.newick_out, &self.clusters_out),
+            cols_files: files(
+                &self.cols_linkage_out,
+                &self.cols_order_out,
+                &self.cols_newick_out,
+                &self.cols_clusters_out,
+            ),
+            cdt: self.cdt_out.clone(),
         }
     }
-}
-
-/// Where one axis's results go.
-struct Outputs<'a> {
-    linkage: Option<&'a Path>,
-    order: Option<&'a Path>,
-    newick: Option<&'a Path>,
-    clusters: Option<&'a Path>,
-}
-
-/// Where a tree is cut into flat clusters.
-#[derive(Clone, Copy)]
-enum Cut {
-    /// Into this many clusters.
-    Count(usize),
-    /// At this height.
-    Height(f64),
 }
 
 pub fn run(args: &ClusterArgs) -> anyhow::Result<()> {
-    let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
-    if args.axis != AxisChoice::Both
-        && (args.cols_linkage_out.is_some()
-            || args.cols_order_out.is_some()
-            || args.cols_newick_out.is_some()
-            || args.cols_clusters_out.is_some())
-    {
-        return Err(usage("the --cols-*-out options go with --axis both".to_owned()));
-    }
-    let cut = match (args.cut, args.cut_height) {
-        (Some(0), _) => return Err(usage("--cut 0: ask for at least one cluster".to_owned())),
-        (Some(k), _) => Some(Cut::Count(k)),
-        (_, Some(h)) if !h.is_finite() => return Err(usage(format!("--cut-height {h}: give a finite height"))),
-        (_, Some(h)) => Some(Cut::Height(h)),
-        (None, None) => None,
-    };
-    if cut.is_none() && (args.clusters_out.is_some() || args.cols_clusters_out.is_some()) {
-        return Err(usage("--clusters-out writes the clusters of a cut: add --cut K or --cut-height H".to_owned()));
-    }
-    let cdt_prefix = match &args.cdt_out {
-        Some(prefix) if prefix.as_os_str() == "-" => {
-            return Err(usage("--cdt-out writes three files, so it needs a name, not -".to_owned()));
-        }
-        // `--cdt-out results.cdt` names the files results.cdt, results.gtr…
-        Some(prefix) if prefix.extension().is_some_and(|e| e.eq_ignore_ascii_case("cdt")) => {
-            Some(prefix.with_extension(""))
-        }
-        other => other.clone(),
-    };
-    args.approx.check()?;
-    // Every output's folder exists before the clustering starts.
-    let outputs = [
-        &args.linkage_out,
-        &args.order_out,
-        &args.newick_out,
-        &args.cols_linkage_out,
-        &args.cols_order_out,
-        &args.cols_newick_out,
-        &args.clusters_out,
-        &args.cols_clusters_out,
-        &cdt_prefix,
-    ];
-    for path in outputs.into_iter().flatten() {
-        check_folder(path)?;
-    }
-    if let Some(rows) = args.approx.col_sample {
-        if args.axis == AxisChoice::Rows {
-            return Err(usage(
-                "--col-sample samples rows to cluster the columns; it goes with --axis cols or both".to_owned(),
-            ));
-        }
-        if rows < 2 {
-            return Err(usage(format!("--col-sample {rows}: columns need at least 2 sampled rows")));
-        }
-    }
-    let matrix = args.input.open()?;
-    check_outputs(args, cdt_prefix.as_deref(), &matrix)?;
-    // Converted files were checked for infinities on the way in; a float32
-    // .npy mapped in place is checked here, as `info` checks it.
-    check_in_place(&matrix, &args.input.cache_dir())?;
-    let options = ClusterOptions {
-        method: args.method,
-        metric: args.metric,
-        optimal_ordering: args.optimal_ordering,
-        budget: args.memory_budget.map_or_else(MemoryBudget::default, MemoryBudget),
-        approx: args.approx.options(),
-    };
-    let first = Outputs {
-        linkage: args.linkage_out.as_deref(),
-        order: args.order_out.as_deref(),
-        newick: args.newick_out.as_deref(),
-        clusters: args.clusters_out.as_deref(),
-    };
-    let columns = Outputs {
-        linkage: args.cols_linkage_out.as_deref(),
-        order: args.cols_order_out.as_deref(),
-        newick: args.cols_newick_out.as_deref(),
-        clusters: args.cols_clusters_out.as_deref(),
-    };
-    let dir = args.input.cache_dir();
-    // Every axis is clustered before anything is written, so a failure on
-    // the second leaves no half set of outputs.
-    let axes: &[(Axis, &Outputs)] = match args.axis {
-        AxisChoice::Rows => &[(Axis::Rows, &first)],
-        AxisChoice::Cols => &[(Axis::Cols, &first)],
-        AxisChoice::Both => &[(Axis::Rows, &first), (Axis::Cols, &columns)],
-    };
-    if let Some(Cut::Count(k)) = cut {
-        for &(axis, _) in axes.iter().filter(|(_, outputs)| outputs.clusters.is_some()) {
-            let n = axis.len(&matrix);
-            if k > n {
-                return Err(usage(format!("--cut {k}: there are {n} {}s; give 1 to {n} clusters", axis.item_name())));
-            }
-        }
-    }
-    let mut trees = Vec::new();
-    for &(axis, _) in axes {
-        let mut options = options;
-        if axis == Axis::Cols && args.approx.col_sample.is_some() {
-            options.approx.when = When::Always;
-        }
-        trees.push(cluster_axis(&matrix, axis, &options, &dir)?);
-    }
-    if heatscope::progress::interrupted() {
-        return Err(heatscope::input::InputError::Interrupted.into());
-    }
-    for (&(axis, outputs), tree) in axes.iter().zip(&trees) {
-        write_outputs(&matrix, axis, tree, outputs)?;
-        if let (Some(path), Some(cut)) = (outputs.clusters, cut) {
-            let groups = match cut {
-                Cut::Count(k) => tree.fcluster_maxclust(k),
-                Cut::Height(h) => tree.fcluster_distance(h),
-            };
-            write_clusters(path, labels(&matrix, axis), &tree.leaves(), &groups)?;
-        }
-    }
-    if let Some(prefix) = &cdt_prefix {
-        let tree = |wanted: Axis| axes.iter().zip(&trees).find(|((axis, _), _)| *axis == wanted).map(|(_, t)| t);
-        write_cdt(prefix, &matrix, tree(Axis::Rows), tree(Axis::Cols)).map_err(|e| cannot_write(prefix, &e))?;
-    }
-    Ok(())
-}
-
-/// Refuses outputs that would overwrite the input (the matrix, its label
-/// files, the trees beside a CDT) or each other.
-fn check_outputs(args: &ClusterArgs, cdt_prefix: Option<&Path>, matrix: &Matrix) -> anyhow::Result<()> {
-    let with = |extension: &str| {
-        cdt_prefix.map(|prefix| {
-            let mut name = prefix.as_os_str().to_owned();
-            name.push(format!(".{extension}"));
-            PathBuf::from(name)
-        })
-    };
-    let outputs = [
-        ("--linkage-out", args.linkage_out.clone()),
-        ("--order-out", args.order_out.clone()),
-        ("--newick-out", args.newick_out.clone()),
-        ("--cols-linkage-out", args.cols_linkage_out.clone()),
-        ("--cols-order-out", args.cols_order_out.clone()),
-        ("--cols-newick-out", args.cols_newick_out.clone()),
-        ("--clusters-out", args.clusters_out.clone()),
-        ("--cols-clusters-out", args.cols_clusters_out.clone()),
-        ("--cdt-out", with("cdt")),
-        ("--cdt-out", with("gtr")),
-        ("--cdt-out", with("atr")),
-    ];
-    let source = &matrix.source().path;
-    let mut inputs = vec![source.clone()];
-    if source.extension().is_some_and(|e| e.eq_ignore_ascii_case("cdt")) {
-        inputs.extend([source.with_extension("gtr"), source.with_extension("atr")]);
-    }
-    inputs.extend(args.input.label_files(source));
-    let inputs: Vec<PathBuf> = inputs.iter().filter(|p| p.exists()).map(|p| resolved(p)).collect();
-    let mut taken: Vec<(PathBuf, &str)> = Vec::new();
-    for (flag, path) in outputs.iter().filter_map(|(flag, p)| p.as_ref().map(|p| (*flag, p))) {
-        if path.as_os_str() == "-" {
-            continue;
-        }
-        let target = resolved(path);
-        let refuse = |why: String| CliError { message: format!("{flag} {}: {why}", path.display()), code: 2 };
-        if inputs.contains(&target) {
-            return Err(refuse("that is an input of this run; write the output somewhere else".to_owned()).into());
-        }
-        if let Some((_, other)) = taken.iter().find(|(p, _)| *p == target) {
-            return Err(refuse(format!("{other} writes there too; give each output its own file")).into());
-        }
-        if target.is_dir() {
-            return Err(refuse("that is a directory; give a file name".to_owned()).into());
-        }
-        taken.push((target, flag));
-    }
-    Ok(())
-}
-
-/// The file a path names, with links and `..` resolved where they exist.
-fn resolved(path: &Path) -> PathBuf {
-    if let Ok(full) = std::fs::canonicalize(path) {
-        return full;
-    }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    match (std::fs::canonicalize(parent), path.file_name()) {
-        (Ok(dir), Some(name)) => dir.join(name),
-        _ => path.to_owned(),
-    }
-}
-
-fn write_outputs(matrix: &Matrix, axis: Axis, tree: &Dendrogram, out: &Outputs) -> anyhow::Result<()> {
-    let labels = labels(matrix, axis);
-    let written = |path: &Path, result: std::io::Result<()>| result.map_err(|e| cannot_write(path, &e));
-    if let Some(path) = out.linkage {
-        written(path, write_linkage(path, tree))?;
-    }
-    if let Some(path) = out.order {
-        written(
-            path,
-            write_atomically(path, |w| {
-                tree.leaves().into_iter().try_for_each(|leaf| writeln!(w, "{}", labels.get(leaf)))
-            }),
-        )?;
-    }
-    if let Some(path) = out.newick {
-        let names: Vec<_> = labels.iter().collect();
-        let newick = tree.to_newick(&names)?;
-        written(path, write_atomically(path, |w| writeln!(w, "{newick}")))?;
-    }
-    Ok(())
-}
-
-/// scipy's linkage matrix as an `(n − 1) × 4` `float64` `.npy`.
-fn write_linkage(path: &Path, tree: &Dendrogram) -> std::io::Result<()> {
-    let z = tree.to_linkage_matrix();
-    write_atomically(path, |w| {
-        let mut npy = npyz::WriteOptions::new().default_dtype().shape(&[z.len() as u64, 4]).writer(w).begin_nd()?;
-        npy.extend(z.iter().flatten().copied())?;
-        npy.finish()
-    })
+    args.job().run().map(drop)
 }
 
 /// Parses a size such as `8G`, `512M`, `1.5GiB` or a plain byte count.

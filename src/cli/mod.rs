@@ -13,7 +13,6 @@ mod bench_window;
 mod cluster;
 mod generate;
 mod info;
-mod preview;
 mod render;
 mod view;
 mod window;
@@ -141,21 +140,6 @@ impl InputArgs {
             gene_ids: self.gene_ids,
         }
     }
-
-    /// The cache folder (see [`heatscope::app::InputSpec::cache_dir`]).
-    pub fn cache_dir(&self) -> PathBuf {
-        self.spec().cache_dir()
-    }
-
-    /// The side files this run reads (see [`heatscope::app::InputSpec::label_files`]).
-    pub fn label_files(&self, matrix_path: &std::path::Path) -> Vec<PathBuf> {
-        self.spec().label_files(matrix_path)
-    }
-
-    /// Opens the matrix and prints any warnings about it.
-    pub fn open(&self) -> Result<heatscope::input::Matrix, InputError> {
-        self.spec().open()
-    }
 }
 
 /// Runs the chosen command.
@@ -177,18 +161,6 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
-    }
-}
-
-/// A number for people: plain when it reads well, in exponent form when it
-/// is very large or very small.
-pub fn human_number(x: f64) -> String {
-    let size = x.abs();
-    if x == 0.0 || (1e-4..1e7).contains(&size) {
-        let text = format!("{x:.6}");
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        format!("{x:.6e}")
     }
 }
 
@@ -222,19 +194,5 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         Some(GenerateError::Param { .. }) => 2,
         Some(GenerateError::Interrupted) => 130,
         _ => 1,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_number;
-
-    #[test]
-    fn numbers_read_plainly_unless_very_large_or_small() {
-        assert_eq!(human_number(-0.000455), "-0.000455");
-        assert_eq!(human_number(28.408), "28.408");
-        assert_eq!(human_number(0.0), "0");
-        assert_eq!(human_number(-2.5e37), "-2.500000e37");
-        assert_eq!(human_number(1.5e-50), "1.500000e-50");
     }
 }

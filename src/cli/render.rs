@@ -1,15 +1,14 @@
 //! `heatscope render`: the clustered heatmap as a PNG or SVG file.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use heatscope::app::{FigureSpec, InputSpec, Prepared, check_folder, prepare, scene};
+use heatscope::app::{FigureSpec, Format, InputSpec, cannot_write, check_folder, export, layout, prepare, scene};
 use heatscope::cluster::{Method, Metric};
-use heatscope::figure::scene::Scene;
-use heatscope::figure::{Agg, svg, text};
+use heatscope::figure::{Agg, text};
 use heatscope::input::Axis;
 use heatscope::output::write_atomically;
-use heatscope::render::{Renderer, Target};
+use heatscope::render::Renderer;
 
 use super::{CliError, InputArgs};
 
@@ -265,10 +264,8 @@ impl FigureArgs {
 
 pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let usage = |message: String| -> anyhow::Error { CliError { message, code: 2 }.into() };
-    let format = match args.output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("png") => Format::Png,
-        Some("svg") => Format::Svg,
-        _ => return Err(usage(format!("-o {}: name a .png or .svg file", args.output.display()))),
+    let Some(format) = Format::of(&args.output) else {
+        return Err(usage(format!("-o {}: name a .png or .svg file", args.output.display())));
     };
     for path in [Some(&args.output), args.figure.layout_out.as_ref()].into_iter().flatten() {
         check_folder(path)?;
@@ -280,27 +277,14 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let mut renderer = Renderer::new()?;
     let scene = scene(&mut text::font_system(), &prepared, figure, &[], [figure.width, figure.height], false);
     let sources = prepared.sources(figure.agg, &[]);
-    let bytes = match format {
-        Format::Png => renderer.draw(&scene, &sources, Target::Image)?.into_image().to_png(),
-        Format::Svg => {
-            let mut images = Vec::new();
-            for (cells, source) in scene.heatmap_rects().into_iter().zip(&sources) {
-                let (w, h) = (cells.w.round().max(1.0) as u32, cells.h.round().max(1.0) as u32);
-                images.push(
-                    renderer
-                        .draw(&Scene::bare(w, h), std::slice::from_ref(source), Target::Image)?
-                        .into_image()
-                        .to_png(),
-                );
-            }
-            svg::to_svg(&scene, &images).into_bytes()
-        }
-    };
-    write_atomically(&args.output, |w| w.write_all(&bytes)).map_err(|e| {
-        anyhow::anyhow!("cannot write {} ({e}); check the folder exists and has space", args.output.display())
-    })?;
+    let bytes = export(&mut renderer, &scene, &sources, format)?;
+    write_atomically(&args.output, |w| w.write_all(&bytes)).map_err(|e| cannot_write(&args.output, &e))?;
     if let Some(path) = &figure.layout_out {
-        write_layout(path, &scene, &prepared)?;
+        write_atomically(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &layout(&scene, &prepared))?;
+            writeln!(w)
+        })
+        .map_err(|e| cannot_write(path, &e))?;
     }
     let linked: String = prepared
         .linked
@@ -324,104 +308,22 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-enum Format {
-    Png,
-    Svg,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
 
-/// `--layout-out`: panels, and every row and column label in display order
-/// with its pixel extent and whether it is drawn.
-fn write_layout(path: &Path, scene: &Scene, prepared: &Prepared) -> anyhow::Result<()> {
-    use serde_json::json;
-    let axis = |labels: &heatscope::input::Labels, order: &[usize], start: f32, extent: f32, shown: &[usize]| {
-        let step = extent / order.len() as f32;
-        order
-            .iter()
-            .enumerate()
-            .map(|(p, &i)| {
-                let label = labels.get(i);
-                let drawn = shown.binary_search(&p).is_ok();
-                json!({"label": label, "index": i, "from": start + p as f32 * step, "to": start + (p + 1) as f32 * step, "drawn": drawn})
-            })
-            .collect::<Vec<_>>()
-    };
-    let shown = std::iter::once((&scene.shown_rows, &scene.shown_cols))
-        .chain(scene.linked.iter().map(|l| (&l.shown_rows, &l.shown_cols)));
-    let heatmaps: Vec<_> = prepared
-        .panels()
-        .zip(scene.heatmap_rects())
-        .zip(shown)
-        .map(|((panel, rect), (shown_rows, shown_cols))| {
-            let style = &panel.style;
-            json!({
-                "file": panel.matrix.source().path.display().to_string(),
-                "rect": rect,
-                "rows": axis(panel.matrix.row_labels(), &panel.row_order, rect.y, rect.h, shown_rows),
-                "cols": axis(panel.matrix.col_labels(), &panel.col_order, rect.x, rect.w, shown_cols),
-                "norm": {"vmin": style.norm.vmin, "vmax": style.norm.vmax, "center": style.norm.center},
-                "clustering": {"rows": panel.clustering[0], "cols": panel.clustering[1]},
-                "colormap": style.colormap.name(),
-            })
-        })
-        .collect();
-    let panels: Vec<&Prepared> = prepared.panels().collect();
-    // A connector's rows by label: one each for a curve, the first and last for a band.
-    let labels = |panel: &Prepared, rows: &std::ops::Range<u32>| -> Vec<String> {
-        let label = |p: u32| panel.matrix.row_labels().get(panel.row_order[p as usize]).into_owned();
-        match rows.len() {
-            0 => Vec::new(),
-            1 => vec![label(rows.start)],
-            _ => vec![label(rows.start), label(rows.end - 1)],
-        }
-    };
-    let connectors: Vec<_> = scene
-        .connectors
-        .iter()
-        .map(|c| {
-            let (left, right) = (panels[c.gap], panels[c.gap + 1]);
-            json!({
-                "kind": if c.band { "band" } else { "curve" },
-                "from_panel": c.gap,
-                "to_panel": c.gap + 1,
-                "from_labels": labels(left, &c.left),
-                "to_labels": labels(right, &c.right),
-                "from_rows": [c.left.start, c.left.end],
-                "to_rows": [c.right.start, c.right.end],
-                "from": c.from,
-                "to": c.to,
-                "count": c.count,
-                "width": c.width,
-            })
-        })
-        .collect();
-    let gaps: Vec<_> = prepared
-        .linked
-        .iter()
-        .enumerate()
-        .map(|(k, linked)| {
-            let drawn = scene.connectors.iter().filter(|c| c.gap == k);
-            json!({
-                "from_panel": k,
-                "to_panel": k + 1,
-                "links": linked.links.len(),
-                "links_drawn": drawn.clone().map(|c| c.count as usize).sum::<usize>(),
-                "bands": drawn.clone().any(|c| c.band),
-                "unmatched_left": linked.links.unmatched()[0],
-                "unmatched_right": linked.links.unmatched()[1],
-            })
-        })
-        .collect();
-    let layout = json!({
-        "width": scene.width,
-        "height": scene.height,
-        "panels": scene.panels,
-        "heatmaps": heatmaps,
-        "gaps": gaps,
-        "connectors": connectors,
-    });
-    write_atomically(path, |w| {
-        serde_json::to_writer_pretty(&mut *w, &layout)?;
-        writeln!(w)
-    })
-    .map_err(|e| anyhow::anyhow!("cannot write {} ({e}); check the folder exists and has space", path.display()))
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        figure: FigureArgs,
+    }
+
+    #[test]
+    fn the_flags_defaults_are_the_specs() {
+        let input = InputSpec::for_file(PathBuf::from("m.npy"), None);
+        let parsed = Flags::parse_from(["figure"]).figure.spec(input.clone());
+        let json = |spec: &FigureSpec| serde_json::to_value(spec).unwrap();
+        assert_eq!(json(&parsed), json(&FigureSpec::new(input)));
+    }
 }

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use heatscope::cluster::Metric;
-use heatscope::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text};
-use heatscope::figure::{Agg, Rgba};
+use heatscope::figure::Agg;
+use heatscope::figure::scene::{DataWindow, Scene};
 use heatscope::render::Target;
-use heatscope::view::script::{HELP, key_action, wheel_action};
+use heatscope::view::script::key_action;
 use heatscope::view::{Action, Script};
 use winit::application::ApplicationHandler;
 use winit::event::{ElementState, MouseButton, MouseScrollDelta, WindowEvent};
@@ -17,8 +17,8 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::keyboard::{Key, ModifiersState, NamedKey};
 use winit::window::WindowId;
 
-use super::preview::{self, Preview, prepare_preview};
-use heatscope::app::{FigureSpec, InputSpec, Prepared, Session, check_folder, overlay, prepare};
+use heatscope::app::preview::{self, Ready};
+use heatscope::app::{FigureSpec, HudStats, InputSpec, Prepared, SearchKey, Session, check_folder};
 
 use super::CliError;
 use super::render::FigureArgs;
@@ -107,25 +107,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     let title = format!("heatscope — {}", input.file.display());
     // The window opens at once; clustering and the pyramid run beside it,
     // after a file-order preview of a large matrix.
-    let worker_figure = figure.clone();
-    let (ready, pending) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        // A preview that fails says nothing: the figure's own error will.
-        // Linked panels show clustered at once.
-        if worker_figure.link.is_empty()
-            && let Ok(full) = input.open()
-        {
-            let steps = preview::stages(full.rows(), full.cols());
-            for (k, &step) in steps.iter().enumerate() {
-                if heatscope::progress::interrupted() {
-                    break;
-                }
-                let Ok(prepared) = prepare_preview(&worker_figure, &full, step) else { break };
-                let _ = ready.send(Ready::Preview(Box::new(prepared), step, k + 1 < steps.len()));
-            }
-        }
-        let _ = ready.send(Ready::Figure(prepare(&worker_figure).map(Box::new)));
-    });
+    let pending = preview::start(figure.clone());
     let agg = args.figure.agg;
     let preview_look = preview::look(&figure);
     let preview_shot = args.preview_screenshot.clone();
@@ -171,7 +153,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         heatscope::progress::interrupt();
         let until = Instant::now() + Duration::from_secs(10);
         while let Ok(ready) = pending.recv_timeout(until.saturating_duration_since(Instant::now())) {
-            if matches!(ready, Ready::Figure(_)) {
+            if let Ready::Figure(_) = ready {
                 break;
             }
         }
@@ -195,12 +177,16 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
     }
 }
 
-/// What the preparing thread hands the window: the stages of a preview
-/// first (for a large matrix: every `step`-th row, and whether a finer
-/// stage follows), then the figure.
-enum Ready {
-    Preview(Box<Prepared>, usize, bool),
-    Figure(anyhow::Result<Box<Prepared>>),
+/// A preview on screen.
+struct Preview {
+    /// Rows of the file between two rows of the preview.
+    step: usize,
+    /// Whether a finer stage is still to come.
+    filling: bool,
+    /// When the preparation started.
+    started: Instant,
+    /// Where its first frame goes (`--preview-screenshot`).
+    screenshot: Option<PathBuf>,
 }
 
 impl App {
@@ -217,11 +203,8 @@ impl App {
             exit_after: None,
             screenshot: None,
             frames: 0,
-            drag: None,
             modifiers: ModifiersState::empty(),
             last_click: None,
-            help: false,
-            hud: false,
             frame_time: Duration::ZERO,
             error: None,
             screenshot_failed: None,
@@ -264,7 +247,7 @@ impl Launcher {
     fn poll(&mut self, event_loop: &ActiveEventLoop) -> bool {
         while let Some(pending) = &self.pending {
             match pending.try_recv() {
-                Ok(Ready::Preview(prepared, step, filling)) => self.waiting = Some((prepared, step, filling)),
+                Ok(Ready::Preview { prepared, step, filling }) => self.waiting = Some((prepared, step, filling)),
                 Ok(Ready::Figure(Ok(prepared))) => {
                     self.figure = Some(prepared);
                     self.pending = None;
@@ -334,26 +317,7 @@ impl Launcher {
     /// A white window with one line saying what is going on.
     fn draw_waiting(&mut self) -> anyhow::Result<()> {
         let Some(state) = &mut self.state else { return Ok(()) };
-        let size = [state.config.width, state.config.height];
-        let mut scene = Scene::bare(size[0], size[1]);
-        // The stage running now, as its terminal bar says, with a bar of its own.
-        let seconds = self.started.elapsed().as_secs_f64();
-        let stage = heatscope::progress::current();
-        let text = match &stage {
-            Some((stage, Some(done))) => {
-                format!("preparing the figure: {stage} {:.0} % ({seconds:.0} s)", done * 100.0)
-            }
-            Some((stage, None)) => format!("preparing the figure: {stage} ({seconds:.0} s)"),
-            None => format!("preparing the figure… ({seconds:.0} s)"),
-        };
-        let at = [size[0] as f32 / 2.0, size[1] as f32 / 2.0];
-        scene.texts.push(Text { text, at, size: 16.0, align: Align::Middle, rotated: false, color: Rgba::BLACK });
-        if let Some((_, Some(done))) = stage {
-            let track = Rect::new(at[0] - 150.0, at[1] + 20.0, 300.0, 8.0);
-            scene.fills.push(Fill { rect: track, color: Rgba::LIGHT_GREY });
-            let bar = Rect { w: track.w * done as f32, ..track };
-            scene.fills.push(Fill { rect: bar, color: Rgba([60, 110, 200, 255]) });
-        }
+        let scene = preview::waiting([state.config.width, state.config.height], self.started);
         let wgpu::CurrentSurfaceTexture::Success(frame) = state.surface.get_current_texture() else {
             state.surface.configure(&state.renderer.gpu().device, &state.config);
             return Ok(());
@@ -432,12 +396,8 @@ struct App {
     exit_after: Option<u64>,
     screenshot: Option<PathBuf>,
     frames: u64,
-    /// Where a drag started (cursor position at the last move).
-    drag: Option<[f64; 2]>,
     modifiers: ModifiersState,
     last_click: Option<Instant>,
-    help: bool,
-    hud: bool,
     frame_time: Duration,
     error: Option<anyhow::Error>,
     screenshot_failed: Option<anyhow::Error>,
@@ -469,8 +429,6 @@ impl App {
                     state.lost.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }
-            Some(Action::ToggleHelp) => self.help = !self.help,
-            Some(Action::ToggleHud) => self.hud = !self.hud,
             Some(Action::Screenshot(path)) => self.save_png(&path),
             _ => {}
         }
@@ -479,53 +437,9 @@ impl App {
     /// The session's scene with the window's own overlays: HUD, preview
     /// banner, help.
     fn full_scene(&mut self) -> Scene {
-        let mut scene = self.session.scene();
-        let heatmap = scene.heatmap;
-        let window = self.session.windows()[0].clone();
-        if self.hud {
-            let (uploaded, atlas) = self.state.as_ref().map_or((0, 0), |s| s.renderer.tile_traffic());
-            let hud = vec![
-                format!("frame {:.1} ms", self.frame_time.as_secs_f64() * 1e3),
-                format!(
-                    "rows {:.1}–{:.1}, columns {:.1}–{:.1}",
-                    window.rows.start, window.rows.end, window.cols.start, window.cols.end
-                ),
-                format!(
-                    "tiles uploaded {:.1} MB, GPU tile memory {:.1} MB{}",
-                    uploaded as f64 / 1e6,
-                    atlas as f64 / 1e6,
-                    if self.state.as_ref().is_some_and(|s| s.renderer.incomplete()) { ", more loading" } else { "" }
-                ),
-                format!("aggregate: {}", if self.session.agg == Agg::Mean { "mean" } else { "extremes" }),
-            ];
-            let mut hud = hud;
-            if let Some(state) = &self.state {
-                let (levels, resident) = state.renderer.tile_state();
-                let level = levels.first().copied().flatten().map_or("-".to_owned(), |l| {
-                    let per = |level: u32| (heatscope::pyramid::FACTOR as u64).pow(level);
-                    format!(
-                        "rows {}, columns {} (a cell holds {} × {} matrix cells)",
-                        l.row,
-                        l.col,
-                        per(l.row),
-                        per(l.col)
-                    )
-                });
-                hud.insert(2, format!("level: {level}; {resident} tiles on the GPU"));
-            }
-            let bottom = scene.height as f32 - 20.0 - 18.0 * hud.len() as f32;
-            overlay(&mut self.session.fonts, &mut scene, &hud, [8.0, bottom]);
-        }
-        if let Some(preview) = &self.preview {
-            // Below the column labels, clear of the colour bar and the cells.
-            let (line, bottom) = (preview.banner(), scene.height as f32 - 30.0);
-            overlay(&mut self.session.fonts, &mut scene, &[line], [8.0, bottom]);
-        }
-        if self.help {
-            let help: Vec<String> = HELP.lines().map(str::to_owned).collect();
-            overlay(&mut self.session.fonts, &mut scene, &help, [heatmap.x + 20.0, heatmap.y + 20.0]);
-        }
-        scene
+        let hud = self.state.as_ref().map(|s| HudStats::of(&s.renderer, self.frame_time));
+        let banner = self.preview.as_ref().map(|p| preview::banner(p.step, p.filling, p.started));
+        self.session.window_scene(hud.as_ref(), banner)
     }
 
     fn redraw(&mut self) -> anyhow::Result<()> {
@@ -617,51 +531,28 @@ impl ApplicationHandler for App {
             WindowEvent::ScaleFactorChanged { .. } => changed = true,
             WindowEvent::ModifiersChanged(modifiers) => self.modifiers = modifiers.state(),
             WindowEvent::CursorMoved { position, .. } => {
-                let now = [position.x, position.y];
-                if let Some(from) = self.drag {
-                    self.session.drag([now[0] - from[0], now[1] - from[1]]);
-                    self.drag = Some(now);
-                } else if self.script.is_empty() {
-                    // A script says which panel it moves (`panel K`).
-                    self.session.focus = self.session.panel_at(now[0]);
-                }
-                self.session.cursor = Some(now);
+                self.session.pointer_moved([position.x, position.y], !self.script.is_empty());
                 changed = true;
             }
             WindowEvent::CursorLeft { .. } => {
-                self.session.cursor = None;
+                self.session.pointer_left();
                 changed = true;
             }
             WindowEvent::MouseInput { state: ElementState::Pressed, button: MouseButton::Left, .. } => {
                 let double = self.last_click.is_some_and(|t| t.elapsed() < Duration::from_millis(350));
                 self.last_click = Some(Instant::now());
-                match (self.session.tree_node_under_cursor(), double) {
-                    // A click on a tree selects a subtree; a double click zooms to it.
-                    (Some(node), false) => self.session.selected = Some(node),
-                    (Some(node), true) => self.session.zoom_to_node(node),
-                    (None, true) => self.act(Action::Fit),
-                    (None, false) => {}
-                }
+                self.session.press(double);
                 changed = true;
-                self.drag = self.session.cursor;
             }
             WindowEvent::MouseInput { state: ElementState::Released, button: MouseButton::Left, .. } => {
-                self.drag = None
+                self.session.release()
             }
             WindowEvent::MouseWheel { delta, .. } => {
                 let notches = match delta {
                     MouseScrollDelta::LineDelta(_, y) => y as f64,
                     MouseScrollDelta::PixelDelta(p) => p.y / 40.0,
                 };
-                if let Some(c) = self.session.cursor {
-                    self.session.focus = self.session.panel_at(c[0]);
-                    let heatmap = self.session.heatmap_rects()[self.session.focus];
-                    let at =
-                        [(c[0] - heatmap.x as f64) / heatmap.w as f64, (c[1] - heatmap.y as f64) / heatmap.h as f64];
-                    let at = at.map(|a| a.clamp(0.0, 1.0));
-                    self.act(wheel_action(notches, at, self.modifiers.shift_key(), self.modifiers.control_key()));
-                    changed = true;
-                }
+                changed = self.session.wheel(notches, self.modifiers.shift_key(), self.modifiers.control_key());
             }
             WindowEvent::KeyboardInput { event, .. } if event.state == ElementState::Pressed => {
                 changed = self.key(event_loop, &event.logical_key);
@@ -715,22 +606,16 @@ impl ApplicationHandler for App {
 impl App {
     /// Handles a key; whether the picture changed.
     fn key(&mut self, event_loop: &ActiveEventLoop, key: &Key) -> bool {
-        if let Some(query) = &mut self.session.search {
-            match key {
-                Key::Named(NamedKey::Enter) => {
-                    let query = std::mem::take(query);
-                    self.session.search = None;
-                    self.act(Action::Search(query));
-                }
-                Key::Named(NamedKey::Escape) => self.session.search = None,
-                Key::Named(NamedKey::Backspace) => {
-                    query.pop();
-                }
-                Key::Character(text) => query.push_str(text),
-                Key::Named(NamedKey::Space) => query.push(' '),
+        if self.session.search.is_some() {
+            let typed = match key {
+                Key::Named(NamedKey::Enter) => SearchKey::Enter,
+                Key::Named(NamedKey::Escape) => SearchKey::Escape,
+                Key::Named(NamedKey::Backspace) => SearchKey::Backspace,
+                Key::Named(NamedKey::Space) => SearchKey::Text(" "),
+                Key::Character(text) => SearchKey::Text(text),
                 _ => return false,
-            }
-            return true;
+            };
+            return self.session.search_key(typed);
         }
         let name = match key {
             Key::Named(NamedKey::Escape) => {

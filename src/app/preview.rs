@@ -5,14 +5,19 @@
 //! (each holding the rows of the one before), up to [`PREVIEW_ROWS`], so the
 //! first picture needs a few hundred reads even where the file is on a
 //! slow disk.
+//!
+//! [`start`] runs the preview's stages and then the figure's preparation
+//! on a thread of their own, handing each over as it is ready.
 
-use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
-use heatscope::input::{Labels, Matrix};
 use rayon::prelude::*;
 
-use heatscope::app::{FigureSpec, Prepared, prepare_panel};
+use super::{FigureSpec, Prepared, prepare, prepare_panel};
+use crate::figure::Rgba;
+use crate::figure::scene::{Align, Fill, Rect, Scene, Text};
+use crate::input::{Labels, Matrix};
 
 /// The most rows a preview holds: a screen's worth of pixel rows several
 /// times over.
@@ -67,31 +72,79 @@ pub fn look(figure: &FigureSpec) -> FigureSpec {
     FigureSpec { no_row_cluster: true, no_col_cluster: true, ..figure.for_another_matrix(figure.input.clone()) }
 }
 
-/// A preview on screen.
-pub struct Preview {
-    /// Rows of the file between two rows of the preview.
-    pub step: usize,
-    /// Whether a finer stage is still to come.
-    pub filling: bool,
-    /// When the preparation started.
-    pub started: Instant,
-    /// Where its first frame goes (`--preview-screenshot`).
-    pub screenshot: Option<PathBuf>,
+/// What the preparing thread hands over: the stages of a preview first
+/// (for a large matrix), then the figure.
+pub enum Ready {
+    /// A preview stage: every `step`-th row, and whether a finer stage follows.
+    Preview {
+        prepared: Box<Prepared>,
+        step: usize,
+        filling: bool,
+    },
+    Figure(anyhow::Result<Box<Prepared>>),
 }
 
-impl Preview {
-    /// The line over the preview: what it shows, and the stage the
-    /// clustered figure is at, as the terminal's bar says.
-    pub fn banner(&self) -> String {
-        let seconds = self.started.elapsed().as_secs_f64();
-        let stage = match heatscope::progress::current() {
-            Some((stage, Some(done))) => format!("{stage} {:.0} %", done * 100.0),
-            Some((stage, None)) => stage,
-            None => "preparing".to_owned(),
-        };
-        let filling = if self.filling { ", filling in" } else { "" };
-        format!("file order, one row in {}{filling}: clustering ({stage}, {seconds:.0} s)", self.step)
+/// Prepares `figure` on a thread of its own, after the stages of a
+/// file-order preview of a large matrix (linked panels show clustered at
+/// once); each is sent as soon as it is ready, the figure last.
+/// [`crate::progress::interrupt`] stops it at its next check.
+pub fn start(figure: FigureSpec) -> Receiver<Ready> {
+    let (ready, pending) = channel();
+    std::thread::spawn(move || {
+        // A preview that fails says nothing: the figure's own error will.
+        if figure.link.is_empty()
+            && let Ok(full) = figure.input.open()
+        {
+            let steps = stages(full.rows(), full.cols());
+            for (k, &step) in steps.iter().enumerate() {
+                if crate::progress::interrupted() {
+                    break;
+                }
+                let Ok(prepared) = prepare_preview(&figure, &full, step) else { break };
+                let stage = Ready::Preview { prepared: Box::new(prepared), step, filling: k + 1 < steps.len() };
+                let _ = ready.send(stage);
+            }
+        }
+        let _ = ready.send(Ready::Figure(prepare(&figure).map(Box::new)));
+    });
+    pending
+}
+
+/// The line over a preview of every `step`-th row (`filling`: a finer
+/// stage is to come) whose preparation began at `started`: what it shows,
+/// and the stage the clustered figure is at, as the terminal's bar says.
+pub fn banner(step: usize, filling: bool, started: Instant) -> String {
+    let seconds = started.elapsed().as_secs_f64();
+    let stage = match crate::progress::current() {
+        Some((stage, Some(done))) => format!("{stage} {:.0} %", done * 100.0),
+        Some((stage, None)) => stage,
+        None => "preparing".to_owned(),
+    };
+    let filling = if filling { ", filling in" } else { "" };
+    format!("file order, one row in {step}{filling}: clustering ({stage}, {seconds:.0} s)")
+}
+
+/// What a window shows until the first picture is ready: the stage
+/// running now (as its terminal bar says) and the seconds since
+/// `started`, over a bar of its own when its length is known.
+pub fn waiting(size: [u32; 2], started: Instant) -> Scene {
+    let mut scene = Scene::bare(size[0], size[1]);
+    let seconds = started.elapsed().as_secs_f64();
+    let stage = crate::progress::current();
+    let text = match &stage {
+        Some((stage, Some(done))) => format!("preparing the figure: {stage} {:.0} % ({seconds:.0} s)", done * 100.0),
+        Some((stage, None)) => format!("preparing the figure: {stage} ({seconds:.0} s)"),
+        None => format!("preparing the figure… ({seconds:.0} s)"),
+    };
+    let at = [size[0] as f32 / 2.0, size[1] as f32 / 2.0];
+    scene.texts.push(Text { text, at, size: 16.0, align: Align::Middle, rotated: false, color: Rgba::BLACK });
+    if let Some((_, Some(done))) = stage {
+        let track = Rect::new(at[0] - 150.0, at[1] + 20.0, 300.0, 8.0);
+        scene.fills.push(Fill { rect: track, color: Rgba::LIGHT_GREY });
+        let bar = Rect { w: track.w * done as f32, ..track };
+        scene.fills.push(Fill { rect: bar, color: Rgba([60, 110, 200, 255]) });
     }
+    scene
 }
 
 #[cfg(test)]

@@ -1,0 +1,144 @@
+//! A prepared figure as files: the image (PNG, or SVG with the heatmaps
+//! as embedded PNGs) and its layout as JSON (`--layout-out`).
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::Prepared;
+use crate::figure::scene::Scene;
+use crate::figure::svg;
+use crate::render::{HeatmapSource, RenderError, Renderer, Target};
+
+/// The image formats a figure is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    Svg,
+}
+
+impl Format {
+    /// The format a file name asks for by its extension, if one is known.
+    pub fn of(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "png" => Some(Format::Png),
+            "svg" => Some(Format::Svg),
+            _ => None,
+        }
+    }
+}
+
+/// `scene` drawn by `renderer` as the bytes of a `format` file: a PNG of
+/// the whole figure, or an SVG whose heatmaps are PNGs drawn at their size.
+pub fn export(
+    renderer: &mut Renderer,
+    scene: &Scene,
+    heatmaps: &[HeatmapSource],
+    format: Format,
+) -> Result<Vec<u8>, RenderError> {
+    match format {
+        Format::Png => Ok(renderer.draw(scene, heatmaps, Target::Image)?.into_image().to_png()),
+        Format::Svg => {
+            let mut images = Vec::new();
+            for (cells, source) in scene.heatmap_rects().into_iter().zip(heatmaps) {
+                let (w, h) = (cells.w.round().max(1.0) as u32, cells.h.round().max(1.0) as u32);
+                let drawing = renderer.draw(&Scene::bare(w, h), std::slice::from_ref(source), Target::Image)?;
+                images.push(drawing.into_image().to_png());
+            }
+            Ok(svg::to_svg(scene, &images).into_bytes())
+        }
+    }
+}
+
+/// Where everything in `scene` lies (`--layout-out`): the panels; every
+/// row and column label of each heatmap in display order, with its pixel
+/// extent and whether it is drawn; the colour scale and clustering of
+/// each; the connectors between linked heatmaps and what they join.
+pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
+    let axis = |labels: &crate::input::Labels, order: &[usize], start: f32, extent: f32, shown: &[usize]| {
+        let step = extent / order.len() as f32;
+        order
+            .iter()
+            .enumerate()
+            .map(|(p, &i)| {
+                let label = labels.get(i);
+                let drawn = shown.binary_search(&p).is_ok();
+                json!({"label": label, "index": i, "from": start + p as f32 * step, "to": start + (p + 1) as f32 * step, "drawn": drawn})
+            })
+            .collect::<Vec<_>>()
+    };
+    let shown = std::iter::once((&scene.shown_rows, &scene.shown_cols))
+        .chain(scene.linked.iter().map(|l| (&l.shown_rows, &l.shown_cols)));
+    let heatmaps: Vec<_> = prepared
+        .panels()
+        .zip(scene.heatmap_rects())
+        .zip(shown)
+        .map(|((panel, rect), (shown_rows, shown_cols))| {
+            let style = &panel.style;
+            json!({
+                "file": panel.matrix.source().path.display().to_string(),
+                "rect": rect,
+                "rows": axis(panel.matrix.row_labels(), &panel.row_order, rect.y, rect.h, shown_rows),
+                "cols": axis(panel.matrix.col_labels(), &panel.col_order, rect.x, rect.w, shown_cols),
+                "norm": {"vmin": style.norm.vmin, "vmax": style.norm.vmax, "center": style.norm.center},
+                "clustering": {"rows": panel.clustering[0], "cols": panel.clustering[1]},
+                "colormap": style.colormap.name(),
+            })
+        })
+        .collect();
+    let panels: Vec<&Prepared> = prepared.panels().collect();
+    // A connector's rows by label: one each for a curve, the first and last for a band.
+    let labels = |panel: &Prepared, rows: &std::ops::Range<u32>| -> Vec<String> {
+        let label = |p: u32| panel.matrix.row_labels().get(panel.row_order[p as usize]).into_owned();
+        match rows.len() {
+            0 => Vec::new(),
+            1 => vec![label(rows.start)],
+            _ => vec![label(rows.start), label(rows.end - 1)],
+        }
+    };
+    let connectors: Vec<_> = scene
+        .connectors
+        .iter()
+        .map(|c| {
+            let (left, right) = (panels[c.gap], panels[c.gap + 1]);
+            json!({
+                "kind": if c.band { "band" } else { "curve" },
+                "from_panel": c.gap,
+                "to_panel": c.gap + 1,
+                "from_labels": labels(left, &c.left),
+                "to_labels": labels(right, &c.right),
+                "from_rows": [c.left.start, c.left.end],
+                "to_rows": [c.right.start, c.right.end],
+                "from": c.from,
+                "to": c.to,
+                "count": c.count,
+                "width": c.width,
+            })
+        })
+        .collect();
+    let gaps: Vec<_> = prepared
+        .linked
+        .iter()
+        .enumerate()
+        .map(|(k, linked)| {
+            let drawn = scene.connectors.iter().filter(|c| c.gap == k);
+            json!({
+                "from_panel": k,
+                "to_panel": k + 1,
+                "links": linked.links.len(),
+                "links_drawn": drawn.clone().map(|c| c.count as usize).sum::<usize>(),
+                "bands": drawn.clone().any(|c| c.band),
+                "unmatched_left": linked.links.unmatched()[0],
+                "unmatched_right": linked.links.unmatched()[1],
+            })
+        })
+        .collect();
+    json!({
+        "width": scene.width,
+        "height": scene.height,
+        "panels": scene.panels,
+        "heatmaps": heatmaps,
+        "gaps": gaps,
+        "connectors": connectors,
+    })
+}
