@@ -2,14 +2,14 @@
 //!
 //! Library stages ask for a [`Bar`] here, advance it, and check
 //! [`interrupted`] between blocks; they name nothing else. Whoever drives
-//! them chooses how progress shows: on the terminal (indicatif, the only
-//! implementation, kept inside this module; [`set_enabled`] turns it off),
-//! or its own way by polling [`current`] (the window does), and stops them
-//! with [`interrupt`].
+//! them chooses how progress shows: on the terminal (indicatif, kept
+//! inside this module; [`set_enabled`] turns it off), its own way through
+//! a [`Reporter`] ([`set_reporter`]: Python's progress bar), or by polling
+//! [`current`] (the window does); and stops them with [`interrupt`].
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -17,6 +17,32 @@ static ENABLED: AtomicBool = AtomicBool::new(true);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// The bar made last, shown or not, for [`current`].
 static CURRENT: Mutex<Option<ProgressBar>> = Mutex::new(None);
+/// Where every bar also reports, if anywhere.
+static REPORTER: RwLock<Option<Arc<dyn Reporter>>> = RwLock::new(None);
+
+/// The least time between two reports of one stage to a [`Reporter`].
+pub const REPORT_EVERY: Duration = Duration::from_millis(100);
+
+/// Receives the progress of long stages, for a caller that shows it its
+/// own way. Stages run on worker threads, hence `Send + Sync`.
+pub trait Reporter: Send + Sync {
+    /// `stage` has done `done` of `total` (bytes or items; `None` while
+    /// unknown). Called when a stage starts, at most every
+    /// [`REPORT_EVERY`] while it runs, and with its last position when it
+    /// ends.
+    fn report(&self, stage: &str, done: u64, total: Option<u64>);
+
+    /// `stage` is over.
+    fn finished(&self, stage: &str);
+}
+
+/// Sends the progress of every later stage to `reporter` as well (`None`:
+/// to no reporter).
+pub fn set_reporter(reporter: Option<Arc<dyn Reporter>>) {
+    if let Ok(mut slot) = REPORTER.write() {
+        *slot = reporter;
+    }
+}
 
 /// Turns every later progress bar on or off (`--quiet`).
 pub fn set_enabled(enabled: bool) {
@@ -48,49 +74,99 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
 }
 
+/// Lets long passes run again after an [`interrupt`]: for a program that
+/// goes on after stopping one piece of work (an interactive session).
+pub fn clear_interrupt() {
+    INTERRUPTED.store(false, Ordering::Relaxed);
+}
+
 /// A long stage's progress: how much of how much is done, and what the
 /// stage is called. Cheap to clone (clones share one bar).
-#[derive(Clone, Debug)]
-pub struct Bar(ProgressBar);
+#[derive(Clone)]
+pub struct Bar {
+    bar: ProgressBar,
+    /// The reporter when the bar was made, and when it last reported
+    /// (milliseconds after `made`).
+    reporter: Option<Arc<dyn Reporter>>,
+    made: Instant,
+    reported: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Bar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Bar").field(&self.bar).finish()
+    }
+}
 
 impl Bar {
-    /// A bar that shows nowhere (tests, callers that report nothing).
+    fn new(bar: ProgressBar, reporter: Option<Arc<dyn Reporter>>) -> Bar {
+        let bar = Bar { bar, reporter, made: Instant::now(), reported: Arc::new(AtomicU64::new(0)) };
+        bar.report(true);
+        bar
+    }
+
+    /// A bar that shows nowhere and reports to no one (tests, callers that
+    /// report nothing).
     pub fn hidden() -> Bar {
-        Bar(ProgressBar::hidden())
+        Bar::new(ProgressBar::hidden(), None)
+    }
+
+    /// Tells the reporter where the stage is: when `now`, or when the last
+    /// report is [`REPORT_EVERY`] old.
+    fn report(&self, now: bool) {
+        let Some(reporter) = &self.reporter else { return };
+        let at = self.made.elapsed().as_millis() as u64;
+        let last = self.reported.load(Ordering::Relaxed);
+        let due = at >= last + REPORT_EVERY.as_millis() as u64;
+        // Of several threads advancing the bar at once, one reports.
+        let won = || self.reported.compare_exchange(last, at, Ordering::Relaxed, Ordering::Relaxed).is_ok();
+        if now || (due && won()) {
+            reporter.report(&self.bar.message(), self.bar.position(), self.bar.length());
+        }
     }
 
     /// `delta` more done.
     pub fn inc(&self, delta: u64) {
-        self.0.inc(delta);
+        self.bar.inc(delta);
+        self.report(false);
     }
 
     /// How much there is in all.
     pub fn set_length(&self, total: u64) {
-        self.0.set_length(total);
+        self.bar.set_length(total);
+        self.report(false);
     }
 
     /// How much is done.
     pub fn set_position(&self, done: u64) {
-        self.0.set_position(done);
+        self.bar.set_position(done);
+        self.report(false);
     }
 
     /// What the stage is called.
     pub fn set_message(&self, message: impl Into<String>) {
-        self.0.set_message(message.into());
+        self.bar.set_message(message.into());
+        self.report(true);
     }
 
     /// How much is done, and of how much (when known).
     pub fn position(&self) -> u64 {
-        self.0.position()
+        self.bar.position()
     }
 
     pub fn length(&self) -> Option<u64> {
-        self.0.length()
+        self.bar.length()
     }
 
     /// The stage is over: the bar goes away.
     pub fn finish_and_clear(&self) {
-        self.0.finish_and_clear();
+        if !self.bar.is_finished() {
+            self.report(true);
+            if let Some(reporter) = &self.reporter {
+                reporter.finished(&self.bar.message());
+            }
+        }
+        self.bar.finish_and_clear();
     }
 }
 
@@ -139,7 +215,7 @@ fn bar(total: u64, message: &str, template: &str) -> Bar {
     if let Ok(mut current) = CURRENT.lock() {
         *current = Some(bar.clone());
     }
-    Bar(bar)
+    Bar::new(bar, REPORTER.read().ok().and_then(|r| r.clone()))
 }
 
 #[cfg(test)]
@@ -158,5 +234,52 @@ mod tests {
         assert_eq!(state(&bar), Some(("rows".to_owned(), None)));
         bar.finish_and_clear();
         assert_eq!(state(&bar), None);
+    }
+
+    /// Keeps what it is told.
+    #[derive(Default)]
+    struct Kept(Mutex<Vec<(String, u64, Option<u64>)>>, Mutex<Vec<String>>);
+
+    impl Reporter for Kept {
+        fn report(&self, stage: &str, done: u64, total: Option<u64>) {
+            self.0.lock().unwrap().push((stage.to_owned(), done, total));
+        }
+
+        fn finished(&self, stage: &str) {
+            self.1.lock().unwrap().push(stage.to_owned());
+        }
+    }
+
+    #[test]
+    fn a_reporter_hears_a_stage_start_and_end_once() {
+        let kept = Arc::new(Kept::default());
+        let indicatif = ProgressBar::hidden();
+        indicatif.set_length(1000);
+        indicatif.set_message("rows");
+        let bar = Bar::new(indicatif, Some(kept.clone()));
+        for _ in 0..100 {
+            bar.inc(10);
+        }
+        bar.finish_and_clear();
+        bar.finish_and_clear();
+        let reports = kept.0.lock().unwrap().clone();
+        assert_eq!(reports.first(), Some(&("rows".to_owned(), 0, Some(1000))));
+        assert_eq!(reports.last(), Some(&("rows".to_owned(), 1000, Some(1000))));
+        assert_eq!(*kept.1.lock().unwrap(), ["rows"]);
+    }
+
+    #[test]
+    fn the_reporter_set_hears_every_later_bar() {
+        let kept = Arc::new(Kept::default());
+        set_reporter(Some(kept.clone()));
+        let bar = items_bar(40, "reporter test");
+        bar.set_position(40);
+        bar.finish_and_clear();
+        set_reporter(None);
+        // Other tests make bars at the same time: only this one's count.
+        let ours: Vec<_> = kept.0.lock().unwrap().iter().filter(|r| r.0 == "reporter test").cloned().collect();
+        assert_eq!(ours.first(), Some(&("reporter test".to_owned(), 0, Some(40))));
+        assert_eq!(ours.last(), Some(&("reporter test".to_owned(), 40, Some(40))));
+        assert!(kept.1.lock().unwrap().iter().any(|s| s == "reporter test"));
     }
 }
