@@ -1,6 +1,12 @@
 //! `heatscope view`: the clustered heatmap in a window, with pan, zoom,
-//! hover, search and an interactive cut. Draws through the same renderer
-//! as `render`; the camera and the input mapping live in `heatscope::view`.
+//! hover, search and an interactive cut. The winit event loop around an
+//! [`heatscope::app::Session`]: mouse and keys become session calls and
+//! actions. The window opens at once while the figure is prepared on
+//! another thread ([`heatscope::app::preview::start`]); it shows the stage
+//! running and how far it is, from the same bars the terminal shows
+//! (`progress::current`), then the preview stages, then the figure. It
+//! draws through the same renderer as `render` and redraws only on change;
+//! a lost surface is recreated, a lost device replaced.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -54,6 +54,52 @@
 //! tree over every item instead: k-means groups, the exact linkage inside
 //! each group and a size-weighted linkage over their centroids. See
 //! [`approx`] for the rules, and [`plan`] for which one an axis gets.
+//!
+//! # Files
+//! - `metric.rs`: the six metrics as scipy's `pdist` defines them, and the
+//!   per-item preparation (centring, normalising, ranking) that turns most of
+//!   them into dot products.
+//! - `condensed.rs`: [`pdist`], the condensed `n(n−1)/2` `f32` matrix, stored
+//!   in 4 × 4 blocks of one cache line. The position of `d(i, j)`, `i < j`, is
+//!   a per-item table value `lead(i)` plus `tail(j)`, so the linkage's passes
+//!   along a row or a column take few instructions a load and keep many
+//!   misses in flight. Computed in parallel panels: columns are gathered
+//!   into bounded panels, never transposed whole. `pdist_items` does the same
+//!   for the rows of any row-major slice (a k-means group).
+//! - `gram.rs`: the distances of columns too many for one panel (a tall
+//!   matrix) from one streamed pass of `f32` matrix products, added up in
+//!   `f64`; missing values, cityblock and spearman take the panels.
+//! - `lance_williams.rs`: the Lance–Williams update for each method, in `f64`
+//!   as scipy computes it, and the float types distances are kept in while
+//!   linking (`Dist`).
+//! - `linkage.rs`, `nn_chain.rs`: single linkage by minimum spanning tree;
+//!   complete, average, weighted and ward by the nearest-neighbour chain;
+//!   centroid and median by the generic algorithm; optionally over clusters
+//!   that start with given sizes (`linkage_of_clusters`). In the chain each
+//!   cluster keeps up to four nearest neighbours and a bound on the rest,
+//!   updated in the Lance–Williams pass, so only clusters left knowing none
+//!   are scanned again. Large problems run on a worker of the rayon pool,
+//!   with passes split in halves between threads. As many other workers as
+//!   the passes have parts poll for them instead of sleeping between merges,
+//!   until none has come for 50 ms.
+//! - `dendrogram.rs`: [`Dendrogram`]: merges, scipy's linkage matrix both
+//!   ways, scipy's leaf order, `fcluster` maxclust cuts, Newick.
+//! - `ordering.rs`: optimal leaf ordering (minimal summed distance between
+//!   neighbouring leaves).
+//! - `memory.rs`: [`MemoryBudget`]: what exact clustering needs, refused
+//!   before anything is allocated.
+//! - `cluster3.rs`: [`read_tree`] reads Cluster 3.0 `.gtr`/`.atr` trees over
+//!   a CDT's ids, children ordered to draw the CDT's order; [`write_cdt`]
+//!   writes the CDT/GTR/ATR that Java TreeView opens.
+//! - `cache.rs`: [`cluster_cached`]: trees stored beside the matrix cache,
+//!   keyed by the matrix fingerprint, axis, method, metric and ordering (and,
+//!   for an approximate tree, its group count, column sample and seed).
+//! - `approx/`: the approximate mode ([`approx`]).
+//!
+//! # Checked against scipy
+//! Tests compare with scipy on fixtures written by
+//! `tests/gen_scipy_fixtures.py`. The script's outputs are committed, so the
+//! tests need no Python.
 
 pub mod approx;
 mod cache;

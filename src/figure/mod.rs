@@ -2,6 +2,75 @@
 //! dendrogram meshes pruned to the pixels, annotation bars, the
 //! clustered-heatmap layout, and the scene the renderer draws (or the SVG
 //! writer writes).
+//!
+//! # Files
+//! - `colormap.rs`: [`Colormap`] (matplotlib/ColorBrewer names from the
+//!   `colorous` crate, sampled into a 256-entry table as matplotlib does;
+//!   `_r` reverses), [`Palette`] for categories, [`Norm`] (vmin, vmax,
+//!   centre; the extreme of an aggregated cell is the one farther from the
+//!   centre).
+//! - `dendrogram.rs`: `TreeGeometry` (per node: stem position, leaf span,
+//!   height, cut cluster) and `mesh(view)`: tree-space segments pruned to the
+//!   pixels.
+//! - `annotation.rs`: annotation tables keyed by label, turned into
+//!   categorical or numeric bars in display order, one colour per pixel (the
+//!   commonest category, or the mean).
+//! - `layout.rs`: [`clustermap`]: the seaborn layout, which labels fit (every
+//!   k-th), colour bar ticks, legends. [`PanelRole`] places a panel among
+//!   linked ones (no legends, row tree on the right, aligned edges).
+//! - `link.rs`: linked panels: `RowLinks` (rows matched by label, every
+//!   duplicate pair, the unmatched of each side), the follow order,
+//!   `LinkEnds` (the links by display position, sorted by either end), and
+//!   `connect`: the connectors of one gap (curves, or bands between
+//!   pixel-row blocks) and unmatched-row marks.
+//! - `linked.rs`: `linked_clustermap`: panels side by side, connectors in the
+//!   gaps, legends and link counts on the far right. Heatmap widths follow
+//!   column counts once each panel's trees, bars and labels have room; top
+//!   and bottom edges line up.
+//! - `scene.rs`: [`Scene`]: what is drawn, in figure pixels (the main
+//!   heatmap, linked heatmaps, connectors).
+//! - `text.rs`: the bundled font (DejaVu Sans, `data/fonts/`), text widths
+//!   and fitting.
+//! - `svg.rs`: a scene as SVG, the heatmap cells as an embedded PNG.
+//!
+//! # Connectors at scale
+//! A gap draws one curve per link with a row in view while the links are no
+//! more than the gap's pixel rows. Beyond that, links are counted on a grid
+//! of pixel-row blocks: each side's blocks, plus one above and one below the
+//! gap for ends out of view. The blocks double in size until at most 256
+//! pairs carry links. Each pair is one band from block centre to block
+//! centre, as wide as its share of the busiest block (below a pixel: a pixel
+//! wide, fainter).
+//!
+//! Each gap keeps its links by display position sorted twice (`LinkEnds`: by
+//! the left end and by the right end, built once per pair of orders). So the
+//! links in view are two slices found by binary search: those whose left end
+//! is in view, and those whose right end is while their left end is not.
+//! The counting is a parallel pass over each slice, in runs that share a
+//! block on the sorted side; it also tells whether few enough are in view to
+//! draw them one by one. A million links cost at most 256 curves to draw and
+//! about 2 ms of CPU to count. Tests: a million scrambled links give ≤ 256
+//! bands that carry every link; zoomed to 100 rows they are 100 curves on
+//! their rows' centres.
+//!
+//! # Dendrogram pruning
+//! A subtree (or leaf) narrower than two pixels becomes a *mark*: the pixel
+//! columns it touches are filled from the leaves up to its parent's height,
+//! keeping the tallest per column, drawn lighter. Dense leaves leave no
+//! gaps, and a million-leaf tree draws as its silhouette plus the branching
+//! above it. Segments are snapped to pixel centres and merged where they
+//! overlap on the same pixel line. Marks number at most one per pixel
+//! column; wide nodes draw one crossbar and two stems each. Tests check that
+//! the count on 200,000-leaf random and caterpillar trees stays within 4 ×
+//! the leaf-axis pixels (+300).
+//!
+//! # Figures for a view
+//! In a view (the window, the benchmark), the layout reserves the label
+//! areas (`fixed_label_area`), so the heatmap keeps its place while labels
+//! come and go. The trees are meshed for the visible leaves only (subtrees
+//! outside the window skipped, segments clipped). Bars take one colour per
+//! pixel over the visible items. Labels are every k-th visible item at
+//! multiples of k, so they stay put while panning.
 
 pub mod annotation;
 pub mod colormap;

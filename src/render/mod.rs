@@ -1,11 +1,86 @@
 //! The GPU renderer: draws a [`Scene`] into a [`Target`] (an image read
-//! back, a window's texture, or an offscreen frame) through one entry
-//! point, [`Renderer::draw`]. It owns the pipelines; everything it draws
-//! comes from the GPU-free [`crate::figure`] core (and the pyramid's
-//! tiles).
+//! back, a snapshot of the streaming view, a window's texture, or an
+//! offscreen frame) through one entry point, [`Renderer::draw`]. It owns the
+//! pipelines and bind-group layouts, made once (the heatmap's variants when
+//! a plan first needs them); everything it draws comes from the GPU-free
+//! [`crate::figure`] core and the pyramid's tiles.
 //!
 //! Images larger than one texture are drawn in square pieces of at most
-//! [`MAX_PIECE`] pixels, each a render target of its own.
+//! [`MAX_PIECE`] pixels, each a render target of its own, read back with rows
+//! padded to 256 bytes.
+//!
+//! # Files
+//! - `atlas.rs`: tile atlases (below) and their uploads.
+//! - `pool.rs`: what every drawing needs, kept between drawings and
+//!   rewritten through the queue: the frame's uniforms and bind group, vertex
+//!   buffers (grown when needed), the heatmaps' uniform buffers, colour
+//!   tables by their colours.
+//! - `gpu.rs`: adapter and device without a window (Vulkan or GL; llvmpipe
+//!   where there is no GPU); texture helpers and the read-back.
+//! - `heatmap.rs`: `plan`, which pyramid tiles a piece needs and where they go
+//!   in its atlas (pure); tile values as the shader reads them.
+//! - `shapes.rs`: fills, lines and gradients as coloured triangles;
+//!   connectors as vertices carrying their curve (pure).
+//! - `text.rs`: glyphon text. Rotated labels are drawn horizontally into a
+//!   strip texture, then turned 90° and multiplied onto the figure.
+//! - `uniforms.rs`: the `#[repr(C)]` uniform blocks, each mirrored in WGSL.
+//!
+//! # Shaders
+//! Shaders live in `shaders/`. `common.wgsl` (frame uniforms, figure → clip
+//! space) and `colormap.wgsl` (table lookup, NaN test) are prepended to
+//! `heatmap.wgsl`, `shapes.wgsl`, `rotated_text.wgsl` and `connectors.wgsl`.
+//! Each connector is a cubic Bézier evaluated in the vertex shader, in 1–16
+//! straight pieces as its rise needs (`shapes::curve_pieces`), edges
+//! anti-aliased by their distance from the centre line, clipped to the gap.
+//! `tests/shaders.rs` validates each composed module with naga. Bind group 0
+//! holds the frame uniforms, group 1 the draw's own resources.
+//!
+//! # The heatmap shader
+//! The pyramid level is chosen per axis as `pyramid::select` does (½–2 cells
+//! a pixel). The chosen tiles are written into one `R32Float` atlas texture:
+//! aggregate tiles as their mean, or as the extreme farther from the norm's
+//! centre for `--agg extremes`. For each pixel the fragment shader takes the
+//! level cells under the pixel's whole footprint (at most 3 × 3; zoomed in,
+//! the one cell under its centre, so cells stay crisp), combines the finite
+//! ones (area-weighted mean, or the farthest from the centre), normalises,
+//! and looks the colour up in a 256 × 1 texture (`⌊t · 256⌋`, as
+//! matplotlib). NaN is detected from the bits (compilers may fold `x != x`)
+//! and drawn in `--nan-color`. Every matrix cell under a pixel contributes
+//! to it, and a pixel reads at most 9 texels. The exception is the coarsest
+//! level in a panel too small for it: 16 texels there, and past 3 cells a
+//! pixel (an axis of at most 256 cells, with a single level, drawn on fewer
+//! than 86 px) a pixel reads only its first 4 cells a side. This is a known
+//! gap.
+//!
+//! The shader is written for CPU adapters as much as for GPUs. llvmpipe runs
+//! every pixel through both sides of each branch, and through a loop as many
+//! times as its slowest pixel needs. So the loops have a fixed count per
+//! axis, set by pipeline constants (`SPAN_X`, `SPAN_Y`: 1 cell zoomed in, 3
+//! up to 2 cells a pixel, 4 beyond); cells past a pixel's footprint count
+//! with weight 0; the missing-tile test (see Streaming) is compiled in only
+//! for plans that need it (`MASKED`); the atlas wrap is a subtraction, not a
+//! `%`. At 1280 × 800 on llvmpipe this more than halved the frame time
+//! (BENCHMARKS.md, "The heatmap shader for CPU adapters").
+//!
+//! # Streaming
+//! [`Target::Image`] waits for every tile a drawing lacks: read from the
+//! mapped pyramid in parallel. After [`Renderer::stream`] (the window), a
+//! frame does not wait. Tiles missing from the atlas are asked of a
+//! `TileLoader` (two worker threads, 256 MB of tiles kept in RAM; requests
+//! the last frame no longer wanted are withdrawn). Those that have arrived
+//! are uploaded until the frame's budget (about 16 MB) is spent.
+//!
+//! Each plan carries a bit a tile (`HeatmapUniforms::mask`, up to 1,024
+//! tiles; a plan with more is drawn waiting). The shader discards a pixel
+//! whose cells touch a missing tile. Beneath, the same view is drawn first at
+//! the next coarser level (a quarter to a sixteenth of the tiles, read at
+//! once into an atlas of its own), so a pixel shows the coarser aggregate
+//! until its tile comes, never the background. At the coarsest level the
+//! missing tiles are read at once. When every tile is there the mask is
+//! switched off, so a complete frame pays nothing for it;
+//! [`Renderer::incomplete`] tells the window to draw again until then.
+//! Tested: with a budget of one byte every pixel is the coarser level's or
+//! its own, and the finished frame equals the picture drawn waiting.
 
 mod atlas;
 mod gpu;
@@ -759,7 +834,7 @@ impl Renderer {
     /// in the GPU yet: worker threads read them, at most `budget` bytes of
     /// them go up a frame, and until a tile is there the next coarser level
     /// shows in its place. [`Renderer::incomplete`] tells when to draw
-    /// again. Exported images ([`Renderer::render`]) still wait for every tile.
+    /// again. Images ([`Target::Image`]) still wait for every tile.
     pub fn stream(&mut self, budget: u64) {
         self.streaming = Some(Streaming { budget, ..Default::default() });
     }

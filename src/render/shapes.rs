@@ -41,7 +41,7 @@ pub fn connector_triangles(scene: &Scene) -> usize {
 }
 
 /// The connectors of `scene` as triangles for the connector shader: each
-/// curve in [`curve_pieces`] straight pieces, two triangles a piece.
+/// curve in `curve_pieces` straight pieces, two triangles a piece.
 pub fn connector_vertices(scene: &Scene) -> Vec<ConnectorVertex> {
     let mut out = Vec::new();
     for c in drawn_connectors(scene) {

@@ -52,6 +52,38 @@
 //!    between groups are the linkage distances above, and each group keeps
 //!    the shape and the order of heights of its exact tree.
 //!
+//! # The passes
+//! `cluster` asks [`plan`] first: within the memory budget (and without
+//! `--approx`) the tree is exact. Beyond it the tree is built in levels,
+//! reusing the exact pipeline for the small parts:
+//!
+//! ```text
+//!  items (rows read with pread, or columns over a pread row sample held transposed)
+//!    │  Space: one pass — centre of each coordinate, no all-NaN item
+//!    │  > 16,384 items of ≥ 128 values: their 32 principal components
+//!    │    (subspace iteration on a 16,384-item sample; one projection pass)
+//!    ▼
+//!  k-means, k ≈ √n (≤ 4,096): k-means++ and Lloyd on a 16·k sample,
+//!    │  then Lloyd passes over all n in 256-row blocks (sgemm + first
+//!    │  minimum): one in the items' own values, or four on the components
+//!    ▼
+//!  per group, in parallel: its rows read once into memory (up to 128 MB),
+//!    │   its centroid and spread in the items' own values;
+//!    │   > 256 items → k-means again (groups of ~128, on the components if any)
+//!    │   ≤ 256 items → distances from one f32 product + linkage (the exact code)
+//!    ▼
+//!  linkage_of_clusters over the centroids (Lance–Williams weighted by size)
+//!    │  graft: group trees under the centroid tree's leaves, heights made
+//!    ▼  monotone; merges labelled → Dendrogram (same type, same outputs)
+//! ```
+//!
+//! # Memory
+//! `O(n)` indices and merges (and 32 components an item when projected),
+//! `k·d` centroids, one 256-row block per thread, and one group's rows and
+//! distances at a time. The matrix is read with `pread`, never mapped or
+//! copied whole: an 8,000,000 × 800 matrix larger than RAM was clustered
+//! in 2 GB.
+//!
 //! # Columns
 //! Columns are clustered on a seeded sample of the rows
 //! ([`Plan::Approx::sample_rows`]; by default as many rows as keep the
@@ -66,7 +98,15 @@
 //! # Determinism
 //! The tree depends only on the input, the options and the seed, never on
 //! the thread count: samples and seeds are drawn from a ChaCha8 stream per
-//! level and group, and every parallel pass writes or sums in a fixed order.
+//! level and group, and every parallel pass writes or sums in a fixed order:
+//! blocks have fixed bounds and write fixed places, and sums run group by
+//! group over members in index order. The tests compare rayon pools of 1 and
+//! 2 threads.
+//!
+//! # Ctrl-C
+//! Every block and group polls [`crate::progress::interrupted`]; the run
+//! ends with `ClusterError::Interrupted` (exit 130) before anything is
+//! written or cached.
 
 mod kmeans;
 mod leaves;

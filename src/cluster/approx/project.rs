@@ -31,7 +31,7 @@ pub const COMPONENTS: usize = 32;
 pub const MIN_DIM: usize = 128;
 
 /// Sampled items the axes are found on (fewer of very wide items, so that
-/// the sample stays within [`SAMPLE_BYTES`]).
+/// the sample stays within `SAMPLE_BYTES`).
 pub const SAMPLE: usize = 16_384;
 const SAMPLE_BYTES: usize = 256 << 20;
 
