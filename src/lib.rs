@@ -16,6 +16,7 @@ pub mod progress;
 pub mod pyramid;
 pub mod render;
 pub mod view;
+pub mod window;
 
 // Buffers of a few megabytes come and go in every streaming pass; the
 // system allocator hands them back to the kernel and faults fresh pages in

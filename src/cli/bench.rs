@@ -91,7 +91,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let mut recorder = Recorder::new(started);
     let gpu_cache = args.gpu_cache.saturating_mul(1 << 20);
     let (renderer, size) = if args.window {
-        super::bench_window::run(&mut session, size, gpu_cache, &mut recorder)?
+        heatscope::window::bench::run(&mut session, size, gpu_cache, &mut recorder)?
     } else {
         let mut renderer = Renderer::new()?;
         renderer.set_gpu_cache(gpu_cache);

@@ -9,13 +9,11 @@ use heatscope::generate::GenerateError;
 use heatscope::input::{ColsSubset, InputError};
 
 mod bench;
-mod bench_window;
 mod cluster;
 mod generate;
 mod info;
 mod render;
 mod view;
-mod window;
 
 /// Clustered heatmaps of matrices far larger than memory.
 #[derive(Parser, Debug)]

@@ -12,7 +12,7 @@
 //!   ([`bench_path`], 224 frames).
 //!
 //! The viewer's state machine that these actions drive lives in
-//! `app::session`; the winit window around it is in `src/cli/`.
+//! `app::session`; the winit window around it is in `src/window/`.
 
 pub mod camera;
 pub mod script;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use heatscope::render::{Gpu, Renderer};
+use crate::render::{Gpu, Renderer};
 use winit::event_loop::ActiveEventLoop;
 use winit::window::Window;
 

@@ -5,31 +5,30 @@
 
 use std::time::Instant;
 
-use heatscope::render::{Renderer, Target};
-use heatscope::view::{Action, bench_path};
+use crate::render::{Renderer, Target};
+use crate::view::{Action, bench_path};
 use winit::application::ApplicationHandler;
 use winit::event::WindowEvent;
 use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::window::{Window, WindowId};
 
-use super::CliError;
-use super::window::{WindowState, open_window_with, opened};
-use heatscope::app::Session;
-use heatscope::app::bench::{Recorder, step};
+use super::surface::{WindowState, open_window_with, opened};
+use crate::app::Session;
+use crate::app::bench::{Recorder, step};
 
 /// Replays the path in a window of `size` pixels; the renderer (for its
 /// traffic counters) and the size the frames had.
-pub(super) fn run(
+pub fn run(
     session: &mut Session,
     size: [u32; 2],
     gpu_cache: u64,
     recorder: &mut Recorder,
 ) -> anyhow::Result<(Renderer, [u32; 2])> {
-    let event_loop = EventLoop::new().map_err(|_| CliError {
-        message: "--window: no display to open a window on (DISPLAY or WAYLAND_DISPLAY unset or unreachable); \
-                  leave out --window to measure offscreen"
-            .to_owned(),
-        code: 1,
+    let event_loop = EventLoop::new().map_err(|_| {
+        anyhow::anyhow!(
+            "--window: no display to open a window on (DISPLAY or WAYLAND_DISPLAY unset or unreachable); \
+             leave out --window to measure offscreen"
+        )
     })?;
     let path = bench_path().into();
     let mut bench =
