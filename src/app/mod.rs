@@ -46,7 +46,7 @@ pub use cluster::{
     ClusteringNote, cannot_write, check_in_place, cluster_axis, labels, read_linkage, read_order, write_clusters,
 };
 pub use export::{Format, export, layout};
-pub use prepare::{Linked, Prepared, check_folder, prepare, prepare_panel};
+pub use prepare::{Linked, Prepared, check_folder, prepare, prepare_opened, prepare_panel};
 pub use scene::scene;
 pub use session::{HudStats, SearchKey, Session, overlay};
 pub use spec::{FigureSpec, InputSpec, LinkOrder};

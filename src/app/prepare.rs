@@ -21,6 +21,7 @@ use crate::render::{DataWindow, HeatmapSource};
 pub struct Prepared {
     pub matrix: Matrix,
     pub row_tree: Option<Dendrogram>,
+    pub col_tree: Option<Dendrogram>,
     pub row_order: Vec<usize>,
     pub col_order: Vec<usize>,
     pub pyramid: std::sync::Arc<Pyramid>,
@@ -105,6 +106,12 @@ impl Prepared {
 /// picks the colours; then the same for each linked panel, matched to the
 /// panel on its left by row label.
 pub fn prepare(figure: &FigureSpec) -> anyhow::Result<Prepared> {
+    prepare_opened(figure, None)
+}
+
+/// [`prepare`] with the main matrix already `opened` (another program's
+/// array, say), or opened from `figure.input` when `None`.
+pub fn prepare_opened(figure: &FigureSpec, opened: Option<Matrix>) -> anyhow::Result<Prepared> {
     let input = &figure.input;
     let usage = |message: String| -> anyhow::Error { UsageError(message).into() };
     let connector_color = match figure.connector_color.as_str() {
@@ -139,7 +146,7 @@ pub fn prepare(figure: &FigureSpec) -> anyhow::Result<Prepared> {
             check_folder(path)?;
         }
     }
-    let (mut main, _) = prepare_panel(figure, None, None)?;
+    let (mut main, _) = prepare_panel(figure, None, opened)?;
     for (path, groups, order, labels) in [
         (&figure.row_clusters_out, &main.row_groups, &main.row_order, main.matrix.row_labels()),
         (&figure.col_clusters_out, &main.col_groups, &main.col_order, main.matrix.col_labels()),
@@ -425,6 +432,7 @@ pub fn prepare_panel(
         clustering,
         matrix,
         row_tree,
+        col_tree,
         col_order,
         pyramid: std::sync::Arc::new(pyramid),
         style,

@@ -206,7 +206,13 @@ pub fn classify(cells: &[Option<&str>]) -> BarValues {
     }
     index = distinct.iter().enumerate().map(|(i, v)| (*v, i as u32)).collect();
     let codes = cells.iter().map(|c| c.map(|v| index[v])).collect();
-    let palette = Palette::for_categories(distinct.len());
+    // Hex colours are drawn as given (seaborn's `row_colors`).
+    let given: Option<Vec<Rgba>> =
+        distinct.iter().map(|v| v.starts_with('#').then(|| Rgba::parse(v)).flatten()).collect();
+    let palette = match given {
+        Some(colors) if !colors.is_empty() => Palette::given(colors),
+        _ => Palette::for_categories(distinct.len()),
+    };
     BarValues::Categorical { codes, categories: distinct.into_iter().map(str::to_owned).collect(), palette }
 }
 
@@ -214,7 +220,9 @@ pub fn classify(cells: &[Option<&str>]) -> BarValues {
 pub fn assign_palettes(bars: &mut [AnnotationBar]) {
     let mut index = 0;
     for bar in bars {
-        if let BarValues::Categorical { categories, palette, .. } = &mut bar.values {
+        if let BarValues::Categorical { categories, palette, .. } = &mut bar.values
+            && !palette.is_given()
+        {
             *palette = Palette::nth(index, categories.len());
             index += 1;
         }
@@ -222,6 +230,12 @@ pub fn assign_palettes(bars: &mut [AnnotationBar]) {
 }
 
 impl AnnotationBar {
+    /// Whether a legend explains it: not for a bar of the colours
+    /// themselves (seaborn draws none for `row_colors`).
+    pub fn has_legend(&self) -> bool {
+        !matches!(&self.values, BarValues::Categorical { palette, .. } if palette.is_given())
+    }
+
     /// A bar from an annotation column read with the matrix (`obs:…` /
     /// `var:…`), its values in matrix order, shown in display `order`.
     pub fn from_annotation(annotation: &Annotation, order: &[usize]) -> AnnotationBar {
@@ -446,5 +460,23 @@ mod tests {
             BarSource { path: "no/such/obs.tsv".into(), columns: vec!["bulk_labels".into(), "phase".into()] }
         );
         assert_eq!(BarSource::parse("obs.tsv").columns, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_column_of_hex_colours_draws_in_those_colours_beside_other_bars() {
+        let cells = [Some("#ff0000"), Some("#00ff00"), None, Some("#ff0000")];
+        let colours = AnnotationBar { name: "given".into(), values: classify(&cells) };
+        let kinds = AnnotationBar { name: "kinds".into(), values: classify(&[Some("a"), Some("b"), None, Some("a")]) };
+        let mut bars = vec![kinds, colours];
+        assign_palettes(&mut bars);
+        let BarValues::Categorical { codes, palette, .. } = &bars[1].values else { panic!("categorical") };
+        let colour = |i: usize| codes[i].map(|c| palette.color(c as usize));
+        assert_eq!(colour(0), Some(Rgba([255, 0, 0, 255])));
+        assert_eq!(colour(1), Some(Rgba([0, 255, 0, 255])));
+        assert_eq!((colour(2), colour(3)), (None, Some(Rgba([255, 0, 0, 255]))));
+        assert!(bars[0].has_legend() && !bars[1].has_legend());
+        // The category bar still takes the first chosen palette, tab10.
+        let BarValues::Categorical { palette, .. } = &bars[0].values else { panic!("categorical") };
+        assert_eq!(palette.color(0), Rgba([0x1f, 0x77, 0xb4, 255]));
     }
 }

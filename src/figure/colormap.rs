@@ -193,13 +193,15 @@ pub fn lut_index(t: f32) -> usize {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Palette {
     colors: Vec<Rgba>,
+    /// The colours were given with the data (a bar of colours), not chosen.
+    given: bool,
 }
 
 impl Palette {
     /// The palette called `name`.
     pub fn by_name(name: &str) -> Result<Palette, UnknownName> {
         match PALETTES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            Some((_, colors)) => Ok(Palette { colors: colors.iter().map(|&c| c.into()).collect() }),
+            Some((_, colors)) => Ok(Palette { colors: colors.iter().map(|&c| c.into()).collect(), given: false }),
             None => Err(UnknownName {
                 kind: "palette",
                 name: name.to_owned(),
@@ -216,7 +218,22 @@ impl Palette {
             colors.extend(colorous::SET3.iter().map(|&c| Rgba::from(c)));
             colors.extend(colorous::DARK2.iter().map(|&c| Rgba::from(c)));
         }
-        Palette { colors }
+        Palette { colors, given: false }
+    }
+
+    /// The colours given with the data, category by category (a bar of
+    /// colours, as seaborn's `row_colors`); kept whatever bars are beside it.
+    ///
+    /// # Panics
+    /// If there are no colours.
+    pub fn given(colors: Vec<Rgba>) -> Palette {
+        assert!(!colors.is_empty(), "a palette needs a colour");
+        Palette { colors, given: true }
+    }
+
+    /// Whether the colours came with the data.
+    pub fn is_given(&self) -> bool {
+        self.given
     }
 
     /// The `index`-th palette (cycling through tab10, Set2, Dark2, Set1,

@@ -474,7 +474,7 @@ fn bar_names_extent(fonts: &mut FontSystem, bars: &[AnnotationBar], size: f32) -
 /// Width of the legends column.
 pub(crate) fn legends_width(fonts: &mut FontSystem, rows: &AxisSpec, cols: &AxisSpec, size: f32) -> f32 {
     let mut widest: f32 = 0.0;
-    for bar in rows.bars.iter().chain(cols.bars) {
+    for bar in rows.bars.iter().chain(cols.bars).filter(|b| b.has_legend()) {
         widest = widest.max(text::width(fonts, &bar.name, size));
         if let BarValues::Categorical { categories, .. } = &bar.values {
             for c in categories.iter().take(LEGEND_ENTRIES) {
@@ -491,7 +491,7 @@ pub(crate) fn legends(scene: &mut Scene, area: Rect, rows: &AxisSpec, cols: &Axi
     let mut y = area.y;
     let line = size * LINE_HEIGHT;
     let x = area.x + PAD;
-    for bar in rows.bars.iter().chain(cols.bars) {
+    for bar in rows.bars.iter().chain(cols.bars).filter(|b| b.has_legend()) {
         if y + 2.0 * line > area.bottom() {
             break;
         }

@@ -34,16 +34,17 @@ pub struct Matrix {
     fingerprint: u64,
 }
 
+/// Values held elsewhere that a matrix reads in place (another program's
+/// array, such as a numpy buffer).
+pub type SharedValues = Arc<dyn AsRef<[f32]> + Send + Sync>;
+
 /// Cloned cheaply: both kinds are shared.
 #[derive(Clone)]
 enum Storage {
-    Owned(Arc<Vec<f32>>),
+    /// Values in memory: the matrix's own, or another program's.
+    Owned(SharedValues),
     /// The file is kept open beside its map for [`Matrix::read_row`].
-    Mapped {
-        file: Arc<File>,
-        map: Arc<Mmap>,
-        offset: usize,
-    },
+    Mapped { file: Arc<File>, map: Arc<Mmap>, offset: usize },
 }
 
 /// Where a matrix came from and how it was opened.
@@ -134,6 +135,16 @@ impl Matrix {
     /// # Panics
     /// If `data.len() != rows * cols`.
     pub fn from_vec(rows: usize, cols: usize, data: Vec<f32>) -> Self {
+        Matrix::from_shared(rows, cols, Arc::new(data))
+    }
+
+    /// A matrix over values held elsewhere, read in place (not copied),
+    /// labelled `row_i`/`col_j`.
+    ///
+    /// # Panics
+    /// If there are not `rows * cols` values.
+    pub fn from_shared(rows: usize, cols: usize, values: SharedValues) -> Self {
+        let data = (*values).as_ref();
         assert_eq!(data.len(), rows * cols, "data length must be rows * cols");
         let source = Source {
             path: PathBuf::new(),
@@ -142,12 +153,12 @@ impl Matrix {
             warnings: Vec::new(),
             annotations: Annotations::None,
         };
-        let fingerprint = Fnv::default().u64(rows as u64).u64(cols as u64).bytes(bytemuck::cast_slice(&data)).finish();
+        let fingerprint = Fnv::default().u64(rows as u64).u64(cols as u64).bytes(bytemuck::cast_slice(data)).finish();
         Matrix {
             rows,
             cols,
             fingerprint,
-            storage: Storage::Owned(Arc::new(data)),
+            storage: Storage::Owned(values),
             row_labels: Labels::generated("row", rows),
             col_labels: Labels::generated("col", cols),
             source,
@@ -407,7 +418,7 @@ impl Matrix {
         assert!(first + count <= self.rows, "rows {first}..{} of {}", first + count, self.rows);
         match &self.storage {
             Storage::Owned(values) => {
-                out.copy_from_slice(&values[first * self.cols..(first + count) * self.cols]);
+                out.copy_from_slice(&(**values).as_ref()[first * self.cols..(first + count) * self.cols]);
                 Ok(())
             }
             Storage::Mapped { file, offset, .. } => {
@@ -567,7 +578,7 @@ impl Storage {
     /// map itself.
     fn values(&self, len: usize) -> &[f32] {
         match self {
-            Storage::Owned(values) => &values[..len],
+            Storage::Owned(values) => &(**values).as_ref()[..len],
             Storage::Mapped { map, offset, .. } => bytemuck::cast_slice(&map[*offset..*offset + len * 4]),
         }
     }

@@ -115,7 +115,7 @@ pub use annotation::{
 pub use axis::Axis;
 pub use error::InputError;
 pub use labels::Labels;
-pub use matrix::{CacheUse, Matrix, MatrixValues, OpenOptions, Source};
+pub use matrix::{CacheUse, Matrix, MatrixValues, OpenOptions, SharedValues, Source};
 pub use standardize::{Standardize, standardize};
 pub use stats::{Stats, Summary, scan};
 pub use text::{CdtIds, cdt_ids};

@@ -1,0 +1,454 @@
+"""heatscope: clustered heatmaps of huge matrices, in seaborn's words.
+
+``heatscope.clustermap(df)`` clusters the rows and columns of a matrix and
+draws the clustered heatmap, as ``seaborn.clustermap`` does, with the same
+argument names; ``heatscope.linkage(X)`` is ``scipy.cluster.hierarchy.linkage``
+on observation matrices, in parallel; ``heatscope.linked(left, right)`` draws
+two heatmaps side by side with curves joining rows of the same name.
+
+Arrays are read in place when they are C-contiguous ``float32`` (do not
+write to one while heatscope uses it); anything else numeric is converted
+once. Long work runs with the GIL released, and Ctrl-C stops it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["ClusterGrid", "Dendrogram", "clustermap", "linkage", "linked"]
+__version__ = "0.1.0"
+
+_METHODS = ("single", "complete", "average", "weighted", "centroid", "median", "ward")
+
+
+def _as_float32(x: Any, what: str = "data") -> np.ndarray:
+    """A 2-D C-contiguous float32 array of ``x``: ``x`` itself when it is one."""
+    array = np.asarray(x)
+    if array.ndim != 2:
+        raise ValueError(
+            f"{what} has {array.ndim} dimension(s), shape {array.shape}: give a 2-D matrix "
+            "(rows × columns); a condensed distance vector is not accepted"
+        )
+    if array.dtype.kind not in "fiub":
+        raise ValueError(f"{what} has dtype {array.dtype}: give numbers (any float or int dtype)")
+    if array.dtype != np.float32 or not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array, dtype=np.float32)
+    if array.size and np.isinf(array).any():
+        row, col = np.argwhere(np.isinf(array))[0]
+        raise ValueError(
+            f"{what}: row {row}, column {col} is infinite; replace infinities with NaN "
+            "(drawn as missing) or a finite value"
+        )
+    return array
+
+
+def linkage(
+    X: Any,
+    method: str = "single",
+    metric: str = "euclidean",
+    optimal_ordering: bool = False,
+    *,
+    approx: bool = False,
+    memory_budget: Optional[int] = None,
+) -> np.ndarray:
+    """Hierarchical clustering of the rows of ``X``, as ``scipy.cluster.hierarchy.linkage``.
+
+    ``X`` is an observation matrix (n × features, any numeric dtype; values
+    are used as float32). Returns scipy's linkage matrix, ``(n - 1) × 4``
+    float64. ``method``: single, complete, average, weighted, centroid,
+    median or ward; ``metric``: euclidean, sqeuclidean, cityblock, cosine,
+    correlation or spearman. Exact clustering holds ``n(n-1)/2`` float32
+    distances; when that exceeds ``memory_budget`` bytes (default: half the
+    RAM, at most 8 GiB) a ``MemoryError`` says so, unless ``approx=True``
+    asks for the approximate tree (k-means groups, exact trees inside).
+    """
+    x = _as_float32(X, "X")
+    return _core.linkage(x, method, metric, bool(optimal_ordering), bool(approx), memory_budget)
+
+
+class Dendrogram:
+    """One axis's tree, as seaborn's ``ClusterGrid.dendrogram_row``."""
+
+    def __init__(self, linkage: Optional[np.ndarray], reordered_ind: list):
+        #: scipy's linkage matrix (float64), None when the axis was not clustered.
+        self.linkage = linkage
+        #: The leaves in display order (scipy's ``dendrogram(Z)["leaves"]``).
+        self.reordered_ind = reordered_ind
+
+    def __repr__(self) -> str:
+        n = len(self.reordered_ind)
+        return f"<heatscope.Dendrogram of {n} leaves>"
+
+
+class ClusterGrid:
+    """A clustered heatmap, as ``seaborn.clustermap`` returns it."""
+
+    def __init__(self, figure: Any, data: Any, width: int, height: int, keep: list):
+        self._figure = figure
+        self._width = width
+        self._height = height
+        self._keep = keep  # temporary files the figure reads
+        self._data = data
+        row_order, col_order = figure.row_order(), figure.col_order()
+        self.dendrogram_row = Dendrogram(figure.row_linkage(), row_order)
+        self.dendrogram_col = Dendrogram(figure.col_linkage(), col_order)
+        self.row_labels, self.col_labels = figure.labels()
+
+    @property
+    def data2d(self) -> Any:
+        """The matrix in display order: a DataFrame when pandas is installed."""
+        rows, cols = self.dendrogram_row.reordered_ind, self.dendrogram_col.reordered_ind
+        if self._data is None:
+            raise ValueError("data2d is available for arrays and DataFrames, not for a figure of a file")
+        values = np.asarray(self._data)[np.ix_(rows, cols)]
+        try:
+            import pandas as pd
+        except ImportError:
+            return values
+        return pd.DataFrame(
+            values, index=[self.row_labels[i] for i in rows], columns=[self.col_labels[j] for j in cols]
+        )
+
+    def _clusters(self, groups: Optional[list], labels: list, what: str) -> Any:
+        if groups is None:
+            raise ValueError(f"no {what} cut: pass {what}_cut=K to clustermap")
+        try:
+            import pandas as pd
+        except ImportError:
+            return np.asarray(groups)
+        return pd.Series(groups, index=labels, name=f"{what} cluster")
+
+    @property
+    def row_clusters(self) -> Any:
+        """Each row's flat cluster of ``row_cut`` (numbered from 1 as scipy's
+        ``fcluster``), in matrix order: a Series by row label."""
+        return self._clusters(self._figure.row_clusters(), self.row_labels, "row")
+
+    @property
+    def col_clusters(self) -> Any:
+        """Each column's flat cluster of ``col_cut``, as ``row_clusters``."""
+        return self._clusters(self._figure.col_clusters(), self.col_labels, "col")
+
+    def _draw(self, format: str, width: Optional[int] = None, height: Optional[int] = None) -> tuple:
+        return self._figure.draw(format, width or self._width, height or self._height)
+
+    def to_png(self) -> bytes:
+        """The figure as a PNG file's bytes."""
+        return self._draw("png")[0]
+
+    def layout(self) -> dict:
+        """Where everything lies in the figure: panels, labels, colour scale."""
+        return json.loads(self._draw("png")[1])
+
+    def savefig(self, path: Union[str, os.PathLike], dpi: Optional[float] = None) -> None:
+        """Writes the figure as PNG or SVG (by the file's extension). ``dpi``
+        scales the size from the 100 dpi of ``figsize``."""
+        path = os.fspath(path)
+        extension = os.path.splitext(path)[1].lower()
+        if extension not in (".png", ".svg"):
+            raise ValueError(f"{path}: name a .png or .svg file")
+        scale = (dpi / 100.0) if dpi else 1.0
+        width, height = round(self._width * scale), round(self._height * scale)
+        data = self._draw(extension[1:], width, height)[0]
+        directory = os.path.dirname(os.path.abspath(path))
+        with tempfile.NamedTemporaryFile(dir=directory, delete=False, suffix=extension) as out:
+            out.write(data)
+        os.replace(out.name, path)
+
+    def _repr_png_(self) -> bytes:
+        return self.to_png()
+
+    def view(self) -> None:
+        """Opens the interactive window on this figure (pan, zoom, search,
+        cut) and returns when it is closed."""
+        if self._view is None:
+            raise ValueError("this figure cannot be viewed")
+        path, options = self._view()
+        _core.view(path, options)
+
+    _view: Any = None
+
+    def __repr__(self) -> str:
+        rows, cols = len(self.row_labels), len(self.col_labels)
+        return f"<heatscope.ClusterGrid {rows} × {cols}, {self._width} × {self._height} px>"
+
+
+def _labels_mode(value: Any, n: int, what: str) -> tuple:
+    """The label mode of seaborn's ``xticklabels``/``yticklabels``, and new labels."""
+    if value is True:
+        return "all", None
+    if value is False:
+        return "none", None
+    if isinstance(value, str) and value == "auto":
+        return "auto", None
+    if isinstance(value, (int, np.integer)):
+        raise ValueError(f"{what}={value}: a step between labels is not supported; give True, False, 'auto' or a list")
+    labels = [str(v) for v in value]
+    if len(labels) != n:
+        raise ValueError(f"{what}: {len(labels)} labels given for {n}")
+    return "all", labels
+
+
+class _Input:
+    """What ``data`` holds: values (or a file), labels, and stored annotation columns."""
+
+    def __init__(self, data: Any, layer: Optional[str] = None):
+        self.path = None
+        self.values = None
+        self.rows = self.cols = None
+        self.obs = self.var = None
+        if isinstance(data, (str, os.PathLike)):
+            self.path = os.fspath(data)
+            if not os.path.exists(self.path):
+                raise FileNotFoundError(f"{self.path}: no such file; check the path")
+            return
+        if hasattr(data, "obs_names") and hasattr(data, "var_names") and hasattr(data, "X"):
+            values = data.layers[layer] if layer is not None else data.X
+            if hasattr(values, "toarray"):
+                values = values.toarray()
+            self.values = values
+            self.rows, self.cols = [str(v) for v in data.obs_names], [str(v) for v in data.var_names]
+            self.obs, self.var = data.obs, data.var
+        elif hasattr(data, "index") and hasattr(data, "columns") and hasattr(data, "to_numpy"):
+            self.values = data.to_numpy()
+            self.rows, self.cols = [str(v) for v in data.index], [str(v) for v in data.columns]
+        else:
+            self.values = data
+        if layer is not None and self.obs is None:
+            raise ValueError("layer= goes with an AnnData")
+        self.array = _as_float32(self.values)
+        n, m = self.array.shape
+        if self.rows is None:
+            self.rows, self.cols = [str(i) for i in range(n)], [str(j) for j in range(m)]
+
+
+def _colour(value: Any) -> str:
+    """A value as a bar table cell: colours as #rrggbb, anything else as text."""
+    try:
+        from matplotlib.colors import is_color_like, to_hex
+    except ImportError:
+        return str(value)
+    if not isinstance(value, (int, float, np.number)) and is_color_like(value):
+        return to_hex(value)
+    return str(value)
+
+
+def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str) -> list:
+    """``row_colors``/``col_colors`` as bar table specs: one TSV keyed by label."""
+    if colors is None:
+        return []
+    columns: list = []
+    if isinstance(colors, str):
+        if stored is None or colors not in getattr(stored, "columns", []):
+            raise ValueError(f"{name}={colors!r}: no such column of the AnnData's obs/var")
+        colors = stored[colors]
+    if hasattr(colors, "columns") and hasattr(colors, "index"):  # a DataFrame
+        for column in colors.columns:
+            columns.append((str(column), colors[column]))
+    elif hasattr(colors, "index") and hasattr(colors, "name"):  # a Series
+        columns.append((str(colors.name) if colors.name is not None else name, colors))
+    else:
+        values = list(colors)
+        if values and isinstance(values[0], (list, tuple)) and not isinstance(values[0], str) and len(values[0]) != 3:
+            raise ValueError(f"{name}: give one colour or category a label")
+        columns.append((name, values))
+    table = {}
+    for column, values in columns:
+        if hasattr(values, "index"):
+            keys = [str(k) for k in values.index]
+            cells = dict(zip(keys, (_colour(v) for v in values)))
+            if not set(keys) & set(labels):
+                raise ValueError(f"{name}: none of its labels is among the data's")
+        else:
+            if len(values) != len(labels):
+                raise ValueError(f"{name}: {len(values)} values given for {len(labels)} labels")
+            cells = dict(zip(labels, (_colour(v) for v in values)))
+        table[column] = cells
+    path = os.path.join(directory, f"{name}.tsv")
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("label\t" + "\t".join(table) + "\n")
+        for label in labels:
+            row = [table[c].get(label, "") for c in table]
+            out.write(label + "\t" + "\t".join(v.replace("\t", " ") for v in row) + "\n")
+    return [path]
+
+
+def _linkage_file(z: Any, directory: str, name: str) -> Optional[str]:
+    if z is None:
+        return None
+    path = os.path.join(directory, f"{name}.npy")
+    np.save(path, np.ascontiguousarray(np.asarray(z, dtype=np.float64)))
+    return path
+
+
+def _matrix_file(source: _Input, directory: str, name: str) -> str:
+    """A matrix as a .npy with its labels beside it (for a linked panel or the window)."""
+    path = os.path.join(directory, f"{name}.npy")
+    np.save(path, source.array)
+    for suffix, labels in (("rows", source.rows), ("cols", source.cols)):
+        with open(os.path.join(directory, f"{name}.{suffix}.txt"), "w", encoding="utf-8") as out:
+            out.write("".join(label.replace("\n", " ") + "\n" for label in labels))
+    return path
+
+
+def _axis(value: Optional[int], name: str) -> Optional[str]:
+    if value is None:
+        return None
+    if value in (0, 1):
+        return "rows" if value == 0 else "cols"
+    raise ValueError(f"{name}={value!r}: give 0 (rows) or 1 (columns)")
+
+
+def clustermap(
+    data: Any,
+    *,
+    method: str = "average",
+    metric: str = "euclidean",
+    z_score: Optional[int] = None,
+    standard_scale: Optional[int] = None,
+    figsize: Optional[Sequence[float]] = None,
+    dpi: float = 100,
+    width: Optional[int] = None,
+    height: Optional[int] = None,
+    row_cluster: bool = True,
+    col_cluster: bool = True,
+    row_linkage: Any = None,
+    col_linkage: Any = None,
+    row_colors: Any = None,
+    col_colors: Any = None,
+    dendrogram_ratio: float = 0.2,
+    colors_ratio: float = 0.03,
+    cmap: Any = None,
+    center: Optional[float] = None,
+    robust: bool = False,
+    vmin: Optional[float] = None,
+    vmax: Optional[float] = None,
+    xticklabels: Any = "auto",
+    yticklabels: Any = "auto",
+    row_cut: Optional[int] = None,
+    col_cut: Optional[int] = None,
+    optimal_ordering: bool = False,
+    agg: str = "mean",
+    title: Optional[str] = None,
+    link: Any = None,
+    layer: Optional[str] = None,
+    font_size: float = 12.0,
+    cache_dir: Optional[str] = None,
+    **heatscope_options: Any,
+) -> ClusterGrid:
+    """Clusters the rows and columns of ``data`` and draws the clustered heatmap.
+
+    The arguments are ``seaborn.clustermap``'s, with its meanings:
+    ``method``, ``metric``, ``z_score`` (0: rows, 1: columns),
+    ``standard_scale``, ``row_cluster``, ``col_cluster``, ``row_linkage`` /
+    ``col_linkage`` (scipy linkage matrices), ``row_colors`` / ``col_colors``
+    (a Series, DataFrame or list of colours or categories, or the name of an
+    ``obs``/``var`` column of an AnnData), ``cmap``, ``center``, ``robust``,
+    ``vmin``, ``vmax``, ``figsize`` (inches at ``dpi``; or ``width`` and
+    ``height`` in pixels), ``dendrogram_ratio``, ``colors_ratio``,
+    ``xticklabels`` / ``yticklabels`` (True, False, "auto" or a list).
+
+    heatscope's own: ``row_cut`` / ``col_cut`` (K flat clusters, as scipy's
+    ``fcluster(Z, K, "maxclust")``, shown as a bar and in
+    ``ClusterGrid.row_clusters``), ``optimal_ordering``, ``agg`` ("mean" or
+    "extremes": what a pixel over many cells shows), ``title``, ``link``
+    (another matrix drawn to the right, rows joined by label), ``layer``
+    (of an AnnData).
+
+    ``data``: a 2-D numpy array (any float or int dtype), a pandas
+    DataFrame (index and columns as labels), an AnnData (``obs_names`` ×
+    ``var_names``), or the path of any file heatscope reads.
+    """
+    source = _Input(data, layer)
+    scratch = tempfile.TemporaryDirectory(prefix="heatscope-")
+    directory = scratch.name
+    if figsize is not None:
+        width, height = round(figsize[0] * dpi), round(figsize[1] * dpi)
+    width = int(width or 1200)
+    height = int(height or 1000)
+    if method not in _METHODS:
+        raise ValueError(f"method={method!r}: give one of {', '.join(_METHODS)}")
+    if cmap is not None and not isinstance(cmap, str):
+        cmap = getattr(cmap, "name", None) or str(cmap)
+    options: dict = {
+        "method": method,
+        "metric": metric,
+        "optimal_ordering": bool(optimal_ordering),
+        "no_row_cluster": not row_cluster,
+        "no_col_cluster": not col_cluster,
+        "z_score": _axis(z_score, "z_score"),
+        "standard_scale": _axis(standard_scale, "standard_scale"),
+        "cmap": cmap,
+        "center": center,
+        "robust": bool(robust),
+        "vmin": vmin,
+        "vmax": vmax,
+        "row_cut": row_cut,
+        "col_cut": col_cut,
+        "dendrogram_ratio": dendrogram_ratio,
+        "colors_ratio": colors_ratio,
+        "width": width,
+        "height": height,
+        "font_size": font_size,
+        "agg": agg,
+        "title": title,
+    }
+    rows, cols = source.rows, source.cols
+    row_mode, new_rows = _labels_mode(yticklabels, len(rows) if rows else 0, "yticklabels")
+    col_mode, new_cols = _labels_mode(xticklabels, len(cols) if cols else 0, "xticklabels")
+    options["input"] = {"row_label_mode": row_mode, "col_label_mode": col_mode}
+    options["row_linkage"] = _linkage_file(row_linkage, directory, "row_linkage")
+    options["col_linkage"] = _linkage_file(col_linkage, directory, "col_linkage")
+    if source.path is None:
+        options["row_colors"] = _bar_table(row_colors, rows, source.obs, directory, "row_colors")
+        options["col_colors"] = _bar_table(col_colors, cols, source.var, directory, "col_colors")
+    else:
+        if not (row_colors is None or isinstance(row_colors, str)) or not (
+            col_colors is None or isinstance(col_colors, str)
+        ):
+            raise ValueError("for a file, give row_colors/col_colors as 'TABLE.tsv:COLUMN' or 'obs:NAME'")
+        options["row_colors"] = [row_colors] if row_colors else []
+        options["col_colors"] = [col_colors] if col_colors else []
+    if link is not None:
+        linked = _Input(link)
+        options["link"] = [linked.path or _matrix_file(linked, directory, "link")]
+    options.update(heatscope_options)
+    text = json.dumps(options)
+    if source.path is not None:
+        figure = _core.Figure(text, path=source.path, cache_dir=cache_dir)
+    else:
+        figure = _core.Figure(
+            text, data=source.array, row_labels=new_rows or rows, col_labels=new_cols or cols
+        )
+    grid = ClusterGrid(figure, source.array if source.path is None else None, width, height, [scratch])
+    # The window reads a file: an array is written once, when first viewed.
+    written: list = []
+
+    def viewed() -> tuple:
+        if source.path is not None:
+            return source.path, text
+        if not written:
+            written.append(_matrix_file(source, directory, "data"))
+        return written[0], text
+
+    grid._view = viewed
+    return grid
+
+
+def linked(left: Any, right: Any, *, connector_color: str = "#404040", link_order: str = "own", **kwargs: Any) -> ClusterGrid:
+    """Two heatmaps side by side, rows of the same label joined by curves.
+
+    ``left`` and ``right`` are what ``clustermap`` takes; ``link_order``
+    "own" clusters the right panel's rows itself, "follow" keeps them in the
+    left panel's order; ``connector_color`` is a colour (#rrggbb) or
+    "clusters" (the colours of the left panel's ``row_cut``). Other
+    arguments are ``clustermap``'s.
+    """
+    return clustermap(left, link=right, connector_color=connector_color, link_order=link_order, **kwargs)

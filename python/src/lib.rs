@@ -1,0 +1,350 @@
+//! `heatscope._core`: the library's pipeline for Python. Thin on purpose:
+//! arguments become the library's types (a `FigureSpec` from a dict, a
+//! `Matrix` over a numpy buffer without a copy where dtype and layout
+//! allow), long work runs with the GIL released on a thread of its own
+//! that Ctrl-C stops, and the library's errors become Python exceptions
+//! in one place ([`to_py_err`]). The seaborn vocabulary lives in the
+//! Python package around it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use heatscope::app::{self, FigureSpec, Format, InputSpec, Prepared, UsageError};
+use heatscope::cluster::{Axis, ClusterError, ClusterOptions, Dendrogram, MemoryBudget, Method, Metric, When};
+use heatscope::input::{InputError, Labels, Matrix};
+use heatscope::render::{RenderError, Renderer};
+use numpy::{PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::exceptions::{
+    PyFileNotFoundError, PyKeyboardInterrupt, PyMemoryError, PyOSError, PyRuntimeError, PyValueError,
+};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+/// A library error as the Python exception a user expects, with
+/// heatscope's one-line message.
+fn to_py_err(error: anyhow::Error) -> PyErr {
+    let message = format!("{error:#}");
+    if let Some(input) = error.downcast_ref::<InputError>() {
+        return match input {
+            InputError::NotFound { .. } => PyFileNotFoundError::new_err(message),
+            InputError::Interrupted => PyKeyboardInterrupt::new_err(message),
+            InputError::Read { .. } | InputError::CacheWrite { .. } => PyOSError::new_err(message),
+            _ => PyValueError::new_err(message),
+        };
+    }
+    if let Some(cluster) = error.downcast_ref::<ClusterError>() {
+        return match cluster {
+            ClusterError::OutOfMemory { .. } => PyMemoryError::new_err(message),
+            ClusterError::OverBudget { .. } => {
+                PyMemoryError::new_err(format!("{message}; or pass approx=True to cluster approximately"))
+            }
+            ClusterError::Interrupted => PyKeyboardInterrupt::new_err(message),
+            ClusterError::Read(_) => PyOSError::new_err(message),
+            _ => PyValueError::new_err(message),
+        };
+    }
+    if error.downcast_ref::<UsageError>().is_some() {
+        return PyValueError::new_err(message);
+    }
+    if error.downcast_ref::<RenderError>().is_some() {
+        return PyRuntimeError::new_err(message);
+    }
+    PyRuntimeError::new_err(message)
+}
+
+/// Runs `work` on a thread of its own with the GIL released. Ctrl-C (a
+/// signal Python sees) asks the library's passes to stop, waits for them
+/// to clean up, and raises `KeyboardInterrupt`; a panic becomes a
+/// `RuntimeError` instead of taking the interpreter down.
+fn run<T: Send + 'static>(py: Python<'_>, work: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> PyResult<T> {
+    heatscope::progress::clear_interrupt();
+    let worker = std::thread::spawn(work);
+    loop {
+        let finished = py.detach(|| {
+            for _ in 0..10 {
+                if worker.is_finished() {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            false
+        });
+        if finished {
+            break;
+        }
+        if let Err(interrupt) = py.check_signals() {
+            heatscope::progress::interrupt();
+            let _ = py.detach(|| worker.join());
+            heatscope::progress::clear_interrupt();
+            return Err(interrupt);
+        }
+    }
+    match py.detach(|| worker.join()) {
+        Ok(result) => result.map_err(to_py_err),
+        Err(_) => Err(PyRuntimeError::new_err(
+            "heatscope failed unexpectedly; please report this with the call that caused it",
+        )),
+    }
+}
+
+/// A C-contiguous `float32` numpy array's values, read in place: the
+/// array is kept alive as long as the matrix over it.
+struct NumpyValues {
+    _owner: Py<PyArray2<f32>>,
+    start: *const f32,
+    len: usize,
+}
+
+// SAFETY: the values are only read, and the array they live in is kept
+// alive by `_owner` (a strong reference) for as long as this exists. The
+// Python package documents that an array must not be written to while
+// heatscope uses it.
+unsafe impl Send for NumpyValues {}
+unsafe impl Sync for NumpyValues {}
+
+impl AsRef<[f32]> for NumpyValues {
+    fn as_ref(&self) -> &[f32] {
+        // SAFETY: `start` and `len` describe the array's contiguous buffer,
+        // alive while `_owner` is (see above).
+        unsafe { std::slice::from_raw_parts(self.start, self.len) }
+    }
+}
+
+/// A matrix over `data` (2-D, C-contiguous `float32`; the package
+/// converts anything else first) without copying it, labelled.
+fn matrix_of(
+    data: PyReadonlyArray2<'_, f32>,
+    row_labels: Option<Vec<String>>,
+    col_labels: Option<Vec<String>>,
+) -> PyResult<Matrix> {
+    let [rows, cols] = [data.shape()[0], data.shape()[1]];
+    if rows == 0 || cols == 0 {
+        return Err(PyValueError::new_err(format!(
+            "the matrix is {rows} × {cols}: give at least one row and one column"
+        )));
+    }
+    let slice = data.as_slice().map_err(|_| PyValueError::new_err("the array must be C-contiguous"))?;
+    let values =
+        NumpyValues { start: slice.as_ptr(), len: slice.len(), _owner: data.as_unbound().clone_ref(data.py()) };
+    let mut matrix = Matrix::from_shared(rows, cols, Arc::new(values));
+    let labels = |given: Option<Vec<String>>, n: usize, axis: &str| -> PyResult<Option<Labels>> {
+        match given {
+            Some(labels) if labels.len() != n => Err(PyValueError::new_err(format!(
+                "{} {axis} labels given for {n} {axis}s; give one a {axis}",
+                labels.len()
+            ))),
+            Some(labels) => Ok(Some(Labels::from_strings(labels))),
+            None => Ok(None),
+        }
+    };
+    let rows_named = labels(row_labels, rows, "row")?;
+    let cols_named = labels(col_labels, cols, "column")?;
+    if rows_named.is_some() || cols_named.is_some() {
+        let row = rows_named.unwrap_or_else(|| matrix.row_labels().clone());
+        let col = cols_named.unwrap_or_else(|| matrix.col_labels().clone());
+        matrix = matrix.with_labels(row, col);
+    }
+    Ok(matrix)
+}
+
+fn parse<T: std::str::FromStr<Err: std::fmt::Display>>(text: &str, name: &str) -> PyResult<T> {
+    text.parse().map_err(|e: T::Err| PyValueError::new_err(format!("{name}={text:?}: {e}")))
+}
+
+/// scipy's linkage matrix of `tree`.
+fn linkage_array<'py>(py: Python<'py>, tree: &Dendrogram) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let z: Vec<Vec<f64>> = tree.to_linkage_matrix().iter().map(|row| row.to_vec()).collect();
+    PyArray2::from_vec2(py, &z).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+}
+
+/// Hierarchical clustering of the rows of `x` (observations × features),
+/// as scipy's `linkage`: the linkage matrix, `(n − 1) × 4` float64.
+#[pyfunction]
+#[pyo3(signature = (x, method, metric, optimal_ordering, approx, memory_budget=None))]
+fn linkage<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f32>,
+    method: &str,
+    metric: &str,
+    optimal_ordering: bool,
+    approx: bool,
+    memory_budget: Option<u64>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let method: Method = parse(method, "method")?;
+    let metric: Metric = parse(metric, "metric")?;
+    let matrix = matrix_of(x, None, None)?;
+    let mut options = ClusterOptions {
+        method,
+        metric,
+        optimal_ordering,
+        budget: memory_budget.map_or_else(MemoryBudget::default, MemoryBudget),
+        approx: Default::default(),
+    };
+    options.approx.when = if approx { When::Always } else { When::Never };
+    let tree = run(py, move || {
+        let bar = heatscope::progress::items_bar(0, "rows");
+        let tree = heatscope::cluster::cluster(&matrix, Axis::Rows, &options, Some(&bar));
+        bar.finish_and_clear();
+        Ok(tree?)
+    })?;
+    linkage_array(py, &tree)
+}
+
+/// A figure: clustered, its pyramid built, ready to draw.
+#[pyclass(frozen)]
+struct Figure {
+    prepared: Arc<Prepared>,
+    spec: FigureSpec,
+    /// Where the caches of an in-memory matrix live while the figure does.
+    _scratch: Option<tempfile::TempDir>,
+}
+
+/// The spec `options` (a dict of `FigureSpec` fields, as JSON) make for
+/// `input`: the defaults of `heatscope render` overridden field by field;
+/// an unknown field is refused.
+fn spec_of(input: InputSpec, options: &str) -> PyResult<FigureSpec> {
+    let bad = |e: serde_json::Error| PyValueError::new_err(format!("figure options: {e}"));
+    let mut spec = serde_json::to_value(FigureSpec::new(input)).map_err(bad)?;
+    let given: serde_json::Map<String, serde_json::Value> = serde_json::from_str(options).map_err(bad)?;
+    let fields = spec.as_object_mut().expect("a FigureSpec is a JSON object");
+    for (name, value) in given {
+        match fields.get_mut(&name) {
+            // Of the input, only how its labels show can change.
+            Some(serde_json::Value::Object(input)) if name == "input" => {
+                for (key, mode) in value.as_object().into_iter().flatten() {
+                    match key.as_str() {
+                        "row_label_mode" | "col_label_mode" => input.insert(key.clone(), mode.clone()),
+                        _ => return Err(PyValueError::new_err(format!("unknown input option {key:?}"))),
+                    };
+                }
+            }
+            Some(field) if name != "input" => *field = value,
+            _ => return Err(PyValueError::new_err(format!("unknown figure option {name:?}"))),
+        }
+    }
+    let spec: FigureSpec = serde_json::from_value(spec).map_err(bad)?;
+    spec.check().map_err(|e| PyValueError::new_err(e.0))?;
+    Ok(spec)
+}
+
+#[pymethods]
+impl Figure {
+    /// Prepares a figure of `data` (a float32 array, with labels) or of the
+    /// file at `path`, with `options` (JSON: `FigureSpec` fields).
+    #[new]
+    #[pyo3(signature = (options, data=None, row_labels=None, col_labels=None, path=None, cache_dir=None))]
+    fn new(
+        py: Python<'_>,
+        options: &str,
+        data: Option<PyReadonlyArray2<'_, f32>>,
+        row_labels: Option<Vec<String>>,
+        col_labels: Option<Vec<String>>,
+        path: Option<PathBuf>,
+        cache_dir: Option<PathBuf>,
+    ) -> PyResult<Figure> {
+        let (input, matrix, scratch) = match (data, path) {
+            (Some(data), None) => {
+                // An in-memory matrix's trees and pyramid go to a folder of
+                // their own, removed with the figure.
+                let scratch =
+                    tempfile::tempdir().map_err(|e| PyOSError::new_err(format!("no temporary folder: {e}")))?;
+                let input = InputSpec::for_file(PathBuf::from("<array>"), Some(scratch.path().to_owned()));
+                (input, Some(matrix_of(data, row_labels, col_labels)?), Some(scratch))
+            }
+            (None, Some(path)) => (InputSpec::for_file(path, cache_dir), None, None),
+            _ => return Err(PyValueError::new_err("give either an array or a path")),
+        };
+        let spec = spec_of(input, options)?;
+        let figure = spec.clone();
+        let prepared = run(py, move || app::prepare_opened(&figure, matrix))?;
+        Ok(Figure { prepared: Arc::new(prepared), spec, _scratch: scratch })
+    }
+
+    /// The rows' and columns' trees as scipy linkage matrices (None for an
+    /// axis kept in order).
+    fn row_linkage<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
+        self.prepared.row_tree.as_ref().map(|t| linkage_array(py, t)).transpose()
+    }
+
+    fn col_linkage<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
+        self.prepared.col_tree.as_ref().map(|t| linkage_array(py, t)).transpose()
+    }
+
+    /// The rows and the columns in display order (matrix indices).
+    fn row_order(&self) -> Vec<usize> {
+        self.prepared.row_order.clone()
+    }
+
+    fn col_order(&self) -> Vec<usize> {
+        self.prepared.col_order.clone()
+    }
+
+    /// Each row's and column's flat cluster of the cut (numbered from 1,
+    /// in matrix order), None without a cut.
+    fn row_clusters(&self) -> Option<Vec<usize>> {
+        self.prepared.row_groups.clone()
+    }
+
+    fn col_clusters(&self) -> Option<Vec<usize>> {
+        self.prepared.col_groups.clone()
+    }
+
+    /// Where the values the figure was made from start in memory (to check
+    /// that an array was read in place).
+    fn data_address(&self) -> usize {
+        self.prepared.matrix.row(0).as_ptr() as usize
+    }
+
+    /// The row and column labels, in matrix order.
+    fn labels(&self) -> (Vec<String>, Vec<String>) {
+        let all = |labels: &Labels| labels.iter().map(|l| l.into_owned()).collect();
+        (all(self.prepared.matrix.row_labels()), all(self.prepared.matrix.col_labels()))
+    }
+
+    /// The figure drawn at `width` × `height` pixels as a PNG or SVG file's
+    /// bytes, and its layout as JSON.
+    fn draw<'py>(
+        &self,
+        py: Python<'py>,
+        format: &str,
+        width: u32,
+        height: u32,
+    ) -> PyResult<(Bound<'py, PyBytes>, String)> {
+        let format = match format {
+            "png" => Format::Png,
+            "svg" => Format::Svg,
+            other => return Err(PyValueError::new_err(format!("format {other:?}: give \"png\" or \"svg\""))),
+        };
+        let spec = FigureSpec { width, height, ..self.spec.clone() };
+        spec.check().map_err(|e| PyValueError::new_err(e.0))?;
+        let prepared = self.prepared.clone();
+        let (bytes, layout) = run(py, move || {
+            let mut fonts = heatscope::figure::text::font_system();
+            let scene = app::scene(&mut fonts, &prepared, &spec, &[], [width, height], false);
+            let mut renderer = Renderer::new()?;
+            let bytes = app::export(&mut renderer, &scene, &prepared.sources(spec.agg, &[]), format)?;
+            Ok((bytes, app::layout(&scene, &prepared).to_string()))
+        })?;
+        Ok((PyBytes::new(py, &bytes), layout))
+    }
+}
+
+/// Opens the interactive window on the file at `path` with `options`
+/// (JSON: `FigureSpec` fields) and returns when it is closed.
+#[pyfunction]
+#[pyo3(signature = (path, options, cache_dir=None))]
+fn view(py: Python<'_>, path: PathBuf, options: &str, cache_dir: Option<PathBuf>) -> PyResult<()> {
+    let spec = spec_of(InputSpec::for_file(path, cache_dir), options)?;
+    let options =
+        heatscope::window::ViewOptions { gpu_cache: heatscope::window::DEFAULT_GPU_CACHE, ..Default::default() };
+    // The window's event loop runs on this thread, as the platforms want.
+    py.detach(|| heatscope::window::view(spec, options)).map_err(to_py_err)
+}
+
+/// heatscope's pipeline, for the `heatscope` package.
+#[pymodule]
+mod _core {
+    #[pymodule_export]
+    use super::{Figure, linkage, view};
+}

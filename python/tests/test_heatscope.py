@@ -1,0 +1,258 @@
+"""The Python package against scipy, seaborn and matplotlib: every answer
+here is computed by those libraries, not by heatscope. Drawing needs a GPU
+adapter (Mesa's llvmpipe will do)."""
+
+import io
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.cluster.hierarchy as sch
+from scipy.spatial.distance import pdist
+from scipy.stats import rankdata
+
+import heatscope
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PBMC = os.path.join(REPO, "data", "pbmc68k_reduced.tsv")
+
+
+def pbmc(rows=120, cols=40):
+    """The first rows and columns of the bundled PBMC matrix (real data)."""
+    frame = pd.read_csv(PBMC, sep="\t", index_col=0)
+    return frame.iloc[:rows, :cols]
+
+
+def random(rows=150, cols=12, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(rows, cols)) + np.repeat(rng.normal(scale=3, size=(3, cols)), rows // 3 + 1, 0)[:rows]
+
+
+def scipy_linkage(x, method, metric):
+    x = np.asarray(x, dtype=np.float64)
+    if metric == "spearman":
+        # Spearman's distance is the correlation distance of the ranks.
+        return sch.linkage(pdist(np.apply_along_axis(rankdata, 1, x), "correlation"), method)
+    if method in ("centroid", "median", "ward"):
+        return sch.linkage(x, method, metric)
+    return sch.linkage(pdist(x, metric), method)
+
+
+EXACT = [
+    (method, metric)
+    for method in ("single", "complete", "average", "weighted")
+    for metric in ("euclidean", "sqeuclidean", "cityblock", "cosine", "correlation", "spearman")
+] + [(method, "euclidean") for method in ("centroid", "median", "ward")]
+
+
+@pytest.mark.parametrize("method,metric", EXACT)
+@pytest.mark.parametrize("data", ["random", "pbmc"])
+def test_linkage_equals_scipy(method, metric, data):
+    # Rank distances take few values: fewer rows, more columns, to keep
+    # their merges free of ties (whose order is arbitrary).
+    shape = (30, 80) if metric == "spearman" else (150, 12)
+    x = random(*shape) if data == "random" else pbmc(shape[0], shape[1] if data == "random" else 40).to_numpy()
+    z = heatscope.linkage(x, method=method, metric=metric)
+    want = scipy_linkage(x, method, metric)
+    assert z.dtype == np.float64 and z.shape == want.shape
+    np.testing.assert_allclose(z[:, 2], want[:, 2], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(z[:, 3], want[:, 3])
+    for k in (2, 3, 5, 8):
+        np.testing.assert_array_equal(
+            sch.fcluster(z, k, "maxclust"), sch.fcluster(want, k, "maxclust"), err_msg=f"k={k}"
+        )
+
+
+def test_linkage_with_optimal_ordering_is_as_short_as_scipys():
+    x = random(60, 8, seed=3)
+    z = heatscope.linkage(x, "average", optimal_ordering=True)
+    want = sch.linkage(x, "average", optimal_ordering=True)
+    distances = sch.distance.squareform(pdist(x))
+
+    def length(leaves):
+        return sum(distances[a, b] for a, b in zip(leaves, leaves[1:]))
+
+    # The same tree; its leaves in an order no longer than scipy's (scipy's
+    # can be longer than the optimum, scipy issue #11227; ties have several).
+    np.testing.assert_allclose(np.sort(z[:, 2]), np.sort(want[:, 2]), rtol=1e-5)
+    assert length(sch.leaves_list(z)) <= length(sch.leaves_list(want)) * (1 + 1e-6)
+    assert length(sch.leaves_list(z)) < length(sch.leaves_list(sch.linkage(x, "average")))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"method": "ward"},
+        {"method": "complete", "metric": "correlation"},
+        {"z_score": 0},
+        {"z_score": 1, "method": "single", "metric": "cityblock"},
+        {"standard_scale": 1},
+        {"standard_scale": 0, "metric": "cosine"},
+    ],
+)
+def test_clustermap_orders_leaves_as_seaborn(options):
+    seaborn = pytest.importorskip("seaborn")
+    frame = pd.DataFrame(random(90, 10, seed=5), index=[f"g{i}" for i in range(90)], columns=list("abcdefghij"))
+    ours = heatscope.clustermap(frame, **options)
+    theirs = seaborn.clustermap(frame, **options)
+    assert ours.dendrogram_row.reordered_ind == theirs.dendrogram_row.reordered_ind
+    assert ours.dendrogram_col.reordered_ind == theirs.dendrogram_col.reordered_ind
+    reordered = frame.iloc[theirs.dendrogram_row.reordered_ind, theirs.dendrogram_col.reordered_ind]
+    if "z_score" not in options and "standard_scale" not in options:
+        pd.testing.assert_frame_equal(ours.data2d, reordered.astype(np.float32))
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_a_cut_gives_scipys_flat_clusters_by_label():
+    frame = pd.DataFrame(random(120, 6, seed=9), index=[f"cell{i}" for i in range(120)])
+    grid = heatscope.clustermap(frame, method="average", row_cut=4)
+    want = sch.fcluster(sch.linkage(frame.to_numpy(), "average"), 4, "maxclust")
+    assert list(grid.row_clusters.index) == list(frame.index)
+    np.testing.assert_array_equal(grid.row_clusters.to_numpy(), want)
+    np.testing.assert_allclose(grid.dendrogram_row.linkage, sch.linkage(frame.to_numpy(), "average"), rtol=1e-5)
+
+
+def png_of(grid):
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(grid.to_png())).convert("RGBA"))
+
+
+def test_the_png_has_the_asked_size_and_a_picture():
+    grid = heatscope.clustermap(pbmc(), figsize=(6, 5), dpi=100)
+    pixels = png_of(grid)
+    assert pixels.shape == (500, 600, 4)
+    assert len(np.unique(pixels.reshape(-1, 4), axis=0)) > 200
+    assert grid._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_savefig_writes_png_and_svg(tmp_path):
+    grid = heatscope.clustermap(random(40, 5), width=400, height=300)
+    grid.savefig(tmp_path / "a.png")
+    grid.savefig(tmp_path / "a.svg")
+    grid.savefig(tmp_path / "b.png", dpi=200)
+    from PIL import Image
+
+    assert Image.open(tmp_path / "a.png").size == (400, 300)
+    assert Image.open(tmp_path / "b.png").size == (800, 600)
+    assert (tmp_path / "a.svg").read_text().lstrip().startswith("<svg") or "<svg" in (tmp_path / "a.svg").read_text()
+    with pytest.raises(ValueError, match="png or .svg"):
+        grid.savefig(tmp_path / "a.jpg")
+
+
+def bar_pixel(grid, pixels, name, row_position):
+    """The colour of a row bar's cell, found through the layout."""
+    layout = grid.layout()
+    heatmap = layout["heatmaps"][0]
+    row = heatmap["rows"][row_position]
+    panel = next(p for p in layout["panels"] if p["name"] == name)
+    rect = panel["rect"]
+    x = int(rect["x"] + rect["w"] / 2)
+    y = int((row["from"] + row["to"]) / 2)
+    return tuple(pixels[y, x, :3])
+
+
+def test_anndata_with_an_obs_column_as_row_colors():
+    anndata = pytest.importorskip("anndata")
+    from matplotlib import colormaps
+    from matplotlib.colors import to_rgb
+
+    frame = pbmc(60, 30)
+    kinds = np.array(["B", "T", "NK"])[np.arange(60) % 3]
+    adata = anndata.AnnData(
+        X=frame.to_numpy(dtype=np.float32),
+        obs=pd.DataFrame({"cell_type": kinds}, index=frame.index),
+        var=pd.DataFrame(index=frame.columns),
+    )
+    grid = heatscope.clustermap(adata, row_colors="cell_type", width=800, height=700)
+    assert grid.row_labels == list(frame.index)
+    pixels = png_of(grid)
+    bar = "row_colors:cell_type"
+    # Categories in sorted order (B, NK, T) take tab10's first colours.
+    tab10 = [tuple(round(255 * c) for c in to_rgb(color)) for color in colormaps["tab10"].colors]
+    for position in (0, 30, 59):
+        kind = kinds[grid.dendrogram_row.reordered_ind[position]]
+        want = tab10[sorted(set(kinds)).index(kind)]
+        assert bar_pixel(grid, pixels, bar, position) == want, (position, kind)
+
+
+def test_row_colors_given_as_colours_are_drawn_as_given():
+    frame = pd.DataFrame(random(30, 4), index=[f"r{i}" for i in range(30)])
+    colours = pd.Series(["red" if i % 2 else "#00ff00" for i in range(30)], index=frame.index, name="parity")
+    grid = heatscope.clustermap(frame, row_colors=colours, width=600, height=500)
+    pixels = png_of(grid)
+    bar = "row_colors:parity"
+    for position in range(0, 30, 7):
+        i = grid.dendrogram_row.reordered_ind[position]
+        assert bar_pixel(grid, pixels, bar, position) == ((255, 0, 0) if i % 2 else (0, 255, 0))
+
+
+def test_float32_c_contiguous_input_is_read_in_place():
+    x = np.ascontiguousarray(random(50, 8), dtype=np.float32)
+    grid = heatscope.clustermap(x)
+    assert grid._figure.data_address() == x.__array_interface__["data"][0]
+    converted = heatscope.clustermap(np.asfortranarray(x))
+    assert converted._figure.data_address() != x.__array_interface__["data"][0]
+    assert converted.dendrogram_row.reordered_ind == grid.dendrogram_row.reordered_ind
+
+
+def test_a_precomputed_linkage_is_drawn_as_given():
+    x = random(40, 6)
+    z = sch.linkage(x, "complete")
+    grid = heatscope.clustermap(x, row_linkage=z)
+    assert grid.dendrogram_row.reordered_ind == sch.leaves_list(z).tolist()
+
+
+def test_a_linked_pair_joins_rows_by_label():
+    left = pd.DataFrame(random(40, 5, seed=1), index=[f"g{i}" for i in range(40)])
+    right = pd.DataFrame(random(30, 3, seed=2), index=[f"g{i}" for i in range(10, 40)])
+    grid = heatscope.linked(left, right, width=900, height=600)
+    layout = grid.layout()
+    assert len(layout["heatmaps"]) == 2
+    assert layout["gaps"][0]["links"] == 30
+
+
+def test_bad_input_raises_the_right_exception(tmp_path):
+    with pytest.raises(ValueError, match="2-D"):
+        heatscope.linkage(np.arange(10.0))
+    with pytest.raises(ValueError, match="dtype"):
+        heatscope.clustermap(np.array([["a", "b"], ["c", "d"]]))
+    with pytest.raises(ValueError, match="infinite"):
+        heatscope.clustermap(np.array([[1.0, np.inf], [2.0, 3.0]]))
+    with pytest.raises(ValueError):
+        heatscope.clustermap(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="method"):
+        heatscope.linkage(random(10, 3), method="nearest")
+    with pytest.raises(FileNotFoundError):
+        heatscope.clustermap(tmp_path / "missing.tsv")
+    ragged = tmp_path / "ragged.tsv"
+    ragged.write_text("id\ta\tb\nr1\t1\t2\nr2\t3\n")
+    with pytest.raises(ValueError, match="ragged.tsv"):
+        heatscope.clustermap(ragged)
+    with pytest.raises(MemoryError, match="approx=True"):
+        heatscope.linkage(random(3000, 4), memory_budget=1 << 20)
+    with pytest.raises(ValueError, match="z_score"):
+        heatscope.clustermap(random(10, 3), z_score=2)
+    with pytest.raises(ValueError, match="vmax"):
+        heatscope.clustermap(random(10, 3), vmin=2, vmax=1)
+
+
+def test_over_the_budget_approx_true_clusters_approximately():
+    x = random(3000, 4)
+    z = heatscope.linkage(x, "ward", approx=True, memory_budget=1 << 20)
+    assert z.shape == (2999, 4)
+    assert sorted(sch.leaves_list(z).tolist()) == list(range(3000))
+
+
+def test_a_file_path_is_read_like_the_command_line_reads_it():
+    grid = heatscope.clustermap(PBMC, metric="correlation", cache_dir=None)
+    frame = pd.read_csv(PBMC, sep="\t", index_col=0)
+    assert grid.row_labels == [str(i) for i in frame.index]
+    want = sch.linkage(pdist(frame.to_numpy(dtype=np.float64), "correlation"), "average")
+    np.testing.assert_allclose(grid.dendrogram_row.linkage[:, 2], want[:, 2], rtol=1e-4, atol=1e-6)
+    assert json.loads(json.dumps(grid.layout()))["width"] == 1200
