@@ -4,7 +4,7 @@
 //! [`interrupted`] between blocks; they name nothing else. Whoever drives
 //! them chooses how progress shows: on the terminal (indicatif, kept
 //! inside this module; [`set_enabled`] turns it off), its own way through
-//! a [`Reporter`] ([`set_reporter`]: Python's progress bar), or by polling
+//! a [`Reporter`] ([`set_reporter`]), or by polling
 //! [`current`] (the window does); and stops them with [`interrupt`].
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -90,6 +90,8 @@ pub struct Bar {
     reporter: Option<Arc<dyn Reporter>>,
     made: Instant,
     reported: Arc<AtomicU64>,
+    /// Whether the reporter has been told the stage is over.
+    finished: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Bar {
@@ -100,7 +102,13 @@ impl std::fmt::Debug for Bar {
 
 impl Bar {
     fn new(bar: ProgressBar, reporter: Option<Arc<dyn Reporter>>) -> Bar {
-        let bar = Bar { bar, reporter, made: Instant::now(), reported: Arc::new(AtomicU64::new(0)) };
+        let bar = Bar {
+            bar,
+            reporter,
+            made: Instant::now(),
+            reported: Arc::new(AtomicU64::new(0)),
+            finished: Arc::new(AtomicBool::new(false)),
+        };
         bar.report(true);
         bar
     }
@@ -121,7 +129,8 @@ impl Bar {
         // Of several threads advancing the bar at once, one reports.
         let won = || self.reported.compare_exchange(last, at, Ordering::Relaxed, Ordering::Relaxed).is_ok();
         if now || (due && won()) {
-            reporter.report(&self.bar.message(), self.bar.position(), self.bar.length());
+            let total = self.bar.length().filter(|&total| total > 0);
+            reporter.report(&self.bar.message(), self.bar.position(), total);
         }
     }
 
@@ -143,9 +152,15 @@ impl Bar {
         self.report(false);
     }
 
-    /// What the stage is called.
+    /// What the stage is called. A reporter hears the stage of the old
+    /// name end and the new one start.
     pub fn set_message(&self, message: impl Into<String>) {
-        self.bar.set_message(message.into());
+        let message = message.into();
+        let old = self.bar.message();
+        if let Some(reporter) = self.reporter.as_ref().filter(|_| !old.is_empty() && old != message) {
+            reporter.finished(&old);
+        }
+        self.bar.set_message(message);
         self.report(true);
     }
 
@@ -160,7 +175,7 @@ impl Bar {
 
     /// The stage is over: the bar goes away.
     pub fn finish_and_clear(&self) {
-        if !self.bar.is_finished() {
+        if self.reporter.is_some() && !self.finished.swap(true, Ordering::Relaxed) {
             self.report(true);
             if let Some(reporter) = &self.reporter {
                 reporter.finished(&self.bar.message());

@@ -6,9 +6,9 @@ argument names; ``heatscope.linkage(X)`` is ``scipy.cluster.hierarchy.linkage``
 on observation matrices, in parallel; ``heatscope.linked(left, right)`` draws
 two heatmaps side by side with curves joining rows of the same name.
 
-Arrays are read in place when they are C-contiguous ``float32`` (do not
-write to one while heatscope uses it); anything else numeric is converted
-once. Long work runs with the GIL released, and Ctrl-C stops it.
+Arrays are read in place when they are C-contiguous ``float32``: such an
+array is read-only while a figure of it lives (and during ``linkage``);
+anything else numeric is converted once. Long work runs with the GIL released, and Ctrl-C stops it.
 """
 
 from __future__ import annotations
@@ -38,8 +38,7 @@ def _as_float32(x: Any, what: str = "data") -> np.ndarray:
         )
     if array.dtype.kind not in "fiub":
         raise ValueError(f"{what} has dtype {array.dtype}: give numbers (any float or int dtype)")
-    if array.dtype != np.float32 or not array.flags.c_contiguous:
-        array = np.ascontiguousarray(array, dtype=np.float32)
+    array = np.require(array, np.float32, ["C_CONTIGUOUS", "ALIGNED"])
     if array.size and np.isinf(array).any():
         row, col = np.argwhere(np.isinf(array))[0]
         raise ValueError(
@@ -90,12 +89,12 @@ class Dendrogram:
 class ClusterGrid:
     """A clustered heatmap, as ``seaborn.clustermap`` returns it."""
 
-    def __init__(self, figure: Any, data: Any, width: int, height: int, keep: list):
+    def __init__(self, figure: Any, width: int, height: int, dpi: float, keep: list):
         self._figure = figure
         self._width = width
         self._height = height
+        self._dpi = dpi
         self._keep = keep  # temporary files the figure reads
-        self._data = data
         row_order, col_order = figure.row_order(), figure.col_order()
         self.dendrogram_row = Dendrogram(figure.row_linkage(), row_order)
         self.dendrogram_col = Dendrogram(figure.col_linkage(), col_order)
@@ -105,9 +104,7 @@ class ClusterGrid:
     def data2d(self) -> Any:
         """The matrix in display order: a DataFrame when pandas is installed."""
         rows, cols = self.dendrogram_row.reordered_ind, self.dendrogram_col.reordered_ind
-        if self._data is None:
-            raise ValueError("data2d is available for arrays and DataFrames, not for a figure of a file")
-        values = np.asarray(self._data)[np.ix_(rows, cols)]
+        values = self._figure.values()[np.ix_(rows, cols)]
         try:
             import pandas as pd
         except ImportError:
@@ -136,8 +133,9 @@ class ClusterGrid:
         """Each column's flat cluster of ``col_cut``, as ``row_clusters``."""
         return self._clusters(self._figure.col_clusters(), self.col_labels, "col")
 
-    def _draw(self, format: str, width: Optional[int] = None, height: Optional[int] = None) -> tuple:
-        return self._figure.draw(format, width or self._width, height or self._height)
+    def _draw(self, format: str, scale: float = 1.0) -> tuple:
+        width, height = round(self._width * scale), round(self._height * scale)
+        return self._figure.draw(format, width, height, scale)
 
     def to_png(self) -> bytes:
         """The figure as a PNG file's bytes."""
@@ -145,33 +143,45 @@ class ClusterGrid:
 
     def layout(self) -> dict:
         """Where everything lies in the figure: panels, labels, colour scale."""
-        return json.loads(self._draw("png")[1])
+        return json.loads(self._figure.layout(self._width, self._height))
 
     def savefig(self, path: Union[str, os.PathLike], dpi: Optional[float] = None) -> None:
-        """Writes the figure as PNG or SVG (by the file's extension). ``dpi``
-        scales the size from the 100 dpi of ``figsize``."""
+        """Writes the figure as PNG or SVG (by the file's extension). A
+        ``dpi`` other than ``clustermap``'s enlarges (or shrinks) the whole
+        figure, text included, as matplotlib's does."""
         path = os.fspath(path)
         extension = os.path.splitext(path)[1].lower()
         if extension not in (".png", ".svg"):
             raise ValueError(f"{path}: name a .png or .svg file")
-        scale = (dpi / 100.0) if dpi else 1.0
-        width, height = round(self._width * scale), round(self._height * scale)
-        data = self._draw(extension[1:], width, height)[0]
+        data = self._draw(extension[1:], (dpi / self._dpi) if dpi else 1.0)[0]
         directory = os.path.dirname(os.path.abspath(path))
-        with tempfile.NamedTemporaryFile(dir=directory, delete=False, suffix=extension) as out:
-            out.write(data)
-        os.replace(out.name, path)
+        # Written whole or not at all: a temporary file beside it, renamed.
+        handle, scratch = tempfile.mkstemp(dir=directory, suffix=extension)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(scratch, 0o666 & ~umask)
+            os.replace(scratch, path)
+        except BaseException:
+            if os.path.exists(scratch):
+                os.unlink(scratch)
+            raise
 
     def _repr_png_(self) -> bytes:
         return self.to_png()
 
-    def view(self) -> None:
+    def view(self, *, exit_after_frames: Optional[int] = None, screenshot: Optional[str] = None) -> None:
         """Opens the interactive window on this figure (pan, zoom, search,
-        cut) and returns when it is closed."""
+        cut) and returns when it is closed. Call it from the main thread.
+        For scripts: ``exit_after_frames`` closes it after that many frames,
+        ``screenshot`` saves its last frame as PNG."""
         if self._view is None:
             raise ValueError("this figure cannot be viewed")
-        path, options = self._view()
-        _core.view(path, options)
+        path, options, cache_dir = self._view()
+        shot = None if screenshot is None else os.fspath(screenshot)
+        _core.view(path, options, cache_dir, exit_after_frames, shot)
 
     _view: Any = None
 
@@ -229,15 +239,40 @@ class _Input:
             self.rows, self.cols = [str(i) for i in range(n)], [str(j) for j in range(m)]
 
 
-def _colour(value: Any) -> str:
-    """A value as a bar table cell: colours as #rrggbb, anything else as text."""
+def _is_colour(value: Any) -> bool:
+    """Whether a bar value names a colour: #hex, an RGB(A) tuple, or a colour
+    name of two letters or more (not "0.5" or "r", which are category labels too)."""
     try:
-        from matplotlib.colors import is_color_like, to_hex
+        from matplotlib.colors import is_color_like
     except ImportError:
-        return str(value)
-    if not isinstance(value, (int, float, np.number)) and is_color_like(value):
-        return to_hex(value)
-    return str(value)
+        return isinstance(value, str) and value.startswith("#")
+    if isinstance(value, tuple):
+        return is_color_like(value)
+    if not isinstance(value, str) or not is_color_like(value):
+        return False
+    if value.startswith("#"):
+        return True
+    try:
+        float(value)
+        return False
+    except ValueError:
+        return len(value) > 1
+
+
+def _cells(values: Any) -> list:
+    """A bar's values as table cells (empty where missing): colours as
+    #rrggbb when every value present is a colour, else each as text (a
+    category or a number)."""
+    values = list(values)
+    missing = [v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)) for v in values]
+    present = [v for v, gone in zip(values, missing) if not gone]
+    distinct = {v if not isinstance(v, list) else tuple(v) for v in present}
+    if present and all(_is_colour(v) for v in distinct):
+        from matplotlib.colors import to_hex
+
+        hexes = {v: to_hex(v) for v in distinct}
+        return ["" if gone else hexes[v] for v, gone in zip(values, missing)]
+    return ["" if gone else str(v) for v, gone in zip(values, missing)]
 
 
 def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str) -> list:
@@ -263,13 +298,13 @@ def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str
     for column, values in columns:
         if hasattr(values, "index"):
             keys = [str(k) for k in values.index]
-            cells = dict(zip(keys, (_colour(v) for v in values)))
+            cells = dict(zip(keys, _cells(values)))
             if not set(keys) & set(labels):
                 raise ValueError(f"{name}: none of its labels is among the data's")
         else:
             if len(values) != len(labels):
                 raise ValueError(f"{name}: {len(values)} values given for {len(labels)} labels")
-            cells = dict(zip(labels, (_colour(v) for v in values)))
+            cells = dict(zip(labels, _cells(values)))
         table[column] = cells
     path = os.path.join(directory, f"{name}.tsv")
     with open(path, "w", encoding="utf-8") as out:
@@ -403,6 +438,11 @@ def clustermap(
     rows, cols = source.rows, source.cols
     row_mode, new_rows = _labels_mode(yticklabels, len(rows) if rows else 0, "yticklabels")
     col_mode, new_cols = _labels_mode(xticklabels, len(cols) if cols else 0, "xticklabels")
+    if (new_rows or new_cols) and source.path is not None:
+        raise ValueError("for a file, give xticklabels/yticklabels as True, False or 'auto'")
+    # Labels given as a list replace the data's everywhere: bars, window.
+    source.rows = rows = new_rows or rows
+    source.cols = cols = new_cols or cols
     options["input"] = {"row_label_mode": row_mode, "col_label_mode": col_mode}
     options["row_linkage"] = _linkage_file(row_linkage, directory, "row_linkage")
     options["col_linkage"] = _linkage_file(col_linkage, directory, "col_linkage")
@@ -424,19 +464,17 @@ def clustermap(
     if source.path is not None:
         figure = _core.Figure(text, path=source.path, cache_dir=cache_dir)
     else:
-        figure = _core.Figure(
-            text, data=source.array, row_labels=new_rows or rows, col_labels=new_cols or cols
-        )
-    grid = ClusterGrid(figure, source.array if source.path is None else None, width, height, [scratch])
+        figure = _core.Figure(text, data=source.array, row_labels=rows, col_labels=cols)
+    grid = ClusterGrid(figure, width, height, dpi, [scratch])
     # The window reads a file: an array is written once, when first viewed.
     written: list = []
 
     def viewed() -> tuple:
         if source.path is not None:
-            return source.path, text
+            return source.path, text, cache_dir
         if not written:
             written.append(_matrix_file(source, directory, "data"))
-        return written[0], text
+        return written[0], text, os.path.join(directory, "cache")
 
     grid._view = viewed
     return grid

@@ -89,7 +89,8 @@ fn run<T: Send + 'static>(py: Python<'_>, work: impl FnOnce() -> anyhow::Result<
 }
 
 /// A C-contiguous `float32` numpy array's values, read in place: the
-/// array is kept alive as long as the matrix over it.
+/// array is kept alive as long as the matrix over it, and read-only (see
+/// [`ReadOnly`]).
 struct NumpyValues {
     _owner: Py<PyArray2<f32>>,
     start: *const f32,
@@ -97,9 +98,11 @@ struct NumpyValues {
 }
 
 // SAFETY: the values are only read, and the array they live in is kept
-// alive by `_owner` (a strong reference) for as long as this exists. The
-// Python package documents that an array must not be written to while
-// heatscope uses it.
+// alive by `_owner` (a strong reference) for as long as this exists; the
+// array is marked read-only meanwhile ([`ReadOnly`]), so Python code
+// cannot write to it or resize it. (Another view of the same memory made
+// before could; the package documents that the data must not change while
+// a figure of it lives.)
 unsafe impl Send for NumpyValues {}
 unsafe impl Sync for NumpyValues {}
 
@@ -111,20 +114,43 @@ impl AsRef<[f32]> for NumpyValues {
     }
 }
 
+/// An array made read-only while heatscope reads it in place, made
+/// writeable again by [`ReadOnly::restore`] if it was.
+struct ReadOnly(Option<Py<PyAny>>);
+
+impl ReadOnly {
+    fn of(array: &Bound<'_, PyAny>) -> PyResult<ReadOnly> {
+        let flags = array.getattr("flags")?;
+        if !flags.getattr("writeable")?.extract::<bool>()? {
+            return Ok(ReadOnly(None));
+        }
+        flags.setattr("writeable", false)?;
+        Ok(ReadOnly(Some(array.clone().unbind())))
+    }
+
+    fn restore(&mut self, py: Python<'_>) {
+        if let Some(array) = self.0.take() {
+            // A failure here leaves the array read-only, which is safe.
+            let _ = array.bind(py).getattr("flags").and_then(|f| f.setattr("writeable", true));
+        }
+    }
+}
+
 /// A matrix over `data` (2-D, C-contiguous `float32`; the package
-/// converts anything else first) without copying it, labelled.
+/// converts anything else first) without copying it, labelled; `data` is
+/// read-only until the returned guard restores it.
 fn matrix_of(
     data: PyReadonlyArray2<'_, f32>,
     row_labels: Option<Vec<String>>,
     col_labels: Option<Vec<String>>,
-) -> PyResult<Matrix> {
+) -> PyResult<(Matrix, ReadOnly)> {
     let [rows, cols] = [data.shape()[0], data.shape()[1]];
     if rows == 0 || cols == 0 {
         return Err(PyValueError::new_err(format!(
             "the matrix is {rows} × {cols}: give at least one row and one column"
         )));
     }
-    let slice = data.as_slice().map_err(|_| PyValueError::new_err("the array must be C-contiguous"))?;
+    let slice = data.as_slice().map_err(|_| PyValueError::new_err("the array must be C-contiguous and aligned"))?;
     let values =
         NumpyValues { start: slice.as_ptr(), len: slice.len(), _owner: data.as_unbound().clone_ref(data.py()) };
     let mut matrix = Matrix::from_shared(rows, cols, Arc::new(values));
@@ -145,7 +171,9 @@ fn matrix_of(
         let col = cols_named.unwrap_or_else(|| matrix.col_labels().clone());
         matrix = matrix.with_labels(row, col);
     }
-    Ok(matrix)
+    // The borrow `data` holds ends here; the flag keeps Python from writing.
+    let guard = ReadOnly::of(data.as_any())?;
+    Ok((matrix, guard))
 }
 
 fn parse<T: std::str::FromStr<Err: std::fmt::Display>>(text: &str, name: &str) -> PyResult<T> {
@@ -173,7 +201,7 @@ fn linkage<'py>(
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let method: Method = parse(method, "method")?;
     let metric: Metric = parse(metric, "metric")?;
-    let matrix = matrix_of(x, None, None)?;
+    let (matrix, mut guard) = matrix_of(x, None, None)?;
     let mut options = ClusterOptions {
         method,
         metric,
@@ -187,8 +215,9 @@ fn linkage<'py>(
         let tree = heatscope::cluster::cluster(&matrix, Axis::Rows, &options, Some(&bar));
         bar.finish_and_clear();
         Ok(tree?)
-    })?;
-    linkage_array(py, &tree)
+    });
+    guard.restore(py);
+    linkage_array(py, &tree?)
 }
 
 /// A figure: clustered, its pyramid built, ready to draw.
@@ -198,6 +227,16 @@ struct Figure {
     spec: FigureSpec,
     /// Where the caches of an in-memory matrix live while the figure does.
     _scratch: Option<tempfile::TempDir>,
+    /// The array read in place, read-only while the figure lives.
+    read_only: std::sync::Mutex<ReadOnly>,
+}
+
+impl Drop for Figure {
+    fn drop(&mut self) {
+        if let Ok(guard) = self.read_only.get_mut() {
+            Python::attach(|py| guard.restore(py));
+        }
+    }
 }
 
 /// The spec `options` (a dict of `FigureSpec` fields, as JSON) make for
@@ -228,6 +267,16 @@ fn spec_of(input: InputSpec, options: &str) -> PyResult<FigureSpec> {
     Ok(spec)
 }
 
+impl Figure {
+    /// The figure's spec at `width` × `height` pixels, its fonts `scale`
+    /// times the size asked for.
+    fn sized(&self, width: u32, height: u32, scale: f32) -> PyResult<FigureSpec> {
+        let spec = FigureSpec { width, height, font_size: self.spec.font_size * scale, ..self.spec.clone() };
+        spec.check().map_err(|e| PyValueError::new_err(e.0))?;
+        Ok(spec)
+    }
+}
+
 #[pymethods]
 impl Figure {
     /// Prepares a figure of `data` (a float32 array, with labels) or of the
@@ -243,22 +292,33 @@ impl Figure {
         path: Option<PathBuf>,
         cache_dir: Option<PathBuf>,
     ) -> PyResult<Figure> {
-        let (input, matrix, scratch) = match (data, path) {
+        let (input, matrix, scratch, read_only) = match (data, path) {
             (Some(data), None) => {
                 // An in-memory matrix's trees and pyramid go to a folder of
                 // their own, removed with the figure.
                 let scratch =
                     tempfile::tempdir().map_err(|e| PyOSError::new_err(format!("no temporary folder: {e}")))?;
                 let input = InputSpec::for_file(PathBuf::from("<array>"), Some(scratch.path().to_owned()));
-                (input, Some(matrix_of(data, row_labels, col_labels)?), Some(scratch))
+                let (matrix, read_only) = matrix_of(data, row_labels, col_labels)?;
+                (input, Some(matrix), Some(scratch), read_only)
             }
-            (None, Some(path)) => (InputSpec::for_file(path, cache_dir), None, None),
+            (None, Some(path)) => (InputSpec::for_file(path, cache_dir), None, None, ReadOnly(None)),
             _ => return Err(PyValueError::new_err("give either an array or a path")),
         };
-        let spec = spec_of(input, options)?;
-        let figure = spec.clone();
-        let prepared = run(py, move || app::prepare_opened(&figure, matrix))?;
-        Ok(Figure { prepared: Arc::new(prepared), spec, _scratch: scratch })
+        let mut read_only = read_only;
+        let prepared = spec_of(input, options).and_then(|spec| {
+            let figure = spec.clone();
+            Ok((run(py, move || app::prepare_opened(&figure, matrix))?, spec))
+        });
+        let (prepared, spec) = match prepared {
+            Ok(done) => done,
+            Err(error) => {
+                read_only.restore(py);
+                return Err(error);
+            }
+        };
+        let read_only = std::sync::Mutex::new(read_only);
+        Ok(Figure { prepared: Arc::new(prepared), spec, _scratch: scratch, read_only })
     }
 
     /// The rows' and columns' trees as scipy linkage matrices (None for an
@@ -302,22 +362,41 @@ impl Figure {
         (all(self.prepared.matrix.row_labels()), all(self.prepared.matrix.col_labels()))
     }
 
-    /// The figure drawn at `width` × `height` pixels as a PNG or SVG file's
-    /// bytes, and its layout as JSON.
+    /// The values the figure shows (standardised, when asked), in matrix
+    /// order: a copy.
+    fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let matrix = &self.prepared.matrix;
+        let rows: Vec<Vec<f32>> = (0..matrix.rows()).map(|i| matrix.row(i).to_vec()).collect();
+        PyArray2::from_vec2(py, &rows).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// Where everything lies in the figure at `width` × `height`, as JSON.
+    #[pyo3(signature = (width, height, scale=1.0))]
+    fn layout(&self, width: u32, height: u32, scale: f32) -> PyResult<String> {
+        let spec = self.sized(width, height, scale)?;
+        let mut fonts = heatscope::figure::text::font_system();
+        let scene = app::scene(&mut fonts, &self.prepared, &spec, &[], [width, height], false);
+        Ok(app::layout(&scene, &self.prepared).to_string())
+    }
+
+    /// The figure drawn at `width` × `height` pixels (fonts `scale` times
+    /// the size asked for) as a PNG or SVG file's bytes, and its layout as
+    /// JSON.
+    #[pyo3(signature = (format, width, height, scale=1.0))]
     fn draw<'py>(
         &self,
         py: Python<'py>,
         format: &str,
         width: u32,
         height: u32,
+        scale: f32,
     ) -> PyResult<(Bound<'py, PyBytes>, String)> {
         let format = match format {
             "png" => Format::Png,
             "svg" => Format::Svg,
             other => return Err(PyValueError::new_err(format!("format {other:?}: give \"png\" or \"svg\""))),
         };
-        let spec = FigureSpec { width, height, ..self.spec.clone() };
-        spec.check().map_err(|e| PyValueError::new_err(e.0))?;
+        let spec = self.sized(width, height, scale)?;
         let prepared = self.prepared.clone();
         let (bytes, layout) = run(py, move || {
             let mut fonts = heatscope::figure::text::font_system();
@@ -331,13 +410,26 @@ impl Figure {
 }
 
 /// Opens the interactive window on the file at `path` with `options`
-/// (JSON: `FigureSpec` fields) and returns when it is closed.
+/// (JSON: `FigureSpec` fields) and returns when it is closed; for scripts
+/// and tests, it can close itself after `exit_after_frames` frames and
+/// save its last frame as the PNG `screenshot`.
 #[pyfunction]
-#[pyo3(signature = (path, options, cache_dir=None))]
-fn view(py: Python<'_>, path: PathBuf, options: &str, cache_dir: Option<PathBuf>) -> PyResult<()> {
+#[pyo3(signature = (path, options, cache_dir=None, exit_after_frames=None, screenshot=None))]
+fn view(
+    py: Python<'_>,
+    path: PathBuf,
+    options: &str,
+    cache_dir: Option<PathBuf>,
+    exit_after_frames: Option<u64>,
+    screenshot: Option<PathBuf>,
+) -> PyResult<()> {
     let spec = spec_of(InputSpec::for_file(path, cache_dir), options)?;
-    let options =
-        heatscope::window::ViewOptions { gpu_cache: heatscope::window::DEFAULT_GPU_CACHE, ..Default::default() };
+    let options = heatscope::window::ViewOptions {
+        gpu_cache: heatscope::window::DEFAULT_GPU_CACHE,
+        exit_after_frames,
+        screenshot,
+        ..Default::default()
+    };
     // The window's event loop runs on this thread, as the platforms want.
     py.detach(|| heatscope::window::view(spec, options)).map_err(to_py_err)
 }

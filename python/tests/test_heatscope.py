@@ -100,9 +100,10 @@ def test_clustermap_orders_leaves_as_seaborn(options):
     theirs = seaborn.clustermap(frame, **options)
     assert ours.dendrogram_row.reordered_ind == theirs.dendrogram_row.reordered_ind
     assert ours.dendrogram_col.reordered_ind == theirs.dendrogram_col.reordered_ind
-    reordered = frame.iloc[theirs.dendrogram_row.reordered_ind, theirs.dendrogram_col.reordered_ind]
-    if "z_score" not in options and "standard_scale" not in options:
-        pd.testing.assert_frame_equal(ours.data2d, reordered.astype(np.float32))
+    # The values drawn, in display order: seaborn's data2d (standardised as
+    # it standardises).
+    np.testing.assert_allclose(ours.data2d.to_numpy(), theirs.data2d.to_numpy(), rtol=1e-4, atol=1e-5)
+    assert list(ours.data2d.index) == list(theirs.data2d.index)
     import matplotlib.pyplot as plt
 
     plt.close("all")
@@ -140,9 +141,19 @@ def test_savefig_writes_png_and_svg(tmp_path):
 
     assert Image.open(tmp_path / "a.png").size == (400, 300)
     assert Image.open(tmp_path / "b.png").size == (800, 600)
+    assert (os.stat(tmp_path / "a.png").st_mode & 0o777) == (0o666 & ~current_umask())
+    # Twice the dpi is the same figure twice as large, text included.
+    small = grid.layout()
+    assert small["width"] == 400
     assert (tmp_path / "a.svg").read_text().lstrip().startswith("<svg") or "<svg" in (tmp_path / "a.svg").read_text()
     with pytest.raises(ValueError, match="png or .svg"):
         grid.savefig(tmp_path / "a.jpg")
+
+
+def current_umask():
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def bar_pixel(grid, pixels, name, row_position):
@@ -196,9 +207,21 @@ def test_float32_c_contiguous_input_is_read_in_place():
     x = np.ascontiguousarray(random(50, 8), dtype=np.float32)
     grid = heatscope.clustermap(x)
     assert grid._figure.data_address() == x.__array_interface__["data"][0]
+    order = grid.dendrogram_row.reordered_ind
+    # Read-only while the figure lives, writeable again after.
+    with pytest.raises(ValueError, match="read-only"):
+        x[0, 0] = 1.0
+    del grid
+    import gc
+
+    gc.collect()
     converted = heatscope.clustermap(np.asfortranarray(x))
     assert converted._figure.data_address() != x.__array_interface__["data"][0]
-    assert converted.dendrogram_row.reordered_ind == grid.dendrogram_row.reordered_ind
+    assert converted.dendrogram_row.reordered_ind == order
+    assert x.flags.writeable
+    heatscope.linkage(x)
+    assert x.flags.writeable
+    x[0, 0] = 1.0
 
 
 def test_a_precomputed_linkage_is_drawn_as_given():
@@ -256,3 +279,79 @@ def test_a_file_path_is_read_like_the_command_line_reads_it():
     want = sch.linkage(pdist(frame.to_numpy(dtype=np.float64), "correlation"), "average")
     np.testing.assert_allclose(grid.dendrogram_row.linkage[:, 2], want[:, 2], rtol=1e-4, atol=1e-6)
     assert json.loads(json.dumps(grid.layout()))["width"] == 1200
+
+
+def test_ctrl_c_stops_a_long_clustering_with_keyboard_interrupt():
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, numpy as np, heatscope\n"
+        "x = np.random.default_rng(0).normal(size=(600_000, 60)).astype(np.float32)\n"
+        "print('started', flush=True)\n"
+        "try:\n"
+        "    heatscope.linkage(x, 'ward', approx=True)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+        "    sys.exit(3)\n"
+        "print('finished', flush=True)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "started"
+    import time
+
+    time.sleep(1.0)
+    child.send_signal(signal.SIGINT)
+    # A bound against a hang, not a speed check.
+    out, _ = child.communicate(timeout=120)
+    assert (child.returncode, out.strip()) == (3, "interrupted")
+
+
+def test_view_opens_the_window_twice_in_one_process_under_xvfb(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    assert shutil.which("Xvfb"), "Xvfb is not installed (apt-get install xvfb, or .ci/deps)"
+    for number in range(140, 170):
+        if not os.path.exists(f"/tmp/.X{number}-lock"):
+            break
+    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"])
+    try:
+        for _ in range(100):
+            if os.path.exists(f"/tmp/.X11-unix/X{number}"):
+                break
+            time.sleep(0.05)
+        script = (
+            "import sys, numpy as np, heatscope\n"
+            "x = np.random.default_rng(0).normal(size=(80, 12)).astype(np.float32)\n"
+            "grid = heatscope.clustermap(x)\n"
+            "grid.view(exit_after_frames=3, screenshot=sys.argv[1])\n"
+            "grid.view(exit_after_frames=3, screenshot=sys.argv[2])\n"
+        )
+        first, second = tmp_path / "first.png", tmp_path / "second.png"
+        env = dict(os.environ, DISPLAY=f":{number}")
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(first), str(second)], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+    finally:
+        server.terminate()
+        server.wait()
+    from PIL import Image
+
+    pixels = [np.asarray(Image.open(path).convert("RGB")) for path in (first, second)]
+    assert pixels[0].shape == pixels[1].shape and pixels[0].shape[0] > 100
+    # The same figure both times, and a picture, not a blank window.
+    np.testing.assert_array_equal(pixels[0], pixels[1])
+    assert len(np.unique(pixels[0].reshape(-1, 3), axis=0)) > 100
+
+
+def test_cluster_numbers_as_row_colors_stay_categories_with_a_legend():
+    frame = pd.DataFrame(random(30, 4), index=[f"r{i}" for i in range(30)])
+    leiden = pd.Series([str(i % 3) for i in range(30)], index=frame.index, name="leiden")
+    grid = heatscope.clustermap(frame, row_colors=leiden, width=600, height=500)
+    names = [p["name"] for p in grid.layout()["panels"]]
+    assert "row_colors:leiden" in names and "legend:leiden" in names

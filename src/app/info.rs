@@ -55,8 +55,9 @@ pub struct Annotation {
     pub kind: String,
 }
 
-/// Opens `input`, reads every value once, and says what it holds.
-pub fn info(input: &InputSpec) -> anyhow::Result<Info> {
+/// Opens `input`, reads every value once, and says what it holds; with
+/// `trees`, also reads and checks the trees saved beside a CDT file.
+pub fn info(input: &InputSpec, trees: bool) -> anyhow::Result<Info> {
     let matrix = input.open()?;
     let stats = scan(&matrix)?;
     let source = matrix.source();
@@ -89,7 +90,7 @@ pub fn info(input: &InputSpec) -> anyhow::Result<Info> {
         row_labels_generated: matrix.row_labels().is_generated(),
         col_labels_generated: matrix.col_labels().is_generated(),
         annotations,
-        trees: saved_trees(&source.path)?,
+        trees: if trees { saved_trees(&source.path)? } else { Vec::new() },
         row_summary: summary(matrix.row_labels()),
         col_summary: summary(matrix.col_labels()),
     })

@@ -14,7 +14,8 @@ pub struct InfoArgs {
 }
 
 pub fn run(args: &InfoArgs) -> anyhow::Result<()> {
-    let info = info(&args.input.spec())?;
+    // The JSON leaves the saved trees out (and so does not read them).
+    let info = info(&args.input.spec(), !args.json)?;
     if args.json {
         return super::print_stdout(&format!("{}\n", serde_json::to_string(&info)?));
     }

@@ -9,7 +9,7 @@ use crate::render::{Renderer, Target};
 use crate::view::{Action, bench_path};
 use winit::application::ApplicationHandler;
 use winit::event::WindowEvent;
-use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
+use winit::event_loop::{ActiveEventLoop, ControlFlow};
 use winit::window::{Window, WindowId};
 
 use super::surface::{WindowState, open_window_with, opened};
@@ -24,17 +24,11 @@ pub fn run(
     gpu_cache: u64,
     recorder: &mut Recorder,
 ) -> anyhow::Result<(Renderer, [u32; 2])> {
-    let event_loop = EventLoop::new().map_err(|_| {
-        anyhow::anyhow!(
-            "--window: no display to open a window on (DISPLAY or WAYLAND_DISPLAY unset or unreachable); \
-             leave out --window to measure offscreen"
-        )
-    })?;
+    super::open_event_loop("leave out --window to measure offscreen")?;
     let path = bench_path().into();
     let mut bench =
         WindowBench { session, size, gpu_cache, recorder, path, state: None, sized: false, misses: 0, error: None };
-    event_loop.set_control_flow(ControlFlow::Poll);
-    event_loop.run_app(&mut bench)?;
+    super::run_app(&mut bench, ControlFlow::Poll)?;
     if let Some(error) = bench.error {
         return Err(error);
     }

@@ -11,13 +11,17 @@
 pub mod bench;
 mod surface;
 
+use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use winit::application::ApplicationHandler;
+use winit::error::EventLoopError;
 use winit::event::{ElementState, MouseButton, MouseScrollDelta, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::keyboard::{Key, ModifiersState, NamedKey};
+use winit::platform::run_on_demand::EventLoopExtRunOnDemand;
 use winit::window::WindowId;
 
 use crate::app::preview::{self, Ready};
@@ -47,6 +51,42 @@ pub struct ViewOptions {
     pub gpu_cache: u64,
 }
 
+thread_local! {
+    /// The event loop, made once: winit makes one a process (on the main
+    /// thread), so a program opening several windows in turn reuses it.
+    // Boxed: a thread-local of a library loaded at run time (a Python
+    // extension) must stay small.
+    static EVENT_LOOP: RefCell<Option<Box<EventLoop<()>>>> = const { RefCell::new(None) };
+}
+
+/// Makes the event loop unless it exists; without a display, says so and
+/// what to do instead (`otherwise`).
+fn open_event_loop(otherwise: &str) -> anyhow::Result<()> {
+    EVENT_LOOP.with_borrow_mut(|slot| {
+        if slot.is_none() {
+            let made = EventLoop::new().map_err(|e| match e {
+                EventLoopError::RecreationAttempt => anyhow::anyhow!(
+                    "the window can only be opened from the thread that opened the first one (the main thread)"
+                ),
+                _ => anyhow::anyhow!(
+                    "no display to open a window on (DISPLAY or WAYLAND_DISPLAY unset or unreachable); {otherwise}"
+                ),
+            })?;
+            *slot = Some(Box::new(made));
+        }
+        Ok(())
+    })
+}
+
+/// Runs `app` on the event loop ([`open_event_loop`] first) until it exits.
+fn run_app<A: ApplicationHandler>(app: &mut A, flow: ControlFlow) -> anyhow::Result<()> {
+    EVENT_LOOP.with_borrow_mut(|slot| {
+        let event_loop = slot.as_mut().ok_or_else(|| anyhow::anyhow!("no event loop to run the window on"))?;
+        event_loop.set_control_flow(flow);
+        Ok(event_loop.run_app_on_demand(app)?)
+    })
+}
+
 /// Opens a window on `figure` and runs it until it is closed.
 pub fn view(figure: FigureSpec, options: ViewOptions) -> anyhow::Result<()> {
     figure.check()?;
@@ -55,11 +95,7 @@ pub fn view(figure: FigureSpec, options: ViewOptions) -> anyhow::Result<()> {
     }
     let ViewOptions { script, exit_after_frames, screenshot, preview_screenshot, gpu_cache } = options;
     let input = figure.input.clone();
-    let event_loop = EventLoop::new().map_err(|_| {
-        anyhow::anyhow!(
-            "no display to open a window on (DISPLAY or WAYLAND_DISPLAY unset or unreachable); draw to a file with `heatscope render FILE -o out.png`"
-        )
-    })?;
+    open_event_loop("draw to a file with `heatscope render FILE -o out.png`")?;
     let title = format!("heatscope — {}", input.file.display());
     // The window opens at once; clustering and the pyramid run beside it,
     // after a file-order preview of a large matrix.
@@ -100,18 +136,23 @@ pub fn view(figure: FigureSpec, options: ViewOptions) -> anyhow::Result<()> {
         app: None,
         error: None,
     };
-    event_loop.set_control_flow(ControlFlow::Wait);
-    event_loop.run_app(&mut launcher)?;
+    run_app(&mut launcher, ControlFlow::Wait)?;
     if let Some(pending) = launcher.pending.take() {
         // Closed while the figure was being prepared: stop the preparing
         // thread at its next check, so that it removes its temporary files
         // (a pyramid being written may be gigabytes), waiting a few seconds.
         crate::progress::interrupt();
         let until = Instant::now() + Duration::from_secs(10);
-        while let Ok(ready) = pending.recv_timeout(until.saturating_duration_since(Instant::now())) {
-            if let Ready::Figure(_) = ready {
-                break;
+        let ended = loop {
+            match pending.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(Ready::Figure(_)) | Err(RecvTimeoutError::Disconnected) => break true,
+                Ok(Ready::Preview { .. }) => {}
+                Err(RecvTimeoutError::Timeout) => break false,
             }
+        };
+        // Once it has stopped, later work (another window) may run again.
+        if ended {
+            crate::progress::clear_interrupt();
         }
         return launcher.error.map_or(Ok(()), Err);
     }
