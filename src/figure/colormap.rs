@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use super::listed::LISTED;
+
 /// An 8-bit RGBA colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Rgba(pub [u8; 4]);
@@ -64,35 +66,66 @@ const GRADIENTS: &[(&str, colorous::Gradient)] = &[
     ("inferno", colorous::INFERNO),
     ("magma", colorous::MAGMA),
     ("plasma", colorous::PLASMA),
-    ("cividis", colorous::CIVIDIS),
-    ("turbo", colorous::TURBO),
-    ("RdBu", colorous::RED_BLUE),
-    ("RdYlBu", colorous::RED_YELLOW_BLUE),
-    ("RdYlGn", colorous::RED_YELLOW_GREEN),
-    ("RdGy", colorous::RED_GREY),
-    ("PuOr", colorous::PURPLE_ORANGE),
-    ("PiYG", colorous::PINK_GREEN),
-    ("PRGn", colorous::PURPLE_GREEN),
-    ("BrBG", colorous::BROWN_GREEN),
-    ("Spectral", colorous::SPECTRAL),
-    ("Blues", colorous::BLUES),
-    ("Greens", colorous::GREENS),
-    ("Greys", colorous::GREYS),
-    ("Oranges", colorous::ORANGES),
-    ("Purples", colorous::PURPLES),
-    ("Reds", colorous::REDS),
-    ("YlOrRd", colorous::YELLOW_ORANGE_RED),
-    ("YlOrBr", colorous::YELLOW_ORANGE_BROWN),
-    ("YlGnBu", colorous::YELLOW_GREEN_BLUE),
-    ("YlGn", colorous::YELLOW_GREEN),
-    ("OrRd", colorous::ORANGE_RED),
-    ("PuBu", colorous::PURPLE_BLUE),
-    ("BuGn", colorous::BLUE_GREEN),
-    ("BuPu", colorous::BLUE_PURPLE),
-    ("GnBu", colorous::GREEN_BLUE),
-    ("PuRd", colorous::PURPLE_RED),
-    ("RdPu", colorous::RED_PURPLE),
     ("cubehelix", colorous::CUBEHELIX),
+];
+
+/// ColorBrewer's schemes (Cynthia A. Brewer, Apache License 2.0) as
+/// matplotlib builds its maps of the same names: these colours at equal
+/// steps, linearly interpolated.
+const BREWER: &[(&str, &[u32])] = &[
+    (
+        "RdBu",
+        &[0x67001f, 0xb2182b, 0xd6604d, 0xf4a582, 0xfddbc7, 0xf7f7f7, 0xd1e5f0, 0x92c5de, 0x4393c3, 0x2166ac, 0x053061],
+    ),
+    (
+        "RdYlBu",
+        &[0xa50026, 0xd73027, 0xf46d43, 0xfdae61, 0xfee090, 0xffffbf, 0xe0f3f8, 0xabd9e9, 0x74add1, 0x4575b4, 0x313695],
+    ),
+    (
+        "RdYlGn",
+        &[0xa50026, 0xd73027, 0xf46d43, 0xfdae61, 0xfee08b, 0xffffbf, 0xd9ef8b, 0xa6d96a, 0x66bd63, 0x1a9850, 0x006837],
+    ),
+    (
+        "RdGy",
+        &[0x67001f, 0xb2182b, 0xd6604d, 0xf4a582, 0xfddbc7, 0xffffff, 0xe0e0e0, 0xbababa, 0x878787, 0x4d4d4d, 0x1a1a1a],
+    ),
+    (
+        "PuOr",
+        &[0x7f3b08, 0xb35806, 0xe08214, 0xfdb863, 0xfee0b6, 0xf7f7f7, 0xd8daeb, 0xb2abd2, 0x8073ac, 0x542788, 0x2d004b],
+    ),
+    (
+        "PiYG",
+        &[0x8e0152, 0xc51b7d, 0xde77ae, 0xf1b6da, 0xfde0ef, 0xf7f7f7, 0xe6f5d0, 0xb8e186, 0x7fbc41, 0x4d9221, 0x276419],
+    ),
+    (
+        "PRGn",
+        &[0x40004b, 0x762a83, 0x9970ab, 0xc2a5cf, 0xe7d4e8, 0xf7f7f7, 0xd9f0d3, 0xa6dba0, 0x5aae61, 0x1b7837, 0x00441b],
+    ),
+    (
+        "BrBG",
+        &[0x543005, 0x8c510a, 0xbf812d, 0xdfc27d, 0xf6e8c3, 0xf5f5f5, 0xc7eae5, 0x80cdc1, 0x35978f, 0x01665e, 0x003c30],
+    ),
+    (
+        "Spectral",
+        &[0x9e0142, 0xd53e4f, 0xf46d43, 0xfdae61, 0xfee08b, 0xffffbf, 0xe6f598, 0xabdda4, 0x66c2a5, 0x3288bd, 0x5e4fa2],
+    ),
+    ("Blues", &[0xf7fbff, 0xdeebf7, 0xc6dbef, 0x9ecae1, 0x6baed6, 0x4292c6, 0x2171b5, 0x08519c, 0x08306b]),
+    ("Greens", &[0xf7fcf5, 0xe5f5e0, 0xc7e9c0, 0xa1d99b, 0x74c476, 0x41ab5d, 0x238b45, 0x006d2c, 0x00441b]),
+    ("Greys", &[0xffffff, 0xf0f0f0, 0xd9d9d9, 0xbdbdbd, 0x969696, 0x737373, 0x525252, 0x252525, 0x000000]),
+    ("Oranges", &[0xfff5eb, 0xfee6ce, 0xfdd0a2, 0xfdae6b, 0xfd8d3c, 0xf16913, 0xd94801, 0xa63603, 0x7f2704]),
+    ("Purples", &[0xfcfbfd, 0xefedf5, 0xdadaeb, 0xbcbddc, 0x9e9ac8, 0x807dba, 0x6a51a3, 0x54278f, 0x3f007d]),
+    ("Reds", &[0xfff5f0, 0xfee0d2, 0xfcbba1, 0xfc9272, 0xfb6a4a, 0xef3b2c, 0xcb181d, 0xa50f15, 0x67000d]),
+    ("YlOrRd", &[0xffffcc, 0xffeda0, 0xfed976, 0xfeb24c, 0xfd8d3c, 0xfc4e2a, 0xe31a1c, 0xbd0026, 0x800026]),
+    ("YlOrBr", &[0xffffe5, 0xfff7bc, 0xfee391, 0xfec44f, 0xfe9929, 0xec7014, 0xcc4c02, 0x993404, 0x662506]),
+    ("YlGnBu", &[0xffffd9, 0xedf8b1, 0xc7e9b4, 0x7fcdbb, 0x41b6c4, 0x1d91c0, 0x225ea8, 0x253494, 0x081d58]),
+    ("YlGn", &[0xffffe5, 0xf7fcb9, 0xd9f0a3, 0xaddd8e, 0x78c679, 0x41ab5d, 0x238443, 0x006837, 0x004529]),
+    ("OrRd", &[0xfff7ec, 0xfee8c8, 0xfdd49e, 0xfdbb84, 0xfc8d59, 0xef6548, 0xd7301f, 0xb30000, 0x7f0000]),
+    ("PuBu", &[0xfff7fb, 0xece7f2, 0xd0d1e6, 0xa6bddb, 0x74a9cf, 0x3690c0, 0x0570b0, 0x045a8d, 0x023858]),
+    ("BuGn", &[0xf7fcfd, 0xe5f5f9, 0xccece6, 0x99d8c9, 0x66c2a4, 0x41ae76, 0x238b45, 0x006d2c, 0x00441b]),
+    ("BuPu", &[0xf7fcfd, 0xe0ecf4, 0xbfd3e6, 0x9ebcda, 0x8c96c6, 0x8c6bb1, 0x88419d, 0x810f7c, 0x4d004b]),
+    ("GnBu", &[0xf7fcf0, 0xe0f3db, 0xccebc5, 0xa8ddb5, 0x7bccc4, 0x4eb3d3, 0x2b8cbe, 0x0868ac, 0x084081]),
+    ("PuRd", &[0xf7f4f9, 0xe7e1ef, 0xd4b9da, 0xc994c7, 0xdf65b0, 0xe7298a, 0xce1256, 0x980043, 0x67001f]),
+    ("RdPu", &[0xfff7f3, 0xfde0dd, 0xfcc5c0, 0xfa9fb5, 0xf768a1, 0xdd3497, 0xae017e, 0x7a0177, 0x49006a]),
 ];
 
 /// Colour maps that diverge from a centre (chosen by default for data that
@@ -144,15 +177,25 @@ impl Colormap {
             None => (name, false),
         };
         let gradient = GRADIENTS.iter().find(|(n, _)| n.eq_ignore_ascii_case(base)).map(|(_, g)| g);
-        let Some(gradient) = gradient else {
-            let choices = GRADIENTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
-            return Err(UnknownName {
-                kind: "colour map",
-                name: name.to_owned(),
-                choices: format!("{choices} (add _r to reverse)"),
-            });
+        let brewer = BREWER.iter().find(|(n, _)| n.eq_ignore_ascii_case(base)).map(|(_, colours)| *colours);
+        let listed = LISTED.iter().find(|(n, _)| n.eq_ignore_ascii_case(base)).map(|(_, table)| *table);
+        let mut lut: Vec<Rgba> = match (gradient, brewer, listed) {
+            (_, _, Some(table)) => table.iter().map(|&c| between(&[c, c], 0.0)).collect(),
+            (_, Some(colours), None) => {
+                (0..LUT_SIZE).map(|i| between(colours, i as f64 / (LUT_SIZE - 1) as f64)).collect()
+            }
+            (Some(gradient), None, None) => (0..LUT_SIZE).map(|i| gradient.eval_rational(i, LUT_SIZE).into()).collect(),
+            (None, None, None) => {
+                let mut names: Vec<&str> = GRADIENTS.iter().map(|(n, _)| *n).collect();
+                names.extend(LISTED.iter().map(|(n, _)| *n).chain(BREWER.iter().map(|(n, _)| *n)));
+                let choices = names.join(", ");
+                return Err(UnknownName {
+                    kind: "colour map",
+                    name: name.to_owned(),
+                    choices: format!("{choices} (add _r to reverse)"),
+                });
+            }
         };
-        let mut lut: Vec<Rgba> = (0..LUT_SIZE).map(|i| gradient.eval_rational(i, LUT_SIZE).into()).collect();
         if reversed {
             lut.reverse();
         }
@@ -180,6 +223,18 @@ impl Colormap {
     pub fn at(&self, t: f32) -> Rgba {
         self.lut[lut_index(t)]
     }
+}
+
+/// The colour at `x` in [0, 1] along `colours` placed at equal steps,
+/// linearly interpolated channel by channel (matplotlib's
+/// `LinearSegmentedColormap.from_list`).
+fn between(colours: &[u32], x: f64) -> Rgba {
+    let channels = |c: u32| [(c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff].map(f64::from);
+    let at = x.clamp(0.0, 1.0) * (colours.len() - 1) as f64;
+    let k = (at.floor() as usize).min(colours.len() - 2);
+    let (from, to, f) = (channels(colours[k]), channels(colours[k + 1]), at - k as f64);
+    let [r, g, b] = [0, 1, 2].map(|c| (from[c] + (to[c] - from[c]) * f).round() as u8);
+    Rgba([r, g, b, 255])
 }
 
 /// The lookup-table entry for `t` (keep in sync with `lut_index` in

@@ -78,6 +78,7 @@ pub mod dendrogram;
 pub mod layout;
 pub mod link;
 pub mod linked;
+mod listed;
 pub mod scene;
 pub mod svg;
 pub mod text;
