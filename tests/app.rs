@@ -137,22 +137,27 @@ fn a_spec_that_cannot_work_is_refused_in_the_flags_words() {
     assert_eq!(spec(&|s| s.width = 0).as_deref(), Some("--width 0 --height 1000: give sizes from 1 to 16384 pixels"));
 }
 
-#[test]
-fn the_viewer_session_follows_a_script_of_actions_without_a_window() {
+/// A session on the PBMC demo (correlation distance) in a 1000 × 800
+/// window, the label searched for, and the display position of its row,
+/// found by its line in the file (the header is line 0); the caches live in
+/// the returned folder.
+fn pbmc_session() -> (Session, &'static str, usize, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let matrix = repo("data/pbmc68k_reduced.tsv");
     let mut spec = FigureSpec::new(InputSpec::for_file(matrix.clone(), Some(dir.path().to_owned())));
     spec.metric = Metric::Correlation;
     let prepared = prepare(&spec).unwrap();
-    let rows = prepared.matrix.rows();
-    assert_eq!(rows, 700);
-    // The row searched for, by its line in the file (the header is line 0).
+    assert_eq!(prepared.matrix.rows(), 700);
     let text = std::fs::read_to_string(&matrix).unwrap();
     let wanted = "AATCCTTGCCTTCG-2";
     let index = text.lines().skip(1).position(|l| l.split('\t').next() == Some(wanted)).unwrap();
     let shown_at = prepared.row_order.iter().position(|&i| i == index).unwrap();
+    (Session::new(prepared, spec, [1000, 800]), wanted, shown_at, dir)
+}
 
-    let mut session = Session::new(prepared, spec, [1000, 800]);
+#[test]
+fn the_viewer_session_follows_a_script_of_actions_without_a_window() {
+    let (mut session, wanted, shown_at, _dir) = pbmc_session();
     let rows_shown = |s: &Session| s.windows()[0].rows.clone();
     assert_eq!(session.act(Action::Fit), None);
     assert_eq!(rows_shown(&session), 0.0..700.0);
@@ -207,16 +212,7 @@ fn the_viewer_session_follows_a_script_of_actions_without_a_window() {
 
 #[test]
 fn the_mouse_and_the_keys_reach_the_session_as_a_window_sends_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let matrix = repo("data/pbmc68k_reduced.tsv");
-    let mut spec = FigureSpec::new(InputSpec::for_file(matrix.clone(), Some(dir.path().to_owned())));
-    spec.metric = Metric::Correlation;
-    let prepared = prepare(&spec).unwrap();
-    let text = std::fs::read_to_string(&matrix).unwrap();
-    let wanted = "AATCCTTGCCTTCG-2";
-    let index = text.lines().skip(1).position(|l| l.split('\t').next() == Some(wanted)).unwrap();
-    let shown_at = prepared.row_order.iter().position(|&i| i == index).unwrap();
-    let mut session = Session::new(prepared, spec, [1000, 800]);
+    let (mut session, wanted, shown_at, _dir) = pbmc_session();
     let rows_shown = |s: &Session| s.windows()[0].rows.clone();
     let heatmap = session.heatmap_rects()[0];
     let middle = [(heatmap.x + heatmap.w / 2.0) as f64, (heatmap.y + heatmap.h / 2.0) as f64];
