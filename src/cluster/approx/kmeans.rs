@@ -514,6 +514,8 @@ struct Centres {
     k: usize,
     values: Vec<f32>,
     sqnorm: Vec<f32>,
+    /// `k` zeros: the offsets of rows whose products are already adjusted.
+    zeros: Vec<f32>,
 }
 
 impl Centres {
@@ -521,7 +523,8 @@ impl Centres {
         let values: Vec<f32> = centroids.iter().map(|&v| v as f32).collect();
         let sqnorm =
             values.chunks_exact(dim).map(|c| c.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() as f32).collect();
-        Self { k: centroids.len() / dim, values, sqnorm }
+        let k = centroids.len() / dim;
+        Self { k, values, sqnorm, zeros: vec![0.0; k] }
     }
 }
 
@@ -551,15 +554,15 @@ fn assign(vectors: Vectors, centroids: &[f64], progress: Option<&Bar>) -> Result
         let mut g = ArrayViewMut2::from_shape((b, k), &mut s.products[..]).expect("product shape");
         general_mat_mul(-2.0, &x_view, &c_view.t(), 0.0, &mut g);
         for ((line, missing), o) in s.products.chunks_exact_mut(k).zip(&s.missing).zip(out.iter_mut()) {
-            for (v, &n) in line.iter_mut().zip(&centres.sqnorm) {
+            if missing.is_empty() {
+                *o = first_minimum(line, &centres.sqnorm);
+                continue;
+            }
+            for ((v, &n), c) in line.iter_mut().zip(&centres.sqnorm).zip(centres.values.chunks_exact(dim)) {
                 *v += n;
+                *v -= missing.iter().map(|&j| c[j as usize] * c[j as usize]).sum::<f32>();
             }
-            if !missing.is_empty() {
-                for (v, c) in line.iter_mut().zip(centres.values.chunks_exact(dim)) {
-                    *v -= missing.iter().map(|&j| c[j as usize] * c[j as usize]).sum::<f32>();
-                }
-            }
-            *o = first_minimum(line);
+            *o = first_minimum(line, &centres.zeros);
         }
         if let Some(p) = progress {
             p.inc(b as u64);
@@ -569,26 +572,32 @@ fn assign(vectors: Vectors, centroids: &[f64], progress: Option<&Bar>) -> Result
     Ok(out)
 }
 
-/// The index of the smallest value (the first of equal ones), over eight
-/// lanes so that it vectorises.
-fn first_minimum(values: &[f32]) -> u32 {
+/// The index of the smallest `values[i] + offsets[i]` (the first of equal
+/// ones), over eight lanes so that it vectorises: the products and the
+/// centroids' squared lengths are added as they are compared, in one pass.
+fn first_minimum(values: &[f32], offsets: &[f32]) -> u32 {
     const L: usize = 8;
     let mut best = [f32::INFINITY; L];
-    let mut at = [u32::MAX; L];
-    let chunks = values.chunks_exact(L);
-    let tail = chunks.remainder();
-    for (c, chunk) in chunks.enumerate() {
+    let mut at = [0u32; L];
+    let mut index = [0u32; L];
+    for (l, i) in index.iter_mut().enumerate() {
+        *i = l as u32;
+    }
+    let whole = values.len() / L * L;
+    let blocks = values[..whole].chunks_exact(L).zip(offsets[..whole].chunks_exact(L));
+    for (chunk, offset) in blocks {
         for l in 0..L {
-            if chunk[l] < best[l] {
-                best[l] = chunk[l];
-                at[l] = (c * L + l) as u32;
-            }
+            let v = chunk[l] + offset[l];
+            let better = v < best[l];
+            best[l] = if better { v } else { best[l] };
+            at[l] = if better { index[l] } else { at[l] };
+            index[l] += L as u32;
         }
     }
     let mut pick = (f32::INFINITY, u32::MAX);
-    let base = values.len() - tail.len();
-    let candidates = best.iter().zip(at).chain(tail.iter().zip((base as u32)..));
-    for (&v, i) in candidates {
+    let tail = values[whole..].iter().zip(&offsets[whole..]).map(|(&v, &o)| v + o);
+    let candidates = best.into_iter().zip(at).chain(tail.zip(whole as u32..)).filter(|&(v, _)| v < f32::INFINITY);
+    for (v, i) in candidates {
         if v < pick.0 || (v == pick.0 && i < pick.1) {
             pick = (v, i);
         }
@@ -713,14 +722,29 @@ mod tests {
 
     #[test]
     fn the_first_minimum_wins_ties() {
-        assert_eq!(first_minimum(&[3.0, 1.0, 2.0, 1.0]), 1);
+        assert_eq!(first_minimum(&[3.0, 1.0, 2.0, 1.0], &[0.0; 4]), 1);
         let mut v = vec![5.0f32; 21];
         v[9] = 0.5;
         v[17] = 0.5;
         v[20] = 0.5;
-        assert_eq!(first_minimum(&v), 9);
+        let zeros = [0.0f32; 21];
+        assert_eq!(first_minimum(&v, &zeros), 9);
         v[20] = 0.25;
-        assert_eq!(first_minimum(&v), 20);
+        assert_eq!(first_minimum(&v, &zeros), 20);
+        // The offsets count: 9 and 17 fall behind 20 (0.25 + 0), and 3
+        // (5 − 4.9 = 0.1) comes first.
+        let mut offsets = zeros;
+        offsets[9] = 1.0;
+        assert_eq!(first_minimum(&v, &offsets), 20);
+        offsets[3] = -4.9;
+        assert_eq!(first_minimum(&v, &offsets), 3);
+    }
+
+    #[test]
+    fn the_first_minimum_skips_missing_and_infinite_scores() {
+        assert_eq!(first_minimum(&[f32::NAN, 2.0, f32::INFINITY, 2.0], &[0.0; 4]), 1);
+        // Every score infinite: the first group.
+        assert_eq!(first_minimum(&[f32::INFINITY; 11], &[0.0; 11]), 0);
     }
 
     #[test]
