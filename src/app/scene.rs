@@ -31,6 +31,7 @@ pub fn scene(
         cbar_label: figure.cbar_label.clone(),
         dendrogram_ratio: figure.dendrogram_ratio,
         colors_ratio: figure.colors_ratio,
+        tree_linewidth: figure.tree_linewidth,
         font_size: figure.font_size,
         fixed_label_area: fixed,
         panel: PanelRole::ALONE,

@@ -184,6 +184,8 @@ pub struct FigureSpec {
     pub title: Option<String>,
     pub dendrogram_ratio: f32,
     pub colors_ratio: f32,
+    /// Width of the trees' branches in pixels (1 to 20).
+    pub tree_linewidth: f32,
     /// The image size in pixels.
     pub width: u32,
     pub height: u32,
@@ -242,6 +244,7 @@ impl FigureSpec {
             title: None,
             dendrogram_ratio: 0.15,
             colors_ratio: 0.02,
+            tree_linewidth: 1.0,
             width: 1200,
             height: 1000,
             font_size: 12.0,
@@ -293,6 +296,9 @@ impl FigureSpec {
         }
         if !(0.0..0.5).contains(&self.dendrogram_ratio) || !(0.0..0.2).contains(&self.colors_ratio) {
             return usage("--dendrogram-ratio must be in [0, 0.5) and --colors-ratio in [0, 0.2)".to_owned());
+        }
+        if !(1.0..=20.0).contains(&self.tree_linewidth) {
+            return usage(format!("--tree-linewidth {}: give a width from 1 to 20 pixels", self.tree_linewidth));
         }
         if !(self.font_size > 0.0 && self.font_size <= 200.0) {
             return usage(format!("--font-size {}: give a size from 1 to 200 pixels", self.font_size));

@@ -126,6 +126,9 @@ pub struct FigureArgs {
     /// Share of the width (height) each annotation bar takes.
     #[arg(long, default_value_t = 0.02, value_name = "R")]
     pub colors_ratio: f32,
+    /// Width of the trees' branches in pixels (1 to 20).
+    #[arg(long, default_value_t = 1.0, value_name = "PX")]
+    pub tree_linewidth: f32,
     /// Image width in pixels.
     #[arg(long, default_value_t = 1200)]
     pub width: u32,
@@ -246,6 +249,7 @@ impl FigureArgs {
             title: self.title.clone(),
             dendrogram_ratio: self.dendrogram_ratio,
             colors_ratio: self.colors_ratio,
+            tree_linewidth: self.tree_linewidth,
             width: self.width,
             height: self.height,
             font_size: self.font_size,

@@ -5,11 +5,11 @@
 //! space into figure pixels for a row dendrogram (leaves down the left side)
 //! or a column dendrogram (leaves along the top).
 //!
-//! Pruning keeps a million-leaf tree a readable shape in bounded
-//! primitives: a subtree narrower than one pixel is drawn as one mark (a
-//! stem from its leaves to its top), marks falling in the same pixel
-//! column keep only the tallest, and segments are snapped to pixel centres
-//! and merged where they overlap on the same pixel line.
+//! Pruning keeps a million-leaf tree in bounded primitives while it looks
+//! as the full tree would at that size: subtrees narrower than two pixels
+//! become one mark per pixel column, from the leaves up to the highest ink
+//! the full tree puts in that column, and segments are snapped to pixel
+//! centres and merged where they overlap on the same pixel line.
 
 use std::ops::Range;
 
@@ -35,6 +35,9 @@ pub struct TreeGeometry {
     /// Per node: cluster of a cut, or [`NO_GROUP`].
     group: Vec<u32>,
     max_height: f64,
+    /// Per node: the highest merge in its subtree (its own height unless a
+    /// merge under it sits higher, as centroid and median linkage allow).
+    reach: Vec<f64>,
 }
 
 /// How a tree maps into pixels for one drawing.
@@ -84,6 +87,7 @@ impl TreeGeometry {
         }
         let mut children = Vec::with_capacity(n.saturating_sub(1));
         let mut max_height: f64 = 0.0;
+        let mut reach = vec![0.0; nodes];
         for (i, merge) in tree.merges().iter().enumerate() {
             let (a, b) = (merge.a, merge.b);
             let node = n + i;
@@ -92,9 +96,10 @@ impl TreeGeometry {
             height[node] = merge.height;
             group[node] = if group[a] == group[b] { group[a] } else { NO_GROUP };
             max_height = max_height.max(merge.height);
+            reach[node] = merge.height.max(reach[a]).max(reach[b]);
             children.push((a as u32, b as u32));
         }
-        TreeGeometry { n, children, position, span, height, group, max_height }
+        TreeGeometry { n, children, position, span, height, group, max_height, reach }
     }
 
     /// Number of leaves.
@@ -144,33 +149,25 @@ impl TreeGeometry {
     }
 
     /// The mesh for one drawing: segments merged per pixel line.
+    ///
+    /// Subtrees narrower than [`NARROW_PX`] are not drawn branch by branch:
+    /// each pixel column they cover gets one mark from the leaves up to the
+    /// highest ink the full tree would put in that column (every stem whose
+    /// node sits in the column, up to its parent's height, and every
+    /// crossbar crossing it). A subtree inside one column reaches exactly
+    /// its own stem's top there, so the descent stops at such subtrees and
+    /// at most visits the nodes that straddle a column boundary.
     pub fn mesh(&self, view: &TreeView) -> Vec<Segment> {
         let mut raw = Vec::new();
         if self.n < 2 {
             return raw;
         }
-        // Marks: per pixel column, the tallest narrow subtree reaching it.
-        let mut marks: std::collections::HashMap<i64, (f64, u32)> = Default::default();
         let u = |node: usize| view.leaf_origin + self.position[node] * view.px_per_leaf;
         let v = |node: usize| self.height[node] * view.px_per_height;
         let extent = |node: usize| {
             let (lo, hi) = self.span[node];
             (view.leaf_origin + lo as f64 * view.px_per_leaf, view.leaf_origin + hi as f64 * view.px_per_leaf)
         };
-        // A narrow subtree becomes a mark from the leaves up to `top` over
-        // every pixel column it touches, so dense leaves leave no gaps.
-        let mut mark = |node: usize, top: f64| {
-            let (start, end) = extent(node);
-            let first = start.max(view.visible.start).floor() as i64;
-            let last = (end.min(view.visible.end).ceil() as i64 - 1).max(first);
-            for column in first..=last {
-                let entry = marks.entry(column).or_insert((f64::NEG_INFINITY, self.group[node]));
-                if top > entry.0 {
-                    *entry = (top, self.group[node]);
-                }
-            }
-        };
-        let root = 2 * self.n - 2;
         let narrow = |node: usize| {
             let (start, end) = extent(node);
             end - start < NARROW_PX
@@ -179,10 +176,31 @@ impl TreeGeometry {
             let (start, end) = extent(node);
             end <= view.visible.start || start >= view.visible.end
         };
+        // Per visible pixel column: the top of its ink within narrow
+        // subtrees, and the cluster of the node that reaches it.
+        let first_column = view.visible.start.floor() as i64;
+        let columns = (view.visible.end.ceil() as i64 - first_column).max(0) as usize;
+        let mut marks: Vec<(f64, u32)> = vec![(f64::NEG_INFINITY, NO_GROUP); columns];
+        // Raises the columns from `from` to `to` (pixels) to `top`.
+        let raise = |marks: &mut [(f64, u32)], from: f64, to: f64, top: f64, group: u32| {
+            let first = (from.floor() as i64 - first_column).max(0);
+            let last = (to.floor() as i64 - first_column).min(columns as i64 - 1);
+            for column in first..=last {
+                let entry = &mut marks[column as usize];
+                if top > entry.0 {
+                    *entry = (top, group);
+                }
+            }
+        };
+        // Narrow subtrees to mark, each with the top of its own stem.
+        let mut narrow_nodes: Vec<(usize, f64)> = Vec::new();
+        let root = 2 * self.n - 2;
+        let mut stack = Vec::new();
         if narrow(root) {
-            mark(root, v(root));
+            narrow_nodes.push((root, v(root)));
+        } else {
+            stack.push(root);
         }
-        let mut stack = if narrow(root) { Vec::new() } else { vec![root] };
         while let Some(node) = stack.pop() {
             let (a, b) = self.children[node - self.n];
             let (a, b) = (a as usize, b as usize);
@@ -200,7 +218,7 @@ impl TreeGeometry {
                     continue;
                 }
                 if narrow(child) {
-                    mark(child, v(node));
+                    narrow_nodes.push((child, v(node)));
                     continue;
                 }
                 raw.push(Segment {
@@ -216,9 +234,39 @@ impl TreeGeometry {
                 }
             }
         }
-        for (column, (top, group)) in marks {
-            let u = column as f32 + 0.5;
-            raw.push(Segment { u0: u, v0: 0.0, u1: u, v1: top as f32, group, mark: true });
+        while let Some((node, top)) = narrow_nodes.pop() {
+            if hidden(node) {
+                continue;
+            }
+            let reach = self.reach[node] * view.px_per_height;
+            let (start, end) = extent(node);
+            let (first, last) = (start.floor(), (end - 1e-9).floor());
+            if first == last || node < self.n {
+                // A leaf, or inside one column: its stem and everything under it.
+                raise(&mut marks, u(node), u(node), top.max(reach), self.group[node]);
+                continue;
+            }
+            // The node's stem.
+            raise(&mut marks, u(node), u(node), top, self.group[node]);
+            // Once every column it covers is as high as the highest merge
+            // under it, its subtree adds nothing.
+            let from = (first as i64 - first_column).max(0);
+            let to = (last as i64 - first_column).min(columns as i64 - 1);
+            if (from..=to).all(|c| marks[c as usize].0 >= reach) {
+                continue;
+            }
+            // It straddles a column boundary: its crossbar, then its children.
+            let (a, b) = self.children[node - self.n];
+            let (a, b) = (a as usize, b as usize);
+            raise(&mut marks, u(a).min(u(b)), u(a).max(u(b)), v(node), self.group[node]);
+            narrow_nodes.push((a, v(node)));
+            narrow_nodes.push((b, v(node)));
+        }
+        for (column, (top, group)) in marks.into_iter().enumerate() {
+            if top > f64::NEG_INFINITY {
+                let u = (first_column + column as i64) as f32 + 0.5;
+                raw.push(Segment { u0: u, v0: 0.0, u1: u, v1: top as f32, group, mark: true });
+            }
         }
         merge_on_pixel_lines(raw)
     }
@@ -359,6 +407,25 @@ mod tests {
         Dendrogram::from_linkage_matrix(&z).unwrap()
     }
 
+    /// `tree` with each merge's height drawn at random: many merges sit
+    /// below one under them, as centroid and median linkage allow.
+    fn with_inversions(tree: &Dendrogram, seed: u64) -> Dendrogram {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let n = tree.n_leaves();
+        let mut size = vec![1.0; 2 * n - 1];
+        let z: Vec<[f64; 4]> = tree
+            .merges()
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                size[n + i] = size[m.a] + size[m.b];
+                [m.a as f64, m.b as f64, rng.random_range(0.0..100.0), size[n + i]]
+            })
+            .collect();
+        Dendrogram::from_linkage_matrix(&z).unwrap()
+    }
+
     #[test]
     fn pruning_bounds_segments_by_the_leaf_axis_pixels() {
         for (name, tree) in [("caterpillar", caterpillar(200_000)), ("random", random_tree(200_000, 7))] {
@@ -368,6 +435,91 @@ mod tests {
                 let mesh = geometry.mesh(&view(pixels as f64 / 200_000.0, px_per_height, 200_000));
                 assert!(mesh.len() <= 4 * pixels + 300, "{name} at {pixels} px: {} segments", mesh.len());
                 assert!(mesh.len() >= pixels / 4, "{name} at {pixels} px: {} segments", mesh.len());
+            }
+        }
+    }
+
+    /// The top pixel row of ink in each of `columns` pixel columns if every
+    /// branch of `tree` were drawn one pixel wide: a brute-force drawing of
+    /// all stems and crossbars, from the linkage alone.
+    fn full_drawing_tops(tree: &Dendrogram, view: &TreeView, columns: usize) -> Vec<i64> {
+        let n = tree.n_leaves();
+        let mut position = vec![0.0f64; 2 * n - 1];
+        let mut height = vec![0.0f64; 2 * n - 1];
+        let mut parent = vec![usize::MAX; 2 * n - 1];
+        for (rank, leaf) in tree.leaves().into_iter().enumerate() {
+            position[leaf] = rank as f64 + 0.5;
+        }
+        let mut crossbars = Vec::new();
+        for (i, merge) in tree.merges().iter().enumerate() {
+            let node = n + i;
+            position[node] = (position[merge.a] + position[merge.b]) / 2.0;
+            height[node] = merge.height;
+            parent[merge.a] = node;
+            parent[merge.b] = node;
+            crossbars.push((position[merge.a], position[merge.b], merge.height));
+        }
+        // Pixels as the mesh snaps them: f32 coordinates, floored.
+        let column = |p: f64| ((view.leaf_origin + p * view.px_per_leaf) as f32).floor() as i64;
+        let row = |h: f64| ((h * view.px_per_height) as f32).floor() as i64;
+        let mut top = vec![-1i64; columns];
+        let mut ink = |from: i64, to: i64, r: i64| {
+            for c in from.max(0)..=to.min(columns as i64 - 1) {
+                top[c as usize] = top[c as usize].max(r);
+            }
+        };
+        for node in 0..2 * n - 1 {
+            if parent[node] != usize::MAX {
+                let c = column(position[node]);
+                ink(c, c, row(height[parent[node]]));
+            }
+        }
+        for (a, b, h) in crossbars {
+            ink(column(a.min(b)), column(a.max(b)), row(h));
+        }
+        top
+    }
+
+    /// The top pixel row of each column in a mesh.
+    fn mesh_tops(mesh: &[Segment], columns: usize) -> Vec<i64> {
+        let mut top = vec![-1i64; columns];
+        for s in mesh {
+            let (from, to) = (s.u0.min(s.u1).floor() as i64, s.u0.max(s.u1).floor() as i64);
+            for c in from.max(0)..=to.min(columns as i64 - 1) {
+                top[c as usize] = top[c as usize].max(s.v0.max(s.v1).floor() as i64);
+            }
+        }
+        top
+    }
+
+    #[test]
+    fn each_column_reaches_as_high_as_the_full_tree_drawn_there() {
+        for (name, leaves) in [("random", 3_000usize), ("caterpillar", 2_000), ("inverted", 3_000)] {
+            let tree = match name {
+                "random" => random_tree(leaves, 11),
+                "caterpillar" => caterpillar(leaves),
+                _ => with_inversions(&random_tree(leaves, 5), 5),
+            };
+            let geometry = TreeGeometry::new(&tree, None);
+            let px_per_height = 200.0 / geometry.max_height();
+            // Leaves from 20 a pixel to 3 pixels each; whole and zoomed in.
+            for (pixels, visible) in
+                [(150.0, None), (700.0, None), (2_500.0, None), (9_000.0, None), (400.0, Some(0.3..0.45))]
+            {
+                let px_per_leaf = pixels / leaves as f64;
+                let (origin, range) = match visible.clone() {
+                    None => (0.0, 0.0..pixels),
+                    Some(part) => (-part.start * pixels, 0.0..(part.end - part.start) * pixels),
+                };
+                let view = TreeView { leaf_origin: origin, px_per_leaf, visible: range.clone(), px_per_height };
+                // Whole pixel columns in view (the zoomed range ends a hair past one).
+                let columns = range.end.floor() as usize;
+                let mesh = geometry.mesh(&view);
+                assert_eq!(
+                    mesh_tops(&mesh, columns),
+                    full_drawing_tops(&tree, &view, columns),
+                    "{name}, {leaves} leaves on {pixels} px, visible {visible:?}"
+                );
             }
         }
     }

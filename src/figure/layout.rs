@@ -36,6 +36,8 @@ pub struct FigureOptions {
     pub dendrogram_ratio: f32,
     /// Share of the figure's width (height) each annotation bar takes.
     pub colors_ratio: f32,
+    /// Width of the trees' branches in pixels.
+    pub tree_linewidth: f32,
     /// Size of label text in pixels.
     pub font_size: f32,
     /// Reserve the largest label areas whatever labels are shown, so the
@@ -181,12 +183,12 @@ pub fn clustermap(
             Rect::new(PAD, heatmap.y, row_tree_w - PAD, heatmap.h)
         };
         let side = if role.row_tree_right { TreeSide::Right } else { TreeSide::Left };
-        draw_tree(&mut scene, tree, rows, rect, &window.rows, side);
+        draw_tree(&mut scene, tree, rows, rect, &window.rows, side, options.tree_linewidth);
         scene.panels.push(Panel { name: "row_dendrogram".into(), rect });
     }
     if let Some(tree) = cols.tree {
         let rect = Rect::new(heatmap.x, top - col_bars_h - col_tree_h, heatmap.w, col_tree_h - PAD);
-        draw_tree(&mut scene, tree, cols, rect, &window.cols, TreeSide::Top);
+        draw_tree(&mut scene, tree, cols, rect, &window.cols, TreeSide::Top, options.tree_linewidth);
         scene.panels.push(Panel { name: "col_dendrogram".into(), rect });
     }
     // Annotation bars, the nearest to the heatmap last in the list.
@@ -326,9 +328,13 @@ fn shown_labels(axis: &AxisSpec, visible: &Range<f64>, extent: f32, size: f32) -
     }
 }
 
+/// The trees' line colour: seaborn's, a dark grey (0.2, 0.2, 0.2).
+pub const TREE_COLOR: Rgba = Rgba([51, 51, 51, 255]);
+
 /// A tree in `rect`, growing away from the heatmap on its `side`. `visible`
 /// is the part of the leaves (display positions) the heatmap shows;
-/// segments are clipped to the panel.
+/// segments are clipped to the panel. Branches are `linewidth` pixels
+/// wide; the marks standing for dense subtrees fill one pixel column each.
 fn draw_tree(
     scene: &mut Scene,
     tree: &TreeGeometry,
@@ -336,6 +342,7 @@ fn draw_tree(
     rect: Rect,
     visible: &Range<f64>,
     side: TreeSide,
+    linewidth: f32,
 ) {
     let rows = side != TreeSide::Top;
     let leaf_extent = if rows { rect.h } else { rect.w };
@@ -349,17 +356,16 @@ fn draw_tree(
         let (u0, u1) = if s.u0 <= s.u1 { (u0, u1) } else { (u1, u0) };
         let color = match (&axis.cut_palette, s.group) {
             (Some(palette), g) if g != NO_GROUP => palette.color(g as usize - 1),
-            _ => Rgba::BLACK,
+            _ => TREE_COLOR,
         };
-        // Collapsed subtrees are the tree's dense body: drawn lighter.
-        let color = if s.mark { color.lighten(0.75) } else { color };
         // Tree space → figure pixels: v = 0 at the edge facing the heatmap.
         let place = |u: f32, v: f32| match side {
             TreeSide::Left => [rect.right() - v, rect.y + u],
             TreeSide::Right => [rect.x + v, rect.y + u],
             TreeSide::Top => [rect.x + u, rect.bottom() - v],
         };
-        scene.lines.push(Line { from: place(u0, s.v0), to: place(u1, s.v1), width: 1.0, color });
+        let width = if s.mark { 1.0 } else { linewidth };
+        scene.lines.push(Line { from: place(u0, s.v0), to: place(u1, s.v1), width, color });
     }
 }
 

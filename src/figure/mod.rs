@@ -54,15 +54,22 @@
 //! their rows' centres.
 //!
 //! # Dendrogram pruning
-//! A subtree (or leaf) narrower than two pixels becomes a *mark*: the pixel
-//! columns it touches are filled from the leaves up to its parent's height,
-//! keeping the tallest per column, drawn lighter. Dense leaves leave no
-//! gaps, and a million-leaf tree draws as its silhouette plus the branching
-//! above it. Segments are snapped to pixel centres and merged where they
-//! overlap on the same pixel line. Marks number at most one per pixel
-//! column; wide nodes draw one crossbar and two stems each. Tests check that
-//! the count on 200,000-leaf random and caterpillar trees stays within 4 ×
-//! the leaf-axis pixels (+300).
+//! Subtrees (and leaves) narrower than two pixels are drawn as *marks*: each
+//! pixel column they cover is filled, in the tree's line colour, from the
+//! leaves up to the highest ink the full tree would put there (every stem
+//! whose node sits in the column, up to its parent's height, and every
+//! crossbar crossing it), so a million-leaf tree draws as what the eye would
+//! see if every branch were drawn: the dense body with its true, jagged top,
+//! and the branching above. A subtree inside one column reaches the highest
+//! merge under it, known per node, so the descent visits only the nodes that
+//! straddle a column boundary. Segments are snapped to pixel centres and
+//! merged where they overlap on the same pixel line. Marks number at most
+//! one per pixel column; wide nodes draw one crossbar and two stems each.
+//! Tests: each column's top equals a brute-force drawing of every branch
+//! (random, caterpillar and inverted trees, 20 leaves a pixel to 3 pixels a
+//! leaf, zoomed in); the count on 200,000-leaf random and caterpillar trees
+//! stays within 4 × the leaf-axis pixels (+300). Meshing a random
+//! 1,000,000-leaf tree at 800–1,600 pixels takes about 0.4–1.4 ms.
 //!
 //! # Figures for a view
 //! In a view (the window, the benchmark), the layout reserves the label
