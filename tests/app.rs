@@ -75,7 +75,7 @@ fn a_spec_reads_from_json_with_every_choice_named() {
         "row_cut": 5, "col_cut": null, "row_cut_height": null, "col_cut_height": null,
         "row_clusters_out": "clusters.tsv", "col_clusters_out": null,
         "cbar_label": "z", "title": null, "dendrogram_ratio": 0.2, "colors_ratio": 0.03,
-        "width": 800, "height": 600, "font_size": 10.0, "nan_color": "#000000", "agg": "extremes",
+        "tree_linewidth": 2.0, "width": 800, "height": 600, "font_size": 10.0, "nan_color": "#000000", "agg": "extremes",
         "bare": false, "layout_out": null, "link": ["b.tsv"], "link_order": "follow",
         "link_shared_scale": true, "connector_color": "clusters", "connector_alpha": 0.5
     }"##;
@@ -102,7 +102,7 @@ fn a_spec_reads_from_json_with_every_choice_named() {
     want.row_cut = Some(5);
     want.row_clusters_out = Some("clusters.tsv".into());
     want.cbar_label = Some("z".into());
-    (want.dendrogram_ratio, want.colors_ratio) = (0.2, 0.03);
+    (want.dendrogram_ratio, want.colors_ratio, want.tree_linewidth) = (0.2, 0.03, 2.0);
     (want.width, want.height, want.font_size) = (800, 600, 10.0);
     want.nan_color = "#000000".into();
     want.agg = Agg::Extremes;
