@@ -277,3 +277,89 @@ fn the_mouse_and_the_keys_reach_the_session_as_a_window_sends_them() {
         assert!(on.iter().any(|t| t == line), "{line:?} not in {on:?}");
     }
 }
+
+/// The boxes of every text of `scene`, with the text.
+fn text_boxes(scene: &heatscope::figure::scene::Scene) -> Vec<(String, heatscope::figure::scene::Rect)> {
+    let mut fonts = text::font_system();
+    scene.texts.iter().map(|t| (t.text.clone(), text::text_box(&mut fonts, t))).collect()
+}
+
+#[test]
+fn every_text_lies_inside_the_figure_and_none_overlaps_another() {
+    let dir = tempfile::tempdir().unwrap();
+    // The demo's cell types with long names, as reference mappings write them.
+    let obs = std::fs::read_to_string(repo("data/pbmc68k_reduced.obs.tsv")).unwrap();
+    let header: Vec<&str> = obs.lines().next().unwrap().split('\t').collect();
+    let column = header.iter().position(|&h| h == "bulk_labels").unwrap();
+    let long: String = obs
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut fields: Vec<String> = line.split('\t').map(str::to_owned).collect();
+            if i > 0 {
+                fields[column].push_str(" (annotated by reference mapping to the PBMC atlas)");
+            }
+            fields.join("\t") + "\n"
+        })
+        .collect();
+    let long_obs = dir.path().join("obs_long.tsv");
+    std::fs::write(&long_obs, long).unwrap();
+    let matrix = repo("data/pbmc68k_reduced.tsv");
+    let mut fonts = text::font_system();
+    for obs in [repo("data/pbmc68k_reduced.obs.tsv"), long_obs] {
+        let mut spec = FigureSpec::new(InputSpec::for_file(matrix.clone(), Some(dir.path().join("cache"))));
+        spec.row_colors.push(format!("{}:bulk_labels", obs.display()));
+        spec.metric = Metric::Correlation;
+        spec.title = Some("PBMC 68k reduced: 700 cells × 765 genes, average linkage of correlation distances".into());
+        let prepared = prepare(&spec).unwrap();
+        let categories: Vec<String> = {
+            let mut c: Vec<String> = obs_values(&obs, "bulk_labels");
+            c.sort();
+            c.dedup();
+            c
+        };
+        for (w, h) in [(1000, 800), (700, 600), (1600, 1200), (320, 260)] {
+            for font_size in [8.0, 12.0, 16.0, 20.0] {
+                let spec = FigureSpec { width: w, height: h, font_size, ..spec.clone() };
+                let picture = scene(&mut fonts, &prepared, &spec, &[], [w, h], false);
+                let case = format!("{} at {w} × {h}, font {font_size}", obs.display());
+                let boxes = text_boxes(&picture);
+                assert!(boxes.len() > 3, "{case}: {} texts", boxes.len());
+                for (t, b) in &boxes {
+                    let inside = b.x >= 0.0 && b.y >= 0.0 && b.right() <= w as f32 && b.bottom() <= h as f32;
+                    assert!(inside, "{case}: '{t}' at {b:?} leaves the figure");
+                }
+                for (i, (t, a)) in boxes.iter().enumerate() {
+                    for (u, b) in &boxes[i + 1..] {
+                        let across = a.right().min(b.right()) - a.x.max(b.x);
+                        let down = a.bottom().min(b.bottom()) - a.y.max(b.y);
+                        assert!(across <= 0.5 || down <= 0.5, "{case}: '{t}' {a:?} overlaps '{u}' {b:?}");
+                    }
+                }
+                if (w, h, font_size) == (1000, 800, 12.0) {
+                    // Room for every legend entry whole, long names wrapped.
+                    assert_eq!(picture.shortened, Vec::<String>::new(), "{case}");
+                    let entries: String = picture
+                        .texts
+                        .iter()
+                        .filter(|t| t.kind == heatscope::figure::scene::TextKind::LegendEntry)
+                        .map(|t| t.text.replace(' ', ""))
+                        .collect();
+                    assert_eq!(entries, categories.concat().replace(' ', ""), "{case}");
+                }
+                if (w, h) == (320, 260) && font_size == 20.0 {
+                    // No room: what was cut or left out is said.
+                    assert!(!picture.shortened.is_empty(), "{case}");
+                }
+            }
+        }
+    }
+}
+
+/// The values of `column` in a TSV table.
+fn obs_values(path: &std::path::Path, column: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let at = lines.next().unwrap().split('\t').position(|h| h == column).unwrap();
+    lines.map(|l| l.split('\t').nth(at).unwrap().to_owned()).collect()
+}

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::Prepared;
 use crate::figure::scene::Scene;
-use crate::figure::svg;
+use crate::figure::{svg, text};
 use crate::render::{HeatmapSource, RenderError, Renderer, Target};
 
 /// The image formats a figure is written in.
@@ -53,7 +53,8 @@ pub fn export(
 /// Where everything in `scene` lies (`--layout-out`): the panels; every
 /// row and column label of each heatmap in display order, with its pixel
 /// extent and whether it is drawn; the colour scale and clustering of
-/// each; the connectors between linked heatmaps and what they join.
+/// each; the connectors between linked heatmaps and what they join; every
+/// text drawn, as drawn, with its kind and box; the texts shortened to fit.
 pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
     let axis = |labels: &crate::input::Labels, order: &[usize], start: f32, extent: f32, shown: &[usize]| {
         let step = extent / order.len() as f32;
@@ -133,6 +134,15 @@ pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
             })
         })
         .collect();
+    let mut fonts = text::font_system();
+    let texts: Vec<_> = scene
+        .texts
+        .iter()
+        .map(|t| {
+            let b = text::text_box(&mut fonts, t);
+            json!({"text": t.text, "kind": t.kind, "box": [b.x, b.y, b.w, b.h]})
+        })
+        .collect();
     json!({
         "width": scene.width,
         "height": scene.height,
@@ -140,5 +150,7 @@ pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
         "heatmaps": heatmaps,
         "gaps": gaps,
         "connectors": connectors,
+        "texts": texts,
+        "shortened": scene.shortened,
     })
 }

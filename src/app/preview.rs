@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::{FigureSpec, Prepared, prepare, prepare_panel};
 use crate::figure::Rgba;
-use crate::figure::scene::{Align, Fill, Rect, Scene, Text};
+use crate::figure::scene::{Align, Fill, Rect, Scene, Text, TextKind};
 use crate::input::{Labels, Matrix};
 
 /// The most rows a preview holds: a screen's worth of pixel rows several
@@ -137,7 +137,8 @@ pub fn waiting(size: [u32; 2], started: Instant) -> Scene {
         None => format!("preparing the figure… ({seconds:.0} s)"),
     };
     let at = [size[0] as f32 / 2.0, size[1] as f32 / 2.0];
-    scene.texts.push(Text { text, at, size: 16.0, align: Align::Middle, rotated: false, color: Rgba::BLACK });
+    let kind = TextKind::Message;
+    scene.texts.push(Text { text, at, size: 16.0, align: Align::Middle, rotated: false, color: Rgba::BLACK, kind });
     if let Some((_, Some(done))) = stage {
         let track = Rect::new(at[0] - 150.0, at[1] + 20.0, 300.0, 8.0);
         scene.fills.push(Fill { rect: track, color: Rgba::LIGHT_GREY });

@@ -8,7 +8,7 @@ use super::prepare::Prepared;
 use super::scene::scene;
 use super::spec::FigureSpec;
 use crate::figure::layout::tree_view;
-use crate::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text};
+use crate::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text, TextKind};
 use crate::figure::{Agg, Rgba, text};
 use crate::input::Axis;
 use crate::pyramid::Level;
@@ -689,6 +689,7 @@ pub fn overlay(fonts: &mut cosmic_text::FontSystem, scene: &mut Scene, lines: &[
             align: Align::Start,
             rotated: false,
             color: Rgba::BLACK,
+            kind: TextKind::Overlay,
         });
     }
 }

@@ -290,6 +290,13 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         })
         .map_err(|e| cannot_write(path, &e))?;
     }
+    if let Some(first) = scene.shortened.first() {
+        eprintln!(
+            "warning: {} text(s) shortened with \"…\" to fit the figure (first: {}); widen it (--width), lower --font-size, or see \"shortened\" in --layout-out",
+            scene.shortened.len(),
+            first
+        );
+    }
     let linked: String = prepared
         .linked
         .iter()

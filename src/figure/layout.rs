@@ -10,7 +10,7 @@ use super::colormap::{Colormap, Norm, Palette, Rgba};
 use super::dendrogram::{NO_GROUP, TreeGeometry, TreeView};
 use std::ops::Range;
 
-use super::scene::{Align, DataWindow, Fill, Gradient, Line, Panel, Rect, Scene, Text};
+use super::scene::{Align, DataWindow, Fill, Gradient, Line, Panel, Rect, Scene, Text, TextKind};
 use super::text::{self, LINE_HEIGHT};
 use crate::input::Labels;
 
@@ -134,11 +134,13 @@ pub fn clustermap(
     let top = role.align.map_or(top, |a| top.max(a[0]));
     let w = w - right_tree_w;
     // Legends and labels give way before the heatmap does: together they
-    // take at most half of what the trees and the corner leave.
-    let room = ((w - left - PAD) / 2.0, (h - top - PAD) / 2.0);
+    // take at most 60% of the width the trees and the corner leave (labels
+    // first, the legends wrap), and half of the height.
+    let room = ((w - left - PAD) * 0.6, (h - top - PAD) / 2.0);
     let legend_w = if role.legends { legends_width(fonts, rows, cols, size).min(room.0 / 2.0) } else { 0.0 };
+    // Too narrow for a legend: none (each is noted as left out).
     let legend_w = if legend_w < 4.0 * size { 0.0 } else { legend_w };
-    let max_row_label_w = role.row_label_room.unwrap_or((0.25 * w).min(room.0 - legend_w));
+    let max_row_label_w = role.row_label_room.unwrap_or((0.3 * w).min(room.0 - legend_w));
     let max_col_label_h = (0.25 * h).min(room.1);
 
     // Label areas depend on which labels fit, which depends on the heatmap
@@ -199,7 +201,7 @@ pub fn clustermap(
         scene.panels.push(Panel { name: format!("row_colors:{}", bar.name), rect });
         // Its name below it, read upwards like the column labels (as seaborn does).
         if col_label_h > 0.0 && row_bar_w >= size * 0.8 {
-            let name = text::fit(fonts, &bar.name, size * 0.9, col_label_h - PAD + 0.5);
+            let name = fit_noting(fonts, &mut scene, TextKind::BarName, &bar.name, size * 0.9, col_label_h - PAD + 0.5);
             let at = [x + row_bar_w / 2.0, heatmap.bottom() + PAD / 2.0];
             scene.texts.push(Text {
                 text: name,
@@ -208,6 +210,7 @@ pub fn clustermap(
                 align: Align::End,
                 rotated: true,
                 color: Rgba::BLACK,
+                kind: TextKind::BarName,
             });
         }
     }
@@ -222,7 +225,8 @@ pub fn clustermap(
     let mut col_shown = shown_labels(cols, &window.cols, heatmap.w, size);
     let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
     for &p in &row_shown.positions {
-        let label = text::fit(fonts, &rows.labels.get(rows.order[p]), row_shown.size, row_label_w - PAD + 0.5);
+        let label = rows.labels.get(rows.order[p]);
+        let label = fit_noting(fonts, &mut scene, TextKind::RowLabel, &label, row_shown.size, row_label_w - PAD + 0.5);
         let y = heatmap.y as f64 + (p as f64 + 0.5 - window.rows.start) * px_per_row;
         let at = [heatmap.right() + PAD / 2.0, y as f32];
         scene.texts.push(Text {
@@ -232,6 +236,7 @@ pub fn clustermap(
             align: Align::Start,
             rotated: false,
             color: Rgba::BLACK,
+            kind: TextKind::RowLabel,
         });
     }
     let px_per_col = heatmap.w as f64 / (window.cols.end - window.cols.start);
@@ -243,8 +248,17 @@ pub fn clustermap(
         f64::NEG_INFINITY
     };
     col_shown.positions.retain(|&p| col_x(p) >= names_end);
+    // Nor one that would run into the lowest row label, where that reaches
+    // below the heatmap.
+    let row_y = |p: usize| heatmap.y as f64 + (p as f64 + 0.5 - window.rows.start) * px_per_row;
+    let lowest = row_shown.positions.last().map(|&p| row_y(p) + (row_shown.size * LINE_HEIGHT / 2.0) as f64);
+    if lowest.is_some_and(|y| y > (heatmap.bottom() + PAD / 2.0) as f64) && row_label_w > 0.0 {
+        let limit = (heatmap.right() + PAD / 2.0) as f64;
+        col_shown.positions.retain(|&p| col_x(p) + (col_shown.size * LINE_HEIGHT / 2.0) as f64 <= limit);
+    }
     for &p in &col_shown.positions {
-        let label = text::fit(fonts, &cols.labels.get(cols.order[p]), col_shown.size, col_label_h - PAD + 0.5);
+        let label = cols.labels.get(cols.order[p]);
+        let label = fit_noting(fonts, &mut scene, TextKind::ColLabel, &label, col_shown.size, col_label_h - PAD + 0.5);
         let x = col_x(p);
         let at = [x as f32, heatmap.bottom() + PAD / 2.0];
         scene.texts.push(Text {
@@ -254,6 +268,7 @@ pub fn clustermap(
             align: Align::End,
             rotated: true,
             color: Rgba::BLACK,
+            kind: TextKind::ColLabel,
         });
     }
     scene.shown_rows = row_shown.positions;
@@ -268,14 +283,18 @@ pub fn clustermap(
     }
     // Title, colour bar, legends.
     if let Some(title) = &options.title {
-        let at = [heatmap.x + heatmap.w / 2.0, PAD + size * 1.4 * LINE_HEIGHT / 2.0];
+        // Over the heatmap, moved in as far as it must to stay in the figure.
+        let title = fit_noting(fonts, &mut scene, TextKind::Title, title, size * 1.4, w - 2.0 * PAD);
+        let half = text::width(fonts, &title, size * 1.4) / 2.0;
+        let x = (heatmap.x + heatmap.w / 2.0).min(w - PAD - half).max(PAD + half);
         scene.texts.push(Text {
-            text: title.clone(),
-            at,
+            text: title,
+            at: [x, PAD + size * 1.4 * LINE_HEIGHT / 2.0],
             size: size * 1.4,
             align: Align::Middle,
             rotated: false,
             color: Rgba::BLACK,
+            kind: TextKind::Title,
         });
     }
     if role.color_bar {
@@ -283,7 +302,8 @@ pub fn clustermap(
         color_bar(&mut scene, fonts, corner, &style.colormap, &style.norm, options.cbar_label.as_deref(), size);
     }
     if role.legends {
-        let _ = legends(&mut scene, Rect::new(w - legend_w, top, legend_w, h - top - PAD), rows, cols, size);
+        let area = Rect::new(w - legend_w, top, legend_w, if legend_w > 0.0 { h - top - PAD } else { 0.0 });
+        let _ = legends(&mut scene, fonts, area, rows, cols, size);
     }
     scene
 }
@@ -455,19 +475,35 @@ fn color_bar(
         return;
     }
     if let Some(label) = label {
-        let text = text::fit(fonts, label, size, corner.w);
+        let text = fit_noting(fonts, scene, TextKind::ColorbarLabel, label, size, corner.w);
         let at = [corner.x, corner.y + size * LINE_HEIGHT / 2.0];
-        scene.texts.push(Text { text, at, size, align: Align::Start, rotated: false, color: Rgba::BLACK });
+        let kind = TextKind::ColorbarLabel;
+        scene.texts.push(Text { text, at, size, align: Align::Start, rotated: false, color: Rgba::BLACK, kind });
     }
     scene.gradients.push(Gradient { rect: bar, lut: colormap.lut().to_vec(), vertical: true });
     scene.panels.push(Panel { name: "colorbar".into(), rect: bar });
     let ticks = nice_ticks(norm.vmin, norm.vmax, (bar.h / (tick_size * 2.5)).max(2.0) as usize);
+    // On a short bar, a tick whose label would touch the last one's is left out.
+    let mut last_y = f32::INFINITY;
     for &t in &ticks {
         let y = bar.bottom() - norm.normalise(t).clamp(0.0, 1.0) * bar.h;
+        if last_y - y < tick_size * LINE_HEIGHT {
+            continue;
+        }
+        last_y = y;
         scene.lines.push(Line { from: [bar.right(), y], to: [bar.right() + 4.0, y], width: 1.0, color: Rgba::BLACK });
         let at = [bar.right() + 6.0, y];
         let text = tick_text(t, &ticks);
-        scene.texts.push(Text { text, at, size: tick_size, align: Align::Start, rotated: false, color: Rgba::BLACK });
+        let kind = TextKind::ColorbarTick;
+        scene.texts.push(Text {
+            text,
+            at,
+            size: tick_size,
+            align: Align::Start,
+            rotated: false,
+            color: Rgba::BLACK,
+            kind,
+        });
     }
 }
 
@@ -477,7 +513,8 @@ fn bar_names_extent(fonts: &mut FontSystem, bars: &[AnnotationBar], size: f32) -
     if widest > 0.0 { widest.ceil() + PAD } else { 0.0 }
 }
 
-/// Width of the legends column.
+/// Width of the legends column that shows every legend's title and
+/// entries on one line each.
 pub(crate) fn legends_width(fonts: &mut FontSystem, rows: &AxisSpec, cols: &AxisSpec, size: f32) -> f32 {
     let mut widest: f32 = 0.0;
     for bar in rows.bars.iter().chain(cols.bars).filter(|b| b.has_legend()) {
@@ -488,57 +525,82 @@ pub(crate) fn legends_width(fonts: &mut FontSystem, rows: &AxisSpec, cols: &Axis
             }
         }
     }
-    if widest > 0.0 { widest.min(240.0) + 2.0 * PAD } else { 0.0 }
+    if widest > 0.0 { widest.ceil() + 2.0 * PAD } else { 0.0 }
 }
 
-/// Legends for the annotation bars, stacked in `area`.
-/// Returns where the next legend would start.
-pub(crate) fn legends(scene: &mut Scene, area: Rect, rows: &AxisSpec, cols: &AxisSpec, size: f32) -> f32 {
+/// `text` cut with "…" to fit `max_width` pixels; a cut is noted in
+/// `scene.shortened`.
+fn fit_noting(
+    fonts: &mut FontSystem,
+    scene: &mut Scene,
+    kind: TextKind,
+    text: &str,
+    size: f32,
+    max_width: f32,
+) -> String {
+    let fitted = text::fit(fonts, text, size, max_width);
+    if fitted != text {
+        scene.shortened.push(format!("{}: {text}", kind.name()));
+    }
+    fitted
+}
+
+/// One line of legend text at `y` (its top).
+fn legend_text(scene: &mut Scene, text: String, x: f32, y: f32, size: f32, kind: TextKind) {
+    let at = [x, y + size / 0.9 * LINE_HEIGHT / 2.0];
+    scene.texts.push(Text { text, at, size, align: Align::Start, rotated: false, color: Rgba::BLACK, kind });
+}
+
+/// Legends for the annotation bars, stacked in `area`: entries too wide
+/// for it wrap onto more lines; what still does not fit is cut with "…"
+/// or counted as "+N more", and noted in `scene.shortened`. Returns where
+/// the next legend would start.
+pub(crate) fn legends(
+    scene: &mut Scene,
+    fonts: &mut FontSystem,
+    area: Rect,
+    rows: &AxisSpec,
+    cols: &AxisSpec,
+    size: f32,
+) -> f32 {
     let mut y = area.y;
     let line = size * LINE_HEIGHT;
     let x = area.x + PAD;
+    let entry_size = size * 0.9;
+    let entry_w = area.w - 2.0 * PAD - size * 1.5;
     for bar in rows.bars.iter().chain(cols.bars).filter(|b| b.has_legend()) {
         if y + 2.0 * line > area.bottom() {
-            break;
+            scene.shortened.push(format!("{}: {} (no room for its legend)", TextKind::LegendTitle.name(), bar.name));
+            continue;
         }
         let start = y;
-        scene.texts.push(Text {
-            text: bar.name.clone(),
-            at: [x, y + line / 2.0],
-            size,
-            align: Align::Start,
-            rotated: false,
-            color: Rgba::BLACK,
-        });
+        let title = fit_noting(fonts, scene, TextKind::LegendTitle, &bar.name, size, area.w - 2.0 * PAD);
+        let at = [x, y + line / 2.0];
+        let kind = TextKind::LegendTitle;
+        scene.texts.push(Text { text: title, at, size, align: Align::Start, rotated: false, color: Rgba::BLACK, kind });
         y += line;
         match &bar.values {
             BarValues::Categorical { categories, palette, .. } => {
                 for (i, c) in categories.iter().enumerate() {
-                    if y + 2.0 * line > area.bottom() || i == LEGEND_ENTRIES {
-                        let more = format!("+{} more", categories.len() - i);
-                        scene.texts.push(Text {
-                            text: more,
-                            at: [x, y + line / 2.0],
-                            size: size * 0.9,
-                            align: Align::Start,
-                            rotated: false,
-                            color: Rgba::BLACK,
-                        });
+                    let (lines, cut) = text::wrap(fonts, c, entry_size, entry_w);
+                    // Room for this entry and, unless it is the last, a "+N more" line.
+                    let needed = lines.len() as f32 + if i + 1 < categories.len() { 1.0 } else { 0.0 };
+                    if y + needed * line > area.bottom() || i == LEGEND_ENTRIES {
+                        let left = categories.len() - i;
+                        legend_text(scene, format!("+{left} more"), x, y, entry_size, TextKind::LegendEntry);
+                        scene.shortened.push(format!("{}: {left} more of {}", TextKind::LegendEntry.name(), bar.name));
                         y += line;
                         break;
                     }
+                    if cut {
+                        scene.shortened.push(format!("{}: {c}", TextKind::LegendEntry.name()));
+                    }
                     let swatch = Rect::new(x, y + line * 0.15, size, line * 0.7);
                     scene.fills.push(Fill { rect: swatch, color: palette.color(i) });
-                    let at = [x + size * 1.5, y + line / 2.0];
-                    scene.texts.push(Text {
-                        text: c.clone(),
-                        at,
-                        size: size * 0.9,
-                        align: Align::Start,
-                        rotated: false,
-                        color: Rgba::BLACK,
-                    });
-                    y += line;
+                    for text in lines {
+                        legend_text(scene, text, x + size * 1.5, y, entry_size, TextKind::LegendEntry);
+                        y += line;
+                    }
                 }
             }
             BarValues::Numeric { colormap, norm, .. } => {
@@ -551,10 +613,11 @@ pub(crate) fn legends(scene: &mut Scene, area: Rect, rows: &AxisSpec, cols: &Axi
                     scene.texts.push(Text {
                         text,
                         at: [tx, y + line / 2.0],
-                        size: size * 0.9,
+                        size: entry_size,
                         align,
                         rotated: false,
                         color: Rgba::BLACK,
+                        kind: TextKind::LegendEntry,
                     });
                 }
                 y += line;

@@ -9,7 +9,7 @@ use cosmic_text::FontSystem;
 use super::colormap::Rgba;
 use super::layout::{AxisSpec, FigureOptions, HeatmapStyle, PAD, PanelRole, clustermap, legends, legends_width};
 use super::link::{Connector, ConnectorColor, LinkEnds, RowAxis, connect};
-use super::scene::{Align, DataWindow, LinkedHeatmap, Rect, Scene, Text};
+use super::scene::{Align, DataWindow, LinkedHeatmap, Rect, Scene, Text, TextKind};
 use super::text;
 
 /// One panel of a linked figure.
@@ -156,7 +156,7 @@ pub fn linked_clustermap(
     }
     if legend_w > 0.0 {
         let area = Rect::new(w - legend_w, align[0], legend_w, h - align[0] - PAD);
-        let mut y = legends(&mut scene, area, &main.rows, &main.cols, size);
+        let mut y = legends(&mut scene, fonts, area, &main.rows, &main.cols, size);
         // Unmatched rows are the grey marks at the gaps' edges.
         let line_h = size * text::LINE_HEIGHT;
         let start = y;
@@ -167,6 +167,7 @@ pub fn linked_clustermap(
             align: Align::Start,
             rotated: false,
             color: Rgba::BLACK,
+            kind: TextKind::LegendTitle,
         };
         scene.texts.push(heading);
         y += line_h;
@@ -174,7 +175,10 @@ pub fn linked_clustermap(
             if y + line_h > area.bottom() {
                 break;
             }
-            let text = text::fit(fonts, line, size * 0.9, area.w - PAD);
+            let text = text::fit(fonts, line, size * 0.9, area.w - 2.0 * PAD);
+            if text != *line {
+                scene.shortened.push(format!("{}: {line}", TextKind::LegendEntry.name()));
+            }
             scene.texts.push(Text {
                 text,
                 at: [area.x + PAD, y + line_h / 2.0],
@@ -182,6 +186,7 @@ pub fn linked_clustermap(
                 align: Align::Start,
                 rotated: false,
                 color: Rgba::BLACK,
+                kind: TextKind::LegendEntry,
             });
             y += line_h;
         }

@@ -92,6 +92,45 @@ pub struct Text {
     pub align: Align,
     pub rotated: bool,
     pub color: Rgba,
+    /// What the text is, for `--layout-out`.
+    pub kind: TextKind,
+}
+
+/// What a text of a figure is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextKind {
+    Title,
+    RowLabel,
+    ColLabel,
+    /// An annotation bar's name, below the bar.
+    BarName,
+    ColorbarLabel,
+    ColorbarTick,
+    LegendTitle,
+    LegendEntry,
+    /// A message in place of a figure (the waiting screen).
+    Message,
+    /// The window's hover box, help and search.
+    Overlay,
+}
+
+impl TextKind {
+    /// The kind as `--layout-out` and warnings name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextKind::Title => "title",
+            TextKind::RowLabel => "row_label",
+            TextKind::ColLabel => "col_label",
+            TextKind::BarName => "bar_name",
+            TextKind::ColorbarLabel => "colorbar_label",
+            TextKind::ColorbarTick => "colorbar_tick",
+            TextKind::LegendTitle => "legend_title",
+            TextKind::LegendEntry => "legend_entry",
+            TextKind::Message => "message",
+            TextKind::Overlay => "overlay",
+        }
+    }
 }
 
 /// A colour bar: the lookup table drawn across a rectangle, low values at
@@ -133,6 +172,9 @@ pub struct Scene {
     /// Drawn over everything else (the viewer's tooltips, help, HUD).
     pub overlay_fills: Vec<Fill>,
     pub overlay_texts: Vec<Text>,
+    /// Texts shortened (with "…") because no layout had room for them
+    /// whole: `kind: text as given`, to warn about.
+    pub shortened: Vec<String>,
 }
 
 /// A linked panel's heatmap and the labels it shows.
@@ -192,6 +234,7 @@ impl Scene {
             connectors: Vec::new(),
             overlay_fills: Vec::new(),
             overlay_texts: Vec::new(),
+            shortened: Vec::new(),
         }
     }
 }

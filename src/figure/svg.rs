@@ -147,7 +147,7 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::figure::scene::{Gradient, Text};
+    use crate::figure::scene::{Gradient, Text, TextKind};
 
     #[test]
     fn texts_are_escaped_and_rotated() {
@@ -159,6 +159,7 @@ mod tests {
             align: Align::End,
             rotated: true,
             color: Rgba::BLACK,
+            kind: TextKind::ColLabel,
         });
         let svg = to_svg(&scene, &[]);
         assert!(svg.contains("a&lt;b &amp; c"), "{svg}");

@@ -4,6 +4,8 @@
 
 use cosmic_text::{Attrs, Buffer, Family, FontSystem, Metrics, Shaping};
 
+use super::scene::{Align, Rect, Text};
+
 /// The bundled font file.
 pub const FONT: &[u8] = include_bytes!("../../data/fonts/DejaVuSans.ttf");
 /// Its family name, as SVG output names it.
@@ -37,6 +39,60 @@ pub fn shape(fonts: &mut FontSystem, text: &str, size: f32) -> Buffer {
 /// Width in pixels of `text` on one line at `size` pixels.
 pub fn width(fonts: &mut FontSystem, text: &str, size: f32) -> f32 {
     shape(fonts, text, size).layout_runs().map(|run| run.line_w).fold(0.0, f32::max)
+}
+
+/// The box `text` covers in the figure: its advance along the line, one
+/// line height across it.
+pub fn text_box(fonts: &mut FontSystem, text: &Text) -> Rect {
+    let (along, across) = (width(fonts, &text.text, text.size), text.size * LINE_HEIGHT);
+    let [x, y] = text.at;
+    // Where the line starts, measured along its direction.
+    let back = match text.align {
+        Align::Start => 0.0,
+        Align::Middle => along / 2.0,
+        Align::End => along,
+    };
+    if text.rotated {
+        // Reads upwards: it starts below its anchor by `back`.
+        Rect::new(x - across / 2.0, y + back - along, across, along)
+    } else {
+        Rect::new(x - back, y - across / 2.0, along, across)
+    }
+}
+
+/// `text` broken into lines of at most `max_width` pixels, after spaces,
+/// slashes and hyphens; a piece too wide alone is cut with "…" (the second
+/// value is then true).
+pub fn wrap(fonts: &mut FontSystem, text: &str, size: f32, max_width: f32) -> (Vec<String>, bool) {
+    let mut pieces: Vec<String> = Vec::new();
+    let mut piece = String::new();
+    for c in text.chars() {
+        piece.push(c);
+        if matches!(c, ' ' | '/' | '-') {
+            pieces.push(std::mem::take(&mut piece));
+        }
+    }
+    if !piece.is_empty() {
+        pieces.push(piece);
+    }
+    let (mut lines, mut cut) = (Vec::new(), false);
+    let mut line = String::new();
+    for piece in pieces {
+        let joined = format!("{line}{piece}");
+        if line.is_empty() || width(fonts, joined.trim_end(), size) <= max_width {
+            line = joined;
+            continue;
+        }
+        lines.push(line.trim_end().to_owned());
+        line = piece;
+    }
+    lines.push(line.trim_end().to_owned());
+    for line in &mut lines {
+        let fitted = fit(fonts, line, size, max_width);
+        cut |= fitted != *line;
+        *line = fitted;
+    }
+    (lines, cut)
 }
 
 /// `text`, cut and ended with "…" where needed to fit `max_width` pixels.
