@@ -13,7 +13,7 @@ use super::Method;
 use super::condensed::{Blocks, CondensedMatrix};
 use super::dendrogram::{Dendrogram, Merge};
 use super::lance_williams::{Dist, RawMerge, update};
-use super::nn_chain::nn_chain;
+use super::nn_chain::{SMALL, nn_chain, small_nn_chain};
 
 /// Up to this many items the linkage works on an `f64` copy of the
 /// distances (at most 64 MiB), as scipy does, so that distances closer than
@@ -81,6 +81,10 @@ fn link<T: Dist>(
     // push and a steal; from outside it, two thread switches. As many other
     // workers as a pass has parts to spare poll for them instead of going
     // to sleep between merges, which would cost a wake-up at every pass.
+    let reducible = matches!(method, Method::Complete | Method::Average | Method::Weighted | Method::Ward);
+    if reducible && n <= SMALL {
+        return sort_and_label(n, small_nn_chain(n, tri, d, method, sizes, progress));
+    }
     let splits = !matches!(method, Method::Centroid | Method::Median);
     let mut parts = 1;
     while splits && n / parts >= parallel.max(2) {
@@ -529,6 +533,37 @@ mod tests {
                 for (c, r) in chain.iter().zip(&reference) {
                     assert_eq!((c.a, c.b, c.size), (r.a, r.b, r.size), "{name} {}", method.name());
                     assert!((c.height - r.height).abs() <= 1e-12 * r.height, "{name} {}", method.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_small_chain_makes_the_decisions_of_the_chain() {
+        // Few clusters link on a square matrix with a scan per step; the
+        // neighbour-list chain must agree merge for merge, ties included
+        // (distances of a few whole values tie constantly), for clusters of
+        // one item and of several.
+        let mut next = uniform(0x9e37_79b9_7f4a_7c15);
+        for n in [2usize, 3, 17, 130, 300] {
+            let tri = Blocks::new(n);
+            let mut ties = vec![0.0f64; tri.len()];
+            let mut spread = vec![0.0f64; tri.len()];
+            for i in 0..n {
+                for j in i + 1..n {
+                    ties[tri.pos(i, j)] = (1.0 + (next() * 4.0).floor()).max(1.0);
+                    spread[tri.pos(i, j)] = 0.1 + next();
+                }
+            }
+            let ones = vec![1u32; n];
+            let several: Vec<u32> = (0..n).map(|_| 1 + (next() * 5.0) as u32).collect();
+            for (name, d) in [("ties", &ties), ("spread", &spread)] {
+                for sizes in [&ones, &several] {
+                    for method in [Method::Complete, Method::Average, Method::Weighted, Method::Ward] {
+                        let small = sort_and_label(n, small_nn_chain(n, &tri, d, method, sizes, None));
+                        let chain = sort_and_label(n, nn_chain(n, &tri, &mut d.clone(), method, sizes, 64, None));
+                        assert_eq!(small, chain, "{name}, n = {n}, {}", method.name());
+                    }
                 }
             }
         }

@@ -422,6 +422,107 @@ pub(crate) fn nn_chain<T: Dist>(
     merges
 }
 
+/// The smallest value of `row` (ignoring NaN), over eight lanes so that
+/// the comparisons do not wait on one another.
+fn smallest<T: Dist>(row: &[T]) -> T {
+    const L: usize = 8;
+    let mut best = [T::INFINITY; L];
+    let chunks = row.chunks_exact(L);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for l in 0..L {
+            if chunk[l] < best[l] {
+                best[l] = chunk[l];
+            }
+        }
+    }
+    for (l, &v) in tail.iter().enumerate() {
+        if v < best[l] {
+            best[l] = v;
+        }
+    }
+    best.into_iter().fold(T::INFINITY, |a, b| if b < a { b } else { a })
+}
+
+/// Up to this many clusters [`small_nn_chain`] runs instead of
+/// [`nn_chain`]: on a square matrix of at most 2 MiB, scanning a row per
+/// chain step costs less than keeping neighbour lists up to date.
+pub(crate) const SMALL: usize = 512;
+
+/// The same chain and decisions as [`nn_chain`] (scipy's), for few
+/// clusters: the distances copied into a square matrix, each chain step a
+/// scan of one row, each merge an update of one row and column. The approximate
+/// mode links thousands of groups of about 128 rows this way.
+pub(crate) fn small_nn_chain<T: Dist>(
+    n: usize,
+    tri: &Blocks,
+    d: &[T],
+    method: Method,
+    sizes: &[u32],
+    progress: Option<&Bar>,
+) -> Vec<RawMerge> {
+    // Merged-away clusters and the diagonal read as infinitely far, so a
+    // scan compares values only.
+    let mut m = vec![T::INFINITY; n * n];
+    for i in 0..n {
+        let lead = tri.lead(i);
+        for j in i + 1..n {
+            let v = d[lead + Blocks::tail(j)];
+            m[i * n + j] = v;
+            m[j * n + i] = v;
+        }
+    }
+    let mut size = sizes.to_vec();
+    let mut active: Vec<usize> = (0..n).collect();
+    let mut chain: Vec<usize> = Vec::with_capacity(n);
+    let mut merges = Vec::with_capacity(n.saturating_sub(1));
+    for _ in 1..n {
+        if chain.is_empty() {
+            chain.push(active[0]);
+        }
+        let (x, y, h) = loop {
+            let x = *chain.last().expect("chain is not empty");
+            let prev = (chain.len() > 1).then(|| chain[chain.len() - 2]);
+            let row = &m[x * n..(x + 1) * n];
+            // From the previous element, kept unless something is strictly
+            // nearer; without one, the first cluster at the smallest distance
+            // (the first other active one when all are infinitely far).
+            let (mut y, mut h) = prev.map_or((usize::MAX, T::INFINITY), |p| (p, row[p]));
+            let least = smallest(row);
+            if least < h {
+                h = least;
+                y = row.iter().position(|&v| v == least).expect("the smallest is in the row");
+            }
+            if y == usize::MAX {
+                y = *active.iter().find(|&&i| i != x).expect("two clusters are left");
+            }
+            if Some(y) == prev {
+                break (x, y, h);
+            }
+            chain.push(y);
+        };
+        chain.truncate(chain.len() - 2);
+        let (x, y) = (x.min(y), x.max(y));
+        let (nx, ny) = (size[x], size[y]);
+        merges.push((x as u32, y as u32, h.to_f64()));
+        size[y] = nx + ny;
+        active.remove(active.binary_search(&x).expect("x is active"));
+        for &i in &active {
+            if i != y {
+                let v = update(method, m[i * n + x], m[i * n + y], h, nx, ny, size[i]);
+                m[i * n + y] = v;
+                m[y * n + i] = v;
+            }
+            m[i * n + x] = T::INFINITY;
+        }
+        m[x * n..(x + 1) * n].fill(T::INFINITY);
+    }
+    if let Some(p) = progress {
+        p.set_position(n.saturating_sub(1) as u64);
+    }
+    merges
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
