@@ -67,7 +67,7 @@ pub struct FigureArgs {
     /// Sort the columns by annotation columns (TABLE:COL or var:COL), as --row-order.
     #[arg(long, value_name = "TABLE:COL[,COL]|var:COL", conflicts_with_all = ["col_linkage", "col_order_file"])]
     pub col_order: Option<String>,
-    /// Colour map by matplotlib name (viridis, RdBu_r, …; _r reverses) [default: RdBu_r when the data spans 0, else viridis].
+    /// Colour map by matplotlib or seaborn name (viridis, RdBu_r, coolwarm, vlag, rocket, …; _r reverses) [default: RdBu_r when the data spans 0, else viridis].
     #[arg(long, value_name = "NAME")]
     pub cmap: Option<String>,
     /// Centre of a diverging colour scale: the norm is made symmetric about it.

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::listed::LISTED;
+use super::listed::{ANCHORED, LISTED};
 
 /// An 8-bit RGBA colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -130,7 +130,10 @@ const BREWER: &[(&str, &[u32])] = &[
 
 /// Colour maps that diverge from a centre (chosen by default for data that
 /// spans zero).
-const DIVERGING: &[&str] = &["RdBu", "RdYlBu", "RdYlGn", "RdGy", "PuOr", "PiYG", "PRGn", "BrBG", "Spectral"];
+const DIVERGING: &[&str] = &[
+    "RdBu", "RdYlBu", "RdYlGn", "RdGy", "PuOr", "PiYG", "PRGn", "BrBG", "Spectral", "coolwarm", "bwr", "seismic",
+    "vlag", "icefire",
+];
 
 /// The qualitative palettes, by their matplotlib/ColorBrewer names.
 const PALETTES: &[(&str, &[colorous::Color])] = &[
@@ -170,31 +173,22 @@ impl fmt::Debug for Colormap {
 }
 
 impl Colormap {
-    /// The colour map called `name`; a `_r` suffix reverses it.
+    /// The colour map called `name` (matplotlib's or seaborn's name, in
+    /// any case); a `_r` suffix reverses it.
     pub fn by_name(name: &str) -> Result<Colormap, UnknownName> {
         let (base, reversed) = match name.strip_suffix("_r") {
             Some(base) => (base, true),
             None => (name, false),
         };
-        let gradient = GRADIENTS.iter().find(|(n, _)| n.eq_ignore_ascii_case(base)).map(|(_, g)| g);
-        let brewer = BREWER.iter().find(|(n, _)| n.eq_ignore_ascii_case(base)).map(|(_, colours)| *colours);
-        let listed = LISTED.iter().find(|(n, _)| n.eq_ignore_ascii_case(base)).map(|(_, table)| *table);
-        let mut lut: Vec<Rgba> = match (gradient, brewer, listed) {
-            (_, _, Some(table)) => table.iter().map(|&c| between(&[c, c], 0.0)).collect(),
-            (_, Some(colours), None) => {
-                (0..LUT_SIZE).map(|i| between(colours, i as f64 / (LUT_SIZE - 1) as f64)).collect()
-            }
-            (Some(gradient), None, None) => (0..LUT_SIZE).map(|i| gradient.eval_rational(i, LUT_SIZE).into()).collect(),
-            (None, None, None) => {
-                let mut names: Vec<&str> = GRADIENTS.iter().map(|(n, _)| *n).collect();
-                names.extend(LISTED.iter().map(|(n, _)| *n).chain(BREWER.iter().map(|(n, _)| *n)));
-                let choices = names.join(", ");
-                return Err(UnknownName {
-                    kind: "colour map",
-                    name: name.to_owned(),
-                    choices: format!("{choices} (add _r to reverse)"),
-                });
-            }
+        let Some(mut lut) = table(base) else {
+            let mut names = GRADIENTS.iter().map(|(n, _)| *n).collect::<Vec<_>>();
+            names.extend(LISTED.iter().map(|(n, _)| *n));
+            names.extend(BREWER.iter().chain(ANCHORED).map(|(n, _)| *n));
+            return Err(UnknownName {
+                kind: "colour map",
+                name: name.to_owned(),
+                choices: format!("{} (add _r to reverse)", names.join(", ")),
+            });
         };
         if reversed {
             lut.reverse();
@@ -223,6 +217,25 @@ impl Colormap {
     pub fn at(&self, t: f32) -> Rgba {
         self.lut[lut_index(t)]
     }
+}
+
+/// The 256-entry table of the map called `base` (in any case), built as
+/// matplotlib builds it.
+fn table(base: &str) -> Option<Vec<Rgba>> {
+    let named = |name: &str| name.eq_ignore_ascii_case(base);
+    if let Some((_, table)) = LISTED.iter().find(|(n, _)| named(n)) {
+        return Some(table.iter().map(|&c| rgb(c)).collect());
+    }
+    if let Some((_, colours)) = BREWER.iter().chain(ANCHORED).find(|(n, _)| named(n)) {
+        return Some((0..LUT_SIZE).map(|i| between(colours, i as f64 / (LUT_SIZE - 1) as f64)).collect());
+    }
+    let (_, gradient) = GRADIENTS.iter().find(|(n, _)| named(n))?;
+    Some((0..LUT_SIZE).map(|i| gradient.eval_rational(i, LUT_SIZE).into()).collect())
+}
+
+/// `0xrrggbb` as an opaque colour.
+fn rgb(c: u32) -> Rgba {
+    Rgba([(c >> 16) as u8, (c >> 8) as u8, c as u8, 255])
 }
 
 /// The colour at `x` in [0, 1] along `colours` placed at equal steps,
@@ -407,8 +420,13 @@ mod tests {
 
     #[test]
     fn unknown_names_list_the_choices() {
-        let e = Colormap::by_name("jet").unwrap_err();
-        assert!(e.to_string().contains("viridis"), "{e}");
+        let e = Colormap::by_name("jet").unwrap_err().to_string();
+        assert!(!e.contains('\n'), "{e}");
+        let listed = e.split_once("choose one of: ").unwrap().1.trim_end_matches(" (add _r to reverse)");
+        let choices: Vec<&str> = listed.split(", ").collect();
+        for name in ["viridis", "cividis", "RdBu", "coolwarm", "gray", "Greys", "twilight", "rocket", "icefire"] {
+            assert!(choices.contains(&name), "{name} missing from: {e}");
+        }
         assert!(Palette::by_name("Set9").is_err());
         assert_eq!(Palette::by_name("Set1").unwrap().color(0), Rgba([0xe4, 0x1a, 0x1c, 255]));
     }
