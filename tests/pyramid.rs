@@ -151,7 +151,12 @@ fn statistics_match_the_values() {
     assert!((s.mean - mean).abs() < 1e-9);
     // Small enough that every value is sampled: the percentiles are exact.
     assert_eq!(s.sampled as usize, finite.len());
-    let at = |q: f64| finite[(q * (finite.len() - 1) as f64).round() as usize];
+    // numpy's linear percentile: rank q · (n − 1), between its neighbours.
+    let at = |q: f64| {
+        let rank = q * (finite.len() - 1) as f64;
+        let (a, b) = (f64::from(finite[rank.floor() as usize]), f64::from(finite[rank.ceil() as usize]));
+        (a + (b - a) * (rank - rank.floor())) as f32
+    };
     assert_eq!((s.p02, s.p98), (at(0.02), at(0.98)));
 }
 

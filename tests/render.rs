@@ -83,7 +83,7 @@ fn bare_cells_have_exactly_their_colour_map_colour() {
     let (rows, cols, px) = (7, 5, 10u32);
     let cases = [
         ("viridis", Norm::new(-1.0, 3.0)),
-        ("RdBu_r", Norm::centered(-2.0, 5.0, 0.0)),
+        ("RdBu_r", Norm::with_center(-2.0, 5.0, 0.0)),
         ("magma", Norm::new(0.0, 1.0)),
         ("Blues", Norm::new(10.0, 1000.0)),
     ];
@@ -195,7 +195,7 @@ fn a_lone_outlier_shows_with_extremes_and_fades_into_the_mean() {
     let mut data = vec![0.0f32; rows * cols];
     data[12_345 * cols + 2] = 100.0;
     let matrix = Matrix::from_vec(rows, cols, data);
-    let norm = Norm::centered(-100.0, 100.0, 0.0);
+    let norm = Norm::with_center(-100.0, 100.0, 0.0);
     let style = style("RdBu_r", norm);
     let extremes = render_bare(&mut renderer, &matrix, &style, Agg::Extremes, [4, 100]);
     let mean = render_bare(&mut renderer, &matrix, &style, Agg::Mean, [4, 100]);

@@ -243,11 +243,12 @@ fn bad_render_options_fail_with_one_line_and_exit_code_2() {
     let plain = d.join("plain.tsv");
     std::fs::write(&plain, "g\ts1\ts2\nA\t1\t2\nB\t3\t4\n").unwrap();
     let p = plain.to_str().unwrap();
-    let cases: [(&[&str], &str); 15] = [
+    let cases: [(&[&str], &str); 16] = [
         (&[p, "-o", o, "--row-colors", "obs:type"], "obs columns come from an .h5ad, or from X.obs.tsv"),
         (&[m, "-o", "x.jpg"], "name a .png or .svg file"),
         (&[m, "-o", o, "--cmap", "jet"], "unknown colour map 'jet'"),
         (&[m, "-o", o, "--vmin", "3", "--vmax", "1"], "vmax must be above vmin"),
+        (&[m, "-o", o, "--vmin", "1000"], "--vmin 1000 is above the data's largest value"),
         (&[m, "-o", o, "--row-colors", "no/such/file.tsv"], "no/such/file.tsv: cannot read it"),
         (
             &[m, "-o", o, "--row-colors", &format!("{}:nope", repo("data/pbmc68k_reduced.obs.tsv").display())],

@@ -389,6 +389,12 @@ def clustermap(
     ``vmin``, ``vmax``, ``figsize`` (inches at ``dpi``; or ``width`` and
     ``height`` in pixels), ``dendrogram_ratio``, ``colors_ratio``,
     ``xticklabels`` / ``yticklabels`` (True, False, "auto" or a list).
+    The colours are seaborn's: ``vmin``/``vmax`` where given, else the
+    data's extremes (2nd and 98th percentiles with ``robust``); ``center``
+    gets the map's middle colour without moving those limits; with no
+    ``cmap``, seaborn's ``rocket`` (``icefire`` with a ``center``). ``cmap``
+    is a matplotlib or seaborn map's name (``_r`` reverses) or a map with
+    such a name.
 
     heatscope's own: ``row_cut`` / ``col_cut`` (K flat clusters, as scipy's
     ``fcluster(Z, K, "maxclust")``, shown as a bar and in
@@ -410,7 +416,10 @@ def clustermap(
     height = int(height or 1000)
     if method not in _METHODS:
         raise ValueError(f"method={method!r}: give one of {', '.join(_METHODS)}")
-    if cmap is not None and not isinstance(cmap, str):
+    if cmap is None:
+        # seaborn's defaults, so that a ported call gets seaborn's colours.
+        cmap = "rocket" if center is None else "icefire"
+    elif not isinstance(cmap, str):
         cmap = getattr(cmap, "name", None) or str(cmap)
     options: dict = {
         "method": method,

@@ -192,6 +192,52 @@ def test_anndata_with_an_obs_column_as_row_colors():
         assert bar_pixel(grid, pixels, bar, position) == want, (position, kind)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"robust": True, "center": 0},
+        {"robust": True},
+        {"vmin": -1.0, "vmax": 3.0, "center": 0, "cmap": "RdBu_r"},
+        {"center": 1.0, "cmap": "vlag"},
+        {"vmax": 1.5, "cmap": "coolwarm"},
+    ],
+)
+def test_cells_have_seaborns_colours(options):
+    """Each cell's pixel is the colour seaborn's heatmap gives it, and the
+    colour bar runs over seaborn's limits."""
+    seaborn = pytest.importorskip("seaborn")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(3)
+    values = (np.exp(rng.normal(0.0, 0.8, size=(20, 8))) - 1.2).astype(np.float32)
+    frame = pd.DataFrame(values, index=[f"r{i}" for i in range(20)], columns=[f"c{j}" for j in range(8)])
+    grid = heatscope.clustermap(frame, row_cluster=False, col_cluster=False, width=600, height=600, **options)
+    fig, ax = plt.subplots()
+    seaborn.heatmap(frame, ax=ax, **options)
+    mesh = ax.collections[0]
+    want = mesh.to_rgba(mesh.get_array(), bytes=True).reshape(20, 8, 4)[:, :, :3].astype(int)
+    limits = (mesh.norm.vmin, mesh.norm.vmax)
+    plt.close(fig)
+    heatmap = grid.layout()["heatmaps"][0]
+    assert (heatmap["norm"]["vmin"], heatmap["norm"]["vmax"]) == pytest.approx(limits, rel=1e-6)
+    pixels = png_of(grid)
+    for i, row in enumerate(heatmap["rows"]):
+        for j, col in enumerate(heatmap["cols"]):
+            y, x = int((row["from"] + row["to"]) / 2), int((col["from"] + col["to"]) / 2)
+            got = pixels[y, x, :3].astype(int)
+            assert np.abs(got - want[i, j]).max() <= 1, (i, j, got, want[i, j])
+
+
+def test_bad_colour_scales_are_one_line_errors():
+    frame = pd.DataFrame(random(10, 4))
+    with pytest.raises(ValueError, match="unknown colour map 'jet'; choose one of: .*rocket"):
+        heatscope.clustermap(frame, cmap="jet")
+    with pytest.raises(ValueError, match="vmax must be above vmin"):
+        heatscope.clustermap(frame, vmin=2.0, vmax=1.0)
+    with pytest.raises(ValueError, match="--vmin 1000 is above the data's largest value"):
+        heatscope.clustermap(frame, vmin=1000.0)
+
+
 def test_row_colors_given_as_colours_are_drawn_as_given():
     frame = pd.DataFrame(random(30, 4), index=[f"r{i}" for i in range(30)])
     colours = pd.Series(["red" if i % 2 else "#00ff00" for i in range(30)], index=frame.index, name="parity")

@@ -354,11 +354,8 @@ pub fn prepare_panel(
         eprintln!("pyramid: {:.2} s", started.elapsed().as_secs_f64());
     }
     let scale = ScaleRequest { vmin: figure.vmin, vmax: figure.vmax, center: figure.center, robust: figure.robust };
-    let style = HeatmapStyle {
-        norm: scale.norm(pyramid.stats(), colormap.as_ref()),
-        colormap: colormap.unwrap_or_else(|| scale.default_colormap(pyramid.stats())),
-        nan_color,
-    };
+    let (colormap, norm) = scale.resolve(pyramid.stats(), colormap).map_err(|e| usage(e.to_string()))?;
+    let style = HeatmapStyle { colormap, norm, nan_color };
 
     let bars = |tables: &[BarTable], axis: &'static str, along_rows: bool| -> anyhow::Result<Vec<AnnotationBar>> {
         let (labels, order) =

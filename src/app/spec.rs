@@ -158,8 +158,10 @@ pub struct FigureSpec {
     /// Sorted by annotation columns (`TABLE:COL[,COL]`, `obs:COL`, `var:COL`).
     pub row_order: Option<String>,
     pub col_order: Option<String>,
-    /// A matplotlib colour map name; `None`: RdBu_r on data spanning 0, else viridis.
+    /// A matplotlib or seaborn colour map name; `None`: RdBu_r centred at 0
+    /// on data spanning 0, else viridis (see `ScaleRequest::resolve`).
     pub cmap: Option<String>,
+    /// The value given the map's middle colour (seaborn's `center`).
     pub center: Option<f32>,
     pub vmin: Option<f32>,
     pub vmax: Option<f32>,

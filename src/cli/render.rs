@@ -67,19 +67,19 @@ pub struct FigureArgs {
     /// Sort the columns by annotation columns (TABLE:COL or var:COL), as --row-order.
     #[arg(long, value_name = "TABLE:COL[,COL]|var:COL", conflicts_with_all = ["col_linkage", "col_order_file"])]
     pub col_order: Option<String>,
-    /// Colour map by matplotlib name (viridis, RdBu_r, …; _r reverses) [default: RdBu_r when the data spans 0, else viridis].
+    /// Colour map by matplotlib or seaborn name (viridis, RdBu_r, coolwarm, vlag, rocket, …; _r reverses) [default: RdBu_r centred at 0 when the data spans 0, else viridis].
     #[arg(long, value_name = "NAME")]
     pub cmap: Option<String>,
-    /// Centre of a diverging colour scale: the norm is made symmetric about it.
+    /// Value given the colour map's middle colour, as seaborn's center: the map is re-sampled about it, the scale still runs from vmin to vmax.
     #[arg(long, value_name = "V", allow_hyphen_values = true)]
     pub center: Option<f32>,
-    /// Value at the bottom of the colour scale.
+    /// Value at the bottom of the colour scale [default: the data's smallest value, or its 2nd percentile with --robust].
     #[arg(long, value_name = "V", allow_hyphen_values = true)]
     pub vmin: Option<f32>,
-    /// Value at the top of the colour scale.
+    /// Value at the top of the colour scale [default: the data's largest value, or its 98th percentile with --robust].
     #[arg(long, value_name = "V", allow_hyphen_values = true)]
     pub vmax: Option<f32>,
-    /// Colour scale from the 2nd to the 98th percentile instead of the extremes.
+    /// Colour scale from the 2nd to the 98th percentile instead of the extremes (where --vmin/--vmax are not given).
     #[arg(long)]
     pub robust: bool,
     /// Standardise each row (or column) to mean 0 and standard deviation 1 before clustering and drawing.

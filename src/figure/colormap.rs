@@ -1,10 +1,11 @@
 //! Colour maps (256-entry lookup tables, as matplotlib samples them),
-//! qualitative palettes for categories, and the norm that maps values to
-//! the [0, 1] range of a colour map.
+//! qualitative palettes for categories, and the colour scale: the norm that
+//! maps values to the [0, 1] range of a colour map, chosen by seaborn's rule
+//! (see [`ScaleRequest::resolve`]).
 
 use std::fmt;
 
-use super::listed::LISTED;
+use super::listed::{ANCHORED, LISTED};
 
 /// An 8-bit RGBA colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -128,10 +129,6 @@ const BREWER: &[(&str, &[u32])] = &[
     ("RdPu", &[0xfff7f3, 0xfde0dd, 0xfcc5c0, 0xfa9fb5, 0xf768a1, 0xdd3497, 0xae017e, 0x7a0177, 0x49006a]),
 ];
 
-/// Colour maps that diverge from a centre (chosen by default for data that
-/// spans zero).
-const DIVERGING: &[&str] = &["RdBu", "RdYlBu", "RdYlGn", "RdGy", "PuOr", "PiYG", "PRGn", "BrBG", "Spectral"];
-
 /// The qualitative palettes, by their matplotlib/ColorBrewer names.
 const PALETTES: &[(&str, &[colorous::Color])] = &[
     ("tab10", &colorous::CATEGORY10),
@@ -170,31 +167,22 @@ impl fmt::Debug for Colormap {
 }
 
 impl Colormap {
-    /// The colour map called `name`; a `_r` suffix reverses it.
+    /// The colour map called `name` (matplotlib's or seaborn's name, in
+    /// any case); a `_r` suffix reverses it.
     pub fn by_name(name: &str) -> Result<Colormap, UnknownName> {
         let (base, reversed) = match name.strip_suffix("_r") {
             Some(base) => (base, true),
             None => (name, false),
         };
-        let gradient = GRADIENTS.iter().find(|(n, _)| n.eq_ignore_ascii_case(base)).map(|(_, g)| g);
-        let brewer = BREWER.iter().find(|(n, _)| n.eq_ignore_ascii_case(base)).map(|(_, colours)| *colours);
-        let listed = LISTED.iter().find(|(n, _)| n.eq_ignore_ascii_case(base)).map(|(_, table)| *table);
-        let mut lut: Vec<Rgba> = match (gradient, brewer, listed) {
-            (_, _, Some(table)) => table.iter().map(|&c| between(&[c, c], 0.0)).collect(),
-            (_, Some(colours), None) => {
-                (0..LUT_SIZE).map(|i| between(colours, i as f64 / (LUT_SIZE - 1) as f64)).collect()
-            }
-            (Some(gradient), None, None) => (0..LUT_SIZE).map(|i| gradient.eval_rational(i, LUT_SIZE).into()).collect(),
-            (None, None, None) => {
-                let mut names: Vec<&str> = GRADIENTS.iter().map(|(n, _)| *n).collect();
-                names.extend(LISTED.iter().map(|(n, _)| *n).chain(BREWER.iter().map(|(n, _)| *n)));
-                let choices = names.join(", ");
-                return Err(UnknownName {
-                    kind: "colour map",
-                    name: name.to_owned(),
-                    choices: format!("{choices} (add _r to reverse)"),
-                });
-            }
+        let Some(mut lut) = table(base) else {
+            let mut names = GRADIENTS.iter().map(|(n, _)| *n).collect::<Vec<_>>();
+            names.extend(LISTED.iter().map(|(n, _)| *n));
+            names.extend(BREWER.iter().chain(ANCHORED).map(|(n, _)| *n));
+            return Err(UnknownName {
+                kind: "colour map",
+                name: name.to_owned(),
+                choices: format!("{} (add _r to reverse)", names.join(", ")),
+            });
         };
         if reversed {
             lut.reverse();
@@ -202,10 +190,29 @@ impl Colormap {
         Ok(Colormap { name: name.to_owned(), lut })
     }
 
-    /// Whether this is a diverging map.
-    pub fn is_diverging(&self) -> bool {
-        let base = self.name.strip_suffix("_r").unwrap_or(&self.name);
-        DIVERGING.iter().any(|d| d.eq_ignore_ascii_case(base))
+    /// The map re-sampled as seaborn re-centres it for `center` on a scale
+    /// from `vmin` to `vmax`: the part of the map that `center ± r` would
+    /// span, where `r` is the larger of `vmax − center` and `center − vmin`,
+    /// taken at 256 equal steps from the colour of `vmin` to that of `vmax`.
+    /// `center` then gets the map's middle colour while `vmin` and `vmax`
+    /// stay the ends of the scale (the side nearer the centre uses only part
+    /// of its half of the map).
+    pub fn recentred(&self, vmin: f32, vmax: f32, center: f32) -> Colormap {
+        let (vmin, vmax, center) = (f64::from(vmin), f64::from(vmax), f64::from(center));
+        let reach = (vmax - center).max(center - vmin);
+        if reach.is_nan() || reach <= 0.0 {
+            return self.clone(); // one value throughout: nothing to re-centre
+        }
+        let position = |v: f64| (v - (center - reach)) / (2.0 * reach);
+        let (from, to) = (position(vmin), position(vmax));
+        let lut = (0..LUT_SIZE)
+            .map(|i| {
+                // numpy's linspace, then matplotlib's lookup: entry ⌊x · 256⌋, x = 1 on the last.
+                let x = from + (to - from) * i as f64 / (LUT_SIZE - 1) as f64;
+                self.lut[((x * LUT_SIZE as f64).floor().max(0.0) as usize).min(LUT_SIZE - 1)]
+            })
+            .collect();
+        Colormap { name: self.name.clone(), lut }
     }
 
     /// The name it was asked for by.
@@ -223,6 +230,25 @@ impl Colormap {
     pub fn at(&self, t: f32) -> Rgba {
         self.lut[lut_index(t)]
     }
+}
+
+/// The 256-entry table of the map called `base` (in any case), built as
+/// matplotlib builds it.
+fn table(base: &str) -> Option<Vec<Rgba>> {
+    let named = |name: &str| name.eq_ignore_ascii_case(base);
+    if let Some((_, table)) = LISTED.iter().find(|(n, _)| named(n)) {
+        return Some(table.iter().map(|&c| rgb(c)).collect());
+    }
+    if let Some((_, colours)) = BREWER.iter().chain(ANCHORED).find(|(n, _)| named(n)) {
+        return Some((0..LUT_SIZE).map(|i| between(colours, i as f64 / (LUT_SIZE - 1) as f64)).collect());
+    }
+    let (_, gradient) = GRADIENTS.iter().find(|(n, _)| named(n))?;
+    Some((0..LUT_SIZE).map(|i| gradient.eval_rational(i, LUT_SIZE).into()).collect())
+}
+
+/// `0xrrggbb` as an opaque colour.
+fn rgb(c: u32) -> Rgba {
+    Rgba([(c >> 16) as u8, (c >> 8) as u8, c as u8, 255])
 }
 
 /// The colour at `x` in [0, 1] along `colours` placed at equal steps,
@@ -320,9 +346,9 @@ impl Palette {
 }
 
 /// How values become positions on a colour map: linear from `vmin` (0) to
-/// `vmax` (1), clamped. `center` is where the two halves of a diverging map
-/// meet; the extremes of an aggregated cell are judged by their distance
-/// from it.
+/// `vmax` (1), clamped. `center` is the value a re-centred map gives its
+/// middle colour (the middle of the range when none was asked for); the
+/// extremes of an aggregated cell are judged by their distance from it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Norm {
     pub vmin: f32,
@@ -338,12 +364,11 @@ impl Norm {
         Norm { vmin, vmax, center: vmin + (vmax - vmin) / 2.0 }
     }
 
-    /// A norm symmetric about `center` that covers `vmin..vmax` (seaborn's
-    /// `center`: the larger half-range is used on both sides).
-    pub fn centered(vmin: f32, vmax: f32, center: f32) -> Norm {
-        let half = (vmax - center).max(center - vmin);
-        let half = if half > 0.0 { half } else { 0.5 };
-        Norm { vmin: center - half, vmax: center + half, center }
+    /// A norm from `vmin` to `vmax` (widened as [`Norm::new`] widens) with
+    /// `center` as its centre; the colour map is re-centred separately
+    /// ([`Colormap::recentred`]).
+    pub fn with_center(vmin: f32, vmax: f32, center: f32) -> Norm {
+        Norm { center, ..Norm::new(vmin, vmax) }
     }
 
     /// The scale factor `1 / (vmax − vmin)` the shader multiplies by.
@@ -385,14 +410,10 @@ mod tests {
 
     #[test]
     fn rdbu_runs_from_red_to_blue() {
-        // ColorBrewer's end colours #67001f and #053061; the crate's spline
-        // through the 11 ColorBrewer colours lands within 1 of them.
+        // ColorBrewer's end colours #67001f and #053061.
         let rdbu = Colormap::by_name("RdBu").unwrap();
-        let near = |a: Rgba, b: [u8; 4]| a.0.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 1);
-        assert!(near(rdbu.at(0.0), [0x67, 0x00, 0x1f, 255]), "{:?}", rdbu.at(0.0));
-        assert!(near(rdbu.at(1.0), [0x05, 0x30, 0x61, 255]), "{:?}", rdbu.at(1.0));
-        assert!(rdbu.is_diverging());
-        assert!(!Colormap::by_name("Blues").unwrap().is_diverging());
+        assert_eq!(rdbu.at(0.0), Rgba([0x67, 0x00, 0x1f, 255]));
+        assert_eq!(rdbu.at(1.0), Rgba([0x05, 0x30, 0x61, 255]));
     }
 
     #[test]
@@ -407,22 +428,42 @@ mod tests {
 
     #[test]
     fn unknown_names_list_the_choices() {
-        let e = Colormap::by_name("jet").unwrap_err();
-        assert!(e.to_string().contains("viridis"), "{e}");
+        let e = Colormap::by_name("jet").unwrap_err().to_string();
+        assert!(!e.contains('\n'), "{e}");
+        let listed = e.split_once("choose one of: ").unwrap().1.trim_end_matches(" (add _r to reverse)");
+        let choices: Vec<&str> = listed.split(", ").collect();
+        for name in ["viridis", "cividis", "RdBu", "coolwarm", "gray", "Greys", "twilight", "rocket", "icefire"] {
+            assert!(choices.contains(&name), "{name} missing from: {e}");
+        }
         assert!(Palette::by_name("Set9").is_err());
         assert_eq!(Palette::by_name("Set1").unwrap().color(0), Rgba([0xe4, 0x1a, 0x1c, 255]));
     }
 
     #[test]
-    fn centred_norm_is_symmetric() {
-        let norm = Norm::centered(-1.0, 4.0, 0.0);
-        assert_eq!((norm.vmin, norm.vmax), (-4.0, 4.0));
-        assert_eq!(norm.normalise(0.0), 0.5);
+    fn a_centre_keeps_the_limits_and_judges_extremes() {
+        let norm = Norm::with_center(-1.0, 4.0, 0.0);
+        assert_eq!((norm.vmin, norm.vmax), (-1.0, 4.0));
+        assert_eq!(norm.normalise(-1.0), 0.0);
         assert_eq!(norm.extreme(-3.0, 2.0), -3.0);
         assert_eq!(norm.extreme(-1.0, 2.0), 2.0);
         assert_eq!(norm.extreme(f32::NAN, 2.0), 2.0);
         let flat = Norm::new(3.0, 3.0);
         assert_eq!(flat.normalise(3.0), 0.5);
+    }
+
+    #[test]
+    fn recentring_gives_the_centre_the_middle_colour() {
+        // -1..3 about 0: the map's part from (−1 + 3) / 6 = 1/3 to 1. The
+        // first entry is the old ⌊256/3⌋ = 85th; 0 falls on entry
+        // ⌊0.25 · 256⌋ = 64, that is x = 1/3 + (2/3) · 64/255 = 0.5007, the
+        // old 128th, the middle colour.
+        let viridis = Colormap::by_name("viridis").unwrap();
+        let recentred = viridis.recentred(-1.0, 3.0, 0.0);
+        assert_eq!(recentred.lut()[0], viridis.lut()[85]);
+        assert_eq!(recentred.lut()[64], viridis.lut()[128]);
+        assert_eq!(recentred.lut()[255], viridis.lut()[255]);
+        // Centred between the limits: the map unchanged.
+        assert_eq!(viridis.recentred(-2.0, 2.0, 0.0), viridis);
     }
 
     #[test]
@@ -446,30 +487,66 @@ pub struct ScaleRequest {
     pub robust: bool,
 }
 
-impl ScaleRequest {
-    /// The norm: `vmin`/`vmax` where given, else the data's extremes (or
-    /// 2nd/98th percentiles when robust); symmetric about `center`, or
-    /// about 0 when a diverging map is used on data spanning 0.
-    pub fn norm(&self, stats: &crate::pyramid::ValueStats, colormap: Option<&Colormap>) -> Norm {
-        let (lo, hi) = if self.robust { (stats.p02, stats.p98) } else { (stats.min, stats.max) };
-        let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo, hi) } else { (0.0, 1.0) };
-        let vmin = self.vmin.unwrap_or(lo);
-        let vmax = self.vmax.unwrap_or(hi);
-        let diverging = colormap.map_or(vmin < 0.0 && vmax > 0.0, Colormap::is_diverging);
-        match self.center {
-            Some(center) => Norm::centered(vmin, vmax, center),
-            None if diverging && self.vmin.is_none() && self.vmax.is_none() && vmin < 0.0 && vmax > 0.0 => {
-                Norm::centered(vmin, vmax, 0.0)
-            }
-            None => Norm::new(vmin, vmax),
-        }
-    }
+/// A colour scale that cannot be drawn.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScaleError {
+    #[error("--vmin {vmin} is above the data's {what} {vmax}; give a --vmax above it")]
+    VminAboveData { vmin: f32, vmax: f32, what: &'static str },
+    #[error("--vmax {vmax} is below the data's {what} {vmin}; give a --vmin below it")]
+    VmaxBelowData { vmin: f32, vmax: f32, what: &'static str },
+}
 
-    /// The map when none is named: RdBu_r when the data spans 0 (or a
-    /// centre is given), else viridis.
-    pub fn default_colormap(&self, stats: &crate::pyramid::ValueStats) -> Colormap {
+impl ScaleRequest {
+    /// The colour map and norm, by seaborn's rule (`heatmap`'s
+    /// `_determine_cmap_params`):
+    ///
+    /// - `vmin`/`vmax` where given, else the data's extremes, or with
+    ///   `robust` its 2nd and 98th percentiles;
+    /// - with a `center`, the map is re-centred ([`Colormap::recentred`]) so
+    ///   that `center` gets its middle colour, while the scale still runs
+    ///   from `vmin` to `vmax`; without one the map is used as it is, even
+    ///   on data spanning 0.
+    ///
+    /// With no map named, heatscope picks RdBu_r when the data spans 0 or a
+    /// centre is given, else viridis; RdBu_r picked for data spanning 0 is
+    /// centred at 0 (the Python package names seaborn's defaults, rocket and
+    /// icefire, itself).
+    pub fn resolve(
+        &self,
+        stats: &crate::pyramid::ValueStats,
+        colormap: Option<Colormap>,
+    ) -> Result<(Colormap, Norm), ScaleError> {
+        let (lo, hi, what) = if self.robust {
+            (stats.p02, stats.p98, ["2nd percentile", "98th percentile"])
+        } else {
+            (stats.min, stats.max, ["smallest value", "largest value"])
+        };
+        let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+        let (vmin, vmax) = (self.vmin.unwrap_or(lo), self.vmax.unwrap_or(hi));
+        if vmin > vmax {
+            return Err(match self.vmin {
+                Some(_) => ScaleError::VminAboveData { vmin, vmax, what: what[1] },
+                None => ScaleError::VmaxBelowData { vmin, vmax, what: what[0] },
+            });
+        }
         let spans_zero = stats.min < 0.0 && stats.max > 0.0;
-        let name = if spans_zero || self.center.is_some() { "RdBu_r" } else { "viridis" };
-        Colormap::by_name(name).expect("built-in colour maps exist")
+        let (colormap, center) = match colormap {
+            Some(colormap) => (colormap, self.center),
+            None if self.center.is_some() => (named("RdBu_r"), self.center),
+            None if spans_zero => (named("RdBu_r"), Some(0.0)),
+            None => (named("viridis"), None),
+        };
+        Ok(match center {
+            Some(center) => {
+                let norm = Norm::with_center(vmin, vmax, center);
+                (colormap.recentred(norm.vmin, norm.vmax, center), norm)
+            }
+            None => (colormap, Norm::new(vmin, vmax)),
+        })
     }
+}
+
+/// A built-in colour map.
+fn named(name: &str) -> Colormap {
+    Colormap::by_name(name).expect("built-in colour maps exist")
 }

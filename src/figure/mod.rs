@@ -4,11 +4,14 @@
 //! writer writes).
 //!
 //! # Files
-//! - `colormap.rs`: [`Colormap`] (matplotlib/ColorBrewer names from the
-//!   `colorous` crate, sampled into a 256-entry table as matplotlib does;
-//!   `_r` reverses), [`Palette`] for categories, [`Norm`] (vmin, vmax,
-//!   centre; the extreme of an aggregated cell is the one farther from the
-//!   centre).
+//! - `colormap.rs`: [`Colormap`] (matplotlib's and seaborn's maps by name,
+//!   each its 256-entry table as matplotlib builds it; `_r` reverses; a map
+//!   re-centred as seaborn re-centres it), [`Palette`] for categories,
+//!   [`Norm`] (vmin, vmax, centre; the extreme of an aggregated cell is the
+//!   one farther from the centre), [`ScaleRequest`] (seaborn's vmin, vmax,
+//!   center and robust turned into a map and a norm).
+//! - `listed.rs`: the maps stored as tables (listed colours, or anchor
+//!   colours), written by tests/gen_colormap_tables.py.
 //! - `dendrogram.rs`: `TreeGeometry` (per node: stem position, leaf span,
 //!   height, cut cluster) and `mesh(view)`: tree-space segments pruned to the
 //!   pixels.
@@ -90,7 +93,7 @@ pub mod scene;
 pub mod svg;
 pub mod text;
 
-pub use colormap::{Colormap, Norm, Palette, Rgba, ScaleRequest};
+pub use colormap::{Colormap, Norm, Palette, Rgba, ScaleError, ScaleRequest};
 pub use layout::{AxisSpec, FigureOptions, HeatmapStyle, LabelMode, PanelRole, clustermap};
 pub use scene::{Rect, Scene};
 

@@ -546,9 +546,17 @@ fn finish(
 ) -> Result<(), PyramidError> {
     let write_error = |source| PyramidError::Write { path: path.to_owned(), source };
     total.samples.par_sort_unstable_by(f32::total_cmp);
+    // numpy's default percentile (seaborn's robust limits): linear between
+    // the two nearest ranks.
     let percentile = |q: f64| {
         let n = total.samples.len();
-        if n == 0 { f32::NAN } else { total.samples[((q * (n - 1) as f64).round() as usize).min(n - 1)] }
+        if n == 0 {
+            return f32::NAN;
+        }
+        let rank = q * (n - 1) as f64;
+        let below = f64::from(total.samples[rank.floor() as usize]);
+        let above = f64::from(total.samples[(rank.ceil() as usize).min(n - 1)]);
+        (below + (above - below) * rank.fract()) as f32
     };
     let summary = total.summary;
     let any = summary.finite > 0;

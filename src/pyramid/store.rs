@@ -49,7 +49,7 @@ use crate::mmap::map_readonly;
 
 pub(crate) const MAGIC: &[u8; 8] = b"HSPYRAMD";
 /// Bump when the layout or the meaning of a field changes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 pub(crate) const HEADER_LEN: usize = 112;
 pub(crate) const DATA_OFFSET: u64 = 4096;
 /// Bytes of an aggregate tile's centre and scale.
@@ -67,7 +67,8 @@ pub struct ValueStats {
     pub mean: f64,
     pub nan_count: u64,
     pub finite_count: u64,
-    /// 2nd and 98th percentiles of the finite values, from a uniform random
+    /// 2nd and 98th percentiles of the finite values (numpy's: linear
+    /// between the nearest ranks), from a uniform random
     /// sample of about 2²⁰ of them (all of them in smaller matrices): by the
     /// Dvoretzky–Kiefer–Wolfowitz inequality their rank is within 0.2
     /// percentage points of the true one with probability above 99.9%.
