@@ -279,3 +279,27 @@ fn close_to_the_exact_tree_on_planted_clusters() {
         assert!(coph >= 0.95 && score >= 0.95, "{}: {coph} {score}", method.name());
     }
 }
+
+#[test]
+fn an_empty_row_of_a_large_matrix_is_named_first() {
+    // Beyond 16,384 rows no pass checks every row before clustering: the
+    // first pass that reads an empty row stops, and the error names the
+    // first empty row, on principal components (130 columns) or not (8).
+    use heatscope::cluster::ClusterError;
+    for cols in [8usize, 130] {
+        let m = blobs(20_000, cols, 5, 0.0, 3);
+        let mut data = m.data().to_vec();
+        for row in [17_000usize, 15_000] {
+            data[row * cols..(row + 1) * cols].fill(f32::NAN);
+        }
+        let m = Matrix::from_vec(20_000, cols, data);
+        for metric in [Metric::Euclidean, Metric::Correlation] {
+            let err = cluster(&m, Axis::Rows, &approx(Method::Average, metric), None).unwrap_err();
+            assert!(
+                matches!(err, ClusterError::NoFiniteValue { item: "row", index: 15_000 }),
+                "{cols} columns, {}: {err}",
+                metric.name()
+            );
+        }
+    }
+}

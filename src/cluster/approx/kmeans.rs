@@ -29,6 +29,10 @@ const BLOCK: usize = 256;
 const SCAN_BLOCK: usize = 8192;
 const SCAN_BYTES: usize = 32 << 20;
 
+/// Rows of a matrix whose mean centres its items when it has more (see
+/// [`Space::of_rows`]).
+const CENTRE_SAMPLE: usize = 16_384;
+
 /// Seeding and the first Lloyd passes run on a sample of this many items
 /// per group (at least [`MIN_SAMPLE`]): enough to place every centroid,
 /// small enough that seeding costs little beside one full pass.
@@ -94,9 +98,58 @@ impl<'a> Space<'a> {
         Self::scan(Rows::Slice(data), data.len() / dim.max(1), dim, item, metric)
     }
 
-    /// The rows of `matrix`, read from its file as they are needed.
-    pub fn of_rows(matrix: &'a Matrix, item: &'static str, metric: Metric) -> Result<Self, ClusterError> {
-        Self::scan(Rows::File(matrix), matrix.rows(), matrix.cols(), item, metric)
+    /// The rows of `matrix`, read from its file as they are needed. Up to
+    /// [`CENTRE_SAMPLE`] rows, one pass finds the centre and refuses an
+    /// empty row first; beyond, the centre is the mean of a seeded sample of
+    /// that many rows (any centre keeps distances; the mean keeps their
+    /// terms small), and an empty row is refused by [`Space::prepare`] on
+    /// the first pass that reads it, which every clustering makes.
+    pub fn of_rows(matrix: &'a Matrix, item: &'static str, metric: Metric, seed: u64) -> Result<Self, ClusterError> {
+        let (n, dim) = (matrix.rows(), matrix.cols());
+        if n <= CENTRE_SAMPLE || dim == 0 {
+            return Self::scan(Rows::File(matrix), n, dim, item, metric);
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6365_6e74_7265);
+        let mut picked = index::sample(&mut rng, n, CENTRE_SAMPLE).into_vec();
+        picked.sort_unstable();
+        // Chunks summed in order: the same centre whatever the thread count.
+        let parts: Vec<(Vec<f64>, Vec<u64>)> = picked
+            .par_chunks(256)
+            .map_init(Vec::new, |row: &mut Vec<f32>, chunk| {
+                row.resize(dim, 0.0);
+                let (mut sum, mut count) = (vec![0.0f64; dim], vec![0u64; dim]);
+                for &i in chunk {
+                    matrix.read_row(i, row).map_err(|e| ClusterError::Read(e.to_string()))?;
+                    for ((s, c), &v) in sum.iter_mut().zip(&mut count).zip(row.iter()) {
+                        if v.is_finite() {
+                            *s += f64::from(v);
+                            *c += 1;
+                        }
+                    }
+                }
+                Ok((sum, count))
+            })
+            .collect::<Result<_, ClusterError>>()?;
+        let (mut sum, mut count) = (vec![0.0f64; dim], vec![0u64; dim]);
+        for (s, c) in parts {
+            sum.iter_mut().zip(s).for_each(|(a, b)| *a += b);
+            count.iter_mut().zip(c).for_each(|(a, b)| *a += b);
+        }
+        let center: Vec<f64> = sum.iter().zip(&count).map(|(&s, &c)| if c > 0 { s / c as f64 } else { 0.0 }).collect();
+        let center32 = center.iter().map(|&c| c as f32).collect();
+        Ok(Self { data: Rows::File(matrix), dim, item, metric, center, center32 })
+    }
+
+    /// The first of `items` without a finite value, read in order: the
+    /// item an error names, whichever thread met an empty one first.
+    pub fn first_empty(&self, items: &[u32]) -> Result<Option<usize>, ClusterError> {
+        let mut buffer = Vec::new();
+        for &i in items {
+            if !self.item(i, &mut buffer)?.iter().any(|v| v.is_finite()) {
+                return Ok(Some(i as usize));
+            }
+        }
+        Ok(None)
     }
 
     /// The space of `n` items of `dim` values in `data`, after one pass
@@ -216,14 +269,16 @@ impl<'a> Space<'a> {
 
     /// Writes the prepared item `i` into `out` and the coordinates it
     /// leaves out into `s.missing`; returns its squared length.
+    /// Refuses an item without a finite value.
     pub(super) fn prepare(&self, i: u32, out: &mut [f32], s: &mut Scratch) -> Result<f32, ClusterError> {
         let mut buffer = std::mem::take(&mut s.raw);
         let norm = self.item(i, &mut buffer).map(|raw| self.prepare_raw(raw, out, s));
         s.raw = buffer;
-        norm
+        norm?.ok_or(ClusterError::NoFiniteValue { item: self.item, index: i as usize })
     }
 
-    fn prepare_raw(&self, raw: &[f32], out: &mut [f32], s: &mut Scratch) -> f32 {
+    /// The prepared item's squared length; `None` when it has no finite value.
+    fn prepare_raw(&self, raw: &[f32], out: &mut [f32], s: &mut Scratch) -> Option<f32> {
         s.values.clear();
         s.missing.clear();
         // A fold without early exit, so that the check vectorises.
@@ -249,7 +304,7 @@ impl<'a> Space<'a> {
                 *o = v - c;
                 tail += *o * *o;
             }
-            return lanes.iter().sum::<f32>() + tail;
+            return Some(lanes.iter().sum::<f32>() + tail);
         }
         for (j, &v) in raw.iter().enumerate() {
             if v.is_finite() {
@@ -257,6 +312,9 @@ impl<'a> Space<'a> {
             } else {
                 s.missing.push(j as u32);
             }
+        }
+        if s.values.is_empty() {
+            return None;
         }
         match self.metric {
             Metric::Euclidean | Metric::SqEuclidean | Metric::Cityblock => {}
@@ -283,7 +341,7 @@ impl<'a> Space<'a> {
         if !centred {
             s.missing.clear();
         }
-        norm as f32
+        Some(norm as f32)
     }
 }
 

@@ -20,7 +20,8 @@
 //!    [`project::MIN_DIM`] values, more than [`project::SAMPLE`] of them,
 //!    are grouped on their [`project::COMPONENTS`] leading principal
 //!    components (of a seeded sample, `project.rs`; a missing coordinate
-//!    counts as its mean there), at this level and the levels below; the
+//!    counts as its mean there, over all rows or, beyond 16,384, over a
+//!    seeded sample of 16,384), at this level and the levels below; the
 //!    groups' centroids and spreads are then taken in the items' own values.
 //! 2. **Above the groups.** The exact linkage of the requested method over
 //!    the `k` centroids, each weighted by its group's size in the
@@ -59,7 +60,9 @@
 //!
 //! ```text
 //!  items (rows read with pread, or columns over a pread row sample held transposed)
-//!    │  Space: one pass — centre of each coordinate, no all-NaN item
+//!    │  Space: the centre of each coordinate (≤ 16,384 rows: one pass, which
+//!    │    also refuses an all-NaN row; beyond: a 16,384-row sample, and the
+//!    │    first pass over every row refuses one, naming the first)
 //!    │  > 16,384 items of ≥ 128 values: their 32 principal components
 //!    │    (subspace iteration on a 16,384-item sample; one projection pass)
 //!    ▼
@@ -248,7 +251,7 @@ pub(crate) fn cluster_approx(
     }
     let sampled;
     let space = match axis {
-        Axis::Rows => Space::of_rows(matrix, axis.item_name(), options.metric)?,
+        Axis::Rows => Space::of_rows(matrix, axis.item_name(), options.metric, seed)?,
         Axis::Cols => {
             let rows = sample_rows.unwrap_or(matrix.rows()).min(matrix.rows());
             sampled = sampled_columns(matrix, rows, seed, progress)?;
@@ -256,8 +259,16 @@ pub(crate) fn cluster_approx(
         }
     };
     let items: Vec<u32> = (0..n as u32).collect();
+    // A pass stopped at an empty item names the first one, whichever thread met one.
+    let named = |space: &Space, e: ClusterError| match e {
+        ClusterError::NoFiniteValue { item, index } => {
+            let first = space.first_empty(&items).ok().flatten().unwrap_or(index);
+            ClusterError::NoFiniteValue { item, index: first }
+        }
+        e => e,
+    };
     let coordinates = match project::projects(n, space.dim()) && (groups.is_some() || n > EXACT_MAX) {
-        true => Some(project::components(&space, &items, seed, progress)?),
+        true => Some(project::components(&space, &items, seed, progress).map_err(|e| named(&space, e))?),
         false => None,
     };
     let components = match &coordinates {
@@ -266,10 +277,11 @@ pub(crate) fn cluster_approx(
     };
     let run = Run { space, components, method: options.method, ordering: options.optimal_ordering };
     let top = match groups {
-        None if n <= EXACT_MAX => exact(&run, &items)?,
-        None => build(&run, &items, Top::Groups(((n as f64).sqrt().round() as usize).min(MAX_GROUPS)), seed, progress)?,
-        Some(k) => build(&run, &items, Top::Groups(k), seed, progress)?,
-    };
+        None if n <= EXACT_MAX => exact(&run, &items),
+        None => build(&run, &items, Top::Groups(((n as f64).sqrt().round() as usize).min(MAX_GROUPS)), seed, progress),
+        Some(k) => build(&run, &items, Top::Groups(k), seed, progress),
+    }
+    .map_err(|e| named(&run.space, e))?;
     let merges = if run.ordering { label_in_height_order(n, top.merges) } else { sort_and_label(n, top.merges) };
     Ok(Dendrogram::from_merges(n, merges))
 }
