@@ -184,12 +184,24 @@ fn a_lost_gpu_device_is_replaced_and_the_view_goes_on() {
 #[test]
 fn a_window_without_a_display_says_so_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
+    // A display named but unreachable: a failure (1).
     let out = heatscope(dir.path(), &["view"], Some(":9999"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(errors[0].contains("heatscope render"), "{stderr}");
+    // None named at all: a usage error (2), as other commands give.
+    let out =
+        common::command(dir.path()).arg("view").env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("DISPLAY and WAYLAND_DISPLAY are unset") && errors[0].contains("heatscope render"),
+        "{stderr}"
+    );
 }
 
 #[test]

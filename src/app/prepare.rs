@@ -119,10 +119,11 @@ pub fn prepare_opened(figure: &FigureSpec, opened: Option<Matrix>) -> anyhow::Re
             return Err(usage("--connector-color clusters: add --row-cut K to cut the main panel's rows".into()));
         }
         "clusters" => None,
-        text => Some(
-            Rgba::parse(text)
-                .ok_or_else(|| usage(format!("--connector-color {text}: give a colour as #rrggbb, or clusters")))?,
-        ),
+        text => Some(Rgba::parse(text).ok_or_else(|| {
+            usage(format!(
+                "--connector-color {text}: give a colour (#rrggbb, #rgb or a CSS name such as steelblue), or clusters"
+            ))
+        })?),
     };
     if !(0.0..=1.0).contains(&figure.connector_alpha) {
         return Err(usage(format!("--connector-alpha {}: give a number from 0 to 1", figure.connector_alpha)));

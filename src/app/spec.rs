@@ -193,7 +193,7 @@ pub struct FigureSpec {
     pub height: u32,
     /// Label text size in pixels.
     pub font_size: f32,
-    /// Colour of missing cells, `#rrggbb`.
+    /// Colour of missing cells: `#rrggbb`, `#rgb` or a CSS name.
     pub nan_color: String,
     pub agg: Agg,
     /// Only the heatmap cells, filling the image.
@@ -204,7 +204,7 @@ pub struct FigureSpec {
     pub link: Vec<PathBuf>,
     pub link_order: LinkOrder,
     pub link_shared_scale: bool,
-    /// `#rrggbb`, or `clusters` (the main panel's row cut).
+    /// A colour (`#rrggbb`, `#rgb`, a CSS name), or `clusters` (the main panel's row cut).
     pub connector_color: String,
     pub connector_alpha: f32,
 }
@@ -328,8 +328,12 @@ impl FigureSpec {
 
     /// The colour of missing cells.
     pub fn nan_rgba(&self) -> Result<Rgba, UsageError> {
-        Rgba::parse(&self.nan_color)
-            .ok_or_else(|| UsageError(format!("--nan-color {}: give a colour as #rrggbb", self.nan_color)))
+        Rgba::parse(&self.nan_color).ok_or_else(|| {
+            UsageError(format!(
+                "--nan-color {}: give a colour (#rrggbb, #rgb or a CSS name such as lightgrey)",
+                self.nan_color
+            ))
+        })
     }
 }
 

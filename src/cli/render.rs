@@ -138,7 +138,7 @@ pub struct FigureArgs {
     /// Label text size in pixels.
     #[arg(long, default_value_t = 12.0, value_name = "PX")]
     pub font_size: f32,
-    /// Colour of missing (NaN) cells, #rrggbb.
+    /// Colour of missing (NaN) cells: #rrggbb, #rgb or a CSS name (lightgrey).
     #[arg(long, default_value = "#d3d3d3", value_name = "COLOR")]
     pub nan_color: String,
     /// What a pixel covering many cells shows: mean (their mean), or extremes (the value farthest
@@ -162,7 +162,7 @@ pub struct FigureArgs {
     /// Linked panels use the main panel's colour scale (one colour bar).
     #[arg(long)]
     pub link_shared_scale: bool,
-    /// Connector colour: #rrggbb, or clusters (the main panel's --row-cut clusters).
+    /// Connector colour: #rrggbb, #rgb or a CSS name, or clusters (the main panel's --row-cut clusters).
     #[arg(long, default_value = "#404040", value_name = "COLOR|clusters")]
     pub connector_color: String,
     /// Connector opacity, from 0 (invisible) to 1.

@@ -206,9 +206,8 @@ pub fn classify(cells: &[Option<&str>]) -> BarValues {
     }
     index = distinct.iter().enumerate().map(|(i, v)| (*v, i as u32)).collect();
     let codes = cells.iter().map(|c| c.map(|v| index[v])).collect();
-    // Hex colours are drawn as given (seaborn's `row_colors`).
-    let given: Option<Vec<Rgba>> =
-        distinct.iter().map(|v| v.starts_with('#').then(|| Rgba::parse(v)).flatten()).collect();
+    // A column of colours (hex or CSS names) is drawn as given (seaborn's `row_colors`).
+    let given: Option<Vec<Rgba>> = distinct.iter().map(|v| Rgba::parse(v)).collect();
     let palette = match given {
         Some(colors) if !colors.is_empty() => Palette::given(colors),
         _ => Palette::for_categories(distinct.len()),
@@ -478,5 +477,20 @@ mod tests {
         // The category bar still takes the first chosen palette, tab10.
         let BarValues::Categorical { palette, .. } = &bars[0].values else { panic!("categorical") };
         assert_eq!(palette.color(0), Rgba([0x1f, 0x77, 0xb4, 255]));
+    }
+
+    #[test]
+    fn css_names_and_short_hex_are_colours_too_but_numbers_are_not() {
+        let mut bars =
+            vec![AnnotationBar { name: "given".into(), values: classify(&[Some("steelblue"), Some("#f00")]) }];
+        assign_palettes(&mut bars);
+        let BarValues::Categorical { codes, palette, .. } = &bars[0].values else { panic!("categorical") };
+        let colour = |i: usize| codes[i].map(|c| palette.color(c as usize));
+        assert_eq!((colour(0), colour(1)), (Some(Rgba([70, 130, 180, 255])), Some(Rgba([255, 0, 0, 255]))));
+        // One value that is no colour: categories with a legend.
+        let mixed = AnnotationBar { name: "m".into(), values: classify(&[Some("steelblue"), Some("B cell")]) };
+        assert!(mixed.has_legend());
+        let numbers = AnnotationBar { name: "n".into(), values: classify(&[Some("123"), Some("456")]) };
+        assert!(numbers.has_legend());
     }
 }

@@ -17,25 +17,19 @@ impl Rgba {
     /// The default colour of missing values: light grey.
     pub const LIGHT_GREY: Rgba = Rgba([211, 211, 211, 255]);
 
-    /// Parses `#rrggbb`, `#rrggbbaa` or one of a few common names.
+    /// Parses a CSS colour: `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`, a CSS
+    /// name (`steelblue`, `lightgrey`), `rgb(…)`, `hsl(…)`; and `none`
+    /// (transparent). Hex digits need their `#`, so that numbers are never
+    /// taken for colours.
     pub fn parse(text: &str) -> Option<Rgba> {
-        let named = match text.to_ascii_lowercase().as_str() {
-            "black" => Some("#000000"),
-            "white" => Some("#ffffff"),
-            "lightgrey" | "lightgray" => Some("#d3d3d3"),
-            "grey" | "gray" => Some("#808080"),
-            "red" => Some("#ff0000"),
-            "blue" => Some("#0000ff"),
-            "none" | "transparent" => Some("#00000000"),
-            _ => None,
-        };
-        let hex = named.unwrap_or(text).strip_prefix('#')?;
-        if !(hex.len() == 6 || hex.len() == 8) || !hex.is_ascii() {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("none") {
+            return Some(Rgba([0, 0, 0, 0]));
+        }
+        if text.is_empty() || text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
-        let alpha = if hex.len() == 8 { byte(6)? } else { 255 };
-        Some(Rgba([byte(0)?, byte(2)?, byte(4)?, alpha]))
+        csscolorparser::parse(text).ok().map(|c| Rgba(c.to_rgba8()))
     }
 
     /// The colour moved `amount` (0–1) of the way to white.
@@ -472,6 +466,16 @@ mod tests {
         assert_eq!(Rgba::parse("lightgrey"), Some(Rgba::LIGHT_GREY));
         assert_eq!(Rgba::parse("#11223380"), Some(Rgba([0x11, 0x22, 0x33, 0x80])));
         assert_eq!(Rgba::parse("#12345"), None);
+        // Short hex and CSS names, as matplotlib and browsers read them.
+        assert_eq!(Rgba::parse("#f00"), Some(Rgba([255, 0, 0, 255])));
+        assert_eq!(Rgba::parse("#f008"), Some(Rgba([255, 0, 0, 0x88])));
+        assert_eq!(Rgba::parse("steelblue"), Some(Rgba([70, 130, 180, 255])));
+        assert_eq!(Rgba::parse("DarkOrange"), Some(Rgba([255, 140, 0, 255])));
+        assert_eq!(Rgba::parse("none"), Some(Rgba([0, 0, 0, 0])));
+        // Numbers are not colours, nor unknown names.
+        assert_eq!(Rgba::parse("123"), None);
+        assert_eq!(Rgba::parse("ff0000"), None);
+        assert_eq!(Rgba::parse("CD14+ Monocyte"), None);
         assert_eq!(Rgba::LIGHT_GREY.hex(), "#d3d3d3");
     }
 }

@@ -25,7 +25,7 @@ use winit::platform::run_on_demand::EventLoopExtRunOnDemand;
 use winit::window::WindowId;
 
 use crate::app::preview::{self, Ready};
-use crate::app::{FigureSpec, HudStats, Prepared, SearchKey, Session};
+use crate::app::{FigureSpec, HudStats, Prepared, SearchKey, Session, UsageError};
 use crate::figure::Agg;
 use crate::figure::scene::{DataWindow, Scene};
 use crate::render::Target;
@@ -68,9 +68,15 @@ fn open_event_loop(otherwise: &str) -> anyhow::Result<()> {
                 EventLoopError::RecreationAttempt => anyhow::anyhow!(
                     "the window can only be opened from the thread that opened the first one (the main thread)"
                 ),
-                _ => anyhow::anyhow!(
-                    "no display to open a window on (DISPLAY or WAYLAND_DISPLAY unset or unreachable); {otherwise}"
-                ),
+                // No display named: a usage error (exit 2), as running a
+                // window command where none can open is.
+                _ if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() => {
+                    UsageError(format!(
+                        "no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset); {otherwise}"
+                    ))
+                    .into()
+                }
+                e => anyhow::anyhow!("cannot open a window on the display ({e}); {otherwise}"),
             })?;
             *slot = Some(Box::new(made));
         }
