@@ -363,3 +363,24 @@ fn obs_values(path: &std::path::Path, column: &str) -> Vec<String> {
     let at = lines.next().unwrap().split('\t').position(|h| h == column).unwrap();
     lines.map(|l| l.split('\t').nth(at).unwrap().to_owned()).collect()
 }
+
+#[test]
+fn every_label_asked_for_on_more_rows_than_lines_is_said_to_be_illegible() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = FigureSpec::new(InputSpec {
+        row_label_mode: LabelMode::All,
+        ..InputSpec::for_file(repo("data/pbmc68k_reduced.tsv"), Some(dir.path().to_owned()))
+    });
+    spec.metric = Metric::Correlation;
+    let prepared = prepare(&spec).unwrap();
+    let mut fonts = text::font_system();
+    // 700 rows on about 500 px: 0.7 px a row, labels at the 1 px floor.
+    let small =
+        scene(&mut fonts, &prepared, &FigureSpec { width: 800, height: 600, ..spec.clone() }, &[], [800, 600], false);
+    assert_eq!(small.shortened.len(), 1, "{:?}", small.shortened);
+    assert!(small.shortened[0].starts_with("row_label: all 700 labels at 1.0 px"), "{:?}", small.shortened);
+    // 700 rows on about 9,000 px: 12 px a row, every label legible.
+    let tall = FigureSpec { width: 1000, height: 10_000, ..spec };
+    let tall = scene(&mut fonts, &prepared, &tall, &[], [1000, 10_000], false);
+    assert!(tall.shortened.iter().all(|s| !s.starts_with("row_label")), "{:?}", tall.shortened);
+}

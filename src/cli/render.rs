@@ -292,7 +292,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     }
     if let Some(first) = scene.shortened.first() {
         eprintln!(
-            "warning: {} text(s) shortened with \"…\" to fit the figure (first: {}); widen it (--width), lower --font-size, or see \"shortened\" in --layout-out",
+            "warning: {} text(s) not drawn whole or legibly for lack of room (first: {}); enlarge the figure (--width, --height), lower --font-size, or see \"shortened\" in --layout-out",
             scene.shortened.len(),
             first
         );

@@ -98,6 +98,9 @@ pub struct HeatmapStyle {
     pub nan_color: Rgba,
 }
 
+/// The smallest label font, in pixels, that can be read.
+const MIN_LEGIBLE: f32 = 5.0;
+
 /// Gap between parts, in pixels.
 pub(crate) const PAD: f32 = 8.0;
 /// Most categories a legend lists before "+N more".
@@ -223,6 +226,17 @@ pub fn clustermap(
     // Labels.
     let row_shown = shown_labels(rows, &window.rows, heatmap.h, size);
     let mut col_shown = shown_labels(cols, &window.cols, heatmap.w, size);
+    // Every label asked for, on more items than lines fit: too small to read.
+    for (axis, shown, kind) in [(rows, &row_shown, TextKind::RowLabel), (cols, &col_shown, TextKind::ColLabel)] {
+        if axis.label_mode == LabelMode::All && !shown.positions.is_empty() && shown.size < MIN_LEGIBLE {
+            scene.shortened.push(format!(
+                "{}: all {} labels at {:.1} px, too small to read (use auto labels, or a larger figure)",
+                kind.name(),
+                shown.positions.len(),
+                shown.size
+            ));
+        }
+    }
     let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
     for &p in &row_shown.positions {
         let label = rows.labels.get(rows.order[p]);

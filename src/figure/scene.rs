@@ -172,8 +172,9 @@ pub struct Scene {
     /// Drawn over everything else (the viewer's tooltips, help, HUD).
     pub overlay_fills: Vec<Fill>,
     pub overlay_texts: Vec<Text>,
-    /// Texts shortened (with "…") because no layout had room for them
-    /// whole: `kind: text as given`, to warn about.
+    /// Texts shortened (with "…"), left out (legend entries past the room,
+    /// "+N more") or drawn too small to read, for lack of room: `kind: text
+    /// as given` or what happened, to warn about.
     pub shortened: Vec<String>,
 }
 
