@@ -258,7 +258,7 @@ fn bad_render_options_fail_with_one_line_and_exit_code_2() {
         (&[m, "-o", o, "--no-row-cluster", "--row-cut", "3"], "--row-cut needs a tree"),
         (&[m, "-o", o, "--width", "0"], "give sizes from 1 to 16384"),
         (&[m, "-o", o, "--link", p, "--connector-color", "clusters"], "add --row-cut K"),
-        (&[m, "-o", o, "--link", p, "--connector-color", "teal"], "--connector-color teal"),
+        (&[m, "-o", o, "--link", p, "--connector-color", "tealish"], "--connector-color tealish"),
         (&[m, "-o", o, "--link", p, "--connector-alpha", "2"], "give a number from 0 to 1"),
         (&[m, "-o", o, "--row-cut", "5000"], "--row-cut 5000: the tree has 700 leaves; give 1 to 700 clusters"),
         (&[m, "-o", o, "--link-order", "follow"], "--link-order and --link-shared-scale go with --link FILE"),
