@@ -82,3 +82,59 @@ fn h5ad_dataspaces_claiming_more_than_the_file_holds_are_refused_before_allocati
     // A dense X of 2^20 × 2^20 float32 that was never written.
     assert_refused(&fixture("huge_dense.h5ad"), &["X:", "claims 1099511627776 values of 4 bytes"]);
 }
+
+#[test]
+fn a_declared_shape_larger_than_the_free_space_is_refused_before_writing() {
+    // A 10x folder of a few bytes declaring 10^6 × 10^6 (4 TB dense).
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("huge10x");
+    std::fs::create_dir(&folder).unwrap();
+    let header = "%%MatrixMarket matrix coordinate integer general\n1000000 1000000 0\n";
+    std::fs::write(folder.join("matrix.mtx"), header).unwrap();
+    std::fs::write(folder.join("features.tsv"), "ENSG1\tG1\tGene Expression\n").unwrap();
+    std::fs::write(folder.join("barcodes.tsv"), "AAAC-1\n").unwrap();
+    let expected = ["a 1000000 × 1000000 matrix needs 3725.3 GiB of cache space", "--cols-subset", "--cache-dir"];
+    assert_refused(&folder.join("matrix.mtx"), &expected);
+    // An .h5ad with an empty 10^6 × 10^6 CSR X and 10^6 names on each axis.
+    assert_refused(&common::repo("tests/fixtures/hostile/empty_huge.h5ad"), &expected);
+}
+
+#[test]
+fn temporaries_of_a_killed_run_are_removed_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    // Text large enough that its conversion is still running when killed.
+    let mut text = String::from("name");
+    (0..50).for_each(|c| text.push_str(&format!("\tc{c}")));
+    text.push('\n');
+    for r in 0..200_000 {
+        text.push_str(&format!("r{r}"));
+        (0..50).for_each(|c| text.push_str(&format!("\t{}.{}", r % 97, c)));
+        text.push('\n');
+    }
+    let big = dir.path().join("big.tsv");
+    std::fs::write(&big, text).unwrap();
+    let temporaries = || -> Vec<_> {
+        std::fs::read_dir(&cache)
+            .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "tmp")).collect())
+            .unwrap_or_default()
+    };
+    let mut child = common::command(&cache).args(["-q", "info", big.to_str().unwrap()]).spawn().unwrap();
+    let started = Instant::now();
+    while temporaries().is_empty() {
+        assert!(child.try_wait().unwrap().is_none(), "the conversion ended before it could be killed");
+        assert!(started.elapsed() < DEADLINE, "no temporary file appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL: nothing of the writer runs after it
+    child.wait().unwrap();
+    let orphans = temporaries();
+    assert_eq!(orphans.len(), 1, "{orphans:?}");
+    // The next run, on another file, writes to the same folder and clears it.
+    let small = dir.path().join("small.tsv");
+    std::fs::write(&small, "name\ta\tb\nr0\t1\t2\n").unwrap();
+    let out = common::heatscope(&cache, &["-q", "info", small.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!orphans[0].exists(), "the orphan {} was removed", orphans[0].display());
+    assert!(temporaries().is_empty());
+}

@@ -649,6 +649,7 @@ fn runs(indices: &[usize]) -> Vec<Range<usize>> {
 /// Converts the planned matrix into a new cache file for `key` in `dir`.
 pub(crate) fn convert(h5: &H5ad, plan: &Plan, key: &SourceKey, dir: &Path) -> Result<PathBuf, InputError> {
     let (rows, cols) = plan.shape();
+    super::cache::check_space(&h5.path, dir, rows, cols, 0)?;
     let mut writer = CacheWriter::create(dir, key, cols)?;
     match &plan.element {
         Element::Dense(ds) => dense(h5, plan, ds, &mut writer)?,
