@@ -15,6 +15,7 @@ pub mod output;
 pub mod progress;
 pub mod pyramid;
 pub mod render;
+mod temp;
 pub mod view;
 pub mod window;
 

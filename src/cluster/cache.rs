@@ -106,7 +106,7 @@ fn write(path: &Path, key: u64, axis: u32, tree: &Dendrogram) -> std::io::Result
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let payload: Vec<u8> = tree.to_linkage_matrix().iter().flatten().flat_map(|v| v.to_le_bytes()).collect();
-    let mut temp = tempfile::Builder::new().prefix(".tree.").suffix(".tmp").tempfile_in(dir)?;
+    let mut temp = crate::temp::create_in(dir, "tree")?;
     temp.write_all(MAGIC)?;
     temp.write_all(&FORMAT_VERSION.to_le_bytes())?;
     temp.write_all(&axis.to_le_bytes())?;

@@ -27,6 +27,10 @@
 //!
 //! A cache is written to a temporary file in the cache folder, synced, and
 //! renamed over its final name, so a reader sees either a whole file or none.
+//! The temporary's name holds the writer's pid ([`crate::temp`]): one left
+//! by a killed run is removed by the next run that writes a cache there.
+//! Before a cache of known shape is written, [`check_space`] compares the
+//! bytes it needs with the folder's free space.
 //! One that fails any check on open is rebuilt, never used.
 
 use std::fs::{self, File};
@@ -239,6 +243,26 @@ fn label_block(map: &Arc<Mmap>, offset: u64, data_end: u64, expected: u64) -> Op
     Some(Some(Labels::mapped(Arc::clone(map), ends_at, text_at, count as usize)))
 }
 
+/// Refuses to start a cache of `rows × cols` values (plus `extra` bytes of
+/// scratch, a spill) for `source` in `dir` when the folder's file system
+/// has less free space: a 10x folder of a few megabytes can declare a
+/// 10⁶ × 10⁶ matrix, 4 TB dense. Labels come on top, so this is a lower
+/// bound. When free space cannot be read, the write goes ahead and its own
+/// errors tell.
+pub(crate) fn check_space(source: &Path, dir: &Path, rows: usize, cols: usize, extra: u64) -> Result<(), InputError> {
+    let needed = (rows as u64).saturating_mul(cols as u64).saturating_mul(4).saturating_add(DATA_OFFSET + extra);
+    // The folder may not exist yet: ask about its nearest existing ancestor.
+    let Some(free) =
+        dir.ancestors().find_map(|d| rustix::fs::statvfs(d).ok()).map(|s| s.f_bavail.saturating_mul(s.f_frsize))
+    else {
+        return Ok(());
+    };
+    if needed > free {
+        return Err(InputError::NoSpace { path: source.to_owned(), dir: dir.to_owned(), rows, cols, needed, free });
+    }
+    Ok(())
+}
+
 /// Writes a cache file row block by row block, then labels, then the header.
 pub(crate) struct CacheWriter {
     final_path: PathBuf,
@@ -255,11 +279,7 @@ impl CacheWriter {
         let final_path = key.cache_path(dir);
         let write_error = |source| InputError::CacheWrite { path: final_path.clone(), source };
         fs::create_dir_all(dir).map_err(write_error)?;
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", key.stem))
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(write_error)?;
+        let temp = crate::temp::create_in(dir, &key.stem).map_err(write_error)?;
         let file = temp.as_file().try_clone().map_err(write_error)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         out.write_all(&[0; DATA_OFFSET as usize]).map_err(write_error)?;

@@ -123,9 +123,18 @@ pub enum InputError {
     #[error("cannot write the cache file {} ({source}); check that the cache folder is a folder you can write to, with free space, or choose another with --cache-dir", path.display())]
     CacheWrite { path: PathBuf, source: io::Error },
 
+    /// The cache folder has too little free space for the matrix's cache.
+    #[error("{}: a {rows} × {cols} matrix needs {} of cache space but {} has {} free; read part of it (--cols-subset, a smaller --layer) or give --cache-dir a folder with room", path.display(), gib(*needed), dir.display(), gib(*free))]
+    NoSpace { path: PathBuf, dir: PathBuf, rows: usize, cols: usize, needed: u64, free: u64 },
+
     /// The user pressed Ctrl-C during a long pass.
     #[error("interrupted; nothing half-written was kept")]
     Interrupted,
+}
+
+/// Bytes as GiB with one decimal, as the space messages show them.
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
 }
 
 impl InputError {

@@ -34,10 +34,18 @@ pub(crate) const MAGIC: &[u8] = b"\x89HDF\r\n\x1a\n";
 /// Sparse entries read per piece.
 const PIECE_ENTRIES: u64 = 1 << 20;
 
+/// The most bytes a chunked dataset may decode to per byte of the file.
+/// Deflate, the filter anndata uses, cannot exceed about 1032:1; a
+/// dataspace claiming more than this is damaged or hostile, and is refused
+/// before anything is allocated for it.
+const MAX_RATIO: u64 = 1100;
+
 /// An open `.h5ad` file.
 pub(crate) struct H5ad {
     path: PathBuf,
     file: Hdf5File,
+    /// The file's length in bytes: what its datasets' claims are checked against.
+    len: u64,
     /// The pre-0.7 layout: compound `obs`/`var`.
     old: bool,
 }
@@ -91,13 +99,17 @@ impl H5ad {
     /// Opens `path` and checks that it is whole and AnnData.
     pub(crate) fn open(path: &Path) -> Result<Self, InputError> {
         let bad = |reason: String| InputError::BadHdf5 { path: path.to_owned(), reason };
-        let file = Hdf5File::open(path).map_err(|e| bad(e.to_string()))?;
         let len = std::fs::metadata(path).map_err(|source| InputError::Read { path: path.to_owned(), source })?.len();
+        // A backstop under the checks of `check_claim`: no single read may
+        // allocate more than the file could decode to.
+        let options = hdf5_reader::OpenOptions::default()
+            .with_max_read_bytes(usize::try_from(len.saturating_mul(MAX_RATIO)).unwrap_or(usize::MAX));
+        let file = Hdf5File::open_with_options(path, options).map_err(|e| bad(e.to_string()))?;
         let eof = file.superblock().eof_address;
         if eof > len {
             return Err(bad(format!("its header says it is {eof} bytes long but it has {len}")));
         }
-        let h5 = H5ad { path: path.to_owned(), old: false, file };
+        let h5 = H5ad { path: path.to_owned(), old: false, file, len };
         let root = h5.file.root_group().map_err(|e| h5.hdf5(e))?;
         let (groups, datasets) = root.member_names().map_err(|e| h5.hdf5(e))?;
         if !groups.iter().chain(&datasets).any(|n| n == "X") {
@@ -109,6 +121,31 @@ impl H5ad {
 
     fn hdf5(&self, e: Hdf5Error) -> InputError {
         InputError::BadHdf5 { path: self.path.clone(), reason: e.to_string() }
+    }
+
+    /// Refuses a dataset whose dataspace claims more bytes than the file
+    /// could hold: its own bytes when stored whole (contiguous or compact),
+    /// [`MAX_RATIO`] times the file when chunked and compressed. Called
+    /// before anything sized from the dataspace is allocated.
+    fn check_claim(&self, ds: &Dataset, place: &str) -> Result<(), InputError> {
+        let elements = ds.num_elements().map_err(|e| self.hdf5(e))?;
+        let size = ds.raw_element_size().map_err(|e| self.hdf5(e))? as u64;
+        let (bound, held) = match ds.chunks() {
+            Some(_) => (self.len.saturating_mul(MAX_RATIO), "its chunks could decode to"),
+            None => (self.len, "the file holds"),
+        };
+        match elements.checked_mul(size) {
+            Some(bytes) if bytes <= bound => Ok(()),
+            bytes => Err(InputError::BadLayout {
+                path: self.path.clone(),
+                place: place.to_owned(),
+                problem: format!(
+                    "its header claims {elements} values of {size} bytes ({} bytes), more than the {bound} bytes {held}",
+                    bytes.map_or_else(|| "over 2^64".to_owned(), |b| b.to_string())
+                ),
+                fix: "the file is damaged or was not written whole: write it again with anndata's write_h5ad",
+            }),
+        }
     }
 
     fn layout(&self, place: impl Into<String>, problem: impl Into<String>) -> InputError {
@@ -133,6 +170,7 @@ impl H5ad {
         let group = self.file.group(name).map_err(|_| self.layout(name, "missing"))?;
         let index = group.attribute("_index").and_then(|a| a.read_string()).unwrap_or_else(|_| "_index".to_owned());
         let ds = group.dataset(&index).map_err(|_| self.layout(format!("{name}/{index}"), "missing"))?;
+        self.check_claim(&ds, &format!("{name}/{index}"))?;
         ds.read_strings().map_err(|e| self.layout(format!("{name}/{index}"), format!("cannot be read as names ({e})")))
     }
 
@@ -225,6 +263,7 @@ impl H5ad {
     }
 
     fn strings(&self, ds: &Dataset, place: &str) -> Result<Vec<String>, InputError> {
+        self.check_claim(ds, place)?;
         ds.read_strings().map_err(|e| self.layout(place, format!("cannot be read as strings ({e})")))
     }
 
@@ -234,6 +273,7 @@ impl H5ad {
             Datatype::String { .. } | Datatype::VarLen { .. } => Ok(Column::Strings(self.strings(ds, place)?)),
             dtype => {
                 let dtype = dtype.clone();
+                self.check_claim(ds, place)?;
                 let bytes = ds.read_raw_bytes().map_err(|e| self.hdf5(e))?;
                 let size = hdf5_reader::dtype_element_size(&dtype).map_err(|e| self.hdf5(e))?;
                 let is_bool = matches!(dtype, Datatype::Enum { .. });
@@ -254,6 +294,7 @@ impl H5ad {
             return Err(self.layout(ds.name(), "is not a compound dataset"));
         };
         let member = fields.iter().find(|f| f.name == field).ok_or_else(|| self.layout(&place, "missing"))?;
+        self.check_claim(ds, ds.name())?;
         let bytes = ds.read_raw_bytes().map_err(|e| self.hdf5(e))?;
         let width = hdf5_reader::dtype_element_size(&member.datatype).map_err(|e| self.hdf5(e))?;
         let offset = member.byte_offset as usize;
@@ -294,6 +335,7 @@ impl H5ad {
             None => "X".to_owned(),
         };
         if let Ok(ds) = self.file.dataset(&place) {
+            self.check_claim(&ds, &place)?;
             let shape = ds.shape();
             if shape != [n_obs as u64, n_var as u64] {
                 return Err(
@@ -331,6 +373,9 @@ impl H5ad {
         }
         let part = |name: &str| group.dataset(name).map_err(|_| self.layout(format!("{place}/{name}"), "missing"));
         let (data, indices, indptr) = (part("data")?, part("indices")?, part("indptr")?);
+        for (ds, name) in [(&data, "data"), (&indices, "indices"), (&indptr, "indptr")] {
+            self.check_claim(ds, &format!("{place}/{name}"))?;
+        }
         let (major, minor) = if csr { (n_obs, n_var) } else { (n_var, n_obs) };
         let nnz = data.shape().first().copied().unwrap_or(0);
         if indices.shape() != data.shape() || data.shape().len() != 1 {
@@ -604,6 +649,7 @@ fn runs(indices: &[usize]) -> Vec<Range<usize>> {
 /// Converts the planned matrix into a new cache file for `key` in `dir`.
 pub(crate) fn convert(h5: &H5ad, plan: &Plan, key: &SourceKey, dir: &Path) -> Result<PathBuf, InputError> {
     let (rows, cols) = plan.shape();
+    super::cache::check_space(&h5.path, dir, rows, cols, 0)?;
     let mut writer = CacheWriter::create(dir, key, cols)?;
     match &plan.element {
         Element::Dense(ds) => dense(h5, plan, ds, &mut writer)?,

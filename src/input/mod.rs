@@ -83,7 +83,12 @@
 //! # HDF5
 //! `hdf5-reader` is pure Rust (no system library, about 23,000 lines),
 //! read-only and bounds-checked. A truncated file is caught by comparing the
-//! superblock's end-of-file address with the file's length. Of the other
+//! superblock's end-of-file address with the file's length. A dataspace
+//! is trusted only as far as the file could back it: before anything sized
+//! from it is read, a dataset stored whole must fit in the file and a
+//! chunked one in 1100 times the file (beyond deflate's ~1032:1), and
+//! `hdf5-reader`'s per-read limit is set to that bound as a backstop; a
+//! 13 KB file claiming 2⁴⁰ entries is refused at once. Of the other
 //! pure-Rust readers tried on the same files, `rustyhdf5` 1.93.0 could not
 //! read anndata's variable-length string names, and `hdf5-pure` 0.47.0 read
 //! them but is a 105,000-line reader and writer. (A clean release build of

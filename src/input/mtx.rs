@@ -141,6 +141,8 @@ pub(crate) fn convert(
             _ => return Err(bad(number, format!("'{}' is not 'rows columns entries'", line.trim_end()))),
         }
     };
+    // The spill holds 12 bytes an entry until the cache is written.
+    super::cache::check_space(path, cache_dir, genes, cells, (nnz as u64).saturating_mul(12))?;
     let features = read_column(&folder.features, usize::from(!gene_ids))?;
     let barcodes = read_column(&folder.barcodes, 0)?;
     let disagree = |file: &Path, found: usize, axis: &str, expected: usize| InputError::BadLayout {

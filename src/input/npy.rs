@@ -169,6 +169,7 @@ pub(crate) fn convert(
     let read_error = |source| InputError::Read { path: path.to_owned(), source };
     let (rows, cols, size) = (info.rows, info.cols, info.element.size());
     let band_rows = (BAND_BYTES / (cols * 4)).max(1);
+    super::cache::check_space(path, dir, rows, cols, 0)?;
     let mut writer = CacheWriter::create(dir, key, cols)?;
     let bar = progress::bytes_bar((rows * cols * size) as u64, "converting");
     let mut source = Vec::new();

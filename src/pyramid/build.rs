@@ -400,7 +400,7 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
     let dir = path.parent().unwrap_or(Path::new("."));
     let write_error = |source| PyramidError::Write { path: path.to_owned(), source };
     std::fs::create_dir_all(dir).map_err(write_error)?;
-    let temp = tempfile::Builder::new().prefix(".pyramid.").suffix(".tmp").tempfile_in(dir).map_err(write_error)?;
+    let temp = crate::temp::create_in(dir, "pyramid").map_err(write_error)?;
     temp.as_file().set_len(layout.total).map_err(write_error)?;
     let file = temp.as_file();
     let total = std::thread::scope(|scope| {

@@ -1,0 +1,89 @@
+"""Writes the hostile .h5ad fixtures under tests/fixtures/hostile: small
+files whose headers claim far more than they hold.
+
+    pip install h5py numpy
+    python3 tests/gen_hostile_fixtures.py
+
+The outputs are committed, so the tests need no Python.
+
+- huge_indptr.h5ad  a 3 x 2 CSR X whose indptr dataspace claims 2^40
+                    int64 entries (chunked, no chunk written)
+- huge_names.h5ad   obs/_index claims 2^40 names (contiguous, never written)
+- huge_dense.h5ad   a dense float32 X claiming 2^20 x 2^20 values; obs and
+                    var hold that many (empty) names, gzip-compressed
+- empty_huge.h5ad   an empty 10^6 x 10^6 CSR X (no entries), 10^6 empty
+                    obs and var names, gzip-compressed
+"""
+
+import os
+
+import h5py
+import numpy as np
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "hostile")
+os.makedirs(OUT, exist_ok=True)
+STR = h5py.string_dtype()
+
+
+def frame(f, name, n=None, names=None):
+    g = f.create_group(name)
+    g.attrs["encoding-type"] = "dataframe"
+    g.attrs["encoding-version"] = "0.2.0"
+    g.attrs["_index"] = "_index"
+    g.attrs["column-order"] = np.array([], dtype=STR)
+    if names is not None:
+        g.create_dataset("_index", data=np.array(names, dtype=object), dtype=STR)
+    else:
+        g.create_dataset("_index", data=np.zeros(n, dtype="S1"), compression="gzip", chunks=(min(n, 1 << 20),))
+    g["_index"].attrs["encoding-type"] = "string-array"
+    g["_index"].attrs["encoding-version"] = "0.2.0"
+
+
+def csr(f, shape, indptr=None):
+    x = f.create_group("X")
+    x.attrs["encoding-type"] = "csr_matrix"
+    x.attrs["encoding-version"] = "0.1.0"
+    x.attrs["shape"] = np.array(shape)
+    x["data"] = np.ones(0 if indptr is not None and indptr[-1] == 0 else 2, dtype=np.float32)
+    x["indices"] = np.zeros(len(x["data"]), dtype=np.int32)
+    if indptr is None:
+        x.create_dataset("indptr", shape=(1 << 40,), dtype=np.int64, chunks=(1 << 16,))
+    else:
+        x.create_dataset("indptr", data=np.array(indptr, dtype=np.int64), compression="gzip")
+
+
+def root(f):
+    f.attrs["encoding-type"] = "anndata"
+    f.attrs["encoding-version"] = "0.1.0"
+
+
+with h5py.File(os.path.join(OUT, "huge_indptr.h5ad"), "w") as f:
+    root(f)
+    frame(f, "obs", names=["c0", "c1", "c2"])
+    frame(f, "var", names=["g0", "g1"])
+    csr(f, (3, 2))
+
+with h5py.File(os.path.join(OUT, "huge_names.h5ad"), "w") as f:
+    root(f)
+    g = f.create_group("obs")
+    g.attrs["encoding-type"] = "dataframe"
+    g.attrs["encoding-version"] = "0.2.0"
+    g.attrs["_index"] = "_index"
+    g.attrs["column-order"] = np.array([], dtype=STR)
+    g.create_dataset("_index", shape=(1 << 40,), dtype=STR)
+    frame(f, "var", names=["g0", "g1"])
+    csr(f, (3, 2), indptr=[0, 1, 2, 2])
+
+n = 1 << 20
+with h5py.File(os.path.join(OUT, "huge_dense.h5ad"), "w") as f:
+    root(f)
+    frame(f, "obs", n=n)
+    frame(f, "var", n=n)
+    f.create_dataset("X", shape=(n, n), dtype=np.float32)
+
+n = 10**6
+with h5py.File(os.path.join(OUT, "empty_huge.h5ad"), "w") as f:
+    root(f)
+    frame(f, "obs", n=n)
+    frame(f, "var", n=n)
+    csr(f, (n, n), indptr=np.zeros(n + 1))

@@ -1,0 +1,140 @@
+//! Hostile and damaged input (issue 22): small files that claim huge
+//! shapes or hold huge lines. Each run has its address space capped with
+//! `ulimit -v` and a generous deadline, so an allocation sized from a
+//! header or a hang fails the test instead of the machine; each must end
+//! with exit code 2 and one line naming the file, the place and the fix.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Address-space cap for the binary, in KiB: room for its code and threads,
+/// far below what any of these inputs claims.
+const MEMORY_KIB: u64 = 2 << 20;
+/// A deadline that only a hang misses.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// What a capped run printed and how it ended.
+struct Run {
+    code: Option<i32>,
+    stderr: String,
+}
+
+/// Runs the binary with `args`, its cache in `cache`, under [`MEMORY_KIB`]
+/// and [`DEADLINE`].
+fn capped(cache: &Path, args: &[&str]) -> Run {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -v {MEMORY_KIB} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_heatscope"))
+        .args(args)
+        .env("HEATSCOPE_CACHE_DIR", cache)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("sh runs");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            return Run { code: status.code(), stderr };
+        }
+        if started.elapsed() > DEADLINE {
+            child.kill().unwrap();
+            panic!("heatscope {args:?} ran past {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Checks a capped `info FILE`: exit code 2, one line, naming the file and
+/// holding each of `expected`.
+fn assert_refused(file: &Path, expected: &[&str]) {
+    let cache = tempfile::tempdir().unwrap();
+    let run = capped(cache.path(), &["-q", "info", file.to_str().unwrap()]);
+    let stderr = run.stderr;
+    assert_eq!(run.code, Some(2), "{}: {stderr}", file.display());
+    assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.len() < 600, "a short line expected: {stderr}");
+    let name = file.file_name().unwrap().to_str().unwrap();
+    assert!(stderr.contains(name), "the message names the file: {stderr}");
+    for e in expected {
+        assert!(stderr.contains(e), "expected '{e}' in: {stderr}");
+    }
+    let left: Vec<_> = std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "nothing is left in the cache folder: {left:?}");
+}
+
+#[test]
+fn h5ad_dataspaces_claiming_more_than_the_file_holds_are_refused_before_allocating() {
+    let fixture = |name: &str| common::repo(&format!("tests/fixtures/hostile/{name}"));
+    // A chunked indptr claiming 2^40 int64 entries in a 13 KB file.
+    assert_refused(
+        &fixture("huge_indptr.h5ad"),
+        &["X/indptr", "claims 1099511627776 values of 8 bytes", "write it again with anndata's write_h5ad"],
+    );
+    // Contiguous names claiming 2^40 strings, never written.
+    assert_refused(&fixture("huge_names.h5ad"), &["obs/_index", "claims 1099511627776 values", "the file holds"]);
+    // A dense X of 2^20 × 2^20 float32 that was never written.
+    assert_refused(&fixture("huge_dense.h5ad"), &["X:", "claims 1099511627776 values of 4 bytes"]);
+}
+
+#[test]
+fn a_declared_shape_larger_than_the_free_space_is_refused_before_writing() {
+    // A 10x folder of a few bytes declaring 10^6 × 10^6 (4 TB dense).
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("huge10x");
+    std::fs::create_dir(&folder).unwrap();
+    let header = "%%MatrixMarket matrix coordinate integer general\n1000000 1000000 0\n";
+    std::fs::write(folder.join("matrix.mtx"), header).unwrap();
+    std::fs::write(folder.join("features.tsv"), "ENSG1\tG1\tGene Expression\n").unwrap();
+    std::fs::write(folder.join("barcodes.tsv"), "AAAC-1\n").unwrap();
+    let expected = ["a 1000000 × 1000000 matrix needs 3725.3 GiB of cache space", "--cols-subset", "--cache-dir"];
+    assert_refused(&folder.join("matrix.mtx"), &expected);
+    // An .h5ad with an empty 10^6 × 10^6 CSR X and 10^6 names on each axis.
+    assert_refused(&common::repo("tests/fixtures/hostile/empty_huge.h5ad"), &expected);
+}
+
+#[test]
+fn temporaries_of_a_killed_run_are_removed_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    // Text large enough that its conversion is still running when killed.
+    let mut text = String::from("name");
+    (0..50).for_each(|c| text.push_str(&format!("\tc{c}")));
+    text.push('\n');
+    for r in 0..200_000 {
+        text.push_str(&format!("r{r}"));
+        (0..50).for_each(|c| text.push_str(&format!("\t{}.{}", r % 97, c)));
+        text.push('\n');
+    }
+    let big = dir.path().join("big.tsv");
+    std::fs::write(&big, text).unwrap();
+    let temporaries = || -> Vec<_> {
+        std::fs::read_dir(&cache)
+            .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "tmp")).collect())
+            .unwrap_or_default()
+    };
+    let mut child = common::command(&cache).args(["-q", "info", big.to_str().unwrap()]).spawn().unwrap();
+    let started = Instant::now();
+    while temporaries().is_empty() {
+        assert!(child.try_wait().unwrap().is_none(), "the conversion ended before it could be killed");
+        assert!(started.elapsed() < DEADLINE, "no temporary file appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL: nothing of the writer runs after it
+    child.wait().unwrap();
+    let orphans = temporaries();
+    assert_eq!(orphans.len(), 1, "{orphans:?}");
+    // The next run, on another file, writes to the same folder and clears it.
+    let small = dir.path().join("small.tsv");
+    std::fs::write(&small, "name\ta\tb\nr0\t1\t2\n").unwrap();
+    let out = common::heatscope(&cache, &["-q", "info", small.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!orphans[0].exists(), "the orphan {} was removed", orphans[0].display());
+    assert!(temporaries().is_empty());
+}
