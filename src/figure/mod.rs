@@ -71,8 +71,7 @@
 //! Tests: each column's top equals a brute-force drawing of every branch
 //! (random, caterpillar and inverted trees, 20 leaves a pixel to 3 pixels a
 //! leaf, zoomed in); the count on 200,000-leaf random and caterpillar trees
-//! stays within 4 × the leaf-axis pixels (+300). Meshing a random
-//! 1,000,000-leaf tree at 800–1,600 pixels takes about 0.4–1.4 ms.
+//! stays within 4 × the leaf-axis pixels (+300).
 //!
 //! # Figures for a view
 //! In a view (the window, the benchmark), the layout reserves the label
