@@ -77,14 +77,14 @@ fn link<T: Dist>(
     parallel: usize,
     progress: Option<&Bar>,
 ) -> Vec<Merge> {
-    // On a worker thread of the pool, a pass split between threads costs a
-    // push and a steal; from outside it, two thread switches. As many other
-    // workers as a pass has parts to spare poll for them instead of going
-    // to sleep between merges, which would cost a wake-up at every pass.
     let reducible = matches!(method, Method::Complete | Method::Average | Method::Weighted | Method::Ward);
     if reducible && n <= SMALL {
         return sort_and_label(n, small_nn_chain(n, tri, d, method, sizes, progress));
     }
+    // On a worker thread of the pool, a pass split between threads costs a
+    // push and a steal; from outside it, two thread switches. As many other
+    // workers as a pass has parts to spare poll for them instead of going
+    // to sleep between merges, which would cost a wake-up at every pass.
     let splits = !matches!(method, Method::Centroid | Method::Median);
     let mut parts = 1;
     while splits && n / parts >= parallel.max(2) {

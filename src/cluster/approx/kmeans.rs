@@ -145,6 +145,9 @@ impl<'a> Space<'a> {
     pub fn first_empty(&self, items: &[u32]) -> Result<Option<usize>, ClusterError> {
         let mut buffer = Vec::new();
         for &i in items {
+            if progress::interrupted() {
+                return Err(ClusterError::Interrupted);
+            }
             if !self.item(i, &mut buffer)?.iter().any(|v| v.is_finite()) {
                 return Ok(Some(i as usize));
             }

@@ -261,10 +261,11 @@ pub(crate) fn cluster_approx(
     let items: Vec<u32> = (0..n as u32).collect();
     // A pass stopped at an empty item names the first one, whichever thread met one.
     let named = |space: &Space, e: ClusterError| match e {
-        ClusterError::NoFiniteValue { item, index } => {
-            let first = space.first_empty(&items).ok().flatten().unwrap_or(index);
-            ClusterError::NoFiniteValue { item, index: first }
-        }
+        ClusterError::NoFiniteValue { item, index } => match space.first_empty(&items) {
+            Ok(first) => ClusterError::NoFiniteValue { item, index: first.unwrap_or(index) },
+            // Interrupted, or a read that failed: that is the error.
+            Err(e) => e,
+        },
         e => e,
     };
     let coordinates = match project::projects(n, space.dim()) && (groups.is_some() || n > EXACT_MAX) {
