@@ -309,6 +309,8 @@ fn every_text_lies_inside_the_figure_and_none_overlaps_another() {
     for obs in [repo("data/pbmc68k_reduced.obs.tsv"), long_obs] {
         let mut spec = FigureSpec::new(InputSpec::for_file(matrix.clone(), Some(dir.path().join("cache"))));
         spec.row_colors.push(format!("{}:bulk_labels", obs.display()));
+        // Cluster numbers: a numeric bar, its legend a gradient with its ends.
+        spec.row_colors.push(format!("{}:louvain", obs.display()));
         spec.metric = Metric::Correlation;
         spec.title = Some("PBMC 68k reduced: 700 cells × 765 genes, average linkage of correlation distances".into());
         let prepared = prepare(&spec).unwrap();
@@ -339,10 +341,12 @@ fn every_text_lies_inside_the_figure_and_none_overlaps_another() {
                 if (w, h, font_size) == (1000, 800, 12.0) {
                     // Room for every legend entry whole, long names wrapped.
                     assert_eq!(picture.shortened, Vec::<String>::new(), "{case}");
+                    let legend = picture.panels.iter().find(|p| p.name == "legend:bulk_labels").unwrap().rect;
                     let entries: String = picture
                         .texts
                         .iter()
                         .filter(|t| t.kind == heatscope::figure::scene::TextKind::LegendEntry)
+                        .filter(|t| t.at[1] >= legend.y && t.at[1] <= legend.bottom())
                         .map(|t| t.text.replace(' ', ""))
                         .collect();
                     assert_eq!(entries, categories.concat().replace(' ', ""), "{case}");
@@ -383,4 +387,35 @@ fn every_label_asked_for_on_more_rows_than_lines_is_said_to_be_illegible() {
     let tall = FigureSpec { width: 1000, height: 10_000, ..spec };
     let tall = scene(&mut fonts, &prepared, &tall, &[], [1000, 10_000], false);
     assert!(tall.shortened.iter().all(|s| !s.starts_with("row_label")), "{:?}", tall.shortened);
+}
+
+#[test]
+fn wide_tree_lines_stay_inside_their_panels() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = FigureSpec::new(InputSpec::for_file(repo("data/pbmc68k_reduced.tsv"), Some(dir.path().join("cache"))));
+    let prepared = prepare(&spec).unwrap();
+    let mut fonts = text::font_system();
+    for linewidth in [1.0, 3.0, 8.0] {
+        let spec = FigureSpec { tree_linewidth: linewidth, ..spec.clone() };
+        let picture = scene(&mut fonts, &prepared, &spec, &[], [1000, 800], false);
+        let panel = |name: &str| picture.panels.iter().find(|p| p.name == name).unwrap().rect;
+        let trees = [panel("row_dendrogram"), panel("col_dendrogram")];
+        let mut wide = 0;
+        let branches = picture.lines.iter().filter(|l| l.color == heatscope::figure::layout::TREE_COLOR);
+        for line in branches.filter(|l| l.width == linewidth) {
+            // Branches are drawn across or along the leaves: the stroke's
+            // box is the segment widened by half the width across it.
+            let [(x0, y0), (x1, y1)] = [line.from, line.to].map(|p| (p[0], p[1]));
+            let half = line.width / 2.0;
+            let (across_x, across_y) = if y0 == y1 { (0.0, half) } else { (half, 0.0) };
+            let (left, right) = (x0.min(x1) - across_x, x0.max(x1) + across_x);
+            let (top, bottom) = (y0.min(y1) - across_y, y0.max(y1) + across_y);
+            let inside = trees.iter().any(|r| {
+                left >= r.x - 1e-3 && right <= r.right() + 1e-3 && top >= r.y - 1e-3 && bottom <= r.bottom() + 1e-3
+            });
+            assert!(inside, "width {linewidth}: {line:?} leaves the tree panels {trees:?}");
+            wide += 1;
+        }
+        assert!(wide > 100, "width {linewidth}: {wide} branches");
+    }
 }

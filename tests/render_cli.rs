@@ -413,6 +413,63 @@ fn links_handle_duplicates_partial_overlap_follow_order_and_no_overlap() {
 }
 
 #[test]
+fn a_shared_scale_colours_a_linked_panel_whose_values_lie_outside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let labels = random_labels(12);
+    let (a, b) = (d.join("a.tsv"), d.join("b.tsv"));
+    // The main panel's values run from 5 to 9, the linked one's from -1 to 1.
+    write_tsv(&a, &labels, 4, "s");
+    let text = std::fs::read_to_string(&a).unwrap();
+    let shifted: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => line.to_owned(),
+            _ => {
+                let mut fields = line.split('\t').map(str::to_owned).collect::<Vec<_>>();
+                for f in &mut fields[1..] {
+                    *f = format!("{:.3}", 2.0 * f.parse::<f32>().unwrap() + 7.0);
+                }
+                fields.join("\t")
+            }
+        })
+        .collect();
+    std::fs::write(&a, shifted.join("\n") + "\n").unwrap();
+    write_tsv(&b, &labels, 3, "t");
+    let out = d.join("shared.png");
+    let extra = ["--vmin", "6", "--cmap", "viridis", "--link-shared-scale", "--width", "900", "--height", "600"];
+    let Some(layout) = render_linked(d, &a, &b, &out, &extra) else { return };
+    // Every linked value lies below --vmin 6: every cell is viridis' first colour, #440154.
+    let (_, _, pixels) = read_png(&out);
+    let rect = &layout["heatmaps"][1]["rect"];
+    let [x, y, w, h] = ["x", "y", "w", "h"].map(|k| rect[k].as_f64().unwrap());
+    for (fx, fy) in [(0.2, 0.2), (0.5, 0.5), (0.8, 0.9)] {
+        let (px, py) = ((x + fx * w) as usize, (y + fy * h) as usize);
+        let at = 4 * (py * 900 + px);
+        assert_eq!(&pixels[at..at + 3], &[0x44, 0x01, 0x54], "linked cell at ({px}, {py})");
+    }
+    // On their own scales, --vmin 6 is above the linked panel's largest value: one line naming its file.
+    let own = heatscope(
+        d,
+        &[
+            "render",
+            a.to_str().unwrap(),
+            "--link",
+            b.to_str().unwrap(),
+            "--vmin",
+            "6",
+            "-o",
+            d.join("own.png").to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&own.stderr);
+    assert_eq!(own.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("error: ")).count(), 1, "{stderr}");
+    assert!(stderr.contains("b.tsv: --vmin 6 is above the data's largest value 1"), "{stderr}");
+}
+
+#[test]
 fn rows_sorted_by_an_annotation_keep_their_file_order_within_each_category() {
     let dir = tempfile::tempdir().unwrap();
     let (matrix, obs) = (repo("data/pbmc68k_reduced.tsv"), repo("data/pbmc68k_reduced.obs.tsv"));

@@ -166,11 +166,8 @@ pub fn prepare_opened(figure: &FigureSpec, opened: Option<Matrix>) -> anyhow::Re
         };
         let left = if k == 0 { &main } else { &main.linked[k - 1].panel };
         let left_name = if k == 0 { &input.file } else { &figure.link[k - 1] };
-        let (mut panel, links) = prepare_panel(&linked_figure, Some((left, left_name)), None)?;
+        let (panel, links) = prepare_panel(&linked_figure, Some((left, left_name)), None)?;
         let links = links.expect("a linked panel is matched");
-        if figure.link_shared_scale {
-            panel.style = main.style.clone();
-        }
         let links = LinkEnds::new(&links, &left.row_position, &panel.row_position);
         main.linked.push(Linked { panel, links });
     }
@@ -354,9 +351,19 @@ pub fn prepare_panel(
     if started.elapsed().as_secs_f64() > 1.0 {
         eprintln!("pyramid: {:.2} s", started.elapsed().as_secs_f64());
     }
-    let scale = ScaleRequest { vmin: figure.vmin, vmax: figure.vmax, center: figure.center, robust: figure.robust };
-    let (colormap, norm) = scale.resolve(pyramid.stats(), colormap).map_err(|e| usage(e.to_string()))?;
-    let style = HeatmapStyle { colormap, norm, nan_color };
+    // A linked panel on a shared scale takes the panel's on its left (the
+    // main panel's), whatever its own values span.
+    let style = match left {
+        Some((left, _)) if figure.link_shared_scale => left.style.clone(),
+        _ => {
+            let scale =
+                ScaleRequest { vmin: figure.vmin, vmax: figure.vmax, center: figure.center, robust: figure.robust };
+            let (colormap, norm) = scale
+                .resolve(pyramid.stats(), colormap)
+                .map_err(|e| usage(format!("{}: {e}", input.file.display())))?;
+            HeatmapStyle { colormap, norm, nan_color }
+        }
+    };
 
     let bars = |tables: &[BarTable], axis: &'static str, along_rows: bool| -> anyhow::Result<Vec<AnnotationBar>> {
         let (labels, order) =

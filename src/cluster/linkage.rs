@@ -557,7 +557,14 @@ mod tests {
             }
             let ones = vec![1u32; n];
             let several: Vec<u32> = (0..n).map(|_| 1 + (next() * 5.0) as u32).collect();
-            for (name, d) in [("ties", &ties), ("spread", &spread)] {
+            // Distances that overflowed `f32` (kept as infinities) among finite ones.
+            let mut overflowed = spread.clone();
+            for (k, v) in overflowed.iter_mut().enumerate() {
+                if k % 3 == 1 {
+                    *v = f64::INFINITY;
+                }
+            }
+            for (name, d) in [("ties", &ties), ("spread", &spread), ("overflowed", &overflowed)] {
                 for sizes in [&ones, &several] {
                     for method in [Method::Complete, Method::Average, Method::Weighted, Method::Ward] {
                         let small = sort_and_label(n, small_nn_chain(n, &tri, d, method, sizes, None));
@@ -599,12 +606,22 @@ mod tests {
                 d[tri.upper(i, j)] = if j < 3 { (i + j) as f32 } else { f32::INFINITY };
             }
         }
+        let check = |merges: Vec<Merge>, what: &str| {
+            assert_eq!(merges.len(), n - 1, "{what}");
+            assert_eq!((merges[0].a, merges[0].b, merges[0].height), (0, 1, 1.0), "{what}");
+            assert_eq!(merges[n - 2].size, n, "{what}");
+        };
         for method in Method::ALL {
             for parallel in [2, usize::MAX] {
-                let merges = link(n, &tri, &mut d.clone(), method, &[1; 9], parallel, None);
-                assert_eq!(merges.len(), n - 1, "{}", method.name());
-                assert_eq!((merges[0].a, merges[0].b, merges[0].height), (0, 1, 1.0), "{}", method.name());
-                assert_eq!(merges[n - 2].size, n, "{}", method.name());
+                check(link(n, &tri, &mut d.clone(), method, &[1; 9], parallel, None), method.name());
+            }
+        }
+        // Nine clusters link on the small chain: the neighbour-list chain,
+        // which larger problems take, is held to the same.
+        for method in [Method::Complete, Method::Average, Method::Weighted, Method::Ward] {
+            for parallel in [2, usize::MAX] {
+                let merges = sort_and_label(n, nn_chain(n, &tri, &mut d.clone(), method, &[1; 9], parallel, None));
+                check(merges, &format!("neighbour-list chain, {}", method.name()));
             }
         }
     }

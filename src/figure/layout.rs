@@ -140,9 +140,8 @@ pub fn clustermap(
     // take at most 60% of the width the trees and the corner leave (labels
     // first, the legends wrap), and half of the height.
     let room = ((w - left - PAD) * 0.6, (h - top - PAD) / 2.0);
-    let legend_w = if role.legends { legends_width(fonts, rows, cols, size).min(room.0 / 2.0) } else { 0.0 };
-    // Too narrow for a legend: none (each is noted as left out).
-    let legend_w = if legend_w < 4.0 * size { 0.0 } else { legend_w };
+    let wanted = if role.legends { legends_width(fonts, rows, cols, size) } else { 0.0 };
+    let legend_w = legend_room(wanted, room.0 / 2.0, size);
     let max_row_label_w = role.row_label_room.unwrap_or((0.3 * w).min(room.0 - legend_w));
     let max_col_label_h = (0.25 * h).min(room.1);
 
@@ -197,19 +196,26 @@ pub fn clustermap(
         scene.panels.push(Panel { name: "col_dendrogram".into(), rect });
     }
     // Annotation bars, the nearest to the heatmap last in the list.
+    // The row bars' names, below them and read upwards: smaller than the
+    // labels where the bars are narrow, so that neighbours do not touch;
+    // none (each noted) where that is too small to read.
+    let name_size = (size * 0.9).min((row_bar_w - 1.0) / LINE_HEIGHT);
+    let bar_names = col_label_h > 0.0 && name_size >= MIN_LEGIBLE;
     for (i, bar) in rows.bars.iter().enumerate() {
         let x = heatmap.x - row_bars_w + i as f32 * row_bar_w;
         let rect = Rect::new(x, heatmap.y, row_bar_w - 1.0, heatmap.h);
         draw_bar(&mut scene, bar, rect, &window.rows, true);
         scene.panels.push(Panel { name: format!("row_colors:{}", bar.name), rect });
         // Its name below it, read upwards like the column labels (as seaborn does).
-        if col_label_h > 0.0 && row_bar_w >= size * 0.8 {
-            let name = fit_noting(fonts, &mut scene, TextKind::BarName, &bar.name, size * 0.9, col_label_h - PAD + 0.5);
+        if !bar_names {
+            scene.shortened.push(format!("{}: {} (no room for it)", TextKind::BarName.name(), bar.name));
+        } else {
+            let name = fit_noting(fonts, &mut scene, TextKind::BarName, &bar.name, name_size, col_label_h - PAD + 0.5);
             let at = [x + row_bar_w / 2.0, heatmap.bottom() + PAD / 2.0];
             scene.texts.push(Text {
                 text: name,
                 at,
-                size: size * 0.9,
+                size: name_size,
                 align: Align::End,
                 rotated: true,
                 color: Rgba::BLACK,
@@ -256,8 +262,8 @@ pub fn clustermap(
     let px_per_col = heatmap.w as f64 / (window.cols.end - window.cols.start);
     let col_x = |p: usize| heatmap.x as f64 + (p as f64 + 0.5 - window.cols.start) * px_per_col;
     // A column label that would run into the row bars' names (beside it, read the same way) is left out.
-    let names_end = if !rows.bars.is_empty() && col_label_h > 0.0 && row_bar_w >= size * 0.8 {
-        (heatmap.x - row_bar_w / 2.0 + (size * 0.9 + col_shown.size) * LINE_HEIGHT / 2.0) as f64
+    let names_end = if !rows.bars.is_empty() && bar_names {
+        (heatmap.x - row_bar_w / 2.0 + (name_size + col_shown.size) * LINE_HEIGHT / 2.0) as f64
     } else {
         f64::NEG_INFINITY
     };
@@ -379,7 +385,7 @@ fn draw_tree(
     linewidth: f32,
 ) {
     let rows = side != TreeSide::Top;
-    let leaf_extent = if rows { rect.h } else { rect.w };
+    let (leaf_extent, height_extent) = if rows { (rect.h, rect.w) } else { (rect.w, rect.h) };
     let view = tree_view(tree, rect, visible, rows);
     for s in tree.mesh(&view) {
         // Clip along the leaves to the panel.
@@ -399,7 +405,16 @@ fn draw_tree(
             TreeSide::Top => [rect.x + u, rect.bottom() - v],
         };
         let width = if s.mark { 1.0 } else { linewidth };
-        scene.lines.push(Line { from: place(u0, s.v0), to: place(u1, s.v1), width, color });
+        // A wide line keeps its whole width inside the panel: a line across
+        // the leaves moves off the panel's ends, one along them off its sides.
+        let half = width / 2.0;
+        let inside = |x: f32, extent: f32| x.clamp(half.min(extent / 2.0), (extent - half).max(extent / 2.0));
+        let (u0, u1, v0, v1) = match (s.u0 == s.u1, s.v0 == s.v1) {
+            (true, _) => (inside(u0, leaf_extent), inside(u1, leaf_extent), s.v0, s.v1.min(height_extent)),
+            (false, true) => (u0, u1, inside(s.v0, height_extent), inside(s.v1, height_extent)),
+            (false, false) => (u0, u1, s.v0, s.v1),
+        };
+        scene.lines.push(Line { from: place(u0, v0), to: place(u1, v1), width, color });
     }
 }
 
@@ -527,6 +542,13 @@ fn bar_names_extent(fonts: &mut FontSystem, bars: &[AnnotationBar], size: f32) -
     if widest > 0.0 { widest.ceil() + PAD } else { 0.0 }
 }
 
+/// The width the legends get: what they want, within `room`; none when
+/// `room` is less than they want and too narrow for a legend (4 font sizes),
+/// and then each is noted as left out.
+pub(crate) fn legend_room(wanted: f32, room: f32, size: f32) -> f32 {
+    if room < wanted && room < 4.0 * size { 0.0 } else { wanted.min(room) }
+}
+
 /// Width of the legends column that shows every legend's title and
 /// entries on one line each.
 pub(crate) fn legends_width(fonts: &mut FontSystem, rows: &AxisSpec, cols: &AxisSpec, size: f32) -> f32 {
@@ -544,7 +566,7 @@ pub(crate) fn legends_width(fonts: &mut FontSystem, rows: &AxisSpec, cols: &Axis
 
 /// `text` cut with "…" to fit `max_width` pixels; a cut is noted in
 /// `scene.shortened`.
-fn fit_noting(
+pub(crate) fn fit_noting(
     fonts: &mut FontSystem,
     scene: &mut Scene,
     kind: TextKind,
@@ -559,10 +581,11 @@ fn fit_noting(
     fitted
 }
 
-/// One line of legend text at `y` (its top).
-fn legend_text(scene: &mut Scene, text: String, x: f32, y: f32, size: f32, kind: TextKind) {
-    let at = [x, y + size / 0.9 * LINE_HEIGHT / 2.0];
-    scene.texts.push(Text { text, at, size, align: Align::Start, rotated: false, color: Rgba::BLACK, kind });
+/// One legend line of height `line` at `y` (its top), its text `size` pixels high.
+fn legend_text(scene: &mut Scene, text: String, [x, y]: [f32; 2], line: f32, size: f32, align: Align) {
+    let at = [x, y + line / 2.0];
+    let kind = TextKind::LegendEntry;
+    scene.texts.push(Text { text, at, size, align, rotated: false, color: Rgba::BLACK, kind });
 }
 
 /// Legends for the annotation bars, stacked in `area`: entries too wide
@@ -583,7 +606,12 @@ pub(crate) fn legends(
     let entry_size = size * 0.9;
     let entry_w = area.w - 2.0 * PAD - size * 1.5;
     for bar in rows.bars.iter().chain(cols.bars).filter(|b| b.has_legend()) {
-        if y + 2.0 * line > area.bottom() {
+        // The title and one entry, or the title, the gradient and its ends.
+        let needed = match bar.values {
+            BarValues::Categorical { .. } => 2.0 * line,
+            BarValues::Numeric { .. } => 2.0 * line + size,
+        };
+        if y + needed > area.bottom() {
             scene.shortened.push(format!("{}: {} (no room for its legend)", TextKind::LegendTitle.name(), bar.name));
             continue;
         }
@@ -601,7 +629,7 @@ pub(crate) fn legends(
                     let needed = lines.len() as f32 + if i + 1 < categories.len() { 1.0 } else { 0.0 };
                     if y + needed * line > area.bottom() || i == LEGEND_ENTRIES {
                         let left = categories.len() - i;
-                        legend_text(scene, format!("+{left} more"), x, y, entry_size, TextKind::LegendEntry);
+                        legend_text(scene, format!("+{left} more"), [x, y], line, entry_size, Align::Start);
                         scene.shortened.push(format!("{}: {left} more of {}", TextKind::LegendEntry.name(), bar.name));
                         y += line;
                         break;
@@ -612,7 +640,7 @@ pub(crate) fn legends(
                     let swatch = Rect::new(x, y + line * 0.15, size, line * 0.7);
                     scene.fills.push(Fill { rect: swatch, color: palette.color(i) });
                     for text in lines {
-                        legend_text(scene, text, x + size * 1.5, y, entry_size, TextKind::LegendEntry);
+                        legend_text(scene, text, [x + size * 1.5, y], line, entry_size, Align::Start);
                         y += line;
                     }
                 }
@@ -621,18 +649,18 @@ pub(crate) fn legends(
                 let bar_rect = Rect::new(x, y, area.w - 2.0 * PAD, size * 0.8);
                 scene.gradients.push(Gradient { rect: bar_rect, lut: colormap.lut().to_vec(), vertical: false });
                 y += size;
-                let ticks = [norm.vmin, norm.vmax];
-                for (t, align, tx) in [(ticks[0], Align::Start, bar_rect.x), (ticks[1], Align::End, bar_rect.right())] {
-                    let text = crate::figure::layout::tick_text(t, &nice_ticks(norm.vmin, norm.vmax, 4));
-                    scene.texts.push(Text {
-                        text,
-                        at: [tx, y + line / 2.0],
-                        size: entry_size,
-                        align,
-                        rotated: false,
-                        color: Rgba::BLACK,
-                        kind: TextKind::LegendEntry,
-                    });
+                // The ends of the scale under the gradient's, or as one
+                // line ("lo to hi") where the two would meet.
+                let ticks = nice_ticks(norm.vmin, norm.vmax, 4);
+                let [lo, hi] = [norm.vmin, norm.vmax].map(|t| tick_text(t, &ticks));
+                let apart = text::width(fonts, &lo, entry_size) + text::width(fonts, &hi, entry_size) + size;
+                if apart <= bar_rect.w {
+                    legend_text(scene, lo, [bar_rect.x, y], line, entry_size, Align::Start);
+                    legend_text(scene, hi, [bar_rect.right(), y], line, entry_size, Align::End);
+                } else {
+                    let both = format!("{lo} to {hi}");
+                    let text = fit_noting(fonts, scene, TextKind::LegendEntry, &both, entry_size, bar_rect.w);
+                    legend_text(scene, text, [bar_rect.x, y], line, entry_size, Align::Start);
                 }
                 y += line;
             }

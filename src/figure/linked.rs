@@ -7,7 +7,9 @@
 use cosmic_text::FontSystem;
 
 use super::colormap::Rgba;
-use super::layout::{AxisSpec, FigureOptions, HeatmapStyle, PAD, PanelRole, clustermap, legends, legends_width};
+use super::layout::{
+    AxisSpec, FigureOptions, HeatmapStyle, PAD, PanelRole, clustermap, fit_noting, legends, legends_width,
+};
 use super::link::{Connector, ConnectorColor, LinkEnds, RowAxis, connect};
 use super::scene::{Align, DataWindow, LinkedHeatmap, Rect, Scene, Text, TextKind};
 use super::text;
@@ -54,8 +56,8 @@ pub fn linked_clustermap(
         })
         .collect();
     let link_w = link_lines.iter().flatten().map(|l| text::width(fonts, l, size * 0.9)).fold(0.0, f32::max) + 2.0 * PAD;
-    let legend_w = legends_width(fonts, &main.rows, &main.cols, size).max(link_w).min(w / 5.0);
-    let legend_w = if legend_w < 4.0 * size { 0.0 } else { legend_w };
+    let wanted = legends_width(fonts, &main.rows, &main.cols, size).max(link_w);
+    let legend_w = super::layout::legend_room(wanted, w / 5.0, size);
     let gap_w = (0.06 * w).clamp(24.0, 160.0);
     let room = w - legend_w - gap_w * gaps.len() as f32;
     // Heatmaps wider for more columns, within half to twice the average
@@ -154,14 +156,17 @@ pub fn linked_clustermap(
         scene.fills.extend(drawing.marks);
         scene.panels.push(super::scene::Panel { name: format!("connectors{}", i + 1), rect: clip });
     }
-    if legend_w > 0.0 {
-        let area = Rect::new(w - legend_w, align[0], legend_w, h - align[0] - PAD);
-        let mut y = legends(&mut scene, fonts, area, &main.rows, &main.cols, size);
-        // Unmatched rows are the grey marks at the gaps' edges.
-        let line_h = size * text::LINE_HEIGHT;
+    // With no room for the legends, each is noted as left out.
+    let area = Rect::new(w - legend_w, align[0], legend_w, if legend_w > 0.0 { h - align[0] - PAD } else { 0.0 });
+    let mut y = legends(&mut scene, fonts, area, &main.rows, &main.cols, size);
+    // Unmatched rows are the grey marks at the gaps' edges.
+    let line_h = size * text::LINE_HEIGHT;
+    if y + 2.0 * line_h > area.bottom() {
+        scene.shortened.push(format!("{}: connectors (no room for its legend)", TextKind::LegendTitle.name()));
+    } else {
         let start = y;
         let heading = Text {
-            text: "connectors".into(),
+            text: fit_noting(fonts, &mut scene, TextKind::LegendTitle, "connectors", size, area.w - 2.0 * PAD),
             at: [area.x + PAD, y + line_h / 2.0],
             size,
             align: Align::Start,
@@ -173,12 +178,10 @@ pub fn linked_clustermap(
         y += line_h;
         for line in link_lines.iter().flatten() {
             if y + line_h > area.bottom() {
-                break;
+                scene.shortened.push(format!("{}: {line} (no room for it)", TextKind::LegendEntry.name()));
+                continue;
             }
-            let text = text::fit(fonts, line, size * 0.9, area.w - 2.0 * PAD);
-            if text != *line {
-                scene.shortened.push(format!("{}: {line}", TextKind::LegendEntry.name()));
-            }
+            let text = fit_noting(fonts, &mut scene, TextKind::LegendEntry, line, size * 0.9, area.w - 2.0 * PAD);
             scene.texts.push(Text {
                 text,
                 at: [area.x + PAD, y + line_h / 2.0],
