@@ -138,3 +138,51 @@ fn temporaries_of_a_killed_run_are_removed_by_the_next_run() {
     assert!(!orphans[0].exists(), "the orphan {} was removed", orphans[0].display());
     assert!(temporaries().is_empty());
 }
+
+#[test]
+fn a_line_longer_than_the_limit_is_refused_in_bounded_memory() {
+    use std::io::Write;
+    // One 1 GiB data line, gzip-compressed to about 1 MB: held whole it
+    // would pass the address-space cap.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long.tsv.gz");
+    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&file).unwrap(), flate2::Compression::fast());
+    gz.write_all(b"gene\ts0\ns1\t").unwrap();
+    let chunk = b"1\t".repeat(1 << 19);
+    for _ in 0..(1 << 30) / chunk.len() {
+        gz.write_all(&chunk).unwrap();
+    }
+    gz.write_all(b"1\n").unwrap();
+    gz.finish().unwrap();
+    assert_refused(&file, &["line 2 is longer than 64 MiB"]);
+    // A header as long: line 1.
+    let header = dir.path().join("header.tsv.gz");
+    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&header).unwrap(), flate2::Compression::fast());
+    gz.write_all(b"gene").unwrap();
+    let names = b"\tsample".repeat(1 << 17);
+    for _ in 0..(200 << 20) / names.len() {
+        gz.write_all(&names).unwrap();
+    }
+    gz.write_all(b"\ng0\t1\n").unwrap();
+    gz.finish().unwrap();
+    assert_refused(&header, &["line 1 is longer than 64 MiB"]);
+}
+
+#[test]
+fn blank_lines_around_the_header_are_skipped_and_counted() {
+    // 17 million blank lines before the header and as many after it (more
+    // than a read block each), then a bad value: its line number counts them.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("blank.tsv");
+    let blank = "\n".repeat(17_000_000);
+    std::fs::write(&file, format!("{blank}gene\ts0\n{blank}\r\ng0\tx\n")).unwrap();
+    assert_refused(&file, &["line 34000003, column 2 ('s0'): 'x' is not a number"]);
+}
+
+#[test]
+fn lines_ended_by_carriage_returns_alone_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mac.tsv");
+    std::fs::write(&file, "gene\ts0\ts1\rg0\t1\t2\rg1\t3\t4\r").unwrap();
+    assert_refused(&file, &["carriage return alone", "tr '\\r' '\\n'"]);
+}

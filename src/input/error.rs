@@ -27,6 +27,14 @@ pub enum InputError {
     #[error("{}: a binary file heatscope cannot read; give a .npy, .h5ad or TSV/CSV text (optionally .gz)", path.display())]
     UnknownBinary { path: PathBuf },
 
+    /// A text line longer than [`crate::input::text::MAX_LINE_BYTES`].
+    #[error("{}: line {line} is longer than {} MiB, the longest line heatscope reads; check that the file is a matrix with one row per line, or save a .npy or .h5ad instead", path.display(), crate::input::text::MAX_LINE_BYTES >> 20)]
+    LineTooLong { path: PathBuf, line: u64 },
+
+    /// Lines ended by a carriage return alone (classic Mac OS).
+    #[error("{}: lines end with a carriage return alone (classic Mac OS); convert them to newlines, e.g. tr '\\r' '\\n' < FILE > FIXED.tsv", path.display())]
+    CarriageReturns { path: PathBuf },
+
     /// A text matrix with a header but no data.
     #[error("{}: has a header but no data rows; add rows below the header line", path.display())]
     NoDataRows { path: PathBuf },

@@ -25,6 +25,14 @@ use crate::progress;
 const BLOCK_BYTES: usize = 16 << 20;
 const PIECE_BYTES: usize = 512 << 10;
 
+/// The longest line read (64 MiB: a row of about five million values); a
+/// longer one is refused once this much of it is read, so that memory stays
+/// bounded whatever the file holds.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// A UTF-8 byte-order mark, skipped at the start of a file.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
 const MISSING: [&[u8]; 5] = [b"", b"NA", b"NaN", b"nan", b"?"];
 
 /// What a successful conversion reports besides the cache path.
@@ -81,6 +89,10 @@ struct Parser<'a> {
     header_looks_like_data: bool,
     /// Line number (1-based) of the first line of the next block.
     next_line: u64,
+    /// Blank lines dropped before the header, and between it and the
+    /// first data line, while the header was read.
+    blank_before: u64,
+    blank_after: u64,
 }
 
 /// One parsed piece of a block.
@@ -112,6 +124,8 @@ impl<'a> Parser<'a> {
             cdt: false,
             header_looks_like_data: false,
             next_line: 1,
+            blank_before: 0,
+            blank_after: 0,
         }
     }
 
@@ -133,9 +147,20 @@ impl<'a> Parser<'a> {
             });
         }
         let body_start = loop {
+            // The blank lines read so far go first, so that each byte is
+            // scanned once however many there are.
+            self.drop_blank_lines(&mut block);
             match self.read_header(&block, eof)? {
                 Some(start) => break start,
                 None => {
+                    if block.len() > MAX_LINE_BYTES {
+                        let bom = if block.starts_with(BOM) { BOM.len() } else { 0 };
+                        let line = match memchr::memchr(b'\n', &block[bom..]) {
+                            None => 1 + self.blank_before,
+                            Some(_) => 2 + self.blank_before + self.blank_after,
+                        };
+                        return Err(self.too_long(&block, line));
+                    }
                     let target = block.len() + BLOCK_BYTES;
                     eof = fill(reader, &mut block, target).map_err(read_error)?;
                 }
@@ -154,7 +179,11 @@ impl<'a> Parser<'a> {
                 match memchr::memrchr(b'\n', &block) {
                     Some(i) => i + 1,
                     None => {
-                        // One line longer than a block: read on until it ends.
+                        // One line longer than a block: read on until it
+                        // ends, or until it is longer than any line read.
+                        if block.len() > MAX_LINE_BYTES {
+                            return Err(self.too_long(&block, self.next_line));
+                        }
                         let target = block.len() + BLOCK_BYTES;
                         eof = fill(reader, &mut block, target).map_err(read_error)?;
                         continue;
@@ -215,11 +244,30 @@ impl<'a> Parser<'a> {
         Ok(Converted { cache_path, warnings })
     }
 
+    /// A line over [`MAX_LINE_BYTES`] at line `line`, whose first bytes are
+    /// `block`: said as carriage returns where those end its lines.
+    fn too_long(&self, block: &[u8], line: u64) -> InputError {
+        match memchr::memchr(b'\r', block) {
+            Some(i) if block.get(i + 1) != Some(&b'\n') => InputError::CarriageReturns { path: self.path.to_owned() },
+            _ => InputError::LineTooLong { path: self.path.to_owned(), line },
+        }
+    }
+
+    /// Removes the complete blank lines before the header and those after
+    /// it from `block`, counting them for line numbers.
+    fn drop_blank_lines(&mut self, block: &mut Vec<u8>) {
+        let bom = if block.starts_with(BOM) { BOM.len() } else { 0 };
+        self.blank_before += drop_blank_run(block, bom);
+        if let Some(end) = memchr::memchr(b'\n', &block[bom..]) {
+            self.blank_after += drop_blank_run(block, bom + end + 1);
+        }
+    }
+
     /// Reads the header from the start of `block`. Returns where the data
     /// lines begin, or `None` if more bytes are needed to decide.
     fn read_header(&mut self, block: &[u8], eof: bool) -> Result<Option<usize>, InputError> {
-        self.next_line = 1;
-        let bom = if block.starts_with(b"\xef\xbb\xbf") { 3 } else { 0 };
+        self.next_line = 1 + self.blank_before;
+        let bom = if block.starts_with(BOM) { BOM.len() } else { 0 };
         let block = &block[bom..];
         let mut lines = LineIter { bytes: block, at: 0, eof };
         // Skip leading blank lines.
@@ -235,6 +283,9 @@ impl<'a> Parser<'a> {
                 break (line, self.next_line - 1);
             }
         };
+        if memchr::memchr(b'\r', header).is_some() {
+            return Err(InputError::CarriageReturns { path: self.path.to_owned() });
+        }
         let delimiter = detect_delimiter(header, lines.clone().find(|(l, _)| !trim(l).is_empty()).map(|(l, _)| l))
             .ok_or_else(|| InputError::NoDelimiter { path: self.path.to_owned() })?;
         let n = memchr::memchr_iter(delimiter, header).count();
@@ -256,6 +307,7 @@ impl<'a> Parser<'a> {
             self.layout =
                 LineLayout { delimiter, cols: names.len(), label_field, first_value_field, trailing_delimiter };
             self.column_names = names;
+            self.next_line += self.blank_after;
             return Ok(Some(bom + data_start));
         }
         // R writes the header without a corner field: then the first data
@@ -292,6 +344,7 @@ impl<'a> Parser<'a> {
         layout.cols = names.len();
         self.layout = layout;
         self.column_names = names;
+        self.next_line += self.blank_after;
         Ok(Some(bom + data_start))
     }
 
@@ -604,6 +657,18 @@ fn unquote(bytes: &[u8]) -> &[u8] {
         [b'"', inner @ .., b'"'] | [b'\'', inner @ .., b'\''] => inner,
         _ => bytes,
     }
+}
+
+/// Removes the complete blank lines that start at `from` in `block`;
+/// returns how many.
+fn drop_blank_run(block: &mut Vec<u8>, from: usize) -> u64 {
+    // The run ends where the line holding the first other byte starts.
+    let rest = &block[from..];
+    let scanned = rest.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(rest.len());
+    let end = memchr::memrchr(b'\n', &rest[..scanned]).map_or(0, |i| i + 1);
+    let count = memchr::memchr_iter(b'\n', &rest[..end]).count() as u64;
+    block.drain(from..from + end);
+    count
 }
 
 /// Reads until `buf` holds at least `target` bytes or the input ends.

@@ -181,72 +181,83 @@ impl Writer<'_> {
 }
 
 /// A tile of level (0, 1) or (1, 0) (cells of 4 display columns or 4
-/// display rows), in the stored form of [`encode_tile`], made from the
+/// display rows), in the stored form of [`encode_tile_into`], made from the
 /// matrix as the build makes the levels beside it: the same cells, merged
 /// in the same order, so the same bits. Neither level is written (70% of
-/// the aggregates of 1,000,000 × 1,000); a tile reads 256 × 1,024 values.
-pub(crate) fn made_tile(base: &Base, geometry: &Geometry, id: TileId) -> Vec<u16> {
+/// the aggregates of 1,000,000 × 1,000); a tile reads 256 × 1,024 values,
+/// its two halves of rows on two threads.
+pub(crate) fn made_tile(base: &Base, geometry: &Geometry, id: TileId) -> (f32, f32, Vec<[f16; 3]>) {
     debug_assert!(matches!((id.level.row, id.level.col), (0, 1) | (1, 0)), "{id:?}");
     let rect = geometry.tile_rect(id);
-    let (n_rows, n_cols) = geometry.shape();
     let (h, w) = (rect.height, rect.width);
-    // Each row gathered through the column order into a short line, merged
-    // by the build's own row kernels (the same arithmetic in the same
-    // order), on the calling thread (tile loaders run several at once).
-    MADE.with_borrow_mut(|cells| {
-        cells.width = w;
-        for v in [&mut cells.mean, &mut cells.min, &mut cells.max] {
-            v.resize(h * w, 0.0);
-        }
-        cells.count.resize(h * w, 0);
-        cells.min.fill(f32::INFINITY);
-        cells.max.fill(f32::NEG_INFINITY);
-        let mut line = Vec::with_capacity(FACTOR * TILE);
-        let gather = |line: &mut Vec<f32>, r: u32, columns: &[u32]| {
-            let row = base.values.row(r as usize);
-            line.clear();
-            line.extend(columns.iter().map(|&c| row[c as usize]));
-        };
-        if id.level.row == 0 {
-            // Level (0, 1): each cell merges 4 neighbouring display columns.
-            let columns = &base.col_order[rect.col * FACTOR..((rect.col + w) * FACTOR).min(n_cols)];
-            let display = &base.row_order[rect.row..rect.row + h];
-            for (y, &r) in display.iter().enumerate() {
-                gather(&mut line, r, columns);
-                cells.row_mut(y).merge_columns(&line);
-            }
-        } else {
-            // Level (1, 0): each cell merges 4 consecutive display rows.
-            let columns = &base.col_order[rect.col..rect.col + w];
-            let display = &base.row_order[rect.row * FACTOR..((rect.row + h) * FACTOR).min(n_rows)];
-            let mut sum = vec![0.0f32; w];
-            for (y, group) in display.chunks(FACTOR).enumerate() {
-                sum.fill(0.0);
-                let mut row = cells.row_mut(y);
-                row.count.fill(0);
-                for &r in group {
-                    gather(&mut line, r, columns);
-                    row.add_values(&mut sum, &line);
-                }
-                row.set_means(&sum);
-            }
-        }
-        encode_tile(cells, 0..h, 0, w)
-    })
+    let split = h.div_ceil(2);
+    // The cells of the last tile made on this thread, reused: fresh ones
+    // would cost their pages' faults every time.
+    let [mut top, mut bottom] = MADE.with_borrow_mut(std::mem::take);
+    rayon::join(
+        || made_cells(&mut top, base, geometry, id, 0..split),
+        || made_cells(&mut bottom, base, geometry, id, split..h),
+    );
+    let (lo, hi) = [&top, &bottom]
+        .map(|cells| extremes(cells, 0..cells.rows(), 0, w))
+        .into_iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), (l, h)| {
+            (if l < lo { l } else { lo }, if h > hi { h } else { hi })
+        });
+    let (center, scale) = tile_scale(lo, hi);
+    let mut cells = vec![[f16::ZERO; 3]; h * w];
+    let (first, second) = cells.split_at_mut(w * split);
+    rayon::join(
+        || write_cells(&top, 0..top.rows(), 0, w, [center, scale], first.as_flattened_mut()),
+        || write_cells(&bottom, 0..bottom.rows(), 0, w, [center, scale], second.as_flattened_mut()),
+    );
+    MADE.with_borrow_mut(|made| *made = [top, bottom]);
+    (center, scale, cells)
 }
 
 thread_local! {
-    /// The cells of the last tile [`made_tile`] made on this thread.
-    static MADE: std::cell::RefCell<Cells> = std::cell::RefCell::new(Cells::default());
+    /// The two halves' cells of the last tile [`made_tile`] made on this thread.
+    static MADE: std::cell::RefCell<[Cells; 2]> = std::cell::RefCell::default();
 }
 
-/// One aggregate tile: columns `x0 .. x0 + w` of rows `rows` of `cells`,
-/// as the file stores it (centre, scale, then `f16` mean, min, max per
-/// cell), in 16-bit words so that the `f16` part is aligned.
-fn encode_tile(cells: &Cells, rows: std::ops::Range<usize>, x0: usize, w: usize) -> Vec<u16> {
-    let mut out = vec![0u16; tile_words(rows.len(), w)];
-    encode_tile_into(cells, rows, x0, w, &mut out);
-    out
+/// Rows `rows` of a made tile (see [`made_tile`]) into `cells`.
+fn made_cells(cells: &mut Cells, base: &Base, geometry: &Geometry, id: TileId, rows: std::ops::Range<usize>) {
+    let rect = geometry.tile_rect(id);
+    let (n_rows, n_cols) = geometry.shape();
+    let w = rect.width;
+    cells.reset(w, rows.len());
+    // Each row gathered through the column order into a short line, merged
+    // by the build's own row kernels (the same arithmetic in the same order).
+    let mut line = Vec::with_capacity(FACTOR * TILE);
+    let gather = |line: &mut Vec<f32>, r: u32, columns: &[u32]| {
+        let row = base.values.row(r as usize);
+        line.clear();
+        line.extend(columns.iter().map(|&c| row[c as usize]));
+    };
+    if id.level.row == 0 {
+        // Level (0, 1): each cell merges 4 neighbouring display columns.
+        let columns = &base.col_order[rect.col * FACTOR..((rect.col + w) * FACTOR).min(n_cols)];
+        let display = &base.row_order[rect.row + rows.start..rect.row + rows.end];
+        for (y, &r) in display.iter().enumerate() {
+            gather(&mut line, r, columns);
+            cells.row_mut(y).merge_columns(&line);
+        }
+    } else {
+        // Level (1, 0): each cell merges 4 consecutive display rows.
+        let columns = &base.col_order[rect.col..rect.col + w];
+        let first = (rect.row + rows.start) * FACTOR;
+        let display = &base.row_order[first..((rect.row + rows.end) * FACTOR).min(n_rows)];
+        let mut sum = vec![0.0f32; w];
+        for (y, group) in display.chunks(FACTOR).enumerate() {
+            sum.fill(0.0);
+            let mut row = cells.row_mut(y);
+            for &r in group {
+                gather(&mut line, r, columns);
+                row.add_values(&mut sum, &line);
+            }
+            row.set_means(&sum);
+        }
+    }
 }
 
 /// 16-bit words of an aggregate tile of `h × w` cells.
@@ -254,44 +265,83 @@ fn tile_words(h: usize, w: usize) -> usize {
     (TILE_HEADER + AGGREGATE_CELL * h * w) / 2
 }
 
-/// [`encode_tile`] into `out`, [`tile_words`] long.
+/// One aggregate tile: columns `x0 .. x0 + w` of rows `rows` of `cells`,
+/// as the file stores it (centre, scale, then `f16` mean, min, max per
+/// cell), into `out`, [`tile_words`] 16-bit words long, so that the `f16`
+/// part is aligned.
 fn encode_tile_into(cells: &Cells, rows: std::ops::Range<usize>, x0: usize, w: usize, out: &mut [u16]) {
+    let (lo, hi) = extremes(cells, rows.clone(), x0, w);
+    let (center, scale) = tile_scale(lo, hi);
+    let header: &mut [u8] = bytemuck::cast_slice_mut(&mut out[..TILE_HEADER / 2]);
+    header[0..4].copy_from_slice(&center.to_le_bytes());
+    header[4..8].copy_from_slice(&scale.to_le_bytes());
+    let halves: &mut [f16] = bytemuck::cast_slice_mut(&mut out[TILE_HEADER / 2..]);
+    write_cells(cells, rows, x0, w, [center, scale], halves);
+}
+
+/// The smallest minimum and largest maximum of columns `x0 .. x0 + w` of
+/// rows `rows` of `cells`.
+fn extremes(cells: &Cells, rows: std::ops::Range<usize>, x0: usize, w: usize) -> (f32, f32) {
+    // Eight lanes each, which vectorise.
     let cols = cells.width;
-    let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-    for r in rows.clone() {
+    let (mut lo, mut hi) = ([f32::INFINITY; 8], [f32::NEG_INFINITY; 8]);
+    for r in rows {
         let at = r * cols + x0;
-        for (&min, &max) in cells.min[at..at + w].iter().zip(&cells.max[at..at + w]) {
-            lo = if min < lo { min } else { lo };
-            hi = if max > hi { max } else { hi };
+        let (min, max) = (&cells.min[at..at + w], &cells.max[at..at + w]);
+        let (mins, maxes) = (min.chunks_exact(8), max.chunks_exact(8));
+        let tails = (mins.remainder(), maxes.remainder());
+        for (min, max) in mins.zip(maxes) {
+            super::cells::fold_min(&mut lo, min);
+            super::cells::fold_max(&mut hi, max);
         }
+        super::cells::fold_min(&mut lo[..tails.0.len()], tails.0);
+        super::cells::fold_max(&mut hi[..tails.1.len()], tails.1);
     }
+    let lo = lo.into_iter().fold(f32::INFINITY, |a, b| if b < a { b } else { a });
+    let hi = hi.into_iter().fold(f32::NEG_INFINITY, |a, b| if b > a { b } else { a });
+    (lo, hi)
+}
+
+/// The centre and scale of a tile whose cells span `lo ..= hi`.
+fn tile_scale(lo: f32, hi: f32) -> (f32, f32) {
     // Halves first, so that values near the f32 limits cannot overflow; a
     // tile of one value gets scale 1 (a mean that rounds an ulp away from
     // that value must not be blown up to infinity).
     let (center, half_range) = if lo <= hi { (lo / 2.0 + hi / 2.0, hi / 2.0 - lo / 2.0) } else { (0.0, 0.0) };
-    let scale = if half_range.is_normal() { half_range } else { 1.0 };
+    (center, if half_range.is_normal() { half_range } else { 1.0 })
+}
+
+/// Columns `x0 .. x0 + w` of rows `rows` of `cells` as `f16` mean, minimum
+/// and maximum per cell, each as `(v − centre) / scale`, into `halves`.
+fn write_cells(
+    cells: &Cells,
+    rows: std::ops::Range<usize>,
+    x0: usize,
+    w: usize,
+    [center, scale]: [f32; 2],
+    halves: &mut [f16],
+) {
+    let cols = cells.width;
     let inverse = 1.0 / scale;
-    let mut scaled = vec![0.0f32; 3 * rows.len() * w];
-    for (out, r) in scaled.chunks_exact_mut(3 * w).zip(rows.clone()) {
+    // A row at a time through a buffer that stays in the first-level cache.
+    let mut scaled = [0.0f32; 3 * TILE];
+    for (out, r) in halves.chunks_exact_mut(3 * w).zip(rows) {
         let at = r * cols + x0;
         let inputs = cells.count[at..at + w]
             .iter()
             .zip(&cells.mean[at..at + w])
             .zip(&cells.min[at..at + w])
             .zip(&cells.max[at..at + w]);
-        for (cell, (((&count, &mean), &min), &max)) in out.chunks_exact_mut(3).zip(inputs) {
+        let scaled = &mut scaled[..3 * w];
+        for (cell, (((&count, &mean), &min), &max)) in scaled.chunks_exact_mut(3).zip(inputs) {
             let empty = count == 0;
             let unit = |v: f32| ((v - center) * inverse).clamp(-1.0, 1.0);
             cell[0] = if empty { f32::NAN } else { unit(mean) };
             cell[1] = if empty { f32::NAN } else { unit(min) };
             cell[2] = if empty { f32::NAN } else { unit(max) };
         }
+        out.convert_from_f32_slice(scaled);
     }
-    let header: &mut [u8] = bytemuck::cast_slice_mut(&mut out[..TILE_HEADER / 2]);
-    header[0..4].copy_from_slice(&center.to_le_bytes());
-    header[4..8].copy_from_slice(&scale.to_le_bytes());
-    let halves: &mut [f16] = bytemuck::cast_slice_mut(&mut out[TILE_HEADER / 2..]);
-    halves.convert_from_f32_slice(&scaled);
 }
 
 impl RowLevel {
@@ -600,6 +650,20 @@ fn finish(
 mod tests {
     use super::*;
 
+    /// A made tile as the file would store it.
+    fn as_words((center, scale, cells): (f32, f32, Vec<[f16; 3]>)) -> Vec<u16> {
+        let mut words: Vec<u16> = bytemuck::cast_slice(&[center.to_le_bytes(), scale.to_le_bytes()]).to_vec();
+        words.extend_from_slice(bytemuck::cast_slice(&cells));
+        words
+    }
+
+    /// [`encode_tile_into`] into a new tile.
+    fn encode_tile(cells: &Cells, rows: std::ops::Range<usize>, x0: usize, w: usize) -> Vec<u16> {
+        let mut out = vec![0u16; tile_words(rows.len(), w)];
+        encode_tile_into(cells, rows, x0, w, &mut out);
+        out
+    }
+
     #[test]
     fn made_tiles_are_the_bits_the_build_used_to_write() {
         // 300 × 1100 with missing values, both axes shuffled: levels (0, 1)
@@ -631,7 +695,7 @@ mod tests {
             for tx in 0..geometry.tile_counts(level).1 {
                 let x0 = tx as usize * TILE;
                 let written = encode_tile(&cells, 0..cells.rows(), x0, TILE.min(cells.width - x0));
-                let made = made_tile(&base, &geometry, TileId { level, ty: ty as u32, tx });
+                let made = as_words(made_tile(&base, &geometry, TileId { level, ty: ty as u32, tx }));
                 assert_eq!(made, written, "{level:?} tile ({ty}, {tx})");
                 compared += 1;
             }
@@ -642,7 +706,7 @@ mod tests {
         for tx in 0..5 {
             let x0 = tx as usize * TILE;
             let written = encode_tile(&cells, 0..cells.rows(), x0, TILE.min(cols - x0));
-            let made = made_tile(&base, &geometry, TileId { level, ty: 0, tx });
+            let made = as_words(made_tile(&base, &geometry, TileId { level, ty: 0, tx }));
             assert_eq!(made, written, "{level:?} tile (0, {tx})");
             compared += 1;
         }

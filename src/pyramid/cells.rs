@@ -87,6 +87,18 @@ impl Cells {
         }
     }
 
+    /// Makes these `rows` rows of `width` empty cells, reusing their memory.
+    pub(super) fn reset(&mut self, width: usize, rows: usize) {
+        let n = width * rows;
+        self.width = width;
+        for (v, empty) in [(&mut self.mean, 0.0), (&mut self.min, f32::INFINITY), (&mut self.max, f32::NEG_INFINITY)] {
+            v.clear();
+            v.resize(n, empty);
+        }
+        self.count.clear();
+        self.count.resize(n, 0);
+    }
+
     /// `rows` rows of empty cells.
     pub(super) fn blank(width: usize, rows: usize) -> Self {
         let n = width * rows;

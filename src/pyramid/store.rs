@@ -290,14 +290,12 @@ impl Pyramid {
             }
             return Tile { id, rect, data: TileData::Exact(values) };
         }
-        let made;
-        let bytes: &[u8] = if is_stored(id.level) {
-            let (offset, len) = self.layout.tile_span(id);
-            &self.map[offset as usize..offset as usize + len]
-        } else {
-            made = super::build::made_tile(&self.base, &self.layout.geometry, id);
-            bytemuck::cast_slice(&made)
-        };
+        if !is_stored(id.level) {
+            let (center, scale, cells) = super::build::made_tile(&self.base, &self.layout.geometry, id);
+            return Tile { id, rect, data: TileData::Aggregate { center, scale, cells } };
+        }
+        let (offset, len) = self.layout.tile_span(id);
+        let bytes = &self.map[offset as usize..offset as usize + len];
         let center = f32::from_le_bytes(bytes[0..4].try_into().unwrap());
         let scale = f32::from_le_bytes(bytes[4..8].try_into().unwrap());
         // Levels start 64-aligned and every tile's length is even, so the
