@@ -43,8 +43,11 @@ impl RowMut<'_> {
     /// Sets this row's cells, each from `FACTOR` neighbouring
     /// full-resolution `values` (the last group may be short).
     pub(super) fn merge_columns(self, values: &[f32]) {
+        // Whole groups as arrays (a loop the compiler unrolls), then the short one.
+        let (groups, short) = values.as_chunks::<FACTOR>();
+        let groups = groups.iter().map(|g| g.as_slice()).chain((!short.is_empty()).then_some(short));
         let cells = self.mean.iter_mut().zip(self.count.iter_mut()).zip(self.min.iter_mut()).zip(self.max.iter_mut());
-        for ((((mean, count), lo), hi), group) in cells.zip(values.chunks(FACTOR)) {
+        for ((((mean, count), lo), hi), group) in cells.zip(groups) {
             let (mut sum, mut n) = (0.0f32, 0u32);
             let (mut min, mut max) = (f32::INFINITY, f32::NEG_INFINITY);
             for &v in group {
