@@ -14,7 +14,7 @@ use heatscope::pyramid::Level;
 use heatscope::render::{Renderer, Target};
 use heatscope::view::Action;
 
-use common::{heatscope, read_png, repo, skip_gpu};
+use common::{heatscope, natural_key, read_png, repo, skip_gpu};
 
 #[test]
 fn a_spec_built_in_rust_draws_the_same_pixels_as_the_command_line() {
@@ -71,7 +71,7 @@ fn a_spec_reads_from_json_with_every_choice_named() {
         "row_order": null, "col_order": null,
         "cmap": "vlag", "center": 0.0, "vmin": null, "vmax": null, "robust": false,
         "z_score": "rows", "standard_scale": null,
-        "row_colors": ["obs:louvain"], "col_colors": [],
+        "row_colors": ["obs:louvain"], "col_colors": [], "categorical": ["louvain"], "numeric": [],
         "row_cut": 5, "col_cut": null, "row_cut_height": null, "col_cut_height": null,
         "row_clusters_out": "clusters.tsv", "col_clusters_out": null,
         "cbar_label": "z", "title": null, "dendrogram_ratio": 0.2, "colors_ratio": 0.03,
@@ -99,6 +99,7 @@ fn a_spec_reads_from_json_with_every_choice_named() {
     want.center = Some(0.0);
     want.z_score = Some(Axis::Rows);
     want.row_colors = vec!["obs:louvain".into()];
+    want.categorical = vec!["louvain".into()];
     want.row_cut = Some(5);
     want.row_clusters_out = Some("clusters.tsv".into());
     want.cbar_label = Some("z".into());
@@ -315,8 +316,9 @@ fn every_text_lies_inside_the_figure_and_none_overlaps_another() {
         spec.title = Some("PBMC 68k reduced: 700 cells × 765 genes, average linkage of correlation distances".into());
         let prepared = prepare(&spec).unwrap();
         let categories: Vec<String> = {
+            // In natural order (CD4 before CD14).
             let mut c: Vec<String> = obs_values(&obs, "bulk_labels");
-            c.sort();
+            c.sort_by_key(|c| natural_key(c));
             c.dedup();
             c
         };

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use common::{read_png, repo, skip_gpu};
+use common::{natural_key, read_png, repo, skip_gpu};
 
 mod common;
 
@@ -493,9 +493,61 @@ fn rows_sorted_by_an_annotation_keep_their_file_order_within_each_category() {
         lines.map(|l| l.split('\t').collect::<Vec<_>>()).map(|f| (f[0], f[column])).collect();
     let file = std::fs::read_to_string(&matrix).unwrap();
     let mut expected: Vec<&str> = file.lines().skip(1).map(|l| l.split('\t').next().unwrap()).collect();
-    expected.sort_by_key(|label| kind[label]);
+    expected.sort_by_key(|label| natural_key(kind[label]));
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
     let rows: Vec<&str> =
         json["heatmaps"][0]["rows"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
     assert_eq!(rows, expected);
+}
+
+/// The texts of `kind` in a layout, in the order drawn.
+fn texts_of(layout: &serde_json::Value, kind: &str) -> Vec<String> {
+    let texts = layout["texts"].as_array().unwrap().iter().filter(|t| t["kind"] == kind);
+    texts.map(|t| t["text"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn h5ad_categories_keep_their_stored_order_and_colours_and_kinds_can_be_forced() {
+    // colors.h5ad stores cell_type as T, NK, Mono, B with scanpy's colours
+    // for them (tests/gen_category_fixtures.py); anndata reads cell00-A as Mono.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let matrix = repo("tests/fixtures/h5ad/colors.h5ad");
+    let (png, layout) = (d.join("c.png"), d.join("c.json"));
+    let args = [matrix.to_str().unwrap(), "--row-colors", "obs:cell_type", "--row-labels", "all"];
+    let out = ["-o", png.to_str().unwrap(), "--layout-out", layout.to_str().unwrap(), "--width", "800"];
+    if render(d, &[&args[..], &out[..]].concat()).is_none() {
+        return;
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
+    assert_eq!(texts_of(&json, "legend_entry"), ["T", "NK", "Mono", "B"]);
+    let bar = json["panels"].as_array().unwrap().iter().find(|p| p["name"] == "row_colors:cell_type").unwrap();
+    let x = (bar["rect"]["x"].as_f64().unwrap() + bar["rect"]["w"].as_f64().unwrap() / 2.0) as usize;
+    let y = row_centre(&json["heatmaps"][0], "cell00-A") as usize;
+    let (w, _, pixels) = read_png(&png);
+    let at = 4 * (y * w as usize + x);
+    assert_eq!(&pixels[at..at + 3], &[0x2c, 0xa0, 0x2c], "cell00-A (Mono) drawn in the stored #2ca02c");
+
+    // Integer batches (0, 1, 2) from the text twin: categories when asked,
+    // numbers (a gradient, no entries) when asked.
+    let twin = repo("tests/fixtures/h5ad/twin.tsv");
+    let obs = format!("{}:batch", repo("tests/fixtures/h5ad/twin.obs.tsv").display());
+    for (flag, entries) in [("--categorical", vec!["0", "1", "2"]), ("--numeric", vec!["0.0", "2.0"])] {
+        let args = [twin.to_str().unwrap(), "--row-colors", &obs, flag, "batch"];
+        render(d, &[&args[..], &out[..]].concat()).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
+        assert_eq!(texts_of(&json, "legend_entry"), entries, "{flag}");
+    }
+    // Names that are no bar, or not numbers, are refused in one line.
+    for (extra, expected) in [
+        (["--categorical", "batches"], "--categorical batches: no bar of that name; the bars are: batch"),
+        (["--numeric", "cell_type"], "is not a number; drop cell_type from --numeric"),
+    ] {
+        let obs = format!("{}:batch,cell_type", repo("tests/fixtures/h5ad/twin.obs.tsv").display());
+        let args = ["render", twin.to_str().unwrap(), "--row-colors", &obs, extra[0], extra[1], "-o", out[1]];
+        let run = heatscope(d, &args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "{expected:?} not in {stderr}");
+    }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::UsageError;
 use super::spec::{FigureSpec, LinkOrder, is_stored_column};
 use crate::cluster::{Axis, ClusterOptions, Dendrogram, MemoryBudget};
-use crate::figure::annotation::{AnnotationBar, BarSource, BarTable, assign_palettes};
+use crate::figure::annotation::{AnnotationBar, BarKind, BarSource, BarTable, assign_palettes};
 use crate::figure::dendrogram::TreeGeometry;
 use crate::figure::link::{ConnectorColor, LinkEnds, RowLinks, follow_order, positions};
 use crate::figure::{Agg, Colormap, HeatmapStyle, LabelMode, Rgba, ScaleRequest};
@@ -223,6 +223,32 @@ pub fn prepare_panel(
     };
     let row_tables = tables(&figure.row_colors)?;
     let col_tables = tables(&figure.col_colors)?;
+    // Bars asked to be categories or numbers exist (the main panel's: a
+    // linked panel has no stored columns).
+    if left.is_none() {
+        let stored = figure.row_colors.iter().chain(&figure.col_colors).filter(|s| is_stored_column(s));
+        let names: Vec<&str> = row_tables
+            .iter()
+            .chain(&col_tables)
+            .flat_map(|t| t.columns().iter().map(String::as_str))
+            .chain(stored.map(|s| &s[4..]))
+            .collect();
+        for (flag, asked) in [("--categorical", &figure.categorical), ("--numeric", &figure.numeric)] {
+            for name in asked {
+                if !names.contains(&name.as_str()) {
+                    let bars = if names.is_empty() {
+                        "none (add --row-colors or --col-colors)".into()
+                    } else {
+                        names.join(", ")
+                    };
+                    return Err(usage(format!("{flag} {name}: no bar of that name; the bars are: {bars}")));
+                }
+                if figure.categorical.contains(name) && figure.numeric.contains(name) {
+                    return Err(usage(format!("{name} is given to both --categorical and --numeric; keep one")));
+                }
+            }
+        }
+    }
     let dir = input.cache_dir();
     let mut matrix = match opened {
         Some(matrix) => matrix,
@@ -388,6 +414,24 @@ pub fn prepare_panel(
     let mut col_bars: Vec<AnnotationBar> =
         col_stored.iter().map(|a| AnnotationBar::from_annotation(a, &col_order)).collect();
     col_bars.extend(bars(&col_tables, "column", false)?);
+    // Categories or numbers where the user says which.
+    let forced = |bars: Vec<AnnotationBar>| -> anyhow::Result<Vec<AnnotationBar>> {
+        let kind = |name: &String| match (figure.categorical.contains(name), figure.numeric.contains(name)) {
+            (true, _) => Some(BarKind::Categorical),
+            (_, true) => Some(BarKind::Numeric),
+            _ => None,
+        };
+        let force = |bar: AnnotationBar| match kind(&bar.name) {
+            None => Ok(bar),
+            Some(k) => {
+                let name = bar.name.clone();
+                bar.forced(k).map_err(|e| usage(format!("--numeric {name}: {e}; drop {name} from --numeric")))
+            }
+        };
+        bars.into_iter().map(force).collect()
+    };
+    let mut row_bars = forced(row_bars)?;
+    let mut col_bars = forced(col_bars)?;
     let cut = |tree: &Option<Dendrogram>,
                k: Option<usize>,
                height: Option<f64>,

@@ -174,6 +174,10 @@ pub struct FigureSpec {
     /// Annotation bars: `FILE[:COLUMN,…]`, or `obs:NAME` / `var:NAME`.
     pub row_colors: Vec<String>,
     pub col_colors: Vec<String>,
+    /// Bars, by name, drawn as categories (integer cluster ids, say) or as
+    /// numbers, whatever their values look like.
+    pub categorical: Vec<String>,
+    pub numeric: Vec<String>,
     /// Cut the tree into K clusters, or at a height.
     pub row_cut: Option<usize>,
     pub col_cut: Option<usize>,
@@ -236,6 +240,8 @@ impl FigureSpec {
             standard_scale: None,
             row_colors: Vec::new(),
             col_colors: Vec::new(),
+            categorical: Vec::new(),
+            numeric: Vec::new(),
             row_cut: None,
             col_cut: None,
             row_cut_height: None,

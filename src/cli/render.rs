@@ -95,6 +95,12 @@ pub struct FigureArgs {
     /// Column annotation bars: a TSV/CSV table keyed by column label, and its columns.
     #[arg(long, value_name = "FILE[:COLUMN,…]")]
     pub col_colors: Vec<String>,
+    /// Draw these bars (by column name) as categories, e.g. integer cluster ids.
+    #[arg(long, value_name = "COLUMN,…", value_delimiter = ',')]
+    pub categorical: Vec<String>,
+    /// Draw these bars as numbers (each of their values must be one).
+    #[arg(long, value_name = "COLUMN,…", value_delimiter = ',')]
+    pub numeric: Vec<String>,
     /// Colour the row tree's K clusters and add their bar.
     #[arg(long, value_name = "K", conflicts_with = "row_cut_height")]
     pub row_cut: Option<usize>,
@@ -239,6 +245,8 @@ impl FigureArgs {
             standard_scale: self.standard_scale.map(Axis::from),
             row_colors: self.row_colors.clone(),
             col_colors: self.col_colors.clone(),
+            categorical: self.categorical.clone(),
+            numeric: self.numeric.clone(),
             row_cut: self.row_cut,
             col_cut: self.col_cut,
             row_cut_height: self.row_cut_height,

@@ -169,16 +169,62 @@ impl BarTable {
         Ok((bars, missing))
     }
 
+    /// The names of the columns it makes bars of.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
     /// The file it came from.
     pub fn path(&self) -> &Path {
         &self.path
     }
 }
 
+/// Whether a bar's values are categories or numbers, where the user says so
+/// (`--categorical`, `--numeric`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BarKind {
+    Categorical,
+    Numeric,
+}
+
+/// Text in natural order: runs of digits compare as numbers (`c2` before
+/// `c10`, `x07` beside `x7`), the rest byte by byte; ties fall back to
+/// the bytes, so that the order is total.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < x.len() && j < y.len() {
+        if x[i].is_ascii_digit() && y[j].is_ascii_digit() {
+            let run = |s: &[u8], from: usize| from + s[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let (end_x, end_y) = (run(x, i), run(y, j));
+            let zeros = |s: &[u8], from: usize, end: usize| s[from..end].iter().take_while(|&&c| c == b'0').count();
+            let (dx, dy) = (&x[i + zeros(x, i, end_x)..end_x], &y[j + zeros(y, j, end_y)..end_y]);
+            let by_value = dx.len().cmp(&dy.len()).then_with(|| dx.cmp(dy));
+            if by_value != Ordering::Equal {
+                return by_value;
+            }
+            (i, j) = (end_x, end_y);
+        } else if x[i] != y[j] {
+            return x[i].cmp(&y[j]);
+        } else {
+            (i, j) = (i + 1, j + 1);
+        }
+    }
+    (x.len() - i).cmp(&(y.len() - j)).then_with(|| x.cmp(y))
+}
+
 /// Numbers when every present value parses as one and there are more than
 /// [`MAX_NUMERIC_CATEGORIES`] distinct values; categories otherwise (sorted:
 /// numerically when they are numbers).
 pub fn classify(cells: &[Option<&str>]) -> BarValues {
+    classify_as(cells, None).expect("a kind chosen from the values fits them")
+}
+
+/// [`classify`], or the `kind` asked for: categories of any values, or
+/// numbers where every present value is one (else the first that is not).
+pub fn classify_as(cells: &[Option<&str>], kind: Option<BarKind>) -> Result<BarValues, String> {
     let numbers: Option<Vec<f32>> =
         cells.iter().map(|c| c.map_or(Some(f32::NAN), |v| v.parse::<f32>().ok().filter(|x| x.is_finite()))).collect();
     let mut distinct: Vec<&str> = Vec::new();
@@ -189,20 +235,24 @@ pub fn classify(cells: &[Option<&str>]) -> BarValues {
             distinct.len() as u32 - 1
         });
     }
+    if kind == Some(BarKind::Numeric) && numbers.is_none() {
+        let bad = cells.iter().flatten().find(|v| v.parse::<f32>().ok().is_none_or(|x| !x.is_finite()));
+        return Err(format!("'{}' is not a number", bad.copied().unwrap_or_default()));
+    }
     if let Some(values) = &numbers
-        && distinct.len() > MAX_NUMERIC_CATEGORIES
+        && (kind == Some(BarKind::Numeric) || (kind.is_none() && distinct.len() > MAX_NUMERIC_CATEGORIES))
     {
         let finite = values.iter().filter(|v| v.is_finite());
         let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         let colormap = Colormap::by_name("viridis").expect("viridis is built in");
-        return BarValues::Numeric { values: values.clone(), colormap, norm: Norm::new(lo, hi) };
+        return Ok(BarValues::Numeric { values: values.clone(), colormap, norm: Norm::new(lo, hi) });
     }
-    // A fixed order (numeric, else alphabetical, as pandas orders a new
-    // categorical), so colours do not depend on the clustering.
+    // A fixed order (numeric, else natural: c2 before c10, as scanpy
+    // orders cluster names), so colours do not depend on the clustering.
     if numbers.is_some() {
         distinct.sort_by(|a, b| a.parse::<f64>().unwrap().total_cmp(&b.parse::<f64>().unwrap()));
     } else {
-        distinct.sort_unstable();
+        distinct.sort_unstable_by(|a, b| natural_cmp(a, b));
     }
     index = distinct.iter().enumerate().map(|(i, v)| (*v, i as u32)).collect();
     let codes = cells.iter().map(|c| c.map(|v| index[v])).collect();
@@ -212,7 +262,7 @@ pub fn classify(cells: &[Option<&str>]) -> BarValues {
         Some(colors) if !colors.is_empty() => Palette::given(colors),
         _ => Palette::for_categories(distinct.len()),
     };
-    BarValues::Categorical { codes, categories: distinct.into_iter().map(str::to_owned).collect(), palette }
+    Ok(BarValues::Categorical { codes, categories: distinct.into_iter().map(str::to_owned).collect(), palette })
 }
 
 /// Gives each categorical bar of an axis its own palette, in order.
@@ -232,7 +282,28 @@ impl AnnotationBar {
     /// Whether a legend explains it: not for a bar of the colours
     /// themselves (seaborn draws none for `row_colors`).
     pub fn has_legend(&self) -> bool {
-        !matches!(&self.values, BarValues::Categorical { palette, .. } if palette.is_given())
+        !matches!(&self.values, BarValues::Categorical { palette, categories, .. }
+            if palette.is_given() && categories.iter().all(|c| Rgba::parse(c).is_some()))
+    }
+
+    /// This bar as categories or as numbers, as the user asks; the same bar
+    /// when it is one already. Numbers become categories by their text (3,
+    /// not 3.0), in numeric order; categories become numbers only when each
+    /// is one.
+    pub fn forced(self, kind: BarKind) -> Result<AnnotationBar, String> {
+        let texts: Vec<Option<String>> = match (&self.values, kind) {
+            (BarValues::Categorical { .. }, BarKind::Categorical) | (BarValues::Numeric { .. }, BarKind::Numeric) => {
+                return Ok(self);
+            }
+            (BarValues::Categorical { codes, categories, .. }, _) => {
+                codes.iter().map(|c| c.map(|c| categories[c as usize].clone())).collect()
+            }
+            (BarValues::Numeric { values, .. }, _) => {
+                values.iter().map(|v| (!v.is_nan()).then(|| v.to_string())).collect()
+            }
+        };
+        let cells: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+        Ok(AnnotationBar { name: self.name, values: classify_as(&cells, Some(kind))? })
     }
 
     /// A bar from an annotation column read with the matrix (`obs:…` /
@@ -242,7 +313,12 @@ impl AnnotationBar {
             AnnotationValues::Categorical { codes, categories } => BarValues::Categorical {
                 codes: order.iter().map(|&i| u32::try_from(codes[i]).ok()).collect(),
                 categories: categories.clone(),
-                palette: Palette::for_categories(categories.len()),
+                // The colours stored with the categories (an .h5ad's
+                // `uns/<name>_colors`, as scanpy keeps them) where they fit.
+                palette: match annotation.colors.iter().map(|c| Rgba::parse(c)).collect::<Option<Vec<_>>>() {
+                    Some(colors) if !colors.is_empty() && colors.len() == categories.len() => Palette::given(colors),
+                    _ => Palette::for_categories(categories.len()),
+                },
             },
             AnnotationValues::Numeric(numbers) => {
                 let values: Vec<f32> = order.iter().map(|&i| numbers[i] as f32).collect();
@@ -395,6 +471,19 @@ mod tests {
         let cells: Vec<Option<&str>> = numbers.iter().map(|s| Some(s.as_str())).collect();
         let bar = AnnotationBar { name: "score".into(), values: classify(&cells) };
         assert_eq!(bar.value_text(3), "3.5");
+    }
+
+    #[test]
+    fn categories_sort_naturally() {
+        let mut names = vec!["c10", "c2", "c1", "c0", "c11", "B cell", "c02", "A", "c2a", "c"];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(names, ["A", "B cell", "c", "c0", "c1", "c02", "c2", "c2a", "c10", "c11"]);
+        let cells: Vec<Option<&str>> = ["c10", "c2", "c1", "c2"].iter().map(|c| Some(*c)).collect();
+        let BarValues::Categorical { categories, codes, .. } = classify(&cells) else { panic!("categories") };
+        assert_eq!(
+            (categories, codes),
+            (vec!["c1".into(), "c2".into(), "c10".into()], vec![Some(2), Some(1), Some(0), Some(1)])
+        );
     }
 
     #[test]

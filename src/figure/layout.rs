@@ -555,13 +555,26 @@ pub(crate) fn legends_width(fonts: &mut FontSystem, rows: &AxisSpec, cols: &Axis
     let mut widest: f32 = 0.0;
     for bar in rows.bars.iter().chain(cols.bars).filter(|b| b.has_legend()) {
         widest = widest.max(text::width(fonts, &bar.name, size));
-        if let BarValues::Categorical { categories, .. } = &bar.values {
-            for c in categories.iter().take(LEGEND_ENTRIES) {
-                widest = widest.max(size * 1.5 + text::width(fonts, c, size * 0.9));
+        match &bar.values {
+            BarValues::Categorical { categories, .. } => {
+                for c in categories.iter().take(LEGEND_ENTRIES) {
+                    widest = widest.max(size * 1.5 + text::width(fonts, c, size * 0.9));
+                }
+            }
+            BarValues::Numeric { norm, .. } => {
+                let [lo, hi] = scale_ends(norm);
+                let apart = text::width(fonts, &lo, size * 0.9) + text::width(fonts, &hi, size * 0.9) + size;
+                widest = widest.max(apart);
             }
         }
     }
     if widest > 0.0 { widest.ceil() + 2.0 * PAD } else { 0.0 }
+}
+
+/// The ends of a numeric bar's scale as its legend writes them.
+fn scale_ends(norm: &Norm) -> [String; 2] {
+    let ticks = nice_ticks(norm.vmin, norm.vmax, 4);
+    [norm.vmin, norm.vmax].map(|t| tick_text(t, &ticks))
 }
 
 /// `text` cut with "…" to fit `max_width` pixels; a cut is noted in
@@ -651,8 +664,7 @@ pub(crate) fn legends(
                 y += size;
                 // The ends of the scale under the gradient's, or as one
                 // line ("lo to hi") where the two would meet.
-                let ticks = nice_ticks(norm.vmin, norm.vmax, 4);
-                let [lo, hi] = [norm.vmin, norm.vmax].map(|t| tick_text(t, &ticks));
+                let [lo, hi] = scale_ends(norm);
                 let apart = text::width(fonts, &lo, entry_size) + text::width(fonts, &hi, entry_size) + size;
                 if apart <= bar_rect.w {
                     legend_text(scene, lo, [bar_rect.x, y], line, entry_size, Align::Start);

@@ -47,8 +47,8 @@ pub enum AnnotationValues {
 }
 
 impl AnnotationValues {
-    /// Text values as categories, sorted (as pandas orders a new
-    /// categorical); empty text and `NA` are missing.
+    /// Text values as categories in natural order (c2 before c10, as
+    /// scanpy orders cluster names); empty text and `NA` are missing.
     pub fn from_strings<S: AsRef<str>>(values: &[S]) -> Self {
         let mut categories: Vec<String> = values
             .iter()
@@ -58,6 +58,7 @@ impl AnnotationValues {
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
+        categories.sort_by(|a, b| crate::figure::annotation::natural_cmp(a, b));
         categories.shrink_to_fit();
         let index: HashMap<&str, i32> = categories.iter().enumerate().map(|(i, c)| (c.as_str(), i as i32)).collect();
         let codes = values.iter().map(|v| index.get(v.as_ref()).copied().unwrap_or(-1)).collect();
@@ -111,6 +112,9 @@ pub struct Annotation {
     pub axis: Axis,
     /// One value per row or column, in the matrix's order.
     pub values: AnnotationValues,
+    /// The categories' colours stored with them (an .h5ad's
+    /// `uns/<name>_colors`), or none.
+    pub colors: Vec<String>,
 }
 
 /// Where a matrix's annotation tables are, recorded when it is opened.
@@ -248,7 +252,11 @@ pub fn annotation_column(matrix: &Matrix, spec: &str) -> Result<Annotation, Inpu
                 (ObsVar::Obs, false) | (ObsVar::Var, true) => Axis::Rows,
                 _ => Axis::Cols,
             };
-            Ok(Annotation { name: column, axis, values })
+            let colors = match &values {
+                AnnotationValues::Categorical { .. } => h5.stored_colors(&column)?,
+                AnnotationValues::Numeric(_) => Vec::new(),
+            };
+            Ok(Annotation { name: column, axis, values, colors })
         }
         Annotations::Tables { obs, var } => {
             let (table, labels, matrix_axis) = match axis {
@@ -270,7 +278,7 @@ pub fn annotation_column(matrix: &Matrix, spec: &str) -> Result<Annotation, Inpu
                 };
                 cells.push(table.cells[line][position].as_str());
             }
-            Ok(Annotation { name: column, axis: matrix_axis, values: text_values(&cells) })
+            Ok(Annotation { name: column, axis: matrix_axis, values: text_values(&cells), colors: Vec::new() })
         }
     }
 }

@@ -193,6 +193,16 @@ impl H5ad {
         Ok(groups.into_iter().chain(datasets).filter(|n| *n != index && n != "__categories").collect())
     }
 
+    /// The colours stored for a categorical column's categories
+    /// (`uns/<column>_colors`, as scanpy writes them), or none.
+    pub(crate) fn stored_colors(&self, column: &str) -> Result<Vec<String>, InputError> {
+        let place = format!("uns/{column}_colors");
+        match self.file.dataset(&place) {
+            Ok(ds) => self.strings(&ds, &place),
+            Err(_) => Ok(Vec::new()),
+        }
+    }
+
     /// One annotation column, or `None` when the axis has no such column.
     pub(crate) fn column(&self, axis: ObsVar, column: &str) -> Result<Option<AnnotationValues>, InputError> {
         let name = axis.name();

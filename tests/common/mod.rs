@@ -39,3 +39,31 @@ pub fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
     pixels.truncate(info.buffer_size());
     (info.width, info.height, pixels)
 }
+
+/// A part of a text in natural order: a run of digits by its value, or one
+/// other character.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    Number(u64),
+    Text(char),
+}
+
+/// The key that sorts texts in natural order (CD4 before CD14, c2 before c10).
+pub fn natural_key(s: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c.to_digit(10) {
+            Some(first) => {
+                let mut n = u64::from(first);
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n * 10 + u64::from(d);
+                    chars.next();
+                }
+                parts.push(Part::Number(n));
+            }
+            None => parts.push(Part::Text(c)),
+        }
+    }
+    parts
+}
