@@ -62,7 +62,8 @@ fn a_spec_reads_from_json_with_every_choice_named() {
         "input": {
             "file": "m.npy", "cache_dir": null, "row_labels": "genes.txt", "col_labels": null,
             "row_label_mode": "all", "col_label_mode": "none", "layer": null, "transpose": false,
-            "cols_subset": {"var_column": "highly_variable"}, "gene_ids": false
+            "cols_subset": {"var_column": "highly_variable"}, "gene_ids": false,
+            "label_col": null
         },
         "method": "ward", "metric": "sqeuclidean", "optimal_ordering": true, "memory_budget": 1073741824,
         "approx": {"when": "always", "groups": 64, "col_sample": null, "seed": 7},

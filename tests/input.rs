@@ -283,3 +283,41 @@ fn repeated_row_labels_warn_and_keep_every_row() {
     let again = Matrix::open(&path, &options(dir.path())).unwrap();
     assert!(again.source().warnings[0].contains("1 row labels repeat"), "the warning survives the cache");
 }
+
+#[test]
+fn leading_text_columns_are_left_out_and_one_of_them_labels_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = |m: &Matrix| (0..m.rows()).map(|i| m.row_labels().get(i).into_owned()).collect::<Vec<_>>();
+    let cols = |m: &Matrix| (0..m.cols()).map(|j| m.col_labels().get(j).into_owned()).collect::<Vec<_>>();
+    // A gene id and a symbol before the values (a symbol may be missing).
+    let text = b"gene_id\tsymbol\ts1\ts2\nENSG1\tTP53\t1\t2\nENSG2\tNA\t3\tNA\nENSG3\tMYC\t5\t6\n";
+    let path = write(dir.path(), "ids.tsv", text);
+    let m = Matrix::open(&path, &options(dir.path())).unwrap();
+    assert_eq!(
+        (labels(&m), cols(&m)),
+        (vec!["ENSG1".to_owned(), "ENSG2".into(), "ENSG3".into()], vec!["s1".to_owned(), "s2".into()])
+    );
+    assert_same(&values(&m), &[1.0, 2.0, 3.0, f32::NAN, 5.0, 6.0]);
+    let warning = &m.source().warnings[0];
+    assert!(warning.contains("text column(s) 'symbol' left out of the values"), "{warning}");
+    let by_symbol = OpenOptions { label_col: Some("symbol".into()), ..options(dir.path()) };
+    let m = Matrix::open(&path, &by_symbol).unwrap();
+    assert_eq!(labels(&m), ["TP53", "NA", "MYC"]);
+    assert_same(&values(&m), &[1.0, 2.0, 3.0, f32::NAN, 5.0, 6.0]);
+    // R's header without a corner: the label column has no name.
+    let path = write(dir.path(), "r.tsv", b"symbol\ts1\nENSG1\tTP53\t1\nENSG2\tMYC\t2\n");
+    let m = Matrix::open(&path, &options(dir.path())).unwrap();
+    assert_eq!((labels(&m), cols(&m)), (vec!["ENSG1".to_owned(), "ENSG2".into()], vec!["s1".to_owned()]));
+    // A name that is no leading text column, and a text field among the values.
+    let wrong = OpenOptions { label_col: Some("name".into()), ..options(dir.path()) };
+    let err = Matrix::open(&dir.path().join("ids.tsv"), &wrong).err().unwrap().to_string();
+    assert!(err.contains("--label-col name: not one of the leading text columns (gene_id, symbol)"), "{err}");
+    let path = write(dir.path(), "late.tsv", b"gene\tsymbol\ts1\ns1\tA\t1\ns2\t2\tB\n");
+    let err = Matrix::open(&path, &options(dir.path())).err().unwrap().to_string();
+    assert!(err.contains("line 3, column 3 ('s1'): 'B' is not a number"), "{err}");
+    // Only text has label columns.
+    let npy = dir.path().join("m.npy");
+    write_npy(&npy, "<f4", [2, 2], false, &[1.0f32, 2.0, 3.0, 4.0]);
+    let err = Matrix::open(&npy, &by_symbol).err().unwrap().to_string();
+    assert!(err.contains("--label-col applies to text matrices; this is a .npy"), "{err}");
+}

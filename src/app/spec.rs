@@ -33,6 +33,8 @@ pub struct InputSpec {
     pub cols_subset: Option<ColsSubset>,
     /// 10x and `.h5ad`: genes labelled by their ids.
     pub gene_ids: bool,
+    /// Text: the leading text column that labels the rows (default: the first).
+    pub label_col: Option<String>,
 }
 
 impl InputSpec {
@@ -49,6 +51,7 @@ impl InputSpec {
             transpose: false,
             cols_subset: None,
             gene_ids: false,
+            label_col: None,
         }
     }
 
@@ -110,6 +113,7 @@ impl InputSpec {
             transpose: self.transpose,
             cols_subset: self.cols_subset.clone(),
             gene_ids: self.gene_ids,
+            label_col: self.label_col.clone(),
         };
         let matrix = Matrix::open(&self.file, &options)?;
         for warning in &matrix.source().warnings {

@@ -73,6 +73,10 @@ pub struct InputArgs {
     /// .h5ad: by the var column gene_ids.
     #[arg(long)]
     gene_ids: bool,
+    /// Text: which of the leading text columns (a gene id and a symbol, say) labels the rows,
+    /// by its header name; the others are skipped [default: the first].
+    #[arg(long, value_name = "NAME")]
+    label_col: Option<String>,
 }
 
 /// A `--row-labels` / `--col-labels` value: which labels a figure shows, or
@@ -136,6 +140,7 @@ impl InputArgs {
             transpose: self.transpose,
             cols_subset: self.cols_subset.clone(),
             gene_ids: self.gene_ids,
+            label_col: self.label_col.clone(),
         }
     }
 }

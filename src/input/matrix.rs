@@ -98,6 +98,9 @@ pub struct OpenOptions {
     /// 10x: label genes by id (`features.tsv` column 1) rather than name;
     /// `.h5ad`: by the `var` column `gene_ids`.
     pub gene_ids: bool,
+    /// Text: the leading text column, by header name, that labels the rows
+    /// (default: the first; the others are skipped).
+    pub label_col: Option<String>,
 }
 
 impl OpenOptions {
@@ -196,6 +199,13 @@ impl Matrix {
             (false, true, Some(parent)) => Some(if parent.as_os_str().is_empty() { Path::new(".") } else { parent }),
             _ => None,
         };
+        let text_only = |kind: &str| {
+            let problem = format!("--label-col applies to text matrices; this is {kind}");
+            Err(InputError::BadOption { path: path.to_owned(), problem })
+        };
+        if folder.is_some() && options.label_col.is_some() {
+            return text_only("a 10x folder");
+        }
         if let Some(folder) = folder {
             return match TenxFolder::find(folder)? {
                 Some(tenx) => Self::open_tenx(path, &tenx, options, &dir),
@@ -207,8 +217,12 @@ impl Matrix {
         }
         // Peeking at a pipe would consume what it peeked: pipes are text.
         let kind = if meta.is_file() { sniff(path)? } else { Kind::Text };
-        if kind == Kind::Hdf5 {
-            return Self::open_h5ad(path, options, &dir);
+        match kind {
+            Kind::Hdf5 | Kind::Npy if options.label_col.is_some() => {
+                return text_only(if kind == Kind::Npy { "a .npy" } else { "an HDF5 file" });
+            }
+            Kind::Hdf5 => return Self::open_h5ad(path, options, &dir),
+            _ => {}
         }
         if let Some(flag) = options.genomics_flags().first() {
             let problem = format!("{flag} applies to .h5ad files and 10x folders only");
@@ -228,7 +242,7 @@ impl Matrix {
                 let problem = "it is named .gz but is not gzip-compressed; rename it without .gz".to_owned();
                 return Err(InputError::BadOption { path: path.to_owned(), problem });
             }
-            Kind::Text => Self::open_text(path, &dir)?,
+            Kind::Text => Self::open_text(path, &dir, options.label_col.as_deref())?,
             Kind::OtherBinary | Kind::Hdf5 => return Err(InputError::UnknownBinary { path: path.to_owned() }),
         };
         let sibling = |suffix: &str| {
@@ -289,15 +303,20 @@ impl Matrix {
         Ok(Self::from_cache(&folder.dir, cached, cache))
     }
 
-    fn open_text(path: &Path, dir: &Path) -> Result<Self, InputError> {
+    fn open_text(path: &Path, dir: &Path, label_col: Option<&str>) -> Result<Self, InputError> {
         let key = SourceKey::of(path, ReaderKind::Text)?;
+        // Each choice of label column is its own cache.
+        let key = match label_col {
+            Some(name) => key.with_variant(Fnv::default().bytes(name.as_bytes()).finish()),
+            None => key,
+        };
         let cache_path = key.cache_path(dir);
         if key.reusable
             && let Some(cached) = cache::open_valid(&cache_path, &key)
         {
             return Ok(Self::from_cache(path, cached, CacheUse::Reused(cache_path)));
         }
-        let converted = text::convert(path, &key, dir)?;
+        let converted = text::convert(path, &key, dir, label_col)?;
         let cached = reopen(&converted.cache_path, &key)?;
         let cache = if key.reusable {
             CacheUse::Built(converted.cache_path)

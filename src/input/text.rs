@@ -42,7 +42,12 @@ pub(crate) struct Converted {
 }
 
 /// Parses the text matrix at `path` into a new cache file for `key` in `dir`.
-pub(crate) fn convert(path: &Path, key: &SourceKey, dir: &Path) -> Result<Converted, InputError> {
+pub(crate) fn convert(
+    path: &Path,
+    key: &SourceKey,
+    dir: &Path,
+    label_col: Option<&str>,
+) -> Result<Converted, InputError> {
     let read_error = |source| InputError::Read { path: path.to_owned(), source };
     let file = File::open(path).map_err(read_error)?;
     let total = file.metadata().map_err(read_error)?.len();
@@ -59,7 +64,7 @@ pub(crate) fn convert(path: &Path, key: &SourceKey, dir: &Path) -> Result<Conver
             Box::new(peek)
         }
     };
-    let result = Parser::new(path).run(&mut reader, key, dir, gzip);
+    let result = Parser { label_col, ..Parser::new(path) }.run(&mut reader, key, dir, gzip);
     bar.finish_and_clear();
     result
 }
@@ -93,6 +98,10 @@ struct Parser<'a> {
     /// first data line, while the header was read.
     blank_before: u64,
     blank_after: u64,
+    /// The leading text column asked to label the rows (`--label-col`).
+    label_col: Option<&'a str>,
+    /// Leading text columns skipped besides the labels, by name.
+    skipped: Vec<String>,
 }
 
 /// One parsed piece of a block.
@@ -126,6 +135,8 @@ impl<'a> Parser<'a> {
             next_line: 1,
             blank_before: 0,
             blank_after: 0,
+            label_col: None,
+            skipped: Vec::new(),
         }
     }
 
@@ -214,6 +225,15 @@ impl<'a> Parser<'a> {
         let row_labels = row_labels.finish();
         let col_labels = Labels::from_strings(&self.column_names);
         let mut warnings = Vec::new();
+        if !self.skipped.is_empty() {
+            let names: Vec<String> = self.skipped.iter().map(|n| format!("'{n}'")).collect();
+            let other = if self.label_col.is_none() { "; --label-col NAME labels the rows by another" } else { "" };
+            warnings.push(format!(
+                "{}: text column(s) {} left out of the values{other}",
+                self.path.display(),
+                names.join(", ")
+            ));
+        }
         if self.header_looks_like_data {
             warnings.push(format!(
                 "{}: every column name on line 1 is a number, like a data line; if the file has no header, the first row was read as column names: add a header line",
@@ -332,6 +352,47 @@ impl<'a> Parser<'a> {
             names.pop();
             layout.trailing_delimiter = true;
         }
+        // Text columns between the labels and the values (a gene id, then
+        // its symbol): the first data line's fields after its label that
+        // hold a letter and are neither numbers nor missing (so that a
+        // decimal comma is still a bad value), while values remain after them.
+        let leading = first_data.map_or(0, |line| {
+            let fields: Vec<&[u8]> = line.split(|&b| b == delimiter).skip(1).collect();
+            let text = |f: &[u8]| {
+                let f = unquote(trim(f));
+                let number = fast_float2::parse::<f64, _>(f).is_ok();
+                !MISSING.contains(&f) && !number && f.iter().any(u8::is_ascii_alphabetic)
+            };
+            fields.iter().take_while(|f| text(f)).count().min(names.len().saturating_sub(1))
+        });
+        // The label column's name: the corner's, or none when the header has no corner.
+        let first_name = if corner { Some(corner_field.to_owned()) } else { None };
+        let text_columns: Vec<String> = first_name.iter().cloned().chain(names[..leading].iter().cloned()).collect();
+        layout.label_field = match self.label_col {
+            None => 0,
+            Some(name) => match (first_name.is_some(), text_columns.iter().position(|c| c == name)) {
+                (true, Some(i)) => i,
+                (false, Some(i)) => i + 1,
+                _ => {
+                    return Err(InputError::BadOption {
+                        path: self.path.to_owned(),
+                        problem: format!(
+                            "--label-col {name}: not one of the leading text columns ({}); name one of them",
+                            if text_columns.is_empty() { "none".to_owned() } else { text_columns.join(", ") }
+                        ),
+                    });
+                }
+            },
+        };
+        layout.first_value_field = 1 + leading;
+        // The text fields by field number (the first is unnamed without a corner).
+        let fields: Vec<Option<String>> = std::iter::once(first_name).chain(names.drain(..leading).map(Some)).collect();
+        self.skipped = fields
+            .into_iter()
+            .enumerate()
+            .filter(|&(i, _)| i != layout.label_field)
+            .map(|(_, name)| name.unwrap_or_else(|| "column 1".to_owned()))
+            .collect();
         let is_number = |s: &str| fast_float2::parse::<f64, _>(s.trim()).is_ok();
         // With a corner field that is a number too, line 1 is data (R's
         // header without a corner can name its columns 0, 15, 60 freely).
