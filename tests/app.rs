@@ -422,3 +422,41 @@ fn wide_tree_lines_stay_inside_their_panels() {
         assert!(wide > 100, "width {linewidth}: {wide} branches");
     }
 }
+
+#[test]
+fn labels_shown_for_some_items_are_joined_to_them_by_ticks() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = FigureSpec::new(InputSpec::for_file(repo("data/pbmc68k_reduced.tsv"), Some(dir.path().join("cache"))));
+    let prepared = prepare(&spec).unwrap();
+    let mut fonts = text::font_system();
+    let picture = scene(&mut fonts, &prepared, &spec, &[], [900, 700], false);
+    let heatmap = picture.panels.iter().find(|p| p.name == "heatmap").unwrap().rect;
+    let black = heatscope::figure::Rgba::BLACK;
+    let ticks: Vec<_> = picture.lines.iter().filter(|l| l.color == black && l.width == 1.0).collect();
+    let kinds = [heatscope::figure::scene::TextKind::RowLabel, heatscope::figure::scene::TextKind::ColLabel];
+    let mut joined = [0, 0];
+    for t in picture.texts.iter().filter(|t| kinds.contains(&t.kind)) {
+        // A row label's tick runs right from the heatmap at its height, a
+        // column label's down from it at its centre, 5 px long, ending
+        // before the label.
+        let row = t.kind == kinds[0];
+        let want = if row {
+            [[heatmap.right(), t.at[1]], [heatmap.right() + 5.0, t.at[1]]]
+        } else {
+            [[t.at[0], heatmap.bottom()], [t.at[0], heatmap.bottom() + 5.0]]
+        };
+        assert!(ticks.iter().any(|l| [l.from, l.to] == want), "no tick for '{}' at {:?}", t.text, t.at);
+        assert!(if row { t.at[0] > want[1][0] } else { t.at[1] > want[1][1] }, "'{}' overlaps its tick", t.text);
+        joined[usize::from(!row)] += 1;
+    }
+    // 700 rows and 765 columns on about 500 and 400 pixels: some of each labelled.
+    assert!(joined[0] > 10 && joined[0] < 700 && joined[1] > 10 && joined[1] < 765, "{joined:?}");
+    // Every row labelled: no ticks for the rows.
+    let mut all = spec.clone();
+    all.input.row_label_mode = heatscope::figure::LabelMode::All;
+    let prepared = prepare(&all).unwrap();
+    let picture = scene(&mut fonts, &prepared, &all, &[], [900, 2000], false);
+    let heatmap = picture.panels.iter().find(|p| p.name == "heatmap").unwrap().rect;
+    let row_ticks = picture.lines.iter().filter(|l| l.color == black && l.from[0] == heatmap.right()).count();
+    assert_eq!(row_ticks, 0);
+}

@@ -101,6 +101,10 @@ pub struct HeatmapStyle {
 /// The smallest label font, in pixels, that can be read.
 const MIN_LEGIBLE: f32 = 5.0;
 
+/// Length of the tick that joins a label shown among fewer than every
+/// item to the row or column it names (matplotlib's 3.5 pt, at 100 dpi).
+pub const LABEL_TICK: f32 = 5.0;
+
 /// Gap between parts, in pixels.
 pub(crate) const PAD: f32 = 8.0;
 /// Most categories a legend lists before "+N more".
@@ -146,14 +150,15 @@ pub fn clustermap(
     let max_col_label_h = (0.25 * h).min(room.1);
 
     // Label areas depend on which labels fit, which depends on the heatmap
-    // size: estimate with no label areas, then settle twice.
+    // size: estimate with no label areas, then settle (three rounds: each
+    // area changes the other's labels).
     let label_extent = |axis: &AxisSpec, shown: &Shown, fonts: &mut FontSystem, cap: f32| -> f32 {
         let widest = shown.positions.iter().map(|&p| text::width(fonts, &axis.labels.get(axis.order[p]), shown.size));
         let widest = widest.fold(0.0, f32::max);
-        if widest > 0.0 { widest.min(cap).ceil() + PAD } else { 0.0 }
+        if widest > 0.0 { widest.min(cap).ceil() + PAD + LABEL_TICK } else { 0.0 }
     };
     let (mut row_label_w, mut col_label_h) = (0.0, 0.0);
-    for _ in 0..2 {
+    for _ in 0..3 {
         (row_label_w, col_label_h) = if options.fixed_label_area {
             let reserve =
                 |axis: &AxisSpec, cap: f32| if axis.label_mode == LabelMode::None { 0.0 } else { cap * 0.6 + PAD };
@@ -243,12 +248,23 @@ pub fn clustermap(
             ));
         }
     }
+    // A tick joins each label to its row or column where labels are shown
+    // for only some of the items in view.
+    let in_view = |window: &Range<f64>, n: usize| {
+        ((window.end - 0.5).floor().min(n as f64 - 1.0) - (window.start - 0.5).ceil().max(0.0) + 1.0).max(0.0) as usize
+    };
+    let row_ticks = row_shown.positions.len() < in_view(&window.rows, rows.order.len());
     let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
     for &p in &row_shown.positions {
         let label = rows.labels.get(rows.order[p]);
-        let label = fit_noting(fonts, &mut scene, TextKind::RowLabel, &label, row_shown.size, row_label_w - PAD + 0.5);
+        let room = row_label_w - PAD - LABEL_TICK + 0.5;
+        let label = fit_noting(fonts, &mut scene, TextKind::RowLabel, &label, row_shown.size, room);
         let y = heatmap.y as f64 + (p as f64 + 0.5 - window.rows.start) * px_per_row;
-        let at = [heatmap.right() + PAD / 2.0, y as f32];
+        if row_ticks {
+            let (from, to) = ([heatmap.right(), y as f32], [heatmap.right() + LABEL_TICK, y as f32]);
+            scene.lines.push(Line { from, to, width: 1.0, color: Rgba::BLACK });
+        }
+        let at = [heatmap.right() + LABEL_TICK + PAD / 2.0, y as f32];
         scene.texts.push(Text {
             text: label,
             at,
@@ -276,11 +292,17 @@ pub fn clustermap(
         let limit = (heatmap.right() + PAD / 2.0) as f64;
         col_shown.positions.retain(|&p| col_x(p) + (col_shown.size * LINE_HEIGHT / 2.0) as f64 <= limit);
     }
+    let col_ticks = col_shown.positions.len() < in_view(&window.cols, cols.order.len());
     for &p in &col_shown.positions {
         let label = cols.labels.get(cols.order[p]);
-        let label = fit_noting(fonts, &mut scene, TextKind::ColLabel, &label, col_shown.size, col_label_h - PAD + 0.5);
+        let room = col_label_h - PAD - LABEL_TICK + 0.5;
+        let label = fit_noting(fonts, &mut scene, TextKind::ColLabel, &label, col_shown.size, room);
         let x = col_x(p);
-        let at = [x as f32, heatmap.bottom() + PAD / 2.0];
+        if col_ticks {
+            let (from, to) = ([x as f32, heatmap.bottom()], [x as f32, heatmap.bottom() + LABEL_TICK]);
+            scene.lines.push(Line { from, to, width: 1.0, color: Rgba::BLACK });
+        }
+        let at = [x as f32, heatmap.bottom() + LABEL_TICK + PAD / 2.0];
         scene.texts.push(Text {
             text: label,
             at,
@@ -497,7 +519,9 @@ fn color_bar(
 ) {
     let tick_size = size * 0.9;
     let label_h = label.map_or(0.0, |_| size * LINE_HEIGHT + PAD / 2.0);
-    let bar_w = (0.15 * corner.w).clamp(10.0, 24.0);
+    // As wide as seaborn's (cbar_pos: 5% of the figure's width), leaving
+    // the corner room for the ticks' labels.
+    let bar_w = (0.05 * scene.width as f32).min(0.4 * corner.w).max(10.0);
     let bar =
         Rect::new(corner.x, corner.y + label_h + tick_size / 2.0, bar_w, (corner.h - label_h - tick_size).min(240.0));
     if bar.is_empty() {
