@@ -187,6 +187,26 @@ fn svg_output_holds_vectors_a_gradient_and_the_cells_as_an_image() {
     assert!(svg.matches("<line ").count() > 100, "the trees are lines");
     assert!(svg.contains(r#"transform="rotate(-90"#), "column labels are rotated");
     assert!(svg.matches("<text ").count() > 40, "labels, ticks and the legend are text");
+    // Fewer cells than pixels: one image pixel a cell, the matrix's own values.
+    let small = dir.path().join("small.tsv");
+    let labels: Vec<String> = (0..12).map(|i| format!("r{i}")).collect();
+    write_tsv(&small, &labels, 5, "s");
+    let out = dir.path().join("small.svg");
+    let args = [small.to_str().unwrap(), "--no-row-cluster", "--no-col-cluster", "-o", out.to_str().unwrap()];
+    render(dir.path(), &[&args[..], &["--cmap", "gray", "--vmin", "-1", "--vmax", "1"]].concat()).unwrap();
+    let svg = std::fs::read_to_string(&out).unwrap();
+    let data = svg.split("data:image/png;base64,").nth(1).unwrap().split('"').next().unwrap();
+    let png = dir.path().join("cells.png");
+    std::fs::write(&png, base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).unwrap()).unwrap();
+    let (w, h, pixels) = read_png(&png);
+    assert_eq!((w, h), (5, 12));
+    // write_tsv's value of row i, column j on matplotlib's gray map from -1 to 1.
+    for (i, j) in [(0, 0), (3, 2), (11, 4)] {
+        let v = ((i * 7 + j * 3) % 11) as f32 / 5.0 - 1.0;
+        let expected = ((v + 1.0) / 2.0 * 255.0).round() as i32;
+        let got = i32::from(pixels[4 * (i * 5 + j)]);
+        assert!((got - expected).abs() <= 2, "cell ({i}, {j}): {got} against {expected}");
+    }
 }
 
 #[test]

@@ -29,7 +29,8 @@ impl Format {
 }
 
 /// `scene` drawn by `renderer` as the bytes of a `format` file: a PNG of
-/// the whole figure, or an SVG whose heatmaps are PNGs drawn at their size.
+/// the whole figure, or an SVG whose heatmaps are PNGs drawn at their size,
+/// or at one pixel a cell when they hold fewer cells than pixels.
 pub fn export(
     renderer: &mut Renderer,
     scene: &Scene,
@@ -41,7 +42,21 @@ pub fn export(
         Format::Svg => {
             let mut images = Vec::new();
             for (cells, source) in scene.heatmap_rects().into_iter().zip(heatmaps) {
-                let (w, h) = (cells.w.round().max(1.0) as u32, cells.h.round().max(1.0) as u32);
+                // One image pixel a matrix cell where the cells in view are
+                // whole and no more than the panel's pixels (the viewer
+                // scales them up sharply); else the panel's pixels.
+                let window = &source.window;
+                let whole = |r: &std::ops::Range<f64>| r.start.fract() == 0.0 && r.end.fract() == 0.0;
+                let (n_cols, n_rows) = (window.cols.end - window.cols.start, window.rows.end - window.rows.start);
+                let (w, h) = if whole(&window.rows)
+                    && whole(&window.cols)
+                    && n_cols <= cells.w as f64
+                    && n_rows <= cells.h as f64
+                {
+                    (n_cols.max(1.0) as u32, n_rows.max(1.0) as u32)
+                } else {
+                    (cells.w.round().max(1.0) as u32, cells.h.round().max(1.0) as u32)
+                };
                 let drawing = renderer.draw(&Scene::bare(w, h), std::slice::from_ref(source), Target::Image)?;
                 images.push(drawing.into_image().to_png());
             }
