@@ -75,7 +75,7 @@ fn a_spec_reads_from_json_with_every_choice_named() {
         "row_colors": ["obs:louvain"], "col_colors": [], "categorical": ["louvain"], "numeric": [],
         "row_cut": 5, "col_cut": null, "row_cut_height": null, "col_cut_height": null,
         "row_clusters_out": "clusters.tsv", "col_clusters_out": null,
-        "cbar_label": "z", "title": null, "dendrogram_ratio": 0.2, "colors_ratio": 0.03,
+        "cbar_label": "z", "xlabel": "gene", "ylabel": null, "title": null, "dendrogram_ratio": 0.2, "colors_ratio": 0.03,
         "tree_linewidth": 2.0, "width": 800, "height": 600, "font_size": 10.0, "nan_color": "#000000", "agg": "extremes",
         "bare": false, "layout_out": null, "link": ["b.tsv"], "link_order": "follow",
         "link_shared_scale": true, "connector_color": "clusters", "connector_alpha": 0.5
@@ -104,6 +104,7 @@ fn a_spec_reads_from_json_with_every_choice_named() {
     want.row_cut = Some(5);
     want.row_clusters_out = Some("clusters.tsv".into());
     want.cbar_label = Some("z".into());
+    want.xlabel = Some("gene".into());
     (want.dendrogram_ratio, want.colors_ratio, want.tree_linewidth) = (0.2, 0.03, 2.0);
     (want.width, want.height, want.font_size) = (800, 600, 10.0);
     want.nan_color = "#000000".into();
@@ -314,6 +315,7 @@ fn every_text_lies_inside_the_figure_and_none_overlaps_another() {
         // Cluster numbers: a numeric bar, its legend a gradient with its ends.
         spec.row_colors.push(format!("{}:louvain", obs.display()));
         spec.metric = Metric::Correlation;
+        (spec.xlabel, spec.ylabel) = (Some("gene".into()), Some("cell (PBMC 68k, reduced)".into()));
         spec.title = Some("PBMC 68k reduced: 700 cells × 765 genes, average linkage of correlation distances".into());
         let prepared = prepare(&spec).unwrap();
         let categories: Vec<String> = {
@@ -342,6 +344,25 @@ fn every_text_lies_inside_the_figure_and_none_overlaps_another() {
                     }
                 }
                 if (w, h, font_size) == (1000, 800, 12.0) {
+                    // The axes' names beyond the labels they name.
+                    let kind = heatscope::figure::scene::TextKind::AxisName;
+                    let named = |k| {
+                        picture
+                            .texts
+                            .iter()
+                            .filter(move |t| t.kind == k)
+                            .map(|t| text::text_box(&mut text::font_system(), t))
+                            .collect::<Vec<_>>()
+                    };
+                    let [gene, cell] = [0, 1].map(|i| {
+                        let t = picture.texts.iter().filter(|t| t.kind == kind).nth(i).unwrap();
+                        (t.text.clone(), text::text_box(&mut fonts, t))
+                    });
+                    assert_eq!((gene.0.as_str(), cell.0.as_str()), ("gene", "cell (PBMC 68k, reduced)"));
+                    let cols = named(heatscope::figure::scene::TextKind::ColLabel);
+                    let rows = named(heatscope::figure::scene::TextKind::RowLabel);
+                    assert!(cols.iter().all(|b| b.bottom() <= gene.1.y), "gene below the column labels");
+                    assert!(rows.iter().all(|b| b.right() <= cell.1.x), "cell right of the row labels");
                     // Room for every legend entry whole, long names wrapped.
                     assert_eq!(picture.shortened, Vec::<String>::new(), "{case}");
                     let legend = picture.panels.iter().find(|p| p.name == "legend:bulk_labels").unwrap().rect;

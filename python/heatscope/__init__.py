@@ -214,6 +214,8 @@ class _Input:
         self.values = None
         self.rows = self.cols = None
         self.obs = self.var = None
+        # A DataFrame's index and columns names (seaborn's axis labels).
+        self.row_name = self.col_name = None
         if isinstance(data, (str, os.PathLike)):
             self.path = os.fspath(data)
             if not os.path.exists(self.path):
@@ -229,6 +231,7 @@ class _Input:
         elif hasattr(data, "index") and hasattr(data, "columns") and hasattr(data, "to_numpy"):
             self.values = data.to_numpy()
             self.rows, self.cols = [str(v) for v in data.index], [str(v) for v in data.columns]
+            self.row_name, self.col_name = data.index.name, data.columns.name
         else:
             self.values = data
         if layer is not None and self.obs is None:
@@ -401,7 +404,9 @@ def clustermap(
     ``ClusterGrid.row_clusters``), ``optimal_ordering``, ``agg`` ("mean" or
     "extremes": what a pixel over many cells shows), ``title``, ``link``
     (another matrix drawn to the right, rows joined by label), ``layer``
-    (of an AnnData).
+    (of an AnnData). A DataFrame's index and columns names become the axes'
+    names, as in seaborn. Any other field of heatscope's figure spec may be
+    given by name, e.g. ``xlabel="gene"``, ``categorical=["leiden"]``.
 
     ``data``: a 2-D numpy array (any float or int dtype), a pandas
     DataFrame (index and columns as labels), an AnnData (``obs_names`` ×
@@ -443,6 +448,9 @@ def clustermap(
         "font_size": font_size,
         "agg": agg,
         "title": title,
+        # seaborn names the axes after the DataFrame's index and columns.
+        "xlabel": None if source.col_name is None else str(source.col_name),
+        "ylabel": None if source.row_name is None else str(source.row_name),
     }
     rows, cols = source.rows, source.cols
     row_mode, new_rows = _labels_mode(yticklabels, len(rows) if rows else 0, "yticklabels")

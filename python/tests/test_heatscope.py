@@ -401,3 +401,15 @@ def test_cluster_numbers_as_row_colors_stay_categories_with_a_legend():
     grid = heatscope.clustermap(frame, row_colors=leiden, width=600, height=500)
     names = [p["name"] for p in grid.layout()["panels"]]
     assert "row_colors:leiden" in names and "legend:leiden" in names
+
+
+def test_a_dataframes_index_and_columns_names_name_the_axes_as_in_seaborn():
+    frame = pd.DataFrame(random(30, 4), index=pd.Index([f"c{i}" for i in range(30)], name="cell"))
+    frame.columns = pd.Index(["g0", "g1", "g2", "g3"], name="gene")
+    texts = heatscope.clustermap(frame, width=600, height=500).layout()["texts"]
+    assert sorted(t["text"] for t in texts if t["kind"] == "axis_name") == ["cell", "gene"]
+    # Integer cluster ids drawn as categories when asked.
+    ids = pd.Series([i % 12 for i in range(30)], index=frame.index, name="cluster")
+    grid = heatscope.clustermap(frame, row_colors=ids, categorical=["cluster"], width=600, height=700)
+    entries = [t["text"] for t in grid.layout()["texts"] if t["kind"] == "legend_entry"]
+    assert entries == [str(i) for i in range(12)]

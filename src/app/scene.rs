@@ -29,6 +29,8 @@ pub fn scene(
         height: size[1],
         title: figure.title.clone(),
         cbar_label: figure.cbar_label.clone(),
+        xlabel: figure.xlabel.clone(),
+        ylabel: figure.ylabel.clone(),
         dendrogram_ratio: figure.dendrogram_ratio,
         colors_ratio: figure.colors_ratio,
         tree_linewidth: figure.tree_linewidth,

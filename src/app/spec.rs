@@ -191,6 +191,9 @@ pub struct FigureSpec {
     pub row_clusters_out: Option<PathBuf>,
     pub col_clusters_out: Option<PathBuf>,
     pub cbar_label: Option<String>,
+    /// Names of the column and row axes, as matplotlib's xlabel and ylabel.
+    pub xlabel: Option<String>,
+    pub ylabel: Option<String>,
     pub title: Option<String>,
     pub dendrogram_ratio: f32,
     pub colors_ratio: f32,
@@ -253,6 +256,8 @@ impl FigureSpec {
             row_clusters_out: None,
             col_clusters_out: None,
             cbar_label: None,
+            xlabel: None,
+            ylabel: None,
             title: None,
             dendrogram_ratio: 0.15,
             colors_ratio: 0.02,

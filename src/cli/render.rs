@@ -120,6 +120,12 @@ pub struct FigureArgs {
     /// The same for the columns' cut.
     #[arg(long, value_name = "CLUSTERS.tsv")]
     pub col_clusters_out: Option<PathBuf>,
+    /// Name of the column axis, below the column labels (matplotlib's xlabel), e.g. gene.
+    #[arg(long, value_name = "TEXT")]
+    pub xlabel: Option<String>,
+    /// Name of the row axis, beside the row labels, e.g. cell.
+    #[arg(long, value_name = "TEXT")]
+    pub ylabel: Option<String>,
     /// Label of the colour bar.
     #[arg(long, value_name = "TEXT")]
     pub cbar_label: Option<String>,
@@ -254,6 +260,8 @@ impl FigureArgs {
             row_clusters_out: self.row_clusters_out.clone(),
             col_clusters_out: self.col_clusters_out.clone(),
             cbar_label: self.cbar_label.clone(),
+            xlabel: self.xlabel.clone(),
+            ylabel: self.ylabel.clone(),
             title: self.title.clone(),
             dendrogram_ratio: self.dendrogram_ratio,
             colors_ratio: self.colors_ratio,

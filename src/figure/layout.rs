@@ -32,6 +32,10 @@ pub struct FigureOptions {
     pub height: u32,
     pub title: Option<String>,
     pub cbar_label: Option<String>,
+    /// Names of the column and row axes (matplotlib's xlabel and ylabel):
+    /// below the column labels, and beside the row labels read upwards.
+    pub xlabel: Option<String>,
+    pub ylabel: Option<String>,
     /// Share of the figure's width (height) the row (column) tree takes.
     pub dendrogram_ratio: f32,
     /// Share of the figure's width (height) each annotation bar takes.
@@ -157,6 +161,10 @@ pub fn clustermap(
         let widest = widest.fold(0.0, f32::max);
         if widest > 0.0 { widest.min(cap).ceil() + PAD + LABEL_TICK } else { 0.0 }
     };
+    // The axes' names take a line each, outside the labels.
+    let name_line = size * LINE_HEIGHT + PAD / 2.0;
+    let xlabel_h = if options.xlabel.is_some() { name_line } else { 0.0 };
+    let ylabel_w = if options.ylabel.is_some() { name_line } else { 0.0 };
     let (mut row_label_w, mut col_label_h) = (0.0, 0.0);
     for _ in 0..3 {
         (row_label_w, col_label_h) = if options.fixed_label_area {
@@ -164,7 +172,7 @@ pub fn clustermap(
                 |axis: &AxisSpec, cap: f32| if axis.label_mode == LabelMode::None { 0.0 } else { cap * 0.6 + PAD };
             (reserve(rows, max_row_label_w), reserve(cols, max_col_label_h))
         } else {
-            let extent = (w - left - PAD - legend_w - row_label_w, h - top - PAD - col_label_h);
+            let extent = (w - left - PAD - legend_w - ylabel_w - row_label_w, h - top - PAD - xlabel_h - col_label_h);
             let row_shown = shown_labels(rows, &window.rows, extent.1, size);
             let col_shown = shown_labels(cols, &window.cols, extent.0, size);
             let bar_names = bar_names_extent(fonts, rows.bars, size);
@@ -175,9 +183,9 @@ pub fn clustermap(
         };
     }
 
-    let bottom = h - PAD - col_label_h;
+    let bottom = h - PAD - xlabel_h - col_label_h;
     let bottom = role.align.map_or(bottom, |a| bottom.min(a[1]));
-    let heatmap = Rect::new(left, top, w - left - PAD - legend_w - row_label_w, bottom - top);
+    let heatmap = Rect::new(left, top, w - left - PAD - legend_w - ylabel_w - row_label_w, bottom - top);
     scene.heatmap = heatmap;
     scene.panels.push(Panel { name: "heatmap".into(), rect: heatmap });
     if role.measure_only {
@@ -187,7 +195,7 @@ pub fn clustermap(
     // Trees.
     if let Some(tree) = rows.tree {
         let rect = if role.row_tree_right {
-            Rect::new(heatmap.right() + row_label_w, heatmap.y, row_tree_w - PAD, heatmap.h)
+            Rect::new(heatmap.right() + row_label_w + ylabel_w, heatmap.y, row_tree_w - PAD, heatmap.h)
         } else {
             Rect::new(PAD, heatmap.y, row_tree_w - PAD, heatmap.h)
         };
@@ -312,6 +320,19 @@ pub fn clustermap(
             color: Rgba::BLACK,
             kind: TextKind::ColLabel,
         });
+    }
+    // The axes' names, centred on the heatmap.
+    let names = [(&options.xlabel, false, heatmap.w), (&options.ylabel, true, heatmap.h)];
+    for (name, rotated, room) in names {
+        let Some(name) = name else { continue };
+        let text = fit_noting(fonts, &mut scene, TextKind::AxisName, name, size, room);
+        let at = if rotated {
+            [heatmap.right() + row_label_w + ylabel_w / 2.0, heatmap.y + heatmap.h / 2.0]
+        } else {
+            [heatmap.x + heatmap.w / 2.0, heatmap.bottom() + col_label_h + xlabel_h / 2.0]
+        };
+        let kind = TextKind::AxisName;
+        scene.texts.push(Text { text, at, size, align: Align::Middle, rotated, color: Rgba::BLACK, kind });
     }
     scene.shown_rows = row_shown.positions;
     scene.shown_cols = col_shown.positions;

@@ -74,6 +74,7 @@ pub fn linked_clustermap(
             width: widths[i] as u32,
             title: if i == 0 { options.title.clone() } else { None },
             cbar_label: if i == 0 { options.cbar_label.clone() } else { None },
+            ylabel: if i + 1 == panels.len() { options.ylabel.clone() } else { None },
             panel: PanelRole {
                 legends: false,
                 color_bar: panel.color_bar,

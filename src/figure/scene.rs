@@ -109,6 +109,8 @@ pub enum TextKind {
     ColorbarTick,
     LegendTitle,
     LegendEntry,
+    /// The name of the column or row axis (`--xlabel`, `--ylabel`).
+    AxisName,
     /// A message in place of a figure (the waiting screen).
     Message,
     /// The window's hover box, help and search.
@@ -127,6 +129,7 @@ impl TextKind {
             TextKind::ColorbarTick => "colorbar_tick",
             TextKind::LegendTitle => "legend_title",
             TextKind::LegendEntry => "legend_entry",
+            TextKind::AxisName => "axis_name",
             TextKind::Message => "message",
             TextKind::Overlay => "overlay",
         }
