@@ -8,6 +8,8 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+use heatscope::quote::MAX_QUOTED;
 use std::time::{Duration, Instant};
 
 /// Address-space cap for the binary, in KiB: room for its code and threads,
@@ -53,6 +55,14 @@ fn capped(cache: &Path, args: &[&str]) -> Run {
 /// Checks a capped `info FILE`: exit code 2, one line, naming the file and
 /// holding each of `expected`.
 fn assert_refused(file: &Path, expected: &[&str]) {
+    let left = assert_refused_naming(file, file.file_name().unwrap().to_str().unwrap(), expected);
+    assert!(left.is_empty(), "nothing is left in the cache folder: {left:?}");
+}
+
+/// [`assert_refused`] for a message about a file beside `file` (a tree
+/// beside a CDT), whose name holds `name`; returns the names of what the
+/// run left in its cache folder.
+fn assert_refused_naming(file: &Path, name: &str, expected: &[&str]) -> Vec<String> {
     let cache = tempfile::tempdir().unwrap();
     let run = capped(cache.path(), &["-q", "info", file.to_str().unwrap()]);
     let stderr = run.stderr;
@@ -60,13 +70,11 @@ fn assert_refused(file: &Path, expected: &[&str]) {
     assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr}");
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(stderr.len() < 600, "a short line expected: {stderr}");
-    let name = file.file_name().unwrap().to_str().unwrap();
     assert!(stderr.contains(name), "the message names the file: {stderr}");
     for e in expected {
         assert!(stderr.contains(e), "expected '{e}' in: {stderr}");
     }
-    let left: Vec<_> = std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert!(left.is_empty(), "nothing is left in the cache folder: {left:?}");
+    std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
 }
 
 #[test]
@@ -185,4 +193,41 @@ fn lines_ended_by_carriage_returns_alone_are_named() {
     let file = dir.path().join("mac.tsv");
     std::fs::write(&file, "gene\ts0\ts1\rg0\t1\t2\rg1\t3\t4\r").unwrap();
     assert_refused(&file, &["carriage return alone", "tr '\\r' '\\n'"]);
+}
+
+#[test]
+fn a_garbage_npy_header_is_named_on_one_line_and_quoted_short() {
+    // The magic and version 1.0, then 15 KB of lines that are no dict.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("garbage.npy");
+    let mut header = "{junk\n".repeat(2500).into_bytes();
+    header.push(b'\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(&header);
+    std::fs::write(&file, bytes).unwrap();
+    // Each "{junk\n" shows as 7 characters ("\n" escaped): 28 of them and
+    // 4 more make the 200 quoted.
+    assert_eq!(28 * 7 + 4, MAX_QUOTED);
+    let quoted = format!("'{}{{jun…'", "{junk\\n".repeat(28));
+    assert_refused(
+        &file,
+        &[&format!("not a readable NumPy .npy file (the header is not a Python dict literal: {quoted}); re-save it")],
+    );
+}
+
+#[test]
+fn a_huge_node_id_in_a_tree_is_quoted_short() {
+    // A CDT of two genes and a .gtr whose first merge names a 12 MB id.
+    let dir = tempfile::tempdir().unwrap();
+    let cdt = dir.path().join("t.cdt");
+    std::fs::write(&cdt, "GID\tUNIQID\tNAME\tGWEIGHT\ts0\ts1\nGENE0X\tg0\tg0\t1\t1\t2\nGENE1X\tg1\tg1\t1\t3\t4\n")
+        .unwrap();
+    let id = "N".repeat(12 << 20);
+    std::fs::write(dir.path().join("t.gtr"), format!("NODE1X\t{id}\tGENE1X\t0.9\n")).unwrap();
+    let expected =
+        format!("t.gtr: line 1: '{}…' is neither a leaf of the CDT nor an earlier node", "N".repeat(MAX_QUOTED));
+    // The CDT itself is fine: its cache is kept, and nothing else.
+    let left = assert_refused_naming(&cdt, "t.gtr", &[&expected]);
+    assert!(left.len() == 1 && left[0].starts_with("t.cdt-") && left[0].ends_with(".hsm"), "{left:?}");
 }

@@ -276,7 +276,7 @@ pub enum ClusterError {
     #[error("interrupted; nothing half-written was kept")]
     Interrupted,
     /// A method or metric name that is not known.
-    #[error("unknown {kind} {name:?}; use one of {known}")]
+    #[error("unknown {kind} \"{}\"; use one of {known}", crate::quote::quote(name))]
     UnknownName {
         /// "method" or "metric".
         kind: &'static str,
