@@ -231,3 +231,13 @@ fn a_huge_node_id_in_a_tree_is_quoted_short() {
     let left = assert_refused_naming(&cdt, "t.gtr", &[&expected]);
     assert!(left.len() == 1 && left[0].starts_with("t.cdt-") && left[0].ends_with(".hsm"), "{left:?}");
 }
+
+#[test]
+fn a_number_of_5000_digits_is_beyond_the_float32_range_not_infinite() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("digits.tsv");
+    std::fs::write(&file, format!("gene\ts0\ts1\ng0\t1\t{}\n", "9".repeat(5000))).unwrap();
+    let expected =
+        format!("line 2, column 3 ('s1'): {}… is beyond the float32 range (±3.4e38)", "9".repeat(MAX_QUOTED));
+    assert_refused(&file, &[&expected, "rescale the data"]);
+}
