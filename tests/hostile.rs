@@ -241,3 +241,37 @@ fn a_number_of_5000_digits_is_beyond_the_float32_range_not_infinite() {
         format!("line 2, column 3 ('s1'): {}… is beyond the float32 range (±3.4e38)", "9".repeat(MAX_QUOTED));
     assert_refused(&file, &[&expected, "rescale the data"]);
 }
+
+#[test]
+fn a_features_tsv_of_one_column_says_what_it_must_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("onecolumn10x");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("matrix.mtx"), "%%MatrixMarket matrix coordinate integer general\n2 1 1\n1 1 3\n")
+        .unwrap();
+    std::fs::write(folder.join("features.tsv"), "ENSG1\nENSG2\n").unwrap();
+    std::fs::write(folder.join("barcodes.tsv"), "AAAC-1\n").unwrap();
+    assert_refused(
+        &folder,
+        &[
+            "features.tsv: line 1: 1 field and no gene name (field 2)",
+            "holds a gene id, a gene name and optionally a feature type, tab-separated",
+        ],
+    );
+}
+
+#[test]
+fn h5ad_values_beyond_float32_are_named_so_and_infinities_as_infinite() {
+    let fixture = |name: &str| common::repo(&format!("tests/fixtures/hostile/{name}"));
+    // A dense float64 X holding 1e300 at (2, 1), a CSR one holding -1e300
+    // at (1, 1), and the same CSR with -inf there.
+    assert_refused(
+        &fixture("beyond_f32_dense.h5ad"),
+        &["row 2, column 1 (0-based) is beyond the float32 range (±3.4e38)"],
+    );
+    assert_refused(
+        &fixture("beyond_f32_csr.h5ad"),
+        &["row 1, column 1 (0-based) is beyond the float32 range (±3.4e38)"],
+    );
+    assert_refused(&fixture("infinite_csr.h5ad"), &["row 1, column 1 (0-based) is infinite"]);
+}
