@@ -275,3 +275,20 @@ fn h5ad_values_beyond_float32_are_named_so_and_infinities_as_infinite() {
     );
     assert_refused(&fixture("infinite_csr.h5ad"), &["row 1, column 1 (0-based) is infinite"]);
 }
+
+#[test]
+fn a_standard_output_that_cannot_be_written_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("small.tsv");
+    std::fs::write(&file, "name\ta\tb\nr0\t1\t2\n").unwrap();
+    let full = std::fs::File::create("/dev/full").expect("Linux has /dev/full");
+    let out = common::command(&dir.path().join("cache"))
+        .args(["-q", "info", file.to_str().unwrap()])
+        .stdout(Stdio::from(full))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: could not write to standard output (No space left on device"), "{stderr}");
+}
