@@ -292,3 +292,23 @@ fn a_standard_output_that_cannot_be_written_is_named() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("error: could not write to standard output (No space left on device"), "{stderr}");
 }
+
+#[test]
+fn values_whose_distances_pass_float32_are_refused_before_clustering() {
+    // Rows (3e38, −3e38) and (−3e38, 3e38) are √2 · 6e38 ≈ 8.5e38 apart,
+    // beyond f32::MAX ≈ 3.4e38, which distances are kept in.
+    let (x, max) = (3e38f64, f64::from(f32::MAX));
+    assert!((2.0 * (2.0 * x).powi(2)).sqrt() > max);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("far.tsv");
+    std::fs::write(&file, "g\ta\tb\nr0\t3e38\t-3e38\nr1\t-3e38\t3e38\nr2\t0\t1\n").unwrap();
+    let order = dir.path().join("order.txt");
+    let cache = dir.path().join("cache");
+    let run = capped(&cache, &["-q", "cluster", file.to_str().unwrap(), "--order-out", order.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    let expected = "far.tsv: rows 'r0' and 'r1': rows 0 and 1 (0-based) are too far apart for a euclidean distance: \
+                    it passes the float32 range (±3.4e38) that distances are kept in; rescale the data";
+    assert!(run.stderr.contains(expected), "{}", run.stderr);
+    assert!(!order.exists());
+}

@@ -111,6 +111,9 @@ fn about_file(error: ClusterError, matrix: &Matrix, labels: &Labels) -> anyhow::
             index + 1,
             labels.len()
         ),
+        ClusterError::DistanceOverflow { item, a, b, .. } => {
+            format!("{path}: {item}s '{}' and '{}': {error}", quote(&labels.get(*a)), quote(&labels.get(*b)))
+        }
         ClusterError::TooFewItems { .. } | ClusterError::OverBudget { .. } => format!("{path}: {error}"),
         _ => return error.into(),
     };
