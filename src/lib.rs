@@ -14,6 +14,7 @@ mod mmap;
 pub mod output;
 pub mod progress;
 pub mod pyramid;
+pub mod quote;
 pub mod render;
 mod temp;
 pub mod view;

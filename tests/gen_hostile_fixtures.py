@@ -13,6 +13,9 @@ The outputs are committed, so the tests need no Python.
                     var hold that many (empty) names, gzip-compressed
 - empty_huge.h5ad   an empty 10^6 x 10^6 CSR X (no entries), 10^6 empty
                     obs and var names, gzip-compressed
+- beyond_f32_dense.h5ad  a 3 x 2 dense float64 X holding 1e300 at (2, 1)
+- beyond_f32_csr.h5ad    a 3 x 2 CSR float64 X holding -1e300 at (1, 1)
+- infinite_csr.h5ad      the same with -inf at (1, 1)
 """
 
 import os
@@ -87,3 +90,30 @@ with h5py.File(os.path.join(OUT, "empty_huge.h5ad"), "w") as f:
     frame(f, "obs", n=n)
     frame(f, "var", n=n)
     csr(f, (n, n), indptr=np.zeros(n + 1))
+
+
+def small(name, x):
+    with h5py.File(os.path.join(OUT, name), "w") as f:
+        root(f)
+        frame(f, "obs", names=["c0", "c1", "c2"])
+        frame(f, "var", names=["g0", "g1"])
+        x(f)
+
+
+def dense_x(f):
+    f.create_dataset("X", data=np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 1e300]]))
+
+
+def csr_x(value):
+    def write(f):
+        csr(f, (3, 2), indptr=[0, 1, 2, 2])
+        del f["X/data"]
+        f["X/data"] = np.array([1.0, value], dtype=np.float64)
+        f["X/indices"][...] = np.array([0, 1], dtype=np.int32)
+
+    return write
+
+
+small("beyond_f32_dense.h5ad", dense_x)
+small("beyond_f32_csr.h5ad", csr_x(-1e300))
+small("infinite_csr.h5ad", csr_x(-np.inf))

@@ -8,6 +8,8 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+use heatscope::quote::MAX_QUOTED;
 use std::time::{Duration, Instant};
 
 /// Address-space cap for the binary, in KiB: room for its code and threads,
@@ -53,6 +55,14 @@ fn capped(cache: &Path, args: &[&str]) -> Run {
 /// Checks a capped `info FILE`: exit code 2, one line, naming the file and
 /// holding each of `expected`.
 fn assert_refused(file: &Path, expected: &[&str]) {
+    let left = assert_refused_naming(file, file.file_name().unwrap().to_str().unwrap(), expected);
+    assert!(left.is_empty(), "nothing is left in the cache folder: {left:?}");
+}
+
+/// [`assert_refused`] for a message about a file beside `file` (a tree
+/// beside a CDT), whose name holds `name`; returns the names of what the
+/// run left in its cache folder.
+fn assert_refused_naming(file: &Path, name: &str, expected: &[&str]) -> Vec<String> {
     let cache = tempfile::tempdir().unwrap();
     let run = capped(cache.path(), &["-q", "info", file.to_str().unwrap()]);
     let stderr = run.stderr;
@@ -60,13 +70,11 @@ fn assert_refused(file: &Path, expected: &[&str]) {
     assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr}");
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(stderr.len() < 600, "a short line expected: {stderr}");
-    let name = file.file_name().unwrap().to_str().unwrap();
     assert!(stderr.contains(name), "the message names the file: {stderr}");
     for e in expected {
         assert!(stderr.contains(e), "expected '{e}' in: {stderr}");
     }
-    let left: Vec<_> = std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert!(left.is_empty(), "nothing is left in the cache folder: {left:?}");
+    std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
 }
 
 #[test]
@@ -185,4 +193,122 @@ fn lines_ended_by_carriage_returns_alone_are_named() {
     let file = dir.path().join("mac.tsv");
     std::fs::write(&file, "gene\ts0\ts1\rg0\t1\t2\rg1\t3\t4\r").unwrap();
     assert_refused(&file, &["carriage return alone", "tr '\\r' '\\n'"]);
+}
+
+#[test]
+fn a_garbage_npy_header_is_named_on_one_line_and_quoted_short() {
+    // The magic and version 1.0, then 15 KB of lines that are no dict.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("garbage.npy");
+    let mut header = "{junk\n".repeat(2500).into_bytes();
+    header.push(b'\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(&header);
+    std::fs::write(&file, bytes).unwrap();
+    // Each "{junk\n" shows as 7 characters ("\n" escaped): 28 of them and
+    // 4 more make the 200 quoted.
+    assert_eq!(28 * 7 + 4, MAX_QUOTED);
+    let quoted = format!("'{}{{jun…'", "{junk\\n".repeat(28));
+    assert_refused(
+        &file,
+        &[&format!("not a readable NumPy .npy file (the header is not a Python dict literal: {quoted}); re-save it")],
+    );
+}
+
+#[test]
+fn a_huge_node_id_in_a_tree_is_quoted_short() {
+    // A CDT of two genes and a .gtr whose first merge names a 12 MB id.
+    let dir = tempfile::tempdir().unwrap();
+    let cdt = dir.path().join("t.cdt");
+    std::fs::write(&cdt, "GID\tUNIQID\tNAME\tGWEIGHT\ts0\ts1\nGENE0X\tg0\tg0\t1\t1\t2\nGENE1X\tg1\tg1\t1\t3\t4\n")
+        .unwrap();
+    let id = "N".repeat(12 << 20);
+    std::fs::write(dir.path().join("t.gtr"), format!("NODE1X\t{id}\tGENE1X\t0.9\n")).unwrap();
+    let expected =
+        format!("t.gtr: line 1: '{}…' is neither a leaf of the CDT nor an earlier node", "N".repeat(MAX_QUOTED));
+    // The CDT itself is fine: its cache is kept, and nothing else.
+    let left = assert_refused_naming(&cdt, "t.gtr", &[&expected]);
+    assert!(left.len() == 1 && left[0].starts_with("t.cdt-") && left[0].ends_with(".hsm"), "{left:?}");
+}
+
+#[test]
+fn a_number_of_5000_digits_is_beyond_the_float32_range_not_infinite() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("digits.tsv");
+    std::fs::write(&file, format!("gene\ts0\ts1\ng0\t1\t{}\n", "9".repeat(5000))).unwrap();
+    let expected =
+        format!("line 2, column 3 ('s1'): {}… is beyond the float32 range (±3.4e38)", "9".repeat(MAX_QUOTED));
+    assert_refused(&file, &[&expected, "rescale the data"]);
+}
+
+#[test]
+fn a_features_tsv_of_one_column_says_what_it_must_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("onecolumn10x");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("matrix.mtx"), "%%MatrixMarket matrix coordinate integer general\n2 1 1\n1 1 3\n")
+        .unwrap();
+    std::fs::write(folder.join("features.tsv"), "ENSG1\nENSG2\n").unwrap();
+    std::fs::write(folder.join("barcodes.tsv"), "AAAC-1\n").unwrap();
+    assert_refused(
+        &folder,
+        &[
+            "features.tsv: line 1: 1 field and no gene name (field 2)",
+            "holds a gene id, a gene name and optionally a feature type, tab-separated",
+        ],
+    );
+}
+
+#[test]
+fn h5ad_values_beyond_float32_are_named_so_and_infinities_as_infinite() {
+    let fixture = |name: &str| common::repo(&format!("tests/fixtures/hostile/{name}"));
+    // A dense float64 X holding 1e300 at (2, 1), a CSR one holding -1e300
+    // at (1, 1), and the same CSR with -inf there.
+    assert_refused(
+        &fixture("beyond_f32_dense.h5ad"),
+        &["row 2, column 1 (0-based) is beyond the float32 range (±3.4e38)"],
+    );
+    assert_refused(
+        &fixture("beyond_f32_csr.h5ad"),
+        &["row 1, column 1 (0-based) is beyond the float32 range (±3.4e38)"],
+    );
+    assert_refused(&fixture("infinite_csr.h5ad"), &["row 1, column 1 (0-based) is infinite"]);
+}
+
+#[test]
+fn a_standard_output_that_cannot_be_written_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("small.tsv");
+    std::fs::write(&file, "name\ta\tb\nr0\t1\t2\n").unwrap();
+    let full = std::fs::File::create("/dev/full").expect("Linux has /dev/full");
+    let out = common::command(&dir.path().join("cache"))
+        .args(["-q", "info", file.to_str().unwrap()])
+        .stdout(Stdio::from(full))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: could not write to standard output (No space left on device"), "{stderr}");
+}
+
+#[test]
+fn values_whose_distances_pass_float32_are_refused_before_clustering() {
+    // Rows (3e38, −3e38) and (−3e38, 3e38) are √2 · 6e38 ≈ 8.5e38 apart,
+    // beyond f32::MAX ≈ 3.4e38, which distances are kept in.
+    let (x, max) = (3e38f64, f64::from(f32::MAX));
+    assert!((2.0 * (2.0 * x).powi(2)).sqrt() > max);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("far.tsv");
+    std::fs::write(&file, "g\ta\tb\nr0\t3e38\t-3e38\nr1\t-3e38\t3e38\nr2\t0\t1\n").unwrap();
+    let order = dir.path().join("order.txt");
+    let cache = dir.path().join("cache");
+    let run = capped(&cache, &["-q", "cluster", file.to_str().unwrap(), "--order-out", order.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    let expected = "far.tsv: rows 'r0' and 'r1': rows 0 and 1 (0-based) are too far apart for a euclidean distance: \
+                    it passes the float32 range (±3.4e38) that distances are kept in; rescale the data";
+    assert!(run.stderr.contains(expected), "{}", run.stderr);
+    assert!(!order.exists());
 }

@@ -8,6 +8,7 @@ use super::UsageError;
 use crate::cluster::{Axis, ClusterError, ClusterOptions, Dendrogram, Plan, TreeOrigin, cluster_cached, plan};
 use crate::input::{InputError, Labels, Matrix};
 use crate::output::write_atomically;
+use crate::quote::quote;
 
 /// How an axis is clustered, as its summary line and `--layout-out` say.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -106,10 +107,13 @@ fn about_file(error: ClusterError, matrix: &Matrix, labels: &Labels) -> anyhow::
     let message = match &error {
         ClusterError::NoFiniteValue { item, index } => format!(
             "{path}: {item} '{}' ({item} {} of {}) has no finite value (all NaN); remove it before clustering",
-            labels.get(*index),
+            quote(&labels.get(*index)),
             index + 1,
             labels.len()
         ),
+        ClusterError::DistanceOverflow { item, a, b, .. } => {
+            format!("{path}: {item}s '{}' and '{}': {error}", quote(&labels.get(*a)), quote(&labels.get(*b)))
+        }
         ClusterError::TooFewItems { .. } | ClusterError::OverBudget { .. } => format!("{path}: {error}"),
         _ => return error.into(),
     };
@@ -158,10 +162,14 @@ pub fn read_order(path: &Path, labels: &Labels, item: &str) -> anyhow::Result<Ve
     for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let label = line.trim();
         let Some(&i) = index.get(label) else {
-            return Err(refuse(format!("line {}: '{label}' is not a {item} label of the matrix", number + 1)));
+            return Err(refuse(format!("line {}: '{}' is not a {item} label of the matrix", number + 1, quote(label))));
         };
         if std::mem::replace(&mut seen[i], true) {
-            return Err(refuse(format!("line {}: '{label}' comes a second time; name each {item} once", number + 1)));
+            return Err(refuse(format!(
+                "line {}: '{}' comes a second time; name each {item} once",
+                number + 1,
+                quote(label)
+            )));
         }
         order.push(i);
     }
@@ -171,7 +179,7 @@ pub fn read_order(path: &Path, labels: &Labels, item: &str) -> anyhow::Result<Ve
             "names {} of the {} {item}s (e.g. not '{}'); name every {item} once",
             order.len(),
             labels.len(),
-            labels.get(missing)
+            quote(&labels.get(missing))
         )));
     }
     Ok(order)

@@ -258,7 +258,7 @@ pub fn prepare_panel(
     if let (Some(links), Some((left, left_file))) = (&links, left)
         && links.is_empty()
     {
-        let example = |labels: &crate::input::Labels| labels.get(0).into_owned();
+        let example = |labels: &crate::input::Labels| crate::quote::quote(&labels.get(0));
         return Err(usage(format!(
             "--link {}: none of its {} row labels (e.g. '{}') is among the {} row labels of {} (e.g. '{}'); link matrices whose rows share names, spelled the same",
             input.file.display(),

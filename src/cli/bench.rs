@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use heatscope::app::bench::{self, Recorder};
 use heatscope::app::{FigureSpec, InputSpec, Session, prepare};
+use heatscope::quote::quote;
 use heatscope::render::Renderer;
 
 use super::CliError;
@@ -51,7 +52,7 @@ pub struct BenchArgs {
 }
 
 fn parse_shape(text: &str) -> Result<(u64, u64), String> {
-    let bad = || format!("'{text}': give the shape as ROWSxCOLS, e.g. 1000000x1000");
+    let bad = || format!("'{}': give the shape as ROWSxCOLS, e.g. 1000000x1000", quote(text));
     let (rows, cols) = text.split_once(['x', 'X']).ok_or_else(bad)?;
     Ok((rows.trim().parse().map_err(|_| bad())?, cols.trim().parse().map_err(|_| bad())?))
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use heatscope::app::cluster_job::{Axes, ClusterJob, Cut, TreeFiles};
 use heatscope::cluster::{ApproxOptions, ClusterOptions, MemoryBudget, Method, Metric, When};
+use heatscope::quote::quote;
 
 use super::InputArgs;
 
@@ -158,7 +159,7 @@ pub(super) fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().map_err(|_| format!("'{text}' is not a size such as 8G or 512M"))?;
+    let number: f64 = number.parse().map_err(|_| format!("'{}' is not a size such as 8G or 512M", quote(text)))?;
     let unit = unit.trim().to_ascii_uppercase();
     let scale: u64 = match unit.trim_end_matches("IB").trim_end_matches('B') {
         "" => 1,
@@ -166,11 +167,11 @@ pub(super) fn parse_size(text: &str) -> Result<u64, String> {
         "M" => 1 << 20,
         "G" => 1 << 30,
         "T" => 1 << 40,
-        _ => return Err(format!("'{text}': unknown unit; use K, M, G or T")),
+        _ => return Err(format!("'{}': unknown unit; use K, M, G or T", quote(text))),
     };
     let bytes = number * scale as f64;
     if !(bytes.is_finite() && bytes < u64::MAX as f64) {
-        return Err(format!("'{text}' is more bytes than can be counted"));
+        return Err(format!("'{}' is more bytes than can be counted", quote(text)));
     }
     Ok(bytes as u64)
 }

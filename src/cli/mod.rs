@@ -158,11 +158,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// Writes `text` to standard output. A reader that went away (`| head`) is
-/// not an error: there is simply no one left to tell.
+/// not an error: there is simply no one left to tell. Any other failure (a
+/// full disk, `> /dev/full`) is the environment's: exit code 1.
 pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError {
+            message: format!(
+                "could not write to standard output ({e}); check where it goes (a full disk, a closed file)"
+            ),
+            code: 1,
+        }
+        .into()),
         _ => Ok(()),
     }
 }

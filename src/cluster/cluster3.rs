@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use super::{ClusterError, Dendrogram};
 use crate::input::Matrix;
 use crate::output::write_atomically;
+use crate::quote::quote;
 
 /// Reads the tree at `path` over leaves named `leaf_ids`, in the order the
 /// CDT shows them. Each merge's children are ordered so that the tree draws
@@ -43,13 +44,14 @@ pub fn read_tree(path: &Path, leaf_ids: &[String]) -> Result<Dendrogram, Cluster
             ));
         };
         let child = |name: &str| {
-            ids.get(name)
-                .copied()
-                .ok_or_else(|| error(number, format!("'{name}' is neither a leaf of the CDT nor an earlier node")))
+            ids.get(name).copied().ok_or_else(|| {
+                error(number, format!("'{}' is neither a leaf of the CDT nor an earlier node", quote(name)))
+            })
         };
         let (mut a, mut b) = (child(left)?, child(right)?);
-        let similarity: f64 =
-            similarity.parse().map_err(|_| error(number, format!("similarity '{similarity}' is not a number")))?;
+        let similarity: f64 = similarity
+            .parse()
+            .map_err(|_| error(number, format!("similarity '{}' is not a number", quote(similarity))))?;
         if !similarity.is_finite() {
             return Err(error(number, format!("similarity '{similarity}' is not finite")));
         }
@@ -58,7 +60,7 @@ pub fn read_tree(path: &Path, leaf_ids: &[String]) -> Result<Dendrogram, Cluster
         }
         let cluster = n + rows.len();
         if ids.insert(node, cluster).is_some() {
-            return Err(error(number, format!("node '{node}' is defined twice, or has a leaf's name")));
+            return Err(error(number, format!("node '{}' is defined twice, or has a leaf's name", quote(node))));
         }
         leftmost.push(leftmost[a]);
         size.push(size[a] + size[b]);

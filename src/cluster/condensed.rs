@@ -325,7 +325,7 @@ fn in_panels(
         p.set_position(0);
         p.set_message("distances");
     }
-    let mut any_missing_pair = false;
+    let mut found = Found::default();
     for a0 in (0..n).step_by(panel) {
         let a1 = (a0 + panel).min(n);
         let pa = prepare(items, metric, &center, a0..a1)?;
@@ -338,10 +338,13 @@ fn in_panels(
                 pb_owned = prepare(items, metric, &center, b0..b1)?;
                 &pb_owned
             };
-            any_missing_pair |= panel_pair(&mut dist, metric, (a0, &pa), (b0, pb), progress);
+            found = found.merge(panel_pair(&mut dist, metric, (a0, &pa), (b0, pb), progress));
         }
     }
-    if any_missing_pair {
+    if let Some((a, b)) = found.overflow {
+        return Err(ClusterError::DistanceOverflow { item: items.item_name(), a, b, metric: metric.name() });
+    }
+    if found.missing {
         // Pairs without a common coordinate were left NaN; now that the
         // largest finite distance is known they get it (documented value).
         let max_finite = dist.raw().par_iter().filter(|d| !d.is_nan()).copied().reduce(|| 0.0, f32::max);
@@ -411,15 +414,14 @@ fn prepare(
 }
 
 /// Computes every pair `(i, j)`, `i < j`, with `i` in panel `a` and `j` in
-/// panel `b` (`b` starts at or after `a`). Returns whether a pair had no
-/// common coordinate (left as NaN).
+/// panel `b` (`b` starts at or after `a`).
 fn panel_pair(
     dist: &mut CondensedMatrix,
     metric: Metric,
     (a0, pa): (usize, &Prepared),
     (b0, pb): (usize, &Prepared),
     progress: Option<&Bar>,
-) -> bool {
+) -> Found {
     let a1 = a0 + pa.len();
     // Hand each tile of rows its own slice of the condensed values, so that
     // tiles run in parallel without sharing anything mutable.
@@ -442,7 +444,7 @@ fn panel_pair(
             }
             result
         })
-        .reduce(|| false, |x, y| x | y)
+        .reduce(Found::default, Found::merge)
 }
 
 /// Computes rows `t0..t1` (of panel `a`) against the items of panel `b`,
@@ -453,10 +455,10 @@ fn row_tile(
     (t0, t1, out): (usize, usize, &mut [f32]),
     (a0, pa): (usize, &Prepared),
     (b0, pb): (usize, &Prepared),
-) -> bool {
+) -> Found {
     let dim = pa.dim;
     let b1 = b0 + pb.len();
-    let mut missing = false;
+    let mut found = Found::default();
     let mut gram = vec![0.0f64; TILE * TILE];
     let mut line = vec![0.0f32; TILE];
     let base = blocks.block_row(t0);
@@ -490,17 +492,40 @@ fn row_tile(
             for (k, v) in row.iter_mut().enumerate() {
                 if v.is_nan() {
                     match metric::direct(metric, pa.item(ia), pb.item(lo + k - b0)) {
-                        Some(d) => *v = (d as f32).min(f32::MAX),
-                        None => missing = true,
+                        Some(d) => *v = d as f32,
+                        None => found.missing = true,
                     }
                 }
             }
             for (k, &v) in row.iter().enumerate() {
                 out[blocks.upper(i, lo + k) - base] = v;
             }
+            if let Some(k) = row.iter().position(|v| v.is_infinite()) {
+                found = found.merge(Found { missing: false, overflow: Some((i, lo + k)) });
+            }
         }
     }
-    missing
+    found
+}
+
+/// What computing a set of pairs found besides their distances.
+#[derive(Clone, Copy, Default)]
+struct Found {
+    /// A pair had no common coordinate (left as NaN).
+    missing: bool,
+    /// The first pair (in index order) whose distance is beyond the `f32`
+    /// range (left infinite).
+    overflow: Option<(usize, usize)>,
+}
+
+impl Found {
+    fn merge(self, other: Found) -> Found {
+        let overflow = match (self.overflow, other.overflow) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Found { missing: self.missing || other.missing, overflow }
+    }
 }
 
 #[cfg(test)]
@@ -571,6 +596,37 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn distances_beyond_f32_are_refused_and_those_within_it_kept() {
+        let rows = |scale: f32| [scale, -scale, -scale, scale, 0.0, 1.0];
+        let hand = |data: &[f32; 6], i: usize, j: usize| {
+            let (a, b) = (&data[2 * i..2 * i + 2], &data[2 * j..2 * j + 2]);
+            a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>().sqrt()
+        };
+        // ±3e38: rows 0 and 1 are √2 · 6e38 ≈ 8.5e38 apart, past f32::MAX.
+        let far = rows(3e38);
+        assert!(hand(&far, 0, 1) > f64::from(f32::MAX));
+        let items = Items::Rows { data: &far, dim: 2, item: "row" };
+        for metric in [Metric::Euclidean, Metric::SqEuclidean, Metric::Cityblock] {
+            match pdist_items(items, metric, None) {
+                Err(ClusterError::DistanceOverflow { item: "row", a: 0, b: 1, metric: name }) => {
+                    assert_eq!(name, metric.name())
+                }
+                other => panic!("{}: {:?}", metric.name(), other.map(|d| d.to_vec())),
+            }
+        }
+        // ±1e38: every distance is within the range, and as computed in f64.
+        let near = rows(1e38);
+        let items = Items::Rows { data: &near, dim: 2, item: "row" };
+        let dist = pdist_items(items, Metric::Euclidean, None).unwrap();
+        for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+            let want = hand(&near, i, j);
+            assert!(want < f64::from(f32::MAX));
+            let got = f64::from(dist.get(i, j));
+            assert!((got - want).abs() <= 1e-6 * want, "d({i}, {j}) = {got}, by hand {want}");
         }
     }
 }

@@ -242,7 +242,11 @@ impl Gram {
                     Metric::SqEuclidean => (a + b - 2.0 * g).max(0.0),
                     _ => 1.0 - metric::ratio(g, a * b),
                 };
-                out[blocks.upper(i, j)] = (d as f32).min(f32::MAX);
+                if d as f32 == f32::INFINITY {
+                    let item = super::Axis::Cols.item_name();
+                    return Err(ClusterError::DistanceOverflow { item, a: i, b: j, metric: metric.name() });
+                }
+                out[blocks.upper(i, j)] = d as f32;
             }
         }
         Ok(dist)

@@ -269,7 +269,8 @@ pub(crate) fn ratio(ab: f64, norms: f64) -> f64 {
 /// (squared norms `sb`, NaN for items with a NaN) from their prepared dot
 /// products `g`, into `out`. Leaves NaN where [`direct`] must be used: items
 /// with a NaN, and euclidean-type pairs where the dot form would lose more
-/// than `f32` precision. Written as plain loops over slices so that they
+/// than `f32` precision. A distance beyond the `f32` range is left
+/// infinite, for the caller to refuse. Written as plain loops over slices so that they
 /// vectorise.
 pub(crate) fn from_dots(metric: Metric, sa: f64, sb: &[f64], g: &[f64], out: &mut [f32]) {
     let lanes = sb.iter().zip(g).zip(out.iter_mut());
@@ -283,7 +284,7 @@ pub(crate) fn from_dots(metric: Metric, sa: f64, sb: &[f64], g: &[f64], out: &mu
                 // norm fails the test too).
                 let ok = d2 >= 1e-5 * (sa + sb);
                 let d = if root { d2.sqrt() } else { d2 };
-                *o = if ok { (d as f32).min(f32::MAX) } else { f32::NAN };
+                *o = if ok { d as f32 } else { f32::NAN };
             }
         }
         Metric::Cosine | Metric::Correlation | Metric::Spearman => {

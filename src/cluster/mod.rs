@@ -35,7 +35,8 @@
 //! the chain predecessor first in the nearest-neighbour chain, a stable sort
 //! by height), so on the same distances the linkage matrix is scipy's, ids
 //! included. Distances are computed in `f64` and stored as `f32` (heights
-//! agree with scipy's to about 1e-7 relative). Up to 4,096 items the linkage
+//! agree with scipy's to about 1e-7 relative); a distance beyond the `f32`
+//! range is refused ([`ClusterError::DistanceOverflow`]), never saturated. Up to 4,096 items the linkage
 //! works on an `f64` copy, as scipy does; beyond, in place in `f32`, where
 //! two cluster distances closer than `f32` resolution count as tied. Every
 //! distance is computed by the same code whatever the number of threads, so
@@ -248,6 +249,22 @@ pub enum ClusterError {
         /// Bytes requested.
         bytes: u64,
     },
+    /// Two items (0-based) whose distance is beyond the `f32` range the
+    /// distances are kept in.
+    #[error(
+        "{item}s {a} and {b} (0-based) are too far apart for a {metric} distance: it passes the float32 range \
+         (±3.4e38) that distances are kept in; rescale the data (divide it, or a log transform) before clustering"
+    )]
+    DistanceOverflow {
+        /// "row" or "column".
+        item: &'static str,
+        /// The first of the two items.
+        a: usize,
+        /// The second.
+        b: usize,
+        /// The metric's name.
+        metric: &'static str,
+    },
     /// A linkage matrix read from elsewhere is not a valid scipy linkage.
     #[error("invalid linkage matrix: {0}")]
     InvalidLinkage(String),
@@ -276,7 +293,7 @@ pub enum ClusterError {
     #[error("interrupted; nothing half-written was kept")]
     Interrupted,
     /// A method or metric name that is not known.
-    #[error("unknown {kind} {name:?}; use one of {known}")]
+    #[error("unknown {kind} \"{}\"; use one of {known}", crate::quote::quote(name))]
     UnknownName {
         /// "method" or "metric".
         kind: &'static str,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::colormap::{Colormap, Norm, Palette, Rgba};
 use crate::input::{Annotation, AnnotationValues, Labels};
+use crate::quote::quote;
 
 /// Numeric columns with at most this many distinct values are treated as
 /// categories (cluster numbers, phases, batches).
@@ -58,7 +59,7 @@ pub enum AnnotationError {
         "{path}: line {line} has {found} fields but the header has {expected}; every line needs one field per column"
     )]
     Ragged { path: PathBuf, line: usize, found: usize, expected: usize },
-    #[error("{path}: no column named '{column}'; columns are: {columns}")]
+    #[error("{path}: no column named '{}'; columns are: {}", quote(column), quote(columns))]
     NoColumn { path: PathBuf, column: String, columns: String },
     #[error(
         "{path}: none of its {rows} labels matches a {axis} label of the matrix; its first column must hold the matrix's {axis} labels"
@@ -237,7 +238,7 @@ pub fn classify_as(cells: &[Option<&str>], kind: Option<BarKind>) -> Result<BarV
     }
     if kind == Some(BarKind::Numeric) && numbers.is_none() {
         let bad = cells.iter().flatten().find(|v| v.parse::<f32>().ok().is_none_or(|x| !x.is_finite()));
-        return Err(format!("'{}' is not a number", bad.copied().unwrap_or_default()));
+        return Err(format!("'{}' is not a number", quote(bad.copied().unwrap_or_default())));
     }
     if let Some(values) = &numbers
         && (kind == Some(BarKind::Numeric) || (kind.is_none() && distinct.len() > MAX_NUMERIC_CATEGORIES))

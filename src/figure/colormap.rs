@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::quote::quote;
+
 use super::listed::{ANCHORED, LISTED};
 
 /// An 8-bit RGBA colour.
@@ -139,7 +141,7 @@ const PALETTES: &[(&str, &[colorous::Color])] = &[
 
 /// A colour map name that is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {kind} '{name}'; choose one of: {choices}")]
+#[error("unknown {kind} '{}'; choose one of: {choices}", quote(name))]
 pub struct UnknownName {
     pub kind: &'static str,
     pub name: String,

@@ -12,6 +12,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::quote::quote;
+
 use super::axis::Axis;
 use super::error::InputError;
 use super::h5ad::H5ad;
@@ -186,10 +188,11 @@ pub(crate) fn select_names(file: &Path, names: &[String]) -> Result<Vec<usize>, 
                 out.push(i);
                 continue;
             }
-            Some(_) => format!("line {}: '{wanted}' is listed twice; list each name once", line + 1),
+            Some(_) => format!("line {}: '{}' is listed twice; list each name once", line + 1, quote(wanted)),
             None => format!(
-                "line {}: no variable is named '{wanted}'; check the spelling (names are case-sensitive)",
-                line + 1
+                "line {}: no variable is named '{}'; check the spelling (names are case-sensitive)",
+                line + 1,
+                quote(wanted)
             ),
         };
         return Err(InputError::BadOption { path: file.to_owned(), problem });
@@ -214,7 +217,7 @@ fn parse_spec(matrix: &Matrix, spec: &str) -> Result<(ObsVar, String), InputErro
         Some(("var", column)) if !column.is_empty() => Ok((ObsVar::Var, column.to_owned())),
         _ => Err(InputError::BadOption {
             path: matrix.source().path.clone(),
-            problem: format!("'{spec}' names no annotation; write obs:COLUMN or var:COLUMN"),
+            problem: format!("'{}' names no annotation; write obs:COLUMN or var:COLUMN", quote(spec)),
         }),
     }
 }
@@ -227,10 +230,11 @@ pub fn annotation_column(matrix: &Matrix, spec: &str) -> Result<Annotation, Inpu
     let missing = |available: Vec<String>| InputError::BadOption {
         path: source.path.clone(),
         problem: format!(
-            "no {} column '{column}'; the {} columns are: {}",
+            "no {} column '{}'; the {} columns are: {}",
             axis.name(),
+            quote(&column),
             axis.name(),
-            if available.is_empty() { "none".to_owned() } else { available.join(", ") }
+            if available.is_empty() { "none".to_owned() } else { quote(&available.join(", ")) }
         ),
     };
     // No table at all: say where obs/var columns come from.
@@ -273,7 +277,10 @@ pub fn annotation_column(matrix: &Matrix, spec: &str) -> Result<Annotation, Inpu
                 let Some(&line) = by_name.get(&*label) else {
                     return Err(InputError::BadOption {
                         path: table.path.clone(),
-                        problem: format!("no line for '{label}', which the matrix has; give one line per matrix item"),
+                        problem: format!(
+                            "no line for '{}', which the matrix has; give one line per matrix item",
+                            quote(&label)
+                        ),
                     });
                 };
                 cells.push(table.cells[line][position].as_str());

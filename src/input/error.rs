@@ -4,6 +4,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::quote::quote;
+
 /// An error reading or caching a matrix. Its `Display` is the one line a user sees.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -48,14 +50,15 @@ pub enum InputError {
     Ragged { path: PathBuf, line: u64, found: usize, expected: usize },
 
     /// A data field that is neither a number nor a missing-value marker.
-    #[error("{}: line {line}, column {column} ('{column_name}'): '{text}' is not a number; {advice}", path.display())]
+    #[error("{}: line {line}, column {column} ('{}'): '{}' is not a number; {advice}", path.display(), quote(column_name), quote(text))]
     NotANumber { path: PathBuf, line: u64, column: usize, column_name: String, text: String, advice: &'static str },
 
-    /// A finite number too large for `f32`.
-    #[error("{}: line {line}, column {column} ('{column_name}'): {text} is beyond the float32 range (±3.4e38); rescale the data (a log transform, say)", path.display())]
+    /// A number too large for `f32` (and maybe for `f64`), not written as infinity.
+    #[error("{}: line {line}, column {column} ('{}'): {} is beyond the float32 range (±3.4e38); rescale the data (a log transform, say)", path.display(), quote(column_name), quote(text))]
     OutOfRange { path: PathBuf, line: u64, column: usize, column_name: String, text: String },
 
-    /// A binary value too large for `f32` (0-based row and column).
+    /// A value too large for `f32` (0-based row and column): a float64
+    /// value, or sparse entries at one position adding up beyond it.
     #[error("{}: row {row}, column {column} (0-based) is beyond the float32 range (±3.4e38); rescale the data (a log transform, say)", path.display())]
     ValueOutOfRange { path: PathBuf, row: u64, column: u64 },
 
@@ -64,7 +67,7 @@ pub enum InputError {
     NoHeader { path: PathBuf },
 
     /// A text field that parses as ±infinity.
-    #[error("{}: line {line}, column {column} ('{column_name}') is infinite; heatscope reads only NaN as missing: replace it with NA or a finite value", path.display())]
+    #[error("{}: line {line}, column {column} ('{}') is infinite; heatscope reads only NaN as missing: replace it with NA or a finite value", path.display(), quote(column_name))]
     InfiniteText { path: PathBuf, line: u64, column: usize, column_name: String },
 
     /// A binary value that is ±infinity (0-based row and column).
@@ -80,7 +83,7 @@ pub enum InputError {
     BadNpy { path: PathBuf, reason: String },
 
     /// A `.npy` dtype heatscope cannot turn into numbers.
-    #[error("{}: unsupported dtype {dtype}; save a numeric array, e.g. numpy.save(path, a.astype('float32'))", path.display())]
+    #[error("{}: unsupported dtype {}; save a numeric array, e.g. numpy.save(path, a.astype('float32'))", path.display(), quote(dtype))]
     UnsupportedDtype { path: PathBuf, dtype: String },
 
     /// A `.npy` array that is not 2-D.

@@ -25,8 +25,9 @@ use super::annotation::{AnnotationValues, ObsVar};
 use super::cache::{CacheWriter, SourceKey};
 use super::error::InputError;
 use super::labels::Labels;
-use super::sparse::{self, Spill, check_finite};
+use super::sparse::{self, Spill, first_infinite};
 use crate::progress;
+use crate::quote::quote;
 
 /// The first bytes of an HDF5 file without a user block.
 pub(crate) const MAGIC: &[u8] = b"\x89HDF\r\n\x1a\n";
@@ -360,8 +361,8 @@ impl H5ad {
                 path: self.path.clone(),
                 problem: format!(
                     "no layer '{}'; the file's layers are: {}",
-                    layer.unwrap_or("X"),
-                    if layers.is_empty() { "none".to_owned() } else { layers.join(", ") }
+                    quote(layer.unwrap_or("X")),
+                    if layers.is_empty() { "none".to_owned() } else { quote(&layers.join(", ")) }
                 ),
             });
         };
@@ -431,6 +432,45 @@ impl H5ad {
                 })
             })
             .collect()
+    }
+
+    /// Refuses a band (of the output, from row `first_row`) holding an
+    /// infinite value.
+    fn check_finite(&self, plan: &Plan, band: &[f32], first_row: usize) -> Result<(), InputError> {
+        match first_infinite(band, first_row, plan.shape().1) {
+            None => Ok(()),
+            Some((row, column)) => Err(self.infinite_at(plan, row, column)),
+        }
+    }
+
+    /// The error for an infinite value at `row`, `column` of the output,
+    /// found by reading again, as `f64`, what the element stores there: an
+    /// infinity, or finite values beyond the `f32` range (a float64 value,
+    /// or sparse entries adding up beyond it).
+    fn infinite_at(&self, plan: &Plan, row: u64, column: u64) -> InputError {
+        let (r, c) = (row as usize, column as usize);
+        let (obs, var) = if plan.transpose { (c, plan.vars[r]) } else { (r, plan.vars[c]) };
+        let stored: Result<Vec<f64>, InputError> = match &plan.element {
+            Element::Dense(ds) => {
+                let at = [obs as u64..obs as u64 + 1, var as u64..var as u64 + 1];
+                read_numbers(ds, &at).map_err(|e| self.read_failure(e, ds.name(), ""))
+            }
+            Element::Sparse(s) => {
+                let (major, minor) = if s.csr { (obs, var) } else { (var, obs) };
+                let range = s.indptr[major]..s.indptr[major + 1];
+                self.integers(&s.indices, range.clone(), &s.place, "indices").and_then(|indices| {
+                    let data = read_numbers(&s.data, std::slice::from_ref(&range))
+                        .map_err(|e| self.read_failure(e, &s.place, "data"))?;
+                    Ok(data.into_iter().zip(indices).filter(|&(_, m)| m == minor as u64).map(|(v, _)| v).collect())
+                })
+            }
+        };
+        let path = self.path.clone();
+        match stored {
+            Err(e) => e,
+            Ok(values) if values.iter().all(|v| v.is_finite()) => InputError::ValueOutOfRange { path, row, column },
+            Ok(_) => InputError::InfiniteValue { path, row, column },
+        }
     }
 
     fn read_failure(&self, e: ReadFailure, place: &str, part: &str) -> InputError {
@@ -509,15 +549,16 @@ impl H5ad {
             super::annotation::ColsSubset::VarColumn(column) => {
                 let values = self.column(ObsVar::Var, column)?.ok_or_else(|| {
                     option_error(format!(
-                        "--cols-subset: var has no column '{column}'; its columns are: {}",
-                        self.column_names(ObsVar::Var).unwrap_or_default().join(", ")
+                        "--cols-subset: var has no column '{}'; its columns are: {}",
+                        quote(column),
+                        quote(&self.column_names(ObsVar::Var).unwrap_or_default().join(", "))
                     ))
                 })?;
                 match values {
                     AnnotationValues::Categorical { codes, categories } if categories == ["False", "True"] => {
                         Ok(codes.iter().enumerate().filter(|(_, c)| **c == 1).map(|(i, _)| i).collect())
                     }
-                    _ => Err(option_error(format!("--cols-subset: var column '{column}' is not true/false"))),
+                    _ => Err(option_error(format!("--cols-subset: var column '{}' is not true/false", quote(column)))),
                 }
             }
             super::annotation::ColsSubset::Names(file) => super::annotation::select_names(file, var_names),
@@ -688,7 +729,7 @@ fn dense(h5: &H5ad, plan: &Plan, ds: &Dataset, writer: &mut CacheWriter) -> Resu
             for row in values.chunks_exact(plan.n_var) {
                 band.extend(plan.vars.iter().map(|&v| row[v]));
             }
-            check_finite(&band, first, cols, &h5.path)?;
+            h5.check_finite(plan, &band, first)?;
             writer.write_rows(&band)?;
             bar.inc((band.len() * 4) as u64);
         }
@@ -712,7 +753,7 @@ fn dense(h5: &H5ad, plan: &Plan, ds: &Dataset, writer: &mut CacheWriter) -> Resu
                 }
                 out_row += width;
             }
-            check_finite(&band, band_index * step, cols, &h5.path)?;
+            h5.check_finite(plan, &band, band_index * step)?;
             writer.write_rows(&band)?;
             bar.inc((band.len() * 4) as u64);
         }
@@ -760,7 +801,7 @@ fn sparse_element(
                 })?;
                 out_row += run.len();
             }
-            check_finite(&band, band_index * step, cols, &h5.path)?;
+            h5.check_finite(plan, &band, band_index * step)?;
             writer.write_rows(&band)?;
             bar.inc((band.len() * 4) as u64);
         }
@@ -790,7 +831,7 @@ fn sparse_element(
         }
     }
     bar.finish_and_clear();
-    spill.write_into(writer, &h5.path)
+    spill.write_into(writer, &h5.path, |row, column| h5.infinite_at(plan, row, column))
 }
 
 /// Calls `f(major, minor, value)` for every stored entry of the majors in

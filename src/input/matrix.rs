@@ -17,6 +17,7 @@ use super::npy::{self, NpyInfo};
 use super::text;
 use crate::hash::Fnv;
 use crate::mmap::{self, map_readonly};
+use crate::quote::quote;
 
 /// A read-only, row-major `f32` matrix with row and column labels.
 ///
@@ -255,8 +256,9 @@ impl Matrix {
             let (repeated, first) = matrix.row_labels.duplicates();
             if let Some(first) = first {
                 matrix.source.warnings.push(format!(
-                    "{}: {repeated} row labels repeat an earlier one (first: '{first}'); all rows are kept",
-                    file.display()
+                    "{}: {repeated} row labels repeat an earlier one (first: '{}'); all rows are kept",
+                    file.display(),
+                    quote(&first)
                 ));
             }
         }

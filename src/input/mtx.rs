@@ -17,6 +17,7 @@ use super::error::InputError;
 use super::labels::Labels;
 use super::sparse::Spill;
 use crate::progress;
+use crate::quote::quote;
 
 /// The files of one 10x folder.
 pub(crate) struct TenxFolder {
@@ -65,19 +66,28 @@ fn open_text(path: &Path) -> Result<Box<dyn BufRead>, InputError> {
     })
 }
 
-/// Field `column` (0-based) of each line of a tab-separated label file.
-fn read_column(path: &Path, column: usize) -> Result<Vec<String>, InputError> {
+/// Field `column` (0-based), the `wanted` one, of each line of a
+/// tab-separated label file; a line without it is refused with `fix`, what
+/// the file must hold.
+fn read_column(path: &Path, column: usize, wanted: &str, fix: &'static str) -> Result<Vec<String>, InputError> {
     let mut text = String::new();
     open_text(path)?.read_to_string(&mut text).map_err(|source| InputError::Read { path: path.to_owned(), source })?;
     text.lines()
         .enumerate()
         .map(|(i, line)| {
             let line = line.trim_end_matches('\r');
-            line.split('\t').nth(column).map(str::to_owned).ok_or_else(|| InputError::Ragged {
-                path: path.to_owned(),
-                line: i as u64 + 1,
-                found: line.split('\t').count(),
-                expected: column + 1,
+            line.split('\t').nth(column).map(str::to_owned).ok_or_else(|| {
+                let found = line.split('\t').count();
+                InputError::BadLayout {
+                    path: path.to_owned(),
+                    place: format!("line {}", i + 1),
+                    problem: format!(
+                        "{found} field{} and no {wanted} (field {})",
+                        if found == 1 { "" } else { "s" },
+                        column + 1
+                    ),
+                    fix,
+                }
             })
         })
         .collect()
@@ -113,14 +123,14 @@ pub(crate) fn convert(
             "real" | "double" => Field::Real,
             "integer" => Field::Integer,
             "pattern" => Field::Pattern,
-            other => return Err(bad(1, format!("field '{other}' is not real, integer or pattern"))),
+            other => return Err(bad(1, format!("field '{}' is not real, integer or pattern", quote(other)))),
         },
         _ => {
             return Err(bad(
                 1,
                 format!(
                     "'{}' is not a Matrix Market coordinate header ('%%MatrixMarket matrix coordinate integer general')",
-                    line.trim_end()
+                    quote(line.trim_end())
                 ),
             ));
         }
@@ -138,13 +148,18 @@ pub(crate) fn convert(
         let sizes: Option<Vec<usize>> = line.split_whitespace().map(|f| f.parse().ok()).collect();
         match sizes.as_deref() {
             Some(&[g, c, n]) if g > 0 && c > 0 => break (g, c, n),
-            _ => return Err(bad(number, format!("'{}' is not 'rows columns entries'", line.trim_end()))),
+            _ => return Err(bad(number, format!("'{}' is not 'rows columns entries'", quote(line.trim_end())))),
         }
     };
     // The spill holds 12 bytes an entry until the cache is written.
     super::cache::check_space(path, cache_dir, genes, cells, (nnz as u64).saturating_mul(12))?;
-    let features = read_column(&folder.features, usize::from(!gene_ids))?;
-    let barcodes = read_column(&folder.barcodes, 0)?;
+    let features = read_column(
+        &folder.features,
+        usize::from(!gene_ids),
+        if gene_ids { "gene id" } else { "gene name" },
+        "each line of a features.tsv (or genes.tsv) holds a gene id, a gene name and optionally a feature type, tab-separated; take the file from the Cell Ranger output matrix.mtx came from",
+    )?;
+    let barcodes = read_column(&folder.barcodes, 0, "barcode", "each line of a barcodes.tsv holds one cell barcode")?;
     let disagree = |file: &Path, found: usize, axis: &str, expected: usize| InputError::BadLayout {
         path: file.to_owned(),
         place: format!("{found} lines"),
@@ -184,7 +199,7 @@ pub(crate) fn convert(
             let field = fields.next().ok_or_else(|| bad(number, "too few fields".into()))?;
             match field.parse::<usize>() {
                 Ok(i) if (1..=size).contains(&i) => Ok(i - 1),
-                _ => Err(bad(number, format!("{axis} '{field}' is not between 1 and {size}"))),
+                _ => Err(bad(number, format!("{axis} '{}' is not between 1 and {size}", quote(field)))),
             }
         };
         let (gene, cell) = (index("row", genes)?, index("column", cells)?);
@@ -192,8 +207,8 @@ pub(crate) fn convert(
             Field::Pattern => 1.0,
             _ => {
                 let field = fields.next().ok_or_else(|| bad(number, "no value".into()))?;
-                let value: f64 =
-                    fast_float2::parse(field).map_err(|_| bad(number, format!("'{field}' is not a number")))?;
+                let value: f64 = fast_float2::parse(field)
+                    .map_err(|_| bad(number, format!("'{}' is not a number", quote(field))))?;
                 value as f32
             }
         };
@@ -212,7 +227,12 @@ pub(crate) fn convert(
         return Err(bad(number, format!("the file ends after {seen} of the {nnz} entries its size line promises")));
     }
     let mut writer = CacheWriter::create(cache_dir, key, cols)?;
-    spill.write_into(&mut writer, path)?;
+    // Every entry is finite: an infinity is values adding up beyond f32.
+    spill.write_into(&mut writer, path, |row, column| InputError::ValueOutOfRange {
+        path: path.clone(),
+        row,
+        column,
+    })?;
     let (features, barcodes) = (Labels::from_strings(&features), Labels::from_strings(&barcodes));
     let (row_labels, col_labels) = if transpose { (barcodes, features) } else { (features, barcodes) };
     let description = match field {

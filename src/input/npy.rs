@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use super::cache::{CacheWriter, SourceKey};
 use super::error::InputError;
 use crate::progress;
+use crate::quote::{MAX_QUOTED, quote, quote_bytes};
 
 /// The first bytes of every `.npy` file.
 pub(crate) const MAGIC: &[u8] = b"\x93NUMPY";
@@ -67,7 +68,7 @@ impl NpyInfo {
         let header = NpyHeader::from_reader(&mut counted).map_err(|e| {
             bad(match e.kind() {
                 io::ErrorKind::UnexpectedEof => "the header is cut short".to_owned(),
-                _ => format!("damaged header: {e}"),
+                _ => header_problem(&e.to_string(), &header_text(file)),
             })
         })?;
         let data_offset = counted.count;
@@ -234,6 +235,39 @@ pub(crate) fn convert(
     }
     bar.finish_and_clear();
     writer.finish(None, None, 0, &info.description())
+}
+
+/// What is wrong with a header npyz refused with `message`, on one line:
+/// npyz's parse errors echo the header over several lines, so those are
+/// named here and the header quoted short.
+fn header_problem(message: &str, header: &[u8]) -> String {
+    let cause = if message.starts_with("could not parse Python expression") {
+        "the header is not a Python dict literal".to_owned()
+    } else if message.starts_with("could not parse utf-8") {
+        "the header is not UTF-8 text".to_owned()
+    } else {
+        format!("damaged header: {}", quote(message))
+    };
+    format!("{cause}: '{}'", quote_bytes(header))
+}
+
+/// The header text of a `.npy` file as far as a message quotes it (empty
+/// where it cannot be read): after the magic, the version and the header
+/// length (2 bytes in version 1, 4 after).
+fn header_text(file: &File) -> Vec<u8> {
+    use std::os::unix::fs::FileExt;
+    let mut start = [0u8; 12];
+    if file.read_exact_at(&mut start, 0).is_err() {
+        return Vec::new();
+    }
+    let (at, len) = match start[6] {
+        1 => (10, u64::from(u16::from_le_bytes([start[8], start[9]]))),
+        _ => (12, u64::from(u32::from_le_bytes(start[8..12].try_into().expect("4 bytes")))),
+    };
+    let mut text = vec![0u8; len.min(4 * MAX_QUOTED as u64 + 4) as usize];
+    let read = file.read_at(&mut text, at).unwrap_or(0);
+    text.truncate(read);
+    text
 }
 
 /// Counts the bytes the header parser consumes: that is the data offset.

@@ -98,8 +98,14 @@ impl Spill {
 
     /// Densifies band after band into `writer` (values at a repeated
     /// coordinate add up, as scipy's `toarray` does). `path` names the
-    /// source in errors.
-    pub(crate) fn write_into(mut self, writer: &mut CacheWriter, path: &Path) -> Result<(), InputError> {
+    /// source in errors; `infinite(row, column)` is the error for an
+    /// infinite value there.
+    pub(crate) fn write_into(
+        mut self,
+        writer: &mut CacheWriter,
+        path: &Path,
+        infinite: impl Fn(u64, u64) -> InputError,
+    ) -> Result<(), InputError> {
         let spill_error = |source| InputError::CacheWrite { path: path.to_owned(), source };
         for band in 0..self.buffers.len() {
             self.flush_band(band).map_err(spill_error)?;
@@ -126,7 +132,9 @@ impl Spill {
                     dense[word(0) as usize * self.cols + word(4) as usize] += f32::from_bits(word(8));
                 }
             }
-            check_finite(&dense, first_row, self.cols, path)?;
+            if let Some((row, column)) = first_infinite(&dense, first_row, self.cols) {
+                return Err(infinite(row, column));
+            }
             writer.write_rows(&dense)?;
             bar.inc((dense.len() * 4) as u64);
         }
@@ -135,17 +143,12 @@ impl Spill {
     }
 }
 
-/// Refuses a band holding an infinity (a stored infinity, or values at one
-/// coordinate that add up beyond the `f32` range).
-pub(crate) fn check_finite(band: &[f32], first_row: usize, cols: usize, path: &Path) -> Result<(), InputError> {
-    match band.iter().position(|v| v.is_infinite()) {
-        None => Ok(()),
-        Some(i) => Err(InputError::InfiniteValue {
-            path: path.to_owned(),
-            row: (first_row + i / cols) as u64,
-            column: (i % cols) as u64,
-        }),
-    }
+/// The row and column of the first infinite value in a band of `cols`
+/// columns that starts at row `first_row`: a stored infinity, a value
+/// beyond the `f32` range, or values at one coordinate that add up beyond it.
+pub(crate) fn first_infinite(band: &[f32], first_row: usize, cols: usize) -> Option<(u64, u64)> {
+    let i = band.iter().position(|v| v.is_infinite())?;
+    Some(((first_row + i / cols) as u64, (i % cols) as u64))
 }
 
 #[cfg(test)]
@@ -168,7 +171,7 @@ mod tests {
             spill.push(r, c, v).unwrap();
         }
         let mut writer = CacheWriter::create(dir.path(), &key, 3).unwrap();
-        spill.write_into(&mut writer, &source).unwrap();
+        spill.write_into(&mut writer, &source, |_, _| unreachable!("finite values")).unwrap();
         let path = writer.finish(None, None, 0, "test").unwrap();
         let cached = open_valid(&path, &key).unwrap();
         let data: &[f32] = bytemuck::cast_slice(&cached.map[4096..4096 + rows * 3 * 4]);

@@ -19,6 +19,7 @@ use super::cache::{CacheWriter, SourceKey};
 use super::error::InputError;
 use super::labels::{Labels, LabelsBuilder};
 use crate::progress;
+use crate::quote::quote;
 
 /// Bytes read per block; each block is split into pieces parsed in parallel
 /// while the next block is read.
@@ -243,14 +244,16 @@ impl<'a> Parser<'a> {
         let (repeated, first) = row_labels.duplicates();
         if let Some(first) = first {
             warnings.push(format!(
-                "{}: {repeated} row labels repeat an earlier one (first: '{first}'); all rows are kept",
-                self.path.display()
+                "{}: {repeated} row labels repeat an earlier one (first: '{}'); all rows are kept",
+                self.path.display(),
+                quote(&first)
             ));
         }
         if let (n, Some(first)) = col_labels.duplicates() {
             warnings.push(format!(
-                "{}: {n} column names repeat an earlier one (first: '{first}'); all columns are kept",
-                self.path.display()
+                "{}: {n} column names repeat an earlier one (first: '{}'); all columns are kept",
+                self.path.display(),
+                quote(&first)
             ));
         }
         let name = match self.delimiter {
@@ -576,9 +579,11 @@ fn parse_line<'l>(line: &'l [u8], layout: &LineLayout, values: &mut Vec<f32>) ->
         };
         if value.is_infinite() {
             let text = unquote(trim(&rest[..len]));
-            // Finite, but beyond what f32 holds (about ±3.4e38)?
-            if fast_float2::parse::<f64, _>(text).is_ok_and(f64::is_finite) {
-                return Err(LineError::OutOfRange { field, text: String::from_utf8_lossy(text).into_owned() });
+            // Only a number spelled as infinity is one; any other number
+            // that parses as infinite (1e39, or 5,000 digits: beyond f64
+            // too) is beyond what f32 holds.
+            if !names_infinity(text) {
+                return Err(LineError::OutOfRange { field, text: quoted_field(text) });
             }
             return Err(LineError::Infinite { field });
         }
@@ -703,10 +708,20 @@ fn parse_field(raw: &[u8], field: usize) -> Result<f32, LineError> {
     if MISSING.contains(&text) {
         return Ok(f32::NAN);
     }
-    fast_float2::parse::<f32, _>(text).map_err(|_| LineError::NotANumber {
-        field,
-        text: String::from_utf8_lossy(&raw[..raw.len().min(40)]).into_owned(),
-    })
+    fast_float2::parse::<f32, _>(text).map_err(|_| LineError::NotANumber { field, text: quoted_field(raw) })
+}
+
+/// Whether `text` (a number that parses) spells infinity: `inf` or
+/// `infinity` in any case, with an optional sign.
+fn names_infinity(text: &[u8]) -> bool {
+    let unsigned = text.strip_prefix(b"+").or_else(|| text.strip_prefix(b"-")).unwrap_or(text);
+    unsigned.eq_ignore_ascii_case(b"inf") || unsigned.eq_ignore_ascii_case(b"infinity")
+}
+
+/// The start of a field as an error keeps it: enough for
+/// [`crate::quote::quote`] to show, however long the field.
+fn quoted_field(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(4 * crate::quote::MAX_QUOTED + 4)]).into_owned()
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
@@ -798,6 +813,23 @@ mod tests {
     #[test]
     fn numbers_beyond_f32_are_out_of_range_not_infinite() {
         assert_eq!(parse("g\t1e39\t1", 2).unwrap_err(), LineError::OutOfRange { field: 2, text: "1e39".to_owned() });
+        // Beyond f64 too: still a number, not an infinity.
+        assert_eq!(
+            parse("g\t1\t-1e400", 2).unwrap_err(),
+            LineError::OutOfRange { field: 3, text: "-1e400".to_owned() }
+        );
+        let digits = "9".repeat(5000);
+        let Err(LineError::OutOfRange { field: 2, text }) = parse(&format!("g\t{digits}\t1"), 2) else {
+            panic!("5,000 digits are out of range");
+        };
+        assert_eq!(text, "9".repeat(4 * crate::quote::MAX_QUOTED + 4), "kept as far as a message shows");
+        for infinity in ["inf", "-Infinity", "+INF", "\"inf\""] {
+            assert_eq!(
+                parse(&format!("g\t{infinity}"), 1).unwrap_err(),
+                LineError::Infinite { field: 2 },
+                "{infinity}"
+            );
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::quote::quote;
+
 /// One thing the viewer does. Positions and distances are fractions of the
 /// heatmap panel (0–1), so scripts work at any window size.
 #[derive(Clone, Debug, PartialEq)]
@@ -144,9 +146,9 @@ impl Script {
                     .split_whitespace()
                     .map(str::parse)
                     .collect::<Result<_, _>>()
-                    .map_err(|_| error(format!("'{word}' takes {count} numbers, got '{rest}'")))?;
+                    .map_err(|_| error(format!("'{word}' takes {count} numbers, got '{}'", quote(rest))))?;
                 if values.len() != count || values.iter().any(|v| !v.is_finite()) {
-                    return Err(error(format!("'{word}' takes {count} numbers, got '{rest}'")));
+                    return Err(error(format!("'{word}' takes {count} numbers, got '{}'", quote(rest))));
                 }
                 Ok(values)
             };
@@ -176,12 +178,13 @@ impl Script {
                     Action::Click { at: [v[0], v[1]] }
                 }
                 "cut" => Action::Cut(
-                    rest.parse().map_err(|_| error(format!("'cut' takes a number of clusters, got '{rest}'")))?,
+                    rest.parse()
+                        .map_err(|_| error(format!("'cut' takes a number of clusters, got '{}'", quote(rest))))?,
                 ),
                 // Panels are numbered from 1 (the main one), as the window and the legend number them.
                 "panel" => {
                     Action::Focus(rest.parse::<usize>().ok().and_then(|k| k.checked_sub(1)).ok_or_else(|| {
-                        error(format!("'panel' takes a panel number (1: the main one), got '{rest}'"))
+                        error(format!("'panel' takes a panel number (1: the main one), got '{}'", quote(rest)))
                     })?)
                 }
                 "search" if !rest.is_empty() => Action::Search(rest.to_owned()),
@@ -194,7 +197,7 @@ impl Script {
                 "hud" => Action::ToggleHud,
                 "follow" => Action::ToggleFollow,
                 "lose-device" => Action::LoseDevice,
-                _ => return Err(error(format!("unknown action '{line}'; see `heatscope view --help`"))),
+                _ => return Err(error(format!("unknown action '{}'; see `heatscope view --help`", quote(line)))),
             };
             actions.push(action);
         }
