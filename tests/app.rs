@@ -427,13 +427,14 @@ fn wide_tree_lines_stay_inside_their_panels() {
         let mut wide = 0;
         let branches = picture.lines.iter().filter(|l| l.color == heatscope::figure::layout::TREE_COLOR);
         for line in branches.filter(|l| l.width == linewidth) {
-            // Branches are drawn across or along the leaves: the stroke's
-            // box is the segment widened by half the width across it.
+            // Branches are drawn across or along the leaves with square
+            // caps: the stroke's box is the segment widened by half the
+            // width on every side.
             let [(x0, y0), (x1, y1)] = [line.from, line.to].map(|p| (p[0], p[1]));
+            assert!(x0 == x1 || y0 == y1, "{line:?} is neither across nor along the leaves");
             let half = line.width / 2.0;
-            let (across_x, across_y) = if y0 == y1 { (0.0, half) } else { (half, 0.0) };
-            let (left, right) = (x0.min(x1) - across_x, x0.max(x1) + across_x);
-            let (top, bottom) = (y0.min(y1) - across_y, y0.max(y1) + across_y);
+            let (left, right) = (x0.min(x1) - half, x0.max(x1) + half);
+            let (top, bottom) = (y0.min(y1) - half, y0.max(y1) + half);
             let inside = trees.iter().any(|r| {
                 left >= r.x - 1e-3 && right <= r.right() + 1e-3 && top >= r.y - 1e-3 && bottom <= r.bottom() + 1e-3
             });

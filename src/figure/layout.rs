@@ -448,15 +448,12 @@ fn draw_tree(
             TreeSide::Top => [rect.x + u, rect.bottom() - v],
         };
         let width = if s.mark { 1.0 } else { linewidth };
-        // A wide line keeps its whole width inside the panel: a line across
-        // the leaves moves off the panel's ends, one along them off its sides.
+        // A line is drawn with square caps: half its width beyond its ends
+        // too. Its ends move in by that much, so that it stays inside the panel.
         let half = width / 2.0;
         let inside = |x: f32, extent: f32| x.clamp(half.min(extent / 2.0), (extent - half).max(extent / 2.0));
-        let (u0, u1, v0, v1) = match (s.u0 == s.u1, s.v0 == s.v1) {
-            (true, _) => (inside(u0, leaf_extent), inside(u1, leaf_extent), s.v0, s.v1.min(height_extent)),
-            (false, true) => (u0, u1, inside(s.v0, height_extent), inside(s.v1, height_extent)),
-            (false, false) => (u0, u1, s.v0, s.v1),
-        };
+        let (u0, u1) = (inside(u0, leaf_extent), inside(u1, leaf_extent));
+        let (v0, v1) = (inside(s.v0, height_extent), inside(s.v1, height_extent));
         scene.lines.push(Line { from: place(u0, v0), to: place(u1, v1), width, color });
     }
 }
