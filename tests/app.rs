@@ -72,7 +72,7 @@ fn a_spec_reads_from_json_with_every_choice_named() {
         "row_order": null, "col_order": null,
         "cmap": "vlag", "center": 0.0, "vmin": null, "vmax": null, "robust": false,
         "z_score": "rows", "standard_scale": null,
-        "row_colors": ["obs:louvain"], "col_colors": [], "categorical": ["louvain"], "numeric": [],
+        "row_colors": ["obs:louvain"], "col_colors": [], "categorical": ["louvain"], "numeric": [], "mark_rows": [],
         "row_cut": 5, "col_cut": null, "row_cut_height": null, "col_cut_height": null,
         "row_clusters_out": "clusters.tsv", "col_clusters_out": null,
         "cbar_label": "z", "xlabel": "gene", "ylabel": null, "title": null, "dendrogram_ratio": 0.2, "colors_ratio": 0.03,

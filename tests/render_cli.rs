@@ -571,3 +571,62 @@ fn h5ad_categories_keep_their_stored_order_and_colours_and_kinds_can_be_forced()
         assert!(stderr.contains(expected), "{expected:?} not in {stderr}");
     }
 }
+
+#[test]
+fn marked_rows_are_labelled_apart_and_joined_to_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let labels: Vec<String> = (0..2000).map(|i| format!("gene{i}")).collect();
+    let matrix = d.join("m.tsv");
+    write_tsv(&matrix, &labels, 4, "s");
+    // Rows with equal values sit side by side once clustered: their labels must move apart.
+    let marked = ["gene0", "gene11", "gene22", "gene33", "gene44", "gene5", "gene1999", "gene1000", "gene777"];
+    let file = d.join("marked.txt");
+    std::fs::write(&file, marked.join("\n") + "\n").unwrap();
+    let (png, layout) = (d.join("marks.png"), d.join("marks.json"));
+    let args = [matrix.to_str().unwrap(), "--mark-rows", file.to_str().unwrap(), "--width", "900", "--height", "700"];
+    let out = ["-o", png.to_str().unwrap(), "--layout-out", layout.to_str().unwrap()];
+    if render(d, &[&args[..], &out[..]].concat()).is_none() {
+        return;
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
+    let marks = json["marks"].as_array().unwrap();
+    let mut drawn: Vec<&str> = marks.iter().map(|m| m["label"].as_str().unwrap()).collect();
+    drawn.sort_unstable();
+    let mut expected = marked.to_vec();
+    expected.sort_unstable();
+    assert_eq!(drawn, expected);
+    // Only the marked rows are labelled.
+    let mut texts = texts_of(&json, "row_label");
+    texts.sort_unstable();
+    assert_eq!(texts, expected);
+    let heatmap = &json["heatmaps"][0];
+    let mut last: Option<(f64, f64)> = None;
+    for m in marks {
+        // Each joined to its row's true centre, labels in the rows' order, a line apart at least.
+        let (y, label_y) = (m["y"].as_f64().unwrap(), m["label_y"].as_f64().unwrap());
+        assert!((y - row_centre(heatmap, m["label"].as_str().unwrap())).abs() < 1e-3, "{m}");
+        if let Some((y0, label_y0)) = last {
+            assert!(y >= y0 && label_y - label_y0 >= 12.0 * 1.25 - 1e-3, "{m} after ({y0}, {label_y0})");
+        }
+        last = Some((y, label_y));
+    }
+    let boxes: Vec<[f64; 4]> = json["texts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "row_label")
+        .map(|t| [0, 1, 2, 3].map(|k| t["box"][k].as_f64().unwrap()))
+        .collect();
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let down = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
+            assert!(down <= 0.5, "{a:?} overlaps {b:?}");
+        }
+    }
+    // A label no row has: one line naming it.
+    let run = heatscope(d, &["render", matrix.to_str().unwrap(), "--mark-rows", "gene1,GENE2", "-o", out[1]]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--mark-rows: no row is labelled 'GENE2'"), "{stderr}");
+}

@@ -68,7 +68,8 @@ pub fn export(
 /// Where everything in `scene` lies (`--layout-out`): the panels; every
 /// row and column label of each heatmap in display order, with its pixel
 /// extent and whether it is drawn; the colour scale and clustering of
-/// each; the connectors between linked heatmaps and what they join; every
+/// each; the connectors between linked heatmaps and what they join; the
+/// marked rows, each with its row's height and its label's; every
 /// text drawn, as drawn, with its kind and box; the texts shortened to fit.
 pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
     let axis = |labels: &crate::input::Labels, order: &[usize], start: f32, extent: f32, shown: &[usize]| {
@@ -149,6 +150,14 @@ pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
             })
         })
         .collect();
+    let marks: Vec<_> = scene
+        .marks
+        .iter()
+        .map(|m| {
+            let label = prepared.matrix.row_labels().get(prepared.row_order[m.position]).into_owned();
+            json!({"label": label, "row": m.position, "y": m.row_y, "label_y": m.label_y})
+        })
+        .collect();
     let mut fonts = text::font_system();
     let texts: Vec<_> = scene
         .texts
@@ -166,6 +175,7 @@ pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
         "gaps": gaps,
         "connectors": connectors,
         "texts": texts,
+        "marks": marks,
         "shortened": scene.shortened,
     })
 }

@@ -37,6 +37,8 @@ pub struct Prepared {
     pub col_geometry: Option<TreeGeometry>,
     /// Matrix row → display position.
     pub row_position: Vec<u32>,
+    /// Display positions of the marked rows (`--mark-rows`), ascending.
+    pub row_marks: Vec<usize>,
     /// Linked panels, left to right (`--link`); only the main panel has them.
     pub linked: Vec<Linked>,
     /// Colours of the connectors between each pair of panels.
@@ -254,6 +256,8 @@ pub fn prepare_panel(
         Some(matrix) => matrix,
         None => input.open()?,
     };
+    // Marked rows by label, checked before any long work (the main panel's only).
+    let marked = if left.is_none() { marked_rows(&figure.mark_rows, &matrix)? } else { Vec::new() };
     let links = left.map(|(left, _)| RowLinks::match_labels(left.matrix.row_labels(), matrix.row_labels()));
     if let (Some(links), Some((left, left_file))) = (&links, left)
         && links.is_empty()
@@ -477,6 +481,9 @@ pub fn prepare_panel(
         note(Axis::Rows, &row_tree, figure.row_linkage.is_some()),
         note(Axis::Cols, &col_tree, figure.col_linkage.is_some()),
     ];
+    let row_position = positions(&row_order);
+    let mut row_marks: Vec<usize> = marked.iter().map(|&r| row_position[r] as usize).collect();
+    row_marks.sort_unstable();
     let prepared = Prepared {
         clustering,
         matrix,
@@ -492,7 +499,8 @@ pub fn prepare_panel(
         label_modes: input.label_modes(),
         row_geometry,
         col_geometry,
-        row_position: positions(&row_order),
+        row_marks,
+        row_position,
         row_order,
         linked: Vec::new(),
         connector_colors: Vec::new(),
@@ -511,4 +519,45 @@ pub fn check_folder(path: &Path) -> Result<(), UsageError> {
         )));
     }
     Ok(())
+}
+
+/// The matrix rows `--mark-rows` names: labels, or one file of them (one
+/// a line); every row of a label that repeats. A label no row has is
+/// refused, with an example of those that exist.
+fn marked_rows(spec: &[String], matrix: &Matrix) -> anyhow::Result<Vec<usize>> {
+    let usage = |message: String| -> anyhow::Error { UsageError(message).into() };
+    let names: Vec<String> = match spec {
+        [one] if Path::new(one).is_file() => std::fs::read_to_string(one)
+            .map_err(|e| usage(format!("--mark-rows {one}: cannot read it ({e})")))?
+            .lines()
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect(),
+        _ => spec.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+    };
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let labels = matrix.row_labels();
+    let mut by_label: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    let owned: Vec<std::borrow::Cow<'_, str>> = (0..matrix.rows()).map(|i| labels.get(i)).collect();
+    for (i, label) in owned.iter().enumerate() {
+        by_label.entry(label.as_ref()).or_default().push(i);
+    }
+    let mut rows = Vec::new();
+    for name in &names {
+        match by_label.get(name.as_str()) {
+            Some(found) => rows.extend(found),
+            None => {
+                return Err(usage(format!(
+                    "--mark-rows: no row is labelled '{}' (row labels are like '{}'); check the spelling",
+                    crate::quote::quote(name),
+                    crate::quote::quote(&owned[0])
+                )));
+            }
+        }
+    }
+    rows.sort_unstable();
+    rows.dedup();
+    Ok(rows)
 }

@@ -76,6 +76,7 @@ fn axes(prepared: &Prepared) -> (AxisSpec<'_>, AxisSpec<'_>) {
         cut_palette: palette(&prepared.row_groups, &prepared.row_bars),
         bars: &prepared.row_bars,
         label_mode: prepared.label_modes.0,
+        marks: &prepared.row_marks,
     };
     let cols = AxisSpec {
         labels: prepared.matrix.col_labels(),
@@ -84,6 +85,7 @@ fn axes(prepared: &Prepared) -> (AxisSpec<'_>, AxisSpec<'_>) {
         cut_palette: palette(&prepared.col_groups, &prepared.col_bars),
         bars: &prepared.col_bars,
         label_mode: prepared.label_modes.1,
+        marks: &[],
     };
     (rows, cols)
 }

@@ -182,6 +182,9 @@ pub struct FigureSpec {
     /// numbers, whatever their values look like.
     pub categorical: Vec<String>,
     pub numeric: Vec<String>,
+    /// Rows marked by label (ComplexHeatmap's `anno_mark`): labels, or one
+    /// file of labels, one a line. Their labels replace the row labels.
+    pub mark_rows: Vec<String>,
     /// Cut the tree into K clusters, or at a height.
     pub row_cut: Option<usize>,
     pub col_cut: Option<usize>,
@@ -249,6 +252,7 @@ impl FigureSpec {
             col_colors: Vec::new(),
             categorical: Vec::new(),
             numeric: Vec::new(),
+            mark_rows: Vec::new(),
             row_cut: None,
             col_cut: None,
             row_cut_height: None,

@@ -95,6 +95,10 @@ pub struct FigureArgs {
     /// Column annotation bars: a TSV/CSV table keyed by column label, and its columns.
     #[arg(long, value_name = "FILE[:COLUMN,…]")]
     pub col_colors: Vec<String>,
+    /// Mark these rows (by label, or a file of labels one a line): their labels are drawn beside
+    /// the heatmap, spread so that none overlaps, each joined to its row by a short line.
+    #[arg(long, value_name = "FILE|LABEL,…", value_delimiter = ',')]
+    pub mark_rows: Vec<String>,
     /// Draw these bars (by column name) as categories, e.g. integer cluster ids.
     #[arg(long, value_name = "COLUMN,…", value_delimiter = ',')]
     pub categorical: Vec<String>,
@@ -252,6 +256,7 @@ impl FigureArgs {
             row_colors: self.row_colors.clone(),
             col_colors: self.col_colors.clone(),
             categorical: self.categorical.clone(),
+            mark_rows: self.mark_rows.clone(),
             numeric: self.numeric.clone(),
             row_cut: self.row_cut,
             col_cut: self.col_cut,

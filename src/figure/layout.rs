@@ -92,6 +92,9 @@ pub struct AxisSpec<'a> {
     pub cut_palette: Option<Palette>,
     pub bars: &'a [AnnotationBar],
     pub label_mode: LabelMode,
+    /// Marked items (display positions, ascending): their labels replace
+    /// the others, spread beside the heatmap and joined to their rows.
+    pub marks: &'a [usize],
 }
 
 /// The heatmap's colours.
@@ -104,6 +107,9 @@ pub struct HeatmapStyle {
 
 /// The smallest label font, in pixels, that can be read.
 const MIN_LEGIBLE: f32 = 5.0;
+
+/// Length of the line that joins a marked row to its label, in font sizes.
+const MARK_RUN: f32 = 2.5;
 
 /// Length of the tick that joins a label shown among fewer than every
 /// item to the row or column it names (matplotlib's 3.5 pt, at 100 dpi).
@@ -159,7 +165,8 @@ pub fn clustermap(
     let label_extent = |axis: &AxisSpec, shown: &Shown, fonts: &mut FontSystem, cap: f32| -> f32 {
         let widest = shown.positions.iter().map(|&p| text::width(fonts, &axis.labels.get(axis.order[p]), shown.size));
         let widest = widest.fold(0.0, f32::max);
-        if widest > 0.0 { widest.min(cap).ceil() + PAD + LABEL_TICK } else { 0.0 }
+        let joint = if axis.marks.is_empty() { LABEL_TICK } else { MARK_RUN * size };
+        if widest > 0.0 { widest.min(cap).ceil() + PAD + joint } else { 0.0 }
     };
     // The axes' names take a line each, outside the labels.
     let name_line = size * LINE_HEIGHT + PAD / 2.0;
@@ -263,7 +270,11 @@ pub fn clustermap(
     };
     let row_ticks = row_shown.positions.len() < in_view(&window.rows, rows.order.len());
     let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
-    for &p in &row_shown.positions {
+    let row_centre = |p: usize| heatmap.y + ((p as f64 + 0.5 - window.rows.start) * px_per_row) as f32;
+    if !rows.marks.is_empty() {
+        draw_marks(&mut scene, fonts, rows, &row_shown.positions, row_centre, heatmap, row_label_w, size);
+    }
+    for &p in row_shown.positions.iter().filter(|_| rows.marks.is_empty()) {
         let label = rows.labels.get(rows.order[p]);
         let room = row_label_w - PAD - LABEL_TICK + 0.5;
         let label = fit_noting(fonts, &mut scene, TextKind::RowLabel, &label, row_shown.size, room);
@@ -397,6 +408,11 @@ fn shown_labels(axis: &AxisSpec, visible: &Range<f64>, extent: f32, size: f32) -
     let first = (visible.start - 0.5).ceil().max(0.0) as usize;
     let last = ((visible.end - 0.5).floor().max(-1.0) + 1.0).min(n as f64) as usize;
     let range = first..last.max(first);
+    if !axis.marks.is_empty() {
+        // Marked items only, as many as are in view, spread apart when drawn.
+        let positions = axis.marks.iter().copied().filter(|p| range.contains(p)).collect();
+        return Shown { positions, size };
+    }
     match axis.label_mode {
         LabelMode::None => Shown { positions: Vec::new(), size },
         LabelMode::All => Shown { positions: range.collect(), size: size.min(px_per_item / LINE_HEIGHT).max(1.0) },
@@ -408,6 +424,66 @@ fn shown_labels(axis: &AxisSpec, visible: &Range<f64>, extent: f32, size: f32) -
             let positions = if positions.len() >= 2 || step == 1 { positions } else { Vec::new() };
             Shown { positions, size }
         }
+    }
+}
+
+/// The marked rows `shown` (display positions, ascending) beside `heatmap`:
+/// each label at its row's height where it can be, moved apart just enough
+/// that none overlaps the next (ComplexHeatmap's `anno_mark`), and joined to
+/// its row (its centre at `centre(p)`) by a line that bends between them.
+/// Labels shrink when the rows cannot hold them all; below a legible size
+/// that is noted.
+#[allow(clippy::too_many_arguments)]
+fn draw_marks(
+    scene: &mut Scene,
+    fonts: &mut FontSystem,
+    rows: &AxisSpec,
+    shown: &[usize],
+    centre: impl Fn(usize) -> f32,
+    heatmap: Rect,
+    label_w: f32,
+    size: f32,
+) {
+    let n = shown.len();
+    if n == 0 {
+        return;
+    }
+    let size = size.min(heatmap.h / n as f32 / LINE_HEIGHT);
+    if size < MIN_LEGIBLE {
+        let kind = TextKind::RowLabel.name();
+        scene.shortened.push(format!(
+            "{kind}: {n} marked rows at {size:.1} px, too small to read (mark fewer, or a taller figure)"
+        ));
+    }
+    let line = size * LINE_HEIGHT;
+    let targets: Vec<f32> = shown.iter().map(|&p| centre(p)).collect();
+    let (top, bottom) = (heatmap.y + line / 2.0, heatmap.bottom() - line / 2.0);
+    // Down from the top, each at least a line below the last; then up from
+    // the bottom, each at least a line above the next.
+    let mut at: Vec<f32> = Vec::with_capacity(n);
+    for &t in &targets {
+        let lowest = at.last().map_or(top, |&y| y + line);
+        at.push(t.clamp(top, bottom.max(top)).max(lowest));
+    }
+    let mut highest = bottom.max(top);
+    for y in at.iter_mut().rev() {
+        *y = y.min(highest);
+        highest = *y - line;
+    }
+    let run = MARK_RUN * size.max(MIN_LEGIBLE);
+    let x = heatmap.right();
+    let grey = Rgba([64, 64, 64, 255]);
+    for ((&p, &target), &y) in shown.iter().zip(&targets).zip(&at) {
+        let points = [[x, target], [x + run * 0.25, target], [x + run * 0.75, y], [x + run, y]];
+        for pair in points.windows(2) {
+            scene.lines.push(Line { from: pair[0], to: pair[1], width: 1.0, color: grey });
+        }
+        let label = rows.labels.get(rows.order[p]);
+        let room = label_w - PAD - run + 0.5;
+        let text = fit_noting(fonts, scene, TextKind::RowLabel, &label, size, room);
+        let (at, kind) = ([x + run + PAD / 2.0, y], TextKind::RowLabel);
+        scene.texts.push(Text { text, at, size, align: Align::Start, rotated: false, color: Rgba::BLACK, kind });
+        scene.marks.push(super::scene::Mark { position: p, row_y: target, label_y: y });
     }
 }
 
@@ -754,6 +830,7 @@ mod tests {
             cut_palette: None,
             bars: &[],
             label_mode: LabelMode::Auto,
+            marks: &[],
         };
         // 1,000 rows on 500 px, 12 px font at 15 px a line: every 30th row.
         let all = 0.0..1000.0;

@@ -168,6 +168,8 @@ pub struct Scene {
     /// Display positions of the row and column labels drawn.
     pub shown_rows: Vec<usize>,
     pub shown_cols: Vec<usize>,
+    /// The marked rows drawn (`--mark-rows`), top to bottom.
+    pub marks: Vec<Mark>,
     /// Heatmaps of linked panels, left to right after the main one.
     pub linked: Vec<LinkedHeatmap>,
     /// Curves and bands between linked panels (over the fills, under the lines).
@@ -179,6 +181,17 @@ pub struct Scene {
     /// "+N more") or drawn too small to read, for lack of room: `kind: text
     /// as given` or what happened, to warn about.
     pub shortened: Vec<String>,
+}
+
+/// A marked row's label, moved from its row's height to where it does not
+/// overlap its neighbours.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    /// Display position of the row.
+    pub position: usize,
+    /// Height of the row's centre and of its label's centre (pixels).
+    pub row_y: f32,
+    pub label_y: f32,
 }
 
 /// A linked panel's heatmap and the labels it shows.
@@ -233,6 +246,7 @@ impl Scene {
             texts: Vec::new(),
             panels: vec![Panel { name: "heatmap".into(), rect: Rect::new(0.0, 0.0, width as f32, height as f32) }],
             shown_rows: Vec::new(),
+            marks: Vec::new(),
             shown_cols: Vec::new(),
             linked: Vec::new(),
             connectors: Vec::new(),
