@@ -166,7 +166,7 @@ fn layout_reports_panels_and_every_label_in_display_order() {
     // How each axis was clustered: the defaults, exactly.
     let exact = serde_json::json!({
         "method": "average", "metric": "euclidean", "approximate": false,
-        "sample_rows": null, "components": null, "components_sample": null
+        "sample_rows": null, "components": null, "components_sample": null, "agreement": null
     });
     assert_eq!(heatmap["clustering"], serde_json::json!({"rows": exact, "cols": exact}));
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::UsageError;
+use crate::cluster::agreement::Agreement;
 use crate::cluster::{Axis, ClusterError, ClusterOptions, Dendrogram, Plan, TreeOrigin, cluster_cached, plan};
 use crate::input::{InputError, Labels, Matrix};
 use crate::output::write_atomically;
@@ -23,6 +24,8 @@ pub struct ClusteringNote {
     /// and the items of the sample they are found on.
     pub components: Option<usize>,
     pub components_sample: Option<usize>,
+    /// Approximate: the measured agreement with the exact tree of a sample.
+    pub agreement: Option<crate::cluster::agreement::Agreement>,
 }
 
 impl ClusteringNote {
@@ -41,11 +44,20 @@ impl ClusteringNote {
             sample_rows,
             components: projected.then_some(COMPONENTS.min(dim)),
             components_sample: projected.then(|| sample_size(axis.len(matrix), dim)),
+            agreement: None,
         }
     }
 }
 
-pub fn cluster_axis(matrix: &Matrix, axis: Axis, options: &ClusterOptions, dir: &Path) -> anyhow::Result<Dendrogram> {
+/// Clusters `axis` of `matrix` (or reuses the cached tree) and prints its
+/// summary line; an approximate tree comes with its measured agreement
+/// with the exact tree of a sample ([`crate::cluster::agreement`]).
+pub fn cluster_axis(
+    matrix: &Matrix,
+    axis: Axis,
+    options: &ClusterOptions,
+    dir: &Path,
+) -> anyhow::Result<(Dendrogram, Option<Agreement>)> {
     let start = Instant::now();
     let bar = crate::progress::items_bar(0, &format!("{}s", axis.item_name()));
     let (tree, origin) = cluster_cached(matrix, axis, options, dir, Some(&bar))
@@ -72,8 +84,26 @@ pub fn cluster_axis(matrix: &Matrix, axis: Axis, options: &ClusterOptions, dir: 
         ),
         (true, None, None) => " (approximate: k-means groups, exact inside each)".to_owned(),
     };
+    let agreement = if note.approximate {
+        let bar = crate::progress::items_bar(0, &format!("agreement on a sample of {}s", axis.item_name()));
+        let measured = crate::cluster::agreement::agreement(matrix, axis, options, &tree, options.approx.seed)
+            .map_err(|e| about_file(e, matrix, labels(matrix, axis)))?;
+        bar.finish_and_clear();
+        measured
+    } else {
+        None
+    };
+    let agreed = agreement.as_ref().map_or(String::new(), |a| {
+        format!(
+            "; agreement with the exact tree of a {}-{} sample: cophenetic r {:.2}, mean ARI at k = 2…10 {:.2}",
+            a.sample,
+            axis.item_name(),
+            a.cophenetic_r,
+            a.mean_ari()
+        )
+    });
     eprintln!(
-        "{}s: {} leaves, {} linkage of {} distances{approximate}, top merge at {:.6}, {how} in {:.2} s",
+        "{}s: {} leaves, {} linkage of {} distances{approximate}{agreed}, top merge at {:.6}, {how} in {:.2} s",
         axis.item_name(),
         tree.n_leaves(),
         options.method.name(),
@@ -81,7 +111,7 @@ pub fn cluster_axis(matrix: &Matrix, axis: Axis, options: &ClusterOptions, dir: 
         tree.merges().last().map_or(0.0, |m| m.height),
         start.elapsed().as_secs_f64()
     );
-    Ok(tree)
+    Ok((tree, agreement))
 }
 
 pub fn labels(matrix: &Matrix, axis: Axis) -> &Labels {

@@ -166,7 +166,7 @@ impl ClusterJob {
             if axis == Axis::Cols && options.approx.col_sample.is_some() {
                 options.approx.when = When::Always;
             }
-            trees.push((axis, cluster_axis(&matrix, axis, &options, &dir)?));
+            trees.push((axis, cluster_axis(&matrix, axis, &options, &dir)?.0));
         }
         if crate::progress::interrupted() {
             return Err(InputError::Interrupted.into());

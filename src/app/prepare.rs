@@ -345,11 +345,14 @@ pub fn prepare_panel(
         budget: figure.memory_budget.map_or_else(MemoryBudget::default, MemoryBudget),
         approx: figure.approx,
     };
+    let agreements: std::cell::RefCell<[Option<crate::cluster::agreement::Agreement>; 2]> = Default::default();
     let tree = |axis: Axis, skip: bool| -> anyhow::Result<Option<Dendrogram>> {
         if skip || axis.len(&matrix) < 2 {
             return Ok(None);
         }
-        super::cluster::cluster_axis(&matrix, axis, &options, &dir).map(Some)
+        let (tree, agreement) = super::cluster::cluster_axis(&matrix, axis, &options, &dir)?;
+        agreements.borrow_mut()[usize::from(axis == Axis::Cols)] = agreement;
+        Ok(Some(tree))
     };
     // A given order stands without a tree.
     let row_tree = match given_row_tree {
@@ -475,7 +478,10 @@ pub fn prepare_panel(
     let col_geometry = col_tree.as_ref().map(|t| TreeGeometry::new(t, col_groups.as_deref()));
     // A tree read from a file says nothing of how it was made.
     let note = |axis: Axis, tree: &Option<Dendrogram>, read: bool| {
-        tree.as_ref().filter(|_| !read).map(|_| super::cluster::ClusteringNote::new(&matrix, axis, &options))
+        tree.as_ref().filter(|_| !read).map(|_| super::cluster::ClusteringNote {
+            agreement: agreements.borrow_mut()[usize::from(axis == Axis::Cols)].take(),
+            ..super::cluster::ClusteringNote::new(&matrix, axis, &options)
+        })
     };
     let clustering = [
         note(Axis::Rows, &row_tree, figure.row_linkage.is_some()),

@@ -102,6 +102,7 @@
 //! `tests/gen_scipy_fixtures.py`. The script's outputs are committed, so the
 //! tests need no Python.
 
+pub mod agreement;
 pub mod approx;
 mod cache;
 mod cluster3;
