@@ -482,3 +482,36 @@ fn labels_shown_for_some_items_are_joined_to_them_by_ticks() {
     let row_ticks = picture.lines.iter().filter(|l| l.color == black && l.from[0] == heatmap.right()).count();
     assert_eq!(row_ticks, 0);
 }
+
+#[test]
+fn marks_follow_the_viewers_zoom_and_pan() {
+    let dir = tempfile::tempdir().unwrap();
+    let matrix = repo("data/pbmc68k_reduced.tsv");
+    let mut spec = FigureSpec::new(InputSpec::for_file(matrix.clone(), Some(dir.path().to_owned())));
+    let text = std::fs::read_to_string(&matrix).unwrap();
+    let names: Vec<&str> = text.lines().skip(1).map(|l| l.split('\t').next().unwrap()).collect();
+    // Every 50th cell of the file is marked: 14 marks.
+    spec.mark_rows = names.iter().step_by(50).map(|s| s.to_string()).collect();
+    let prepared = prepare(&spec).unwrap();
+    let marked: Vec<usize> = prepared.row_marks.clone();
+    assert_eq!(marked.len(), 14);
+    let mut session = Session::new(prepared, spec, [1000, 800]);
+    session.act(Action::Fit);
+    let fitted = session.window_scene(None, None).marks;
+    assert_eq!(fitted.iter().map(|m| m.position).collect::<Vec<_>>(), marked);
+    // Zoomed 4× about the middle: only the marks of rows 262.5–437.5, each
+    // joined to its row where the zoomed heatmap draws it.
+    session.act(Action::Zoom { at: [0.5, 0.5], factor: [1.0, 4.0] });
+    let window = session.windows()[0].rows.clone();
+    let scene = session.window_scene(None, None);
+    let heatmap = scene.heatmap;
+    let in_view: Vec<usize> =
+        marked.iter().copied().filter(|&p| (p as f64 + 0.5) > window.start && (p as f64 + 0.5) < window.end).collect();
+    assert!(!in_view.is_empty() && in_view.len() < marked.len(), "{in_view:?}");
+    assert_eq!(scene.marks.iter().map(|m| m.position).collect::<Vec<_>>(), in_view);
+    for m in &scene.marks {
+        let y = heatmap.y as f64
+            + (m.position as f64 + 0.5 - window.start) / (window.end - window.start) * heatmap.h as f64;
+        assert!((m.row_y as f64 - y).abs() < 1e-2, "{m:?} against {y}");
+    }
+}
