@@ -72,7 +72,7 @@ fn a_spec_reads_from_json_with_every_choice_named() {
         "row_order": null, "col_order": null,
         "cmap": "vlag", "center": 0.0, "vmin": null, "vmax": null, "robust": false,
         "z_score": "rows", "standard_scale": null,
-        "row_colors": ["obs:louvain"], "col_colors": [], "categorical": ["louvain"], "numeric": [], "mark_rows": [],
+        "row_colors": ["obs:louvain"], "col_colors": [], "categorical": ["louvain"], "numeric": [], "mark_rows": [], "mark_cols": [],
         "row_cut": 5, "col_cut": null, "row_cut_height": null, "col_cut_height": null,
         "row_clusters_out": "clusters.tsv", "col_clusters_out": null,
         "cbar_label": "z", "xlabel": "gene", "ylabel": null, "title": null, "dendrogram_ratio": 0.2, "colors_ratio": 0.03,
@@ -512,6 +512,6 @@ fn marks_follow_the_viewers_zoom_and_pan() {
     for m in &scene.marks {
         let y = heatmap.y as f64
             + (m.position as f64 + 0.5 - window.start) / (window.end - window.start) * heatmap.h as f64;
-        assert!((m.row_y as f64 - y).abs() < 1e-2, "{m:?} against {y}");
+        assert!(m.rows && (m.at as f64 - y).abs() < 1e-2, "{m:?} against {y}");
     }
 }

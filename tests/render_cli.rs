@@ -604,7 +604,8 @@ fn marked_rows_are_labelled_apart_and_joined_to_their_rows() {
     let mut last: Option<(f64, f64)> = None;
     for m in marks {
         // Each joined to its row's true centre, labels in the rows' order, a line apart at least.
-        let (y, label_y) = (m["y"].as_f64().unwrap(), m["label_y"].as_f64().unwrap());
+        assert_eq!(m["axis"], "rows");
+        let (y, label_y) = (m["at"].as_f64().unwrap(), m["label_at"].as_f64().unwrap());
         assert!((y - row_centre(heatmap, m["label"].as_str().unwrap())).abs() < 1e-3, "{m}");
         if let Some((y0, label_y0)) = last {
             assert!(y >= y0 && label_y - label_y0 >= 12.0 * 1.25 - 1e-3, "{m} after ({y0}, {label_y0})");
@@ -623,6 +624,20 @@ fn marked_rows_are_labelled_apart_and_joined_to_their_rows() {
             let down = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
             assert!(down <= 0.5, "{a:?} overlaps {b:?}");
         }
+    }
+    // Marked columns: only their labels, each joined to its column's centre.
+    let args = [matrix.to_str().unwrap(), "--mark-cols", "s1,s3", "--width", "900", "--height", "700"];
+    render(d, &[&args[..], &out[..]].concat()).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
+    let mut cols = texts_of(&json, "col_label");
+    cols.sort_unstable();
+    assert_eq!(cols, ["s1", "s3"]);
+    let heatmap = &json["heatmaps"][0];
+    for m in json["marks"].as_array().unwrap() {
+        assert_eq!(m["axis"], "cols");
+        let col = heatmap["cols"].as_array().unwrap().iter().find(|c| c["label"] == m["label"]).unwrap();
+        let centre = (col["from"].as_f64().unwrap() + col["to"].as_f64().unwrap()) / 2.0;
+        assert!((m["at"].as_f64().unwrap() - centre).abs() < 1e-3, "{m}");
     }
     // A label no row has: one line naming it.
     let run = heatscope(d, &["render", matrix.to_str().unwrap(), "--mark-rows", "gene1,GENE2", "-o", out[1]]);

@@ -154,8 +154,12 @@ pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
         .marks
         .iter()
         .map(|m| {
-            let label = prepared.matrix.row_labels().get(prepared.row_order[m.position]).into_owned();
-            json!({"label": label, "row": m.position, "y": m.row_y, "label_y": m.label_y})
+            let label = match m.rows {
+                true => prepared.matrix.row_labels().get(prepared.row_order[m.position]),
+                false => prepared.matrix.col_labels().get(prepared.col_order[m.position]),
+            };
+            let axis = if m.rows { "rows" } else { "cols" };
+            json!({"label": label, "axis": axis, "position": m.position, "at": m.at, "label_at": m.label_at})
         })
         .collect();
     let mut fonts = text::font_system();

@@ -37,8 +37,10 @@ pub struct Prepared {
     pub col_geometry: Option<TreeGeometry>,
     /// Matrix row → display position.
     pub row_position: Vec<u32>,
-    /// Display positions of the marked rows (`--mark-rows`), ascending.
+    /// Display positions of the marked rows and columns (`--mark-rows`,
+    /// `--mark-cols`), ascending.
     pub row_marks: Vec<usize>,
+    pub col_marks: Vec<usize>,
     /// Linked panels, left to right (`--link`); only the main panel has them.
     pub linked: Vec<Linked>,
     /// Colours of the connectors between each pair of panels.
@@ -257,7 +259,13 @@ pub fn prepare_panel(
         None => input.open()?,
     };
     // Marked rows by label, checked before any long work (the main panel's only).
-    let marked = if left.is_none() { marked_rows(&figure.mark_rows, &matrix)? } else { Vec::new() };
+    let (marked, marked_cols) = match left {
+        None => (
+            marked(&figure.mark_rows, matrix.row_labels(), "--mark-rows", "row")?,
+            marked(&figure.mark_cols, matrix.col_labels(), "--mark-cols", "column")?,
+        ),
+        Some(_) => (Vec::new(), Vec::new()),
+    };
     let links = left.map(|(left, _)| RowLinks::match_labels(left.matrix.row_labels(), matrix.row_labels()));
     if let (Some(links), Some((left, left_file))) = (&links, left)
         && links.is_empty()
@@ -490,6 +498,9 @@ pub fn prepare_panel(
     let row_position = positions(&row_order);
     let mut row_marks: Vec<usize> = marked.iter().map(|&r| row_position[r] as usize).collect();
     row_marks.sort_unstable();
+    let col_position = positions(&col_order);
+    let mut col_marks: Vec<usize> = marked_cols.iter().map(|&c| col_position[c] as usize).collect();
+    col_marks.sort_unstable();
     let prepared = Prepared {
         clustering,
         matrix,
@@ -506,6 +517,7 @@ pub fn prepare_panel(
         row_geometry,
         col_geometry,
         row_marks,
+        col_marks,
         row_position,
         row_order,
         linked: Vec::new(),
@@ -527,14 +539,15 @@ pub fn check_folder(path: &Path) -> Result<(), UsageError> {
     Ok(())
 }
 
-/// The matrix rows `--mark-rows` names: labels, or one file of them (one
-/// a line); every row of a label that repeats. A label no row has is
-/// refused, with an example of those that exist.
-fn marked_rows(spec: &[String], matrix: &Matrix) -> anyhow::Result<Vec<usize>> {
+/// The items `flag` (`--mark-rows`, `--mark-cols`) names among `labels`:
+/// labels, or one file of them (one a line); every item of a label that
+/// repeats. A label no item has is refused, with an example of those that
+/// exist.
+fn marked(spec: &[String], labels: &crate::input::Labels, flag: &str, item: &str) -> anyhow::Result<Vec<usize>> {
     let usage = |message: String| -> anyhow::Error { UsageError(message).into() };
     let names: Vec<String> = match spec {
         [one] if Path::new(one).is_file() => std::fs::read_to_string(one)
-            .map_err(|e| usage(format!("--mark-rows {one}: cannot read it ({e})")))?
+            .map_err(|e| usage(format!("{flag} {one}: cannot read it ({e})")))?
             .lines()
             .map(|l| l.trim().to_owned())
             .filter(|l| !l.is_empty())
@@ -544,26 +557,25 @@ fn marked_rows(spec: &[String], matrix: &Matrix) -> anyhow::Result<Vec<usize>> {
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let labels = matrix.row_labels();
+    let owned: Vec<std::borrow::Cow<'_, str>> = (0..labels.len()).map(|i| labels.get(i)).collect();
     let mut by_label: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
-    let owned: Vec<std::borrow::Cow<'_, str>> = (0..matrix.rows()).map(|i| labels.get(i)).collect();
     for (i, label) in owned.iter().enumerate() {
         by_label.entry(label.as_ref()).or_default().push(i);
     }
-    let mut rows = Vec::new();
+    let mut items = Vec::new();
     for name in &names {
         match by_label.get(name.as_str()) {
-            Some(found) => rows.extend(found),
+            Some(found) => items.extend(found),
             None => {
                 return Err(usage(format!(
-                    "--mark-rows: no row is labelled '{}' (row labels are like '{}'); check the spelling",
+                    "{flag}: no {item} is labelled '{}' ({item} labels are like '{}'); check the spelling",
                     crate::quote::quote(name),
                     crate::quote::quote(&owned[0])
                 )));
             }
         }
     }
-    rows.sort_unstable();
-    rows.dedup();
-    Ok(rows)
+    items.sort_unstable();
+    items.dedup();
+    Ok(items)
 }

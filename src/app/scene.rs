@@ -85,7 +85,7 @@ fn axes(prepared: &Prepared) -> (AxisSpec<'_>, AxisSpec<'_>) {
         cut_palette: palette(&prepared.col_groups, &prepared.col_bars),
         bars: &prepared.col_bars,
         label_mode: prepared.label_modes.1,
-        marks: &[],
+        marks: &prepared.col_marks,
     };
     (rows, cols)
 }

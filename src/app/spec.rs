@@ -185,6 +185,7 @@ pub struct FigureSpec {
     /// Rows marked by label (ComplexHeatmap's `anno_mark`): labels, or one
     /// file of labels, one a line. Their labels replace the row labels.
     pub mark_rows: Vec<String>,
+    pub mark_cols: Vec<String>,
     /// Cut the tree into K clusters, or at a height.
     pub row_cut: Option<usize>,
     pub col_cut: Option<usize>,
@@ -253,6 +254,7 @@ impl FigureSpec {
             categorical: Vec::new(),
             numeric: Vec::new(),
             mark_rows: Vec::new(),
+            mark_cols: Vec::new(),
             row_cut: None,
             col_cut: None,
             row_cut_height: None,

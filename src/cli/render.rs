@@ -99,6 +99,9 @@ pub struct FigureArgs {
     /// the heatmap, spread so that none overlaps, each joined to its row by a short line.
     #[arg(long, value_name = "FILE|LABEL,…", value_delimiter = ',')]
     pub mark_rows: Vec<String>,
+    /// Mark these columns the same way, below the heatmap.
+    #[arg(long, value_name = "FILE|LABEL,…", value_delimiter = ',')]
+    pub mark_cols: Vec<String>,
     /// Draw these bars (by column name) as categories, e.g. integer cluster ids.
     #[arg(long, value_name = "COLUMN,…", value_delimiter = ',')]
     pub categorical: Vec<String>,
@@ -257,6 +260,7 @@ impl FigureArgs {
             col_colors: self.col_colors.clone(),
             categorical: self.categorical.clone(),
             mark_rows: self.mark_rows.clone(),
+            mark_cols: self.mark_cols.clone(),
             numeric: self.numeric.clone(),
             row_cut: self.row_cut,
             col_cut: self.col_cut,

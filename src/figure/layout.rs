@@ -272,7 +272,9 @@ pub fn clustermap(
     let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
     let row_centre = |p: usize| heatmap.y + ((p as f64 + 0.5 - window.rows.start) * px_per_row) as f32;
     if !rows.marks.is_empty() {
-        draw_marks(&mut scene, fonts, rows, &row_shown.positions, row_centre, heatmap, row_label_w, size);
+        let (start, extent) = (heatmap.y, heatmap.h);
+        let side = MarkSide { rows: true, start, extent, edge: heatmap.right(), room: row_label_w };
+        draw_marks(&mut scene, fonts, rows, &row_shown.positions, row_centre, side, size);
     }
     for &p in row_shown.positions.iter().filter(|_| rows.marks.is_empty()) {
         let label = rows.labels.get(rows.order[p]);
@@ -310,6 +312,19 @@ pub fn clustermap(
     if lowest.is_some_and(|y| y > (heatmap.bottom() + PAD / 2.0) as f64) && row_label_w > 0.0 {
         let limit = (heatmap.right() + PAD / 2.0) as f64;
         col_shown.positions.retain(|&p| col_x(p) + (col_shown.size * LINE_HEIGHT / 2.0) as f64 <= limit);
+    }
+    if !cols.marks.is_empty() {
+        // Marked columns below the heatmap, clear of the row bars' names.
+        let col_centre = |p: usize| col_x(p) as f32;
+        let start = if bar_names && !rows.bars.is_empty() {
+            names_end as f32 - col_shown.size * LINE_HEIGHT / 2.0
+        } else {
+            heatmap.x
+        };
+        let (start, extent) = (start.max(heatmap.x), heatmap.right() - start.max(heatmap.x));
+        let side = MarkSide { rows: false, start, extent, edge: heatmap.bottom(), room: col_label_h };
+        draw_marks(&mut scene, fonts, cols, &col_shown.positions, col_centre, side, size);
+        col_shown.positions.clear();
     }
     let col_ticks = col_shown.positions.len() < in_view(&window.cols, cols.order.len());
     for &p in &col_shown.positions {
@@ -427,63 +442,75 @@ fn shown_labels(axis: &AxisSpec, visible: &Range<f64>, extent: f32, size: f32) -
     }
 }
 
-/// The marked rows `shown` (display positions, ascending) beside `heatmap`:
-/// each label at its row's height where it can be, moved apart just enough
-/// that none overlaps the next (ComplexHeatmap's `anno_mark`), and joined to
-/// its row (its centre at `centre(p)`) by a line that bends between them.
-/// Labels shrink when the rows cannot hold them all; below a legible size
-/// that is noted.
-#[allow(clippy::too_many_arguments)]
+/// Where marked items' labels go: beside the heatmap's `edge` (its right
+/// edge for rows, its bottom for columns), spread over `start .. start +
+/// extent` along it, in `room` pixels across.
+struct MarkSide {
+    rows: bool,
+    start: f32,
+    extent: f32,
+    edge: f32,
+    room: f32,
+}
+
+/// The marked items `shown` (display positions, ascending) beside the
+/// heatmap: each label level with its item where it can be, moved apart
+/// just enough that none overlaps the next (ComplexHeatmap's `anno_mark`),
+/// and joined to its item (its centre at `centre(p)`) by a line that bends
+/// between them. Labels shrink when the side cannot hold them all; below a
+/// legible size that is noted.
 fn draw_marks(
     scene: &mut Scene,
     fonts: &mut FontSystem,
-    rows: &AxisSpec,
+    axis: &AxisSpec,
     shown: &[usize],
     centre: impl Fn(usize) -> f32,
-    heatmap: Rect,
-    label_w: f32,
+    side: MarkSide,
     size: f32,
 ) {
     let n = shown.len();
     if n == 0 {
         return;
     }
-    let size = size.min(heatmap.h / n as f32 / LINE_HEIGHT);
+    let kind = if side.rows { TextKind::RowLabel } else { TextKind::ColLabel };
+    let size = size.min(side.extent / n as f32 / LINE_HEIGHT);
     if size < MIN_LEGIBLE {
-        let kind = TextKind::RowLabel.name();
+        let what = if side.rows { "rows" } else { "columns" };
         scene.shortened.push(format!(
-            "{kind}: {n} marked rows at {size:.1} px, too small to read (mark fewer, or a taller figure)"
+            "{}: {n} marked {what} at {size:.1} px, too small to read (mark fewer, or a larger figure)",
+            kind.name()
         ));
     }
     let line = size * LINE_HEIGHT;
     let targets: Vec<f32> = shown.iter().map(|&p| centre(p)).collect();
-    let (top, bottom) = (heatmap.y + line / 2.0, heatmap.bottom() - line / 2.0);
-    // Down from the top, each at least a line below the last; then up from
-    // the bottom, each at least a line above the next.
+    let (first, last) = (side.start + line / 2.0, side.start + side.extent - line / 2.0);
+    // Forward from the start, each at least a line past the last; then
+    // back from the end, each at least a line before the next.
     let mut at: Vec<f32> = Vec::with_capacity(n);
     for &t in &targets {
-        let lowest = at.last().map_or(top, |&y| y + line);
-        at.push(t.clamp(top, bottom.max(top)).max(lowest));
+        let lowest = at.last().map_or(first, |&y| y + line);
+        at.push(t.clamp(first, last.max(first)).max(lowest));
     }
-    let mut highest = bottom.max(top);
+    let mut highest = last.max(first);
     for y in at.iter_mut().rev() {
         *y = y.min(highest);
         highest = *y - line;
     }
     let run = MARK_RUN * size.max(MIN_LEGIBLE);
-    let x = heatmap.right();
     let grey = Rgba([64, 64, 64, 255]);
-    for ((&p, &target), &y) in shown.iter().zip(&targets).zip(&at) {
-        let points = [[x, target], [x + run * 0.25, target], [x + run * 0.75, y], [x + run, y]];
+    // Along the item axis `u`, away from the heatmap `v`, to figure pixels.
+    let place = |u: f32, v: f32| if side.rows { [side.edge + v, u] } else { [u, side.edge + v] };
+    for ((&p, &target), &u) in shown.iter().zip(&targets).zip(&at) {
+        let points = [place(target, 0.0), place(target, run * 0.25), place(u, run * 0.75), place(u, run)];
         for pair in points.windows(2) {
             scene.lines.push(Line { from: pair[0], to: pair[1], width: 1.0, color: grey });
         }
-        let label = rows.labels.get(rows.order[p]);
-        let room = label_w - PAD - run + 0.5;
-        let text = fit_noting(fonts, scene, TextKind::RowLabel, &label, size, room);
-        let (at, kind) = ([x + run + PAD / 2.0, y], TextKind::RowLabel);
-        scene.texts.push(Text { text, at, size, align: Align::Start, rotated: false, color: Rgba::BLACK, kind });
-        scene.marks.push(super::scene::Mark { position: p, row_y: target, label_y: y });
+        let label = axis.labels.get(axis.order[p]);
+        let text = fit_noting(fonts, scene, kind, &label, size, side.room - PAD - run + 0.5);
+        let (align, rotated) = if side.rows { (Align::Start, false) } else { (Align::End, true) };
+        let at = place(u, run + PAD / 2.0);
+        scene.texts.push(Text { text, at, size, align, rotated, color: Rgba::BLACK, kind });
+        scene.marks.push(super::scene::Mark { rows: side.rows, position: p, at: target, label_at: u });
     }
 }
 

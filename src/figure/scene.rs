@@ -168,7 +168,8 @@ pub struct Scene {
     /// Display positions of the row and column labels drawn.
     pub shown_rows: Vec<usize>,
     pub shown_cols: Vec<usize>,
-    /// The marked rows drawn (`--mark-rows`), top to bottom.
+    /// The marked rows drawn (`--mark-rows`), top to bottom, then the
+    /// marked columns (`--mark-cols`), left to right.
     pub marks: Vec<Mark>,
     /// Heatmaps of linked panels, left to right after the main one.
     pub linked: Vec<LinkedHeatmap>,
@@ -183,15 +184,18 @@ pub struct Scene {
     pub shortened: Vec<String>,
 }
 
-/// A marked row's label, moved from its row's height to where it does not
-/// overlap its neighbours.
+/// A marked row's (column's) label, moved from its row's height (its
+/// column's place) to where it does not overlap its neighbours.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mark {
-    /// Display position of the row.
+    /// A row, or a column.
+    pub rows: bool,
+    /// Display position of the row or column.
     pub position: usize,
-    /// Height of the row's centre and of its label's centre (pixels).
-    pub row_y: f32,
-    pub label_y: f32,
+    /// Where the item's centre and its label's centre are along the axis
+    /// (pixels: heights for rows, x for columns).
+    pub at: f32,
+    pub label_at: f32,
 }
 
 /// A linked panel's heatmap and the labels it shows.
