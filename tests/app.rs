@@ -515,3 +515,18 @@ fn marks_follow_the_viewers_zoom_and_pan() {
         assert!(m.rows && (m.at as f64 - y).abs() < 1e-2, "{m:?} against {y}");
     }
 }
+
+#[test]
+fn marks_on_a_figure_too_small_for_them_are_noted_not_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = FigureSpec::new(InputSpec::for_file(repo("data/pbmc68k_reduced.tsv"), Some(dir.path().to_owned())));
+    spec.mark_rows = vec!["AATCCTTGCCTTCG-2".into()];
+    let prepared = prepare(&spec).unwrap();
+    let mut fonts = text::font_system();
+    for [w, h] in [[50, 50], [60, 60], [1200, 50]] {
+        let picture = scene(&mut fonts, &prepared, &spec, &[], [w, h], false);
+        let drawn = picture.marks.len();
+        let noted = picture.shortened.iter().any(|s| s.contains("1 marked rows"));
+        assert!(drawn == 1 || noted, "{w} × {h}: {:?}", picture.shortened);
+    }
+}

@@ -10,6 +10,9 @@ use super::colormap::{Colormap, Norm, Palette, Rgba};
 use crate::input::{Annotation, AnnotationValues, Labels};
 use crate::quote::quote;
 
+/// Values that mean "missing" in a table, as the matrix reader reads them.
+const MISSING: [&str; 5] = ["", "NA", "NaN", "nan", "?"];
+
 /// Numeric columns with at most this many distinct values are treated as
 /// categories (cluster numbers, phases, batches).
 pub const MAX_NUMERIC_CATEGORIES: usize = 10;
@@ -163,7 +166,7 @@ impl BarTable {
             .enumerate()
             .map(|(c, name)| {
                 let cells: Vec<Option<&str>> =
-                    rows.iter().map(|r| r.map(|f| f[c].as_str()).filter(|v| !v.is_empty())).collect();
+                    rows.iter().map(|r| r.map(|f| f[c].as_str()).filter(|v| !MISSING.contains(v))).collect();
                 AnnotationBar { name: name.clone(), values: classify(&cells) }
             })
             .collect();

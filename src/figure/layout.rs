@@ -474,6 +474,12 @@ fn draw_marks(
     }
     let kind = if side.rows { TextKind::RowLabel } else { TextKind::ColLabel };
     let size = size.min(side.extent / n as f32 / LINE_HEIGHT);
+    if size.is_nan() || size < 1.0 {
+        // No room at all (a figure a few pixels high): none drawn, said once.
+        let what = if side.rows { "rows" } else { "columns" };
+        scene.shortened.push(format!("{}: {n} marked {what} (no room for their labels)", kind.name()));
+        return;
+    }
     if size < MIN_LEGIBLE {
         let what = if side.rows { "rows" } else { "columns" };
         scene.shortened.push(format!(
