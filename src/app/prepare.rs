@@ -557,23 +557,23 @@ fn marked(spec: &[String], labels: &crate::input::Labels, flag: &str, item: &str
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let owned: Vec<std::borrow::Cow<'_, str>> = (0..labels.len()).map(|i| labels.get(i)).collect();
-    let mut by_label: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
-    for (i, label) in owned.iter().enumerate() {
-        by_label.entry(label.as_ref()).or_default().push(i);
-    }
+    // One pass over the labels for the few asked for.
+    let wanted: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+    let mut found = std::collections::HashSet::new();
     let mut items = Vec::new();
-    for name in &names {
-        match by_label.get(name.as_str()) {
-            Some(found) => items.extend(found),
-            None => {
-                return Err(usage(format!(
-                    "{flag}: no {item} is labelled '{}' ({item} labels are like '{}'); check the spelling",
-                    crate::quote::quote(name),
-                    crate::quote::quote(&owned[0])
-                )));
-            }
+    for i in 0..labels.len() {
+        let label = labels.get(i);
+        if let Some(&name) = wanted.get(label.as_ref()) {
+            items.push(i);
+            found.insert(name);
         }
+    }
+    if let Some(name) = names.iter().find(|n| !found.contains(n.as_str())) {
+        return Err(usage(format!(
+            "{flag}: no {item} is labelled '{}' ({item} labels are like '{}'); check the spelling",
+            crate::quote::quote(name),
+            crate::quote::quote(&labels.get(0))
+        )));
     }
     items.sort_unstable();
     items.dedup();
