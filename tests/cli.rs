@@ -584,3 +584,23 @@ fn ctrl_c_stops_approximate_clustering_with_130_and_writes_nothing() {
     // Only the marker of the finished check for infinities may be there.
     assert!(cached.iter().all(|name| name.starts_with("finite-")), "no tree was cached: {cached:?}");
 }
+
+#[test]
+fn mistaken_arguments_are_one_line_with_the_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["render", "m.tsv", "-o", "m.png", "--font-size", "-3"], "unexpected argument '-3' found"),
+        (&["render"], "required arguments were not provided: --output <OUT.png|OUT.svg>, <FILE>"),
+        (&["rendr", "m.tsv"], "a similar subcommand exists: 'render'"),
+        (&["render", "m.tsv", "-o", "m.png", "--width", "wide"], "invalid value 'wide' for '--width <WIDTH>'"),
+    ];
+    for (args, expected) in cases {
+        let out = heatscope(dir.path(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!((out.status.code(), stderr.lines().count()), (Some(2), 1), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: ") && stderr.contains(expected), "{expected:?} not in {stderr}");
+    }
+    let help = heatscope(dir.path(), &["render", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--font-size"));
+}

@@ -304,6 +304,34 @@ fn leading_text_columns_are_left_out_and_one_of_them_labels_the_rows() {
     let m = Matrix::open(&path, &by_symbol).unwrap();
     assert_eq!(labels(&m), ["TP53", "NA", "MYC"]);
     assert_same(&values(&m), &[1.0, 2.0, 3.0, f32::NAN, 5.0, 6.0]);
+    assert!(m.source().warnings.is_empty(), "chosen, the other is left out as asked: {:?}", m.source().warnings);
+    // A numeric identifier column (Entrez ids) is no value column: its name
+    // says so, or --label-col names it (and so every column before it).
+    let path = write(
+        dir.path(),
+        "entrez.tsv",
+        b"symbol	Entrez ID	s1	s2
+TP53	7157	1	2
+MYC	4609	3	4
+",
+    );
+    let m = Matrix::open(&path, &options(dir.path())).unwrap();
+    assert_eq!((labels(&m), cols(&m)), (vec!["TP53".to_owned(), "MYC".into()], vec!["s1".to_owned(), "s2".into()]));
+    assert_same(&values(&m), &[1.0, 2.0, 3.0, 4.0]);
+    let path = write(
+        dir.path(),
+        "number.tsv",
+        b"symbol	number	s1
+TP53	7157	1
+MYC	4609	3
+",
+    );
+    let m = Matrix::open(&path, &options(dir.path())).unwrap();
+    assert_eq!(cols(&m), ["number", "s1"], "a column of numbers named as values is values");
+    let by_number = OpenOptions { label_col: Some("number".into()), ..options(dir.path()) };
+    let m = Matrix::open(&path, &by_number).unwrap();
+    assert_eq!((labels(&m), cols(&m)), (vec!["7157".to_owned(), "4609".into()], vec!["s1".to_owned()]));
+    assert_same(&values(&m), &[1.0, 3.0]);
     // R's header without a corner: the label column has no name.
     let path = write(dir.path(), "r.tsv", b"symbol\ts1\nENSG1\tTP53\t1\nENSG2\tMYC\t2\n");
     let m = Matrix::open(&path, &options(dir.path())).unwrap();

@@ -30,10 +30,16 @@ pub struct ClusteringNote {
 
 impl ClusteringNote {
     pub fn new(matrix: &Matrix, axis: Axis, options: &ClusterOptions) -> Self {
+        use crate::cluster::approx::EXACT_MAX;
         use crate::cluster::approx::project::{COMPONENTS, projects, sample_size};
         let (approximate, sample_rows) = match plan(matrix, axis, options) {
             Plan::Exact => (false, None),
-            Plan::Approx { sample_rows, .. } => (true, sample_rows.filter(|&rows| rows < matrix.rows())),
+            Plan::Approx { sample_rows, groups, .. } => {
+                let sample_rows = sample_rows.filter(|&rows| rows < matrix.rows());
+                // Few enough items with no groups asked for: the exact tree.
+                let exact = groups.is_none() && sample_rows.is_none() && axis.len(matrix) <= EXACT_MAX;
+                (!exact, sample_rows)
+            }
         };
         let dim = sample_rows.unwrap_or(axis.dim(matrix));
         let projected = approximate && projects(axis.len(matrix), dim);

@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::UsageError;
 use super::spec::{FigureSpec, LinkOrder, is_stored_column};
 use crate::cluster::{Axis, ClusterOptions, Dendrogram, MemoryBudget};
-use crate::figure::annotation::{AnnotationBar, BarKind, BarSource, BarTable, assign_palettes};
+use crate::figure::annotation::{AnnotationBar, BarKind, BarSource, BarTable, assign_palettes, classify_as};
 use crate::figure::dendrogram::TreeGeometry;
 use crate::figure::link::{ConnectorColor, LinkEnds, RowLinks, follow_order, positions};
 use crate::figure::{Agg, Colormap, HeatmapStyle, LabelMode, Rgba, ScaleRequest};
@@ -301,6 +301,19 @@ pub fn prepare_panel(
     };
     let row_stored = stored(&figure.row_colors, Axis::Rows, "--row-colors")?;
     let col_stored = stored(&figure.col_colors, Axis::Cols, "--col-colors")?;
+    // Bars asked to be numbers hold numbers only: said before any clustering.
+    for name in &figure.numeric {
+        let not_numbers = |e: String| usage(format!("--numeric {name}: {e}; drop {name} from --numeric"));
+        for table in row_tables.iter().chain(&col_tables) {
+            if let Some(cells) = table.cells(name) {
+                classify_as(&cells, Some(BarKind::Numeric)).map_err(not_numbers)?;
+            }
+        }
+        for annotation in row_stored.iter().chain(&col_stored).filter(|a| &a.name == name) {
+            let identity: Vec<usize> = (0..annotation.values.len()).collect();
+            AnnotationBar::from_annotation(annotation, &identity).forced(BarKind::Numeric).map_err(not_numbers)?;
+        }
+    }
     // Trees and orders given in files are read and checked before any
     // clustering starts.
     let given = |axis: Axis, linkage: &Option<PathBuf>, order: &Option<PathBuf>| -> anyhow::Result<Given> {
@@ -539,6 +552,12 @@ pub fn check_folder(path: &Path) -> Result<(), UsageError> {
     Ok(())
 }
 
+/// Whether a value given where a file or labels may go reads as a path.
+fn looks_like_path(value: &str) -> bool {
+    let extension = Path::new(value).extension().and_then(|e| e.to_str()).unwrap_or("");
+    value.contains(['/', '\\']) || ["txt", "tsv", "csv", "list"].contains(&extension.to_ascii_lowercase().as_str())
+}
+
 /// The items `flag` (`--mark-rows`, `--mark-cols`) names among `labels`:
 /// labels, or one file of them (one a line); every item of a label that
 /// repeats. A label no item has is refused, with an example of those that
@@ -568,12 +587,37 @@ fn marked(spec: &[String], labels: &crate::input::Labels, flag: &str, item: &str
             found.insert(name);
         }
     }
-    if let Some(name) = names.iter().find(|n| !found.contains(n.as_str())) {
-        return Err(usage(format!(
-            "{flag}: no {item} is labelled '{}' ({item} labels are like '{}'); check the spelling",
-            crate::quote::quote(name),
-            crate::quote::quote(&labels.get(0))
-        )));
+    let unknown: Vec<&String> = names.iter().filter(|n| !found.contains(n.as_str())).collect();
+    match unknown[..] {
+        [] => {}
+        // One value that no label has and that reads as a path: a file that is not there.
+        [one] if spec.len() == 1 && looks_like_path(one) => {
+            return Err(usage(format!(
+                "{flag} {}: no such file, and no {item} is labelled so; give a file of labels (one a line) or labels",
+                crate::quote::quote(one)
+            )));
+        }
+        [one] => {
+            return Err(usage(format!(
+                "{flag}: no {item} is labelled '{}' ({item} labels are like '{}'); check the spelling",
+                crate::quote::quote(one),
+                crate::quote::quote(&labels.get(0))
+            )));
+        }
+        _ => {
+            const LISTED: usize = 5;
+            let listed: Vec<String> =
+                unknown.iter().take(LISTED).map(|n| format!("'{}'", crate::quote::quote(n))).collect();
+            let more = unknown.len().saturating_sub(LISTED);
+            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+            return Err(usage(format!(
+                "{flag}: {} of {} labels name no {item}: {}{more} ({item} labels are like '{}'); check the spelling",
+                unknown.len(),
+                names.len(),
+                listed.join(", "),
+                crate::quote::quote(&labels.get(0))
+            )));
+        }
     }
     items.sort_unstable();
     items.dedup();

@@ -173,6 +173,13 @@ impl BarTable {
         Ok((bars, missing))
     }
 
+    /// Every row's value in column `name` (missing ones as `None`), or
+    /// `None` when the table makes no bar of that name.
+    pub fn cells(&self, name: &str) -> Option<Vec<Option<&str>>> {
+        let c = self.columns.iter().position(|n| n == name)?;
+        Some(self.rows.values().map(|r| Some(r[c].as_str()).filter(|v| !MISSING.contains(v))).collect())
+    }
+
     /// The names of the columns it makes bars of.
     pub fn columns(&self) -> &[String] {
         &self.columns

@@ -118,7 +118,9 @@ pub const LABEL_TICK: f32 = 5.0;
 /// Gap between parts, in pixels.
 pub(crate) const PAD: f32 = 8.0;
 /// Most categories a legend lists before "+N more".
-const LEGEND_ENTRIES: usize = 24;
+const LEGEND_ENTRIES: usize = 64;
+/// Most columns the legends take.
+const LEGEND_COLUMNS: usize = 3;
 
 /// Lays out the whole figure.
 pub fn clustermap(
@@ -155,7 +157,16 @@ pub fn clustermap(
     // first, the legends wrap), and half of the height.
     let room = ((w - left - PAD) * 0.6, (h - top - PAD) / 2.0);
     let wanted = if role.legends { legends_width(fonts, rows, cols, size) } else { 0.0 };
-    let legend_w = legend_room(wanted, room.0 / 2.0, size);
+    // Legends taller than the figure go on in more columns, as many as
+    // half the room holds.
+    let legend_height = h - top - PAD;
+    let most = if wanted > 0.0 { (room.0 / 2.0 / wanted).floor() as usize } else { 1 };
+    let legend_cols = if wanted > 0.0 {
+        legend_columns(fonts, rows, cols, size, wanted, legend_height, most.min(LEGEND_COLUMNS))
+    } else {
+        1
+    };
+    let legend_w = legend_room(wanted * legend_cols as f32, room.0 / 2.0, size);
     let max_row_label_w = role.row_label_room.unwrap_or((0.3 * w).min(room.0 - legend_w));
     let max_col_label_h = (0.25 * h).min(room.1);
 
@@ -168,6 +179,8 @@ pub fn clustermap(
         let joint = if axis.marks.is_empty() { LABEL_TICK } else { MARK_RUN * size };
         if widest > 0.0 { widest.min(cap).ceil() + PAD + joint } else { 0.0 }
     };
+    // Column labels written level take one line below the heatmap.
+    let level_extent = |shown: &Shown| shown.size * LINE_HEIGHT + PAD + LABEL_TICK;
     // The axes' names take a line each, outside the labels.
     let name_line = size * LINE_HEIGHT + PAD / 2.0;
     let xlabel_h = if options.xlabel.is_some() { name_line } else { 0.0 };
@@ -183,10 +196,13 @@ pub fn clustermap(
             let row_shown = shown_labels(rows, &window.rows, extent.1, size);
             let col_shown = shown_labels(cols, &window.cols, extent.0, size);
             let bar_names = bar_names_extent(fonts, rows.bars, size);
-            (
-                label_extent(rows, &row_shown, fonts, max_row_label_w),
-                label_extent(cols, &col_shown, fonts, max_col_label_h).max(bar_names.min(max_col_label_h)),
-            )
+            let px_per_col = extent.0 as f64 / (window.cols.end - window.cols.start);
+            let col_extent = if labels_fit_level(fonts, cols, &col_shown, px_per_col) {
+                level_extent(&col_shown)
+            } else {
+                label_extent(cols, &col_shown, fonts, max_col_label_h)
+            };
+            (label_extent(rows, &row_shown, fonts, max_row_label_w), col_extent.max(bar_names.min(max_col_label_h)))
         };
     }
 
@@ -304,14 +320,23 @@ pub fn clustermap(
     } else {
         f64::NEG_INFINITY
     };
-    col_shown.positions.retain(|&p| col_x(p) >= names_end);
+    // Written level where every one fits beside its neighbours (as seaborn
+    // does), otherwise read upwards.
+    let level = labels_fit_level(fonts, cols, &col_shown, px_per_col);
+    let half_width = |fonts: &mut FontSystem, p: usize| {
+        if level { text::width(fonts, &cols.labels.get(cols.order[p]), col_shown.size) as f64 / 2.0 } else { 0.0 }
+    };
+    col_shown.positions.retain(|&p| col_x(p) - half_width(fonts, p) >= names_end);
     // Nor one that would run into the lowest row label, where that reaches
     // below the heatmap.
     let row_y = |p: usize| heatmap.y as f64 + (p as f64 + 0.5 - window.rows.start) * px_per_row;
     let lowest = row_shown.positions.last().map(|&p| row_y(p) + (row_shown.size * LINE_HEIGHT / 2.0) as f64);
     if lowest.is_some_and(|y| y > (heatmap.bottom() + PAD / 2.0) as f64) && row_label_w > 0.0 {
         let limit = (heatmap.right() + PAD / 2.0) as f64;
-        col_shown.positions.retain(|&p| col_x(p) + (col_shown.size * LINE_HEIGHT / 2.0) as f64 <= limit);
+        let reach = |fonts: &mut FontSystem, p: usize| {
+            if level { half_width(fonts, p) } else { (col_shown.size * LINE_HEIGHT / 2.0) as f64 }
+        };
+        col_shown.positions.retain(|&p| col_x(p) + reach(fonts, p) <= limit);
     }
     if !cols.marks.is_empty() {
         // Marked columns below the heatmap, clear of the row bars' names.
@@ -329,20 +354,26 @@ pub fn clustermap(
     let col_ticks = col_shown.positions.len() < in_view(&window.cols, cols.order.len());
     for &p in &col_shown.positions {
         let label = cols.labels.get(cols.order[p]);
-        let room = col_label_h - PAD - LABEL_TICK + 0.5;
+        // Level labels were measured to fit beside each other already.
+        let room = if level { w } else { col_label_h - PAD - LABEL_TICK + 0.5 };
         let label = fit_noting(fonts, &mut scene, TextKind::ColLabel, &label, col_shown.size, room);
         let x = col_x(p);
         if col_ticks {
             let (from, to) = ([x as f32, heatmap.bottom()], [x as f32, heatmap.bottom() + LABEL_TICK]);
             scene.lines.push(Line { from, to, width: 1.0, color: Rgba::BLACK });
         }
-        let at = [x as f32, heatmap.bottom() + LABEL_TICK + PAD / 2.0];
+        let (at, align) = if level {
+            let y = heatmap.bottom() + LABEL_TICK + PAD / 2.0 + col_shown.size * LINE_HEIGHT / 2.0;
+            ([x as f32, y], Align::Middle)
+        } else {
+            ([x as f32, heatmap.bottom() + LABEL_TICK + PAD / 2.0], Align::End)
+        };
         scene.texts.push(Text {
             text: label,
             at,
             size: col_shown.size,
-            align: Align::End,
-            rotated: true,
+            align,
+            rotated: !level,
             color: Rgba::BLACK,
             kind: TextKind::ColLabel,
         });
@@ -392,7 +423,7 @@ pub fn clustermap(
     }
     if role.legends {
         let area = Rect::new(w - legend_w, top, legend_w, if legend_w > 0.0 { h - top - PAD } else { 0.0 });
-        let _ = legends(&mut scene, fonts, area, rows, cols, size);
+        let _ = legends(&mut scene, fonts, area, rows, cols, size, legend_cols);
     }
     scene
 }
@@ -440,6 +471,27 @@ fn shown_labels(axis: &AxisSpec, visible: &Range<f64>, extent: f32, size: f32) -
             Shown { positions, size }
         }
     }
+}
+
+/// Whether the column labels `shown` can be written level, each centred
+/// on its column without touching its neighbours (matplotlib's tick
+/// labels, which seaborn turns upright only when they overlap). Marked
+/// columns' labels are always read upwards.
+fn labels_fit_level(fonts: &mut FontSystem, axis: &AxisSpec, shown: &Shown, px_per_item: f64) -> bool {
+    if !axis.marks.is_empty() || shown.positions.is_empty() {
+        return false;
+    }
+    let gap = (shown.size * 0.5) as f64;
+    let mut width = |p: usize| text::width(fonts, &axis.labels.get(axis.order[p]), shown.size) as f64;
+    let mut previous = width(shown.positions[0]);
+    for pair in shown.positions.windows(2) {
+        let next = width(pair[1]);
+        if (previous + next) / 2.0 + gap > (pair[1] - pair[0]) as f64 * px_per_item {
+            return false;
+        }
+        previous = next;
+    }
+    true
 }
 
 /// Where marked items' labels go: beside the heatmap's `edge` (its right
@@ -752,10 +804,12 @@ fn legend_text(scene: &mut Scene, text: String, [x, y]: [f32; 2], line: f32, siz
     scene.texts.push(Text { text, at, size, align, rotated: false, color: Rgba::BLACK, kind });
 }
 
-/// Legends for the annotation bars, stacked in `area`: entries too wide
-/// for it wrap onto more lines; what still does not fit is cut with "…"
-/// or counted as "+N more", and noted in `scene.shortened`. Returns where
-/// the next legend would start.
+/// Legends for the annotation bars, stacked in `area` in `columns` equal
+/// columns (a legend that reaches a column's foot goes on at the top of
+/// the next): entries too wide for a column wrap onto more lines; what
+/// still does not fit is cut with "…" or counted as "+N more", and noted
+/// in `scene.shortened`. Returns where the next legend would start in the
+/// last column used.
 pub(crate) fn legends(
     scene: &mut Scene,
     fonts: &mut FontSystem,
@@ -763,25 +817,32 @@ pub(crate) fn legends(
     rows: &AxisSpec,
     cols: &AxisSpec,
     size: f32,
+    columns: usize,
 ) -> f32 {
+    let columns = columns.max(1);
+    let column_w = area.w / columns as f32;
+    let mut column = 0;
     let mut y = area.y;
     let line = size * LINE_HEIGHT;
-    let x = area.x + PAD;
+    let x = |column: usize| area.x + column as f32 * column_w + PAD;
     let entry_size = size * 0.9;
-    let entry_w = area.w - 2.0 * PAD - size * 1.5;
+    let entry_w = column_w - 2.0 * PAD - size * 1.5;
     for bar in rows.bars.iter().chain(cols.bars).filter(|b| b.has_legend()) {
         // The title and one entry, or the title, the gradient and its ends.
         let needed = match bar.values {
             BarValues::Categorical { .. } => 2.0 * line,
             BarValues::Numeric { .. } => 2.0 * line + size,
         };
+        if y + needed > area.bottom() && column + 1 < columns && y > area.y {
+            (column, y) = (column + 1, area.y);
+        }
         if y + needed > area.bottom() {
             scene.shortened.push(format!("{}: {} (no room for its legend)", TextKind::LegendTitle.name(), bar.name));
             continue;
         }
-        let start = y;
-        let title = fit_noting(fonts, scene, TextKind::LegendTitle, &bar.name, size, area.w - 2.0 * PAD);
-        let at = [x, y + line / 2.0];
+        let (first_column, start) = (column, y);
+        let title = fit_noting(fonts, scene, TextKind::LegendTitle, &bar.name, size, column_w - 2.0 * PAD);
+        let at = [x(column), y + line / 2.0];
         let kind = TextKind::LegendTitle;
         scene.texts.push(Text { text: title, at, size, align: Align::Start, rotated: false, color: Rgba::BLACK, kind });
         y += line;
@@ -789,11 +850,16 @@ pub(crate) fn legends(
             BarValues::Categorical { categories, palette, .. } => {
                 for (i, c) in categories.iter().enumerate() {
                     let (lines, cut) = text::wrap(fonts, c, entry_size, entry_w);
+                    let entry_h = lines.len() as f32 * line;
+                    // On in the next column where this one is full.
+                    if y + entry_h > area.bottom() && column + 1 < columns && i < LEGEND_ENTRIES {
+                        (column, y) = (column + 1, area.y);
+                    }
                     // Room for this entry and, unless it is the last, a "+N more" line.
-                    let needed = lines.len() as f32 + if i + 1 < categories.len() { 1.0 } else { 0.0 };
-                    if y + needed * line > area.bottom() || i == LEGEND_ENTRIES {
+                    let more = if i + 1 < categories.len() && column + 1 == columns { line } else { 0.0 };
+                    if y + entry_h + more > area.bottom() || i == LEGEND_ENTRIES {
                         let left = categories.len() - i;
-                        legend_text(scene, format!("+{left} more"), [x, y], line, entry_size, Align::Start);
+                        legend_text(scene, format!("+{left} more"), [x(column), y], line, entry_size, Align::Start);
                         scene.shortened.push(format!("{}: {left} more of {}", TextKind::LegendEntry.name(), bar.name));
                         y += line;
                         break;
@@ -801,16 +867,16 @@ pub(crate) fn legends(
                     if cut {
                         scene.shortened.push(format!("{}: {c}", TextKind::LegendEntry.name()));
                     }
-                    let swatch = Rect::new(x, y + line * 0.15, size, line * 0.7);
+                    let swatch = Rect::new(x(column), y + line * 0.15, size, line * 0.7);
                     scene.fills.push(Fill { rect: swatch, color: palette.color(i) });
                     for text in lines {
-                        legend_text(scene, text, [x + size * 1.5, y], line, entry_size, Align::Start);
+                        legend_text(scene, text, [x(column) + size * 1.5, y], line, entry_size, Align::Start);
                         y += line;
                     }
                 }
             }
             BarValues::Numeric { colormap, norm, .. } => {
-                let bar_rect = Rect::new(x, y, area.w - 2.0 * PAD, size * 0.8);
+                let bar_rect = Rect::new(x(column), y, column_w - 2.0 * PAD, size * 0.8);
                 scene.gradients.push(Gradient { rect: bar_rect, lut: colormap.lut().to_vec(), vertical: false });
                 y += size;
                 // The ends of the scale under the gradient's, or as one
@@ -828,12 +894,38 @@ pub(crate) fn legends(
                 y += line;
             }
         }
-        scene
-            .panels
-            .push(Panel { name: format!("legend:{}", bar.name), rect: Rect::new(area.x, start, area.w, y - start) });
+        // Its panel: from its title to its last entry, over the columns it took.
+        let left = area.x + first_column as f32 * column_w;
+        let rect = if column == first_column {
+            Rect::new(left, start, column_w, y - start)
+        } else {
+            Rect::new(left, area.y, (column - first_column + 1) as f32 * column_w, area.h)
+        };
+        scene.panels.push(Panel { name: format!("legend:{}", bar.name), rect });
         y += PAD;
     }
     y
+}
+
+/// How many legend columns of `column_w` pixels the legends need to show
+/// everything in `height` pixels, at most `most`.
+fn legend_columns(
+    fonts: &mut FontSystem,
+    rows: &AxisSpec,
+    cols: &AxisSpec,
+    size: f32,
+    column_w: f32,
+    height: f32,
+    most: usize,
+) -> usize {
+    (1..=most.max(1))
+        .find(|&k| {
+            let mut scratch = Scene::bare(1, 1);
+            let area = Rect::new(0.0, 0.0, k as f32 * column_w, height);
+            legends(&mut scratch, fonts, area, rows, cols, size, k);
+            scratch.shortened.is_empty()
+        })
+        .unwrap_or(most.max(1))
 }
 
 #[cfg(test)]

@@ -159,7 +159,7 @@ pub fn linked_clustermap(
     }
     // With no room for the legends, each is noted as left out.
     let area = Rect::new(w - legend_w, align[0], legend_w, if legend_w > 0.0 { h - align[0] - PAD } else { 0.0 });
-    let mut y = legends(&mut scene, fonts, area, &main.rows, &main.cols, size);
+    let mut y = legends(&mut scene, fonts, area, &main.rows, &main.cols, size, 1);
     // Unmatched rows are the grey marks at the gaps' edges.
     let line_h = size * text::LINE_HEIGHT;
     if y + 2.0 * line_h > area.bottom() {

@@ -226,11 +226,11 @@ impl<'a> Parser<'a> {
         let row_labels = row_labels.finish();
         let col_labels = Labels::from_strings(&self.column_names);
         let mut warnings = Vec::new();
-        if !self.skipped.is_empty() {
+        // Chosen with --label-col, the other text columns are left out as asked.
+        if !self.skipped.is_empty() && self.label_col.is_none() {
             let names: Vec<String> = self.skipped.iter().map(|n| format!("'{n}'")).collect();
-            let other = if self.label_col.is_none() { "; --label-col NAME labels the rows by another" } else { "" };
             warnings.push(format!(
-                "{}: text column(s) {} left out of the values{other}",
+                "{}: text column(s) {} left out of the values; --label-col NAME labels the rows by another",
                 self.path.display(),
                 names.join(", ")
             ));
@@ -358,15 +358,21 @@ impl<'a> Parser<'a> {
         // Text columns between the labels and the values (a gene id, then
         // its symbol): the first data line's fields after its label that
         // hold a letter and are neither numbers nor missing (so that a
-        // decimal comma is still a bad value), while values remain after them.
+        // decimal comma is still a bad value), or whole numbers under a name
+        // that says they are identifiers (an Entrez id), while values remain
+        // after them. A column named by `--label-col` is one, and so is
+        // every column before it.
         let leading = first_data.map_or(0, |line| {
             let fields: Vec<&[u8]> = line.split(|&b| b == delimiter).skip(1).collect();
-            let text = |f: &[u8]| {
+            let text = |(f, name): &(&[u8], &String)| {
                 let f = unquote(trim(f));
                 let number = fast_float2::parse::<f64, _>(f).is_ok();
-                !MISSING.contains(&f) && !number && f.iter().any(u8::is_ascii_alphabetic)
+                let id = names_identifiers(name) && !f.is_empty() && f.iter().all(u8::is_ascii_digit);
+                !MISSING.contains(&f) && (id || !number && f.iter().any(u8::is_ascii_alphabetic))
             };
-            fields.iter().take_while(|f| text(f)).count().min(names.len().saturating_sub(1))
+            let detected = fields.into_iter().zip(&names).take_while(text).count();
+            let named = self.label_col.and_then(|name| names.iter().position(|n| n == name)).map_or(0, |i| i + 1);
+            detected.max(named).min(names.len().saturating_sub(1))
         });
         // The label column's name: the corner's, or none when the header has no corner.
         let first_name = if corner { Some(corner_field.to_owned()) } else { None };
@@ -767,6 +773,14 @@ fn fill(reader: &mut (dyn Read + Send), buf: &mut Vec<u8>, target: usize) -> io:
         }
     }
     Ok(false)
+}
+
+/// Whether a column's name says it holds identifiers rather than values:
+/// `id`, `entrez`, `gene_id`, `Entrez ID`, `GeneID` and the like.
+fn names_identifiers(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    let last = name.rsplit([' ', '_', '.', '-']).next().unwrap_or("");
+    last == "id" || last == "ids" || name.ends_with("geneid") || name.starts_with("entrez")
 }
 
 #[cfg(test)]
