@@ -640,6 +640,25 @@ fn marked_rows_are_labelled_apart_and_joined_to_their_rows() {
             assert!(down <= 0.5, "{a:?} overlaps {b:?}");
         }
     }
+    // More marks than lines fit even at 5 px (the smallest legible font,
+    // 6.25 px a line): as many as fit, at 5 px, the rest noted.
+    let many: Vec<String> = (0..300).map(|i| format!("gene{}", i * 6)).collect();
+    std::fs::write(&file, many.join("\n") + "\n").unwrap();
+    render(d, &[&args[..], &out[..]].concat()).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
+    let fit = (json["heatmaps"][0]["rect"]["h"].as_f64().unwrap() / 6.25).floor() as usize;
+    assert_eq!(json["marks"].as_array().unwrap().len(), fit);
+    let heights: Vec<f64> = json["texts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "row_label")
+        .map(|t| t["box"][3].as_f64().unwrap())
+        .collect();
+    assert_eq!(heights.len(), fit);
+    assert!(heights.iter().all(|&h| (h - 6.25).abs() < 1e-3), "{heights:?}");
+    let note = format!("row_label: {} of 300 marked rows not labelled", 300 - fit);
+    assert!(json["shortened"].as_array().unwrap().iter().any(|s| s.as_str().unwrap().starts_with(&note)), "{note}");
     // Marked columns: only their labels, each joined to its column's centre.
     let args = [matrix.to_str().unwrap(), "--mark-cols", "s1,s3", "--width", "900", "--height", "700"];
     render(d, &[&args[..], &out[..]].concat()).unwrap();

@@ -316,8 +316,11 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         .map_err(|e| cannot_write(path, &e))?;
     }
     if let Some(first) = scene.shortened.first() {
+        // A smaller font helps texts cut to fit, not those already too small or left out.
+        let cut = scene.shortened.iter().any(|s| !s.contains("too small") && !s.contains("no room"));
+        let font = if cut { ", lower --font-size" } else { "" };
         eprintln!(
-            "warning: {} text(s) not drawn whole or legibly for lack of room (first: {}); enlarge the figure (--width, --height), lower --font-size, or see \"shortened\" in --layout-out",
+            "warning: {} text(s) not drawn whole or legibly for lack of room (first: {}); enlarge the figure (--width, --height){font}, or see \"shortened\" in --layout-out",
             scene.shortened.len(),
             first
         );

@@ -176,7 +176,7 @@ pub fn clustermap(
     let label_extent = |axis: &AxisSpec, shown: &Shown, fonts: &mut FontSystem, cap: f32| -> f32 {
         let widest = shown.positions.iter().map(|&p| text::width(fonts, &axis.labels.get(axis.order[p]), shown.size));
         let widest = widest.fold(0.0, f32::max);
-        let joint = if axis.marks.is_empty() { LABEL_TICK } else { MARK_RUN * size };
+        let joint = if axis.marks.is_empty() { LABEL_TICK } else { MARK_RUN * shown.size.max(MIN_LEGIBLE) };
         if widest > 0.0 { widest.min(cap).ceil() + PAD + joint } else { 0.0 }
     };
     // Column labels written level take one line below the heatmap.
@@ -455,8 +455,10 @@ fn shown_labels(axis: &AxisSpec, visible: &Range<f64>, extent: f32, size: f32) -
     let last = ((visible.end - 0.5).floor().max(-1.0) + 1.0).min(n as f64) as usize;
     let range = first..last.max(first);
     if !axis.marks.is_empty() {
-        // Marked items only, as many as are in view, spread apart when drawn.
-        let positions = axis.marks.iter().copied().filter(|p| range.contains(p)).collect();
+        // Marked items only, as many as are in view, spread apart when
+        // drawn, at the size they are drawn at (see `draw_marks`).
+        let positions: Vec<usize> = axis.marks.iter().copied().filter(|p| range.contains(p)).collect();
+        let size = mark_size(size, extent, positions.len());
         return Shown { positions, size };
     }
     match axis.label_mode {
@@ -494,6 +496,13 @@ fn labels_fit_level(fonts: &mut FontSystem, axis: &AxisSpec, shown: &Shown, px_p
     true
 }
 
+/// The font of `n` marked items' labels spread over `extent` pixels: the
+/// labels' own `size`, smaller to fit them all, but never below a size
+/// that can be read.
+fn mark_size(size: f32, extent: f32, n: usize) -> f32 {
+    size.min(extent / n.max(1) as f32 / LINE_HEIGHT).max(size.min(MIN_LEGIBLE))
+}
+
 /// Where marked items' labels go: beside the heatmap's `edge` (its right
 /// edge for rows, its bottom for columns), spread over `start .. start +
 /// extent` along it, in `room` pixels across.
@@ -525,20 +534,30 @@ fn draw_marks(
         return;
     }
     let kind = if side.rows { TextKind::RowLabel } else { TextKind::ColLabel };
-    let size = size.min(side.extent / n as f32 / LINE_HEIGHT);
-    if size.is_nan() || size < 1.0 {
+    let what = if side.rows { "rows" } else { "columns" };
+    // Smaller to fit them all, but never below a size that can be read:
+    // then as many as fit, spread evenly over those marked.
+    let size = mark_size(size, side.extent, n);
+    let fit = (side.extent / (size * LINE_HEIGHT)).floor();
+    if fit.is_nan() || fit < 1.0 {
         // No room at all (a figure a few pixels high): none drawn, said once.
-        let what = if side.rows { "rows" } else { "columns" };
         scene.shortened.push(format!("{}: {n} marked {what} (no room for their labels)", kind.name()));
         return;
     }
-    if size < MIN_LEGIBLE {
-        let what = if side.rows { "rows" } else { "columns" };
+    let thinned: Vec<usize>;
+    let shown = if (fit as usize) < n {
+        let fit = fit as usize;
         scene.shortened.push(format!(
-            "{}: {n} marked {what} at {size:.1} px, too small to read (mark fewer, or a larger figure)",
-            kind.name()
+            "{}: {} of {n} marked {what} not labelled (no room for them; a larger figure or a zoom shows them)",
+            kind.name(),
+            n - fit
         ));
-    }
+        thinned = (0..fit).map(|i| shown[i * n / fit]).collect();
+        &thinned[..]
+    } else {
+        shown
+    };
+    let n = shown.len();
     let line = size * LINE_HEIGHT;
     let targets: Vec<f32> = shown.iter().map(|&p| centre(p)).collect();
     let (first, last) = (side.start + line / 2.0, side.start + side.extent - line / 2.0);
