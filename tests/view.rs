@@ -430,3 +430,66 @@ fn the_window_writes_the_row_clusters_of_each_cut() {
     assert_eq!(text.lines().count(), 701);
     assert_eq!(text, std::fs::read_to_string(&clustered).unwrap());
 }
+
+#[test]
+fn the_window_exports_what_is_in_view_and_reopens_a_saved_view() {
+    // Zoomed 4× about the centre of the demo's 700 rows and 765 columns,
+    // cut into 4, a row subtree clicked: `export` writes the 175 rows and
+    // ~191 columns in view, the subtree and the cut, each checked against
+    // `cluster`'s own leaf order and clusters.
+    let out = tempfile::tempdir().unwrap();
+    let state = out.path().join("state.json");
+    let options = |_: &Path| {
+        let dir = out.path().to_str().unwrap().to_owned();
+        vec!["--export-dir".to_owned(), dir, "--state".to_owned(), state.to_str().unwrap().to_owned()]
+    };
+    let Some((stderr, ..)) = run_view_script("zoom 0.5 0.5 4\ncut 4\nclick 0.03 0.5\nexport\n", options) else {
+        return;
+    };
+    assert!(stderr.contains("pbmc68k_reduced.view1.in_view.tsv"), "{stderr}");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/data/pbmc68k_reduced.tsv");
+    let (rows, cols, clusters) =
+        (out.path().join("rows.txt"), out.path().join("cols.txt"), out.path().join("clusters.tsv"));
+    for (axis, order) in [("rows", &rows), ("cols", &cols)] {
+        let args = ["cluster", demo, "--metric", "correlation", "--axis", axis, "--order-out", order.to_str().unwrap()];
+        let run = heatscope(out.path(), &args, None);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    }
+    let args = ["cluster", demo, "--metric", "correlation", "--cut", "4", "--clusters-out", clusters.to_str().unwrap()];
+    assert!(heatscope(out.path(), &args, None).status.success());
+    let read = |name: &str| std::fs::read_to_string(out.path().join(name)).unwrap();
+    let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
+    let (row_order, col_order) = (lines(&read("rows.txt")), lines(&read("cols.txt")));
+    // Rows 262.5–437.5 of 700 in view: rows 262 to 437 (centres inside, or on the edge).
+    let mut expected = vec!["axis\tlabel".to_owned()];
+    expected.extend(row_order[262..438].iter().map(|l| format!("row\t{l}")));
+    let in_view = lines(&read("pbmc68k_reduced.view1.in_view.tsv"));
+    assert_eq!(in_view[..expected.len()], expected[..]);
+    let (start, end) = (765.0 / 2.0 - 765.0 / 8.0, 765.0 / 2.0 + 765.0 / 8.0);
+    let first = (start - 0.5f64).ceil() as usize;
+    let last = (end - 0.5f64).floor() as usize + 1;
+    let columns: Vec<String> = col_order[first..last].iter().map(|l| format!("column\t{l}")).collect();
+    assert_eq!(in_view[expected.len()..], columns[..]);
+    // The subtree: a run of the leaf order holding the row at the click's height.
+    let selected = lines(&read("pbmc68k_reduced.view1.selected.tsv"));
+    assert_eq!(selected[0], "label");
+    let at = row_order.iter().position(|l| *l == selected[1]).unwrap();
+    assert_eq!(row_order[at..at + selected.len() - 1], selected[1..]);
+    assert!((at..at + selected.len() - 1).contains(&350), "{at} + {}", selected.len() - 1);
+    assert_eq!(read("pbmc68k_reduced.view1.clusters.tsv"), read("clusters.tsv"));
+    // The view was saved on closing; reopened with no script it is the
+    // same view, and saved again unchanged. Another export is numbered 2.
+    let saved = std::fs::read_to_string(&state).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    assert_eq!((&json["rows"], &json["cut"]), (&serde_json::json!([262.5, 437.5]), &serde_json::json!(4)));
+    let Some(_) = run_view_script("export\n", options) else { return };
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), saved);
+    assert_eq!(read("pbmc68k_reduced.view2.in_view.tsv"), read("pbmc68k_reduced.view1.in_view.tsv"));
+    // A file that is no saved view: one line, exit 2.
+    std::fs::write(&state, "{\"rows\": 3}").unwrap();
+    let Some(xvfb) = Xvfb::start() else { return };
+    let run = heatscope(out.path(), &["view", "--state", state.to_str().unwrap()], Some(&xvfb.1));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!((run.status.code(), stderr.lines().count()), (Some(2), 1), "{stderr}");
+    assert!(stderr.contains("not a saved heatscope view"), "{stderr}");
+}

@@ -48,7 +48,7 @@ pub use cluster::{
 pub use export::{Format, export, layout};
 pub use prepare::{Linked, Prepared, check_folder, prepare, prepare_opened, prepare_panel};
 pub use scene::scene;
-pub use session::{HudStats, SearchKey, Session, overlay};
+pub use session::{HudStats, SearchKey, Session, ViewState, overlay};
 pub use spec::{FigureSpec, InputSpec, LinkOrder};
 
 /// A request that cannot work, worded for the user in the command line's

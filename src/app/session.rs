@@ -4,6 +4,8 @@
 //! window feeds it actions from the mouse, the keys and scripts; the
 //! benchmark feeds it its camera path; tests drive it directly.
 
+use std::path::{Path, PathBuf};
+
 use super::prepare::Prepared;
 use super::scene::scene;
 use super::spec::FigureSpec;
@@ -57,6 +59,32 @@ pub struct Session {
     pub fonts: cosmic_text::FontSystem,
     /// The heatmaps' rectangles for (window size, row bar count).
     heatmap_cache: Option<(HeatmapKey, Vec<Rect>)>,
+    /// The last search made (its matches are `matches`).
+    pub last_search: Option<String>,
+    /// Where `e` writes its tables (default: beside the matrix).
+    pub export_dir: Option<PathBuf>,
+    /// What the last `e` wrote, shown until the next action.
+    pub export_note: Option<String>,
+}
+
+/// What a view shows, saved and reopened with `view --state FILE`: the
+/// main panel's window, the row cut, the selected subtree and the search.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewState {
+    /// The matrix's shape (rows, columns): a state fits only its own matrix.
+    pub shape: [usize; 2],
+    /// Display positions in view, fractional: rows, then columns.
+    pub rows: [f64; 2],
+    pub cols: [f64; 2],
+    /// The row tree's cut (0: none).
+    pub cut: usize,
+    /// The selected subtree: `rows` or `cols`, and its node.
+    pub selected: Option<(String, usize)>,
+    pub search: Option<String>,
+    /// Which of the search's matches is shown.
+    pub current_match: usize,
+    pub agg: Agg,
 }
 
 impl Session {
@@ -87,6 +115,9 @@ impl Session {
             drag_from: None,
             fonts: text::font_system(),
             heatmap_cache: None,
+            last_search: None,
+            export_dir: None,
+            export_note: None,
         }
     }
 
@@ -214,6 +245,7 @@ impl Session {
     /// What only a window can do (lose its device, save a screenshot)
     /// comes back.
     pub fn act(&mut self, action: Action) -> Option<Action> {
+        self.export_note = None;
         let rects = self.heatmap_rects();
         let heatmap = rects[0];
         let focus = self.focus.min(rects.len() - 1);
@@ -256,6 +288,19 @@ impl Session {
             }
             Action::ToggleHelp => self.help = !self.help,
             Action::ToggleHud => self.hud = !self.hud,
+            Action::Export => {
+                self.export_note = Some(match self.export() {
+                    Ok(paths) => {
+                        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                        eprintln!("wrote {}", names.join(", "));
+                        format!("wrote {}", names.join(", "))
+                    }
+                    Err(e) => {
+                        eprintln!("warning: {e}");
+                        e.to_string()
+                    }
+                });
+            }
             Action::LoseDevice | Action::Screenshot(_) => return Some(action),
         }
         None
@@ -280,6 +325,7 @@ impl Session {
     /// Rows whose label contains `query` (ignoring case), in display order,
     /// then columns; goes to the first.
     fn search_for(&mut self, query: &str) {
+        self.last_search = Some(query.to_owned());
         let needle = query.to_lowercase();
         let p = &self.prepared;
         let found = |labels: &crate::input::Labels, order: &[usize], axis: Axis| {
@@ -443,6 +489,9 @@ impl Session {
         } else if let Some(note) = &self.search_note {
             lines.push(note.clone());
         }
+        if let Some(note) = &self.export_note {
+            lines.push(note.clone());
+        }
         if self.follow {
             lines.push("follow mode: panels scroll to the linked rows (l: off)".to_owned());
         }
@@ -452,6 +501,133 @@ impl Session {
             overlay(&mut self.fonts, &mut scene, &lines, at);
         }
         scene
+    }
+
+    /// Writes what the view answers, as TSV tables numbered so that none
+    /// replaces an earlier one (`STEM.viewN.*.tsv`, beside the matrix or in
+    /// `export_dir`): the rows and columns in view (`axis`, `label`, in
+    /// display order), the selected subtree's labels, and the row cut's
+    /// clusters. Returns the paths written.
+    pub fn export(&mut self) -> anyhow::Result<Vec<PathBuf>> {
+        let p = &self.prepared;
+        let source = &p.matrix.source().path;
+        let dir = match &self.export_dir {
+            Some(dir) => dir.clone(),
+            None => source.parent().filter(|d| !d.as_os_str().is_empty()).map_or_else(|| ".".into(), Path::to_owned),
+        };
+        let stem = source.file_stem().map_or_else(|| "matrix".into(), |s| s.to_string_lossy().into_owned());
+        let stem = stem.strip_suffix(".tsv").or_else(|| stem.strip_suffix(".csv")).unwrap_or(&stem).to_owned();
+        let kinds = ["in_view", "selected", "clusters"];
+        let named = |n: usize, kind: &str| dir.join(format!("{stem}.view{n}.{kind}.tsv"));
+        let n = (1..).find(|&n| kinds.iter().all(|k| !named(n, k).exists())).expect("a free number");
+        let window = self.windows().swap_remove(0);
+        let in_view = |range: &std::ops::Range<f64>, len: usize| {
+            let first = (range.start - 0.5).ceil().max(0.0) as usize;
+            let last = ((range.end - 0.5).floor() + 1.0).clamp(0.0, len as f64) as usize;
+            first..last.max(first)
+        };
+        let mut written = Vec::new();
+        let path = named(n, "in_view");
+        crate::output::write_atomically(&path, |w| {
+            writeln!(w, "axis\tlabel")?;
+            for q in in_view(&window.rows, p.row_order.len()) {
+                writeln!(w, "row\t{}", p.matrix.row_labels().get(p.row_order[q]))?;
+            }
+            for q in in_view(&window.cols, p.col_order.len()) {
+                writeln!(w, "column\t{}", p.matrix.col_labels().get(p.col_order[q]))?;
+            }
+            Ok(())
+        })
+        .map_err(|e| anyhow::anyhow!("cannot write {} ({e}); give another folder with --export-dir", path.display()))?;
+        written.push(path);
+        if let Some((axis, node)) = self.selected {
+            let (geometry, labels, order) = match axis {
+                Axis::Rows => (&p.row_geometry, p.matrix.row_labels(), &p.row_order),
+                Axis::Cols => (&p.col_geometry, p.matrix.col_labels(), &p.col_order),
+            };
+            if let Some(geometry) = geometry {
+                let path = named(n, "selected");
+                crate::output::write_atomically(&path, |w| {
+                    writeln!(w, "label")?;
+                    geometry.leaf_span(node).try_for_each(|q| writeln!(w, "{}", labels.get(order[q])))
+                })
+                .map_err(|e| anyhow::anyhow!("cannot write {} ({e})", path.display()))?;
+                written.push(path);
+            }
+        }
+        if let Some(groups) = &p.row_groups {
+            let path = named(n, "clusters");
+            super::cluster::write_clusters(&path, p.matrix.row_labels(), &p.row_order, groups)?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+
+    /// What the view shows now, to save.
+    pub fn view_state(&self) -> ViewState {
+        let window = self.windows().swap_remove(0);
+        let p = &self.prepared;
+        ViewState {
+            shape: [p.matrix.rows(), p.matrix.cols()],
+            rows: [window.rows.start, window.rows.end],
+            cols: [window.cols.start, window.cols.end],
+            cut: self.cut,
+            selected: self.selected.map(|(axis, node)| (axis_name(axis).to_owned(), node)),
+            search: self.last_search.clone(),
+            current_match: self.current_match,
+            agg: self.agg,
+        }
+    }
+
+    /// Shows what `state` saved; refused (nothing changed) when it is of
+    /// another matrix or names a subtree the tree does not have.
+    pub fn restore(&mut self, state: &ViewState) -> Result<(), String> {
+        let p = &self.prepared;
+        let shape = [p.matrix.rows(), p.matrix.cols()];
+        if state.shape != shape {
+            return Err(format!(
+                "saved for a {} × {} matrix, this one is {} × {}",
+                state.shape[0], state.shape[1], shape[0], shape[1]
+            ));
+        }
+        let selected = match &state.selected {
+            None => None,
+            Some((axis, node)) => {
+                let (axis, geometry) = match axis.as_str() {
+                    "rows" => (Axis::Rows, &p.row_geometry),
+                    "cols" => (Axis::Cols, &p.col_geometry),
+                    other => return Err(format!("selected: '{other}' is neither rows nor cols")),
+                };
+                let nodes = geometry.as_ref().map_or(0, |g| 2 * g.n_leaves().max(1) - 1);
+                if *node >= nodes {
+                    return Err(format!("selected: no subtree {node} in the {} tree", axis_name(axis)));
+                }
+                Some((axis, *node))
+            }
+        };
+        let ranges = [state.rows, state.cols];
+        if ranges.iter().flatten().any(|v| !v.is_finite()) || ranges.iter().any(|r| r[1] <= r[0]) {
+            return Err("rows and cols must each be two finite numbers, the first the smaller".into());
+        }
+        self.agg = state.agg;
+        if state.cut > 0 {
+            self.set_cut(state.cut);
+        }
+        if let Some(query) = &state.search {
+            self.search_for(query);
+            if !self.matches.is_empty() {
+                self.current_match = state.current_match.min(self.matches.len() - 1);
+                self.go_to_match(0);
+            }
+        }
+        self.selected = selected;
+        self.heatmap_rects();
+        if let Some(camera) = &mut self.camera {
+            camera.show_rows(state.rows[0]..state.rows[1]);
+            camera.show_cols(state.cols[0]..state.cols[1]);
+        }
+        self.follow_from(0);
+        Ok(())
     }
 
     /// Row, column, value and cluster under pixel `at` of panel `k`'s heatmap.
@@ -483,6 +659,14 @@ impl Session {
             lines.push(format!("{}: {}", bar.name, bar.value_text(at)));
         }
         lines
+    }
+}
+
+/// How a view state names an axis.
+fn axis_name(axis: Axis) -> &'static str {
+    match axis {
+        Axis::Rows => "rows",
+        Axis::Cols => "cols",
     }
 }
 

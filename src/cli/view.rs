@@ -24,7 +24,7 @@ pub struct ViewArgs {
     pub figure: FigureArgs,
     /// Replay actions from FILE, one a line and a frame: zoom X Y F, zoom-rows X Y F, zoom-cols X Y F,
     /// pan DX DY, hover X Y (X, Y, DX, DY as fractions 0–1 of the heatmap), click X Y (fractions
-    /// of the window), fit, agg, cut K, search LABEL, next, previous, help, hud, screenshot PATH.
+    /// of the window), fit, agg, cut K, search LABEL, next, previous, help, hud, screenshot PATH, export.
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
     /// Close the window after N frames.
@@ -41,6 +41,14 @@ pub struct ViewArgs {
     /// it is full, the least recently drawn let go first (0: only those of the frame in view).
     #[arg(long, value_name = "MB", default_value_t = DEFAULT_GPU_CACHE_MB)]
     pub gpu_cache: u64,
+    /// Reopen the view saved in FILE (what is in view, the cut, the selected subtree, the search),
+    /// and save the view there when the window closes, to reopen or share it.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Where the `e` key writes its tables (the rows and columns in view, the selected subtree's
+    /// labels, the cut's clusters) [default: beside the matrix].
+    #[arg(long, value_name = "DIR")]
+    pub export_dir: Option<PathBuf>,
 }
 
 /// `--gpu-cache`'s default, in MB.
@@ -90,6 +98,8 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         screenshot: args.screenshot.clone(),
         preview_screenshot: args.preview_screenshot.clone(),
         gpu_cache: args.gpu_cache.saturating_mul(1 << 20),
+        state: args.state.clone(),
+        export_dir: args.export_dir.clone(),
     };
     heatscope::window::view(figure, options)
 }

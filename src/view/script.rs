@@ -52,6 +52,9 @@ pub enum Action {
     LoseDevice,
     /// Save the current view as a PNG.
     Screenshot(PathBuf),
+    /// Write the rows and columns in view, the selected subtree's labels
+    /// and the row cut's clusters as TSV tables.
+    Export,
 }
 
 /// Zoom step of one wheel notch or key press.
@@ -82,6 +85,7 @@ pub fn key_action(key: &str) -> Option<Action> {
         "?" => Some(Action::ToggleHelp),
         "h" => Some(Action::ToggleHud),
         "l" => Some(Action::ToggleFollow),
+        "e" => Some(Action::Export),
         _ => None,
     }
 }
@@ -102,7 +106,8 @@ pub fn wheel_action(notches: f64, at: [f64; 2], shift: bool, ctrl: bool) -> Acti
 pub const HELP: &str = "wheel: zoom about the cursor   Shift+wheel: rows only   Ctrl+wheel: columns only
 drag: pan   arrows, PageUp/PageDown, Home/End: move   + / -: zoom   0 or double-click: whole matrix
 m: mean / extremes   c / C: one more / fewer cluster in the row cut   /: search labels, Enter: go
-n / N: next / previous match   s: save a PNG of the view   h: frame-time HUD   ?: this help   q, Esc: quit
+n / N: next / previous match   s: save a PNG of the view   e: write the rows and columns in view, the selected
+subtree and the cut's clusters as TSV   h: frame-time HUD   ?: this help   q, Esc: quit
 click a row or column tree: select a subtree   double-click it: zoom to it
 linked panels: wheel, drag and keys move the panel under the cursor   l: the others follow it to the linked rows";
 
@@ -130,7 +135,8 @@ impl Script {
     /// `hover X Y`, `click X Y` (fractions of the window), `help`, `hud`,
     /// `follow` (linked panels follow the one moved), `panel K` (later
     /// zooms and pans move panel K; 1 is the main one),
-    /// `screenshot PATH`, `lose-device` (tests recovery from a lost GPU).
+    /// `screenshot PATH`, `export` (the tables `e` writes), `lose-device`
+    /// (tests recovery from a lost GPU).
     pub fn parse(path: &Path, text: &str) -> Result<Script, ScriptError> {
         let mut actions = Vec::new();
         for (i, line) in text.lines().enumerate() {
@@ -197,6 +203,7 @@ impl Script {
                 "hud" => Action::ToggleHud,
                 "follow" => Action::ToggleFollow,
                 "lose-device" => Action::LoseDevice,
+                "export" => Action::Export,
                 _ => return Err(error(format!("unknown action '{}'; see `heatscope view --help`", quote(line)))),
             };
             actions.push(action);

@@ -49,6 +49,10 @@ pub struct ViewOptions {
     pub preview_screenshot: Option<PathBuf>,
     /// Bytes of heatmap tiles kept on the GPU.
     pub gpu_cache: u64,
+    /// Reopen the view saved here, and save it here when the window closes.
+    pub state: Option<PathBuf>,
+    /// Where `e` writes its tables (default: beside the matrix).
+    pub export_dir: Option<PathBuf>,
 }
 
 thread_local! {
@@ -99,7 +103,18 @@ pub fn view(figure: FigureSpec, options: ViewOptions) -> anyhow::Result<()> {
     for path in [&options.screenshot, &options.preview_screenshot].into_iter().flatten() {
         crate::app::check_folder(path)?;
     }
-    let ViewOptions { script, exit_after_frames, screenshot, preview_screenshot, gpu_cache } = options;
+    let ViewOptions { script, exit_after_frames, screenshot, preview_screenshot, gpu_cache, state, export_dir } =
+        options;
+    // A saved view is read before the window opens: one that cannot be
+    // read is a usage error, not a view quietly reset.
+    let saved = match &state {
+        Some(path) if path.exists() => Some(read_state(path)?),
+        Some(path) => {
+            crate::app::check_folder(path)?;
+            None
+        }
+        None => None,
+    };
     let input = figure.input.clone();
     open_event_loop("draw to a file with `heatscope render FILE -o out.png`")?;
     let title = format!("heatscope — {}", input.file.display());
@@ -122,11 +137,23 @@ pub fn view(figure: FigureSpec, options: ViewOptions) -> anyhow::Result<()> {
         }),
         ..App::new(prepared, preview_look.clone(), state, agg)
     };
-    let make = move |prepared: Prepared, state: WindowState| App {
-        script: script.actions.into_iter().collect(),
-        exit_after: exit_after_frames,
-        screenshot,
-        ..App::new(prepared, figure, state, agg)
+    let make = move |prepared: Prepared, window: WindowState| {
+        let mut app = App {
+            script: script.actions.into_iter().collect(),
+            exit_after: exit_after_frames,
+            screenshot,
+            state_file: state.clone(),
+            ..App::new(prepared, figure, window, agg)
+        };
+        app.session.export_dir = export_dir;
+        if let (Some(saved), Some(path)) = (&saved, &state)
+            && let Err(why) = app.session.restore(saved)
+        {
+            // Kept as it is for the matrix it was saved for.
+            eprintln!("warning: --state {}: {why}; not restored, and not saved over", path.display());
+            app.state_file = None;
+        }
+        app
     };
     let mut launcher = Launcher {
         title,
@@ -211,6 +238,7 @@ impl App {
             frame_time: Duration::ZERO,
             error: None,
             screenshot_failed: None,
+            state_file: None,
         }
     }
 }
@@ -404,6 +432,8 @@ struct App {
     frame_time: Duration,
     error: Option<anyhow::Error>,
     screenshot_failed: Option<anyhow::Error>,
+    /// Where the view is saved when the window closes (`--state`).
+    state_file: Option<PathBuf>,
 }
 
 impl App {
@@ -653,11 +683,39 @@ impl App {
         }
     }
 
-    /// Saves `--screenshot` and closes.
+    /// Saves `--screenshot` and `--state`, and closes.
     fn finish(&mut self, event_loop: &ActiveEventLoop) {
         if let Some(path) = self.screenshot.take() {
             self.save_png(&path);
         }
+        if let Some(path) = self.state_file.take() {
+            let state = self.session.view_state();
+            let written = crate::output::write_atomically(&path, |w| {
+                serde_json::to_writer_pretty(&mut *w, &state)?;
+                writeln!(w)
+            });
+            match written {
+                Ok(()) => eprintln!("saved the view to {}", path.display()),
+                Err(e) => {
+                    let e = anyhow::anyhow!("cannot write {} ({e})", path.display());
+                    eprintln!("warning: {e}");
+                    self.screenshot_failed = Some(e);
+                }
+            }
+        }
         event_loop.exit();
     }
+}
+
+/// A view saved by `--state`, read and checked.
+fn read_state(path: &std::path::Path) -> anyhow::Result<crate::app::ViewState> {
+    let usage = |why: String| -> anyhow::Error {
+        crate::app::UsageError(format!(
+            "--state {}: {why}; give another path, or delete it to start afresh",
+            path.display()
+        ))
+        .into()
+    };
+    let text = std::fs::read(path).map_err(|e| usage(format!("cannot read it ({e})")))?;
+    serde_json::from_slice(&text).map_err(|e| usage(format!("not a saved heatscope view ({e})")))
 }
