@@ -60,3 +60,13 @@ printf 'zoom 0.5 0.5 2\npan 0.1 -0.2\nsearch CD7\ncut 4\nclick 0.03 0.5\nhover 0
 printf 'cell\tcell_type\tbatch\tscore\nr0\tB\t0\t1.5\nr1\tT\t1\tNA\nr2\tB\t2\t-3\nr7\t#ff0000\t0\t2\n' \
     > "$out/annotation/mixed"
 cp tests/fixtures/h5ad/twin.obs.tsv "$out/annotation/twin"
+
+# The tree cache's seed is the file the target itself stores first: it is
+# written when the built target runs once.
+mkdir -p "$out/tree_cache"
+binary=fuzz/target/x86_64-unknown-linux-gnu/release/tree_cache
+if [ -x "$binary" ]; then
+    printf 'x' > "$out/tree_cache/.probe"
+    HEATSCOPE_FUZZ_SEED_OUT="$out/tree_cache/stored" "$binary" -runs=1 "$out/tree_cache/.probe" > /dev/null 2>&1
+    rm "$out/tree_cache/.probe"
+fi
