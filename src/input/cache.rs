@@ -49,9 +49,9 @@ use std::time::UNIX_EPOCH;
 use memmap2::Mmap;
 
 use super::error::InputError;
-use super::labels::Labels;
+use super::labels::{LabelSpool, Labels, LabelsBuilder};
 use crate::hash::{self, ChunkSum, Fnv, fnv1a};
-use crate::mmap::map_readonly;
+use crate::mmap::{self, map_readonly};
 use crate::progress::{self, Bar};
 
 #[cfg(target_endian = "big")]
@@ -290,13 +290,30 @@ fn label_block(map: &Arc<Mmap>, offset: u64, data_end: u64, expected: u64) -> Op
     let text_at = text_at as usize;
     let ends: &[u64] = bytemuck::try_cast_slice(&bytes[ends_at..text_at]).ok()?;
     let text_len = *ends.last()?;
-    if ends[0] != 0
-        || ends.windows(2).any(|w| w[0] > w[1])
-        || (text_at as u64).checked_add(text_len)? > bytes.len() as u64
-    {
+    if ends[0] != 0 || (text_at as u64).checked_add(text_len)? > bytes.len() as u64 {
         return None;
     }
-    std::str::from_utf8(&bytes[text_at..text_at + text_len as usize]).ok()?;
+    // Millions of labels are read in steps, each step's pages released
+    // behind it, so that opening leaves them out of the resident set.
+    const STEP: usize = 1 << 20;
+    for (i, step) in ends.chunks(STEP).enumerate() {
+        let next = ends.get((i + 1) * STEP);
+        if step.windows(2).any(|w| w[0] > w[1]) || next.is_some_and(|&n| step[step.len() - 1] > n) {
+            return None;
+        }
+        mmap::release(map, ends_at + 8 * i * STEP, 8 * step.len());
+    }
+    let (mut at, end) = (text_at, text_at + text_len as usize);
+    while at < end {
+        let (start, stop) = (at, (at + 8 * STEP).min(end));
+        match std::str::from_utf8(&bytes[at..stop]) {
+            Ok(_) => at = stop,
+            // A character cut by the step ends the next one.
+            Err(e) if e.error_len().is_none() && stop < end && e.valid_up_to() > 0 => at += e.valid_up_to(),
+            Err(_) => return None,
+        }
+        mmap::release(map, start, at - start);
+    }
     Some(Some(Labels::mapped(Arc::clone(map), ends_at, text_at, count as usize)))
 }
 
@@ -328,6 +345,8 @@ pub(crate) struct CacheWriter {
     key: SourceKey,
     cols: u64,
     values: u64,
+    /// Row labels given as the rows are ([`CacheWriter::write_row_labels`]).
+    row_spool: Option<LabelSpool>,
 }
 
 /// What follows the header, written front to back, and its checksum so far.
@@ -359,7 +378,7 @@ impl CacheWriter {
         let mut out = BufWriter::with_capacity(1 << 20, file);
         out.write_all(&[0; DATA_OFFSET as usize]).map_err(write_error)?;
         let out = Body { out, sum: ChunkSum::new(DATA_OFFSET) };
-        Ok(CacheWriter { final_path, temp, out, key: key.clone(), cols: cols as u64, values: 0 })
+        Ok(CacheWriter { final_path, temp, out, key: key.clone(), cols: cols as u64, values: 0, row_spool: None })
     }
 
     /// Appends whole rows (a multiple of `cols` values).
@@ -370,13 +389,35 @@ impl CacheWriter {
         Ok(())
     }
 
+    /// Appends row labels, kept in temporary files beside the cache until
+    /// [`CacheWriter::finish`] stores them: for a matrix whose labels arrive
+    /// with its rows and could outgrow memory.
+    pub(crate) fn write_row_labels(&mut self, labels: &LabelsBuilder) -> Result<(), InputError> {
+        if self.row_spool.is_none() {
+            let dir = self.final_path.parent().unwrap_or(Path::new("."));
+            self.row_spool = Some(LabelSpool::new(dir).map_err(|e| self.error(e))?);
+        }
+        if let Some(spool) = &mut self.row_spool {
+            spool.append(labels).map_err(|source| InputError::CacheWrite { path: self.final_path.clone(), source })?;
+        }
+        Ok(())
+    }
+
+    /// How many of the row labels given to [`CacheWriter::write_row_labels`]
+    /// repeat an earlier one, and the first that does.
+    pub(crate) fn repeated_row_labels(&mut self) -> Result<(u64, Option<String>), InputError> {
+        let Some(spool) = &mut self.row_spool else { return Ok((0, None)) };
+        spool.duplicates().map_err(|source| InputError::CacheWrite { path: self.final_path.clone(), source })
+    }
+
     /// Rows written so far.
     pub(crate) fn rows(&self) -> u64 {
         self.values / self.cols
     }
 
     /// Writes the labels and the header, syncs, and renames the file into
-    /// place. Returns the final path.
+    /// place. Returns the final path. Row labels given to
+    /// [`CacheWriter::write_row_labels`] are stored in place of `row_labels`.
     pub(crate) fn finish(
         mut self,
         row_labels: Option<&Labels>,
@@ -400,15 +441,19 @@ impl CacheWriter {
     ) -> io::Result<()> {
         let mut position = DATA_OFFSET + self.values * 4;
         let mut label_offsets = [0u64; 2];
+        let spool = self.row_spool.take();
+        let row_labels = if spool.is_some() { None } else { row_labels };
         for (slot, labels) in label_offsets.iter_mut().zip([row_labels, col_labels]) {
             let Some((ends, text)) = labels.and_then(Labels::packed_bytes) else { continue };
-            let padding = position.next_multiple_of(8) - position;
-            self.out.write_all(&[0; 8][..padding as usize])?;
-            *slot = position + padding;
-            self.out.write_all(&(ends.len() as u64 - 1).to_le_bytes())?;
+            *slot = self.start_label_block(&mut position, ends.len() as u64 - 1)?;
             self.out.write_all(bytemuck::cast_slice(&ends))?;
             self.out.write_all(&text)?;
-            position = *slot + 8 + 8 * ends.len() as u64 + text.len() as u64;
+            position += 8 * ends.len() as u64 + text.len() as u64;
+        }
+        if let Some(spool) = spool {
+            label_offsets[0] = self.start_label_block(&mut position, spool.len())?;
+            position += 8 * (spool.len() + 1) + spool.text_len();
+            spool.write_to(&mut self.out)?;
         }
         let mut header = [0u8; HEADER_LEN];
         let mut put = |at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
@@ -435,6 +480,17 @@ impl CacheWriter {
         file.seek(SeekFrom::Start(0))?;
         file.write_all(&header)?;
         file.sync_all()
+    }
+
+    /// Pads the file to 8 bytes from `position` and writes a label block's
+    /// count; returns where the block starts and moves `position` past the count.
+    fn start_label_block(&mut self, position: &mut u64, count: u64) -> io::Result<u64> {
+        let padding = position.next_multiple_of(8) - *position;
+        self.out.write_all(&[0; 8][..padding as usize])?;
+        let start = *position + padding;
+        self.out.write_all(&count.to_le_bytes())?;
+        *position = start + 8;
+        Ok(start)
     }
 
     fn error(&self, source: io::Error) -> InputError {
