@@ -393,7 +393,7 @@ pub fn prepare_panel(
     let started = Instant::now();
     let (pyramid, origin) = build_or_open(&matrix, &as_u32(&row_order), &as_u32(&col_order), &dir)?;
     if let PyramidOrigin::Replaced(path) = origin {
-        eprintln!("warning: {}: the pyramid file is damaged (it fails its checksum); it was rebuilt", path.display());
+        eprintln!("warning: {}: the pyramid file is damaged; it was rebuilt", path.display());
     }
     if started.elapsed().as_secs_f64() > 1.0 {
         eprintln!("pyramid: {:.2} s", started.elapsed().as_secs_f64());

@@ -187,7 +187,7 @@ impl Unusable {
     /// this reason.
     pub(crate) fn warning(self, path: &Path) -> Option<String> {
         (self == Unusable::Damaged)
-            .then(|| format!("{}: the cache file is damaged (it fails its checksum); it was rebuilt", path.display()))
+            .then(|| format!("{}: the cache file is damaged; it was rebuilt from the source", path.display()))
     }
 }
 
