@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64_with_seed};
 
 use crate::mmap;
+use crate::progress::{self, Bar};
 
 /// A running FNV-1a hash.
 #[derive(Clone, Copy, Debug)]
@@ -57,6 +58,16 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 /// its file.
 pub(crate) fn piece_hash(bytes: &[u8], offset: u64) -> u64 {
     xxh3_64_with_seed(bytes, offset)
+}
+
+/// Files from this size on show a bar while their checksum is computed
+/// (a second or more from disk); smaller ones are checked too fast to see.
+const CHECK_BAR_BYTES: u64 = 1 << 30;
+
+/// The bar of a check over `total` bytes: `message` on the terminal from
+/// [`CHECK_BAR_BYTES`] on, hidden below.
+pub(crate) fn check_bar(total: u64, message: &str) -> Bar {
+    if total >= CHECK_BAR_BYTES { progress::bytes_bar(total, message) } else { Bar::hidden() }
 }
 
 /// Pieces of [`ChunkSum`] and [`chunk_sum`]: large enough that one costs

@@ -30,14 +30,17 @@ fn value(i: usize, j: usize) -> f32 {
     if (i, j) == (123, 4) { 987.25 } else { ((i * 37 + j * 11) % 997) as f32 / 4.0 - 100.0 }
 }
 
-/// A way to damage a file, and what it is called in messages.
-type Damage = (String, Box<dyn Fn(&mut Vec<u8>)>);
+/// Something done to a file's bytes.
+type Damager = Box<dyn Fn(&mut Vec<u8>)>;
 
-fn flip(at: usize) -> Box<dyn Fn(&mut Vec<u8>)> {
+/// A way to damage a file, and what it is called in messages.
+type Damage = (String, Damager);
+
+fn flip(at: usize) -> Damager {
     Box::new(move |bytes: &mut Vec<u8>| bytes[at] ^= 0x5a)
 }
 
-fn put_f32(at: usize, value: f32) -> Box<dyn Fn(&mut Vec<u8>)> {
+fn put_f32(at: usize, value: f32) -> Damager {
     Box::new(move |bytes: &mut Vec<u8>| bytes[at..at + 4].copy_from_slice(&value.to_le_bytes()))
 }
 

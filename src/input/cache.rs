@@ -52,7 +52,6 @@ use super::error::InputError;
 use super::labels::{LabelSpool, Labels, LabelsBuilder};
 use crate::hash::{self, ChunkSum, Fnv, fnv1a};
 use crate::mmap::{self, map_readonly};
-use crate::progress::{self, Bar};
 
 #[cfg(target_endian = "big")]
 compile_error!("heatscope's on-disk formats are little-endian; big-endian hosts are not supported");
@@ -256,13 +255,9 @@ fn validate(file: Arc<File>, map: Arc<Mmap>, key: &SourceKey, check_sum: bool) -
     })
 }
 
-/// Files from this size on show a bar while their checksum is computed.
-const CHECK_BAR_BYTES: u64 = 1 << 30;
-
 /// The checksum of everything after the header, read in parallel.
 fn checksum(map: &Mmap) -> u64 {
-    let len = map.len() as u64 - DATA_OFFSET;
-    let bar = if len >= CHECK_BAR_BYTES { progress::bytes_bar(len, "checking cache") } else { Bar::hidden() };
+    let bar = hash::check_bar(map.len() as u64 - DATA_OFFSET, "checking cache");
     let sum = hash::chunk_sum(map, DATA_OFFSET as usize..map.len(), |n| bar.inc(n));
     bar.finish_and_clear();
     sum

@@ -50,11 +50,10 @@ use memmap2::Mmap;
 use rayon::prelude::*;
 
 use super::layout::{CellRect, FACTOR, Geometry, Level, TILE, TileId};
-use crate::hash::{fnv1a, piece_hash};
+use crate::hash::{check_bar, fnv1a, piece_hash};
 use crate::input::MatrixValues;
 use crate::input::cache::Unusable;
 use crate::mmap::{self, map_readonly};
-use crate::progress::{self, Bar};
 
 pub(crate) const MAGIC: &[u8; 8] = b"HSPYRAMD";
 /// Bump when the layout or the meaning of a field changes.
@@ -351,9 +350,6 @@ impl Pyramid {
     }
 }
 
-/// Files from this size on show a bar while their checksum is computed.
-const CHECK_BAR_BYTES: u64 = 1 << 30;
-
 /// Whether the tile rows in `map` sum to `checksum` and the bytes between
 /// them (after the header, and aligning levels) are zero. The tile rows are
 /// read in parallel, their pages released behind them.
@@ -366,8 +362,7 @@ fn tiles_pass(map: &Mmap, layout: &FileLayout, checksum: u64) -> bool {
         }
         end = offset as usize + len;
     }
-    let total = layout.total - DATA_OFFSET;
-    let bar = if total >= CHECK_BAR_BYTES { progress::bytes_bar(total, "checking pyramid") } else { Bar::hidden() };
+    let bar = check_bar(layout.total - DATA_OFFSET, "checking pyramid");
     let sum = spans
         .into_par_iter()
         .map(|(offset, len)| {
