@@ -30,7 +30,8 @@
 //! Every byte is checked when the file is opened: the header against its
 //! checksum, the rest against the other, read in parallel at memory speed
 //! (BENCHMARKS.md: 0.3 s for 4 GB in the page cache, 1.1 s from disk), so
-//! that a damaged value or label is never shown. The writer computes that checksum as it writes.
+//! that a damaged value or label is never shown. The writer computes that
+//! checksum as it writes.
 //!
 //! A cache is written to a temporary file in the cache folder, synced, and
 //! renamed over its final name, so a reader sees either a whole file or none.

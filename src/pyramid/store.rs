@@ -23,7 +23,8 @@
 //! | 104 | 8 | checksum of the tile rows ([`crate::hash`]: xxh3 of each, seeded with its offset) |
 //! | 112 | 8 | FNV-1a checksum of bytes 0..112 |
 //!
-//! Every other byte before the first tile and between levels is zero. From byte 4096, the levels in [`Geometry::levels`] order but the three
+//! Every other byte before the first tile and between levels is zero.
+//! From byte 4096, the levels in [`Geometry::levels`] order but the three
 //! finest, (0, 0), (0, 1) and (1, 0), each starting 64-aligned; within a
 //! level, tiles by tile row then tile column (so a tile row of the level is
 //! contiguous). The three finest are not stored: their tiles are made from
