@@ -1,5 +1,6 @@
-//! Builds (or reuses) the pyramid of a matrix and prints what it holds: the
-//! input for the pyramid figures in BENCHMARKS.md.
+//! Opens a matrix, builds (or reuses) its pyramid and prints what it holds
+//! and how long each took: the input for the pyramid and cache figures in
+//! BENCHMARKS.md.
 //!
 //! `cargo run --release --example build_pyramid -- FILE CACHE_DIR [--shuffle SEED]`
 //!
@@ -19,7 +20,9 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: build_pyramid FILE CACHE_DIR [--shuffle SEED]");
     };
     let dir = PathBuf::from(dir);
+    let start = Instant::now();
     let matrix = Matrix::open(file.as_ref(), &OpenOptions { cache_dir: Some(dir.clone()), ..OpenOptions::default() })?;
+    println!("matrix: {:?} in {:.3} s", matrix.source().cache, start.elapsed().as_secs_f64());
     let mut rows: Vec<u32> = (0..matrix.rows() as u32).collect();
     let mut cols: Vec<u32> = (0..matrix.cols() as u32).collect();
     if let [flag, seed] = rest {

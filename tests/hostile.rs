@@ -21,28 +21,36 @@ const DEADLINE: Duration = Duration::from_secs(120);
 /// What a capped run printed and how it ended.
 struct Run {
     code: Option<i32>,
+    stdout: String,
     stderr: String,
 }
 
 /// Runs the binary with `args`, its cache in `cache`, under [`MEMORY_KIB`]
 /// and [`DEADLINE`].
 fn capped(cache: &Path, args: &[&str]) -> Run {
+    capped_at(cache, args, MEMORY_KIB)
+}
+
+/// [`capped`] with an address-space cap of `kib` KiB. The run's standard
+/// output is read when it ends: it must stay short.
+fn capped_at(cache: &Path, args: &[&str], kib: u64) -> Run {
     let mut command = Command::new("sh");
     command
         .arg("-c")
-        .arg(format!("ulimit -v {MEMORY_KIB} && exec \"$0\" \"$@\""))
+        .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_heatscope"))
         .args(args)
         .env("HEATSCOPE_CACHE_DIR", cache)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = command.spawn().expect("sh runs");
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            let mut stderr = String::new();
+            let (mut stdout, mut stderr) = (String::new(), String::new());
+            std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
             std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-            return Run { code: status.code(), stderr };
+            return Run { code: status.code(), stdout, stderr };
         }
         if started.elapsed() > DEADLINE {
             child.kill().unwrap();
@@ -311,4 +319,63 @@ fn values_whose_distances_pass_float32_are_refused_before_clustering() {
                     it passes the float32 range (±3.4e38) that distances are kept in; rescale the data";
     assert!(run.stderr.contains(expected), "{}", run.stderr);
     assert!(!order.exists());
+}
+
+#[test]
+fn converting_twenty_million_rows_holds_their_labels_on_disk_not_in_memory() {
+    use std::io::Write;
+    // 20,000,000 rows of one column, its last label repeating row 7's.
+    // Their labels and offsets alone take about 360 MB; held in memory as
+    // they are read, the run needed 1.2 GB and more than this 1 GiB cap,
+    // which leaves room for mapping the 409 MB cache it writes.
+    const ROWS: usize = 20_000_000;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tall.tsv.gz");
+    let out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
+    gz.write_all(b"gene\tvalue\n").unwrap();
+    let mut lines = Vec::with_capacity(1 << 20);
+    for i in 0..ROWS {
+        let label = if i + 1 == ROWS { 7 } else { i };
+        writeln!(lines, "r{label}\t{}", i % 1000).unwrap();
+        if lines.len() > (1 << 20) - 64 {
+            gz.write_all(&lines).unwrap();
+            lines.clear();
+        }
+    }
+    gz.write_all(&lines).unwrap();
+    gz.finish().unwrap();
+
+    let cache = dir.path().join("cache");
+    let run = capped_at(&cache, &["-q", "info", "--json", file.to_str().unwrap()], 1 << 20);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["rows"], ROWS);
+    assert_eq!(json["cols"], 1);
+    assert_eq!((&json["min"], &json["max"], &json["mean"]), (&0.0.into(), &999.0.into(), &499.5.into()));
+    assert_eq!(json["row_labels_first"], serde_json::json!(["r0", "r1", "r2"]));
+    assert_eq!(json["row_labels_last"], serde_json::json!(["r19999997", "r19999998", "r7"]));
+    assert_eq!(
+        run.stderr.trim(),
+        format!("warning: {}: 1 row labels repeat an earlier one (first: 'r7'); all rows are kept", file.display())
+    );
+
+    // The labels as the cache file stores them (its documented layout):
+    // the row-label block's offset at byte 40; there, the count, the end
+    // offsets and the text.
+    let hsm = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().unwrap() == "hsm");
+    let bytes = std::fs::read(hsm.expect("the cache is kept")).unwrap();
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
+    let block = u64_at(40);
+    assert_eq!(u64_at(block), ROWS);
+    let text = block + 8 + 8 * (ROWS + 1);
+    let label = |i: usize| {
+        std::str::from_utf8(&bytes[text + u64_at(block + 8 + 8 * i)..text + u64_at(block + 16 + 8 * i)])
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(label(0), "r0");
+    assert_eq!(label(10_000_000), "r10000000");
+    assert_eq!(label(ROWS - 2), "r19999998");
+    assert_eq!(label(ROWS - 1), "r7");
 }

@@ -205,7 +205,7 @@ fn a_pyramid_is_reused_until_its_matrix_or_orders_change_and_never_trusted_damag
         let mut bytes = std::fs::read(&path).unwrap();
         damage(&mut bytes);
         std::fs::write(&path, &bytes).unwrap();
-        assert_eq!(build_or_open(&m, &[2, 0, 1], &[1, 0], &pyramids).unwrap().1, PyramidOrigin::Built(path.clone()));
+        assert_eq!(build_or_open(&m, &[2, 0, 1], &[1, 0], &pyramids).unwrap().1, PyramidOrigin::Replaced(path.clone()));
     }
 
     // The source changes: new values, new pyramid.

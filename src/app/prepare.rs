@@ -13,7 +13,7 @@ use crate::figure::dendrogram::TreeGeometry;
 use crate::figure::link::{ConnectorColor, LinkEnds, RowLinks, follow_order, positions};
 use crate::figure::{Agg, Colormap, HeatmapStyle, LabelMode, Rgba, ScaleRequest};
 use crate::input::{Annotation, Matrix, Standardize, annotation_column};
-use crate::pyramid::{Pyramid, build_or_open};
+use crate::pyramid::{Pyramid, PyramidOrigin, build_or_open};
 use crate::render::{DataWindow, HeatmapSource};
 
 /// Everything a figure needs, prepared: the (standardised) matrix, trees,
@@ -358,6 +358,9 @@ pub fn prepare_panel(
     };
     if let Some(how) = standardize {
         matrix = crate::input::standardize(&matrix, how, &dir)?;
+        for warning in &matrix.source().warnings {
+            eprintln!("warning: {warning}");
+        }
     }
     let options = ClusterOptions {
         method: figure.method,
@@ -401,7 +404,10 @@ pub fn prepare_panel(
     let col_order: Vec<usize> = order(&col_tree, given_col_order, matrix.cols());
     let as_u32 = |o: &[usize]| o.iter().map(|&i| i as u32).collect::<Vec<u32>>();
     let started = Instant::now();
-    let (pyramid, _) = build_or_open(&matrix, &as_u32(&row_order), &as_u32(&col_order), &dir)?;
+    let (pyramid, origin) = build_or_open(&matrix, &as_u32(&row_order), &as_u32(&col_order), &dir)?;
+    if let PyramidOrigin::Replaced(path) = origin {
+        eprintln!("warning: {}: the pyramid file is damaged; it was rebuilt", path.display());
+    }
     if started.elapsed().as_secs_f64() > 1.0 {
         eprintln!("pyramid: {:.2} s", started.elapsed().as_secs_f64());
     }

@@ -3,11 +3,16 @@
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
 use std::sync::Arc;
 
 use memmap2::Mmap;
 use rayon::prelude::*;
 use std::hash::BuildHasher;
+use xxhash_rust::xxh3::xxh3_128;
 
 /// The labels of one axis, in storage order.
 #[derive(Clone)]
@@ -207,15 +212,148 @@ impl LabelsBuilder {
         self.ends.push(self.text.len() as u64);
     }
 
-    /// Appends everything another builder collected, in order.
-    pub(crate) fn append(&mut self, other: &LabelsBuilder) {
-        let base = self.text.len() as u64;
-        self.text.push_str(&other.text);
-        self.ends.extend(other.ends.iter().map(|end| base + end));
-    }
-
     pub(crate) fn finish(self) -> Labels {
         Labels(Repr::Packed { text: self.text, ends: self.ends })
+    }
+}
+
+/// Labels written to unnamed temporary files as they arrive, so that
+/// converting a file of any number of rows holds only a block of them: the
+/// text in one file, the end offsets in another, as the cache stores them,
+/// and the repeats counted on the way ([`RepeatCounter`]).
+pub(crate) struct LabelSpool {
+    text: BufWriter<File>,
+    ends: BufWriter<File>,
+    len: u64,
+    text_len: u64,
+    repeats: RepeatCounter,
+}
+
+impl LabelSpool {
+    /// A spool whose files lie in `dir` (unnamed: the system removes them
+    /// when they are closed, however the run ends).
+    pub(crate) fn new(dir: &Path) -> io::Result<Self> {
+        Ok(LabelSpool {
+            text: BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
+            ends: BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
+            len: 0,
+            text_len: 0,
+            repeats: RepeatCounter::new(dir)?,
+        })
+    }
+
+    /// Appends the labels a builder collected, in order.
+    pub(crate) fn append(&mut self, labels: &LabelsBuilder) -> io::Result<()> {
+        self.text.write_all(labels.text.as_bytes())?;
+        let mut start = 0;
+        for &end in &labels.ends {
+            self.ends.write_all(&(self.text_len + end).to_le_bytes())?;
+            self.repeats.push(&labels.text.as_bytes()[start as usize..end as usize], self.len)?;
+            self.len += 1;
+            start = end;
+        }
+        self.text_len += labels.text.len() as u64;
+        Ok(())
+    }
+
+    /// Number of labels.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Bytes of text.
+    pub(crate) fn text_len(&self) -> u64 {
+        self.text_len
+    }
+
+    /// How many labels repeat an earlier one, and the first that does (in
+    /// label order), as [`Labels::duplicates`] says it.
+    pub(crate) fn duplicates(&mut self) -> io::Result<(u64, Option<String>)> {
+        let (count, first) = self.repeats.count()?;
+        let first = first.map(|i| self.get(i)).transpose()?;
+        Ok((count, first))
+    }
+
+    /// Label `i`, read back from the files.
+    fn get(&mut self, i: u64) -> io::Result<String> {
+        self.text.flush()?;
+        self.ends.flush()?;
+        let mut bytes = [0u8; 16];
+        let (at, ends) = if i == 0 { (0, &mut bytes[8..]) } else { (8 * (i - 1), &mut bytes[..]) };
+        self.ends.get_ref().read_exact_at(ends, at)?;
+        let end = u64::from_le_bytes(ends[ends.len() - 8..].try_into().expect("8 bytes"));
+        let start = if i == 0 { 0 } else { u64::from_le_bytes(ends[..8].try_into().expect("8 bytes")) };
+        let mut text = vec![0; (end - start) as usize];
+        self.text.get_ref().read_exact_at(&mut text, start)?;
+        Ok(String::from_utf8_lossy(&text).into_owned())
+    }
+
+    /// Writes the labels as a cache's label block stores them after its
+    /// count: `len + 1` little-endian end offsets from 0, then the text.
+    pub(crate) fn write_to(self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(&0u64.to_le_bytes())?;
+        for file in [self.ends, self.text] {
+            let mut file = file.into_inner().map_err(|e| e.into_error())?;
+            file.seek(SeekFrom::Start(0))?;
+            io::copy(&mut file, out)?;
+        }
+        Ok(())
+    }
+}
+
+/// Counts repeated labels in bounded memory: each label's 128-bit xxh3
+/// and index go to one of [`BUCKETS`] temporary files by the hash's top
+/// byte; each file is then sorted alone, holding 1/256 of the entries.
+/// Two different labels whose 128-bit hashes agree (odds about n² / 2¹²⁹)
+/// would count as a repeat.
+struct RepeatCounter {
+    buckets: Vec<BufWriter<File>>,
+}
+
+const BUCKETS: usize = 256;
+/// Bytes of one entry: the hash, then the index.
+const ENTRY: usize = 24;
+
+impl RepeatCounter {
+    fn new(dir: &Path) -> io::Result<Self> {
+        let buckets = (0..BUCKETS)
+            .map(|_| Ok(BufWriter::with_capacity(8 << 10, tempfile::tempfile_in(dir)?)))
+            .collect::<io::Result<_>>()?;
+        Ok(RepeatCounter { buckets })
+    }
+
+    fn push(&mut self, label: &[u8], index: u64) -> io::Result<()> {
+        let hash = xxh3_128(label);
+        let bucket = &mut self.buckets[(hash >> 120) as usize];
+        bucket.write_all(&hash.to_le_bytes())?;
+        bucket.write_all(&index.to_le_bytes())
+    }
+
+    /// How many labels repeat an earlier one, and the index of the first.
+    fn count(&mut self) -> io::Result<(u64, Option<u64>)> {
+        let (mut count, mut first) = (0, None::<u64>);
+        let mut bytes = Vec::new();
+        let mut entries: Vec<(u128, u64)> = Vec::new();
+        for bucket in &mut self.buckets {
+            bucket.flush()?;
+            let file = bucket.get_mut();
+            file.seek(SeekFrom::Start(0))?;
+            bytes.clear();
+            file.read_to_end(&mut bytes)?;
+            entries.clear();
+            entries.extend(bytes.chunks_exact(ENTRY).map(|e| {
+                let hash = u128::from_le_bytes(e[..16].try_into().expect("16 bytes"));
+                (hash, u64::from_le_bytes(e[16..].try_into().expect("8 bytes")))
+            }));
+            entries.sort_unstable();
+            // Within a run of one hash the indices rise: all but the first
+            // repeat it, the second is the earliest repeat.
+            for run in entries.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+                count += run.len() as u64 - 1;
+                first = Some(first.map_or(run[1].1, |f| f.min(run[1].1)));
+            }
+        }
+        Ok((count, first))
     }
 }
 
@@ -240,5 +378,29 @@ mod tests {
         let (offsets, text) = labels.packed_bytes().unwrap();
         assert_eq!(offsets, [0, 1, 1, 4, 5, 8, 9]);
         assert_eq!(&*text, b"acccaccca");
+    }
+
+    #[test]
+    fn spooled_labels_are_stored_and_counted_as_packed_ones_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = LabelSpool::new(dir.path()).unwrap();
+        let all = ["a", "", "ccc", "a", "ccc", "a", "dd"];
+        for part in [&all[..2], &all[2..2], &all[2..]] {
+            let mut builder = LabelsBuilder::default();
+            for label in part {
+                builder.push(label);
+            }
+            spool.append(&builder).unwrap();
+        }
+        assert_eq!((spool.len(), spool.text_len()), (7, 11));
+        assert_eq!(spool.duplicates().unwrap(), (3, Some("a".to_owned())));
+        assert_eq!(spool.get(0).unwrap(), "a");
+        assert_eq!(spool.get(1).unwrap(), "");
+        assert_eq!(spool.get(6).unwrap(), "dd");
+        let mut block = Vec::new();
+        spool.write_to(&mut block).unwrap();
+        let ends: Vec<u64> = block[..64].chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+        assert_eq!(ends, [0, 1, 1, 4, 5, 8, 9, 11]);
+        assert_eq!(&block[64..], b"acccacccadd");
     }
 }

@@ -31,7 +31,7 @@ pub struct Matrix {
     storage: Storage,
     row_labels: Labels,
     col_labels: Labels,
-    source: Source,
+    pub(super) source: Source,
     fingerprint: u64,
 }
 
@@ -276,15 +276,16 @@ impl Matrix {
         let key = SourceKey::of(path, ReaderKind::H5ad)?.with_variant(options.variant(vars));
         let annotations = Annotations::H5ad { vars: vars.into(), transposed: options.transpose };
         let cache_path = key.cache_path(dir);
-        let (cached, cache) = match cache::open_valid(&cache_path, &key) {
-            Some(cached) => (cached, CacheUse::Reused(cache_path)),
-            None => {
+        let (cached, cache, damaged) = match cache::open_valid(&cache_path, &key) {
+            Ok(cached) => (cached, CacheUse::Reused(cache_path), None),
+            Err(unusable) => {
                 let built = h5ad::convert(&h5, &plan, &key, dir)?;
-                (reopen(&built, &key)?, CacheUse::Built(built))
+                (reopen(&built, &key)?, CacheUse::Built(built), unusable.warning(&cache_path))
             }
         };
         let mut matrix = Self::from_cache(path, cached, cache);
         matrix.source.annotations = annotations;
+        matrix.source.warnings.extend(damaged);
         Ok(matrix)
     }
 
@@ -295,14 +296,16 @@ impl Matrix {
         }
         let key = folder.key(ReaderKind::Tenx)?.with_variant(options.variant(&[]));
         let cache_path = key.cache_path(dir);
-        let (cached, cache) = match cache::open_valid(&cache_path, &key) {
-            Some(cached) => (cached, CacheUse::Reused(cache_path)),
-            None => {
+        let (cached, cache, damaged) = match cache::open_valid(&cache_path, &key) {
+            Ok(cached) => (cached, CacheUse::Reused(cache_path), None),
+            Err(unusable) => {
                 let built = mtx::convert(folder, options.transpose, options.gene_ids, &key, dir)?;
-                (reopen(&built, &key)?, CacheUse::Built(built))
+                (reopen(&built, &key)?, CacheUse::Built(built), unusable.warning(&cache_path))
             }
         };
-        Ok(Self::from_cache(&folder.dir, cached, cache))
+        let mut matrix = Self::from_cache(&folder.dir, cached, cache);
+        matrix.source.warnings.extend(damaged);
+        Ok(matrix)
     }
 
     fn open_text(path: &Path, dir: &Path, label_col: Option<&str>) -> Result<Self, InputError> {
@@ -313,10 +316,12 @@ impl Matrix {
             None => key,
         };
         let cache_path = key.cache_path(dir);
-        if key.reusable
-            && let Some(cached) = cache::open_valid(&cache_path, &key)
-        {
-            return Ok(Self::from_cache(path, cached, CacheUse::Reused(cache_path)));
+        let mut damaged = None;
+        if key.reusable {
+            match cache::open_valid(&cache_path, &key) {
+                Ok(cached) => return Ok(Self::from_cache(path, cached, CacheUse::Reused(cache_path))),
+                Err(unusable) => damaged = unusable.warning(&cache_path),
+            }
         }
         let converted = text::convert(path, &key, dir, label_col)?;
         let cached = reopen(&converted.cache_path, &key)?;
@@ -328,7 +333,7 @@ impl Matrix {
             CacheUse::Temporary
         };
         let mut matrix = Self::from_cache(path, cached, cache);
-        matrix.source.warnings = converted.warnings;
+        matrix.source.warnings = damaged.into_iter().chain(converted.warnings).collect();
         Ok(matrix)
     }
 
@@ -357,14 +362,18 @@ impl Matrix {
         }
         let key = SourceKey::of(path, ReaderKind::Npy)?;
         let cache_path = key.cache_path(dir);
-        if key.reusable
-            && let Some(cached) = cache::open_valid(&cache_path, &key)
-        {
-            return Ok(Self::from_cache(path, cached, CacheUse::Reused(cache_path)));
+        let mut damaged = None;
+        if key.reusable {
+            match cache::open_valid(&cache_path, &key) {
+                Ok(cached) => return Ok(Self::from_cache(path, cached, CacheUse::Reused(cache_path))),
+                Err(unusable) => damaged = unusable.warning(&cache_path),
+            }
         }
         let built = npy::convert(path, &info, file, map.as_deref(), &key, dir)?;
         let cached = reopen(&built, &key)?;
-        Ok(Self::from_cache(path, cached, CacheUse::Built(built)))
+        let mut matrix = Self::from_cache(path, cached, CacheUse::Built(built));
+        matrix.source.warnings.extend(damaged);
+        Ok(matrix)
     }
 
     pub(super) fn from_cache(path: &Path, cached: cache::CachedMatrix, cache: CacheUse) -> Self {
@@ -544,7 +553,7 @@ fn starts_with_gzip(path: &Path) -> bool {
 /// Maps a cache file that was just written; failing validation now means the
 /// disk lost what was written.
 pub(super) fn reopen(path: &Path, key: &SourceKey) -> Result<cache::CachedMatrix, InputError> {
-    cache::open_valid(path, key).ok_or_else(|| InputError::CacheWrite {
+    cache::open_written(path, key).map_err(|_| InputError::CacheWrite {
         path: path.to_owned(),
         source: std::io::Error::other("the file just written fails validation"),
     })

@@ -109,9 +109,10 @@ pub fn standardize(matrix: &Matrix, how: Standardize, dir: &Path) -> Result<Matr
     let stem = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let key = SourceKey::derived(matrix.fingerprint(), how.name(), &stem);
     let cache_path = key.cache_path(dir);
-    if let Some(cached) = cache::open_valid(&cache_path, &key) {
-        return Ok(carry_labels(Matrix::from_cache(path, cached, CacheUse::Reused(cache_path)), matrix));
-    }
+    let damaged = match cache::open_valid(&cache_path, &key) {
+        Ok(cached) => return Ok(carry_labels(Matrix::from_cache(path, cached, CacheUse::Reused(cache_path)), matrix)),
+        Err(unusable) => unusable.warning(&cache_path),
+    };
     let (rows, cols) = (matrix.rows(), matrix.cols());
     let columns = match how.along() {
         Axis::Cols => Some(column_moments(matrix)?.into_iter().map(|m| m.affine(how)).collect::<Vec<_>>()),
@@ -147,7 +148,9 @@ pub fn standardize(matrix: &Matrix, how: Standardize, dir: &Path) -> Result<Matr
     bar.finish_and_clear();
     let built = writer.finish(None, None, 0, &format!("float32, {} of {}", how.name(), matrix.source().stored_as))?;
     let cached = reopen(&built, &key)?;
-    Ok(carry_labels(Matrix::from_cache(path, cached, CacheUse::Built(built)), matrix))
+    let mut copy = Matrix::from_cache(path, cached, CacheUse::Built(built));
+    copy.source.warnings.extend(damaged);
+    Ok(carry_labels(copy, matrix))
 }
 
 /// Labels come from the original (the copy stores none, so label side

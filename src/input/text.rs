@@ -1,5 +1,7 @@
 //! Delimited text matrices (TSV, CSV, optionally gzip-compressed), parsed in
-//! parallel blocks straight into the binary cache.
+//! parallel blocks straight into the binary cache. Row labels go to
+//! temporary files beside it as they are read, so that memory stays a few
+//! blocks whatever the number of rows.
 //!
 //! The first line holds the column names (its first field, the corner, is
 //! ignored; a header with one field fewer than the data lines, as R writes
@@ -180,7 +182,6 @@ impl<'a> Parser<'a> {
         };
         block.drain(..body_start);
         let mut writer = CacheWriter::create(dir, key, self.column_names.len())?;
-        let mut row_labels = LabelsBuilder::default();
         loop {
             if progress::interrupted() {
                 return Err(InputError::Interrupted);
@@ -212,7 +213,7 @@ impl<'a> Parser<'a> {
             );
             for piece in self.check(pieces)? {
                 writer.write_rows(&piece.values)?;
-                row_labels.append(&piece.labels);
+                writer.write_row_labels(&piece.labels)?;
             }
             if done {
                 break;
@@ -223,7 +224,6 @@ impl<'a> Parser<'a> {
         if writer.rows() == 0 {
             return Err(InputError::NoDataRows { path: self.path.to_owned() });
         }
-        let row_labels = row_labels.finish();
         let col_labels = Labels::from_strings(&self.column_names);
         let mut warnings = Vec::new();
         // Chosen with --label-col, the other text columns are left out as asked.
@@ -241,7 +241,7 @@ impl<'a> Parser<'a> {
                 self.path.display()
             ));
         }
-        let (repeated, first) = row_labels.duplicates();
+        let (repeated, first) = writer.repeated_row_labels()?;
         if let Some(first) = first {
             warnings.push(format!(
                 "{}: {repeated} row labels repeat an earlier one (first: '{}'); all rows are kept",
@@ -263,7 +263,7 @@ impl<'a> Parser<'a> {
         };
         let kind = if self.cdt { "CDT" } else { "text" };
         let description = format!("{kind}, {name}-separated{}", if gzip { ", gzip" } else { "" });
-        let cache_path = writer.finish(Some(&row_labels), Some(&col_labels), repeated as u64, &description)?;
+        let cache_path = writer.finish(None, Some(&col_labels), repeated, &description)?;
         Ok(Converted { cache_path, warnings })
     }
 

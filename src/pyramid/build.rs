@@ -20,7 +20,8 @@ use rayon::prelude::*;
 use super::cells::Cells;
 use super::layout::{FACTOR, Geometry, Level, TILE, TileId, shrink};
 use super::store::{self, AGGREGATE_CELL, Base, FileLayout, HEADER_LEN, Pyramid, TILE_HEADER, ValueStats};
-use crate::hash::{Fnv, fnv1a};
+use crate::hash::{Fnv, fnv1a, piece_hash};
+use crate::input::cache::Unusable;
 use crate::input::{Matrix, Summary};
 use crate::progress;
 
@@ -50,6 +51,8 @@ pub enum PyramidError {
 pub enum PyramidOrigin {
     Reused(PathBuf),
     Built(PathBuf),
+    /// Built now in place of a damaged file, which the user should hear of.
+    Replaced(PathBuf),
 }
 
 /// The pyramid of `matrix` with its rows shown in `row_order` and its
@@ -78,15 +81,20 @@ pub fn build_or_open(
         .unwrap_or_else(|| "matrix".to_owned());
     let path = dir.join(format!("{stem}-{key:016x}.hsp"));
     let base = || Base { values: matrix.values(), row_order: row_order.to_vec(), col_order: col_order.to_vec() };
-    if let Some(pyramid) = Pyramid::open_valid(&path, key, base()) {
-        return Ok((pyramid, PyramidOrigin::Reused(path)));
-    }
+    let unusable = match Pyramid::open_valid(&path, key, base()) {
+        Ok(pyramid) => return Ok((pyramid, PyramidOrigin::Reused(path))),
+        Err(unusable) => unusable,
+    };
     build(matrix, row_order, col_order, &path, key)?;
-    let pyramid = Pyramid::open_valid(&path, key, base()).ok_or_else(|| PyramidError::Write {
+    let pyramid = Pyramid::open_written(&path, key, base()).map_err(|_| PyramidError::Write {
         path: path.clone(),
         source: std::io::Error::other("the file just written fails validation"),
     })?;
-    Ok((pyramid, PyramidOrigin::Built(path)))
+    let origin = match unusable {
+        Unusable::Damaged => PyramidOrigin::Replaced(path),
+        Unusable::Stale => PyramidOrigin::Built(path),
+    };
+    Ok((pyramid, origin))
 }
 
 fn check_order(order: &[u32], n: usize, axis: &'static str) -> Result<(), PyramidError> {
@@ -116,32 +124,43 @@ struct RowLevel {
     next_band: u32,
 }
 
+/// Tile rows that lie one after another in the file: where the first
+/// starts, their words, and the bytes of each.
+type TileRows = (u64, Vec<u16>, Vec<usize>);
+
 /// Hands encoded tile rows to the thread that writes them, so that the
 /// pass goes on computing while the kernel copies: one write a call, of
 /// tile rows that lie one after another in the file.
 struct Writer<'a> {
-    queue: mpsc::SyncSender<(u64, Vec<u16>)>,
+    queue: mpsc::SyncSender<TileRows>,
     layout: &'a FileLayout,
 }
 
 /// Tile rows waiting for the writing thread, at most.
 const QUEUED_WRITES: usize = 4;
 
-/// Writes what `queue` brings into `file` until the queue closes; the first
-/// failure ends it (and the senders then fail).
-fn write_queue(file: &File, path: &Path, queue: mpsc::Receiver<(u64, Vec<u16>)>) -> Result<(), PyramidError> {
-    for (offset, words) in queue {
-        file.write_all_at(bytemuck::cast_slice(&words), offset)
-            .map_err(|source| PyramidError::Write { path: path.to_owned(), source })?;
+/// Writes what `queue` brings into `file` until the queue closes, and
+/// returns the checksum of the tile rows written; the first failure ends it
+/// (and the senders then fail).
+fn write_queue(file: &File, path: &Path, queue: mpsc::Receiver<TileRows>) -> Result<u64, PyramidError> {
+    let mut checksum = 0u64;
+    for (offset, words, lens) in queue {
+        let bytes: &[u8] = bytemuck::cast_slice(&words);
+        file.write_all_at(bytes, offset).map_err(|source| PyramidError::Write { path: path.to_owned(), source })?;
+        let mut at = 0;
+        for len in lens {
+            checksum = checksum.wrapping_add(piece_hash(&bytes[at..at + len], offset + at as u64));
+            at += len;
+        }
     }
-    Ok(())
+    Ok(checksum)
 }
 
 impl Writer<'_> {
     /// Queues `words` for `offset`; an error means the writing thread has
     /// stopped, and its own error is the one to report.
-    fn queue(&self, offset: u64, words: Vec<u16>) -> Result<(), ()> {
-        self.queue.send((offset, words)).map_err(|_| ())
+    fn queue(&self, offset: u64, words: Vec<u16>, lens: Vec<usize>) -> Result<(), ()> {
+        self.queue.send((offset, words, lens)).map_err(|_| ())
     }
 
     /// Writes the tile rows `first_ty, first_ty + 1, …` that `cells` holds
@@ -176,7 +195,11 @@ impl Writer<'_> {
                 next.0
             })
         });
-        self.queue(offset, words)
+        let mut lens = vec![0; rows.div_ceil(TILE)];
+        for (&(k, _), &size) in tiles.iter().zip(&sizes) {
+            lens[k] += 2 * size;
+        }
+        self.queue(offset, words, lens)
     }
 }
 
@@ -453,7 +476,7 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
     let temp = crate::temp::create_in(dir, "pyramid").map_err(write_error)?;
     temp.as_file().set_len(layout.total).map_err(write_error)?;
     let file = temp.as_file();
-    let total = std::thread::scope(|scope| {
+    let (total, checksum) = std::thread::scope(|scope| {
         let (queue, written) = mpsc::sync_channel(QUEUED_WRITES);
         let writing = scope.spawn(move || write_queue(file, path, written));
         let writer = Writer { queue, layout: &layout };
@@ -461,9 +484,10 @@ fn build(matrix: &Matrix, row_order: &[u32], col_order: &[u32], path: &Path, key
         drop(writer);
         let wrote = writing.join().expect("the writing thread does not panic");
         // A pass stopped by the writing thread reports that thread's error.
-        wrote.and(passed)
+        let checksum = wrote?;
+        Ok((passed?, checksum))
     })?;
-    finish(temp, &layout, rows, cols, key, total, path)
+    finish(temp, &layout, key, total, checksum, path)
 }
 
 /// The one pass over the matrix in display order: every tile row of every
@@ -583,17 +607,17 @@ fn merge_chunk(
     Ok(())
 }
 
-/// Writes the header of the file `temp` holds (statistics from `total`),
-/// syncs it and puts it in its place.
+/// Writes the header of the file `temp` holds (statistics from `total`,
+/// `checksum` of its tile rows), syncs it and puts it in its place.
 fn finish(
     temp: tempfile::NamedTempFile,
     layout: &FileLayout,
-    rows: usize,
-    cols: usize,
     key: u64,
     mut total: Partial,
+    checksum: u64,
     path: &Path,
 ) -> Result<(), PyramidError> {
+    let (rows, cols) = layout.geometry.level_shape(Level::BASE);
     let write_error = |source| PyramidError::Write { path: path.to_owned(), source };
     total.samples.par_sort_unstable_by(f32::total_cmp);
     // numpy's default percentile (seaborn's robust limits): linear between
@@ -638,8 +662,9 @@ fn finish(
     put(88, &stats.p02.to_le_bytes());
     put(92, &stats.p98.to_le_bytes());
     put(96, &stats.sampled.to_le_bytes());
-    let checksum = fnv1a(&header[..104]);
-    header[104..112].copy_from_slice(&checksum.to_le_bytes());
+    put(104, &checksum.to_le_bytes());
+    let header_checksum = fnv1a(&header[..112]);
+    header[112..120].copy_from_slice(&header_checksum.to_le_bytes());
     temp.as_file().write_all_at(&header, 0).map_err(write_error)?;
     temp.as_file().sync_all().map_err(write_error)?;
     temp.persist(path).map_err(|e| write_error(e.error))?;
