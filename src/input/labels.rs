@@ -6,7 +6,7 @@ use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use memmap2::Mmap;
@@ -302,36 +302,70 @@ impl LabelSpool {
 }
 
 /// Counts repeated labels in bounded memory: each label's 128-bit xxh3
-/// and index go to one of [`BUCKETS`] temporary files by the hash's top
-/// byte; each file is then sorted alone, holding 1/256 of the entries.
-/// Two different labels whose 128-bit hashes agree (odds about n² / 2¹²⁹)
+/// and index are held in memory up to [`IN_MEMORY`] labels; beyond, they
+/// go to one of [`BUCKETS`] temporary files by the hash's top byte, and
+/// each file is then sorted alone, holding 1/256 of the entries. Two
+/// different labels whose 128-bit hashes agree (odds about n² / 2¹²⁹)
 /// would count as a repeat.
 struct RepeatCounter {
+    dir: PathBuf,
+    held: Vec<(u128, u64)>,
+    /// How many entries are held before they spill.
+    limit: usize,
     buckets: Vec<BufWriter<File>>,
 }
 
 const BUCKETS: usize = 256;
+/// Labels whose hashes are held in memory (24 MiB) before they spill to files.
+const IN_MEMORY: usize = 1 << 20;
 /// Bytes of one entry: the hash, then the index.
 const ENTRY: usize = 24;
 
 impl RepeatCounter {
     fn new(dir: &Path) -> io::Result<Self> {
-        let buckets = (0..BUCKETS)
-            .map(|_| Ok(BufWriter::with_capacity(8 << 10, tempfile::tempfile_in(dir)?)))
-            .collect::<io::Result<_>>()?;
-        Ok(RepeatCounter { buckets })
+        Ok(RepeatCounter { dir: dir.to_owned(), held: Vec::new(), limit: IN_MEMORY, buckets: Vec::new() })
     }
 
     fn push(&mut self, label: &[u8], index: u64) -> io::Result<()> {
-        let hash = xxh3_128(label);
-        let bucket = &mut self.buckets[(hash >> 120) as usize];
-        bucket.write_all(&hash.to_le_bytes())?;
-        bucket.write_all(&index.to_le_bytes())
+        self.held.push((xxh3_128(label), index));
+        if self.held.len() >= self.limit {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Moves the held entries to the bucket files (made on the first spill).
+    fn spill(&mut self) -> io::Result<()> {
+        if self.buckets.is_empty() {
+            self.buckets = (0..BUCKETS)
+                .map(|_| Ok(BufWriter::with_capacity(8 << 10, tempfile::tempfile_in(&self.dir)?)))
+                .collect::<io::Result<_>>()?;
+        }
+        for (hash, index) in self.held.drain(..) {
+            let bucket = &mut self.buckets[(hash >> 120) as usize];
+            bucket.write_all(&hash.to_le_bytes())?;
+            bucket.write_all(&index.to_le_bytes())?;
+        }
+        Ok(())
     }
 
     /// How many labels repeat an earlier one, and the index of the first.
     fn count(&mut self) -> io::Result<(u64, Option<u64>)> {
         let (mut count, mut first) = (0, None::<u64>);
+        let mut tally = |entries: &mut Vec<(u128, u64)>| {
+            entries.sort_unstable();
+            // Within a run of one hash the indices rise: all but the first
+            // repeat it, the second is the earliest repeat.
+            for run in entries.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+                count += run.len() as u64 - 1;
+                first = Some(first.map_or(run[1].1, |f: u64| f.min(run[1].1)));
+            }
+        };
+        if self.buckets.is_empty() {
+            tally(&mut self.held);
+            return Ok((count, first));
+        }
+        self.spill()?;
         let mut bytes = Vec::new();
         let mut entries: Vec<(u128, u64)> = Vec::new();
         for bucket in &mut self.buckets {
@@ -345,13 +379,7 @@ impl RepeatCounter {
                 let hash = u128::from_le_bytes(e[..16].try_into().expect("16 bytes"));
                 (hash, u64::from_le_bytes(e[16..].try_into().expect("8 bytes")))
             }));
-            entries.sort_unstable();
-            // Within a run of one hash the indices rise: all but the first
-            // repeat it, the second is the earliest repeat.
-            for run in entries.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
-                count += run.len() as u64 - 1;
-                first = Some(first.map_or(run[1].1, |f| f.min(run[1].1)));
-            }
+            tally(&mut entries);
         }
         Ok((count, first))
     }
@@ -385,15 +413,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut spool = LabelSpool::new(dir.path()).unwrap();
         let all = ["a", "", "ccc", "a", "ccc", "a", "dd"];
-        for part in [&all[..2], &all[2..2], &all[2..]] {
-            let mut builder = LabelsBuilder::default();
-            for label in part {
-                builder.push(label);
+        let fill = |spool: &mut LabelSpool| {
+            for part in [&all[..2], &all[2..2], &all[2..]] {
+                let mut builder = LabelsBuilder::default();
+                for label in part {
+                    builder.push(label);
+                }
+                spool.append(&builder).unwrap();
             }
-            spool.append(&builder).unwrap();
-        }
+        };
+        fill(&mut spool);
         assert_eq!((spool.len(), spool.text_len()), (7, 11));
         assert_eq!(spool.duplicates().unwrap(), (3, Some("a".to_owned())));
+        // The same counted from bucket files, two labels held at a time.
+        let mut spilled = LabelSpool::new(dir.path()).unwrap();
+        spilled.repeats.limit = 2;
+        fill(&mut spilled);
+        assert_eq!(spilled.repeats.buckets.len(), BUCKETS);
+        assert_eq!(spilled.duplicates().unwrap(), (3, Some("a".to_owned())));
         assert_eq!(spool.get(0).unwrap(), "a");
         assert_eq!(spool.get(1).unwrap(), "");
         assert_eq!(spool.get(6).unwrap(), "dd");
