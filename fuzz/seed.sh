@@ -61,12 +61,14 @@ printf 'cell\tcell_type\tbatch\tscore\nr0\tB\t0\t1.5\nr1\tT\t1\tNA\nr2\tB\t2\t-3
     > "$out/annotation/mixed"
 cp tests/fixtures/h5ad/twin.obs.tsv "$out/annotation/twin"
 
-# The tree cache's seed is the file the target itself stores first: it is
-# written when the built target runs once.
-mkdir -p "$out/tree_cache"
-binary=fuzz/target/x86_64-unknown-linux-gnu/release/tree_cache
-if [ -x "$binary" ]; then
-    printf 'x' > "$out/tree_cache/.probe"
-    HEATSCOPE_FUZZ_SEED_OUT="$out/tree_cache/stored" "$binary" -runs=1 "$out/tree_cache/.probe" > /dev/null 2>&1
-    rm "$out/tree_cache/.probe"
-fi
+# The caches' seeds are the files the targets themselves store first:
+# written when each built target runs once.
+for target in tree_cache matrix_cache; do
+    mkdir -p "$out/$target"
+    binary=fuzz/target/x86_64-unknown-linux-gnu/release/$target
+    if [ -x "$binary" ]; then
+        printf 'x' > "$out/$target/.probe"
+        HEATSCOPE_FUZZ_SEED_OUT="$out/$target/stored" "$binary" -runs=1 "$out/$target/.probe" > /dev/null 2>&1
+        rm "$out/$target/.probe"
+    fi
+done
