@@ -97,10 +97,10 @@
 //! # Memory
 //! `O(n)` indices and merges (and 32 components an item when projected),
 //! the centroids of at most [`PIECES_MAX`] pieces and their distances
-//! (32 MiB), one 256-row block per thread, and one group's rows and
-//! distances at a time. The matrix is read with `pread`, never mapped or
-//! copied whole: an 8,000,000 × 800 matrix larger than RAM was clustered
-//! in 2 GB.
+//! (about 150 MB while the tree over them is built), one 256-row block per
+//! thread, and one group's rows and distances at a time. The matrix is
+//! read with `pread`, never mapped or copied whole: an 8,000,000 × 800
+//! matrix larger than RAM was clustered in 2 GB.
 //!
 //! # Columns
 //! Columns are clustered on a seeded sample of the rows
@@ -634,45 +634,35 @@ fn centroid_tree(run: &Run, sizes: &[u32], centroids: &[(Vec<f64>, f64)]) -> Den
         Metric::SqEuclidean => s,
         Metric::Cosine | Metric::Correlation | Metric::Spearman => s / 2.0,
     };
-    let squared = squared_distances(centroids);
-    let rows: Vec<Vec<(f32, f32)>> = (0..k)
-        .into_par_iter()
-        .zip(squared)
-        .map(|(i, squared)| {
-            let ci = &centroids[i].0;
-            (i + 1..k)
-                .zip(squared)
-                .map(|(j, s)| {
-                    let cj = &centroids[j].0;
-                    let plain = match metric {
-                        Metric::Cityblock => metric::direct(metric, ci, cj).expect("centroids are complete"),
-                        _ => from_squared(s),
-                    };
-                    let (ni, nj) = (f64::from(sizes[i]), f64::from(sizes[j]));
-                    let linked = match run.method {
-                        Method::Ward => (2.0 * ni * nj / (ni + nj)).sqrt() * plain,
-                        Method::Centroid | Method::Median | Method::Single => plain,
-                        Method::Average | Method::Weighted | Method::Complete => match metric {
-                            Metric::Cityblock => plain,
-                            _ => from_squared(s + centroids[i].1 + centroids[j].1),
-                        },
-                    };
-                    (linked as f32, plain as f32)
-                })
-                .collect()
-        })
-        .collect();
+    let rows: Vec<Vec<(f32, f32)>> = pairwise(centroids, |i, j, s| {
+        let (ci, cj) = (&centroids[i].0, &centroids[j].0);
+        let plain = match metric {
+            Metric::Cityblock => metric::direct(metric, ci, cj).expect("centroids are complete"),
+            _ => from_squared(s),
+        };
+        let (ni, nj) = (f64::from(sizes[i]), f64::from(sizes[j]));
+        let linked = match run.method {
+            Method::Ward => (2.0 * ni * nj / (ni + nj)).sqrt() * plain,
+            Method::Centroid | Method::Median | Method::Single => plain,
+            Method::Average | Method::Weighted | Method::Complete => match metric {
+                Metric::Cityblock => plain,
+                _ => from_squared(s + centroids[i].1 + centroids[j].1),
+            },
+        };
+        (linked as f32, plain as f32)
+    });
     let (linked, plain): (Vec<f32>, Vec<f32>) = rows.into_iter().flatten().unzip();
     let tree = linkage_of_clusters(CondensedMatrix::from_vec(k, linked), run.method, sizes, None);
     if run.ordering { tree.optimal_leaf_ordering(&CondensedMatrix::from_vec(k, plain)) } else { tree }
 }
 
-/// The squared distances between the centroids, row by row: for each `i`
-/// those to `j > i`. From `f64` products (`|a|² + |b|² − 2a·b`), a block of
-/// rows at a time: thousands of centroids of a thousand values each are
-/// billions of products. The centroids are centred on the items' mean, so
-/// the terms stay near the size of the distances.
-fn squared_distances(centroids: &[(Vec<f64>, f64)]) -> Vec<Vec<f64>> {
+/// `pair(i, j, s)` for every pair of centroids, row by row (for each `i`
+/// those with `j > i`), where `s` is their squared distance. From `f64`
+/// products (`|a|² + |b|² − 2a·b`), a block of rows at a time: thousands of
+/// centroids of a thousand values each are billions of products. The
+/// centroids are centred on the items' mean, so the terms stay near the
+/// size of the distances.
+fn pairwise<T: Send>(centroids: &[(Vec<f64>, f64)], pair: impl Fn(usize, usize, f64) -> T + Sync) -> Vec<Vec<T>> {
     const BLOCK: usize = 64;
     let k = centroids.len();
     let dim = centroids.first().map_or(0, |c| c.0.len());
@@ -687,12 +677,13 @@ fn squared_distances(centroids: &[(Vec<f64>, f64)]) -> Vec<Vec<f64>> {
             let block = all.slice(s![start..end, ..]);
             let mut products = Array2::<f64>::zeros((end - start, k));
             general_mat_mul(1.0, &block, &all.t(), 0.0, &mut products);
-            let norms = &norms;
+            let (norms, pair) = (&norms, &pair);
             (start..end)
                 .map(move |i| {
-                    (i + 1..k).map(|j| (norms[i] + norms[j] - 2.0 * products[[i - start, j]]).max(0.0)).collect()
+                    let squared = |j: usize| (norms[i] + norms[j] - 2.0 * products[[i - start, j]]).max(0.0);
+                    (i + 1..k).map(|j| pair(i, j, squared(j))).collect()
                 })
-                .collect::<Vec<Vec<f64>>>()
+                .collect::<Vec<Vec<T>>>()
         })
         .collect()
 }
@@ -801,7 +792,7 @@ mod tests {
     fn centroid_distances_from_products_equal_the_direct_ones() {
         let centroids: Vec<(Vec<f64>, f64)> =
             (0..70).map(|i| ((0..5).map(|d| ((i * 7 + d * 13) % 11) as f64 - 5.0).collect(), 0.0)).collect();
-        let rows = squared_distances(&centroids);
+        let rows = pairwise(&centroids, |_, _, s| s);
         for (i, row) in rows.iter().enumerate() {
             assert_eq!(row.len(), centroids.len() - i - 1);
             for (j, &s) in (i + 1..).zip(row) {
