@@ -78,7 +78,7 @@ pub struct ClusterArgs {
 /// make it much larger than the other commands' arguments).
 #[derive(clap::Args, Debug, Clone)]
 pub struct ApproxArgs {
-    /// Cluster approximately even within the budget: k-means groups, exact trees inside them, a tree over their centroids.
+    /// Cluster approximately even within the budget: k-means groups, exact trees inside them, cut into pieces that a tree over their centroids joins.
     #[arg(long)]
     approx: bool,
     /// Approximate mode: k-means groups at the top [default: √n, at most 4096]; implies --approx.

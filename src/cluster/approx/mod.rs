@@ -1,7 +1,8 @@
 //! Approximate hierarchical clustering: a complete binary tree over every
 //! item of a matrix too large for exact clustering (a million rows and
-//! more), in memory `O(n + k·d)` beside the matrix (`k` groups; groups are
-//! clustered exactly at most [`LEAF_MAX`] items at a time).
+//! more), in memory `O(n + p·d)` beside the matrix (`p` ≤ [`PIECES_MAX`]
+//! pieces of the top-level groups; groups are clustered exactly at most
+//! [`LEAF_MAX`] items at a time).
 //!
 //! # The tree
 //! 1. **Groups.** k-means (`kmeans.rs`) splits the `n` items into `k` groups,
@@ -23,30 +24,41 @@
 //!    counts as its mean there, over all rows or, beyond 16,384, over a
 //!    seeded sample of 16,384), at this level and the levels below; the
 //!    groups' centroids and spreads are then taken in the items' own values.
-//! 2. **Above the groups.** The exact linkage of the requested method over
-//!    the `k` centroids, each weighted by its group's size in the
-//!    Lance–Williams updates. The distance between two groups `i`, `j` of
+//! 2. **Pieces.** Each top-level group's tree (step 3) is cut into pieces,
+//!    [`PIECES_PER_GROUP`] a group on average and at most [`PIECES_MAX`] in
+//!    all, in proportion to the groups' sizes, by undoing its merges from
+//!    the root down, the one over the most items first (`split`). A group is
+//!    therefore not final: the tree above is built over the pieces, and the
+//!    pieces of one group may join other groups' pieces before each other,
+//!    as the items at a group's edge often do in the exact tree. What stays
+//!    final is a piece: items joined below the cut of their group's tree.
+//! 3. **Above the pieces.** The exact linkage of the requested method over
+//!    the pieces' centroids, each weighted by its piece's size in the
+//!    Lance–Williams updates. The distance between two pieces `i`, `j` of
 //!    sizes `nᵢ`, `nⱼ`, centroid distance `D` (the metric between the
-//!    centroids) and spreads `σᵢ²`, `σⱼ²` (mean squared distance of the
-//!    members to their centroid):
+//!    centroids, from `f64` products) and spreads `σᵢ²`, `σⱼ²` (mean squared
+//!    distance of the members to their centroid):
 //!    - ward: `√(2nᵢnⱼ/(nᵢ+nⱼ))·D`, centroid and median: `D`. For Euclidean
-//!      distances this is exact: the tree above the groups is the one the
-//!      members' own linkage would build if it first formed the groups.
+//!      distances this is exact: the tree above the pieces is the one the
+//!      members' own linkage would build if it first formed the pieces.
 //!    - average, weighted, complete: the root-mean-square distance between
 //!      members, `f(s + σᵢ² + σⱼ²)` where `D = f(s)`. For sqeuclidean,
 //!      cosine, correlation and spearman on complete data this is exactly
-//!      the average linkage distance between the groups; for euclidean it
+//!      the average linkage distance between the pieces; for euclidean it
 //!      is an upper bound close to it in many dimensions; for complete it
 //!      is an approximation from below. Cityblock uses `D`.
 //!    - single: `D`, an approximation from above.
-//! 3. **Inside the groups.** A group larger than [`LEAF_MAX`] is split
+//!
+//!    The levels below the top join their k-means groups whole, by the same
+//!    distances over the groups' centroids.
+//! 4. **Inside the groups.** A group larger than [`LEAF_MAX`] is split
 //!    again the same way, into groups of about half that; a group of at
 //!    most [`LEAF_MAX`] gets the exact linkage of [`crate::cluster`] on the
 //!    members' own values with the requested metric. A pair without common
 //!    coordinates gets the largest distance within its group.
-//! 4. **Heights.** Each group's tree hangs under the leaf that stood for
-//!    it, and no merge sits below a merge under it: in the tree above the
-//!    groups a merge is raised to the highest merge under it (which only
+//! 5. **Heights.** Each piece's (or lower group's) tree hangs under the
+//!    leaf that stood for it, and no merge sits below a merge under it: in
+//!    the tree above the pieces a merge is raised to the highest merge under it (which only
 //!    ever changes centroid and median trees), and a group whose own root
 //!    would stand above the merge that joins it to the rest has all its
 //!    heights scaled by one factor to meet that merge. So the heights
@@ -70,22 +82,25 @@
 //!    │  then Lloyd passes over all n in 256-row blocks (sgemm + first
 //!    │  minimum): one in the items' own values, or four on the components
 //!    ▼
-//!  per group, in parallel: its rows read once into memory (up to 128 MB),
-//!    │   its centroid and spread in the items' own values;
+//!  per group, in parallel: its rows read once into memory (up to 128 MB);
 //!    │   > 256 items → k-means again (groups of ~128, on the components if any)
 //!    │   ≤ 256 items → distances from one f32 product + linkage (the exact code)
+//!    │   its tree cut into pieces; their centroids and spreads in the
+//!    │   items' own values
 //!    ▼
-//!  linkage_of_clusters over the centroids (Lance–Williams weighted by size)
-//!    │  graft: group trees under the centroid tree's leaves, heights made
+//!  linkage_of_clusters over the ≤ 4,096 pieces' centroids (distances from
+//!    │  f64 products; Lance–Williams weighted by size)
+//!    │  graft: piece trees under that tree's leaves, heights made
 //!    ▼  monotone; merges labelled → Dendrogram (same type, same outputs)
 //! ```
 //!
 //! # Memory
 //! `O(n)` indices and merges (and 32 components an item when projected),
-//! `k·d` centroids, one 256-row block per thread, and one group's rows and
-//! distances at a time. The matrix is read with `pread`, never mapped or
-//! copied whole: an 8,000,000 × 800 matrix larger than RAM was clustered
-//! in 2 GB.
+//! the centroids of at most [`PIECES_MAX`] pieces and their distances
+//! (about 150 MB while the tree over them is built), one 256-row block per
+//! thread, and one group's rows and distances at a time. The matrix is
+//! read with `pread`, never mapped or copied whole: an 8,000,000 × 800
+//! matrix larger than RAM was clustered in 2 GB.
 //!
 //! # Columns
 //! Columns are clustered on a seeded sample of the rows
@@ -116,6 +131,7 @@ mod leaves;
 pub mod project;
 
 use crate::progress::Bar;
+use ndarray::{Array2, ArrayView2, linalg::general_mat_mul, s};
 use rand::SeedableRng;
 use rand::seq::index;
 use rand_chacha::ChaCha8Rng;
@@ -145,6 +161,14 @@ pub const EXACT_MAX: usize = super::linkage::F64_WORKSPACE_MAX;
 /// shows one pixel each of.
 pub const LEAF_MAX: usize = 256;
 
+/// The pieces a top-level group is cut into, on average, for the tree above
+/// the groups (see [`pieces_per_item`]).
+pub const PIECES_PER_GROUP: usize = 16;
+
+/// The most pieces the tree above the groups is built over: a linkage over
+/// as many items as the exact mode takes in about a second.
+pub const PIECES_MAX: usize = EXACT_MAX;
+
 /// The values a default column sample aims at (rows × columns).
 const COL_SAMPLE_VALUES: usize = 32 << 20;
 /// Bounds of the default column sample, in rows.
@@ -161,7 +185,7 @@ const PROJECTED_PASSES: usize = 4;
 
 /// Bump when the approximate tree changes for the same options: it names
 /// cached trees.
-pub(crate) const VERSION: u64 = 3;
+pub(crate) const VERSION: u64 = 4;
 
 /// When clustering is approximate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -308,6 +332,11 @@ struct Subtree {
 }
 
 impl Subtree {
+    /// The tree of one item.
+    fn leaf(item: u32) -> Self {
+        Subtree { merges: Vec::new(), member: item, height: 0.0 }
+    }
+
     /// The same tree over items named `ids[i]` instead of `i`.
     fn renamed(mut self, ids: &[u32]) -> Self {
         for merge in &mut self.merges {
@@ -356,6 +385,10 @@ fn build(run: &Run, items: &[u32], top: Top, seed: u64, progress: Option<&Bar>) 
         p.set_position(0);
         p.set_message("groups");
     }
+    let pieces = match top {
+        Top::Groups(_) => pieces_per_item(m, partition.len()),
+        Top::Leaves => 0.0,
+    };
     let parts = (0..partition.len())
         .into_par_iter()
         .map(|g| {
@@ -364,38 +397,163 @@ fn build(run: &Run, items: &[u32], top: Top, seed: u64, progress: Option<&Bar>) 
             }
             let members = partition.members(g);
             let seed = Fnv::default().u64(seed).u64(g as u64).finish();
-            if members.len() * run.space.dim() * 4 > GATHER_BYTES {
+            let pieces = (members.len() as f64 * pieces).round() as usize;
+            let parts = if members.len() * run.space.dim() * 4 > GATHER_BYTES {
                 // Too large to hold: read from where it is, as its own
                 // groups below will be gathered.
-                let centroid = kmeans::centroid_of(&run.space, members)?;
                 let part = build(run, members, Top::Leaves, seed, None)?;
-                if let Some(p) = progress {
-                    p.inc(members.len() as u64);
+                centred_pieces(&run.space, part, members, pieces)?
+            } else {
+                // The group's rows are read once; its centroid (in the items'
+                // own values) and everything below work on them in memory.
+                let values = run.space.gather(members)?;
+                let coordinates = run.components.as_ref().map(|c| c.gather(members)).transpose()?;
+                let local = Run {
+                    space: run.space.local(&values),
+                    components: run.components.as_ref().zip(coordinates.as_deref()).map(|(c, v)| c.local(v)),
+                    method: run.method,
+                    ordering: run.ordering,
+                };
+                let numbered: Vec<u32> = (0..members.len() as u32).collect();
+                let part = build(&local, &numbered, Top::Leaves, seed, None)?;
+                let mut parts = centred_pieces(&local.space, part, &numbered, pieces)?;
+                for piece in &mut parts {
+                    piece.tree = std::mem::replace(&mut piece.tree, Subtree::leaf(0)).renamed(members);
                 }
-                return Ok((part, centroid));
-            }
-            // The group's rows are read once; its centroid (in the items'
-            // own values) and everything below work on them in memory.
-            let values = run.space.gather(members)?;
-            let coordinates = run.components.as_ref().map(|c| c.gather(members)).transpose()?;
-            let local = Run {
-                space: run.space.local(&values),
-                components: run.components.as_ref().zip(coordinates.as_deref()).map(|(c, v)| c.local(v)),
-                method: run.method,
-                ordering: run.ordering,
+                parts
             };
-            let numbered: Vec<u32> = (0..members.len() as u32).collect();
-            let centroid = kmeans::centroid_of(&local.space, &numbered)?;
-            let part = build(&local, &numbered, Top::Leaves, seed, None)?.renamed(members);
             if let Some(p) = progress {
                 p.inc(members.len() as u64);
             }
-            Ok((part, centroid))
+            Ok(parts)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let (parts, centroids): (Vec<Subtree>, Vec<(Vec<f64>, f64)>) = parts.into_iter().unzip();
-    let sizes: Vec<u32> = (0..partition.len()).map(|g| partition.members(g).len() as u32).collect();
-    Ok(graft(&centroid_tree(run, &sizes, &centroids), parts))
+    let pieces: Vec<Piece> = parts.into_iter().flatten().collect();
+    let sizes: Vec<u32> = pieces.iter().map(|p| p.size).collect();
+    let centroids: Vec<(Vec<f64>, f64)> = pieces.iter().map(|p| (p.centroid.clone(), p.spread)).collect();
+    Ok(graft(&centroid_tree(run, &sizes, &centroids), pieces.into_iter().map(|p| p.tree).collect()))
+}
+
+/// How many pieces the top-level groups of `n` items, `groups` of them,
+/// are cut into, for each item they hold: about [`PIECES_PER_GROUP`] a
+/// group, at most [`PIECES_MAX`] in all, each group in proportion to its
+/// size (k-means groups differ in size several times over).
+///
+/// The tree above the groups is built over the pieces, so that the groups
+/// of k-means are not final: the pieces of one group may join pieces of
+/// other groups before they join each other, as the items near a group's
+/// edge often do in the exact tree.
+fn pieces_per_item(n: usize, groups: usize) -> f64 {
+    (PIECES_PER_GROUP * groups).min(PIECES_MAX) as f64 / n as f64
+}
+
+/// A piece of a group's tree, as the tree above the groups sees it.
+struct Piece {
+    tree: Subtree,
+    size: u32,
+    /// The members' mean, prepared.
+    centroid: Vec<f64>,
+    /// The members' mean squared distance to the centroid.
+    spread: f64,
+}
+
+/// `part` (a tree over `members`) cut into at most `count` pieces, each
+/// with its centroid and spread in `space`.
+fn centred_pieces(space: &Space, part: Subtree, members: &[u32], count: usize) -> Result<Vec<Piece>, ClusterError> {
+    split(part, members, count)
+        .into_iter()
+        .map(|(tree, items)| {
+            let (centroid, spread) = kmeans::centroid_of(space, &items)?;
+            Ok(Piece { tree, size: items.len() as u32, centroid, spread })
+        })
+        .collect()
+}
+
+/// `part`, a tree over `members` (in increasing order), cut into at most
+/// `count` subtrees by undoing merges from the root down, always the one
+/// that joins the most items (the highest among equal ones): the pieces
+/// come out of even size where the tree allows, rather than one large
+/// piece beside outliers cut off singly. Each piece's tree and members, in
+/// increasing order.
+fn split(part: Subtree, members: &[u32], count: usize) -> Vec<(Subtree, Vec<u32>)> {
+    let merges = &part.merges;
+    if count < 2 || merges.is_empty() {
+        return vec![(part, members.to_vec())];
+    }
+    let position = |item: u32| members.binary_search(&item).expect("a merge joins members");
+    // Each merge's children (the last merge before it that named each
+    // side) and how many items it joins.
+    let mut last = vec![None; members.len()];
+    let mut children = Vec::with_capacity(merges.len());
+    let mut size = Vec::with_capacity(merges.len());
+    for &(a, b, _) in merges {
+        let pair = [last[position(a)], last[position(b)]];
+        size.push(pair.iter().map(|c| c.map_or(1, |c: usize| size[c])).sum::<usize>());
+        children.push(pair);
+        last[position(a)] = Some(children.len() - 1);
+    }
+    let ranked = |i: usize| Ranked(size[i], merges[i].2, i);
+    let mut undone = vec![false; merges.len()];
+    let mut open = std::collections::BinaryHeap::from([ranked(merges.len() - 1)]);
+    for _ in 1..count {
+        let Some(Ranked(_, _, i)) = open.pop() else { break };
+        undone[i] = true;
+        open.extend(children[i].into_iter().flatten().map(ranked));
+    }
+    // The pieces are what the merges left join.
+    let mut root: Vec<usize> = (0..members.len()).collect();
+    fn find(root: &mut [usize], mut x: usize) -> usize {
+        while root[x] != x {
+            root[x] = root[root[x]];
+            x = root[x];
+        }
+        x
+    }
+    for (&(a, b, _), _) in merges.iter().zip(&undone).filter(|(_, u)| !**u) {
+        let (ra, rb) = (find(&mut root, position(a)), find(&mut root, position(b)));
+        root[rb] = ra;
+    }
+    let mut piece_of = vec![usize::MAX; members.len()];
+    let mut pieces: Vec<(Subtree, Vec<u32>)> = Vec::new();
+    for (p, &item) in members.iter().enumerate() {
+        let r = find(&mut root, p);
+        if piece_of[r] == usize::MAX {
+            piece_of[r] = pieces.len();
+            pieces.push((Subtree::leaf(item), Vec::new()));
+        }
+        pieces[piece_of[r]].1.push(item);
+    }
+    for (&merge, _) in merges.iter().zip(&undone).filter(|(_, u)| !**u) {
+        let r = find(&mut root, position(merge.0));
+        let piece = &mut pieces[piece_of[r]].0;
+        piece.merges.push(merge);
+        (piece.member, piece.height) = (merge.0, merge.2);
+    }
+    pieces
+}
+
+/// A merge by the items it joins, then by height, later merges first among
+/// equal ones (a parent comes after its children).
+struct Ranked(usize, f64, usize);
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0).then(self.1.total_cmp(&other.1)).then(self.2.cmp(&other.2))
+    }
 }
 
 /// The exact tree over `items`.
@@ -411,7 +569,7 @@ fn leaf_group(run: &Run, items: &[u32]) -> Result<Subtree, ClusterError> {
 
 fn linked(run: &Run, items: &[u32], in_f32: bool) -> Result<Subtree, ClusterError> {
     let space = &run.space;
-    let leaves = items.iter().map(|&i| Subtree { merges: Vec::new(), member: i, height: 0.0 }).collect();
+    let leaves = items.iter().map(|&i| Subtree::leaf(i)).collect();
     if items.len() < 2 {
         return Ok(graft(&Dendrogram::from_merges(items.len(), Vec::new()), leaves));
     }
@@ -476,35 +634,58 @@ fn centroid_tree(run: &Run, sizes: &[u32], centroids: &[(Vec<f64>, f64)]) -> Den
         Metric::SqEuclidean => s,
         Metric::Cosine | Metric::Correlation | Metric::Spearman => s / 2.0,
     };
-    let rows: Vec<Vec<(f32, f32)>> = (0..k)
-        .into_par_iter()
-        .map(|i| {
-            let ci = &centroids[i].0;
-            (i + 1..k)
-                .map(|j| {
-                    let cj = &centroids[j].0;
-                    let s = metric::squared_difference(ci, cj);
-                    let plain = match metric {
-                        Metric::Cityblock => metric::direct(metric, ci, cj).expect("centroids are complete"),
-                        _ => from_squared(s),
-                    };
-                    let (ni, nj) = (f64::from(sizes[i]), f64::from(sizes[j]));
-                    let linked = match run.method {
-                        Method::Ward => (2.0 * ni * nj / (ni + nj)).sqrt() * plain,
-                        Method::Centroid | Method::Median | Method::Single => plain,
-                        Method::Average | Method::Weighted | Method::Complete => match metric {
-                            Metric::Cityblock => plain,
-                            _ => from_squared(s + centroids[i].1 + centroids[j].1),
-                        },
-                    };
-                    (linked as f32, plain as f32)
-                })
-                .collect()
-        })
-        .collect();
+    let rows: Vec<Vec<(f32, f32)>> = pairwise(centroids, |i, j, s| {
+        let (ci, cj) = (&centroids[i].0, &centroids[j].0);
+        let plain = match metric {
+            Metric::Cityblock => metric::direct(metric, ci, cj).expect("centroids are complete"),
+            _ => from_squared(s),
+        };
+        let (ni, nj) = (f64::from(sizes[i]), f64::from(sizes[j]));
+        let linked = match run.method {
+            Method::Ward => (2.0 * ni * nj / (ni + nj)).sqrt() * plain,
+            Method::Centroid | Method::Median | Method::Single => plain,
+            Method::Average | Method::Weighted | Method::Complete => match metric {
+                Metric::Cityblock => plain,
+                _ => from_squared(s + centroids[i].1 + centroids[j].1),
+            },
+        };
+        (linked as f32, plain as f32)
+    });
     let (linked, plain): (Vec<f32>, Vec<f32>) = rows.into_iter().flatten().unzip();
     let tree = linkage_of_clusters(CondensedMatrix::from_vec(k, linked), run.method, sizes, None);
     if run.ordering { tree.optimal_leaf_ordering(&CondensedMatrix::from_vec(k, plain)) } else { tree }
+}
+
+/// `pair(i, j, s)` for every pair of centroids, row by row (for each `i`
+/// those with `j > i`), where `s` is their squared distance. From `f64`
+/// products (`|a|² + |b|² − 2a·b`), a block of rows at a time: thousands of
+/// centroids of a thousand values each are billions of products. The
+/// centroids are centred on the items' mean, so the terms stay near the
+/// size of the distances.
+fn pairwise<T: Send>(centroids: &[(Vec<f64>, f64)], pair: impl Fn(usize, usize, f64) -> T + Sync) -> Vec<Vec<T>> {
+    const BLOCK: usize = 64;
+    let k = centroids.len();
+    let dim = centroids.first().map_or(0, |c| c.0.len());
+    let flat: Vec<f64> = centroids.iter().flat_map(|c| c.0.iter().copied()).collect();
+    let all = ArrayView2::from_shape((k, dim), &flat).expect("centroid shape");
+    let norms: Vec<f64> = centroids.iter().map(|c| c.0.iter().map(|v| v * v).sum()).collect();
+    let starts: Vec<usize> = (0..k).step_by(BLOCK).collect();
+    starts
+        .into_par_iter()
+        .flat_map_iter(|start| {
+            let end = (start + BLOCK).min(k);
+            let block = all.slice(s![start..end, ..]);
+            let mut products = Array2::<f64>::zeros((end - start, k));
+            general_mat_mul(1.0, &block, &all.t(), 0.0, &mut products);
+            let (norms, pair) = (&norms, &pair);
+            (start..end)
+                .map(move |i| {
+                    let squared = |j: usize| (norms[i] + norms[j] - 2.0 * products[[i - start, j]]).max(0.0);
+                    (i + 1..k).map(|j| pair(i, j, squared(j))).collect()
+                })
+                .collect::<Vec<Vec<T>>>()
+        })
+        .collect()
 }
 
 /// The columns of `matrix` over a seeded sample of `rows` of its rows (in
@@ -561,4 +742,63 @@ fn sampled_columns(matrix: &Matrix, rows: usize, seed: u64, progress: Option<&Ba
         }
     });
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pieces' members and merges.
+    fn cut(merges: &[RawMerge], members: &[u32], count: usize) -> Vec<(Vec<u32>, Vec<RawMerge>, u32)> {
+        let part = Subtree { merges: merges.to_vec(), member: members[0], height: merges.last().map_or(0.0, |m| m.2) };
+        split(part, members, count).into_iter().map(|(p, items)| (items, p.merges, p.member)).collect()
+    }
+
+    #[test]
+    fn a_tree_is_cut_into_whole_subtrees_the_largest_first() {
+        // ((((10 20) 30) 40) 50): 50 joins last, high above the rest.
+        let members = [10, 20, 30, 40, 50];
+        let merges = [(10, 20, 1.0), (10, 30, 1.5), (10, 40, 2.0), (10, 50, 10.0)];
+        assert_eq!(cut(&merges, &members, 1), vec![(members.to_vec(), merges.to_vec(), 10)]);
+        assert_eq!(
+            cut(&merges, &members, 2),
+            vec![(vec![10, 20, 30, 40], merges[..3].to_vec(), 10), (vec![50], vec![], 50)]
+        );
+        assert_eq!(
+            cut(&merges, &members, 3),
+            vec![(vec![10, 20, 30], merges[..2].to_vec(), 10), (vec![40], vec![], 40), (vec![50], vec![], 50)]
+        );
+        // Never more pieces than items.
+        assert_eq!(cut(&merges, &members, 9).len(), 5);
+    }
+
+    #[test]
+    fn the_larger_side_is_cut_before_a_higher_merge_of_fewer_items() {
+        // ((10 20) (30 (40 50))) with the pair (10 20) joined higher than
+        // the three: the three are cut first, as the larger piece.
+        let members = [10, 20, 30, 40, 50];
+        let merges = [(40, 50, 1.0), (30, 40, 2.0), (10, 20, 5.0), (10, 30, 6.0)];
+        assert_eq!(
+            cut(&merges, &members, 3),
+            vec![
+                (vec![10, 20], vec![(10, 20, 5.0)], 10),
+                (vec![30], vec![], 30),
+                (vec![40, 50], vec![(40, 50, 1.0)], 40)
+            ]
+        );
+    }
+
+    #[test]
+    fn centroid_distances_from_products_equal_the_direct_ones() {
+        let centroids: Vec<(Vec<f64>, f64)> =
+            (0..70).map(|i| ((0..5).map(|d| ((i * 7 + d * 13) % 11) as f64 - 5.0).collect(), 0.0)).collect();
+        let rows = pairwise(&centroids, |_, _, s| s);
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(row.len(), centroids.len() - i - 1);
+            for (j, &s) in (i + 1..).zip(row) {
+                let direct = metric::squared_difference(&centroids[i].0, &centroids[j].0);
+                assert!((s - direct).abs() <= 1e-9 * (1.0 + direct), "{i} {j}: {s} {direct}");
+            }
+        }
+    }
 }
