@@ -84,11 +84,13 @@ pub fn cluster_axis(
             format!(" (approximate: distances estimated on a sample of {rows} of {} rows)", matrix.rows())
         }
         (true, None, Some(components)) => format!(
-            " (approximate: k-means groups on {components} principal components of a {}-{} sample, exact inside each)",
+            " (approximate: k-means groups on {components} principal components of a {}-{} sample, exact inside each, joined by the linkage over their pieces)",
             note.components_sample.unwrap_or(0),
             axis.item_name()
         ),
-        (true, None, None) => " (approximate: k-means groups, exact inside each)".to_owned(),
+        (true, None, None) => {
+            " (approximate: k-means groups, exact inside each, joined by the linkage over their pieces)".to_owned()
+        }
     };
     let agreement = if note.approximate {
         let bar = crate::progress::items_bar(0, &format!("agreement on a sample of {}s", axis.item_name()));
