@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::prepare::Prepared;
 use super::scene::scene;
 use super::spec::FigureSpec;
-use crate::figure::layout::tree_view;
+use crate::figure::layout::{items_in_view, tree_view};
 use crate::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text, TextKind};
 use crate::figure::{Agg, Rgba, text};
 use crate::input::Axis;
@@ -521,19 +521,14 @@ impl Session {
         let named = |n: usize, kind: &str| dir.join(format!("{stem}.view{n}.{kind}.tsv"));
         let n = (1..).find(|&n| kinds.iter().all(|k| !named(n, k).exists())).expect("a free number");
         let window = self.windows().swap_remove(0);
-        let in_view = |range: &std::ops::Range<f64>, len: usize| {
-            let first = (range.start - 0.5).ceil().max(0.0) as usize;
-            let last = ((range.end - 0.5).floor() + 1.0).clamp(0.0, len as f64) as usize;
-            first..last.max(first)
-        };
         let mut written = Vec::new();
         let path = named(n, "in_view");
         crate::output::write_atomically(&path, |w| {
             writeln!(w, "axis\tlabel")?;
-            for q in in_view(&window.rows, p.row_order.len()) {
+            for q in items_in_view(&window.rows, p.row_order.len()) {
                 writeln!(w, "row\t{}", p.matrix.row_labels().get(p.row_order[q]))?;
             }
-            for q in in_view(&window.cols, p.col_order.len()) {
+            for q in items_in_view(&window.cols, p.col_order.len()) {
                 writeln!(w, "column\t{}", p.matrix.col_labels().get(p.col_order[q]))?;
             }
             Ok(())

@@ -281,9 +281,7 @@ pub fn clustermap(
     }
     // A tick joins each label to its row or column where labels are shown
     // for only some of the items in view.
-    let in_view = |window: &Range<f64>, n: usize| {
-        ((window.end - 0.5).floor().min(n as f64 - 1.0) - (window.start - 0.5).ceil().max(0.0) + 1.0).max(0.0) as usize
-    };
+    let in_view = |window: &Range<f64>, n: usize| items_in_view(window, n).len();
     let row_ticks = row_shown.positions.len() < in_view(&window.rows, rows.order.len());
     let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
     let row_centre = |p: usize| heatmap.y + ((p as f64 + 0.5 - window.rows.start) * px_per_row) as f32;
@@ -450,10 +448,7 @@ fn shown_labels(axis: &AxisSpec, visible: &Range<f64>, extent: f32, size: f32) -
     let n = axis.order.len();
     let span = (visible.end - visible.start).max(f64::MIN_POSITIVE);
     let px_per_item = (extent as f64 / span) as f32;
-    // Items whose centre is in view.
-    let first = (visible.start - 0.5).ceil().max(0.0) as usize;
-    let last = ((visible.end - 0.5).floor().max(-1.0) + 1.0).min(n as f64) as usize;
-    let range = first..last.max(first);
+    let range = items_in_view(visible, n);
     if !axis.marks.is_empty() {
         // Marked items only, as many as are in view, spread apart when
         // drawn, at the size they are drawn at (see `draw_marks`).
@@ -501,6 +496,14 @@ fn labels_fit_level(fonts: &mut FontSystem, axis: &AxisSpec, shown: &Shown, px_p
 /// that can be read.
 fn mark_size(size: f32, extent: f32, n: usize) -> f32 {
     size.min(extent / n.max(1) as f32 / LINE_HEIGHT).max(size.min(MIN_LEGIBLE))
+}
+
+/// The items of `n` whose centre is in `visible` (display positions,
+/// fractional; an item on its end counts).
+pub fn items_in_view(visible: &Range<f64>, n: usize) -> Range<usize> {
+    let first = (visible.start - 0.5).ceil().max(0.0) as usize;
+    let last = ((visible.end - 0.5).floor().max(-1.0) + 1.0).min(n as f64) as usize;
+    first..last.max(first)
 }
 
 /// Where marked items' labels go: beside the heatmap's `edge` (its right
