@@ -319,8 +319,10 @@ pub fn clustermap(
         f64::NEG_INFINITY
     };
     // Written level where every one fits beside its neighbours (as seaborn
-    // does), otherwise read upwards.
-    let level = labels_fit_level(fonts, cols, &col_shown, px_per_col);
+    // does), otherwise read upwards; always upwards in an interactive view
+    // (reserved areas), so labels do not turn as it zooms, nor are they
+    // measured every frame.
+    let level = !options.fixed_label_area && labels_fit_level(fonts, cols, &col_shown, px_per_col);
     let half_width = |fonts: &mut FontSystem, p: usize| {
         if level { text::width(fonts, &cols.labels.get(cols.order[p]), col_shown.size) as f64 / 2.0 } else { 0.0 }
     };
