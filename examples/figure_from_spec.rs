@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
 
     let prepared = prepare(&spec)?;
     let layout = scene(&mut text::font_system(), &prepared, &spec, &[], [spec.width, spec.height], false);
-    let image = Renderer::new()?.draw(&layout, &prepared.sources(spec.agg, &[]), Target::Image)?.into_image();
+    let image = Renderer::new()?.draw(&layout, &prepared.sources(spec.agg, &[], &layout), Target::Image)?.into_image();
     std::fs::write(&out, image.to_png())?;
     eprintln!("{}: {} × {} px", out.display(), image.width, image.height);
     Ok(())

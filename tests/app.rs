@@ -48,7 +48,8 @@ fn a_spec_built_in_rust_draws_the_same_pixels_as_the_command_line() {
     let prepared = prepare(&spec).unwrap();
     assert_eq!(prepared.row_groups.as_ref().map(|g| *g.iter().max().unwrap()), Some(4));
     let picture = scene(&mut text::font_system(), &prepared, &spec, &[], [spec.width, spec.height], false);
-    let image = renderer.draw(&picture, &prepared.sources(spec.agg, &[]), Target::Image).unwrap().into_image();
+    let image =
+        renderer.draw(&picture, &prepared.sources(spec.agg, &[], &picture), Target::Image).unwrap().into_image();
 
     let (w, h, pixels) = read_png(&from_cli);
     assert_eq!((image.width, image.height), (w, h));

@@ -402,7 +402,7 @@ impl Figure {
             let mut fonts = heatscope::figure::text::font_system();
             let scene = app::scene(&mut fonts, &prepared, &spec, &[], [width, height], false);
             let mut renderer = Renderer::new()?;
-            let bytes = app::export(&mut renderer, &scene, &prepared.sources(spec.agg, &[]), format)?;
+            let bytes = app::export(&mut renderer, &scene, &prepared.sources(spec.agg, &[], &scene), format)?;
             Ok((bytes, app::layout(&scene, &prepared).to_string()))
         })?;
         Ok((PyBytes::new(py, &bytes), layout))

@@ -39,7 +39,7 @@ pub fn offscreen(session: &mut Session, renderer: &mut Renderer, recorder: &mut 
         let began = Instant::now();
         let windows = step(session, &action);
         let frame = session.base_scene();
-        let sources = session.prepared.sources(session.agg, &windows);
+        let sources = session.prepared.sources(session.agg, &windows, &frame);
         let before = renderer.tile_traffic().0;
         let triangles = renderer.draw(&frame, &sources, Target::Offscreen)?.triangles;
         recorder.frame(began, renderer.tile_traffic().0 - before, triangles, frame.texts.len(), renderer);

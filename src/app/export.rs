@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::Prepared;
 use crate::figure::scene::Scene;
+use crate::figure::slices::AxisPiece;
 use crate::figure::{svg, text};
 use crate::render::{HeatmapSource, RenderError, Renderer, Target};
 
@@ -41,7 +42,7 @@ pub fn export(
         Format::Png => Ok(renderer.draw(scene, heatmaps, Target::Image)?.into_image().to_png()),
         Format::Svg => {
             let mut images = Vec::new();
-            for (cells, source) in scene.heatmap_rects().into_iter().zip(heatmaps) {
+            for ((cells, _), source) in scene.drawn_heatmaps().into_iter().zip(heatmaps) {
                 // One image pixel a matrix cell where the cells in view are
                 // whole and no more than the panel's pixels (the viewer
                 // scales them up sharply); else the panel's pixels.
@@ -72,7 +73,15 @@ pub fn export(
 /// marked rows, each with its row's height and its label's; every
 /// text drawn, as drawn, with its kind and box; the texts shortened to fit.
 pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
-    let axis = |labels: &crate::input::Labels, order: &[usize], start: f32, extent: f32, shown: &[usize]| {
+    // Each item's pixel extent: through the slices of a split main
+    // heatmap, else across the whole rectangle.
+    let split = !scene.pieces.is_empty();
+    let axis = |labels: &crate::input::Labels,
+                order: &[usize],
+                start: f32,
+                extent: f32,
+                shown: &[usize],
+                pieces: Option<&[AxisPiece]>| {
         let step = extent / order.len() as f32;
         order
             .iter()
@@ -80,7 +89,11 @@ pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
             .map(|(p, &i)| {
                 let label = labels.get(i);
                 let drawn = shown.binary_search(&p).is_ok();
-                json!({"label": label, "index": i, "from": start + p as f32 * step, "to": start + (p + 1) as f32 * step, "drawn": drawn})
+                let (from, to) = match pieces.and_then(|pieces| pieces.iter().find(|x| x.shows(p as f64 + 0.5))) {
+                    Some(piece) => (piece.pixel(p as f64) as f32, piece.pixel(p as f64 + 1.0) as f32),
+                    None => (start + p as f32 * step, start + (p + 1) as f32 * step),
+                };
+                json!({"label": label, "index": i, "from": from, "to": to, "drawn": drawn})
             })
             .collect::<Vec<_>>()
     };
@@ -90,13 +103,19 @@ pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
         .panels()
         .zip(scene.heatmap_rects())
         .zip(shown)
-        .map(|((panel, rect), (shown_rows, shown_cols))| {
+        .enumerate()
+        .map(|(k, ((panel, rect), (shown_rows, shown_cols)))| {
             let style = &panel.style;
+            let (row_pieces, col_pieces) = match k == 0 && split {
+                true => (Some(&scene.row_pieces[..]), Some(&scene.col_pieces[..])),
+                false => (None, None),
+            };
+            let (rows, cols) = (panel.matrix.row_labels(), panel.matrix.col_labels());
             json!({
                 "file": panel.matrix.source().path.display().to_string(),
                 "rect": rect,
-                "rows": axis(panel.matrix.row_labels(), &panel.row_order, rect.y, rect.h, shown_rows),
-                "cols": axis(panel.matrix.col_labels(), &panel.col_order, rect.x, rect.w, shown_cols),
+                "rows": axis(rows, &panel.row_order, rect.y, rect.h, shown_rows, row_pieces),
+                "cols": axis(cols, &panel.col_order, rect.x, rect.w, shown_cols, col_pieces),
                 "norm": {"vmin": style.norm.vmin, "vmax": style.norm.vmax, "center": style.norm.center},
                 "clustering": {"rows": panel.clustering[0], "cols": panel.clustering[1]},
                 "colormap": style.colormap.name(),
@@ -180,6 +199,7 @@ pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
         "connectors": connectors,
         "texts": texts,
         "marks": marks,
+        "slices": scene.slices,
         "shortened": scene.shortened,
     })
 }

@@ -21,6 +21,9 @@
 //!   losing the device) comes back.
 //! - `cluster.rs`: one axis clustered with its summary line, linkage and
 //!   order files read, cut clusters written, the check for infinities.
+//! - `split.rs`: an axis split into slices (`--row-split`): by the tree's
+//!   cut, or by an annotation's categories, each slice clustered alone and
+//!   the slices ordered by a tree over their mean profiles or as given.
 //! - `cluster_job.rs`: the `cluster` command as a [`cluster_job::ClusterJob`].
 //! - `export.rs`: a drawn figure as PNG or SVG bytes; the layout as JSON.
 //! - `info.rs`: what a matrix file holds (`heatscope info`).
@@ -41,6 +44,7 @@ pub mod preview;
 mod scene;
 mod session;
 mod spec;
+pub mod split;
 
 pub use cluster::{
     ClusteringNote, cannot_write, check_in_place, cluster_axis, labels, read_linkage, read_order, write_clusters,

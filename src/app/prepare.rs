@@ -7,10 +7,13 @@ use std::time::Instant;
 
 use super::UsageError;
 use super::spec::{FigureSpec, LinkOrder, is_stored_column};
+use super::split::{Categories, Split, SplitBy};
 use crate::cluster::{Axis, ClusterOptions, Dendrogram, MemoryBudget};
 use crate::figure::annotation::{AnnotationBar, BarKind, BarSource, BarTable, assign_palettes, classify_as};
 use crate::figure::dendrogram::TreeGeometry;
 use crate::figure::link::{ConnectorColor, LinkEnds, RowLinks, follow_order, positions};
+use crate::figure::scene::Scene;
+use crate::figure::slices::Slices;
 use crate::figure::{Agg, Colormap, HeatmapStyle, LabelMode, Rgba, ScaleRequest};
 use crate::input::{Annotation, Matrix, Standardize, annotation_column};
 use crate::pyramid::{Pyramid, PyramidOrigin, build_or_open};
@@ -47,6 +50,9 @@ pub struct Prepared {
     pub connector_colors: Vec<ConnectorColor>,
     /// How the rows and the columns were clustered (`None`: kept in order).
     pub clustering: [Option<super::cluster::ClusteringNote>; 2],
+    /// The slices of a split axis (`--row-split`, `--col-split`).
+    pub row_slices: Option<Slices>,
+    pub col_slices: Option<Slices>,
 }
 
 /// A linked panel and its links to the panel on its left.
@@ -63,17 +69,24 @@ impl Prepared {
     }
 
     /// Each panel's heatmap source, showing its window in `windows` (the
-    /// main panel's first; a panel without one shows its whole matrix).
-    pub fn sources(&self, agg: Agg, windows: &[DataWindow]) -> Vec<HeatmapSource<'_>> {
-        self.panels()
-            .enumerate()
-            .map(|(i, p)| HeatmapSource {
-                pyramid: &p.pyramid,
-                style: &p.style,
-                agg,
-                window: windows.get(i).cloned().unwrap_or_else(|| DataWindow::whole(p.pyramid.geometry())),
-            })
-            .collect()
+    /// main panel's first; a panel without one shows its whole matrix),
+    /// in the order `scene` draws them: a split main heatmap is one
+    /// source a piece, each showing its part.
+    pub fn sources(&self, agg: Agg, windows: &[DataWindow], scene: &Scene) -> Vec<HeatmapSource<'_>> {
+        fn source(p: &Prepared, agg: Agg, window: DataWindow) -> HeatmapSource<'_> {
+            HeatmapSource { pyramid: &p.pyramid, style: &p.style, agg, window }
+        }
+        let main: Vec<HeatmapSource<'_>> = if scene.pieces.is_empty() {
+            let window = windows.first().cloned().unwrap_or_else(|| DataWindow::whole(self.pyramid.geometry()));
+            vec![source(self, agg, window)]
+        } else {
+            scene.pieces.iter().map(|(_, window)| source(self, agg, window.clone())).collect()
+        };
+        let linked = self.linked.iter().enumerate().map(|(i, l)| {
+            let p = &l.panel;
+            source(p, agg, windows.get(i + 1).cloned().unwrap_or_else(|| DataWindow::whole(p.pyramid.geometry())))
+        });
+        main.into_iter().chain(linked).collect()
     }
 
     /// Cuts the row tree into `k` clusters (0: no cut): branch colours and
@@ -324,22 +337,37 @@ pub fn prepare_panel(
             (None, None) => Given::Nothing,
         })
     };
-    // Sorted by annotations: their bars in matrix order, then a stable sort.
-    let sorted = |spec: &String, axis: Axis, flag: &str| -> anyhow::Result<Given> {
+    // An annotation's bars in matrix order.
+    let annotation_bars = |spec: &String, axis: Axis, flag: &str| -> anyhow::Result<Vec<AnnotationBar>> {
         let (labels, n, name) = match axis {
             Axis::Rows => (matrix.row_labels(), matrix.rows(), "row"),
             Axis::Cols => (matrix.col_labels(), matrix.cols(), "column"),
         };
         let identity: Vec<usize> = (0..n).collect();
-        let bars = if is_stored_column(spec) {
+        Ok(if is_stored_column(spec) {
             let annotations = stored(std::slice::from_ref(spec), axis, flag)?;
             annotations.iter().map(|a| AnnotationBar::from_annotation(a, &identity)).collect()
         } else {
             let table = BarTable::read(&BarSource::parse(spec)).map_err(|e| usage(format!("{flag}: {e}")))?;
             table.bars(labels, &identity, name).map_err(|e| usage(format!("{flag}: {e}")))?.0
-        };
-        Ok(Given::Order(crate::figure::annotation::order_by(&bars, n)))
+        })
     };
+    // Sorted by annotations: a stable sort.
+    let sorted = |spec: &String, axis: Axis, flag: &str| -> anyhow::Result<Given> {
+        let bars = annotation_bars(spec, axis, flag)?;
+        Ok(Given::Order(crate::figure::annotation::order_by(&bars, axis.len(&matrix))))
+    };
+    // Split by an annotation: its categories, read before any clustering.
+    let categories = |split: &Option<String>, axis: Axis, flag: &str| -> anyhow::Result<Option<Categories>> {
+        let Some(SplitBy::Annotation(spec)) = split.as_deref().map(SplitBy::parse) else { return Ok(None) };
+        let bars = annotation_bars(&spec, axis, flag)?;
+        let [bar] = &bars[..] else {
+            return Err(usage(format!("{flag} {spec}: names {} columns; split by one", bars.len())));
+        };
+        Categories::of(bar).map(Some).map_err(|e| usage(format!("{flag} {spec}: {e}")))
+    };
+    let row_categories = categories(&figure.row_split, Axis::Rows, "--row-split")?;
+    let col_categories = categories(&figure.col_split, Axis::Cols, "--col-split")?;
     let given_rows = match &figure.row_order {
         Some(spec) => sorted(spec, Axis::Rows, "--row-order")?,
         None => given(Axis::Rows, &figure.row_linkage, &figure.row_order_file)?,
@@ -379,13 +407,14 @@ pub fn prepare_panel(
         Ok(Some(tree))
     };
     // A given order stands without a tree.
+    // An axis split by an annotation is clustered slice by slice instead.
     let row_tree = match given_row_tree {
         Some(tree) => Some(tree),
-        None => tree(Axis::Rows, figure.no_row_cluster || given_row_order.is_some())?,
+        None => tree(Axis::Rows, figure.no_row_cluster || given_row_order.is_some() || row_categories.is_some())?,
     };
     let col_tree = match given_col_tree {
         Some(tree) => Some(tree),
-        None => tree(Axis::Cols, figure.no_col_cluster || given_col_order.is_some())?,
+        None => tree(Axis::Cols, figure.no_col_cluster || given_col_order.is_some() || col_categories.is_some())?,
     };
     if crate::progress::interrupted() {
         return Err(crate::input::InputError::Interrupted.into());
@@ -395,13 +424,55 @@ pub fn prepare_panel(
         (None, Some(order)) => order,
         (None, None) => (0..n).collect(),
     };
-    let row_order: Vec<usize> = match (&links, left) {
-        (Some(links), Some((left, _))) if figure.link_order == LinkOrder::Follow => {
+    let split = |axis: Axis,
+                 split: &Option<String>,
+                 categories: Option<Categories>,
+                 tree: &Option<Dendrogram>,
+                 clustered: bool,
+                 flag: &str|
+     -> anyhow::Result<Option<Split>> {
+        Ok(match (split.as_deref().map(SplitBy::parse), categories) {
+            (Some(SplitBy::Cut(k)), _) => {
+                let tree = tree.as_ref().ok_or_else(|| {
+                    usage(format!(
+                        "{flag} {k} cuts the tree of that axis; drop --no-*-cluster or split by an annotation"
+                    ))
+                })?;
+                if k > tree.n_leaves() {
+                    return Err(usage(format!(
+                        "{flag} {k}: the tree has {} leaves; give 1 to {} slices",
+                        tree.n_leaves(),
+                        tree.n_leaves()
+                    )));
+                }
+                Some(super::split::by_cut(tree, k))
+            }
+            (_, Some(categories)) => Some(super::split::by_categories(
+                &matrix,
+                axis,
+                categories,
+                clustered.then_some(&options),
+                figure.split_order,
+                &dir,
+            )?),
+            _ => None,
+        })
+    };
+    let row_split =
+        split(Axis::Rows, &figure.row_split, row_categories, &row_tree, !figure.no_row_cluster, "--row-split")?;
+    let col_split =
+        split(Axis::Cols, &figure.col_split, col_categories, &col_tree, !figure.no_col_cluster, "--col-split")?;
+    let row_order: Vec<usize> = match (&links, left, &row_split) {
+        (_, _, Some(split)) => split.order.clone(),
+        (Some(links), Some((left, _)), _) if figure.link_order == LinkOrder::Follow => {
             follow_order(links, &left.row_order, matrix.rows())
         }
         _ => order(&row_tree, given_row_order, matrix.rows()),
     };
-    let col_order: Vec<usize> = order(&col_tree, given_col_order, matrix.cols());
+    let col_order: Vec<usize> = match &col_split {
+        Some(split) => split.order.clone(),
+        None => order(&col_tree, given_col_order, matrix.cols()),
+    };
     let as_u32 = |o: &[usize]| o.iter().map(|&i| i as u32).collect::<Vec<u32>>();
     let started = Instant::now();
     let (pyramid, origin) = build_or_open(&matrix, &as_u32(&row_order), &as_u32(&col_order), &dir)?;
@@ -514,6 +585,19 @@ pub fn prepare_panel(
         note(Axis::Rows, &row_tree, figure.row_linkage.is_some()),
         note(Axis::Cols, &col_tree, figure.col_linkage.is_some()),
     ];
+    // A split axis draws each slice's tree; it has no tree of its own.
+    let mut clustering = clustering;
+    let mut slices = |split: Option<Split>, k: usize| {
+        split.map(|split| {
+            if split.note.is_some() {
+                clustering[k] = split.note;
+            }
+            split.slices
+        })
+    };
+    let (row_slices, col_slices) = (slices(row_split, 0), slices(col_split, 1));
+    let (row_tree, row_geometry) = if row_slices.is_some() { (None, None) } else { (row_tree, row_geometry) };
+    let (col_tree, col_geometry) = if col_slices.is_some() { (None, None) } else { (col_tree, col_geometry) };
     let row_position = positions(&row_order);
     let mut row_marks: Vec<usize> = marked.iter().map(|&r| row_position[r] as usize).collect();
     row_marks.sort_unstable();
@@ -541,6 +625,8 @@ pub fn prepare_panel(
         row_order,
         linked: Vec::new(),
         connector_colors: Vec::new(),
+        row_slices,
+        col_slices,
     };
     Ok((prepared, links))
 }

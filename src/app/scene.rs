@@ -37,6 +37,7 @@ pub fn scene(
         font_size: figure.font_size,
         fixed_label_area: fixed,
         panel: PanelRole::ALONE,
+        split_gap: figure.split_gap,
     };
     let window = |i: usize, panel: &Prepared| {
         windows.get(i).cloned().unwrap_or_else(|| DataWindow::all(panel.matrix.rows(), panel.matrix.cols()))
@@ -77,6 +78,7 @@ fn axes(prepared: &Prepared) -> (AxisSpec<'_>, AxisSpec<'_>) {
         bars: &prepared.row_bars,
         label_mode: prepared.label_modes.0,
         marks: &prepared.row_marks,
+        slices: prepared.row_slices.as_ref(),
     };
     let cols = AxisSpec {
         labels: prepared.matrix.col_labels(),
@@ -86,6 +88,7 @@ fn axes(prepared: &Prepared) -> (AxisSpec<'_>, AxisSpec<'_>) {
         bars: &prepared.col_bars,
         label_mode: prepared.label_modes.1,
         marks: &prepared.col_marks,
+        slices: prepared.col_slices.as_ref(),
     };
     (rows, cols)
 }

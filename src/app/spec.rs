@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::UsageError;
+use super::split::SplitOrder;
 use crate::cluster::approx::ApproxOptions;
 use crate::cluster::{Method, Metric};
 use crate::figure::{Agg, LabelMode, Rgba};
@@ -162,6 +163,14 @@ pub struct FigureSpec {
     /// Sorted by annotation columns (`TABLE:COL[,COL]`, `obs:COL`, `var:COL`).
     pub row_order: Option<String>,
     pub col_order: Option<String>,
+    /// Split into slices drawn apart (`K`: the tree's clusters; `TABLE:COL`,
+    /// `obs:COL`: an annotation's categories), each clustered on its own.
+    pub row_split: Option<String>,
+    pub col_split: Option<String>,
+    /// Pixels between slices.
+    pub split_gap: f32,
+    /// How an annotation's slices follow each other.
+    pub split_order: SplitOrder,
     /// A matplotlib or seaborn colour map name; `None`: RdBu_r centred at 0
     /// on data spanning 0, else viridis (see `ScaleRequest::resolve`).
     pub cmap: Option<String>,
@@ -242,6 +251,10 @@ impl FigureSpec {
             col_order_file: None,
             row_order: None,
             col_order: None,
+            row_split: None,
+            col_split: None,
+            split_gap: 4.0,
+            split_order: SplitOrder::Tree,
             cmap: None,
             center: None,
             vmin: None,
@@ -304,6 +317,8 @@ impl FigureSpec {
             col_order_file: None,
             row_order: None,
             col_order: None,
+            row_split: None,
+            col_split: None,
             ..self.clone()
         }
     }
@@ -340,6 +355,31 @@ impl FigureSpec {
             if k == Some(0) {
                 return usage(format!("{flag} 0: ask for at least one cluster"));
             }
+        }
+        if !(0.0..=100.0).contains(&self.split_gap) {
+            return usage(format!("--split-gap {}: give a gap from 0 to 100 pixels", self.split_gap));
+        }
+        for (flag, split, cut, cut_height, linked) in [
+            ("--row-split", &self.row_split, self.row_cut, self.row_cut_height, !self.link.is_empty()),
+            ("--col-split", &self.col_split, self.col_cut, self.col_cut_height, false),
+        ] {
+            let Some(split) = split else { continue };
+            if split == "0" {
+                return usage(format!("{flag} 0: ask for at least one slice"));
+            }
+            if cut.is_some() || cut_height.is_some() {
+                return usage(format!("{flag} with a cut of the same axis: the slices are the split; drop the cut"));
+            }
+            if linked {
+                return usage(format!("{flag} goes with one heatmap; drop --link"));
+            }
+        }
+        let by_annotation = |split: &Option<String>| split.as_ref().is_some_and(|s| s.parse::<usize>().is_err());
+        if by_annotation(&self.row_split) && self.row_linkage.is_some() {
+            return usage("--row-split by an annotation clusters each slice; drop --row-linkage".to_owned());
+        }
+        if by_annotation(&self.col_split) && self.col_linkage.is_some() {
+            return usage("--col-split by an annotation clusters each slice; drop --col-linkage".to_owned());
         }
         if let Some(k) = self.approx.groups.filter(|&k| k < 2) {
             return usage(format!("--groups {k}: the approximate mode needs at least 2 groups"));

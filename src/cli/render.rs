@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use heatscope::app::split::SplitOrder;
 use heatscope::app::{FigureSpec, Format, InputSpec, cannot_write, check_folder, export, layout, prepare, scene};
 use heatscope::cluster::{Method, Metric};
 use heatscope::figure::{Agg, text};
@@ -67,6 +68,20 @@ pub struct FigureArgs {
     /// Sort the columns by annotation columns (TABLE:COL or var:COL), as --row-order.
     #[arg(long, value_name = "TABLE:COL[,COL]|var:COL", conflicts_with_all = ["col_linkage", "col_order_file"])]
     pub col_order: Option<String>,
+    /// Split the rows into slices drawn apart, each clustered on its own: K (the row tree's K
+    /// clusters, in its order) or TABLE.tsv:COLUMN / obs:COLUMN (one slice per category).
+    #[arg(long, value_name = "K|TABLE:COL|obs:COL", conflicts_with_all = ["row_order", "row_order_file"])]
+    pub row_split: Option<String>,
+    /// Split the columns, as --row-split (TABLE:COL or var:COL).
+    #[arg(long, value_name = "K|TABLE:COL|var:COL", conflicts_with_all = ["col_order", "col_order_file"])]
+    pub col_split: Option<String>,
+    /// Pixels between slices.
+    #[arg(long, value_name = "PX", default_value_t = 4.0)]
+    pub split_gap: f32,
+    /// Order of an annotation's slices: tree (a tree over the slices' mean profiles) or given
+    /// (the annotation's order of categories).
+    #[arg(long, value_enum, default_value = "tree")]
+    pub split_order: SplitOrderArg,
     /// Colour map by matplotlib or seaborn name (viridis, RdBu_r, coolwarm, vlag, rocket, …; _r reverses) [default: RdBu_r centred at 0 when the data spans 0, else viridis].
     #[arg(long, value_name = "NAME")]
     pub cmap: Option<String>,
@@ -198,6 +213,24 @@ pub enum LinkOrder {
     Follow,
 }
 
+/// How an annotation's slices follow each other.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SplitOrderArg {
+    /// By a tree over the slices' mean profiles.
+    Tree,
+    /// In the annotation's order of categories.
+    Given,
+}
+
+impl From<SplitOrderArg> for SplitOrder {
+    fn from(order: SplitOrderArg) -> SplitOrder {
+        match order {
+            SplitOrderArg::Tree => SplitOrder::Tree,
+            SplitOrderArg::Given => SplitOrder::Given,
+        }
+    }
+}
+
 /// An axis named on the command line.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AxisName {
@@ -249,6 +282,10 @@ impl FigureArgs {
             col_order_file: self.col_order_file.clone(),
             row_order: self.row_order.clone(),
             col_order: self.col_order.clone(),
+            row_split: self.row_split.clone(),
+            col_split: self.col_split.clone(),
+            split_gap: self.split_gap,
+            split_order: self.split_order.into(),
             cmap: self.cmap.clone(),
             center: self.center,
             vmin: self.vmin,
@@ -305,7 +342,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let drawing = Instant::now();
     let mut renderer = Renderer::new()?;
     let scene = scene(&mut text::font_system(), &prepared, figure, &[], [figure.width, figure.height], false);
-    let sources = prepared.sources(figure.agg, &[]);
+    let sources = prepared.sources(figure.agg, &[], &scene);
     let bytes = export(&mut renderer, &scene, &sources, format)?;
     write_atomically(&args.output, |w| w.write_all(&bytes)).map_err(|e| cannot_write(&args.output, &e))?;
     if let Some(path) = &figure.layout_out {

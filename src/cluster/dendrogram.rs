@@ -81,6 +81,40 @@ impl Dendrogram {
         Ok(Self { n, merges })
     }
 
+    /// The tree over `members` alone (leaf ids of this tree, ascending),
+    /// leaf `k` of the result being `members[k]`: every merge of two
+    /// clusters holding members, in the same order and at the same height,
+    /// a cluster holding none left out and one holding members on one side
+    /// only standing for that side. For the leaves of one subtree (a
+    /// cluster of a cut) it is that subtree as it stands.
+    ///
+    /// # Panics
+    /// If `members` is not ascending or names a leaf the tree lacks.
+    pub fn restricted(&self, members: &[usize]) -> Dendrogram {
+        assert!(members.windows(2).all(|w| w[0] < w[1]), "members ascending");
+        assert!(members.last().is_none_or(|&m| m < self.n), "members are leaves");
+        let m = members.len();
+        // Per cluster of this tree: the cluster of the result standing for it.
+        let mut local: Vec<Option<usize>> = vec![None; self.n + self.merges.len()];
+        for (k, &leaf) in members.iter().enumerate() {
+            local[leaf] = Some(k);
+        }
+        let mut merges = Vec::with_capacity(m.saturating_sub(1));
+        let mut sizes = vec![1usize; m];
+        for (i, merge) in self.merges.iter().enumerate() {
+            local[self.n + i] = match (local[merge.a], local[merge.b]) {
+                (Some(a), Some(b)) => {
+                    let size = sizes[a] + sizes[b];
+                    sizes.push(size);
+                    merges.push(Merge { a, b, height: merge.height, size });
+                    Some(m + merges.len() - 1)
+                }
+                (one, None) | (None, one) => one,
+            };
+        }
+        Dendrogram::from_merges(m, merges)
+    }
+
     /// The children of cluster `c` (`None` for a leaf).
     pub fn children(&self, c: usize) -> Option<(usize, usize)> {
         (c >= self.n).then(|| {
@@ -340,6 +374,21 @@ mod tests {
         assert_eq!(t.fcluster_maxclust(4), vec![1, 1, 2, 2, 3]);
         assert_eq!(t.fcluster_maxclust(5), vec![1, 2, 3, 4, 5]);
         assert_eq!(t.fcluster_maxclust(1), vec![1; 5]);
+    }
+
+    #[test]
+    fn a_subtree_restricted_to_its_leaves_is_that_subtree() {
+        // Leaves 2 and 3 (cluster 6 of `five`): one merge at height 1.
+        let two = five().restricted(&[2, 3]);
+        assert_eq!(two.to_linkage_matrix(), vec![[0.0, 1.0, 1.0, 2.0]]);
+        // Leaves 0..4 (cluster 7): scipy's linkage of [[0], [1], [5], [6]].
+        let four = five().restricted(&[0, 1, 2, 3]);
+        assert_eq!(four.to_linkage_matrix(), vec![[0.0, 1.0, 1.0, 2.0], [2.0, 3.0, 1.0, 2.0], [4.0, 5.0, 4.0, 4.0]]);
+        // Members from both sides: the merges joining them, the others gone.
+        let across = five().restricted(&[1, 4]);
+        assert_eq!(across.to_linkage_matrix(), vec![[1.0, 0.0, 14.0, 2.0]]);
+        assert_eq!(across.leaves(), vec![1, 0]);
+        assert_eq!(five().restricted(&[3]).n_leaves(), 1);
     }
 
     #[test]

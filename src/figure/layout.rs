@@ -10,7 +10,8 @@ use super::colormap::{Colormap, Norm, Palette, Rgba};
 use super::dendrogram::{NO_GROUP, TreeGeometry, TreeView};
 use std::ops::Range;
 
-use super::scene::{Align, DataWindow, Fill, Gradient, Line, Panel, Rect, Scene, Text, TextKind};
+use super::scene::{Align, DataWindow, Fill, Gradient, Line, Panel, Rect, Scene, SliceBox, Text, TextKind};
+use super::slices::{AxisPiece, Slices, pieces, pixel};
 use super::text::{self, LINE_HEIGHT};
 use crate::input::Labels;
 
@@ -49,6 +50,8 @@ pub struct FigureOptions {
     pub fixed_label_area: bool,
     /// Where this figure is one panel of several (linked heatmaps).
     pub panel: PanelRole,
+    /// Pixels between the slices of a split axis.
+    pub split_gap: f32,
 }
 
 /// How a figure sits among linked panels.
@@ -95,6 +98,9 @@ pub struct AxisSpec<'a> {
     /// Marked items (display positions, ascending): their labels replace
     /// the others, spread beside the heatmap and joined to their rows.
     pub marks: &'a [usize],
+    /// The slices of a split axis, each drawn apart with its own tree
+    /// (`tree` is then `None`).
+    pub slices: Option<&'a Slices>,
 }
 
 /// The heatmap's colours.
@@ -137,8 +143,14 @@ pub fn clustermap(
     scene.panels.clear();
 
     let title_h = options.title.as_ref().map_or(0.0, |_| size * 1.4 * LINE_HEIGHT + PAD);
-    let row_tree_w = rows.tree.map_or(0.0, |_| options.dendrogram_ratio * w);
-    let col_tree_h = cols.tree.map_or(0.0, |_| options.dendrogram_ratio * h);
+    let has_tree =
+        |axis: &AxisSpec| axis.tree.is_some() || axis.slices.is_some_and(|s| s.trees.iter().any(Option::is_some));
+    let row_tree_w = if has_tree(rows) { options.dendrogram_ratio * w } else { 0.0 };
+    let col_tree_h = if has_tree(cols) { options.dendrogram_ratio * h } else { 0.0 };
+    // Slice titles: a line left of the row slices (read upwards), one above the column slices.
+    let title_line = size * LINE_HEIGHT + PAD / 2.0;
+    let row_titles_w = if rows.slices.is_some() { title_line } else { 0.0 };
+    let col_titles_h = if cols.slices.is_some() { title_line } else { 0.0 };
     let row_bar_w = (options.colors_ratio * w).max(4.0);
     let col_bar_h = (options.colors_ratio * h).max(4.0);
     let row_bars_w = rows.bars.len() as f32 * row_bar_w;
@@ -148,8 +160,8 @@ pub fn clustermap(
     let (left_tree_w, right_tree_w) = if role.row_tree_right { (0.0, row_tree_w) } else { (row_tree_w, 0.0) };
     // The corner holds the colour bar: at least its own size, at most a
     // third of the figure.
-    let left = PAD + (left_tree_w + row_bars_w).max((size * 6.0).min(w / 3.0));
-    let top = title_h + PAD + (col_tree_h + col_bars_h).max((size * 9.0).min(h / 3.0));
+    let left = PAD + (row_titles_w + left_tree_w + row_bars_w).max((size * 6.0).min(w / 3.0));
+    let top = title_h + PAD + (col_titles_h + col_tree_h + col_bars_h).max((size * 9.0).min(h / 3.0));
     let top = role.align.map_or(top, |a| top.max(a[0]));
     let w = w - right_tree_w;
     // Legends and labels give way before the heatmap does: together they
@@ -215,21 +227,66 @@ pub fn clustermap(
         return scene;
     }
 
+    // The slices in view (one piece an axis that is not split).
+    let row_pieces = pieces(rows.slices, &window.rows, heatmap.y, heatmap.h, options.split_gap);
+    let col_pieces = pieces(cols.slices, &window.cols, heatmap.x, heatmap.w, options.split_gap);
+    if rows.slices.is_some() || cols.slices.is_some() {
+        for r in &row_pieces {
+            for c in &col_pieces {
+                let window = DataWindow { rows: r.visible.clone(), cols: c.visible.clone() };
+                scene.pieces.push((Rect::new(c.start, r.start, c.extent, r.extent), window));
+            }
+        }
+    }
+
     // Trees.
-    if let Some(tree) = rows.tree {
+    if row_tree_w > 0.0 {
         let rect = if role.row_tree_right {
             Rect::new(heatmap.right() + row_label_w + ylabel_w, heatmap.y, row_tree_w - PAD, heatmap.h)
         } else {
-            Rect::new(PAD, heatmap.y, row_tree_w - PAD, heatmap.h)
+            Rect::new(PAD + row_titles_w, heatmap.y, row_tree_w - PAD, heatmap.h)
         };
         let side = if role.row_tree_right { TreeSide::Right } else { TreeSide::Left };
-        draw_tree(&mut scene, tree, rows, rect, &window.rows, side, options.tree_linewidth);
+        for (tree, piece, visible, max) in trees_along(rows, &row_pieces) {
+            let part = Rect::new(rect.x, piece.start, rect.w, piece.extent);
+            draw_tree(&mut scene, tree, rows, part, &visible, side, options.tree_linewidth, max);
+        }
         scene.panels.push(Panel { name: "row_dendrogram".into(), rect });
     }
-    if let Some(tree) = cols.tree {
+    if col_tree_h > 0.0 {
         let rect = Rect::new(heatmap.x, top - col_bars_h - col_tree_h, heatmap.w, col_tree_h - PAD);
-        draw_tree(&mut scene, tree, cols, rect, &window.cols, TreeSide::Top, options.tree_linewidth);
+        for (tree, piece, visible, max) in trees_along(cols, &col_pieces) {
+            let part = Rect::new(piece.start, rect.y, piece.extent, rect.h);
+            draw_tree(&mut scene, tree, cols, part, &visible, TreeSide::Top, options.tree_linewidth, max);
+        }
         scene.panels.push(Panel { name: "col_dendrogram".into(), rect });
+    }
+    // Slice titles: read upwards left of the row slices, level above the column slices.
+    if let Some(slices) = rows.slices {
+        let x = if role.row_tree_right { PAD + title_line / 2.0 } else { PAD + row_titles_w / 2.0 };
+        slice_titles(&mut scene, fonts, slices, &row_pieces, x, size, true);
+    }
+    if let Some(slices) = cols.slices {
+        let y = top - col_bars_h - col_tree_h - col_titles_h / 2.0;
+        slice_titles(&mut scene, fonts, slices, &col_pieces, y, size, false);
+    }
+    for (slices, pieces, rows) in [(rows.slices, &row_pieces, true), (cols.slices, &col_pieces, false)] {
+        let Some(slices) = slices else { continue };
+        for piece in pieces {
+            let bounds = &slices.bounds[piece.slice];
+            let rect = if rows {
+                Rect::new(heatmap.x, piece.start, heatmap.w, piece.extent)
+            } else {
+                Rect::new(piece.start, heatmap.y, piece.extent, heatmap.h)
+            };
+            scene.slices.push(SliceBox {
+                axis: if rows { "rows" } else { "cols" },
+                name: slices.names[piece.slice].clone(),
+                first: bounds.start,
+                last: bounds.end - 1,
+                rect,
+            });
+        }
     }
     // Annotation bars, the nearest to the heatmap last in the list.
     // The row bars' names, below them and read upwards: smaller than the
@@ -240,7 +297,9 @@ pub fn clustermap(
     for (i, bar) in rows.bars.iter().enumerate() {
         let x = heatmap.x - row_bars_w + i as f32 * row_bar_w;
         let rect = Rect::new(x, heatmap.y, row_bar_w - 1.0, heatmap.h);
-        draw_bar(&mut scene, bar, rect, &window.rows, true);
+        for piece in &row_pieces {
+            draw_bar(&mut scene, bar, Rect::new(x, piece.start, rect.w, piece.extent), &piece.visible, true);
+        }
         scene.panels.push(Panel { name: format!("row_colors:{}", bar.name), rect });
         // Its name below it, read upwards like the column labels (as seaborn does).
         if !bar_names {
@@ -262,12 +321,16 @@ pub fn clustermap(
     for (i, bar) in cols.bars.iter().enumerate() {
         let y = heatmap.y - col_bars_h + i as f32 * col_bar_h;
         let rect = Rect::new(heatmap.x, y, heatmap.w, col_bar_h - 1.0);
-        draw_bar(&mut scene, bar, rect, &window.cols, false);
+        for piece in &col_pieces {
+            draw_bar(&mut scene, bar, Rect::new(piece.start, y, piece.extent, rect.h), &piece.visible, false);
+        }
         scene.panels.push(Panel { name: format!("col_colors:{}", bar.name), rect });
     }
-    // Labels.
-    let row_shown = shown_labels(rows, &window.rows, heatmap.h, size);
-    let mut col_shown = shown_labels(cols, &window.cols, heatmap.w, size);
+    // Labels, at one scale across the slices' gaps.
+    let cells_extent =
+        |pieces: &[AxisPiece], visible: &Range<f64>| (pieces[0].px_per_item() * (visible.end - visible.start)) as f32;
+    let row_shown = shown_labels(rows, &window.rows, cells_extent(&row_pieces, &window.rows), size);
+    let mut col_shown = shown_labels(cols, &window.cols, cells_extent(&col_pieces, &window.cols), size);
     // Every label asked for, on more items than lines fit: too small to read.
     for (axis, shown, kind) in [(rows, &row_shown, TextKind::RowLabel), (cols, &col_shown, TextKind::ColLabel)] {
         if axis.label_mode == LabelMode::All && !shown.positions.is_empty() && shown.size < MIN_LEGIBLE {
@@ -283,8 +346,10 @@ pub fn clustermap(
     // for only some of the items in view.
     let in_view = |window: &Range<f64>, n: usize| items_in_view(window, n).len();
     let row_ticks = row_shown.positions.len() < in_view(&window.rows, rows.order.len());
-    let px_per_row = heatmap.h as f64 / (window.rows.end - window.rows.start);
-    let row_centre = |p: usize| heatmap.y + ((p as f64 + 0.5 - window.rows.start) * px_per_row) as f32;
+    // Display position → pixel centre, through the slices.
+    let row_y = |p: usize| pixel(&row_pieces, p as f64 + 0.5).unwrap_or(f64::NAN);
+    let col_x = |p: usize| pixel(&col_pieces, p as f64 + 0.5).unwrap_or(f64::NAN);
+    let row_centre = |p: usize| row_y(p) as f32;
     if !rows.marks.is_empty() {
         let (start, extent) = (heatmap.y, heatmap.h);
         let side = MarkSide { rows: true, start, extent, edge: heatmap.right(), room: row_label_w };
@@ -294,7 +359,7 @@ pub fn clustermap(
         let label = rows.labels.get(rows.order[p]);
         let room = row_label_w - PAD - LABEL_TICK + 0.5;
         let label = fit_noting(fonts, &mut scene, TextKind::RowLabel, &label, row_shown.size, room);
-        let y = heatmap.y as f64 + (p as f64 + 0.5 - window.rows.start) * px_per_row;
+        let y = row_y(p);
         if row_ticks {
             let (from, to) = ([heatmap.right(), y as f32], [heatmap.right() + LABEL_TICK, y as f32]);
             scene.lines.push(Line { from, to, width: 1.0, color: Rgba::BLACK });
@@ -310,8 +375,7 @@ pub fn clustermap(
             kind: TextKind::RowLabel,
         });
     }
-    let px_per_col = heatmap.w as f64 / (window.cols.end - window.cols.start);
-    let col_x = |p: usize| heatmap.x as f64 + (p as f64 + 0.5 - window.cols.start) * px_per_col;
+    let px_per_col = col_pieces[0].px_per_item();
     // A column label that would run into the row bars' names (beside it, read the same way) is left out.
     let names_end = if !rows.bars.is_empty() && bar_names {
         (heatmap.x - row_bar_w / 2.0 + (name_size + col_shown.size) * LINE_HEIGHT / 2.0) as f64
@@ -329,7 +393,6 @@ pub fn clustermap(
     col_shown.positions.retain(|&p| col_x(p) - half_width(fonts, p) >= names_end);
     // Nor one that would run into the lowest row label, where that reaches
     // below the heatmap.
-    let row_y = |p: usize| heatmap.y as f64 + (p as f64 + 0.5 - window.rows.start) * px_per_row;
     let lowest = row_shown.positions.last().map(|&p| row_y(p) + (row_shown.size * LINE_HEIGHT / 2.0) as f64);
     if lowest.is_some_and(|y| y > (heatmap.bottom() + PAD / 2.0) as f64) && row_label_w > 0.0 {
         let limit = (heatmap.right() + PAD / 2.0) as f64;
@@ -393,6 +456,8 @@ pub fn clustermap(
     }
     scene.shown_rows = row_shown.positions;
     scene.shown_cols = col_shown.positions;
+    scene.row_pieces = row_pieces;
+    scene.col_pieces = col_pieces;
     if row_label_w > 0.0 {
         let rect = Rect::new(heatmap.right(), heatmap.y, row_label_w, heatmap.h);
         scene.panels.push(Panel { name: "row_labels".into(), rect });
@@ -603,6 +668,7 @@ pub const TREE_COLOR: Rgba = Rgba([51, 51, 51, 255]);
 /// is the part of the leaves (display positions) the heatmap shows;
 /// segments are clipped to the panel. Branches are `linewidth` pixels
 /// wide; the marks standing for dense subtrees fill one pixel column each.
+#[allow(clippy::too_many_arguments)]
 fn draw_tree(
     scene: &mut Scene,
     tree: &TreeGeometry,
@@ -611,10 +677,11 @@ fn draw_tree(
     visible: &Range<f64>,
     side: TreeSide,
     linewidth: f32,
+    max_height: f64,
 ) {
     let rows = side != TreeSide::Top;
     let (leaf_extent, height_extent) = if rows { (rect.h, rect.w) } else { (rect.w, rect.h) };
-    let view = tree_view(tree, rect, visible, rows);
+    let view = scaled_tree_view(rect, visible, rows, max_height);
     for s in tree.mesh(&view) {
         // Clip along the leaves to the panel.
         let (u0, u1) = (s.u0.min(s.u1).max(0.0), s.u0.max(s.u1).min(leaf_extent));
@@ -647,14 +714,83 @@ fn draw_tree(
 /// `u` from the panel's top (rows) or left (columns) edge, `v` from the
 /// edge facing the heatmap.
 pub fn tree_view(tree: &TreeGeometry, rect: Rect, visible: &Range<f64>, rows: bool) -> TreeView {
+    scaled_tree_view(rect, visible, rows, tree.max_height())
+}
+
+/// [`tree_view`] with the height `max` reaching across the panel (the
+/// highest of several trees drawn side by side).
+fn scaled_tree_view(rect: Rect, visible: &Range<f64>, rows: bool, max: f64) -> TreeView {
     let (leaf_extent, height_extent) = if rows { (rect.h, rect.w) } else { (rect.w, rect.h) };
-    let max = tree.max_height();
     let px_per_leaf = leaf_extent as f64 / (visible.end - visible.start);
     TreeView {
         leaf_origin: -visible.start * px_per_leaf,
         px_per_leaf,
         visible: 0.0..leaf_extent as f64,
         px_per_height: if max > 0.0 { (height_extent - 1.0) as f64 / max } else { 0.0 },
+    }
+}
+
+/// The trees to draw along an axis: each with the piece it is drawn in,
+/// the part of its leaves in view and the height at the panel's far edge.
+fn trees_along<'a>(
+    axis: &AxisSpec<'a>,
+    pieces: &'a [AxisPiece],
+) -> Vec<(&'a TreeGeometry, &'a AxisPiece, Range<f64>, f64)> {
+    match (axis.slices, axis.tree) {
+        (Some(slices), _) => {
+            let max = slices.max_height();
+            pieces
+                .iter()
+                .filter_map(|piece| {
+                    let tree = slices.trees[piece.slice].as_ref()?;
+                    let first = slices.bounds[piece.slice].start as f64;
+                    Some((tree, piece, piece.visible.start - first..piece.visible.end - first, max))
+                })
+                .collect()
+        }
+        (None, Some(tree)) => pieces.iter().map(|p| (tree, p, p.visible.clone(), tree.max_height())).collect(),
+        (None, None) => Vec::new(),
+    }
+}
+
+/// Each slice's title centred on its piece, at `across` (x for rows, read
+/// upwards; y for columns); titles longer than their slice are shortened,
+/// and slices too thin for a line of text go without (noted once).
+fn slice_titles(
+    scene: &mut Scene,
+    fonts: &mut FontSystem,
+    slices: &Slices,
+    pieces: &[AxisPiece],
+    across: f32,
+    size: f32,
+    rows: bool,
+) {
+    let mut untitled = 0;
+    for piece in pieces {
+        if piece.extent < size * LINE_HEIGHT {
+            untitled += 1;
+            continue;
+        }
+        let name = &slices.names[piece.slice];
+        let text = fit_noting(fonts, scene, TextKind::SliceTitle, name, size, piece.extent - 2.0);
+        let along = piece.start + piece.extent / 2.0;
+        let at = if rows { [across, along] } else { [along, across] };
+        scene.texts.push(Text {
+            text,
+            at,
+            size,
+            align: Align::Middle,
+            rotated: rows,
+            color: Rgba::BLACK,
+            kind: TextKind::SliceTitle,
+        });
+    }
+    if untitled > 0 {
+        let what = if rows { "row" } else { "column" };
+        scene.shortened.push(format!(
+            "{}: {untitled} {what} slices too thin for their titles (a larger figure or a zoom shows them)",
+            TextKind::SliceTitle.name()
+        ));
     }
 }
 
@@ -980,6 +1116,7 @@ mod tests {
             bars: &[],
             label_mode: LabelMode::Auto,
             marks: &[],
+            slices: None,
         };
         // 1,000 rows on 500 px, 12 px font at 15 px a line: every 30th row.
         let all = 0.0..1000.0;

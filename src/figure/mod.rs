@@ -32,6 +32,10 @@
 //!   and bottom edges line up.
 //! - `scene.rs`: [`Scene`]: what is drawn, in figure pixels (the main
 //!   heatmap, linked heatmaps, connectors).
+//! - `slices.rs`: an axis split into slices (`Slices`: names, display
+//!   ranges, each slice's tree) and `pieces`: the slices in view laid along
+//!   a panel's edge, a fixed gap apart, the display-position ↔ pixel map
+//!   everything along a split axis goes through.
 //! - `text.rs`: the bundled font (DejaVu Sans, `data/fonts/`), text widths
 //!   and fitting.
 //! - `svg.rs`: a scene as SVG, the heatmap cells as an embedded PNG.
@@ -89,6 +93,7 @@ pub mod link;
 pub mod linked;
 mod listed;
 pub mod scene;
+pub mod slices;
 pub mod svg;
 pub mod text;
 

@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use super::colormap::Rgba;
 pub use super::link::Connector;
+use super::slices::AxisPiece;
 
 /// A rectangle in figure pixels (origin top-left, y down).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -115,6 +116,8 @@ pub enum TextKind {
     Message,
     /// The window's hover box, help and search.
     Overlay,
+    /// A slice's title (`--row-split`, `--col-split`).
+    SliceTitle,
 }
 
 impl TextKind {
@@ -132,6 +135,7 @@ impl TextKind {
             TextKind::AxisName => "axis_name",
             TextKind::Message => "message",
             TextKind::Overlay => "overlay",
+            TextKind::SliceTitle => "slice_title",
         }
     }
 }
@@ -178,6 +182,16 @@ pub struct Scene {
     /// Drawn over everything else (the viewer's tooltips, help, HUD).
     pub overlay_fills: Vec<Fill>,
     pub overlay_texts: Vec<Text>,
+    /// A split heatmap (`--row-split`, `--col-split`): each piece's
+    /// rectangle and the part of the matrix it shows, drawn instead of
+    /// `heatmap` (which then spans them all, gaps included).
+    pub pieces: Vec<(Rect, DataWindow)>,
+    /// The slices in view along the rows and the columns (one piece each
+    /// when an axis is not split; none in scenes that are not a clustermap).
+    pub row_pieces: Vec<AxisPiece>,
+    pub col_pieces: Vec<AxisPiece>,
+    /// The slices drawn, for `--layout-out`.
+    pub slices: Vec<SliceBox>,
     /// Texts shortened (with "…"), left out (legend entries past the room,
     /// "+N more") or drawn too small to read, for lack of room: `kind: text
     /// as given` or what happened, to warn about.
@@ -198,6 +212,19 @@ pub struct Mark {
     pub label_at: f32,
 }
 
+/// A slice of a split axis as drawn.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SliceBox {
+    /// "rows" or "cols".
+    pub axis: &'static str,
+    pub name: String,
+    /// Its first and last display positions (inclusive).
+    pub first: usize,
+    pub last: usize,
+    /// Its part of the heatmap in view.
+    pub rect: Rect,
+}
+
 /// A linked panel's heatmap and the labels it shows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkedHeatmap {
@@ -212,6 +239,25 @@ impl Scene {
         std::iter::once(self.heatmap).chain(self.linked.iter().map(|l| l.rect)).collect()
     }
 
+    /// The rectangles cells are drawn in: the main heatmap's (each piece
+    /// of a split one, the part of the matrix it shows beside it), then
+    /// the linked ones'.
+    pub fn drawn_heatmaps(&self) -> Vec<(Rect, Option<&DataWindow>)> {
+        let main: Vec<(Rect, Option<&DataWindow>)> = if self.pieces.is_empty() {
+            vec![(self.heatmap, None)]
+        } else {
+            self.pieces.iter().map(|(r, w)| (*r, Some(w))).collect()
+        };
+        main.into_iter().chain(self.linked.iter().map(|l| (l.rect, None))).collect()
+    }
+
+    /// The display position (fractional row, column) under `at` in the
+    /// main heatmap, through its pieces; `None` outside it or in a gap.
+    pub fn cell_at(&self, at: [f64; 2]) -> Option<[f64; 2]> {
+        use super::slices::position;
+        Some([position(&self.row_pieces, at[1])?, position(&self.col_pieces, at[0])?])
+    }
+
     /// Moves everything `dx` pixels to the right.
     pub fn shift(&mut self, dx: f32) {
         let mv = |r: &mut Rect| r.x += dx;
@@ -221,6 +267,9 @@ impl Scene {
         self.gradients.iter_mut().for_each(|g| mv(&mut g.rect));
         self.panels.iter_mut().for_each(|p| mv(&mut p.rect));
         self.linked.iter_mut().for_each(|l| mv(&mut l.rect));
+        self.pieces.iter_mut().for_each(|(r, _)| mv(r));
+        self.slices.iter_mut().for_each(|s| mv(&mut s.rect));
+        self.col_pieces.iter_mut().for_each(|p| p.start += dx);
         for line in &mut self.lines {
             line.from[0] += dx;
             line.to[0] += dx;
@@ -256,6 +305,10 @@ impl Scene {
             connectors: Vec::new(),
             overlay_fills: Vec::new(),
             overlay_texts: Vec::new(),
+            pieces: Vec::new(),
+            row_pieces: Vec::new(),
+            col_pieces: Vec::new(),
+            slices: Vec::new(),
             shortened: Vec::new(),
         }
     }

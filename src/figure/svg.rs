@@ -61,7 +61,7 @@ pub fn to_svg(scene: &Scene, heatmap_pngs: &[Vec<u8>]) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{w}" height="{h}" viewBox="0 0 {w} {h}">"#
     );
     let _ = writeln!(out, r#"<rect width="{w}" height="{h}" fill="{}"/>"#, scene.background.hex());
-    for (png, r) in heatmap_pngs.iter().zip(scene.heatmap_rects()) {
+    for (png, r) in heatmap_pngs.iter().zip(scene.drawn_heatmaps().into_iter().map(|(r, _)| r)) {
         let data = base64::engine::general_purpose::STANDARD.encode(png);
         let _ = writeln!(
             out,

@@ -112,6 +112,7 @@ mod npy;
 mod sparse;
 mod standardize;
 mod stats;
+mod subset;
 mod text;
 
 pub use annotation::{
@@ -123,4 +124,5 @@ pub use labels::Labels;
 pub use matrix::{CacheUse, Matrix, MatrixValues, OpenOptions, SharedValues, Source};
 pub use standardize::{Standardize, standardize};
 pub use stats::{Stats, Summary, scan};
+pub use subset::subset;
 pub use text::{CdtIds, cdt_ids};

@@ -510,7 +510,7 @@ impl Renderer {
         self.atlases.tick();
         let origin_f = [origin[0] as f32, origin[1] as f32];
         let size_f = [size[0] as f32, size[1] as f32];
-        let rects = scene.heatmap_rects();
+        let rects: Vec<crate::figure::Rect> = scene.drawn_heatmaps().into_iter().map(|(r, _)| r).collect();
         // A frame's budget and completeness start with its first piece.
         if let Some(streaming) = self.streaming.as_mut().filter(|_| origin == [0, 0]) {
             (streaming.uploaded, streaming.incomplete) = (0, false);

@@ -88,7 +88,7 @@ impl WindowBench<'_> {
         let action = self.path.pop_front().expect("checked above");
         let windows = step(self.session, &action);
         let picture = self.session.base_scene();
-        let sources = self.session.prepared.sources(self.session.agg, &windows);
+        let sources = self.session.prepared.sources(self.session.agg, &windows, &picture);
         let before = state.renderer.tile_traffic().0;
         let view = frame.texture.create_view(&Default::default());
         let triangles = state.renderer.draw(&picture, &sources, Target::View(&view))?.triangles;

@@ -497,7 +497,7 @@ impl App {
             wgpu::CurrentSurfaceTexture::Validation => anyhow::bail!("the GPU rejected the window's surface"),
         };
         let view = frame.texture.create_view(&Default::default());
-        let sources = self.session.prepared.sources(self.session.agg, &windows);
+        let sources = self.session.prepared.sources(self.session.agg, &windows, &scene);
         state.renderer.draw(&scene, &sources, Target::View(&view))?;
         state.window.pre_present_notify();
         state.renderer.gpu().queue.present(frame);
@@ -511,7 +511,7 @@ impl App {
         let scene = self.full_scene();
         let windows = self.session.windows();
         let Some(state) = &mut self.state else { return };
-        let sources = self.session.prepared.sources(self.session.agg, &windows);
+        let sources = self.session.prepared.sources(self.session.agg, &windows, &scene);
         let drawing = state.renderer.draw(&scene, &sources, Target::Image);
         let result = drawing.map_err(anyhow::Error::from).and_then(|drawing| {
             let image = drawing.into_image();
