@@ -71,6 +71,7 @@ fn a_spec_reads_from_json_with_every_choice_named() {
         "no_row_cluster": false, "no_col_cluster": true,
         "row_linkage": null, "col_linkage": null, "row_order_file": null, "col_order_file": null,
         "row_order": null, "col_order": null,
+        "row_split": null, "col_split": "var:part", "split_gap": 6.0, "split_order": "given",
         "cmap": "vlag", "center": 0.0, "vmin": null, "vmax": null, "robust": false,
         "z_score": "rows", "standard_scale": null,
         "row_colors": ["obs:louvain"], "col_colors": [], "categorical": ["louvain"], "numeric": [], "mark_rows": [], "mark_cols": [],
@@ -97,6 +98,9 @@ fn a_spec_reads_from_json_with_every_choice_named() {
     want.approx.groups = Some(64);
     want.approx.seed = 7;
     want.no_col_cluster = true;
+    want.col_split = Some("var:part".into());
+    want.split_gap = 6.0;
+    want.split_order = heatscope::app::split::SplitOrder::Given;
     want.cmap = Some("vlag".into());
     want.center = Some(0.0);
     want.z_score = Some(Axis::Rows);

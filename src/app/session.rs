@@ -11,6 +11,7 @@ use super::scene::scene;
 use super::spec::FigureSpec;
 use crate::figure::layout::{items_in_view, tree_view};
 use crate::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text, TextKind};
+use crate::figure::slices::{AxisPiece, position};
 use crate::figure::{Agg, Rgba, text};
 use crate::input::Axis;
 use crate::pyramid::Level;
@@ -65,6 +66,9 @@ pub struct Session {
     pub export_dir: Option<PathBuf>,
     /// What the last `e` wrote, shown until the next action.
     pub export_note: Option<String>,
+    /// A split heatmap's slices in view at the last drawing (rows, columns),
+    /// so the wheel zooms about the cell under the pointer across gaps.
+    split_pieces: Option<(Vec<AxisPiece>, Vec<AxisPiece>)>,
 }
 
 /// What a view shows, saved and reopened with `view --state FILE`: the
@@ -115,6 +119,7 @@ impl Session {
             drag_from: None,
             fonts: text::font_system(),
             heatmap_cache: None,
+            split_pieces: None,
             last_search: None,
             export_dir: None,
             export_note: None,
@@ -408,11 +413,25 @@ impl Session {
         let window = camera.window().clone();
         let orange = Rgba([255, 140, 0, 255]);
         let windows = self.windows();
+        let split = !scene.pieces.is_empty();
+        self.split_pieces = split.then(|| (scene.row_pieces.clone(), scene.col_pieces.clone()));
         match self.highlight {
+            Some((Axis::Rows, p)) if split => {
+                if let Some(piece) = scene.row_pieces.iter().find(|x| x.shows(p as f64 + 0.5)) {
+                    let (y0, y1) = (piece.pixel(p as f64), piece.pixel(p as f64 + 1.0));
+                    let line = |y: f64| Rect::new(heatmap.x - 6.0, y as f32, heatmap.w + 12.0, 2.0);
+                    scene.fills.push(Fill { rect: line(y0 - 2.0), color: orange });
+                    scene.fills.push(Fill { rect: line(y0 + (y1 - y0).max(2.0)), color: orange });
+                }
+            }
             Some((Axis::Rows, p)) => mark_rows(&mut scene, heatmap, &window.rows, p..p + 1),
             Some((Axis::Cols, p)) => {
                 let px = heatmap.w as f64 / (window.cols.end - window.cols.start);
-                let x = heatmap.x as f64 + (p as f64 - window.cols.start) * px;
+                let x = match scene.col_pieces.iter().find(|x| split && x.shows(p as f64 + 0.5)) {
+                    Some(piece) => piece.pixel(p as f64),
+                    None => heatmap.x as f64 + (p as f64 - window.cols.start) * px,
+                };
+                let px = if split { scene.col_pieces[0].px_per_item() } else { px };
                 if x + px >= heatmap.x as f64 && x <= heatmap.right() as f64 {
                     let line = |x: f64| Rect::new(x as f32, heatmap.y - 6.0, 2.0, heatmap.h + 12.0);
                     scene.fills.push(Fill { rect: line(x - 2.0), color: orange });
@@ -478,7 +497,11 @@ impl Session {
                 let at = [cursor[0] - rect.x as f64, cursor[1] - rect.y as f64];
                 if at[0] >= 0.0 && at[1] >= 0.0 && at[0] < rect.w as f64 && at[1] < rect.h as f64 {
                     let camera = if k == 0 { camera.clone() } else { self.link_cameras[k - 1].clone() };
-                    lines.extend(self.describe(k, &camera, at));
+                    // A split heatmap: the cell through its slices (none in a gap).
+                    let cell = if k == 0 && split { scene.cell_at(cursor) } else { Some(camera.data_at(at)) };
+                    if let Some(cell) = cell {
+                        lines.extend(self.describe(k, &camera, cell));
+                    }
                 }
             }
         }
@@ -626,8 +649,7 @@ impl Session {
     }
 
     /// Row, column, value and cluster under pixel `at` of panel `k`'s heatmap.
-    fn describe(&self, k: usize, camera: &Camera, at: [f64; 2]) -> Vec<String> {
-        let [row, col] = camera.data_at(at);
+    fn describe(&self, k: usize, camera: &Camera, [row, col]: [f64; 2]) -> Vec<String> {
         let window = camera.window();
         let rows_per_px = (window.rows.end - window.rows.start) / camera.size()[1];
         let cols_per_px = (window.cols.end - window.cols.start) / camera.size()[0];
@@ -646,6 +668,11 @@ impl Session {
         }
         if let Some(groups) = &p.row_groups {
             lines.push(format!("row cluster: {}", groups[i]));
+        }
+        for (slices, at, what) in [(&p.row_slices, r, "row"), (&p.col_slices, c, "column")] {
+            if let Some(k) = slices.as_ref().and_then(|s| s.slice_of(at).map(|k| &s.names[k])) {
+                lines.push(format!("{what} slice: {k}"));
+            }
         }
         // Every annotation of the row and the column (the row cut's own bar
         // is the line above).
@@ -768,7 +795,19 @@ impl Session {
         let Some(c) = self.cursor else { return false };
         self.focus = self.panel_at(c[0]);
         let heatmap = self.heatmap_rects()[self.focus];
-        let at = [(c[0] - heatmap.x as f64) / heatmap.w as f64, (c[1] - heatmap.y as f64) / heatmap.h as f64];
+        let mut at = [(c[0] - heatmap.x as f64) / heatmap.w as f64, (c[1] - heatmap.y as f64) / heatmap.h as f64];
+        // Across a split heatmap's gaps: where the cell under the pointer
+        // lies in the window, so that it stays under the pointer.
+        if let (0, Some((rows, cols)), Some(camera)) = (self.focus, &self.split_pieces, &self.camera) {
+            let window = camera.window();
+            let fraction = |pieces: &[AxisPiece], x: f64, shown: &std::ops::Range<f64>| {
+                position(pieces, x).map(|p| (p - shown.start) / (shown.end - shown.start))
+            };
+            at = [
+                fraction(cols, c[0], &window.cols).unwrap_or(at[0]),
+                fraction(rows, c[1], &window.rows).unwrap_or(at[1]),
+            ];
+        }
         camera_only(self.act(wheel_action(notches, at.map(|a| a.clamp(0.0, 1.0)), shift, control)));
         true
     }

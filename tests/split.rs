@@ -1,0 +1,234 @@
+//! Split heatmaps (`--row-split`, `--col-split`) against scipy: each slice
+//! holds exactly its category's items, in the order scipy's clustering of
+//! that slice alone gives; the slices follow scipy's tree over their mean
+//! profiles; a split by K is scipy's `fcluster` in leaf order; the gaps are
+//! background pixels; the viewer finds cells through the gaps. Fixtures:
+//! tests/gen_split_fixtures.py. Needs a GPU adapter (llvmpipe will do)
+//! unless HEATSCOPE_SKIP_GPU=1.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use heatscope::app::{FigureSpec, InputSpec, Session, prepare};
+use heatscope::view::Action;
+use serde_json::Value;
+
+use common::{heatscope, read_png, repo, skip_gpu};
+
+fn fixture(name: &str) -> PathBuf {
+    repo(&format!("tests/fixtures/split/{name}"))
+}
+
+fn expected() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture("expected.json")).unwrap()).unwrap()
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+}
+
+/// Renders the fixture matrix with `extra` flags; the layout, the image
+/// path, or `None` when skipped for want of a GPU.
+fn render(dir: &Path, extra: &[&str]) -> Option<(Value, PathBuf)> {
+    let (png, json) = (dir.join("split.png"), dir.join("split.json"));
+    let matrix = fixture("matrix.tsv");
+    let args = [
+        &["render", matrix.to_str().unwrap(), "--width", "900", "--height", "700"][..],
+        extra,
+        &["-o", png.to_str().unwrap(), "--layout-out", json.to_str().unwrap()],
+    ]
+    .concat();
+    let out = heatscope(&dir.join("cache"), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && skip_gpu() && stderr.contains("no GPU adapter") {
+        return None;
+    }
+    assert!(out.status.success(), "{stderr}");
+    Some((serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap(), png))
+}
+
+/// The labels of a heatmap axis in display order.
+fn labels(layout: &Value, axis: &str) -> Vec<String> {
+    layout["heatmaps"][0][axis].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap().to_owned()).collect()
+}
+
+fn slices<'a>(layout: &'a Value, axis: &str) -> Vec<&'a Value> {
+    layout["slices"].as_array().unwrap().iter().filter(|s| s["axis"] == axis).collect()
+}
+
+fn rect(value: &Value) -> [f64; 4] {
+    let r = &value["rect"];
+    ["x", "y", "w", "h"].map(|k| r[k].as_f64().unwrap())
+}
+
+#[test]
+fn each_slice_holds_its_category_clustered_alone_and_slices_follow_the_tree_of_their_means() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = format!("{}:group", fixture("rows.tsv").display());
+    let cols = format!("{}:part", fixture("cols.tsv").display());
+    let Some((layout, png)) = render(dir.path(), &["--row-split", &rows, "--col-split", &cols, "--row-colors", &rows])
+    else {
+        return;
+    };
+    let expected = expected();
+    for (axis, key) in [("rows", "rows"), ("cols", "cols")] {
+        let drawn = labels(&layout, axis);
+        let slices = slices(&layout, axis);
+        let names: Vec<String> = slices.iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(names, strings(&expected[key]["order"]), "{axis}: slice order");
+        let mut next = 0;
+        for slice in &slices {
+            let (first, last) = (slice["first"].as_u64().unwrap() as usize, slice["last"].as_u64().unwrap() as usize);
+            assert_eq!(first, next, "{axis}: slices follow each other");
+            let name = slice["name"].as_str().unwrap();
+            assert_eq!(drawn[first..=last], strings(&expected[key]["within"][name])[..], "{axis}: slice {name}");
+            next = last + 1;
+        }
+        assert_eq!(next, drawn.len(), "{axis}: the slices cover the axis");
+    }
+    // The gaps: 4 background pixels between neighbouring slices, across
+    // the heatmap; cells on either side.
+    let (width, _, pixels) = read_png(&png);
+    let at = |x: usize, y: usize| {
+        let i = 4 * (y * width as usize + x);
+        [pixels[i], pixels[i + 1], pixels[i + 2]]
+    };
+    let heatmap = layout["heatmaps"][0]["rect"].clone();
+    let (hx, hw) = (heatmap["x"].as_f64().unwrap(), heatmap["w"].as_f64().unwrap());
+    let row_slices = slices(&layout, "rows");
+    for pair in row_slices.windows(2) {
+        let (a, b) = (rect(pair[0]), rect(pair[1]));
+        assert!((b[1] - (a[1] + a[3]) - 4.0).abs() < 1e-3, "a 4 px gap: {a:?} {b:?}");
+        let gap: Vec<usize> = ((a[1] + a[3]).ceil() as usize..b[1].floor() as usize).collect();
+        assert!(gap.len() >= 3, "{gap:?}");
+        for y in gap {
+            for x in (hx.ceil() as usize..(hx + hw).floor() as usize).step_by(3) {
+                assert_eq!(at(x, y), [255, 255, 255], "gap pixel ({x}, {y})");
+            }
+        }
+        // The pixel rows beside the gap are cells, not background.
+        let cells = |y: usize| (hx as usize + 2..(hx + hw) as usize - 2).filter(|&x| at(x, y) != [255; 3]).count();
+        assert!(cells((a[1] + a[3]).floor() as usize - 1) > (hw as usize) / 2);
+        assert!(cells(b[1].ceil() as usize + 1) > (hw as usize) / 2);
+    }
+    // Each slice is titled.
+    let titles: Vec<&str> = layout["texts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "slice_title")
+        .map(|t| t["text"].as_str().unwrap())
+        .collect();
+    for name in strings(&expected["cols"]["order"]) {
+        assert!(titles.contains(&name.as_str()), "{name} in {titles:?}");
+    }
+}
+
+#[test]
+fn given_order_keeps_the_tables_sorted_categories() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = format!("{}:group", fixture("rows.tsv").display());
+    let Some((layout, _)) = render(dir.path(), &["--row-split", &rows, "--split-order", "given"]) else { return };
+    let names: Vec<&str> = slices(&layout, "rows").iter().map(|s| s["name"].as_str().unwrap()).collect();
+    // A table's categories sort as text (as --row-order and the legends have them).
+    assert_eq!(names, ["alpha", "beta", "delta", "gamma"]);
+    // Each still clustered alone.
+    let drawn = labels(&layout, "rows");
+    let expected = expected();
+    assert_eq!(drawn[..37], strings(&expected["rows"]["within"]["alpha"])[..]);
+}
+
+#[test]
+fn a_split_by_k_is_scipys_maxclust_cut_in_leaf_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((layout, _)) = render(dir.path(), &["--row-split", "4"]) else { return };
+    let expected = expected();
+    assert_eq!(labels(&layout, "rows"), strings(&expected["cut4"]["labels"]));
+    let clusters: Vec<u64> =
+        expected["cut4"]["clusters"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).collect();
+    let slices = slices(&layout, "rows");
+    assert_eq!(slices.len(), 4);
+    for slice in slices {
+        let (first, last) = (slice["first"].as_u64().unwrap() as usize, slice["last"].as_u64().unwrap() as usize);
+        let name: u64 = slice["name"].as_str().unwrap().parse().unwrap();
+        assert!(clusters[first..=last].iter().all(|&c| c == name), "slice {name}: {first}..={last}");
+        assert!(first == 0 || clusters[first - 1] != name);
+        assert!(last + 1 == clusters.len() || clusters[last + 1] != name);
+    }
+}
+
+#[test]
+fn the_viewer_finds_cells_through_the_gaps_and_keeps_them_while_zooming() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = FigureSpec::new(InputSpec::for_file(fixture("matrix.tsv"), Some(dir.path().to_owned())));
+    spec.row_split = Some(format!("{}:group", fixture("rows.tsv").display()));
+    let prepared = prepare(&spec).unwrap();
+    let expected = expected();
+    let order = strings(&expected["rows"]["order"]);
+    let mut session = Session::new(prepared, spec, [900, 700]);
+    session.act(Action::Fit);
+    let scene = session.window_scene(None, None);
+    let boxes: Vec<_> = scene.slices.iter().filter(|s| s.axis == "rows").cloned().collect();
+    assert_eq!(boxes.iter().map(|s| s.name.clone()).collect::<Vec<_>>(), order);
+    // The pointer on the middle of the first row of the third slice.
+    let third = &boxes[2];
+    let row_px = third.rect.h as f64 / (third.last - third.first + 1) as f64;
+    let x = (scene.heatmap.x + scene.heatmap.w / 2.0) as f64;
+    session.pointer_moved([x, third.rect.y as f64 + row_px / 2.0], false);
+    let hover = overlay_text(&mut session);
+    let first = &strings(&expected["rows"]["within"][&third.name])[0];
+    assert!(hover.contains(&format!("row: {first}\n")), "{hover}");
+    assert!(hover.contains(&format!("row slice: {}", third.name)), "{hover}");
+    // In the gap above it: no cell.
+    session.pointer_moved([x, third.rect.y as f64 - 2.0], false);
+    assert!(!overlay_text(&mut session).contains("row: "));
+    // Zoomed 3× about the third slice's top: the gap stays 4 px, the row
+    // under the pointer stays under it.
+    let y = third.rect.y as f64 + row_px / 2.0;
+    session.pointer_moved([x, y], false);
+    session.wheel(3.0, true, false);
+    let zoomed = session.window_scene(None, None);
+    let pieces = &zoomed.row_pieces;
+    assert!(pieces.len() >= 2, "{pieces:?}");
+    let k = pieces.iter().position(|p| p.slice == 2).expect("the third slice in view");
+    let above = &pieces[k - 1];
+    assert!((pieces[k].start - (above.start + above.extent) - 4.0).abs() < 1e-3);
+    assert!(overlay_text(&mut session).contains(&format!("row: {first}\n")));
+}
+
+/// The hover box's lines, one a line.
+fn overlay_text(session: &mut Session) -> String {
+    let scene = session.window_scene(None, None);
+    scene.overlay_texts.iter().map(|t| format!("{}\n", t.text)).collect()
+}
+
+#[test]
+fn bad_splits_fail_with_one_line_and_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let matrix = fixture("matrix.tsv");
+    let rows = fixture("rows.tsv");
+    let out = dir.path().join("out.png");
+    let cases: [(Vec<String>, &str); 6] = [
+        (vec!["--row-split".into(), format!("{}:nope", rows.display())], "no column named 'nope'"),
+        (vec!["--row-split".into(), "0".into()], "--row-split 0: ask for at least one slice"),
+        (vec!["--row-split".into(), "91".into()], "--row-split 91: the tree has 90 leaves; give 1 to 90 slices"),
+        (vec!["--row-split".into(), "3".into(), "--no-row-cluster".into()], "--row-split 3 cuts the tree"),
+        (vec!["--row-split".into(), "3".into(), "--row-cut".into(), "2".into()], "drop the cut"),
+        (
+            vec!["--split-gap".into(), "500".into(), "--row-split".into(), "2".into()],
+            "--split-gap 500: give a gap from 0 to 100 pixels",
+        ),
+    ];
+    for (flags, says) in cases {
+        let args: Vec<&str> = ["render", matrix.to_str().unwrap(), "-o", out.to_str().unwrap()]
+            .into_iter()
+            .chain(flags.iter().map(String::as_str))
+            .collect();
+        let run = heatscope(&dir.path().join("cache"), &args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(says), "{flags:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().filter(|l| l.starts_with("error")).count(), 1, "{stderr}");
+    }
+}
