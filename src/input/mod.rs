@@ -50,6 +50,9 @@
 //!   build shares.
 //! - `standardize.rs`: standardised copies (z-score, standard scale), written
 //!   into the cache and mapped like any matrix. `axis.rs`: [`Axis`].
+//! - `subset.rs`: [`subset`]: some rows (columns) as a matrix of their own
+//!   (a slice of a split figure): gathered in memory up to 256 MB, else
+//!   written once into the cache and mapped.
 //! - `error.rs`: [`InputError`]: each failure as one line naming file, place
 //!   and fix, with its exit code.
 //!
