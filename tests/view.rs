@@ -493,3 +493,46 @@ fn the_window_exports_what_is_in_view_and_reopens_a_saved_view() {
     assert_eq!((run.status.code(), stderr.lines().count()), (Some(2), 1), "{stderr}");
     assert!(stderr.contains("not a saved heatscope view"), "{stderr}");
 }
+
+#[test]
+fn a_split_window_keeps_its_gaps_a_few_pixels_tall_at_every_zoom() {
+    // The demo split by its 10 cell types: 9 gaps of 4 background pixels
+    // across the heatmap; zoomed 2.5× on the rows and panned, the gaps in
+    // view are still 4 pixels, not 10.
+    let split = |_: &Path| {
+        let obs = concat!(env!("CARGO_MANIFEST_DIR"), "/data/pbmc68k_reduced.obs.tsv:bulk_labels");
+        vec!["--row-split".to_owned(), obs.to_owned()]
+    };
+    // Runs of pure white pixel rows across the heatmap (the colour map's
+    // middle is (247, 247, 247), not white), between the first and last
+    // pixel rows of cells: rows mostly in colour (the trees and the text
+    // are grey).
+    let gaps = |w: u32, h: u32, pixels: &[u8]| -> Vec<u32> {
+        let xs = w / 4..w * 9 / 20;
+        let pixel = |x: u32, y: u32| &pixels[4 * (y * w + x) as usize..][..3];
+        let white = |y: u32| xs.clone().all(|x| pixel(x, y) == [255, 255, 255]);
+        let colour = |p: &[u8]| p.iter().max().unwrap() - p.iter().min().unwrap() > 20;
+        let cells: Vec<u32> =
+            (0..h).filter(|&y| xs.clone().filter(|&x| colour(pixel(x, y))).count() * 3 > xs.len()).collect();
+        let (top, bottom) = (cells[0], *cells.last().unwrap());
+        let mut runs = Vec::new();
+        let mut run = 0;
+        for y in top..=bottom {
+            if white(y) {
+                run += 1;
+            } else if run > 0 {
+                runs.push(run);
+                run = 0;
+            }
+        }
+        runs
+    };
+    let Some((_, w, h, pixels)) = run_view_script("fit\n", split) else { return };
+    let whole = gaps(w, h, &pixels);
+    assert_eq!(whole.len(), 9, "{whole:?}");
+    assert!(whole.iter().all(|&g| (3..=5).contains(&g)), "{whole:?}");
+    let Some((_, w, h, pixels)) = run_view_script("zoom-rows 0.5 0.5 2.5\npan 0 -0.2\n", split) else { return };
+    let zoomed = gaps(w, h, &pixels);
+    assert!(!zoomed.is_empty() && zoomed.len() < 9, "{zoomed:?}");
+    assert!(zoomed.iter().all(|&g| (3..=5).contains(&g)), "{zoomed:?}");
+}
