@@ -232,3 +232,65 @@ fn bad_splits_fail_with_one_line_and_exit_code_2() {
         assert_eq!(stderr.trim_end().lines().filter(|l| l.starts_with("error")).count(), 1, "{stderr}");
     }
 }
+
+#[test]
+fn an_h5ad_splits_by_a_stored_obs_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (png, json) = (dir.path().join("h5.png"), dir.path().join("h5.json"));
+    let h5ad = repo("data/pbmc68k_reduced.h5ad");
+    let args = [
+        "render",
+        h5ad.to_str().unwrap(),
+        "--row-split",
+        "obs:bulk_labels",
+        "--split-order",
+        "given",
+        "-o",
+        png.to_str().unwrap(),
+        "--layout-out",
+        json.to_str().unwrap(),
+    ];
+    let out = heatscope(&dir.path().join("cache"), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && skip_gpu() && stderr.contains("no GPU adapter") {
+        return;
+    }
+    assert!(out.status.success(), "{stderr}");
+    let layout: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    // Each cell's type, read from the table exported with the demo.
+    let table = std::fs::read_to_string(repo("data/pbmc68k_reduced.obs.tsv")).unwrap();
+    let header: Vec<&str> = table.lines().next().unwrap().split('\t').collect();
+    let column = header.iter().position(|&h| h == "bulk_labels").unwrap();
+    let kind: std::collections::HashMap<&str, &str> = table
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let fields: Vec<&str> = l.split('\t').collect();
+            (fields[0], fields[column])
+        })
+        .collect();
+    let drawn = labels(&layout, "rows");
+    let slices = slices(&layout, "rows");
+    // The stored categories in their stored order, as anndata reads them
+    // (`obs["bulk_labels"].cat.categories`).
+    let names: Vec<&str> = slices.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let stored = [
+        "CD4+/CD25 T Reg",
+        "CD4+/CD45RA+/CD25- Naive T",
+        "CD4+/CD45RO+ Memory",
+        "CD8+ Cytotoxic T",
+        "CD8+/CD45RA+ Naive Cytotoxic",
+        "CD14+ Monocyte",
+        "CD19+ B",
+        "CD34+",
+        "CD56+ NK",
+        "Dendritic",
+    ];
+    assert_eq!(names, stored);
+    for slice in slices {
+        let (first, last) = (slice["first"].as_u64().unwrap() as usize, slice["last"].as_u64().unwrap() as usize);
+        let name = slice["name"].as_str().unwrap();
+        assert!(drawn[first..=last].iter().all(|cell| kind[cell.as_str()] == name), "slice {name}");
+    }
+    assert_eq!(drawn.len(), kind.len());
+}
