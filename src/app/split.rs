@@ -2,7 +2,8 @@
 //! cut into K clusters, or by an annotation's categories. A slice by a
 //! category holds exactly that category's items, clustered on their own
 //! (exactly or approximately, as the slice's size demands: each is a
-//! matrix of its own, [`crate::input::subset`]); the slices follow a tree
+//! matrix of its own, [`crate::input::subset`]; on an axis too large for
+//! its exact tree, approximately as the whole axis would be); the slices follow a tree
 //! over their mean profiles (`--split-order tree`) or the annotation's own
 //! order (`given`). A cut's slices are its clusters in the tree's order,
 //! each with its subtree, which is the tree of its items clustered alone.
@@ -13,11 +14,15 @@ use std::time::Instant;
 use super::UsageError;
 use super::cluster::ClusteringNote;
 use crate::cluster::approx::When;
-use crate::cluster::{Axis, ClusterOptions, Dendrogram, TreeOrigin, cluster, cluster_cached};
+use crate::cluster::{Axis, ClusterOptions, Dendrogram, Plan, TreeOrigin, cluster, cluster_cached, plan};
 use crate::figure::annotation::{AnnotationBar, BarValues};
 use crate::figure::dendrogram::TreeGeometry;
 use crate::figure::slices::Slices;
 use crate::input::Matrix;
+
+/// Slices of at least this many items are named on stderr as their
+/// clustering starts.
+const LARGE_SLICE: usize = 4096;
 
 /// The most slices an annotation may split an axis into.
 pub const MAX_SLICES: usize = 256;
@@ -155,9 +160,25 @@ pub fn by_categories(
     let mut trees: Vec<Option<Dendrogram>> = Vec::with_capacity(categories.members.len());
     let mut largest: Option<(usize, ClusteringNote)> = None;
     let mut approximate = 0;
-    if let Some(options) = options {
+    // An axis too large for its exact tree has its slices clustered
+    // approximately (a slice of up to EXACT_MAX items still gets its exact
+    // tree), not each exactly: twenty exact trees of 50,000 rows take many
+    // minutes where the whole axis takes seconds.
+    let options = options.map(|options| {
+        let mut options = *options;
+        if plan(matrix, axis, &options) != Plan::Exact && options.approx.when == When::OverBudget {
+            options.approx.when = When::Always;
+        }
+        options
+    });
+    if let Some(options) = &options {
         let bar = crate::progress::items_bar(0, &format!("{item} slices"));
-        for members in &categories.members {
+        let count = categories.members.len();
+        for (k, (members, name)) in categories.members.iter().zip(&categories.names).enumerate() {
+            // A slice that takes a while is named as it starts.
+            if members.len() >= LARGE_SLICE {
+                eprintln!("{item} slice {} of {count}: {name}, {} {item}s", k + 1, members.len());
+            }
             if members.len() < 2 {
                 within.push(members.clone());
                 trees.push(None);
@@ -187,7 +208,7 @@ pub fn by_categories(
     }
     let sequence: Vec<usize> = match order {
         SplitOrder::Given => (0..categories.names.len()).collect(),
-        SplitOrder::Tree => slice_order(matrix, axis, &categories.members, options)?,
+        SplitOrder::Tree => slice_order(matrix, axis, &categories.members, options.as_ref())?,
     };
     let mut split_order = Vec::with_capacity(axis.len(matrix));
     let mut bounds = Vec::with_capacity(sequence.len());
