@@ -63,7 +63,7 @@ cp tests/fixtures/h5ad/twin.obs.tsv "$out/annotation/twin"
 
 # The caches' seeds are the files the targets themselves store first:
 # written when each built target runs once.
-for target in tree_cache matrix_cache; do
+for target in tree_cache matrix_cache pyramid_cache; do
     mkdir -p "$out/$target"
     binary=fuzz/target/x86_64-unknown-linux-gnu/release/$target
     if [ -x "$binary" ]; then
