@@ -318,6 +318,33 @@ def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str
     return [path]
 
 
+def _split(split: Any, labels: list, source: Any, directory: str, name: str) -> Optional[str]:
+    """``row_split``/``col_split`` as the spec takes it: ``K``, or a table's column."""
+    if split is None:
+        return None
+    if isinstance(split, (int, np.integer)) and not isinstance(split, bool):
+        if split < 1:
+            raise ValueError(f"{name}={split}: give at least one slice")
+        return str(int(split))
+    if source.path is not None:
+        if not isinstance(split, str):
+            raise ValueError(f"for a file, give {name} as K, 'TABLE.tsv:COLUMN' or 'obs:NAME'")
+        return split
+    if hasattr(split, "columns") and len(split.columns) != 1:
+        raise ValueError(f"{name}: give one column of categories")
+    stored = source.obs if name == "row_split" else source.var
+    [path] = _bar_table(split, labels, stored, directory, name)
+    if isinstance(split, str):
+        column = split
+    elif hasattr(split, "columns"):
+        column = str(split.columns[0])
+    elif hasattr(split, "name") and split.name is not None:
+        column = str(split.name)
+    else:
+        column = name
+    return f"{path}:{column}"
+
+
 def _linkage_file(z: Any, directory: str, name: str) -> Optional[str]:
     if z is None:
         return None
@@ -372,6 +399,8 @@ def clustermap(
     yticklabels: Any = "auto",
     row_cut: Optional[int] = None,
     col_cut: Optional[int] = None,
+    row_split: Any = None,
+    col_split: Any = None,
     optimal_ordering: bool = False,
     agg: str = "mean",
     title: Optional[str] = None,
@@ -401,7 +430,11 @@ def clustermap(
 
     heatscope's own: ``row_cut`` / ``col_cut`` (K flat clusters, as scipy's
     ``fcluster(Z, K, "maxclust")``, shown as a bar and in
-    ``ClusterGrid.row_clusters``), ``optimal_ordering``, ``agg`` ("mean" or
+    ``ClusterGrid.row_clusters``), ``row_split`` / ``col_split``
+    (ComplexHeatmap's: slices drawn apart, each clustered on its own: K
+    for the tree's K clusters, or categories as ``row_colors`` takes them;
+    ``split_order="given"`` keeps the categories' order, ``split_gap`` the
+    pixels between slices), ``optimal_ordering``, ``agg`` ("mean" or
     "extremes": what a pixel over many cells shows), ``title``, ``link``
     (another matrix drawn to the right, rows joined by label), ``layer``
     (of an AnnData). A DataFrame's index and columns names become the axes'
@@ -473,6 +506,8 @@ def clustermap(
             raise ValueError("for a file, give row_colors/col_colors as 'TABLE.tsv:COLUMN' or 'obs:NAME'")
         options["row_colors"] = [row_colors] if row_colors else []
         options["col_colors"] = [col_colors] if col_colors else []
+    options["row_split"] = _split(row_split, rows, source, directory, "row_split")
+    options["col_split"] = _split(col_split, cols, source, directory, "col_split")
     if link is not None:
         linked = _Input(link)
         options["link"] = [linked.path or _matrix_file(linked, directory, "link")]

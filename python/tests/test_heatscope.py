@@ -413,3 +413,24 @@ def test_a_dataframes_index_and_columns_names_name_the_axes_as_in_seaborn():
     grid = heatscope.clustermap(frame, row_colors=ids, categorical=["cluster"], width=600, height=700)
     entries = [t["text"] for t in grid.layout()["texts"] if t["kind"] == "legend_entry"]
     assert entries == [str(i) for i in range(12)]
+
+
+def test_row_split_clusters_each_category_alone_in_the_given_order():
+    frame = pd.DataFrame(random(90, 6, seed=4), index=[f"g{i}" for i in range(90)])
+    kinds = pd.Series(np.array(["b", "a", "c"])[np.arange(90) % 3], index=frame.index, name="kind")
+    grid = heatscope.clustermap(frame, method="average", row_split=kinds, split_order="given")
+    drawn = [frame.index[i] for i in grid.dendrogram_row.reordered_ind]
+    # scipy's tree of each category's rows alone (their float32 values, as
+    # heatscope holds them), the categories in their sorted order.
+    want = []
+    for kind in ["a", "b", "c"]:
+        members = frame[kinds == kind]
+        z = sch.linkage(members.to_numpy(np.float32).astype(np.float64), "average")
+        want += [members.index[i] for i in sch.dendrogram(z, no_plot=True)["leaves"]]
+    assert drawn == want
+    # Split by the tree's K clusters: the whole tree's order.
+    grid = heatscope.clustermap(frame, method="average", row_split=4)
+    z = sch.linkage(frame.to_numpy(np.float32).astype(np.float64), "average")
+    assert list(grid.dendrogram_row.reordered_ind) == sch.dendrogram(z, no_plot=True)["leaves"]
+    with pytest.raises(ValueError, match="row_split=0"):
+        heatscope.clustermap(frame, row_split=0)
