@@ -294,3 +294,19 @@ fn an_h5ad_splits_by_a_stored_obs_column() {
     }
     assert_eq!(drawn.len(), kind.len());
 }
+
+#[test]
+fn a_row_that_cannot_be_clustered_in_a_slice_is_named_as_the_matrix_numbers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (matrix, kinds) = (dir.path().join("m.tsv"), dir.path().join("k.tsv"));
+    std::fs::write(&matrix, "g\ta\tb\tc\nr0\t1\t2\t3\nr1\t2\t3\t1\nr2\tNA\tNA\tNA\nr3\t4\t1\t2\nr4\t0\t1\t5\n")
+        .unwrap();
+    std::fs::write(&kinds, "g\tk\nr0\tx\nr1\tx\nr2\ty\nr3\ty\nr4\ty\n").unwrap();
+    let split = format!("{}:k", kinds.display());
+    let out = dir.path().join("m.png");
+    let args = ["render", matrix.to_str().unwrap(), "--row-split", &split, "-o", out.to_str().unwrap()];
+    let run = heatscope(&dir.path().join("cache"), &args);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("m.tsv: row 'r2' (row 3 of 5) has no finite value"), "{stderr}");
+}

@@ -140,7 +140,7 @@ pub fn write_clusters(path: &Path, labels: &Labels, order: &[usize], groups: &[u
 }
 
 /// A clustering error about the input, worded with the file and the label.
-fn about_file(error: ClusterError, matrix: &Matrix, labels: &Labels) -> anyhow::Error {
+pub(super) fn about_file(error: ClusterError, matrix: &Matrix, labels: &Labels) -> anyhow::Error {
     let path = matrix.source().path.display();
     let message = match &error {
         ClusterError::NoFiniteValue { item, index } => format!(

@@ -14,7 +14,7 @@ use std::time::Instant;
 use super::UsageError;
 use super::cluster::ClusteringNote;
 use crate::cluster::approx::When;
-use crate::cluster::{Axis, ClusterOptions, Dendrogram, Plan, TreeOrigin, cluster, cluster_cached, plan};
+use crate::cluster::{Axis, ClusterError, ClusterOptions, Dendrogram, Plan, TreeOrigin, cluster, cluster_cached, plan};
 use crate::figure::annotation::{AnnotationBar, BarValues};
 use crate::figure::dendrogram::TreeGeometry;
 use crate::figure::slices::Slices;
@@ -188,8 +188,19 @@ pub fn by_categories(
                 Axis::Rows => crate::input::subset(matrix, members, None, dir)?,
                 Axis::Cols => crate::input::subset(matrix, &all_rows, Some(members), dir)?,
             };
-            let (tree, origin) = cluster_cached(&part, axis, options, dir, Some(&bar))
-                .map_err(|e| anyhow::Error::from(UsageError(format!("{}: {e}", matrix.source().path.display()))))?;
+            let (tree, origin) = cluster_cached(&part, axis, options, dir, Some(&bar)).map_err(|e| {
+                // Items named as the matrix numbers them, not as the slice does.
+                let e = match e {
+                    ClusterError::NoFiniteValue { item, index } => {
+                        ClusterError::NoFiniteValue { item, index: members[index] }
+                    }
+                    ClusterError::DistanceOverflow { item, a, b, metric } => {
+                        ClusterError::DistanceOverflow { item, a: members[a], b: members[b], metric }
+                    }
+                    e => e,
+                };
+                super::cluster::about_file(e, matrix, super::cluster::labels(matrix, axis))
+            })?;
             if let TreeOrigin::NotStored(reason) = origin {
                 eprintln!("warning: a slice's tree is not cached: {reason}");
             }

@@ -49,7 +49,10 @@ fn subset_within(
     if bytes <= in_memory {
         let mut values = vec![0.0f32; rows.len() * width];
         read_block(matrix, rows, cols, &mut values)?;
-        return Ok(Matrix::from_vec(rows.len(), width, values).with_labels(row_labels, col_labels));
+        let mut part = Matrix::from_vec(rows.len(), width, values).with_labels(row_labels, col_labels);
+        // Messages about the part name the file it was read from.
+        part.source.path = matrix.source().path.clone();
+        return Ok(part);
     }
     let path = &matrix.source().path;
     let stem = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
