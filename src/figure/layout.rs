@@ -149,7 +149,15 @@ pub fn clustermap(
     let col_tree_h = if has_tree(cols) { options.dendrogram_ratio * h } else { 0.0 };
     // Slice titles: a line left of the row slices (read upwards), one above the column slices.
     let title_line = size * LINE_HEIGHT + PAD / 2.0;
-    let row_titles_w = if rows.slices.is_some() { title_line } else { 0.0 };
+    // Row slices' titles read upwards, or written level (ComplexHeatmap's
+    // `row_title_rot = 0`) where some would not fit upwards along their
+    // slice and level ones fit in a sixth of the width.
+    let level_titles = rows.slices.and_then(|s| level_titles_width(fonts, s, size, h * 0.6, w / 6.0));
+    let row_titles_w = match (rows.slices, level_titles) {
+        (None, _) => 0.0,
+        (Some(_), Some(width)) => width + PAD,
+        (Some(_), None) => title_line,
+    };
     let col_titles_h = if cols.slices.is_some() { title_line } else { 0.0 };
     let row_bar_w = (options.colors_ratio * w).max(4.0);
     let col_bar_h = (options.colors_ratio * h).max(4.0);
@@ -263,12 +271,20 @@ pub fn clustermap(
     }
     // Slice titles: read upwards left of the row slices, level above the column slices.
     if let Some(slices) = rows.slices {
-        let x = if role.row_tree_right { PAD + title_line / 2.0 } else { PAD + row_titles_w / 2.0 };
-        slice_titles(&mut scene, fonts, slices, &row_pieces, x, size, true);
+        match level_titles {
+            Some(width) => {
+                let x = PAD + width;
+                slice_titles(&mut scene, fonts, slices, &row_pieces, x, size, TitleWay::Level(width));
+            }
+            None => {
+                let x = if role.row_tree_right { PAD + title_line / 2.0 } else { PAD + row_titles_w / 2.0 };
+                slice_titles(&mut scene, fonts, slices, &row_pieces, x, size, TitleWay::Upwards);
+            }
+        }
     }
     if let Some(slices) = cols.slices {
         let y = top - col_bars_h - col_tree_h - col_titles_h / 2.0;
-        slice_titles(&mut scene, fonts, slices, &col_pieces, y, size, false);
+        slice_titles(&mut scene, fonts, slices, &col_pieces, y, size, TitleWay::Across);
     }
     for (slices, pieces, rows) in [(rows.slices, &row_pieces, true), (cols.slices, &col_pieces, false)] {
         let Some(slices) = slices else { continue };
@@ -753,9 +769,36 @@ fn trees_along<'a>(
     }
 }
 
-/// Each slice's title centred on its piece, at `across` (x for rows, read
-/// upwards; y for columns); titles longer than their slice are shortened,
-/// and slices too thin for a line of text go without (noted once).
+/// How slice titles are written.
+#[derive(Clone, Copy, PartialEq)]
+enum TitleWay {
+    /// Row slices' titles read upwards, centred on `across`.
+    Upwards,
+    /// Row slices' titles level, ending at `across`, in this many pixels.
+    Level(f32),
+    /// Column slices' titles, level, centred on their slice at height `across`.
+    Across,
+}
+
+/// The width level row slice titles need, when some would not fit read
+/// upwards along their slice (slices `extent` pixels tall in all, roughly)
+/// and all fit level in `most` pixels; else `None`.
+fn level_titles_width(fonts: &mut FontSystem, slices: &Slices, size: f32, extent: f32, most: f32) -> Option<f32> {
+    let n = slices.bounds.last().map_or(0, |b| b.end).max(1) as f32;
+    let widths: Vec<(f32, f32)> = slices
+        .names
+        .iter()
+        .zip(&slices.bounds)
+        .map(|(name, b)| (text::width(fonts, name, size), b.len() as f32 / n * extent))
+        .collect();
+    let cut_upwards = widths.iter().any(|&(width, tall)| tall >= size * LINE_HEIGHT && width > tall - 2.0);
+    let widest = widths.iter().map(|w| w.0).fold(0.0, f32::max).ceil();
+    (cut_upwards && widest <= most).then_some(widest)
+}
+
+/// Each slice's title on its piece, at `across` as `way` says; titles
+/// longer than their room are shortened, and slices too thin for a line
+/// of text go without (noted once).
 fn slice_titles(
     scene: &mut Scene,
     fonts: &mut FontSystem,
@@ -763,7 +806,7 @@ fn slice_titles(
     pieces: &[AxisPiece],
     across: f32,
     size: f32,
-    rows: bool,
+    way: TitleWay,
 ) {
     let mut untitled = 0;
     for piece in pieces {
@@ -772,19 +815,20 @@ fn slice_titles(
             continue;
         }
         let name = &slices.names[piece.slice];
-        let text = fit_noting(fonts, scene, TextKind::SliceTitle, name, size, piece.extent - 2.0);
+        let room = match way {
+            TitleWay::Level(width) => width + 0.5,
+            TitleWay::Upwards | TitleWay::Across => piece.extent - 2.0,
+        };
+        let text = fit_noting(fonts, scene, TextKind::SliceTitle, name, size, room);
         let along = piece.start + piece.extent / 2.0;
-        let at = if rows { [across, along] } else { [along, across] };
-        scene.texts.push(Text {
-            text,
-            at,
-            size,
-            align: Align::Middle,
-            rotated: rows,
-            color: Rgba::BLACK,
-            kind: TextKind::SliceTitle,
-        });
+        let (at, align, rotated) = match way {
+            TitleWay::Upwards => ([across, along], Align::Middle, true),
+            TitleWay::Level(_) => ([across, along], Align::End, false),
+            TitleWay::Across => ([along, across], Align::Middle, false),
+        };
+        scene.texts.push(Text { text, at, size, align, rotated, color: Rgba::BLACK, kind: TextKind::SliceTitle });
     }
+    let rows = way != TitleWay::Across;
     if untitled > 0 {
         let what = if rows { "row" } else { "column" };
         scene.shortened.push(format!(
