@@ -310,3 +310,44 @@ fn a_row_that_cannot_be_clustered_in_a_slice_is_named_as_the_matrix_numbers_it()
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("m.tsv: row 'r2' (row 3 of 5) has no finite value"), "{stderr}");
 }
+
+#[test]
+fn long_slice_titles_are_written_level_whole_beside_their_slices() {
+    let dir = tempfile::tempdir().unwrap();
+    let (png, json) = (dir.path().join("t.png"), dir.path().join("t.json"));
+    let matrix = repo("data/pbmc68k_reduced.tsv");
+    let obs = format!("{}:bulk_labels", repo("data/pbmc68k_reduced.obs.tsv").display());
+    let args = [
+        "render",
+        matrix.to_str().unwrap(),
+        "--row-split",
+        &obs,
+        "--metric",
+        "correlation",
+        "-o",
+        png.to_str().unwrap(),
+        "--layout-out",
+        json.to_str().unwrap(),
+    ];
+    let out = heatscope(&dir.path().join("cache"), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && skip_gpu() && stderr.contains("no GPU adapter") {
+        return;
+    }
+    assert!(out.status.success(), "{stderr}");
+    let layout: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let tree = layout["panels"].as_array().unwrap().iter().find(|p| p["name"] == "row_dendrogram").unwrap();
+    let tree_x = tree["rect"]["x"].as_f64().unwrap();
+    let titles: Vec<&Value> =
+        layout["texts"].as_array().unwrap().iter().filter(|t| t["kind"] == "slice_title").collect();
+    // The eight slices taller than a line of text, each titled whole, level,
+    // left of the trees and inside its slice's height.
+    assert_eq!(titles.len(), 8, "{titles:?}");
+    for title in titles {
+        let name = title["text"].as_str().unwrap();
+        let slice = slices(&layout, "rows").into_iter().find(|s| s["name"] == name).expect("a whole name");
+        let [x, y, w, h] = [0, 1, 2, 3].map(|i| title["box"][i].as_f64().unwrap());
+        let [_, sy, _, sh] = rect(slice);
+        assert!(w > h && x + w <= tree_x && y >= sy && y + h <= sy + sh, "{name}: {:?} in {sy} + {sh}", [x, y, w, h]);
+    }
+}
