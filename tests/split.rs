@@ -112,6 +112,17 @@ fn each_slice_holds_its_category_clustered_alone_and_slices_follow_the_tree_of_t
         assert!(cells((a[1] + a[3]).floor() as usize - 1) > (hw as usize) / 2);
         assert!(cells(b[1].ceil() as usize + 1) > (hw as usize) / 2);
     }
+    let (hy, hh) = (heatmap["y"].as_f64().unwrap(), heatmap["h"].as_f64().unwrap());
+    for pair in slices(&layout, "cols").windows(2) {
+        let (a, b) = (rect(pair[0]), rect(pair[1]));
+        let gap: Vec<usize> = ((a[0] + a[2]).ceil() as usize..b[0].floor() as usize).collect();
+        assert!(gap.len() >= 3, "{gap:?}");
+        for x in gap {
+            for y in (hy.ceil() as usize..(hy + hh).floor() as usize).step_by(3) {
+                assert_eq!(at(x, y), [255, 255, 255], "gap pixel ({x}, {y})");
+            }
+        }
+    }
     // Each slice is titled.
     let titles: Vec<&str> = layout["texts"]
         .as_array()
@@ -209,12 +220,17 @@ fn bad_splits_fail_with_one_line_and_exit_code_2() {
     let matrix = fixture("matrix.tsv");
     let rows = fixture("rows.tsv");
     let out = dir.path().join("out.png");
-    let cases: [(Vec<String>, &str); 6] = [
+    let link = matrix.to_str().unwrap().to_owned();
+    let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["--row-split".into(), format!("{}:nope", rows.display())], "no column named 'nope'"),
         (vec!["--row-split".into(), "0".into()], "--row-split 0: ask for at least one slice"),
+        (vec!["--row-split".into(), "00".into()], "--row-split 00: ask for at least one slice"),
+        (vec!["--col-split".into(), "+0".into()], "--col-split +0: ask for at least one slice"),
+        (vec!["--row-split".into(), "101".into()], "--row-split 101: give at most 100 slices"),
         (vec!["--row-split".into(), "91".into()], "--row-split 91: the tree has 90 leaves; give 1 to 90 slices"),
-        (vec!["--row-split".into(), "3".into(), "--no-row-cluster".into()], "--row-split 3 cuts the tree"),
+        (vec!["--row-split".into(), "3".into(), "--no-row-cluster".into()], "--row-split 3 cuts the row tree"),
         (vec!["--row-split".into(), "3".into(), "--row-cut".into(), "2".into()], "drop the cut"),
+        (vec!["--col-split".into(), "2".into(), "--link".into(), link], "--col-split goes with one heatmap"),
         (
             vec!["--split-gap".into(), "500".into(), "--row-split".into(), "2".into()],
             "--split-gap 500: give a gap from 0 to 100 pixels",

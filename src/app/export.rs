@@ -89,7 +89,12 @@ pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
             .map(|(p, &i)| {
                 let label = labels.get(i);
                 let drawn = shown.binary_search(&p).is_ok();
-                let (from, to) = match pieces.and_then(|pieces| pieces.iter().find(|x| x.shows(p as f64 + 0.5))) {
+                // The piece holding the item: the first not ending before its centre.
+                let piece = pieces.and_then(|pieces| {
+                    let k = pieces.partition_point(|x| x.visible.end < p as f64 + 0.5);
+                    pieces.get(k).filter(|x| x.shows(p as f64 + 0.5))
+                });
+                let (from, to) = match piece {
                     Some(piece) => (piece.pixel(p as f64) as f32, piece.pixel(p as f64 + 1.0) as f32),
                     None => (start + p as f32 * step, start + (p + 1) as f32 * step),
                 };
@@ -106,10 +111,8 @@ pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
         .enumerate()
         .map(|(k, ((panel, rect), (shown_rows, shown_cols)))| {
             let style = &panel.style;
-            let (row_pieces, col_pieces) = match k == 0 && split {
-                true => (Some(&scene.row_pieces[..]), Some(&scene.col_pieces[..])),
-                false => (None, None),
-            };
+            let (row_pieces, col_pieces) =
+                if k == 0 && split { (Some(&scene.row_pieces[..]), Some(&scene.col_pieces[..])) } else { (None, None) };
             let (rows, cols) = (panel.matrix.row_labels(), panel.matrix.col_labels());
             json!({
                 "file": panel.matrix.source().path.display().to_string(),

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::UsageError;
 use super::spec::{FigureSpec, LinkOrder, is_stored_column};
-use super::split::{Categories, Split, SplitBy};
+use super::split::{Categories, MAX_PIECES, Split, SplitBy};
 use crate::cluster::{Axis, ClusterOptions, Dendrogram, MemoryBudget};
 use crate::figure::annotation::{AnnotationBar, BarKind, BarSource, BarTable, assign_palettes, classify_as};
 use crate::figure::dendrogram::TreeGeometry;
@@ -433,12 +433,10 @@ pub fn prepare_panel(
      -> anyhow::Result<Option<Split>> {
         Ok(match (split.as_deref().map(SplitBy::parse), categories) {
             (Some(SplitBy::Cut(k)), _) => {
-                let tree = tree.as_ref().ok_or_else(|| {
-                    usage(format!(
-                        "{flag} {k} cuts the tree of that axis; drop --no-*-cluster or split by an annotation"
-                    ))
-                })?;
-                if k > tree.n_leaves() {
+                let tree = tree
+                    .as_ref()
+                    .ok_or_else(|| usage(format!("{flag} {k}: that axis has no tree to cut (fewer than two items)")))?;
+                if k == 0 || k > tree.n_leaves() {
                     return Err(usage(format!(
                         "{flag} {k}: the tree has {} leaves; give 1 to {} slices",
                         tree.n_leaves(),
@@ -462,6 +460,15 @@ pub fn prepare_panel(
         split(Axis::Rows, &figure.row_split, row_categories, &row_tree, !figure.no_row_cluster, "--row-split")?;
     let col_split =
         split(Axis::Cols, &figure.col_split, col_categories, &col_tree, !figure.no_col_cluster, "--col-split")?;
+    // Every pair of a row slice and a column slice is one piece to draw.
+    let count = |split: &Option<Split>| split.as_ref().map_or(1, |s| s.slices.names.len());
+    if count(&row_split) * count(&col_split) > MAX_PIECES {
+        return Err(usage(format!(
+            "--row-split and --col-split: {} × {} slices make more than {MAX_PIECES} pieces; split one axis into fewer",
+            count(&row_split),
+            count(&col_split)
+        )));
+    }
     let row_order: Vec<usize> = match (&links, left, &row_split) {
         (_, _, Some(split)) => split.order.clone(),
         (Some(links), Some((left, _)), _) if figure.link_order == LinkOrder::Follow => {
@@ -581,12 +588,11 @@ pub fn prepare_panel(
             ..super::cluster::ClusteringNote::new(&matrix, axis, &options)
         })
     };
-    let clustering = [
+    let mut clustering = [
         note(Axis::Rows, &row_tree, figure.row_linkage.is_some()),
         note(Axis::Cols, &col_tree, figure.col_linkage.is_some()),
     ];
     // A split axis draws each slice's tree; it has no tree of its own.
-    let mut clustering = clustering;
     let mut slices = |split: Option<Split>, k: usize| {
         split.map(|split| {
             if split.note.is_some() {

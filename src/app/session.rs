@@ -11,7 +11,7 @@ use super::scene::scene;
 use super::spec::FigureSpec;
 use crate::figure::layout::{items_in_view, tree_view};
 use crate::figure::scene::{Align, DataWindow, Fill, Rect, Scene, Text, TextKind};
-use crate::figure::slices::{AxisPiece, position};
+use crate::figure::slices::{AxisPiece, pieces, position};
 use crate::figure::{Agg, Rgba, text};
 use crate::input::Axis;
 use crate::pyramid::Level;
@@ -66,9 +66,6 @@ pub struct Session {
     pub export_dir: Option<PathBuf>,
     /// What the last `e` wrote, shown until the next action.
     pub export_note: Option<String>,
-    /// A split heatmap's slices in view at the last drawing (rows, columns),
-    /// so the wheel zooms about the cell under the pointer across gaps.
-    split_pieces: Option<(Vec<AxisPiece>, Vec<AxisPiece>)>,
 }
 
 /// What a view shows, saved and reopened with `view --state FILE`: the
@@ -119,7 +116,6 @@ impl Session {
             drag_from: None,
             fonts: text::font_system(),
             heatmap_cache: None,
-            split_pieces: None,
             last_search: None,
             export_dir: None,
             export_note: None,
@@ -414,17 +410,11 @@ impl Session {
         let orange = Rgba([255, 140, 0, 255]);
         let windows = self.windows();
         let split = !scene.pieces.is_empty();
-        self.split_pieces = split.then(|| (scene.row_pieces.clone(), scene.col_pieces.clone()));
         match self.highlight {
-            Some((Axis::Rows, p)) if split => {
-                if let Some(piece) = scene.row_pieces.iter().find(|x| x.shows(p as f64 + 0.5)) {
-                    let (y0, y1) = (piece.pixel(p as f64), piece.pixel(p as f64 + 1.0));
-                    let line = |y: f64| Rect::new(heatmap.x - 6.0, y as f32, heatmap.w + 12.0, 2.0);
-                    scene.fills.push(Fill { rect: line(y0 - 2.0), color: orange });
-                    scene.fills.push(Fill { rect: line(y0 + (y1 - y0).max(2.0)), color: orange });
-                }
+            Some((Axis::Rows, p)) => {
+                let pieces = if split { scene.row_pieces.clone() } else { Vec::new() };
+                mark_rows(&mut scene, heatmap, &window.rows, p..p + 1, &pieces);
             }
-            Some((Axis::Rows, p)) => mark_rows(&mut scene, heatmap, &window.rows, p..p + 1),
             Some((Axis::Cols, p)) => {
                 let px = heatmap.w as f64 / (window.cols.end - window.cols.start);
                 let x = match scene.col_pieces.iter().find(|x| split && x.shows(p as f64 + 0.5)) {
@@ -444,8 +434,10 @@ impl Session {
         if let Some(link) = self.cursor.and_then(|c| hovered_connector(&scene, [c[0] as f32, c[1] as f32])) {
             // Both ends' rows outlined, the connector drawn again on top.
             let (l, r) = (link.gap, link.gap + 1);
-            mark_rows(&mut scene, rects[l], &windows[l].rows, link.left.start as usize..link.left.end as usize);
-            mark_rows(&mut scene, rects[r], &windows[r].rows, link.right.start as usize..link.right.end as usize);
+            let (left, right) =
+                (link.left.start as usize..link.left.end as usize, link.right.start as usize..link.right.end as usize);
+            mark_rows(&mut scene, rects[l], &windows[l].rows, left, &[]);
+            mark_rows(&mut scene, rects[r], &windows[r].rows, right, &[]);
             let panels: Vec<&Prepared> = self.prepared.panels().collect();
             let label =
                 |k: usize, p: u32| panels[k].matrix.row_labels().get(panels[k].row_order[p as usize]).into_owned();
@@ -693,11 +685,22 @@ fn axis_name(axis: Axis) -> &'static str {
 }
 
 /// Orange lines above and below display rows `rows` of the heatmap at `rect`
-/// showing `window`, where in view.
-fn mark_rows(scene: &mut Scene, rect: Rect, window: &std::ops::Range<f64>, rows: std::ops::Range<usize>) {
+/// showing `window`, where in view; through `pieces` where it is split.
+fn mark_rows(
+    scene: &mut Scene,
+    rect: Rect,
+    window: &std::ops::Range<f64>,
+    rows: std::ops::Range<usize>,
+    pieces: &[AxisPiece],
+) {
     let px = rect.h as f64 / (window.end - window.start);
-    let y0 = rect.y as f64 + (rows.start as f64 - window.start) * px;
-    let y1 = rect.y as f64 + (rows.end as f64 - window.start) * px;
+    let linear = |p: usize| rect.y as f64 + (p as f64 - window.start) * px;
+    // The first row's piece places both lines (a run of rows within one slice).
+    let (y0, y1) = match pieces.iter().find(|x| x.shows(rows.start as f64 + 0.5)) {
+        Some(piece) => (piece.pixel(rows.start as f64), piece.pixel(rows.end as f64)),
+        None if !pieces.is_empty() => return,
+        None => (linear(rows.start), linear(rows.end)),
+    };
     if y1 >= rect.y as f64 && y0 <= rect.bottom() as f64 {
         let line = |y: f64| Rect::new(rect.x - 6.0, y as f32, rect.w + 12.0, 2.0);
         let orange = Rgba([255, 140, 0, 255]);
@@ -797,15 +800,19 @@ impl Session {
         let heatmap = self.heatmap_rects()[self.focus];
         let mut at = [(c[0] - heatmap.x as f64) / heatmap.w as f64, (c[1] - heatmap.y as f64) / heatmap.h as f64];
         // Across a split heatmap's gaps: where the cell under the pointer
-        // lies in the window, so that it stays under the pointer.
-        if let (0, Some((rows, cols)), Some(camera)) = (self.focus, &self.split_pieces, &self.camera) {
-            let window = camera.window();
+        // lies in the window, so that it stays under the pointer (to within
+        // the gaps that come into view or leave it).
+        let p = &self.prepared;
+        if let (0, true, Some(camera)) = (self.focus, p.row_slices.is_some() || p.col_slices.is_some(), &self.camera) {
+            let (window, gap) = (camera.window(), self.figure.split_gap);
+            let rows = pieces(p.row_slices.as_ref(), &window.rows, heatmap.y, heatmap.h, gap);
+            let cols = pieces(p.col_slices.as_ref(), &window.cols, heatmap.x, heatmap.w, gap);
             let fraction = |pieces: &[AxisPiece], x: f64, shown: &std::ops::Range<f64>| {
                 position(pieces, x).map(|p| (p - shown.start) / (shown.end - shown.start))
             };
             at = [
-                fraction(cols, c[0], &window.cols).unwrap_or(at[0]),
-                fraction(rows, c[1], &window.rows).unwrap_or(at[1]),
+                fraction(&cols, c[0], &window.cols).unwrap_or(at[0]),
+                fraction(&rows, c[1], &window.rows).unwrap_or(at[1]),
             ];
         }
         camera_only(self.act(wheel_action(notches, at.map(|a| a.clamp(0.0, 1.0)), shift, control)));

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::UsageError;
-use super::split::SplitOrder;
+use super::split::{MAX_SLICES, SplitBy, SplitOrder};
 use crate::cluster::approx::ApproxOptions;
 use crate::cluster::{Method, Metric};
 use crate::figure::{Agg, LabelMode, Rgba};
@@ -359,27 +359,39 @@ impl FigureSpec {
         if !(0.0..=100.0).contains(&self.split_gap) {
             return usage(format!("--split-gap {}: give a gap from 0 to 100 pixels", self.split_gap));
         }
-        for (flag, split, cut, cut_height, linked) in [
-            ("--row-split", &self.row_split, self.row_cut, self.row_cut_height, !self.link.is_empty()),
-            ("--col-split", &self.col_split, self.col_cut, self.col_cut_height, false),
-        ] {
+        let axes = [
+            ("--row-split", &self.row_split, "row", [self.row_cut.is_some(), self.row_cut_height.is_some()]),
+            ("--col-split", &self.col_split, "col", [self.col_cut.is_some(), self.col_cut_height.is_some()]),
+        ];
+        for (flag, split, axis, cuts) in axes {
             let Some(split) = split else { continue };
-            if split == "0" {
-                return usage(format!("{flag} 0: ask for at least one slice"));
+            let (linkage, order_file, order, no_cluster) = match axis {
+                "row" => (&self.row_linkage, &self.row_order_file, &self.row_order, self.no_row_cluster),
+                _ => (&self.col_linkage, &self.col_order_file, &self.col_order, self.no_col_cluster),
+            };
+            match SplitBy::parse(split) {
+                SplitBy::Cut(0) => return usage(format!("{flag} {split}: ask for at least one slice")),
+                SplitBy::Cut(k) if k > MAX_SLICES => {
+                    return usage(format!("{flag} {k}: give at most {MAX_SLICES} slices"));
+                }
+                SplitBy::Cut(k) if no_cluster || order_file.is_some() || order.is_some() => {
+                    return usage(format!(
+                        "{flag} {k} cuts the {axis} tree; drop --no-{axis}-cluster, --{axis}-order and --{axis}-order-file"
+                    ));
+                }
+                SplitBy::Annotation(_) if linkage.is_some() || order_file.is_some() || order.is_some() => {
+                    return usage(format!(
+                        "{flag} by an annotation clusters each slice; drop --{axis}-linkage, --{axis}-order and --{axis}-order-file"
+                    ));
+                }
+                _ => {}
             }
-            if cut.is_some() || cut_height.is_some() {
+            if cuts.contains(&true) {
                 return usage(format!("{flag} with a cut of the same axis: the slices are the split; drop the cut"));
             }
-            if linked {
+            if !self.link.is_empty() {
                 return usage(format!("{flag} goes with one heatmap; drop --link"));
             }
-        }
-        let by_annotation = |split: &Option<String>| split.as_ref().is_some_and(|s| s.parse::<usize>().is_err());
-        if by_annotation(&self.row_split) && self.row_linkage.is_some() {
-            return usage("--row-split by an annotation clusters each slice; drop --row-linkage".to_owned());
-        }
-        if by_annotation(&self.col_split) && self.col_linkage.is_some() {
-            return usage("--col-split by an annotation clusters each slice; drop --col-linkage".to_owned());
         }
         if let Some(k) = self.approx.groups.filter(|&k| k < 2) {
             return usage(format!("--groups {k}: the approximate mode needs at least 2 groups"));

@@ -24,8 +24,11 @@ use crate::input::Matrix;
 /// clustering starts.
 const LARGE_SLICE: usize = 4096;
 
-/// The most slices an annotation may split an axis into.
-pub const MAX_SLICES: usize = 256;
+/// The most slices an axis may be split into.
+pub const MAX_SLICES: usize = 100;
+
+/// The most pieces (a row slice by a column slice) a figure may draw.
+pub const MAX_PIECES: usize = 1000;
 
 /// How an axis is split.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +40,7 @@ pub enum SplitBy {
 }
 
 impl SplitBy {
-    /// `K` (a whole number) or an annotation column.
+    /// `K` (a whole number, `00` and `+3` too) or an annotation column.
     pub fn parse(text: &str) -> SplitBy {
         match text.parse::<usize>() {
             Ok(k) => SplitBy::Cut(k),
@@ -60,7 +63,9 @@ pub enum SplitOrder {
 
 /// An axis split: its display order and its slices.
 pub struct Split {
+    /// Display position → item.
     pub order: Vec<usize>,
+    /// The slices along that order.
     pub slices: Slices,
     /// How the largest slice was clustered (`None`: not clustered).
     pub note: Option<ClusteringNote>,
@@ -70,7 +75,9 @@ pub struct Split {
 /// categories (those with no item left out; missing values last, as
 /// "missing").
 pub struct Categories {
+    /// Each category's name.
     pub names: Vec<String>,
+    /// Each category's items, ascending.
     pub members: Vec<Vec<usize>>,
 }
 
@@ -161,9 +168,10 @@ pub fn by_categories(
     let mut largest: Option<(usize, ClusteringNote)> = None;
     let mut approximate = 0;
     // An axis too large for its exact tree has its slices clustered
-    // approximately (a slice of up to EXACT_MAX items still gets its exact
-    // tree), not each exactly: twenty exact trees of 50,000 rows take many
-    // minutes where the whole axis takes seconds.
+    // approximately (as the approximate path goes: a row slice of up to
+    // EXACT_MAX rows still gets its exact tree), not each exactly: twenty
+    // exact trees of 50,000 rows take many minutes where the whole axis
+    // takes seconds.
     let options = options.map(|options| {
         let mut options = *options;
         if plan(matrix, axis, &options) != Plan::Exact && options.approx.when == When::OverBudget {
@@ -258,7 +266,7 @@ fn slice_order(
         return Ok((0..k).collect());
     }
     let means = mean_profiles(matrix, axis, members)?;
-    let dim = axis.dim(matrix);
+    let dim = means.len() / k;
     let mut options = options.copied().unwrap_or_else(|| ClusterOptions {
         method: crate::cluster::Method::Average,
         metric: crate::cluster::Metric::Euclidean,
@@ -277,12 +285,17 @@ fn slice_order(
     Ok(tree.leaves())
 }
 
-/// Each slice's mean profile (`members.len()` × the other axis's length),
+/// Column slices' profiles take at most this many rows, evenly spaced.
+const PROFILE_ROWS: usize = 50_000;
+
+/// Each slice's mean profile (`members.len()` × the other axis's length;
+/// for column slices, over at most [`PROFILE_ROWS`] evenly spaced rows),
 /// in one pass over the rows, read from the file.
 fn mean_profiles(matrix: &Matrix, axis: Axis, members: &[Vec<usize>]) -> anyhow::Result<Vec<f32>> {
     let (rows, cols) = (matrix.rows(), matrix.cols());
     let k = members.len();
-    let dim = axis.dim(matrix);
+    let step = if axis == Axis::Cols { rows.div_ceil(PROFILE_ROWS).max(1) } else { 1 };
+    let dim = if axis == Axis::Cols { rows.div_ceil(step) } else { cols };
     let mut sums = vec![0.0f64; k * dim];
     let mut counts = vec![0u64; k * dim];
     let mut slice_of = vec![0usize; axis.len(matrix)];
@@ -294,8 +307,8 @@ fn mean_profiles(matrix: &Matrix, axis: Axis, members: &[Vec<usize>]) -> anyhow:
     let mut row = vec![0.0f32; cols];
     let read = |e: std::io::Error| crate::input::InputError::Read { path: matrix.source().path.clone(), source: e };
     let bar = crate::progress::items_bar(rows as u64, "slice means");
-    for i in 0..rows {
-        if i % 4096 == 0 {
+    for i in (0..rows).step_by(step) {
+        if i % 4096 < step {
             bar.set_position(i as u64);
             if crate::progress::interrupted() {
                 return Err(crate::input::InputError::Interrupted.into());
@@ -306,7 +319,7 @@ fn mean_profiles(matrix: &Matrix, axis: Axis, members: &[Vec<usize>]) -> anyhow:
             // Rows: slice of row i, coordinate j; columns: slice of column j, coordinate i.
             let at = match axis {
                 Axis::Rows => slice_of[i] * dim + j,
-                Axis::Cols => slice_of[j] * dim + i,
+                Axis::Cols => slice_of[j] * dim + i / step,
             };
             sums[at] += v as f64;
             counts[at] += 1;

@@ -277,7 +277,7 @@ pub fn clustermap(
                 slice_titles(&mut scene, fonts, slices, &row_pieces, x, size, TitleWay::Level(width));
             }
             None => {
-                let x = if role.row_tree_right { PAD + title_line / 2.0 } else { PAD + row_titles_w / 2.0 };
+                let x = PAD + row_titles_w / 2.0;
                 slice_titles(&mut scene, fonts, slices, &row_pieces, x, size, TitleWay::Upwards);
             }
         }
@@ -288,7 +288,7 @@ pub fn clustermap(
     }
     for (slices, pieces, rows) in [(rows.slices, &row_pieces, true), (cols.slices, &col_pieces, false)] {
         let Some(slices) = slices else { continue };
-        for piece in pieces {
+        for piece in pieces.iter().filter(|piece| slices.holds(piece)) {
             let bounds = &slices.bounds[piece.slice];
             let rect = if rows {
                 Rect::new(heatmap.x, piece.start, heatmap.w, piece.extent)
@@ -757,6 +757,7 @@ fn trees_along<'a>(
             let max = slices.max_height();
             pieces
                 .iter()
+                .filter(|piece| slices.holds(piece))
                 .filter_map(|piece| {
                     let tree = slices.trees[piece.slice].as_ref()?;
                     let first = slices.bounds[piece.slice].start as f64;
@@ -809,7 +810,7 @@ fn slice_titles(
     way: TitleWay,
 ) {
     let mut untitled = 0;
-    for piece in pieces {
+    for piece in pieces.iter().filter(|piece| slices.holds(piece)) {
         if piece.extent < size * LINE_HEIGHT {
             untitled += 1;
             continue;

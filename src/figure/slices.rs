@@ -29,6 +29,14 @@ impl Slices {
         self.trees.iter().flatten().map(TreeGeometry::max_height).fold(0.0, f64::max)
     }
 
+    /// Whether `piece` shows part of its slice (not so when the view lies
+    /// wholly off the matrix).
+    pub fn holds(&self, piece: &AxisPiece) -> bool {
+        self.bounds
+            .get(piece.slice)
+            .is_some_and(|b| piece.visible.start < b.end as f64 && piece.visible.end > b.start as f64)
+    }
+
     /// The slice holding display position `p`.
     pub fn slice_of(&self, p: usize) -> Option<usize> {
         let k = self.bounds.partition_point(|b| b.end <= p);

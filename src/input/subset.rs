@@ -22,7 +22,8 @@ pub const IN_MEMORY_MAX: usize = 256 << 20;
 const BLOCK_ROWS: usize = 1024;
 
 /// The rows `rows` (ascending indices) of `matrix`, with only the columns
-/// `cols` (ascending) when given, labelled as in `matrix`. Rows are read
+/// `cols` (ascending) when given, labelled as in `matrix` (all the rows:
+/// labelled `row_i`, not copied). Rows are read
 /// from the file, not through the map, so the pass keeps no pages mapped.
 ///
 /// # Panics
@@ -40,7 +41,13 @@ fn subset_within(
     in_memory: usize,
 ) -> Result<Matrix, InputError> {
     let width = cols.map_or(matrix.cols(), <[usize]>::len);
-    let row_labels = Labels::from_strings(rows.iter().map(|&i| matrix.row_labels().get(i)));
+    // All rows in order (a slice of columns): their labels are not copied.
+    let every_row = rows.len() == matrix.rows() && rows.iter().enumerate().all(|(k, &i)| k == i);
+    let row_labels = if every_row {
+        Labels::generated("row", rows.len())
+    } else {
+        Labels::from_strings(rows.iter().map(|&i| matrix.row_labels().get(i)))
+    };
     let col_labels = match cols {
         Some(cols) => Labels::from_strings(cols.iter().map(|&j| matrix.col_labels().get(j))),
         None => matrix.col_labels().clone(),

@@ -521,11 +521,15 @@ impl Renderer {
                 loader.retain(|id| keep.contains(id));
             }
         }
+        // The pieces of a split heatmap share its atlases: they show parts
+        // of one view at one scale, so one level's atlas holds them all.
+        let pieces = scene.pieces.len();
+        let panel = |i: usize| if pieces == 0 { i } else { i.saturating_sub(pieces - 1) };
         let heatmap_groups: Vec<(HeatmapVariant, wgpu::BindGroup)> = heatmaps
             .iter()
             .zip(&rects)
             .enumerate()
-            .flat_map(|(i, (source, &rect))| self.heatmap_bind_groups(i, rect, source, origin_f, size_f))
+            .flat_map(|(i, (source, &rect))| self.heatmap_bind_groups(panel(i), rect, source, origin_f, size_f))
             .collect();
         for &(variant, _) in &heatmap_groups {
             self.make_heatmap_pipeline(variant);
