@@ -28,13 +28,18 @@ fn strings(value: &Value) -> Vec<String> {
     value.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
 }
 
-/// Renders the fixture matrix with `extra` flags; the layout, the image
-/// path, or `None` when skipped for want of a GPU.
+/// Renders the fixture matrix at 900 × 700 with `extra` flags; the
+/// layout, the image path, or `None` when skipped for want of a GPU.
 fn render(dir: &Path, extra: &[&str]) -> Option<(Value, PathBuf)> {
+    let size = [&["--width", "900", "--height", "700"][..], extra].concat();
+    render_file(dir, &fixture("matrix.tsv"), &size)
+}
+
+/// Renders `matrix` with `extra` flags, as [`render`].
+fn render_file(dir: &Path, matrix: &Path, extra: &[&str]) -> Option<(Value, PathBuf)> {
     let (png, json) = (dir.join("split.png"), dir.join("split.json"));
-    let matrix = fixture("matrix.tsv");
     let args = [
-        &["render", matrix.to_str().unwrap(), "--width", "900", "--height", "700"][..],
+        &["render", matrix.to_str().unwrap()][..],
         extra,
         &["-o", png.to_str().unwrap(), "--layout-out", json.to_str().unwrap()],
     ]
@@ -252,27 +257,12 @@ fn bad_splits_fail_with_one_line_and_exit_code_2() {
 #[test]
 fn an_h5ad_splits_by_a_stored_obs_column() {
     let dir = tempfile::tempdir().unwrap();
-    let (png, json) = (dir.path().join("h5.png"), dir.path().join("h5.json"));
     let h5ad = repo("data/pbmc68k_reduced.h5ad");
-    let args = [
-        "render",
-        h5ad.to_str().unwrap(),
-        "--row-split",
-        "obs:bulk_labels",
-        "--split-order",
-        "given",
-        "-o",
-        png.to_str().unwrap(),
-        "--layout-out",
-        json.to_str().unwrap(),
-    ];
-    let out = heatscope(&dir.path().join("cache"), &args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() && skip_gpu() && stderr.contains("no GPU adapter") {
+    let Some((layout, _)) =
+        render_file(dir.path(), &h5ad, &["--row-split", "obs:bulk_labels", "--split-order", "given"])
+    else {
         return;
-    }
-    assert!(out.status.success(), "{stderr}");
-    let layout: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    };
     // Each cell's type, read from the table exported with the demo.
     let table = std::fs::read_to_string(repo("data/pbmc68k_reduced.obs.tsv")).unwrap();
     let header: Vec<&str> = table.lines().next().unwrap().split('\t').collect();
@@ -330,28 +320,11 @@ fn a_row_that_cannot_be_clustered_in_a_slice_is_named_as_the_matrix_numbers_it()
 #[test]
 fn long_slice_titles_are_written_level_whole_beside_their_slices() {
     let dir = tempfile::tempdir().unwrap();
-    let (png, json) = (dir.path().join("t.png"), dir.path().join("t.json"));
     let matrix = repo("data/pbmc68k_reduced.tsv");
     let obs = format!("{}:bulk_labels", repo("data/pbmc68k_reduced.obs.tsv").display());
-    let args = [
-        "render",
-        matrix.to_str().unwrap(),
-        "--row-split",
-        &obs,
-        "--metric",
-        "correlation",
-        "-o",
-        png.to_str().unwrap(),
-        "--layout-out",
-        json.to_str().unwrap(),
-    ];
-    let out = heatscope(&dir.path().join("cache"), &args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() && skip_gpu() && stderr.contains("no GPU adapter") {
+    let Some((layout, _)) = render_file(dir.path(), &matrix, &["--row-split", &obs, "--metric", "correlation"]) else {
         return;
-    }
-    assert!(out.status.success(), "{stderr}");
-    let layout: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    };
     let tree = layout["panels"].as_array().unwrap().iter().find(|p| p["name"] == "row_dendrogram").unwrap();
     let tree_x = tree["rect"]["x"].as_f64().unwrap();
     let titles: Vec<&Value> =
