@@ -340,3 +340,26 @@ fn long_slice_titles_are_written_level_whole_beside_their_slices() {
         assert!(w > h && x + w <= tree_x && y >= sy && y + h <= sy + sh, "{name}: {:?} in {sy} + {sh}", [x, y, w, h]);
     }
 }
+
+#[test]
+fn a_split_by_nothing_or_by_an_empty_column_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.tsv");
+    let mut table = String::from("gene\tnote\n");
+    (0..90).for_each(|i| table += &format!("gene{i}\t\n"));
+    std::fs::write(&empty, table).unwrap();
+    let matrix = fixture("matrix.tsv");
+    let out = dir.path().join("out.png");
+    let blank = format!("{}:note", empty.display());
+    for (split, says) in [
+        ("abc", "--row-split abc: give K (a number of slices), TABLE.tsv:COLUMN or obs:COLUMN"),
+        ("2.5", "--row-split 2.5: give K (a number of slices)"),
+        (blank.as_str(), "note has no values; split by a column that holds categories"),
+    ] {
+        let args = ["render", matrix.to_str().unwrap(), "--row-split", split, "-o", out.to_str().unwrap()];
+        let run = heatscope(&dir.path().join("cache"), &args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{split}: {stderr}");
+        assert!(stderr.contains(says), "{split}: {stderr}");
+    }
+}

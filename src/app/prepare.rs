@@ -360,6 +360,12 @@ pub fn prepare_panel(
     // Split by an annotation: its categories, read before any clustering.
     let categories = |split: &Option<String>, axis: Axis, flag: &str| -> anyhow::Result<Option<Categories>> {
         let Some(SplitBy::Annotation(spec)) = split.as_deref().map(SplitBy::parse) else { return Ok(None) };
+        if !is_stored_column(&spec) && !spec.contains(':') && !Path::new(&spec).is_file() {
+            let stored = if axis == Axis::Rows { "obs" } else { "var" };
+            return Err(usage(format!(
+                "{flag} {spec}: give K (a number of slices), TABLE.tsv:COLUMN or {stored}:COLUMN"
+            )));
+        }
         let bars = annotation_bars(&spec, axis, flag)?;
         let [bar] = &bars[..] else {
             return Err(usage(format!("{flag} {spec}: names {} columns; split by one", bars.len())));
@@ -443,7 +449,14 @@ pub fn prepare_panel(
                         tree.n_leaves()
                     )));
                 }
-                Some(super::split::by_cut(tree, k))
+                let split = super::split::by_cut(tree, k);
+                if split.slices.names.len() < k {
+                    eprintln!(
+                        "warning: {flag} {k}: the tree's merges tie there, so its cut gives {} slices (as scipy's fcluster maxclust)",
+                        split.slices.names.len()
+                    );
+                }
+                Some(split)
             }
             (_, Some(categories)) => Some(super::split::by_categories(
                 &matrix,

@@ -375,14 +375,21 @@ impl FigureSpec {
                     return usage(format!("{flag} {k}: give at most {MAX_SLICES} slices"));
                 }
                 SplitBy::Cut(k) if no_cluster || order_file.is_some() || order.is_some() => {
-                    return usage(format!(
-                        "{flag} {k} cuts the {axis} tree; drop --no-{axis}-cluster, --{axis}-order and --{axis}-order-file"
-                    ));
+                    let drop = match (no_cluster, order.is_some()) {
+                        (true, _) => format!("--no-{axis}-cluster"),
+                        (_, true) => format!("--{axis}-order"),
+                        _ => format!("--{axis}-order-file"),
+                    };
+                    return usage(format!("{flag} {k} cuts the {axis} tree; drop {drop}"));
                 }
                 SplitBy::Annotation(_) if linkage.is_some() || order_file.is_some() || order.is_some() => {
-                    return usage(format!(
-                        "{flag} by an annotation clusters each slice; drop --{axis}-linkage, --{axis}-order and --{axis}-order-file"
-                    ));
+                    let given = [
+                        (linkage.is_some(), "linkage"),
+                        (order.is_some(), "order"),
+                        (order_file.is_some(), "order-file"),
+                    ];
+                    let drop = given.iter().find(|g| g.0).map_or("", |g| g.1);
+                    return usage(format!("{flag} by an annotation clusters each slice; drop --{axis}-{drop}"));
                 }
                 _ => {}
             }

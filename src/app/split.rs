@@ -110,6 +110,9 @@ impl Categories {
         for (i, code) in codes.iter().enumerate().take(n) {
             members[code.unwrap_or(names.len())].push(i);
         }
+        if members[names.len()].len() == n {
+            return Err(format!("{} has no values; split by a column that holds categories", bar.name));
+        }
         names.push("missing".to_owned());
         let (names, members): (Vec<String>, Vec<Vec<usize>>) =
             names.into_iter().zip(members).filter(|(_, m)| !m.is_empty()).unzip();

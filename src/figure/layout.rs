@@ -811,11 +811,18 @@ fn slice_titles(
 ) {
     let mut untitled = 0;
     for piece in pieces.iter().filter(|piece| slices.holds(piece)) {
-        if piece.extent < size * LINE_HEIGHT {
+        let name = &slices.names[piece.slice];
+        // A title along its slice needs its length there (a short one fits
+        // a thin slice; a long one is shortened to a line's length at
+        // least); a level row title, a line of height.
+        let needs = match way {
+            TitleWay::Upwards | TitleWay::Across => text::width(fonts, name, size).min(size * LINE_HEIGHT) + 2.0,
+            TitleWay::Level(_) => size * LINE_HEIGHT,
+        };
+        if piece.extent < needs {
             untitled += 1;
             continue;
         }
-        let name = &slices.names[piece.slice];
         let room = match way {
             TitleWay::Level(width) => width + 0.5,
             TitleWay::Upwards | TitleWay::Across => piece.extent - 2.0,
