@@ -622,6 +622,15 @@ fn marked_rows_are_labelled_apart_and_joined_to_their_rows() {
         assert_eq!(m["axis"], "rows");
         let (y, label_y) = (m["at"].as_f64().unwrap(), m["label_at"].as_f64().unwrap());
         assert!((y - row_centre(heatmap, m["label"].as_str().unwrap())).abs() < 1e-3, "{m}");
+        // Its line leaves the heatmap's right edge on the row's centre line;
+        // its label's box is centred on the label's height.
+        let rect = &heatmap["rect"];
+        let right = rect["x"].as_f64().unwrap() + rect["w"].as_f64().unwrap();
+        assert_eq!(m["index"], m["position"]);
+        assert!((m["anchor"][0].as_f64().unwrap() - right).abs() < 1e-3, "{m}");
+        assert!((m["anchor"][1].as_f64().unwrap() - y).abs() < 1e-3, "{m}");
+        let [bx, by, _, bh] = [0, 1, 2, 3].map(|k| m["box"][k].as_f64().unwrap());
+        assert!(bx > right && (by + bh / 2.0 - label_y).abs() < 1.0, "{m}");
         if let Some((y0, label_y0)) = last {
             assert!(y >= y0 && label_y - label_y0 >= 12.0 * 1.25 - 1e-3, "{m} after ({y0}, {label_y0})");
         }

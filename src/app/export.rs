@@ -172,6 +172,7 @@ pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
             })
         })
         .collect();
+    let mut fonts = text::font_system();
     let marks: Vec<_> = scene
         .marks
         .iter()
@@ -181,10 +182,13 @@ pub fn layout(scene: &Scene, prepared: &Prepared) -> Value {
                 false => prepared.matrix.col_labels().get(prepared.col_order[m.position]),
             };
             let axis = if m.rows { "rows" } else { "cols" };
-            json!({"label": label, "axis": axis, "position": m.position, "at": m.at, "label_at": m.label_at})
+            let b = text::text_box(&mut fonts, &scene.texts[m.text]);
+            json!({
+                "label": label, "axis": axis, "index": m.position, "position": m.position,
+                "box": [b.x, b.y, b.w, b.h], "anchor": m.anchor, "at": m.at, "label_at": m.label_at,
+            })
         })
         .collect();
-    let mut fonts = text::font_system();
     let texts: Vec<_> = scene
         .texts
         .iter()

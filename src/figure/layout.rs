@@ -672,8 +672,16 @@ fn draw_marks(
         let text = fit_noting(fonts, scene, kind, &label, size, side.room - PAD - run + 0.5);
         let (align, rotated) = if side.rows { (Align::Start, false) } else { (Align::End, true) };
         let at = place(u, run + PAD / 2.0);
+        let (anchor, label) = (points[0], scene.texts.len());
         scene.texts.push(Text { text, at, size, align, rotated, color: Rgba::BLACK, kind });
-        scene.marks.push(super::scene::Mark { rows: side.rows, position: p, at: target, label_at: u });
+        scene.marks.push(super::scene::Mark {
+            rows: side.rows,
+            position: p,
+            at: target,
+            label_at: u,
+            anchor,
+            text: label,
+        });
     }
 }
 

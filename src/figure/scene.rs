@@ -210,6 +210,11 @@ pub struct Mark {
     /// (pixels: heights for rows, x for columns).
     pub at: f32,
     pub label_at: f32,
+    /// Where its line leaves the heatmap: on the item's centre line, at the
+    /// heatmap's edge (figure pixels).
+    pub anchor: [f32; 2],
+    /// Its label: an index into the scene's texts.
+    pub text: usize,
 }
 
 /// A slice of a split axis as drawn.
@@ -268,6 +273,12 @@ impl Scene {
         self.panels.iter_mut().for_each(|p| mv(&mut p.rect));
         self.linked.iter_mut().for_each(|l| mv(&mut l.rect));
         self.pieces.iter_mut().for_each(|(r, _)| mv(r));
+        self.marks.iter_mut().for_each(|m| {
+            m.anchor[0] += dx;
+            if !m.rows {
+                (m.at, m.label_at) = (m.at + dx, m.label_at + dx);
+            }
+        });
         self.slices.iter_mut().for_each(|s| mv(&mut s.rect));
         self.col_pieces.iter_mut().for_each(|p| p.start += dx);
         for line in &mut self.lines {
