@@ -38,14 +38,7 @@ fn stored() -> &'static Stored {
         std::fs::write(&source, text).unwrap();
         let options = OpenOptions { cache_dir: Some(dir.clone()), ..Default::default() };
         Matrix::open(&source, &options).unwrap();
-        let cache = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "hsm"))
-            .expect("the conversion left a cache");
-        if let Ok(seed) = std::env::var("HEATSCOPE_FUZZ_SEED_OUT") {
-            std::fs::copy(&cache, seed).unwrap();
-        }
+        let cache = common::stored_file(&dir, "hsm");
         Stored { source, options, values, labels, cache }
     })
 }

@@ -57,14 +57,7 @@ fn stored() -> &'static Stored {
         let rows: Vec<u32> = (0..n as u32).rev().collect();
         let cols: Vec<u32> = (0..m as u32).map(|j| (j * 7) % m as u32).collect();
         let (pyramid, _) = build_or_open(&matrix, &rows, &cols, &dir).expect("a pyramid");
-        let file = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "hsp"))
-            .expect("the build left a pyramid file");
-        if let Ok(seed) = std::env::var("HEATSCOPE_FUZZ_SEED_OUT") {
-            std::fs::copy(&file, seed).unwrap();
-        }
+        let file = common::stored_file(&dir, "hsp");
         let values = values(&pyramid);
         Stored { matrix, rows, cols, dir, file, values }
     })
