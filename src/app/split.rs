@@ -141,14 +141,16 @@ pub fn by_cut(tree: &Dendrogram, k: usize) -> Split {
         }
     }
     let names = bounds.iter().map(|b| groups[order[b.start]].to_string()).collect();
-    let trees = bounds
+    let sets: Vec<Vec<usize>> = bounds
         .iter()
         .map(|b| {
             let mut members = order[b.clone()].to_vec();
             members.sort_unstable();
-            (members.len() > 1).then(|| TreeGeometry::new(&tree.restricted(&members), None))
+            members
         })
         .collect();
+    let trees =
+        tree.restricted_each(&sets).iter().map(|t| (t.n_leaves() > 1).then(|| TreeGeometry::new(t, None))).collect();
     Split { order, slices: Slices { names, bounds, trees }, note: None }
 }
 

@@ -91,28 +91,42 @@ impl Dendrogram {
     /// # Panics
     /// If `members` is not ascending or names a leaf the tree lacks.
     pub fn restricted(&self, members: &[usize]) -> Dendrogram {
-        assert!(members.windows(2).all(|w| w[0] < w[1]), "members ascending");
-        assert!(members.last().is_none_or(|&m| m < self.n), "members are leaves");
-        let m = members.len();
-        // Per cluster of this tree: the cluster of the result standing for it.
-        let mut local: Vec<Option<usize>> = vec![None; self.n + self.merges.len()];
-        for (k, &leaf) in members.iter().enumerate() {
-            local[leaf] = Some(k);
+        self.restricted_each(std::slice::from_ref(&members.to_vec())).pop().expect("one set, one tree")
+    }
+
+    /// [`Dendrogram::restricted`] to each of several disjoint sets of
+    /// leaves, in one pass over the merges (a merge joining two sets
+    /// belongs to neither).
+    ///
+    /// # Panics
+    /// If a set is not ascending, names a leaf the tree lacks, or the sets
+    /// share a leaf.
+    pub fn restricted_each(&self, sets: &[Vec<usize>]) -> Vec<Dendrogram> {
+        // Per cluster of this tree: the set it belongs to, and the cluster
+        // of that set's tree standing for it.
+        let mut local: Vec<Option<(usize, usize)>> = vec![None; self.n + self.merges.len()];
+        for (s, members) in sets.iter().enumerate() {
+            assert!(members.windows(2).all(|w| w[0] < w[1]), "members ascending");
+            for (k, &leaf) in members.iter().enumerate() {
+                assert!(leaf < self.n && local[leaf].is_none(), "disjoint sets of leaves");
+                local[leaf] = Some((s, k));
+            }
         }
-        let mut merges = Vec::with_capacity(m.saturating_sub(1));
-        let mut sizes = vec![1usize; m];
+        let mut merges: Vec<Vec<Merge>> = sets.iter().map(|m| Vec::with_capacity(m.len().saturating_sub(1))).collect();
+        let mut sizes: Vec<Vec<usize>> = sets.iter().map(|m| vec![1; m.len()]).collect();
         for (i, merge) in self.merges.iter().enumerate() {
             local[self.n + i] = match (local[merge.a], local[merge.b]) {
-                (Some(a), Some(b)) => {
-                    let size = sizes[a] + sizes[b];
-                    sizes.push(size);
-                    merges.push(Merge { a, b, height: merge.height, size });
-                    Some(m + merges.len() - 1)
+                (Some((s, a)), Some((t, b))) if s == t => {
+                    let size = sizes[s][a] + sizes[s][b];
+                    sizes[s].push(size);
+                    merges[s].push(Merge { a, b, height: merge.height, size });
+                    Some((s, sets[s].len() + merges[s].len() - 1))
                 }
+                (Some(_), Some(_)) => None,
                 (one, None) | (None, one) => one,
             };
         }
-        Dendrogram::from_merges(m, merges)
+        sets.iter().zip(merges).map(|(members, merges)| Dendrogram::from_merges(members.len(), merges)).collect()
     }
 
     /// The children of cluster `c` (`None` for a leaf).
@@ -389,6 +403,10 @@ mod tests {
         assert_eq!(across.to_linkage_matrix(), vec![[1.0, 0.0, 14.0, 2.0]]);
         assert_eq!(across.leaves(), vec![1, 0]);
         assert_eq!(five().restricted(&[3]).n_leaves(), 1);
+        // The three clusters of the 3-cut at once: each its own subtree.
+        let each = five().restricted_each(&[vec![0, 1], vec![2, 3], vec![4]]);
+        let matrices: Vec<_> = each.iter().map(Dendrogram::to_linkage_matrix).collect();
+        assert_eq!(matrices, vec![vec![[0.0, 1.0, 1.0, 2.0]], vec![[0.0, 1.0, 1.0, 2.0]], vec![]]);
     }
 
     #[test]
