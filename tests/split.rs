@@ -233,6 +233,10 @@ fn bad_splits_fail_with_one_line_and_exit_code_2() {
         (vec!["--col-split".into(), "+0".into()], "--col-split +0: ask for at least one slice"),
         (vec!["--row-split".into(), "101".into()], "--row-split 101: give at most 100 slices"),
         (vec!["--row-split".into(), "91".into()], "--row-split 91: the tree has 90 leaves; give 1 to 90 slices"),
+        (
+            vec!["--row-split".into(), "90".into(), "--col-split".into(), "12".into()],
+            "--row-split and --col-split: 90 × 12 slices make more than 1000 pieces",
+        ),
         (vec!["--row-split".into(), "3".into(), "--no-row-cluster".into()], "--row-split 3 cuts the row tree"),
         (vec!["--row-split".into(), "3".into(), "--row-cut".into(), "2".into()], "drop the cut"),
         (vec!["--col-split".into(), "2".into(), "--link".into(), link], "--col-split goes with one heatmap"),

@@ -374,6 +374,19 @@ pub fn prepare_panel(
     };
     let row_categories = categories(&figure.row_split, Axis::Rows, "--row-split")?;
     let col_categories = categories(&figure.col_split, Axis::Cols, "--col-split")?;
+    // Every pair of a row slice and a column slice is one piece to draw:
+    // their number is known (at most, for a cut) before any clustering.
+    let count = |split: &Option<String>, categories: &Option<Categories>| match (categories, split) {
+        (Some(c), _) => c.names.len(),
+        (None, Some(k)) => k.parse().unwrap_or(1),
+        (None, None) => 1,
+    };
+    let (rows, cols) = (count(&figure.row_split, &row_categories), count(&figure.col_split, &col_categories));
+    if rows * cols > MAX_PIECES {
+        return Err(usage(format!(
+            "--row-split and --col-split: {rows} × {cols} slices make more than {MAX_PIECES} pieces; split one axis into fewer"
+        )));
+    }
     let given_rows = match &figure.row_order {
         Some(spec) => sorted(spec, Axis::Rows, "--row-order")?,
         None => given(Axis::Rows, &figure.row_linkage, &figure.row_order_file)?,
@@ -473,15 +486,6 @@ pub fn prepare_panel(
         split(Axis::Rows, &figure.row_split, row_categories, &row_tree, !figure.no_row_cluster, "--row-split")?;
     let col_split =
         split(Axis::Cols, &figure.col_split, col_categories, &col_tree, !figure.no_col_cluster, "--col-split")?;
-    // Every pair of a row slice and a column slice is one piece to draw.
-    let count = |split: &Option<Split>| split.as_ref().map_or(1, |s| s.slices.names.len());
-    if count(&row_split) * count(&col_split) > MAX_PIECES {
-        return Err(usage(format!(
-            "--row-split and --col-split: {} × {} slices make more than {MAX_PIECES} pieces; split one axis into fewer",
-            count(&row_split),
-            count(&col_split)
-        )));
-    }
     let row_order: Vec<usize> = match (&links, left, &row_split) {
         (_, _, Some(split)) => split.order.clone(),
         (Some(links), Some((left, _)), _) if figure.link_order == LinkOrder::Follow => {
@@ -592,8 +596,12 @@ pub fn prepare_panel(
     }
     assign_palettes(&mut row_bars);
     assign_palettes(&mut col_bars);
-    let row_geometry = row_tree.as_ref().map(|t| TreeGeometry::new(t, row_groups.as_deref()));
-    let col_geometry = col_tree.as_ref().map(|t| TreeGeometry::new(t, col_groups.as_deref()));
+    // A split axis draws each slice's tree instead.
+    let geometry = |tree: &Option<Dendrogram>, split: &Option<Split>, groups: &Option<Vec<usize>>| {
+        tree.as_ref().filter(|_| split.is_none()).map(|t| TreeGeometry::new(t, groups.as_deref()))
+    };
+    let row_geometry = geometry(&row_tree, &row_split, &row_groups);
+    let col_geometry = geometry(&col_tree, &col_split, &col_groups);
     // A tree read from a file says nothing of how it was made.
     let note = |axis: Axis, tree: &Option<Dendrogram>, read: bool| {
         tree.as_ref().filter(|_| !read).map(|_| super::cluster::ClusteringNote {
@@ -605,7 +613,7 @@ pub fn prepare_panel(
         note(Axis::Rows, &row_tree, figure.row_linkage.is_some()),
         note(Axis::Cols, &col_tree, figure.col_linkage.is_some()),
     ];
-    // A split axis draws each slice's tree; it has no tree of its own.
+    // A split axis has no tree of its own.
     let mut slices = |split: Option<Split>, k: usize| {
         split.map(|split| {
             if split.note.is_some() {
@@ -615,8 +623,8 @@ pub fn prepare_panel(
         })
     };
     let (row_slices, col_slices) = (slices(row_split, 0), slices(col_split, 1));
-    let (row_tree, row_geometry) = if row_slices.is_some() { (None, None) } else { (row_tree, row_geometry) };
-    let (col_tree, col_geometry) = if col_slices.is_some() { (None, None) } else { (col_tree, col_geometry) };
+    let row_tree = row_tree.filter(|_| row_slices.is_none());
+    let col_tree = col_tree.filter(|_| col_slices.is_none());
     let row_position = positions(&row_order);
     let mut row_marks: Vec<usize> = marked.iter().map(|&r| row_position[r] as usize).collect();
     row_marks.sort_unstable();
