@@ -1,7 +1,7 @@
 //! The level-of-detail pyramid against a naive computation.
 
 use heatscope::input::{Matrix, OpenOptions};
-use heatscope::pyramid::{Aggregate, Level, Pyramid, PyramidOrigin, TILE, TileId, build_or_open};
+use heatscope::pyramid::{Aggregate, Level, Pyramid, PyramidOrigin, TILE, TileId, build_or_open, open_cached};
 
 /// Deterministic values: xorshift.
 struct Rng(u64);
@@ -189,12 +189,18 @@ fn a_pyramid_is_reused_until_its_matrix_or_orders_change_and_never_trusted_damag
     let options = OpenOptions { cache_dir: Some(dir.path().join("cache")), ..OpenOptions::default() };
     let m = Matrix::open(&tsv, &options).unwrap();
     let pyramids = dir.path().join("pyramids");
+    assert!(open_cached(&m, &[2, 0, 1], &[1, 0], &pyramids).unwrap().is_none(), "nothing is built yet");
     let (first, origin) = build_or_open(&m, &[2, 0, 1], &[1, 0], &pyramids).unwrap();
     let PyramidOrigin::Built(path) = origin else { panic!("expected a new pyramid") };
     let tile = TileId { level: Level::BASE, ty: 0, tx: 0 };
     let TileDataExact(values) = exact(&first, tile);
     assert!(values[0].is_nan() && values[1..] == [5.0, 2.0, 1.0, 4.0, 3.0]);
     assert_eq!(build_or_open(&m, &[2, 0, 1], &[1, 0], &pyramids).unwrap().1, PyramidOrigin::Reused(path.clone()));
+    let cached = open_cached(&m, &[2, 0, 1], &[1, 0], &pyramids).unwrap().expect("the pyramid just built");
+    let TileDataExact(again) = exact(&cached, tile);
+    assert!(again[0].is_nan() && again[1..] == [5.0, 2.0, 1.0, 4.0, 3.0]);
+    assert!(open_cached(&m, &[0, 1, 2], &[1, 0], &pyramids).unwrap().is_none(), "not built in that order");
+    assert!(open_cached(&m, &[0, 0, 1], &[1, 0], &pyramids).is_err(), "not an order");
 
     // Other orders: another pyramid.
     let (_, other) = build_or_open(&m, &[0, 1, 2], &[0, 1], &pyramids).unwrap();
@@ -205,6 +211,7 @@ fn a_pyramid_is_reused_until_its_matrix_or_orders_change_and_never_trusted_damag
         let mut bytes = std::fs::read(&path).unwrap();
         damage(&mut bytes);
         std::fs::write(&path, &bytes).unwrap();
+        assert!(open_cached(&m, &[2, 0, 1], &[1, 0], &pyramids).unwrap().is_none(), "a damaged file is not used");
         assert_eq!(build_or_open(&m, &[2, 0, 1], &[1, 0], &pyramids).unwrap().1, PyramidOrigin::Replaced(path.clone()));
     }
 

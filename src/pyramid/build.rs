@@ -65,21 +65,7 @@ pub fn build_or_open(
     col_order: &[u32],
     dir: &Path,
 ) -> Result<(Pyramid, PyramidOrigin), PyramidError> {
-    check_order(row_order, matrix.rows(), "row")?;
-    check_order(col_order, matrix.cols(), "column")?;
-    let key = Fnv::default()
-        .u64(matrix.fingerprint())
-        .bytes(bytemuck::cast_slice(row_order))
-        .bytes(bytemuck::cast_slice(col_order))
-        .u64(u64::from(store::FORMAT_VERSION))
-        .finish();
-    let stem: String = matrix
-        .source()
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect())
-        .unwrap_or_else(|| "matrix".to_owned());
-    let path = dir.join(format!("{stem}-{key:016x}.hsp"));
+    let (path, key) = cache_path(matrix, row_order, col_order, dir)?;
     let base = || Base { values: matrix.values(), row_order: row_order.to_vec(), col_order: col_order.to_vec() };
     let unusable = match Pyramid::open_valid(&path, key, base()) {
         Ok(pyramid) => return Ok((pyramid, PyramidOrigin::Reused(path))),
@@ -95,6 +81,44 @@ pub fn build_or_open(
         Unusable::Stale => PyramidOrigin::Built(path),
     };
     Ok((pyramid, origin))
+}
+
+/// The pyramid [`build_or_open`] would reuse from `dir`, or `None` when
+/// that file is missing, stale or fails a check; nothing is built.
+pub fn open_cached(
+    matrix: &Matrix,
+    row_order: &[u32],
+    col_order: &[u32],
+    dir: &Path,
+) -> Result<Option<Pyramid>, PyramidError> {
+    let (path, key) = cache_path(matrix, row_order, col_order, dir)?;
+    let base = Base { values: matrix.values(), row_order: row_order.to_vec(), col_order: col_order.to_vec() };
+    Ok(Pyramid::open_valid(&path, key, base).ok())
+}
+
+/// The file in `dir` that holds the pyramid of `matrix` in these orders,
+/// and the key its header must carry (the orders checked first).
+fn cache_path(
+    matrix: &Matrix,
+    row_order: &[u32],
+    col_order: &[u32],
+    dir: &Path,
+) -> Result<(PathBuf, u64), PyramidError> {
+    check_order(row_order, matrix.rows(), "row")?;
+    check_order(col_order, matrix.cols(), "column")?;
+    let key = Fnv::default()
+        .u64(matrix.fingerprint())
+        .bytes(bytemuck::cast_slice(row_order))
+        .bytes(bytemuck::cast_slice(col_order))
+        .u64(u64::from(store::FORMAT_VERSION))
+        .finish();
+    let stem: String = matrix
+        .source()
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect())
+        .unwrap_or_else(|| "matrix".to_owned());
+    Ok((dir.join(format!("{stem}-{key:016x}.hsp")), key))
 }
 
 fn check_order(order: &[u32], n: usize, axis: &'static str) -> Result<(), PyramidError> {
@@ -456,6 +480,24 @@ fn row_stats(row: &[f32], display_row: usize, p: f64) -> Partial {
     part
 }
 
+/// numpy's default percentile `q` (0–1) of `samples` (seaborn's robust
+/// limits): linear between the two nearest ranks, each found by selection
+/// rather than a sort (the samples are reordered).
+fn percentile(samples: &mut [f32], q: f64) -> f32 {
+    let n = samples.len();
+    if n == 0 {
+        return f32::NAN;
+    }
+    let rank = q * (n - 1) as f64;
+    let at = rank.floor() as usize;
+    let (_, &mut below, above) = samples.select_nth_unstable_by(at, f32::total_cmp);
+    // Everything after the rank selected is at least it: the next rank is
+    // the least of those.
+    let next = above.iter().copied().min_by(f32::total_cmp).unwrap_or(below);
+    let (below, next) = (f64::from(below), f64::from(next));
+    (below + (next - below) * rank.fract()) as f32
+}
+
 /// The display row of the first infinite value in a band.
 fn first_infinite_row(values: &[f32], cols: usize, first_row: usize) -> usize {
     first_row + values.iter().position(|v| v.is_infinite()).unwrap_or(0) / cols
@@ -619,19 +661,7 @@ fn finish(
 ) -> Result<(), PyramidError> {
     let (rows, cols) = layout.geometry.level_shape(Level::BASE);
     let write_error = |source| PyramidError::Write { path: path.to_owned(), source };
-    total.samples.par_sort_unstable_by(f32::total_cmp);
-    // numpy's default percentile (seaborn's robust limits): linear between
-    // the two nearest ranks.
-    let percentile = |q: f64| {
-        let n = total.samples.len();
-        if n == 0 {
-            return f32::NAN;
-        }
-        let rank = q * (n - 1) as f64;
-        let below = f64::from(total.samples[rank.floor() as usize]);
-        let above = f64::from(total.samples[(rank.ceil() as usize).min(n - 1)]);
-        (below + (above - below) * rank.fract()) as f32
-    };
+    let mut percentile = |q: f64| percentile(&mut total.samples, q);
     let summary = total.summary;
     let any = summary.finite > 0;
     let stats = ValueStats {
@@ -687,6 +717,19 @@ mod tests {
         let mut out = vec![0u16; tile_words(rows.len(), w)];
         encode_tile_into(cells, rows, x0, w, &mut out);
         out
+    }
+
+    #[test]
+    fn percentiles_are_numpys_linear_ones() {
+        // Sorted: 1 2 3 3 4 5 6 7 8 9 10. numpy's rank is q · 10, between
+        // its neighbours: q = 0.02 → 1.2, 0.375 → 3.75, 0.98 → 9.8.
+        let samples = [7.0, 3.0, 3.0, 9.0, 1.0, 10.0, 2.0, 8.0, 5.0, 6.0, 4.0];
+        for (q, expected) in [(0.0, 1.0), (0.02, 1.2), (0.375, 3.75), (0.98, 9.8), (1.0, 10.0)] {
+            let got = percentile(&mut samples.clone(), q);
+            assert!((got - expected).abs() < 1e-6, "q = {q}: {got} against {expected}");
+        }
+        assert_eq!(percentile(&mut [4.5], 0.02), 4.5);
+        assert!(percentile(&mut [], 0.5).is_nan());
     }
 
     #[test]

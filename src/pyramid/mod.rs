@@ -6,7 +6,8 @@
 //! - `select.rs`: [`select()`]: the level and tiles for a view, and coarser
 //!   fall-back tiles (pure).
 //! - `build.rs`: [`build_or_open`]: the streamed, parallel build, the
-//!   statistics for colour scales, and the pyramid cache.
+//!   statistics for colour scales, and the pyramid cache ([`open_cached`]
+//!   only looks there).
 //! - `cells.rs`: the four aggregates of a block of cells in four arrays,
 //!   merged along rows or columns in loops that vectorise; `build.rs` runs
 //!   the pass and the writer around them.
@@ -82,7 +83,7 @@ mod loader;
 pub mod select;
 mod store;
 
-pub use build::{PyramidError, PyramidOrigin, build_or_open};
+pub use build::{PyramidError, PyramidOrigin, build_or_open, open_cached};
 pub use layout::{FACTOR, Geometry, Level, TILE, TileId};
 pub use loader::{LoaderStats, TileLoader};
 pub use select::{Selection, View, select};
