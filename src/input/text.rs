@@ -58,7 +58,7 @@ pub(crate) fn convert(
     let counted = Counted { inner: file, bar: bar.clone() };
     let mut gzip = false;
     let mut reader: Box<dyn Read + Send> = {
-        let mut peek = BufReader::with_capacity(1 << 20, counted);
+        let mut peek = BufReader::with_capacity(64 << 10, counted);
         let magic = io::BufRead::fill_buf(&mut peek).map_err(read_error)?;
         if magic.starts_with(&[0x1f, 0x8b]) {
             gzip = true;
@@ -754,13 +754,33 @@ fn drop_blank_run(block: &mut Vec<u8>, from: usize) -> u64 {
 }
 
 /// Reads until `buf` holds at least `target` bytes or the input ends.
-/// Returns whether the input ended. The bytes go straight into the
-/// vector's spare room: nothing is zeroed first (a 16 MiB block is not
-/// cleared for a 1 KB file).
+/// Returns whether the input ended. The room read into is zeroed first in
+/// steps that start at 64 KiB and double while reads fill them, so a small
+/// file does not pay for clearing a 16 MiB block.
 fn fill(reader: &mut (dyn Read + Send), buf: &mut Vec<u8>, target: usize) -> io::Result<bool> {
-    let wanted = target.saturating_sub(buf.len());
-    let got = (&mut *reader).take(wanted as u64).read_to_end(buf)?;
-    Ok(got < wanted)
+    let mut step = 64 << 10;
+    while buf.len() < target {
+        let start = buf.len();
+        buf.resize(target.min(start + step), 0);
+        match reader.read(&mut buf[start..]) {
+            Ok(0) => {
+                buf.truncate(start);
+                return Ok(true);
+            }
+            Ok(n) => {
+                if start + n == buf.len() {
+                    step = (step * 2).min(BLOCK_BYTES);
+                }
+                buf.truncate(start + n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(start),
+            Err(e) => {
+                buf.truncate(start);
+                return Err(e);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Whether a column's name says it holds identifiers rather than values:
