@@ -225,6 +225,23 @@ fn a_garbage_npy_header_is_named_on_one_line_and_quoted_short() {
 }
 
 #[test]
+fn an_npy_header_length_beyond_the_file_is_refused_before_allocating() {
+    // Version 2.0 declares a 4-byte header length: 0xF000_0000 bytes
+    // (3.75 GiB, past the memory cap) in a file of 28 bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long_header.npy");
+    let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+    bytes.extend(0xF000_0000u32.to_le_bytes());
+    bytes.extend(b"{'descr': '<f4',");
+    std::fs::write(&file, &bytes).unwrap();
+    assert_eq!(bytes.len(), 28);
+    assert_refused(
+        &file,
+        &["not a readable NumPy .npy file (its header claims 4026531840 bytes but the file holds 16)"],
+    );
+}
+
+#[test]
 fn a_huge_node_id_in_a_tree_is_quoted_short() {
     // A CDT of two genes and a .gtr whose first merge names a 12 MB id.
     let dir = tempfile::tempdir().unwrap();

@@ -64,6 +64,17 @@ impl NpyInfo {
     /// Reads and checks the header of `file`.
     pub(crate) fn read(path: &Path, file: &File) -> Result<Self, InputError> {
         let bad = |reason: String| InputError::BadNpy { path: path.to_owned(), reason };
+        let file_len = file.metadata().map_err(|source| InputError::Read { path: path.to_owned(), source })?.len();
+        // The parser allocates the header's declared length before reading
+        // it: a damaged length must not claim more than the file holds.
+        if let Some((at, len)) = declared_header(file) {
+            if at + len > file_len {
+                return Err(bad(format!(
+                    "its header claims {len} bytes but the file holds {}",
+                    file_len.saturating_sub(at)
+                )));
+            }
+        }
         let mut counted = CountingRead { inner: file, count: 0 };
         let header = NpyHeader::from_reader(&mut counted).map_err(|e| {
             bad(match e.kind() {
@@ -106,7 +117,6 @@ impl NpyInfo {
             .and_then(|n| n.checked_mul(element.size() as u64))
             .filter(|&n| usize::try_from(n).is_ok())
             .ok_or_else(too_large)?;
-        let file_len = file.metadata().map_err(|source| InputError::Read { path: path.to_owned(), source })?.len();
         let found = file_len.saturating_sub(data_offset);
         if found < expected {
             return Err(InputError::Truncated { path: path.to_owned(), expected, found });
@@ -251,19 +261,25 @@ fn header_problem(message: &str, header: &[u8]) -> String {
     format!("{cause}: '{}'", quote_bytes(header))
 }
 
+/// Where a `.npy` file's header text starts and the length its preamble
+/// declares (2 bytes in version 1, 4 after), or `None` when the file is
+/// too short to say.
+fn declared_header(file: &File) -> Option<(u64, u64)> {
+    use std::os::unix::fs::FileExt;
+    let mut start = [0u8; 12];
+    file.read_exact_at(&mut start, 0).ok()?;
+    Some(match start[6] {
+        1 => (10, u64::from(u16::from_le_bytes([start[8], start[9]]))),
+        _ => (12, u64::from(u32::from_le_bytes(start[8..12].try_into().expect("4 bytes")))),
+    })
+}
+
 /// The header text of a `.npy` file as far as a message quotes it (empty
 /// where it cannot be read): after the magic, the version and the header
 /// length (2 bytes in version 1, 4 after).
 fn header_text(file: &File) -> Vec<u8> {
     use std::os::unix::fs::FileExt;
-    let mut start = [0u8; 12];
-    if file.read_exact_at(&mut start, 0).is_err() {
-        return Vec::new();
-    }
-    let (at, len) = match start[6] {
-        1 => (10, u64::from(u16::from_le_bytes([start[8], start[9]]))),
-        _ => (12, u64::from(u32::from_le_bytes(start[8..12].try_into().expect("4 bytes")))),
-    };
+    let Some((at, len)) = declared_header(file) else { return Vec::new() };
     let mut text = vec![0u8; len.min(4 * MAX_QUOTED as u64 + 4) as usize];
     let read = file.read_at(&mut text, at).unwrap_or(0);
     text.truncate(read);
