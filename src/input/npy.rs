@@ -67,13 +67,13 @@ impl NpyInfo {
         let file_len = file.metadata().map_err(|source| InputError::Read { path: path.to_owned(), source })?.len();
         // The parser allocates the header's declared length before reading
         // it: a damaged length must not claim more than the file holds.
-        if let Some((at, len)) = declared_header(file) {
-            if at + len > file_len {
-                return Err(bad(format!(
-                    "its header claims {len} bytes but the file holds {}",
-                    file_len.saturating_sub(at)
-                )));
-            }
+        if let Some((at, len)) = declared_header(file)
+            && at + len > file_len
+        {
+            return Err(bad(format!(
+                "its header claims {len} bytes but the file holds {}",
+                file_len.saturating_sub(at)
+            )));
         }
         let mut counted = CountingRead { inner: file, count: 0 };
         let header = NpyHeader::from_reader(&mut counted).map_err(|e| {
