@@ -16,6 +16,11 @@ The outputs are committed, so the tests need no Python.
 - beyond_f32_dense.h5ad  a 3 x 2 dense float64 X holding 1e300 at (2, 1)
 - beyond_f32_csr.h5ad    a 3 x 2 CSR float64 X holding -1e300 at (1, 1)
 - infinite_csr.h5ad      the same with -inf at (1, 1)
+- short_obs_column.h5ad  3 obs names, a numeric obs column n_counts of 2 values
+- short_obs_codes.h5ad   3 obs names, a categorical obs column cell_type of
+                         2 codes
+- long_var_column.h5ad   2 var names, a boolean var column highly_variable of 5
+- indptr_start.h5ad      a CSR X whose indptr starts at 1
 """
 
 import os
@@ -117,3 +122,35 @@ def csr_x(value):
 small("beyond_f32_dense.h5ad", dense_x)
 small("beyond_f32_csr.h5ad", csr_x(-1e300))
 small("infinite_csr.h5ad", csr_x(-np.inf))
+
+
+def column(f, axis, name, write):
+    """Adds an annotation column to `axis` (obs or var) and its column order."""
+    g = f[axis]
+    write(g, name)
+    g.attrs["column-order"] = np.array([name], dtype=STR)
+
+
+def categorical(codes, categories):
+    def write(g, name):
+        c = g.create_group(name)
+        c.attrs["encoding-type"] = "categorical"
+        c.attrs["encoding-version"] = "0.2.0"
+        c.attrs["ordered"] = False
+        c["codes"] = np.array(codes, dtype=np.int8)
+        c.create_dataset("categories", data=np.array(categories, dtype=object), dtype=STR)
+
+    return write
+
+
+def plain(values):
+    def write(g, name):
+        g[name] = values
+
+    return write
+
+
+small("short_obs_column.h5ad", lambda f: (csr_x(1.0)(f), column(f, "obs", "n_counts", plain(np.array([1.0, 2.0])))))
+small("short_obs_codes.h5ad", lambda f: (csr_x(1.0)(f), column(f, "obs", "cell_type", categorical([0, 1], ["a", "b"]))))
+small("long_var_column.h5ad", lambda f: (csr_x(1.0)(f), column(f, "var", "highly_variable", plain(np.ones(5, dtype=bool)))))
+small("indptr_start.h5ad", lambda f: (csr(f, (3, 2), indptr=[1, 1, 2, 2]),))

@@ -100,6 +100,40 @@ fn h5ad_dataspaces_claiming_more_than_the_file_holds_are_refused_before_allocati
 }
 
 #[test]
+fn h5ad_columns_of_another_length_than_their_axis_and_an_indptr_not_from_zero_are_refused() {
+    let fixture = |name: &str| common::repo(&format!("tests/fixtures/hostile/{name}"));
+    let fix = "the file breaks the AnnData layout; write it again with anndata's write_h5ad";
+    // A CSR X whose indptr starts at 1: its first stored value would be lost.
+    assert_refused(&fixture("indptr_start.h5ad"), &["X/indptr: starts at 1 rather than 0", fix]);
+    let cases = [
+        ("short_obs_column.h5ad", "--row-colors", "obs:n_counts", "obs/n_counts: holds 2 values but obs has 3 names"),
+        ("short_obs_codes.h5ad", "--row-colors", "obs:cell_type", "obs/cell_type: holds 2 values but obs has 3 names"),
+        ("short_obs_codes.h5ad", "--row-split", "obs:cell_type", "obs/cell_type: holds 2 values but obs has 3 names"),
+        (
+            "long_var_column.h5ad",
+            "--cols-subset",
+            "var:highly_variable",
+            "var/highly_variable: holds 5 values but var has 2 names",
+        ),
+    ];
+    for (name, flag, column, expected) in cases {
+        let cache = tempfile::tempdir().unwrap();
+        let file = fixture(name);
+        let out = cache.path().join("out.svg");
+        let run =
+            capped(cache.path(), &["-q", "render", file.to_str().unwrap(), "-o", out.to_str().unwrap(), flag, column]);
+        assert_eq!(run.code, Some(2), "{name} {flag}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "one line expected: {}", run.stderr);
+        assert!(
+            run.stderr.contains(name) && run.stderr.contains(expected) && run.stderr.contains(fix),
+            "{}",
+            run.stderr
+        );
+        assert!(!out.exists(), "{name} {flag}: no figure is written");
+    }
+}
+
+#[test]
 fn a_declared_shape_larger_than_the_free_space_is_refused_before_writing() {
     // A 10x folder of a few bytes declaring 10^6 × 10^6 (4 TB dense).
     let dir = tempfile::tempdir().unwrap();

@@ -168,11 +168,29 @@ impl H5ad {
                 _ => Err(self.layout(format!("{name}/index"), "is not a string field")),
             };
         }
+        let (ds, place) = self.index_dataset(name)?;
+        self.check_claim(&ds, &place)?;
+        ds.read_strings().map_err(|e| self.layout(place, format!("cannot be read as names ({e})")))
+    }
+
+    /// The dataset that holds the names of the axis `name` (the layout
+    /// since anndata 0.7), and where it is.
+    fn index_dataset(&self, name: &str) -> Result<(Dataset, String), InputError> {
         let group = self.file.group(name).map_err(|_| self.layout(name, "missing"))?;
         let index = group.attribute("_index").and_then(|a| a.read_string()).unwrap_or_else(|_| "_index".to_owned());
-        let ds = group.dataset(&index).map_err(|_| self.layout(format!("{name}/{index}"), "missing"))?;
-        self.check_claim(&ds, &format!("{name}/{index}"))?;
-        ds.read_strings().map_err(|e| self.layout(format!("{name}/{index}"), format!("cannot be read as names ({e})")))
+        let place = format!("{name}/{index}");
+        let ds = group.dataset(&index).map_err(|_| self.layout(&place, "missing"))?;
+        Ok((ds, place))
+    }
+
+    /// How many items an axis has: how many names its dataspace declares.
+    fn axis_len(&self, axis: ObsVar) -> Result<u64, InputError> {
+        let ds = if self.old {
+            self.file.dataset(axis.name()).map_err(|_| self.layout(axis.name(), "missing"))?
+        } else {
+            self.index_dataset(axis.name())?.0
+        };
+        ds.num_elements().map_err(|e| self.hdf5(e))
     }
 
     /// The annotation columns of one axis, in the file's order.
@@ -204,8 +222,21 @@ impl H5ad {
         }
     }
 
-    /// One annotation column, or `None` when the axis has no such column.
+    /// One annotation column, or `None` when the axis has no such column;
+    /// a column of another length than the axis is refused.
     pub(crate) fn column(&self, axis: ObsVar, column: &str) -> Result<Option<AnnotationValues>, InputError> {
+        let Some(values) = self.column_values(axis, column)? else { return Ok(None) };
+        let items = self.axis_len(axis)?;
+        if values.len() as u64 != items {
+            return Err(self.layout(
+                format!("{}/{column}", axis.name()),
+                format!("holds {} values but {} has {items} names", values.len(), axis.name()),
+            ));
+        }
+        Ok(Some(values))
+    }
+
+    fn column_values(&self, axis: ObsVar, column: &str) -> Result<Option<AnnotationValues>, InputError> {
         let name = axis.name();
         let place = format!("{name}/{column}");
         if self.old {
@@ -406,6 +437,9 @@ impl H5ad {
                     major + 1
                 ),
             ));
+        }
+        if indptr[0] != 0 {
+            return Err(self.layout(format!("{place}/indptr"), format!("starts at {} rather than 0", indptr[0])));
         }
         if let Some(i) = indptr.windows(2).position(|w| w[0] > w[1]) {
             return Err(self.layout(format!("{place}/indptr"), format!("decreases at entry {}", i + 1)));
