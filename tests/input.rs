@@ -285,6 +285,18 @@ fn repeated_row_labels_warn_and_keep_every_row() {
 }
 
 #[test]
+fn a_long_text_column_name_is_quoted_short_in_its_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("gene\t{}\ts1\ng1\tx\t1\ng2\ty\t2\n", "n".repeat(5000));
+    let path = write(dir.path(), "long.tsv", text.as_bytes());
+    let m = Matrix::open(&path, &options(dir.path())).unwrap();
+    let warning = &m.source().warnings[0];
+    // 200 characters are quoted: the opening quote mark and 199 of the name.
+    assert!(warning.contains(&format!("text column(s) '{}… left out", "n".repeat(199))), "{warning}");
+    assert!(warning.chars().count() < 400, "{warning}");
+}
+
+#[test]
 fn leading_text_columns_are_left_out_and_one_of_them_labels_the_rows() {
     let dir = tempfile::tempdir().unwrap();
     let labels = |m: &Matrix| (0..m.rows()).map(|i| m.row_labels().get(i).into_owned()).collect::<Vec<_>>();

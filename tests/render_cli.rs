@@ -186,6 +186,22 @@ fn layout_reports_panels_and_every_label_in_display_order() {
 }
 
 #[test]
+fn a_long_label_cut_to_fit_is_quoted_short_in_the_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let matrix = d.join("m.tsv");
+    let label = "L".repeat(100_000);
+    std::fs::write(&matrix, format!("gene\ts1\ts2\n{label}\t1\t2\nB\t9\t8\nC\t1.5\t2\n")).unwrap();
+    let png = d.join("m.png");
+    let args = [matrix.to_str().unwrap(), "--row-labels", "all", "-o", png.to_str().unwrap()];
+    let Some(out) = render(d, &args) else { return };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warning = stderr.lines().find(|l| l.starts_with("warning:")).expect("a warning about the cut label");
+    assert!(warning.contains("not drawn whole") && warning.contains("LLLL…"), "{warning}");
+    assert!(warning.chars().count() < 500, "{} characters", warning.chars().count());
+}
+
+#[test]
 fn svg_output_holds_vectors_a_gradient_and_the_cells_as_an_image() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("pbmc.svg");

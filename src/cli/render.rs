@@ -9,6 +9,7 @@ use heatscope::cluster::{Method, Metric};
 use heatscope::figure::{Agg, text};
 use heatscope::input::Axis;
 use heatscope::output::write_atomically;
+use heatscope::quote::quote;
 use heatscope::render::Renderer;
 
 use super::{CliError, InputArgs};
@@ -359,7 +360,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         eprintln!(
             "warning: {} text(s) not drawn whole or legibly for lack of room (first: {}); enlarge the figure (--width, --height){font}, or see \"shortened\" in --layout-out",
             scene.shortened.len(),
-            first
+            quote(first)
         );
     }
     let linked: String = prepared

@@ -59,7 +59,8 @@ impl Dendrogram {
             let bad = |what: &str| ClusterError::InvalidLinkage(format!("row {i}: {what}"));
             let id = |v: f64| -> Result<usize, ClusterError> {
                 if v.fract() != 0.0 || v < 0.0 || v >= (n + i) as f64 {
-                    return Err(bad(&format!("cluster id {v} is not one of 0..{}", n + i)));
+                    let shown = crate::quote::quote(&v.to_string());
+                    return Err(bad(&format!("cluster id {shown} is not one of 0 to {}", n + i - 1)));
                 }
                 Ok(v as usize)
             };
@@ -421,6 +422,10 @@ mod tests {
         let err = Dendrogram::from_linkage_matrix(&[[0.0, 0.0, 1.0, 2.0]]).unwrap_err();
         assert!(err.to_string().contains("row 0"));
         assert!(Dendrogram::from_linkage_matrix(&[[0.0, 1.0, 1.0, 3.0]]).is_err());
-        assert!(Dendrogram::from_linkage_matrix(&[[0.0, 2.0, 1.0, 2.0]]).is_err());
+        // Two leaves: row 0 may name 0 and 1 only; a 301-digit id is cut short.
+        let future = Dendrogram::from_linkage_matrix(&[[0.0, 2.0, 1.0, 2.0]]).unwrap_err().to_string();
+        assert!(future.contains("row 0: cluster id 2 is not one of 0 to 1"), "{future}");
+        let huge = Dendrogram::from_linkage_matrix(&[[0.0, 1e300, 1.0, 2.0]]).unwrap_err().to_string();
+        assert!(huge.contains(&format!("cluster id 1{}… is not one of 0 to 1", "0".repeat(199))), "{huge}");
     }
 }

@@ -232,7 +232,7 @@ impl<'a> Parser<'a> {
             warnings.push(format!(
                 "{}: text column(s) {} left out of the values; --label-col NAME labels the rows by another",
                 self.path.display(),
-                names.join(", ")
+                quote(&names.join(", "))
             ));
         }
         if self.header_looks_like_data {
