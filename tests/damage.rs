@@ -208,3 +208,34 @@ fn a_damaged_pyramid_is_rebuilt_and_the_image_is_the_undamaged_one() {
     assert!(!stderr.contains("warning"), "the rebuilt pyramid is whole: {stderr}");
     assert!(read_png(&png) == expected);
 }
+
+#[test]
+fn a_damaged_tree_cache_is_recomputed_and_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (npy, cache) = (dir.path().join("m.npy"), dir.path().join("cache"));
+    write_npy(&npy, 300, 6);
+    let linkage = |name: &str| {
+        let out = dir.path().join(name);
+        let args = ["-q", "cluster", npy.to_str().unwrap(), "--axis", "rows", "--linkage-out", out.to_str().unwrap()];
+        let run = heatscope(&cache, &args);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        (std::fs::read(out).unwrap(), String::from_utf8_lossy(&run.stderr).into_owned())
+    };
+    let (first, quiet) = linkage("first.npy");
+    assert!(!quiet.contains("warning"), "{quiet}");
+    let tree = only_file(&cache, "hst");
+    let original = std::fs::read(&tree).unwrap();
+    // The header, the checksum and the first and last merge heights.
+    let (n, last) = (original.len(), original.len() - 8);
+    for (k, at) in [0, 20, 32, 40 + 16, last].into_iter().enumerate() {
+        let mut bytes = original.clone();
+        bytes[at] ^= 0x5a;
+        std::fs::write(&tree, &bytes).unwrap();
+        let (again, stderr) = linkage(&format!("again{k}.npy"));
+        assert_eq!(again, first, "byte {at} of {n}: the tree of the undamaged file");
+        let name = tree.file_name().unwrap().to_str().unwrap();
+        let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(name)).collect();
+        assert_eq!(lines, [format!("warning: {}: the tree cache file is damaged; it was recomputed", tree.display())]);
+        assert_eq!(std::fs::read(&tree).unwrap(), original, "byte {at}: the file is written whole again");
+    }
+}

@@ -72,6 +72,10 @@ pub fn cluster_axis(
     let how = match origin {
         TreeOrigin::Reused(_) => "reused from the cache",
         TreeOrigin::Computed(_) => "computed",
+        TreeOrigin::Replaced(path) => {
+            eprintln!("warning: {}: the tree cache file is damaged; it was recomputed", path.display());
+            "computed"
+        }
         TreeOrigin::NotStored(reason) => {
             eprintln!("warning: the tree is not cached: {reason}");
             "computed"

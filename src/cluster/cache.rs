@@ -31,9 +31,21 @@ const HEADER_LEN: usize = 40;
 pub enum TreeOrigin {
     Reused(PathBuf),
     Computed(PathBuf),
+    /// Computed now in place of a damaged file, which the user should
+    /// hear of.
+    Replaced(PathBuf),
     /// Computed, but the cache file could not be written (the reason): the
     /// tree is good, the next run computes it again.
     NotStored(String),
+}
+
+/// What the cache holds under a tree's name.
+enum Stored {
+    Tree(Dendrogram),
+    Missing,
+    /// A file that fails its checks: its name is its key, so it can only
+    /// have been damaged.
+    Damaged,
 }
 
 /// The tree of `matrix` along `axis`: read from `dir` when it was computed
@@ -70,18 +82,28 @@ pub fn cluster_cached(
     .finish();
     let path = dir.join(format!("tree-{key:016x}.hst"));
     let n = axis.len(matrix);
-    if let Some(tree) = read(&path, key, axis_code, n) {
-        return Ok((tree, TreeOrigin::Reused(path)));
-    }
+    let damaged = match read(&path, key, axis_code, n) {
+        Stored::Tree(tree) => return Ok((tree, TreeOrigin::Reused(path))),
+        Stored::Missing => false,
+        Stored::Damaged => true,
+    };
     let tree = cluster(matrix, axis, options, progress)?;
     match write(&path, key, axis_code, &tree) {
+        Ok(()) if damaged => Ok((tree, TreeOrigin::Replaced(path))),
         Ok(()) => Ok((tree, TreeOrigin::Computed(path))),
         Err(e) => Ok((tree, TreeOrigin::NotStored(format!("cannot write {} ({e})", path.display())))),
     }
 }
 
-fn read(path: &Path, key: u64, axis: u32, n: usize) -> Option<Dendrogram> {
-    let bytes = fs::read(path).ok()?;
+fn read(path: &Path, key: u64, axis: u32, n: usize) -> Stored {
+    match fs::read(path) {
+        Ok(bytes) => check(&bytes, key, axis, n).map_or(Stored::Damaged, Stored::Tree),
+        Err(_) => Stored::Missing,
+    }
+}
+
+/// The tree a file's `bytes` hold, if they pass every check.
+fn check(bytes: &[u8], key: u64, axis: u32, n: usize) -> Option<Dendrogram> {
     let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
     let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
     let payload_len = (n.checked_sub(1)?).checked_mul(32)?;
@@ -151,7 +173,7 @@ mod tests {
         bytes[last] ^= 1;
         std::fs::write(&path, &bytes).unwrap();
         let (repaired, origin) = cluster_cached(&m, Axis::Rows, &options, dir.path(), None).unwrap();
-        assert_eq!(origin, TreeOrigin::Computed(path.clone()));
+        assert_eq!(origin, TreeOrigin::Replaced(path.clone()));
         assert_eq!(repaired.to_linkage_matrix(), tree.to_linkage_matrix());
 
         // An approximate tree has its own file, one per seed and group count.
