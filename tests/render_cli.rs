@@ -293,7 +293,10 @@ fn bad_render_options_fail_with_one_line_and_exit_code_2() {
     let plain = d.join("plain.tsv");
     std::fs::write(&plain, "g\ts1\ts2\nA\t1\t2\nB\t3\t4\n").unwrap();
     let p = plain.to_str().unwrap();
-    let cases: [(&[&str], &str); 16] = [
+    let single = d.join("single.tsv");
+    std::fs::write(&single, "g\ts1\ts2\ts3\nA\t1\t2\t4\n").unwrap();
+    let s = single.to_str().unwrap();
+    let cases: [(&[&str], &str); 19] = [
         (&[p, "-o", o, "--row-colors", "obs:type"], "obs columns come from an .h5ad, or from X.obs.tsv"),
         (&[m, "-o", "x.jpg"], "name a .png or .svg file"),
         (&[m, "-o", o, "--cmap", "jet"], "unknown colour map 'jet'"),
@@ -305,7 +308,13 @@ fn bad_render_options_fail_with_one_line_and_exit_code_2() {
             "no column named 'nope'",
         ),
         (&[m, "-o", o, "--nan-color", "greenish"], "--nan-color greenish"),
-        (&[m, "-o", o, "--no-row-cluster", "--row-cut", "3"], "--row-cut needs a tree"),
+        (&[m, "-o", o, "--no-row-cluster", "--row-cut", "3"], "--row-cut needs a tree of the rows"),
+        (
+            &[m, "-o", o, "--no-col-cluster", "--col-cut-height", "2"],
+            "--col-cut-height needs a tree of the columns, and there is none (--no-col-cluster, a given order, or a single item); drop --col-cut-height",
+        ),
+        (&[s, "-o", o, "--row-cut", "1"], "--row-cut needs a tree of the rows, and there is none"),
+        (&[m, "-o", o, "--row-cut-height", "nan"], "--row-cut-height NaN: give a finite height"),
         (&[m, "-o", o, "--width", "0"], "give sizes from 1 to 16384"),
         (&[m, "-o", o, "--link", p, "--connector-color", "clusters"], "add --row-cut K"),
         (&[m, "-o", o, "--link", p, "--connector-color", "tealish"], "--connector-color tealish"),

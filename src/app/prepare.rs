@@ -566,10 +566,17 @@ pub fn prepare_panel(
                height: Option<f64>,
                flag: &str|
      -> anyhow::Result<Option<Vec<usize>>> {
+        if let Some(h) = height.filter(|h| !h.is_finite()) {
+            return Err(usage(format!("{flag}-height {h}: give a finite height")));
+        }
         let Some(tree) = tree else {
+            let (axis, short) = if flag.starts_with("--row") { ("rows", "row") } else { ("columns", "col") };
+            let given = if k.is_some() { flag.to_owned() } else { format!("{flag}-height") };
             return match (k, height) {
                 (None, None) => Ok(None),
-                _ => Err(usage(format!("{flag} needs a tree on that axis; drop --no-*-cluster"))),
+                _ => Err(usage(format!(
+                    "{given} needs a tree of the {axis}, and there is none (--no-{short}-cluster, a given order, or a single item); drop {given}"
+                ))),
             };
         };
         let leaves = tree.n_leaves();

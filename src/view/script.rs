@@ -139,6 +139,8 @@ impl Script {
     /// (tests recovery from a lost GPU).
     pub fn parse(path: &Path, text: &str) -> Result<Script, ScriptError> {
         let mut actions = Vec::new();
+        // A byte-order mark, as some editors write one, is not an action.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (i, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("").trim();
             if line.is_empty() {
@@ -158,11 +160,36 @@ impl Script {
                 }
                 Ok(values)
             };
+            // A place: two fractions from 0 to 1.
+            let place = || -> Result<[f64; 2], ScriptError> {
+                let v = numbers(2)?;
+                if v.iter().any(|f| !(0.0..=1.0).contains(f)) {
+                    return Err(error(format!(
+                        "'{word}' takes a place as fractions from 0 to 1, got '{}'",
+                        quote(rest)
+                    )));
+                }
+                Ok([v[0], v[1]])
+            };
+            if !rest.is_empty()
+                && matches!(
+                    word,
+                    "fit" | "agg" | "next" | "previous" | "help" | "hud" | "follow" | "lose-device" | "export"
+                )
+            {
+                return Err(error(format!("'{word}' takes nothing, got '{}'", quote(rest))));
+            }
             let action = match word {
                 "zoom" | "zoom-rows" | "zoom-cols" => {
                     let v = numbers(3)?;
                     if v[2] <= 0.0 {
                         return Err(error("the zoom factor must be above 0".into()));
+                    }
+                    if v[..2].iter().any(|f| !(0.0..=1.0).contains(f)) {
+                        return Err(error(format!(
+                            "'{word}' takes a place as fractions from 0 to 1, got '{}'",
+                            quote(rest)
+                        )));
                     }
                     let factor = match word {
                         "zoom-rows" => [1.0, v[2]],
@@ -175,18 +202,11 @@ impl Script {
                     let v = numbers(2)?;
                     Action::Pan { by: [v[0], v[1]] }
                 }
-                "hover" => {
-                    let v = numbers(2)?;
-                    Action::Hover { at: [v[0], v[1]] }
-                }
-                "click" => {
-                    let v = numbers(2)?;
-                    Action::Click { at: [v[0], v[1]] }
-                }
-                "cut" => Action::Cut(
-                    rest.parse()
-                        .map_err(|_| error(format!("'cut' takes a number of clusters, got '{}'", quote(rest))))?,
-                ),
+                "hover" => Action::Hover { at: place()? },
+                "click" => Action::Click { at: place()? },
+                "cut" => Action::Cut(rest.parse().ok().filter(|&k: &usize| k > 0).ok_or_else(|| {
+                    error(format!("'cut' takes a number of clusters (1 or more), got '{}'", quote(rest)))
+                })?),
                 // Panels are numbered from 1 (the main one), as the window and the legend number them.
                 "panel" => {
                     Action::Focus(rest.parse::<usize>().ok().and_then(|k| k.checked_sub(1)).ok_or_else(|| {
@@ -266,6 +286,18 @@ mod tests {
         assert_eq!(bad.to_string(), "demo.txt: line 2: 'zoom' takes 3 numbers, got '1 2'");
         assert!(Script::parse(Path::new("d"), "jump 3\n").unwrap_err().to_string().contains("unknown action 'jump 3'"));
         assert!(Script::parse(Path::new("d"), "zoom 0 0 -1\n").is_err());
+        // What a file from an editor that writes a byte-order mark starts with.
+        let marked = Script::parse(Path::new("d"), "\u{feff}zoom 0.5 0.5 2\nfit\n").unwrap();
+        assert_eq!(marked.actions, vec![Action::Zoom { at: [0.5, 0.5], factor: [2.0, 2.0] }, Action::Fit]);
+        for (line, problem) in [
+            ("zoom 2 2 2", "line 1: 'zoom' takes a place as fractions from 0 to 1, got '2 2 2'"),
+            ("hover 5 5", "line 1: 'hover' takes a place as fractions from 0 to 1, got '5 5'"),
+            ("click -1 -1", "line 1: 'click' takes a place as fractions from 0 to 1, got '-1 -1'"),
+            ("cut 0", "line 1: 'cut' takes a number of clusters (1 or more), got '0'"),
+            ("fit 1", "line 1: 'fit' takes nothing, got '1'"),
+        ] {
+            assert_eq!(Script::parse(Path::new("d"), line).unwrap_err().to_string(), format!("d: {problem}"));
+        }
     }
 
     #[test]
