@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Makes the seed corpora in fuzz/corpus/ from the test fixtures and the
 # bundled data. open_file's inputs are one byte naming the file's kind
-# (0 .tsv, 1 .csv, 2 .txt, 3 .tsv.gz, 4 .npy, 5 .mtx, 6 .cdt, 7 .h5ad,
-# 8 .mtx.gz) followed by the file.
+# (0 .tsv, 1 .csv, 2 .txt, 3 .tsv.gz, 4 .npy, 5 matrix.mtx, 6 .cdt,
+# 7 .h5ad, 8 matrix.mtx.gz) followed by the file; a Matrix Market kind is
+# a 10x folder: two little-endian u16 lengths, barcodes.tsv, features.tsv,
+# then the matrix file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=fuzz/corpus
@@ -27,12 +29,23 @@ with open(sys.argv[1], "wb") as f:
     f.write(struct.pack("<6f", 1, 2, 3, 4, 5, 6))
 PY
 seed 4 "$out/m.npy" m-npy && rm "$out/m.npy"
-gzip -dc tests/fixtures/tenx/v3/matrix.mtx.gz > "$out/m.mtx" && seed 5 "$out/m.mtx" tenx-mtx && rm "$out/m.mtx"
+tenx() { # KIND MATRIX NAME: the v3 fixture's labels and MATRIX
+    python3 - "$out/$3.in" tests/fixtures/tenx/v3 "$2" <<'PY'
+import gzip, struct, sys
+out, folder, matrix = sys.argv[1:]
+barcodes = gzip.open(f"{folder}/barcodes.tsv.gz").read()
+features = gzip.open(f"{folder}/features.tsv.gz").read()
+with open(out, "wb") as f:
+    f.write(struct.pack("<HH", len(barcodes), len(features)) + barcodes + features + open(matrix, "rb").read())
+PY
+    seed "$1" "$out/$3.in" "$3" && rm "$out/$3.in"
+}
+gzip -dc tests/fixtures/tenx/v3/matrix.mtx.gz > "$out/m.mtx" && tenx 5 "$out/m.mtx" tenx-mtx && rm "$out/m.mtx"
 head -c 6000 data/spellman.cdt > "$out/s.cdt" && seed 6 "$out/s.cdt" spellman-cdt && rm "$out/s.cdt"
 for f in tests/fixtures/h5ad/*.h5ad tests/fixtures/hostile/*.h5ad; do
     seed 7 "$f" "$(basename "$f" .h5ad)-h5ad"
 done
-seed 8 tests/fixtures/tenx/v3/matrix.mtx.gz tenx-mtx-gz
+tenx 8 tests/fixtures/tenx/v3/matrix.mtx.gz tenx-mtx-gz
 
 # Cluster 3.0 trees over the eight leaves tree_file names GENE0X … GENE7X.
 cat > "$out/tree_file/eight" <<'T'

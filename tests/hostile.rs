@@ -302,6 +302,17 @@ fn a_number_of_5000_digits_is_beyond_the_float32_range_not_infinite() {
 }
 
 #[test]
+fn a_matrix_market_file_outside_a_10x_folder_says_where_it_belongs() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "%%MatrixMarket matrix coordinate integer general\n2 3 1\n1 1 5\n";
+    for name in ["alone.mtx", "counts.txt"] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        assert_refused(&file, &["it is a Matrix Market file", "as matrix.mtx (or .mtx.gz) beside barcodes.tsv"]);
+    }
+}
+
+#[test]
 fn a_features_tsv_of_one_column_says_what_it_must_hold() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("onecolumn10x");

@@ -239,6 +239,10 @@ impl Matrix {
                 let problem = "it is named like an HDF5 file but does not start with the HDF5 signature; check the file is complete and really an AnnData .h5ad".to_owned();
                 return Err(InputError::BadOption { path: path.to_owned(), problem });
             }
+            Kind::Text if meta.is_file() && is_matrix_market(path) => {
+                let problem = "it is a Matrix Market file, which heatscope reads in a 10x folder: put it there as matrix.mtx (or .mtx.gz) beside barcodes.tsv and features.tsv, and give the folder".to_owned();
+                return Err(InputError::BadOption { path: path.to_owned(), problem });
+            }
             Kind::Text if meta.is_file() && has_extension(path, &["gz"]) && !starts_with_gzip(path) => {
                 let problem = "it is named .gz but is not gzip-compressed; rename it without .gz".to_owned();
                 return Err(InputError::BadOption { path: path.to_owned(), problem });
@@ -542,6 +546,16 @@ fn sniff(path: &Path) -> Result<Kind, InputError> {
 /// Whether `path` ends in one of `extensions` (any case).
 fn has_extension(path: &Path, extensions: &[&str]) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// Whether the file is named `.mtx` or `.mtx.gz`, or starts with the
+/// Matrix Market banner.
+fn is_matrix_market(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let mut head = [0u8; 14];
+    name.ends_with(".mtx")
+        || name.ends_with(".mtx.gz")
+        || File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == b"%%MatrixMarket"
 }
 
 /// Whether the file starts with gzip's magic bytes.
