@@ -3,6 +3,7 @@
 //! a time.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -68,6 +69,8 @@ pub enum AnnotationError {
         "{path}: none of its {rows} labels matches a {axis} label of the matrix; its first column must hold the matrix's {axis} labels"
     )]
     NoMatch { path: PathBuf, rows: usize, axis: &'static str },
+    #[error("{path}: '{}' is on lines {first} and {line} with different values; keep one line per label", quote(label))]
+    Conflict { path: PathBuf, label: String, first: usize, line: usize },
 }
 
 /// `FILE[:COLUMN[,COLUMN…]]` as given on the command line.
@@ -97,8 +100,9 @@ pub struct BarTable {
     path: PathBuf,
     /// Names of the chosen columns.
     columns: Vec<String>,
-    /// Label → the chosen columns' values (first row wins for a repeated label).
-    rows: HashMap<String, Vec<String>>,
+    /// Label → the line it is on and the chosen columns' values (a label
+    /// repeated with the same values is read once; with others, refused).
+    rows: HashMap<String, (usize, Vec<String>)>,
 }
 
 impl BarTable {
@@ -140,7 +144,17 @@ impl BarTable {
                     expected: header.len(),
                 });
             }
-            rows.entry(fields[0].to_owned()).or_insert_with(|| chosen.iter().map(|&c| fields[c].to_owned()).collect());
+            let values: Vec<String> = chosen.iter().map(|&c| fields[c].to_owned()).collect();
+            match rows.entry(fields[0].to_owned()) {
+                Entry::Vacant(slot) => {
+                    slot.insert((i + 2, values));
+                }
+                Entry::Occupied(seen) if seen.get().1 != values => {
+                    let (label, first) = (seen.key().clone(), seen.get().0);
+                    return Err(AnnotationError::Conflict { path: path.clone(), label, first, line: i + 2 });
+                }
+                Entry::Occupied(_) => {}
+            }
         }
         let columns = chosen.iter().map(|&c| header[c].to_owned()).collect();
         Ok(BarTable { path: path.clone(), columns, rows })
@@ -155,7 +169,8 @@ impl BarTable {
         order: &[usize],
         axis: &'static str,
     ) -> Result<(Vec<AnnotationBar>, usize), AnnotationError> {
-        let rows: Vec<Option<&Vec<String>>> = order.iter().map(|&i| self.rows.get(labels.get(i).as_ref())).collect();
+        let rows: Vec<Option<&Vec<String>>> =
+            order.iter().map(|&i| self.rows.get(labels.get(i).as_ref()).map(|(_, values)| values)).collect();
         let missing = rows.iter().filter(|r| r.is_none()).count();
         if missing == rows.len() && !rows.is_empty() {
             return Err(AnnotationError::NoMatch { path: self.path.clone(), rows: self.rows.len(), axis });
@@ -177,7 +192,7 @@ impl BarTable {
     /// `None` when the table makes no bar of that name.
     pub fn cells(&self, name: &str) -> Option<Vec<Option<&str>>> {
         let c = self.columns.iter().position(|n| n == name)?;
-        Some(self.rows.values().map(|r| Some(r[c].as_str()).filter(|v| !MISSING.contains(v))).collect())
+        Some(self.rows.values().map(|(_, r)| Some(r[c].as_str()).filter(|v| !MISSING.contains(v))).collect())
     }
 
     /// The names of the columns it makes bars of.
@@ -548,8 +563,21 @@ mod tests {
         let none = Labels::from_strings(["x", "y"]);
         assert!(matches!(table.bars(&none, &[0, 1], "row"), Err(AnnotationError::NoMatch { .. })));
         std::fs::write(&path, "cell\ttype\nc0\tB\textra\n").unwrap();
-        let ragged = BarTable::read(&BarSource { path, columns: vec![] });
+        let ragged = BarTable::read(&BarSource { path: path.clone(), columns: vec![] });
         assert!(matches!(ragged, Err(AnnotationError::Ragged { line: 2, found: 3, expected: 2, .. })));
+        // A label repeated with the same values is read once; with others, refused.
+        std::fs::write(&path, "cell\ttype\tscore\nc0\tB\t0.5\nc0\tB\t0.5\nc1\tT\t2.25\nc0\tT\t0.5\n").unwrap();
+        let all = BarSource { path: path.clone(), columns: vec![] };
+        let conflict = BarTable::read(&all).err().expect("c0 has two types").to_string();
+        assert!(conflict.ends_with("obs.tsv: 'c0' is on lines 2 and 5 with different values; keep one line per label"));
+        // Only the columns chosen count.
+        let (bars, _) = BarTable::read(&BarSource { path, columns: vec!["score".into()] })
+            .unwrap()
+            .bars(&Labels::from_strings(["c0", "c1"]), &[0, 1], "row")
+            .unwrap();
+        let BarValues::Categorical { codes, categories, .. } = &bars[0].values else { panic!("two values") };
+        assert_eq!(codes, &[Some(0), Some(1)]);
+        assert_eq!(categories, &["0.5", "2.25"]);
     }
 
     #[test]
