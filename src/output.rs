@@ -5,6 +5,13 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+/// A label as one field of a line of text: tabs, line feeds and carriage
+/// returns become spaces, so each label stays on its line and in its column
+/// (read back, a label is matched in this form).
+pub fn one_field(label: &str) -> String {
+    label.replace(['\t', '\n', '\r'], " ")
+}
+
 /// Writes `path` through a temporary file beside it, renamed into place only
 /// when `body` succeeds and the data is on disk, so a crash, a power cut or
 /// Ctrl-C never leaves half a file under the final name. The file gets the usual `rw-r--r--` mode (a temporary

@@ -604,3 +604,42 @@ fn mistaken_arguments_are_one_line_with_the_usage() {
     assert_eq!(help.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&help.stdout).contains("--font-size"));
 }
+
+#[test]
+fn labels_with_line_breaks_are_written_one_a_line_and_read_back() {
+    // obs names "c0", "c\n1" and " c2 ": a line break and outer spaces.
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::repo("tests/fixtures/hostile/line_break_names.h5ad");
+    let (order, clusters) = (dir.path().join("order.txt"), dir.path().join("clusters.tsv"));
+    let out = heatscope(
+        dir.path(),
+        &[
+            "-q",
+            "cluster",
+            file.to_str().unwrap(),
+            "--axis",
+            "rows",
+            "--order-out",
+            order.to_str().unwrap(),
+            "--cut",
+            "2",
+            "--clusters-out",
+            clusters.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut written: Vec<String> = fs::read_to_string(&order).unwrap().lines().map(str::to_owned).collect();
+    written.sort();
+    assert_eq!(written, [" c2 ", "c 1", "c0"]);
+    let table = fs::read_to_string(&clusters).unwrap();
+    assert_eq!(table.lines().count(), 4, "a header and three rows: {table:?}");
+    assert!(table.lines().any(|l| l.starts_with("c 1\t")), "{table:?}");
+    // The order file names every row once, as a given order.
+    let png = dir.path().join("m.png");
+    let args = ["-q", "render", file.to_str().unwrap(), "--row-order-file", order.to_str().unwrap()];
+    let out = heatscope(dir.path(), &[&args[..], &["-o", png.to_str().unwrap()]].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !(common::skip_gpu() && stderr.contains("no GPU adapter")) {
+        assert!(out.status.success(), "{stderr}");
+    }
+}

@@ -21,6 +21,7 @@ The outputs are committed, so the tests need no Python.
                          2 codes
 - long_var_column.h5ad   2 var names, a boolean var column highly_variable of 5
 - indptr_start.h5ad      a CSR X whose indptr starts at 1
+- line_break_names.h5ad  obs names "c0", "c\\n1" (a line break) and " c2 "
 """
 
 import os
@@ -154,3 +155,10 @@ small("short_obs_column.h5ad", lambda f: (csr_x(1.0)(f), column(f, "obs", "n_cou
 small("short_obs_codes.h5ad", lambda f: (csr_x(1.0)(f), column(f, "obs", "cell_type", categorical([0, 1], ["a", "b"]))))
 small("long_var_column.h5ad", lambda f: (csr_x(1.0)(f), column(f, "var", "highly_variable", plain(np.ones(5, dtype=bool)))))
 small("indptr_start.h5ad", lambda f: (csr(f, (3, 2), indptr=[1, 1, 2, 2]),))
+
+
+with h5py.File(os.path.join(OUT, "line_break_names.h5ad"), "w") as f:
+    root(f)
+    frame(f, "obs", names=["c0", "c\n1", " c2 "])
+    frame(f, "var", names=["g0", "g1"])
+    csr(f, (3, 2), indptr=[0, 1, 2, 2])

@@ -8,7 +8,7 @@ use super::UsageError;
 use crate::cluster::agreement::Agreement;
 use crate::cluster::{Axis, ClusterError, ClusterOptions, Dendrogram, Plan, TreeOrigin, cluster_cached, plan};
 use crate::input::{InputError, Labels, Matrix};
-use crate::output::write_atomically;
+use crate::output::{one_field, write_atomically};
 use crate::quote::quote;
 
 /// How an axis is clustered, as its summary line and `--layout-out` say.
@@ -138,7 +138,7 @@ pub fn labels(matrix: &Matrix, axis: Axis) -> &Labels {
 pub fn write_clusters(path: &Path, labels: &Labels, order: &[usize], groups: &[usize]) -> anyhow::Result<()> {
     write_atomically(path, |w| {
         writeln!(w, "label\tcluster")?;
-        order.iter().try_for_each(|&i| writeln!(w, "{}\t{}", labels.get(i), groups[i]))
+        order.iter().try_for_each(|&i| writeln!(w, "{}\t{}", one_field(&labels.get(i)), groups[i]))
     })
     .map_err(|e| cannot_write(path, &e))
 }
@@ -194,8 +194,9 @@ pub fn read_linkage(path: &Path, n: usize, item: &str) -> anyhow::Result<Dendrog
 pub fn read_order(path: &Path, labels: &Labels, item: &str) -> anyhow::Result<Vec<usize>> {
     let refuse = |why: String| -> anyhow::Error { UsageError(format!("{}: {why}", path.display())).into() };
     let text = std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot read it ({e}); check the path")))?;
+    // Labels as the order files heatscope writes hold them: one field, trimmed.
     let index: std::collections::HashMap<String, usize> =
-        labels.iter().enumerate().map(|(i, l)| (l.into_owned(), i)).collect();
+        labels.iter().enumerate().map(|(i, l)| (one_field(&l).trim().to_owned(), i)).collect();
     if index.len() < labels.len() {
         return Err(refuse(format!("the {item} labels repeat, so a label cannot name one {item}; rename them first")));
     }

@@ -11,7 +11,7 @@ use npyz::WriterBuilder;
 use super::{InputSpec, UsageError, cannot_write, check_folder, check_in_place, cluster_axis, labels, write_clusters};
 use crate::cluster::{Axis, ClusterOptions, Dendrogram, When, write_cdt};
 use crate::input::{InputError, Matrix};
-use crate::output::write_atomically;
+use crate::output::{one_field, write_atomically};
 
 /// Which axes a job clusters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,7 +241,7 @@ fn write_tree(matrix: &Matrix, axis: Axis, tree: &Dendrogram, files: &TreeFiles)
     }
     if let Some(path) = &files.order {
         let order = |w: &mut dyn std::io::Write| {
-            tree.leaves().into_iter().try_for_each(|leaf| writeln!(w, "{}", labels.get(leaf)))
+            tree.leaves().into_iter().try_for_each(|leaf| writeln!(w, "{}", one_field(&labels.get(leaf))))
         };
         written(path, write_atomically(path, order))?;
     }

@@ -541,10 +541,10 @@ impl Session {
         crate::output::write_atomically(&path, |w| {
             writeln!(w, "axis\tlabel")?;
             for q in items_in_view(&window.rows, p.row_order.len()) {
-                writeln!(w, "row\t{}", p.matrix.row_labels().get(p.row_order[q]))?;
+                writeln!(w, "row\t{}", crate::output::one_field(&p.matrix.row_labels().get(p.row_order[q])))?;
             }
             for q in items_in_view(&window.cols, p.col_order.len()) {
-                writeln!(w, "column\t{}", p.matrix.col_labels().get(p.col_order[q]))?;
+                writeln!(w, "column\t{}", crate::output::one_field(&p.matrix.col_labels().get(p.col_order[q])))?;
             }
             Ok(())
         })
@@ -559,7 +559,9 @@ impl Session {
                 let path = named(n, "selected");
                 crate::output::write_atomically(&path, |w| {
                     writeln!(w, "label")?;
-                    geometry.leaf_span(node).try_for_each(|q| writeln!(w, "{}", labels.get(order[q])))
+                    geometry
+                        .leaf_span(node)
+                        .try_for_each(|q| writeln!(w, "{}", crate::output::one_field(&labels.get(order[q]))))
                 })
                 .map_err(|e| anyhow::anyhow!("cannot write {} ({e})", path.display()))?;
                 written.push(path);

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::{ClusterError, Dendrogram};
 use crate::input::Matrix;
-use crate::output::write_atomically;
+use crate::output::{one_field, write_atomically};
 use crate::quote::quote;
 
 /// Reads the tree at `path` over leaves named `leaf_ids`, in the order the
@@ -144,10 +144,6 @@ pub fn write_cdt(
 }
 
 /// A label as one tab-separated field: tabs and line breaks become spaces.
-fn one_field(label: &str) -> String {
-    label.replace(['\t', '\n', '\r'], " ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
