@@ -230,6 +230,10 @@ fn bad_h5ad_and_10x_input_fails_with_one_line_exit_code_2_and_no_cache() {
     fs::write(out_of_range.join("matrix.mtx"), mtx.replacen("\n7 1 27\n", "\n26 1 27\n", 1)).unwrap();
     let short = copy_folder("short", &["genes.tsv", "barcodes.tsv"]);
     fs::write(short.join("matrix.mtx"), mtx.lines().take(10).collect::<Vec<_>>().join("\n")).unwrap();
+    let fraction = copy_folder("fraction", &["genes.tsv", "barcodes.tsv"]);
+    fs::write(fraction.join("matrix.mtx"), mtx.replacen("\n7 1 27\n", "\n7 1 1.5\n", 1)).unwrap();
+    let extra = copy_folder("extra", &["genes.tsv", "barcodes.tsv"]);
+    fs::write(extra.join("matrix.mtx"), mtx.replacen("\n7 1 27\n", "\n7 1 27 9\n", 1)).unwrap();
     let more_genes = copy_folder("more_genes", &["matrix.mtx", "barcodes.tsv"]);
     fs::write(more_genes.join("genes.tsv"), "ENSG1\tA\n".repeat(26)).unwrap();
     let cases = [
@@ -240,6 +244,8 @@ fn bad_h5ad_and_10x_input_fails_with_one_line_exit_code_2_and_no_cache() {
         (no_features, "no_features: no features.tsv(.gz) or genes.tsv in this 10x folder"),
         (out_of_range, "matrix.mtx: line 4: row '26' is not between 1 and 25"),
         (short, "matrix.mtx: line 10: the file ends after 7 of the 178 entries"),
+        (fraction, "matrix.mtx: line 4: '1.5' is not a whole number, as the header's field 'integer' says"),
+        (extra, "matrix.mtx: line 4: '9' follows the entry; a line holds a row, a column and a value"),
         (more_genes, "genes.tsv: 26 lines: matrix.mtx has 25 genes (rows)"),
     ];
     for (path, expected) in cases {

@@ -203,15 +203,29 @@ pub(crate) fn convert(
             }
         };
         let (gene, cell) = (index("row", genes)?, index("column", cells)?);
+        let kind = field;
         let value = match field {
             Field::Pattern => 1.0,
             _ => {
                 let field = fields.next().ok_or_else(|| bad(number, "no value".into()))?;
                 let value: f64 = fast_float2::parse(field)
                     .map_err(|_| bad(number, format!("'{}' is not a number", quote(field))))?;
+                if kind == Field::Integer && value.fract() != 0.0 {
+                    let problem = format!(
+                        "'{}' is not a whole number, as the header's field 'integer' says; write 'real' there",
+                        quote(field)
+                    );
+                    return Err(bad(number, problem));
+                }
                 value as f32
             }
         };
+        if let Some(extra) = fields.next() {
+            return Err(bad(
+                number,
+                format!("'{}' follows the entry; a line holds a row, a column and a value", quote(extra)),
+            ));
+        }
         if value.is_infinite() {
             return Err(bad(number, "the value is infinite or beyond the float32 range".into()));
         }
