@@ -69,11 +69,11 @@ pub fn cluster_axis(
     let (tree, origin) = cluster_cached(matrix, axis, options, dir, Some(&bar))
         .map_err(|e| about_file(e, matrix, labels(matrix, axis)))?;
     bar.finish_and_clear();
-    let how = match origin {
+    let how = match &origin {
         TreeOrigin::Reused(_) => "reused from the cache",
         TreeOrigin::Computed(_) => "computed",
-        TreeOrigin::Replaced(path) => {
-            eprintln!("warning: {}: the tree cache file is damaged; it was recomputed", path.display());
+        TreeOrigin::Replaced(_) => {
+            eprintln!("{}", origin.damage_warning().expect("a replaced tree"));
             "computed"
         }
         TreeOrigin::NotStored(reason) => {

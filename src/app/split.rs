@@ -214,12 +214,11 @@ pub fn by_categories(
                 };
                 super::cluster::about_file(e, matrix, super::cluster::labels(matrix, axis))
             })?;
-            match origin {
-                TreeOrigin::NotStored(reason) => eprintln!("warning: a slice's tree is not cached: {reason}"),
-                TreeOrigin::Replaced(path) => {
-                    eprintln!("warning: {}: the tree cache file is damaged; it was recomputed", path.display());
-                }
-                TreeOrigin::Reused(_) | TreeOrigin::Computed(_) => {}
+            if let TreeOrigin::NotStored(reason) = &origin {
+                eprintln!("warning: a slice's tree is not cached: {reason}");
+            }
+            if let Some(warning) = origin.damage_warning() {
+                eprintln!("{warning}");
             }
             let note = ClusteringNote::new(&part, axis, options);
             approximate += usize::from(note.approximate);

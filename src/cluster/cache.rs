@@ -39,6 +39,19 @@ pub enum TreeOrigin {
     NotStored(String),
 }
 
+impl TreeOrigin {
+    /// The one-line warning a tree computed in place of a damaged file
+    /// comes with.
+    pub fn damage_warning(&self) -> Option<String> {
+        match self {
+            TreeOrigin::Replaced(path) => {
+                Some(format!("warning: {}: the tree cache file is damaged; it was recomputed", path.display()))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// What the cache holds under a tree's name.
 enum Stored {
     Tree(Dendrogram),

@@ -223,7 +223,10 @@ pub(crate) fn convert(
         if let Some(extra) = fields.next() {
             return Err(bad(
                 number,
-                format!("'{}' follows the entry; a line holds a row, a column and a value", quote(extra)),
+                format!(
+                    "'{}' follows the entry; a line holds a row, a column and (unless the field is 'pattern') a value",
+                    quote(extra)
+                ),
             ));
         }
         if value.is_infinite() {
