@@ -445,6 +445,14 @@ fn links_handle_duplicates_partial_overlap_follow_order_and_no_overlap() {
     write_tsv(&b, &names(&["x1", "g3", "g2", "x2", "g3"]), 2, "t");
     write_tsv(&c, &names(&["y1", "y2"]), 2, "u");
     let Some(layout) = render_linked(d, &a, &b, &d.join("x.png"), &["--link-order", "follow"]) else { return };
+    // Each file is opened once, so each says its repeated label once.
+    let (a_name, b_name) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let Some(out) = render(d, &[a_name, "--link", b_name, "-o", d.join("w.png").to_str().unwrap()]) else { return };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for file in [a_name, b_name] {
+        let said = stderr.lines().filter(|l| l.starts_with(&format!("warning: {file}: 1 row labels repeat"))).count();
+        assert_eq!(said, 1, "{stderr}");
+    }
     // g2 twice on the left × once on the right, g3 once × twice: 4 links.
     assert_eq!(gap_counts(&layout), [4, 4, 2]);
     assert_eq!(layout["connectors"].as_array().unwrap().len(), 4);

@@ -148,10 +148,10 @@ pub fn prepare_opened(figure: &FigureSpec, opened: Option<Matrix>) -> anyhow::Re
     if figure.link.is_empty() && (figure.link_order == LinkOrder::Follow || figure.link_shared_scale) {
         return Err(usage("--link-order and --link-shared-scale go with --link FILE".into()));
     }
-    // Linked files are read, and so checked, before the main panel's clustering.
-    for path in &figure.link {
-        input.for_link(path.clone()).open()?;
-    }
+    // Linked files are read, and so checked, before the main panel's
+    // clustering; each is opened once, its cache checked once.
+    let mut linked_matrices =
+        figure.link.iter().map(|path| input.for_link(path.clone()).open()).collect::<Result<Vec<_>, _>>()?.into_iter();
     for (flag, path, cut) in [
         ("--row-clusters-out", &figure.row_clusters_out, figure.row_cut.is_some() || figure.row_cut_height.is_some()),
         ("--col-clusters-out", &figure.col_clusters_out, figure.col_cut.is_some() || figure.col_cut_height.is_some()),
@@ -183,7 +183,7 @@ pub fn prepare_opened(figure: &FigureSpec, opened: Option<Matrix>) -> anyhow::Re
         };
         let left = if k == 0 { &main } else { &main.linked[k - 1].panel };
         let left_name = if k == 0 { &input.file } else { &figure.link[k - 1] };
-        let (panel, links) = prepare_panel(&linked_figure, Some((left, left_name)), None)?;
+        let (panel, links) = prepare_panel(&linked_figure, Some((left, left_name)), linked_matrices.next())?;
         let links = links.expect("a linked panel is matched");
         let links = LinkEnds::new(&links, &left.row_position, &panel.row_position);
         main.linked.push(Linked { panel, links });

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::{FigureSpec, Prepared, prepare, prepare_panel};
+use super::{FigureSpec, Prepared, prepare_opened, prepare_panel};
 use crate::figure::Rgba;
 use crate::figure::scene::{Align, Fill, Rect, Scene, Text, TextKind};
 use crate::input::{Labels, Matrix};
@@ -92,6 +92,8 @@ pub fn start(figure: FigureSpec) -> Receiver<Ready> {
     let (ready, pending) = channel();
     std::thread::spawn(move || {
         // A preview that fails says nothing: the figure's own error will.
+        // The matrix it opened is the figure's: opened and checked once.
+        let mut opened = None;
         if figure.link.is_empty()
             && let Ok(full) = figure.input.open()
         {
@@ -104,8 +106,9 @@ pub fn start(figure: FigureSpec) -> Receiver<Ready> {
                 let stage = Ready::Preview { prepared: Box::new(prepared), step, filling: k + 1 < steps.len() };
                 let _ = ready.send(stage);
             }
+            opened = Some(full);
         }
-        let _ = ready.send(Ready::Figure(prepare(&figure).map(Box::new)));
+        let _ = ready.send(Ready::Figure(prepare_opened(&figure, opened).map(Box::new)));
     });
     pending
 }
