@@ -13,6 +13,8 @@ The outputs are committed, so the tests need no Python.
                     var hold that many (empty) names, gzip-compressed
 - empty_huge.h5ad   an empty 10^6 x 10^6 CSR X (no entries), 10^6 empty
                     obs and var names, gzip-compressed
+- huge_number_names.h5ad  the same, but obs/_index holds 10^6 numbers, not
+                    names: refused for its size before the names are read
 - beyond_f32_dense.h5ad  a 3 x 2 dense float64 X holding 1e300 at (2, 1)
 - beyond_f32_csr.h5ad    a 3 x 2 CSR float64 X holding -1e300 at (1, 1)
 - infinite_csr.h5ad      the same with -inf at (1, 1)
@@ -94,6 +96,14 @@ n = 10**6
 with h5py.File(os.path.join(OUT, "empty_huge.h5ad"), "w") as f:
     root(f)
     frame(f, "obs", n=n)
+    frame(f, "var", n=n)
+    csr(f, (n, n), indptr=np.zeros(n + 1))
+
+with h5py.File(os.path.join(OUT, "huge_number_names.h5ad"), "w") as f:
+    root(f)
+    frame(f, "obs", n=n)
+    del f["obs/_index"]
+    f["obs"].create_dataset("_index", data=np.zeros(n, dtype=np.int8), compression="gzip", chunks=(n,))
     frame(f, "var", n=n)
     csr(f, (n, n), indptr=np.zeros(n + 1))
 

@@ -147,6 +147,9 @@ fn a_declared_shape_larger_than_the_free_space_is_refused_before_writing() {
     assert_refused(&folder.join("matrix.mtx"), &expected);
     // An .h5ad with an empty 10^6 × 10^6 CSR X and 10^6 names on each axis.
     assert_refused(&common::repo("tests/fixtures/hostile/empty_huge.h5ad"), &expected);
+    // Its size is weighed before its names are read: here obs holds numbers
+    // instead, which reading the names would refuse.
+    assert_refused(&common::repo("tests/fixtures/hostile/huge_number_names.h5ad"), &expected);
 }
 
 #[test]

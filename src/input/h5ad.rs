@@ -85,11 +85,6 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// The variables kept, in output order.
-    pub(crate) fn vars(&self) -> &[usize] {
-        &self.vars
-    }
-
     /// Output rows and columns.
     fn shape(&self) -> (usize, usize) {
         if self.transpose { (self.vars.len(), self.n_obs) } else { (self.n_obs, self.vars.len()) }
@@ -517,25 +512,58 @@ impl H5ad {
     }
 
     /// Resolves the options into a plan: element, shape, kept variables, labels.
-    pub(crate) fn plan(
-        &self,
-        layer: Option<&str>,
-        transpose: bool,
-        subset: Option<&super::annotation::ColsSubset>,
-        gene_ids: bool,
-    ) -> Result<Plan, InputError> {
-        let obs_names = self.names(ObsVar::Obs)?;
-        let mut var_names = self.names(ObsVar::Var)?;
-        let element = self.element(layer, obs_names.len(), var_names.len())?;
+    /// The variables a conversion keeps, in output order: every one of
+    /// var's (as many as its names' dataspace declares) without a
+    /// `subset`. Reads no names unless a subset needs them, so that a
+    /// cache can be looked up without them.
+    pub(crate) fn kept_vars(&self, subset: Option<&super::annotation::ColsSubset>) -> Result<Vec<usize>, InputError> {
         let vars = match subset {
-            None => (0..var_names.len()).collect(),
-            Some(subset) => self.select_vars(subset, &var_names)?,
+            None => (0..self.axis_len(ObsVar::Var)?).map(|v| v as usize).collect(),
+            Some(subset) => self.select_vars(subset, &self.names(ObsVar::Var)?)?,
         };
         if vars.is_empty() {
             return Err(InputError::BadOption {
                 path: self.path.clone(),
                 problem: "the column subset is empty".into(),
             });
+        }
+        Ok(vars)
+    }
+
+    /// Plans the conversion of `layer` (or `X`) keeping `vars`
+    /// ([`H5ad::kept_vars`]). Every claim is checked and the cache's size
+    /// weighed against the free space in `dir` before the names are read:
+    /// a million names take a while, and a matrix that cannot be written
+    /// is refused without them.
+    pub(crate) fn plan(
+        &self,
+        layer: Option<&str>,
+        transpose: bool,
+        vars: Vec<usize>,
+        gene_ids: bool,
+        dir: &Path,
+    ) -> Result<Plan, InputError> {
+        if !self.old {
+            for axis in [ObsVar::Obs, ObsVar::Var] {
+                let (ds, place) = self.index_dataset(axis.name())?;
+                self.check_claim(&ds, &place)?;
+            }
+        }
+        let declared =
+            |axis| usize::try_from(self.axis_len(axis)?).map_err(|_| self.layout(axis.name(), "is too long"));
+        let (n_obs, n_var) = (declared(ObsVar::Obs)?, declared(ObsVar::Var)?);
+        let element = self.element(layer, n_obs, n_var)?;
+        if vars.iter().any(|&v| v >= n_var) {
+            return Err(self.layout("var", "changed while it was read"));
+        }
+        let (rows, cols) = if transpose { (vars.len(), n_obs) } else { (n_obs, vars.len()) };
+        super::cache::check_space(&self.path, dir, rows, cols, 0)?;
+        let obs_names = self.names(ObsVar::Obs)?;
+        let mut var_names = self.names(ObsVar::Var)?;
+        for (axis, names, n) in [(ObsVar::Obs, &obs_names, n_obs), (ObsVar::Var, &var_names, n_var)] {
+            if names.len() != n {
+                return Err(self.layout(axis.name(), format!("holds {} names but declares {n}", names.len())));
+            }
         }
         if gene_ids {
             var_names = match self.column(ObsVar::Var, "gene_ids")? {
@@ -561,16 +589,7 @@ impl H5ad {
             Some(name) => format!("{stored}, layer {name}"),
             None => stored,
         };
-        Ok(Plan {
-            element,
-            n_obs: obs_names.len(),
-            n_var: var_names.len(),
-            vars,
-            transpose,
-            row_labels,
-            col_labels,
-            description,
-        })
+        Ok(Plan { element, n_obs, n_var, vars, transpose, row_labels, col_labels, description })
     }
 
     fn select_vars(
@@ -734,7 +753,6 @@ fn runs(indices: &[usize]) -> Vec<Range<usize>> {
 /// Converts the planned matrix into a new cache file for `key` in `dir`.
 pub(crate) fn convert(h5: &H5ad, plan: &Plan, key: &SourceKey, dir: &Path) -> Result<PathBuf, InputError> {
     let (rows, cols) = plan.shape();
-    super::cache::check_space(&h5.path, dir, rows, cols, 0)?;
     let mut writer = CacheWriter::create(dir, key, cols)?;
     match &plan.element {
         Element::Dense(ds) => dense(h5, plan, ds, &mut writer)?,

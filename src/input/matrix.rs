@@ -274,15 +274,16 @@ impl Matrix {
 
     fn open_h5ad(path: &Path, options: &OpenOptions, dir: &Path) -> Result<Self, InputError> {
         let h5 = H5ad::open(path)?;
-        let plan =
-            h5.plan(options.layer.as_deref(), options.transpose, options.cols_subset.as_ref(), options.gene_ids)?;
-        let vars = plan.vars();
-        let key = SourceKey::of(path, ReaderKind::H5ad)?.with_variant(options.variant(vars));
-        let annotations = Annotations::H5ad { vars: vars.into(), transposed: options.transpose };
+        // A cache is looked up before the names are read: a reused one
+        // holds them.
+        let vars = h5.kept_vars(options.cols_subset.as_ref())?;
+        let key = SourceKey::of(path, ReaderKind::H5ad)?.with_variant(options.variant(&vars));
+        let annotations = Annotations::H5ad { vars: vars.as_slice().into(), transposed: options.transpose };
         let cache_path = key.cache_path(dir);
         let (cached, cache, damaged) = match cache::open_valid(&cache_path, &key) {
             Ok(cached) => (cached, CacheUse::Reused(cache_path), None),
             Err(unusable) => {
+                let plan = h5.plan(options.layer.as_deref(), options.transpose, vars, options.gene_ids, dir)?;
                 let built = h5ad::convert(&h5, &plan, &key, dir)?;
                 (reopen(&built, &key)?, CacheUse::Built(built), unusable.warning(&cache_path))
             }

@@ -69,10 +69,13 @@
 //! status-change times, inode, device), so a rewrite that restores the
 //! modification time, as `cp -p` does, is still noticed. A changed source
 //! replaces its cache (same name, atomic rename). Any failed check means
-//! "rebuild", never "use". The data itself carries no checksum: a file is
-//! written whole (temporary file, fsync, rename) or not at all, so only
-//! damage after the fact could go unseen. Pipes are read as text into a
-//! cache that is deleted once mapped.
+//! "rebuild", never "use". A cache is written whole (temporary file, fsync,
+//! rename) or not at all, and its data and labels are checked against
+//! their checksum once per open ([`cache`]); a matrix handed from one
+//! stage to the next is not opened again. An `.h5ad`'s cache is looked
+//! up before the file's names are read, so a reused one costs no pass
+//! over a million names. Pipes are read as text into a cache that is
+//! deleted once mapped.
 //!
 //! # Sparse input
 //! `.h5ad` CSR/CSC and 10x are densified into the same cache, never whole
