@@ -98,7 +98,11 @@ pub fn cluster_axis(
     };
     let agreement = if note.approximate {
         let bar = crate::progress::items_bar(0, &format!("agreement on a sample of {}s", axis.item_name()));
-        let measured = crate::cluster::agreement::agreement(matrix, axis, options, &tree, options.approx.seed)
+        let tree_path = match &origin {
+            TreeOrigin::Reused(path) | TreeOrigin::Computed(path) | TreeOrigin::Replaced(path) => Some(path.as_path()),
+            TreeOrigin::NotStored(_) => None,
+        };
+        let measured = crate::cluster::agreement_cached(matrix, axis, options, &tree, tree_path)
             .map_err(|e| about_file(e, matrix, labels(matrix, axis)))?;
         bar.finish_and_clear();
         measured

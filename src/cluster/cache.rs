@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::progress::Bar;
 
+use super::agreement::Agreement;
 use super::{Axis, ClusterError, ClusterOptions, Dendrogram, Plan, approx, cluster, plan};
 use crate::hash::{Fnv, fnv1a};
 use crate::input::Matrix;
@@ -154,6 +155,96 @@ fn write(path: &Path, key: u64, axis: u32, tree: &Dendrogram) -> std::io::Result
     Ok(())
 }
 
+/// The agreement of the approximate `tree` (of `axis` of `matrix`, made
+/// with `options`) with the exact tree of a sample
+/// ([`super::agreement::agreement`]), measured once and kept beside the
+/// tree's file `tree_path` (extension `.hsa`), so that a reused tree is
+/// not measured again. The kept file is bound to the checksum of the tree
+/// file it was measured for; one that fails any check is measured again
+/// and replaced. Layout (little-endian): magic `HSAGREE\0`, format version
+/// (`u32`), zero (`u32`), the tree file's payload checksum (`u64`), the
+/// sample's size (`u64`), the cophenetic correlation (`f64`), the number
+/// of cuts (`u64`), each cut's `k` (`u64`) and adjusted Rand index
+/// (`f64`), then an FNV-1a checksum of everything before it (`u64`).
+pub fn agreement_cached(
+    matrix: &Matrix,
+    axis: Axis,
+    options: &ClusterOptions,
+    tree: &Dendrogram,
+    tree_path: Option<&Path>,
+) -> Result<Option<Agreement>, ClusterError> {
+    let bound = tree_path.and_then(|path| Some((path.with_extension("hsa"), tree_checksum(path)?)));
+    if let Some((path, sum)) = &bound
+        && let Some(kept) = fs::read(path).ok().and_then(|bytes| read_agreement(&bytes, *sum))
+    {
+        return Ok(Some(kept));
+    }
+    let measured = super::agreement::agreement(matrix, axis, options, tree, options.approx.seed)?;
+    if let (Some(agreement), Some((path, sum))) = (&measured, &bound) {
+        // Best effort: a file not written is measured again next time.
+        let _ = write_agreement(path, *sum, agreement);
+    }
+    Ok(measured)
+}
+
+const AGREEMENT_MAGIC: &[u8; 8] = b"HSAGREE\0";
+const AGREEMENT_VERSION: u32 = 1;
+
+/// The payload checksum in the header of the tree file at `path`.
+fn tree_checksum(path: &Path) -> Option<u64> {
+    let mut header = [0u8; HEADER_LEN];
+    std::io::Read::read_exact(&mut fs::File::open(path).ok()?, &mut header).ok()?;
+    (&header[..8] == MAGIC).then(|| u64::from_le_bytes(header[32..40].try_into().unwrap()))
+}
+
+fn agreement_bytes(tree_sum: u64, agreement: &Agreement) -> Vec<u8> {
+    let mut bytes = AGREEMENT_MAGIC.to_vec();
+    bytes.extend(AGREEMENT_VERSION.to_le_bytes());
+    bytes.extend(0u32.to_le_bytes());
+    bytes.extend(tree_sum.to_le_bytes());
+    bytes.extend((agreement.sample as u64).to_le_bytes());
+    bytes.extend(agreement.cophenetic_r.to_le_bytes());
+    bytes.extend((agreement.ari.len() as u64).to_le_bytes());
+    for &(k, ari) in &agreement.ari {
+        bytes.extend((k as u64).to_le_bytes());
+        bytes.extend(ari.to_le_bytes());
+    }
+    let sum = fnv1a(&bytes);
+    bytes.extend(sum.to_le_bytes());
+    bytes
+}
+
+/// The agreement a kept file's `bytes` hold, if they pass every check and
+/// were measured for the tree whose checksum is `tree_sum`.
+fn read_agreement(bytes: &[u8], tree_sum: u64) -> Option<Agreement> {
+    let u64_at = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().unwrap()));
+    let body = bytes.len().checked_sub(8)?;
+    let cuts = usize::try_from(u64_at(40)?).ok()?;
+    let ok = bytes.len() == 48 + cuts.checked_mul(16)? + 8
+        && &bytes[..8] == AGREEMENT_MAGIC
+        && bytes[8..12] == AGREEMENT_VERSION.to_le_bytes()
+        && bytes[12..16] == [0; 4]
+        && u64_at(16)? == tree_sum
+        && u64_at(body)? == fnv1a(&bytes[..body]);
+    if !ok {
+        return None;
+    }
+    let ari = (0..cuts)
+        .map(|c| Some((usize::try_from(u64_at(48 + 16 * c)?).ok()?, f64::from_bits(u64_at(56 + 16 * c)?))))
+        .collect::<Option<Vec<_>>>()?;
+    let sample = usize::try_from(u64_at(24)?).ok()?;
+    Some(Agreement { sample, cophenetic_r: f64::from_bits(u64_at(32)?), ari })
+}
+
+fn write_agreement(path: &Path, tree_sum: u64, agreement: &Agreement) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temp = crate::temp::create_in(dir, "agreement")?;
+    temp.write_all(&agreement_bytes(tree_sum, agreement))?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +294,54 @@ mod tests {
             let again = cluster_cached(&m, Axis::Rows, &approx(seed, groups), dir.path(), None).unwrap().1;
             assert_eq!(again, TreeOrigin::Reused(p));
         }
+    }
+
+    #[test]
+    fn an_agreement_is_kept_beside_its_tree_and_never_trusted_damaged_or_for_another_tree() {
+        // 40 items in 4 groups, clustered approximately.
+        let values: Vec<f32> = (0..40)
+            .flat_map(|i| {
+                let centre = (i % 4) as f32 * 10.0;
+                [centre + (i as f32 * 0.37).sin(), centre + (i as f32 * 0.91).cos()]
+            })
+            .collect();
+        let m = Matrix::from_vec(40, 2, values);
+        let options = ClusterOptions {
+            method: Method::Average,
+            metric: Metric::Euclidean,
+            optimal_ordering: false,
+            budget: MemoryBudget(1 << 30),
+            approx: ApproxOptions { when: When::Always, groups: Some(4), col_sample: None, seed: 0 },
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (tree, origin) = cluster_cached(&m, Axis::Rows, &options, dir.path(), None).unwrap();
+        let TreeOrigin::Computed(path) = origin else { panic!("expected a computed tree") };
+        let measure = || agreement_cached(&m, Axis::Rows, &options, &tree, Some(&path)).unwrap();
+        let fresh = crate::cluster::agreement::agreement(&m, Axis::Rows, &options, &tree, 0).unwrap().unwrap();
+        assert_eq!(measure(), Some(fresh.clone()));
+        let kept = path.with_extension("hsa");
+        assert!(kept.exists());
+        // A reused tree reports what is kept: a planted value shows it was read.
+        let sum = tree_checksum(&path).unwrap();
+        let planted = Agreement { cophenetic_r: 0.25, ..fresh.clone() };
+        let good = agreement_bytes(sum, &planted);
+        std::fs::write(&kept, &good).unwrap();
+        assert_eq!(measure(), Some(planted.clone()));
+        // Any byte damaged, the file cut short or kept for another tree:
+        // measured again, and the measurement kept in its place.
+        for at in 0..good.len() {
+            let mut bytes = good.clone();
+            bytes[at] ^= 0x10;
+            std::fs::write(&kept, &bytes).unwrap();
+            assert_eq!(measure(), Some(fresh.clone()), "byte {at} damaged");
+            assert_eq!(std::fs::read(&kept).unwrap(), agreement_bytes(sum, &fresh), "byte {at} damaged");
+        }
+        for bytes in [good[..good.len() - 1].to_vec(), agreement_bytes(sum ^ 1, &planted)] {
+            std::fs::write(&kept, &bytes).unwrap();
+            assert_eq!(measure(), Some(fresh.clone()));
+        }
+        // A tree that is not stored has nothing kept for it.
+        let unstored = agreement_cached(&m, Axis::Rows, &options, &tree, None).unwrap();
+        assert_eq!(unstored, Some(fresh));
     }
 }

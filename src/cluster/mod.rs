@@ -122,7 +122,7 @@ use thiserror::Error;
 use crate::input::Matrix;
 
 pub use approx::{ApproxOptions, Plan, When, plan};
-pub use cache::{TreeOrigin, cluster_cached};
+pub use cache::{TreeOrigin, agreement_cached, cluster_cached};
 pub use cluster3::{read_tree, write_cdt};
 pub use condensed::{CondensedMatrix, pdist};
 pub use dendrogram::{Dendrogram, Merge};
