@@ -242,19 +242,19 @@ fn lines_ended_by_carriage_returns_alone_are_named() {
 
 #[test]
 fn a_garbage_npy_header_is_named_on_one_line_and_quoted_short() {
-    // The magic and version 1.0, then 15 KB of lines that are no dict.
+    // The magic and version 1.0, then 9 KB of lines that are no dict.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("garbage.npy");
-    let mut header = "{junk\n".repeat(2500).into_bytes();
+    let mut header = "junk\n".repeat(1800).into_bytes();
     header.push(b'\n');
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
     bytes.extend((header.len() as u16).to_le_bytes());
     bytes.extend(&header);
     std::fs::write(&file, bytes).unwrap();
-    // Each "{junk\n" shows as 7 characters ("\n" escaped): 28 of them and
-    // 4 more make the 200 quoted.
-    assert_eq!(28 * 7 + 4, MAX_QUOTED);
-    let quoted = format!("'{}{{jun…'", "{junk\\n".repeat(28));
+    // Each "junk\n" shows as 6 characters ("\n" escaped): 33 of them and
+    // 2 more make the 200 quoted.
+    assert_eq!(33 * 6 + 2, MAX_QUOTED);
+    let quoted = format!("'{}ju…'", "junk\\n".repeat(33));
     assert_refused(
         &file,
         &[&format!("not a readable NumPy .npy file (the header is not a Python dict literal: {quoted}); re-save it")],
@@ -276,6 +276,33 @@ fn an_npy_header_length_beyond_the_file_is_refused_before_allocating() {
         &file,
         &["not a readable NumPy .npy file (its header claims 4026531840 bytes but the file holds 16)"],
     );
+}
+
+#[test]
+fn an_npy_header_nesting_braces_deep_or_longer_than_numpy_reads_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let npy = |name: &str, header: &str| {
+        let file = dir.path().join(name);
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend(u16::try_from(header.len()).unwrap().to_le_bytes());
+        bytes.extend(header.as_bytes());
+        bytes.extend(1.0f32.to_le_bytes().repeat(6));
+        std::fs::write(&file, bytes).unwrap();
+        file
+    };
+    // 40 nested braces in a 165-byte file: the header parser's time doubles
+    // with each level (12 took 2.6 s), so this would never end.
+    let deep = format!("{{'descr': {}'<f4', 'fortran_order': False, 'shape': (3, 2), }}\n", "{".repeat(40));
+    assert_refused(&npy("deep.npy", &deep), &["its header nests brackets more than 4 deep", "'{'descr': {{{{"]);
+    // A header of 20,000 bytes (numpy's np.load reads at most 10,000).
+    let long = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }}{}\n", " ".repeat(19_940));
+    assert_eq!(long.len(), 20_000);
+    assert_refused(&npy("long.npy", &long), &["its header claims 20000 bytes, more than the 10000 numpy itself reads"]);
+    // Quoted brackets are text: a plain header with them in a key is read
+    // as far as its dtype.
+    let quoted = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), '((((((': 1, }\n";
+    let run = capped(dir.path(), &["-q", "info", npy("quoted.npy", quoted).to_str().unwrap()]);
+    assert!(!run.stderr.contains("nests brackets"), "{}", run.stderr);
 }
 
 #[test]

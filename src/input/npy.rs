@@ -21,6 +21,17 @@ pub(crate) const MAGIC: &[u8] = b"\x93NUMPY";
 /// Bytes of output per conversion band.
 const BAND_BYTES: usize = 8 << 20;
 
+/// The longest header read: numpy's own `np.load` refuses longer ones
+/// (its `max_header_size`), and a plain array's takes about a hundred
+/// bytes.
+const MAX_HEADER: u64 = 10_000;
+
+/// The deepest nesting of brackets a header may have: a plain array's is
+/// 2 (the dict and its shape tuple). The header parser backtracks over
+/// each level, so its time doubles with every one: 12 nested braces take
+/// seconds, 40 would take years.
+const MAX_NESTING: usize = 4;
+
 /// What the header of a `.npy` file says.
 pub(crate) struct NpyInfo {
     pub rows: usize,
@@ -74,6 +85,22 @@ impl NpyInfo {
                 "its header claims {len} bytes but the file holds {}",
                 file_len.saturating_sub(at)
             )));
+        }
+        if let Some((at, len)) = declared_header(file) {
+            if len > MAX_HEADER {
+                return Err(bad(format!(
+                    "its header claims {len} bytes, more than the {MAX_HEADER} numpy itself reads"
+                )));
+            }
+            let mut text = vec![0u8; len as usize];
+            std::os::unix::fs::FileExt::read_exact_at(file, &mut text, at)
+                .map_err(|_| bad("the header is cut short".to_owned()))?;
+            if nesting(&text) > MAX_NESTING {
+                return Err(bad(format!(
+                    "its header nests brackets more than {MAX_NESTING} deep, as no array's does: '{}'",
+                    quote_bytes(&text)
+                )));
+            }
         }
         let mut counted = CountingRead { inner: file, count: 0 };
         let header = NpyHeader::from_reader(&mut counted).map_err(|e| {
@@ -272,6 +299,30 @@ fn declared_header(file: &File) -> Option<(u64, u64)> {
         1 => (10, u64::from(u16::from_le_bytes([start[8], start[9]]))),
         _ => (12, u64::from(u32::from_le_bytes(start[8..12].try_into().expect("4 bytes")))),
     })
+}
+
+/// How deep the brackets of a header's text nest, outside its quoted
+/// strings.
+fn nesting(text: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut quoted, mut escaped) = (0usize, 0, None, false);
+    for &b in text {
+        match quoted {
+            Some(_) if escaped => escaped = false,
+            Some(_) if b == b'\\' => escaped = true,
+            Some(q) if b == q => quoted = None,
+            Some(_) => {}
+            None => match b {
+                b'\'' | b'"' => quoted = Some(b),
+                b'{' | b'[' | b'(' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    deepest
 }
 
 /// The header text of a `.npy` file as far as a message quotes it (empty
