@@ -9,6 +9,9 @@ The outputs are committed, so the tests need no Python.
 - huge_indptr.h5ad  a 3 x 2 CSR X whose indptr dataspace claims 2^40
                     int64 entries (chunked, no chunk written)
 - huge_names.h5ad   obs/_index claims 2^40 names (contiguous, never written)
+- huge_var_names.h5ad  var/_index claims 2^40 names (contiguous, never written)
+- huge_old_var.h5ad   the pre-0.7 layout: a compound var dataset claiming
+                    2^40 rows (contiguous, never written)
 - huge_dense.h5ad   a dense float32 X claiming 2^20 x 2^20 values; obs and
                     var hold that many (empty) names, gzip-compressed
 - empty_huge.h5ad   an empty 10^6 x 10^6 CSR X (no entries), 10^6 empty
@@ -84,6 +87,23 @@ with h5py.File(os.path.join(OUT, "huge_names.h5ad"), "w") as f:
     g.create_dataset("_index", shape=(1 << 40,), dtype=STR)
     frame(f, "var", names=["g0", "g1"])
     csr(f, (3, 2), indptr=[0, 1, 2, 2])
+
+with h5py.File(os.path.join(OUT, "huge_var_names.h5ad"), "w") as f:
+    root(f)
+    frame(f, "obs", names=["c0", "c1", "c2"])
+    g = f.create_group("var")
+    g.attrs["encoding-type"] = "dataframe"
+    g.attrs["encoding-version"] = "0.2.0"
+    g.attrs["_index"] = "_index"
+    g.attrs["column-order"] = np.array([], dtype=STR)
+    g.create_dataset("_index", shape=(1 << 40,), dtype=STR)
+    csr(f, (3, 2), indptr=[0, 1, 2, 2])
+
+with h5py.File(os.path.join(OUT, "huge_old_var.h5ad"), "w") as f:
+    index = np.dtype([("index", "S8")])
+    f["obs"] = np.array([(b"c0",), (b"c1",), (b"c2",)], dtype=index)
+    f.create_dataset("var", shape=(1 << 40,), dtype=index)
+    f["X"] = np.ones((3, 2), dtype=np.float32)
 
 n = 1 << 20
 with h5py.File(os.path.join(OUT, "huge_dense.h5ad"), "w") as f:

@@ -95,6 +95,10 @@ fn h5ad_dataspaces_claiming_more_than_the_file_holds_are_refused_before_allocati
     );
     // Contiguous names claiming 2^40 strings, never written.
     assert_refused(&fixture("huge_names.h5ad"), &["obs/_index", "claims 1099511627776 values", "the file holds"]);
+    // The same for var, whose count sizes the columns kept before any name
+    // is read, in both layouts (the older one a compound dataset).
+    assert_refused(&fixture("huge_var_names.h5ad"), &["var/_index: its header claims 1099511627776 values"]);
+    assert_refused(&fixture("huge_old_var.h5ad"), &["var: its header claims 1099511627776 values of 8 bytes"]);
     // A dense X of 2^20 × 2^20 float32 that was never written.
     assert_refused(&fixture("huge_dense.h5ad"), &["X:", "claims 1099511627776 values of 4 bytes"]);
 }

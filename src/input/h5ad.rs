@@ -178,13 +178,15 @@ impl H5ad {
         Ok((ds, place))
     }
 
-    /// How many items an axis has: how many names its dataspace declares.
+    /// How many items an axis has: how many names its dataspace declares,
+    /// once that claim is checked against the file ([`H5ad::check_claim`]).
     fn axis_len(&self, axis: ObsVar) -> Result<u64, InputError> {
-        let ds = if self.old {
-            self.file.dataset(axis.name()).map_err(|_| self.layout(axis.name(), "missing"))?
+        let (ds, place) = if self.old {
+            (self.file.dataset(axis.name()).map_err(|_| self.layout(axis.name(), "missing"))?, axis.name().to_owned())
         } else {
-            self.index_dataset(axis.name())?.0
+            self.index_dataset(axis.name())?
         };
+        self.check_claim(&ds, &place)?;
         ds.num_elements().map_err(|e| self.hdf5(e))
     }
 
@@ -543,12 +545,6 @@ impl H5ad {
         gene_ids: bool,
         dir: &Path,
     ) -> Result<Plan, InputError> {
-        if !self.old {
-            for axis in [ObsVar::Obs, ObsVar::Var] {
-                let (ds, place) = self.index_dataset(axis.name())?;
-                self.check_claim(&ds, &place)?;
-            }
-        }
         let declared =
             |axis| usize::try_from(self.axis_len(axis)?).map_err(|_| self.layout(axis.name(), "is too long"));
         let (n_obs, n_var) = (declared(ObsVar::Obs)?, declared(ObsVar::Var)?);
