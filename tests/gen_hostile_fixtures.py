@@ -10,14 +10,16 @@ The outputs are committed, so the tests need no Python.
                     int64 entries (chunked, no chunk written)
 - huge_names.h5ad   obs/_index claims 2^40 names (contiguous, never written)
 - huge_var_names.h5ad  var/_index claims 2^40 names (contiguous, never written)
+- number_var.h5ad    var/_index holds 2 * 10^7 numbers (int8, gzip), not names
 - huge_old_var.h5ad   the pre-0.7 layout: a compound var dataset claiming
                     2^40 rows (contiguous, never written)
 - huge_dense.h5ad   a dense float32 X claiming 2^20 x 2^20 values; obs and
                     var hold that many (empty) names, gzip-compressed
 - empty_huge.h5ad   an empty 10^6 x 10^6 CSR X (no entries), 10^6 empty
                     obs and var names, gzip-compressed
-- huge_number_names.h5ad  the same, but obs/_index holds 10^6 numbers, not
-                    names: refused for its size before the names are read
+- huge_unreadable_names.h5ad  the same, but obs/_index holds 10^6 bytes
+                    0xff, not UTF-8: refused for its size before the names
+                    are read
 - beyond_f32_dense.h5ad  a 3 x 2 dense float64 X holding 1e300 at (2, 1)
 - beyond_f32_csr.h5ad    a 3 x 2 CSR float64 X holding -1e300 at (1, 1)
 - infinite_csr.h5ad      the same with -inf at (1, 1)
@@ -99,6 +101,14 @@ with h5py.File(os.path.join(OUT, "huge_var_names.h5ad"), "w") as f:
     g.create_dataset("_index", shape=(1 << 40,), dtype=STR)
     csr(f, (3, 2), indptr=[0, 1, 2, 2])
 
+with h5py.File(os.path.join(OUT, "number_var.h5ad"), "w") as f:
+    root(f)
+    frame(f, "obs", names=["c0", "c1", "c2"])
+    frame(f, "var", n=2 * 10**7)
+    del f["var/_index"]
+    f["var"].create_dataset("_index", data=np.zeros(2 * 10**7, dtype=np.int8), compression="gzip", chunks=(1 << 20,))
+    csr(f, (3, 2), indptr=[0, 1, 2, 2])
+
 with h5py.File(os.path.join(OUT, "huge_old_var.h5ad"), "w") as f:
     index = np.dtype([("index", "S8")])
     f["obs"] = np.array([(b"c0",), (b"c1",), (b"c2",)], dtype=index)
@@ -119,11 +129,11 @@ with h5py.File(os.path.join(OUT, "empty_huge.h5ad"), "w") as f:
     frame(f, "var", n=n)
     csr(f, (n, n), indptr=np.zeros(n + 1))
 
-with h5py.File(os.path.join(OUT, "huge_number_names.h5ad"), "w") as f:
+with h5py.File(os.path.join(OUT, "huge_unreadable_names.h5ad"), "w") as f:
     root(f)
     frame(f, "obs", n=n)
     del f["obs/_index"]
-    f["obs"].create_dataset("_index", data=np.zeros(n, dtype=np.int8), compression="gzip", chunks=(n,))
+    f["obs"].create_dataset("_index", data=np.full(n, b"\xff", dtype="S1"), compression="gzip", chunks=(n,))
     frame(f, "var", n=n)
     csr(f, (n, n), indptr=np.zeros(n + 1))
 

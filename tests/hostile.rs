@@ -99,6 +99,9 @@ fn h5ad_dataspaces_claiming_more_than_the_file_holds_are_refused_before_allocati
     // is read, in both layouts (the older one a compound dataset).
     assert_refused(&fixture("huge_var_names.h5ad"), &["var/_index: its header claims 1099511627776 values"]);
     assert_refused(&fixture("huge_old_var.h5ad"), &["var: its header claims 1099511627776 values of 8 bytes"]);
+    // Numbers where the names belong: refused for their type before their
+    // count (2 × 10^7, within the file's claim) sizes anything.
+    assert_refused(&fixture("number_var.h5ad"), &["var/_index: is not text, so it cannot hold the names"]);
     // A dense X of 2^20 × 2^20 float32 that was never written.
     assert_refused(&fixture("huge_dense.h5ad"), &["X:", "claims 1099511627776 values of 4 bytes"]);
 }
@@ -151,9 +154,9 @@ fn a_declared_shape_larger_than_the_free_space_is_refused_before_writing() {
     assert_refused(&folder.join("matrix.mtx"), &expected);
     // An .h5ad with an empty 10^6 × 10^6 CSR X and 10^6 names on each axis.
     assert_refused(&common::repo("tests/fixtures/hostile/empty_huge.h5ad"), &expected);
-    // Its size is weighed before its names are read: here obs holds numbers
-    // instead, which reading the names would refuse.
-    assert_refused(&common::repo("tests/fixtures/hostile/huge_number_names.h5ad"), &expected);
+    // Its size is weighed before its names are read: here obs's are bytes
+    // that are not UTF-8, which reading them would refuse.
+    assert_refused(&common::repo("tests/fixtures/hostile/huge_unreadable_names.h5ad"), &expected);
 }
 
 #[test]
@@ -297,16 +300,21 @@ fn an_npy_header_nesting_braces_deep_or_longer_than_numpy_reads_is_refused_at_on
     // 40 nested braces in a 165-byte file: the header parser's time doubles
     // with each level (12 took 2.6 s), so this would never end.
     let deep = format!("{{'descr': {}'<f4', 'fortran_order': False, 'shape': (3, 2), }}\n", "{".repeat(40));
-    assert_refused(&npy("deep.npy", &deep), &["its header nests brackets more than 4 deep", "'{'descr': {{{{"]);
+    assert_refused(&npy("deep.npy", &deep), &["its header opens 42 brackets, more than the 8", "'{'descr': {{{{"]);
+    // The parser's \N{…} escape runs to the next brace, quotes and all: a
+    // scan that skipped quoted text would count none of these 16.
+    let hidden = format!("{{'a': '\\N{{'}}', 'b': {}", "{".repeat(16));
+    assert_refused(&npy("hidden.npy", &hidden), &["its header opens 18 brackets"]);
     // A header of 20,000 bytes (numpy's np.load reads at most 10,000).
     let long = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }}{}\n", " ".repeat(19_940));
     assert_eq!(long.len(), 20_000);
     assert_refused(&npy("long.npy", &long), &["its header claims 20000 bytes, more than the 10000 numpy itself reads"]);
-    // Quoted brackets are text: a plain header with them in a key is read
-    // as far as its dtype.
-    let quoted = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), '((((((': 1, }\n";
-    let run = capped(dir.path(), &["-q", "info", npy("quoted.npy", quoted).to_str().unwrap()]);
-    assert!(!run.stderr.contains("nests brackets"), "{}", run.stderr);
+    // A datetime's unit is a third bracket, within the limit: refused for
+    // its type, not its brackets.
+    let datetime = "{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (3, 2), }\n";
+    let run = capped(dir.path(), &["-q", "info", npy("datetime.npy", datetime).to_str().unwrap()]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(!run.stderr.contains("brackets") && run.stderr.contains("<M8[ns]"), "{}", run.stderr);
 }
 
 #[test]

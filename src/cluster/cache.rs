@@ -174,7 +174,10 @@ pub fn agreement_cached(
     tree_path: Option<&Path>,
 ) -> Result<Option<Agreement>, ClusterError> {
     let bound = tree_path.and_then(|path| Some((path.with_extension("hsa"), tree_checksum(path)?)));
+    // A kept file holds at most the cuts measured: anything longer is not one.
+    let longest = 56 + 16 * super::agreement::CUTS.count() as u64;
     if let Some((path, sum)) = &bound
+        && fs::metadata(path).is_ok_and(|m| m.len() <= longest)
         && let Some(kept) = fs::read(path).ok().and_then(|bytes| read_agreement(&bytes, *sum))
     {
         return Ok(Some(kept));
@@ -220,7 +223,8 @@ fn read_agreement(bytes: &[u8], tree_sum: u64) -> Option<Agreement> {
     let u64_at = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().unwrap()));
     let body = bytes.len().checked_sub(8)?;
     let cuts = usize::try_from(u64_at(40)?).ok()?;
-    let ok = bytes.len() == 48 + cuts.checked_mul(16)? + 8
+    let ok = cuts <= super::agreement::CUTS.count()
+        && bytes.len() == 48 + 16 * cuts + 8
         && &bytes[..8] == AGREEMENT_MAGIC
         && bytes[8..12] == AGREEMENT_VERSION.to_le_bytes()
         && bytes[12..16] == [0; 4]
@@ -336,7 +340,10 @@ mod tests {
             assert_eq!(measure(), Some(fresh.clone()), "byte {at} damaged");
             assert_eq!(std::fs::read(&kept).unwrap(), agreement_bytes(sum, &fresh), "byte {at} damaged");
         }
-        for bytes in [good[..good.len() - 1].to_vec(), agreement_bytes(sum ^ 1, &planted)] {
+        let mut huge_count = good.clone();
+        huge_count[40..48].copy_from_slice(&0x0FFF_FFFF_FFFF_FFFDu64.to_le_bytes());
+        let longer = [good.clone(), vec![0; 16]].concat();
+        for bytes in [good[..good.len() - 1].to_vec(), longer, huge_count, agreement_bytes(sum ^ 1, &planted)] {
             std::fs::write(&kept, &bytes).unwrap();
             assert_eq!(measure(), Some(fresh.clone()));
         }

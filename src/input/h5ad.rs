@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use hdf5_reader::error::Error as Hdf5Error;
 use hdf5_reader::group::Group;
-use hdf5_reader::{ByteOrder, Dataset, Datatype, Hdf5File, SliceInfo, SliceInfoElem, StringSize};
+use hdf5_reader::{ByteOrder, Dataset, Datatype, Hdf5File, SliceInfo, SliceInfoElem, StringSize, VarLenKind};
 
 use super::annotation::{AnnotationValues, ObsVar};
 use super::cache::{CacheWriter, SourceKey};
@@ -187,6 +187,17 @@ impl H5ad {
             self.index_dataset(axis.name())?
         };
         self.check_claim(&ds, &place)?;
+        // Only names count: a dataset of numbers, however long its claim, is
+        // refused before its length sizes anything.
+        let names = match ds.dtype() {
+            Datatype::Compound { .. } => self.old,
+            Datatype::String { .. } | Datatype::VarLen { kind: VarLenKind::String, .. } => !self.old,
+            _ => false,
+        };
+        if !names {
+            let what = if self.old { "a table with an index field" } else { "text" };
+            return Err(self.layout(place, format!("is not {what}, so it cannot hold the names")));
+        }
         ds.num_elements().map_err(|e| self.hdf5(e))
     }
 
@@ -513,7 +524,6 @@ impl H5ad {
         }
     }
 
-    /// Resolves the options into a plan: element, shape, kept variables, labels.
     /// The variables a conversion keeps, in output order: every one of
     /// var's (as many as its names' dataspace declares) without a
     /// `subset`. Reads no names unless a subset needs them, so that a

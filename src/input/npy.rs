@@ -26,11 +26,14 @@ const BAND_BYTES: usize = 8 << 20;
 /// bytes.
 const MAX_HEADER: u64 = 10_000;
 
-/// The deepest nesting of brackets a header may have: a plain array's is
-/// 2 (the dict and its shape tuple). The header parser backtracks over
-/// each level, so its time doubles with every one: 12 nested braces take
-/// seconds, 40 would take years.
-const MAX_NESTING: usize = 4;
+/// The most brackets a header may hold, quoted or not: a plain array's
+/// has 2 (the dict and its shape tuple), 3 with a datetime unit
+/// (`'<M8[ns]'`). The header parser backtracks over each level of nested
+/// brackets, so its time doubles with every one (12 nested braces take
+/// seconds, 40 would take years), and its string escapes can hide
+/// brackets from a scan that skips quoted text: every opening bracket is
+/// counted.
+const MAX_BRACKETS: usize = 8;
 
 /// What the header of a `.npy` file says.
 pub(crate) struct NpyInfo {
@@ -95,9 +98,10 @@ impl NpyInfo {
             let mut text = vec![0u8; len as usize];
             std::os::unix::fs::FileExt::read_exact_at(file, &mut text, at)
                 .map_err(|_| bad("the header is cut short".to_owned()))?;
-            if nesting(&text) > MAX_NESTING {
+            let brackets = text.iter().filter(|b| matches!(b, b'{' | b'[' | b'(')).count();
+            if brackets > MAX_BRACKETS {
                 return Err(bad(format!(
-                    "its header nests brackets more than {MAX_NESTING} deep, as no array's does: '{}'",
+                    "its header opens {brackets} brackets, more than the {MAX_BRACKETS} any array's needs: '{}'",
                     quote_bytes(&text)
                 )));
             }
@@ -299,30 +303,6 @@ fn declared_header(file: &File) -> Option<(u64, u64)> {
         1 => (10, u64::from(u16::from_le_bytes([start[8], start[9]]))),
         _ => (12, u64::from(u32::from_le_bytes(start[8..12].try_into().expect("4 bytes")))),
     })
-}
-
-/// How deep the brackets of a header's text nest, outside its quoted
-/// strings.
-fn nesting(text: &[u8]) -> usize {
-    let (mut depth, mut deepest, mut quoted, mut escaped) = (0usize, 0, None, false);
-    for &b in text {
-        match quoted {
-            Some(_) if escaped => escaped = false,
-            Some(_) if b == b'\\' => escaped = true,
-            Some(q) if b == q => quoted = None,
-            Some(_) => {}
-            None => match b {
-                b'\'' | b'"' => quoted = Some(b),
-                b'{' | b'[' | b'(' => {
-                    depth += 1;
-                    deepest = deepest.max(depth);
-                }
-                b'}' | b']' | b')' => depth = depth.saturating_sub(1),
-                _ => {}
-            },
-        }
-    }
-    deepest
 }
 
 /// The header text of a `.npy` file as far as a message quotes it (empty
