@@ -41,12 +41,17 @@ os.makedirs(OUT, exist_ok=True)
 STR = h5py.string_dtype()
 
 
-def frame(f, name, n=None, names=None):
+def frame(f, name, n=None, names=None, claim=None):
+    """A dataframe group: its names given, n empty ones, or a dataspace
+    claiming `claim` names that are never written."""
     g = f.create_group(name)
     g.attrs["encoding-type"] = "dataframe"
     g.attrs["encoding-version"] = "0.2.0"
     g.attrs["_index"] = "_index"
     g.attrs["column-order"] = np.array([], dtype=STR)
+    if claim is not None:
+        g.create_dataset("_index", shape=(claim,), dtype=STR)
+        return
     if names is not None:
         g.create_dataset("_index", data=np.array(names, dtype=object), dtype=STR)
     else:
@@ -81,24 +86,14 @@ with h5py.File(os.path.join(OUT, "huge_indptr.h5ad"), "w") as f:
 
 with h5py.File(os.path.join(OUT, "huge_names.h5ad"), "w") as f:
     root(f)
-    g = f.create_group("obs")
-    g.attrs["encoding-type"] = "dataframe"
-    g.attrs["encoding-version"] = "0.2.0"
-    g.attrs["_index"] = "_index"
-    g.attrs["column-order"] = np.array([], dtype=STR)
-    g.create_dataset("_index", shape=(1 << 40,), dtype=STR)
+    frame(f, "obs", claim=1 << 40)
     frame(f, "var", names=["g0", "g1"])
     csr(f, (3, 2), indptr=[0, 1, 2, 2])
 
 with h5py.File(os.path.join(OUT, "huge_var_names.h5ad"), "w") as f:
     root(f)
     frame(f, "obs", names=["c0", "c1", "c2"])
-    g = f.create_group("var")
-    g.attrs["encoding-type"] = "dataframe"
-    g.attrs["encoding-version"] = "0.2.0"
-    g.attrs["_index"] = "_index"
-    g.attrs["column-order"] = np.array([], dtype=STR)
-    g.create_dataset("_index", shape=(1 << 40,), dtype=STR)
+    frame(f, "var", claim=1 << 40)
     csr(f, (3, 2), indptr=[0, 1, 2, 2])
 
 with h5py.File(os.path.join(OUT, "number_var.h5ad"), "w") as f:
