@@ -79,17 +79,16 @@ impl NpyInfo {
     pub(crate) fn read(path: &Path, file: &File) -> Result<Self, InputError> {
         let bad = |reason: String| InputError::BadNpy { path: path.to_owned(), reason };
         let file_len = file.metadata().map_err(|source| InputError::Read { path: path.to_owned(), source })?.len();
-        // The parser allocates the header's declared length before reading
-        // it: a damaged length must not claim more than the file holds.
-        if let Some((at, len)) = declared_header(file)
-            && at + len > file_len
-        {
-            return Err(bad(format!(
-                "its header claims {len} bytes but the file holds {}",
-                file_len.saturating_sub(at)
-            )));
-        }
         if let Some((at, len)) = declared_header(file) {
+            // The parser allocates the header's declared length before
+            // reading it: a damaged length must not claim more than the
+            // file holds.
+            if at + len > file_len {
+                return Err(bad(format!(
+                    "its header claims {len} bytes but the file holds {}",
+                    file_len.saturating_sub(at)
+                )));
+            }
             if len > MAX_HEADER {
                 return Err(bad(format!(
                     "its header claims {len} bytes, more than the {MAX_HEADER} numpy itself reads"
