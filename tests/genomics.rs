@@ -205,6 +205,36 @@ fn tenx_folders_equal_the_dense_twin_genes_by_cells() {
     assert_eq!(t.data(), transposed(&twin));
 }
 
+#[test]
+fn repeated_column_labels_are_warned_when_converted_and_when_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    // A 10x folder whose barcode 7 repeats barcode 0 (cell00-A).
+    let folder = dir.path().join("tenx");
+    fs::create_dir(&folder).unwrap();
+    for file in ["matrix.mtx", "genes.tsv"] {
+        fs::copy(fixture("tenx/v2").join(file), folder.join(file)).unwrap();
+    }
+    let barcodes = fs::read_to_string(fixture("tenx/v2/barcodes.tsv")).unwrap();
+    let mut lines: Vec<&str> = barcodes.lines().collect();
+    assert_eq!(lines[0], "cell00-A");
+    lines[7] = "cell00-A";
+    fs::write(folder.join("barcodes.tsv"), lines.join("\n") + "\n").unwrap();
+    // A text matrix with two columns named b.
+    let text = dir.path().join("m.tsv");
+    fs::write(&text, "gene\ta\tb\tb\ng1\t1\t2\t3\ng2\t4\t5\t6\n").unwrap();
+    let expected = [
+        (folder.clone(), "1 column labels repeat an earlier one (first: 'cell00-A'); all columns are kept"),
+        (text.clone(), "1 column labels repeat an earlier one (first: 'b'); all columns are kept"),
+    ];
+    for (path, warning) in expected {
+        for run in ["converted", "reused"] {
+            let m = open(&path, &options(dir.path()));
+            assert_eq!(matches!(m.source().cache, CacheUse::Reused(_)), run == "reused", "{}", path.display());
+            assert_eq!(m.source().warnings, [format!("{}: {warning}", path.display())], "{run}");
+        }
+    }
+}
+
 /// Runs `heatscope info ARGS…` with its cache in `cache`.
 fn info(cache: &Path, args: &[&Path]) -> std::process::Output {
     common::command(cache).arg("info").args(args).output().unwrap()
@@ -234,6 +264,8 @@ fn bad_h5ad_and_10x_input_fails_with_one_line_exit_code_2_and_no_cache() {
     fs::write(fraction.join("matrix.mtx"), mtx.replacen("\n7 1 27\n", "\n7 1 1.5\n", 1)).unwrap();
     let extra = copy_folder("extra", &["genes.tsv", "barcodes.tsv"]);
     fs::write(extra.join("matrix.mtx"), mtx.replacen("\n7 1 27\n", "\n7 1 27 9\n", 1)).unwrap();
+    let overfull = copy_folder("overfull", &["genes.tsv", "barcodes.tsv"]);
+    fs::write(overfull.join("matrix.mtx"), mtx.replacen("\n25 40 178\n", "\n25 40 1001\n", 1)).unwrap();
     let more_genes = copy_folder("more_genes", &["matrix.mtx", "barcodes.tsv"]);
     fs::write(more_genes.join("genes.tsv"), "ENSG1\tA\n".repeat(26)).unwrap();
     let cases = [
@@ -248,6 +280,10 @@ fn bad_h5ad_and_10x_input_fails_with_one_line_exit_code_2_and_no_cache() {
         (
             extra,
             "matrix.mtx: line 4: '9' follows the entry; a line holds a row, a column and (unless the field is 'pattern') a value",
+        ),
+        (
+            overfull,
+            "matrix.mtx: line 3: the size line declares 1001 entries, more than the 25 × 40 places of the matrix",
         ),
         (more_genes, "genes.tsv: 26 lines: matrix.mtx has 25 genes (rows)"),
     ];

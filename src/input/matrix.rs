@@ -268,6 +268,9 @@ impl Matrix {
         }
         if let Some(file) = options.col_labels.clone().or_else(|| sibling("cols.txt")) {
             matrix.col_labels = read_label_file(&file, matrix.cols, "columns")?;
+            if let (repeated, Some(first)) = matrix.col_labels.duplicates() {
+                matrix.source.warnings.push(column_repeats(&file, repeated, &first));
+            }
         }
         Ok(matrix)
     }
@@ -390,6 +393,9 @@ impl Matrix {
                 cached.duplicate_row_labels
             ));
         }
+        if let Some((repeated, Some(first))) = cached.col_labels.as_ref().map(Labels::duplicates) {
+            warnings.push(column_repeats(path, repeated, &first));
+        }
         let fingerprint = match &cache {
             CacheUse::Reused(file) | CacheUse::Built(file) => file_fingerprint(file, &cached.file),
             _ => file_fingerprint(path, &cached.file),
@@ -505,6 +511,16 @@ impl Matrix {
 
 /// The path, size and change stamp of the file a matrix maps, taken from
 /// the open file itself (not the path, which could name a newer file by now).
+/// The warning for column labels that repeat: `repeated` of them, the
+/// first being `first`.
+pub(super) fn column_repeats(path: &Path, repeated: usize, first: &str) -> String {
+    format!(
+        "{}: {repeated} column labels repeat an earlier one (first: '{}'); all columns are kept",
+        path.display(),
+        quote(first)
+    )
+}
+
 fn file_fingerprint(path: &Path, file: &File) -> u64 {
     let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
     let meta = file.metadata().ok();

@@ -147,7 +147,13 @@ pub(crate) fn convert(
         }
         let sizes: Option<Vec<usize>> = line.split_whitespace().map(|f| f.parse().ok()).collect();
         match sizes.as_deref() {
-            Some(&[g, c, n]) if g > 0 && c > 0 => break (g, c, n),
+            Some(&[g, c, n]) if g > 0 && c > 0 && (n as u128) <= g as u128 * c as u128 => break (g, c, n),
+            Some(&[g, c, n]) if g > 0 && c > 0 => {
+                let problem = format!(
+                    "the size line declares {n} entries, more than the {g} × {c} places of the matrix; a 10x matrix lists each place at most once"
+                );
+                return Err(bad(number, problem));
+            }
             _ => return Err(bad(number, format!("'{}' is not 'rows columns entries'", quote(line.trim_end())))),
         }
     };

@@ -250,11 +250,7 @@ impl<'a> Parser<'a> {
             ));
         }
         if let (n, Some(first)) = col_labels.duplicates() {
-            warnings.push(format!(
-                "{}: {n} column names repeat an earlier one (first: '{}'); all columns are kept",
-                self.path.display(),
-                quote(&first)
-            ));
+            warnings.push(super::matrix::column_repeats(self.path, n, &first));
         }
         let name = match self.delimiter {
             b'\t' => "tab",
