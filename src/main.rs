@@ -49,8 +49,9 @@ fn usage_error(error: clap::Error) -> ExitCode {
         first = format!("{first} {}", missing.join(", "));
     }
     let find = |prefix: &str| text.lines().map(str::trim).find(|l| l.starts_with(prefix));
+    let choices = find("[possible values:").map_or(String::new(), |c| format!(" {c}"));
     let tip = find("tip:").map_or(String::new(), |t| format!(" ({t})"));
     let usage = find("Usage:").map_or(String::new(), |u| format!("; u{}", &u[1..]));
-    eprintln!("{first}{tip}{usage}; --help for more");
+    eprintln!("{first}{choices}{tip}{usage}; --help for more");
     ExitCode::from(2)
 }

@@ -588,8 +588,12 @@ fn ctrl_c_stops_approximate_clustering_with_130_and_writes_nothing() {
 #[test]
 fn mistaken_arguments_are_one_line_with_the_usage() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (&["render", "m.tsv", "-o", "m.png", "--font-size", "-3"], "unexpected argument '-3' found"),
+        (
+            &["render", "m.tsv", "-o", "m.png", "--z-score", "2"],
+            "invalid value '2' for '--z-score <AXIS>' [possible values: rows, cols]",
+        ),
         (&["render"], "required arguments were not provided: --output <OUT.png|OUT.svg>, <FILE>"),
         (&["rendr", "m.tsv"], "a similar subcommand exists: 'render'"),
         (&["render", "m.tsv", "-o", "m.png", "--width", "wide"], "invalid value 'wide' for '--width <WIDTH>'"),
@@ -603,6 +607,25 @@ fn mistaken_arguments_are_one_line_with_the_usage() {
     let help = heatscope(dir.path(), &["render", "--help"]);
     assert_eq!(help.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&help.stdout).contains("--font-size"));
+}
+
+#[test]
+fn seaborns_axis_numbers_name_the_axes() {
+    // seaborn's z_score=1 standardises columns, standard_scale=0 rows.
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(dir.path(), "m.tsv", b"g\ta\tb\tc\nr0\t1\t5\t2\nr1\t4\t2\t8\nr2\t0\t7\t3\nr3\t6\t1\t9\n");
+    let m = m.to_str().unwrap();
+    let pixels = |flag: &str, axis: &str| {
+        let out_path = dir.path().join(format!("{flag}-{axis}.png"));
+        let args =
+            ["-q", "render", m, "-o", out_path.to_str().unwrap(), flag, axis, "--width", "300", "--height", "240"];
+        let out = heatscope(&dir.path().join("cache"), &args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        fs::read(out_path).unwrap()
+    };
+    assert_eq!(pixels("--z-score", "1"), pixels("--z-score", "cols"));
+    assert_eq!(pixels("--standard-scale", "0"), pixels("--standard-scale", "rows"));
+    assert_ne!(pixels("--z-score", "1"), pixels("--z-score", "rows"));
 }
 
 #[test]

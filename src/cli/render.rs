@@ -232,10 +232,13 @@ impl From<SplitOrderArg> for SplitOrder {
     }
 }
 
-/// An axis named on the command line.
+/// An axis named on the command line; also by seaborn's numbers (0 rows,
+/// 1 columns, as its `z_score` and `standard_scale` take them).
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AxisName {
+    #[value(alias = "0")]
     Rows,
+    #[value(alias = "1")]
     Cols,
 }
 

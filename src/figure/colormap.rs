@@ -287,13 +287,19 @@ impl Palette {
         }
     }
 
-    /// A palette for `n` categories: tab10 up to 10, then Tableau10 and
-    /// Set3 appended, then the cycle repeats.
+    /// A palette for `n` categories: tab10 up to 10, then Set3 and Dark2
+    /// appended (30 colours); beyond 30, as many more as needed, each the
+    /// colour farthest from all before it ([`farthest_colors`]), so that
+    /// no two categories share a colour (up to 1,900 of them).
     pub fn for_categories(n: usize) -> Palette {
         let mut colors: Vec<Rgba> = colorous::CATEGORY10.iter().map(|&c| c.into()).collect();
         if n > colors.len() {
             colors.extend(colorous::SET3.iter().map(|&c| Rgba::from(c)));
             colors.extend(colorous::DARK2.iter().map(|&c| Rgba::from(c)));
+        }
+        if n > colors.len() {
+            let more = farthest_colors(&colors, n - colors.len());
+            colors.extend(more);
         }
         Palette { colors, given: false }
     }
@@ -339,6 +345,58 @@ impl Palette {
     pub fn is_empty(&self) -> bool {
         self.colors.is_empty()
     }
+}
+
+/// Up to `count` colours, each in turn the one of a grid of sRGB colours
+/// (13 levels a channel) farthest in OKLab, a perceptually even space,
+/// from `taken`, from white and black (the figure's background and ink)
+/// and from those chosen before it. Colours too dark or too light to
+/// tell from ink or paper are left out of the grid; fewer than `count`
+/// come back once the grid is used up.
+fn farthest_colors(taken: &[Rgba], count: usize) -> Vec<Rgba> {
+    const LEVELS: u32 = 13;
+    let level = |i: u32| (i * 255 / (LEVELS - 1)) as u8;
+    let mut grid: Vec<(Rgba, [f32; 3])> = (0..LEVELS.pow(3))
+        .map(|i| Rgba([level(i / (LEVELS * LEVELS)), level(i / LEVELS % LEVELS), level(i % LEVELS), 255]))
+        .map(|c| (c, oklab(c)))
+        .filter(|(_, lab)| (0.40..=0.92).contains(&lab[0]))
+        .collect();
+    let distance = |p: &[f32; 3], q: &[f32; 3]| (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f32>();
+    let anchors: Vec<[f32; 3]> = taken.iter().chain(&[Rgba::WHITE, Rgba::BLACK]).map(|&c| oklab(c)).collect();
+    let mut nearest: Vec<f32> =
+        grid.iter().map(|(_, lab)| anchors.iter().map(|a| distance(lab, a)).fold(f32::INFINITY, f32::min)).collect();
+    let mut chosen = Vec::with_capacity(count.min(grid.len()));
+    while chosen.len() < count {
+        // Ties go to the first in the grid, so the palette is the same every time.
+        let Some((best, &gap)) = nearest.iter().enumerate().reduce(|a, b| if b.1 > a.1 { b } else { a }) else { break };
+        if gap <= 0.0 {
+            break;
+        }
+        let (color, lab) = grid.swap_remove(best);
+        nearest.swap_remove(best);
+        for ((_, other), near) in grid.iter().zip(&mut nearest) {
+            *near = near.min(distance(other, &lab));
+        }
+        chosen.push(color);
+    }
+    chosen
+}
+
+/// The OKLab coordinates (L, a, b) of an sRGB colour.
+fn oklab(color: Rgba) -> [f32; 3] {
+    let linear = |c: u8| {
+        let c = f32::from(c) / 255.0;
+        if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    };
+    let [r, g, b] = [linear(color.0[0]), linear(color.0[1]), linear(color.0[2])];
+    let l = (0.412_221_46 * r + 0.536_332_55 * g + 0.051_445_995 * b).cbrt();
+    let m = (0.211_903_5 * r + 0.680_699_5 * g + 0.107_396_96 * b).cbrt();
+    let s = (0.088_302_46 * r + 0.281_718_85 * g + 0.629_978_7 * b).cbrt();
+    [
+        0.210_454_26 * l + 0.793_617_8 * m - 0.004_072_047 * s,
+        1.977_998_5 * l - 2.428_592_2 * m + 0.450_593_7 * s,
+        0.025_904_037 * l + 0.782_771_77 * m - 0.808_675_77 * s,
+    ]
 }
 
 /// How values become positions on a colour map: linear from `vmin` (0) to
@@ -394,6 +452,50 @@ impl Norm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oklab_matches_the_published_values() {
+        // Björn Ottosson's OKLab of sRGB white and red.
+        for (color, want) in
+            [(Rgba::WHITE, [1.0, 0.0, 0.0]), (Rgba([255, 0, 0, 255]), [0.627_955, 0.224_863, 0.125_846])]
+        {
+            let lab = oklab(color);
+            assert!((0..3).all(|k| (lab[k] - want[k]).abs() < 1e-4), "{color:?}: {lab:?}");
+        }
+    }
+
+    #[test]
+    fn categories_beyond_thirty_never_share_a_colour() {
+        let hex =
+            |p: &Palette, i: usize| format!("#{:02x}{:02x}{:02x}", p.color(i).0[0], p.color(i).0[1], p.color(i).0[2]);
+        let palette = Palette::for_categories(150);
+        // matplotlib's tab10, then ColorBrewer's Set3 and Dark2, as before.
+        assert_eq!((hex(&palette, 0), hex(&palette, 9)), ("#1f77b4".into(), "#17becf".into()));
+        assert_eq!((hex(&palette, 10), hex(&palette, 22)), ("#8dd3c7".into(), "#1b9e77".into()));
+        assert_eq!(Palette::for_categories(30).len(), 30);
+        assert_eq!(palette.len(), 150);
+        // Every pair apart by at least 20 of 255 in some channel (as the
+        // closest of the first 30 are: Set3's #ccebc5 and #d9d9d9), none
+        // near white (the background) or black (the ink).
+        let rgb = |i: usize| palette.color(i).0.map(i32::from);
+        for i in 0..150 {
+            assert!(
+                rgb(i)[..3].iter().any(|&c| c < 235) && rgb(i)[..3].iter().any(|&c| c > 20),
+                "{}",
+                hex(&palette, i)
+            );
+            for j in 0..i {
+                let apart = (0..3).map(|k| (rgb(i)[k] - rgb(j)[k]).abs()).max().unwrap();
+                assert!(apart >= 20, "{} and {}", hex(&palette, i), hex(&palette, j));
+            }
+        }
+        // The same palette every time.
+        assert_eq!(Palette::for_categories(150), palette);
+        // A thousand categories, a thousand colours.
+        let many = Palette::for_categories(1000);
+        let distinct: std::collections::HashSet<Rgba> = (0..1000).map(|i| many.color(i)).collect();
+        assert_eq!(distinct.len(), 1000);
+    }
 
     #[test]
     fn viridis_ends_are_matplotlibs() {
