@@ -509,8 +509,6 @@ impl Matrix {
     }
 }
 
-/// The path, size and change stamp of the file a matrix maps, taken from
-/// the open file itself (not the path, which could name a newer file by now).
 /// The warning for column labels that repeat: `repeated` of them, the
 /// first being `first`.
 pub(super) fn column_repeats(path: &Path, repeated: usize, first: &str) -> String {
@@ -521,6 +519,8 @@ pub(super) fn column_repeats(path: &Path, repeated: usize, first: &str) -> Strin
     )
 }
 
+/// The path, size and change stamp of the file a matrix maps, taken from
+/// the open file itself (not the path, which could name a newer file by now).
 fn file_fingerprint(path: &Path, file: &File) -> u64 {
     let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
     let meta = file.metadata().ok();
