@@ -17,9 +17,13 @@ impl Default for MemoryBudget {
     /// Half of physical memory, at most 8 GiB; 2 GiB where physical memory
     /// cannot be read.
     fn default() -> Self {
-        let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| mem_total(&text));
-        MemoryBudget(total.map_or(FALLBACK, |t| (t / 2).min(DEFAULT_CAP)))
+        MemoryBudget(physical_memory().map_or(FALLBACK, |t| (t / 2).min(DEFAULT_CAP)))
     }
+}
+
+/// The machine's physical memory in bytes, where `/proc/meminfo` says it.
+pub(crate) fn physical_memory() -> Option<u64> {
+    std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| mem_total(&text))
 }
 
 /// `MemTotal` of a `/proc/meminfo` text, in bytes.

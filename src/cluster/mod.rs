@@ -111,7 +111,7 @@ mod dendrogram;
 mod gram;
 mod lance_williams;
 mod linkage;
-mod memory;
+pub(crate) mod memory;
 mod metric;
 mod nn_chain;
 mod ordering;

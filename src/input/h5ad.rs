@@ -26,6 +26,7 @@ use super::cache::{CacheWriter, SourceKey};
 use super::error::InputError;
 use super::labels::Labels;
 use super::sparse::{self, Spill, first_infinite};
+use crate::cluster::memory::human_bytes;
 use crate::progress;
 use crate::quote::quote;
 
@@ -41,12 +42,20 @@ const PIECE_ENTRIES: u64 = 1 << 20;
 /// before anything is allocated for it.
 const MAX_RATIO: u64 = 1100;
 
+/// Bytes of memory a text value takes to read beyond three times its
+/// stored bytes (as read, as a `String`, as packed labels): the `String`
+/// and its smallest allocation, and a packed label's end offset.
+const TEXT_OVERHEAD: u64 = 48;
+
 /// An open `.h5ad` file.
 pub(crate) struct H5ad {
     path: PathBuf,
     file: Hdf5File,
     /// The file's length in bytes: what its datasets' claims are checked against.
     len: u64,
+    /// The most memory reading one dataset of names or annotations may
+    /// take: half of physical memory (no limit where it cannot be read).
+    memory: u64,
     /// The pre-0.7 layout: compound `obs`/`var`.
     old: bool,
 }
@@ -105,7 +114,8 @@ impl H5ad {
         if eof > len {
             return Err(bad(format!("its header says it is {eof} bytes long but it has {len}")));
         }
-        let h5 = H5ad { path: path.to_owned(), old: false, file, len };
+        let memory = crate::cluster::memory::physical_memory().map_or(u64::MAX, |m| m / 2);
+        let h5 = H5ad { path: path.to_owned(), old: false, file, len, memory };
         let root = h5.file.root_group().map_err(|e| h5.hdf5(e))?;
         let (groups, datasets) = root.member_names().map_err(|e| h5.hdf5(e))?;
         if !groups.iter().chain(&datasets).any(|n| n == "X") {
@@ -144,6 +154,39 @@ impl H5ad {
         }
     }
 
+    /// Refuses a dataset that would take more than [`H5ad::memory`] to
+    /// read: its values at `per_value` bytes each, beyond their own bytes.
+    /// A file of a few hundred kilobytes can hold 10⁸ compressed names, and
+    /// its claim be within [`MAX_RATIO`]; called after
+    /// [`H5ad::check_claim`], before the read.
+    fn check_memory(&self, ds: &Dataset, place: &str, per_value: u64) -> Result<(), InputError> {
+        let count = ds.num_elements().map_err(|e| self.hdf5(e))?;
+        let size = ds.raw_element_size().map_err(|e| self.hdf5(e))? as u64;
+        let needed = count.saturating_mul(size.saturating_add(per_value));
+        if needed <= self.memory {
+            return Ok(());
+        }
+        Err(InputError::BadLayout {
+            path: self.path.clone(),
+            place: place.to_owned(),
+            problem: format!(
+                "its {count} values would take about {} of memory to read, more than the {} heatscope allows itself (half of this machine's memory)",
+                human_bytes(needed),
+                human_bytes(self.memory)
+            ),
+            fix: "the file is damaged, or too large for this machine: read it on one with more memory",
+        })
+    }
+
+    /// Reads a dataset of text, once its claim and the memory its values
+    /// take are checked.
+    fn read_text(&self, ds: &Dataset, place: &str, what: &str) -> Result<Vec<String>, InputError> {
+        self.check_claim(ds, place)?;
+        let size = ds.raw_element_size().map_err(|e| self.hdf5(e))? as u64;
+        self.check_memory(ds, place, size.saturating_mul(2).saturating_add(TEXT_OVERHEAD))?;
+        ds.read_strings().map_err(|e| self.layout(place, format!("cannot be read as {what} ({e})")))
+    }
+
     fn layout(&self, place: impl Into<String>, problem: impl Into<String>) -> InputError {
         InputError::BadLayout {
             path: self.path.clone(),
@@ -164,8 +207,7 @@ impl H5ad {
             };
         }
         let (ds, place) = self.index_dataset(name)?;
-        self.check_claim(&ds, &place)?;
-        ds.read_strings().map_err(|e| self.layout(place, format!("cannot be read as names ({e})")))
+        self.read_text(&ds, &place, "names")
     }
 
     /// The dataset that holds the names of the axis `name` (the layout
@@ -313,8 +355,7 @@ impl H5ad {
     }
 
     fn strings(&self, ds: &Dataset, place: &str) -> Result<Vec<String>, InputError> {
-        self.check_claim(ds, place)?;
-        ds.read_strings().map_err(|e| self.layout(place, format!("cannot be read as strings ({e})")))
+        self.read_text(ds, place, "strings")
     }
 
     /// A 1-D dataset as strings or numbers (booleans as 0/1).
@@ -324,6 +365,8 @@ impl H5ad {
             dtype => {
                 let dtype = dtype.clone();
                 self.check_claim(ds, place)?;
+                // Each value read, then kept as an f64.
+                self.check_memory(ds, place, 8)?;
                 let bytes = ds.read_raw_bytes().map_err(|e| self.hdf5(e))?;
                 let size = hdf5_reader::dtype_element_size(&dtype).map_err(|e| self.hdf5(e))?;
                 let is_bool = matches!(dtype, Datatype::Enum { .. });
@@ -933,6 +976,23 @@ fn entries(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_would_take_more_memory_than_allowed_are_refused_before_reading() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/h5ad/csr.h5ad");
+        let mut h5 = H5ad::open(&path).unwrap();
+        // 40 obs names, variable-length: 16-byte references, each read
+        // takes 3 × 16 + 48 = 96 bytes, 3,840 for all.
+        h5.memory = 3_840;
+        let names = h5.names(ObsVar::Obs).unwrap();
+        assert_eq!((names.len(), names[0].as_str()), (40, "cell00-A"));
+        h5.memory = 3_839;
+        let refused = h5.names(ObsVar::Obs).unwrap_err().to_string();
+        assert!(
+            refused.contains("obs/_index: its 40 values would take about 3.8 KiB of memory to read, more than the 3.7 KiB heatscope allows itself"),
+            "{refused}"
+        );
+    }
 
     #[test]
     fn runs_split_at_gaps() {
