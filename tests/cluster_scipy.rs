@@ -315,6 +315,9 @@ fn clusters_out_gives_scipys_flat_clusters_in_leaf_order() {
         args.extend(extra);
         refused(dir.path(), &args, says);
     }
+    // A cut with nowhere to go.
+    let says = "a cut is written by --clusters-out FILE (and --cols-clusters-out): add it";
+    refused(dir.path(), &["cluster", tsv.to_str().unwrap(), "--cut", "3"], says);
     if std::env::var("HEATSCOPE_SKIP_GPU").is_ok_and(|v| v == "1") {
         return;
     }

@@ -813,3 +813,62 @@ fn legends_taller_than_the_figure_go_on_in_a_second_column() {
         }
     }
 }
+
+#[test]
+fn column_bars_are_named_every_column_label_is_kept_and_the_colour_bar_label_runs_on() {
+    // 20 × 8, rows G0…, columns S0…; a row table (type, three categories)
+    // and a column table (group), on a 500 × 400 figure with a row cut.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut text = String::from("gene");
+    (0..8).for_each(|c| text.push_str(&format!("\tS{c}")));
+    for r in 0..20 {
+        text.push_str(&format!("\nG{r}"));
+        (0..8).for_each(|c| text.push_str(&format!("\t{}", (r * 7 + c * 3) % 11 + r % 3 * 5)));
+    }
+    std::fs::write(d.join("m.tsv"), text + "\n").unwrap();
+    let rows: String = (0..20).map(|r| format!("G{r}\t{}\n", ["kinase", "receptor", "other"][r % 3])).collect();
+    std::fs::write(d.join("rows.tsv"), format!("gene\ttype\n{rows}")).unwrap();
+    let cols: String = (0..8).map(|c| format!("S{c}\t{}\n", ["a", "b"][c % 2])).collect();
+    std::fs::write(d.join("cols.tsv"), format!("sample\tgroup\n{cols}")).unwrap();
+    let (png, layout) = (d.join("m.png"), d.join("m.json"));
+    let [m, r, c, p, l] = [d.join("m.tsv"), d.join("rows.tsv"), d.join("cols.tsv"), png, layout.clone()];
+    let args = [
+        m.to_str().unwrap(),
+        "--row-colors",
+        r.to_str().unwrap(),
+        "--col-colors",
+        c.to_str().unwrap(),
+        "--row-cut",
+        "3",
+        "--cbar-label",
+        "log2 fold change",
+        "--width",
+        "500",
+        "--height",
+        "400",
+        "-o",
+        p.to_str().unwrap(),
+        "--layout-out",
+        l.to_str().unwrap(),
+    ];
+    let Some(out) = render(d, &args) else { return };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
+    let mut labels = texts_of(&json, "col_label");
+    labels.sort();
+    assert_eq!(labels, ["S0", "S1", "S2", "S3", "S4", "S5", "S6", "S7"]);
+    assert_eq!(texts_of(&json, "colorbar_label"), ["log2 fold change"]);
+    // The column bar's name on its right, level, centred on it.
+    let rect = |name: &str| {
+        let panel = json["panels"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap();
+        ["x", "y", "w", "h"].map(|k| panel["rect"][k].as_f64().unwrap())
+    };
+    let (bar, heatmap) = (rect("col_colors:group"), rect("heatmap"));
+    let texts = json["texts"].as_array().unwrap();
+    let name = texts.iter().find(|t| t["kind"] == "bar_name" && t["text"] == "group").expect("the column bar's name");
+    let b: Vec<f64> = name["box"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(b[0] >= heatmap[0] + heatmap[2] && b[2] > b[3], "level, right of the heatmap: {b:?}");
+    assert!((b[1] + b[3] / 2.0 - (bar[1] + bar[3] / 2.0)).abs() < 1.0, "{b:?} centred on {bar:?}");
+}

@@ -79,6 +79,9 @@ impl ClusterJob {
             None if self.files.clusters.is_some() || self.cols_files.clusters.is_some() => {
                 return usage("--clusters-out writes the clusters of a cut: add --cut K or --cut-height H");
             }
+            Some(_) if self.files.clusters.is_none() && self.cols_files.clusters.is_none() => {
+                return usage("a cut is written by --clusters-out FILE (and --cols-clusters-out): add it");
+            }
             _ => {}
         }
         if self.cdt.as_ref().is_some_and(|p| p.as_os_str() == "-") {

@@ -291,16 +291,31 @@ pub fn classify_as(cells: &[Option<&str>], kind: Option<BarKind>) -> Result<BarV
     Ok(BarValues::Categorical { codes, categories: distinct.into_iter().map(str::to_owned).collect(), palette })
 }
 
-/// Gives each categorical bar of an axis its own palette, in order.
-pub fn assign_palettes(bars: &mut [AnnotationBar]) {
+/// Gives each categorical bar of the figure its own palette: the row
+/// bars', then the columns', in order, each the next palette that fits its
+/// categories and shares no colour with the colours given with the data
+/// (an `.h5ad`'s stored colours, a bar of colours) or chosen for the bars
+/// before it, where such a palette exists.
+pub fn assign_palettes(row_bars: &mut [AnnotationBar], col_bars: &mut [AnnotationBar]) {
+    let given = |bar: &AnnotationBar| match &bar.values {
+        BarValues::Categorical { palette, .. } if palette.is_given() => Some(palette.clone()),
+        _ => None,
+    };
+    let mut used: Vec<Palette> = row_bars.iter().chain(col_bars.iter()).filter_map(given).collect();
     let mut index = 0;
-    for bar in bars {
-        if let BarValues::Categorical { categories, palette, .. } = &mut bar.values
-            && !palette.is_given()
-        {
-            *palette = Palette::nth(index, categories.len());
-            index += 1;
+    for bar in row_bars.iter_mut().chain(col_bars.iter_mut()) {
+        let BarValues::Categorical { categories, palette, .. } = &mut bar.values else { continue };
+        if palette.is_given() {
+            continue;
         }
+        let n = categories.len();
+        let clashes = |p: &Palette| used.iter().any(|u| (0..n).any(|i| (0..u.len()).any(|j| p.color(i) == u.color(j))));
+        // Seven palettes are tried in turn (those of `Palette::nth`); when
+        // all clash, the first is taken.
+        let choice = (index..index + 7).find(|&i| !clashes(&Palette::nth(i, n))).unwrap_or(index);
+        *palette = Palette::nth(choice, n);
+        used.push(palette.clone());
+        index = choice + 1;
     }
 }
 
@@ -595,7 +610,7 @@ mod tests {
         let colours = AnnotationBar { name: "given".into(), values: classify(&cells) };
         let kinds = AnnotationBar { name: "kinds".into(), values: classify(&[Some("a"), Some("b"), None, Some("a")]) };
         let mut bars = vec![kinds, colours];
-        assign_palettes(&mut bars);
+        assign_palettes(&mut bars, &mut []);
         let BarValues::Categorical { codes, palette, .. } = &bars[1].values else { panic!("categorical") };
         let colour = |i: usize| codes[i].map(|c| palette.color(c as usize));
         assert_eq!(colour(0), Some(Rgba([255, 0, 0, 255])));
@@ -608,10 +623,25 @@ mod tests {
     }
 
     #[test]
+    fn bars_of_both_axes_take_palettes_apart_from_each_other_and_from_given_colours() {
+        // Colours given with the data, as scanpy stores tab10's first two.
+        let given = AnnotationBar { name: "type".into(), values: classify(&[Some("#1f77b4"), Some("#ff7f0e")]) };
+        let phase = AnnotationBar { name: "phase".into(), values: classify(&[Some("G1"), Some("S"), Some("G2M")]) };
+        let mut rows = vec![given, phase];
+        let mut cols = vec![AnnotationBar::clusters("column clusters", &[1, 2, 2])];
+        assign_palettes(&mut rows, &mut cols);
+        let first = |bar: &AnnotationBar| bar.palette().unwrap().color(0);
+        // Not tab10, whose colours are given: ColorBrewer's Set2, then Dark2
+        // for the columns' bar.
+        assert_eq!(first(&rows[1]), Rgba([0x66, 0xc2, 0xa5, 255]));
+        assert_eq!(first(&cols[0]), Rgba([0x1b, 0x9e, 0x77, 255]));
+    }
+
+    #[test]
     fn css_names_and_short_hex_are_colours_too_but_numbers_are_not() {
         let mut bars =
             vec![AnnotationBar { name: "given".into(), values: classify(&[Some("steelblue"), Some("#f00")]) }];
-        assign_palettes(&mut bars);
+        assign_palettes(&mut bars, &mut []);
         let BarValues::Categorical { codes, palette, .. } = &bars[0].values else { panic!("categorical") };
         let colour = |i: usize| codes[i].map(|c| palette.color(c as usize));
         assert_eq!((colour(0), colour(1)), (Some(Rgba([70, 130, 180, 255])), Some(Rgba([255, 0, 0, 255]))));

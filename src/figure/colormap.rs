@@ -287,16 +287,12 @@ impl Palette {
         }
     }
 
-    /// A palette for `n` categories: tab10 up to 10, then Set3 and Dark2
-    /// appended (30 colours); beyond 30, as many more as needed, each the
-    /// colour farthest from all before it ([`farthest_colors`]), so that
-    /// no two categories share a colour (up to 1,900 of them).
+    /// A palette for `n` categories: tab10 up to 10; beyond, as many more
+    /// as needed, each the colour farthest from all before it
+    /// ([`farthest_colors`]), so that no two categories share a colour or
+    /// look alike (up to 1,900 of them, ever closer).
     pub fn for_categories(n: usize) -> Palette {
         let mut colors: Vec<Rgba> = colorous::CATEGORY10.iter().map(|&c| c.into()).collect();
-        if n > colors.len() {
-            colors.extend(colorous::SET3.iter().map(|&c| Rgba::from(c)));
-            colors.extend(colorous::DARK2.iter().map(|&c| Rgba::from(c)));
-        }
         if n > colors.len() {
             let more = farthest_colors(&colors, n - colors.len());
             colors.extend(more);
@@ -465,32 +461,29 @@ mod tests {
     }
 
     #[test]
-    fn categories_beyond_thirty_never_share_a_colour() {
-        let hex =
-            |p: &Palette, i: usize| format!("#{:02x}{:02x}{:02x}", p.color(i).0[0], p.color(i).0[1], p.color(i).0[2]);
+    fn categories_beyond_ten_never_share_a_colour_or_look_alike() {
+        let hex = |c: Rgba| format!("#{:02x}{:02x}{:02x}", c.0[0], c.0[1], c.0[2]);
+        // matplotlib's tab10 first.
         let palette = Palette::for_categories(150);
-        // matplotlib's tab10, then ColorBrewer's Set3 and Dark2, as before.
-        assert_eq!((hex(&palette, 0), hex(&palette, 9)), ("#1f77b4".into(), "#17becf".into()));
-        assert_eq!((hex(&palette, 10), hex(&palette, 22)), ("#8dd3c7".into(), "#1b9e77".into()));
-        assert_eq!(Palette::for_categories(30).len(), 30);
-        assert_eq!(palette.len(), 150);
-        // Every pair apart by at least 20 of 255 in some channel (as the
-        // closest of the first 30 are: Set3's #ccebc5 and #d9d9d9), none
-        // near white (the background) or black (the ink).
-        let rgb = |i: usize| palette.color(i).0.map(i32::from);
-        for i in 0..150 {
-            assert!(
-                rgb(i)[..3].iter().any(|&c| c < 235) && rgb(i)[..3].iter().any(|&c| c > 20),
-                "{}",
-                hex(&palette, i)
-            );
-            for j in 0..i {
-                let apart = (0..3).map(|k| (rgb(i)[k] - rgb(j)[k]).abs()).max().unwrap();
-                assert!(apart >= 20, "{} and {}", hex(&palette, i), hex(&palette, j));
+        assert_eq!((hex(palette.color(0)), hex(palette.color(9))), ("#1f77b4".into(), "#17becf".into()));
+        assert_eq!((Palette::for_categories(45).len(), palette.len()), (45, 150));
+        // Every pair of 45 apart by at least 40 of 255 in some channel
+        // (tab10's closest two, #8c564b and #7f7f7f, are 52 apart), of 150
+        // by 20; none near white (the background) or black (the ink).
+        for (n, least) in [(45, 40), (150, 20)] {
+            let colors: Vec<[i32; 4]> = (0..n).map(|i| palette.color(i).0.map(i32::from)).collect();
+            for (i, a) in colors.iter().enumerate() {
+                let c = palette.color(i);
+                assert!(a[..3].iter().any(|&v| v < 235) && a[..3].iter().any(|&v| v > 20), "{}", hex(c));
+                for (j, b) in colors[..i].iter().enumerate() {
+                    let apart = (0..3).map(|k| (a[k] - b[k]).abs()).max().unwrap();
+                    assert!(apart >= least, "{n}: {} and {}", hex(c), hex(palette.color(j)));
+                }
             }
         }
-        // The same palette every time.
+        // The same palette every time, and its first colours whatever the count.
         assert_eq!(Palette::for_categories(150), palette);
+        assert!((0..45).all(|i| Palette::for_categories(45).color(i) == palette.color(i)));
         // A thousand categories, a thousand colours.
         let many = Palette::for_categories(1000);
         let distinct: std::collections::HashSet<Rgba> = (0..1000).map(|i| many.color(i)).collect();

@@ -334,6 +334,10 @@ pub fn clustermap(
             });
         }
     }
+    // The column bars' names, level on their right (as seaborn writes
+    // them), above the row labels and the legends: as high as a bar.
+    let col_name_size = (size * 0.9).min((col_bar_h - 1.0) / LINE_HEIGHT);
+    let col_names_room = w - heatmap.right() - PAD;
     for (i, bar) in cols.bars.iter().enumerate() {
         let y = heatmap.y - col_bars_h + i as f32 * col_bar_h;
         let rect = Rect::new(heatmap.x, y, heatmap.w, col_bar_h - 1.0);
@@ -341,6 +345,20 @@ pub fn clustermap(
             draw_bar(&mut scene, bar, Rect::new(piece.start, y, piece.extent, rect.h), &piece.visible, false);
         }
         scene.panels.push(Panel { name: format!("col_colors:{}", bar.name), rect });
+        if col_name_size < MIN_LEGIBLE || col_names_room < 2.0 * col_name_size {
+            scene.shortened.push(format!("{}: {} (no room for it)", TextKind::BarName.name(), bar.name));
+            continue;
+        }
+        let name = fit_noting(fonts, &mut scene, TextKind::BarName, &bar.name, col_name_size, col_names_room);
+        scene.texts.push(Text {
+            text: name,
+            at: [heatmap.right() + PAD / 2.0, y + rect.h / 2.0],
+            size: col_name_size,
+            align: Align::Start,
+            rotated: false,
+            color: Rgba::BLACK,
+            kind: TextKind::BarName,
+        });
     }
     // Labels, at one scale across the slices' gaps.
     let cells_extent =
@@ -392,21 +410,33 @@ pub fn clustermap(
         });
     }
     let px_per_col = col_pieces[0].px_per_item();
-    // A column label that would run into the row bars' names (beside it, read the same way) is left out.
-    let names_end = if !rows.bars.is_empty() && bar_names {
-        (heatmap.x - row_bar_w / 2.0 + (name_size + col_shown.size) * LINE_HEIGHT / 2.0) as f64
-    } else {
-        f64::NEG_INFINITY
-    };
     // Written level where every one fits beside its neighbours (as seaborn
     // does), otherwise read upwards; always upwards in an interactive view
     // (reserved areas), so labels do not turn as it zooms, nor are they
     // measured every frame.
     let level = !options.fixed_label_area && labels_fit_level(fonts, cols, &col_shown, px_per_col);
+    // A column label that would run into the row bars' names (beside it,
+    // read upwards) is left out, and said so: a level label by its left
+    // end, an upward one by its line's half height.
+    let names_end = if !rows.bars.is_empty() && bar_names {
+        let half_line = if level { 0.0 } else { col_shown.size * LINE_HEIGHT / 2.0 };
+        (heatmap.x - row_bar_w / 2.0 + name_size * LINE_HEIGHT / 2.0 + half_line) as f64
+    } else {
+        f64::NEG_INFINITY
+    };
     let half_width = |fonts: &mut FontSystem, p: usize| {
         if level { text::width(fonts, &cols.labels.get(cols.order[p]), col_shown.size) as f64 / 2.0 } else { 0.0 }
     };
+    let before = col_shown.positions.len();
     col_shown.positions.retain(|&p| col_x(p) - half_width(fonts, p) >= names_end);
+    // Where only some labels are shown anyway, one fewer goes unsaid.
+    if col_shown.positions.len() < before && before == in_view(&window.cols, cols.order.len()) {
+        scene.shortened.push(format!(
+            "{}: {} left out where it would run into the row bars' names (widen the figure)",
+            TextKind::ColLabel.name(),
+            before - col_shown.positions.len()
+        ));
+    }
     // Nor one that would run into the lowest row label, where that reaches
     // below the heatmap.
     let lowest = row_shown.positions.last().map(|&p| row_y(p) + (row_shown.size * LINE_HEIGHT / 2.0) as f64);
@@ -500,7 +530,12 @@ pub fn clustermap(
     }
     if role.color_bar {
         let corner = Rect::new(PAD, title_h + PAD, left - 2.0 * PAD, top - title_h - 2.0 * PAD);
-        color_bar(&mut scene, fonts, corner, &style.colormap, &style.norm, options.cbar_label.as_deref(), size);
+        // Its label may run on right of the corner where the column tree,
+        // bars and slice titles start below its line.
+        let above_cols = top - col_bars_h - col_tree_h - col_titles_h;
+        let label_room = if corner.y + size * LINE_HEIGHT <= above_cols { w - PAD - corner.x } else { corner.w };
+        let label = options.cbar_label.as_deref().map(|text| (text, label_room));
+        color_bar(&mut scene, fonts, corner, &style.colormap, &style.norm, label, size);
     }
     if role.legends {
         let area = Rect::new(w - legend_w, top, legend_w, if legend_w > 0.0 { h - top - PAD } else { 0.0 });
@@ -913,7 +948,7 @@ fn color_bar(
     corner: Rect,
     colormap: &Colormap,
     norm: &Norm,
-    label: Option<&str>,
+    label: Option<(&str, f32)>,
     size: f32,
 ) {
     let tick_size = size * 0.9;
@@ -926,8 +961,9 @@ fn color_bar(
     if bar.is_empty() {
         return;
     }
-    if let Some(label) = label {
-        let text = fit_noting(fonts, scene, TextKind::ColorbarLabel, label, size, corner.w);
+    // The label above the bar, in `room` pixels.
+    if let Some((label, room)) = label {
+        let text = fit_noting(fonts, scene, TextKind::ColorbarLabel, label, size, room);
         let at = [corner.x, corner.y + size * LINE_HEIGHT / 2.0];
         let kind = TextKind::ColorbarLabel;
         scene.texts.push(Text { text, at, size, align: Align::Start, rotated: false, color: Rgba::BLACK, kind });
