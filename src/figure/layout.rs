@@ -334,10 +334,6 @@ pub fn clustermap(
             });
         }
     }
-    // The column bars' names, level on their right (as seaborn writes
-    // them), above the row labels and the legends: as high as a bar.
-    let col_name_size = (size * 0.9).min((col_bar_h - 1.0) / LINE_HEIGHT);
-    let col_names_room = w - heatmap.right() - PAD;
     for (i, bar) in cols.bars.iter().enumerate() {
         let y = heatmap.y - col_bars_h + i as f32 * col_bar_h;
         let rect = Rect::new(heatmap.x, y, heatmap.w, col_bar_h - 1.0);
@@ -345,25 +341,11 @@ pub fn clustermap(
             draw_bar(&mut scene, bar, Rect::new(piece.start, y, piece.extent, rect.h), &piece.visible, false);
         }
         scene.panels.push(Panel { name: format!("col_colors:{}", bar.name), rect });
-        if col_name_size < MIN_LEGIBLE || col_names_room < 2.0 * col_name_size {
-            scene.shortened.push(format!("{}: {} (no room for it)", TextKind::BarName.name(), bar.name));
-            continue;
-        }
-        let name = fit_noting(fonts, &mut scene, TextKind::BarName, &bar.name, col_name_size, col_names_room);
-        scene.texts.push(Text {
-            text: name,
-            at: [heatmap.right() + PAD / 2.0, y + rect.h / 2.0],
-            size: col_name_size,
-            align: Align::Start,
-            rotated: false,
-            color: Rgba::BLACK,
-            kind: TextKind::BarName,
-        });
     }
     // Labels, at one scale across the slices' gaps.
     let cells_extent =
         |pieces: &[AxisPiece], visible: &Range<f64>| (pieces[0].px_per_item() * (visible.end - visible.start)) as f32;
-    let row_shown = shown_labels(rows, &window.rows, cells_extent(&row_pieces, &window.rows), size);
+    let mut row_shown = shown_labels(rows, &window.rows, cells_extent(&row_pieces, &window.rows), size);
     let mut col_shown = shown_labels(cols, &window.cols, cells_extent(&col_pieces, &window.cols), size);
     // Every label asked for, on more items than lines fit: too small to read.
     for (axis, shown, kind) in [(rows, &row_shown, TextKind::RowLabel), (cols, &col_shown, TextKind::ColLabel)] {
@@ -384,6 +366,39 @@ pub fn clustermap(
     let row_y = |p: usize| pixel(&row_pieces, p as f64 + 0.5).unwrap_or(f64::NAN);
     let col_x = |p: usize| pixel(&col_pieces, p as f64 + 0.5).unwrap_or(f64::NAN);
     let row_centre = |p: usize| row_y(p) as f32;
+    // The column bars' names, level on their right (as seaborn writes
+    // them), as high as a bar. Where the first row label reaches up beside
+    // the bars, it gives way when labels are shown for only some rows
+    // anyway; else the names go beyond the row labels.
+    let col_name_size = (size * 0.9).min((col_bar_h - 1.0) / LINE_HEIGHT);
+    let names_bottom = heatmap.y - 1.0 - (col_bar_h - 1.0 - col_name_size * LINE_HEIGHT) / 2.0;
+    let clash = |shown: &Shown| {
+        let top = shown.positions.first().map(|&p| row_centre(p) - shown.size * LINE_HEIGHT / 2.0);
+        !cols.bars.is_empty() && rows.marks.is_empty() && top.is_some_and(|top| names_bottom > top)
+    };
+    if clash(&row_shown) && row_shown.positions.len() < in_view(&window.rows, rows.order.len()) {
+        row_shown.positions.remove(0);
+    }
+    let beyond = clash(&row_shown);
+    let names_x = heatmap.right() + PAD / 2.0 + if beyond { row_label_w } else { 0.0 };
+    let col_names_room = w - names_x - PAD / 2.0;
+    for (i, bar) in cols.bars.iter().enumerate() {
+        if col_name_size < MIN_LEGIBLE || col_names_room < 2.0 * col_name_size {
+            scene.shortened.push(format!("{}: {} (no room for it)", TextKind::BarName.name(), bar.name));
+            continue;
+        }
+        let name = fit_noting(fonts, &mut scene, TextKind::BarName, &bar.name, col_name_size, col_names_room);
+        let y = heatmap.y - col_bars_h + i as f32 * col_bar_h + (col_bar_h - 1.0) / 2.0;
+        scene.texts.push(Text {
+            text: name,
+            at: [names_x, y],
+            size: col_name_size,
+            align: Align::Start,
+            rotated: false,
+            color: Rgba::BLACK,
+            kind: TextKind::BarName,
+        });
+    }
     if !rows.marks.is_empty() {
         let (start, extent) = (heatmap.y, heatmap.h);
         let side = MarkSide { rows: true, start, extent, edge: heatmap.right(), room: row_label_w };
