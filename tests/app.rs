@@ -320,6 +320,9 @@ fn every_text_lies_inside_the_figure_and_none_overlaps_another() {
         // Cluster numbers: a numeric bar, its legend a gradient with its ends.
         spec.row_colors.push(format!("{}:louvain", obs.display()));
         spec.metric = Metric::Correlation;
+        // A bar of each axis's cut: the column bar's name beside the row labels.
+        (spec.row_cut, spec.col_cut) = (Some(4), Some(3));
+        spec.cbar_label = Some("scaled expression".into());
         (spec.xlabel, spec.ylabel) = (Some("gene".into()), Some("cell (PBMC 68k, reduced)".into()));
         spec.title = Some("PBMC 68k reduced: 700 cells × 765 genes, average linkage of correlation distances".into());
         let prepared = prepare(&spec).unwrap();
