@@ -620,9 +620,16 @@ fn seaborns_axis_numbers_name_the_axes() {
         let args =
             ["-q", "render", m, "-o", out_path.to_str().unwrap(), flag, axis, "--width", "300", "--height", "240"];
         let out = heatscope(&dir.path().join("cache"), &args);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        fs::read(out_path).unwrap()
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if common::skip_gpu() && stderr.contains("no GPU adapter") {
+            return None;
+        }
+        assert!(out.status.success(), "{stderr}");
+        Some(fs::read(out_path).unwrap())
     };
+    if pixels("--z-score", "1").is_none() {
+        return;
+    }
     assert_eq!(pixels("--z-score", "1"), pixels("--z-score", "cols"));
     assert_eq!(pixels("--standard-scale", "0"), pixels("--standard-scale", "rows"));
     assert_ne!(pixels("--z-score", "1"), pixels("--z-score", "rows"));

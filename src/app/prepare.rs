@@ -100,9 +100,10 @@ impl Prepared {
             let groups = tree.fcluster_maxclust(k);
             let in_order: Vec<usize> = self.row_order.iter().map(|&i| groups[i]).collect();
             self.row_bars.push(AnnotationBar::clusters("row clusters", &in_order));
-            assign_palettes(&mut self.row_bars, &mut self.col_bars);
             self.row_groups = Some(groups);
         }
+        let cut = [self.row_groups.is_some(), self.col_groups.is_some()];
+        assign_palettes(&mut self.row_bars, &mut self.col_bars, cut);
         self.row_geometry = Some(TreeGeometry::new(tree, self.row_groups.as_deref()));
         if matches!(self.connector_colors.first(), Some(ConnectorColor::Clusters { .. }))
             && let Some(color) = self.cluster_colors()
@@ -601,7 +602,7 @@ pub fn prepare_panel(
             &col_order.iter().map(|&i| groups[i]).collect::<Vec<_>>(),
         ));
     }
-    assign_palettes(&mut row_bars, &mut col_bars);
+    assign_palettes(&mut row_bars, &mut col_bars, [row_groups.is_some(), col_groups.is_some()]);
     // A split axis draws each slice's tree instead.
     let geometry = |tree: &Option<Dendrogram>, split: &Option<Split>, groups: &Option<Vec<usize>>| {
         tree.as_ref().filter(|_| split.is_none()).map(|t| TreeGeometry::new(t, groups.as_deref()))

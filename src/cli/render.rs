@@ -98,10 +98,11 @@ pub struct FigureArgs {
     /// Colour scale from the 2nd to the 98th percentile instead of the extremes (where --vmin/--vmax are not given).
     #[arg(long)]
     pub robust: bool,
-    /// Standardise each row (or column) to mean 0 and standard deviation 1 before clustering and drawing.
+    /// Standardise each row (or column) to mean 0 and standard deviation 1 before clustering and drawing
+    /// (seaborn's 0 and 1 name rows and cols too).
     #[arg(long, value_name = "AXIS", conflicts_with = "standard_scale")]
     pub z_score: Option<AxisName>,
-    /// Scale each row (or column) to 0…1 before clustering and drawing.
+    /// Scale each row (or column) to 0…1 before clustering and drawing (0 and 1 as for --z-score).
     #[arg(long, value_name = "AXIS")]
     pub standard_scale: Option<AxisName>,
     /// Row annotation bars: a TSV/CSV table keyed by row label and its columns (all if none named),

@@ -295,26 +295,38 @@ pub fn classify_as(cells: &[Option<&str>], kind: Option<BarKind>) -> Result<BarV
 /// bars', then the columns', in order, each the next palette that fits its
 /// categories and shares no colour with the colours given with the data
 /// (an `.h5ad`'s stored colours, a bar of colours) or chosen for the bars
-/// before it, where such a palette exists.
-pub fn assign_palettes(row_bars: &mut [AnnotationBar], col_bars: &mut [AnnotationBar]) {
+/// before it, where such a palette exists; beyond 12 categories, colours
+/// chosen far from those. `cut` says whether an axis's last bar is that of
+/// a cut: those come after all others, so that cutting a tree (or not)
+/// never recolours the other bars.
+pub fn assign_palettes(rows: &mut [AnnotationBar], cols: &mut [AnnotationBar], cut: [bool; 2]) {
+    let (row_data, row_cut) = rows.split_at_mut(rows.len() - usize::from(cut[0] && !rows.is_empty()));
+    let (col_data, col_cut) = cols.split_at_mut(cols.len() - usize::from(cut[1] && !cols.is_empty()));
     let given = |bar: &AnnotationBar| match &bar.values {
         BarValues::Categorical { palette, .. } if palette.is_given() => Some(palette.clone()),
         _ => None,
     };
-    let mut used: Vec<Palette> = row_bars.iter().chain(col_bars.iter()).filter_map(given).collect();
+    let mut used: Vec<Rgba> = Vec::new();
+    for bar in row_data.iter().chain(col_data.iter()).filter_map(given) {
+        used.extend((0..bar.len()).map(|i| bar.color(i)));
+    }
     let mut index = 0;
-    for bar in row_bars.iter_mut().chain(col_bars.iter_mut()) {
+    let bars = row_data.iter_mut().chain(col_data.iter_mut()).chain(row_cut.iter_mut()).chain(col_cut.iter_mut());
+    for bar in bars {
         let BarValues::Categorical { categories, palette, .. } = &mut bar.values else { continue };
         if palette.is_given() {
             continue;
         }
         let n = categories.len();
-        let clashes = |p: &Palette| used.iter().any(|u| (0..n).any(|i| (0..u.len()).any(|j| p.color(i) == u.color(j))));
-        // Seven palettes are tried in turn (those of `Palette::nth`); when
-        // all clash, the first is taken.
+        let clashes = |p: &Palette| (0..n.min(p.len())).any(|i| used.contains(&p.color(i)));
+        // The seven palettes of `Palette::nth` are tried in turn; when all
+        // clash, the first is taken.
         let choice = (index..index + 7).find(|&i| !clashes(&Palette::nth(i, n))).unwrap_or(index);
-        *palette = Palette::nth(choice, n);
-        used.push(palette.clone());
+        *palette = match Palette::nth(choice, n) {
+            long if n > 12 && clashes(&long) => Palette::for_categories_apart(n, &used),
+            fitting => fitting,
+        };
+        used.extend((0..n.min(palette.len())).map(|i| palette.color(i)));
         index = choice + 1;
     }
 }
@@ -610,7 +622,7 @@ mod tests {
         let colours = AnnotationBar { name: "given".into(), values: classify(&cells) };
         let kinds = AnnotationBar { name: "kinds".into(), values: classify(&[Some("a"), Some("b"), None, Some("a")]) };
         let mut bars = vec![kinds, colours];
-        assign_palettes(&mut bars, &mut []);
+        assign_palettes(&mut bars, &mut [], [false, false]);
         let BarValues::Categorical { codes, palette, .. } = &bars[1].values else { panic!("categorical") };
         let colour = |i: usize| codes[i].map(|c| palette.color(c as usize));
         assert_eq!(colour(0), Some(Rgba([255, 0, 0, 255])));
@@ -629,19 +641,40 @@ mod tests {
         let phase = AnnotationBar { name: "phase".into(), values: classify(&[Some("G1"), Some("S"), Some("G2M")]) };
         let mut rows = vec![given, phase];
         let mut cols = vec![AnnotationBar::clusters("column clusters", &[1, 2, 2])];
-        assign_palettes(&mut rows, &mut cols);
+        assign_palettes(&mut rows, &mut cols, [false, true]);
         let first = |bar: &AnnotationBar| bar.palette().unwrap().color(0);
         // Not tab10, whose colours are given: ColorBrewer's Set2, then Dark2
         // for the columns' bar.
         assert_eq!(first(&rows[1]), Rgba([0x66, 0xc2, 0xa5, 255]));
         assert_eq!(first(&cols[0]), Rgba([0x1b, 0x9e, 0x77, 255]));
+        // A row cut's bar comes after the columns' own bars: phase, now a
+        // column bar, takes Set2 with or without it.
+        let phase = rows.pop().unwrap();
+        let mut cols = vec![phase];
+        assign_palettes(&mut rows, &mut cols, [false, false]);
+        assert_eq!(first(&cols[0]), Rgba([0x66, 0xc2, 0xa5, 255]));
+        rows.push(AnnotationBar::clusters("row clusters", &[2, 1, 1]));
+        assign_palettes(&mut rows, &mut cols, [true, false]);
+        assert_eq!(first(&cols[0]), Rgba([0x66, 0xc2, 0xa5, 255]));
+        assert_eq!(first(&rows[1]), Rgba([0x1b, 0x9e, 0x77, 255]));
+        // Two bars of 15 categories share no colour.
+        let fifteen: Vec<String> = (0..15).map(|i| format!("c{i}")).collect();
+        let cells: Vec<Option<&str>> = fifteen.iter().map(|c| Some(c.as_str())).collect();
+        let mut long = vec![
+            AnnotationBar { name: "a".into(), values: classify(&cells) },
+            AnnotationBar { name: "b".into(), values: classify(&cells) },
+        ];
+        assign_palettes(&mut long, &mut [], [false, false]);
+        let colors = |bar: &AnnotationBar| (0..15).map(|i| bar.palette().unwrap().color(i)).collect::<Vec<_>>();
+        let (a, b) = (colors(&long[0]), colors(&long[1]));
+        assert!(b.iter().all(|c| !a.contains(c)), "{a:?} and {b:?} share a colour");
     }
 
     #[test]
     fn css_names_and_short_hex_are_colours_too_but_numbers_are_not() {
         let mut bars =
             vec![AnnotationBar { name: "given".into(), values: classify(&[Some("steelblue"), Some("#f00")]) }];
-        assign_palettes(&mut bars, &mut []);
+        assign_palettes(&mut bars, &mut [], [false, false]);
         let BarValues::Categorical { codes, palette, .. } = &bars[0].values else { panic!("categorical") };
         let colour = |i: usize| codes[i].map(|c| palette.color(c as usize));
         assert_eq!((colour(0), colour(1)), (Some(Rgba([70, 130, 180, 255])), Some(Rgba([255, 0, 0, 255]))));

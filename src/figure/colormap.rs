@@ -300,6 +300,13 @@ impl Palette {
         Palette { colors, given: false }
     }
 
+    /// A palette for `n` categories whose colours are all far from
+    /// `taken` ([`farthest_colors`]), for a bar beside others.
+    pub fn for_categories_apart(n: usize, taken: &[Rgba]) -> Palette {
+        let colors = farthest_colors(taken, n);
+        if colors.is_empty() { Palette::for_categories(n) } else { Palette { colors, given: false } }
+    }
+
     /// The colours given with the data, category by category (a bar of
     /// colours, as seaborn's `row_colors`); kept whatever bars are beside it.
     ///

@@ -368,8 +368,8 @@ pub fn clustermap(
     let row_centre = |p: usize| row_y(p) as f32;
     // The column bars' names, level on their right (as seaborn writes
     // them), as high as a bar. Where the first row label reaches up beside
-    // the bars, it gives way when labels are shown for only some rows
-    // anyway; else the names go beyond the row labels.
+    // them, it gives way: that happens only where labels are shown for
+    // every few rows (a label shown for each row is no taller than its row).
     let col_name_size = (size * 0.9).min((col_bar_h - 1.0) / LINE_HEIGHT);
     let names_bottom = heatmap.y - 1.0 - (col_bar_h - 1.0 - col_name_size * LINE_HEIGHT) / 2.0;
     let clash = |shown: &Shown| {
@@ -379,8 +379,7 @@ pub fn clustermap(
     if clash(&row_shown) && row_shown.positions.len() < in_view(&window.rows, rows.order.len()) {
         row_shown.positions.remove(0);
     }
-    let beyond = clash(&row_shown);
-    let names_x = heatmap.right() + PAD / 2.0 + if beyond { row_label_w } else { 0.0 };
+    let names_x = heatmap.right() + PAD / 2.0;
     let col_names_room = w - names_x - PAD / 2.0;
     for (i, bar) in cols.bars.iter().enumerate() {
         if col_name_size < MIN_LEGIBLE || col_names_room < 2.0 * col_name_size {

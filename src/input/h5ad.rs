@@ -155,14 +155,14 @@ impl H5ad {
     }
 
     /// Refuses a dataset that would take more than [`H5ad::memory`] to
-    /// read: its values at `per_value` bytes each, beyond their own bytes.
-    /// A file of a few hundred kilobytes can hold 10⁸ compressed names, and
-    /// its claim be within [`MAX_RATIO`]; called after
-    /// [`H5ad::check_claim`], before the read.
-    fn check_memory(&self, ds: &Dataset, place: &str, per_value: u64) -> Result<(), InputError> {
+    /// read: its values at `per_value` bytes each beyond their own bytes,
+    /// and `extra` bytes besides. A file of a few hundred kilobytes can
+    /// hold 10⁸ compressed names, and its claim be within [`MAX_RATIO`];
+    /// called after [`H5ad::check_claim`], before the read.
+    fn check_memory(&self, ds: &Dataset, place: &str, per_value: u64, extra: u64) -> Result<(), InputError> {
         let count = ds.num_elements().map_err(|e| self.hdf5(e))?;
         let size = ds.raw_element_size().map_err(|e| self.hdf5(e))? as u64;
-        let needed = count.saturating_mul(size.saturating_add(per_value));
+        let needed = count.saturating_mul(size.saturating_add(per_value)).saturating_add(extra);
         if needed <= self.memory {
             return Ok(());
         }
@@ -183,7 +183,13 @@ impl H5ad {
     fn read_text(&self, ds: &Dataset, place: &str, what: &str) -> Result<Vec<String>, InputError> {
         self.check_claim(ds, place)?;
         let size = ds.raw_element_size().map_err(|e| self.hdf5(e))? as u64;
-        self.check_memory(ds, place, size.saturating_mul(2).saturating_add(TEXT_OVERHEAD))?;
+        // Variable-length text lies in the file's heap, uncompressed: at
+        // most the file, held twice (as `String`s, as packed labels).
+        let (per_value, heap) = match ds.dtype() {
+            Datatype::String { size: StringSize::Fixed(_), .. } => (size.saturating_mul(2), 0),
+            _ => (0, self.len.saturating_mul(2)),
+        };
+        self.check_memory(ds, place, per_value.saturating_add(TEXT_OVERHEAD), heap)?;
         ds.read_strings().map_err(|e| self.layout(place, format!("cannot be read as {what} ({e})")))
     }
 
@@ -366,7 +372,7 @@ impl H5ad {
                 let dtype = dtype.clone();
                 self.check_claim(ds, place)?;
                 // Each value read, then kept as an f64.
-                self.check_memory(ds, place, 8)?;
+                self.check_memory(ds, place, 8, 0)?;
                 let bytes = ds.read_raw_bytes().map_err(|e| self.hdf5(e))?;
                 let size = hdf5_reader::dtype_element_size(&dtype).map_err(|e| self.hdf5(e))?;
                 let is_bool = matches!(dtype, Datatype::Enum { .. });
@@ -388,8 +394,11 @@ impl H5ad {
         };
         let member = fields.iter().find(|f| f.name == field).ok_or_else(|| self.layout(&place, "missing"))?;
         self.check_claim(ds, ds.name())?;
-        let bytes = ds.read_raw_bytes().map_err(|e| self.hdf5(e))?;
         let width = hdf5_reader::dtype_element_size(&member.datatype).map_err(|e| self.hdf5(e))?;
+        // The records as read, then the field of each as a String (a number
+        // takes less).
+        self.check_memory(ds, ds.name(), (width as u64).saturating_add(TEXT_OVERHEAD), 0)?;
+        let bytes = ds.read_raw_bytes().map_err(|e| self.hdf5(e))?;
         let offset = member.byte_offset as usize;
         if offset + width > size as usize || size == 0 {
             return Err(self.layout(&place, "lies outside its record"));
@@ -981,17 +990,19 @@ mod tests {
     fn names_that_would_take_more_memory_than_allowed_are_refused_before_reading() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/h5ad/csr.h5ad");
         let mut h5 = H5ad::open(&path).unwrap();
-        // 40 obs names, variable-length: 16-byte references, each read
-        // takes 3 × 16 + 48 = 96 bytes, 3,840 for all.
-        h5.memory = 3_840;
+        // 40 obs names, variable-length: 16-byte references and 48 bytes
+        // each, and their text, at most the file's 59,504 bytes held twice:
+        // 40 × 64 + 119,008 = 121,568 bytes.
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 59_504);
+        h5.memory = 121_568;
         let names = h5.names(ObsVar::Obs).unwrap();
         assert_eq!((names.len(), names[0].as_str()), (40, "cell00-A"));
-        h5.memory = 3_839;
+        h5.memory = 100_000;
         let refused = h5.names(ObsVar::Obs).unwrap_err().to_string();
-        assert!(
-            refused.contains("obs/_index: its 40 values would take about 3.8 KiB of memory to read, more than the 3.7 KiB heatscope allows itself"),
-            "{refused}"
-        );
+        let says = "obs/_index: its 40 values would take about 118.7 KiB of memory to read, more than the 97.7 KiB heatscope allows itself";
+        assert!(refused.contains(says), "{refused}");
+        h5.memory = 121_567;
+        assert!(h5.names(ObsVar::Obs).is_err());
     }
 
     #[test]

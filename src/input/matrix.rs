@@ -188,6 +188,28 @@ impl Matrix {
     /// Text and non-`f32` `.npy` files are converted into the binary cache on
     /// first open; later opens of the unchanged file map the cache directly.
     pub fn open(path: &Path, options: &OpenOptions) -> Result<Self, InputError> {
+        let (mut matrix, col_file) = Self::open_labelled(path, options)?;
+        // The column labels in use, whichever file they came from (a cache
+        // stores the count of repeated row labels, which its opening says).
+        if let (repeated, Some(first)) = matrix.col_labels.duplicates() {
+            let file = col_file.as_deref().unwrap_or(&matrix.source.path);
+            let mut warning = label_repeats(file, "column", repeated, &first);
+            // Gene symbols repeat where gene ids do not: an .h5ad's var, a
+            // transposed 10x folder's features.
+            let tenx = matrix.source.stored_as.starts_with("10x");
+            let gene_names =
+                if tenx { options.transpose } else { has_extension(path, &["h5ad", "h5"]) && !options.transpose };
+            if col_file.is_none() && gene_names && !options.gene_ids {
+                warning.push_str("; --gene-ids labels the genes by their ids");
+            }
+            matrix.source.warnings.push(warning);
+        }
+        Ok(matrix)
+    }
+
+    /// [`Matrix::open`] but for the warning on repeated column labels; with
+    /// the file the column labels were read from, if not the matrix's own.
+    fn open_labelled(path: &Path, options: &OpenOptions) -> Result<(Self, Option<PathBuf>), InputError> {
         let meta = fs::metadata(path).map_err(|source| match source.kind() {
             std::io::ErrorKind::NotFound => InputError::NotFound { path: path.to_owned() },
             _ => InputError::Read { path: path.to_owned(), source },
@@ -209,7 +231,7 @@ impl Matrix {
         }
         if let Some(folder) = folder {
             return match TenxFolder::find(folder)? {
-                Some(tenx) => Self::open_tenx(path, &tenx, options, &dir),
+                Some(tenx) => Ok((Self::open_tenx(path, &tenx, options, &dir)?, None)),
                 None => Err(InputError::IsDirectory { path: path.to_owned() }),
             };
         }
@@ -222,7 +244,7 @@ impl Matrix {
             Kind::Hdf5 | Kind::Npy if options.label_col.is_some() => {
                 return text_only(if kind == Kind::Npy { "a .npy" } else { "an HDF5 file" });
             }
-            Kind::Hdf5 => return Self::open_h5ad(path, options, &dir),
+            Kind::Hdf5 => return Ok((Self::open_h5ad(path, options, &dir)?, None)),
             _ => {}
         }
         if let Some(flag) = options.genomics_flags().first() {
@@ -257,22 +279,15 @@ impl Matrix {
         };
         if let Some(file) = options.row_labels.clone().or_else(|| sibling("rows.txt")) {
             matrix.row_labels = read_label_file(&file, matrix.rows, "rows")?;
-            let (repeated, first) = matrix.row_labels.duplicates();
-            if let Some(first) = first {
-                matrix.source.warnings.push(format!(
-                    "{}: {repeated} row labels repeat an earlier one (first: '{}'); all rows are kept",
-                    file.display(),
-                    quote(&first)
-                ));
+            if let (repeated, Some(first)) = matrix.row_labels.duplicates() {
+                matrix.source.warnings.push(label_repeats(&file, "row", repeated, &first));
             }
         }
-        if let Some(file) = options.col_labels.clone().or_else(|| sibling("cols.txt")) {
-            matrix.col_labels = read_label_file(&file, matrix.cols, "columns")?;
-            if let (repeated, Some(first)) = matrix.col_labels.duplicates() {
-                matrix.source.warnings.push(column_repeats(&file, repeated, &first));
-            }
+        let col_file = options.col_labels.clone().or_else(|| sibling("cols.txt"));
+        if let Some(file) = &col_file {
+            matrix.col_labels = read_label_file(file, matrix.cols, "columns")?;
         }
-        Ok(matrix)
+        Ok((matrix, col_file))
     }
 
     fn open_h5ad(path: &Path, options: &OpenOptions, dir: &Path) -> Result<Self, InputError> {
@@ -393,9 +408,6 @@ impl Matrix {
                 cached.duplicate_row_labels
             ));
         }
-        if let Some((repeated, Some(first))) = cached.col_labels.as_ref().map(Labels::duplicates) {
-            warnings.push(column_repeats(path, repeated, &first));
-        }
         let fingerprint = match &cache {
             CacheUse::Reused(file) | CacheUse::Built(file) => file_fingerprint(file, &cached.file),
             _ => file_fingerprint(path, &cached.file),
@@ -509,11 +521,11 @@ impl Matrix {
     }
 }
 
-/// The warning for column labels that repeat: `repeated` of them, the
-/// first being `first`.
-pub(super) fn column_repeats(path: &Path, repeated: usize, first: &str) -> String {
+/// The warning for the labels of an `axis` ("row" or "column") that
+/// repeat: `repeated` of them, the first being `first`.
+pub(super) fn label_repeats(path: &Path, axis: &str, repeated: impl std::fmt::Display, first: &str) -> String {
     format!(
-        "{}: {repeated} column labels repeat an earlier one (first: '{}'); all columns are kept",
+        "{}: {repeated} {axis} labels repeat an earlier one (first: '{}'); all {axis}s are kept",
         path.display(),
         quote(first)
     )

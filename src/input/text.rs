@@ -243,14 +243,7 @@ impl<'a> Parser<'a> {
         }
         let (repeated, first) = writer.repeated_row_labels()?;
         if let Some(first) = first {
-            warnings.push(format!(
-                "{}: {repeated} row labels repeat an earlier one (first: '{}'); all rows are kept",
-                self.path.display(),
-                quote(&first)
-            ));
-        }
-        if let (n, Some(first)) = col_labels.duplicates() {
-            warnings.push(super::matrix::column_repeats(self.path, n, &first));
+            warnings.push(super::matrix::label_repeats(self.path, "row", repeated, &first));
         }
         let name = match self.delimiter {
             b'\t' => "tab",
