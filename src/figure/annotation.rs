@@ -319,15 +319,21 @@ pub fn assign_palettes(rows: &mut [AnnotationBar], cols: &mut [AnnotationBar], c
         }
         let n = categories.len();
         let clashes = |p: &Palette| (0..n.min(p.len())).any(|i| used.contains(&p.color(i)));
-        // The seven palettes of `Palette::nth` are tried in turn; when all
-        // clash, the first is taken.
-        let choice = (index..index + 7).find(|&i| !clashes(&Palette::nth(i, n))).unwrap_or(index);
-        *palette = match Palette::nth(choice, n) {
-            long if n > 12 && clashes(&long) => Palette::for_categories_apart(n, &used),
-            fitting => fitting,
+        *palette = if n > 12 {
+            // No named palette has as many colours: the long one, or one
+            // chosen apart from those in use.
+            index += 1;
+            Some(Palette::for_categories(n))
+                .filter(|long| !clashes(long))
+                .unwrap_or_else(|| Palette::for_categories_apart(n, &used))
+        } else {
+            // The seven palettes of `Palette::nth` are tried in turn; when
+            // all clash, the first is taken.
+            let choice = (index..index + 7).find(|&i| !clashes(&Palette::nth(i, n))).unwrap_or(index);
+            index = choice + 1;
+            Palette::nth(choice, n)
         };
         used.extend((0..n.min(palette.len())).map(|i| palette.color(i)));
-        index = choice + 1;
     }
 }
 
