@@ -1,11 +1,12 @@
 """One side of the Python comparison in BENCHMARKS.md, in a process of its own:
 
     python benches/python_clustermap.py heatscope|seaborn ROWS COLS OUT.png
-    python benches/python_clustermap.py linkage-heatscope|linkage-fastcluster ROWS COLS
+    python benches/python_clustermap.py linkage-heatscope|linkage-fastcluster ROWS COLS [METHOD]
 
 The matrix: ROWS × COLS float32 with 20 planted row clusters (seed 0),
-made in the process before the clock starts. Prints the seconds the call
-took; the peak memory is the whole process's.
+made in the process before the clock starts. METHOD: the linkage method
+(average by default). Prints the seconds the call took; the peak memory
+is the whole process's.
 """
 
 import sys
@@ -41,15 +42,17 @@ def main() -> None:
 
             seaborn.clustermap(frame, figsize=(10, 10)).savefig(out)
     else:
+        method = sys.argv[4] if len(sys.argv) > 4 else "average"
+        which = f"{which} {method}"
         start = time.perf_counter()
-        if which == "linkage-heatscope":
+        if which.startswith("linkage-heatscope"):
             import heatscope
 
-            heatscope.linkage(x, "average")
+            heatscope.linkage(x, method)
         else:
             import fastcluster
 
-            fastcluster.linkage(x, "average")
+            fastcluster.linkage(x, method)
     print(f"{which} {rows}x{cols}: {time.perf_counter() - start:.2f} s")
 
 
