@@ -38,6 +38,15 @@ def _as_float32(x: Any, what: str = "data") -> np.ndarray:
         )
     if array.dtype.kind not in "fiub":
         raise ValueError(f"{what} has dtype {array.dtype}: give numbers (any float or int dtype)")
+    if array.dtype.kind == "f" and array.dtype.itemsize > 4 and array.size:
+        with np.errstate(invalid="ignore"):
+            beyond = np.abs(array) > np.finfo(np.float32).max
+        if beyond.any() and not np.isinf(array[beyond]).all():
+            row, col = np.argwhere(beyond & np.isfinite(array))[0]
+            raise ValueError(
+                f"{what}: row {row}, column {col} is {array[row, col]!r}, beyond the float32 range "
+                "heatscope computes in; rescale the data (e.g. log-transform it)"
+            )
     array = np.require(array, np.float32, ["C_CONTIGUOUS", "ALIGNED"])
     if array.size and np.isinf(array).any():
         row, col = np.argwhere(np.isinf(array))[0]
@@ -68,6 +77,13 @@ def linkage(
     RAM, at most 8 GiB) a ``MemoryError`` says so, unless ``approx=True``
     asks for the approximate tree (k-means groups, exact trees inside).
     """
+    if not isinstance(method, str) or not isinstance(metric, str):
+        raise TypeError("method and metric are names, e.g. method='average', metric='euclidean'")
+    if method in ("ward", "centroid", "median") and metric != "euclidean":
+        raise ValueError(
+            f"method={method!r} requires metric='euclidean' (as scipy's linkage does); "
+            f"got metric={metric!r}"
+        )
     x = _as_float32(X, "X")
     return _core.linkage(x, method, metric, bool(optimal_ordering), bool(approx), memory_budget)
 
@@ -89,29 +105,44 @@ class Dendrogram:
 class ClusterGrid:
     """A clustered heatmap, as ``seaborn.clustermap`` returns it."""
 
-    def __init__(self, figure: Any, width: int, height: int, dpi: float, keep: list):
+    def __init__(
+        self,
+        figure: Any,
+        width: float,
+        height: float,
+        dpi: float,
+        keep: list,
+        names: tuple = (None, None),
+        clustered: tuple = (True, True),
+    ):
         self._figure = figure
+        # The figure at 100 dpi; drawn at `dpi`, text included.
         self._width = width
         self._height = height
         self._dpi = dpi
         self._keep = keep  # temporary files the figure reads
-        row_order, col_order = figure.row_order(), figure.col_order()
-        self.dendrogram_row = Dendrogram(figure.row_linkage(), row_order)
-        self.dendrogram_col = Dendrogram(figure.col_linkage(), col_order)
+        self._names = names  # the DataFrame's index and columns names
+        self._row_order, self._col_order = figure.row_order(), figure.col_order()
+        #: The rows' tree, as seaborn's; None when the rows were not clustered
+        #: (``row_cluster=False``). Split rows have their order but no one tree.
+        self.dendrogram_row = Dendrogram(figure.row_linkage(), self._row_order) if clustered[0] else None
+        #: The columns' tree; None when the columns were not clustered.
+        self.dendrogram_col = Dendrogram(figure.col_linkage(), self._col_order) if clustered[1] else None
         self.row_labels, self.col_labels = figure.labels()
 
     @property
     def data2d(self) -> Any:
-        """The matrix in display order: a DataFrame when pandas is installed."""
-        rows, cols = self.dendrogram_row.reordered_ind, self.dendrogram_col.reordered_ind
+        """The matrix in display order: a DataFrame when pandas is installed
+        (float32, as heatscope holds it)."""
+        rows, cols = self._row_order, self._col_order
         values = self._figure.values()[np.ix_(rows, cols)]
         try:
             import pandas as pd
         except ImportError:
             return values
-        return pd.DataFrame(
-            values, index=[self.row_labels[i] for i in rows], columns=[self.col_labels[j] for j in cols]
-        )
+        index = pd.Index([self.row_labels[i] for i in rows], name=self._names[0])
+        columns = pd.Index([self.col_labels[j] for j in cols], name=self._names[1])
+        return pd.DataFrame(values, index=index, columns=columns)
 
     def _clusters(self, groups: Optional[list], labels: list, what: str) -> Any:
         if groups is None:
@@ -133,9 +164,13 @@ class ClusterGrid:
         """Each column's flat cluster of ``col_cut``, as ``row_clusters``."""
         return self._clusters(self._figure.col_clusters(), self.col_labels, "col")
 
-    def _draw(self, format: str, scale: float = 1.0) -> tuple:
-        width, height = round(self._width * scale), round(self._height * scale)
-        return self._figure.draw(format, width, height, scale)
+    def _size(self, dpi: Optional[float] = None) -> tuple:
+        """Width, height and text scale at ``dpi`` (``clustermap``'s by default)."""
+        scale = _dpi(self._dpi if dpi is None else dpi, "dpi") / 100
+        return round(self._width * scale), round(self._height * scale), scale
+
+    def _draw(self, format: str, dpi: Optional[float] = None) -> tuple:
+        return self._figure.draw(format, *self._size(dpi))
 
     def to_png(self) -> bytes:
         """The figure as a PNG file's bytes."""
@@ -143,7 +178,7 @@ class ClusterGrid:
 
     def layout(self) -> dict:
         """Where everything lies in the figure: panels, labels, colour scale."""
-        return json.loads(self._figure.layout(self._width, self._height))
+        return json.loads(self._figure.layout(*self._size()))
 
     def savefig(self, path: Union[str, os.PathLike], dpi: Optional[float] = None) -> None:
         """Writes the figure as PNG or SVG (by the file's extension). A
@@ -153,8 +188,10 @@ class ClusterGrid:
         extension = os.path.splitext(path)[1].lower()
         if extension not in (".png", ".svg"):
             raise ValueError(f"{path}: name a .png or .svg file")
-        data = self._draw(extension[1:], (dpi / self._dpi) if dpi else 1.0)[0]
         directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(f"{path}: no such folder {directory!r}; create it first")
+        data = self._draw(extension[1:], dpi)[0]
         # Written whole or not at all: a temporary file beside it, renamed.
         handle, scratch = tempfile.mkstemp(dir=directory, suffix=extension)
         try:
@@ -187,7 +224,19 @@ class ClusterGrid:
 
     def __repr__(self) -> str:
         rows, cols = len(self.row_labels), len(self.col_labels)
-        return f"<heatscope.ClusterGrid {rows} × {cols}, {self._width} × {self._height} px>"
+        width, height, _ = self._size()
+        return f"<heatscope.ClusterGrid {rows} × {cols}, {width} × {height} px>"
+
+
+def _dpi(value: Any, name: str) -> float:
+    """A positive, finite dots-per-inch value."""
+    try:
+        dpi = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}={value!r}: give a number of dots per inch, e.g. 100") from None
+    if not np.isfinite(dpi) or dpi <= 0:
+        raise ValueError(f"{name}={value!r}: give a positive number of dots per inch, e.g. 100")
+    return dpi
 
 
 def _labels_mode(value: Any, n: int, what: str) -> tuple:
@@ -222,6 +271,9 @@ class _Input:
                 raise FileNotFoundError(f"{self.path}: no such file; check the path")
             return
         if hasattr(data, "obs_names") and hasattr(data, "var_names") and hasattr(data, "X"):
+            if layer is not None and layer not in data.layers:
+                known = ", ".join(map(str, data.layers.keys())) or "none"
+                raise ValueError(f"layer={layer!r}: no such layer; the AnnData's layers are: {known}")
             values = data.layers[layer] if layer is not None else data.X
             if hasattr(values, "toarray"):
                 values = values.toarray()
@@ -230,6 +282,9 @@ class _Input:
             self.obs, self.var = data.obs, data.var
         elif hasattr(data, "index") and hasattr(data, "columns") and hasattr(data, "to_numpy"):
             self.values = data.to_numpy()
+            if self.values.dtype == object and _numeric_columns(data):
+                # pandas' nullable dtypes (Float64, Int64): missing values as NaN.
+                self.values = data.to_numpy(dtype=np.float64, na_value=np.nan)
             self.rows, self.cols = [str(v) for v in data.index], [str(v) for v in data.columns]
             self.row_name, self.col_name = data.index.name, data.columns.name
         else:
@@ -240,6 +295,20 @@ class _Input:
         n, m = self.array.shape
         if self.rows is None:
             self.rows, self.cols = [str(i) for i in range(n)], [str(j) for j in range(m)]
+
+
+def _numeric_columns(frame: Any) -> bool:
+    """Whether every column of a DataFrame holds numbers (nullable ones included)."""
+    try:
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    except ImportError:
+        return False
+    return all(is_numeric_dtype(t) or is_bool_dtype(t) for t in frame.dtypes)
+
+
+def _is_series(value: Any) -> bool:
+    """Whether ``value`` is a pandas Series (labelled values), not a list."""
+    return hasattr(value, "index") and hasattr(value, "name") and hasattr(value, "to_numpy")
 
 
 def _is_colour(value: Any) -> bool:
@@ -278,8 +347,10 @@ def _cells(values: Any) -> list:
     return ["" if gone else str(v) for v, gone in zip(values, missing)]
 
 
-def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str) -> list:
-    """``row_colors``/``col_colors`` as bar table specs: one TSV keyed by label."""
+def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str, shown: Optional[list] = None) -> list:
+    """``row_colors``/``col_colors`` as bar table specs: one TSV keyed by
+    label, matched on ``labels`` and written under the labels ``shown``
+    (the tick labels given as a list, which the figure's rows carry)."""
     if colors is None:
         return []
     columns: list = []
@@ -290,16 +361,20 @@ def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str
     if hasattr(colors, "columns") and hasattr(colors, "index"):  # a DataFrame
         for column in colors.columns:
             columns.append((str(column), colors[column]))
-    elif hasattr(colors, "index") and hasattr(colors, "name"):  # a Series
+    elif _is_series(colors):
         columns.append((str(colors.name) if colors.name is not None else name, colors))
     else:
         values = list(colors)
-        if values and isinstance(values[0], (list, tuple)) and not isinstance(values[0], str) and len(values[0]) != 3:
-            raise ValueError(f"{name}: give one colour or category a label")
-        columns.append((name, values))
+        nested = values and not isinstance(values[0], str) and np.ndim(values[0]) == 1
+        if nested and not _is_colour(tuple(values[0])):
+            # seaborn's list of lists: one bar each.
+            for i, bar in enumerate(values):
+                columns.append((f"{name} {i + 1}", list(bar)))
+        else:
+            columns.append((name, [tuple(v) if np.ndim(v) == 1 else v for v in values]))
     table = {}
     for column, values in columns:
-        if hasattr(values, "index"):
+        if _is_series(values):
             keys = [str(k) for k in values.index]
             cells = dict(zip(keys, _cells(values)))
             if not set(keys) & set(labels):
@@ -312,13 +387,13 @@ def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str
     path = os.path.join(directory, f"{name}.tsv")
     with open(path, "w", encoding="utf-8") as out:
         out.write("label\t" + "\t".join(table) + "\n")
-        for label in labels:
-            row = [table[c].get(label, "") for c in table]
+        for label, key in zip(shown or labels, labels):
+            row = [table[c].get(key, "") for c in table]
             out.write(label + "\t" + "\t".join(v.replace("\t", " ") for v in row) + "\n")
     return [path]
 
 
-def _split(split: Any, labels: list, source: Any, directory: str, name: str) -> Optional[str]:
+def _split(split: Any, labels: list, source: Any, directory: str, name: str, shown: Optional[list] = None) -> Optional[str]:
     """``row_split``/``col_split`` as the spec takes it: ``K``, or a table's column."""
     if split is None:
         return None
@@ -329,11 +404,11 @@ def _split(split: Any, labels: list, source: Any, directory: str, name: str) -> 
     if source.path is not None:
         if not isinstance(split, str):
             raise ValueError(f"for a file, give {name} as K, 'TABLE.tsv:COLUMN' or 'obs:NAME'")
-        return split
+        return _stored(source.path, split, "obs" if name == "row_split" else "var")
     if hasattr(split, "columns") and len(split.columns) != 1:
         raise ValueError(f"{name}: give one column of categories")
     stored = source.obs if name == "row_split" else source.var
-    [path] = _bar_table(split, labels, stored, directory, name)
+    [path] = _bar_table(split, labels, stored, directory, name, shown)
     if isinstance(split, str):
         column = split
     elif hasattr(split, "columns"):
@@ -416,11 +491,15 @@ def clustermap(
     ``method``, ``metric``, ``z_score`` (0: rows, 1: columns),
     ``standard_scale``, ``row_cluster``, ``col_cluster``, ``row_linkage`` /
     ``col_linkage`` (scipy linkage matrices), ``row_colors`` / ``col_colors``
-    (a Series, DataFrame or list of colours or categories, or the name of an
-    ``obs``/``var`` column of an AnnData), ``cmap``, ``center``, ``robust``,
-    ``vmin``, ``vmax``, ``figsize`` (inches at ``dpi``; or ``width`` and
-    ``height`` in pixels), ``dendrogram_ratio``, ``colors_ratio``,
-    ``xticklabels`` / ``yticklabels`` (True, False, "auto" or a list).
+    (a Series, DataFrame or list of colours or categories, a list of such
+    lists for a bar each, or the name of an ``obs``/``var`` column of an
+    AnnData or ``.h5ad`` file), ``cmap``, ``center``, ``robust``,
+    ``vmin``, ``vmax``, ``figsize`` (inches at ``dpi``, the text scaled with
+    ``dpi`` as matplotlib scales points; or ``width`` and ``height`` in
+    pixels), ``dendrogram_ratio``, ``colors_ratio``, ``xticklabels`` /
+    ``yticklabels`` (True, False, "auto" or a list, which changes the text
+    shown, not the labels annotations match). ``dendrogram_row`` is None
+    when the rows are not clustered, as in seaborn.
     The colours are seaborn's: ``vmin``/``vmax`` where given, else the
     data's extremes (2nd and 98th percentiles with ``robust``); ``center``
     gets the map's middle colour without moving those limits; with no
@@ -437,7 +516,7 @@ def clustermap(
     pixels between slices), ``optimal_ordering``, ``agg`` ("mean" or
     "extremes": what a pixel over many cells shows), ``title``, ``link``
     (another matrix drawn to the right, rows joined by label), ``layer``
-    (of an AnnData). A DataFrame's index and columns names become the axes'
+    (of an AnnData or ``.h5ad`` file). A DataFrame's index and columns names become the axes'
     names, as in seaborn. Any other field of heatscope's figure spec may be
     given by name, e.g. ``xlabel="gene"``, ``categorical=["leiden"]``.
 
@@ -448,12 +527,27 @@ def clustermap(
     source = _Input(data, layer)
     scratch = tempfile.TemporaryDirectory(prefix="heatscope-")
     directory = scratch.name
+    dpi = _dpi(dpi, "dpi")
     if figsize is not None:
-        width, height = round(figsize[0] * dpi), round(figsize[1] * dpi)
+        try:
+            inches = [float(v) for v in figsize]
+        except (TypeError, ValueError):
+            raise TypeError(f"figsize={figsize!r}: give (width, height) in inches, e.g. (10, 8)") from None
+        if len(inches) != 2 or not all(np.isfinite(v) and v > 0 for v in inches):
+            raise ValueError(f"figsize={figsize!r}: give two positive numbers of inches, e.g. (10, 8)")
+        width, height = round(inches[0] * dpi), round(inches[1] * dpi)
     width = int(width or 1200)
     height = int(height or 1000)
-    if method not in _METHODS:
+    if not isinstance(method, str) or method not in _METHODS:
         raise ValueError(f"method={method!r}: give one of {', '.join(_METHODS)}")
+    if not isinstance(metric, str):
+        raise TypeError(f"metric={metric!r}: give a metric's name (euclidean, sqeuclidean, cityblock, "
+                        "cosine, correlation or spearman); functions are not supported")
+    if z_score is not None and standard_scale is not None:
+        raise ValueError("give z_score or standard_scale, not both (as seaborn)")
+    for name, value in (("vmin", vmin), ("vmax", vmax), ("center", center)):
+        if value is not None and not (isinstance(value, (int, float, np.number)) and np.isfinite(value)):
+            raise ValueError(f"{name}={value!r}: give a finite number")
     if cmap is None:
         # seaborn's defaults, so that a ported call gets seaborn's colours.
         cmap = "rocket" if center is None else "icefire"
@@ -490,34 +584,51 @@ def clustermap(
     col_mode, new_cols = _labels_mode(xticklabels, len(cols) if cols else 0, "xticklabels")
     if (new_rows or new_cols) and source.path is not None:
         raise ValueError("for a file, give xticklabels/yticklabels as True, False or 'auto'")
-    # Labels given as a list replace the data's everywhere: bars, window.
+    # Labels given as a list are what the figure and the window show; the
+    # annotations still match the data's own labels, which data2d keeps.
+    keys = (rows, cols)
     source.rows = rows = new_rows or rows
     source.cols = cols = new_cols or cols
     options["input"] = {"row_label_mode": row_mode, "col_label_mode": col_mode}
+    if source.path is not None and layer is not None:
+        options["input"]["layer"] = str(layer)
     options["row_linkage"] = _linkage_file(row_linkage, directory, "row_linkage")
     options["col_linkage"] = _linkage_file(col_linkage, directory, "col_linkage")
     if source.path is None:
-        options["row_colors"] = _bar_table(row_colors, rows, source.obs, directory, "row_colors")
-        options["col_colors"] = _bar_table(col_colors, cols, source.var, directory, "col_colors")
+        options["row_colors"] = _bar_table(row_colors, keys[0], source.obs, directory, "row_colors", rows)
+        options["col_colors"] = _bar_table(col_colors, keys[1], source.var, directory, "col_colors", cols)
     else:
         if not (row_colors is None or isinstance(row_colors, str)) or not (
             col_colors is None or isinstance(col_colors, str)
         ):
             raise ValueError("for a file, give row_colors/col_colors as 'TABLE.tsv:COLUMN' or 'obs:NAME'")
-        options["row_colors"] = [row_colors] if row_colors else []
-        options["col_colors"] = [col_colors] if col_colors else []
-    options["row_split"] = _split(row_split, rows, source, directory, "row_split")
-    options["col_split"] = _split(col_split, cols, source, directory, "col_split")
+        options["row_colors"] = [_stored(source.path, row_colors, "obs")] if row_colors else []
+        options["col_colors"] = [_stored(source.path, col_colors, "var")] if col_colors else []
+    options["row_split"] = _split(row_split, keys[0] or rows, source, directory, "row_split", rows)
+    options["col_split"] = _split(col_split, keys[1] or cols, source, directory, "col_split", cols)
     if link is not None:
         linked = _Input(link)
         options["link"] = [linked.path or _matrix_file(linked, directory, "link")]
     options.update(heatscope_options)
     text = json.dumps(options)
-    if source.path is not None:
-        figure = _core.Figure(text, path=source.path, cache_dir=cache_dir)
-    else:
-        figure = _core.Figure(text, data=source.array, row_labels=rows, col_labels=cols)
-    grid = ClusterGrid(figure, width, height, dpi, [scratch])
+    try:
+        if source.path is not None:
+            figure = _core.Figure(text, path=source.path, cache_dir=cache_dir)
+        else:
+            figure = _core.Figure(text, data=source.array, row_labels=rows, col_labels=cols)
+    except Exception as error:
+        # Files written here for the arguments are named by the argument.
+        plain = _argument_names(str(error), directory)
+        if plain != str(error):
+            raise type(error)(plain) from None
+        raise
+    # The figure is kept at 100 dpi and drawn at `dpi`: pixels as asked,
+    # text `dpi / 100` times its size, as matplotlib scales points.
+    base = (width * 100 / dpi, height * 100 / dpi)
+    names = (source.row_name, source.col_name)
+    grid = ClusterGrid(figure, base[0], base[1], dpi, [scratch], names, (bool(row_cluster), bool(col_cluster)))
+    if source.path is None:
+        grid.row_labels, grid.col_labels = list(keys[0]), list(keys[1])
     # The window reads a file: an array is written once, when first viewed.
     written: list = []
 
@@ -530,6 +641,22 @@ def clustermap(
 
     grid._view = viewed
     return grid
+
+
+def _stored(path: str, column: Any, table: str) -> Any:
+    """An annotation of a file as the spec takes it: a bare column name of
+    an ``.h5ad`` is its ``obs``/``var`` column."""
+    if isinstance(column, str) and ":" not in column and path.lower().endswith(".h5ad"):
+        return f"{table}:{column}"
+    return column
+
+
+def _argument_names(message: str, directory: str) -> str:
+    """``message`` with the files written for arguments (``DIR/row_colors.tsv``)
+    named by their argument (``row_colors``)."""
+    import re
+
+    return re.sub(re.escape(directory) + r"[/\\]([A-Za-z_]+)\.[a-z]+", r"\1", message)
 
 
 def linked(left: Any, right: Any, *, connector_color: str = "#404040", link_order: str = "own", **kwargs: Any) -> ClusterGrid:

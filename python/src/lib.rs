@@ -249,11 +249,11 @@ fn spec_of(input: InputSpec, options: &str) -> PyResult<FigureSpec> {
     let fields = spec.as_object_mut().expect("a FigureSpec is a JSON object");
     for (name, value) in given {
         match fields.get_mut(&name) {
-            // Of the input, only how its labels show can change.
+            // Of the input, only how its labels show and a file's layer can change.
             Some(serde_json::Value::Object(input)) if name == "input" => {
                 for (key, mode) in value.as_object().into_iter().flatten() {
                     match key.as_str() {
-                        "row_label_mode" | "col_label_mode" => input.insert(key.clone(), mode.clone()),
+                        "row_label_mode" | "col_label_mode" | "layer" => input.insert(key.clone(), mode.clone()),
                         _ => return Err(PyValueError::new_err(format!("unknown input option {key:?}"))),
                     };
                 }

@@ -434,3 +434,115 @@ def test_row_split_clusters_each_category_alone_in_the_given_order():
     assert list(grid.dendrogram_row.reordered_ind) == sch.dendrogram(z, no_plot=True)["leaves"]
     with pytest.raises(ValueError, match="row_split=0"):
         heatscope.clustermap(frame, row_split=0)
+
+
+def panel_named(grid, ending):
+    return next(p["name"] for p in grid.layout()["panels"] if p["name"].endswith(ending))
+
+
+def test_a_layer_and_a_bare_obs_column_of_an_h5ad_file(tmp_path):
+    anndata = pytest.importorskip("anndata")
+    frame = pbmc(60, 30)
+    kinds = np.array(["B", "T", "NK"])[np.arange(60) % 3]
+    x = frame.to_numpy(dtype=np.float32)
+    adata = anndata.AnnData(
+        X=x, obs=pd.DataFrame({"cell_type": kinds}, index=frame.index), var=pd.DataFrame(index=frame.columns)
+    )
+    adata.layers["scaled"] = x * 100 + 5
+    path = tmp_path / "layered.h5ad"
+    adata.write_h5ad(path)
+    grid = heatscope.clustermap(
+        str(path), layer="scaled", row_colors="cell_type", row_cluster=False, col_cluster=False, width=800, height=700
+    )
+    # seaborn's: no tree where an axis is not clustered.
+    assert grid.dendrogram_row is None and grid.dendrogram_col is None
+    np.testing.assert_array_equal(grid.data2d.to_numpy(), x * 100 + 5)
+    pixels = png_of(grid)
+    bar = panel_named(grid, "cell_type")
+    from matplotlib import colormaps
+    from matplotlib.colors import to_rgb
+
+    tab10 = [tuple(round(255 * c) for c in to_rgb(color)) for color in colormaps["tab10"].colors]
+    for position in (0, 1, 2, 59):
+        assert bar_pixel(grid, pixels, bar, position) == tab10[["B", "NK", "T"].index(kinds[position])]
+    with pytest.raises(ValueError, match="no layer 'nope'"):
+        heatscope.clustermap(str(path), layer="nope")
+    with pytest.raises(ValueError, match="no such layer; the AnnData's layers are: scaled"):
+        heatscope.clustermap(adata, layer="nope")
+
+
+def test_row_colors_as_lists_make_one_bar_or_one_bar_each():
+    from matplotlib.colors import to_rgb
+
+    frame = pd.DataFrame(random(30, 4), index=[f"r{i}" for i in range(30)])
+    parity = ["red" if i % 2 else "#00ff00" for i in range(30)]
+    thirds = [(0.0, 0.0, 1.0) if i < 10 else (1.0, 1.0, 0.0) for i in range(30)]
+    for given, bars in ((parity, [parity]), (np.array(thirds), [thirds]), ([parity, thirds], [parity, thirds])):
+        grid = heatscope.clustermap(frame, row_colors=given, width=600, height=500)
+        pixels = png_of(grid)
+        names = [p["name"] for p in grid.layout()["panels"] if p["name"].startswith("row_colors:")]
+        assert len(names) == len(bars)
+        for name, colours in zip(names, bars):
+            for position in range(0, 30, 7):
+                i = grid.dendrogram_row.reordered_ind[position]
+                want = tuple(round(255 * c) for c in to_rgb(colours[i]))
+                assert bar_pixel(grid, pixels, name, position) == want
+
+
+def text_height(grid, kind):
+    return max(t["box"][3] for t in grid.layout()["texts"] if t["kind"] == kind)
+
+
+def test_dpi_scales_the_text_as_matplotlib_scales_points(tmp_path):
+    frame = pbmc(40, 12)
+    at_100 = heatscope.clustermap(frame, figsize=(6, 5), dpi=100, title="Cells")
+    at_300 = heatscope.clustermap(frame, figsize=(6, 5), dpi=300, title="Cells")
+    assert png_of(at_100).shape[:2] == (500, 600) and png_of(at_300).shape[:2] == (1500, 1800)
+    assert text_height(at_300, "title") == pytest.approx(3 * text_height(at_100, "title"), abs=3)
+    # savefig's dpi likewise: the figure at 300 dpi either way.
+    at_100.savefig(tmp_path / "saved.png", dpi=300)
+    assert (tmp_path / "saved.png").read_bytes() == at_300.to_png()
+    with pytest.raises(ValueError, match="positive number of dots per inch"):
+        heatscope.clustermap(frame, figsize=(6, 5), dpi=0)
+    with pytest.raises(TypeError, match="inches"):
+        heatscope.clustermap(frame, figsize="big")
+
+
+def test_seaborns_and_scipys_refusals_and_plain_messages(tmp_path):
+    frame = pd.DataFrame(random(20, 4), index=pd.Index([f"r{i}" for i in range(20)], name="cell"))
+    with pytest.raises(ValueError, match="not both"):
+        heatscope.clustermap(frame, z_score=0, standard_scale=1)
+    with pytest.raises(ValueError, match="requires metric='euclidean'"):
+        heatscope.linkage(frame.to_numpy(), "ward", "correlation")
+    with pytest.raises(TypeError, match="metric"):
+        heatscope.clustermap(frame, metric=lambda a, b: 0.0)
+    with pytest.raises(ValueError, match="vmin=nan: give a finite number"):
+        heatscope.clustermap(frame, vmin=float("nan"))
+    with pytest.raises(ValueError, match="beyond the float32 range"):
+        heatscope.clustermap(np.array([[1e300, 1.0], [2.0, 3.0]]))
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        heatscope.clustermap(frame).savefig(tmp_path / "missing" / "x.png")
+    with pytest.raises(ValueError) as refused:
+        heatscope.clustermap(frame, row_linkage=sch.linkage(random(10, 4), "average"))
+    assert str(refused.value).startswith("row_linkage") and "heatscope-" not in str(refused.value)
+    empty_row = random(30, 5)
+    empty_row[6] = np.nan
+    with pytest.raises(ValueError, match=r"^the matrix: row 'g6' \(row 7 of 30\) has no finite value"):
+        heatscope.clustermap(pd.DataFrame(empty_row, index=[f"g{i}" for i in range(30)]))
+    # pandas' nullable numbers, missing values included, are numbers.
+    nullable = frame.astype("Float64")
+    nullable.iloc[3, 2] = pd.NA
+    grid = heatscope.clustermap(nullable, row_cluster=False, col_cluster=False)
+    want = frame.to_numpy(dtype=np.float32)
+    want[3, 2] = np.nan
+    np.testing.assert_array_equal(grid.data2d.to_numpy(), want)
+    assert grid.data2d.index.name == "cell"
+
+
+def test_tick_labels_given_as_a_list_change_the_text_not_the_matching():
+    frame = pd.DataFrame(random(30, 4), index=[f"r{i}" for i in range(30)])
+    kinds = pd.Series(["B", "T", "NK"] * 10, index=frame.index, name="kind")
+    grid = heatscope.clustermap(frame, yticklabels=list(kinds), row_colors=kinds, width=700, height=800)
+    assert list(grid.data2d.index) == [frame.index[i] for i in grid.dendrogram_row.reordered_ind]
+    rows = grid.layout()["heatmaps"][0]["rows"]
+    assert [row["label"] for row in rows] == [kinds.iloc[i] for i in grid.dendrogram_row.reordered_ind]

@@ -149,7 +149,11 @@ pub fn write_clusters(path: &Path, labels: &Labels, order: &[usize], groups: &[u
 
 /// A clustering error about the input, worded with the file and the label.
 pub(super) fn about_file(error: ClusterError, matrix: &Matrix, labels: &Labels) -> anyhow::Error {
-    let path = matrix.source().path.display();
+    // A matrix made in memory (from Python) has no file to name.
+    let path = match matrix.source().path.as_os_str().is_empty() {
+        true => "the matrix".to_owned(),
+        false => matrix.source().path.display().to_string(),
+    };
     let message = match &error {
         ClusterError::NoFiniteValue { item, index } => format!(
             "{path}: {item} '{}' ({item} {} of {}) has no finite value (all NaN); remove it before clustering",
