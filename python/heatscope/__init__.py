@@ -85,7 +85,10 @@ def linkage(
             f"got metric={metric!r}"
         )
     x = _as_float32(X, "X")
-    return _core.linkage(x, method, metric, bool(optimal_ordering), bool(approx), memory_budget)
+    try:
+        return _core.linkage(x, method, metric, bool(optimal_ordering), bool(approx), memory_budget)
+    except (ValueError, MemoryError) as error:
+        _raise_plain(error)
 
 
 class Dendrogram:
@@ -616,12 +619,8 @@ def clustermap(
             figure = _core.Figure(text, path=source.path, cache_dir=cache_dir)
         else:
             figure = _core.Figure(text, data=source.array, row_labels=rows, col_labels=cols)
-    except Exception as error:
-        # Files written here for the arguments are named by the argument.
-        plain = _argument_names(str(error), directory)
-        if plain != str(error):
-            raise type(error)(plain) from None
-        raise
+    except (ValueError, MemoryError, OSError) as error:
+        _raise_plain(error, directory)
     # The figure is kept at 100 dpi and drawn at `dpi`: pixels as asked,
     # text `dpi / 100` times its size, as matplotlib scales points.
     base = (width * 100 / dpi, height * 100 / dpi)
@@ -651,12 +650,23 @@ def _stored(path: str, column: Any, table: str) -> Any:
     return column
 
 
-def _argument_names(message: str, directory: str) -> str:
-    """``message`` with the files written for arguments (``DIR/row_colors.tsv``)
-    named by their argument (``row_colors``)."""
+def _raise_plain(error: BaseException, directory: Optional[str] = None) -> None:
+    """Raises ``error`` again in Python's words: the files written for
+    arguments (``DIR/row_colors.tsv``) named by their argument
+    (``row_colors``), the command line's options (``--row-cut``) by the
+    keyword arguments they are here (``row_cut``)."""
     import re
 
-    return re.sub(re.escape(directory) + r"[/\\]([A-Za-z_]+)\.[a-z]+", r"\1", message)
+    message = str(error)
+    plain = message
+    if directory is not None:
+        plain = re.sub(re.escape(directory) + r"[/\\]([A-Za-z_]+)\.[a-z]+", r"\1", plain)
+    # An array has no file name: the library calls it "<array>".
+    plain = plain.replace("<array>", "the matrix")
+    plain = re.sub(r"(?<![\w-])--([a-z]+(?:-[a-z]+)*)", lambda m: m.group(1).replace("-", "_"), plain)
+    if plain == message:
+        raise error
+    raise type(error)(plain) from None
 
 
 def linked(left: Any, right: Any, *, connector_color: str = "#404040", link_order: str = "own", **kwargs: Any) -> ClusterGrid:
