@@ -778,15 +778,15 @@ fn an_approximate_tree_reports_its_agreement_with_the_exact_one() {
 
 #[test]
 fn legends_taller_than_the_figure_go_on_in_a_second_column() {
-    // 40 cell types on a 700 px figure: 40 entries of 15 px and a title
-    // do not fit in the 570 px below the trees.
+    // 60 cell types on a 700 px figure: 60 entries of 15 px and a title
+    // do not fit in its height.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let labels: Vec<String> = (0..200).map(|i| format!("r{i}")).collect();
     let matrix = d.join("m.tsv");
     write_tsv(&matrix, &labels, 8, "s");
     let obs = d.join("obs.tsv");
-    let lines: String = labels.iter().enumerate().map(|(i, l)| format!("{l}\tcell type {}\n", i % 40)).collect();
+    let lines: String = labels.iter().enumerate().map(|(i, l)| format!("{l}\tcell type {}\n", i % 60)).collect();
     std::fs::write(&obs, format!("gene\tcelltype\n{lines}")).unwrap();
     let (png, layout) = (d.join("m.png"), d.join("m.json"));
     let args = [matrix.to_str().unwrap(), "--row-colors", obs.to_str().unwrap(), "--width", "1000", "--height", "700"];
@@ -800,7 +800,7 @@ fn legends_taller_than_the_figure_go_on_in_a_second_column() {
         json["texts"].as_array().unwrap().iter().filter(|t| t["kind"] == "legend_entry").collect();
     let mut names: Vec<String> = entries.iter().map(|t| t["text"].as_str().unwrap().to_owned()).collect();
     names.sort_by_key(|n| n[10..].parse::<usize>().unwrap());
-    assert_eq!(names, (0..40).map(|i| format!("cell type {i}")).collect::<Vec<_>>());
+    assert_eq!(names, (0..60).map(|i| format!("cell type {i}")).collect::<Vec<_>>());
     let boxes: Vec<Vec<f64>> =
         entries.iter().map(|t| t["box"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()).collect();
     let columns: std::collections::BTreeSet<i64> = boxes.iter().map(|b| b[0].round() as i64).collect();
@@ -871,4 +871,67 @@ fn column_bars_are_named_every_column_label_is_kept_and_the_colour_bar_label_run
     let b: Vec<f64> = name["box"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert!(b[0] >= heatmap[0] + heatmap[2] && b[2] > b[3], "level, right of the heatmap: {b:?}");
     assert!((b[1] + b[3] / 2.0 - (bar[1] + bar[3] / 2.0)).abs() < 1.0, "{b:?} centred on {bar:?}");
+}
+
+#[test]
+fn legends_start_under_the_title_where_nothing_stands_beside_the_column_tree() {
+    // A 600 × 500 figure with two row bars (bulk_labels' 10 types, some
+    // on two lines, and phase's 3) and a row cut into 4: more than the
+    // height beside the heatmap holds, all shown once the legends start
+    // under the title.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (png, layout) = (d.join("m.png"), d.join("m.json"));
+    let obs = repo("data/pbmc68k_reduced.obs.tsv");
+    let bar = |column: &str| format!("{}:{column}", obs.display());
+    let (bulk, phase) = (bar("bulk_labels"), bar("phase"));
+    let matrix = repo("data/pbmc68k_reduced.tsv");
+    let args = [
+        matrix.to_str().unwrap(),
+        "--metric",
+        "correlation",
+        "--row-colors",
+        &bulk,
+        "--row-colors",
+        &phase,
+        "--row-cut",
+        "4",
+        "--title",
+        "PBMC",
+        "--width",
+        "600",
+        "--height",
+        "500",
+        "-o",
+        png.to_str().unwrap(),
+        "--layout-out",
+        layout.to_str().unwrap(),
+    ];
+    if render(d, &args).is_none() {
+        return;
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&layout).unwrap()).unwrap();
+    let shortened: Vec<&str> = json["shortened"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert!(shortened.iter().all(|s| !s.starts_with("legend")), "{shortened:?}");
+    let texts = json["texts"].as_array().unwrap();
+    let boxed = |t: &serde_json::Value| -> Vec<f64> {
+        t["box"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
+    };
+    let panels: Vec<&str> = json["panels"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for legend in ["legend:bulk_labels", "legend:phase", "legend:row clusters"] {
+        assert!(panels.contains(&legend), "{legend}: {panels:?}");
+    }
+    let title = boxed(texts.iter().find(|t| t["kind"] == "title").unwrap());
+    let heatmap = &json["panels"].as_array().unwrap().iter().find(|p| p["name"] == "heatmap").unwrap()["rect"];
+    let legends: Vec<Vec<f64>> =
+        texts.iter().filter(|t| t["kind"].as_str().unwrap().starts_with("legend")).map(boxed).collect();
+    let first = legends.iter().map(|b| b[1]).fold(f64::INFINITY, f64::min);
+    assert!(first >= title[1] + title[3] && first < heatmap["y"].as_f64().unwrap(), "{first} {title:?} {heatmap}");
+    for a in &legends {
+        assert!(a[0] + a[2] <= 600.0 && a[1] + a[3] <= 500.0, "inside: {a:?}");
+        for b in texts.iter().map(boxed).filter(|b| b != a) {
+            let apart = a[0] + a[2] <= b[0] || b[0] + b[2] <= a[0] || a[1] + a[3] <= b[1] || b[1] + b[3] <= a[1];
+            assert!(apart, "{a:?} overlaps {b:?}");
+        }
+    }
 }

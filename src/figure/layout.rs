@@ -177,9 +177,19 @@ pub fn clustermap(
     // first, the legends wrap), and half of the height.
     let room = ((w - left - PAD) * 0.6, (h - top - PAD) / 2.0);
     let wanted = if role.legends { legends_width(fonts, rows, cols, size) } else { 0.0 };
+    // Legends start as high as nothing else stands in their column: under
+    // the title, and under a colour bar label (which may run right along
+    // its line), where no column bar's name may reach across from beside
+    // the column bars; else level with the heatmap.
+    let legend_top = if cols.bars.is_empty() && role.align.is_none() {
+        let label = if role.color_bar && options.cbar_label.is_some() { size * LINE_HEIGHT + PAD } else { 0.0 };
+        (title_h + PAD + label).min(top)
+    } else {
+        top
+    };
     // Legends taller than the figure go on in more columns, as many as
     // half the room holds.
-    let legend_height = h - top - PAD;
+    let legend_height = h - legend_top - PAD;
     let most = if wanted > 0.0 { (room.0 / 2.0 / wanted).floor() as usize } else { 1 };
     let legend_cols = if wanted > 0.0 {
         legend_columns(fonts, rows, cols, size, wanted, legend_height, most.min(LEGEND_COLUMNS))
@@ -552,7 +562,7 @@ pub fn clustermap(
         color_bar(&mut scene, fonts, corner, &style.colormap, &style.norm, label, size);
     }
     if role.legends {
-        let area = Rect::new(w - legend_w, top, legend_w, if legend_w > 0.0 { h - top - PAD } else { 0.0 });
+        let area = Rect::new(w - legend_w, legend_top, legend_w, if legend_w > 0.0 { legend_height } else { 0.0 });
         let _ = legends(&mut scene, fonts, area, rows, cols, size, legend_cols);
     }
     scene
