@@ -26,6 +26,7 @@ __all__ = ["ClusterGrid", "Dendrogram", "clustermap", "linkage", "linked"]
 __version__ = "0.1.0"
 
 _METHODS = ("single", "complete", "average", "weighted", "centroid", "median", "ward")
+_METRICS = ("euclidean", "sqeuclidean", "cityblock", "cosine", "correlation", "spearman")
 
 
 def _as_float32(x: Any, what: str = "data") -> np.ndarray:
@@ -39,13 +40,13 @@ def _as_float32(x: Any, what: str = "data") -> np.ndarray:
     if array.dtype.kind not in "fiub":
         raise ValueError(f"{what} has dtype {array.dtype}: give numbers (any float or int dtype)")
     if array.dtype.kind == "f" and array.dtype.itemsize > 4 and array.size:
-        with np.errstate(invalid="ignore"):
-            beyond = np.abs(array) > np.finfo(np.float32).max
-        if beyond.any() and not np.isinf(array[beyond]).all():
-            row, col = np.argwhere(beyond & np.isfinite(array))[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            beyond = np.isinf(array.astype(np.float32)) & np.isfinite(array)
+        if beyond.any():
+            row, col = np.argwhere(beyond)[0]
             raise ValueError(
-                f"{what}: row {row}, column {col} is {array[row, col]!r}, beyond the float32 range "
-                "heatscope computes in; rescale the data (e.g. log-transform it)"
+                f"{what}: row {row}, column {col} (from 0) is {float(array[row, col]):g}, beyond the "
+                "float32 range heatscope computes in; rescale the data (e.g. log-transform it)"
             )
     array = np.require(array, np.float32, ["C_CONTIGUOUS", "ALIGNED"])
     if array.size and np.isinf(array).any():
@@ -88,7 +89,7 @@ def linkage(
     try:
         return _core.linkage(x, method, metric, bool(optimal_ordering), bool(approx), memory_budget)
     except (ValueError, MemoryError) as error:
-        _raise_plain(error)
+        _raise_plain(error, {"memory_budget", "approx", "method", "metric", "optimal_ordering"})
 
 
 class Dendrogram:
@@ -169,11 +170,22 @@ class ClusterGrid:
 
     def _size(self, dpi: Optional[float] = None) -> tuple:
         """Width, height and text scale at ``dpi`` (``clustermap``'s by default)."""
-        scale = _dpi(self._dpi if dpi is None else dpi, "dpi") / 100
-        return round(self._width * scale), round(self._height * scale), scale
+        dpi = _dpi(self._dpi if dpi is None else dpi, "dpi")
+        scale = dpi / 100
+        width, height = round(self._width * scale), round(self._height * scale)
+        if max(width, height) > _LARGEST:
+            raise ValueError(
+                f"dpi={dpi:g}: the figure would be {width} × {height} px, over {_LARGEST:,} a side; "
+                "give a smaller dpi or figsize"
+            )
+        return width, height, scale
 
     def _draw(self, format: str, dpi: Optional[float] = None) -> tuple:
-        return self._figure.draw(format, *self._size(dpi))
+        size = self._size(dpi)
+        try:
+            return self._figure.draw(format, *size)
+        except ValueError as error:
+            _raise_plain(error, {"width", "height", "font_size"})
 
     def to_png(self) -> bytes:
         """The figure as a PNG file's bytes."""
@@ -231,8 +243,23 @@ class ClusterGrid:
         return f"<heatscope.ClusterGrid {rows} × {cols}, {width} × {height} px>"
 
 
+def _pixels(value: Any, name: str) -> int:
+    """A figure side in pixels: a whole number from 1 to the largest."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)):
+        raise TypeError(f"{name}={value!r}: give a number of pixels, e.g. 800")
+    if not (np.isfinite(value) and 1 <= value <= _LARGEST):
+        raise ValueError(f"{name}={value!r}: give a number of pixels from 1 to {_LARGEST:,}")
+    return int(round(value))
+
+
+#: The largest side of a figure, in pixels.
+_LARGEST = 16384
+
+
 def _dpi(value: Any, name: str) -> float:
     """A positive, finite dots-per-inch value."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name}={value!r}: give a number of dots per inch, e.g. 100")
     try:
         dpi = float(value)
     except (TypeError, ValueError):
@@ -350,10 +377,8 @@ def _cells(values: Any) -> list:
     return ["" if gone else str(v) for v, gone in zip(values, missing)]
 
 
-def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str, shown: Optional[list] = None) -> list:
-    """``row_colors``/``col_colors`` as bar table specs: one TSV keyed by
-    label, matched on ``labels`` and written under the labels ``shown``
-    (the tick labels given as a list, which the figure's rows carry)."""
+def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str) -> list:
+    """``row_colors``/``col_colors`` as bar table specs: one TSV keyed by label."""
     if colors is None:
         return []
     columns: list = []
@@ -368,13 +393,19 @@ def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str
         columns.append((str(colors.name) if colors.name is not None else name, colors))
     else:
         values = list(colors)
-        nested = values and not isinstance(values[0], str) and np.ndim(values[0]) == 1
-        if nested and not _is_colour(tuple(values[0])):
-            # seaborn's list of lists: one bar each.
-            for i, bar in enumerate(values):
-                columns.append((f"{name} {i + 1}", list(bar)))
-        else:
+        first = values[0] if values else None
+        one = first is None or isinstance(first, str) or np.ndim(first) == 0
+        if not one and np.ndim(first) == 1 and _is_colour(tuple(first)):
+            one = True  # a list of RGB(A) tuples
+        if one:
             columns.append((name, [tuple(v) if np.ndim(v) == 1 else v for v in values]))
+        else:
+            # seaborn's list of lists (or of Series): one bar each.
+            for i, bar in enumerate(values):
+                if _is_series(bar):
+                    columns.append((str(bar.name) if bar.name is not None else f"{name} {i + 1}", bar))
+                else:
+                    columns.append((f"{name} {i + 1}", [tuple(v) if np.ndim(v) == 1 else v for v in bar]))
     table = {}
     for column, values in columns:
         if _is_series(values):
@@ -390,13 +421,13 @@ def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str
     path = os.path.join(directory, f"{name}.tsv")
     with open(path, "w", encoding="utf-8") as out:
         out.write("label\t" + "\t".join(table) + "\n")
-        for label, key in zip(shown or labels, labels):
-            row = [table[c].get(key, "") for c in table]
+        for label in labels:
+            row = [table[c].get(label, "") for c in table]
             out.write(label + "\t" + "\t".join(v.replace("\t", " ") for v in row) + "\n")
     return [path]
 
 
-def _split(split: Any, labels: list, source: Any, directory: str, name: str, shown: Optional[list] = None) -> Optional[str]:
+def _split(split: Any, labels: list, source: Any, directory: str, name: str) -> Optional[str]:
     """``row_split``/``col_split`` as the spec takes it: ``K``, or a table's column."""
     if split is None:
         return None
@@ -411,7 +442,7 @@ def _split(split: Any, labels: list, source: Any, directory: str, name: str, sho
     if hasattr(split, "columns") and len(split.columns) != 1:
         raise ValueError(f"{name}: give one column of categories")
     stored = source.obs if name == "row_split" else source.var
-    [path] = _bar_table(split, labels, stored, directory, name, shown)
+    [path] = _bar_table(split, labels, stored, directory, name)
     if isinstance(split, str):
         column = split
     elif hasattr(split, "columns"):
@@ -502,7 +533,9 @@ def clustermap(
     pixels), ``dendrogram_ratio``, ``colors_ratio``, ``xticklabels`` /
     ``yticklabels`` (True, False, "auto" or a list, which changes the text
     shown, not the labels annotations match). ``dendrogram_row`` is None
-    when the rows are not clustered, as in seaborn.
+    when the rows are not clustered, as in seaborn. Unlike scipy (and so
+    seaborn), ward, centroid and median accept any metric here, as
+    ``heatscope cluster`` does; ``heatscope.linkage`` refuses them as scipy.
     The colours are seaborn's: ``vmin``/``vmax`` where given, else the
     data's extremes (2nd and 98th percentiles with ``robust``); ``center``
     gets the map's middle colour without moving those limits; with no
@@ -539,17 +572,17 @@ def clustermap(
         if len(inches) != 2 or not all(np.isfinite(v) and v > 0 for v in inches):
             raise ValueError(f"figsize={figsize!r}: give two positive numbers of inches, e.g. (10, 8)")
         width, height = round(inches[0] * dpi), round(inches[1] * dpi)
-    width = int(width or 1200)
-    height = int(height or 1000)
+    width = _pixels(1200 if width is None else width, "width")
+    height = _pixels(1000 if height is None else height, "height")
     if not isinstance(method, str) or method not in _METHODS:
         raise ValueError(f"method={method!r}: give one of {', '.join(_METHODS)}")
-    if not isinstance(metric, str):
-        raise TypeError(f"metric={metric!r}: give a metric's name (euclidean, sqeuclidean, cityblock, "
-                        "cosine, correlation or spearman); functions are not supported")
+    if not isinstance(metric, str) or metric not in _METRICS:
+        raise ValueError(f"metric={metric!r}: give one of {', '.join(_METRICS)} (by name)")
     if z_score is not None and standard_scale is not None:
         raise ValueError("give z_score or standard_scale, not both (as seaborn)")
     for name, value in (("vmin", vmin), ("vmax", vmax), ("center", center)):
-        if value is not None and not (isinstance(value, (int, float, np.number)) and np.isfinite(value)):
+        number = isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+        if value is not None and not (number and np.isfinite(value)):
             raise ValueError(f"{name}={value!r}: give a finite number")
     if cmap is None:
         # seaborn's defaults, so that a ported call gets seaborn's colours.
@@ -587,19 +620,17 @@ def clustermap(
     col_mode, new_cols = _labels_mode(xticklabels, len(cols) if cols else 0, "xticklabels")
     if (new_rows or new_cols) and source.path is not None:
         raise ValueError("for a file, give xticklabels/yticklabels as True, False or 'auto'")
-    # Labels given as a list are what the figure and the window show; the
-    # annotations still match the data's own labels, which data2d keeps.
-    keys = (rows, cols)
-    source.rows = rows = new_rows or rows
-    source.cols = cols = new_cols or cols
+    # Labels given as a list are only the text the figure shows: bars,
+    # splits, marks and links match the data's own labels, which data2d,
+    # row_clusters and the window keep.
     options["input"] = {"row_label_mode": row_mode, "col_label_mode": col_mode}
     if source.path is not None and layer is not None:
         options["input"]["layer"] = str(layer)
     options["row_linkage"] = _linkage_file(row_linkage, directory, "row_linkage")
     options["col_linkage"] = _linkage_file(col_linkage, directory, "col_linkage")
     if source.path is None:
-        options["row_colors"] = _bar_table(row_colors, keys[0], source.obs, directory, "row_colors", rows)
-        options["col_colors"] = _bar_table(col_colors, keys[1], source.var, directory, "col_colors", cols)
+        options["row_colors"] = _bar_table(row_colors, rows, source.obs, directory, "row_colors")
+        options["col_colors"] = _bar_table(col_colors, cols, source.var, directory, "col_colors")
     else:
         if not (row_colors is None or isinstance(row_colors, str)) or not (
             col_colors is None or isinstance(col_colors, str)
@@ -607,8 +638,8 @@ def clustermap(
             raise ValueError("for a file, give row_colors/col_colors as 'TABLE.tsv:COLUMN' or 'obs:NAME'")
         options["row_colors"] = [_stored(source.path, row_colors, "obs")] if row_colors else []
         options["col_colors"] = [_stored(source.path, col_colors, "var")] if col_colors else []
-    options["row_split"] = _split(row_split, keys[0] or rows, source, directory, "row_split", rows)
-    options["col_split"] = _split(col_split, keys[1] or cols, source, directory, "col_split", cols)
+    options["row_split"] = _split(row_split, rows, source, directory, "row_split")
+    options["col_split"] = _split(col_split, cols, source, directory, "col_split")
     if link is not None:
         linked = _Input(link)
         options["link"] = [linked.path or _matrix_file(linked, directory, "link")]
@@ -618,16 +649,23 @@ def clustermap(
         if source.path is not None:
             figure = _core.Figure(text, path=source.path, cache_dir=cache_dir)
         else:
-            figure = _core.Figure(text, data=source.array, row_labels=rows, col_labels=cols)
+            figure = _core.Figure(
+                text,
+                data=source.array,
+                row_labels=rows,
+                col_labels=cols,
+                shown_row_labels=new_rows,
+                shown_col_labels=new_cols,
+            )
     except (ValueError, MemoryError, OSError) as error:
-        _raise_plain(error, directory)
+        _raise_plain(error, set(options) | {"memory_budget", "layer"}, directory)
     # The figure is kept at 100 dpi and drawn at `dpi`: pixels as asked,
     # text `dpi / 100` times its size, as matplotlib scales points.
     base = (width * 100 / dpi, height * 100 / dpi)
     names = (source.row_name, source.col_name)
     grid = ClusterGrid(figure, base[0], base[1], dpi, [scratch], names, (bool(row_cluster), bool(col_cluster)))
     if source.path is None:
-        grid.row_labels, grid.col_labels = list(keys[0]), list(keys[1])
+        grid.row_labels, grid.col_labels = list(rows), list(cols)
     # The window reads a file: an array is written once, when first viewed.
     written: list = []
 
@@ -650,11 +688,12 @@ def _stored(path: str, column: Any, table: str) -> Any:
     return column
 
 
-def _raise_plain(error: BaseException, directory: Optional[str] = None) -> None:
+def _raise_plain(error: BaseException, known: set, directory: Optional[str] = None) -> None:
     """Raises ``error`` again in Python's words: the files written for
     arguments (``DIR/row_colors.tsv``) named by their argument
-    (``row_colors``), the command line's options (``--row-cut``) by the
-    keyword arguments they are here (``row_cut``)."""
+    (``row_colors``), the library's command-line options (``--row-cut``)
+    by the keyword arguments they are here (``row_cut``) where ``known``
+    has that name, outside quoted text (labels, values)."""
     import re
 
     message = str(error)
@@ -663,7 +702,19 @@ def _raise_plain(error: BaseException, directory: Optional[str] = None) -> None:
         plain = re.sub(re.escape(directory) + r"[/\\]([A-Za-z_]+)\.[a-z]+", r"\1", plain)
     # An array has no file name: the library calls it "<array>".
     plain = plain.replace("<array>", "the matrix")
-    plain = re.sub(r"(?<![\w-])--([a-z]+(?:-[a-z]+)*)", lambda m: m.group(1).replace("-", "_"), plain)
+
+    def keyword(match: Any) -> str:
+        name = match.group(1).replace("-", "_")
+        return name if name in known else match.group(0)
+
+    option = re.compile(r"(?<![\w/.-])--([a-z]+(?:-[a-z]+)*)\b")
+    # Quoted text ('a label', not the apostrophe of "data's") stays as it is.
+    quoted = re.compile(r"(?<![A-Za-z])'[^']*'(?![A-Za-z])")
+    pieces, at = [], 0
+    for span in quoted.finditer(plain):
+        pieces += [option.sub(keyword, plain[at : span.start()]), span.group(0)]
+        at = span.end()
+    plain = "".join(pieces) + option.sub(keyword, plain[at:])
     if plain == message:
         raise error
     raise type(error)(plain) from None

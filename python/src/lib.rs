@@ -280,9 +280,15 @@ impl Figure {
 #[pymethods]
 impl Figure {
     /// Prepares a figure of `data` (a float32 array, with labels) or of the
-    /// file at `path`, with `options` (JSON: `FigureSpec` fields).
+    /// file at `path`, with `options` (JSON: `FigureSpec` fields). The
+    /// labels annotations, marks and links match; `shown_row_labels` and
+    /// `shown_col_labels`, where given, are the text the figure shows instead.
     #[new]
-    #[pyo3(signature = (options, data=None, row_labels=None, col_labels=None, path=None, cache_dir=None))]
+    #[pyo3(signature = (
+        options, data=None, row_labels=None, col_labels=None, path=None, cache_dir=None,
+        shown_row_labels=None, shown_col_labels=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         options: &str,
@@ -291,6 +297,8 @@ impl Figure {
         col_labels: Option<Vec<String>>,
         path: Option<PathBuf>,
         cache_dir: Option<PathBuf>,
+        shown_row_labels: Option<Vec<String>>,
+        shown_col_labels: Option<Vec<String>>,
     ) -> PyResult<Figure> {
         let (input, matrix, scratch, read_only) = match (data, path) {
             (Some(data), None) => {
@@ -310,13 +318,34 @@ impl Figure {
             let figure = spec.clone();
             Ok((run(py, move || app::prepare_opened(&figure, matrix))?, spec))
         });
-        let (prepared, spec) = match prepared {
-            Ok(done) => done,
-            Err(error) => {
-                read_only.restore(py);
-                return Err(error);
+        let shown = |prepared: &mut Prepared| -> PyResult<()> {
+            if shown_row_labels.is_none() && shown_col_labels.is_none() {
+                return Ok(());
             }
+            let matrix = &prepared.matrix;
+            let text = |given: Option<Vec<String>>, current: &Labels, axis: &str| match given {
+                Some(labels) if labels.len() != current.len() => Err(PyValueError::new_err(format!(
+                    "{} {axis} tick labels given for {} {axis}s; give one a {axis}",
+                    labels.len(),
+                    current.len()
+                ))),
+                Some(labels) => Ok(Labels::from_strings(labels)),
+                None => Ok(current.clone()),
+            };
+            let rows = text(shown_row_labels, matrix.row_labels(), "row")?;
+            let cols = text(shown_col_labels, matrix.col_labels(), "column")?;
+            let matrix = std::mem::replace(&mut prepared.matrix, Matrix::from_vec(1, 1, vec![0.0]));
+            prepared.matrix = matrix.with_labels(rows, cols);
+            Ok(())
         };
+        let (prepared, spec) =
+            match prepared.and_then(|(mut prepared, spec)| shown(&mut prepared).map(|()| (prepared, spec))) {
+                Ok(done) => done,
+                Err(error) => {
+                    read_only.restore(py);
+                    return Err(error);
+                }
+            };
         let read_only = std::sync::Mutex::new(read_only);
         Ok(Figure { prepared: Arc::new(prepared), spec, _scratch: scratch, read_only })
     }

@@ -477,7 +477,9 @@ def test_row_colors_as_lists_make_one_bar_or_one_bar_each():
     frame = pd.DataFrame(random(30, 4), index=[f"r{i}" for i in range(30)])
     parity = ["red" if i % 2 else "#00ff00" for i in range(30)]
     thirds = [(0.0, 0.0, 1.0) if i < 10 else (1.0, 1.0, 0.0) for i in range(30)]
-    for given, bars in ((parity, [parity]), (np.array(thirds), [thirds]), ([parity, thirds], [parity, thirds])):
+    nested = ([parity, thirds], [parity, thirds])
+    arrays = (np.array([thirds, thirds[::-1]]), [thirds, thirds[::-1]])
+    for given, bars in ((parity, [parity]), (np.array(thirds), [thirds]), nested, arrays):
         grid = heatscope.clustermap(frame, row_colors=given, width=600, height=500)
         pixels = png_of(grid)
         names = [p["name"] for p in grid.layout()["panels"] if p["name"].startswith("row_colors:")]
@@ -514,8 +516,18 @@ def test_seaborns_and_scipys_refusals_and_plain_messages(tmp_path):
         heatscope.clustermap(frame, z_score=0, standard_scale=1)
     with pytest.raises(ValueError, match="requires metric='euclidean'"):
         heatscope.linkage(frame.to_numpy(), "ward", "correlation")
-    with pytest.raises(TypeError, match="metric"):
+    with pytest.raises(ValueError, match="metric=<function"):
         heatscope.clustermap(frame, metric=lambda a, b: 0.0)
+    with pytest.raises(ValueError, match="metric='minkowski': give one of euclidean"):
+        heatscope.clustermap(frame, metric="minkowski")
+    with pytest.raises(ValueError, match="vmin=True: give a finite number"):
+        heatscope.clustermap(frame, vmin=True)
+    with pytest.raises(ValueError, match="width=0: give a number of pixels from 1"):
+        heatscope.clustermap(frame, width=0)
+    with pytest.raises(TypeError, match="dpi=True"):
+        heatscope.clustermap(frame, dpi=True)
+    with pytest.raises(ValueError, match="dpi=20000: the figure would be 240000 × 200000 px"):
+        heatscope.clustermap(frame).savefig(tmp_path / "huge.png", dpi=20000)
     with pytest.raises(ValueError, match="vmin=nan: give a finite number"):
         heatscope.clustermap(frame, vmin=float("nan"))
     with pytest.raises(ValueError, match="beyond the float32 range"):
@@ -540,9 +552,18 @@ def test_seaborns_and_scipys_refusals_and_plain_messages(tmp_path):
 
 
 def test_tick_labels_given_as_a_list_change_the_text_not_the_matching():
+    from matplotlib.colors import to_rgb
+
     frame = pd.DataFrame(random(30, 4), index=[f"r{i}" for i in range(30)])
-    kinds = pd.Series(["B", "T", "NK"] * 10, index=frame.index, name="kind")
-    grid = heatscope.clustermap(frame, yticklabels=list(kinds), row_colors=kinds, width=700, height=800)
-    assert list(grid.data2d.index) == [frame.index[i] for i in grid.dendrogram_row.reordered_ind]
-    rows = grid.layout()["heatmaps"][0]["rows"]
-    assert [row["label"] for row in rows] == [kinds.iloc[i] for i in grid.dendrogram_row.reordered_ind]
+    colours = pd.Series([f"C{i % 10}" for i in range(30)], index=frame.index, name="colour")
+    shuffled = colours.sample(frac=1.0, random_state=1)  # matched by label, not position
+    for ticks in (["same"] * 30, [f"t{29 - i}" for i in range(30)]):
+        grid = heatscope.clustermap(frame, yticklabels=ticks, row_colors=shuffled, mark_rows=["r3"], width=700, height=800)
+        order = grid.dendrogram_row.reordered_ind
+        assert list(grid.data2d.index) == [frame.index[i] for i in order]
+        rows = grid.layout()["heatmaps"][0]["rows"]
+        assert [row["label"] for row in rows] == [ticks[i] for i in order]
+        pixels = png_of(grid)
+        for position in range(0, 30, 4):
+            want = tuple(round(255 * c) for c in to_rgb(colours.iloc[order[position]]))
+            assert bar_pixel(grid, pixels, "row_colors:colour", position) == want
