@@ -898,6 +898,8 @@ fn legends_start_under_the_title_where_nothing_stands_beside_the_column_tree() {
         "4",
         "--title",
         "PBMC",
+        "--cbar-label",
+        "scaled expression: log1p of counts per 10,000, z-scored per gene, clipped at the 2nd and 98th percentiles",
         "--width",
         "600",
         "--height",
@@ -927,6 +929,9 @@ fn legends_start_under_the_title_where_nothing_stands_beside_the_column_tree() {
         texts.iter().filter(|t| t["kind"].as_str().unwrap().starts_with("legend")).map(boxed).collect();
     let first = legends.iter().map(|b| b[1]).fold(f64::INFINITY, f64::min);
     assert!(first >= title[1] + title[3] && first < heatmap["y"].as_f64().unwrap(), "{first} {title:?} {heatmap}");
+    // Under the colour bar's label too, which runs on along its line.
+    let label = boxed(texts.iter().find(|t| t["kind"] == "colorbar_label").unwrap());
+    assert!(label[0] + label[2] > legends[0][0] && first >= label[1] + label[3], "{label:?} {first}");
     for a in &legends {
         assert!(a[0] + a[2] <= 600.0 && a[1] + a[3] <= 500.0, "inside: {a:?}");
         for b in texts.iter().map(boxed).filter(|b| b != a) {
