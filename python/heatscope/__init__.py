@@ -315,6 +315,10 @@ class _Input:
             if self.values.dtype == object and _numeric_columns(data):
                 # pandas' nullable dtypes (Float64, Int64): missing values as NaN.
                 self.values = data.to_numpy(dtype=np.float64, na_value=np.nan)
+            elif self.values.dtype == np.float32 and np.may_share_memory(self.values, data.to_numpy()):
+                # The frame's own memory, which writes through the frame would
+                # change under the figure: a copy, as seaborn takes.
+                self.values = np.array(self.values, dtype=np.float32, order="C", copy=True)
             self.rows, self.cols = [str(v) for v in data.index], [str(v) for v in data.columns]
             self.row_name, self.col_name = data.index.name, data.columns.name
         else:
@@ -325,6 +329,17 @@ class _Input:
         n, m = self.array.shape
         if self.rows is None:
             self.rows, self.cols = [str(i) for i in range(n)], [str(j) for j in range(m)]
+        for axis, labels in (("row", self.rows), ("column", self.cols)):
+            if len(set(labels)) < len(labels):
+                import collections
+                import warnings
+
+                label, count = collections.Counter(labels).most_common(1)[0]
+                warnings.warn(
+                    f"{count} {axis}s are labelled {label!r} (and perhaps other labels repeat): annotations "
+                    f"and marks match {axis}s by label, so repeated ones take one value; make the labels unique",
+                    stacklevel=3,
+                )
 
 
 def _numeric_columns(frame: Any) -> bool:
@@ -341,9 +356,10 @@ def _is_series(value: Any) -> bool:
     return hasattr(value, "index") and hasattr(value, "name") and hasattr(value, "to_numpy")
 
 
-def _is_colour(value: Any) -> bool:
+def _is_colour(value: Any, letters: bool = False) -> bool:
     """Whether a bar value names a colour: #hex, an RGB(A) tuple, or a colour
-    name of two letters or more (not "0.5" or "r", which are category labels too)."""
+    name of two letters or more, or of one with ``letters`` (not "0.5", a
+    category label too)."""
     try:
         from matplotlib.colors import is_color_like
     except ImportError:
@@ -358,18 +374,19 @@ def _is_colour(value: Any) -> bool:
         float(value)
         return False
     except ValueError:
-        return len(value) > 1
+        return letters or len(value) > 1
 
 
 def _cells(values: Any) -> list:
     """A bar's values as table cells (empty where missing): colours as
-    #rrggbb when every value present is a colour, else each as text (a
-    category or a number)."""
+    #rrggbb when every value present is a colour (one-letter names such as
+    "k" too, beside a surer one: "r", "g", "b" alone are categories), else
+    each as text (a category or a number)."""
     values = list(values)
     missing = [v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)) for v in values]
     present = [v for v, gone in zip(values, missing) if not gone]
     distinct = {v if not isinstance(v, list) else tuple(v) for v in present}
-    if present and all(_is_colour(v) for v in distinct):
+    if present and all(_is_colour(v, True) for v in distinct) and any(_is_colour(v) for v in distinct):
         from matplotlib.colors import to_hex
 
         hexes = {v: to_hex(v) for v in distinct}
@@ -377,8 +394,12 @@ def _cells(values: Any) -> list:
     return ["" if gone else str(v) for v, gone in zip(values, missing)]
 
 
-def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str) -> list:
-    """``row_colors``/``col_colors`` as bar table specs: one TSV keyed by label."""
+def _bar_table(
+    colors: Any, labels: list, stored: Any, directory: str, name: str, categorical: Optional[list] = None
+) -> list:
+    """``row_colors``/``col_colors`` as bar table specs: one TSV keyed by
+    label. The names of columns of pandas' categorical dtype are added to
+    ``categorical`` (they stay categories whatever their values look like)."""
     if colors is None:
         return []
     columns: list = []
@@ -418,6 +439,9 @@ def _bar_table(colors: Any, labels: list, stored: Any, directory: str, name: str
                 raise ValueError(f"{name}: {len(values)} values given for {len(labels)} labels")
             cells = dict(zip(labels, _cells(values)))
         table[column] = cells
+        colours = all(v.startswith("#") for v in cells.values() if v)
+        if categorical is not None and hasattr(values, "cat") and not colours:
+            categorical.append(column)
     path = os.path.join(directory, f"{name}.tsv")
     with open(path, "w", encoding="utf-8") as out:
         out.write("label\t" + "\t".join(table) + "\n")
@@ -572,6 +596,11 @@ def clustermap(
         if len(inches) != 2 or not all(np.isfinite(v) and v > 0 for v in inches):
             raise ValueError(f"figsize={figsize!r}: give two positive numbers of inches, e.g. (10, 8)")
         width, height = round(inches[0] * dpi), round(inches[1] * dpi)
+        if max(width, height) > _LARGEST:
+            raise ValueError(
+                f"figsize={figsize!r} at dpi={dpi:g} is {width} × {height} px, over {_LARGEST:,} a side; "
+                "give inches (e.g. (10, 8)) or a smaller dpi"
+            )
     width = _pixels(1200 if width is None else width, "width")
     height = _pixels(1000 if height is None else height, "height")
     if not isinstance(method, str) or method not in _METHODS:
@@ -629,8 +658,9 @@ def clustermap(
     options["row_linkage"] = _linkage_file(row_linkage, directory, "row_linkage")
     options["col_linkage"] = _linkage_file(col_linkage, directory, "col_linkage")
     if source.path is None:
-        options["row_colors"] = _bar_table(row_colors, rows, source.obs, directory, "row_colors")
-        options["col_colors"] = _bar_table(col_colors, cols, source.var, directory, "col_colors")
+        categories: list = []
+        options["row_colors"] = _bar_table(row_colors, rows, source.obs, directory, "row_colors", categories)
+        options["col_colors"] = _bar_table(col_colors, cols, source.var, directory, "col_colors", categories)
     else:
         if not (row_colors is None or isinstance(row_colors, str)) or not (
             col_colors is None or isinstance(col_colors, str)
@@ -644,7 +674,10 @@ def clustermap(
         linked = _Input(link)
         options["link"] = [linked.path or _matrix_file(linked, directory, "link")]
     options.update(heatscope_options)
-    text = json.dumps(options)
+    if source.path is None:
+        given = list(options.get("categorical") or [])
+        options["categorical"] = given + [c for c in categories if c not in given]
+    text = json.dumps(options, default=_plain_json)
     try:
         if source.path is not None:
             figure = _core.Figure(text, path=source.path, cache_dir=cache_dir)
@@ -678,6 +711,15 @@ def clustermap(
 
     grid._view = viewed
     return grid
+
+
+def _plain_json(value: Any) -> Any:
+    """numpy's scalars and arrays as JSON takes them."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{value!r} ({type(value).__name__}) is not an option value heatscope takes")
 
 
 def _stored(path: str, column: Any, table: str) -> Any:

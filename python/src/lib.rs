@@ -118,20 +118,52 @@ impl AsRef<[f32]> for NumpyValues {
 /// writeable again by [`ReadOnly::restore`] if it was.
 struct ReadOnly(Option<Py<PyAny>>);
 
+/// How many live figures hold each array that a figure made read-only
+/// (by the array object's address): the last one to go makes it writeable
+/// again.
+static HELD: std::sync::Mutex<Vec<(usize, usize)>> = std::sync::Mutex::new(Vec::new());
+
 impl ReadOnly {
     fn of(array: &Bound<'_, PyAny>) -> PyResult<ReadOnly> {
+        let key = array.as_ptr() as usize;
+        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = held.iter_mut().find(|(k, _)| *k == key) {
+            // Already read-only for another figure: held once more.
+            entry.1 += 1;
+            return Ok(ReadOnly(Some(array.clone().unbind())));
+        }
         let flags = array.getattr("flags")?;
         if !flags.getattr("writeable")?.extract::<bool>()? {
+            // Read-only by its owner's choice: left as it is.
             return Ok(ReadOnly(None));
         }
         flags.setattr("writeable", false)?;
+        held.push((key, 1));
         Ok(ReadOnly(Some(array.clone().unbind())))
     }
 
     fn restore(&mut self, py: Python<'_>) {
-        if let Some(array) = self.0.take() {
+        let Some(array) = self.0.take() else { return };
+        let key = array.as_ptr() as usize;
+        let last = {
+            let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(at) = held.iter().position(|(k, _)| *k == key) else { return };
+            held[at].1 -= 1;
+            let last = held[at].1 == 0;
+            if last {
+                held.swap_remove(at);
+            }
+            last
+        };
+        if last {
+            // Python calls must not meet an exception already raised (a
+            // figure dropped while one unwinds): keep it aside meanwhile.
+            let pending = PyErr::take(py);
             // A failure here leaves the array read-only, which is safe.
             let _ = array.bind(py).getattr("flags").and_then(|f| f.setattr("writeable", true));
+            if let Some(error) = pending {
+                error.restore(py);
+            }
         }
     }
 }

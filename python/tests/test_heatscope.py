@@ -567,3 +567,55 @@ def test_tick_labels_given_as_a_list_change_the_text_not_the_matching():
         for position in range(0, 30, 4):
             want = tuple(round(255 * c) for c in to_rgb(colours.iloc[order[position]]))
             assert bar_pixel(grid, pixels, "row_colors:colour", position) == want
+
+
+def test_figures_keep_their_values_while_they_live():
+    import gc
+
+    # Two figures of one array: it stays read-only until both are gone.
+    x = np.ascontiguousarray(random(30, 4), dtype=np.float32)
+    first, second = heatscope.clustermap(x), heatscope.clustermap(x)
+    del first
+    gc.collect()
+    with pytest.raises(ValueError, match="read-only"):
+        x[0, 0] = 1.0
+    del second
+    gc.collect()
+    x[0, 0] = 1.0
+    # A float32 DataFrame is copied: writing through the frame leaves the figure as it was.
+    frame = pd.DataFrame(np.ascontiguousarray(random(30, 4), dtype=np.float32))
+    before = frame.to_numpy().copy()
+    grid = heatscope.clustermap(frame, row_cluster=False, col_cluster=False)
+    frame.iloc[:5] = -50.0
+    np.testing.assert_array_equal(grid.data2d.to_numpy(), before)
+    # A figure dropped while an exception unwinds leaves that exception as it was.
+    with pytest.raises(TypeError, match="bbox_inches"):
+        heatscope.clustermap(random(20, 3).astype(np.float32)).savefig("x.png", bbox_inches="tight")
+
+
+def test_numpy_scalars_one_letter_colours_and_categorical_columns():
+    from matplotlib.colors import to_rgb
+
+    frame = pd.DataFrame(random(30, 4), index=[f"r{i}" for i in range(30)])
+    named = ["red", "k", "g"]
+    colours = pd.Series([named[i % 3] for i in range(30)], index=frame.index, name="c")
+    grid = heatscope.clustermap(
+        frame, row_colors=colours, vmin=np.float32(-3), center=np.float64(0), row_cut=np.int64(3), width=600, height=500
+    )
+    pixels = png_of(grid)
+    for position in range(0, 30, 5):
+        want = tuple(round(255 * c) for c in to_rgb(colours.iloc[grid.dendrogram_row.reordered_ind[position]]))
+        assert bar_pixel(grid, pixels, "row_colors:c", position) == want
+    assert len(grid.row_clusters.unique()) == 3
+    # Eleven clusters named 0 to 10, of pandas' categorical dtype: categories, with a legend.
+    clusters = pd.Series(pd.Categorical([str(i % 11) for i in range(30)]), index=frame.index, name="leiden")
+    layout = heatscope.clustermap(frame, row_colors=clusters, width=700, height=600).layout()
+    assert "legend:leiden" in [p["name"] for p in layout["panels"]]
+    entries = [t["text"] for t in layout["texts"] if t["kind"] == "legend_entry"]
+    assert entries == [str(i) for i in range(11)]
+
+
+def test_repeated_labels_are_warned_about():
+    frame = pd.DataFrame(random(6, 3), index=["A", "A", "A", "B", "C", "D"])
+    with pytest.warns(UserWarning, match="3 rows are labelled 'A'"):
+        heatscope.clustermap(frame)
