@@ -340,7 +340,12 @@ pub fn cluster(
     let n = axis.len(matrix);
     options.budget.check(n, axis.dim(matrix), options.optimal_ordering)?;
     let dist = pdist(matrix, axis, options.metric, progress)?;
-    Ok(link_and_order(dist, options.method, options.optimal_ordering, progress))
+    let tree = link_and_order(dist, options.method, options.optimal_ordering, progress);
+    // The ordering stops early, unordered, when interrupted.
+    if options.optimal_ordering && crate::progress::interrupted() {
+        return Err(ClusterError::Interrupted);
+    }
+    Ok(tree)
 }
 
 /// The tree of `dist` by `method`, in optimal leaf order if `ordering`.

@@ -44,7 +44,9 @@ impl Dendrogram {
     /// orders the one found first is kept).
     ///
     /// Takes `O(n²)` memory (`n × n` tables of distances and of best path
-    /// lengths) and at most `O(n³)` time, parallel within each merge.
+    /// lengths) and at most `O(n³)` time, parallel within each merge. Once
+    /// [`crate::progress::interrupted`], it stops at the next merge and
+    /// returns the tree unordered, for its caller to report the interruption.
     ///
     /// [`leaves`]: Dendrogram::leaves
     ///
@@ -75,6 +77,9 @@ impl Dendrogram {
         // holding positions u and w, starting at u and ending at w.
         let mut best = vec![0.0f64; n * n];
         for m in self.merges() {
+            if crate::progress::interrupted() {
+                return self.clone();
+            }
             let (sa, sb) = (spans[m.a], spans[m.b]);
             let (start, mid, end) = (sa.start, sb.start, sb.end);
             let (rows_a, rows_b) = best[start * n..end * n].split_at_mut((mid - start) * n);

@@ -307,6 +307,10 @@ pub(crate) fn cluster_approx(
         Some(k) => build(&run, &items, Top::Groups(k), seed, progress),
     }
     .map_err(|e| named(&run.space, e))?;
+    // An ordering stops early, unordered, when interrupted.
+    if run.ordering && progress::interrupted() {
+        return Err(ClusterError::Interrupted);
+    }
     let merges = if run.ordering { label_in_height_order(n, top.merges) } else { sort_and_label(n, top.merges) };
     Ok(Dendrogram::from_merges(n, merges))
 }
