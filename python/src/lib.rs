@@ -300,10 +300,17 @@ fn spec_of(input: InputSpec, options: &str) -> PyResult<FigureSpec> {
 }
 
 impl Figure {
-    /// The figure's spec at `width` × `height` pixels, its fonts `scale`
-    /// times the size asked for.
+    /// The figure's spec at `width` × `height` pixels, its fonts and tree
+    /// lines `scale` times the size asked for (as matplotlib scales points
+    /// with the dpi).
     fn sized(&self, width: u32, height: u32, scale: f32) -> PyResult<FigureSpec> {
-        let spec = FigureSpec { width, height, font_size: self.spec.font_size * scale, ..self.spec.clone() };
+        let spec = FigureSpec {
+            width,
+            height,
+            font_size: self.spec.font_size * scale,
+            tree_linewidth: (self.spec.tree_linewidth * scale).clamp(1.0, 20.0),
+            ..self.spec.clone()
+        };
         spec.check().map_err(|e| PyValueError::new_err(e.0))?;
         Ok(spec)
     }

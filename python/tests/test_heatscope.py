@@ -619,3 +619,20 @@ def test_repeated_labels_are_warned_about():
     frame = pd.DataFrame(random(6, 3), index=["A", "A", "A", "B", "C", "D"])
     with pytest.warns(UserWarning, match="3 rows are labelled 'A'"):
         heatscope.clustermap(frame)
+
+
+def test_tree_lines_scale_with_the_dpi_as_the_text_does():
+    frame = pbmc(60, 20)
+
+    def inked(grid):
+        """Dark pixels in the column tree's panel, and the panel's area."""
+        panel = next(p["rect"] for p in grid.layout()["panels"] if p["name"] == "col_dendrogram")
+        x, y, w, h = (int(panel[k]) for k in ("x", "y", "w", "h"))
+        tree = png_of(grid)[y : y + h, x : x + w, :3]
+        return int((tree.max(axis=2) < 128).sum()), w * h
+
+    thin, area = inked(heatscope.clustermap(frame, figsize=(6, 5), dpi=100))
+    thick, area_3 = inked(heatscope.clustermap(frame, figsize=(6, 5), dpi=300))
+    # Lines 3 px wide and 3 times as long in a panel about 9 times the
+    # area: about the same share of it inked (a third with hairlines).
+    assert 0.75 < (thick / area_3) / (thin / area) < 1.35
