@@ -195,14 +195,33 @@ class ClusterGrid:
         """Where everything lies in the figure: panels, labels, colour scale."""
         return json.loads(self._figure.layout(*self._size()))
 
-    def savefig(self, path: Union[str, os.PathLike], dpi: Optional[float] = None) -> None:
-        """Writes the figure as PNG or SVG (by the file's extension). A
-        ``dpi`` other than ``clustermap``'s enlarges (or shrinks) the whole
-        figure, text included, as matplotlib's does."""
+    def savefig(
+        self,
+        path: Any,
+        dpi: Optional[float] = None,
+        *,
+        format: Optional[str] = None,
+        bbox_inches: Optional[str] = None,
+    ) -> None:
+        """Writes the figure as PNG or SVG: to a path (the format by its
+        extension, or ``format``) or to a binary file object (``format``,
+        PNG by default), as matplotlib's ``savefig``. A ``dpi`` other than
+        ``clustermap``'s enlarges (or shrinks) the whole figure, text and
+        tree lines included, as matplotlib's does. ``bbox_inches="tight"``
+        is taken and changes nothing: the figure is laid out to its edges."""
+        if bbox_inches not in (None, "tight"):
+            raise ValueError(f"bbox_inches={bbox_inches!r}: give 'tight' or nothing")
+        if format is not None and str(format).lower() not in ("png", "svg"):
+            raise ValueError(f"format={format!r}: give 'png' or 'svg'")
+        if hasattr(path, "write"):
+            path.write(self._draw((format or "png").lower(), dpi)[0])
+            return
         path = os.fspath(path)
         extension = os.path.splitext(path)[1].lower()
-        if extension not in (".png", ".svg"):
-            raise ValueError(f"{path}: name a .png or .svg file")
+        if format is not None:
+            extension = "." + str(format).lower()
+        elif extension not in (".png", ".svg"):
+            raise ValueError(f"{path}: name a .png or .svg file, or give format='png' or 'svg'")
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             raise FileNotFoundError(f"{path}: no such folder {directory!r}; create it first")
@@ -319,8 +338,8 @@ class _Input:
                 # The frame's own memory, which writes through the frame would
                 # change under the figure: a copy, as seaborn takes.
                 self.values = np.array(self.values, dtype=np.float32, order="C", copy=True)
-            self.rows, self.cols = [str(v) for v in data.index], [str(v) for v in data.columns]
-            self.row_name, self.col_name = data.index.name, data.columns.name
+            self.rows, self.cols = _label_texts(data.index), _label_texts(data.columns)
+            self.row_name, self.col_name = _index_name(data.index), _index_name(data.columns)
         else:
             self.values = data
         if layer is not None and self.obs is None:
@@ -340,6 +359,19 @@ class _Input:
                     f"and marks match {axis}s by label, so repeated ones take one value; make the labels unique",
                     stacklevel=3,
                 )
+
+
+def _label_texts(index: Any) -> list:
+    """An index's labels as text: a MultiIndex's levels joined by "-", as seaborn writes them."""
+    if getattr(index, "nlevels", 1) > 1:
+        return ["-".join(map(str, key)) for key in index]
+    return [str(v) for v in index]
+
+
+def _index_name(index: Any) -> Any:
+    """An index's name, a MultiIndex's names joined by "-" (None if it has none)."""
+    names = [n for n in getattr(index, "names", [index.name]) if n is not None]
+    return "-".join(map(str, names)) if names else None
 
 
 def _numeric_columns(frame: Any) -> bool:

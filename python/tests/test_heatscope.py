@@ -589,8 +589,8 @@ def test_figures_keep_their_values_while_they_live():
     frame.iloc[:5] = -50.0
     np.testing.assert_array_equal(grid.data2d.to_numpy(), before)
     # A figure dropped while an exception unwinds leaves that exception as it was.
-    with pytest.raises(TypeError, match="bbox_inches"):
-        heatscope.clustermap(random(20, 3).astype(np.float32)).savefig("x.png", bbox_inches="tight")
+    with pytest.raises(TypeError, match="transparent"):
+        heatscope.clustermap(random(20, 3).astype(np.float32)).savefig("x.png", transparent=True)
 
 
 def test_numpy_scalars_one_letter_colours_and_categorical_columns():
@@ -636,3 +636,19 @@ def test_tree_lines_scale_with_the_dpi_as_the_text_does():
     # Lines 3 px wide and 3 times as long in a panel about 9 times the
     # area: about the same share of it inked (a third with hairlines).
     assert 0.75 < (thick / area_3) / (thin / area) < 1.35
+
+
+def test_savefig_as_matplotlibs_and_multiindex_labels_as_seaborns(tmp_path):
+    index = pd.MultiIndex.from_tuples([(f"r{i}", "ab"[i % 2]) for i in range(20)], names=["gene", "kind"])
+    frame = pd.DataFrame(random(20, 3), index=index)
+    grid = heatscope.clustermap(frame, width=500, height=400)
+    # seaborn joins a MultiIndex's levels with "-".
+    assert list(grid.data2d.index) == [f"r{i}-{'ab'[i % 2]}" for i in grid.dendrogram_row.reordered_ind]
+    assert grid.data2d.index.name == "gene-kind"
+    buffer = io.BytesIO()
+    grid.savefig(buffer, bbox_inches="tight")
+    assert buffer.getvalue() == grid.to_png()
+    grid.savefig(tmp_path / "figure", format="svg")
+    assert "<svg" in (tmp_path / "figure").read_text()
+    with pytest.raises(ValueError, match="format='jpg'"):
+        grid.savefig(buffer, format="jpg")
