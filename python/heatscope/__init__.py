@@ -311,7 +311,7 @@ class _Input:
         self.path = None
         self.values = None
         self.rows = self.cols = None
-        self.obs = self.var = None
+        self.obs = self.var = self.uns = None
         # A DataFrame's index and columns names (seaborn's axis labels).
         self.row_name = self.col_name = None
         if isinstance(data, (str, os.PathLike)):
@@ -329,6 +329,7 @@ class _Input:
             self.values = values
             self.rows, self.cols = [str(v) for v in data.obs_names], [str(v) for v in data.var_names]
             self.obs, self.var = data.obs, data.var
+            self.uns = getattr(data, "uns", None)
         elif hasattr(data, "index") and hasattr(data, "columns") and hasattr(data, "to_numpy"):
             self.values = data.to_numpy()
             if self.values.dtype == object and _numeric_columns(data):
@@ -427,11 +428,21 @@ def _cells(values: Any) -> list:
 
 
 def _bar_table(
-    colors: Any, labels: list, stored: Any, directory: str, name: str, categorical: Optional[list] = None
+    colors: Any,
+    labels: list,
+    stored: Any,
+    directory: str,
+    name: str,
+    categorical: Optional[list] = None,
+    palettes: Optional[dict] = None,
+    uns: Any = None,
 ) -> list:
     """``row_colors``/``col_colors`` as bar table specs: one TSV keyed by
-    label. The names of columns of pandas' categorical dtype are added to
-    ``categorical`` (they stay categories whatever their values look like)."""
+    label. Columns of pandas' categorical dtype are added to ``categorical``
+    (they stay categories whatever their values look like), and to
+    ``palettes`` when ordered or coloured: their categories' order, with the
+    colours an AnnData keeps for them in ``uns`` (scanpy's
+    ``<column>_colors``) where it has them."""
     if colors is None:
         return []
     columns: list = []
@@ -439,6 +450,9 @@ def _bar_table(
         if stored is None or colors not in getattr(stored, "columns", []):
             raise ValueError(f"{name}={colors!r}: no such column of the AnnData's obs/var")
         colors = stored[colors]
+    names = list(colors) if isinstance(colors, (list, tuple)) else []
+    if stored is not None and names and all(isinstance(c, str) and c in stored.columns for c in names):
+        colors = stored[names]  # several obs/var columns by name: a bar each
     if hasattr(colors, "columns") and hasattr(colors, "index"):  # a DataFrame
         for column in colors.columns:
             columns.append((str(column), colors[column]))
@@ -474,6 +488,12 @@ def _bar_table(
         colours = all(v.startswith("#") for v in cells.values() if v)
         if categorical is not None and hasattr(values, "cat") and not colours:
             categorical.append(column)
+            palette = _palette(values.cat.categories, uns, column)
+            # The categories' order where it means something: an ordered
+            # categorical, or one whose colours scanpy keeps in that order
+            # (else heatscope's natural order: "2" before "10").
+            if palettes is not None and (values.cat.ordered or any(c for _, c in palette)):
+                palettes[column] = palette
     path = os.path.join(directory, f"{name}.tsv")
     with open(path, "w", encoding="utf-8") as out:
         out.write("label\t" + "\t".join(table) + "\n")
@@ -481,6 +501,25 @@ def _bar_table(
             row = [table[c].get(label, "") for c in table]
             out.write(label + "\t" + "\t".join(v.replace("\t", " ") for v in row) + "\n")
     return [path]
+
+
+def _palette(categories: Any, uns: Any, column: str) -> list:
+    """``[category, colour or None]`` pairs in the categories' order, the
+    colours from ``uns[column + "_colors"]`` where it has one for each."""
+    names = [str(c) for c in categories]
+    stored = None
+    try:
+        stored = list(uns[f"{column}_colors"]) if uns is not None and f"{column}_colors" in uns else None
+    except (TypeError, KeyError):
+        stored = None
+    if stored is None or len(stored) != len(names):
+        return [[c, None] for c in names]
+    try:
+        from matplotlib.colors import to_hex
+
+        return [[c, to_hex(k)] for c, k in zip(names, stored)]
+    except (ImportError, ValueError):
+        return [[c, str(k) if str(k).startswith("#") else None] for c, k in zip(names, stored)]
 
 
 def _split(split: Any, labels: list, source: Any, directory: str, name: str) -> Optional[str]:
@@ -691,8 +730,10 @@ def clustermap(
     options["col_linkage"] = _linkage_file(col_linkage, directory, "col_linkage")
     if source.path is None:
         categories: list = []
-        options["row_colors"] = _bar_table(row_colors, rows, source.obs, directory, "row_colors", categories)
-        options["col_colors"] = _bar_table(col_colors, cols, source.var, directory, "col_colors", categories)
+        palettes: dict = {}
+        bars = (categories, palettes, source.uns)
+        options["row_colors"] = _bar_table(row_colors, rows, source.obs, directory, "row_colors", *bars)
+        options["col_colors"] = _bar_table(col_colors, cols, source.var, directory, "col_colors", *bars)
     else:
         if not (row_colors is None or isinstance(row_colors, str)) or not (
             col_colors is None or isinstance(col_colors, str)
@@ -709,6 +750,7 @@ def clustermap(
     if source.path is None:
         given = list(options.get("categorical") or [])
         options["categorical"] = given + [c for c in categories if c not in given]
+        options["palettes"] = {**palettes, **(options.get("palettes") or {})}
     text = json.dumps(options, default=_plain_json)
     try:
         if source.path is not None:

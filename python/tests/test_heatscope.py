@@ -652,3 +652,31 @@ def test_savefig_as_matplotlibs_and_multiindex_labels_as_seaborns(tmp_path):
     assert "<svg" in (tmp_path / "figure").read_text()
     with pytest.raises(ValueError, match="format='jpg'"):
         grid.savefig(buffer, format="jpg")
+
+
+def test_an_anndatas_categories_keep_their_order_and_scanpys_colours():
+    anndata = pytest.importorskip("anndata")
+    from matplotlib.colors import to_rgb
+
+    frame = pbmc(44, 20)
+    clusters = pd.Categorical([str(i % 11) for i in range(44)], categories=[str(i) for i in range(11)])
+    levels = pd.Categorical(["low", "mid", "high", "mid"] * 11, categories=["low", "mid", "high"], ordered=True)
+    adata = anndata.AnnData(
+        X=frame.to_numpy(dtype=np.float32),
+        obs=pd.DataFrame({"louvain": clusters, "level": levels}, index=frame.index),
+        var=pd.DataFrame(index=frame.columns),
+    )
+    stored = ["#%02x%02x%02x" % (20 * i, 255 - 20 * i, (97 * i) % 256) for i in range(11)]
+    adata.uns["louvain_colors"] = np.array(stored, dtype=object)
+    grid = heatscope.clustermap(adata, row_colors="louvain", width=800, height=700)
+    pixels = png_of(grid)
+    bar = panel_named(grid, "louvain")
+    for position in range(0, 44, 5):
+        cluster = int(clusters[grid.dendrogram_row.reordered_ind[position]])
+        assert bar_pixel(grid, pixels, bar, position) == tuple(round(255 * c) for c in to_rgb(stored[cluster]))
+    layout = heatscope.clustermap(adata, row_colors=adata.obs[["level"]], width=700, height=600).layout()
+    entries = [t["text"] for t in layout["texts"] if t["kind"] == "legend_entry"]
+    assert entries == ["low", "mid", "high"]
+    # Several obs columns by name: a bar each.
+    both = heatscope.clustermap(adata, row_colors=["louvain", "level"], width=800, height=700).layout()
+    assert {"legend:louvain", "legend:level"} <= {p["name"] for p in both["panels"]}

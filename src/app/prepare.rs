@@ -560,8 +560,16 @@ pub fn prepare_panel(
         };
         bars.into_iter().map(force).collect()
     };
-    let mut row_bars = forced(row_bars)?;
-    let mut col_bars = forced(col_bars)?;
+    // Categories in the order (and colours) given with them.
+    let ordered = |bars: Vec<AnnotationBar>| -> Vec<AnnotationBar> {
+        let given = |bar: AnnotationBar| match figure.palettes.get(&bar.name) {
+            Some(palette) => bar.in_given_order(palette),
+            None => bar,
+        };
+        bars.into_iter().map(given).collect()
+    };
+    let mut row_bars = ordered(forced(row_bars)?);
+    let mut col_bars = ordered(forced(col_bars)?);
     let cut = |tree: &Option<Dendrogram>,
                k: Option<usize>,
                height: Option<f64>,

@@ -191,6 +191,11 @@ pub struct FigureSpec {
     /// numbers, whatever their values look like.
     pub categorical: Vec<String>,
     pub numeric: Vec<String>,
+    /// Categorical bars, by name: their categories' order, and a colour for
+    /// each where given (pandas' categories and scanpy's `uns` colours of
+    /// an AnnData held in memory, as an `.h5ad` file stores them).
+    #[serde(default)]
+    pub palettes: std::collections::BTreeMap<String, Vec<(String, Option<String>)>>,
     /// Rows marked by label (ComplexHeatmap's `anno_mark`): labels, or one
     /// file of labels, one a line. Their labels replace the row labels.
     pub mark_rows: Vec<String>,
@@ -265,6 +270,7 @@ impl FigureSpec {
             row_colors: Vec::new(),
             col_colors: Vec::new(),
             categorical: Vec::new(),
+            palettes: Default::default(),
             numeric: Vec::new(),
             mark_rows: Vec::new(),
             mark_cols: Vec::new(),

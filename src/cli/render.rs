@@ -301,6 +301,7 @@ impl FigureArgs {
             row_colors: self.row_colors.clone(),
             col_colors: self.col_colors.clone(),
             categorical: self.categorical.clone(),
+            palettes: Default::default(),
             mark_rows: self.mark_rows.clone(),
             mark_cols: self.mark_cols.clone(),
             numeric: self.numeric.clone(),

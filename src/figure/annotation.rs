@@ -390,6 +390,38 @@ impl AnnotationBar {
         AnnotationBar { name: annotation.name.clone(), values }
     }
 
+    /// This bar with its categories in `given`'s order (those present;
+    /// any others after them, as they were), in `given`'s colours where it
+    /// has one for each of them (kept, as an `.h5ad`'s stored colours
+    /// are). A numeric bar, or one of colours, is returned as it is.
+    pub fn in_given_order(self, given: &[(String, Option<String>)]) -> AnnotationBar {
+        let BarValues::Categorical { codes, categories, palette } = self.values else {
+            return self;
+        };
+        if palette.is_given() {
+            return AnnotationBar { name: self.name, values: BarValues::Categorical { codes, categories, palette } };
+        }
+        let mut order: Vec<usize> = Vec::with_capacity(categories.len());
+        for (name, _) in given {
+            if let Some(i) = categories.iter().position(|c| c == name).filter(|i| !order.contains(i)) {
+                order.push(i);
+            }
+        }
+        order.extend((0..categories.len()).filter(|i| !order.contains(i)).collect::<Vec<_>>());
+        let mut renumbered = vec![0u32; categories.len()];
+        for (new, &old) in order.iter().enumerate() {
+            renumbered[old] = new as u32;
+        }
+        let codes = codes.into_iter().map(|c| c.map(|c| renumbered[c as usize])).collect();
+        let categories: Vec<String> = order.iter().map(|&i| categories[i].clone()).collect();
+        let colour = |c: &String| given.iter().find(|(g, _)| g == c).and_then(|(_, colour)| colour.as_deref());
+        let palette = match categories.iter().map(|c| colour(c).and_then(Rgba::parse)).collect::<Option<Vec<_>>>() {
+            Some(colors) if !colors.is_empty() => Palette::given(colors),
+            _ => palette,
+        };
+        AnnotationBar { name: self.name, values: BarValues::Categorical { codes, categories, palette } }
+    }
+
     /// The palette of a categorical bar.
     pub fn palette(&self) -> Option<&Palette> {
         match &self.values {
@@ -499,6 +531,38 @@ impl AnnotationBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn categories_take_the_given_order_and_colours() {
+        // classify sorts the categories: high, low, mid.
+        let cells = [Some("low"), Some("high"), None, Some("mid"), Some("low")];
+        let bar = AnnotationBar { name: "level".into(), values: classify(&cells) };
+        let given = |colours: [Option<&str>; 4]| -> Vec<(String, Option<String>)> {
+            ["unused", "low", "mid", "high"]
+                .iter()
+                .zip(colours)
+                .map(|(c, k)| (c.to_string(), k.map(String::from)))
+                .collect()
+        };
+        let all = given([Some("#000000"), Some("#ff0000"), Some("#00ff00"), Some("#0000ff")]);
+        let BarValues::Categorical { codes, categories, palette } = bar.clone().in_given_order(&all).values else {
+            panic!("categorical")
+        };
+        assert_eq!(categories, ["low", "mid", "high"]);
+        assert_eq!(codes, [Some(0), Some(2), None, Some(1), Some(0)]);
+        assert!(palette.is_given());
+        assert_eq!(
+            (0..3).map(|i| palette.color(i)).collect::<Vec<_>>(),
+            [Rgba::parse("#ff0000").unwrap(), Rgba::parse("#00ff00").unwrap(), Rgba::parse("#0000ff").unwrap()]
+        );
+        // Without a colour for each category present: the order alone.
+        let some = given([None, Some("#ff0000"), None, Some("#0000ff")]);
+        let BarValues::Categorical { categories, palette, .. } = bar.in_given_order(&some).values else {
+            panic!("categorical")
+        };
+        assert_eq!(categories, ["low", "mid", "high"]);
+        assert!(!palette.is_given());
+    }
 
     #[test]
     fn items_sort_by_category_then_number_and_keep_their_order_among_equals() {
