@@ -118,6 +118,7 @@ class ClusterGrid:
         keep: list,
         names: tuple = (None, None),
         clustered: tuple = (True, True),
+        labels: Optional[tuple] = None,
     ):
         self._figure = figure
         # The figure at 100 dpi; drawn at `dpi`, text included.
@@ -132,7 +133,9 @@ class ClusterGrid:
         self.dendrogram_row = Dendrogram(figure.row_linkage(), self._row_order) if clustered[0] else None
         #: The columns' tree; None when the columns were not clustered.
         self.dendrogram_col = Dendrogram(figure.col_linkage(), self._col_order) if clustered[1] else None
-        self.row_labels, self.col_labels = figure.labels()
+        # The data's labels (the figure's own for a file; tick labels given
+        # as a list change only the drawn text).
+        self.row_labels, self.col_labels = labels if labels is not None else figure.labels()
 
     @property
     def data2d(self) -> Any:
@@ -770,9 +773,9 @@ def clustermap(
     # text `dpi / 100` times its size, as matplotlib scales points.
     base = (width * 100 / dpi, height * 100 / dpi)
     names = (source.row_name, source.col_name)
-    grid = ClusterGrid(figure, base[0], base[1], dpi, [scratch], names, (bool(row_cluster), bool(col_cluster)))
-    if source.path is None:
-        grid.row_labels, grid.col_labels = list(rows), list(cols)
+    labels = None if source.path is not None else (list(rows), list(cols))
+    clustered = (bool(row_cluster), bool(col_cluster))
+    grid = ClusterGrid(figure, base[0], base[1], dpi, [scratch], names, clustered, labels)
     # The window reads a file: an array is written once, when first viewed.
     written: list = []
 
