@@ -44,6 +44,36 @@ pub fn set_reporter(reporter: Option<Arc<dyn Reporter>>) {
     }
 }
 
+/// Notes kept for [`take_notes`] instead of written, while kept.
+static NOTES: Mutex<Option<Vec<String>>> = Mutex::new(None);
+
+/// A one-line note of a stage (what it computed and how fast, a warning
+/// starting "warning: "): written to stderr, or kept for [`take_notes`]
+/// once [`keep_notes`] has been called (the Python package hands them to
+/// `logging` and `warnings`).
+pub fn note(line: String) {
+    match NOTES.lock() {
+        Ok(mut kept) if kept.is_some() => kept.as_mut().expect("checked").push(line),
+        _ => eprintln!("{line}"),
+    }
+}
+
+/// Keeps every later [`note`] for [`take_notes`] instead of writing it
+/// (`false`: writes them again, as the window wants while it loads).
+pub fn keep_notes(keep: bool) {
+    if let Ok(mut kept) = NOTES.lock() {
+        match keep {
+            true => drop(kept.get_or_insert_with(Vec::new)),
+            false => *kept = None,
+        }
+    }
+}
+
+/// The notes kept since the last call, oldest first.
+pub fn take_notes() -> Vec<String> {
+    NOTES.lock().ok().and_then(|mut kept| kept.as_mut().map(std::mem::take)).unwrap_or_default()
+}
+
 /// Turns every later progress bar on or off (`--quiet`).
 pub fn set_enabled(enabled: bool) {
     ENABLED.store(enabled, Ordering::Relaxed);

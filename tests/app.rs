@@ -80,7 +80,8 @@ fn a_spec_reads_from_json_with_every_choice_named() {
         "cbar_label": "z", "xlabel": "gene", "ylabel": null, "title": null, "dendrogram_ratio": 0.2, "colors_ratio": 0.03,
         "tree_linewidth": 2.0, "width": 800, "height": 600, "font_size": 10.0, "nan_color": "#000000", "agg": "extremes",
         "bare": false, "layout_out": null, "link": ["b.tsv"], "link_order": "follow",
-        "link_shared_scale": true, "connector_color": "clusters", "connector_alpha": 0.5
+        "link_shared_scale": true, "link_axis_names": [["time", null]], "connector_color": "clusters",
+        "connector_alpha": 0.5
     }"##;
     let spec: FigureSpec = serde_json::from_str(json).unwrap();
     let mut want = FigureSpec::new(InputSpec {
@@ -117,6 +118,7 @@ fn a_spec_reads_from_json_with_every_choice_named() {
     want.link = vec!["b.tsv".into()];
     want.link_order = LinkOrder::Follow;
     want.link_shared_scale = true;
+    want.link_axis_names = vec![[Some("time".into()), None]];
     want.connector_color = "clusters".into();
     want.connector_alpha = 0.5;
     assert_eq!(spec, want);

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -86,10 +87,13 @@ def linkage(
             f"got metric={metric!r}"
         )
     x = _as_float32(X, "X")
-    try:
-        return _core.linkage(x, method, metric, bool(optimal_ordering), bool(approx), memory_budget)
-    except (ValueError, MemoryError) as error:
-        _raise_plain(error, {"memory_budget", "approx", "method", "metric", "optimal_ordering"})
+    with _NOTES:
+        try:
+            return _core.linkage(x, method, metric, bool(optimal_ordering), bool(approx), memory_budget)
+        except (ValueError, MemoryError) as error:
+            _raise_plain(error, {"memory_budget", "approx", "method", "metric", "optimal_ordering"})
+        finally:
+            _pass_notes()
 
 
 class Dendrogram:
@@ -119,6 +123,8 @@ class ClusterGrid:
         names: tuple = (None, None),
         clustered: tuple = (True, True),
         labels: Optional[tuple] = None,
+        indexes: tuple = (None, None),
+        font_size: float = 12.0,
     ):
         self._figure = figure
         # The figure at 100 dpi; drawn at `dpi`, text included.
@@ -126,6 +132,7 @@ class ClusterGrid:
         self._height = height
         self._dpi = dpi
         self._keep = keep  # temporary files the figure reads
+        self._font_size = font_size
         self._names = names  # the DataFrame's index and columns names
         self._row_order, self._col_order = figure.row_order(), figure.col_order()
         #: The rows' tree, as seaborn's; None when the rows were not clustered
@@ -136,6 +143,9 @@ class ClusterGrid:
         # The data's labels (the figure's own for a file; tick labels given
         # as a list change only the drawn text).
         self.row_labels, self.col_labels = labels if labels is not None else figure.labels()
+        # A DataFrame's or AnnData's own index and columns (their values and
+        # dtype, a MultiIndex whole), for data2d and the clusters.
+        self._indexes = indexes
 
     @property
     def data2d(self) -> Any:
@@ -147,33 +157,44 @@ class ClusterGrid:
             import pandas as pd
         except ImportError:
             return values
-        index = pd.Index([self.row_labels[i] for i in rows], name=self._names[0])
-        columns = pd.Index([self.col_labels[j] for j in cols], name=self._names[1])
-        return pd.DataFrame(values, index=index, columns=columns)
+        return pd.DataFrame(values, index=self._index(0, rows), columns=self._index(1, cols))
 
-    def _clusters(self, groups: Optional[list], labels: list, what: str) -> Any:
+    def _index(self, axis: int, order: Optional[list] = None) -> Any:
+        """The data's index (0) or columns (1), in ``order``: the input's own
+        where it had one, else its labels as text."""
+        import pandas as pd
+
+        own = self._indexes[axis]
+        if own is not None:
+            return own if order is None else own.take(order)
+        labels = self.row_labels if axis == 0 else self.col_labels
+        order = range(len(labels)) if order is None else order
+        return pd.Index([labels[i] for i in order], name=self._names[axis])
+
+    def _clusters(self, groups: Optional[list], axis: int, what: str) -> Any:
         if groups is None:
             raise ValueError(f"no {what} cut: pass {what}_cut=K to clustermap")
         try:
             import pandas as pd
         except ImportError:
             return np.asarray(groups)
-        return pd.Series(groups, index=labels, name=f"{what} cluster")
+        return pd.Series(groups, index=self._index(axis), name=f"{what} cluster")
 
     @property
     def row_clusters(self) -> Any:
         """Each row's flat cluster of ``row_cut`` (numbered from 1 as scipy's
-        ``fcluster``), in matrix order: a Series by row label."""
-        return self._clusters(self._figure.row_clusters(), self.row_labels, "row")
+        ``fcluster``), in matrix order: a Series on the data's own index."""
+        return self._clusters(self._figure.row_clusters(), 0, "row")
 
     @property
     def col_clusters(self) -> Any:
         """Each column's flat cluster of ``col_cut``, as ``row_clusters``."""
-        return self._clusters(self._figure.col_clusters(), self.col_labels, "col")
+        return self._clusters(self._figure.col_clusters(), 1, "col")
 
     def _size(self, dpi: Optional[float] = None) -> tuple:
         """Width, height and text scale at ``dpi`` (``clustermap``'s by default)."""
         dpi = _dpi(self._dpi if dpi is None else dpi, "dpi")
+        _check_text(self._font_size, dpi, "dpi")
         scale = dpi / 100
         width, height = round(self._width * scale), round(self._height * scale)
         if max(width, height) > _LARGEST:
@@ -185,10 +206,23 @@ class ClusterGrid:
 
     def _draw(self, format: str, dpi: Optional[float] = None) -> tuple:
         size = self._size(dpi)
-        try:
-            return self._figure.draw(format, *size)
-        except ValueError as error:
-            _raise_plain(error, {"width", "height", "font_size"})
+        with _NOTES:
+            try:
+                drawn = self._figure.draw(format, *size)
+            except ValueError as error:
+                _raise_plain(error, {"width", "height", "font_size"})
+            finally:
+                _pass_notes(4)
+        shortened = json.loads(drawn[1]).get("shortened") or []
+        if shortened:
+            import warnings
+
+            warnings.warn(
+                f"{len(shortened)} text(s) not drawn whole or legibly for lack of room (first: {shortened[0]}); "
+                "give a larger figsize, or a smaller font_size; layout()['shortened'] lists them",
+                stacklevel=3,
+            )
+        return drawn
 
     def to_png(self) -> bytes:
         """The figure as a PNG file's bytes."""
@@ -255,7 +289,13 @@ class ClusterGrid:
             raise ValueError("this figure cannot be viewed")
         path, options, cache_dir = self._view()
         shot = None if screenshot is None else os.fspath(screenshot)
-        _core.view(path, options, cache_dir, exit_after_frames, shot)
+        try:
+            _core.view(path, options, cache_dir, exit_after_frames, shot)
+        except (OSError, RuntimeError, ValueError) as error:
+            command = "`heatscope render FILE -o out.png`"
+            if command not in str(error):
+                raise
+            raise type(error)(str(error).replace(command, "the figure's savefig('out.png')")) from error
 
     _view: Any = None
 
@@ -276,6 +316,49 @@ def _pixels(value: Any, name: str) -> int:
 
 #: The largest side of a figure, in pixels.
 _LARGEST = 16384
+
+
+def _pass_notes(stacklevel: int = 3, known: Any = (), directory: Optional[str] = None) -> None:
+    """The library's notes since the last call, in Python's words (see
+    ``_plain``), each where Python users look: warnings as
+    ``warnings.warn``, the rest (what was computed, in how long) at INFO
+    level of the ``heatscope`` logger. The notes are the process's: the
+    calls that make them hold ``_NOTES``, so that each takes its own."""
+    import logging
+    import warnings
+
+    for line in _core.take_notes():
+        line = _plain(line, known, directory)
+        if line.startswith("warning: "):
+            warnings.warn(line[len("warning: ") :], stacklevel=stacklevel)
+        else:
+            logging.getLogger("heatscope").info(line)
+
+
+#: Held while the library works and its notes are taken (see ``_pass_notes``).
+_NOTES = threading.Lock()
+
+
+#: The fields of heatscope's figure spec, any of which clustermap takes by name.
+_SPEC_FIELDS = frozenset(json.loads(_core.spec_fields()))
+
+#: The figure's size when none is given, in inches (at ``dpi``).
+_DEFAULT_INCHES = (12, 10)
+
+#: The largest text, in pixels.
+_LARGEST_TEXT = 200
+
+
+def _check_text(font_size: Any, dpi: float, name: str) -> None:
+    """Refuses a dpi at which the text would be larger than the library draws."""
+    number = isinstance(font_size, (int, float, np.number)) and not isinstance(font_size, (bool, np.bool_))
+    if not (number and np.isfinite(font_size) and font_size > 0):
+        raise ValueError(f"font_size={font_size!r}: give a positive number of pixels at 100 dpi, e.g. 12")
+    if font_size * dpi / 100 > _LARGEST_TEXT:
+        raise ValueError(
+            f"{name}={dpi:g}: the text would be {font_size * dpi / 100:g} px high, over {_LARGEST_TEXT}; "
+            f"give a dpi up to {_LARGEST_TEXT * 100 / font_size:g}"
+        )
 
 
 def _dpi(value: Any, name: str) -> float:
@@ -300,7 +383,11 @@ def _labels_mode(value: Any, n: int, what: str) -> tuple:
     if isinstance(value, str) and value == "auto":
         return "auto", None
     if isinstance(value, (int, np.integer)):
-        raise ValueError(f"{what}={value}: a step between labels is not supported; give True, False, 'auto' or a list")
+        if value < 1:
+            raise ValueError(f"{what}={value}: give a step of 1 or more (every k-th label)")
+        return {"every": int(value)}, None
+    if value is None or isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{what}={value!r}: give True, False, 'auto', a step (every k-th label) or a list of labels")
     labels = [str(v) for v in value]
     if len(labels) != n:
         raise ValueError(f"{what}: {len(labels)} labels given for {n}")
@@ -317,6 +404,8 @@ class _Input:
         self.obs = self.var = self.uns = None
         # A DataFrame's index and columns names (seaborn's axis labels).
         self.row_name = self.col_name = None
+        # A DataFrame's or AnnData's index and columns, as they are.
+        self.row_index = self.col_index = None
         if isinstance(data, (str, os.PathLike)):
             self.path = os.fspath(data)
             if not os.path.exists(self.path):
@@ -331,6 +420,7 @@ class _Input:
                 values = values.toarray()
             self.values = values
             self.rows, self.cols = [str(v) for v in data.obs_names], [str(v) for v in data.var_names]
+            self.row_index, self.col_index = data.obs_names, data.var_names
             self.obs, self.var = data.obs, data.var
             self.uns = getattr(data, "uns", None)
         elif hasattr(data, "index") and hasattr(data, "columns") and hasattr(data, "to_numpy"):
@@ -344,6 +434,9 @@ class _Input:
                 self.values = np.array(self.values, dtype=np.float32, order="C", copy=True)
             self.rows, self.cols = _label_texts(data.index), _label_texts(data.columns)
             self.row_name, self.col_name = _index_name(data.index), _index_name(data.columns)
+            self.row_index, self.col_index = data.index, data.columns
+        elif hasattr(data, "toarray") and hasattr(data, "nnz"):
+            self.values = data.astype(np.float32).toarray()  # a scipy sparse matrix, drawn dense
         else:
             self.values = data
         if layer is not None and self.obs is None:
@@ -392,10 +485,12 @@ def _is_series(value: Any) -> bool:
     return hasattr(value, "index") and hasattr(value, "name") and hasattr(value, "to_numpy")
 
 
-def _is_colour(value: Any, letters: bool = False) -> bool:
-    """Whether a bar value names a colour: #hex, an RGB(A) tuple, or a colour
-    name of two letters or more, or of one with ``letters`` (not "0.5", a
-    category label too)."""
+def _is_colour(value: Any, loose: bool = False) -> bool:
+    """Whether a bar value names a colour: #hex, an RGB(A) tuple, or a
+    colour name of letters ("red", "tab:blue"); ``loose`` (seaborn's reading
+    of a bar of colours) also takes one-letter names ("r"), matplotlib's
+    cycle ("C1") and grey levels written with a point ("0.5"), where "0"
+    and "1" stay cluster names."""
     try:
         from matplotlib.colors import is_color_like
     except ImportError:
@@ -408,26 +503,31 @@ def _is_colour(value: Any, letters: bool = False) -> bool:
         return True
     try:
         float(value)
-        return False
+        return loose and "." in value
     except ValueError:
-        return letters or len(value) > 1
+        return loose or (len(value) > 1 and value.replace(":", "").isalpha())
 
 
-def _cells(values: Any) -> list:
+def _cells(values: Any, categorical: bool = False, colours: bool = True) -> list:
     """A bar's values as table cells (empty where missing): colours as
-    #rrggbb when every value present is a colour (one-letter names such as
-    "k" too, beside a surer one: "r", "g", "b" alone are categories), else
-    each as text (a category or a number)."""
+    #rrggbb when ``colours`` may be given and every value present is a
+    colour, as seaborn reads ``row_colors`` ("r", "0.5", "tab:blue" too,
+    and "none" for a blank cell; for pandas' categorical dtype, as scanpy's
+    obs columns are, only #hex, tuples and names of letters), else each as
+    text (a category or a number)."""
     values = list(values)
     missing = [v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)) for v in values]
-    present = [v for v, gone in zip(values, missing) if not gone]
+    present = [v for v, m in zip(values, missing) if not m]
     distinct = {v if not isinstance(v, list) else tuple(v) for v in present}
-    if present and all(_is_colour(v, True) for v in distinct) and any(_is_colour(v) for v in distinct):
+    blank = {v for v in distinct if isinstance(v, str) and v.lower() == "none"}
+    named = distinct - blank
+    if colours and named and all(_is_colour(v, not categorical) for v in named):
         from matplotlib.colors import to_hex
 
-        hexes = {v: to_hex(v) for v in distinct}
-        return ["" if gone else hexes[v] for v, gone in zip(values, missing)]
-    return ["" if gone else str(v) for v, gone in zip(values, missing)]
+        hexes = {v: to_hex(v) for v in named}
+        hexes.update({v: "" for v in blank})
+        return ["" if m else hexes[v if not isinstance(v, list) else tuple(v)] for v, m in zip(values, missing)]
+    return ["" if m else str(v) for v, m in zip(values, missing)]
 
 
 def _bar_table(
@@ -439,6 +539,7 @@ def _bar_table(
     categorical: Optional[list] = None,
     palettes: Optional[dict] = None,
     uns: Any = None,
+    colours: bool = True,
 ) -> list:
     """``row_colors``/``col_colors`` as bar table specs: one TSV keyed by
     label. Columns of pandas' categorical dtype are added to ``categorical``
@@ -450,8 +551,12 @@ def _bar_table(
         return []
     columns: list = []
     if isinstance(colors, str):
-        if stored is None or colors not in getattr(stored, "columns", []):
-            raise ValueError(f"{name}={colors!r}: no such column of the AnnData's obs/var")
+        if stored is None:
+            raise ValueError(f"{name}={colors!r}: a column name goes with an AnnData; give the values (a Series or list)")
+        if colors not in stored.columns:
+            table = "obs" if name.startswith("row") else "var"
+            known = ", ".join(map(str, stored.columns)) or "none"
+            raise ValueError(f"{name}={colors!r}: no such column of the AnnData's {table}; its columns are: {known}")
         colors = stored[colors]
     names = list(colors) if isinstance(colors, (list, tuple)) else []
     if stored is not None and names and all(isinstance(c, str) and c in stored.columns for c in names):
@@ -480,13 +585,13 @@ def _bar_table(
     for column, values in columns:
         if _is_series(values):
             keys = [str(k) for k in values.index]
-            cells = dict(zip(keys, _cells(values)))
+            cells = dict(zip(keys, _cells(values, hasattr(values, "cat"), colours)))
             if not set(keys) & set(labels):
                 raise ValueError(f"{name}: none of its labels is among the data's")
         else:
             if len(values) != len(labels):
                 raise ValueError(f"{name}: {len(values)} values given for {len(labels)} labels")
-            cells = dict(zip(labels, _cells(values)))
+            cells = dict(zip(labels, _cells(values, colours=colours)))
         table[column] = cells
         colours = all(v.startswith("#") for v in cells.values() if v)
         if categorical is not None and hasattr(values, "cat") and not colours:
@@ -540,7 +645,8 @@ def _split(split: Any, labels: list, source: Any, directory: str, name: str) -> 
     if hasattr(split, "columns") and len(split.columns) != 1:
         raise ValueError(f"{name}: give one column of categories")
     stored = source.obs if name == "row_split" else source.var
-    [path] = _bar_table(split, labels, stored, directory, name)
+    # A split's values are categories, whatever they look like.
+    [path] = _bar_table(split, labels, stored, directory, name, colours=False)
     if isinstance(split, str):
         column = split
     elif hasattr(split, "columns"):
@@ -615,6 +721,7 @@ def clustermap(
     layer: Optional[str] = None,
     font_size: float = 12.0,
     cache_dir: Optional[str] = None,
+    cbar_kws: Optional[dict] = None,
     **heatscope_options: Any,
 ) -> ClusterGrid:
     """Clusters the rows and columns of ``data`` and draws the clustered heatmap.
@@ -625,11 +732,14 @@ def clustermap(
     ``col_linkage`` (scipy linkage matrices), ``row_colors`` / ``col_colors``
     (a Series, DataFrame or list of colours or categories, a list of such
     lists for a bar each, or the name of an ``obs``/``var`` column of an
-    AnnData or ``.h5ad`` file), ``cmap``, ``center``, ``robust``,
-    ``vmin``, ``vmax``, ``figsize`` (inches at ``dpi``, the text scaled with
-    ``dpi`` as matplotlib scales points; or ``width`` and ``height`` in
-    pixels), ``dendrogram_ratio``, ``colors_ratio``, ``xticklabels`` /
-    ``yticklabels`` (True, False, "auto" or a list, which changes the text
+    AnnData or ``.h5ad`` file; values that all name colours, "r" and "0.5"
+    included, are colours, except in pandas' categorical columns, where only
+    #hex, tuples and longer names are), ``cmap``, ``center``, ``robust``,
+    ``vmin``, ``vmax``, ``figsize`` (inches at ``dpi``, 12 × 10 unless
+    given, the text scaled with ``dpi`` as matplotlib scales points; or
+    ``width`` and ``height`` in pixels), ``dendrogram_ratio``,
+    ``colors_ratio``, ``cbar_kws`` (its ``label``), ``xticklabels`` / ``yticklabels`` (True, False,
+    "auto", a step k for every k-th, or a list, which changes the text
     shown, not the labels annotations match). ``dendrogram_row`` is None
     when the rows are not clustered, as in seaborn. Unlike scipy (and so
     seaborn), ward, centroid and median accept any metric here, as
@@ -638,8 +748,8 @@ def clustermap(
     data's extremes (2nd and 98th percentiles with ``robust``); ``center``
     gets the map's middle colour without moving those limits; with no
     ``cmap``, seaborn's ``rocket`` (``icefire`` with a ``center``). ``cmap``
-    is a matplotlib or seaborn map's name (``_r`` reverses) or a map with
-    such a name.
+    is a matplotlib or seaborn map's name (``_r`` reverses), a matplotlib
+    ``Colormap`` or a list of colours (drawn through 256 steps).
 
     heatscope's own: ``row_cut`` / ``col_cut`` (K flat clusters, as scipy's
     ``fcluster(Z, K, "maxclust")``, shown as a bar and in
@@ -653,15 +763,30 @@ def clustermap(
     (of an AnnData or ``.h5ad`` file). A DataFrame's index and columns names become the axes'
     names, as in seaborn. Any other field of heatscope's figure spec may be
     given by name, e.g. ``xlabel="gene"``, ``categorical=["leiden"]``.
+    What the library reports goes to the ``heatscope`` logger (INFO), its
+    warnings to ``warnings``.
 
     ``data``: a 2-D numpy array (any float or int dtype), a pandas
-    DataFrame (index and columns as labels), an AnnData (``obs_names`` ×
-    ``var_names``), or the path of any file heatscope reads.
+    DataFrame (index and columns as labels, kept as they are in ``data2d``
+    and ``row_clusters``), an AnnData (``obs_names`` × ``var_names``), a
+    scipy sparse matrix (drawn dense), or the path of any file heatscope
+    reads.
     """
+    unknown = sorted(set(heatscope_options) - _SPEC_FIELDS)
+    if unknown:
+        import difflib
+        import inspect
+
+        ours = set(inspect.signature(clustermap).parameters) - {"data", "heatscope_options"}
+        close = difflib.get_close_matches(unknown[0], sorted(ours | _SPEC_FIELDS), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "see help(heatscope.clustermap) for what it takes"
+        raise TypeError(f"clustermap() got an unexpected keyword argument {unknown[0]!r}; {hint}")
     source = _Input(data, layer)
     scratch = tempfile.TemporaryDirectory(prefix="heatscope-")
     directory = scratch.name
     dpi = _dpi(dpi, "dpi")
+    if figsize is not None and (width is not None or height is not None):
+        raise ValueError("give figsize (inches) or width and height (pixels), not both")
     if figsize is not None:
         try:
             inches = [float(v) for v in figsize]
@@ -675,8 +800,25 @@ def clustermap(
                 f"figsize={figsize!r} at dpi={dpi:g} is {width} × {height} px, over {_LARGEST:,} a side; "
                 "give inches (e.g. (10, 8)) or a smaller dpi"
             )
-    width = _pixels(1200 if width is None else width, "width")
-    height = _pixels(1000 if height is None else height, "height")
+    # Unless given, the size is in inches, as matplotlib's: more dpi, more pixels.
+    if figsize is None and width is None and height is None:
+        largest = round(max(_DEFAULT_INCHES) * dpi)
+        if largest > _LARGEST:
+            raise ValueError(
+                f"dpi={dpi:g}: the default {_DEFAULT_INCHES[0]} × {_DEFAULT_INCHES[1]} inches would be "
+                f"{largest:,} px a side, over {_LARGEST:,}; give a smaller dpi or figsize"
+            )
+    # One side in pixels: the other's default in pixels too (at 100 dpi).
+    scale = dpi if width is None and height is None else 100
+    width = _pixels(round(_DEFAULT_INCHES[0] * scale) if width is None else width, "width")
+    height = _pixels(round(_DEFAULT_INCHES[1] * scale) if height is None else height, "height")
+    _check_text(font_size, dpi, "dpi")
+    for name, value in (("row_cut", row_cut), ("col_cut", col_cut)):
+        whole = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        if value is not None and not (whole and value >= 1):
+            raise ValueError(f"{name}={value!r}: give a number of clusters, 1 or more")
+    if agg not in ("mean", "extremes"):
+        raise ValueError(f"agg={agg!r}: give 'mean' or 'extremes'")
     if not isinstance(method, str) or method not in _METHODS:
         raise ValueError(f"method={method!r}: give one of {', '.join(_METHODS)}")
     if not isinstance(metric, str) or metric not in _METRICS:
@@ -687,11 +829,7 @@ def clustermap(
         number = isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
         if value is not None and not (number and np.isfinite(value)):
             raise ValueError(f"{name}={value!r}: give a finite number")
-    if cmap is None:
-        # seaborn's defaults, so that a ported call gets seaborn's colours.
-        cmap = "rocket" if center is None else "icefire"
-    elif not isinstance(cmap, str):
-        cmap = getattr(cmap, "name", None) or str(cmap)
+    cmap = _colormap(cmap, center)
     options: dict = {
         "method": method,
         "metric": metric,
@@ -722,7 +860,7 @@ def clustermap(
     row_mode, new_rows = _labels_mode(yticklabels, len(rows) if rows else 0, "yticklabels")
     col_mode, new_cols = _labels_mode(xticklabels, len(cols) if cols else 0, "xticklabels")
     if (new_rows or new_cols) and source.path is not None:
-        raise ValueError("for a file, give xticklabels/yticklabels as True, False or 'auto'")
+        raise ValueError("for a file, give xticklabels/yticklabels as True, False, 'auto' or a step")
     # Labels given as a list are only the text the figure shows: bars,
     # splits, marks and links match the data's own labels, which data2d,
     # row_clusters and the window keep.
@@ -749,33 +887,49 @@ def clustermap(
     if link is not None:
         linked = _Input(link)
         options["link"] = [linked.path or _matrix_file(linked, directory, "link")]
+        if not {"xlabel", "ylabel"} & set(heatscope_options):
+            # Its own axes' names: its columns' (none where they have none,
+            # not the left one's), its rows' (the left one's where they have
+            # none: the rows are the ones joined).
+            col = "" if linked.path is not None or linked.col_name is None else str(linked.col_name)
+            row = None if linked.row_name is None else str(linked.row_name)
+            options["link_axis_names"] = [[col, row]]
+    if cbar_kws:
+        if not isinstance(cbar_kws, dict) or set(cbar_kws) - {"label"}:
+            raise ValueError(f"cbar_kws={cbar_kws!r}: of seaborn's colour-bar options, heatscope takes 'label'")
+        options["cbar_label"] = str(cbar_kws["label"])
     options.update(heatscope_options)
     if source.path is None:
         given = list(options.get("categorical") or [])
         options["categorical"] = given + [c for c in categories if c not in given]
         options["palettes"] = {**palettes, **(options.get("palettes") or {})}
     text = json.dumps(options, default=_plain_json)
-    try:
-        if source.path is not None:
-            figure = _core.Figure(text, path=source.path, cache_dir=cache_dir)
-        else:
-            figure = _core.Figure(
-                text,
-                data=source.array,
-                row_labels=rows,
-                col_labels=cols,
-                shown_row_labels=new_rows,
-                shown_col_labels=new_cols,
-            )
-    except (ValueError, MemoryError, OSError) as error:
-        _raise_plain(error, set(options) | {"memory_budget", "layer"}, directory)
+    known = set(options) | {"memory_budget", "layer"}
+    with _NOTES:
+        try:
+            if source.path is not None:
+                figure = _core.Figure(text, path=source.path, cache_dir=cache_dir)
+            else:
+                figure = _core.Figure(
+                    text,
+                    data=source.array,
+                    row_labels=rows,
+                    col_labels=cols,
+                    shown_row_labels=new_rows,
+                    shown_col_labels=new_cols,
+                )
+        except (ValueError, MemoryError, OSError) as error:
+            _raise_plain(error, known, directory)
+        finally:
+            _pass_notes(known=known, directory=directory)
     # The figure is kept at 100 dpi and drawn at `dpi`: pixels as asked,
     # text `dpi / 100` times its size, as matplotlib scales points.
     base = (width * 100 / dpi, height * 100 / dpi)
     names = (source.row_name, source.col_name)
     labels = None if source.path is not None else (list(rows), list(cols))
     clustered = (bool(row_cluster), bool(col_cluster))
-    grid = ClusterGrid(figure, base[0], base[1], dpi, [scratch], names, clustered, labels)
+    indexes = (source.row_index, source.col_index)
+    grid = ClusterGrid(figure, base[0], base[1], dpi, [scratch], names, clustered, labels, indexes, font_size)
     # The window reads a file: an array is written once, when first viewed.
     written: list = []
 
@@ -790,32 +944,85 @@ def clustermap(
     return grid
 
 
+def _colormap(cmap: Any, center: Optional[float]) -> str:
+    """``cmap`` as the library takes it: a map's name it knows, or the 256
+    colours of any other map (matplotlib's or seaborn's by name, a
+    ``Colormap`` object, a list of colours as seaborn's ``ListedColormap``),
+    comma-separated."""
+    if cmap is None:
+        # seaborn's defaults, so that a ported call gets seaborn's colours.
+        return "rocket" if center is None else "icefire"
+    if isinstance(cmap, str) and _core.known_colormap(cmap):
+        return cmap
+    try:
+        import matplotlib
+        from matplotlib.colors import Colormap, ListedColormap, to_hex
+    except ImportError:
+        raise ValueError(f"cmap={cmap!r}: give a colour map's name; other maps need matplotlib") from None
+    table = None
+    if isinstance(cmap, str):
+        try:
+            table = matplotlib.colormaps[cmap]
+        except KeyError:
+            try:
+                import seaborn
+
+                table = seaborn.color_palette(cmap, as_cmap=True)
+            except (ImportError, ValueError):
+                table = None
+        if not isinstance(table, Colormap):
+            raise ValueError(f"cmap={cmap!r}: no colour map of that name in heatscope, matplotlib or seaborn")
+    elif isinstance(cmap, Colormap):
+        # A stock map goes by its name (Colormap's == compares the tables).
+        name = getattr(cmap, "name", None)
+        if isinstance(name, str) and _core.known_colormap(name) and matplotlib.colormaps.get(name) == cmap:
+            return name
+        table = cmap
+    else:
+        try:
+            table = ListedColormap(list(cmap))
+        except (TypeError, ValueError):
+            raise ValueError(f"cmap={cmap!r}: give a map's name, a matplotlib Colormap or a list of colours") from None
+    # At the middle of each of the library's 256 steps: a 256-colour map's
+    # own table, and a shorter one's bands where matplotlib puts them (to
+    # within half a step).
+    return ",".join(to_hex(c) for c in table((np.arange(256) + 0.5) / 256))
+
+
 def _plain_json(value: Any) -> Any:
     """numpy's scalars and arrays as JSON takes them."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
-    raise TypeError(f"{value!r} ({type(value).__name__}) is not an option value heatscope takes")
+    import reprlib
+
+    raise TypeError(f"{reprlib.repr(value)} ({type(value).__name__}) is not an option value heatscope takes")
 
 
 def _stored(path: str, column: Any, table: str) -> Any:
     """An annotation of a file as the spec takes it: a bare column name of
     an ``.h5ad`` is its ``obs``/``var`` column."""
-    if isinstance(column, str) and ":" not in column and path.lower().endswith(".h5ad"):
-        return f"{table}:{column}"
+    if isinstance(column, str) and ":" not in column:
+        if path.lower().endswith(".h5ad"):
+            return f"{table}:{column}"
+        if os.path.exists(column) or os.sep in column or "." in os.path.basename(column):
+            return column  # a table, all its columns
+        raise ValueError(
+            f"{column!r}: a file other than .h5ad has no {table} columns; give 'TABLE.tsv:COLUMN' "
+            "(a table keyed by label), or read the file with pandas and pass a Series"
+        )
     return column
 
 
-def _raise_plain(error: BaseException, known: set, directory: Optional[str] = None) -> None:
-    """Raises ``error`` again in Python's words: the files written for
-    arguments (``DIR/row_colors.tsv``) named by their argument
-    (``row_colors``), the library's command-line options (``--row-cut``)
-    by the keyword arguments they are here (``row_cut``) where ``known``
-    has that name, outside quoted text (labels, values)."""
+def _plain(message: str, known: Any = (), directory: Optional[str] = None) -> str:
+    """A library message in Python's words: the files written for arguments
+    (``DIR/row_colors.tsv``) named by their argument (``row_colors``), the
+    library's command-line options (``--row-cut``) by the keyword arguments
+    they are here (``row_cut``) where ``known`` has that name, outside
+    quoted text (labels, values)."""
     import re
 
-    message = str(error)
     plain = message
     if directory is not None:
         plain = re.sub(re.escape(directory) + r"[/\\]([A-Za-z_]+)\.[a-z]+", r"\1", plain)
@@ -833,7 +1040,13 @@ def _raise_plain(error: BaseException, known: set, directory: Optional[str] = No
     for span in quoted.finditer(plain):
         pieces += [option.sub(keyword, plain[at : span.start()]), span.group(0)]
         at = span.end()
-    plain = "".join(pieces) + option.sub(keyword, plain[at:])
+    return "".join(pieces) + option.sub(keyword, plain[at:])
+
+
+def _raise_plain(error: BaseException, known: Any, directory: Optional[str] = None) -> None:
+    """Raises ``error`` again with its message in Python's words (``_plain``)."""
+    message = str(error)
+    plain = _plain(message, known, directory)
     if plain == message:
         raise error
     raise type(error)(plain) from None
@@ -848,4 +1061,9 @@ def linked(left: Any, right: Any, *, connector_color: str = "#404040", link_orde
     "clusters" (the colours of the left panel's ``row_cut``). Other
     arguments are ``clustermap``'s.
     """
+    if link_order not in ("own", "follow"):
+        raise ValueError(f"link_order={link_order!r}: give 'own' or 'follow'")
     return clustermap(left, link=right, connector_color=connector_color, link_order=link_order, **kwargs)
+
+
+del annotations  # the __future__ import's name, not part of the package

@@ -294,9 +294,59 @@ fn spec_of(input: InputSpec, options: &str) -> PyResult<FigureSpec> {
             _ => return Err(PyValueError::new_err(format!("unknown figure option {name:?}"))),
         }
     }
-    let spec: FigureSpec = serde_json::from_value(spec).map_err(bad)?;
+    let spec: FigureSpec = match serde_json::from_value(spec.clone()) {
+        Ok(spec) => spec,
+        Err(error) => return Err(PyValueError::new_err(option_at_fault(&spec, error))),
+    };
     spec.check().map_err(|e| PyValueError::new_err(e.0))?;
     Ok(spec)
+}
+
+/// serde's message for a spec that does not parse, with the option at
+/// fault: the first field that the defaults do not take in its place.
+fn option_at_fault(spec: &serde_json::Value, error: serde_json::Error) -> String {
+    let defaults = serde_json::to_value(FigureSpec::new(InputSpec::for_file(PathBuf::from("<array>"), None)))
+        .expect("a FigureSpec is JSON");
+    let (Some(given), Some(defaults)) = (spec.as_object(), defaults.as_object()) else {
+        return format!("figure options: {error}");
+    };
+    for (name, value) in given {
+        let mut alone = defaults.clone();
+        alone.insert(name.clone(), value.clone());
+        if let Err(e) = serde_json::from_value::<FigureSpec>(serde_json::Value::Object(alone)) {
+            // Rust's number types in Python's words.
+            let plain = e.to_string().replace("expected f32", "expected a number");
+            let plain = ["usize", "u32", "u64", "u8"]
+                .iter()
+                .fold(plain, |m, t| m.replace(&format!("expected {t}"), "expected a whole number, 0 or more"));
+            return format!("{name}: {plain}");
+        }
+    }
+    format!("figure options: {error}")
+}
+
+/// The library's notes since the last call (what it computed, warnings
+/// starting "warning: "), which the package hands to `logging` and
+/// `warnings` instead of writing them to stderr.
+#[pyfunction]
+fn take_notes() -> Vec<String> {
+    heatscope::progress::take_notes()
+}
+
+/// Whether the library knows the colour map called `name`.
+#[pyfunction]
+fn known_colormap(name: &str) -> bool {
+    heatscope::figure::Colormap::by_name(name).is_ok()
+}
+
+/// The names of the figure spec's fields, as JSON: the options
+/// `clustermap` takes by name.
+#[pyfunction]
+fn spec_fields() -> String {
+    let spec = serde_json::to_value(FigureSpec::new(InputSpec::for_file(PathBuf::from("<array>"), None)))
+        .expect("a FigureSpec is JSON");
+    let names: Vec<&String> = spec.as_object().expect("a JSON object").keys().filter(|k| *k != "input").collect();
+    serde_json::to_string(&names).expect("names are JSON")
 }
 
 impl Figure {
@@ -498,13 +548,23 @@ fn view(
         screenshot,
         ..Default::default()
     };
-    // The window's event loop runs on this thread, as the platforms want.
-    py.detach(|| heatscope::window::view(spec, options)).map_err(to_py_err)
+    // The window's event loop runs on this thread, as the platforms want;
+    // what it reports while it loads shows at once, on stderr.
+    heatscope::progress::keep_notes(false);
+    let viewed = py.detach(|| heatscope::window::view(spec, options));
+    heatscope::progress::keep_notes(true);
+    viewed.map_err(to_py_err)
 }
 
 /// heatscope's pipeline, for the `heatscope` package.
 #[pymodule]
 mod _core {
     #[pymodule_export]
-    use super::{Figure, linkage, view};
+    use super::{Figure, known_colormap, linkage, spec_fields, take_notes, view};
+
+    #[pymodule_init]
+    fn init(_module: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        heatscope::progress::keep_notes(true);
+        Ok(())
+    }
 }

@@ -73,11 +73,11 @@ pub fn cluster_axis(
         TreeOrigin::Reused(_) => "reused from the cache",
         TreeOrigin::Computed(_) => "computed",
         TreeOrigin::Replaced(_) => {
-            eprintln!("{}", origin.damage_warning().expect("a replaced tree"));
+            crate::progress::note(origin.damage_warning().expect("a replaced tree").to_string());
             "computed"
         }
         TreeOrigin::NotStored(reason) => {
-            eprintln!("warning: the tree is not cached: {reason}");
+            crate::progress::note(format!("warning: the tree is not cached: {reason}"));
             "computed"
         }
     };
@@ -118,7 +118,7 @@ pub fn cluster_axis(
             a.mean_ari()
         )
     });
-    eprintln!(
+    crate::progress::note(format!(
         "{}s: {} leaves, {} linkage of {} distances{approximate}{agreed}, top merge at {:.6}, {how} in {:.2} s",
         axis.item_name(),
         tree.n_leaves(),
@@ -126,7 +126,7 @@ pub fn cluster_axis(
         options.metric.name(),
         tree.merges().last().map_or(0.0, |m| m.height),
         start.elapsed().as_secs_f64()
-    );
+    ));
     Ok((tree, agreement))
 }
 

@@ -180,6 +180,7 @@ pub fn prepare_opened(figure: &FigureSpec, opened: Option<Matrix>) -> anyhow::Re
         let linked_figure = FigureSpec {
             no_row_cluster: figure.no_row_cluster || figure.link_order == LinkOrder::Follow,
             link: Vec::new(),
+            link_axis_names: Vec::new(),
             ..figure.for_another_matrix(input.for_link(path.clone()))
         };
         let left = if k == 0 { &main } else { &main.linked[k - 1].panel };
@@ -407,7 +408,7 @@ pub fn prepare_panel(
     if let Some(how) = standardize {
         matrix = crate::input::standardize(&matrix, how, &dir)?;
         for warning in &matrix.source().warnings {
-            eprintln!("warning: {warning}");
+            crate::progress::note(format!("warning: {warning}"));
         }
     }
     let options = ClusterOptions {
@@ -465,10 +466,10 @@ pub fn prepare_panel(
                 }
                 let split = super::split::by_cut(tree, k);
                 if split.slices.names.len() < k {
-                    eprintln!(
+                    crate::progress::note(format!(
                         "warning: {flag} {k}: the tree's merges tie there, so its cut gives {} slices (as scipy's fcluster maxclust)",
                         split.slices.names.len()
-                    );
+                    ));
                 }
                 Some(split)
             }
@@ -502,10 +503,10 @@ pub fn prepare_panel(
     let started = Instant::now();
     let (pyramid, origin) = build_or_open(&matrix, &as_u32(&row_order), &as_u32(&col_order), &dir)?;
     if let PyramidOrigin::Replaced(path) = origin {
-        eprintln!("warning: {}: the pyramid file is damaged; it was rebuilt", path.display());
+        crate::progress::note(format!("warning: {}: the pyramid file is damaged; it was rebuilt", path.display()));
     }
     if started.elapsed().as_secs_f64() > 1.0 {
-        eprintln!("pyramid: {:.2} s", started.elapsed().as_secs_f64());
+        crate::progress::note(format!("pyramid: {:.2} s", started.elapsed().as_secs_f64()));
     }
     // A linked panel on a shared scale takes the panel's on its left (the
     // main panel's), whatever its own values span.
@@ -528,11 +529,11 @@ pub fn prepare_panel(
         for table in tables {
             let (bars, missing) = table.bars(labels, order, axis).map_err(|e| usage(e.to_string()))?;
             if missing > 0 {
-                eprintln!(
+                crate::progress::note(format!(
                     "warning: {}: {missing} of {} {axis}s have no entry; their bar cells are left blank",
                     table.path().display(),
                     order.len()
-                );
+                ));
             }
             all.extend(bars);
         }

@@ -52,7 +52,11 @@ pub fn scene(
         .map(|(i, panel)| {
             let (rows, cols) = axes(panel);
             let shared = i > 0 && figure.link_shared_scale;
-            LinkedPanel { rows, cols, style: &panel.style, window: window(i, panel), color_bar: !shared }
+            let names = match i.checked_sub(1).and_then(|k| figure.link_axis_names.get(k)) {
+                Some(names) => names.clone(),
+                None => [None, None],
+            };
+            LinkedPanel { rows, cols, style: &panel.style, window: window(i, panel), color_bar: !shared, names }
         })
         .collect();
     let gaps: Vec<LinkedGap> = prepared

@@ -118,7 +118,7 @@ impl InputSpec {
         };
         let matrix = Matrix::open(&self.file, &options)?;
         for warning in &matrix.source().warnings {
-            eprintln!("warning: {warning}");
+            crate::progress::note(format!("warning: {warning}"));
         }
         Ok(matrix)
     }
@@ -233,6 +233,11 @@ pub struct FigureSpec {
     pub link: Vec<PathBuf>,
     pub link_order: LinkOrder,
     pub link_shared_scale: bool,
+    /// The names of each linked panel's column and row axes, in the order
+    /// of `link` (the main panel's `xlabel` and `ylabel` where missing; an
+    /// empty name draws none).
+    #[serde(default)]
+    pub link_axis_names: Vec<[Option<String>; 2]>,
     /// A colour (`#rrggbb`, `#rgb`, a CSS name), or `clusters` (the main panel's row cut).
     pub connector_color: String,
     pub connector_alpha: f32,
@@ -297,6 +302,7 @@ impl FigureSpec {
             link: Vec::new(),
             link_order: LinkOrder::Own,
             link_shared_scale: false,
+            link_axis_names: Vec::new(),
             connector_color: "#404040".to_owned(),
             connector_alpha: 0.6,
         }
@@ -340,6 +346,13 @@ impl FigureSpec {
         }
         if !(0.0..0.5).contains(&self.dendrogram_ratio) || !(0.0..0.2).contains(&self.colors_ratio) {
             return usage("--dendrogram-ratio must be in [0, 0.5) and --colors-ratio in [0, 0.2)".to_owned());
+        }
+        if self.link_axis_names.len() > self.link.len() {
+            return usage(format!(
+                "link_axis_names: {} pairs of names for {} linked matrices; give at most one a matrix",
+                self.link_axis_names.len(),
+                self.link.len()
+            ));
         }
         if !(1.0..=20.0).contains(&self.tree_linewidth) {
             return usage(format!("--tree-linewidth {}: give a width from 1 to 20 pixels", self.tree_linewidth));

@@ -190,7 +190,7 @@ pub fn by_categories(
         for (k, (members, name)) in categories.members.iter().zip(&categories.names).enumerate() {
             // A slice that takes a while is named as it starts.
             if members.len() >= LARGE_SLICE {
-                eprintln!("{item} slice {} of {count}: {name}, {} {item}s", k + 1, members.len());
+                crate::progress::note(format!("{item} slice {} of {count}: {name}, {} {item}s", k + 1, members.len()));
             }
             if members.len() < 2 {
                 within.push(members.clone());
@@ -215,10 +215,10 @@ pub fn by_categories(
                 super::cluster::about_file(e, matrix, super::cluster::labels(matrix, axis))
             })?;
             if let TreeOrigin::NotStored(reason) = &origin {
-                eprintln!("warning: a slice's tree is not cached: {reason}");
+                crate::progress::note(format!("warning: a slice's tree is not cached: {reason}"));
             }
             if let Some(warning) = origin.damage_warning() {
-                eprintln!("{warning}");
+                crate::progress::note(warning.to_string());
             }
             let note = ClusteringNote::new(&part, axis, options);
             approximate += usize::from(note.approximate);
@@ -250,11 +250,11 @@ pub fn by_categories(
     }
     if options.is_some() {
         let approximately = if approximate > 0 { format!(" ({approximate} approximately)") } else { String::new() };
-        eprintln!(
+        crate::progress::note(format!(
             "{item}s: {} slices, each clustered on its own{approximately}, in {:.2} s",
             sequence.len(),
             started.elapsed().as_secs_f64()
-        );
+        ));
     }
     Ok(Split { order: split_order, slices: Slices { names, bounds, trees: geometries }, note: largest.map(|l| l.1) })
 }

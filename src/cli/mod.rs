@@ -53,11 +53,12 @@ pub struct InputArgs {
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
     /// Row labels from FILE, one per line (for .npy; X.rows.txt beside X.npy is used by default);
-    /// in figures also which to show: auto (as many as fit), all or none. May be given twice.
-    #[arg(long = "row-labels", value_name = "FILE|auto|all|none", value_parser = LabelsArg::parse)]
+    /// in figures also which to show: auto (as many as fit), all, none, or K (every K-th); a file named
+    /// like one of these is ./NAME. May be given twice.
+    #[arg(long = "row-labels", value_name = "FILE|auto|all|none|K", value_parser = LabelsArg::parse)]
     row_labels: Vec<LabelsArg>,
-    /// Column labels from FILE, one per line (X.cols.txt beside X.npy by default); in figures also auto|all|none.
-    #[arg(long = "col-labels", value_name = "FILE|auto|all|none", value_parser = LabelsArg::parse)]
+    /// Column labels from FILE, one per line (X.cols.txt beside X.npy by default); in figures also auto|all|none|K.
+    #[arg(long = "col-labels", value_name = "FILE|auto|all|none|K", value_parser = LabelsArg::parse)]
     col_labels: Vec<LabelsArg>,
     /// .h5ad: read the layer layers/NAME instead of X.
     #[arg(long, value_name = "NAME")]
@@ -93,7 +94,13 @@ impl LabelsArg {
             "auto" => LabelsArg::Show(LabelMode::Auto),
             "all" => LabelsArg::Show(LabelMode::All),
             "none" => LabelsArg::Show(LabelMode::None),
-            _ => LabelsArg::File(text.into()),
+            _ => match text.parse::<usize>() {
+                Ok(0) => {
+                    return Err("0: give a step of 1 or more (every k-th label); for a file named 0, write ./0".into());
+                }
+                Ok(step) => LabelsArg::Show(LabelMode::Every(step)),
+                Err(_) => LabelsArg::File(text.into()),
+            },
         })
     }
 }
@@ -205,5 +212,19 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         Some(GenerateError::Param { .. }) => 2,
         Some(GenerateError::Interrupted) => 130,
         _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_choices_are_modes_steps_or_files() {
+        assert_eq!(LabelsArg::parse("all"), Ok(LabelsArg::Show(LabelMode::All)));
+        assert_eq!(LabelsArg::parse("5"), Ok(LabelsArg::Show(LabelMode::Every(5))));
+        assert_eq!(LabelsArg::parse("./5"), Ok(LabelsArg::File("./5".into())));
+        assert_eq!(LabelsArg::parse("genes.txt"), Ok(LabelsArg::File("genes.txt".into())));
+        assert!(LabelsArg::parse("0").unwrap_err().contains("write ./0"));
     }
 }

@@ -328,6 +328,7 @@ impl FigureArgs {
             link: self.link.clone(),
             link_order: self.link_order.into(),
             link_shared_scale: self.link_shared_scale,
+            link_axis_names: Vec::new(),
             connector_color: self.connector_color.clone(),
             connector_alpha: self.connector_alpha,
         }

@@ -164,8 +164,14 @@ impl fmt::Debug for Colormap {
 
 impl Colormap {
     /// The colour map called `name` (matplotlib's or seaborn's name, in
-    /// any case); a `_r` suffix reverses it.
+    /// any case); a `_r` suffix reverses it. Two colours or more, comma
+    /// separated (`#rrggbb`, CSS names), make a map through them at equal
+    /// steps, as matplotlib's `LinearSegmentedColormap.from_list`: 256 of
+    /// them are the table itself.
     pub fn by_name(name: &str) -> Result<Colormap, UnknownName> {
+        if name.contains(',') {
+            return Ok(Colormap { name: name.to_owned(), lut: through(name)? });
+        }
         let (base, reversed) = match name.strip_suffix("_r") {
             Some(base) => (base, true),
             None => (name, false),
@@ -240,6 +246,30 @@ fn table(base: &str) -> Option<Vec<Rgba>> {
     }
     let (_, gradient) = GRADIENTS.iter().find(|(n, _)| named(n))?;
     Some((0..LUT_SIZE).map(|i| gradient.eval_rational(i, LUT_SIZE).into()).collect())
+}
+
+/// The table of a map through the comma-separated colours of `list`.
+fn through(list: &str) -> Result<Vec<Rgba>, UnknownName> {
+    let colours = list
+        .split(',')
+        .map(|c| {
+            Rgba::parse(c).ok_or_else(|| UnknownName {
+                kind: "colour",
+                name: c.trim().to_owned(),
+                choices: "#rrggbb, #rgb or a CSS name, two or more separated by commas".to_owned(),
+            })
+        })
+        .collect::<Result<Vec<Rgba>, _>>()?;
+    let last = colours.len() - 1;
+    Ok((0..LUT_SIZE)
+        .map(|i| {
+            let at = i as f64 / (LUT_SIZE - 1) as f64 * last as f64;
+            let k = (at.floor() as usize).min(last.saturating_sub(1));
+            let (from, to) = (colours[k].0, colours[(k + 1).min(last)].0);
+            let f = at - k as f64;
+            Rgba(std::array::from_fn(|c| (f64::from(from[c]) * (1.0 - f) + f64::from(to[c]) * f).round() as u8))
+        })
+        .collect())
 }
 
 /// `0xrrggbb` as an opaque colour.
@@ -455,6 +485,22 @@ impl Norm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colours_given_as_a_list_make_a_map_through_them() {
+        // Black to white: entry i is grey i.
+        let grey = Colormap::by_name("#000000,white").unwrap();
+        assert!(grey.lut().iter().enumerate().all(|(i, c)| c.0 == [i as u8, i as u8, i as u8, 255]));
+        // Red to blue: entry 128 lies 128/255 of the way, (127, 0, 128) by hand.
+        let purple = Colormap::by_name("#ff0000, #0000ff").unwrap();
+        assert_eq!(purple.at(128.0 / 256.0).0, [127, 0, 128, 255]);
+        // Three colours: the middle one at the middle of the table.
+        let three = Colormap::by_name("red,lime,blue").unwrap();
+        assert_eq!((three.lut()[0].0, three.lut()[255].0), ([255, 0, 0, 255], [0, 0, 255, 255]));
+        assert_eq!(three.lut()[127].0, [1, 254, 0, 255]); // 127/255·2 = 0.996 of red → lime
+        let bad = Colormap::by_name("red,nocolour").unwrap_err();
+        assert_eq!(bad.name, "nocolour");
+    }
 
     #[test]
     fn oklab_matches_the_published_values() {

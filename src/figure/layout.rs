@@ -24,6 +24,9 @@ pub enum LabelMode {
     /// Every label, the font shrunk to the row (or column) size.
     All,
     None,
+    /// Every k-th label (seaborn's integer `yticklabels`), the font shrunk
+    /// to k rows (or columns).
+    Every(usize),
 }
 
 /// Options of the whole figure (seaborn clustermap's vocabulary).
@@ -214,7 +217,12 @@ pub fn clustermap(
     // The axes' names take a line each, outside the labels.
     let name_line = size * LINE_HEIGHT + PAD / 2.0;
     let xlabel_h = if options.xlabel.is_some() { name_line } else { 0.0 };
-    let ylabel_w = if options.ylabel.is_some() { name_line } else { 0.0 };
+    // A tree beside the name (a linked panel's, on the right) keeps a gap from it.
+    let ylabel_w = match options.ylabel {
+        Some(_) if role.row_tree_right => name_line + PAD,
+        Some(_) => name_line,
+        None => 0.0,
+    };
     let (mut row_label_w, mut col_label_h) = (0.0, 0.0);
     for _ in 0..3 {
         (row_label_w, col_label_h) = if options.fixed_label_area {
@@ -359,9 +367,14 @@ pub fn clustermap(
     let mut col_shown = shown_labels(cols, &window.cols, cells_extent(&col_pieces, &window.cols), size);
     // Every label asked for, on more items than lines fit: too small to read.
     for (axis, shown, kind) in [(rows, &row_shown, TextKind::RowLabel), (cols, &col_shown, TextKind::ColLabel)] {
-        if axis.label_mode == LabelMode::All && !shown.positions.is_empty() && shown.size < MIN_LEGIBLE {
+        let which = match axis.label_mode {
+            LabelMode::All => "all",
+            LabelMode::Every(step) => &format!("every {step}th of the"),
+            LabelMode::Auto | LabelMode::None => continue,
+        };
+        if !shown.positions.is_empty() && shown.size < MIN_LEGIBLE {
             scene.shortened.push(format!(
-                "{}: all {} labels at {:.1} px, too small to read (use auto labels, or a larger figure)",
+                "{}: {which} {} labels at {:.1} px, too small to read (use auto labels, or a larger figure)",
                 kind.name(),
                 shown.positions.len(),
                 shown.size
@@ -517,7 +530,7 @@ pub fn clustermap(
         let Some(name) = name else { continue };
         let text = fit_noting(fonts, &mut scene, TextKind::AxisName, name, size, room);
         let at = if rotated {
-            [heatmap.right() + row_label_w + ylabel_w / 2.0, heatmap.y + heatmap.h / 2.0]
+            [heatmap.right() + row_label_w + name_line / 2.0, heatmap.y + heatmap.h / 2.0]
         } else {
             [heatmap.x + heatmap.w / 2.0, heatmap.bottom() + col_label_h + xlabel_h / 2.0]
         };
@@ -601,6 +614,12 @@ fn shown_labels(axis: &AxisSpec, visible: &Range<f64>, extent: f32, size: f32) -
     match axis.label_mode {
         LabelMode::None => Shown { positions: Vec::new(), size },
         LabelMode::All => Shown { positions: range.collect(), size: size.min(px_per_item / LINE_HEIGHT).max(1.0) },
+        LabelMode::Every(step) => {
+            let step = step.max(1);
+            let start = range.start.div_ceil(step) * step;
+            let room = px_per_item * step as f32 / LINE_HEIGHT;
+            Shown { positions: (start..range.end).step_by(step).collect(), size: size.min(room).max(1.0) }
+        }
         LabelMode::Auto => {
             let step = (size * LINE_HEIGHT / px_per_item).ceil().max(1.0) as usize;
             let start = range.start.div_ceil(step) * step;
@@ -962,7 +981,12 @@ pub fn tick_text(value: f32, ticks: &[f32]) -> String {
     let step = ticks.windows(2).map(|w| (w[1] - w[0]).abs()).fold(f32::INFINITY, f32::min);
     let decimals = if step.is_finite() && step > 0.0 { (-step.log10().floor()).max(0.0) as usize } else { 2 };
     let text = format!("{value:.decimals$}");
-    if text.starts_with('-') && text[1..].chars().all(|c| c == '0' || c == '.') { text[1..].to_owned() } else { text }
+    match text.strip_prefix('-') {
+        Some(digits) if digits.chars().all(|c| c == '0' || c == '.') => digits.to_owned(),
+        // A minus sign, as matplotlib writes one: a hyphen reads as the tick running on.
+        Some(digits) => format!("\u{2212}{digits}"),
+        None => text,
+    }
 }
 
 /// The colour bar in the top-left corner: label above, bar, ticks right.
@@ -1222,6 +1246,7 @@ mod tests {
         assert_eq!(tick_text(0.2, &[0.2, 0.4]), "0.2");
         assert_eq!(tick_text(-0.0, &[-1.0, 0.0]), "0");
         assert_eq!(tick_text(50.0, &[0.0, 50.0]), "50");
+        assert_eq!(tick_text(-1.5, &[-1.5, -1.0]), "\u{2212}1.5");
     }
 
     #[test]
@@ -1252,5 +1277,30 @@ mod tests {
         assert_eq!(zoomed.positions.len(), 25);
         let none = AxisSpec { label_mode: LabelMode::None, ..axis };
         assert!(shown_labels(&none, &all, 500.0, 12.0).positions.is_empty());
+    }
+
+    #[test]
+    fn a_label_step_shows_every_kth_at_a_font_that_fits_k_rows() {
+        let labels = Labels::generated("row_", 1000);
+        let order: Vec<usize> = (0..1000).collect();
+        let axis = AxisSpec {
+            labels: &labels,
+            order: &order,
+            tree: None,
+            cut_palette: None,
+            bars: &[],
+            label_mode: LabelMode::Every(20),
+            marks: &[],
+            slices: None,
+        };
+        // 1,000 rows on 500 px: rows 0, 20, …, 980, each with 10 px, a
+        // 10 / 1.25 = 8 px font.
+        let shown = shown_labels(&axis, &(0.0..1000.0), 500.0, 12.0);
+        assert_eq!(shown.positions, (0..1000).step_by(20).collect::<Vec<_>>());
+        assert_eq!(shown.size, 10.0 / LINE_HEIGHT);
+        // On 5,000 px the asked-for 12 px fits; zoomed, multiples of 20 stay put.
+        assert_eq!(shown_labels(&axis, &(0.0..1000.0), 5000.0, 12.0).size, 12.0);
+        let zoomed = shown_labels(&axis, &(95.2..145.2), 500.0, 12.0);
+        assert_eq!(zoomed.positions, vec![100, 120, 140]);
     }
 }

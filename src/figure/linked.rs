@@ -22,6 +22,9 @@ pub struct LinkedPanel<'a> {
     pub window: DataWindow,
     /// Draw its own colour bar (not when it shares the main panel's scale).
     pub color_bar: bool,
+    /// Its column and row axes' names, where it has its own (an empty
+    /// one: none); else the figure's.
+    pub names: [Option<String>; 2],
 }
 
 /// The links between a panel and the next one.
@@ -67,6 +70,11 @@ pub fn linked_clustermap(
     let total: f32 = weights.iter().sum();
     let mut widths: Vec<f32> = weights.iter().map(|w| (room * w / total).floor()).collect();
 
+    let own = |name: &Option<String>, figure: &Option<String>| match name {
+        Some(name) if name.is_empty() => None,
+        Some(name) => Some(name.clone()),
+        None => figure.clone(),
+    };
     // `align` None: only measure the heatmap.
     let lay_out = |fonts: &mut FontSystem, i: usize, align: Option<[f32; 2]>, widths: &[f32]| {
         let panel = &panels[i];
@@ -74,7 +82,10 @@ pub fn linked_clustermap(
             width: widths[i] as u32,
             title: if i == 0 { options.title.clone() } else { None },
             cbar_label: if i == 0 { options.cbar_label.clone() } else { None },
-            ylabel: if i + 1 == panels.len() { options.ylabel.clone() } else { None },
+            xlabel: own(&panel.names[0], &options.xlabel),
+            // Between the panels, the row labels and the connectors leave
+            // no room for a name: only the last panel's is drawn.
+            ylabel: if i + 1 == panels.len() { own(&panel.names[1], &options.ylabel) } else { None },
             panel: PanelRole {
                 legends: false,
                 color_bar: panel.color_bar,

@@ -139,8 +139,11 @@ fn paint(attribute: &str, color: Rgba) -> String {
     }
 }
 
-/// XML text escaping.
+/// XML text escaping; control characters, which XML 1.0 cannot hold at
+/// all, become U+FFFD.
 fn escape(text: &str) -> String {
+    let legal = |c: char| if c.is_control() && !matches!(c, '\t' | '\n' | '\r') { '\u{FFFD}' } else { c };
+    let text: String = text.chars().map(legal).collect();
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -163,6 +166,9 @@ mod tests {
         });
         let svg = to_svg(&scene, &[]);
         assert!(svg.contains("a&lt;b &amp; c"), "{svg}");
+        // A control character, which no XML parser takes, is replaced.
+        scene.texts[0].text = "x\u{1}y".into();
+        assert!(to_svg(&scene, &[]).contains("x\u{FFFD}y"));
         assert!(svg.contains(r#"transform="rotate(-90 10 20)""#), "{svg}");
         assert!(svg.contains(r#"text-anchor="end""#));
     }
