@@ -78,6 +78,9 @@ def linkage(
     distances; when that exceeds ``memory_budget`` bytes (default: half the
     RAM, at most 8 GiB) a ``MemoryError`` says so, unless ``approx=True``
     asks for the approximate tree (k-means groups, exact trees inside).
+    ``optimal_ordering=True`` gives the order with the least sum of
+    distances between neighbouring leaves (the tests check it against every
+    order of small trees); scipy's can differ where its own is not the least.
     """
     if not isinstance(method, str) or not isinstance(metric, str):
         raise TypeError("method and metric are names, e.g. method='average', metric='euclidean'")
@@ -241,8 +244,9 @@ class ClusterGrid:
         bbox_inches: Optional[str] = None,
     ) -> None:
         """Writes the figure as PNG or SVG: to a path (the format by its
-        extension, or ``format``) or to a binary file object (``format``,
-        PNG by default), as matplotlib's ``savefig``. A ``dpi`` other than
+        extension, or ``format``; a name without one gets ".png") or to a
+        binary file object (``format``, PNG by default), as matplotlib's
+        ``savefig``. A ``dpi`` other than
         ``clustermap``'s enlarges (or shrinks) the whole figure, text and
         tree lines included, as matplotlib's does. ``bbox_inches="tight"``
         is taken and changes nothing: the figure is laid out to its edges."""
@@ -257,6 +261,8 @@ class ClusterGrid:
         extension = os.path.splitext(path)[1].lower()
         if format is not None:
             extension = "." + str(format).lower()
+        elif extension == "":
+            path, extension = path + ".png", ".png"  # as matplotlib's default format
         elif extension not in (".png", ".svg"):
             raise ValueError(f"{path}: name a .png or .svg file, or give format='png' or 'svg'")
         directory = os.path.dirname(os.path.abspath(path))
@@ -303,6 +309,19 @@ class ClusterGrid:
         rows, cols = len(self.row_labels), len(self.col_labels)
         width, height, _ = self._size()
         return f"<heatscope.ClusterGrid {rows} × {cols}, {width} × {height} px>"
+
+
+class _Scratch:
+    """A temporary folder for the files a figure reads, removed once nothing
+    holds it (the figure, or a call that failed), without the warning an
+    unclosed ``TemporaryDirectory`` gives."""
+
+    def __init__(self) -> None:
+        import shutil
+        import weakref
+
+        self.name = tempfile.mkdtemp(prefix="heatscope-")
+        weakref.finalize(self, shutil.rmtree, self.name, ignore_errors=True)
 
 
 def _pixels(value: Any, name: str) -> int:
@@ -419,7 +438,7 @@ class _Input:
             if hasattr(values, "toarray"):
                 values = values.toarray()
             self.values = values
-            self.rows, self.cols = [str(v) for v in data.obs_names], [str(v) for v in data.var_names]
+            self.rows, self.cols = _label_texts(data.obs_names), _label_texts(data.var_names)
             self.row_index, self.col_index = data.obs_names, data.var_names
             self.obs, self.var = data.obs, data.var
             self.uns = getattr(data, "uns", None)
@@ -458,11 +477,17 @@ class _Input:
                 )
 
 
+def _label(value: Any) -> str:
+    """A label as text, tabs and line breaks as spaces (labels are one
+    field of a line in the tables the figure reads)."""
+    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
 def _label_texts(index: Any) -> list:
     """An index's labels as text: a MultiIndex's levels joined by "-", as seaborn writes them."""
     if getattr(index, "nlevels", 1) > 1:
-        return ["-".join(map(str, key)) for key in index]
-    return [str(v) for v in index]
+        return [_label("-".join(map(str, key))) for key in index]
+    return [_label(v) for v in index]
 
 
 def _index_name(index: Any) -> Any:
@@ -584,7 +609,7 @@ def _bar_table(
     table = {}
     for column, values in columns:
         if _is_series(values):
-            keys = [str(k) for k in values.index]
+            keys = _label_texts(values.index)
             cells = dict(zip(keys, _cells(values, hasattr(values, "cat"), colours)))
             if not set(keys) & set(labels):
                 raise ValueError(f"{name}: none of its labels is among the data's")
@@ -607,7 +632,7 @@ def _bar_table(
         out.write("label\t" + "\t".join(table) + "\n")
         for label in labels:
             row = [table[c].get(label, "") for c in table]
-            out.write(label + "\t" + "\t".join(v.replace("\t", " ") for v in row) + "\n")
+            out.write(label + "\t" + "\t".join(_label(v) for v in row) + "\n")
     return [path]
 
 
@@ -630,7 +655,7 @@ def _palette(categories: Any, uns: Any, column: str) -> list:
         return [[c, str(k) if str(k).startswith("#") else None] for c, k in zip(names, stored)]
 
 
-def _split(split: Any, labels: list, source: Any, directory: str, name: str) -> Optional[str]:
+def _split(split: Any, labels: list, source: Any, directory: str, name: str, bars: tuple = ()) -> Optional[str]:
     """``row_split``/``col_split`` as the spec takes it: ``K``, or a table's column."""
     if split is None:
         return None
@@ -645,8 +670,10 @@ def _split(split: Any, labels: list, source: Any, directory: str, name: str) -> 
     if hasattr(split, "columns") and len(split.columns) != 1:
         raise ValueError(f"{name}: give one column of categories")
     stored = source.obs if name == "row_split" else source.var
-    # A split's values are categories, whatever they look like.
-    [path] = _bar_table(split, labels, stored, directory, name, colours=False)
+    # A split's values are categories whatever they look like, in the order
+    # of an ordered (or coloured) categorical column.
+    palettes, uns = (bars[1], bars[2]) if bars else (None, None)
+    [path] = _bar_table(split, labels, stored, directory, name, [], palettes, uns, colours=False)
     if isinstance(split, str):
         column = split
     elif hasattr(split, "columns"):
@@ -732,7 +759,9 @@ def clustermap(
     ``col_linkage`` (scipy linkage matrices), ``row_colors`` / ``col_colors``
     (a Series, DataFrame or list of colours or categories, a list of such
     lists for a bar each, or the name of an ``obs``/``var`` column of an
-    AnnData or ``.h5ad`` file; values that all name colours, "r" and "0.5"
+    AnnData or ``.h5ad`` file; text, and up to 10 distinct numbers, are
+    categories, more numbers a continuous bar unless named in
+    ``categorical`` or of pandas' categorical dtype; values that all name colours, "r" and "0.5"
     included, are colours, except in pandas' categorical columns, where only
     #hex, tuples and longer names are), ``cmap``, ``center``, ``robust``,
     ``vmin``, ``vmax``, ``figsize`` (inches at ``dpi``, 12 × 10 unless
@@ -782,7 +811,7 @@ def clustermap(
         hint = f"did you mean {close[0]!r}?" if close else "see help(heatscope.clustermap) for what it takes"
         raise TypeError(f"clustermap() got an unexpected keyword argument {unknown[0]!r}; {hint}")
     source = _Input(data, layer)
-    scratch = tempfile.TemporaryDirectory(prefix="heatscope-")
+    scratch = _Scratch()
     directory = scratch.name
     dpi = _dpi(dpi, "dpi")
     if figsize is not None and (width is not None or height is not None):
@@ -817,6 +846,9 @@ def clustermap(
         whole = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
         if value is not None and not (whole and value >= 1):
             raise ValueError(f"{name}={value!r}: give a number of clusters, 1 or more")
+    for name, value in (("dendrogram_ratio", dendrogram_ratio), ("colors_ratio", colors_ratio)):
+        if isinstance(value, (tuple, list)):
+            raise ValueError(f"{name}={value!r}: give one number; heatscope uses one ratio for both axes")
     if agg not in ("mean", "extremes"):
         raise ValueError(f"agg={agg!r}: give 'mean' or 'extremes'")
     if not isinstance(method, str) or method not in _METHODS:
@@ -869,10 +901,10 @@ def clustermap(
         options["input"]["layer"] = str(layer)
     options["row_linkage"] = _linkage_file(row_linkage, directory, "row_linkage")
     options["col_linkage"] = _linkage_file(col_linkage, directory, "col_linkage")
+    categories: list = []
+    palettes: dict = {}
+    bars = (categories, palettes, source.uns)
     if source.path is None:
-        categories: list = []
-        palettes: dict = {}
-        bars = (categories, palettes, source.uns)
         options["row_colors"] = _bar_table(row_colors, rows, source.obs, directory, "row_colors", *bars)
         options["col_colors"] = _bar_table(col_colors, cols, source.var, directory, "col_colors", *bars)
     else:
@@ -882,8 +914,8 @@ def clustermap(
             raise ValueError("for a file, give row_colors/col_colors as 'TABLE.tsv:COLUMN' or 'obs:NAME'")
         options["row_colors"] = [_stored(source.path, row_colors, "obs")] if row_colors else []
         options["col_colors"] = [_stored(source.path, col_colors, "var")] if col_colors else []
-    options["row_split"] = _split(row_split, rows, source, directory, "row_split")
-    options["col_split"] = _split(col_split, cols, source, directory, "col_split")
+    options["row_split"] = _split(row_split, rows, source, directory, "row_split", bars)
+    options["col_split"] = _split(col_split, cols, source, directory, "col_split", bars)
     if link is not None:
         linked = _Input(link)
         options["link"] = [linked.path or _matrix_file(linked, directory, "link")]
@@ -1040,7 +1072,11 @@ def _plain(message: str, known: Any = (), directory: Optional[str] = None) -> st
     for span in quoted.finditer(plain):
         pieces += [option.sub(keyword, plain[at : span.start()]), span.group(0)]
         at = span.end()
-    return "".join(pieces) + option.sub(keyword, plain[at:])
+    plain = "".join(pieces) + option.sub(keyword, plain[at:])
+    # "--link DIR/link.npy" reads "link link" once both are named.
+    for name in known:
+        plain = plain.replace(f"{name} {name}", name)
+    return plain
 
 
 def _raise_plain(error: BaseException, known: Any, directory: Optional[str] = None) -> None:

@@ -670,6 +670,8 @@ def test_savefig_as_matplotlibs_and_multiindex_labels_as_seaborns(tmp_path):
     assert buffer.getvalue() == grid.to_png()
     grid.savefig(tmp_path / "figure", format="svg")
     assert "<svg" in (tmp_path / "figure").read_text()
+    grid.savefig(tmp_path / "plain")  # no extension: PNG, as matplotlib's default
+    assert (tmp_path / "plain.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="format='jpg'"):
         grid.savefig(buffer, format="jpg")
 
@@ -700,6 +702,27 @@ def test_an_anndatas_categories_keep_their_order_and_scanpys_colours():
     # Several obs columns by name: a bar each.
     both = heatscope.clustermap(adata, row_colors=["louvain", "level"], width=800, height=700).layout()
     assert {"legend:louvain", "legend:level"} <= {p["name"] for p in both["panels"]}
+
+
+def test_labels_with_tabs_and_line_breaks_keep_their_bars_and_slices():
+    from matplotlib.colors import to_rgb
+
+    frame = pd.DataFrame(random(4, 3), index=["a", "tab\there", "new\nline", "d"])
+    grid = heatscope.clustermap(frame, row_colors=["r", "b", "r", "b"], row_split=["A", "A", "B", "B"])
+    assert grid.row_labels == ["a", "tab here", "new line", "d"]
+    pixels = png_of(grid)
+    rows = grid.layout()["heatmaps"][0]["rows"]
+    for position, row in enumerate(rows):
+        want = tuple(round(255 * c) for c in to_rgb("rb"[grid.dendrogram_row.reordered_ind[position] % 2]))
+        assert bar_pixel(grid, pixels, "row_colors:row_colors", position) == want
+
+
+def test_an_ordered_categorys_order_orders_the_slices():
+    frame = pd.DataFrame(random(24, 4), index=[f"r{i}" for i in range(24)])
+    levels = pd.Categorical(["hi", "mid", "lo"] * 8, categories=["lo", "mid", "hi"], ordered=True)
+    split = pd.Series(levels, index=frame.index, name="level")
+    layout = heatscope.clustermap(frame, row_split=split, split_order="given").layout()
+    assert [t["text"] for t in layout["texts"] if t["kind"] == "slice_title"] == ["lo", "mid", "hi"]
 
 
 def test_seaborns_own_colour_letters_and_greys_are_colours():
@@ -794,7 +817,7 @@ def test_keywords_and_values_heatscope_does_not_take_are_named():
         heatscope.clustermap(frame, xticklabels=None)
     with pytest.raises(ValueError, match="agg='foo': give 'mean' or 'extremes'"):
         heatscope.clustermap(frame, agg="foo")
-    with pytest.raises(ValueError, match="^dendrogram_ratio: invalid type: sequence"):
+    with pytest.raises(ValueError, match=r"^dendrogram_ratio=\(0.1, 0.2\): give one number"):
         heatscope.clustermap(frame, dendrogram_ratio=(0.1, 0.2))
     with pytest.raises(ValueError, match="'bulk_labels': a file other than .h5ad has no obs columns"):
         heatscope.clustermap(PBMC, row_colors="bulk_labels")

@@ -372,7 +372,12 @@ pub fn prepare_panel(
         let [bar] = &bars[..] else {
             return Err(usage(format!("{flag} {spec}: names {} columns; split by one", bars.len())));
         };
-        Categories::of(bar).map(Some).map_err(|e| usage(format!("{flag} {spec}: {e}")))
+        // Categories in the order given with them, as the bars take it.
+        let bar = match figure.palettes.get(&bar.name) {
+            Some(palette) => bar.clone().in_given_order(palette),
+            None => bar.clone(),
+        };
+        Categories::of(&bar).map(Some).map_err(|e| usage(format!("{flag} {spec}: {e}")))
     };
     let row_categories = categories(&figure.row_split, Axis::Rows, "--row-split")?;
     let col_categories = categories(&figure.col_split, Axis::Cols, "--col-split")?;

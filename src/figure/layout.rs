@@ -1250,19 +1250,20 @@ mod tests {
     }
 
     #[test]
-    fn auto_labels_step_so_lines_do_not_overlap() {
+    fn labels_shown_step_so_lines_do_not_overlap_or_as_asked() {
         let labels = Labels::generated("row_", 1000);
         let order: Vec<usize> = (0..1000).collect();
-        let axis = AxisSpec {
+        let showing = |label_mode| AxisSpec {
             labels: &labels,
             order: &order,
             tree: None,
             cut_palette: None,
             bars: &[],
-            label_mode: LabelMode::Auto,
+            label_mode,
             marks: &[],
             slices: None,
         };
+        let axis = showing(LabelMode::Auto);
         // 1,000 rows on 500 px, 12 px font at 15 px a line: every 30th row.
         let all = 0.0..1000.0;
         let shown = shown_labels(&axis, &all, 500.0, 12.0);
@@ -1275,26 +1276,10 @@ mod tests {
         assert_eq!(zoomed.positions.first(), Some(&96));
         assert_eq!(zoomed.positions.last(), Some(&144));
         assert_eq!(zoomed.positions.len(), 25);
-        let none = AxisSpec { label_mode: LabelMode::None, ..axis };
-        assert!(shown_labels(&none, &all, 500.0, 12.0).positions.is_empty());
-    }
-
-    #[test]
-    fn a_label_step_shows_every_kth_at_a_font_that_fits_k_rows() {
-        let labels = Labels::generated("row_", 1000);
-        let order: Vec<usize> = (0..1000).collect();
-        let axis = AxisSpec {
-            labels: &labels,
-            order: &order,
-            tree: None,
-            cut_palette: None,
-            bars: &[],
-            label_mode: LabelMode::Every(20),
-            marks: &[],
-            slices: None,
-        };
-        // 1,000 rows on 500 px: rows 0, 20, …, 980, each with 10 px, a
-        // 10 / 1.25 = 8 px font.
+        assert!(shown_labels(&showing(LabelMode::None), &all, 500.0, 12.0).positions.is_empty());
+        // A step of 20 (seaborn's yticklabels=20), 1,000 rows on 500 px:
+        // rows 0, 20, …, 980, each with 10 px, a 10 / 1.25 = 8 px font.
+        let axis = showing(LabelMode::Every(20));
         let shown = shown_labels(&axis, &(0.0..1000.0), 500.0, 12.0);
         assert_eq!(shown.positions, (0..1000).step_by(20).collect::<Vec<_>>());
         assert_eq!(shown.size, 10.0 / LINE_HEIGHT);
