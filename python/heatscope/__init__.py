@@ -257,12 +257,12 @@ class ClusterGrid:
         if hasattr(path, "write"):
             path.write(self._draw((format or "png").lower(), dpi)[0])
             return
-        path = os.fspath(path)
+        path = os.fsdecode(os.fspath(path))
         extension = os.path.splitext(path)[1].lower()
         if format is not None:
             extension = "." + str(format).lower()
-        elif extension == "":
-            path, extension = path + ".png", ".png"  # as matplotlib's default format
+        elif extension in ("", "."):
+            path, extension = path.rstrip(".") + ".png", ".png"  # as matplotlib's default format
         elif extension not in (".png", ".svg"):
             raise ValueError(f"{path}: name a .png or .svg file, or give format='png' or 'svg'")
         directory = os.path.dirname(os.path.abspath(path))
@@ -608,6 +608,7 @@ def _bar_table(
                     columns.append((f"{name} {i + 1}", [tuple(v) if np.ndim(v) == 1 else v for v in bar]))
     table = {}
     for column, values in columns:
+        column = _label(column).strip()
         if _is_series(values):
             keys = _label_texts(values.index)
             cells = dict(zip(keys, _cells(values, hasattr(values, "cat"), colours)))
@@ -618,8 +619,8 @@ def _bar_table(
                 raise ValueError(f"{name}: {len(values)} values given for {len(labels)} labels")
             cells = dict(zip(labels, _cells(values, colours=colours)))
         table[column] = cells
-        colours = all(v.startswith("#") for v in cells.values() if v)
-        if categorical is not None and hasattr(values, "cat") and not colours:
+        hexes = all(v.startswith("#") for v in cells.values() if v)
+        if categorical is not None and hasattr(values, "cat") and not hexes:
             categorical.append(column)
             palette = _palette(values.cat.categories, uns, column)
             # The categories' order where it means something: an ordered
@@ -639,7 +640,8 @@ def _bar_table(
 def _palette(categories: Any, uns: Any, column: str) -> list:
     """``[category, colour or None]`` pairs in the categories' order, the
     colours from ``uns[column + "_colors"]`` where it has one for each."""
-    names = [str(c) for c in categories]
+    # As the cells are written, and read back (trimmed).
+    names = [_label(c).strip() for c in categories]
     stored = None
     try:
         stored = list(uns[f"{column}_colors"]) if uns is not None and f"{column}_colors" in uns else None
@@ -671,18 +673,23 @@ def _split(split: Any, labels: list, source: Any, directory: str, name: str, bar
         raise ValueError(f"{name}: give one column of categories")
     stored = source.obs if name == "row_split" else source.var
     # A split's values are categories whatever they look like, in the order
-    # of an ordered (or coloured) categorical column.
-    palettes, uns = (bars[1], bars[2]) if bars else (None, None)
-    [path] = _bar_table(split, labels, stored, directory, name, [], palettes, uns, colours=False)
+    # of an ordered (or coloured) categorical column; its table column (and
+    # palette) go by the argument's name, apart from the bars'.
     if isinstance(split, str):
-        column = split
+        if stored is None:
+            raise ValueError(f"{name}={split!r}: a column name goes with an AnnData; give the values")
+        if split not in stored.columns:
+            known = ", ".join(map(str, stored.columns)) or "none"
+            raise ValueError(f"{name}={split!r}: no such column; the AnnData's columns are: {known}")
+        split = stored[split]
     elif hasattr(split, "columns"):
-        column = str(split.columns[0])
-    elif hasattr(split, "name") and split.name is not None:
-        column = str(split.name)
-    else:
-        column = name
-    return f"{path}:{column}"
+        split = split.iloc[:, 0]
+    if _is_series(split):
+        split = split.rename(name)
+    [path] = _bar_table(split, labels, None, directory, name, colours=False)
+    if hasattr(split, "cat") and bars:
+        bars[1][name] = [[_label(c).strip(), None] for c in split.cat.categories]
+    return f"{path}:{name}"
 
 
 def _linkage_file(z: Any, directory: str, name: str) -> Optional[str]:
@@ -847,7 +854,7 @@ def clustermap(
         if value is not None and not (whole and value >= 1):
             raise ValueError(f"{name}={value!r}: give a number of clusters, 1 or more")
     for name, value in (("dendrogram_ratio", dendrogram_ratio), ("colors_ratio", colors_ratio)):
-        if isinstance(value, (tuple, list)):
+        if np.ndim(value) != 0:
             raise ValueError(f"{name}={value!r}: give one number; heatscope uses one ratio for both axes")
     if agg not in ("mean", "extremes"):
         raise ValueError(f"agg={agg!r}: give 'mean' or 'extremes'")
@@ -1057,7 +1064,11 @@ def _plain(message: str, known: Any = (), directory: Optional[str] = None) -> st
 
     plain = message
     if directory is not None:
-        plain = re.sub(re.escape(directory) + r"[/\\]([A-Za-z_]+)\.[a-z]+", r"\1", plain)
+        # "--link DIR/link.npy": the argument's name once.
+        written = re.escape(directory) + r"[/\\]([A-Za-z_]+)\.[a-z]+"
+        same = re.compile(r"--([a-z]+(?:-[a-z]+)*) " + written)
+        plain = same.sub(lambda m: m.group(2) if m.group(1).replace("-", "_") == m.group(2) else m.group(0), plain)
+        plain = re.sub(written, r"\1", plain)
     # An array has no file name: the library calls it "<array>".
     plain = plain.replace("<array>", "the matrix")
 
@@ -1072,11 +1083,7 @@ def _plain(message: str, known: Any = (), directory: Optional[str] = None) -> st
     for span in quoted.finditer(plain):
         pieces += [option.sub(keyword, plain[at : span.start()]), span.group(0)]
         at = span.end()
-    plain = "".join(pieces) + option.sub(keyword, plain[at:])
-    # "--link DIR/link.npy" reads "link link" once both are named.
-    for name in known:
-        plain = plain.replace(f"{name} {name}", name)
-    return plain
+    return "".join(pieces) + option.sub(keyword, plain[at:])
 
 
 def _raise_plain(error: BaseException, known: Any, directory: Optional[str] = None) -> None:

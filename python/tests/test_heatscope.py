@@ -707,9 +707,11 @@ def test_an_anndatas_categories_keep_their_order_and_scanpys_colours():
 def test_labels_with_tabs_and_line_breaks_keep_their_bars_and_slices():
     from matplotlib.colors import to_rgb
 
-    frame = pd.DataFrame(random(4, 3), index=["a", "tab\there", "new\nline", "d"])
+    frame = pd.DataFrame(random(4, 3), index=["a\n", "tab\there", "new\nline", "\td"])
     grid = heatscope.clustermap(frame, row_colors=["r", "b", "r", "b"], row_split=["A", "A", "B", "B"])
-    assert grid.row_labels == ["a", "tab here", "new line", "d"]
+    assert grid.row_labels == ["a ", "tab here", "new line", " d"]
+    titles = [t["text"] for t in grid.layout()["texts"] if t["kind"] == "slice_title"]
+    assert sorted(titles) == ["A", "B"]
     pixels = png_of(grid)
     rows = grid.layout()["heatmaps"][0]["rows"]
     for position, row in enumerate(rows):
@@ -723,6 +725,16 @@ def test_an_ordered_categorys_order_orders_the_slices():
     split = pd.Series(levels, index=frame.index, name="level")
     layout = heatscope.clustermap(frame, row_split=split, split_order="given").layout()
     assert [t["text"] for t in layout["texts"] if t["kind"] == "slice_title"] == ["lo", "mid", "hi"]
+    # A bar of the same name keeps its own order; the split its own.
+    named = pd.Series(["hi", "mid", "lo"] * 8, index=frame.index, name="level")
+    grid = heatscope.clustermap(frame, row_colors=named, row_split=split, split_order="given")
+    texts = grid.layout()["texts"]
+    assert [t["text"] for t in texts if t["kind"] == "slice_title"] == ["lo", "mid", "hi"]
+    assert [t["text"] for t in texts if t["kind"] == "legend_entry"] == ["hi", "lo", "mid"]
+    # The bars of a DataFrame: each column read as colours or categories on its own.
+    bars = pd.DataFrame({"kind": ["x", "y"] * 12, "col": ["r", "b"] * 12}, index=frame.index)
+    panels = [p["name"] for p in heatscope.clustermap(frame, row_colors=bars).layout()["panels"]]
+    assert "legend:kind" in panels and "legend:col" not in panels
 
 
 def test_seaborns_own_colour_letters_and_greys_are_colours():

@@ -169,8 +169,9 @@ impl BarTable {
         order: &[usize],
         axis: &'static str,
     ) -> Result<(Vec<AnnotationBar>, usize), AnnotationError> {
+        // The table's fields are trimmed when read: so is the label looked up.
         let rows: Vec<Option<&Vec<String>>> =
-            order.iter().map(|&i| self.rows.get(labels.get(i).as_ref()).map(|(_, values)| values)).collect();
+            order.iter().map(|&i| self.rows.get(labels.get(i).trim()).map(|(_, values)| values)).collect();
         let missing = rows.iter().filter(|r| r.is_none()).count();
         if missing == rows.len() && !rows.is_empty() {
             return Err(AnnotationError::NoMatch { path: self.path.clone(), rows: self.rows.len(), axis });
