@@ -13,12 +13,14 @@ pub(crate) type RawMerge = (u32, u32, f64);
 /// The float type cluster distances are kept in while linking.
 pub(crate) trait Dist: Copy + PartialOrd + Send + Sync {
     const INFINITY: Self;
+    const NEG_INFINITY: Self;
     fn from_f64(v: f64) -> Self;
     fn to_f64(self) -> f64;
 }
 
 impl Dist for f32 {
     const INFINITY: Self = f32::INFINITY;
+    const NEG_INFINITY: Self = f32::NEG_INFINITY;
     fn from_f64(v: f64) -> Self {
         v as f32
     }
@@ -29,6 +31,7 @@ impl Dist for f32 {
 
 impl Dist for f64 {
     const INFINITY: Self = f64::INFINITY;
+    const NEG_INFINITY: Self = f64::NEG_INFINITY;
     fn from_f64(v: f64) -> Self {
         v
     }

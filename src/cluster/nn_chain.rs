@@ -92,6 +92,39 @@ impl<T: Dist> Near<T> {
     }
 }
 
+/// What the update pass reads of every cluster to decide whether a merge
+/// changes its cache: the bound, and the known neighbours' indices as bits
+/// (`j mod 64`). The cache stays as it was when the merged cluster does not
+/// come before the bound and neither merged index is known, which these 16
+/// bytes (24 for `f64`) settle for most clusters without reading the list.
+#[derive(Clone, Copy)]
+struct Watch<T> {
+    bound: Neighbour<T>,
+    known: u64,
+}
+
+impl<T: Dist> Watch<T> {
+    /// A cluster that waits for a scan: no merge changes it.
+    const STALE: Self = Self { bound: Neighbour { d: T::NEG_INFINITY, j: 0 }, known: 0 };
+
+    fn of(near: &Near<T>) -> Self {
+        let known = near.known[..usize::from(near.len)].iter().fold(0, |bits, c| bits | bit(c.j));
+        Self { bound: near.bound, known }
+    }
+
+    /// Whether the merge of `x` into `y`, now at distance `merged.d`, may
+    /// change the cache.
+    #[inline]
+    fn touched(self, merged: Neighbour<T>, x: u32) -> bool {
+        merged.before(self.bound) || self.known & (bit(x) | bit(merged.j)) != 0
+    }
+}
+
+#[inline]
+fn bit(j: u32) -> u64 {
+    1 << (j & 63)
+}
+
 /// Keeps the first `KEPT + 1` of all candidates offered.
 #[inline]
 fn offer<T: Dist>(top: &mut Top<T>, c: Neighbour<T>) {
@@ -250,10 +283,10 @@ struct Merged<T> {
 /// active clusters `ids` (with `dxy` their distances to `x` and `y`, gathered
 /// before: a loop of loads alone keeps many cache misses in flight, where
 /// loads among the update's arithmetic wait one by one), writing into
-/// `d`, the part of the matrix from `offset` on, and `nn`, the caches from
-/// cluster `nn_offset` on. Returns the first `KEPT + 1` neighbours of the
-/// merged cluster among `ids`, and the clusters whose cache must be
-/// rescanned.
+/// `d`, the part of the matrix from `offset` on, and `nn` and `watch`, the
+/// caches from cluster `nn_offset` on. Returns the first `KEPT + 1`
+/// neighbours of the merged cluster among `ids`, and the clusters whose
+/// cache must be rescanned (their watch set to [`Watch::STALE`]).
 #[allow(clippy::too_many_arguments)]
 fn update_pass<T: Dist>(
     m: &Merged<T>,
@@ -262,8 +295,7 @@ fn update_pass<T: Dist>(
     ids: &[u32],
     dxy: &[(T, T)],
     (d, offset): (&mut [T], usize),
-    (nn, nn_offset): (&mut [Near<T>], usize),
-    stale: &[bool],
+    (nn, watch, nn_offset): (&mut [Near<T>], &mut [Watch<T>], usize),
 ) -> (Top<T>, Vec<u32>) {
     if ids.len() >= layout.parallel {
         let mid = ids.len() / 2;
@@ -271,12 +303,13 @@ fn update_pass<T: Dist>(
         let split_nn = ids[mid] as usize - nn_offset;
         let (d_l, d_r) = d.split_at_mut(split_d);
         let (nn_l, nn_r) = nn.split_at_mut(split_nn);
+        let (w_l, w_r) = watch.split_at_mut(split_nn);
         let ((best_l, mut again), (best_r, again_r)) = rayon::join(
-            || update_pass(m, layout, size, &ids[..mid], &dxy[..mid], (d_l, offset), (nn_l, nn_offset), stale),
+            || update_pass(m, layout, size, &ids[..mid], &dxy[..mid], (d_l, offset), (nn_l, w_l, nn_offset)),
             || {
                 let d_offset = offset + split_d;
                 let nn_off = nn_offset + split_nn;
-                update_pass(m, layout, size, &ids[mid..], &dxy[mid..], (d_r, d_offset), (nn_r, nn_off), stale)
+                update_pass(m, layout, size, &ids[mid..], &dxy[mid..], (d_r, d_offset), (nn_r, w_r, nn_off))
             },
         );
         again.extend(again_r);
@@ -296,8 +329,14 @@ fn update_pass<T: Dist>(
         if v <= best[KEPT].d {
             offer(&mut best, Neighbour { d: v, j: i });
         }
-        if !stale[iu] && !refresh(&mut nn[iu - nn_offset], v, m) {
-            again.push(i);
+        let k = iu - nn_offset;
+        if watch[k].touched(Neighbour { d: v, j: m.y as u32 }, m.x as u32) {
+            if refresh(&mut nn[k], v, m) {
+                watch[k] = Watch::of(&nn[k]);
+            } else {
+                watch[k] = Watch::STALE;
+                again.push(i);
+            }
         }
     }
     (best, again)
@@ -367,6 +406,7 @@ pub(crate) fn nn_chain<T: Dist>(
     let mut size = sizes.to_vec();
     let mut active: Vec<u32> = (0..n as u32).collect();
     let mut nn = initial_neighbours(n, d, &layout);
+    let mut watch: Vec<Watch<T>> = nn.iter().map(Watch::of).collect();
     // Clusters whose nearest neighbour was merged away: found again only
     // when the chain reaches them, which most never do before merging.
     let mut stale = vec![false; n];
@@ -381,6 +421,7 @@ pub(crate) fn nn_chain<T: Dist>(
             let x = *chain.last().expect("chain is not empty") as usize;
             if stale[x] {
                 nn[x] = scan(d, &layout, &active, x);
+                watch[x] = Watch::of(&nn[x]);
                 stale[x] = false;
             }
             let near = nn[x].nearest();
@@ -412,8 +453,9 @@ pub(crate) fn nn_chain<T: Dist>(
         dxy.resize(active.len(), (T::INFINITY, T::INFINITY));
         gather_pass(d, &layout, (x, y), &active, &mut dxy);
         let merged = Merged { method, x, y, h, nx, ny };
-        let (best, again) = update_pass(&merged, &layout, &size, &active, &dxy, (d, 0), (&mut nn, 0), &stale);
+        let (best, again) = update_pass(&merged, &layout, &size, &active, &dxy, (d, 0), (&mut nn, &mut watch, 0));
         nn[y] = Near::known(best);
+        watch[y] = Watch::of(&nn[y]);
         stale[y] = false;
         for i in again {
             stale[i as usize] = true;
@@ -606,7 +648,16 @@ mod tests {
                     active.sort_unstable();
                 }
                 dist[y] = next(4) as f64;
-                if !refresh(&mut near, dist[y], &merge(x, y)) {
+                // What the update pass reads first must send every cluster
+                // whose list changes to `refresh`.
+                let touched = Watch::of(&near).touched(Neighbour { d: dist[y], j: y as u32 }, x as u32);
+                let before = listed(&near);
+                let kept = refresh(&mut near, dist[y], &merge(x, y));
+                if !touched {
+                    assert!(kept);
+                    assert_eq!(listed(&near), before, "an untouched list changed");
+                }
+                if !kept {
                     near = Near::known(first(&active, &dist));
                 }
                 let expect = first(&active, &dist);
