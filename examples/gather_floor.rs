@@ -1,11 +1,13 @@
 //! How fast this machine can read what an exact linkage must read: for each
 //! merge of `x` and `y`, the distances `d(i, x)` and `d(i, y)` of every other
 //! cluster `i`, from an `n(n−1)/2` triangle stored as the linkage stores it
-//! (4 × 4 blocks of `f32`, huge-page anonymous memory). Nothing else is
-//! done with them, so the time is a floor for the Lance–Williams passes;
-//! a whole linkage makes `n(n−1)/2` such pairs at least.
+//! (4 × 4 blocks of `f32`, anonymous memory). Nothing else is done with
+//! them, so the time is a floor for the Lance–Williams passes; a whole
+//! linkage makes `n(n−1)/2` such pairs at least. `fill_s` is the time to
+//! get the triangle's fresh memory and write it once, asking for huge pages
+//! (as the linkage does) or, with `system`, in the system's default pages.
 //!
-//! cargo run --release --example gather_floor -- [ROWS] [MERGES]
+//! cargo run --release --example gather_floor -- [ROWS] [MERGES] [huge|system]
 
 use std::time::Instant;
 
@@ -88,11 +90,15 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).map_or(Ok(20_000), |a| a.parse())?;
     let merges: usize = args.get(2).map_or(Ok(2_000), |a| a.parse())?;
+    let pages = args.get(3).map_or("huge", String::as_str);
+    anyhow::ensure!(matches!(pages, "huge" | "system"), "pages {pages:?}: give huge or system");
     let row = block_rows(n);
     let len = *row.last().expect("total");
     let start = Instant::now();
     let mut map = memmap2::MmapMut::map_anon(len * size_of::<f32>())?;
-    let _ = map.advise(memmap2::Advice::HugePage);
+    if pages == "huge" {
+        map.advise(memmap2::Advice::HugePage)?;
+    }
     let d: &mut [f32] = bytemuck::cast_slice_mut(&mut map);
     for (k, v) in d.iter_mut().enumerate() {
         *v = (k % 1009) as f32;
@@ -123,7 +129,7 @@ fn main() -> anyhow::Result<()> {
         let check: f64 = results.iter().map(|r| r.1).sum();
         let ns = seconds * 1e9 / pairs as f64;
         println!(
-            "rows={n} threads={threads} tables={tables} fill_s={fill:.3} ns_per_pair={ns:.2} linkage_floor_s={:.2} check={check}",
+            "rows={n} pages={pages} threads={threads} tables={tables} fill_s={fill:.3} ns_per_pair={ns:.2} linkage_floor_s={:.2} check={check}",
             ns * linkage_pairs * 1e-9
         );
     }

@@ -24,19 +24,14 @@ pub struct CondensedMatrix {
     data: Storage,
 }
 
-/// Where the values live: large matrices in anonymous memory of their own
-/// (returned to the system whole when dropped), in the pages the system's
-/// policy gives. Huge pages are not asked for: they would save the
-/// linkage's column reads a TLB miss each (about a tenth of its time), but
-/// on a virtual machine that hands out memory lazily, fresh huge pages cost
-/// four to five times what fresh 4 KiB pages cost, which outweighs that
-/// (BENCHMARKS.md, "Fresh memory").
+/// Where the values live: large matrices in anonymous memory asking for
+/// huge pages (4 KiB pages would make most column reads a TLB miss too).
 enum Storage {
     Heap(Vec<f32>),
     Anon(memmap2::MmapMut),
 }
 
-/// From this size on, distances go to anonymous memory of their own.
+/// From this size on, distances go to huge-page anonymous memory.
 const ANON_BYTES: usize = 32 << 20;
 
 /// Side of a block: 4 × 4 `f32` fill one 64-byte cache line.
@@ -156,7 +151,10 @@ impl CondensedMatrix {
         let bytes = len * size_of::<f32>();
         let oom = || ClusterError::OutOfMemory { bytes: bytes as u64 };
         let data = if bytes >= ANON_BYTES {
-            Storage::Anon(memmap2::MmapMut::map_anon(bytes).map_err(|_| oom())?)
+            let map = memmap2::MmapMut::map_anon(bytes).map_err(|_| oom())?;
+            // Only a hint: without huge pages everything still works.
+            let _ = map.advise(memmap2::Advice::HugePage);
+            Storage::Anon(map)
         } else {
             let mut data = Vec::new();
             data.try_reserve_exact(len).map_err(|_| oom())?;
