@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import tempfile
 import threading
+import zlib
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -216,6 +218,8 @@ class ClusterGrid:
                 _raise_plain(error, {"width", "height", "font_size"})
             finally:
                 _pass_notes(4)
+        if format == "png":
+            drawn = (_with_dpi(drawn[0], 100 * size[2]), drawn[1])
         shortened = json.loads(drawn[1]).get("shortened") or []
         if shortened:
             import warnings
@@ -248,7 +252,8 @@ class ClusterGrid:
         binary file object (``format``, PNG by default), as matplotlib's
         ``savefig``. A ``dpi`` other than
         ``clustermap``'s enlarges (or shrinks) the whole figure, text and
-        tree lines included, as matplotlib's does. ``bbox_inches="tight"``
+        tree lines included, as matplotlib's does, and a PNG records it
+        (documents place the figure at its size in inches). ``bbox_inches="tight"``
         is taken and changes nothing: the figure is laid out to its edges."""
         if bbox_inches not in (None, "tight"):
             raise ValueError(f"bbox_inches={bbox_inches!r}: give 'tight' or nothing")
@@ -378,6 +383,18 @@ def _check_text(font_size: Any, dpi: float, name: str) -> None:
             f"{name}={dpi:g}: the text would be {font_size * dpi / 100:g} px high, over {_LARGEST_TEXT}; "
             f"give a dpi up to {_LARGEST_TEXT * 100 / font_size:g}"
         )
+
+
+def _with_dpi(png: bytes, dpi: float) -> bytes:
+    """The PNG with its resolution recorded (a pHYs chunk after the header,
+    as matplotlib writes one), so that documents place it at its size in
+    inches."""
+    per_metre = round(dpi / 0.0254)
+    body = b"pHYs" + struct.pack(">IIB", per_metre, per_metre, 1)
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    # The signature (8 bytes), then the header chunk: length, type, 13 bytes, CRC.
+    after_header = 8 + 4 + 4 + 13 + 4
+    return png[:after_header] + chunk + png[after_header:]
 
 
 def _dpi(value: Any, name: str) -> float:

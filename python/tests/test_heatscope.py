@@ -520,6 +520,14 @@ def test_dpi_scales_the_text_as_matplotlib_scales_points(tmp_path):
     # savefig's dpi likewise: the figure at 300 dpi either way.
     at_100.savefig(tmp_path / "saved.png", dpi=300)
     assert (tmp_path / "saved.png").read_bytes() == at_300.to_png()
+    # The PNG records its dpi, as matplotlib's do, so that a document
+    # places it at 6 × 5 inches.
+    from PIL import Image
+
+    with Image.open(tmp_path / "saved.png") as saved:
+        assert saved.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+    with Image.open(io.BytesIO(at_100.to_png())) as drawn:
+        assert drawn.info["dpi"] == pytest.approx((100, 100), abs=0.01)
     with pytest.raises(ValueError, match="positive number of dots per inch"):
         heatscope.clustermap(frame, figsize=(6, 5), dpi=0)
     with pytest.raises(TypeError, match="inches"):
