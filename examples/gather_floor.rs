@@ -97,7 +97,8 @@ fn main() -> anyhow::Result<()> {
     let start = Instant::now();
     let mut map = memmap2::MmapMut::map_anon(len * size_of::<f32>())?;
     if pages == "huge" {
-        map.advise(memmap2::Advice::HugePage)?;
+        // Only a hint, as in the linkage.
+        let _ = map.advise(memmap2::Advice::HugePage);
     }
     let d: &mut [f32] = bytemuck::cast_slice_mut(&mut map);
     for (k, v) in d.iter_mut().enumerate() {

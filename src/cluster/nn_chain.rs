@@ -183,7 +183,7 @@ fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Near<T
             for r in r0..r1 {
                 let i0 = 4 * r;
                 for j0 in (i0..n).step_by(4) {
-                    if j0 == i0 || j0 + 4 > n || i0 + 4 > n {
+                    if j0 == i0 || j0 + 4 > n {
                         // Diagonal and partial blocks, pair by pair.
                         for i in i0..(i0 + 4).min(n) {
                             for j in j0.max(i + 1)..(j0 + 4).min(n) {
@@ -194,10 +194,10 @@ fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Near<T
                     }
                     let at = layout.tri.upper(i0, j0);
                     let block = &d[at..at + 16];
-                    let (rows, cols) = (&last[i0..i0 + 4], &last[j0..j0 + 4]);
+                    let (row_last, col_last) = (&last[i0..i0 + 4], &last[j0..j0 + 4]);
                     let mut near = false;
                     for (k, &v) in block.iter().enumerate() {
-                        near |= !(v > rows[k / 4] && v > cols[k % 4]);
+                        near |= !(v > row_last[k / 4] && v > col_last[k % 4]);
                     }
                     if near {
                         for (k, &v) in block.iter().enumerate() {
@@ -711,7 +711,9 @@ mod tests {
         // do not; sizes that end in every shape of a partial block, and
         // enough items for blocks settled without offers.
         let mut state = 0x2545_f491_4f6c_dd1du64;
-        for (n, levels) in [(2usize, 4), (5, 4), (38, 4), (129, 4), (203, 4), (37, 1 << 20), (203, 1 << 20)] {
+        for (n, levels) in
+            [(2usize, 4), (5, 4), (38, 4), (128, 4), (129, 4), (203, 4), (37, 1 << 20), (40, 1 << 20), (203, 1 << 20)]
+        {
             let tri = Blocks::new(n);
             let mut d = vec![0.0f64; tri.len()];
             for i in 0..n {
