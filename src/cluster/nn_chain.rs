@@ -104,8 +104,16 @@ struct Watch<T> {
 }
 
 impl<T: Dist> Watch<T> {
-    /// A cluster that waits for a scan: no merge changes it.
+    /// A cluster whose nearest neighbour merged away, found again by a scan
+    /// only when the chain reaches it (most merge before): no merge changes
+    /// it meanwhile.
     const STALE: Self = Self { bound: Neighbour { d: T::NEG_INFINITY, j: 0 }, known: 0 };
+
+    /// Whether this is [`Watch::STALE`] (no cache has a bound below every
+    /// distance).
+    fn stale(self) -> bool {
+        self.bound.d == T::NEG_INFINITY
+    }
 
     fn of(near: &Near<T>) -> Self {
         let known = near.known[..usize::from(near.len)].iter().fold(0, |bits, c| bits | bit(c.j));
@@ -312,9 +320,9 @@ struct Merged<T> {
 /// before: a loop of loads alone keeps many cache misses in flight, where
 /// loads among the update's arithmetic wait one by one), writing into
 /// `d`, the part of the matrix from `offset` on, and `nn` and `watch`, the
-/// caches from cluster `nn_offset` on. Returns the first `KEPT + 1`
-/// neighbours of the merged cluster among `ids`, and the clusters whose
-/// cache must be rescanned (their watch set to [`Watch::STALE`]).
+/// caches from cluster `nn_offset` on (a cluster whose cache empties is
+/// marked [`Watch::STALE`]). Returns the first `KEPT + 1` neighbours of the
+/// merged cluster among `ids`.
 #[allow(clippy::too_many_arguments)]
 fn update_pass<T: Dist>(
     m: &Merged<T>,
@@ -324,7 +332,7 @@ fn update_pass<T: Dist>(
     dxy: &[(T, T)],
     (d, offset): (&mut [T], usize),
     (nn, watch, nn_offset): (&mut [Near<T>], &mut [Watch<T>], usize),
-) -> (Top<T>, Vec<u32>) {
+) -> Top<T> {
     if ids.len() >= layout.parallel {
         let mid = ids.len() / 2;
         let split_d = layout.write_pos(ids[mid] as usize, m.y) - offset;
@@ -332,7 +340,7 @@ fn update_pass<T: Dist>(
         let (d_l, d_r) = d.split_at_mut(split_d);
         let (nn_l, nn_r) = nn.split_at_mut(split_nn);
         let (w_l, w_r) = watch.split_at_mut(split_nn);
-        let ((best_l, mut again), (best_r, again_r)) = rayon::join(
+        let (best_l, best_r) = rayon::join(
             || update_pass(m, layout, size, &ids[..mid], &dxy[..mid], (d_l, offset), (nn_l, w_l, nn_offset)),
             || {
                 let d_offset = offset + split_d;
@@ -340,11 +348,9 @@ fn update_pass<T: Dist>(
                 update_pass(m, layout, size, &ids[mid..], &dxy[mid..], (d_r, d_offset), (nn_r, w_r, nn_off))
             },
         );
-        again.extend(again_r);
-        return (union(best_l, best_r), again);
+        return union(best_l, best_r);
     }
     let mut best = [Neighbour::NONE; KEPT + 1];
-    let mut again = Vec::new();
     let (ty, ly) = (Blocks::tail(m.y), layout.tri.lead(m.y));
     for (&i, &(d_ix, d_iy)) in ids.iter().zip(dxy) {
         let iu = i as usize;
@@ -359,15 +365,10 @@ fn update_pass<T: Dist>(
         }
         let k = iu - nn_offset;
         if watch[k].touched(Neighbour { d: v, j: m.y as u32 }, m.x as u32) {
-            if refresh(&mut nn[k], v, m) {
-                watch[k] = Watch::of(&nn[k]);
-            } else {
-                watch[k] = Watch::STALE;
-                again.push(i);
-            }
+            watch[k] = if refresh(&mut nn[k], v, m) { Watch::of(&nn[k]) } else { Watch::STALE };
         }
     }
-    (best, again)
+    best
 }
 
 /// Brings cluster `i`'s cache up to date after `x` merged into `y`, now at
@@ -435,9 +436,6 @@ pub(crate) fn nn_chain<T: Dist>(
     let mut active: Vec<u32> = (0..n as u32).collect();
     let mut nn = initial_neighbours(n, d, &layout);
     let mut watch: Vec<Watch<T>> = nn.iter().map(Watch::of).collect();
-    // Clusters whose nearest neighbour was merged away: found again only
-    // when the chain reaches them, which most never do before merging.
-    let mut stale = vec![false; n];
     let mut chain: Vec<u32> = Vec::with_capacity(n);
     let mut merges = Vec::with_capacity(n - 1);
     let mut dxy: Vec<(T, T)> = Vec::with_capacity(n);
@@ -447,10 +445,9 @@ pub(crate) fn nn_chain<T: Dist>(
         }
         let (x, y, h) = loop {
             let x = *chain.last().expect("chain is not empty") as usize;
-            if stale[x] {
+            if watch[x].stale() {
                 nn[x] = scan(d, &layout, &active, x);
                 watch[x] = Watch::of(&nn[x]);
-                stale[x] = false;
             }
             let near = nn[x].nearest();
             let prev = (chain.len() > 1).then(|| chain[chain.len() - 2] as usize);
@@ -481,13 +478,9 @@ pub(crate) fn nn_chain<T: Dist>(
         dxy.resize(active.len(), (T::INFINITY, T::INFINITY));
         gather_pass(d, &layout, (x, y), &active, &mut dxy);
         let merged = Merged { method, x, y, h, nx, ny };
-        let (best, again) = update_pass(&merged, &layout, &size, &active, &dxy, (d, 0), (&mut nn, &mut watch, 0));
+        let best = update_pass(&merged, &layout, &size, &active, &dxy, (d, 0), (&mut nn, &mut watch, 0));
         nn[y] = Near::known(best);
         watch[y] = Watch::of(&nn[y]);
-        stale[y] = false;
-        for i in again {
-            stale[i as usize] = true;
-        }
     }
     merges
 }
