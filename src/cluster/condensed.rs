@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::gram;
 use super::metric::{self, Metric, Prepared};
+use super::nn_chain::FirstNeighbours;
 use super::{Axis, ClusterError};
 use crate::input::Matrix;
 
@@ -22,6 +23,9 @@ pub struct CondensedMatrix {
     n: usize,
     blocks: Blocks,
     data: Storage,
+    /// Every item's first neighbours, when the computation of the values
+    /// collected them; forgotten as soon as the values may change.
+    first: Option<FirstNeighbours<f32>>,
 }
 
 /// Where the values live: large matrices in anonymous memory asking for
@@ -130,7 +134,7 @@ impl CondensedMatrix {
                 k += 1;
             }
         }
-        Self { n, blocks, data: Storage::Heap(data) }
+        Self { n, blocks, data: Storage::Heap(data), first: None }
     }
 
     /// The distances in scipy's condensed order.
@@ -161,7 +165,7 @@ impl CondensedMatrix {
             data.resize(len, 0.0);
             Storage::Heap(data)
         };
-        Ok(Self { n, blocks, data })
+        Ok(Self { n, blocks, data, first: None })
     }
 
     /// Number of items.
@@ -187,7 +191,14 @@ impl CondensedMatrix {
         }
     }
 
+    /// The items' first neighbours if the computation of the values
+    /// collected them (and nothing changed the values since).
+    pub(crate) fn take_first_neighbours(&mut self) -> Option<FirstNeighbours<f32>> {
+        self.first.take()
+    }
+
     pub(crate) fn raw_mut(&mut self) -> &mut [f32] {
+        self.first = None;
         match &mut self.data {
             Storage::Heap(v) => v,
             Storage::Anon(m) => bytemuck::cast_slice_mut(m),
@@ -197,7 +208,7 @@ impl CondensedMatrix {
 
 impl Clone for CondensedMatrix {
     fn clone(&self) -> Self {
-        Self { n: self.n, blocks: self.blocks.clone(), data: Storage::Heap(self.raw().to_vec()) }
+        Self { n: self.n, blocks: self.blocks.clone(), data: Storage::Heap(self.raw().to_vec()), first: None }
     }
 }
 
@@ -326,6 +337,10 @@ fn in_panels(
         p.set_message("distances");
     }
     let mut found = Found::default();
+    // The chain finds the first neighbours in a pass of its own unless they
+    // come with the distances: collected where it will use them.
+    let collect = n > super::linkage::F64_WORKSPACE_MAX;
+    let mut first = None;
     for a0 in (0..n).step_by(panel) {
         let a1 = (a0 + panel).min(n);
         let pa = prepare(items, metric, &center, a0..a1)?;
@@ -338,7 +353,9 @@ fn in_panels(
                 pb_owned = prepare(items, metric, &center, b0..b1)?;
                 &pb_owned
             };
-            found = found.merge(panel_pair(&mut dist, metric, (a0, &pa), (b0, pb), progress));
+            let (more, firsts) = panel_pair(&mut dist, metric, (a0, &pa), (b0, pb), collect, progress);
+            found = found.merge(more);
+            first = union_first(first, firsts);
         }
     }
     if let Some((a, b)) = found.overflow {
@@ -353,6 +370,11 @@ fn in_panels(
                 *d = max_finite;
             }
         });
+    }
+    // A pair without a common coordinate was offered as NaN, which no list
+    // takes; such matrices find their neighbours again.
+    if !found.missing {
+        dist.first = first;
     }
     Ok(dist)
 }
@@ -414,15 +436,18 @@ fn prepare(
 }
 
 /// Computes every pair `(i, j)`, `i < j`, with `i` in panel `a` and `j` in
-/// panel `b` (`b` starts at or after `a`).
+/// panel `b` (`b` starts at or after `a`); with `collect`, also the first
+/// neighbours of every item among these pairs.
 fn panel_pair(
     dist: &mut CondensedMatrix,
     metric: Metric,
     (a0, pa): (usize, &Prepared),
     (b0, pb): (usize, &Prepared),
+    collect: bool,
     progress: Option<&Bar>,
-) -> Found {
+) -> (Found, Option<FirstNeighbours<f32>>) {
     let a1 = a0 + pa.len();
+    let n = dist.n();
     // Hand each tile of rows its own slice of the condensed values, so that
     // tiles run in parallel without sharing anything mutable.
     let blocks = dist.blocks().clone();
@@ -435,16 +460,34 @@ fn panel_pair(
         tiles.push((t0, t1, head));
         rest = tail;
     }
+    // Each run of tiles collects neighbours for every item: at most
+    // `MAX_RUNS` runs bound that memory.
+    let min_len = if collect { tiles.len().div_ceil(MAX_RUNS) } else { 1 };
     tiles
         .into_par_iter()
-        .map(|(t0, t1, out)| {
-            let result = row_tile(&blocks, metric, (t0, t1, out), (a0, pa), (b0, pb));
-            if let Some(p) = progress {
-                p.inc((t1 - t0) as u64);
-            }
-            result
-        })
-        .reduce(Found::default, Found::merge)
+        .with_min_len(min_len)
+        .fold(
+            || (Found::default(), collect.then(|| FirstNeighbours::new(n))),
+            |(found, mut first), (t0, t1, out)| {
+                let result = row_tile(&blocks, metric, (t0, t1, out), (a0, pa), (b0, pb), first.as_mut());
+                if let Some(p) = progress {
+                    p.inc((t1 - t0) as u64);
+                }
+                (found.merge(result), first)
+            },
+        )
+        .reduce(|| (Found::default(), None), |(fa, a), (fb, b)| (fa.merge(fb), union_first(a, b)))
+}
+
+/// The most runs of tiles that collect first neighbours of their own.
+const MAX_RUNS: usize = 16;
+
+/// The first neighbours among the pairs of both, which are disjoint.
+fn union_first(a: Option<FirstNeighbours<f32>>, b: Option<FirstNeighbours<f32>>) -> Option<FirstNeighbours<f32>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.union(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Computes rows `t0..t1` (of panel `a`) against the items of panel `b`,
@@ -455,6 +498,7 @@ fn row_tile(
     (t0, t1, out): (usize, usize, &mut [f32]),
     (a0, pa): (usize, &Prepared),
     (b0, pb): (usize, &Prepared),
+    mut first: Option<&mut FirstNeighbours<f32>>,
 ) -> Found {
     let dim = pa.dim;
     let b1 = b0 + pb.len();
@@ -504,6 +548,9 @@ fn row_tile(
                 }
             }
             write_row(out, blocks.lead(i) - base, lo, row);
+            if let Some(first) = first.as_deref_mut() {
+                first.offer_row(i, lo, row);
+            }
         }
     }
     found
@@ -644,6 +691,40 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn first_neighbours_collected_with_the_distances_are_those_of_a_sort() {
+        // Just past the size from which they are collected; whole
+        // coordinates 0 to 3 in two dimensions tie constantly. In one panel
+        // and in panels of a tile (lists merged across panel pairs).
+        let n = super::super::linkage::F64_WORKSPACE_MAX + 37;
+        let data: Vec<f32> = (0..2 * n).map(|k| ((k * 7 + k / 5) % 4) as f32).collect();
+        let items = Items::Rows { data: &data, dim: 2, item: "row" };
+        for panel in [1 << 20, TILE] {
+            let mut dist = in_panels(items, Metric::Euclidean, None, panel).unwrap();
+            let lists = dist.take_first_neighbours().expect("collected").lists();
+            assert_eq!(lists.len(), n);
+            for (i, (known, bound)) in lists.iter().enumerate() {
+                // Brute force from the coordinates: squared distances are
+                // whole numbers, so their order is exact.
+                let d2 = |j: usize| {
+                    let (a, b) = (&data[2 * i..2 * i + 2], &data[2 * j..2 * j + 2]);
+                    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)) as u32
+                };
+                let mut all: Vec<(u32, u32)> = (0..n).filter(|&j| j != i).map(|j| (d2(j), j as u32)).collect();
+                all.sort_unstable();
+                let ours: Vec<(u32, u32)> = known.iter().map(|&(d, j)| ((d * d).round() as u32, j)).collect();
+                assert_eq!(ours, all[..4], "panel {panel}, item {i}");
+                assert_eq!(((bound.0 * bound.0).round() as u32, bound.1), all[4], "panel {panel}, item {i}");
+            }
+        }
+        // A pair without a common coordinate: nothing collected.
+        let mut gaps = data.clone();
+        gaps[0] = f32::NAN;
+        gaps[3] = f32::NAN;
+        let items = Items::Rows { data: &gaps, dim: 2, item: "row" };
+        assert!(pdist_items(items, Metric::Euclidean, None).unwrap().take_first_neighbours().is_none());
     }
 
     #[test]

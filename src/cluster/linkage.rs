@@ -13,7 +13,7 @@ use super::Method;
 use super::condensed::{Blocks, CondensedMatrix};
 use super::dendrogram::{Dendrogram, Merge};
 use super::lance_williams::{Dist, RawMerge, update};
-use super::nn_chain::{SMALL, nn_chain, small_nn_chain};
+use super::nn_chain::{FirstNeighbours, SMALL, nn_chain, small_nn_chain};
 
 /// Up to this many items the linkage works on an `f64` copy of the
 /// distances (at most 64 MiB), as scipy does, so that distances closer than
@@ -59,15 +59,19 @@ pub(crate) fn linkage_of_clusters(
     let merges = if n <= F64_WORKSPACE_MAX {
         let mut wide: Vec<f64> = dist.raw().iter().map(|&v| f64::from(v)).collect();
         drop(dist);
-        link(n, &tri, &mut wide, method, sizes, PARALLEL, progress)
+        link(n, &tri, &mut wide, method, sizes, PARALLEL, None, progress)
     } else {
-        link(n, &tri, dist.raw_mut(), method, sizes, PARALLEL, progress)
+        let first = dist.take_first_neighbours();
+        link(n, &tri, dist.raw_mut(), method, sizes, PARALLEL, first, progress)
     };
     Dendrogram::from_merges(n, merges)
 }
 
 /// Runs `method` on distances kept as `T` between clusters of `sizes`;
 /// passes over at least `parallel` clusters are split between threads.
+/// `first`: the items' first neighbours if the distances' computation
+/// collected them (the chain finds them otherwise).
+#[allow(clippy::too_many_arguments)]
 fn link<T: Dist>(
     n: usize,
     tri: &Blocks,
@@ -75,6 +79,7 @@ fn link<T: Dist>(
     method: Method,
     sizes: &[u32],
     parallel: usize,
+    first: Option<FirstNeighbours<T>>,
     progress: Option<&Bar>,
 ) -> Vec<Merge> {
     let reducible = matches!(method, Method::Complete | Method::Average | Method::Weighted | Method::Ward);
@@ -101,7 +106,7 @@ fn link<T: Dist>(
         match method {
             Method::Single => sort_and_label(n, mst(n, tri, d, parallel, progress)),
             Method::Complete | Method::Average | Method::Weighted | Method::Ward => {
-                sort_and_label(n, nn_chain(n, tri, d, method, sizes, parallel, progress))
+                sort_and_label(n, nn_chain(n, tri, d, method, sizes, parallel, first, progress))
             }
             Method::Centroid | Method::Median => generic(n, tri, d, method, sizes, progress),
         }
@@ -503,8 +508,8 @@ mod tests {
         let tri = dist.blocks();
         for method in Method::ALL {
             let ones = vec![1; n];
-            let wide = link(n, tri, &mut d64.clone(), method, &ones, usize::MAX, None);
-            let narrow = link(n, tri, &mut d32.clone(), method, &ones, 64, None);
+            let wide = link(n, tri, &mut d64.clone(), method, &ones, usize::MAX, None, None);
+            let narrow = link(n, tri, &mut d32.clone(), method, &ones, 64, None, None);
             for (w, s) in wide.iter().zip(&narrow) {
                 assert_eq!((w.a, w.b, w.size), (s.a, s.b, s.size), "{}", method.name());
                 assert!((w.height - s.height).abs() <= 1e-5 * w.height, "{}", method.name());
@@ -527,7 +532,7 @@ mod tests {
         let ones = vec![1; n];
         for (name, d) in [("uniform", uniform), ("groups", groups(n, &tri))] {
             for method in [Method::Complete, Method::Average, Method::Weighted, Method::Ward] {
-                let chain = sort_and_label(n, nn_chain(n, &tri, &mut d.clone(), method, &ones, 64, None));
+                let chain = sort_and_label(n, nn_chain(n, &tri, &mut d.clone(), method, &ones, 64, None, None));
                 let reference = generic(n, &tri, &mut d.clone(), method, &ones, None);
                 assert_eq!(chain.len(), n - 1);
                 for (c, r) in chain.iter().zip(&reference) {
@@ -568,7 +573,7 @@ mod tests {
                 for sizes in [&ones, &several] {
                     for method in [Method::Complete, Method::Average, Method::Weighted, Method::Ward] {
                         let small = sort_and_label(n, small_nn_chain(n, &tri, d, method, sizes, None));
-                        let chain = sort_and_label(n, nn_chain(n, &tri, &mut d.clone(), method, sizes, 64, None));
+                        let chain = sort_and_label(n, nn_chain(n, &tri, &mut d.clone(), method, sizes, 64, None, None));
                         assert_eq!(small, chain, "{name}, n = {n}, {}", method.name());
                     }
                 }
@@ -613,14 +618,15 @@ mod tests {
         };
         for method in Method::ALL {
             for parallel in [2, usize::MAX] {
-                check(link(n, &tri, &mut d.clone(), method, &[1; 9], parallel, None), method.name());
+                check(link(n, &tri, &mut d.clone(), method, &[1; 9], parallel, None, None), method.name());
             }
         }
         // Nine clusters link on the small chain: the neighbour-list chain,
         // which larger problems take, is held to the same.
         for method in [Method::Complete, Method::Average, Method::Weighted, Method::Ward] {
             for parallel in [2, usize::MAX] {
-                let merges = sort_and_label(n, nn_chain(n, &tri, &mut d.clone(), method, &[1; 9], parallel, None));
+                let merges =
+                    sort_and_label(n, nn_chain(n, &tri, &mut d.clone(), method, &[1; 9], parallel, None, None));
                 check(merges, &format!("neighbour-list chain, {}", method.name()));
             }
         }

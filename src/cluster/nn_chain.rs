@@ -155,6 +155,75 @@ fn union<T: Dist>(mut a: Top<T>, b: Top<T>) -> Top<T> {
     a
 }
 
+/// The first neighbours of every item, collected while the distances are
+/// computed (each pair offered once, in any order), so that the chain need
+/// not read the triangle again for them: what [`initial_neighbours`] finds.
+pub(crate) struct FirstNeighbours<T> {
+    top: Vec<Top<T>>,
+    /// The distance of each list's last candidate: a value beyond it cannot
+    /// enter, which settles most offers with one comparison.
+    last: Vec<T>,
+}
+
+impl<T: Dist> FirstNeighbours<T> {
+    pub(crate) fn new(n: usize) -> Self {
+        Self { top: vec![[Neighbour::NONE; KEPT + 1]; n], last: vec![T::INFINITY; n] }
+    }
+
+    /// Number of items.
+    pub(crate) fn len(&self) -> usize {
+        self.top.len()
+    }
+
+    /// Offers `d(i, lo + k) = row[k]` for every `k`, to both items.
+    #[inline]
+    pub(crate) fn offer_row(&mut self, i: usize, lo: usize, row: &[T]) {
+        let cols = &self.last[lo..lo + row.len()];
+        let row_last = self.last[i];
+        // Most rows offer nothing: one branch-free test settles them.
+        if !row.iter().zip(cols).fold(false, |near, (&v, &l)| near | (v <= row_last) | (v <= l)) {
+            return;
+        }
+        for (k, &v) in row.iter().enumerate() {
+            let j = lo + k;
+            if v <= self.last[i] || v <= self.last[j] {
+                offer(&mut self.top[i], Neighbour { d: v, j: j as u32 });
+                offer(&mut self.top[j], Neighbour { d: v, j: i as u32 });
+                self.last[i] = self.top[i][KEPT].d;
+                self.last[j] = self.top[j][KEPT].d;
+            }
+        }
+    }
+
+    /// The lists of two collections of disjoint pairs.
+    pub(crate) fn union(mut self, other: Self) -> Self {
+        for ((a, b), last) in self.top.iter_mut().zip(other.top).zip(&mut self.last) {
+            *a = union(*a, b);
+            *last = a[KEPT].d;
+        }
+        self
+    }
+
+    /// Each item's list as `(distance, index)` pairs: the known neighbours
+    /// in order, then the bound.
+    #[cfg(test)]
+    pub(crate) fn lists(self) -> Vec<Listed<T>> {
+        let pair = |c: Neighbour<T>| (c.d, c.j);
+        self.into_near()
+            .iter()
+            .map(|near| (near.known[..usize::from(near.len)].iter().map(|&c| pair(c)).collect(), pair(near.bound)))
+            .collect()
+    }
+
+    fn into_near(self) -> Vec<Near<T>> {
+        self.top.into_iter().map(Near::known).collect()
+    }
+}
+
+/// A list as [`FirstNeighbours::lists`] gives it.
+#[cfg(test)]
+pub(crate) type Listed<T> = (Vec<(T, u32)>, (T, u32));
+
 /// The `KEPT + 1` nearest neighbours of every item, from one pass over the
 /// triangle.
 fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Near<T>> {
@@ -420,7 +489,9 @@ fn refresh<T: Dist>(near: &mut Near<T>, v: T, m: &Merged<T>) -> bool {
 /// The nearest-neighbour chain: follow nearest neighbours (preferring the
 /// chain's previous element on ties) until two clusters are each other's
 /// nearest, merge them into the slot of the larger index, and continue from
-/// the rest of the chain.
+/// the rest of the chain. `first`: the items' first neighbours, if the
+/// distances' computation collected them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn nn_chain<T: Dist>(
     n: usize,
     tri: &Blocks,
@@ -428,13 +499,17 @@ pub(crate) fn nn_chain<T: Dist>(
     method: Method,
     sizes: &[u32],
     parallel: usize,
+    first: Option<FirstNeighbours<T>>,
     progress: Option<&Bar>,
 ) -> Vec<RawMerge> {
     debug_assert!(parallel >= 2, "a pass of one cluster cannot be split");
     let layout = Layout { tri, parallel };
     let mut size = sizes.to_vec();
     let mut active: Vec<u32> = (0..n as u32).collect();
-    let mut nn = initial_neighbours(n, d, &layout);
+    let mut nn = match first {
+        Some(first) if first.len() == n => first.into_near(),
+        _ => initial_neighbours(n, d, &layout),
+    };
     let mut watch: Vec<Watch<T>> = nn.iter().map(Watch::of).collect();
     let mut chain: Vec<u32> = Vec::with_capacity(n);
     let mut merges = Vec::with_capacity(n - 1);
