@@ -565,9 +565,15 @@ fn write_row(out: &mut [f32], at: usize, lo: usize, row: &[f32]) {
         out[at + Blocks::tail(lo + k)] = v;
     }
     let mut to = at + Blocks::tail(lo + head);
-    for run in row[head..].chunks(B) {
-        out[to..to + run.len()].copy_from_slice(run);
+    let runs = row[head..].chunks_exact(B);
+    let rest = runs.remainder();
+    for run in runs {
+        // A fixed length, so that the copy is one move, not a call.
+        out[to..to + B].copy_from_slice(run);
         to += B * B;
+    }
+    if !rest.is_empty() {
+        out[to..to + rest.len()].copy_from_slice(rest);
     }
 }
 
