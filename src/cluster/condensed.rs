@@ -24,7 +24,8 @@ pub struct CondensedMatrix {
     blocks: Blocks,
     data: Storage,
     /// Every item's first neighbours, when the computation of the values
-    /// collected them; forgotten as soon as the values may change.
+    /// collected them; forgotten as soon as the values may change, and not
+    /// copied by `clone`.
     first: Option<FirstNeighbours<f32>>,
 }
 
@@ -338,7 +339,8 @@ fn in_panels(
     }
     let mut found = Found::default();
     // The chain finds the first neighbours in a pass of its own unless they
-    // come with the distances: collected where it will use them.
+    // come with the distances: collected wherever it would link the `f32`
+    // values in place (Prim's and the generic algorithm leave them unused).
     let collect = n > super::linkage::F64_WORKSPACE_MAX;
     let mut first = None;
     for a0 in (0..n).step_by(panel) {
@@ -461,8 +463,15 @@ fn panel_pair(
         rest = tail;
     }
     // Each run of tiles collects neighbours for every item: at most
-    // `MAX_RUNS` runs bound that memory.
-    let min_len = if collect { tiles.len().div_ceil(MAX_RUNS) } else { 1 };
+    // `MAX_RUNS` runs bound that memory. Runs are contiguous, so the tiles
+    // go long, short, long, … (a tile's work falls along the triangle),
+    // which gives every run about the same work.
+    let min_len = if collect {
+        tiles = zigzag(tiles);
+        tiles.len().div_ceil(MAX_RUNS)
+    } else {
+        1
+    };
     tiles
         .into_par_iter()
         .with_min_len(min_len)
@@ -479,8 +488,21 @@ fn panel_pair(
         .reduce(|| (Found::default(), None), |(fa, a), (fb, b)| (fa.merge(fb), union_first(a, b)))
 }
 
-/// The most runs of tiles that collect first neighbours of their own.
-const MAX_RUNS: usize = 16;
+/// The most runs of tiles that collect first neighbours of their own
+/// (`memory.rs` counts them): on machines of more than 16 threads, the
+/// distances of more than 4,096 items are computed on 16 of them.
+pub(crate) const MAX_RUNS: usize = 16;
+
+/// `v` in the order first, last, second, second to last, …
+fn zigzag<T>(v: Vec<T>) -> Vec<T> {
+    let mut ends: std::collections::VecDeque<T> = v.into();
+    let mut out = Vec::with_capacity(ends.len());
+    while let Some(first) = ends.pop_front() {
+        out.push(first);
+        out.extend(ends.pop_back());
+    }
+    out
+}
 
 /// The first neighbours among the pairs of both, which are disjoint.
 fn union_first(a: Option<FirstNeighbours<f32>>, b: Option<FirstNeighbours<f32>>) -> Option<FirstNeighbours<f32>> {
@@ -547,7 +569,7 @@ fn row_tile(
                     found = found.merge(Found { missing: false, overflow: Some((i, lo + k)) });
                 }
             }
-            write_row(out, blocks.lead(i) - base, lo, row);
+            write_row(out, blocks.upper(i, lo) - base, lo, row);
             if let Some(first) = first.as_deref_mut() {
                 first.offer_row(i, lo, row);
             }
@@ -556,17 +578,19 @@ fn row_tile(
     found
 }
 
-/// Writes `row`, the values `d(i, lo..)`, into `out` at `at + tail(j)`
-/// (`at` is `lead(i)` less where `out` starts): the first values up to a
-/// block's edge one by one, then four at a time, one block's row each.
+/// Writes `row`, the values `d(i, lo..)`, into `out`, where `d(i, lo)`
+/// goes to `at` and `d(i, j)` to `at + tail(j) − tail(lo)`: the first values
+/// up to a block's edge one by one, then four at a time, one block's row
+/// each.
 fn write_row(out: &mut [f32], at: usize, lo: usize, row: &[f32]) {
+    let offset = |j: usize| at + Blocks::tail(j) - Blocks::tail(lo);
     let head = ((B - lo % B) % B).min(row.len());
     for (k, &v) in row[..head].iter().enumerate() {
-        out[at + Blocks::tail(lo + k)] = v;
+        out[offset(lo + k)] = v;
     }
-    let mut to = at + Blocks::tail(lo + head);
     let runs = row[head..].chunks_exact(B);
     let rest = runs.remainder();
+    let mut to = offset(lo + head);
     for run in runs {
         // A fixed length, so that the copy is one move, not a call.
         out[to..to + B].copy_from_slice(run);
@@ -600,6 +624,7 @@ impl Found {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::Method;
 
     #[test]
     fn positions_are_the_blocks_of_the_upper_triangle() {
@@ -699,38 +724,66 @@ mod tests {
         }
     }
 
+    /// `n` items of three whole coordinates 0 to 15: distances tie often,
+    /// at many values.
+    fn whole_points(n: usize) -> Vec<f32> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        (0..3 * n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 60) as f32
+            })
+            .collect()
+    }
+
     #[test]
     fn first_neighbours_collected_with_the_distances_are_those_of_a_sort() {
-        // Just past the size from which they are collected; whole
-        // coordinates 0 to 3 in two dimensions tie constantly. In one panel
-        // and in panels of a tile (lists merged across panel pairs).
-        let n = super::super::linkage::F64_WORKSPACE_MAX + 37;
-        let data: Vec<f32> = (0..2 * n).map(|k| ((k * 7 + k / 5) % 4) as f32).collect();
-        let items = Items::Rows { data: &data, dim: 2, item: "row" };
+        // Just past the size from which they are collected, in one panel and
+        // in panels of a tile (lists merged across panel pairs).
+        let n = crate::cluster::linkage::F64_WORKSPACE_MAX + 37;
+        let data = whole_points(n);
+        let items = Items::Rows { data: &data, dim: 3, item: "row" };
         for panel in [1 << 20, TILE] {
             let mut dist = in_panels(items, Metric::Euclidean, None, panel).unwrap();
             let lists = dist.take_first_neighbours().expect("collected").lists();
             assert_eq!(lists.len(), n);
             for (i, (known, bound)) in lists.iter().enumerate() {
-                // Brute force from the coordinates: squared distances are
-                // whole numbers, so their order is exact.
-                let d2 = |j: usize| {
-                    let (a, b) = (&data[2 * i..2 * i + 2], &data[2 * j..2 * j + 2]);
-                    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)) as u32
-                };
-                let mut all: Vec<(u32, u32)> = (0..n).filter(|&j| j != i).map(|j| (d2(j), j as u32)).collect();
-                all.sort_unstable();
-                let ours: Vec<(u32, u32)> = known.iter().map(|&(d, j)| ((d * d).round() as u32, j)).collect();
-                assert_eq!(ours, all[..4], "panel {panel}, item {i}");
-                assert_eq!(((bound.0 * bound.0).round() as u32, bound.1), all[4], "panel {panel}, item {i}");
+                // Brute force: every other item by (distance, index), the
+                // distances as the triangle holds them.
+                let mut all: Vec<(f32, u32)> = (0..n).filter(|&j| j != i).map(|j| (dist.get(i, j), j as u32)).collect();
+                all.sort_unstable_by(|a, b| a.partial_cmp(b).unwrap());
+                assert_eq!(known[..], all[..4], "panel {panel}, item {i}");
+                assert_eq!(*bound, all[4], "panel {panel}, item {i}");
             }
+            assert!(lists.iter().any(|(known, _)| known[3].0 > 0.0), "some lists reach past duplicates");
         }
         // A pair without a common coordinate: nothing collected.
         let mut gaps = data.clone();
         gaps[0] = f32::NAN;
-        gaps[3] = f32::NAN;
-        let items = Items::Rows { data: &gaps, dim: 2, item: "row" };
+        gaps[4] = f32::NAN;
+        gaps[5] = f32::NAN;
+        let items = Items::Rows { data: &gaps, dim: 3, item: "row" };
         assert!(pdist_items(items, Metric::Euclidean, None).unwrap().take_first_neighbours().is_none());
+    }
+
+    #[test]
+    fn trees_from_collected_first_neighbours_are_those_found_by_the_chain() {
+        // A copy forgets the collected lists, so its linkage finds them in
+        // its own pass; both must give the same tree.
+        let n = crate::cluster::linkage::F64_WORKSPACE_MAX + 37;
+        let data = whole_points(n);
+        let items = Items::Rows { data: &data, dim: 3, item: "row" };
+        let dist = pdist_items(items, Metric::Euclidean, None).unwrap();
+        for method in [Method::Complete, Method::Average, Method::Weighted, Method::Ward] {
+            let found = crate::cluster::linkage::linkage(dist.clone(), method, None);
+            let mut collected = dist.clone();
+            collected.first = pdist_items(items, Metric::Euclidean, None).unwrap().take_first_neighbours();
+            assert!(collected.first.is_some());
+            let tree = crate::cluster::linkage::linkage(collected, method, None);
+            assert_eq!(tree.merges(), found.merges(), "{}", method.name());
+        }
     }
 
     #[test]

@@ -57,9 +57,10 @@ pub fn exact_memory_bytes(n: usize, dim: usize, optimal_ordering: bool) -> u64 {
     let condensed = (n * n.saturating_sub(1) / 2 + 8 * n + 16) * 4;
     let panel = (n * dim * 8).min(256 << 20);
     // Per item: the linkage's bookkeeping (neighbour lists, sizes, the
-    // position table twice), and 40 bytes for each of the at most 16 parts
-    // of the pass that finds the first neighbour lists.
-    let per_item = n * (128 + 16 * 40) + if wide { 2 * condensed } else { 0 };
+    // position table twice), and 44 bytes for each of the runs of tiles
+    // that collect the first neighbour lists, and for their union.
+    let runs = super::condensed::MAX_RUNS as u64 + 1;
+    let per_item = n * (128 + runs * 44) + if wide { 2 * condensed } else { 0 };
     let ordering = if optimal_ordering { condensed + n * n * 12 } else { 0 };
     condensed + panel + per_item + ordering
 }
@@ -90,7 +91,7 @@ mod tests {
     #[test]
     fn over_budget_says_what_it_needs_and_what_to_do() {
         // 100,000 items: 4,999,950,000 distances of 4 bytes ≈ 18.6 GiB, with
-        // the diagonal blocks, the 8 MB panel and 768 bytes an item 18.7.
+        // the diagonal blocks, the 8 MB panel and 876 bytes an item 18.7.
         let err = MemoryBudget(8 << 30).check(100_000, 10, false).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("100000 items needs 18.7 GiB"), "{text}");

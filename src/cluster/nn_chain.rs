@@ -175,6 +175,15 @@ impl<T: Dist> FirstNeighbours<T> {
         self.top.len()
     }
 
+    /// Offers `d(i, j) = v` to both items.
+    #[inline]
+    fn offer_pair(&mut self, i: usize, j: usize, v: T) {
+        offer(&mut self.top[i], Neighbour { d: v, j: j as u32 });
+        offer(&mut self.top[j], Neighbour { d: v, j: i as u32 });
+        self.last[i] = self.top[i][KEPT].d;
+        self.last[j] = self.top[j][KEPT].d;
+    }
+
     /// Offers `d(i, lo + k) = row[k]` for every `k`, to both items.
     #[inline]
     pub(crate) fn offer_row(&mut self, i: usize, lo: usize, row: &[T]) {
@@ -187,10 +196,23 @@ impl<T: Dist> FirstNeighbours<T> {
         for (k, &v) in row.iter().enumerate() {
             let j = lo + k;
             if v <= self.last[i] || v <= self.last[j] {
-                offer(&mut self.top[i], Neighbour { d: v, j: j as u32 });
-                offer(&mut self.top[j], Neighbour { d: v, j: i as u32 });
-                self.last[i] = self.top[i][KEPT].d;
-                self.last[j] = self.top[j][KEPT].d;
+                self.offer_pair(i, j, v);
+            }
+        }
+    }
+
+    /// Offers the 4 × 4 block of `d(i0 + k / 4, j0 + k % 4) = block[k]`,
+    /// `i0 + 4 ≤ j0`.
+    #[inline]
+    fn offer_block(&mut self, i0: usize, j0: usize, block: &[T]) {
+        let (row_last, col_last) = (&self.last[i0..i0 + 4], &self.last[j0..j0 + 4]);
+        let mut near = false;
+        for (k, &v) in block.iter().enumerate() {
+            near |= !(v > row_last[k / 4] && v > col_last[k % 4]);
+        }
+        if near {
+            for (k, &v) in block.iter().enumerate() {
+                self.offer_pair(i0 + k / 4, j0 + k % 4, v);
             }
         }
     }
@@ -247,16 +269,7 @@ fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Near<T
     ranges
         .into_par_iter()
         .map(|(r0, r1)| {
-            let mut top = vec![[Neighbour::NONE; KEPT + 1]; n];
-            // The distance each list's last candidate is at: a value beyond
-            // it cannot enter, which settles most blocks without an offer.
-            let mut last = vec![T::INFINITY; n];
-            let offer_both = |top: &mut [Top<T>], last: &mut [T], i: usize, j: usize, v: T| {
-                offer(&mut top[i], Neighbour { d: v, j: j as u32 });
-                offer(&mut top[j], Neighbour { d: v, j: i as u32 });
-                last[i] = top[i][KEPT].d;
-                last[j] = top[j][KEPT].d;
-            };
+            let mut part = FirstNeighbours::new(n);
             for r in r0..r1 {
                 let i0 = 4 * r;
                 for j0 in (i0..n).step_by(4) {
@@ -264,37 +277,20 @@ fn initial_neighbours<T: Dist>(n: usize, d: &[T], layout: &Layout) -> Vec<Near<T
                         // Diagonal and partial blocks, pair by pair.
                         for i in i0..(i0 + 4).min(n) {
                             for j in j0.max(i + 1)..(j0 + 4).min(n) {
-                                offer_both(&mut top, &mut last, i, j, d[layout.tri.upper(i, j)]);
+                                part.offer_pair(i, j, d[layout.tri.upper(i, j)]);
                             }
                         }
                         continue;
                     }
                     let at = layout.tri.upper(i0, j0);
-                    let block = &d[at..at + 16];
-                    let (row_last, col_last) = (&last[i0..i0 + 4], &last[j0..j0 + 4]);
-                    let mut near = false;
-                    for (k, &v) in block.iter().enumerate() {
-                        near |= !(v > row_last[k / 4] && v > col_last[k % 4]);
-                    }
-                    if near {
-                        for (k, &v) in block.iter().enumerate() {
-                            offer_both(&mut top, &mut last, i0 + k / 4, j0 + k % 4, v);
-                        }
-                    }
+                    part.offer_block(i0, j0, &d[at..at + 16]);
                 }
             }
-            top
+            part
         })
-        .reduce_with(|mut a, b| {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x = union(*x, y);
-            }
-            a
-        })
+        .reduce_with(FirstNeighbours::union)
         .expect("at least one part")
-        .into_iter()
-        .map(Near::known)
-        .collect()
+        .into_near()
 }
 
 /// The first `KEPT + 1` of the clusters `ids` at distances `d[at(i)]`.
@@ -507,8 +503,11 @@ pub(crate) fn nn_chain<T: Dist>(
     let mut size = sizes.to_vec();
     let mut active: Vec<u32> = (0..n as u32).collect();
     let mut nn = match first {
-        Some(first) if first.len() == n => first.into_near(),
-        _ => initial_neighbours(n, d, &layout),
+        Some(first) => {
+            assert_eq!(first.len(), n, "first neighbours of the same items");
+            first.into_near()
+        }
+        None => initial_neighbours(n, d, &layout),
     };
     let mut watch: Vec<Watch<T>> = nn.iter().map(Watch::of).collect();
     let mut chain: Vec<u32> = Vec::with_capacity(n);
