@@ -8,7 +8,9 @@
 //! return), and a merge updates those caches in the same pass that applies
 //! the Lance–Williams update. Only clusters left knowing no neighbour are
 //! scanned again. A merge gathers the distances of every cluster to the
-//! two merged ones, then updates them; a scan reads one cluster's. Each
+//! two merged ones, then updates them; a scan reads one cluster's. The
+//! first lists come with the distances when their computation collected
+//! them ([`FirstNeighbours`]), from one pass over the triangle otherwise. Each
 //! reads down a column of the triangle (a cache line per value or per
 //! block of four) and along a row, so large passes are split between
 //! threads; each thread writes a disjoint, contiguous part of the matrix.
