@@ -1,7 +1,11 @@
 //! Condensed pairwise distances and their parallel, blocked computation.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
 use crate::progress::Bar;
 use ndarray::{ArrayView2, linalg::general_mat_mul};
+
 use rayon::prelude::*;
 
 use super::gram;
@@ -29,15 +33,56 @@ pub struct CondensedMatrix {
     first: Option<FirstNeighbours<f32>>,
 }
 
-/// Where the values live: large matrices in anonymous memory asking for
-/// huge pages (4 KiB pages would make most column reads a TLB miss too).
+/// Where the values live: large matrices in anonymous memory, in huge
+/// pages where they come cheaply (4 KiB pages make most column reads a TLB
+/// miss too).
 enum Storage {
     Heap(Vec<f32>),
     Anon(memmap2::MmapMut),
 }
 
-/// From this size on, distances go to huge-page anonymous memory.
+/// From this size on, distances go to anonymous memory ([`fault_in`]).
 const ANON_BYTES: usize = 32 << 20;
+
+/// A huge page whose fault takes longer (2 MiB zeroed at under 2 GB/s)
+/// was not at hand: see [`fault_in`].
+const SLOW_HUGE_PAGE: Duration = Duration::from_millis(1);
+
+/// Faults in the fresh memory of a triangle in huge pages while each comes
+/// within `slow`, and leaves the rest to small pages once one does not.
+///
+/// Huge pages spare the linkage a TLB miss at most reads down a column of
+/// the triangle (about half a second at 20,000 items). Where memory is
+/// backed lazily, as on virtual machines that hand free memory back to
+/// their host, fresh huge pages come from the host at several times the
+/// cost of the small pages the system already holds, which is far more
+/// than they save (BENCHMARKS.md, "Fresh huge pages, timed"); the first
+/// few may come fast, from memory freed lately.
+fn fault_in(map: &mut memmap2::MmapMut, slow: Duration) {
+    const HUGE: usize = 2 << 20;
+    const CHUNK: usize = 4 * HUGE;
+    // Only hints: either way everything works.
+    if map.advise(memmap2::Advice::HugePage).is_err() {
+        return;
+    }
+    let small = AtomicBool::new(false);
+    map.par_chunks_mut(CHUNK).for_each(|chunk| {
+        if small.load(Ordering::Relaxed) {
+            return;
+        }
+        let start = Instant::now();
+        // The memory reads zero already; a write faults its page in.
+        for at in (0..chunk.len()).step_by(HUGE) {
+            chunk[at] = 0;
+        }
+        if start.elapsed() > chunk.len().div_ceil(HUGE) as u32 * slow {
+            small.store(true, Ordering::Relaxed);
+        }
+    });
+    if small.into_inner() {
+        let _ = map.advise(memmap2::Advice::NoHugePage);
+    }
+}
 
 /// Side of a block: 4 × 4 `f32` fill one 64-byte cache line.
 const B: usize = 4;
@@ -148,17 +193,17 @@ impl CondensedMatrix {
     }
 
     /// An all-zero matrix for `n` items, or [`ClusterError::OutOfMemory`].
-    /// Pages are zeroed by the kernel when first written, which the parallel
-    /// distance computation does from every thread.
+    /// Pages are zeroed by the kernel when first written: large matrices'
+    /// huge pages by [`fault_in`] on every thread, small pages by the
+    /// parallel distance computation.
     pub(crate) fn zeros(n: usize) -> Result<Self, ClusterError> {
         let blocks = Blocks::new(n);
         let len = blocks.len();
         let bytes = len * size_of::<f32>();
         let oom = || ClusterError::OutOfMemory { bytes: bytes as u64 };
         let data = if bytes >= ANON_BYTES {
-            let map = memmap2::MmapMut::map_anon(bytes).map_err(|_| oom())?;
-            // Only a hint: without huge pages everything still works.
-            let _ = map.advise(memmap2::Advice::HugePage);
+            let mut map = memmap2::MmapMut::map_anon(bytes).map_err(|_| oom())?;
+            fault_in(&mut map, SLOW_HUGE_PAGE);
             Storage::Anon(map)
         } else {
             let mut data = Vec::new();
@@ -625,6 +670,42 @@ impl Found {
 mod tests {
     use super::*;
     use crate::cluster::Method;
+
+    /// The `VmFlags` of the mapping of this process that holds `address`.
+    #[cfg(target_os = "linux")]
+    fn vm_flags(address: usize) -> Vec<String> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let mut inside = false;
+        for line in smaps.lines() {
+            if let Some((range, _)) = line.split_once(' ')
+                && let Some((lo, hi)) = range.split_once('-')
+                && let (Ok(lo), Ok(hi)) = (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+            {
+                inside = (lo..hi).contains(&address);
+            } else if inside && let Some(flags) = line.strip_prefix("VmFlags:") {
+                return flags.split_whitespace().map(str::to_owned).collect();
+            }
+        }
+        panic!("no mapping holds {address:#x}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn fresh_memory_goes_to_small_pages_once_a_huge_page_is_slow() {
+        if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists() {
+            // No transparent huge pages in this kernel: the advice fails
+            // and the memory is left as it is.
+            return;
+        }
+        // Every huge page slow, then none.
+        for (slow, flag, not) in [(Duration::ZERO, "nh", "hg"), (Duration::from_secs(3600), "hg", "nh")] {
+            let mut map = memmap2::MmapMut::map_anon(64 << 20).unwrap();
+            fault_in(&mut map, slow);
+            let flags = vm_flags(map.as_ptr() as usize);
+            assert!(flags.iter().any(|f| f == flag) && !flags.iter().any(|f| f == not), "{slow:?}: {flags:?}");
+            assert!(map.iter().all(|&b| b == 0));
+        }
+    }
 
     #[test]
     fn positions_are_the_blocks_of_the_upper_triangle() {
