@@ -220,7 +220,7 @@ class ClusterGrid:
                 _pass_notes(4)
         if format == "png":
             drawn = (_with_dpi(drawn[0], 100 * size[2]), drawn[1])
-        shortened = json.loads(drawn[1]).get("shortened") or []
+        shortened = drawn[1]
         if shortened:
             import warnings
 

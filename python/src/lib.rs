@@ -261,6 +261,9 @@ struct Figure {
     _scratch: Option<tempfile::TempDir>,
     /// The array read in place, read-only while the figure lives.
     read_only: std::sync::Mutex<ReadOnly>,
+    /// A renderer set up on a thread of its own while the trees were
+    /// computed, for the first drawing (taken by it).
+    early: std::sync::Mutex<Option<std::thread::JoinHandle<Result<Renderer, RenderError>>>>,
 }
 
 impl Drop for Figure {
@@ -403,6 +406,9 @@ impl Figure {
             _ => return Err(PyValueError::new_err("give either an array or a path")),
         };
         let mut read_only = read_only;
+        // The GPU's set-up (a tenth of a second or more on CPU adapters)
+        // overlaps the clustering.
+        let early = std::thread::Builder::new().name("heatscope-renderer".into()).spawn(Renderer::new).ok();
         let prepared = spec_of(input, options).and_then(|spec| {
             let figure = spec.clone();
             Ok((run(py, move || app::prepare_opened(&figure, matrix))?, spec))
@@ -436,7 +442,7 @@ impl Figure {
                 }
             };
         let read_only = std::sync::Mutex::new(read_only);
-        Ok(Figure { prepared: Arc::new(prepared), spec, _scratch: scratch, read_only })
+        Ok(Figure { prepared: Arc::new(prepared), spec, _scratch: scratch, read_only, early: early.into() })
     }
 
     /// The rows' and columns' trees as scipy linkage matrices (None for an
@@ -498,8 +504,8 @@ impl Figure {
     }
 
     /// The figure drawn at `width` × `height` pixels (fonts `scale` times
-    /// the size asked for) as a PNG or SVG file's bytes, and its layout as
-    /// JSON.
+    /// the size asked for) as a PNG or SVG file's bytes, and the texts
+    /// shortened to fit (as `layout()` lists them).
     #[pyo3(signature = (format, width, height, scale=1.0))]
     fn draw<'py>(
         &self,
@@ -508,7 +514,7 @@ impl Figure {
         width: u32,
         height: u32,
         scale: f32,
-    ) -> PyResult<(Bound<'py, PyBytes>, String)> {
+    ) -> PyResult<(Bound<'py, PyBytes>, Vec<String>)> {
         let format = match format {
             "png" => Format::Png,
             "svg" => Format::Svg,
@@ -516,14 +522,18 @@ impl Figure {
         };
         let spec = self.sized(width, height, scale)?;
         let prepared = self.prepared.clone();
-        let (bytes, layout) = run(py, move || {
+        let early = self.early.lock().ok().and_then(|mut early| early.take());
+        let (bytes, shortened) = run(py, move || {
             let mut fonts = heatscope::figure::text::font_system();
             let scene = app::scene(&mut fonts, &prepared, &spec, &[], [width, height], false);
-            let mut renderer = Renderer::new()?;
+            let mut renderer = match early.map(|thread| thread.join()) {
+                Some(Ok(made)) => made?,
+                _ => Renderer::new()?,
+            };
             let bytes = app::export(&mut renderer, &scene, &prepared.sources(spec.agg, &[], &scene), format)?;
-            Ok((bytes, app::layout(&scene, &prepared).to_string()))
+            Ok((bytes, scene.shortened))
         })?;
-        Ok((PyBytes::new(py, &bytes), layout))
+        Ok((PyBytes::new(py, &bytes), shortened))
     }
 }
 
