@@ -261,9 +261,6 @@ struct Figure {
     _scratch: Option<tempfile::TempDir>,
     /// The array read in place, read-only while the figure lives.
     read_only: std::sync::Mutex<ReadOnly>,
-    /// A renderer set up on a thread of its own while the trees were
-    /// computed, for the first drawing (taken by it).
-    early: std::sync::Mutex<Option<std::thread::JoinHandle<Result<Renderer, RenderError>>>>,
 }
 
 impl Drop for Figure {
@@ -406,9 +403,6 @@ impl Figure {
             _ => return Err(PyValueError::new_err("give either an array or a path")),
         };
         let mut read_only = read_only;
-        // The GPU's set-up (a tenth of a second or more on CPU adapters)
-        // overlaps the clustering.
-        let early = std::thread::Builder::new().name("heatscope-renderer".into()).spawn(Renderer::new).ok();
         let prepared = spec_of(input, options).and_then(|spec| {
             let figure = spec.clone();
             Ok((run(py, move || app::prepare_opened(&figure, matrix))?, spec))
@@ -442,7 +436,7 @@ impl Figure {
                 }
             };
         let read_only = std::sync::Mutex::new(read_only);
-        Ok(Figure { prepared: Arc::new(prepared), spec, _scratch: scratch, read_only, early: early.into() })
+        Ok(Figure { prepared: Arc::new(prepared), spec, _scratch: scratch, read_only })
     }
 
     /// The rows' and columns' trees as scipy linkage matrices (None for an
@@ -522,14 +516,10 @@ impl Figure {
         };
         let spec = self.sized(width, height, scale)?;
         let prepared = self.prepared.clone();
-        let early = self.early.lock().ok().and_then(|mut early| early.take());
         let (bytes, shortened) = run(py, move || {
             let mut fonts = heatscope::figure::text::font_system();
             let scene = app::scene(&mut fonts, &prepared, &spec, &[], [width, height], false);
-            let mut renderer = match early.map(|thread| thread.join()) {
-                Some(Ok(made)) => made?,
-                _ => Renderer::new()?,
-            };
+            let mut renderer = Renderer::new()?;
             let bytes = app::export(&mut renderer, &scene, &prepared.sources(spec.agg, &[], &scene), format)?;
             Ok((bytes, scene.shortened))
         })?;

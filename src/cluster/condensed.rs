@@ -1,11 +1,10 @@
 //! Condensed pairwise distances and their parallel, blocked computation.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::progress::Bar;
 use ndarray::{ArrayView2, linalg::general_mat_mul};
-
 use rayon::prelude::*;
 
 use super::gram;
@@ -48,38 +47,47 @@ const ANON_BYTES: usize = 32 << 20;
 /// was not at hand: see [`fault_in`].
 const SLOW_HUGE_PAGE: Duration = Duration::from_millis(1);
 
-/// Faults in the fresh memory of a triangle in huge pages while each comes
-/// within `slow`, and leaves the rest to small pages once one does not.
+/// Huge pages faulted in at a time, and timed together.
+const RUN: usize = 8 * HUGE_PAGE;
+
+/// Runs of huge pages slower than [`SLOW_HUGE_PAGE`] a page that settle
+/// it: one could be a thread's time slice lost to another.
+const SLOW_RUNS: usize = 2;
+
+const HUGE_PAGE: usize = 2 << 20;
+
+/// Faults in the fresh memory of a triangle in huge pages while they come
+/// within `slow` each, and leaves the rest to small pages once
+/// [`SLOW_RUNS`] runs of them did not.
 ///
 /// Huge pages spare the linkage a TLB miss at most reads down a column of
-/// the triangle (about half a second at 20,000 items). Where memory is
-/// backed lazily, as on virtual machines that hand free memory back to
-/// their host, fresh huge pages come from the host at several times the
-/// cost of the small pages the system already holds, which is far more
-/// than they save (BENCHMARKS.md, "Fresh huge pages, timed"); the first
-/// few may come fast, from memory freed lately.
+/// the triangle: from under a tenth of a second to over one at 20,000
+/// items on the VM where it was measured. Where memory is backed lazily,
+/// as on virtual machines that hand free memory back to their host, fresh
+/// huge pages come from the host at several times the cost of the small
+/// pages the system already holds, which is more than they save
+/// (BENCHMARKS.md, "Fresh huge pages, timed"); the first few may come
+/// fast, from memory freed lately.
 fn fault_in(map: &mut memmap2::MmapMut, slow: Duration) {
-    const HUGE: usize = 2 << 20;
-    const CHUNK: usize = 4 * HUGE;
     // Only hints: either way everything works.
     if map.advise(memmap2::Advice::HugePage).is_err() {
         return;
     }
-    let small = AtomicBool::new(false);
-    map.par_chunks_mut(CHUNK).for_each(|chunk| {
-        if small.load(Ordering::Relaxed) {
+    let slow_runs = AtomicUsize::new(0);
+    map.par_chunks_mut(RUN).for_each(|run| {
+        if slow_runs.load(Ordering::Relaxed) >= SLOW_RUNS {
             return;
         }
         let start = Instant::now();
         // The memory reads zero already; a write faults its page in.
-        for at in (0..chunk.len()).step_by(HUGE) {
-            chunk[at] = 0;
+        for at in (0..run.len()).step_by(HUGE_PAGE) {
+            run[at] = 0;
         }
-        if start.elapsed() > chunk.len().div_ceil(HUGE) as u32 * slow {
-            small.store(true, Ordering::Relaxed);
+        if start.elapsed() >= run.len().div_ceil(HUGE_PAGE) as u32 * slow {
+            slow_runs.fetch_add(1, Ordering::Relaxed);
         }
     });
-    if small.into_inner() {
+    if slow_runs.into_inner() >= SLOW_RUNS {
         let _ = map.advise(memmap2::Advice::NoHugePage);
     }
 }
@@ -671,19 +679,23 @@ mod tests {
     use super::*;
     use crate::cluster::Method;
 
-    /// The `VmFlags` of the mapping of this process that holds `address`.
+    /// The `VmFlags` and the resident bytes of the mapping of this process
+    /// that holds `address`.
     #[cfg(target_os = "linux")]
-    fn vm_flags(address: usize) -> Vec<String> {
+    fn smaps(address: usize) -> (Vec<String>, usize) {
         let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-        let mut inside = false;
+        let (mut inside, mut resident) = (false, None);
         for line in smaps.lines() {
             if let Some((range, _)) = line.split_once(' ')
                 && let Some((lo, hi)) = range.split_once('-')
                 && let (Ok(lo), Ok(hi)) = (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
             {
                 inside = (lo..hi).contains(&address);
+            } else if inside && let Some(kb) = line.strip_prefix("Rss:") {
+                resident = Some(kb.trim().trim_end_matches("kB").trim().parse::<usize>().unwrap() * 1024);
             } else if inside && let Some(flags) = line.strip_prefix("VmFlags:") {
-                return flags.split_whitespace().map(str::to_owned).collect();
+                let flags = flags.split_whitespace().map(str::to_owned).collect();
+                return (flags, resident.expect("Rss comes before VmFlags"));
             }
         }
         panic!("no mapping holds {address:#x}");
@@ -691,20 +703,31 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[test]
-    fn fresh_memory_goes_to_small_pages_once_a_huge_page_is_slow() {
+    fn fresh_memory_goes_to_small_pages_once_huge_pages_are_slow() {
         if !std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists() {
             // No transparent huge pages in this kernel: the advice fails
             // and the memory is left as it is.
             return;
         }
-        // Every huge page slow, then none.
-        for (slow, flag, not) in [(Duration::ZERO, "nh", "hg"), (Duration::from_secs(3600), "hg", "nh")] {
-            let mut map = memmap2::MmapMut::map_anon(64 << 20).unwrap();
-            fault_in(&mut map, slow);
-            let flags = vm_flags(map.as_ptr() as usize);
-            assert!(flags.iter().any(|f| f == flag) && !flags.iter().any(|f| f == not), "{slow:?}: {flags:?}");
-            assert!(map.iter().all(|&b| b == 0));
-        }
+        let threads = rayon::current_num_threads();
+        // More runs than the threads can start before two are timed.
+        let bytes = (4 * threads + 8) * RUN;
+        // Every huge page slow: at most one run a thread, and one more,
+        // is faulted in before the rest is left to small pages.
+        let mut map = memmap2::MmapMut::map_anon(bytes).unwrap();
+        fault_in(&mut map, Duration::ZERO);
+        let (flags, resident) = smaps(map.as_ptr() as usize);
+        assert!(flags.contains(&"nh".to_owned()) && !flags.contains(&"hg".to_owned()), "{flags:?}");
+        assert!(resident <= (threads + SLOW_RUNS) * RUN, "{resident} of {bytes} bytes resident");
+        assert!(map.iter().all(|&b| b == 0));
+        // None slow: every run faulted in, the mapping left in huge pages.
+        let mut map = memmap2::MmapMut::map_anon(bytes).unwrap();
+        fault_in(&mut map, Duration::from_secs(3600));
+        let (flags, resident) = smaps(map.as_ptr() as usize);
+        assert!(flags.contains(&"hg".to_owned()) && !flags.contains(&"nh".to_owned()), "{flags:?}");
+        // At least a small page for each huge one asked for.
+        assert!(resident >= bytes / HUGE_PAGE * 4096, "{resident} of {bytes} bytes resident");
+        assert!(map.iter().all(|&b| b == 0));
     }
 
     #[test]

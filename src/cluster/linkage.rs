@@ -22,8 +22,10 @@ use super::nn_chain::{FirstNeighbours, SMALL, nn_chain, small_nn_chain};
 pub(crate) const F64_WORKSPACE_MAX: usize = 4096;
 
 /// Below this many candidates a pass runs on one thread: splitting it
-/// would cost more than it saves.
-const PARALLEL: usize = 1 << 13;
+/// would cost more than it saves (from 2,048, the 10,000- and 20,000-item
+/// average linkages took a third and a seventh less time than from 8,192:
+/// BENCHMARKS.md, "Fresh huge pages, timed").
+const PARALLEL: usize = 1 << 11;
 
 /// Builds the tree of `dist` with `method`, as
 /// `scipy.cluster.hierarchy.linkage(dist, method)`.
