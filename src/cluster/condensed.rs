@@ -54,15 +54,16 @@ const RUN: usize = 8 * HUGE_PAGE;
 /// it: one could be a thread's time slice lost to another.
 const SLOW_RUNS: usize = 2;
 
+/// A huge page of x86-64 (and of arm64 with 4 KiB pages).
 const HUGE_PAGE: usize = 2 << 20;
 
 /// Faults in the fresh memory of a triangle in huge pages while they come
 /// within `slow` each, and leaves the rest to small pages once
 /// [`SLOW_RUNS`] runs of them did not.
 ///
-/// Huge pages spare the linkage a TLB miss at most reads down a column of
-/// the triangle: from under a tenth of a second to over one at 20,000
-/// items on the VM where it was measured. Where memory is backed lazily,
+/// Huge pages spare the linkage a TLB miss on most reads down a column of
+/// the triangle: from a tenth of a second to over one at 20,000 items on
+/// the VM where it was measured. Where memory is backed lazily,
 /// as on virtual machines that hand free memory back to their host, fresh
 /// huge pages come from the host at several times the cost of the small
 /// pages the system already holds, which is more than they save
